@@ -1,0 +1,19 @@
+#!/bin/sh
+# Installs the Debian packages a target needs when any is missing; prints nothing and exits 0 when all are
+# there. Usage: experiments/deps.sh build|python|bench.  apt-get runs through sudo when not root.
+set -eu
+case "${1:-build}" in
+  build)  pkgs="build-essential pkg-config libhdf5-dev libinih-dev check gnuplot-nox" ;;
+  python) pkgs="python3 python3-numpy python3-h5py python3-sklearn" ;;
+  *) echo "deps.sh: unknown set '$1' (build, python)" >&2; exit 2 ;;
+esac
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing$missing" >&2
+sudo=""
+[ "$(id -u)" = 0 ] || sudo="sudo"
+$sudo apt-get update -q >&2
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $missing >&2

@@ -1,0 +1,94 @@
+/* The experiment configuration: one table describes every key (section, name, type, default, range, help);
+ * parsing with libinih, validation, --set overrides, --help and the resolved dump all come from it.
+ * Errors are collected, never printed here: each is "FILE:LINE: section.key: what is wrong (what is allowed)". */
+#ifndef CONFIG_H
+#define CONFIG_H
+#include <stddef.h>
+#include <stdio.h>
+#include "mlp.h"
+
+enum {
+    CONFIG_PATH = 512,          /* longest path or dataset name */
+    CONFIG_NAME = 64,           /* longest experiment name */
+    CONFIG_MAX_SEEDS = 256,
+    CONFIG_MAX_HIDDEN = MLP_MAX_LAYERS - 1,
+    CONFIG_MAX_SWEEP = 16,      /* swept keys */
+    CONFIG_MAX_VALUES = 64,     /* values per swept key */
+    CONFIG_VALUE = 64           /* longest single swept value text */
+};
+
+typedef enum { OPT_SGD, OPT_MOMENTUM, OPT_ADAM } config_optimizer;
+typedef enum { LOSS_MEAN, LOSS_SUM } config_loss;
+
+typedef struct config_sweep {
+    int key;                                  /* index into the key table */
+    int line;                                 /* where it was set */
+    int nvalues;
+    char values[CONFIG_MAX_VALUES][CONFIG_VALUE]; /* canonical text of each value */
+} config_sweep;
+
+typedef struct config {
+    /* [experiment] */
+    char name[CONFIG_NAME];
+    long long seeds[CONFIG_MAX_SEEDS];
+    int nseeds;
+    int threads;
+    int parallel_runs;          /* 0 = auto */
+    /* [data] */
+    char file[CONFIG_PATH], features[CONFIG_PATH], labels[CONFIG_PATH], test_file[CONFIG_PATH];
+    double test_fraction;
+    long long split_seed;
+    double scale;
+    /* [model] */
+    int hidden[CONFIG_MAX_HIDDEN];
+    int nhidden;
+    int activation;             /* mlp_activation */
+    int output;                 /* mlp_output */
+    int init;                   /* mlp_init_kind */
+    char init_file[CONFIG_PATH];
+    /* [train] */
+    int optimizer;              /* config_optimizer */
+    double learning_rate, momentum, adam_beta1, adam_beta2, adam_eps;
+    long long batch_size, epochs;
+    int shuffle;
+    int loss;                   /* config_loss */
+    /* [sweep] */
+    config_sweep *sweep;        /* (nsweep), owned; NULL when nothing is swept */
+    int nsweep;
+    char path[CONFIG_PATH];     /* the file it came from */
+} config;
+
+/* A growing list of error lines. */
+typedef struct config_errors { char *text; size_t len, cap; int n; } config_errors;
+void config_error(config_errors *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void config_errors_free(config_errors *e);
+
+/* Fills every key with its default. */
+void config_defaults(config *c);
+/* Reads PATH over the current values; returns the number of errors added to errs. */
+int config_load(config *c, const char *path, config_errors *errs);
+/* Applies "section.key=value" (from --set); returns the number of errors added. */
+int config_override(config *c, const char *assignment, config_errors *errs);
+/* Sets key number KEY from text; returns 0, or -1 with "what is wrong (what is allowed)" in why. */
+int config_set(config *c, int key, const char *value, char *why, size_t whylen);
+/* Canonical text of key KEY's current value (parses back to the same value). */
+void config_format(const config *c, int key, char *buf, size_t len);
+/* Key index of "section.key", or -1. */
+int config_find(const char *dotted);
+int config_nkeys(void);
+const char *config_key_section(int key);
+const char *config_key_name(int key);
+/* 1 when the key may appear in [sweep]. */
+int config_key_sweepable(int key);
+/* Writes the resolved configuration as INI: every key with defaults included (CONFIG_WRITE_ALL), or only the
+ * keys that decide a run's numbers and are not swept (CONFIG_WRITE_IDENTITY): runs of two configs compare
+ * when their identities match. Returns 0, or -1 on a write error. */
+enum { CONFIG_WRITE_ALL, CONFIG_WRITE_IDENTITY };
+int config_write(const config *c, FILE *f, int mode);
+/* Prints every key with its default, range and help. */
+void config_help(FILE *f);
+/* Copies a config (including its sweep list); dst must be freed with config_free. */
+int config_copy(config *dst, const config *src);
+void config_free(config *c);
+
+#endif

@@ -1,0 +1,291 @@
+/* Dataset loading and validation. Every check happens before training, and sizes are checked against
+ * overflow and the machine's memory before anything is allocated. */
+#include "dataset.h"
+#include "h5util.h"
+#include "rng.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+uint64_t dataset_fnv1a(uint64_t h, const void *bytes, size_t n)
+{
+    const unsigned char *p = bytes;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+static uint64_t checksum(const dataset *d)
+{
+    uint64_t h = dataset_fnv1a(DATASET_FNV_BASIS, d->x, (size_t)d->rows * (size_t)d->cols * sizeof(float));
+    for (int i = 0; i < d->rows; i++) {
+        int32_t v = d->y[i];
+        h = dataset_fnv1a(h, &v, sizeof v);
+    }
+    return h;
+}
+
+static size_t physical_memory(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    return pages > 0 && size > 0 ? (size_t)pages * (size_t)size : SIZE_MAX;
+}
+
+/* Opens a dataset of the given rank; fills dims; returns its id, or -1 with the reason in why. */
+static hid_t open_dataset(hid_t file, const char *name, int rank, hsize_t *dims, H5T_class_t *cls, char *why,
+                          size_t len)
+{
+    if (H5Lexists(file, name, H5P_DEFAULT) <= 0) {
+        snprintf(why, len, "no dataset '%s'", name);
+        H5Eclear2(H5E_DEFAULT);
+        return -1;
+    }
+    hid_t ds = H5Dopen2(file, name, H5P_DEFAULT);
+    if (ds < 0) {
+        char cause[200];
+        h5util_cause(cause, sizeof cause);
+        snprintf(why, len, "'%s' is not a readable dataset (%s)", name, cause);
+        return -1;
+    }
+    hid_t space = H5Dget_space(ds), type = H5Dget_type(ds);
+    int r = H5Sget_simple_extent_ndims(space);
+    *cls = H5Tget_class(type);
+    H5Tclose(type);
+    if (r != rank) {
+        snprintf(why, len, "dataset '%s' has rank %d (expected %d)", name, r, rank);
+        H5Sclose(space);
+        H5Dclose(ds);
+        return -1;
+    }
+    H5Sget_simple_extent_dims(space, dims, NULL);
+    H5Sclose(space);
+    return ds;
+}
+
+int dataset_load(dataset *d, const char *path, const char *features, const char *labels, char *err, size_t len)
+{
+    memset(d, 0, sizeof *d);
+    char why[400];
+    hid_t file = h5util_open(path, why, sizeof why), xs = -1, ys = -1;
+    long long *lab = NULL;
+    int rc = -1;
+    hsize_t xd[2] = {0, 0}, yd[1] = {0};
+    H5T_class_t xc, yc;
+    if (file < 0)
+        goto out;
+    if ((xs = open_dataset(file, features, 2, xd, &xc, why, sizeof why)) < 0 ||
+        (ys = open_dataset(file, labels, 1, yd, &yc, why, sizeof why)) < 0)
+        goto out;
+    if (xc != H5T_FLOAT && xc != H5T_INTEGER) {
+        snprintf(why, sizeof why, "features '%s' are not numeric", features);
+        goto out;
+    }
+    if (yc != H5T_INTEGER) {
+        snprintf(why, sizeof why, "labels '%s' are not integers (store them as an integer dataset)", labels);
+        goto out;
+    }
+    if (xd[0] != yd[0]) {
+        snprintf(why, sizeof why, "'%s' has %llu rows but '%s' has %llu labels", features,
+                 (unsigned long long)xd[0], labels, (unsigned long long)yd[0]);
+        goto out;
+    }
+    if (xd[0] == 0 || xd[1] == 0) {
+        snprintf(why, sizeof why, "no data ('%s' is %llu x %llu)", features, (unsigned long long)xd[0],
+                 (unsigned long long)xd[1]);
+        goto out;
+    }
+    /* int indexing and memory: refuse before allocating */
+    size_t need = 0;
+    if (xd[0] > 0x7fffffff || xd[1] > 0x7fffffff || xd[0] > SIZE_MAX / xd[1] / 8 ||
+        (need = (size_t)xd[0] * (size_t)xd[1] * sizeof(float) + (size_t)xd[0] * 12) > physical_memory() / 2) {
+        snprintf(why, sizeof why, "%llu x %llu features would need %.1f GiB, more than half this machine's memory",
+                 (unsigned long long)xd[0], (unsigned long long)xd[1], (double)xd[0] * (double)xd[1] * 4 / (1 << 30));
+        goto out;
+    }
+    d->rows = (int)xd[0];
+    d->cols = (int)xd[1];
+    d->x = malloc((size_t)d->rows * (size_t)d->cols * sizeof(float));
+    d->y = malloc((size_t)d->rows * sizeof(int));
+    lab = malloc((size_t)d->rows * sizeof *lab);
+    if (!d->x || !d->y || !lab) {
+        snprintf(why, sizeof why, "out of memory");
+        goto out;
+    }
+    if (H5Dread(xs, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, d->x) < 0 ||
+        H5Dread(ys, H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, lab) < 0) {
+        char cause[200];
+        h5util_cause(cause, sizeof cause);
+        snprintf(why, sizeof why, "cannot read data (%s)", cause);
+        goto out;
+    }
+    for (size_t i = 0; i < (size_t)d->rows * (size_t)d->cols; i++)
+        if (!isfinite(d->x[i])) {
+            snprintf(why, sizeof why, "feature [%zu, %zu] of '%s' is %s", i / (size_t)d->cols, i % (size_t)d->cols,
+                     features, isnan(d->x[i]) ? "NaN" : "infinite or beyond float32");
+            goto out;
+        }
+    int maxl = 0;
+    for (int i = 0; i < d->rows; i++) {
+        if (lab[i] < 0 || lab[i] >= DATASET_MAX_CLASSES) {
+            snprintf(why, sizeof why, "label %d of '%s' is %lld (labels are 0..%d)", i, labels, lab[i],
+                     DATASET_MAX_CLASSES - 1);
+            goto out;
+        }
+        d->y[i] = (int)lab[i];
+        if (d->y[i] > maxl)
+            maxl = d->y[i];
+    }
+    d->nclasses = maxl + 1;
+    d->checksum = checksum(d);
+    rc = 0;
+out:
+    free(lab);
+    if (xs >= 0) H5Dclose(xs);
+    if (ys >= 0) H5Dclose(ys);
+    if (file >= 0) H5Fclose(file);
+    H5Eclear2(H5E_DEFAULT);
+    if (rc < 0) {
+        snprintf(err, len, "%s: %s", path, why);
+        dataset_free(d);
+    }
+    return rc;
+}
+
+int dataset_from_arrays(dataset *d, const float *x, const int *y, int rows, int cols)
+{
+    memset(d, 0, sizeof *d);
+    d->rows = rows;
+    d->cols = cols;
+    d->x = malloc((size_t)rows * (size_t)cols * sizeof(float) + 1);
+    d->y = malloc((size_t)rows * sizeof(int) + 1);
+    if (!d->x || !d->y) {
+        dataset_free(d);
+        return -1;
+    }
+    memcpy(d->x, x, (size_t)rows * (size_t)cols * sizeof(float));
+    memcpy(d->y, y, (size_t)rows * sizeof(int));
+    for (int i = 0; i < rows; i++)
+        if (y[i] + 1 > d->nclasses)
+            d->nclasses = y[i] + 1;
+    d->checksum = checksum(d);
+    return 0;
+}
+
+static int take(dataset *part, const dataset *all, const unsigned char *in_test, unsigned char want)
+{
+    int n = 0;
+    for (int i = 0; i < all->rows; i++)
+        n += in_test[i] == want;
+    float *x = malloc((size_t)n * (size_t)all->cols * sizeof(float) + 1);
+    int *y = malloc((size_t)n * sizeof(int) + 1);
+    if (!x || !y) {
+        free(x);
+        free(y);
+        return -1;
+    }
+    int j = 0;
+    for (int i = 0; i < all->rows; i++)
+        if (in_test[i] == want) {
+            memcpy(x + (size_t)j * all->cols, all->x + (size_t)i * all->cols, (size_t)all->cols * sizeof(float));
+            y[j++] = all->y[i];
+        }
+    int rc = dataset_from_arrays(part, x, y, n, all->cols);
+    free(x);
+    free(y);
+    if (rc == 0) {
+        part->nclasses = all->nclasses;
+        part->checksum = all->checksum;
+    }
+    return rc;
+}
+
+int dataset_split(const dataset *all, double fraction, uint64_t seed, dataset *train, dataset *test, char *err,
+                  size_t len)
+{
+    memset(train, 0, sizeof *train);
+    memset(test, 0, sizeof *test);
+    int ntest = (int)llround(fraction * all->rows);
+    if (ntest < 1 || ntest > all->rows - 1) {
+        snprintf(err, len, "test_fraction %g of %d rows leaves an empty %s set", fraction, all->rows,
+                 ntest < 1 ? "test" : "training");
+        return -1;
+    }
+    int *perm = malloc((size_t)all->rows * sizeof *perm);
+    unsigned char *in_test = calloc((size_t)all->rows, 1);
+    int rc = -1;
+    if (perm && in_test) {
+        for (int i = 0; i < all->rows; i++)
+            perm[i] = i;
+        rng r;
+        rng_init(&r, seed, RNG_STREAM_SPLIT);
+        rng_shuffle(&r, perm, all->rows);
+        for (int i = 0; i < ntest; i++)
+            in_test[perm[i]] = 1;
+        rc = take(train, all, in_test, 0) == 0 && take(test, all, in_test, 1) == 0 ? 0 : -1;
+    }
+    if (rc < 0) {
+        snprintf(err, len, "out of memory splitting the data");
+        dataset_free(train);
+        dataset_free(test);
+    }
+    free(perm);
+    free(in_test);
+    return rc;
+}
+
+void dataset_scale(dataset *d, float s)
+{
+    for (size_t i = 0; i < (size_t)d->rows * (size_t)d->cols; i++)
+        d->x[i] *= s;
+}
+
+void dataset_free(dataset *d)
+{
+    free(d->x);
+    free(d->y);
+    memset(d, 0, sizeof *d);
+}
+
+int dataset_open_config(const config *c, dataset *train, dataset *test, int *nclasses, char *err, size_t len)
+{
+    dataset all;
+    memset(test, 0, sizeof *test);
+    if (dataset_load(&all, c->file, c->features, c->labels, err, len) < 0)
+        return -1;
+    if (c->test_file[0]) {
+        *train = all;
+        if (dataset_load(test, c->test_file, c->features, c->labels, err, len) < 0) {
+            dataset_free(train);
+            return -1;
+        }
+        if (test->cols != train->cols) {
+            snprintf(err, len, "%s: '%s' has %d features but the training data has %d", c->test_file, c->features,
+                     test->cols, train->cols);
+            dataset_free(train);
+            dataset_free(test);
+            return -1;
+        }
+    } else {
+        char why[200];
+        int rc = dataset_split(&all, c->test_fraction, (uint64_t)c->split_seed, train, test, why, sizeof why);
+        dataset_free(&all);
+        if (rc < 0) {
+            snprintf(err, len, "%s: %s", c->file, why);
+            return -1;
+        }
+    }
+    dataset_scale(train, (float)c->scale);
+    dataset_scale(test, (float)c->scale);
+    *nclasses = train->nclasses > test->nclasses ? train->nclasses : test->nclasses;
+    if (*nclasses < 2) {
+        snprintf(err, len, "%s: every label is 0; classification needs at least two classes", c->file);
+        dataset_free(train);
+        dataset_free(test);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,39 @@
+/* Labelled data in memory: features x (rows, cols) float32 and labels y (rows) in 0..K-1, loaded from HDF5
+ * and validated, split into train and test sets with a seeded permutation, scaled. */
+#ifndef DATASET_H
+#define DATASET_H
+#include <stddef.h>
+#include <stdint.h>
+#include "config.h"
+
+enum { DATASET_MAX_CLASSES = 65536 };
+
+typedef struct dataset {
+    int rows, cols;
+    float *x;          /* (rows, cols) */
+    int *y;            /* (rows) */
+    int nclasses;      /* max label + 1 */
+    uint64_t checksum; /* FNV-1a 64 of x (float32) then y (int32) bytes as loaded, before scaling */
+} dataset;
+
+/* Loads datasets FEATURES (2-D, numeric) and LABELS (1-D, integer) from PATH. Returns 0, or -1 with
+ * "PATH: what is wrong" in err (missing file, not HDF5, missing dataset, wrong rank or type, rows != labels,
+ * zero rows, negative labels, non-finite features, a size beyond memory). */
+int dataset_load(dataset *d, const char *path, const char *features, const char *labels, char *err, size_t len);
+/* Copies arrays into a dataset (for generated data and tests); returns 0 or -1 when memory is short. */
+int dataset_from_arrays(dataset *d, const float *x, const int *y, int rows, int cols);
+/* Holds out round(fraction * rows) rows chosen by a permutation seeded with seed; both parts keep file order.
+ * Returns 0, or -1 with the reason when a part would be empty. */
+int dataset_split(const dataset *all, double fraction, uint64_t seed, dataset *train, dataset *test, char *err,
+                  size_t len);
+/* Multiplies every feature by s. */
+void dataset_scale(dataset *d, float s);
+void dataset_free(dataset *d);
+/* The train and test sets a config describes: data.file, then data.test_file or a split by test_fraction and
+ * split_seed, scaled by data.scale; nclasses covers both. 0, or -1 with "FILE: what is wrong" in err. */
+int dataset_open_config(const config *c, dataset *train, dataset *test, int *nclasses, char *err, size_t len);
+/* FNV-1a 64 over bytes, continuing from h (start with DATASET_FNV_BASIS). */
+#define DATASET_FNV_BASIS 0xcbf29ce484222325ULL
+uint64_t dataset_fnv1a(uint64_t h, const void *bytes, size_t n);
+
+#endif

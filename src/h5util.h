@@ -1,0 +1,22 @@
+/* Small HDF5 helpers shared by dataset and checkpoint: quiet error handling and one-line causes.
+ * Main thread only: HDF5 is not called from inside OpenMP regions or worker threads. */
+#ifndef H5UTIL_H
+#define H5UTIL_H
+#include <hdf5.h>
+#include <stddef.h>
+
+/* Turns off HDF5's automatic error printing; call once before any other HDF5 call. */
+void h5util_quiet(void);
+/* Opens an existing HDF5 file read-only; returns its id, or -1 with why: missing, a directory, unreadable,
+ * not HDF5, or HDF5's own innermost cause (e.g. a truncated file). */
+hid_t h5util_open(const char *path, char *why, size_t len);
+/* The most specific message on HDF5's error stack, or "unknown HDF5 error". */
+void h5util_cause(char *buf, size_t len);
+/* Writes a string attribute on an object; returns 0 or -1. */
+int h5util_put_string(hid_t obj, const char *name, const char *value);
+/* Reads a string attribute; returns 0, or -1 when absent or not a string. */
+int h5util_get_string(hid_t obj, const char *name, char *buf, size_t len);
+/* HDF5 library version as "1.10.8". */
+void h5util_version(char *buf, size_t len);
+
+#endif

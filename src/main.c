@@ -1,0 +1,287 @@
+/* runner: parse the arguments, read and validate the config, load the data, plan the runs, train the ones not
+ * yet committed, write the summary. Only this file decides to exit. Exit codes: 0 success (diverged runs are
+ * results), 2 usage or config error, 3 data error, 4 output error, 130/143 stopped by SIGINT/SIGTERM. */
+#include "buildinfo.h"
+#include "config.h"
+#include "dataset.h"
+#include "h5util.h"
+#include "results.h"
+#include "sweep.h"
+#include "train.h"
+#include <getopt.h>
+#include <omp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { EXIT_USAGE = 2, EXIT_DATA = 3, EXIT_OUTPUT = 4 };
+#define RUNNER_VERSION "0.1.0"
+#define MAX_DATA_VARIANTS 64
+
+static volatile sig_atomic_t stop_signal;
+static void on_signal(int sig) { stop_signal = sig; }
+
+typedef struct options {
+    const char *config, *results_root;
+    const char *sets[64];
+    int nsets, threads, quiet, force, no_plots;
+    long max_runs;
+} options;
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: runner [options] CONFIG\n"
+               "  --help              this text and every config key with its default and range\n"
+               "  --version           version, compiler and HDF5\n"
+               "  --threads N         OpenMP threads per run (overrides experiment.threads; 0 = all)\n"
+               "  --set S.KEY=VALUE   override a config key (repeatable); sweep.S.KEY=LIST replaces a sweep list\n"
+               "  --quiet             print nothing but errors\n"
+               "  --force             train every run again even if its results exist\n"
+               "  --no-plots          do not render plots\n"
+               "  --results DIR       results root (default: results)\n"
+               "  --max-runs N        refuse sweeps with more runs (default: 10000)\n"
+               "exit status: 0 ok (diverged runs are results), 2 usage or config error, 3 data error,\n"
+               "             4 output error, 130/143 stopped by SIGINT/SIGTERM\n");
+}
+
+/* Whole-text non-negative integer option. */
+static int parse_count(const char *s, long max, long *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < 0 || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, options *o)
+{
+    static const struct option longopts[] = {
+        {"help", no_argument, 0, 'h'},       {"version", no_argument, 0, 'V'},
+        {"threads", required_argument, 0, 't'}, {"set", required_argument, 0, 's'},
+        {"quiet", no_argument, 0, 'q'},      {"force", no_argument, 0, 'f'},
+        {"no-plots", no_argument, 0, 'P'},   {"results", required_argument, 0, 'r'},
+        {"max-runs", required_argument, 0, 'm'}, {0, 0, 0, 0}};
+    memset(o, 0, sizeof *o);
+    o->results_root = "results";
+    o->threads = -1;
+    o->max_runs = 10000;
+    opterr = 0;
+    int ch;
+    long v;
+    while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'h':
+            usage(stdout);
+            printf("\nconfig keys (INI sections, key = default, then the allowed values):\n");
+            config_help(stdout);
+            exit(0);
+        case 'V': {
+            char h5[32];
+            h5util_version(h5, sizeof h5);
+            printf("runner %s (git %s), gcc %s, flags %s, HDF5 %s, OpenMP %d\n", RUNNER_VERSION, BUILD_GIT_REV,
+                   __VERSION__, BUILD_CFLAGS, h5, _OPENMP);
+            exit(0);
+        }
+        case 't':
+            if (parse_count(optarg, 1024, &v) < 0) {
+                fprintf(stderr, "runner: --threads %s: expected an integer from 0 to 1024\n", optarg);
+                return -1;
+            }
+            o->threads = (int)v;
+            break;
+        case 's':
+            if (o->nsets == 64) {
+                fprintf(stderr, "runner: too many --set options (at most 64)\n");
+                return -1;
+            }
+            o->sets[o->nsets++] = optarg;
+            break;
+        case 'q': o->quiet = 1; break;
+        case 'f': o->force = 1; break;
+        case 'P': o->no_plots = 1; break;
+        case 'r': o->results_root = optarg; break;
+        case 'm':
+            if (parse_count(optarg, 100000000, &v) < 0 || v < 1) {
+                fprintf(stderr, "runner: --max-runs %s: expected an integer from 1 to 100000000\n", optarg);
+                return -1;
+            }
+            o->max_runs = v;
+            break;
+        default:
+            fprintf(stderr, "runner: unknown or incomplete option '%s' (see runner --help)\n", argv[optind - 1]);
+            return -1;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "runner: %s (usage: runner [options] CONFIG; see runner --help)\n",
+                optind >= argc ? "no config file given" : "more than one config file given");
+        return -1;
+    }
+    o->config = argv[optind];
+    return 0;
+}
+
+/* Train and test sets for each distinct [data] section among the runs (a sweep may vary data.scale). */
+typedef struct data_variant {
+    char key[4 * CONFIG_PATH + 128];
+    dataset train, test;
+    int nclasses;
+} data_variant;
+
+static void data_key(const config *c, char *key, size_t len)
+{
+    snprintf(key, len, "%s|%s|%s|%s|%.17g|%lld|%.17g", c->file, c->features, c->labels, c->test_file,
+             c->test_fraction, c->split_seed, c->scale);
+}
+
+static data_variant *find_data(data_variant *v, int n, const config *c)
+{
+    char key[sizeof v->key];
+    data_key(c, key, sizeof key);
+    for (int i = 0; i < n; i++)
+        if (!strcmp(v[i].key, key))
+            return &v[i];
+    return NULL;
+}
+
+/* Loads every data variant the plan needs, before anything is written. */
+static int load_data(const sweep_plan *plan, data_variant *v, int *nv, char *err, size_t len)
+{
+    config c;
+    long long seed;
+    char id[SWEEP_ID];
+    for (long r = 0; r < plan->nruns; r++) {
+        sweep_run(plan, r, &c, &seed, id, sizeof id);
+        if (find_data(v, *nv, &c))
+            continue;
+        if (*nv == MAX_DATA_VARIANTS) {
+            snprintf(err, len, "%s: the sweep needs more than %d different data sets", plan->base->path,
+                     MAX_DATA_VARIANTS);
+            return -1;
+        }
+        data_variant *d = &v[*nv];
+        data_key(&c, d->key, sizeof d->key);
+        if (dataset_open_config(&c, &d->train, &d->test, &d->nclasses, err, len) < 0)
+            return -1;
+        (*nv)++;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    options opt;
+    if (parse_args(argc, argv, &opt) < 0)
+        return EXIT_USAGE;
+
+    config cfg;
+    config_errors errs = {0};
+    config_defaults(&cfg);
+    config_load(&cfg, opt.config, &errs);
+    for (int i = 0; i < opt.nsets; i++)
+        config_override(&cfg, opt.sets[i], &errs);
+    if (opt.threads >= 0)
+        cfg.threads = opt.threads;
+    if (errs.n) {
+        fputs(errs.text, stderr);
+        if (errs.n > 50)
+            fprintf(stderr, "%s: ... and %d more errors\n", opt.config, errs.n - 50);
+        config_errors_free(&errs);
+        config_free(&cfg);
+        return EXIT_USAGE;
+    }
+
+    char err[1200];
+    sweep_plan plan;
+    if (sweep_plan_init(&plan, &cfg, opt.max_runs, err, sizeof err) < 0) {
+        fprintf(stderr, "%s\n", err);
+        config_free(&cfg);
+        return EXIT_USAGE;
+    }
+
+    h5util_quiet();
+    static data_variant data[MAX_DATA_VARIANTS];
+    int ndata = 0, rc = 0;
+    results res;
+    if (load_data(&plan, data, &ndata, err, sizeof err) < 0) {
+        fprintf(stderr, "%s\n", err);
+        rc = EXIT_DATA;
+        goto done;
+    }
+    if (results_open(&res, opt.results_root, &cfg, opt.force, err, sizeof err) < 0) {
+        fprintf(stderr, "%s\n", err);
+        /* a refused identity is the user's choice to make, not a broken disk */
+        rc = strstr(err, "different configuration") || strstr(err, "another runner") ? EXIT_USAGE : EXIT_OUTPUT;
+        goto done;
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+
+    int default_threads = omp_get_max_threads();
+    long skipped = 0, trained = 0, diverged = 0;
+    for (long r = 0; r < plan.nruns && !stop_signal; r++) {
+        config c;
+        long long seed;
+        char id[SWEEP_ID];
+        sweep_run(&plan, r, &c, &seed, id, sizeof id);
+        if (!opt.force && results_run_done(&res, id)) {
+            skipped++;
+            continue;
+        }
+        data_variant *d = find_data(data, ndata, &c);
+        train_job job;
+        int threads = c.threads ? c.threads : default_threads;
+        if (train_prepare(&job, &c, seed, &d->train, &d->test, d->nclasses, threads, err, sizeof err) < 0) {
+            fprintf(stderr, "%s\n", err);
+            rc = EXIT_DATA;
+            break;
+        }
+        job.stop = &stop_signal;
+        train_execute(&job);
+        if (job.status == TRAIN_INTERRUPTED) {
+            train_free(&job);
+            break;
+        }
+        if (results_commit(&res, id, &job, err, sizeof err) < 0) {
+            fprintf(stderr, "%s\n", err);
+            train_free(&job);
+            rc = EXIT_OUTPUT;
+            break;
+        }
+        trained++;
+        diverged += job.status == TRAIN_DIVERGED;
+        if (!opt.quiet) {
+            const train_epoch *e = &job.curve[job.epochs_done];
+            if (job.status == TRAIN_DIVERGED)
+                fprintf(stderr, "[%ld/%ld] %s: DIVERGED at epoch %d (last finite: epoch %d, test_acc %.4f)\n",
+                        r + 1, plan.nruns, id, job.diverged_epoch, job.epochs_done, e->test_acc);
+            else
+                fprintf(stderr, "[%ld/%ld] %s: ok, test_acc %.4f, test_loss %.4f, %d epochs in %.2f s\n", r + 1,
+                        plan.nruns, id, e->test_acc, e->test_loss, job.epochs_done, job.train_seconds);
+        }
+        train_free(&job);
+    }
+    if (results_summary(&res, &plan, err, sizeof err) < 0) {
+        fprintf(stderr, "%s\n", err);
+        rc = rc ? rc : EXIT_OUTPUT;
+    }
+    if (!opt.quiet)
+        fprintf(stderr, "%s: %ld runs trained (%ld diverged), %ld already done; summary in %s/summary.tsv\n",
+                cfg.name, trained, diverged, skipped, res.dir);
+    results_close(&res);
+    if (stop_signal && !rc) {
+        fprintf(stderr, "%s: stopped by signal %d; committed runs are kept, run again to resume\n", cfg.name,
+                (int)stop_signal);
+        rc = 128 + (int)stop_signal;
+    }
+done:
+    for (int i = 0; i < ndata; i++) {
+        dataset_free(&data[i].train);
+        dataset_free(&data[i].test);
+    }
+    config_free(&cfg);
+    return rc;
+}

@@ -1,0 +1,63 @@
+/* A multi-layer perceptron in float32: all parameters in one contiguous buffer, gradients in a second buffer of
+ * the same layout (layer k: weight (OUT, IN) row-major, then bias (OUT)), forward and backward kernels as pairs,
+ * OpenMP over batch rows or output units so every value is computed by one thread in a fixed order. */
+#ifndef MLP_H
+#define MLP_H
+#include <stddef.h>
+#include "rng.h"
+
+enum { MLP_MAX_LAYERS = 17 }; /* hidden layers + the output layer */
+
+typedef enum { MLP_SIGMOID, MLP_TANH, MLP_RELU } mlp_activation;
+typedef enum { MLP_OUT_SOFTMAX, MLP_OUT_SIGMOID } mlp_output;
+typedef enum { MLP_INIT_NORMAL, MLP_INIT_XAVIER, MLP_INIT_HE } mlp_init_kind;
+
+typedef struct mlp {
+    int nlayers;                     /* weight layers: hidden layers + 1 */
+    int size[MLP_MAX_LAYERS + 1];    /* size[0] inputs ... size[nlayers] outputs */
+    mlp_activation act;
+    mlp_output out;
+    int max_rows;                    /* workspace holds this many samples */
+    size_t nparams;
+    float *params, *grads;           /* (nparams) each */
+    float *w[MLP_MAX_LAYERS], *b[MLP_MAX_LAYERS];   /* views into params */
+    float *gw[MLP_MAX_LAYERS], *gb[MLP_MAX_LAYERS]; /* views into grads */
+    float *a[MLP_MAX_LAYERS + 1];    /* a[0] unused; a[k] (max_rows, size[k]): pre-activations, a[nlayers] logits */
+    float *h[MLP_MAX_LAYERS];        /* h[k] (max_rows, size[k]) activations of hidden layer k (k >= 1) */
+    float *d[MLP_MAX_LAYERS + 1];    /* d[k] (max_rows, size[k]): dLoss/da[k] */
+    double *loss;                    /* (max_rows) per-sample loss of the last mlp_loss call */
+    unsigned char *correct;          /* (max_rows) 1 when the prediction of the last mlp_loss call was right */
+} mlp;
+
+/* Output units for K classes: K, except one unit for a sigmoid output with two classes. */
+int mlp_output_units(mlp_output out, int nclasses);
+/* Allocates parameters and a workspace for max_rows samples; returns 0, or -1 when memory is short. */
+int mlp_init(mlp *net, int nin, const int *hidden, int nhidden, int nout, mlp_activation act, mlp_output out,
+             int max_rows);
+void mlp_free(mlp *net);
+/* Draws the parameters: normal = every parameter N(0, 1) as the article; xavier = weights U(+-sqrt(6/(in+out)))
+ * and zero biases; he = weights N(0, 2/in) and zero biases. */
+void mlp_randomize(mlp *net, mlp_init_kind kind, rng *r);
+/* Forward pass of n <= max_rows samples x (n, size[0]); logits land in a[nlayers]. */
+void mlp_forward(mlp *net, const float *x, int n);
+/* After mlp_forward: per-sample loss and correctness into loss[] and correct[], and, when scale != 0, the
+ * output gradient d[nlayers] = scale * dLoss/dlogits. Labels y (n) in 0..K-1. */
+void mlp_loss(mlp *net, const int *y, int n, float scale);
+/* After mlp_loss with scale != 0: accumulates the parameter gradients of the n samples into grads. */
+void mlp_backward(mlp *net, const float *x, int n);
+void mlp_zero_grads(mlp *net);
+/* 1 when every parameter is finite. */
+int mlp_params_finite(const mlp *net);
+
+/* Kernels and their plain twins (the tests compare them). */
+/* in (B, IN), w (OUT, IN), b (OUT) -> out (B, OUT) = in w^T + b */
+void mlp_linear_forward(float *out, const float *in, const float *w, const float *b, int B, int IN, int OUT);
+void mlp_linear_forward_ref(float *out, const float *in, const float *w, const float *b, int B, int IN, int OUT);
+/* dout (B, OUT), in (B, IN), w (OUT, IN): dw (OUT, IN) += dout^T in, db (OUT) += column sums of dout,
+ * and din (B, IN) = dout w unless din is NULL. */
+void mlp_linear_backward(float *din, float *dw, float *db, const float *dout, const float *in, const float *w,
+                         int B, int IN, int OUT);
+void mlp_linear_backward_ref(float *din, float *dw, float *db, const float *dout, const float *in,
+                             const float *w, int B, int IN, int OUT);
+
+#endif

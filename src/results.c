@@ -1,0 +1,392 @@
+/* Writing results: text files through stdio with fsync, weights through checkpoint_save, every run folder
+ * renamed into place only once complete. */
+#include "results.h"
+#include "buildinfo.h"
+#include "checkpoint.h"
+#include "h5util.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+const char results_metric_header[] = "status\tepochs_done\tdiverged_epoch\ttrain_loss\ttest_loss\ttrain_acc\ttest_acc"
+                                     "\tbest_epoch\tbest_test_acc\ttrain_seconds\tsamples_per_second";
+const char results_curve_header[] = "# epoch train_loss test_loss train_acc test_acc seconds";
+
+static int make_dir(const char *path, char *err, size_t len)
+{
+    if (mkdir(path, 0777) == 0 || errno == EEXIST) {
+        struct stat st;
+        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+            return 0;
+        snprintf(err, len, "%s: exists and is not a directory", path);
+        return -1;
+    }
+    snprintf(err, len, "%s: cannot create directory: %s", path, strerror(errno));
+    return -1;
+}
+
+static int sync_path(const char *path)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+/* Closes f after flushing it to disk; -1 if anything failed on the way. */
+static int close_synced(FILE *f)
+{
+    int rc = ferror(f) ? -1 : 0;
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+        rc = -1;
+    if (fclose(f) != 0)
+        rc = -1;
+    return rc;
+}
+
+/* Removes a folder of plain files (a run folder). */
+static void remove_tree(const char *path)
+{
+    DIR *d = opendir(path);
+    if (d) {
+        struct dirent *e;
+        char p[RESULTS_PATH + 300];
+        while ((e = readdir(d)))
+            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+                snprintf(p, sizeof p, "%s/%s", path, e->d_name);
+                unlink(p);
+            }
+        closedir(d);
+    }
+    rmdir(path);
+}
+
+/* Writes text to path atomically (temporary file, fsync, rename). */
+static int write_atomic(const char *path, const char *text, char *err, size_t len)
+{
+    char tmp[RESULTS_PATH + 32];
+    snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f || (fputs(text, f), close_synced(f)) != 0 || rename(tmp, path) != 0) {
+        snprintf(err, len, "%s: cannot write: %s", path, strerror(errno ? errno : EIO));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t cap = 0, n = 0, got;
+    do {
+        if (n + 4096 + 1 > cap) {
+            char *t = realloc(buf, cap = (n + 4096 + 1) * 2);
+            if (!t) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = t;
+        }
+        got = fread(buf + n, 1, 4096, f);
+        n += got;
+    } while (got > 0);
+    fclose(f);
+    buf[n] = 0;
+    return buf;
+}
+
+int results_open(results *r, const char *root, const config *base, int force, char *err, size_t len)
+{
+    memset(r, 0, sizeof *r);
+    r->lock_fd = -1;
+    char runs[RESULTS_PATH + 16], path[RESULTS_PATH + 300];
+    snprintf(r->dir, sizeof r->dir, "%s/%s", root, base->name);
+    snprintf(runs, sizeof runs, "%s/runs", r->dir);
+    if (make_dir(root, err, len) || make_dir(r->dir, err, len) || make_dir(runs, err, len))
+        return -1;
+    if (access(runs, W_OK) != 0) {
+        snprintf(err, len, "%s: not writable: %s", runs, strerror(errno));
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s/.lock", r->dir);
+    r->lock_fd = open(path, O_RDWR | O_CREAT, 0666);
+    if (r->lock_fd < 0) {
+        snprintf(err, len, "%s: cannot create lock: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(r->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        char pid[32] = "";
+        ssize_t n = pread(r->lock_fd, pid, sizeof pid - 1, 0);
+        pid[n > 0 ? n : 0] = 0;
+        pid[strcspn(pid, "\n")] = 0;
+        snprintf(err, len, "%s: another runner (pid %s) is working on this experiment; wait for it to finish",
+                 r->dir, *pid ? pid : "?");
+        results_close(r);
+        return -1;
+    }
+    char pid[32];
+    int n = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+    if (ftruncate(r->lock_fd, 0) != 0 || pwrite(r->lock_fd, pid, (size_t)n, 0) != n) {
+        snprintf(err, len, "%s: cannot write lock: %s", path, strerror(errno));
+        results_close(r);
+        return -1;
+    }
+
+    /* temporary folders left by a killed runner are never results */
+    DIR *d = opendir(runs);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)))
+            if (!strncmp(e->d_name, ".tmp-", 5) || !strncmp(e->d_name, ".old-", 5)) {
+                snprintf(path, sizeof path, "%s/%s", runs, e->d_name);
+                remove_tree(path);
+            }
+        closedir(d);
+    }
+
+    char *identity = NULL;
+    size_t isize = 0;
+    FILE *mem = open_memstream(&identity, &isize);
+    if (!mem || config_write(base, mem, CONFIG_WRITE_IDENTITY) != 0 || fclose(mem) != 0) {
+        snprintf(err, len, "out of memory");
+        results_close(r);
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s/experiment.ini", r->dir);
+    char *old = read_file(path);
+    int rc = 0;
+    if (old && strcmp(old, identity) && !force) {
+        /* name the first line that differs */
+        const char *a = old, *b = identity;
+        while (*a && *b) {
+            size_t la = strcspn(a, "\n"), lb = strcspn(b, "\n");
+            if (la != lb || strncmp(a, b, la))
+                break;
+            a += la + (a[la] != 0);
+            b += lb + (b[lb] != 0);
+        }
+        snprintf(err, len, "%s: results there come from a different configuration (was '%.*s', now '%.*s'); use "
+                 "another experiment.name, or --force to train everything again", r->dir, (int)strcspn(a, "\n"), a,
+                 (int)strcspn(b, "\n"), b);
+        rc = -1;
+    } else if (!old || strcmp(old, identity)) {
+        rc = write_atomic(path, identity, err, len);
+    }
+    free(old);
+    free(identity);
+    if (rc < 0)
+        results_close(r);
+    return rc;
+}
+
+void results_close(results *r)
+{
+    if (r->lock_fd >= 0)
+        close(r->lock_fd); /* releases the flock */
+    r->lock_fd = -1;
+}
+
+int results_run_done(const results *r, const char *id)
+{
+    char path[RESULTS_PATH + 300];
+    snprintf(path, sizeof path, "%s/runs/%s/result.tsv", r->dir, id);
+    return access(path, R_OK) == 0;
+}
+
+static void cpu_model(char *buf, size_t len)
+{
+    snprintf(buf, len, "unknown");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return;
+    char line[512];
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "model name", 10) && strchr(line, ':')) {
+            char *v = strchr(line, ':') + 2;
+            v[strcspn(v, "\n")] = 0;
+            snprintf(buf, len, "%s", v);
+            break;
+        }
+    fclose(f);
+}
+
+static int write_run_files(const char *dir, const train_job *job)
+{
+    char path[RESULTS_PATH + 400];
+    const train_epoch *best = &job->curve[job->best_epoch], *last = &job->curve[job->epochs_done];
+
+    snprintf(path, sizeof path, "%s/curve.dat", dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "%s\n", results_curve_header);
+    for (int e = 0; e <= job->epochs_done; e++) {
+        const train_epoch *c = &job->curve[e];
+        fprintf(f, "%d %.9g %.9g %.9g %.9g %.6f\n", c->epoch, c->train_loss, c->test_loss, c->train_acc,
+                c->test_acc, c->seconds);
+    }
+    if (close_synced(f))
+        return -1;
+
+    snprintf(path, sizeof path, "%s/result.tsv", dir);
+    if (!(f = fopen(path, "w")))
+        return -1;
+    fprintf(f, "%s\n%s\t%d\t%d\t%.9g\t%.9g\t%.9g\t%.9g\t%d\t%.9g\t%.6f\t%.1f\n", results_metric_header,
+            job->status == TRAIN_DIVERGED ? "diverged" : "ok", job->epochs_done, job->diverged_epoch,
+            last->train_loss, last->test_loss, last->train_acc, last->test_acc, job->best_epoch, best->test_acc,
+            job->train_seconds, job->samples_per_second);
+    if (close_synced(f))
+        return -1;
+
+    snprintf(path, sizeof path, "%s/config.ini", dir);
+    if (!(f = fopen(path, "w")))
+        return -1;
+    fprintf(f, "; resolved configuration of this run (defaults included), seed %lld\n", job->seed);
+    config_write(&job->cfg, f, CONFIG_WRITE_ALL);
+    if (close_synced(f))
+        return -1;
+
+    char hdf5[32], cpu[256], host[256] = "unknown", date[64];
+    h5util_version(hdf5, sizeof hdf5);
+    cpu_model(cpu, sizeof cpu);
+    gethostname(host, sizeof host - 1);
+    time_t t = time(NULL);
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+    snprintf(path, sizeof path, "%s/manifest.txt", dir);
+    if (!(f = fopen(path, "w")))
+        return -1;
+    fprintf(f, "git_revision = %s\ncompiler = gcc %s\ncflags = %s\nopenmp_threads = %d\nhdf5_version = %s\n"
+               "data_file = %s\ndata_fnv1a64 = %016llx\ntest_file = %s\ntest_fnv1a64 = %016llx\nseed = %lld\n"
+               "host = %s\ncpu = %s\nlogical_cpus = %ld\ndate = %s\n",
+            BUILD_GIT_REV, __VERSION__, BUILD_CFLAGS, job->threads, hdf5, job->cfg.file,
+            (unsigned long long)job->train->checksum, job->cfg.test_file[0] ? job->cfg.test_file : job->cfg.file,
+            (unsigned long long)job->test->checksum, job->seed, host, cpu, sysconf(_SC_NPROCESSORS_ONLN), date);
+    if (close_synced(f))
+        return -1;
+
+    char err[400];
+    snprintf(path, sizeof path, "%s/weights.h5", dir);
+    if (checkpoint_save(&job->net, train_weights(job), path, err, sizeof err) < 0 || sync_path(path) < 0)
+        return -1;
+    return 0;
+}
+
+int results_commit(results *r, const char *id, const train_job *job, char *err, size_t len)
+{
+    char tmp[RESULTS_PATH + 300], final[RESULTS_PATH + 300], old[RESULTS_PATH + 300], runs[RESULTS_PATH + 16];
+    snprintf(runs, sizeof runs, "%s/runs", r->dir);
+    snprintf(tmp, sizeof tmp, "%s/.tmp-%s-%d", runs, id, (int)getpid());
+    snprintf(final, sizeof final, "%s/%s", runs, id);
+    snprintf(old, sizeof old, "%s/.old-%s-%d", runs, id, (int)getpid());
+    remove_tree(tmp);
+    errno = 0;
+    if (mkdir(tmp, 0777) != 0 || write_run_files(tmp, job) != 0) {
+        snprintf(err, len, "%s: cannot write run: %s", final, strerror(errno ? errno : EIO));
+        remove_tree(tmp);
+        return -1;
+    }
+    int had_old = rename(final, old) == 0;
+    if (rename(tmp, final) != 0 || sync_path(runs) != 0) {
+        snprintf(err, len, "%s: cannot commit run: %s", final, strerror(errno));
+        remove_tree(tmp);
+        if (had_old)
+            rename(old, final);
+        return -1;
+    }
+    if (had_old)
+        remove_tree(old);
+    return 0;
+}
+
+/* The second line of a run's result.tsv, without its newline, or NULL. */
+static char *run_metrics(const results *r, const char *id)
+{
+    char path[RESULTS_PATH + 300];
+    snprintf(path, sizeof path, "%s/runs/%s/result.tsv", r->dir, id);
+    char *text = read_file(path);
+    if (!text)
+        return NULL;
+    char *row = strchr(text, '\n');
+    if (!row || strncmp(text, results_metric_header, strlen(results_metric_header))) {
+        free(text);
+        return NULL;
+    }
+    row++;
+    row[strcspn(row, "\n")] = 0;
+    memmove(text, row, strlen(row) + 1);
+    return text;
+}
+
+/* Keys every summary shows; swept keys not among them get columns of their own. */
+static const char *const fixed_keys[] = {"experiment.seeds", "model.hidden", "train.learning_rate",
+                                         "model.activation", "model.output", "train.optimizer",
+                                         "train.batch_size", "train.epochs"};
+#define NFIXED ((int)(sizeof fixed_keys / sizeof fixed_keys[0]))
+
+int results_summary(results *r, const sweep_plan *p, char *err, size_t len)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&text, &size);
+    if (!f) {
+        snprintf(err, len, "out of memory");
+        return -1;
+    }
+    const config *base = p->base;
+    int extra[CONFIG_MAX_SWEEP], nextra = 0;
+    for (int i = 0; i < base->nsweep; i++) {
+        int fixed = 0;
+        for (int j = 0; j < NFIXED; j++)
+            fixed |= config_find(fixed_keys[j]) == base->sweep[i].key;
+        if (!fixed)
+            extra[nextra++] = base->sweep[i].key;
+    }
+    fprintf(f, "run_id\tseed\thidden\tlearning_rate\tactivation\toutput\toptimizer\tbatch_size\tepochs");
+    for (int i = 0; i < nextra; i++)
+        fprintf(f, "\t%s", config_key_name(extra[i]));
+    fprintf(f, "\t%s\n", results_metric_header);
+    config c;
+    char id[SWEEP_ID], v[CONFIG_PATH + 64];
+    long long seed;
+    for (long i = 0; i < p->nruns; i++) {
+        sweep_run(p, i, &c, &seed, id, sizeof id);
+        char *metrics = run_metrics(r, id);
+        if (!metrics)
+            continue;
+        fprintf(f, "%s\t%lld", id, seed);
+        for (int j = 1; j < NFIXED; j++) {
+            config_format(&c, config_find(fixed_keys[j]), v, sizeof v);
+            fprintf(f, "\t%s", v);
+        }
+        for (int j = 0; j < nextra; j++) {
+            config_format(&c, extra[j], v, sizeof v);
+            fprintf(f, "\t%s", v);
+        }
+        fprintf(f, "\t%s\n", metrics);
+        free(metrics);
+    }
+    if (fclose(f) != 0) {
+        free(text);
+        snprintf(err, len, "out of memory");
+        return -1;
+    }
+    char path[RESULTS_PATH + 32];
+    snprintf(path, sizeof path, "%s/summary.tsv", r->dir);
+    int rc = write_atomic(path, text, err, len);
+    free(text);
+    return rc;
+}

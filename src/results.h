@@ -1,0 +1,35 @@
+/* Results on disk: results/<name>/ holds experiment.ini (what runs must share to compare), summary.tsv and
+ * runs/<run_id>/ with curve.dat, result.tsv, weights.h5, config.ini and manifest.txt. A run is committed
+ * atomically (written in a temporary folder, flushed, renamed), so a kill never leaves a half run counted
+ * as done. A lock keeps a second runner off the same experiment. Main thread only (HDF5). */
+#ifndef RESULTS_H
+#define RESULTS_H
+#include <stddef.h>
+#include "config.h"
+#include "sweep.h"
+#include "train.h"
+
+enum { RESULTS_PATH = 1024 };
+
+typedef struct results {
+    char dir[RESULTS_PATH];    /* <root>/<name> */
+    int lock_fd;
+} results;
+
+/* Creates <root>/<name>/runs, checks it is writable, takes the lock and checks (force: replaces) the
+ * experiment identity. 0, or -1 with one line in err. */
+int results_open(results *r, const char *root, const config *base, int force, char *err, size_t len);
+/* 1 when run id is committed. */
+int results_run_done(const results *r, const char *id);
+/* Commits a finished run (replacing an older one of the same id). 0, or -1 with err; nothing half-written
+ * remains either way. */
+int results_commit(results *r, const char *id, const train_job *job, char *err, size_t len);
+/* Rewrites summary.tsv from the committed runs of the plan (in plan order). 0, or -1 with err. */
+int results_summary(results *r, const sweep_plan *p, char *err, size_t len);
+void results_close(results *r);
+
+/* Column names of result.tsv (one row per run) and the header of curve.dat. */
+extern const char results_metric_header[];
+extern const char results_curve_header[];
+
+#endif

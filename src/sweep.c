@@ -1,0 +1,103 @@
+/* Sweep expansion: mixed-radix decoding of a point index, first swept key slowest. */
+#include "sweep.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The value index of swept key i at point pt. */
+static int value_index(const config *c, long pt, int i)
+{
+    long stride = 1;
+    for (int j = c->nsweep - 1; j > i; j--)
+        stride *= c->sweep[j].nvalues;
+    return (int)(pt / stride % c->sweep[i].nvalues);
+}
+
+/* Appends "name=value" with characters that do not belong in a file name replaced by '-'. */
+static size_t append_part(char *id, size_t used, size_t len, const char *name, const char *value)
+{
+    int n = snprintf(id + used, used < len ? len - used : 0, "%s%s=", used ? "_" : "", name);
+    used += (size_t)(n > 0 ? n : 0);
+    for (const char *v = value; *v && used + 1 < len; v++) {
+        char ch = *v;
+        int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' ||
+                 ch == '-' || ch == '+';
+        id[used++] = ok ? ch : '-';
+    }
+    if (used < len)
+        id[used] = 0;
+    return used;
+}
+
+void sweep_point_id(const sweep_plan *p, long pt, char *id, size_t idlen)
+{
+    const config *c = p->base;
+    size_t used = 0;
+    id[0] = 0;
+    for (int i = 0; i < c->nsweep; i++)
+        used = append_part(id, used, idlen, config_key_name(c->sweep[i].key),
+                           c->sweep[i].values[value_index(c, pt, i)]);
+    if (!c->nsweep)
+        snprintf(id, idlen, "all");
+}
+
+long sweep_point(const sweep_plan *p, long r) { return r / p->base->nseeds; }
+
+void sweep_run(const sweep_plan *p, long r, config *out, long long *seed, char *id, size_t idlen)
+{
+    const config *c = p->base;
+    long pt = sweep_point(p, r);
+    *out = *c;
+    out->sweep = NULL;
+    out->nsweep = 0;
+    char why[300];
+    size_t used = 0;
+    id[0] = 0;
+    for (int i = 0; i < c->nsweep; i++) {
+        const char *v = c->sweep[i].values[value_index(c, pt, i)];
+        config_set(out, c->sweep[i].key, v, why, sizeof why); /* validated when the sweep was read */
+        used = append_part(id, used, idlen, config_key_name(c->sweep[i].key), v);
+    }
+    *seed = c->seeds[r % c->nseeds];
+    snprintf(id + used, used < idlen ? idlen - used : 0, "%sseed=%lld", used ? "_" : "", *seed);
+}
+
+int sweep_plan_init(sweep_plan *p, const config *base, long max_runs, char *err, size_t len)
+{
+    p->base = base;
+    long n = 1;
+    for (int i = 0; i < base->nsweep; i++) {
+        if (n > max_runs / base->sweep[i].nvalues) {
+            snprintf(err, len, "%s: the sweep has more than %ld runs (raise --max-runs to allow it)", base->path,
+                     max_runs);
+            return -1;
+        }
+        n *= base->sweep[i].nvalues;
+    }
+    p->npoints = n;
+    if (n > max_runs / base->nseeds) {
+        snprintf(err, len, "%s: the sweep has %ld points x %d seeds, more than %ld runs (raise --max-runs to allow it)",
+                 base->path, n, base->nseeds, max_runs);
+        return -1;
+    }
+    p->nruns = n * base->nseeds;
+    /* ids must be unique: a sanitised value could collide with another */
+    char (*ids)[SWEEP_ID] = malloc((size_t)p->npoints * SWEEP_ID);
+    if (!ids) {
+        snprintf(err, len, "out of memory planning %ld sweep points", p->npoints);
+        return -1;
+    }
+    int rc = 0;
+    for (long i = 0; i < p->npoints && rc == 0; i++) {
+        sweep_point_id(p, i, ids[i], SWEEP_ID);
+        for (long j = 0; j < i; j++)
+            if (!strcmp(ids[i], ids[j])) {
+                snprintf(err, len, "%s: two sweep points share the run id '%s' (make the values differ in letters "
+                         "or digits)", base->path, ids[i]);
+                rc = -1;
+                break;
+            }
+    }
+    free(ids);
+    return rc;
+}

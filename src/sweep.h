@@ -1,0 +1,25 @@
+/* The plan of runs: the Cartesian product of every [sweep] list, times every seed. Run r is point r / nseeds
+ * with seed number r % nseeds; its id ("learning_rate=0.1_hidden=128_seed=1") depends only on its own values,
+ * so adding a value to a list keeps the ids of the runs that already exist. */
+#ifndef SWEEP_H
+#define SWEEP_H
+#include <stddef.h>
+#include "config.h"
+
+enum { SWEEP_ID = 256 };
+
+typedef struct sweep_plan {
+    const config *base;
+    long npoints, nruns;
+} sweep_plan;
+
+/* Plans the runs of base; refuses more than max_runs runs or two runs with one id. 0, or -1 with err. */
+int sweep_plan_init(sweep_plan *p, const config *base, long max_runs, char *err, size_t len);
+/* The resolved config of run r (no sweep list), its seed and its id. */
+void sweep_run(const sweep_plan *p, long r, config *out, long long *seed, char *id, size_t idlen);
+/* The sweep point of run r: runs of one point differ only in their seed. */
+long sweep_point(const sweep_plan *p, long r);
+/* The id of sweep point pt (the run id without its seed), "all" when nothing is swept. */
+void sweep_point_id(const sweep_plan *p, long pt, char *id, size_t idlen);
+
+#endif

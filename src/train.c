@@ -1,0 +1,215 @@
+/* The training loop. Nothing is allocated after train_prepare; every sum over samples is taken serially in
+ * sample order from per-sample arrays, so curves and weights do not depend on the thread count. */
+#include "train.h"
+#include "checkpoint.h"
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Evaluation forwards this many rows at a time (or a whole batch when batches are larger). */
+#define EVAL_ROWS 256
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int batch_rows(const train_job *job)
+{
+    long long b = job->cfg.batch_size;
+    return b == 0 || b > job->train->rows ? job->train->rows : (int)b;
+}
+
+int train_prepare(train_job *job, const config *cfg, long long seed, const dataset *train, const dataset *test,
+                  int nclasses, int threads, char *err, size_t len)
+{
+    memset(job, 0, sizeof *job);
+    job->cfg = *cfg;
+    job->cfg.sweep = NULL;
+    job->cfg.nsweep = 0;
+    job->seed = seed;
+    job->train = train;
+    job->test = test;
+    job->nclasses = nclasses;
+    job->threads = threads < 1 ? 1 : threads;
+    int B = batch_rows(job);
+    int rows = B > EVAL_ROWS ? B : EVAL_ROWS;
+    int nout = mlp_output_units((mlp_output)cfg->output, nclasses);
+    if (mlp_init(&job->net, train->cols, cfg->hidden, cfg->nhidden, nout, (mlp_activation)cfg->activation,
+                 (mlp_output)cfg->output, rows) < 0)
+        goto oom;
+    size_t np = job->net.nparams;
+    job->last_good = malloc(np * sizeof(float));
+    job->xb = malloc((size_t)B * (size_t)train->cols * sizeof(float));
+    job->yb = malloc((size_t)B * sizeof(int));
+    job->order = malloc((size_t)train->rows * sizeof(int));
+    job->curve = calloc((size_t)cfg->epochs + 1, sizeof *job->curve);
+    if (!job->last_good || !job->xb || !job->yb || !job->order || !job->curve)
+        goto oom;
+    if (cfg->optimizer != OPT_SGD && !(job->opt_m = calloc(np, sizeof(float))))
+        goto oom;
+    if (cfg->optimizer == OPT_ADAM && !(job->opt_v = calloc(np, sizeof(float))))
+        goto oom;
+    if (cfg->init_file[0]) {
+        if (checkpoint_load(&job->net, cfg->init_file, err, len) < 0) {
+            train_free(job);
+            return -1;
+        }
+    } else {
+        rng r;
+        rng_init(&r, (uint64_t)seed, RNG_STREAM_INIT);
+        mlp_randomize(&job->net, (mlp_init_kind)cfg->init, &r);
+    }
+    return 0;
+oom:
+    snprintf(err, len, "out of memory for a %d-input, %d-layer model with batch %d", train->cols, cfg->nhidden, B);
+    train_free(job);
+    return -1;
+}
+
+void train_free(train_job *job)
+{
+    mlp_free(&job->net);
+    free(job->opt_m);
+    free(job->opt_v);
+    free(job->last_good);
+    free(job->xb);
+    free(job->yb);
+    free(job->order);
+    free(job->curve);
+    memset(job, 0, sizeof *job);
+}
+
+const float *train_weights(const train_job *job)
+{
+    return job->status == TRAIN_DIVERGED ? job->last_good : job->net.params;
+}
+
+void train_evaluate(train_job *job, const dataset *d, double *loss, double *acc)
+{
+    mlp *net = &job->net;
+    double sum = 0;
+    long correct = 0;
+    for (int s = 0; s < d->rows; s += net->max_rows) {
+        int n = d->rows - s < net->max_rows ? d->rows - s : net->max_rows;
+        mlp_forward(net, d->x + (size_t)s * d->cols, n);
+        mlp_loss(net, d->y + s, n, 0);
+        for (int i = 0; i < n; i++) {
+            sum += net->loss[i];
+            correct += net->correct[i];
+        }
+    }
+    *loss = sum / d->rows;
+    *acc = (double)correct / d->rows;
+}
+
+/* p (n) updated from g (n); m, v (n) optimizer state; t = 1-based step (Adam's bias correction). */
+static void optimizer_step(train_job *job, long long t)
+{
+    const config *c = &job->cfg;
+    float *p = job->net.params, *g = job->net.grads, *m = job->opt_m, *v = job->opt_v;
+    long n = (long)job->net.nparams;
+    float lr = (float)c->learning_rate;
+    if (c->optimizer == OPT_SGD) {
+        #pragma omp parallel for schedule(static) if (n >= 65536)
+        for (long i = 0; i < n; i++)
+            p[i] -= lr * g[i];
+    } else if (c->optimizer == OPT_MOMENTUM) {
+        float mu = (float)c->momentum;
+        #pragma omp parallel for schedule(static) if (n >= 65536)
+        for (long i = 0; i < n; i++) {
+            m[i] = mu * m[i] + g[i];
+            p[i] -= lr * m[i];
+        }
+    } else {
+        float b1 = (float)c->adam_beta1, b2 = (float)c->adam_beta2, eps = (float)c->adam_eps;
+        float c1 = (float)(1.0 - pow(c->adam_beta1, (double)t)), c2 = (float)(1.0 - pow(c->adam_beta2, (double)t));
+        #pragma omp parallel for schedule(static) if (n >= 65536)
+        for (long i = 0; i < n; i++) {
+            m[i] = b1 * m[i] + (1 - b1) * g[i];
+            v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
+            p[i] -= lr * (m[i] / c1) / (sqrtf(v[i] / c2) + eps);
+        }
+    }
+}
+
+static int record(train_job *job, int epoch, double seconds)
+{
+    train_epoch *e = &job->curve[epoch];
+    e->epoch = epoch;
+    e->seconds = seconds;
+    train_evaluate(job, job->train, &e->train_loss, &e->train_acc);
+    train_evaluate(job, job->test, &e->test_loss, &e->test_acc);
+    return isfinite(e->train_loss) && isfinite(e->test_loss) && mlp_params_finite(&job->net);
+}
+
+void train_execute(train_job *job)
+{
+    omp_set_num_threads(job->threads);
+    const dataset *tr = job->train;
+    mlp *net = &job->net;
+    int B = batch_rows(job), cols = tr->cols;
+    rng shuffle;
+    rng_init(&shuffle, (uint64_t)job->seed, RNG_STREAM_SHUFFLE);
+    for (int i = 0; i < tr->rows; i++)
+        job->order[i] = i;
+
+    job->status = TRAIN_OK;
+    if (!record(job, 0, 0)) {
+        /* the initial weights already overflow: nothing to train from */
+        job->status = TRAIN_DIVERGED;
+        job->diverged_epoch = 0;
+        memcpy(job->last_good, net->params, net->nparams * sizeof(float));
+        return;
+    }
+    memcpy(job->last_good, net->params, net->nparams * sizeof(float));
+    long long step = 0;
+    for (int epoch = 1; epoch <= job->cfg.epochs; epoch++) {
+        double t0 = now();
+        if (job->cfg.shuffle)
+            rng_shuffle(&shuffle, job->order, tr->rows);
+        int finite = 1;
+        for (int s = 0; s < tr->rows && finite; s += B) {
+            int n = tr->rows - s < B ? tr->rows - s : B;
+            for (int i = 0; i < n; i++) {
+                int r = job->order[s + i];
+                memcpy(job->xb + (size_t)i * cols, tr->x + (size_t)r * cols, (size_t)cols * sizeof(float));
+                job->yb[i] = tr->y[r];
+            }
+            mlp_zero_grads(net);
+            mlp_forward(net, job->xb, n);
+            mlp_loss(net, job->yb, n, job->cfg.loss == LOSS_MEAN ? 1.0f / (float)n : 1.0f);
+            double batch_loss = 0;
+            for (int i = 0; i < n; i++)
+                batch_loss += net->loss[i];
+            if (!isfinite(batch_loss)) {
+                finite = 0;
+                break;
+            }
+            mlp_backward(net, job->xb, n);
+            optimizer_step(job, ++step);
+            if (job->stop && *job->stop) {
+                job->status = TRAIN_INTERRUPTED;
+                return;
+            }
+        }
+        double seconds = now() - t0;
+        if (!finite || !record(job, epoch, seconds)) {
+            job->status = TRAIN_DIVERGED;
+            job->diverged_epoch = epoch;
+            break;
+        }
+        job->epochs_done = epoch;
+        job->train_seconds += seconds;
+        memcpy(job->last_good, net->params, net->nparams * sizeof(float));
+        job->progress_epoch = epoch;
+    }
+    for (int e = 1; e <= job->epochs_done; e++)
+        if (job->curve[e].test_acc > job->curve[job->best_epoch].test_acc)
+            job->best_epoch = e;
+    job->samples_per_second = job->train_seconds > 0 ? (double)tr->rows * job->epochs_done / job->train_seconds : 0;
+}

@@ -1,0 +1,58 @@
+/* One training run: epochs of mini-batch backpropagation with SGD, momentum or Adam, evaluation of the whole
+ * train and test sets after every epoch, and divergence detection (a non-finite loss or weight ends the run
+ * with status diverged at that epoch). train_prepare runs on the main thread (it may read an HDF5 checkpoint);
+ * train_execute only computes, so several may run side by side in worker threads. */
+#ifndef TRAIN_H
+#define TRAIN_H
+#include <signal.h>
+#include <stddef.h>
+#include "config.h"
+#include "dataset.h"
+#include "mlp.h"
+
+typedef enum { TRAIN_OK, TRAIN_DIVERGED, TRAIN_INTERRUPTED } train_status;
+
+typedef struct train_epoch {
+    int epoch;                                   /* 0 = before training */
+    double train_loss, test_loss;                /* mean per-sample loss, whatever train.loss says */
+    double train_acc, test_acc;                  /* fractions 0..1 */
+    double seconds;                              /* training time of this epoch, evaluation excluded */
+} train_epoch;
+
+typedef struct train_job {
+    /* inputs */
+    config cfg;                                  /* the run's resolved config (no sweep) */
+    long long seed;
+    const dataset *train, *test;
+    int nclasses;
+    int threads;                                 /* OpenMP threads for this run, >= 1 */
+    volatile sig_atomic_t *stop;                 /* set from a signal handler: end the run as interrupted */
+    /* state */
+    mlp net;
+    float *opt_m, *opt_v;                        /* (nparams) optimizer state, NULL when unused */
+    float *last_good;                            /* (nparams) weights at the last finite epoch */
+    float *xb;                                   /* (batch, inputs) gathered batch */
+    int *yb, *order;                             /* (batch), (train rows) */
+    /* results */
+    train_status status;
+    int epochs_done;                             /* completed epochs with finite numbers */
+    int diverged_epoch;                          /* 0 when the run did not diverge */
+    train_epoch *curve;                          /* (epochs + 1), rows 0..epochs_done filled */
+    int best_epoch;                              /* highest test accuracy, earliest on ties */
+    double train_seconds, samples_per_second;
+    volatile int progress_epoch;                 /* last finished epoch, for progress display */
+} train_job;
+
+/* Allocates everything for cfg and seed and draws (or, with model.init_file, loads) the initial weights.
+ * Returns 0, or -1 with "what is wrong" in err (memory, a checkpoint that does not fit). Main thread only. */
+int train_prepare(train_job *job, const config *cfg, long long seed, const dataset *train, const dataset *test,
+                  int nclasses, int threads, char *err, size_t len);
+/* Trains; fills the results. Touches no HDF5, safe in a worker thread. */
+void train_execute(train_job *job);
+/* The weights to keep: the final ones, or the last finite ones for a diverged run. */
+const float *train_weights(const train_job *job);
+/* Mean per-sample loss and accuracy of the current weights on a dataset. */
+void train_evaluate(train_job *job, const dataset *d, double *loss, double *acc);
+void train_free(train_job *job);
+
+#endif
