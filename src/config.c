@@ -85,6 +85,8 @@ static const key_def keys[] = {
      "passes over the training set"},
     {"train", "shuffle", T_BOOL, F(shuffle), "true", 0, 0, 0, NULL,
      "false: every epoch visits the training samples in file order"},
+    {"train", "diverge_factor", T_REAL, F(diverge_factor), "100", 0, 1e300, 0, NULL,
+     "a train loss above this many times the initial one also counts as diverged; 0 = only NaN/Inf"},
     {"train", "loss", T_CHOICE, F(loss), "mean", 0, 0, 0, "mean|sum",
      "batch objective: mean or sum of per-sample losses (the article sums)"},
 };

@@ -49,6 +49,7 @@ typedef struct config {
     /* [train] */
     int optimizer;              /* config_optimizer */
     double learning_rate, momentum, adam_beta1, adam_beta2, adam_eps;
+    double diverge_factor;      /* train loss > factor x initial loss ends the run as diverged; 0 = off */
     long long batch_size, epochs;
     int shuffle;
     int loss;                   /* config_loss */

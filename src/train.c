@@ -207,6 +207,13 @@ void train_execute(train_job *job)
         job->train_seconds += seconds;
         memcpy(job->last_good, net->params, net->nparams * sizeof(float));
         job->progress_epoch = epoch;
+        /* finite but exploding: the epoch stays in the curve, and the run ends there */
+        double factor = job->cfg.diverge_factor;
+        if (factor > 0 && job->curve[epoch].train_loss > factor * job->curve[0].train_loss) {
+            job->status = TRAIN_DIVERGED;
+            job->diverged_epoch = epoch;
+            break;
+        }
     }
     for (int e = 1; e <= job->epochs_done; e++)
         if (job->curve[e].test_acc > job->curve[job->best_epoch].test_acc)

@@ -1,6 +1,7 @@
 /* One training run: epochs of mini-batch backpropagation with SGD, momentum or Adam, evaluation of the whole
- * train and test sets after every epoch, and divergence detection (a non-finite loss or weight ends the run
- * with status diverged at that epoch). train_prepare runs on the main thread (it may read an HDF5 checkpoint);
+ * train and test sets after every epoch, and divergence detection: a non-finite loss or weight ends the run
+ * with status diverged at that epoch (the curve keeps the finite epochs before it), and so does a train loss
+ * above train.diverge_factor times the initial one (that epoch is kept). train_prepare runs on the main thread (it may read an HDF5 checkpoint);
  * train_execute only computes, so several may run side by side in worker threads. */
 #ifndef TRAIN_H
 #define TRAIN_H
@@ -35,7 +36,7 @@ typedef struct train_job {
     int *yb, *order;                             /* (batch), (train rows) */
     /* results */
     train_status status;
-    int epochs_done;                             /* completed epochs with finite numbers */
+    int epochs_done;                             /* epochs in the curve (finite numbers) */
     int diverged_epoch;                          /* 0 when the run did not diverge */
     train_epoch *curve;                          /* (epochs + 1), rows 0..epochs_done filled */
     int best_epoch;                              /* highest test accuracy, earliest on ties */

@@ -1,0 +1,91 @@
+/* Data: the committed digits and XOR files load with the checksums their Python exporter recorded, the split
+ * is a seeded partition in file order, and bad files are refused with the reason. */
+#include "tests.h"
+#include "dataset.h"
+#include "h5util.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+START_TEST(test_digits_and_xor_load)
+{
+    h5util_quiet();
+    dataset d;
+    char err[600];
+    ck_assert_msg(dataset_load(&d, "data/digits.h5", "X", "y", err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(d.rows, 1797);
+    ck_assert_int_eq(d.cols, 64);
+    ck_assert_int_eq(d.nclasses, 10);
+    /* the fnv1a64 attribute experiments/export_digits.py wrote, computed there in Python */
+    ck_assert_uint_eq(d.checksum, 0x9edd6a71afe3044fULL);
+    float lo = 1e9f, hi = -1e9f;
+    for (int i = 0; i < d.rows * d.cols; i++) {
+        lo = d.x[i] < lo ? d.x[i] : lo;
+        hi = d.x[i] > hi ? d.x[i] : hi;
+    }
+    ck_assert_float_eq(lo, 0);
+    ck_assert_float_eq(hi, 16);
+    dataset_free(&d);
+    ck_assert_msg(dataset_load(&d, "data/xor.h5", "X", "y", err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(d.rows, 4);
+    ck_assert_uint_eq(d.checksum, 0xc144f016d32e17b5ULL);
+    dataset_free(&d);
+}
+END_TEST
+
+START_TEST(test_split_is_a_seeded_partition)
+{
+    enum { N = 50, C = 2 };
+    float x[N * C];
+    int y[N];
+    for (int i = 0; i < N; i++) {
+        x[i * C] = (float)i;
+        x[i * C + 1] = (float)-i;
+        y[i] = i % 3;
+    }
+    dataset all, tr, te, tr2, te2;
+    char err[200];
+    ck_assert_int_eq(dataset_from_arrays(&all, x, y, N, C), 0);
+    ck_assert_int_eq(dataset_split(&all, 0.2, 7, &tr, &te, err, sizeof err), 0);
+    ck_assert_int_eq(te.rows, 10);
+    ck_assert_int_eq(tr.rows, 40);
+    /* each row lands in exactly one part, rows keep file order, labels travel with their rows */
+    int seen[N] = {0};
+    const dataset *parts[2] = {&tr, &te};
+    for (int p = 0; p < 2; p++)
+        for (int i = 0; i < parts[p]->rows; i++) {
+            int row = (int)parts[p]->x[i * C];
+            seen[row]++;
+            ck_assert_int_eq(parts[p]->y[i], row % 3);
+            if (i)
+                ck_assert_float_lt(parts[p]->x[(i - 1) * C], parts[p]->x[i * C]);
+        }
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(seen[i], 1);
+    /* the same seed gives the same split, another seed another */
+    ck_assert_int_eq(dataset_split(&all, 0.2, 7, &tr2, &te2, err, sizeof err), 0);
+    ck_assert_mem_eq(te.x, te2.x, sizeof(float) * te.rows * C);
+    dataset_free(&tr2);
+    dataset_free(&te2);
+    ck_assert_int_eq(dataset_split(&all, 0.2, 8, &tr2, &te2, err, sizeof err), 0);
+    ck_assert(memcmp(te.x, te2.x, sizeof(float) * te.rows * C) != 0);
+    /* a fraction that leaves a part empty is refused */
+    dataset_free(&tr2);
+    dataset_free(&te2);
+    ck_assert_int_eq(dataset_split(&all, 0.001, 1, &tr2, &te2, err, sizeof err), -1);
+    ck_assert_str_eq(err, "test_fraction 0.001 of 50 rows leaves an empty test set");
+    dataset_free(&tr);
+    dataset_free(&te);
+    dataset_free(&all);
+}
+END_TEST
+
+Suite *data_suite(void)
+{
+    Suite *s = suite_create("data");
+    TCase *tc = tcase_create("data");
+    tcase_add_test(tc, test_digits_and_xor_load);
+    tcase_add_test(tc, test_split_is_a_seeded_partition);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,265 @@
+/* The MLP math, three ways: central finite differences of a plain double-precision forward pass against the
+ * float backward pass, for every activation x output x loss and 1-3 hidden layers; fast kernels against their
+ * plain twins; exact hand-computed values for a 2-2-2 net. Plus numerical stability at extreme logits. */
+#include "tests.h"
+#include "mlp.h"
+#include "rng.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Plain double-precision loss of the batch objective for the net's parameters p (the mlp layout), written
+ * independently of mlp.c: one sample at a time, straight loops. */
+static double ref_loss(const mlp *net, const double *p, const float *x, const int *y, int n, int mean)
+{
+    double total = 0, act[2][256];
+    for (int r = 0; r < n; r++) {
+        for (int i = 0; i < net->size[0]; i++)
+            act[0][i] = x[r * net->size[0] + i];
+        const double *q = p;
+        int cur = 0;
+        for (int k = 0; k < net->nlayers; k++) {
+            int in = net->size[k], out = net->size[k + 1];
+            const double *w = q, *b = q + in * out;
+            q += in * out + out;
+            for (int o = 0; o < out; o++) {
+                double s = b[o];
+                for (int i = 0; i < in; i++)
+                    s += w[o * in + i] * act[cur][i];
+                if (k + 1 < net->nlayers)
+                    s = net->act == MLP_SIGMOID ? 1 / (1 + exp(-s)) : net->act == MLP_TANH ? tanh(s) : fmax(s, 0);
+                act[1 - cur][o] = s;
+            }
+            cur = 1 - cur;
+        }
+        int U = net->size[net->nlayers];
+        const double *z = act[cur];
+        if (net->out == MLP_OUT_SOFTMAX) {
+            double s = 0;
+            for (int k = 0; k < U; k++)
+                s += exp(z[k]);
+            total += log(s) - z[y[r]];
+        } else {
+            for (int k = 0; k < U; k++) {
+                double t = U == 1 ? y[r] : (k == y[r]), sig = 1 / (1 + exp(-z[k]));
+                total -= t * log(sig) + (1 - t) * log(1 - sig);
+            }
+        }
+    }
+    return mean ? total / n : total;
+}
+
+/* Checks the float gradient of a random net against central differences; returns the relative error
+ * max|g - g_fd| / max|g_fd|. */
+static double gradient_error(mlp_activation act, mlp_output out, int mean, const int *hidden, int nhidden,
+                             int nclasses, uint64_t seed)
+{
+    enum { IN = 4, N = 6 };
+    mlp net;
+    int nout = mlp_output_units(out, nclasses);
+    ck_assert_int_eq(mlp_init(&net, IN, hidden, nhidden, nout, act, out, N), 0);
+    rng r;
+    rng_init(&r, seed, 7);
+    for (size_t i = 0; i < net.nparams; i++)
+        net.params[i] = (float)(rng_normal(&r) * 0.7);
+    float x[N * IN];
+    int y[N];
+    for (int i = 0; i < N * IN; i++)
+        x[i] = (float)(2 * rng_uniform(&r) - 1);
+    for (int i = 0; i < N; i++)
+        y[i] = i % nclasses;
+
+    mlp_zero_grads(&net);
+    mlp_forward(&net, x, N);
+    mlp_loss(&net, y, N, mean ? 1.0f / N : 1.0f);
+    mlp_backward(&net, x, N);
+
+    double *p = malloc(net.nparams * sizeof *p);
+    for (size_t i = 0; i < net.nparams; i++)
+        p[i] = net.params[i];
+    double maxdiff = 0, maxg = 0, h = 1e-6;
+    for (size_t i = 0; i < net.nparams; i++) {
+        double keep = p[i];
+        p[i] = keep + h;
+        double up = ref_loss(&net, p, x, y, N, mean);
+        p[i] = keep - h;
+        double down = ref_loss(&net, p, x, y, N, mean);
+        p[i] = keep;
+        double fd = (up - down) / (2 * h);
+        maxdiff = fmax(maxdiff, fabs(fd - net.grads[i]));
+        maxg = fmax(maxg, fabs(fd));
+    }
+    /* the float forward agrees with the double one */
+    double lf = 0;
+    for (int i = 0; i < N; i++)
+        lf += net.loss[i];
+    double lr = ref_loss(&net, p, x, y, N, 0);
+    ck_assert_msg(fabs(lf - lr) <= 1e-5 * fmax(1, fabs(lr)), "forward loss %g vs reference %g", lf, lr);
+    free(p);
+    mlp_free(&net);
+    return maxdiff / maxg;
+}
+
+/* Bound: float32 gradients carry ~1e-7 relative rounding per operation; 1e-4 of the largest gradient leaves a
+ * wide margin for that and none for a wrong formula (those show up at 1e-1 and above). */
+#define GRAD_BOUND 1e-4
+
+START_TEST(test_gradients_all_combinations)
+{
+    static const int layers[3][3] = {{5}, {5, 4}, {5, 4, 3}};
+    int cases = 0;
+    for (int act = MLP_SIGMOID; act <= MLP_RELU; act++)
+        for (int out = MLP_OUT_SOFTMAX; out <= MLP_OUT_SIGMOID; out++)
+            for (int mean = 0; mean <= 1; mean++)
+                for (int nh = 1; nh <= 3; nh++)
+                    for (int nclasses = 2; nclasses <= 3; nclasses++) {
+                        double e = gradient_error(act, out, mean, layers[nh - 1], nh, nclasses, 100 + cases);
+                        ck_assert_msg(e < GRAD_BOUND, "act %d out %d mean %d layers %d classes %d: rel err %g",
+                                      act, out, mean, nh, nclasses, e);
+                        cases++;
+                    }
+    ck_assert_int_eq(cases, 72);
+}
+END_TEST
+
+static void random_fill(float *v, size_t n, rng *r)
+{
+    for (size_t i = 0; i < n; i++)
+        v[i] = (float)(2 * rng_uniform(r) - 1);
+}
+
+static double max_rel_diff(const float *a, const float *b, size_t n)
+{
+    double d = 0, m = 1e-30;
+    for (size_t i = 0; i < n; i++) {
+        d = fmax(d, fabs((double)a[i] - b[i]));
+        m = fmax(m, fabs((double)b[i]));
+    }
+    return d / m;
+}
+
+START_TEST(test_kernels_match_plain_twins)
+{
+    static const int shapes[][3] = {{1, 1, 1}, {5, 13, 7}, {32, 64, 128}, {33, 128, 10}, {7, 3, 257}};
+    rng r;
+    rng_init(&r, 5, 1);
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        int B = shapes[s][0], IN = shapes[s][1], OUT = shapes[s][2];
+        size_t nin = (size_t)B * IN, nout = (size_t)B * OUT, nw = (size_t)IN * OUT;
+        float *in = malloc(nin * 4), *w = malloc(nw * 4), *b = malloc(OUT * 4), *dout = malloc(nout * 4);
+        float *o1 = malloc(nout * 4), *o2 = malloc(nout * 4), *din1 = malloc(nin * 4), *din2 = malloc(nin * 4);
+        float *dw1 = calloc(nw, 4), *dw2 = calloc(nw, 4), *db1 = calloc(OUT, 4), *db2 = calloc(OUT, 4);
+        random_fill(in, nin, &r);
+        random_fill(w, nw, &r);
+        random_fill(b, OUT, &r);
+        random_fill(dout, nout, &r);
+        mlp_linear_forward(o1, in, w, b, B, IN, OUT);
+        mlp_linear_forward_ref(o2, in, w, b, B, IN, OUT);
+        ck_assert_double_lt(max_rel_diff(o1, o2, nout), 1e-5);
+        /* twice, to check that backward accumulates */
+        for (int rep = 0; rep < 2; rep++) {
+            mlp_linear_backward(din1, dw1, db1, dout, in, w, B, IN, OUT);
+            mlp_linear_backward_ref(din2, dw2, db2, dout, in, w, B, IN, OUT);
+        }
+        ck_assert_double_lt(max_rel_diff(dw1, dw2, nw), 1e-5);
+        ck_assert_double_lt(max_rel_diff(db1, db2, OUT), 1e-5);
+        ck_assert_double_lt(max_rel_diff(din1, din2, nin), 1e-5);
+        free(in); free(w); free(b); free(dout); free(o1); free(o2); free(din1); free(din2);
+        free(dw1); free(dw2); free(db1); free(db2);
+    }
+}
+END_TEST
+
+/* A 2-2-2 sigmoid net worked by hand: x = (1, 1), W0 = [[1, -1], [0.5, -0.5]], b0 = 0, so a1 = (0, 0) and
+ * h = (0.5, 0.5); W1 = [[2, 0], [0, 2]], b1 = (-1, ln 3 - 1), so z = (0, ln 3). Softmax p = (1/4, 3/4); with
+ * label 1 the loss is ln(4/3) and dz = p - e1 = (1/4, -1/4); dW1 = dz h^T = +-1/8; dh = W1^T dz = (1/2, -1/2);
+ * da1 = dh * h(1 - h) = (1/8, -1/8); dW0 = da1 x^T. Every number but ln 3 is a binary fraction. */
+static void hand_net(mlp *net, mlp_output out)
+{
+    int hidden = 2;
+    ck_assert_int_eq(mlp_init(net, 2, &hidden, 1, 2, MLP_SIGMOID, out, 1), 0);
+    const float w0[4] = {1, -1, 0.5f, -0.5f}, w1[4] = {2, 0, 0, 2};
+    memcpy(net->w[0], w0, sizeof w0);
+    memcpy(net->w[1], w1, sizeof w1);
+    net->b[0][0] = net->b[0][1] = 0;
+    net->b[1][0] = -1;
+    net->b[1][1] = (float)(log(3.0) - 1);
+}
+
+START_TEST(test_hand_computed_2_2_2)
+{
+    mlp net;
+    hand_net(&net, MLP_OUT_SOFTMAX);
+    const float x[2] = {1, 1};
+    const int y = 1;
+    mlp_zero_grads(&net);
+    mlp_forward(&net, x, 1);
+    ck_assert_float_eq(net.h[1][0], 0.5f);
+    ck_assert_float_eq(net.h[1][1], 0.5f);
+    ck_assert_float_eq_tol(net.a[2][0], 0.0f, 1e-7f);
+    ck_assert_float_eq_tol(net.a[2][1], (float)log(3.0), 1e-6f);
+    mlp_loss(&net, &y, 1, 1.0f);
+    ck_assert_double_eq_tol(net.loss[0], log(4.0 / 3.0), 1e-6);
+    ck_assert_int_eq(net.correct[0], 1);
+    mlp_backward(&net, x, 1);
+    const float gw1[4] = {0.125f, 0.125f, -0.125f, -0.125f}, gb1[2] = {0.25f, -0.25f};
+    const float gw0[4] = {0.125f, 0.125f, -0.125f, -0.125f}, gb0[2] = {0.125f, -0.125f};
+    for (int i = 0; i < 4; i++) {
+        ck_assert_float_eq_tol(net.gw[1][i], gw1[i], 1e-6f);
+        ck_assert_float_eq_tol(net.gw[0][i], gw0[i], 1e-6f);
+    }
+    for (int i = 0; i < 2; i++) {
+        ck_assert_float_eq_tol(net.gb[1][i], gb1[i], 1e-6f);
+        ck_assert_float_eq_tol(net.gb[0][i], gb0[i], 1e-6f);
+    }
+    mlp_free(&net);
+
+    /* sigmoid outputs on the same logits: s = (1/2, 3/4), t = (0, 1): loss ln 2 + ln(4/3) = ln(8/3),
+     * dz = s - t = (1/2, -1/4) */
+    hand_net(&net, MLP_OUT_SIGMOID);
+    mlp_forward(&net, x, 1);
+    mlp_loss(&net, &y, 1, 1.0f);
+    ck_assert_double_eq_tol(net.loss[0], log(8.0 / 3.0), 1e-6);
+    ck_assert_float_eq_tol(net.d[2][0], 0.5f, 1e-6f);
+    ck_assert_float_eq_tol(net.d[2][1], -0.25f, 1e-6f);
+    mlp_free(&net);
+}
+END_TEST
+
+START_TEST(test_extreme_logits_stay_finite)
+{
+    /* the logits are set directly: no weights could produce exactly these */
+    int hidden = 1;
+    for (int out = MLP_OUT_SOFTMAX; out <= MLP_OUT_SIGMOID; out++) {
+        mlp net;
+        ck_assert_int_eq(mlp_init(&net, 1, &hidden, 1, 3, MLP_RELU, out, 2), 0);
+        const float z[6] = {1000, -1000, 0, -1000, 1000, -1000};
+        const int y[2] = {1, 1};
+        memcpy(net.a[2], z, sizeof z);
+        mlp_loss(&net, y, 2, 1.0f);
+        for (int r = 0; r < 2; r++) {
+            ck_assert(isfinite(net.loss[r]));
+            for (int k = 0; k < 3; k++)
+                ck_assert(isfinite(net.d[2][r * 3 + k]));
+        }
+        /* softmax: row 0 misses by 2000, row 1 is right; sigmoid: row 0 pays 1000 + 1000 + ln 2 (the logit
+         * at 0), row 1 pays ~0 */
+        ck_assert_double_eq_tol(net.loss[0], out == MLP_OUT_SOFTMAX ? 2000 : 2000 + log(2.0), 1e-6);
+        ck_assert_double_eq_tol(net.loss[1], 0, 1e-6);
+        mlp_free(&net);
+    }
+}
+END_TEST
+
+Suite *mlp_suite(void)
+{
+    Suite *s = suite_create("mlp");
+    TCase *tc = tcase_create("math");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_gradients_all_combinations);
+    tcase_add_test(tc, test_kernels_match_plain_twins);
+    tcase_add_test(tc, test_hand_computed_2_2_2);
+    tcase_add_test(tc, test_extreme_logits_stay_finite);
+    suite_add_tcase(s, tc);
+    return s;
+}

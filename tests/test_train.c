@@ -1,0 +1,268 @@
+/* Training: a few epochs against the independent NumPy reference (tests/reference/mlp_reference.py, fixtures in
+ * tests/fixtures), bitwise equality across thread counts, XOR convergence, divergence as a result, and the
+ * checkpoint round trip. Run from the repository root. */
+#include "tests.h"
+#include "checkpoint.h"
+#include "config.h"
+#include "dataset.h"
+#include "h5util.h"
+#include "train.h"
+#include <hdf5.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct loaded {
+    config cfg;
+    dataset train, test;
+    int nclasses;
+} loaded;
+
+/* Reads a config file with optional overrides ("section.key=value", NULL-terminated) and its data. */
+static void load(loaded *l, const char *path, const char *const *sets)
+{
+    config_errors errs = {0};
+    config_defaults(&l->cfg);
+    config_load(&l->cfg, path, &errs);
+    for (; sets && *sets; sets++)
+        config_override(&l->cfg, *sets, &errs);
+    ck_assert_msg(errs.n == 0, "%s: %s", path, errs.text);
+    h5util_quiet();
+    char err[600];
+    ck_assert_msg(dataset_open_config(&l->cfg, &l->train, &l->test, &l->nclasses, err, sizeof err) == 0, "%s", err);
+}
+
+static void unload(loaded *l)
+{
+    dataset_free(&l->train);
+    dataset_free(&l->test);
+    config_free(&l->cfg);
+}
+
+static void run(train_job *job, loaded *l, int threads)
+{
+    char err[600];
+    ck_assert_msg(train_prepare(job, &l->cfg, l->cfg.seeds[0], &l->train, &l->test, l->nclasses, threads, err,
+                                sizeof err) == 0, "%s", err);
+    train_execute(job);
+}
+
+static double read_double_attr(const char *path, const char *name)
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    ck_assert_int_ge(f, 0);
+    hid_t a = H5Aopen(f, name, H5P_DEFAULT);
+    double v = NAN;
+    ck_assert_int_ge(H5Aread(a, H5T_NATIVE_DOUBLE, &v), 0);
+    H5Aclose(a);
+    H5Fclose(f);
+    return v;
+}
+
+static const char *const reference_cases[] = {"sig_softmax_sgd", "tanh_sigmoid_momentum", "relu_softmax_adam",
+                                              "binary_sigmoid_sum", "deep_relu_sgd"};
+
+START_TEST(test_matches_numpy_reference)
+{
+    const char *name = reference_cases[_i];
+    char path[256];
+    snprintf(path, sizeof path, "tests/fixtures/ref_%s.ini", name);
+    loaded l;
+    load(&l, path, NULL);
+    train_job job;
+    run(&job, &l, 2);
+    ck_assert_int_eq(job.status, TRAIN_OK);
+    ck_assert_int_eq(job.epochs_done, (int)l.cfg.epochs);
+
+    /* the expected weights, read through the project's own loader into a net of the same shape */
+    mlp want;
+    ck_assert_int_eq(mlp_init(&want, job.net.size[0], l.cfg.hidden, l.cfg.nhidden, job.net.size[job.net.nlayers],
+                              job.net.act, job.net.out, 1), 0);
+    char err[600];
+    snprintf(path, sizeof path, "tests/fixtures/ref_%s_expected.h5", name);
+    ck_assert_msg(checkpoint_load(&want, path, err, sizeof err) == 0, "%s", err);
+    double maxdiff = 0;
+    for (size_t i = 0; i < want.nparams; i++)
+        maxdiff = fmax(maxdiff, fabs((double)want.params[i] - job.net.params[i]));
+    /* float32 against float64 over at most 12 steps: observed <= 7e-7 */
+    ck_assert_msg(maxdiff < 1e-5, "%s: weights differ from the reference by %g", name, maxdiff);
+    double want_loss = read_double_attr(path, "final_train_loss");
+    double got = job.curve[job.epochs_done].train_loss;
+    ck_assert_msg(fabs(got - want_loss) < 1e-5 * want_loss, "%s: final loss %.9g, reference %.9g", name, got,
+                  want_loss);
+    mlp_free(&want);
+    train_free(&job);
+    unload(&l);
+}
+END_TEST
+
+/* Everything but the timing column of every epoch, and every weight, must be bitwise equal. */
+static void assert_same_run(const train_job *a, const train_job *b, int threads)
+{
+    ck_assert_int_eq(a->epochs_done, b->epochs_done);
+    ck_assert_int_eq(a->status, b->status);
+    for (int e = 0; e <= a->epochs_done; e++) {
+        const train_epoch *x = &a->curve[e], *y = &b->curve[e];
+        ck_assert_msg(x->train_loss == y->train_loss && x->test_loss == y->test_loss &&
+                          x->train_acc == y->train_acc && x->test_acc == y->test_acc,
+                      "epoch %d differs with %d threads", e, threads);
+    }
+    ck_assert_msg(memcmp(a->net.params, b->net.params, a->net.nparams * sizeof(float)) == 0,
+                  "weights differ with %d threads", threads);
+}
+
+START_TEST(test_same_bits_for_any_thread_count)
+{
+    /* digits (64-128-10, batch 32) and a wider net with big batches, so every kernel takes its parallel path */
+    static const char *const small[] = {"train.epochs=3", NULL};
+    static const char *const wide[] = {"train.epochs=2", "model.hidden=300-70", "train.batch_size=256",
+                                       "model.activation=relu", "train.optimizer=adam", "train.learning_rate=0.01",
+                                       NULL};
+    const char *const *variants[] = {small, wide};
+    for (int v = 0; v < 2; v++) {
+        loaded l;
+        load(&l, "configs/digits.ini", variants[v]);
+        train_job one;
+        run(&one, &l, 1);
+        for (int threads = 2; threads <= 7; threads += threads == 3 ? 4 : 1) {
+            train_job many;
+            run(&many, &l, threads);
+            assert_same_run(&one, &many, threads);
+            train_free(&many);
+        }
+        train_free(&one);
+        unload(&l);
+    }
+}
+END_TEST
+
+START_TEST(test_xor_converges)
+{
+    loaded l;
+    load(&l, "configs/article_xor.ini", NULL);
+    for (int s = 0; s < l.cfg.nseeds; s++) {
+        train_job job;
+        char err[600];
+        ck_assert(train_prepare(&job, &l.cfg, l.cfg.seeds[s], &l.train, &l.test, l.nclasses, 1, err, sizeof err) == 0);
+        train_execute(&job);
+        ck_assert_int_eq(job.status, TRAIN_OK);
+        ck_assert_double_eq(job.curve[job.epochs_done].train_acc, 1.0);
+        ck_assert_double_lt(job.curve[job.epochs_done].train_loss, 0.05);
+        train_free(&job);
+    }
+    unload(&l);
+}
+END_TEST
+
+START_TEST(test_digits_learns)
+{
+    loaded l;
+    load(&l, "configs/digits.ini", NULL);
+    train_job job;
+    run(&job, &l, 2);
+    ck_assert_int_eq(job.status, TRAIN_OK);
+    ck_assert_double_ge(job.curve[job.epochs_done].test_acc, 0.95);
+    train_free(&job);
+    unload(&l);
+}
+END_TEST
+
+START_TEST(test_divergence_is_a_result)
+{
+    /* relu is unbounded: with inputs x1e3 and a huge step the weights overflow within a few steps */
+    static const char *const blowup[] = {"model.activation=relu", "data.scale=1000", "train.learning_rate=1e6",
+                                         "train.diverge_factor=0", "train.epochs=20", NULL};
+    loaded l;
+    load(&l, "configs/digits.ini", blowup);
+    train_job job;
+    run(&job, &l, 2);
+    ck_assert_int_eq(job.status, TRAIN_DIVERGED);
+    ck_assert_int_ge(job.diverged_epoch, 1);
+    ck_assert_int_eq(job.epochs_done, job.diverged_epoch - 1);
+    for (int e = 0; e <= job.epochs_done; e++)
+        ck_assert(isfinite(job.curve[e].train_loss) && isfinite(job.curve[e].test_loss));
+    const float *w = train_weights(&job);
+    for (size_t i = 0; i < job.net.nparams; i++)
+        ck_assert(isfinite(w[i]));
+    train_free(&job);
+    unload(&l);
+
+    /* the article's digits setup stays finite but its loss explodes: diverged by the loss factor */
+    load(&l, "configs/article_digits.ini", NULL);
+    run(&job, &l, 2);
+    ck_assert_int_eq(job.status, TRAIN_DIVERGED);
+    ck_assert_int_eq(job.epochs_done, job.diverged_epoch);
+    ck_assert_double_gt(job.curve[job.epochs_done].train_loss, 100 * job.curve[0].train_loss);
+    train_free(&job);
+    unload(&l);
+}
+END_TEST
+
+START_TEST(test_stop_flag_interrupts)
+{
+    loaded l;
+    load(&l, "configs/digits.ini", NULL);
+    train_job job;
+    char err[600];
+    ck_assert(train_prepare(&job, &l.cfg, 1, &l.train, &l.test, l.nclasses, 1, err, sizeof err) == 0);
+    volatile sig_atomic_t stop = 1;
+    job.stop = &stop;
+    train_execute(&job);
+    ck_assert_int_eq(job.status, TRAIN_INTERRUPTED);
+    train_free(&job);
+    unload(&l);
+}
+END_TEST
+
+START_TEST(test_checkpoint_round_trip)
+{
+    loaded l;
+    load(&l, "configs/digits.ini", (const char *const[]){"model.hidden=20-7", NULL});
+    train_job job;
+    char err[600], path[] = "/tmp/runner_ckpt_XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert(train_prepare(&job, &l.cfg, 3, &l.train, &l.test, l.nclasses, 1, err, sizeof err) == 0);
+    ck_assert_msg(checkpoint_save(&job.net, job.net.params, path, err, sizeof err) == 0, "%s", err);
+
+    /* load it as init_file: the same parameters, bit for bit */
+    config c = l.cfg;
+    snprintf(c.init_file, sizeof c.init_file, "%s", path);
+    train_job again;
+    ck_assert_msg(train_prepare(&again, &c, 99, &l.train, &l.test, l.nclasses, 1, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(again.net.nparams, job.net.nparams);
+    ck_assert(memcmp(again.net.params, job.net.params, job.net.nparams * sizeof(float)) == 0);
+    train_free(&again);
+
+    /* a model of another shape refuses it, naming the dataset and both shapes */
+    c.hidden[0] = 21;
+    ck_assert(train_prepare(&again, &c, 1, &l.train, &l.test, l.nclasses, 1, err, sizeof err) == -1);
+    ck_assert_msg(strstr(err, "'weight0' is [20, 64] but the model needs [21, 64]"), "%s", err);
+    c.hidden[0] = 20;
+    c.nhidden = 1;
+    ck_assert(train_prepare(&again, &c, 1, &l.train, &l.test, l.nclasses, 1, err, sizeof err) == -1);
+    ck_assert_msg(strstr(err, "'weight1' is [7, 20] but the model needs [10, 20]"), "%s", err);
+    unlink(path);
+    train_free(&job);
+    unload(&l);
+}
+END_TEST
+
+Suite *train_suite(void)
+{
+    Suite *s = suite_create("train");
+    TCase *tc = tcase_create("training");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, test_matches_numpy_reference, 0, (int)(sizeof reference_cases / sizeof *reference_cases));
+    tcase_add_test(tc, test_same_bits_for_any_thread_count);
+    tcase_add_test(tc, test_xor_converges);
+    tcase_add_test(tc, test_digits_learns);
+    tcase_add_test(tc, test_divergence_is_a_result);
+    tcase_add_test(tc, test_stop_flag_interrupts);
+    tcase_add_test(tc, test_checkpoint_round_trip);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,11 @@
+/* The Check suites of the project and small helpers they share. */
+#ifndef TESTS_H
+#define TESTS_H
+#include <check.h>
+
+Suite *mlp_suite(void);
+Suite *train_suite(void);
+Suite *config_suite(void);
+Suite *data_suite(void);
+
+#endif
