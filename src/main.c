@@ -7,6 +7,7 @@
 #include "h5util.h"
 #include "results.h"
 #include "sweep.h"
+#include "schedule.h"
 #include "train.h"
 #include <getopt.h>
 #include <omp.h>
@@ -14,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 enum { EXIT_USAGE = 2, EXIT_DATA = 3, EXIT_OUTPUT = 4 };
 #define RUNNER_VERSION "0.1.0"
@@ -171,6 +174,147 @@ static int load_data(const sweep_plan *plan, data_variant *v, int *nv, char *err
     return 0;
 }
 
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* A job in flight with what the main thread needs to commit and show it. */
+typedef struct flight {
+    train_job job;
+    char id[SWEEP_ID];
+    long index;
+} flight;
+
+typedef struct progress {
+    int tty, quiet;
+    long total, done;
+    double start, epochs_total, epochs_done;
+} progress;
+
+/* The updating terminal line: runs done/total, the run in flight, its epoch, elapsed and ETA. */
+static void progress_line(const progress *pr, flight **air, int nair)
+{
+    if (!pr->tty || pr->quiet)
+        return;
+    double epochs = pr->epochs_done;
+    for (int i = 0; i < nair; i++)
+        epochs += air[i]->job.progress_epoch;
+    double elapsed = now() - pr->start, eta = epochs > 0 ? elapsed * (pr->epochs_total - epochs) / epochs : 0;
+    if (nair)
+        fprintf(stderr, "\r\033[K[%ld/%ld] %s epoch %d/%lld  elapsed %.0fs  ETA %.0fs", pr->done, pr->total,
+                air[0]->id, air[0]->job.progress_epoch, air[0]->job.cfg.epochs, elapsed, eta);
+    fflush(stderr);
+}
+
+/* One line per finished run when not on a terminal; on a terminal only diverged runs keep a line. */
+static void progress_run(const progress *pr, const flight *f)
+{
+    const train_job *job = &f->job;
+    const train_epoch *e = &job->curve[job->epochs_done];
+    if (pr->quiet || (pr->tty && job->status != TRAIN_DIVERGED))
+        return;
+    if (pr->tty)
+        fprintf(stderr, "\r\033[K");
+    if (job->status == TRAIN_DIVERGED)
+        fprintf(stderr, "[%ld/%ld] %s: DIVERGED at epoch %d (last finite epoch %d: test_acc %.4f)\n", pr->done,
+                pr->total, f->id, job->diverged_epoch, job->epochs_done, e->test_acc);
+    else
+        fprintf(stderr, "[%ld/%ld] %s: ok, test_acc %.4f, test_loss %.4f, %d epochs in %.2f s\n", pr->done,
+                pr->total, f->id, e->test_acc, e->test_loss, job->epochs_done, job->train_seconds);
+}
+
+/* Trains every run of the plan that is not committed yet (all of them with --force), several side by side,
+ * and commits each as it finishes. Returns 0 or an exit code. */
+static int train_missing(const options *opt, const sweep_plan *plan, results *res, data_variant *data, int ndata)
+{
+    const config *base = plan->base;
+    long *todo = malloc((size_t)plan->nruns * sizeof *todo), ntodo = 0;
+    if (!todo) {
+        fprintf(stderr, "runner: out of memory\n");
+        return EXIT_OUTPUT;
+    }
+    progress pr = {.tty = isatty(2), .quiet = opt->quiet, .start = now()};
+    config c;
+    long long seed;
+    char id[SWEEP_ID], why[200], err[1200];
+    for (long r = 0; r < plan->nruns; r++) {
+        sweep_run(plan, r, &c, &seed, id, sizeof id);
+        if (opt->force || !results_run_done(res, id)) {
+            todo[ntodo++] = r;
+            pr.epochs_total += (double)c.epochs;
+        }
+    }
+    pr.total = ntodo;
+    int parallel, threads;
+    schedule_choose(base, ntodo, omp_get_max_threads(), &parallel, &threads, why, sizeof why);
+    if (!opt->quiet)
+        fprintf(stderr, "%s: %ld runs to train, %ld already done (skipped); %d side by side x %d threads each (%s)\n",
+                base->name, ntodo, plan->nruns - ntodo, parallel, threads, why);
+    schedule_pool *pool = ntodo ? schedule_start(parallel) : NULL;
+    if (ntodo && !pool) {
+        fprintf(stderr, "runner: cannot start worker threads\n");
+        free(todo);
+        return EXIT_OUTPUT;
+    }
+    flight *air[256];
+    int nair = 0, rc = 0;
+    long next = 0, diverged = 0;
+    for (;;) {
+        while (nair < parallel && next < ntodo && !stop_signal && !rc) {
+            flight *f = malloc(sizeof *f);
+            sweep_run(plan, todo[next], &c, &seed, f ? f->id : id, sizeof id);
+            data_variant *d = find_data(data, ndata, &c);
+            int t = c.threads ? c.threads : threads;
+            if (!f || train_prepare(&f->job, &c, seed, &d->train, &d->test, d->nclasses, t, err, sizeof err) < 0) {
+                fprintf(stderr, "%s\n", f ? err : "runner: out of memory");
+                free(f);
+                rc = EXIT_DATA;
+                break;
+            }
+            f->index = todo[next++];
+            f->job.stop = &stop_signal;
+            air[nair++] = f;
+            schedule_submit(pool, &f->job);
+        }
+        if (!nair)
+            break;
+        train_job *job = schedule_wait(pool, 0.25);
+        if (!job) {
+            progress_line(&pr, air, nair);
+            continue;
+        }
+        flight *f = (flight *)job; /* job is the first member */
+        for (int i = 0; i < nair; i++)
+            if (air[i] == f)
+                air[i] = air[--nair];
+        if (job->status != TRAIN_INTERRUPTED && !rc) {
+            if (results_commit(res, f->id, job, err, sizeof err) < 0) {
+                fprintf(stderr, "%s\n", err);
+                rc = EXIT_OUTPUT;
+            } else {
+                pr.done++;
+                pr.epochs_done += (double)job->cfg.epochs;
+                diverged += job->status == TRAIN_DIVERGED;
+                progress_run(&pr, f);
+            }
+        }
+        train_free(job);
+        free(f);
+        progress_line(&pr, air, nair);
+    }
+    schedule_stop(pool);
+    if (pr.tty && !opt->quiet)
+        fprintf(stderr, "\r\033[K");
+    if (!opt->quiet)
+        fprintf(stderr, "%s: %ld runs trained (%ld diverged) in %.1f s; results in %s\n", base->name, pr.done,
+                diverged, now() - pr.start, res->dir);
+    free(todo);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     options opt;
@@ -219,58 +363,11 @@ int main(int argc, char **argv)
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-
-    int default_threads = omp_get_max_threads();
-    long skipped = 0, trained = 0, diverged = 0;
-    for (long r = 0; r < plan.nruns && !stop_signal; r++) {
-        config c;
-        long long seed;
-        char id[SWEEP_ID];
-        sweep_run(&plan, r, &c, &seed, id, sizeof id);
-        if (!opt.force && results_run_done(&res, id)) {
-            skipped++;
-            continue;
-        }
-        data_variant *d = find_data(data, ndata, &c);
-        train_job job;
-        int threads = c.threads ? c.threads : default_threads;
-        if (train_prepare(&job, &c, seed, &d->train, &d->test, d->nclasses, threads, err, sizeof err) < 0) {
-            fprintf(stderr, "%s\n", err);
-            rc = EXIT_DATA;
-            break;
-        }
-        job.stop = &stop_signal;
-        train_execute(&job);
-        if (job.status == TRAIN_INTERRUPTED) {
-            train_free(&job);
-            break;
-        }
-        if (results_commit(&res, id, &job, err, sizeof err) < 0) {
-            fprintf(stderr, "%s\n", err);
-            train_free(&job);
-            rc = EXIT_OUTPUT;
-            break;
-        }
-        trained++;
-        diverged += job.status == TRAIN_DIVERGED;
-        if (!opt.quiet) {
-            const train_epoch *e = &job.curve[job.epochs_done];
-            if (job.status == TRAIN_DIVERGED)
-                fprintf(stderr, "[%ld/%ld] %s: DIVERGED at epoch %d (last finite: epoch %d, test_acc %.4f)\n",
-                        r + 1, plan.nruns, id, job.diverged_epoch, job.epochs_done, e->test_acc);
-            else
-                fprintf(stderr, "[%ld/%ld] %s: ok, test_acc %.4f, test_loss %.4f, %d epochs in %.2f s\n", r + 1,
-                        plan.nruns, id, e->test_acc, e->test_loss, job.epochs_done, job.train_seconds);
-        }
-        train_free(&job);
-    }
-    if (results_summary(&res, &plan, err, sizeof err) < 0) {
+    rc = train_missing(&opt, &plan, &res, data, ndata);
+    if (results_tables(&res, &plan, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         rc = rc ? rc : EXIT_OUTPUT;
     }
-    if (!opt.quiet)
-        fprintf(stderr, "%s: %ld runs trained (%ld diverged), %ld already done; summary in %s/summary.tsv\n",
-                cfg.name, trained, diverged, skipped, res.dir);
     results_close(&res);
     if (stop_signal && !rc) {
         fprintf(stderr, "%s: stopped by signal %d; committed runs are kept, run again to resume\n", cfg.name,

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -313,7 +314,7 @@ int results_commit(results *r, const char *id, const train_job *job, char *err, 
 }
 
 /* The second line of a run's result.tsv, without its newline, or NULL. */
-static char *run_metrics(const results *r, const char *id)
+static char *run_metrics_row(const results *r, const char *id)
 {
     char path[RESULTS_PATH + 300];
     snprintf(path, sizeof path, "%s/runs/%s/result.tsv", r->dir, id);
@@ -331,21 +332,31 @@ static char *run_metrics(const results *r, const char *id)
     return text;
 }
 
+/* The numbers of one committed run, parsed from its result.tsv row. */
+typedef struct run_metrics {
+    int ok, diverged, epochs_done, diverged_epoch, best_epoch;
+    double train_loss, test_loss, train_acc, test_acc, best_test_acc, seconds, sps;
+} run_metrics;
+
+static int parse_metrics(const char *row, run_metrics *m)
+{
+    char status[16];
+    int n = sscanf(row, "%15s %d %d %lf %lf %lf %lf %d %lf %lf %lf", status, &m->epochs_done, &m->diverged_epoch,
+                   &m->train_loss, &m->test_loss, &m->train_acc, &m->test_acc, &m->best_epoch, &m->best_test_acc,
+                   &m->seconds, &m->sps);
+    m->diverged = !strcmp(status, "diverged");
+    m->ok = n == 11 && (m->diverged || !strcmp(status, "ok"));
+    return m->ok ? 0 : -1;
+}
+
 /* Keys every summary shows; swept keys not among them get columns of their own. */
 static const char *const fixed_keys[] = {"experiment.seeds", "model.hidden", "train.learning_rate",
                                          "model.activation", "model.output", "train.optimizer",
                                          "train.batch_size", "train.epochs"};
 #define NFIXED ((int)(sizeof fixed_keys / sizeof fixed_keys[0]))
 
-int results_summary(results *r, const sweep_plan *p, char *err, size_t len)
+static void write_summary(FILE *f, const results *r, const sweep_plan *p)
 {
-    char *text = NULL;
-    size_t size = 0;
-    FILE *f = open_memstream(&text, &size);
-    if (!f) {
-        snprintf(err, len, "out of memory");
-        return -1;
-    }
     const config *base = p->base;
     int extra[CONFIG_MAX_SWEEP], nextra = 0;
     for (int i = 0; i < base->nsweep; i++) {
@@ -364,7 +375,7 @@ int results_summary(results *r, const sweep_plan *p, char *err, size_t len)
     long long seed;
     for (long i = 0; i < p->nruns; i++) {
         sweep_run(p, i, &c, &seed, id, sizeof id);
-        char *metrics = run_metrics(r, id);
+        char *metrics = run_metrics_row(r, id);
         if (!metrics)
             continue;
         fprintf(f, "%s\t%lld", id, seed);
@@ -379,14 +390,315 @@ int results_summary(results *r, const sweep_plan *p, char *err, size_t len)
         fprintf(f, "\t%s\n", metrics);
         free(metrics);
     }
+}
+
+/* mean, sample standard deviation (0 for one value), min and max of v (n >= 1) */
+static void stats(const double *v, int n, double out[4])
+{
+    double sum = 0, ss = 0, lo = v[0], hi = v[0];
+    for (int i = 0; i < n; i++) {
+        sum += v[i];
+        lo = v[i] < lo ? v[i] : lo;
+        hi = v[i] > hi ? v[i] : hi;
+    }
+    double mean = sum / n;
+    for (int i = 0; i < n; i++)
+        ss += (v[i] - mean) * (v[i] - mean);
+    out[0] = mean;
+    out[1] = n > 1 ? sqrt(ss / (n - 1)) : 0;
+    out[2] = lo;
+    out[3] = hi;
+}
+
+const char results_table_header[] = "n\ttest_acc_mean\ttest_acc_std\ttest_acc_min\ttest_acc_max\ttest_loss_mean"
+                                    "\ttest_loss_std\ttest_loss_min\ttest_loss_max\tbest_epoch\tdiverged"
+                                    "\tseconds_mean\tseconds_per_epoch\tsamples_per_second";
+
+static void write_table(FILE *f, const results *r, const sweep_plan *p)
+{
+    const config *base = p->base;
+    fprintf(f, "point_id");
+    for (int i = 0; i < base->nsweep; i++)
+        fprintf(f, "\t%s", config_key_name(base->sweep[i].key));
+    fprintf(f, "\t%s\n", results_table_header);
+    int ns = base->nseeds;
+    double *acc = malloc((size_t)ns * sizeof *acc), *loss = malloc((size_t)ns * sizeof *loss);
+    if (!acc || !loss) {
+        free(acc);
+        free(loss);
+        return;
+    }
+    for (long pt = 0; pt < p->npoints; pt++) {
+        int n = 0, diverged = 0;
+        double best = 0, secs = 0, per_epoch = 0, sps = 0;
+        config c;
+        long long seed;
+        char id[SWEEP_ID];
+        for (int s = 0; s < ns; s++) {
+            sweep_run(p, pt * ns + s, &c, &seed, id, sizeof id);
+            char *row = run_metrics_row(r, id);
+            run_metrics m;
+            if (!row || parse_metrics(row, &m) < 0) {
+                free(row);
+                continue;
+            }
+            free(row);
+            acc[n] = m.test_acc;
+            loss[n] = m.test_loss;
+            best += m.best_epoch;
+            diverged += m.diverged;
+            secs += m.seconds;
+            per_epoch += m.epochs_done ? m.seconds / m.epochs_done : 0;
+            sps += m.sps;
+            n++;
+        }
+        if (!n)
+            continue;
+        sweep_point_id(p, pt, id, sizeof id);
+        fprintf(f, "%s", id);
+        for (int i = 0; i < base->nsweep; i++) {
+            char v[CONFIG_PATH + 64];
+            config_format(&c, base->sweep[i].key, v, sizeof v);
+            fprintf(f, "\t%s", v);
+        }
+        double a[4], l[4];
+        stats(acc, n, a);
+        stats(loss, n, l);
+        fprintf(f, "\t%d\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%d\t%.6f\t%.6f\t%.1f\n", n, a[0], a[1],
+                a[2], a[3], l[0], l[1], l[2], l[3], best / n, diverged, secs / n, per_epoch / n, sps / n);
+    }
+    free(acc);
+    free(loss);
+}
+
+/* Writes one of the tables into a memory buffer, then atomically to dir/name. */
+static int write_text_file(const results *r, const sweep_plan *p, const char *name,
+                           void (*fill)(FILE *, const results *, const sweep_plan *), char **text, char *err,
+                           size_t len)
+{
+    size_t size = 0;
+    FILE *f = open_memstream(text, &size);
+    if (!f) {
+        snprintf(err, len, "out of memory");
+        return -1;
+    }
+    fill(f, r, p);
     if (fclose(f) != 0) {
-        free(text);
         snprintf(err, len, "out of memory");
         return -1;
     }
     char path[RESULTS_PATH + 32];
-    snprintf(path, sizeof path, "%s/summary.tsv", r->dir);
-    int rc = write_atomic(path, text, err, len);
+    snprintf(path, sizeof path, "%s/%s", r->dir, name);
+    return write_atomic(path, *text, err, len);
+}
+
+/* Splits text into lines and tab-separated cells in place; returns the number of lines (header included). */
+static int split_tsv(char *text, char ***cells, int *ncols)
+{
+    int lines = 0, cap = 0;
+    char **out = NULL;
+    *ncols = 0;
+    for (char *line = text; *line;) {
+        char *end = line + strcspn(line, "\n");
+        int more = *end != 0;
+        *end = 0;
+        int n = 1;
+        for (char *c = line; *c; c++)
+            n += *c == '\t';
+        if (lines == 0)
+            *ncols = n;
+        if (n == *ncols) {
+            if ((lines + 1) * *ncols > cap) {
+                cap = (lines + 1) * *ncols * 2;
+                char **t = realloc(out, (size_t)cap * sizeof *t);
+                if (!t)
+                    break;
+                out = t;
+            }
+            char *c = line;
+            for (int j = 0; j < n; j++) {
+                out[lines * *ncols + j] = c;
+                c += strcspn(c, "\t");
+                if (*c)
+                    *c++ = 0;
+            }
+            lines++;
+        }
+        line = more ? end + 1 : end;
+    }
+    *cells = out;
+    return lines;
+}
+
+static int is_number(const char *s)
+{
+    char *end;
+    if (!*s)
+        return 0;
+    strtod(s, &end);
+    return *end == 0;
+}
+
+/* A TSV table as a compound dataset: a column whose every cell is a number becomes float64, any other a
+ * fixed-length string; pandas.DataFrame(h5py.File(...)[name][()]) reads it in one line. */
+static int tsv_dataset(hid_t file, const char *name, const char *tsv)
+{
+    char *text = strdup(tsv), **cell = NULL;
+    int ncols, lines = text ? split_tsv(text, &cell, &ncols) : 0, rows = lines - 1, rc = -1;
+    if (lines < 1) {
+        free(text);
+        free(cell);
+        return -1;
+    }
+    size_t *off = calloc((size_t)ncols, sizeof *off), *width = calloc((size_t)ncols, sizeof *width), rec = 0;
+    hid_t type = -1, space = -1, ds = -1, dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    char *buf = NULL;
+    if (!off || !width)
+        goto out;
+    for (int j = 0; j < ncols; j++) {
+        int numeric = rows > 0;
+        size_t w = 1;
+        for (int i = 1; i < lines; i++) {
+            numeric &= is_number(cell[i * ncols + j]);
+            size_t l = strlen(cell[i * ncols + j]) + 1;
+            w = l > w ? l : w;
+        }
+        width[j] = numeric ? 0 : w;
+        off[j] = rec;
+        rec += numeric ? sizeof(double) : w;
+    }
+    type = H5Tcreate(H5T_COMPOUND, rec ? rec : 1);
+    for (int j = 0; j < ncols; j++) {
+        if (width[j]) {
+            hid_t st = H5Tcopy(H5T_C_S1);
+            H5Tset_size(st, width[j]);
+            H5Tinsert(type, cell[j], off[j], st);
+            H5Tclose(st);
+        } else
+            H5Tinsert(type, cell[j], off[j], H5T_NATIVE_DOUBLE);
+    }
+    buf = calloc((size_t)(rows > 0 ? rows : 1), rec ? rec : 1);
+    if (!buf)
+        goto out;
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < ncols; j++) {
+            char *dst = buf + (size_t)i * rec + off[j];
+            const char *v = cell[(i + 1) * ncols + j];
+            if (width[j])
+                memcpy(dst, v, strlen(v) + 1);
+            else {
+                double d = strtod(v, NULL);
+                memcpy(dst, &d, sizeof d);
+            }
+        }
+    hsize_t dims[1] = {(hsize_t)rows};
+    H5Pset_obj_track_times(dcpl, 0);
+    space = H5Screate_simple(1, dims, NULL);
+    ds = H5Dcreate2(file, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    rc = ds >= 0 && H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0 ? 0 : -1;
+out:
+    if (ds >= 0) H5Dclose(ds);
+    if (space >= 0) H5Sclose(space);
+    if (type >= 0) H5Tclose(type);
+    H5Pclose(dcpl);
+    free(buf);
+    free(off);
+    free(width);
+    free(cell);
     free(text);
+    return rc;
+}
+
+/* curves/<run_id>: float64 (epochs + 1, 6) from the run's curve.dat, columns named in an attribute */
+static int curve_dataset(hid_t group, const results *r, const char *id)
+{
+    char path[RESULTS_PATH + 300];
+    snprintf(path, sizeof path, "%s/runs/%s/curve.dat", r->dir, id);
+    char *text = read_file(path);
+    if (!text)
+        return -1;
+    size_t rows = 0, cap = 64;
+    double *v = malloc(cap * 6 * sizeof *v);
+    for (char *line = text; v && *line;) {
+        char *end = line + strcspn(line, "\n");
+        if (*line != '#') {
+            if (rows == cap) {
+                double *t = realloc(v, (cap *= 2) * 6 * sizeof *v);
+                if (!t) {
+                    free(v);
+                    v = NULL;
+                    break;
+                }
+                v = t;
+            }
+            if (sscanf(line, "%lf %lf %lf %lf %lf %lf", &v[rows * 6], &v[rows * 6 + 1], &v[rows * 6 + 2],
+                       &v[rows * 6 + 3], &v[rows * 6 + 4], &v[rows * 6 + 5]) == 6)
+                rows++;
+        }
+        line = *end ? end + 1 : end;
+    }
+    free(text);
+    if (!v)
+        return -1;
+    hsize_t dims[2] = {rows, 6};
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_obj_track_times(dcpl, 0);
+    hid_t space = H5Screate_simple(2, dims, NULL);
+    hid_t ds = H5Dcreate2(group, id, H5T_IEEE_F64LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    int rc = ds >= 0 && H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0 &&
+             h5util_put_string(ds, "columns", results_curve_header + 2) == 0 ? 0 : -1;
+    if (ds >= 0) H5Dclose(ds);
+    H5Sclose(space);
+    H5Pclose(dcpl);
+    free(v);
+    return rc;
+}
+
+static int results_h5(const results *r, const sweep_plan *p, const char *summary, const char *table, char *err,
+                      size_t len)
+{
+    char path[RESULTS_PATH + 32], tmp[RESULTS_PATH + 64];
+    snprintf(path, sizeof path, "%s/results.h5", r->dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
+    hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = file >= 0 ? 0 : -1;
+    if (rc == 0)
+        rc = tsv_dataset(file, "summary", summary) | tsv_dataset(file, "table", table);
+    hid_t group = rc == 0 ? H5Gcreate2(file, "curves", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
+    config c;
+    long long seed;
+    char id[SWEEP_ID];
+    for (long i = 0; group >= 0 && rc == 0 && i < p->nruns; i++) {
+        sweep_run(p, i, &c, &seed, id, sizeof id);
+        if (results_run_done(r, id))
+            rc = curve_dataset(group, r, id);
+    }
+    if (group >= 0)
+        H5Gclose(group);
+    else
+        rc = -1;
+    if (file >= 0 && H5Fclose(file) < 0)
+        rc = -1;
+    if (rc == 0 && (sync_path(tmp) != 0 || rename(tmp, path) != 0))
+        rc = -1;
+    if (rc < 0) {
+        char cause[200];
+        h5util_cause(cause, sizeof cause);
+        snprintf(err, len, "%s: cannot write (%s)", path, cause);
+        unlink(tmp);
+    }
+    return rc;
+}
+
+int results_tables(results *r, const sweep_plan *p, char *err, size_t len)
+{
+    char *summary = NULL, *table = NULL;
+    int rc = write_text_file(r, p, "summary.tsv", write_summary, &summary, err, len);
+    if (rc == 0)
+        rc = write_text_file(r, p, "table.tsv", write_table, &table, err, len);
+    if (rc == 0)
+        rc = results_h5(r, p, summary, table, err, len);
+    free(summary);
+    free(table);
     return rc;
 }

@@ -24,12 +24,15 @@ int results_run_done(const results *r, const char *id);
 /* Commits a finished run (replacing an older one of the same id). 0, or -1 with err; nothing half-written
  * remains either way. */
 int results_commit(results *r, const char *id, const train_job *job, char *err, size_t len);
-/* Rewrites summary.tsv from the committed runs of the plan (in plan order). 0, or -1 with err. */
-int results_summary(results *r, const sweep_plan *p, char *err, size_t len);
+/* Rebuilds summary.tsv (one row per committed run of the plan, in plan order), table.tsv (one row per sweep
+ * point, aggregated over seeds) and results.h5 (both tables and every curve) from the committed runs.
+ * 0, or -1 with err. */
+int results_tables(results *r, const sweep_plan *p, char *err, size_t len);
 void results_close(results *r);
 
-/* Column names of result.tsv (one row per run) and the header of curve.dat. */
+/* Column names of result.tsv (one row per run), of table.tsv after the swept keys, and curve.dat's header. */
 extern const char results_metric_header[];
+extern const char results_table_header[];
 extern const char results_curve_header[];
 
 #endif
