@@ -110,7 +110,8 @@ int checkpoint_load(mlp *net, const char *path, char *err, size_t len)
         char name[32];
         snprintf(name, sizeof name, "weight%d", net->nlayers);
         if (H5Lexists(file, name, H5P_DEFAULT) > 0) {
-            snprintf(why, sizeof why, "it has more layers than the model (%d weight layers)", net->nlayers);
+            snprintf(why, sizeof why, "it has an extra layer '%s' (the model has %d weight layers)", name,
+                     net->nlayers);
             rc = -1;
         }
     }

@@ -131,6 +131,23 @@ void config_errors_free(config_errors *e)
 /* ---- the table ------------------------------------------------------------------------------------------- */
 
 int config_nkeys(void) { return NKEYS; }
+
+void config_blame(const config *c, const char *dotted, char *msg, size_t len)
+{
+    char origin[CONFIG_PATH + 64], *copy = strdup(msg);
+    config_origin(c, config_find(dotted), origin, sizeof origin);
+    if (copy)
+        snprintf(msg, len, "%s: %s", origin, copy);
+    free(copy);
+}
+
+void config_origin(const config *c, int key, char *buf, size_t len)
+{
+    if (c->key_line[key])
+        snprintf(buf, len, "%s:%d: %s.%s", c->path, c->key_line[key], keys[key].section, keys[key].name);
+    else
+        snprintf(buf, len, "%s.%s", keys[key].section, keys[key].name);
+}
 const char *config_key_section(int k) { return keys[k].section; }
 const char *config_key_name(int k) { return keys[k].name; }
 int config_key_sweepable(int k) { return !(keys[k].flags & NO_SWEEP); }
@@ -226,7 +243,7 @@ static void describe_range(const key_def *d, char *buf, size_t len)
                  d->flags & MAX_OPEN ? "<" : "<=", d->max);
         break;
     case T_BOOL:
-        snprintf(buf, len, "true or false");
+        snprintf(buf, len, "true or false; also yes/no, on/off, 1/0");
         break;
     case T_CHOICE: {
         size_t used = (size_t)snprintf(buf, len, "one of ");
@@ -296,12 +313,12 @@ static int parse_real(const char *s, double *out, const char **why)
         *why = "trailing characters after the number";
         return -1;
     }
-    if (isnan(v) || isinf(v)) {
-        *why = isnan(v) ? "NaN is not allowed" : "infinity is not allowed";
-        return -1;
-    }
     if (errno == ERANGE) {
         *why = fabs(v) > 1 ? "number too large" : "number too small to represent (underflow)";
+        return -1;
+    }
+    if (isnan(v) || isinf(v)) {
+        *why = isnan(v) ? "NaN is not allowed" : "infinity is not allowed";
         return -1;
     }
     *out = v;
@@ -466,6 +483,10 @@ int config_set(config *c, int key, const char *value, char *why, size_t whylen)
             memcpy(item, p, l);
             item[l] = 0;
             long long v;
+            if (l == 0 && *value) {
+                err = "empty seed";
+                break;
+            }
             if (parse_ll(item, &v, &err) < 0)
                 break;
             if (v < 0) {
@@ -702,9 +723,20 @@ typedef struct parse_ctx {
     int sweep_seen[64];
 } parse_ctx;
 
+/* A printable copy of text for quoting in a message: control and non-ASCII bytes become '?'. */
+static const char *printable(const char *text, char *buf, size_t len)
+{
+    size_t i = 0;
+    for (; text[i] && i + 1 < len; i++)
+        buf[i] = text[i] >= 32 && text[i] < 127 ? text[i] : '?';
+    buf[i] = 0;
+    return buf;
+}
+
 /* Rejects what inih would otherwise skip or misread, and returns 1 when the line may go to inih. */
 static int lint_line(parse_ctx *p, char *s)
 {
+    char shown[41];
     if (!*s || *s == ';' || *s == '#')
         return 1;
     if (*s == '[') {
@@ -713,8 +745,9 @@ static int lint_line(parse_ctx *p, char *s)
         while (after && isspace((unsigned char)*after))
             after++;
         if (!close || (*after && *after != ';' && *after != '#')) {
-            config_error(p->errs, "%s:%d: malformed section header '%.40s' (expected [name])", p->path, p->line, s);
-            p->section[0] = 0;
+            config_error(p->errs, "%s:%d: malformed section header '%s' (expected [name])", p->path, p->line,
+                         printable(s, shown, sizeof shown));
+            snprintf(p->section, sizeof p->section, "?");
             p->section_ok = 0;
             return 0;
         }
@@ -724,14 +757,14 @@ static int lint_line(parse_ctx *p, char *s)
         snprintf(p->section, sizeof p->section, "%.*s", (int)(e - b), b);
         p->section_ok = section_known(p->section);
         if (!p->section_ok)
-            config_error(p->errs, "%s:%d: [%.40s]: unknown section (allowed: experiment, data, model, train, sweep)",
-                         p->path, p->line, p->section);
+            config_error(p->errs, "%s:%d: [%s]: unknown section (allowed: experiment, data, model, train, sweep)",
+                         p->path, p->line, printable(p->section, shown, sizeof shown));
         return 1;
     }
     size_t name = strcspn(s, "=:");
     if (!s[name]) {
-        config_error(p->errs, "%s:%d: malformed line '%.40s' (expected key = value, [section] or a ; comment)",
-                     p->path, p->line, s);
+        config_error(p->errs, "%s:%d: malformed line '%s' (expected key = value, [section] or a ; comment)",
+                     p->path, p->line, printable(s, shown, sizeof shown));
         return 0;
     }
     if (name == 0) {
@@ -809,6 +842,8 @@ static int add_sweep(config *c, parse_ctx *p, const char *name, const char *valu
         }
         if (near >= 0)
             report(p, "sweep", name, "unknown key (did you mean %s.%s?)", keys[near].section, keys[near].name);
+        else if (strchr(name, '.'))
+            report(p, "sweep", name, "unknown key (runner --help lists every section.key)");
         else
             report(p, "sweep", name, "unknown key (sweep keys are section.key, e.g. train.learning_rate)");
         return 1;
@@ -868,6 +903,7 @@ static int handler(void *user, const char *section_unused, const char *name, con
         return 1;
     }
     p->seen[k] = p->line;
+    p->c->key_line[k] = p->line;
     char why[400];
     if (config_set(p->c, k, value, why, sizeof why) < 0)
         report(p, p->section, name, "%s", why);
@@ -886,7 +922,7 @@ int config_load(config *c, const char *path, config_errors *errs)
     parse_ctx p = {.c = c, .f = f, .path = path, .errs = errs};
     ini_parse_stream(reader, &p, handler, &p);
     if (ferror(f))
-        config_error(errs, "%s: read error: %s", path, strerror(errno));
+        config_error(errs, "%s: cannot read config: %s", path, strerror(errno));
     fclose(f);
     return errs->n - before;
 }
@@ -897,7 +933,7 @@ int config_override(config *c, const char *assignment, config_errors *errs)
     const char *eq = strchr(assignment, '=');
     char name[128];
     if (!eq || eq == assignment || eq - assignment >= (long)sizeof name) {
-        config_error(errs, "--set %s: expected section.key=value", assignment);
+        config_error(errs, "runner: --set %s: expected section.key=value", assignment);
         return errs->n - before;
     }
     snprintf(name, sizeof name, "%.*s", (int)(eq - assignment), assignment);
@@ -916,12 +952,22 @@ int config_override(config *c, const char *assignment, config_errors *errs)
     }
     int k = config_find(name);
     if (k < 0) {
-        config_error(errs, "--set: %s: unknown key (see runner --help)", name);
+        const char *dot = strchr(name, '.');
+        char sec[32];
+        snprintf(sec, sizeof sec, "%.*s", dot ? (int)(dot - name < 31 ? dot - name : 31) : 0, name);
+        int near = closest_key(sec, dot ? dot + 1 : name);
+        if (near >= 0)
+            config_error(errs, "runner: --set %s: unknown key (did you mean %s.%s?)", name, keys[near].section,
+                         keys[near].name);
+        else
+            config_error(errs, "runner: --set %s: unknown key (runner --help lists every section.key)", name);
         return errs->n - before;
     }
     char why[400];
     if (config_set(c, k, value, why, sizeof why) < 0)
-        config_error(errs, "--set: %s: %s", name, why);
+        config_error(errs, "runner: --set %s: %s", name, why);
+    else
+        c->key_line[k] = 0;
     return errs->n - before;
 }
 

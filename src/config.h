@@ -57,6 +57,7 @@ typedef struct config {
     config_sweep *sweep;        /* (nsweep), owned; NULL when nothing is swept */
     int nsweep;
     char path[CONFIG_PATH];     /* the file it came from */
+    int key_line[64];           /* line of each key in that file, 0 for defaults and --set */
 } config;
 
 /* A growing list of error lines. */
@@ -74,6 +75,11 @@ int config_override(config *c, const char *assignment, config_errors *errs);
 int config_set(config *c, int key, const char *value, char *why, size_t whylen);
 /* Canonical text of key KEY's current value (parses back to the same value). */
 void config_format(const config *c, int key, char *buf, size_t len);
+/* "FILE:LINE: data.file" (or "data.file" for a default or --set) naming where key KEY was set, to prefix
+ * messages about what its value points to. */
+void config_origin(const config *c, int key, char *buf, size_t len);
+/* Prefixes msg (in place) with the origin of key "section.key". */
+void config_blame(const config *c, const char *dotted, char *msg, size_t len);
 /* Key index of "section.key", or -1. */
 int config_find(const char *dotted);
 int config_nkeys(void);

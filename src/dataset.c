@@ -131,7 +131,7 @@ int dataset_load(dataset *d, const char *path, const char *features, const char 
     int maxl = 0;
     for (int i = 0; i < d->rows; i++) {
         if (lab[i] < 0 || lab[i] >= DATASET_MAX_CLASSES) {
-            snprintf(why, sizeof why, "label %d of '%s' is %lld (labels are 0..%d)", i, labels, lab[i],
+            snprintf(why, sizeof why, "row %d of '%s' is %lld (labels are 0..%d)", i, labels, lab[i],
                      DATASET_MAX_CLASSES - 1);
             goto out;
         }
@@ -254,17 +254,21 @@ int dataset_open_config(const config *c, dataset *train, dataset *test, int *ncl
 {
     dataset all;
     memset(test, 0, sizeof *test);
-    if (dataset_load(&all, c->file, c->features, c->labels, err, len) < 0)
+    if (dataset_load(&all, c->file, c->features, c->labels, err, len) < 0) {
+        config_blame(c, "data.file", err, len);
         return -1;
+    }
     if (c->test_file[0]) {
         *train = all;
         if (dataset_load(test, c->test_file, c->features, c->labels, err, len) < 0) {
+            config_blame(c, "data.test_file", err, len);
             dataset_free(train);
             return -1;
         }
         if (test->cols != train->cols) {
             snprintf(err, len, "%s: '%s' has %d features but the training data has %d", c->test_file, c->features,
                      test->cols, train->cols);
+            config_blame(c, "data.test_file", err, len);
             dataset_free(train);
             dataset_free(test);
             return -1;
@@ -275,6 +279,7 @@ int dataset_open_config(const config *c, dataset *train, dataset *test, int *ncl
         dataset_free(&all);
         if (rc < 0) {
             snprintf(err, len, "%s: %s", c->file, why);
+            config_blame(c, "data.test_fraction", err, len);
             return -1;
         }
     }
@@ -283,6 +288,7 @@ int dataset_open_config(const config *c, dataset *train, dataset *test, int *ncl
     *nclasses = train->nclasses > test->nclasses ? train->nclasses : test->nclasses;
     if (*nclasses < 2) {
         snprintf(err, len, "%s: every label is 0; classification needs at least two classes", c->file);
+        config_blame(c, "data.file", err, len);
         dataset_free(train);
         dataset_free(test);
         return -1;

@@ -41,10 +41,14 @@ hid_t h5util_open(const char *path, char *why, size_t len)
     }
     fclose(f);
     htri_t is = H5Fis_hdf5(path);
-    if (is <= 0) {
+    if (is == 0) {
+        snprintf(why, len, "not an HDF5 file");
+        return -1;
+    }
+    if (is < 0) {
         char cause[200];
         h5util_cause(cause, sizeof cause);
-        snprintf(why, len, "not an HDF5 file (%s)", cause);
+        snprintf(why, len, "not a readable HDF5 file (%s)", cause);
         return -1;
     }
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);

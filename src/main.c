@@ -150,7 +150,7 @@ static data_variant *find_data(data_variant *v, int n, const config *c)
     return NULL;
 }
 
-/* Loads every data variant the plan needs, before anything is written. */
+/* Loads every data variant the plan needs and checks every init_file, before anything is written. */
 static int load_data(const sweep_plan *plan, data_variant *v, int *nv, char *err, size_t len)
 {
     config c;
@@ -170,6 +170,13 @@ static int load_data(const sweep_plan *plan, data_variant *v, int *nv, char *err
         if (dataset_open_config(&c, &d->train, &d->test, &d->nclasses, err, len) < 0)
             return -1;
         (*nv)++;
+    }
+    /* checkpoints to start from must fit their models before anything is written */
+    for (long r = 0; r < plan->nruns; r++) {
+        sweep_run(plan, r, &c, &seed, id, sizeof id);
+        data_variant *d = find_data(v, *nv, &c);
+        if (train_check(&c, &d->train, d->nclasses, err, len) < 0)
+            return -1;
     }
     return 0;
 }

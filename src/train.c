@@ -56,6 +56,7 @@ int train_prepare(train_job *job, const config *cfg, long long seed, const datas
         goto oom;
     if (cfg->init_file[0]) {
         if (checkpoint_load(&job->net, cfg->init_file, err, len) < 0) {
+            config_blame(cfg, "model.init_file", err, len);
             train_free(job);
             return -1;
         }
@@ -69,6 +70,24 @@ oom:
     snprintf(err, len, "out of memory for a %d-input, %d-layer model with batch %d", train->cols, cfg->nhidden, B);
     train_free(job);
     return -1;
+}
+
+int train_check(const config *cfg, const dataset *train, int nclasses, char *err, size_t len)
+{
+    if (!cfg->init_file[0])
+        return 0;
+    /* a one-row net is enough to read the checkpoint against the model's shapes */
+    config small = *cfg;
+    small.batch_size = 1;
+    small.sweep = NULL;
+    small.nsweep = 0;
+    train_job job;
+    dataset one = *train;
+    one.rows = 1;
+    if (train_prepare(&job, &small, 0, &one, &one, nclasses, 1, err, len) < 0)
+        return -1;
+    train_free(&job);
+    return 0;
 }
 
 void train_free(train_job *job)

@@ -48,6 +48,9 @@ typedef struct train_job {
  * Returns 0, or -1 with "what is wrong" in err (memory, a checkpoint that does not fit). Main thread only. */
 int train_prepare(train_job *job, const config *cfg, long long seed, const dataset *train, const dataset *test,
                   int nclasses, int threads, char *err, size_t len);
+/* Checks before anything is written that the run's model can start: a model.init_file must fit its shapes.
+ * 0, or -1 with the reason in err. Main thread only. */
+int train_check(const config *cfg, const dataset *train, int nclasses, char *err, size_t len);
 /* Trains; fills the results. Touches no HDF5, safe in a worker thread. */
 void train_execute(train_job *job);
 /* The weights to keep: the final ones, or the last finite ones for a diverged run. */

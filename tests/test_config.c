@@ -58,7 +58,7 @@ START_TEST(test_digits_config_values)
     ck_assert_int_eq(c.nhidden, 2);
     ck_assert_int_eq(c.hidden[1], 128);
     ck_assert_int_eq(config_override(&c, "train.epochs=0", &errs), 1);
-    ck_assert_str_eq(errs.text, "--set: train.epochs: out of range '0' (an integer from 1 to 10000000)\n");
+    ck_assert_str_eq(errs.text, "runner: --set train.epochs: out of range '0' (an integer from 1 to 10000000)\n");
     config_errors_free(&errs);
 }
 END_TEST

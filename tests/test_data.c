@@ -80,12 +80,44 @@ START_TEST(test_split_is_a_seeded_partition)
 }
 END_TEST
 
+/* One broken file per class (made by tests/reference/make_bad_data.py), with the reason dataset_load gives. */
+static const struct {
+    const char *path, *reason;
+} bad_files[] = {
+    {"tests/bad_data/not_hdf5.h5", "tests/bad_data/not_hdf5.h5: not an HDF5 file"},
+    {"tests/bad_data/truncated.h5", "tests/bad_data/truncated.h5: cannot open HDF5 file (truncated file"},
+    {"tests/bad_data", "tests/bad_data: is a directory, not an HDF5 file"},
+    {"tests/bad_data/no_such_file.h5", "tests/bad_data/no_such_file.h5: no such file"},
+    {"tests/bad_data/no_features.h5", "no dataset 'X'"},
+    {"tests/bad_data/no_labels.h5", "no dataset 'y'"},
+    {"tests/bad_data/features_rank1.h5", "dataset 'X' has rank 1 (expected 2)"},
+    {"tests/bad_data/labels_rank2.h5", "dataset 'y' has rank 2 (expected 1)"},
+    {"tests/bad_data/rows_mismatch.h5", "'X' has 40 rows but 'y' has 39 labels"},
+    {"tests/bad_data/zero_rows.h5", "no data ('X' is 0 x 8)"},
+    {"tests/bad_data/negative_label.h5", "row 7 of 'y' is -1 (labels are 0..65535)"},
+    {"tests/bad_data/float_labels.h5", "labels 'y' are not integers"},
+    {"tests/bad_data/nan_feature.h5", "feature [3, 2] of 'X' is NaN"},
+    {"tests/bad_data/inf_feature.h5", "feature [5, 1] of 'X' is infinite"},
+};
+
+START_TEST(test_bad_files_refused)
+{
+    h5util_quiet();
+    dataset d;
+    char err[600];
+    ck_assert_int_eq(dataset_load(&d, bad_files[_i].path, "X", "y", err, sizeof err), -1);
+    ck_assert_msg(strstr(err, bad_files[_i].reason), "%s: got '%s'", bad_files[_i].path, err);
+    ck_assert_ptr_null(d.x);
+}
+END_TEST
+
 Suite *data_suite(void)
 {
     Suite *s = suite_create("data");
     TCase *tc = tcase_create("data");
     tcase_add_test(tc, test_digits_and_xor_load);
     tcase_add_test(tc, test_split_is_a_seeded_partition);
+    tcase_add_loop_test(tc, test_bad_files_refused, 0, (int)(sizeof bad_files / sizeof bad_files[0]));
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,81 @@
+# Writes the small, deliberately broken HDF5 files that tests/cli_test.sh feeds to the runner. Run from the repo
+# root:   /usr/bin/python3 tests/reference/make_bad_data.py
+# (Re)writes tests/bad_data/*.h5 (and not_hdf5.h5, a text file). Files are written with track_times=False and a
+# fixed NumPy seed, so running it again gives the same bytes. The configs that point at these files
+# (tests/bad_data/*.ini) and the expected messages (tests/bad_data/*.expected) are committed by hand.
+import os
+import numpy as np
+import h5py
+
+OUT = "tests/bad_data"
+ROWS, FEATURES, CLASSES, HIDDEN = 40, 8, 3, 5  # the configs say hidden = 5
+
+
+def good_arrays():
+    rng = np.random.default_rng(20240601)
+    X = rng.uniform(0.0, 1.0, size=(ROWS, FEATURES)).astype(np.float32)
+    y = (np.arange(ROWS) % CLASSES).astype(np.int32)
+    return X, y
+
+
+def write(name, **datasets):
+    path = os.path.join(OUT, name)
+    with h5py.File(path, "w") as f:
+        for key, value in datasets.items():
+            f.create_dataset(key, data=value, track_times=False)
+    return path
+
+
+def checkpoint(name, shapes):
+    """A checkpoint with the given datasets (name -> shape), filled with small finite values."""
+    rng = np.random.default_rng(7)
+    write(name, **{k: rng.normal(0.0, 0.1, size=s).astype(np.float32) for k, s in shapes.items()})
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    X, y = good_arrays()
+
+    # valid files the broken cases are built around
+    good = write("good.h5", X=X, y=y)
+    write("good_4_features.h5", X=X[:, :4].copy(), y=y)  # a test_file with a different feature count
+
+    # not HDF5 at all, and a valid file cut short
+    with open(os.path.join(OUT, "not_hdf5.h5"), "w") as f:
+        f.write("x0,x1,label\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n")
+    with open(good, "rb") as f:
+        head = f.read(1000)
+    with open(os.path.join(OUT, "truncated.h5"), "wb") as f:
+        f.write(head)
+
+    # structure
+    write("no_features.h5", y=y)
+    write("no_labels.h5", X=X)
+    write("features_rank1.h5", X=X[:, 0].copy(), y=y)
+    write("labels_rank2.h5", X=X, y=y.reshape(ROWS, 1))
+    write("rows_mismatch.h5", X=X, y=y[:-1].copy())
+    write("zero_rows.h5", X=np.zeros((0, FEATURES), np.float32), y=np.zeros((0,), np.int32))
+
+    # values
+    neg = y.copy()
+    neg[7] = -1
+    write("negative_label.h5", X=X, y=neg)
+    write("float_labels.h5", X=X, y=y.astype(np.float32))
+    nan = X.copy()
+    nan[3, 2] = np.nan
+    write("nan_feature.h5", X=nan, y=y)
+    inf = X.copy()
+    inf[5, 1] = np.inf
+    write("inf_feature.h5", X=inf, y=y)
+    write("single_class.h5", X=X, y=np.zeros(ROWS, np.int32))
+
+    # checkpoints for a model FEATURES -> HIDDEN -> CLASSES (weight k is [out, in], nn.Linear layout)
+    fits = {"weight0": (HIDDEN, FEATURES), "bias0": (HIDDEN,), "weight1": (CLASSES, HIDDEN), "bias1": (CLASSES,)}
+    checkpoint("init_wrong_shape.h5",
+               {"weight0": (10, FEATURES), "bias0": (10,), "weight1": (CLASSES, 10), "bias1": (CLASSES,)})
+    checkpoint("init_missing_bias1.h5", {k: s for k, s in fits.items() if k != "bias1"})
+    checkpoint("init_extra_layer.h5", dict(fits, weight2=(CLASSES, CLASSES), bias2=(CLASSES,)))
+
+
+if __name__ == "__main__":
+    main()
