@@ -17,7 +17,8 @@ SRC     = config.c sweep.c dataset.c h5util.c checkpoint.c mlp.c rng.c train.c s
 OBJ     = $(SRC:%.c=$(BUILD)/%.o)
 TESTSRC = $(wildcard tests/test_*.c)
 TESTOBJ = $(TESTSRC:tests/%.c=$(BUILD)/tests/%.o)
-CONFIGS = configs/article_xor.ini configs/article_digits.ini configs/digits.ini
+CONFIGS = configs/digits.ini configs/article_xor.ini configs/article_digits.ini configs/lr_sweep.ini \
+          configs/hidden_sweep.ini configs/grid.ini configs/batch_sweep.ini configs/threads.ini
 
 .DELETE_ON_ERROR:
 .PHONY: all deps python-deps test check asan portable experiments plots data data-check clean FORCE
@@ -58,6 +59,7 @@ $(BUILD)/check_tests: $(TESTOBJ) $(OBJ)
 test check: $(BUILD)/check_tests $(BUILD)/runner
 	CK_FORK=no ./$(BUILD)/check_tests
 	RUNNER=./$(BUILD)/runner sh tests/cli_test.sh
+	RUNNER=./$(BUILD)/runner sh tests/resume_test.sh
 
 asan:
 	$(MAKE) BUILD=build/asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" test

@@ -336,14 +336,17 @@ static int in_range(const key_def *d, double v)
     return 1;
 }
 
-/* Shortest %g text that reads back as exactly v. */
+/* Shortest %g text that reads back as exactly v, without an exponent where plain digits read better
+ * (10 rather than 1e+01). */
 static void format_real(double v, char *buf, size_t len)
 {
+    int plain = fabs(v) >= 1e-4 && fabs(v) < 1e15;
     for (int p = 1; p <= 17; p++) {
         snprintf(buf, len, "%.*g", p, v);
-        if (strtod(buf, NULL) == v)
+        if (strtod(buf, NULL) == v && (!plain || !strchr(buf, 'e')))
             return;
     }
+    snprintf(buf, len, "%.17g", v);
 }
 
 int config_set(config *c, int key, const char *value, char *why, size_t whylen)

@@ -1,0 +1,21 @@
+/* The report of an experiment: gnuplot scripts with the aggregated data they plot under plots/<name>/ (rendered
+ * to PNG and SVG when gnuplot is installed) and results/<name>/report.md embedding them; results/index.md lists
+ * every report. Reads only what the runner wrote: summary.tsv, table.tsv, runs/<id>/curve.dat, manifest.txt. */
+#ifndef REPORT_H
+#define REPORT_H
+#include <stddef.h>
+#include "config.h"
+#include "sweep.h"
+
+/* Writes plots_dir/ (.dat aggregates and .gp scripts, and with render set .png and .svg by running gnuplot)
+ * and results_dir/report.md for the experiment of plan. 0, or -1 with one line in err. A missing gnuplot is
+ * not an error: warning gets one line (else it is "") and the scripts are still written. */
+int report_write(const config *base, const sweep_plan *plan, const char *results_dir, const char *plots_dir,
+                 int render, char *warning, size_t wlen, char *err, size_t len);
+/* Rewrites results_root/index.md: one row per experiment folder that holds a report.md. 0, or -1 with err. */
+int report_index(const char *results_root, char *err, size_t len);
+/* The relative path from folder FROM to TO ("results/x", "plots/x" gives "../../plots/x"). 0, or -1 when it
+ * does not fit in out or the working directory is unknown. */
+int report_relative(const char *from, const char *to, char *out, size_t len);
+
+#endif

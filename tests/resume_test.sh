@@ -1,0 +1,109 @@
+#!/bin/sh
+# Crash safety of a sweep: SIGKILL at several points, then resume, must end with exactly the summary of an
+# uninterrupted sweep (timing columns aside), every committed run complete, no temporary folder counted. Also:
+# a finished sweep run again trains nothing and rewrites no run file; a changed config is refused unless
+# --force; a second runner on a locked experiment is refused; SIGINT and SIGTERM stop with 130 and 143.
+# Run from the repo root: RUNNER=./build/runner sh tests/resume_test.sh. Ends with "N passed, M failed".
+
+RUNNER=${RUNNER:-./runner}
+tmp=$(mktemp -d) || exit 2
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+check() { # check NAME CONDITION-STATUS
+    if [ "$2" = 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL $1"; fi
+}
+
+# 12 short runs: 4 learning rates x 3 seeds, about a second for the sweep on two cores
+cat >"$tmp/sweep.ini" <<'INI'
+[experiment]
+name = resume
+seeds = 1, 2, 3
+[data]
+file = data/digits.h5
+scale = 0.0625
+[model]
+hidden = 64
+[train]
+epochs = 40
+[sweep]
+train.learning_rate = 0.01, 0.1, 1, 3
+INI
+# summary without its timing columns (train_seconds, samples_per_second: the last two)
+strip() { awk -F'\t' 'BEGIN{OFS="\t"} {NF -= 2; print}' "$1"; }
+
+"$RUNNER" --quiet --results "$tmp/ref" "$tmp/sweep.ini"
+check "uninterrupted sweep" $?
+
+# kill at several points; the runner is started anew after every kill
+for delay in 0.08 0.12 0.16 0.2 0.24; do
+    "$RUNNER" --quiet --results "$tmp/killed" "$tmp/sweep.ini" &
+    pid=$!
+    sleep "$delay"
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+done
+# every committed run is complete; temporary folders are never counted as runs
+bad=0
+for d in "$tmp/killed/resume/runs/"*; do
+    [ -d "$d" ] || continue
+    for f in curve.dat result.tsv weights.h5 config.ini manifest.txt; do
+        [ -s "$d/$f" ] || { echo "incomplete committed run: $d (no $f)"; bad=1; }
+    done
+done
+check "committed runs complete after SIGKILL" $bad
+committed=$(ls "$tmp/killed/resume/runs" | wc -l)
+echo "resume_test: $committed of 12 runs committed when the kills stopped"
+[ "$committed" -lt 12 ]
+check "the kills landed mid-sweep" $?
+"$RUNNER" --quiet --results "$tmp/killed" "$tmp/sweep.ini"
+check "resume after SIGKILL" $?
+strip "$tmp/ref/resume/summary.tsv" >"$tmp/a"
+strip "$tmp/killed/resume/summary.tsv" >"$tmp/b"
+cmp -s "$tmp/a" "$tmp/b"
+check "resumed summary equals uninterrupted summary" $?
+[ "$(ls -A "$tmp/killed/resume/runs" | grep -c '^\.')" = 0 ]
+check "no temporary folders left after resume" $?
+
+# run again: nothing trained, no run file rewritten
+before=$(find "$tmp/killed/resume/runs" -type f -newer "$tmp/b" | wc -l)
+sleep 1.1
+touch "$tmp/mark"
+out=$("$RUNNER" --results "$tmp/killed" "$tmp/sweep.ini" 2>&1)
+check "finished sweep run again exits 0" $?
+echo "$out" | grep -q "0 runs to train, 12 already done" 
+check "finished sweep says it skipped all 12" $?
+[ "$(find "$tmp/killed/resume/runs" -type f -newer "$tmp/mark" | wc -l)" = 0 ]
+check "finished sweep rewrites no run file" $?
+
+# a config change that makes old runs incomparable is refused, --force retrains
+"$RUNNER" --quiet --results "$tmp/killed" --set model.hidden=16 "$tmp/sweep.ini" 2>"$tmp/err"
+[ $? = 2 ] && grep -q "different configuration (was 'hidden = 64', now 'hidden = 16')" "$tmp/err"
+check "changed config refused with exit 2" $?
+# adding a sweep value keeps the existing runs
+out=$("$RUNNER" --results "$tmp/killed" --set 'sweep.train.learning_rate=0.01, 0.1, 1, 3, 0.3' "$tmp/sweep.ini" 2>&1)
+echo "$out" | grep -q "3 runs to train, 12 already done"
+check "adding a sweep value trains only the new runs" $?
+
+# a second runner on a locked experiment is refused
+"$RUNNER" --quiet --results "$tmp/lock" --set train.epochs=200 "$tmp/sweep.ini" &
+pid=$!
+sleep 0.3
+"$RUNNER" --quiet --results "$tmp/lock" --set train.epochs=200 "$tmp/sweep.ini" 2>"$tmp/err"
+st=$?
+[ $st = 2 ] && grep -q "another runner (pid $pid) is working on this experiment" "$tmp/err"
+check "second runner refused while the first holds the lock" $?
+
+# SIGINT and SIGTERM stop cleanly with 130 and 143
+kill -INT "$pid"
+wait "$pid"
+check "SIGINT exits 130" $(( $? != 130 ))
+"$RUNNER" --quiet --results "$tmp/lock" --set train.epochs=200 "$tmp/sweep.ini" &
+pid=$!
+sleep 0.3
+kill -TERM "$pid"
+wait "$pid"
+check "SIGTERM exits 143" $(( $? != 143 ))
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
