@@ -1,6 +1,7 @@
 /* runner: parse the arguments, read and validate the config, load the data, plan the runs, train the ones not
  * yet committed, write the summary. Only this file decides to exit. Exit codes: 0 success (diverged runs are
- * results), 2 usage or config error, 3 data error, 4 output error, 130/143 stopped by SIGINT/SIGTERM. */
+ * results), 2 usage or config error, 3 data error, 4 output error (or damaged runs found by --verify),
+ * 5 every run of the experiment diverged, 130/143 stopped by SIGINT/SIGTERM. */
 #include "buildinfo.h"
 #include "config.h"
 #include "dataset.h"
@@ -9,7 +10,9 @@
 #include "sweep.h"
 #include "schedule.h"
 #include "train.h"
+#include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <omp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { EXIT_USAGE = 2, EXIT_DATA = 3, EXIT_OUTPUT = 4 };
+enum { EXIT_USAGE = 2, EXIT_DATA = 3, EXIT_OUTPUT = 4, EXIT_ALL_DIVERGED = 5 };
 #define RUNNER_VERSION "0.1.0"
 #define MAX_DATA_VARIANTS 64
 
@@ -26,10 +29,11 @@ static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig) { stop_signal = sig; }
 
 typedef struct options {
-    const char *config, *results_root;
+    const char *config, *results_root, *verify;
     const char *sets[64];
     int nsets, threads, quiet, force, no_plots;
     long max_runs;
+    double max_memory;
 } options;
 
 static void usage(FILE *f)
@@ -44,8 +48,12 @@ static void usage(FILE *f)
                "  --no-plots          do not render plots\n"
                "  --results DIR       results root (default: results)\n"
                "  --max-runs N        refuse sweeps with more runs (default: 10000)\n"
+               "  --max-memory SIZE   refuse when the runs in memory at once would need more (e.g. 4G;\n"
+               "                      default: the machine's physical memory)\n"
+               "  --verify NAME       check every committed run of results/NAME and list the damaged ones\n"
                "exit status: 0 ok (diverged runs are results), 2 usage or config error, 3 data error,\n"
-               "             4 output error, 130/143 stopped by SIGINT/SIGTERM\n");
+               "             4 output error (or damaged runs found by --verify), 5 every run diverged,\n"
+               "             130/143 stopped by SIGINT/SIGTERM\n");
 }
 
 /* Whole-text non-negative integer option. */
@@ -59,6 +67,21 @@ static int parse_count(const char *s, long max, long *out)
     return 0;
 }
 
+/* "4G", "512M", "100000K" or plain bytes, > 0. */
+static int parse_size(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    double unit = *end == 'K' ? 1024.0 : *end == 'M' ? 1048576.0 : *end == 'G' ? 1073741824.0 : *end == 'T' ? 1099511627776.0 : 1;
+    if (unit > 1)
+        end++;
+    if (end == s || *end || errno || !(v > 0) || !isfinite(v))
+        return -1;
+    *out = v * unit;
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, options *o)
 {
     static const struct option longopts[] = {
@@ -66,7 +89,8 @@ static int parse_args(int argc, char **argv, options *o)
         {"threads", required_argument, 0, 't'}, {"set", required_argument, 0, 's'},
         {"quiet", no_argument, 0, 'q'},      {"force", no_argument, 0, 'f'},
         {"no-plots", no_argument, 0, 'P'},   {"results", required_argument, 0, 'r'},
-        {"max-runs", required_argument, 0, 'm'}, {0, 0, 0, 0}};
+        {"max-runs", required_argument, 0, 'm'}, {"max-memory", required_argument, 0, 'M'},
+        {"verify", required_argument, 0, 'v'}, {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->results_root = "results";
     o->threads = -1;
@@ -113,11 +137,20 @@ static int parse_args(int argc, char **argv, options *o)
             }
             o->max_runs = v;
             break;
+        case 'M':
+            if (parse_size(optarg, &o->max_memory) < 0) {
+                fprintf(stderr, "runner: --max-memory %s: expected a size such as 512M or 4G\n", optarg);
+                return -1;
+            }
+            break;
+        case 'v': o->verify = optarg; break;
         default:
             fprintf(stderr, "runner: unknown or incomplete option '%s' (see runner --help)\n", argv[optind - 1]);
             return -1;
         }
     }
+    if (o->verify && optind == argc)
+        return 0;
     if (optind != argc - 1) {
         fprintf(stderr, "runner: %s (usage: runner [options] CONFIG; see runner --help)\n",
                 optind >= argc ? "no config file given" : "more than one config file given");
@@ -177,6 +210,38 @@ static int load_data(const sweep_plan *plan, data_variant *v, int *nv, char *err
         data_variant *d = find_data(v, *nv, &c);
         if (train_check(&c, &d->train, d->nclasses, err, len) < 0)
             return -1;
+    }
+    return 0;
+}
+
+/* Refuses a plan whose data and largest runs, as many as may train at once, would not fit in memory. */
+static int check_memory(const options *opt, const sweep_plan *plan, data_variant *data, int ndata, char *err,
+                        size_t len)
+{
+    double limit = opt->max_memory, biggest = 0, bytes = 0;
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (limit == 0)
+        limit = pages > 0 && page > 0 ? (double)pages * (double)page : 1e18;
+    for (int i = 0; i < ndata; i++)
+        bytes += 4.0 * ((double)data[i].train.rows + data[i].test.rows) * (data[i].train.cols + 1);
+    config c;
+    long long seed;
+    char id[SWEEP_ID];
+    for (long r = 0; r < plan->nruns; r++) {
+        sweep_run(plan, r, &c, &seed, id, sizeof id);
+        data_variant *d = find_data(data, ndata, &c);
+        double m = train_memory(&c, d->train.cols, d->nclasses, d->train.rows);
+        biggest = m > biggest ? m : biggest;
+    }
+    int parallel, threads;
+    char why[200];
+    schedule_choose(plan->base, plan->nruns, omp_get_max_threads(), &parallel, &threads, why, sizeof why);
+    bytes += parallel * biggest;
+    if (bytes > limit) {
+        snprintf(err, len, "%s: the runs would need %.2f GiB of memory (%d at once, the largest %.2f GiB), more than "
+                 "the %.2f GiB allowed (shrink model.hidden or train.batch_size, or raise --max-memory)",
+                 plan->base->path, bytes / 1073741824.0, parallel, biggest / 1073741824.0, limit / 1073741824.0);
+        return -1;
     }
     return 0;
 }
@@ -318,6 +383,11 @@ static int train_missing(const options *opt, const sweep_plan *plan, results *re
     if (!opt->quiet)
         fprintf(stderr, "%s: %ld runs trained (%ld diverged) in %.1f s; results in %s\n", base->name, pr.done,
                 diverged, now() - pr.start, res->dir);
+    if (!rc && !stop_signal && pr.done == plan->nruns && diverged == pr.done) {
+        fprintf(stderr, "%s: every run diverged (results are kept; try a smaller train.learning_rate)\n",
+                base->name);
+        rc = EXIT_ALL_DIVERGED;
+    }
     free(todo);
     return rc;
 }
@@ -327,6 +397,18 @@ int main(int argc, char **argv)
     options opt;
     if (parse_args(argc, argv, &opt) < 0)
         return EXIT_USAGE;
+
+    if (opt.verify) {
+        char report[65536];
+        int damaged;
+        h5util_quiet();
+        if (results_verify(opt.results_root, opt.verify, report, sizeof report, &damaged) < 0) {
+            fprintf(stderr, "%s\n", report);
+            return EXIT_OUTPUT;
+        }
+        fputs(report, damaged ? stderr : stdout);
+        return damaged ? EXIT_OUTPUT : 0;
+    }
 
     config cfg;
     config_errors errs = {0};
@@ -360,6 +442,11 @@ int main(int argc, char **argv)
     if (load_data(&plan, data, &ndata, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         rc = EXIT_DATA;
+        goto done;
+    }
+    if (check_memory(&opt, &plan, data, ndata, err, sizeof err) < 0) {
+        fprintf(stderr, "%s\n", err);
+        rc = EXIT_USAGE;
         goto done;
     }
     if (results_open(&res, opt.results_root, &cfg, opt.force, err, sizeof err) < 0) {

@@ -203,9 +203,8 @@ void results_close(results *r)
 
 int results_run_done(const results *r, const char *id)
 {
-    char path[RESULTS_PATH + 300];
-    snprintf(path, sizeof path, "%s/runs/%s/result.tsv", r->dir, id);
-    return access(path, R_OK) == 0;
+    char why[300];
+    return results_check_run(r->dir, id, why, sizeof why) == 0;
 }
 
 static void cpu_model(char *buf, size_t len)
@@ -347,6 +346,112 @@ static int parse_metrics(const char *row, run_metrics *m)
     m->diverged = !strcmp(status, "diverged");
     m->ok = n == 11 && (m->diverged || !strcmp(status, "ok"));
     return m->ok ? 0 : -1;
+}
+
+/* Counts the data rows of a curve.dat and checks its header and that every row holds six finite numbers. */
+static int curve_rows(const char *text, const char **why)
+{
+    size_t hl = strlen(results_curve_header);
+    if (strncmp(text, results_curve_header, hl) || text[hl] != '\n') {
+        *why = "curve.dat has no header line";
+        return -1;
+    }
+    int rows = 0;
+    for (const char *line = text + hl + 1; *line;) {
+        double v[6];
+        int used = 0;
+        if (sscanf(line, "%lf %lf %lf %lf %lf %lf%n", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &used) != 6) {
+            *why = "curve.dat has a malformed row";
+            return -1;
+        }
+        for (int i = 0; i < 6; i++)
+            if (!isfinite(v[i])) {
+                *why = "curve.dat holds a non-finite number";
+                return -1;
+            }
+        rows++;
+        line += strcspn(line, "\n");
+        line += *line == '\n';
+    }
+    return rows;
+}
+
+int results_check_run(const char *dir, const char *id, char *why, size_t len)
+{
+    char path[RESULTS_PATH + 400];
+    const char *reason = NULL;
+    run_metrics m;
+    snprintf(path, sizeof path, "%s/runs/%s/result.tsv", dir, id);
+    char *row = NULL, *text = read_file(path);
+    if (!text)
+        reason = "result.tsv missing";
+    else if (strncmp(text, results_metric_header, strlen(results_metric_header)) || !(row = strchr(text, '\n')) ||
+             parse_metrics(row + 1, &m) < 0)
+        reason = "result.tsv is malformed";
+    free(text);
+    if (!reason) {
+        snprintf(path, sizeof path, "%s/runs/%s/curve.dat", dir, id);
+        text = read_file(path);
+        int rows = text ? curve_rows(text, &reason) : -1;
+        free(text);
+        if (!text && !reason)
+            reason = "curve.dat missing";
+        else if (rows >= 0 && rows != m.epochs_done + 1)
+            reason = "curve.dat does not have epochs_done + 1 rows";
+    }
+    static const char *const plain[] = {"config.ini", "manifest.txt"};
+    for (int i = 0; i < 2 && !reason; i++) {
+        struct stat st;
+        snprintf(path, sizeof path, "%s/runs/%s/%s", dir, id, plain[i]);
+        if (stat(path, &st) != 0 || st.st_size == 0)
+            reason = i ? "manifest.txt missing or empty" : "config.ini missing or empty";
+    }
+    if (!reason) {
+        char layers[256], cause[300];
+        snprintf(path, sizeof path, "%s/runs/%s/weights.h5", dir, id);
+        hid_t f = h5util_open(path, cause, sizeof cause);
+        if (f < 0 || h5util_get_string(f, "layers", layers, sizeof layers) < 0)
+            reason = "weights.h5 is missing or damaged";
+        if (f >= 0)
+            H5Fclose(f);
+        H5Eclear2(H5E_DEFAULT);
+    }
+    if (reason)
+        snprintf(why, len, "%s", reason);
+    return reason ? -1 : 0;
+}
+
+int results_verify(const char *root, const char *name, char *report, size_t len, int *damaged)
+{
+    char runs[RESULTS_PATH + 16];
+    snprintf(runs, sizeof runs, "%s/%s/runs", root, name);
+    DIR *d = opendir(runs);
+    *damaged = 0;
+    if (!d) {
+        snprintf(report, len, "%s: cannot open: %s", runs, strerror(errno));
+        return -1;
+    }
+    char dir[RESULTS_PATH];
+    snprintf(dir, sizeof dir, "%s/%s", root, name);
+    size_t used = 0;
+    int total = 0;
+    struct dirent *e;
+    report[0] = 0;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue; /* ., .. and temporary folders, which are never runs */
+        char why[300];
+        total++;
+        if (results_check_run(dir, e->d_name, why, sizeof why) < 0) {
+            (*damaged)++;
+            used += (size_t)snprintf(report + used, used < len ? len - used : 0, "%s/%s: damaged: %s\n", runs,
+                                     e->d_name, why);
+        }
+    }
+    closedir(d);
+    snprintf(report + used, used < len ? len - used : 0, "%s: %d runs, %d intact, %d damaged%s\n", dir, total,
+             total - *damaged, *damaged, *damaged ? " (run the config again to retrain them)" : "");
+    return 0;
 }
 
 /* Keys every summary shows; swept keys not among them get columns of their own. */

@@ -19,8 +19,14 @@ typedef struct results {
 /* Creates <root>/<name>/runs, checks it is writable, takes the lock and checks (force: replaces) the
  * experiment identity. 0, or -1 with one line in err. */
 int results_open(results *r, const char *root, const config *base, int force, char *err, size_t len);
-/* 1 when run id is committed. */
+/* 1 when run id is committed and intact (results_check_run). */
 int results_run_done(const results *r, const char *id);
+/* Checks a committed run in dir (results/<name>): all five files, result.tsv parses, curve.dat has a header
+ * and epochs_done + 1 finite rows, weights.h5 opens. 0, or -1 with the reason. */
+int results_check_run(const char *dir, const char *id, char *why, size_t len);
+/* Checks every run under <root>/<name>/runs; report gets one line per damaged run and a closing count.
+ * 0 (with *damaged set), or -1 when the experiment cannot be read. */
+int results_verify(const char *root, const char *name, char *report, size_t len, int *damaged);
 /* Commits a finished run (replacing an older one of the same id). 0, or -1 with err; nothing half-written
  * remains either way. */
 int results_commit(results *r, const char *id, const train_job *job, char *err, size_t len);

@@ -72,6 +72,25 @@ oom:
     return -1;
 }
 
+double train_memory(const config *cfg, int inputs, int nclasses, int train_rows)
+{
+    double sizes[MLP_MAX_LAYERS + 1], params = 0, units = 0;
+    sizes[0] = inputs;
+    for (int k = 0; k < cfg->nhidden; k++)
+        sizes[k + 1] = cfg->hidden[k];
+    sizes[cfg->nhidden + 1] = mlp_output_units((mlp_output)cfg->output, nclasses);
+    for (int k = 0; k <= cfg->nhidden; k++) {
+        params += sizes[k + 1] * sizes[k] + sizes[k + 1];
+        units += sizes[k + 1];
+    }
+    double B = cfg->batch_size == 0 || cfg->batch_size > train_rows ? train_rows : (double)cfg->batch_size;
+    double rows = B > EVAL_ROWS ? B : EVAL_ROWS;
+    /* params, grads and the last finite copy, optimizer state, three activations per unit and row, the batch */
+    double copies = 3 + (cfg->optimizer == OPT_MOMENTUM) + 2 * (cfg->optimizer == OPT_ADAM);
+    return 4 * (params * copies + 3 * rows * units + B * inputs) + 4.0 * train_rows +
+           (double)(cfg->epochs + 1) * sizeof(train_epoch);
+}
+
 int train_check(const config *cfg, const dataset *train, int nclasses, char *err, size_t len)
 {
     if (!cfg->init_file[0])

@@ -51,6 +51,9 @@ int train_prepare(train_job *job, const config *cfg, long long seed, const datas
 /* Checks before anything is written that the run's model can start: a model.init_file must fit its shapes.
  * 0, or -1 with the reason in err. Main thread only. */
 int train_check(const config *cfg, const dataset *train, int nclasses, char *err, size_t len);
+/* Bytes a run of cfg will allocate for a model with these inputs and classes and train_rows training rows,
+ * predicted before allocating anything. */
+double train_memory(const config *cfg, int inputs, int nclasses, int train_rows);
 /* Trains; fills the results. Touches no HDF5, safe in a worker thread. */
 void train_execute(train_job *job);
 /* The weights to keep: the final ones, or the last finite ones for a diverged run. */

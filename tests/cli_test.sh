@@ -139,6 +139,8 @@ run_case usage_unknown_option 2 --bogus "$dir/valid.ini"
 run_case usage_threads_not_integer 2 --threads abc "$dir/valid.ini"
 run_case usage_set_without_equals 2 --set train.epochs "$dir/valid.ini"
 run_case usage_set_unknown_key 2 --set train.nokey=1 "$dir/valid.ini"
+run_case too_many_runs 2 --max-runs 5 --set "sweep.train.learning_rate=0.1, 0.2, 0.3" --set "experiment.seeds=1, 2" "$dir/valid.ini"
+run_case too_much_memory 2 --max-memory 1G --set model.hidden=20000-20000 "$dir/valid.ini"
 
 # ---- output error: exit 4 --------------------------------------------------------------------------------------
 : >"$tmp/file"

@@ -76,6 +76,28 @@ check "finished sweep says it skipped all 12" $?
 [ "$(find "$tmp/killed/resume/runs" -type f -newer "$tmp/mark" | wc -l)" = 0 ]
 check "finished sweep rewrites no run file" $?
 
+# a damaged run is found by --verify, and a resume retrains only it
+first=$(ls "$tmp/killed/resume/runs" | head -n 1)
+echo "1 2 3" >"$tmp/killed/resume/runs/$first/curve.dat"
+"$RUNNER" --results "$tmp/killed" --verify resume >"$tmp/out" 2>"$tmp/err"
+[ $? = 4 ] && grep -q "runs/$first: damaged: curve.dat has no header line" "$tmp/err" &&
+    grep -q "12 runs, 11 intact, 1 damaged" "$tmp/err"
+check "--verify names the damaged run and exits 4" $?
+out=$("$RUNNER" --results "$tmp/killed" "$tmp/sweep.ini" 2>&1)
+echo "$out" | grep -q "1 runs to train, 11 already done" && "$RUNNER" --results "$tmp/killed" --verify resume >/dev/null
+check "resume retrains only the damaged run" $?
+strip "$tmp/killed/resume/summary.tsv" >"$tmp/b"
+cmp -s "$tmp/a" "$tmp/b"
+check "summary after retraining equals the uninterrupted one" $?
+
+# a sweep in which every run diverges says so and exits 5
+# (the article's digits setup, raw pixels and summed loss, with learning rates 10 and 100 times the article's)
+"$RUNNER" --quiet --results "$tmp/div" --set experiment.name=div --set data.scale=1 --set model.init=normal \
+    --set model.output=sigmoid --set train.loss=sum --set train.batch_size=0 \
+    --set "sweep.train.learning_rate=1, 10" --set train.epochs=5 "$tmp/sweep.ini" 2>"$tmp/err"
+[ $? = 5 ] && grep -q "every run diverged" "$tmp/err"
+check "all-diverged sweep exits 5" $?
+
 # a config change that makes old runs incomparable is refused, --force retrains
 "$RUNNER" --quiet --results "$tmp/killed" --set model.hidden=16 "$tmp/sweep.ini" 2>"$tmp/err"
 [ $? = 2 ] && grep -q "different configuration (was 'hidden = 64', now 'hidden = 16')" "$tmp/err"
