@@ -233,7 +233,11 @@ static void describe_range(const key_def *d, char *buf, size_t len)
         snprintf(buf, len, "a text of at most %d characters, or nothing", CONFIG_PATH - 1);
         break;
     case T_INT:
-        snprintf(buf, len, "an integer from %.0f to %.0f", d->min, d->max);
+        /* (double)INT64_MAX rounds up to 2^63; name the largest integer actually accepted */
+        if (d->max >= (double)INT64_MAX)
+            snprintf(buf, len, "an integer from %.0f to %lld", d->min, (long long)INT64_MAX);
+        else
+            snprintf(buf, len, "an integer from %.0f to %.0f", d->min, d->max);
         break;
     case T_AUTOINT:
         snprintf(buf, len, "auto, or an integer from %.0f to %.0f", d->min, d->max);
