@@ -275,9 +275,13 @@ static void progress_line(const progress *pr, flight **air, int nair)
     for (int i = 0; i < nair; i++)
         epochs += air[i]->job.progress_epoch;
     double elapsed = now() - pr->start, eta = epochs > 0 ? elapsed * (pr->epochs_total - epochs) / epochs : 0;
-    if (nair)
-        fprintf(stderr, "\r\033[K[%ld/%ld] %s epoch %d/%lld  elapsed %.0fs  ETA %.0fs", pr->done, pr->total,
-                air[0]->id, air[0]->job.progress_epoch, air[0]->job.cfg.epochs, elapsed, eta);
+    if (nair) {
+        /* the worker writes the curve row before it publishes progress_epoch, so that row is complete */
+        const train_job *j = &air[0]->job;
+        int e = j->progress_epoch;
+        fprintf(stderr, "\r\033[K[%ld/%ld] %s epoch %d/%lld train loss %.4f  elapsed %.0fs  ETA %.0fs", pr->done,
+                pr->total, air[0]->id, e, j->cfg.epochs, j->curve[e].train_loss, elapsed, eta);
+    }
     fflush(stderr);
 }
 
