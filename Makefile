@@ -13,7 +13,7 @@ CFLAGS  = -std=c11 $(OPT) $(ARCH) -fopenmp -g -Wall -Wextra -Wshadow -Wno-unused
 LDLIBS  = -fopenmp $(SAN) $(shell pkg-config --libs hdf5 inih) -lm
 TESTLIBS = $(shell pkg-config --libs check)
 
-SRC     = config.c sweep.c dataset.c h5util.c checkpoint.c mlp.c rng.c train.c schedule.c results.c
+SRC     = config.c sweep.c dataset.c h5util.c checkpoint.c mlp.c rng.c train.c schedule.c results.c report.c
 OBJ     = $(SRC:%.c=$(BUILD)/%.o)
 TESTSRC = $(wildcard tests/test_*.c)
 TESTOBJ = $(TESTSRC:tests/%.c=$(BUILD)/tests/%.o)
@@ -70,6 +70,10 @@ portable:
 # Exit 5 means every run diverged: a result, and what configs/article_digits.ini is there to show.
 experiments: runner
 	@for c in $(CONFIGS); do ./runner $$c; rc=$$?; [ $$rc = 0 ] || [ $$rc = 5 ] || exit $$rc; done
+
+# Re-renders every plot from its script (edit a script, then make plots).
+plots: deps
+	@for f in plots/*/*.gp; do [ -f "$$f" ] || continue; echo "gnuplot $$f"; gnuplot "$$f" || exit $$?; done
 
 data: python-deps
 	/usr/bin/python3 experiments/export_digits.py data/digits.h5

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "dataset.h"
 #include "h5util.h"
+#include "report.h"
 #include "results.h"
 #include "sweep.h"
 #include "schedule.h"
@@ -29,7 +30,7 @@ static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig) { stop_signal = sig; }
 
 typedef struct options {
-    const char *config, *results_root, *verify;
+    const char *config, *results_root, *plots_root, *verify;
     const char *sets[64];
     int nsets, threads, quiet, force, no_plots;
     long max_runs;
@@ -45,8 +46,9 @@ static void usage(FILE *f)
                "  --set S.KEY=VALUE   override a config key (repeatable); sweep.S.KEY=LIST replaces a sweep list\n"
                "  --quiet             print nothing but errors\n"
                "  --force             train every run again even if its results exist\n"
-               "  --no-plots          do not render plots\n"
+               "  --no-plots          write the plot scripts and report but do not render them\n"
                "  --results DIR       results root (default: results)\n"
+               "  --plots DIR         plots root (default: plots)\n"
                "  --max-runs N        refuse sweeps with more runs (default: 10000)\n"
                "  --max-memory SIZE   refuse when the runs in memory at once would need more (e.g. 4G;\n"
                "                      default: the machine's physical memory)\n"
@@ -90,9 +92,10 @@ static int parse_args(int argc, char **argv, options *o)
         {"quiet", no_argument, 0, 'q'},      {"force", no_argument, 0, 'f'},
         {"no-plots", no_argument, 0, 'P'},   {"results", required_argument, 0, 'r'},
         {"max-runs", required_argument, 0, 'm'}, {"max-memory", required_argument, 0, 'M'},
-        {"verify", required_argument, 0, 'v'}, {0, 0, 0, 0}};
+        {"verify", required_argument, 0, 'v'}, {"plots", required_argument, 0, 'p'}, {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->results_root = "results";
+    o->plots_root = "plots";
     o->threads = -1;
     o->max_runs = 10000;
     opterr = 0;
@@ -130,6 +133,7 @@ static int parse_args(int argc, char **argv, options *o)
         case 'f': o->force = 1; break;
         case 'P': o->no_plots = 1; break;
         case 'r': o->results_root = optarg; break;
+        case 'p': o->plots_root = optarg; break;
         case 'm':
             if (parse_count(optarg, 100000000, &v) < 0 || v < 1) {
                 fprintf(stderr, "runner: --max-runs %s: expected an integer from 1 to 100000000\n", optarg);
@@ -243,6 +247,27 @@ static int check_memory(const options *opt, const sweep_plan *plan, data_variant
                  plan->base->path, bytes / 1073741824.0, parallel, biggest / 1073741824.0, limit / 1073741824.0);
         return -1;
     }
+    return 0;
+}
+
+/* Plots and report.md of the experiment in results_dir, then results/index.md. 0, or -1 after printing why. */
+static int write_report(const options *opt, const config *cfg, const sweep_plan *plan, const char *results_dir)
+{
+    char plots_dir[RESULTS_PATH], warning[300], err[1200];
+    int n = snprintf(plots_dir, sizeof plots_dir, "%s/%s", opt->plots_root, cfg->name);
+    if (n < 0 || (size_t)n >= sizeof plots_dir) {
+        fprintf(stderr, "%s/%s: path too long\n", opt->plots_root, cfg->name);
+        return -1;
+    }
+    if (report_write(cfg, plan, results_dir, plots_dir, !opt->no_plots, warning, sizeof warning, err, sizeof err) < 0 ||
+        report_index(opt->results_root, err, sizeof err) < 0) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
+    if (*warning)
+        fprintf(stderr, "%s: %s\n", cfg->name, warning);
+    else if (!opt->quiet)
+        fprintf(stderr, "%s: report in %s/report.md, plots in %s/\n", cfg->name, results_dir, plots_dir);
     return 0;
 }
 
@@ -466,6 +491,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         rc = rc ? rc : EXIT_OUTPUT;
     }
+    if ((rc == 0 || rc == EXIT_ALL_DIVERGED) && !stop_signal && write_report(&opt, &cfg, &plan, res.dir) < 0)
+        rc = EXIT_OUTPUT;
     results_close(&res);
     if (stop_signal && !rc) {
         fprintf(stderr, "%s: stopped by signal %d; committed runs are kept, run again to resume\n", cfg.name,

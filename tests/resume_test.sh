@@ -32,12 +32,12 @@ INI
 # summary without its timing columns (train_seconds, samples_per_second: the last two)
 strip() { awk -F'\t' 'BEGIN{OFS="\t"} {NF -= 2; print}' "$1"; }
 
-"$RUNNER" --quiet --results "$tmp/ref" "$tmp/sweep.ini"
+"$RUNNER" --no-plots --plots "$tmp/plots" --quiet --results "$tmp/ref" "$tmp/sweep.ini"
 check "uninterrupted sweep" $?
 
 # kill at several points; the runner is started anew after every kill
 for delay in 0.08 0.12 0.16 0.2 0.24; do
-    "$RUNNER" --quiet --results "$tmp/killed" "$tmp/sweep.ini" &
+    "$RUNNER" --no-plots --plots "$tmp/plots" --quiet --results "$tmp/killed" "$tmp/sweep.ini" &
     pid=$!
     sleep "$delay"
     kill -9 "$pid" 2>/dev/null
@@ -56,7 +56,7 @@ committed=$(ls "$tmp/killed/resume/runs" | wc -l)
 echo "resume_test: $committed of 12 runs committed when the kills stopped"
 [ "$committed" -lt 12 ]
 check "the kills landed mid-sweep" $?
-"$RUNNER" --quiet --results "$tmp/killed" "$tmp/sweep.ini"
+"$RUNNER" --no-plots --plots "$tmp/plots" --quiet --results "$tmp/killed" "$tmp/sweep.ini"
 check "resume after SIGKILL" $?
 strip "$tmp/ref/resume/summary.tsv" >"$tmp/a"
 strip "$tmp/killed/resume/summary.tsv" >"$tmp/b"
@@ -69,7 +69,7 @@ check "no temporary folders left after resume" $?
 before=$(find "$tmp/killed/resume/runs" -type f -newer "$tmp/b" | wc -l)
 sleep 1.1
 touch "$tmp/mark"
-out=$("$RUNNER" --results "$tmp/killed" "$tmp/sweep.ini" 2>&1)
+out=$("$RUNNER" --no-plots --plots "$tmp/plots" --results "$tmp/killed" "$tmp/sweep.ini" 2>&1)
 check "finished sweep run again exits 0" $?
 echo "$out" | grep -q "0 runs to train, 12 already done" 
 check "finished sweep says it skipped all 12" $?
@@ -79,12 +79,12 @@ check "finished sweep rewrites no run file" $?
 # a damaged run is found by --verify, and a resume retrains only it
 first=$(ls "$tmp/killed/resume/runs" | head -n 1)
 echo "1 2 3" >"$tmp/killed/resume/runs/$first/curve.dat"
-"$RUNNER" --results "$tmp/killed" --verify resume >"$tmp/out" 2>"$tmp/err"
+"$RUNNER" --no-plots --plots "$tmp/plots" --results "$tmp/killed" --verify resume >"$tmp/out" 2>"$tmp/err"
 [ $? = 4 ] && grep -q "runs/$first: damaged: curve.dat has no header line" "$tmp/err" &&
     grep -q "12 runs, 11 intact, 1 damaged" "$tmp/err"
 check "--verify names the damaged run and exits 4" $?
-out=$("$RUNNER" --results "$tmp/killed" "$tmp/sweep.ini" 2>&1)
-echo "$out" | grep -q "1 runs to train, 11 already done" && "$RUNNER" --results "$tmp/killed" --verify resume >/dev/null
+out=$("$RUNNER" --no-plots --plots "$tmp/plots" --results "$tmp/killed" "$tmp/sweep.ini" 2>&1)
+echo "$out" | grep -q "1 runs to train, 11 already done" && "$RUNNER" --no-plots --plots "$tmp/plots" --results "$tmp/killed" --verify resume >/dev/null
 check "resume retrains only the damaged run" $?
 strip "$tmp/killed/resume/summary.tsv" >"$tmp/b"
 cmp -s "$tmp/a" "$tmp/b"
@@ -92,26 +92,26 @@ check "summary after retraining equals the uninterrupted one" $?
 
 # a sweep in which every run diverges says so and exits 5
 # (the article's digits setup, raw pixels and summed loss, with learning rates 10 and 100 times the article's)
-"$RUNNER" --quiet --results "$tmp/div" --set experiment.name=div --set data.scale=1 --set model.init=normal \
+"$RUNNER" --no-plots --plots "$tmp/plots" --quiet --results "$tmp/div" --set experiment.name=div --set data.scale=1 --set model.init=normal \
     --set model.output=sigmoid --set train.loss=sum --set train.batch_size=0 \
     --set "sweep.train.learning_rate=1, 10" --set train.epochs=5 "$tmp/sweep.ini" 2>"$tmp/err"
 [ $? = 5 ] && grep -q "every run diverged" "$tmp/err"
 check "all-diverged sweep exits 5" $?
 
 # a config change that makes old runs incomparable is refused, --force retrains
-"$RUNNER" --quiet --results "$tmp/killed" --set model.hidden=16 "$tmp/sweep.ini" 2>"$tmp/err"
+"$RUNNER" --no-plots --plots "$tmp/plots" --quiet --results "$tmp/killed" --set model.hidden=16 "$tmp/sweep.ini" 2>"$tmp/err"
 [ $? = 2 ] && grep -q "different configuration (was 'hidden = 64', now 'hidden = 16')" "$tmp/err"
 check "changed config refused with exit 2" $?
 # adding a sweep value keeps the existing runs
-out=$("$RUNNER" --results "$tmp/killed" --set 'sweep.train.learning_rate=0.01, 0.1, 1, 3, 0.3' "$tmp/sweep.ini" 2>&1)
+out=$("$RUNNER" --no-plots --plots "$tmp/plots" --results "$tmp/killed" --set 'sweep.train.learning_rate=0.01, 0.1, 1, 3, 0.3' "$tmp/sweep.ini" 2>&1)
 echo "$out" | grep -q "3 runs to train, 12 already done"
 check "adding a sweep value trains only the new runs" $?
 
 # a second runner on a locked experiment is refused
-"$RUNNER" --quiet --results "$tmp/lock" --set train.epochs=200 "$tmp/sweep.ini" &
+"$RUNNER" --no-plots --plots "$tmp/plots" --quiet --results "$tmp/lock" --set train.epochs=200 "$tmp/sweep.ini" &
 pid=$!
 sleep 0.3
-"$RUNNER" --quiet --results "$tmp/lock" --set train.epochs=200 "$tmp/sweep.ini" 2>"$tmp/err"
+"$RUNNER" --no-plots --plots "$tmp/plots" --quiet --results "$tmp/lock" --set train.epochs=200 "$tmp/sweep.ini" 2>"$tmp/err"
 st=$?
 [ $st = 2 ] && grep -q "another runner (pid $pid) is working on this experiment" "$tmp/err"
 check "second runner refused while the first holds the lock" $?
@@ -120,7 +120,7 @@ check "second runner refused while the first holds the lock" $?
 kill -INT "$pid"
 wait "$pid"
 check "SIGINT exits 130" $(( $? != 130 ))
-"$RUNNER" --quiet --results "$tmp/lock" --set train.epochs=200 "$tmp/sweep.ini" &
+"$RUNNER" --no-plots --plots "$tmp/plots" --quiet --results "$tmp/lock" --set train.epochs=200 "$tmp/sweep.ini" &
 pid=$!
 sleep 0.3
 kill -TERM "$pid"

@@ -7,5 +7,6 @@ Suite *mlp_suite(void);
 Suite *train_suite(void);
 Suite *config_suite(void);
 Suite *data_suite(void);
+Suite *report_suite(void);
 
 #endif

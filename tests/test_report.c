@@ -1,0 +1,496 @@
+/* The report: a fake experiment on disk (the files the runner writes for a small sweep, one run diverged) must
+ * give .gp scripts, .dat aggregates, report.md and index.md equal to the golden files in tests/fixtures/report
+ * (REGEN_GOLDEN=1 rewrites them: read the diff before committing), aggregates equal to numbers computed by hand,
+ * relative links, a warning without gnuplot, and with gnuplot installed, rendered PNG and SVG files.
+ * Run from the repository root; each test works in its own mkdtemp folder. */
+#include "tests.h"
+#include "config.h"
+#include "report.h"
+#include "results.h"
+#include "sweep.h"
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define FIXTURES "tests/fixtures/report"
+enum { TRAIN_ROWS = 1437 };
+
+/* Where the tests start and the temporary root of the running one: the teardown returns there even when a
+ * check failed (with CK_NOFORK a failure jumps straight out of the test). */
+static char repo_dir[4096], temp_dir[64];
+
+typedef struct fake {
+    char root[64];     /* the mkdtemp folder: the working directory while the report is written */
+    char results[256], plots[256];
+    config cfg;
+    sweep_plan plan;
+} fake;
+
+/* The fake runner's numbers for point p, seed number s and epoch e: the two seeds sit a fixed step either side
+ * of a mean, so the aggregates are known by hand. */
+static double fake_test_loss(long p, int s, int e) { return (1 + 0.5 * p) / (e + 1) + (s ? 0.05 : -0.05); }
+static double fake_train_loss(long p, int s, int e) { return 0.8 * (1 + 0.5 * p) / (e + 1) + (s ? 0.02 : -0.02); }
+static double fake_test_acc(long p, int s, int e) { return 0.5 + 0.1 * e + 0.01 * p + (s ? 0.005 : -0.005); }
+
+/* Seconds per epoch: 0.1 for 16 hidden units, proportional to the width; 2 threads are 1.6x faster, 4 are 3.2x. */
+static double fake_seconds(const config *c)
+{
+    double speedup = c->threads == 2 ? 1.6 : c->threads == 4 ? 3.2 : 1;
+    return 0.1 * c->hidden[0] / 16 / speedup;
+}
+
+static FILE *create(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_msg(f != NULL, "%s: cannot create", path);
+    return f;
+}
+
+static void done(FILE *f) { ck_assert_int_eq(fclose(f), 0); }
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *mem = open_memstream(&buf, &size);
+    int ch;
+    while ((ch = fgetc(f)) != EOF)
+        fputc(ch, mem);
+    fclose(f);
+    fclose(mem);
+    return buf;
+}
+
+static void remove_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        for (struct dirent *e; d && (e = readdir(d));) {
+            char sub[4096];
+            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+                snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+                remove_tree(sub);
+            }
+        }
+        if (d)
+            closedir(d);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+/* One run's folder: curve.dat up to epoch last, result.tsv, manifest.txt. */
+static void fake_run(const char *dir, long p, int s, int last, int diverged, double sec)
+{
+    char path[700];
+    mkdir(dir, 0777);
+    snprintf(path, sizeof path, "%s/curve.dat", dir);
+    FILE *f = create(path);
+    fprintf(f, "%s\n", results_curve_header);
+    for (int e = 0; e <= last; e++)
+        fprintf(f, "%d %.9g %.9g %.9g %.9g %.6f\n", e, fake_train_loss(p, s, e), fake_test_loss(p, s, e),
+                fake_test_acc(p, s, e) + 0.02, fake_test_acc(p, s, e), e ? sec : 0.0);
+    done(f);
+    snprintf(path, sizeof path, "%s/result.tsv", dir);
+    f = create(path);
+    fprintf(f, "%s\n%s\t%d\t%d\t%.9g\t%.9g\t%.9g\t%.9g\t%d\t%.9g\t%.6f\t%.1f\n", results_metric_header,
+            diverged ? "diverged" : "ok", last, diverged ? last + 1 : 0, fake_train_loss(p, s, last),
+            fake_test_loss(p, s, last), fake_test_acc(p, s, last) + 0.02, fake_test_acc(p, s, last), last,
+            fake_test_acc(p, s, last), sec * last, TRAIN_ROWS / sec);
+    done(f);
+    snprintf(path, sizeof path, "%s/manifest.txt", dir);
+    f = create(path);
+    fprintf(f, "git_revision = 0123abc\ncompiler = gcc 12.2.0\ncflags = -O3 -march=native -fopenmp\n"
+               "openmp_threads = 4\nhdf5_version = 1.10.8\ndata_file = data/digits.h5\nseed = %d\n"
+               "host = testhost\ncpu = Test CPU @ 3.00GHz\nlogical_cpus = 8\ndate = 2024-01-01T00:00:00Z\n", s + 1);
+    done(f);
+}
+
+static double sample_std(const double *v, int n, double mean)
+{
+    double ss = 0;
+    for (int i = 0; i < n; i++)
+        ss += (v[i] - mean) * (v[i] - mean);
+    return n > 1 ? sqrt(ss / (n - 1)) : 0;
+}
+
+/* A table.tsv row after the swept values (columns of results_table_header): aggregates over the n runs of a
+ * point from each run's final accuracy, loss, seconds per epoch and epochs. */
+static void table_row(FILE *t, const double *acc, const double *loss, const double *sec, const int *ep, int n,
+                      int ndiv)
+{
+    double am = 0, lm = 0, amin = 1e9, amax = -1e9, lmin = 1e9, lmax = -1e9, secs = 0, epochs = 0;
+    for (int i = 0; i < n; i++) {
+        am += acc[i] / n, lm += loss[i] / n, secs += sec[i] * ep[i], epochs += ep[i];
+        amin = fmin(amin, acc[i]), amax = fmax(amax, acc[i]), lmin = fmin(lmin, loss[i]), lmax = fmax(lmax, loss[i]);
+    }
+    fprintf(t, "\t%d\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%d\t%d\t%.6f\t%.6f\t%.1f\n", n, am,
+            sample_std(acc, n, am), amin, amax, lm, sample_std(loss, n, lm), lmin, lmax, ep[0], ndiv, secs / n,
+            secs / epochs, TRAIN_ROWS * epochs / secs);
+}
+
+/* summary.tsv gives swept keys other than its fixed columns a column of their own: here only threads can be. */
+static int extra_column(const config *b)
+{
+    for (int i = 0; i < b->nsweep; i++)
+        if (b->sweep[i].key == config_find("experiment.threads"))
+            return i;
+    return -1;
+}
+
+/* Writes results/<name>/ as the runner would for f->plan; run number diverged (-1: none) stops after epoch 1 and
+ * is marked diverged at epoch 2. */
+static void fake_experiment(fake *f, long diverged)
+{
+    const config *b = &f->cfg;
+    char path[600], id[SWEEP_ID];
+    mkdir("results", 0777);
+    mkdir(f->results, 0777);
+    snprintf(path, sizeof path, "%s/runs", f->results);
+    mkdir(path, 0777);
+    snprintf(path, sizeof path, "%s/summary.tsv", f->results);
+    FILE *sum = create(path);
+    snprintf(path, sizeof path, "%s/table.tsv", f->results);
+    FILE *table = create(path);
+    fprintf(sum, "run_id\tseed\thidden\tlearning_rate\tactivation\toutput\toptimizer\tbatch_size\tepochs%s\t%s\n",
+            extra_column(b) >= 0 ? "\tthreads" : "", results_metric_header);
+    fprintf(table, "point_id");
+    for (int i = 0; i < b->nsweep; i++)
+        fprintf(table, "\t%s", config_key_name(b->sweep[i].key));
+    fprintf(table, "\t%s\n", results_table_header);
+    for (long p = 0; p < f->plan.npoints; p++) {
+        double acc[CONFIG_MAX_SEEDS], loss[CONFIG_MAX_SEEDS], sec[CONFIG_MAX_SEEDS];
+        int ep[CONFIG_MAX_SEEDS], ndiv = 0;
+        for (int s = 0; s < b->nseeds; s++) {
+            config c;
+            long long seed;
+            long r = p * b->nseeds + s;
+            sweep_run(&f->plan, r, &c, &seed, id, sizeof id);
+            ep[s] = r == diverged ? 1 : (int)c.epochs;
+            ndiv += r == diverged;
+            sec[s] = fake_seconds(&c);
+            acc[s] = fake_test_acc(p, s, ep[s]);
+            loss[s] = fake_test_loss(p, s, ep[s]);
+            snprintf(path, sizeof path, "%s/runs/%s", f->results, id);
+            fake_run(path, p, s, ep[s], r == diverged, sec[s]);
+            fprintf(sum, "%s\t%lld\t%d\t%g\tsigmoid\tsoftmax\tsgd\t32\t3", id, seed, c.hidden[0], c.learning_rate);
+            if (extra_column(b) >= 0)
+                fprintf(sum, "\t%d", c.threads);
+            fprintf(sum, "\t%s\t%d\t%d\t%.9g\t%.9g\t%.9g\t%.9g\t%d\t%.9g"
+                         "\t%.6f\t%.1f\n", r == diverged ? "diverged" : "ok",
+                    ep[s], r == diverged ? 2 : 0, fake_train_loss(p, s, ep[s]), loss[s], acc[s] + 0.02, acc[s], ep[s],
+                    acc[s], sec[s] * ep[s], TRAIN_ROWS / sec[s]);
+        }
+        sweep_point_id(&f->plan, p, id, sizeof id);
+        fprintf(table, "%s", id);
+        config c;
+        long long seed;
+        sweep_run(&f->plan, p * b->nseeds, &c, &seed, path, sizeof path);
+        for (int i = 0; i < b->nsweep; i++) {
+            config_format(&c, b->sweep[i].key, path, sizeof path);
+            fprintf(table, "\t%s", path);
+        }
+        table_row(table, acc, loss, sec, ep, b->nseeds, ndiv);
+    }
+    done(sum);
+    done(table);
+}
+
+/* Loads the config fixture, plans it, and moves into a fresh temporary root holding its fake results. */
+static void fake_open(fake *f, const char *ini, long diverged)
+{
+    config_errors errs = {0};
+    char err[600];
+    config_defaults(&f->cfg);
+    config_load(&f->cfg, ini, &errs);
+    ck_assert_msg(errs.n == 0, "%s", errs.text);
+    ck_assert_msg(sweep_plan_init(&f->plan, &f->cfg, 10000, err, sizeof err) == 0, "%s", err);
+    snprintf(f->root, sizeof f->root, "/tmp/report_test_XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(f->root));
+    memcpy(temp_dir, f->root, sizeof temp_dir);
+    ck_assert_int_eq(chdir(f->root), 0);
+    snprintf(f->results, sizeof f->results, "results/%s", f->cfg.name);
+    snprintf(f->plots, sizeof f->plots, "plots/%s", f->cfg.name);
+    fake_experiment(f, diverged);
+}
+
+static void fake_close(fake *f) { config_free(&f->cfg); }
+
+static void enter(void) { ck_assert_ptr_nonnull(getcwd(repo_dir, sizeof repo_dir)); }
+
+static void leave(void)
+{
+    if (chdir(repo_dir) != 0)
+        abort(); /* every later test would run in the wrong folder */
+    if (*temp_dir)
+        remove_tree(temp_dir);
+    temp_dir[0] = 0;
+}
+
+/* Compares file (relative to the temporary root) with FIXTURES/golden; REGEN_GOLDEN=1 rewrites the golden. */
+static void check_golden(const fake *f, const char *file, const char *golden)
+{
+    char want_path[4400];
+    snprintf(want_path, sizeof want_path, "%s/" FIXTURES "/%s", repo_dir, golden);
+    char *got = slurp(file);
+    ck_assert_msg(got != NULL, "%s was not written", file);
+    const char *regen = getenv("REGEN_GOLDEN");
+    if (regen && *regen && strcmp(regen, "0")) {
+        FILE *out = create(want_path);
+        fputs(got, out);
+        done(out);
+    }
+    char *want = slurp(want_path);
+    ck_assert_msg(want != NULL, "%s: no golden file (REGEN_GOLDEN=1 writes it)", want_path);
+    ck_assert_msg(strstr(got, f->root) == NULL, "%s names the temporary folder %s", file, f->root);
+    ck_assert_msg(!strcmp(got, want), "%s differs from %s (diff them; REGEN_GOLDEN=1 rewrites the golden)", file,
+                  want_path);
+    free(got);
+    free(want);
+}
+
+/* Reads the numeric row of block `block` (gnuplot index) whose first column is key into v (n numbers). */
+static void dat_row(const char *path, int block, double key, double *v, int n)
+{
+    char *text = slurp(path), tag[32];
+    ck_assert_ptr_nonnull(text);
+    snprintf(tag, sizeof tag, "# index %d:", block);
+    const char *s = strstr(text, tag);
+    ck_assert_msg(s != NULL, "%s: no block %d", path, block);
+    for (s += strcspn(s, "\n") + 1; *s && *s != '\n' && *s != '#'; s += strcspn(s, "\n") + 1) {
+        char *end;
+        if (strtod(s, &end) != key)
+            continue;
+        for (int i = 0; i < n; i++)
+            v[i] = strtod(s, &end), s = end;
+        free(text);
+        return;
+    }
+    ck_abort_msg("%s: block %d has no row %g", path, block, key);
+}
+
+static const char *const lr_hidden_files[] = {"loss_curves.gp", "loss_curves.dat", "acc_vs_lr.gp", "acc_vs_lr.dat",
+                                              "heatmap.gp", "heatmap.dat", "time.gp", "time.dat"};
+
+START_TEST(test_report_matches_golden)
+{
+    fake f;
+    char err[600], warning[300], path[600];
+    fake_open(&f, FIXTURES "/lr_hidden.ini", 5); /* learning_rate=0.1_hidden=16_seed=2 diverges */
+    ck_assert_msg(report_write(&f.cfg, &f.plan, f.results, f.plots, 0, warning, sizeof warning, err, sizeof err) == 0,
+                  "%s", err);
+    ck_assert_str_eq(warning, "");
+    for (size_t i = 0; i < sizeof lr_hidden_files / sizeof *lr_hidden_files; i++) {
+        snprintf(path, sizeof path, "%s/%s", f.plots, lr_hidden_files[i]);
+        check_golden(&f, path, lr_hidden_files[i]);
+    }
+    check_golden(&f, "results/report_test/report.md", "report.md");
+    ck_assert_int_ne(access("plots/report_test/speedup.gp", F_OK), 0); /* threads were not swept */
+    ck_assert_int_eq(report_index("results", err, sizeof err), 0);
+    check_golden(&f, "results/index.md", "index.md");
+    fake_close(&f);
+}
+END_TEST
+
+/* The aggregates of the loss curves, by hand from the fake numbers: the seeds sit 0.05 (test) and 0.02 (train)
+ * either side of (1 + 0.5 p) / (e + 1) and 0.8 times that; the diverged run of point 2 stops after epoch 1. */
+START_TEST(test_curve_aggregates_by_hand)
+{
+    fake f;
+    char err[600], warning[300];
+    double v[8];
+    fake_open(&f, FIXTURES "/lr_hidden.ini", 5);
+    ck_assert_msg(report_write(&f.cfg, &f.plan, f.results, f.plots, 0, warning, sizeof warning, err, sizeof err) == 0,
+                  "%s", err);
+    /* epoch runs train_mean train_min train_max test_mean test_min test_max */
+    dat_row("plots/report_test/loss_curves.dat", 0, 1, v, 8); /* learning_rate=0.01, hidden=16 */
+    const double p0e1[8] = {1, 2, 0.4, 0.38, 0.42, 0.5, 0.45, 0.55};
+    for (int i = 0; i < 8; i++)
+        ck_assert_double_eq_tol(v[i], p0e1[i], 1e-9);
+    dat_row("plots/report_test/loss_curves.dat", 2, 1, v, 8); /* learning_rate=0.1, hidden=16: both seeds */
+    const double p2e1[8] = {1, 2, 0.8, 0.78, 0.82, 1.0, 0.95, 1.05};
+    for (int i = 0; i < 8; i++)
+        ck_assert_double_eq_tol(v[i], p2e1[i], 1e-9);
+    dat_row("plots/report_test/loss_curves.dat", 2, 3, v, 8); /* only seed 1 reached epoch 3 */
+    const double p2e3[8] = {3, 1, 0.38, 0.38, 0.38, 0.45, 0.45, 0.45};
+    for (int i = 0; i < 8; i++)
+        ck_assert_double_eq_tol(v[i], p2e3[i], 1e-9);
+    /* learning_rate acc_mean% acc_min% acc_max% runs diverged, hidden=16: seed 1 ends at 81.5 %, seed 2 at 62.5 % */
+    dat_row("plots/report_test/acc_vs_lr.dat", 0, 0.1, v, 6);
+    const double acc[6] = {0.1, 72, 62.5, 81.5, 2, 1};
+    for (int i = 0; i < 6; i++)
+        ck_assert_double_eq_tol(v[i], acc[i], 1e-7);
+    fake_close(&f);
+}
+END_TEST
+
+/* Speedup over threads: 2 threads are 1.6x faster and 4 threads 3.2x, so efficiency is 80 % for both. */
+START_TEST(test_speedup)
+{
+    fake f;
+    char err[600], warning[300];
+    double v[5];
+    fake_open(&f, FIXTURES "/threads.ini", -1);
+    mkdir("plots", 0777);
+    mkdir(f.plots, 0777);
+    FILE *stale = create("plots/report_threads/heatmap.gp"); /* left by an earlier sweep of the same name */
+    done(stale);
+    ck_assert_msg(report_write(&f.cfg, &f.plan, f.results, f.plots, 0, warning, sizeof warning, err, sizeof err) == 0,
+                  "%s", err);
+    check_golden(&f, "plots/report_threads/speedup.gp", "threads_speedup.gp");
+    check_golden(&f, "plots/report_threads/speedup.dat", "threads_speedup.dat");
+    /* threads seconds_per_epoch speedup ideal efficiency%, hidden=32 */
+    dat_row("plots/report_threads/speedup.dat", 1, 4, v, 5);
+    const double want[5] = {4, 0.0625, 3.2, 4, 80};
+    for (int i = 0; i < 5; i++)
+        ck_assert_double_eq_tol(v[i], want[i], 1e-6);
+    ck_assert_int_ne(access("plots/report_threads/heatmap.gp", F_OK), 0);
+    ck_assert_int_ne(access("plots/report_threads/acc_vs_lr.gp", F_OK), 0);
+    fake_close(&f);
+}
+END_TEST
+
+/* Ten points are too many curves: loss_curves draws the learning rates at the first hidden size and says so. */
+START_TEST(test_many_points_are_grouped)
+{
+    fake f;
+    char err[600], warning[300];
+    fake_open(&f, FIXTURES "/many.ini", -1);
+    ck_assert_msg(report_write(&f.cfg, &f.plan, f.results, f.plots, 0, warning, sizeof warning, err, sizeof err) == 0,
+                  "%s", err);
+    char *gp = slurp("plots/report_many/loss_curves.gp");
+    ck_assert_ptr_nonnull(gp);
+    ck_assert_msg(strstr(gp, "5 of 10 points: each learning_rate at hidden=16") != NULL, "%s", gp);
+    ck_assert_ptr_null(strstr(gp, "hidden=32"));
+    free(gp);
+    fake_close(&f);
+}
+END_TEST
+
+START_TEST(test_missing_table_column)
+{
+    fake f;
+    char err[600], warning[300];
+    fake_open(&f, FIXTURES "/lr_hidden.ini", -1);
+    FILE *t = create("results/report_test/table.tsv");
+    fprintf(t, "point_id\tn\n");
+    done(t);
+    ck_assert_int_eq(report_write(&f.cfg, &f.plan, f.results, f.plots, 0, warning, sizeof warning, err, sizeof err), -1);
+    ck_assert_str_eq(err, "results/report_test/table.tsv: no column 'diverged' in the header");
+    unlink("results/report_test/table.tsv");
+    ck_assert_int_eq(report_write(&f.cfg, &f.plan, f.results, f.plots, 0, warning, sizeof warning, err, sizeof err), -1);
+    ck_assert_str_eq(err, "results/report_test/table.tsv: cannot read: No such file or directory");
+    fake_close(&f);
+}
+END_TEST
+
+START_TEST(test_relative_links)
+{
+    char out[64];
+    ck_assert_int_eq(report_relative("results/x", "plots/x", out, sizeof out), 0);
+    ck_assert_str_eq(out, "../../plots/x");
+    ck_assert_int_eq(report_relative("./results//x/", "results/../plots/x", out, sizeof out), 0);
+    ck_assert_str_eq(out, "../../plots/x");
+    ck_assert_int_eq(report_relative("a/b", "a/b/c", out, sizeof out), 0);
+    ck_assert_str_eq(out, "c");
+    ck_assert_int_eq(report_relative("a/b", "a/b", out, sizeof out), 0);
+    ck_assert_str_eq(out, ".");
+    ck_assert_int_eq(report_relative("/r/a", "/p/b", out, sizeof out), 0);
+    ck_assert_str_eq(out, "../../p/b");
+    ck_assert_int_eq(report_relative("/r/a", "/p/b", out, 5), -1);
+}
+END_TEST
+
+/* Without gnuplot on PATH the scripts are still written, with a one-line warning. */
+START_TEST(test_no_gnuplot_is_a_warning)
+{
+    fake f;
+    char err[600], warning[300];
+    fake_open(&f, FIXTURES "/lr_hidden.ini", 5);
+    char *path = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
+    setenv("PATH", f.root, 1);
+    int rc = report_write(&f.cfg, &f.plan, f.results, f.plots, 1, warning, sizeof warning, err, sizeof err);
+    if (path)
+        setenv("PATH", path, 1);
+    free(path);
+    ck_assert_msg(rc == 0, "%s", err);
+    ck_assert_str_eq(warning, "gnuplot not found: plots not rendered (apt-get install gnuplot-nox; then make plots)");
+    ck_assert_int_eq(access("plots/report_test/loss_curves.gp", R_OK), 0);
+    ck_assert_int_ne(access("plots/report_test/loss_curves.png", F_OK), 0);
+    fake_close(&f);
+}
+END_TEST
+
+static void check_rendered(const char *plots, const char *const *names, int n)
+{
+    for (int i = 0; i < 2 * n; i++) {
+        char path[600];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s.%s", plots, names[i / 2], i % 2 ? "svg" : "png");
+        ck_assert_msg(stat(path, &st) == 0 && st.st_size > 0, "%s was not rendered", path);
+    }
+}
+
+/* With gnuplot installed every script renders without an error into a non-empty PNG and SVG. */
+START_TEST(test_render)
+{
+    fake f;
+    char err[600], warning[300];
+    fake_open(&f, FIXTURES "/lr_hidden.ini", 5);
+    ck_assert_msg(report_write(&f.cfg, &f.plan, f.results, f.plots, 1, warning, sizeof warning, err, sizeof err) == 0,
+                  "%s", err);
+    if (*warning) {
+        fprintf(stderr, "test_render: %s; rendering not checked\n", warning);
+        fake_close(&f);
+        return;
+    }
+    static const char *const names[] = {"loss_curves", "acc_vs_lr", "heatmap", "time"};
+    check_rendered(f.plots, names, 4);
+    fake_close(&f);
+    leave();
+    fake_open(&f, FIXTURES "/threads.ini", 3);
+    ck_assert_msg(report_write(&f.cfg, &f.plan, f.results, f.plots, 1, warning, sizeof warning, err, sizeof err) == 0,
+                  "%s", err);
+    static const char *const tnames[] = {"loss_curves", "time", "speedup"};
+    check_rendered(f.plots, tnames, 3);
+    /* a folder where an image goes: gnuplot fails, and its error line comes back */
+    ck_assert_int_eq(unlink("plots/report_threads/loss_curves.png"), 0);
+    ck_assert_int_eq(mkdir("plots/report_threads/loss_curves.png", 0777), 0);
+    ck_assert_int_eq(report_write(&f.cfg, &f.plan, f.results, f.plots, 1, warning, sizeof warning, err, sizeof err), -1);
+    const char *want = "plots/report_threads/loss_curves.gp: gnuplot exited with status 1: line ";
+    ck_assert_msg(!strncmp(err, want, strlen(want)) &&
+                  strstr(err, ": cannot open file; output not changed (its output is in "
+                              "plots/report_threads/loss_curves.log)"), "%s", err);
+    fake_close(&f);
+}
+END_TEST
+
+Suite *report_suite(void)
+{
+    Suite *s = suite_create("report");
+    TCase *tc = tcase_create("files");
+    tcase_add_checked_fixture(tc, enter, leave);
+    tcase_add_test(tc, test_report_matches_golden);
+    tcase_add_test(tc, test_curve_aggregates_by_hand);
+    tcase_add_test(tc, test_speedup);
+    tcase_add_test(tc, test_many_points_are_grouped);
+    tcase_add_test(tc, test_missing_table_column);
+    tcase_add_test(tc, test_relative_links);
+    tcase_add_test(tc, test_no_gnuplot_is_a_warning);
+    suite_add_tcase(s, tc);
+    TCase *render = tcase_create("render");
+    tcase_add_checked_fixture(render, enter, leave);
+    tcase_set_timeout(render, 60); /* gnuplot draws 14 images */
+    tcase_add_test(render, test_render);
+    suite_add_tcase(s, render);
+    return s;
+}
