@@ -2,6 +2,7 @@
  * .dat of aggregates plus a .gp script reading it, writes report.md, then renders the scripts with gnuplot
  * (posix_spawnp, never a shell). Every file is written whole to a temporary name and renamed into place. */
 #include "report.h"
+#include "fileio.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -47,28 +48,6 @@ static int path_fmt(char *buf, size_t size, char *err, size_t len, const char *f
     return 0;
 }
 
-/* Writes n bytes of text to path through a temporary file, fsync and rename. */
-static int write_atomic(const char *path, const char *text, size_t n, char *err, size_t len)
-{
-    char tmp[REPORT_PATH + 32];
-    if (path_fmt(tmp, sizeof tmp, err, len, "%s.tmp%d", path, (int)getpid()) < 0)
-        return -1;
-    errno = 0;
-    FILE *f = fopen(tmp, "w");
-    int ok = f && fwrite(text, 1, n, f) == n;
-    if (f) {
-        ok = fflush(f) == 0 && fsync(fileno(f)) == 0 && ok;
-        ok = fclose(f) == 0 && ok;
-    }
-    if (!ok || rename(tmp, path) != 0) {
-        int e = errno ? errno : EIO;
-        unlink(tmp);
-        snprintf(err, len, "%s: cannot write: %s", path, strerror(e));
-        return -1;
-    }
-    return 0;
-}
-
 /* A file built in memory, then written atomically. */
 typedef struct text {
     char *buf;
@@ -97,7 +76,7 @@ static int text_save(text *t, const char *path, char *err, size_t len)
     if (bad)
         snprintf(err, len, "%s: out of memory", path);
     else
-        rc = write_atomic(path, t->buf, t->size, err, len);
+        rc = fileio_write_atomic(path, t->buf, t->size, err, len);
     free(t->buf);
     t->buf = NULL;
     return rc;
@@ -110,39 +89,6 @@ static void text_drop(text *t)
     free(t->buf);
     t->f = NULL;
     t->buf = NULL;
-}
-
-/* The whole file, NUL-terminated, or NULL with errno set. */
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t cap = 0, n = 0, got;
-    do {
-        if (n + 4097 > cap) {
-            char *t = realloc(buf, cap = (n + 4097) * 2);
-            if (!t) {
-                free(buf);
-                fclose(f);
-                errno = ENOMEM;
-                return NULL;
-            }
-            buf = t;
-        }
-        got = fread(buf + n, 1, 4096, f);
-        n += got;
-    } while (got > 0);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        errno = EIO;
-        return NULL;
-    }
-    buf[n] = 0;
-    return buf;
 }
 
 /* mkdir -p */
@@ -207,7 +153,7 @@ static int tsv_load(tsv *t, const char *path, char *err, size_t len)
 {
     memset(t, 0, sizeof *t);
     t->path = path;
-    if (!(t->text = read_file(path))) {
+    if (!(t->text = fileio_read(path))) {
         snprintf(err, len, "%s: cannot read: %s", path, strerror(errno));
         return -1;
     }
@@ -455,7 +401,7 @@ static int find_runs(experiment *x, char *err, size_t len)
             x->first_run = r;
             if (path_fmt(path, sizeof path, err, len, "%s/runs/%s/manifest.txt", x->results_dir, id) < 0)
                 return -1;
-            x->manifest = read_file(path);
+            x->manifest = fileio_read(path);
         }
     }
     return 0;
@@ -731,7 +677,7 @@ static int curve_row(const char *s, double v[6])
 /* Adds the finite epochs of one run's curve.dat to agg (cap entries, grown as needed; *nepochs: highest + 1). */
 static int add_curve(const char *path, epoch_agg **agg, int *cap, int *nepochs, char *err, size_t len)
 {
-    char *t = read_file(path);
+    char *t = fileio_read(path);
     if (!t) {
         snprintf(err, len, "%s: cannot read: %s", path, strerror(errno));
         return -1;
@@ -1278,7 +1224,7 @@ static void first_error(const char *script, const char *log, char *out, size_t l
 {
     size_t slen = strlen(script);
     snprintf(out, len, "no message");
-    char *t = read_file(log);
+    char *t = fileio_read(log);
     for (const char *s = t; s && *s; s += strcspn(s, "\n"), s += *s == '\n') {
         int n = (int)strcspn(s, "\n");
         while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\r'))

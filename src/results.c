@@ -3,6 +3,7 @@
 #include "results.h"
 #include "buildinfo.h"
 #include "checkpoint.h"
+#include "fileio.h"
 #include "h5util.h"
 #include <dirent.h>
 #include <errno.h>
@@ -43,17 +44,6 @@ static int sync_path(const char *path)
     return rc;
 }
 
-/* Closes f after flushing it to disk; -1 if anything failed on the way. */
-static int close_synced(FILE *f)
-{
-    int rc = ferror(f) ? -1 : 0;
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-        rc = -1;
-    if (fclose(f) != 0)
-        rc = -1;
-    return rc;
-}
-
 /* Removes a folder of plain files (a run folder). */
 static void remove_tree(const char *path)
 {
@@ -69,45 +59,6 @@ static void remove_tree(const char *path)
         closedir(d);
     }
     rmdir(path);
-}
-
-/* Writes text to path atomically (temporary file, fsync, rename). */
-static int write_atomic(const char *path, const char *text, char *err, size_t len)
-{
-    char tmp[RESULTS_PATH + 32];
-    snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f || (fputs(text, f), close_synced(f)) != 0 || rename(tmp, path) != 0) {
-        snprintf(err, len, "%s: cannot write: %s", path, strerror(errno ? errno : EIO));
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
-}
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t cap = 0, n = 0, got;
-    do {
-        if (n + 4096 + 1 > cap) {
-            char *t = realloc(buf, cap = (n + 4096 + 1) * 2);
-            if (!t) {
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = t;
-        }
-        got = fread(buf + n, 1, 4096, f);
-        n += got;
-    } while (got > 0);
-    fclose(f);
-    buf[n] = 0;
-    return buf;
 }
 
 int results_open(results *r, const char *root, const config *base, int force, char *err, size_t len)
@@ -168,7 +119,7 @@ int results_open(results *r, const char *root, const config *base, int force, ch
         return -1;
     }
     snprintf(path, sizeof path, "%s/experiment.ini", r->dir);
-    char *old = read_file(path);
+    char *old = fileio_read(path);
     int rc = 0;
     if (old && strcmp(old, identity) && !force) {
         /* name the first line that differs */
@@ -185,7 +136,7 @@ int results_open(results *r, const char *root, const config *base, int force, ch
                  (int)strcspn(b, "\n"), b);
         rc = -1;
     } else if (!old || strcmp(old, identity)) {
-        rc = write_atomic(path, identity, err, len);
+        rc = fileio_write_atomic(path, identity, strlen(identity), err, len);
     }
     free(old);
     free(identity);
@@ -239,7 +190,7 @@ static int write_run_files(const char *dir, const train_job *job)
         fprintf(f, "%d %.9g %.9g %.9g %.9g %.6f\n", c->epoch, c->train_loss, c->test_loss, c->train_acc,
                 c->test_acc, c->seconds);
     }
-    if (close_synced(f))
+    if (fileio_close_synced(f))
         return -1;
 
     snprintf(path, sizeof path, "%s/result.tsv", dir);
@@ -249,7 +200,7 @@ static int write_run_files(const char *dir, const train_job *job)
             job->status == TRAIN_DIVERGED ? "diverged" : "ok", job->epochs_done, job->diverged_epoch,
             last->train_loss, last->test_loss, last->train_acc, last->test_acc, job->best_epoch, best->test_acc,
             job->train_seconds, job->samples_per_second);
-    if (close_synced(f))
+    if (fileio_close_synced(f))
         return -1;
 
     snprintf(path, sizeof path, "%s/config.ini", dir);
@@ -257,7 +208,7 @@ static int write_run_files(const char *dir, const train_job *job)
         return -1;
     fprintf(f, "; resolved configuration of this run (defaults included), seed %lld\n", job->seed);
     config_write(&job->cfg, f, CONFIG_WRITE_ALL);
-    if (close_synced(f))
+    if (fileio_close_synced(f))
         return -1;
 
     char hdf5[32], cpu[256], host[256] = "unknown", date[64];
@@ -275,7 +226,7 @@ static int write_run_files(const char *dir, const train_job *job)
             BUILD_GIT_REV, __VERSION__, BUILD_CFLAGS, job->threads, hdf5, job->cfg.file,
             (unsigned long long)job->train->checksum, job->cfg.test_file[0] ? job->cfg.test_file : job->cfg.file,
             (unsigned long long)job->test->checksum, job->seed, host, cpu, sysconf(_SC_NPROCESSORS_ONLN), date);
-    if (close_synced(f))
+    if (fileio_close_synced(f))
         return -1;
 
     char err[400];
@@ -317,7 +268,7 @@ static char *run_metrics_row(const results *r, const char *id)
 {
     char path[RESULTS_PATH + 300];
     snprintf(path, sizeof path, "%s/runs/%s/result.tsv", r->dir, id);
-    char *text = read_file(path);
+    char *text = fileio_read(path);
     if (!text)
         return NULL;
     char *row = strchr(text, '\n');
@@ -382,7 +333,7 @@ int results_check_run(const char *dir, const char *id, char *why, size_t len)
     const char *reason = NULL;
     run_metrics m;
     snprintf(path, sizeof path, "%s/runs/%s/result.tsv", dir, id);
-    char *row = NULL, *text = read_file(path);
+    char *row = NULL, *text = fileio_read(path);
     if (!text)
         reason = "result.tsv missing";
     else if (strncmp(text, results_metric_header, strlen(results_metric_header)) || !(row = strchr(text, '\n')) ||
@@ -391,7 +342,7 @@ int results_check_run(const char *dir, const char *id, char *why, size_t len)
     free(text);
     if (!reason) {
         snprintf(path, sizeof path, "%s/runs/%s/curve.dat", dir, id);
-        text = read_file(path);
+        text = fileio_read(path);
         int rows = text ? curve_rows(text, &reason) : -1;
         free(text);
         if (!text && !reason)
@@ -594,7 +545,7 @@ static int write_text_file(const results *r, const sweep_plan *p, const char *na
     }
     char path[RESULTS_PATH + 32];
     snprintf(path, sizeof path, "%s/%s", r->dir, name);
-    return write_atomic(path, *text, err, len);
+    return fileio_write_atomic(path, *text, strlen(*text), err, len);
 }
 
 /* Splits text into lines and tab-separated cells in place; returns the number of lines (header included). */
@@ -719,7 +670,7 @@ static int curve_dataset(hid_t group, const results *r, const char *id)
 {
     char path[RESULTS_PATH + 300];
     snprintf(path, sizeof path, "%s/runs/%s/curve.dat", r->dir, id);
-    char *text = read_file(path);
+    char *text = fileio_read(path);
     if (!text)
         return -1;
     size_t rows = 0, cap = 64;
