@@ -91,6 +91,18 @@ static void text_drop(text *t)
     t->buf = NULL;
 }
 
+/* Opens the .dat and .gp texts of one plot: both, or neither. */
+static int texts_open(text *dat, text *gp, char *err, size_t len)
+{
+    if (text_open(dat, err, len) < 0)
+        return -1;
+    if (text_open(gp, err, len) < 0) {
+        text_drop(dat);
+        return -1;
+    }
+    return 0;
+}
+
 /* mkdir -p */
 static int make_dirs(const char *path, char *err, size_t len)
 {
@@ -812,12 +824,8 @@ static int write_loss_curves(experiment *x, char *err, size_t len)
     if (n == 0)
         return 0;
     text dat, gp;
-    if (text_open(&dat, err, len) < 0)
+    if (texts_open(&dat, &gp, err, len) < 0)
         return -1;
-    if (text_open(&gp, err, len) < 0) {
-        text_drop(&dat);
-        return -1;
-    }
     fprintf(dat.f, "# loss per epoch over the committed seeds of each point, one block (gnuplot index) per point\n"
                    "# epoch runs train_mean train_min train_max test_mean test_min test_max\n");
     for (int i = 0; i < n; i++)
@@ -918,12 +926,8 @@ static int write_acc_vs_lr(experiment *x, char *err, size_t len)
     char others[400], title[800], caption[900];
     others_note(x, x->lr, s, others, sizeof others);
     text dat, gp;
-    if (text_open(&dat, err, len) < 0)
+    if (texts_open(&dat, &gp, err, len) < 0)
         return -1;
-    if (text_open(&gp, err, len) < 0) {
-        text_drop(&dat);
-        return -1;
-    }
     fprintf(dat.f, "# final test accuracy against the learning rate, one block (gnuplot index) per series\n"
                    "# learning_rate acc_mean_%% acc_min_%% acc_max_%% runs diverged\n");
     int blocks = acc_blocks(x, s, dat.f, &diverged);
@@ -990,12 +994,8 @@ static int write_heatmap(experiment *x, char *err, size_t len)
     numeric_order(x, x->lr, order);
     others_note(x, x->lr, x->hidden, others, sizeof others);
     text dat, gp;
-    if (text_open(&dat, err, len) < 0)
+    if (texts_open(&dat, &gp, err, len) < 0)
         return -1;
-    if (text_open(&gp, err, len) < 0) {
-        text_drop(&dat);
-        return -1;
-    }
     fprintf(dat.f, "# mean final test accuracy over seeds, one row per cell, a blank line after each hidden size\n"
                    "# lr_index hidden_index acc_mean_%% runs diverged (runs = 0: no data, drawn blank)\n");
     heat_cells(x, dat.f, order);
@@ -1048,12 +1048,8 @@ static void time_script(const experiment *x, FILE *gp, long drawn, size_t chars,
 static int write_time(experiment *x, char *err, size_t len)
 {
     text dat, gp;
-    if (text_open(&dat, err, len) < 0)
+    if (texts_open(&dat, &gp, err, len) < 0)
         return -1;
-    if (text_open(&gp, err, len) < 0) {
-        text_drop(&dat);
-        return -1;
-    }
     fprintf(dat.f, "# training time per sweep point (mean over its runs)\n"
                    "# index seconds_per_epoch samples_per_second runs label\n");
     long drawn = 0;
@@ -1191,12 +1187,8 @@ static int write_speedup(experiment *x, char *err, size_t len)
     if (isnan(t0))
         return 0;
     text dat, gp;
-    if (text_open(&dat, err, len) < 0)
+    if (texts_open(&dat, &gp, err, len) < 0)
         return -1;
-    if (text_open(&gp, err, len) < 0) {
-        text_drop(&dat);
-        return -1;
-    }
     fprintf(dat.f, "# seconds per epoch against the thread count, one block (gnuplot index) per series; speedup\n"
                    "# and ideal are relative to %g threads\n"
                    "# threads seconds_per_epoch speedup ideal efficiency_%%\n", t0);
