@@ -21,7 +21,7 @@ CONFIGS = configs/digits.ini configs/article_xor.ini configs/article_digits.ini 
           configs/hidden_sweep.ini configs/grid.ini configs/batch_sweep.ini configs/threads.ini
 
 .DELETE_ON_ERROR:
-.PHONY: all deps python-deps test check asan portable experiments plots data data-check clean FORCE
+.PHONY: all deps python-deps test check portable experiments plots data data-check clean FORCE
 
 all: runner
 
@@ -61,9 +61,6 @@ test check: $(BUILD)/check_tests $(BUILD)/runner
 	RUNNER=./$(BUILD)/runner sh tests/cli_test.sh
 	RUNNER=./$(BUILD)/runner sh tests/resume_test.sh
 
-asan:
-	$(MAKE) BUILD=build/asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" test
-
 portable:
 	$(MAKE) BUILD=build/portable ARCH= runner
 
@@ -83,5 +80,7 @@ data-check: python-deps
 
 clean:
 	rm -rf build runner
+
+include experiments/reliability.mk
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d)

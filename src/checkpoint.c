@@ -22,7 +22,7 @@ static int write_array(hid_t file, const char *name, const float *v, int rank, c
 
 int checkpoint_save(const mlp *net, const float *params, const char *path, char *err, size_t len)
 {
-    hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t file = h5util_create_memory(); /* written out by h5util_save: see h5util.h */
     int rc = file >= 0 ? 0 : -1;
     size_t off = 0;
     char layers[256] = "";
@@ -40,14 +40,15 @@ int checkpoint_save(const mlp *net, const float *params, const char *path, char 
     }
     if (rc == 0)
         rc = h5util_put_string(file, "layers", layers);
-    if (file >= 0 && H5Fclose(file) < 0)
-        rc = -1;
     if (rc < 0) {
         char cause[200];
         h5util_cause(cause, sizeof cause);
         snprintf(err, len, "%s: cannot write checkpoint (%s)", path, cause);
+        if (file >= 0)
+            H5Fclose(file);
+        return -1;
     }
-    return rc;
+    return h5util_save(file, path, err, len);
 }
 
 /* Reads one array, checking rank and dims exactly. */

@@ -220,6 +220,27 @@ static int section_known(const char *s)
 
 /* ---- values ---------------------------------------------------------------------------------------------- */
 
+/* The longest value text that still fits on one "name = value" line of the resolved dump (config_write): inih
+ * reads lines of at most INI_MAX_LINE - 1 characters, so a longer value would make a config.ini that the runner
+ * itself refuses. */
+static int line_room(const key_def *d) { return INI_MAX_LINE - 1 - (int)strlen(d->name) - 3; }
+
+/* Why text cannot be written as an INI value and read back unchanged, or NULL: inih drops blanks at either
+ * end and reads ';' at the start or after a blank as a comment; a control character could end the line. */
+static const char *unwritable(const char *text)
+{
+    size_t n = strlen(text);
+    if (n && (isspace((unsigned char)text[0]) || isspace((unsigned char)text[n - 1])))
+        return "blank at the start or end";
+    for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)text[i] < 32 || text[i] == 127)
+            return "control character in text";
+        if (text[i] == ';' && (i == 0 || isspace((unsigned char)text[i - 1])))
+            return "';' would start a comment";
+    }
+    return NULL;
+}
+
 static void describe_range(const key_def *d, char *buf, size_t len)
 {
     switch (d->type) {
@@ -227,10 +248,12 @@ static void describe_range(const key_def *d, char *buf, size_t len)
         snprintf(buf, len, "1 to %d letters, digits, '_' or '-'", CONFIG_NAME - 1);
         break;
     case T_STRING:
-        snprintf(buf, len, "a non-empty text of at most %d characters", CONFIG_PATH - 1);
+        snprintf(buf, len, "a non-empty text of at most %d characters, no ';' at the start or after a blank",
+                 line_room(d));
         break;
     case T_OPTSTRING:
-        snprintf(buf, len, "a text of at most %d characters, or nothing", CONFIG_PATH - 1);
+        snprintf(buf, len, "a text of at most %d characters, no ';' at the start or after a blank, or nothing",
+                 line_room(d));
         break;
     case T_INT:
         /* (double)INT64_MAX rounds up to 2^63; name the largest integer actually accepted */
@@ -360,7 +383,7 @@ int config_set(config *c, int key, const char *value, char *why, size_t whylen)
     char range[160];
     describe_range(d, range, sizeof range);
     const char *err = NULL;
-    char detail[96] = "";
+    char detail[128] = "";
 
     switch (d->type) {
     case T_NAME: {
@@ -383,9 +406,9 @@ int config_set(config *c, int key, const char *value, char *why, size_t whylen)
         size_t n = strlen(value);
         if (n == 0 && d->type == T_STRING)
             err = "empty value";
-        else if (n >= CONFIG_PATH)
+        else if (n >= CONFIG_PATH || n > (size_t)line_room(d))
             err = "too long";
-        else
+        else if (!(err = unwritable(value)))
             memcpy(field, value, n + 1);
         break;
     }
@@ -516,6 +539,14 @@ int config_set(config *c, int key, const char *value, char *why, size_t whylen)
                 break;
             p += l + 1;
         }
+        size_t width = 0; /* of the canonical text "a, b, c" that config_write puts on one line */
+        for (int i = 0; i < n && !err; i++)
+            width += (size_t)snprintf(detail, sizeof detail, "%lld", s[i]) + (i ? 2 : 0);
+        if (!err && width > (size_t)line_room(d)) {
+            snprintf(detail, sizeof detail, "%d seeds take %zu characters as 'a, b, c', more than one line holds (%d)",
+                     n, width, line_room(d));
+            err = detail;
+        }
         if (!err) {
             memcpy(c->seeds, s, sizeof s);
             c->nseeds = n;
@@ -524,7 +555,12 @@ int config_set(config *c, int key, const char *value, char *why, size_t whylen)
     }
     }
     if (err) {
-        snprintf(why, whylen, "%s '%.*s' (%s)", err, 40, value, range);
+        char shown[41]; /* the value as quoted: a control character (from --set) would break the message line */
+        size_t i = 0;
+        for (; value[i] && i + 1 < sizeof shown; i++)
+            shown[i] = (unsigned char)value[i] < 32 || value[i] == 127 ? '?' : value[i];
+        shown[i] = 0;
+        snprintf(why, whylen, "%s '%s' (%s)", err, shown, range);
         return -1;
     }
     return 0;
@@ -621,11 +657,13 @@ static int parse_space(const char *text, double *vals, const char **err)
         }
         memcpy(args[na], p, n);
         args[na++][n] = 0;
-        if (p[n] != ',')
+        p += n;
+        if (*p != ',')
             break;
-        p += n + 1;
+        p++;
     }
-    if (na != 3 || p[strcspn(p, ")") + 1] != 0) {
+    /* p is at what followed the last argument read: only the closing ')' may (a fourth argument may not) */
+    if (na != 3 || strcmp(p, ")") != 0) {
         *err = "expected three arguments: start, stop, count";
         return -1;
     }

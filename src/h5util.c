@@ -1,9 +1,12 @@
 /* HDF5 helpers: errors become one line of words, never HDF5's stack dump. */
 #include "h5util.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 void h5util_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
@@ -21,6 +24,16 @@ void h5util_cause(char *buf, size_t len)
     char *range[2] = {buf, buf + len};
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, first_desc, range);
     H5Eclear2(H5E_DEFAULT);
+    /* a failed read or write of the sec2 driver is "file write failed: time = ...\n, filename = ..., errno = ...,
+     * error message = 'No space left on device', ...": keep the system's message, and one line in any case */
+    char *os = strstr(buf, "error message = '");
+    if (os) {
+        os += strlen("error message = '");
+        size_t n = strcspn(os, "'");
+        memmove(buf, os, n);
+        buf[n] = 0;
+    }
+    buf[strcspn(buf, "\n")] = 0;
 }
 
 hid_t h5util_open(const char *path, char *why, size_t len)
@@ -93,6 +106,67 @@ int h5util_get_string(hid_t obj, const char *name, char *buf, size_t len)
     }
     if (ftype >= 0) H5Tclose(ftype);
     if (attr >= 0) H5Aclose(attr);
+    return rc;
+}
+
+hid_t h5util_create_memory(void)
+{
+    /* the core driver takes two open files of one name for the same file: each gets its own */
+    static unsigned serial;
+    char name[32];
+    snprintf(name, sizeof name, "memory-%u", serial++);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0)
+        return -1;
+    /* no metadata or small-data blocks reserved ahead: the image would carry their unused space, which a file on
+     * disk gives back when it is closed */
+    hid_t file = H5Pset_fapl_core(fapl, 64 * 1024, 0) >= 0 && H5Pset_meta_block_size(fapl, 0) >= 0 &&
+                 H5Pset_small_data_block_size(fapl, 0) >= 0 ? H5Fcreate(name, H5F_ACC_TRUNC, H5P_DEFAULT, fapl) : -1;
+    H5Pclose(fapl);
+    return file;
+}
+
+int h5util_save(hid_t file, const char *path, char *err, size_t len)
+{
+    /* the image is what the core driver holds: the metadata cache goes there first */
+    ssize_t size = H5Fflush(file, H5F_SCOPE_GLOBAL) >= 0 ? H5Fget_file_image(file, NULL, 0) : -1;
+    char *image = size > 0 ? malloc((size_t)size) : NULL;
+    if (!image || H5Fget_file_image(file, image, (size_t)size) != size) {
+        char cause[200];
+        h5util_cause(cause, sizeof cause);
+        snprintf(err, len, "%s: cannot write (%s)", path, image ? cause : "out of memory");
+        free(image);
+        H5Fclose(file);
+        return -1;
+    }
+    H5Fclose(file);
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666), rc = fd < 0 ? -1 : 0;
+    for (ssize_t done = 0; rc == 0 && done < size;) {
+        ssize_t n = write(fd, image + done, (size_t)(size - done));
+        if (n > 0)
+            done += n;
+        else if (n == 0 || errno != EINTR) {
+            if (n == 0)
+                errno = EIO;
+            rc = -1;
+        }
+    }
+    if (rc == 0 && fsync(fd) != 0)
+        rc = -1;
+    if (fd >= 0 && close(fd) != 0)
+        rc = -1;
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = -1;
+    if (rc < 0) {
+        int saved = errno;
+        snprintf(err, len, "%s: cannot write: %s", path, strerror(saved));
+        if (fd >= 0)
+            unlink(tmp);
+        errno = saved; /* for callers that report errno */
+    }
+    free(image);
     return rc;
 }
 

@@ -16,6 +16,14 @@ void h5util_cause(char *buf, size_t len);
 int h5util_put_string(hid_t obj, const char *name, const char *value);
 /* Reads a string attribute; returns 0, or -1 when absent or not a string. */
 int h5util_get_string(hid_t obj, const char *name, char *buf, size_t len);
+/* Creates an HDF5 file in memory only (core driver, no backing store), to be written out by h5util_save: a full
+ * disk then fails one write() we check, never an H5Fclose that leaves HDF5 holding a broken file (HDF5 1.10 would
+ * close it again at exit and crash). Returns the file id, or -1. */
+hid_t h5util_create_memory(void);
+/* Writes the image of a file from h5util_create_memory to path atomically (a temporary file beside it, fsync,
+ * rename) and closes the file, also on failure. 0, or -1 with "path: cause" in err and errno set; path is then
+ * unchanged. */
+int h5util_save(hid_t file, const char *path, char *err, size_t len);
 /* HDF5 library version as "1.10.8". */
 void h5util_version(char *buf, size_t len);
 

@@ -70,10 +70,13 @@ int results_open(results *r, const char *root, const config *base, int force, ch
     snprintf(runs, sizeof runs, "%s/runs", r->dir);
     if (make_dir(root, err, len) || make_dir(r->dir, err, len) || make_dir(runs, err, len))
         return -1;
-    if (access(runs, W_OK) != 0) {
-        snprintf(err, len, "%s: not writable: %s", runs, strerror(errno));
-        return -1;
-    }
+    /* both folders: runs go into runs/; the lock, experiment.ini, the tables and the report into the other */
+    const char *folders[] = {r->dir, runs};
+    for (int i = 0; i < 2; i++)
+        if (access(folders[i], W_OK) != 0) {
+            snprintf(err, len, "%s: not writable: %s", folders[i], strerror(errno));
+            return -1;
+        }
     snprintf(path, sizeof path, "%s/.lock", r->dir);
     r->lock_fd = open(path, O_RDWR | O_CREAT, 0666);
     if (r->lock_fd < 0) {
@@ -713,10 +716,9 @@ static int curve_dataset(hid_t group, const results *r, const char *id)
 static int results_h5(const results *r, const sweep_plan *p, const char *summary, const char *table, char *err,
                       size_t len)
 {
-    char path[RESULTS_PATH + 32], tmp[RESULTS_PATH + 64];
+    char path[RESULTS_PATH + 32];
     snprintf(path, sizeof path, "%s/results.h5", r->dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
-    hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t file = h5util_create_memory(); /* h5util_save writes it: a full disk fails a write(), not H5Fclose */
     int rc = file >= 0 ? 0 : -1;
     if (rc == 0)
         rc = tsv_dataset(file, "summary", summary) | tsv_dataset(file, "table", table);
@@ -733,17 +735,14 @@ static int results_h5(const results *r, const sweep_plan *p, const char *summary
         H5Gclose(group);
     else
         rc = -1;
-    if (file >= 0 && H5Fclose(file) < 0)
-        rc = -1;
-    if (rc == 0 && (sync_path(tmp) != 0 || rename(tmp, path) != 0))
-        rc = -1;
-    if (rc < 0) {
-        char cause[200];
-        h5util_cause(cause, sizeof cause);
-        snprintf(err, len, "%s: cannot write (%s)", path, cause);
-        unlink(tmp);
-    }
-    return rc;
+    if (rc == 0)
+        return h5util_save(file, path, err, len);
+    char cause[200];
+    h5util_cause(cause, sizeof cause);
+    snprintf(err, len, "%s: cannot write (%s)", path, cause);
+    if (file >= 0)
+        H5Fclose(file);
+    return -1;
 }
 
 int results_tables(results *r, const sweep_plan *p, char *err, size_t len)

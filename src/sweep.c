@@ -87,9 +87,26 @@ int sweep_plan_init(sweep_plan *p, const config *base, long max_runs, char *err,
         snprintf(err, len, "out of memory planning %ld sweep points", p->npoints);
         return -1;
     }
+    /* the longest "_seed=N" that sweep_run appends */
+    size_t seed_width = 0;
+    for (int s = 0; s < base->nseeds; s++) {
+        char part[48];
+        int w = snprintf(part, sizeof part, "%sseed=%lld", base->nsweep ? "_" : "", base->seeds[s]);
+        seed_width = (size_t)w > seed_width ? (size_t)w : seed_width;
+    }
     int rc = 0;
     for (long i = 0; i < p->npoints && rc == 0; i++) {
-        sweep_point_id(p, i, ids[i], SWEEP_ID);
+        /* long enough for every swept key's "_name=value": ids are measured here, never cut */
+        char full[CONFIG_MAX_SWEEP * (CONFIG_VALUE + 40)];
+        sweep_point_id(p, i, full, sizeof full);
+        size_t idlen = (base->nsweep ? strlen(full) : 0) + seed_width;
+        if (idlen > SWEEP_ID_MAX) {
+            snprintf(err, len, "%s: run id '%.60s...' is %zu characters long, more than %d (it names a folder: "
+                     "shorten the swept values or sweep fewer keys)", base->path, full, idlen, SWEEP_ID_MAX);
+            rc = -1;
+            break;
+        }
+        snprintf(ids[i], SWEEP_ID, "%s", full);
         for (long j = 0; j < i; j++)
             if (!strcmp(ids[i], ids[j])) {
                 snprintf(err, len, "%s: two sweep points share the run id '%s' (make the values differ in letters "

@@ -6,14 +6,17 @@
 #include <stddef.h>
 #include "config.h"
 
-enum { SWEEP_ID = 256 };
+/* SWEEP_ID holds any id; a plan refuses ids longer than SWEEP_ID_MAX characters, since each names a folder and,
+ * with the prefix and suffix of its temporary folder, must stay within NAME_MAX (255 bytes). */
+enum { SWEEP_ID = 256, SWEEP_ID_MAX = 200 };
 
 typedef struct sweep_plan {
     const config *base;
     long npoints, nruns;
 } sweep_plan;
 
-/* Plans the runs of base; refuses more than max_runs runs or two runs with one id. 0, or -1 with err. */
+/* Plans the runs of base; refuses more than max_runs runs, an id longer than SWEEP_ID_MAX or two runs with one
+ * id. 0, or -1 with err. */
 int sweep_plan_init(sweep_plan *p, const config *base, long max_runs, char *err, size_t len);
 /* The resolved config of run r (no sweep list), its seed and its id. */
 void sweep_run(const sweep_plan *p, long r, config *out, long long *seed, char *id, size_t idlen);

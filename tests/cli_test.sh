@@ -43,7 +43,7 @@ run_case() {
     golden=$dir/$name.expected
     rm -rf "$tmp/results" "$tmp/stdout" "$tmp/stderr"
     status=0
-    "$RUNNER" --results "$tmp/results" "$@" >"$tmp/stdout" 2>"$tmp/stderr.raw" </dev/null || status=$?
+    "$RUNNER" --results "$tmp/results" --plots "$tmp/plots" "$@" >"$tmp/stdout" 2>"$tmp/stderr.raw" </dev/null || status=$?
     sed "s|$tmp|\$TMP|g" "$tmp/stderr.raw" >"$tmp/stderr"
 
     why=
@@ -100,7 +100,8 @@ for name in \
     range_test_fraction range_batch_size range_threads bad_choice bad_boolean \
     layers_empty_width layers_zero layers_words seeds_duplicate seeds_empty_item seeds_negative \
     name_parent name_absolute name_slash name_dot long_line several_errors \
-    sweep_empty_item sweep_unknown_key sweep_logspace_zero sweep_name
+    sweep_empty_item sweep_unknown_key sweep_logspace_zero sweep_name \
+    sweep_extra_argument string_comment string_too_long seeds_too_long sweep_long_id
 do
     run_case "$name" 2 "$dir/$name.ini"
 done
@@ -139,6 +140,9 @@ run_case usage_unknown_option 2 --bogus "$dir/valid.ini"
 run_case usage_threads_not_integer 2 --threads abc "$dir/valid.ini"
 run_case usage_set_without_equals 2 --set train.epochs "$dir/valid.ini"
 run_case usage_set_unknown_key 2 --set train.nokey=1 "$dir/valid.ini"
+# a newline in a --set value would have split the run's config.ini line in two
+run_case usage_set_newline 2 --set "data.features=X
+[train]" "$dir/valid.ini"
 run_case too_many_runs 2 --max-runs 5 --set "sweep.train.learning_rate=0.1, 0.2, 0.3" --set "experiment.seeds=1, 2" "$dir/valid.ini"
 run_case too_much_memory 2 --max-memory 1G --set model.hidden=20000-20000 "$dir/valid.ini"
 

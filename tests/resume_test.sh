@@ -23,9 +23,9 @@ seeds = 1, 2, 3
 file = data/digits.h5
 scale = 0.0625
 [model]
-hidden = 64
+hidden = 128
 [train]
-epochs = 40
+epochs = 60
 [sweep]
 train.learning_rate = 0.01, 0.1, 1, 3
 INI
@@ -100,7 +100,7 @@ check "all-diverged sweep exits 5" $?
 
 # a config change that makes old runs incomparable is refused, --force retrains
 "$RUNNER" --no-plots --plots "$tmp/plots" --quiet --results "$tmp/killed" --set model.hidden=16 "$tmp/sweep.ini" 2>"$tmp/err"
-[ $? = 2 ] && grep -q "different configuration (was 'hidden = 64', now 'hidden = 16')" "$tmp/err"
+[ $? = 2 ] && grep -q "different configuration (was 'hidden = 128', now 'hidden = 16')" "$tmp/err"
 check "changed config refused with exit 2" $?
 # adding a sweep value keeps the existing runs
 out=$("$RUNNER" --no-plots --plots "$tmp/plots" --results "$tmp/killed" --set 'sweep.train.learning_rate=0.01, 0.1, 1, 3, 0.3' "$tmp/sweep.ini" 2>&1)

@@ -9,9 +9,11 @@
 #include "train.h"
 #include <hdf5.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 typedef struct loaded {
@@ -251,6 +253,39 @@ START_TEST(test_checkpoint_round_trip)
 }
 END_TEST
 
+/* A full disk while writing a checkpoint, made in-process with a file size limit (EFBIG rather than ENOSPC): one
+ * line naming the file and the cause, nothing left behind, and HDF5 holding no half-closed file (HDF5 1.10
+ * closed it again at exit and crashed). */
+START_TEST(test_checkpoint_disk_full)
+{
+    loaded l;
+    load(&l, "configs/digits.ini", (const char *const[]){"model.hidden=20-7", NULL});
+    train_job job;
+    char err[600], dir[] = "/tmp/runner_full_XXXXXX", path[64];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/weights.h5", dir);
+    ck_assert(train_prepare(&job, &l.cfg, 3, &l.train, &l.test, l.nclasses, 1, err, sizeof err) == 0);
+
+    struct rlimit old, small;
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+    small = old;
+    small.rlim_cur = 1000; /* bytes: less than the smallest checkpoint */
+    void (*was)(int) = signal(SIGXFSZ, SIG_IGN);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+    int rc = checkpoint_save(&job.net, job.net.params, path, err, sizeof err);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, was);
+
+    ck_assert_int_eq(rc, -1);
+    char want[128];
+    snprintf(want, sizeof want, "%s: cannot write: File too large", path);
+    ck_assert_str_eq(err, want);
+    ck_assert_int_eq(rmdir(dir), 0); /* empty: no checkpoint, no temporary file */
+    train_free(&job);
+    unload(&l);
+}
+END_TEST
+
 Suite *train_suite(void)
 {
     Suite *s = suite_create("train");
@@ -263,6 +298,7 @@ Suite *train_suite(void)
     tcase_add_test(tc, test_divergence_is_a_result);
     tcase_add_test(tc, test_stop_flag_interrupts);
     tcase_add_test(tc, test_checkpoint_round_trip);
+    tcase_add_test(tc, test_checkpoint_disk_full);
     suite_add_tcase(s, tc);
     return s;
 }

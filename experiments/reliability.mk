@@ -1,0 +1,57 @@
+# Reliability checks (README, "Reliability"): the test suite under AddressSanitizer + UndefinedBehaviorSanitizer,
+# valgrind's memcheck on short runs, the config fuzzer, a full disk and a read-only results directory.
+# Included by the Makefile; on its own: make -f Makefile -f experiments/reliability.mk TARGET.
+#
+#   make asan        build/asan: Check tests, cli_test, resume_test and disk_full_test under ASan + UBSan + LSan
+#   make valgrind    build/portable (no -march=native: valgrind cannot decode AVX-512), tests/valgrind_test.sh
+#   make fuzz        libFuzzer on the config layer for FUZZ_TIME seconds (default 60) from tests/fuzz_corpus
+#   make fuzz-long   the same for an hour
+#   make disk-full   tests/disk_full_test.sh: ENOSPC mid-sweep, then resume; a read-only results directory
+
+# Packages beyond the build's come from experiments/deps.sh reliability: clang with libFuzzer's runtime, valgrind.
+FUZZ_CC     ?= clang
+FUZZ_BUILD  ?= build/fuzz
+FUZZ_TIME   ?= 60
+# The fuzzer links config.c and sweep.c only: the config layer has no HDF5 and no OpenMP.
+FUZZ_CFLAGS  = -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+               -fno-omit-frame-pointer -Wall -Wextra -Wno-unused-parameter -D_POSIX_C_SOURCE=200809L \
+               -D_DEFAULT_SOURCE -Isrc $(shell pkg-config --cflags inih)
+# New inputs go to $(FUZZ_BUILD)/corpus (the first folder), never into the committed seeds; a crashing input is
+# written to $(FUZZ_BUILD)/crash-<sha1> and the target fails.
+FUZZ_ARGS    = -max_len=4096 -timeout=10 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ \
+               $(FUZZ_BUILD)/corpus tests/fuzz_corpus
+
+# UB stops the run (-fno-sanitize-recover) instead of printing and going on; leaks fail it at exit.
+ASAN_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ASAN_ENV     = ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
+               UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+.PHONY: asan valgrind fuzz fuzz-long disk-full reliability-deps
+
+reliability-deps: deps
+	@sh experiments/deps.sh reliability
+
+asan: reliability-deps
+	$(ASAN_ENV) $(MAKE) BUILD=build/asan OPT=-O1 SAN="$(ASAN_SAN)" test
+	$(ASAN_ENV) RUNNER=./build/asan/runner sh tests/disk_full_test.sh
+
+valgrind: reliability-deps
+	$(MAKE) BUILD=build/portable ARCH= build/portable/runner
+	RUNNER=./build/portable/runner sh tests/valgrind_test.sh
+
+$(FUZZ_BUILD)/fuzz_config: tests/fuzz_config.c src/config.c src/sweep.c src/config.h src/sweep.h src/mlp.h \
+                           | reliability-deps
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz_config.c src/config.c src/sweep.c \
+	  $(shell pkg-config --libs inih) -lm
+
+fuzz: $(FUZZ_BUILD)/fuzz_config
+	@mkdir -p $(FUZZ_BUILD)/corpus
+	./$(FUZZ_BUILD)/fuzz_config -max_total_time=$(FUZZ_TIME) $(FUZZ_ARGS)
+
+fuzz-long: $(FUZZ_BUILD)/fuzz_config
+	@mkdir -p $(FUZZ_BUILD)/corpus
+	./$(FUZZ_BUILD)/fuzz_config -max_total_time=3600 $(FUZZ_ARGS)
+
+disk-full: $(BUILD)/runner
+	RUNNER=./$(BUILD)/runner sh tests/disk_full_test.sh
