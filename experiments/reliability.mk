@@ -7,6 +7,7 @@
 #   make fuzz        libFuzzer on the config layer for FUZZ_TIME seconds (default 60) from tests/fuzz_corpus
 #   make fuzz-long   the same for an hour
 #   make disk-full   tests/disk_full_test.sh: ENOSPC mid-sweep, then resume; a read-only results directory
+#   make stress      tests/stress_kill.sh: ROUNDS (200) SIGKILLs at random moments, each followed by --verify
 
 # Packages beyond the build's come from experiments/deps.sh reliability: clang with libFuzzer's runtime, valgrind.
 FUZZ_CC     ?= clang
@@ -26,7 +27,7 @@ ASAN_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-
 ASAN_ENV     = ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
                UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-.PHONY: asan valgrind fuzz fuzz-long disk-full reliability-deps
+.PHONY: asan valgrind fuzz fuzz-long disk-full stress reliability-deps
 
 reliability-deps: deps
 	@sh experiments/deps.sh reliability
@@ -55,3 +56,6 @@ fuzz-long: $(FUZZ_BUILD)/fuzz_config
 
 disk-full: $(BUILD)/runner
 	RUNNER=./$(BUILD)/runner sh tests/disk_full_test.sh
+
+stress: $(BUILD)/runner
+	RUNNER=./$(BUILD)/runner sh tests/stress_kill.sh

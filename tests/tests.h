@@ -8,5 +8,6 @@ Suite *train_suite(void);
 Suite *config_suite(void);
 Suite *data_suite(void);
 Suite *report_suite(void);
+Suite *results_suite(void);
 
 #endif
