@@ -202,6 +202,27 @@ START_TEST(test_divergence_is_a_result)
 }
 END_TEST
 
+START_TEST(test_huge_inputs_stay_finite)
+{
+    /* inputs x1e6: sigmoids saturate (relu units die after the first steps); nothing overflows, so the runs end
+     * ok with finite curves, or diverged, never with a NaN in the curve */
+    static const char *const acts[] = {"model.activation=sigmoid", "model.activation=relu"};
+    for (int a = 0; a < 2; a++) {
+        const char *const sets[] = {"data.scale=1e6", "train.epochs=5", acts[a], NULL};
+        loaded l;
+        load(&l, "configs/digits.ini", sets);
+        train_job job;
+        run(&job, &l, 2);
+        ck_assert(job.status == TRAIN_OK || job.status == TRAIN_DIVERGED);
+        for (int e = 0; e <= job.epochs_done; e++)
+            ck_assert(isfinite(job.curve[e].train_loss) && isfinite(job.curve[e].test_loss) &&
+                      isfinite(job.curve[e].test_acc));
+        train_free(&job);
+        unload(&l);
+    }
+}
+END_TEST
+
 START_TEST(test_stop_flag_interrupts)
 {
     loaded l;
@@ -296,6 +317,7 @@ Suite *train_suite(void)
     tcase_add_test(tc, test_xor_converges);
     tcase_add_test(tc, test_digits_learns);
     tcase_add_test(tc, test_divergence_is_a_result);
+    tcase_add_test(tc, test_huge_inputs_stay_finite);
     tcase_add_test(tc, test_stop_flag_interrupts);
     tcase_add_test(tc, test_checkpoint_round_trip);
     tcase_add_test(tc, test_checkpoint_disk_full);
