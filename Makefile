@@ -82,5 +82,6 @@ clean:
 	rm -rf build runner
 
 include experiments/reliability.mk
+include experiments/bench.mk
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d)

@@ -1,14 +1,23 @@
-/* MLP kernels. Parallel axes: the forward pass, the loss and the input gradient over batch rows, the weight
- * gradient over output units; each value is written by one thread and summed in a fixed order, so the results
- * are bitwise the same for any thread count. No float reduction crosses threads. */
+/* MLP kernels. Parallel axes: the forward pass over (output block, row chunk) pairs, the input gradient over
+ * (input block, row chunk) pairs, the weight gradient over (input block, output chunk) pairs, the loss over
+ * rows; each value is written by one thread and summed in a fixed order by the same multiply-add on every code
+ * path, so the results are bitwise the same for any thread count and any tiling. No float reduction crosses
+ * threads. One parallel region per pass, none at all for a pass below the serial threshold. */
 #include "mlp.h"
 #include <math.h>
+#include <omp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Below this many multiply-adds a kernel runs on one thread: waking the team costs more than it saves. */
-#define PARALLEL_MIN_WORK 16384L
+/* Below this many multiply-adds in a whole forward or backward pass it runs on the calling thread. Measured
+ * (make bench, "Serial threshold"): a two-thread region and its barriers cost some 10 us on this VM, so a
+ * second thread pays from about a million multiply-adds; the threshold sits a few times higher because a team
+ * member that the OS deschedules (a shared machine) stalls every barrier for a time slice, and a pass that
+ * small is not worth that risk. */
+#ifndef MLP_PARALLEL_MIN_WORK
+#define MLP_PARALLEL_MIN_WORK (1L << 22)
+#endif
 
 static void *alloc_floats(size_t n, size_t elem)
 {
@@ -109,40 +118,408 @@ void mlp_randomize(mlp *net, mlp_init_kind kind, rng *r)
 
 /* ---- linear layer ---------------------------------------------------------------------------------------- */
 
-/* in (B, IN), w (OUT, IN), b (OUT) -> out (B, OUT). Four outputs at a time share each load of the input row;
- * the simd reduction order is fixed by the compiled code, not by the thread count. */
-void mlp_linear_forward(float *restrict out, const float *restrict in, const float *restrict w,
-                        const float *restrict b, int B, int IN, int OUT)
+/* The fast kernels are register-blocked: a tile of TM rows x TN columns of the result stays in vector
+ * registers while the reduction index runs. Columns are the vectorised axis (the compiler vectorises the
+ * TN-wide loops for the host ISA), never the reduction index, so every value is one chain of multiply-adds in
+ * index order, whatever tile, thread or code path computes it. */
+#if defined(__AVX512F__)
+enum { VEC = 16, TM = 8 }; /* 32 vector registers: 16 accumulators */
+#elif defined(__AVX__)
+enum { VEC = 8, TM = 6 };  /* 16 vector registers: 12 accumulators, the rest for the operands */
+#else
+enum { VEC = 4, TM = 6 };
+#endif
+enum {
+    TN = 2 * VEC, /* columns of a tile: two vector registers wide, TM rows tall */
+    TMAX = 12,    /* rows of a one-vector tile (narrow layers): no more than the L1's ways (rows 4 KiB apart
+                     share a set) */
+    KC = 256      /* reduction steps per packed panel: KC x TN floats on the stack, within L1 */
+};
+_Static_assert((int)TM <= (int)TMAX, "tile_rows has a case for every height up to TMAX");
+
+/* One rounding where the host has FMA, two where it does not; the same everywhere in the fast kernels. */
+#ifdef __FMA__
+#define MADD(a, b, c) fmaf(a, b, c)
+#else
+#define MADD(a, b, c) ((a) * (b) + (c))
+#endif
+
+static inline int imin(int a, int b) { return a < b ? a : b; }
+
+/* exp(t) for t <= 0 (NaN stays NaN): t = n ln2 + r with |r| <= ln2/2 (Cody-Waite: n ln2 in two parts, the
+ * first exact) and Cephes' polynomial for exp(r); within 1 ulp of exp for every float from -87 to 0, and 0
+ * below, where the result would leave the normal floats. Straight-line arithmetic, so the compiler vectorises
+ * it: glibc's vector expf needs -ffast-math, which the NaN checks forbid. */
+static inline float exp_nonpos(float t)
 {
-    #pragma omp parallel for schedule(static) if ((long)B * IN * OUT >= PARALLEL_MIN_WORK)
-    for (int r = 0; r < B; r++) {
-        const float *x = in + (size_t)r * IN;
-        float *y = out + (size_t)r * OUT;
-        int o = 0;
-        for (; o + 4 <= OUT; o += 4) {
-            const float *w0 = w + (size_t)o * IN, *w1 = w0 + IN, *w2 = w1 + IN, *w3 = w2 + IN;
-            float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-            #pragma omp simd reduction(+:s0, s1, s2, s3)
-            for (int i = 0; i < IN; i++) {
-                s0 += x[i] * w0[i];
-                s1 += x[i] * w1[i];
-                s2 += x[i] * w2[i];
-                s3 += x[i] * w3[i];
-            }
-            y[o] = s0 + b[o];
-            y[o + 1] = s1 + b[o + 1];
-            y[o + 2] = s2 + b[o + 2];
-            y[o + 3] = s3 + b[o + 3];
+    float u = t >= -87.0f ? t : -87.0f; /* NaN -> -87: keeps n and the shift below defined */
+    float n = MADD(u, 1.44269504088896341f, 12582912.0f) - 12582912.0f; /* round to nearest: 1.5 * 2^23 */
+    float r = MADD(n, -0.693359375f, u);
+    r = MADD(n, 2.12194440e-4f, r);
+    float p = 1.9875691500e-4f;
+    p = MADD(p, r, 1.3981999507e-3f);
+    p = MADD(p, r, 8.3334519073e-3f);
+    p = MADD(p, r, 4.1665795894e-2f);
+    p = MADD(p, r, 1.6666665459e-1f);
+    p = MADD(p, r, 5.0000001201e-1f);
+    p = MADD(p, r * r, r) + 1.0f;
+    uint32_t bits = (uint32_t)((int32_t)n + 127) << 23; /* 2^n, n in -126..0 */
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return t < -87.0f ? 0.0f : p * scale + (t - t); /* t - t: 0, or NaN for NaN */
+}
+
+/* Sigmoid that cannot overflow: exp only ever sees a non-positive argument. */
+static inline float sigmoidf(float x)
+{
+    float e = exp_nonpos(-fabsf(x));
+    float s = 1.0f / (1.0f + e);
+    return x >= 0 ? s : e * s;
+}
+
+/* h (n) = act(a) */
+static inline void activate(float *restrict h, const float *restrict a, int n, mlp_activation act)
+{
+    if (act == MLP_SIGMOID) {
+        #pragma omp simd
+        for (int j = 0; j < n; j++)
+            h[j] = sigmoidf(a[j]);
+    } else if (act == MLP_TANH) {
+        for (int j = 0; j < n; j++)
+            h[j] = tanhf(a[j]);
+    } else {
+        #pragma omp simd
+        for (int j = 0; j < n; j++)
+            h[j] = a[j] > 0 ? a[j] : 0;
+    }
+}
+
+/* d (n) = s * act'(a), from h = act(a) where the derivative is cheaper from it */
+static inline void activate_grad(float *restrict d, const float *restrict s, const float *restrict a,
+                                 const float *restrict h, int n, mlp_activation act)
+{
+    if (act == MLP_SIGMOID) {
+        #pragma omp simd
+        for (int j = 0; j < n; j++)
+            d[j] = s[j] * (h[j] * (1 - h[j]));
+    } else if (act == MLP_TANH) {
+        #pragma omp simd
+        for (int j = 0; j < n; j++)
+            d[j] = s[j] * (1 - h[j] * h[j]);
+    } else {
+        #pragma omp simd
+        for (int j = 0; j < n; j++)
+            d[j] = s[j] * (a[j] > 0 ? 1.0f : 0.0f);
+    }
+}
+
+/* GCC turns copy loops into calls to libc's memcpy, which cost more than these short copies; the two helpers
+ * below keep len a constant and the copy masked, so they stay a few vector moves. */
+
+/* dst (n) = src (n) for n <= len. */
+static inline __attribute__((always_inline)) void copy_prefix(float *restrict dst, const float *restrict src, int n,
+                                                              int len)
+{
+    if (n == len)
+        memcpy(dst, src, (size_t)len * sizeof *dst);
+    else
+        for (int j = 0; j < len; j++)
+            if (j < n)
+                dst[j] = src[j];
+}
+
+/* dst (len) = src (n <= len), then zeros. */
+static inline __attribute__((always_inline)) void copy_padded(float *restrict dst, const float *restrict src, int n,
+                                                              int len)
+{
+    if (n < len)
+        for (int j = 0; j < len; j++)
+            dst[j] = 0;
+    copy_prefix(dst, src, n, len);
+}
+
+/* GCC does not vectorise a transpose (it moves one float at a time), so the 8 x 8 blocks of pack_transposed
+ * go through its generic vectors: __builtin_shuffle becomes the host's shuffles (or plain moves where it has
+ * none). Three rounds of pairwise interleaving turn rows into columns. */
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+
+static inline void transpose8(v8f r[8])
+{
+    v8f t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = __builtin_shuffle(r[i], r[i + 1], (v8i){0, 8, 1, 9, 4, 12, 5, 13});
+        t[i + 1] = __builtin_shuffle(r[i], r[i + 1], (v8i){2, 10, 3, 11, 6, 14, 7, 15});
+    }
+    for (int i = 0; i < 8; i += 4)
+        for (int h = 0; h < 2; h++) {
+            u[i + 2 * h] = __builtin_shuffle(t[i + h], t[i + h + 2], (v8i){0, 1, 8, 9, 4, 5, 12, 13});
+            u[i + 2 * h + 1] = __builtin_shuffle(t[i + h], t[i + h + 2], (v8i){2, 3, 10, 11, 6, 7, 14, 15});
         }
-        for (; o < OUT; o++) {
-            const float *wo = w + (size_t)o * IN;
-            float s = 0;
-            #pragma omp simd reduction(+:s)
-            for (int i = 0; i < IN; i++)
-                s += x[i] * wo[i];
-            y[o] = s + b[o];
+    for (int i = 0; i < 4; i++) {
+        r[i] = __builtin_shuffle(u[i], u[i + 4], (v8i){0, 1, 2, 3, 8, 9, 10, 11});
+        r[i + 4] = __builtin_shuffle(u[i], u[i + 4], (v8i){4, 5, 6, 7, 12, 13, 14, 15});
+    }
+}
+
+/* p (kc, n) = the first kc columns of w (rows, ld) transposed, zero in the columns from rows to n. */
+static void pack_transposed(float *restrict p, int n, const float *restrict w, size_t ld, int rows, int kc)
+{
+    int j = 0;
+    for (; j + 8 <= rows; j += 8) {
+        int k = 0;
+        for (; k + 8 <= kc; k += 8) {
+            v8f r[8];
+            for (int i = 0; i < 8; i++)
+                memcpy(&r[i], w + (j + i) * ld + k, sizeof r[i]);
+            transpose8(r);
+            for (int i = 0; i < 8; i++)
+                memcpy(p + (k + i) * n + j, &r[i], sizeof r[i]);
+        }
+        for (; k < kc; k++)
+            for (int i = 0; i < 8; i++)
+                p[k * n + j + i] = w[(j + i) * ld + k];
+    }
+    for (; j < rows; j++)
+        for (int k = 0; k < kc; k++)
+            p[k * n + j] = w[j * ld + k];
+    for (; j < n; j++)
+        for (int k = 0; k < kc; k++)
+            p[k * n + j] = 0;
+}
+
+/* c (m, n) += a (m, kc) p (kc, n), where a[i][k] sits at a[i * lda + k * ldk] and p[k][j] at p[k * ldp + j].
+ * m and n are constants at every call, so each call site gets its own fully unrolled copy with c in
+ * registers: m rows of n / VEC vectors. */
+static inline __attribute__((always_inline)) void tile_madd(float *restrict c, const float *restrict a, size_t lda,
+                                                            size_t ldk, const float *restrict p, size_t ldp, int kc,
+                                                            int m, int n)
+{
+    /* the first step reads c and the last writes it, so no copy of the tile stands apart (GCC would make it a
+     * memcpy call); every value is still one multiply-add per k in order */
+    float acc[TMAX][TN];
+    for (int i = 0; i < m; i++) {
+        float x = a[i * lda];
+        #pragma omp simd
+        for (int j = 0; j < n; j++)
+            acc[i][j] = MADD(x, p[j], c[i * n + j]);
+    }
+    for (int k = 1; k < kc - 1; k++)
+        for (int i = 0; i < m; i++) {
+            float x = a[i * lda + k * ldk];
+            #pragma omp simd
+            for (int j = 0; j < n; j++)
+                acc[i][j] = MADD(x, p[k * ldp + j], acc[i][j]);
+        }
+    if (kc == 1)
+        for (int i = 0; i < m; i++) {
+            #pragma omp simd
+            for (int j = 0; j < n; j++)
+                c[i * n + j] = acc[i][j];
+        }
+    else
+        for (int i = 0; i < m; i++) {
+            float x = a[i * lda + (kc - 1) * ldk];
+            #pragma omp simd
+            for (int j = 0; j < n; j++)
+                c[i * n + j] = MADD(x, p[(kc - 1) * ldp + j], acc[i][j]);
+        }
+}
+
+/* c (m, n) += a (m, kc) p (kc, n) for 1 <= m <= TMAX: a copy of the tile for each height, so that a short tile
+ * also loads p once for all its rows. */
+static inline __attribute__((always_inline)) void tile_rows(float *restrict c, const float *restrict a, size_t lda,
+                                                            size_t ldk, const float *restrict p, size_t ldp, int kc,
+                                                            int m, int n)
+{
+    switch (m) {
+#define TILE_CASE(M)                                                                                               \
+    case M:                                                                                                        \
+        tile_madd(c, a, lda, ldk, p, ldp, kc, M, n);                                                               \
+        break;
+        TILE_CASE(1) TILE_CASE(2) TILE_CASE(3) TILE_CASE(4) TILE_CASE(5) TILE_CASE(6) TILE_CASE(7) TILE_CASE(8)
+        TILE_CASE(9) TILE_CASE(10) TILE_CASE(11) TILE_CASE(12)
+#undef TILE_CASE
+    }
+}
+
+/* Row blocks of a B-row pass on the calling team: one per thread when each gets a few tiles, so that a thread
+ * keeps the same rows from layer to layer and reads back the activations it wrote itself (on this VM,
+ * rewriting or reading a buffer that another core touched last takes about twice as long); else one. */
+static int row_blocks(int B, int tm)
+{
+    int nt = omp_get_num_threads();
+    return B >= 2 * tm * nt ? nt : 1;
+}
+
+/* forward_layer for output blocks of n columns and row tiles of tm rows (constants). */
+static inline __attribute__((always_inline)) void forward_blocks(float *a, float *h, mlp_activation act,
+                                                                 const float *in, const float *w, const float *b,
+                                                                 int B, int IN, int OUT, int n, int tm)
+{
+    int nob = (OUT + n - 1) / n, nrb = row_blocks(B, tm), rows = (B + nrb - 1) / nrb;
+    #pragma omp for schedule(static)
+    for (int item = 0; item < nrb * nob; item++) {
+        int r0 = item / nob * rows, r1 = imin(B, r0 + rows);
+        int o0 = item % nob * n, no = imin(n, OUT - o0);
+        float pack[KC * TN], tile[TMAX * TN], bias[TN];
+        copy_padded(bias, b + o0, no, n);
+        for (int k0 = 0; k0 < IN; k0 += KC) {
+            int kc = imin(KC, IN - k0), last = k0 + kc == IN;
+            pack_transposed(pack, n, w + (size_t)o0 * IN + k0, (size_t)IN, no, kc);
+            for (int r = r0; r < r1; r += tm) {
+                int m = imin(tm, r1 - r);
+                for (int i = 0; i < m; i++)
+                    if (k0 == 0)
+                        memset(tile + i * n, 0, (size_t)n * sizeof *tile);
+                    else
+                        copy_padded(tile + i * n, a + (size_t)(r + i) * OUT + o0, no, n);
+                tile_rows(tile, in + (size_t)r * IN + k0, (size_t)IN, 1, pack, (size_t)n, kc, m, n);
+                for (int i = 0; i < m; i++) {
+                    float *ar = a + (size_t)(r + i) * OUT + o0, *t = tile + i * n;
+                    if (last) {
+                        /* bias and activation from the tile on the stack: a and h are only written */
+                        for (int j = 0; j < n; j++)
+                            t[j] += bias[j];
+                        if (h)
+                            activate(h + (size_t)(r + i) * OUT + o0, t, no, act);
+                    }
+                    copy_prefix(ar, t, no, n);
+                }
+            }
         }
     }
+}
+
+/* in (B, IN), w (OUT, IN), b (OUT) -> a (B, OUT) = in w^T + b, and h (B, OUT) = act(a) unless h is NULL.
+ * Work items are (row block, output block) pairs, row block outermost, shared out by an orphaned omp for:
+ * inside a parallel region each thread takes its own run of them (its rows), outside one the caller does them
+ * all.
+ * Each item packs its block of w transposed, KC inputs at a time, on its stack (no allocation); partial sums
+ * wait in a between panels. Narrow layers (a classifier's few outputs) take blocks of one vector and taller
+ * row tiles, so fewer lanes compute padding. */
+static void forward_layer(float *a, float *h, mlp_activation act, const float *in, const float *w,
+                          const float *b, int B, int IN, int OUT)
+{
+    if (OUT <= TN / 2)
+        forward_blocks(a, h, act, in, w, b, B, IN, OUT, TN / 2, TMAX);
+    else
+        forward_blocks(a, h, act, in, w, b, B, IN, OUT, TN, TM);
+}
+
+/* dout (B, OUT), in (B, IN) -> dw (OUT, IN) += dout^T in, db (OUT) += column sums of dout. Work items are
+ * (input block of TN, output chunk of OC) pairs; each dw value is its old value plus the samples in order. The
+ * tile broadcasts dout[r][o] down a column: when the chunk is only part of a dout row, the chunk's columns
+ * are first copied, KC rows at a time, into a contiguous panel on the stack (dout rows OUT floats apart
+ * would otherwise cost a cache line, and at 4 KiB strides a page, per sample). No barrier at the end: the
+ * caller's next work-sharing loop writes nothing this one reads. */
+static void backward_weights(float *dw, float *db, const float *dout, const float *in, int B, int IN, int OUT)
+{
+    enum { OC = 4 * TM };
+    int nib = (IN + TN - 1) / TN, noc = (OUT + OC - 1) / OC, pack_dout = OUT > OC;
+    #pragma omp for schedule(static) nowait
+    for (int item = 0; item < nib * noc; item++) {
+        int i0 = item / noc * TN, ni = imin(TN, IN - i0);
+        int c0 = item % noc * OC, nc = imin(OC, OUT - c0);
+        float xp[KC * TN], dp[OC * KC], tile[TM * TN];
+        for (int r0 = 0; r0 < B; r0 += KC) {
+            int kc = imin(KC, B - r0);
+            /* the columns of in: in place, or zero-padded in xp (kc, TN) for the last, narrow block */
+            const float *x = in + (size_t)r0 * IN + i0;
+            size_t ldx = (size_t)IN;
+            if (ni < TN) {
+                for (int r = 0; r < kc; r++)
+                    copy_padded(xp + r * TN, x + (size_t)r * IN, ni, TN);
+                x = xp, ldx = TN;
+            }
+            /* the columns of dout: in place, or in dp, a (kc, TM) panel per group of TM outputs */
+            if (pack_dout)
+                for (int r = 0; r < kc; r++)
+                    for (int g = 0; g < nc; g += TM)
+                        copy_padded(dp + g * kc + r * TM, dout + (size_t)(r0 + r) * OUT + c0 + g, imin(TM, nc - g),
+                                    TM);
+            for (int g = 0; g < nc; g += TM) {
+                int m = imin(TM, nc - g);
+                const float *d = pack_dout ? dp + (size_t)g * kc : dout + (size_t)r0 * OUT + c0 + g;
+                size_t ldd = pack_dout ? TM : (size_t)OUT;
+                for (int o = 0; o < m; o++)
+                    copy_padded(tile + o * TN, dw + (size_t)(c0 + g + o) * IN + i0, ni, TN);
+                if (pack_dout)
+                    tile_rows(tile, d, 1, TM, x, ldx, kc, m, TN);
+                else
+                    tile_rows(tile, d, 1, (size_t)OUT, x, ldx, kc, m, TN);
+                for (int o = 0; o < m; o++)
+                    copy_prefix(dw + (size_t)(c0 + g + o) * IN + i0, tile + o * TN, ni, TN);
+                if (i0 == 0) {
+                    /* the group's bias gradients side by side: one chain over the samples per output */
+                    float sum[TM];
+                    for (int o = 0; o < TM; o++)
+                        sum[o] = o < m ? db[c0 + g + o] : 0;
+                    for (int r = 0; r < kc; r++)
+                        #pragma omp simd
+                        for (int o = 0; o < TM; o++)
+                            sum[o] += o < m ? d[r * ldd + o] : 0;
+                    for (int o = 0; o < m; o++)
+                        db[c0 + g + o] = sum[o];
+                }
+            }
+        }
+    }
+}
+
+/* dout (B, OUT), w (OUT, IN) -> din (B, IN) = dout w, times act'(a) when h is not NULL (a, h (B, IN) of the
+ * layer below). Work items are (row block, input block of TN) pairs, row block outermost as in forward_layer.
+ * The tiles read their columns of w in place when they fit in L1 (OUT <= KC); otherwise, and for the last,
+ * narrow block, each item copies them KC outputs at a time into a contiguous panel on the stack, and partial
+ * sums wait in din between panels. Each din value is one sum over the outputs in order. Ends with the barrier
+ * that the layer below waits on. */
+static void backward_input(float *din, const float *a, const float *h, mlp_activation act, const float *dout,
+                           const float *w, int B, int IN, int OUT)
+{
+    int nib = (IN + TN - 1) / TN, nrb = row_blocks(B, TM), rows = (B + nrb - 1) / nrb;
+    #pragma omp for schedule(static)
+    for (int item = 0; item < nrb * nib; item++) {
+        int r0 = item / nib * rows, r1 = imin(B, r0 + rows);
+        int i0 = item % nib * TN, ni = imin(TN, IN - i0);
+        int pack_w = OUT > KC || ni < TN;
+        float pack[KC * TN], tile[TM * TN];
+        for (int k0 = 0; k0 < OUT; k0 += KC) {
+            int kc = imin(KC, OUT - k0), last = k0 + kc == OUT;
+            if (pack_w)
+                for (int k = 0; k < kc; k++)
+                    copy_padded(pack + k * TN, w + (size_t)(k0 + k) * IN + i0, ni, TN);
+            const float *p = pack_w ? pack : w + (size_t)k0 * IN + i0;
+            size_t ldp = pack_w ? TN : (size_t)IN;
+            for (int r = r0; r < r1; r += TM) {
+                int m = imin(TM, r1 - r);
+                for (int i = 0; i < m; i++)
+                    for (int j = 0; j < TN; j++)
+                        tile[i * TN + j] = k0 == 0 || j >= ni ? 0 : din[(size_t)(r + i) * IN + i0 + j];
+                tile_rows(tile, dout + (size_t)r * OUT + k0, (size_t)OUT, 1, p, ldp, kc, m, TN);
+                for (int i = 0; i < m; i++) {
+                    size_t off = (size_t)(r + i) * IN + i0;
+                    if (last && h)
+                        activate_grad(din + off, tile + i * TN, a + off, h + off, ni, act);
+                    else
+                        copy_prefix(din + off, tile + i * TN, ni, TN);
+                }
+            }
+        }
+    }
+}
+
+/* Threads for a pass of this many multiply-adds: the team, or 1 below the threshold. One thread means no
+ * parallel region at all: even a one-thread region costs a futex system call in libgomp. */
+static int pass_threads(long work) { return work >= MLP_PARALLEL_MIN_WORK ? omp_get_max_threads() : 1; }
+
+void mlp_linear_forward(float *out, const float *in, const float *w, const float *b, int B, int IN, int OUT)
+{
+    int nt = pass_threads((long)B * IN * OUT);
+    if (nt > 1) {
+        #pragma omp parallel num_threads(nt)
+        forward_layer(out, NULL, MLP_RELU, in, w, b, B, IN, OUT);
+    } else
+        forward_layer(out, NULL, MLP_RELU, in, w, b, B, IN, OUT);
 }
 
 void mlp_linear_forward_ref(float *out, const float *in, const float *w, const float *b, int B, int IN, int OUT)
@@ -156,45 +533,23 @@ void mlp_linear_forward_ref(float *out, const float *in, const float *w, const f
         }
 }
 
-/* dout (B, OUT), in (B, IN), w (OUT, IN) -> dw (OUT, IN) +=, db (OUT) +=, din (B, IN) =.
- * dw rows are owned by output unit (summed over samples in order), din rows by sample. */
-void mlp_linear_backward(float *restrict din, float *restrict dw, float *restrict db, const float *restrict dout,
-                         const float *restrict in, const float *restrict w, int B, int IN, int OUT)
+static void linear_backward(float *din, float *dw, float *db, const float *dout, const float *in, const float *w,
+                            int B, int IN, int OUT)
 {
-    int par = (long)B * IN * OUT >= PARALLEL_MIN_WORK;
-    #pragma omp parallel if (par)
-    {
-        #pragma omp for schedule(static) nowait
-        for (int o = 0; o < OUT; o++) {
-            float *g = dw + (size_t)o * IN;
-            float gbias = db[o];
-            for (int r = 0; r < B; r++) {
-                float d = dout[(size_t)r * OUT + o];
-                const float *x = in + (size_t)r * IN;
-                #pragma omp simd
-                for (int i = 0; i < IN; i++)
-                    g[i] += d * x[i];
-                gbias += d;
-            }
-            db[o] = gbias;
-        }
-        if (din) {
-            #pragma omp for schedule(static)
-            for (int r = 0; r < B; r++) {
-                float *g = din + (size_t)r * IN;
-                const float *d = dout + (size_t)r * OUT;
-                for (int i = 0; i < IN; i++)
-                    g[i] = 0;
-                for (int o = 0; o < OUT; o++) {
-                    const float *wo = w + (size_t)o * IN;
-                    float dv = d[o];
-                    #pragma omp simd
-                    for (int i = 0; i < IN; i++)
-                        g[i] += dv * wo[i];
-                }
-            }
-        }
-    }
+    backward_weights(dw, db, dout, in, B, IN, OUT);
+    if (din)
+        backward_input(din, NULL, NULL, MLP_RELU, dout, w, B, IN, OUT);
+}
+
+void mlp_linear_backward(float *din, float *dw, float *db, const float *dout, const float *in, const float *w,
+                         int B, int IN, int OUT)
+{
+    int nt = pass_threads((long)B * IN * OUT * (din ? 2 : 1));
+    if (nt > 1) {
+        #pragma omp parallel num_threads(nt)
+        linear_backward(din, dw, db, dout, in, w, B, IN, OUT);
+    } else
+        linear_backward(din, dw, db, dout, in, w, B, IN, OUT);
 }
 
 void mlp_linear_backward_ref(float *din, float *dw, float *db, const float *dout, const float *in,
@@ -217,58 +572,51 @@ void mlp_linear_backward_ref(float *din, float *dw, float *db, const float *dout
         }
 }
 
-/* ---- activations ----------------------------------------------------------------------------------------- */
-
-/* Sigmoid that cannot overflow: exp only ever sees a non-positive argument. */
-static inline float sigmoidf(float x)
-{
-    if (x >= 0)
-        return 1.0f / (1.0f + expf(-x));
-    float e = expf(x);
-    return e / (1.0f + e);
-}
-
-/* a (n) -> h (n) */
-static void activation_forward(float *h, const float *a, size_t n, mlp_activation act)
-{
-    #pragma omp parallel for schedule(static) if (n >= PARALLEL_MIN_WORK)
-    for (size_t i = 0; i < n; i++)
-        h[i] = act == MLP_SIGMOID ? sigmoidf(a[i]) : act == MLP_TANH ? tanhf(a[i]) : (a[i] > 0 ? a[i] : 0);
-}
-
-/* d (n) *= act'(a), using h = act(a) where the derivative is cheaper from it */
-static void activation_backward(float *d, const float *a, const float *h, size_t n, mlp_activation act)
-{
-    #pragma omp parallel for schedule(static) if (n >= PARALLEL_MIN_WORK)
-    for (size_t i = 0; i < n; i++)
-        d[i] *= act == MLP_SIGMOID ? h[i] * (1 - h[i]) : act == MLP_TANH ? 1 - h[i] * h[i] : (a[i] > 0 ? 1 : 0);
-}
-
 /* ---- network --------------------------------------------------------------------------------------------- */
 
+static long pass_work(const mlp *net, int n)
+{
+    long work = 0;
+    for (int k = 0; k < net->nlayers; k++)
+        work += (long)n * net->size[k] * net->size[k + 1];
+    return work;
+}
+
+/* The layers of a forward pass, one after the other: inside a parallel region they meet at the barriers of
+ * their work-sharing loops. */
+static void forward_pass(mlp *net, const float *x, int n)
+{
+    for (int k = 0; k < net->nlayers; k++) {
+        int hidden = k + 1 < net->nlayers;
+        forward_layer(net->a[k + 1], hidden ? net->h[k + 1] : NULL, net->act, k == 0 ? x : net->h[k],
+                      net->w[k], net->b[k], n, net->size[k], net->size[k + 1]);
+    }
+}
+
+/* One parallel region for the whole pass. */
 void mlp_forward(mlp *net, const float *x, int n)
 {
-    const float *in = x;
-    for (int k = 0; k < net->nlayers; k++) {
-        int IN = net->size[k], OUT = net->size[k + 1];
-        mlp_linear_forward(net->a[k + 1], in, net->w[k], net->b[k], n, IN, OUT);
-        if (k + 1 < net->nlayers) {
-            activation_forward(net->h[k + 1], net->a[k + 1], (size_t)n * OUT, net->act);
-            in = net->h[k + 1];
-        }
-    }
+    int nt = pass_threads(pass_work(net, n));
+    if (nt > 1) {
+        #pragma omp parallel num_threads(nt)
+        forward_pass(net, x, n);
+    } else
+        forward_pass(net, x, n);
 }
 
 /* log(1 + exp(z)) without overflow */
 static inline double softplus(double z) { return (z > 0 ? z : 0) + log1p(exp(-fabs(z))); }
 
-void mlp_loss(mlp *net, const int *y, int n, float scale)
+enum { LOSS_BLOCK = VEC }; /* logits per block of exps in loss_rows: one vector */
+
+/* The rows of mlp_loss, shared out by an orphaned omp for. */
+static void loss_rows(mlp *net, const int *y, int n, float scale)
 {
     int U = net->size[net->nlayers];
     const float *z = net->a[net->nlayers];
     float *dz = net->d[net->nlayers];
     int softmax = net->out == MLP_OUT_SOFTMAX;
-    #pragma omp parallel for schedule(static) if ((long)n * U >= PARALLEL_MIN_WORK / 16)
+    #pragma omp for schedule(static)
     for (int r = 0; r < n; r++) {
         const float *zr = z + (size_t)r * U;
         float *dr = dz + (size_t)r * U;
@@ -278,15 +626,32 @@ void mlp_loss(mlp *net, const int *y, int n, float scale)
                 best = k;
         double loss;
         if (softmax) {
-            /* log-sum-exp around the largest logit: every exp argument is <= 0 */
-            double m = zr[best], s = 0;
-            for (int k = 0; k < U; k++)
-                s += exp((double)zr[k] - m);
-            double lse = m + log(s);
+            /* log-sum-exp around the largest logit: every exp argument is <= 0. The exps of a block of logits
+             * at once (one vector, masked past the last class), kept for the gradient when they fit in one
+             * block, and summed in the vector's order. */
+            float m = zr[best], e[LOSS_BLOCK], s = 0;
+            for (int k0 = 0; k0 < U; k0 += LOSS_BLOCK) {
+                #pragma omp simd reduction(+:s)
+                for (int k = 0; k < LOSS_BLOCK; k++) {
+                    e[k] = k0 + k < U ? exp_nonpos(zr[k0 + k] - m) : 0;
+                    s += e[k];
+                }
+            }
+            double lse = m + (double)logf(s); /* s in [1, U]: within a float ulp */
             loss = lse - zr[y[r]];
-            if (scale != 0)
-                for (int k = 0; k < U; k++)
-                    dr[k] = scale * (float)(exp((double)zr[k] - lse) - (k == y[r]));
+            if (scale != 0) {
+                float inv = 1 / s;
+                for (int k0 = 0; k0 < U; k0 += LOSS_BLOCK) {
+                    if (U > LOSS_BLOCK) /* more classes than one block: their exps again */
+                        #pragma omp simd
+                        for (int k = 0; k < LOSS_BLOCK; k++)
+                            e[k] = k0 + k < U ? exp_nonpos(zr[k0 + k] - m) : 0;
+                    #pragma omp simd
+                    for (int k = 0; k < LOSS_BLOCK; k++)
+                        if (k0 + k < U)
+                            dr[k0 + k] = scale * (e[k] * inv - (k0 + k == y[r]));
+                }
+            }
             net->correct[r] = best == y[r];
         } else {
             loss = 0;
@@ -302,16 +667,36 @@ void mlp_loss(mlp *net, const int *y, int n, float scale)
     }
 }
 
-void mlp_backward(mlp *net, const float *x, int n)
+/* Over rows, when the batch is big enough: a logit (two exps) counts as 16 multiply-adds of work. */
+void mlp_loss(mlp *net, const int *y, int n, float scale)
+{
+    int nt = pass_threads((long)n * net->size[net->nlayers] * 16);
+    if (nt > 1) {
+        #pragma omp parallel num_threads(nt)
+        loss_rows(net, y, n, scale);
+    } else
+        loss_rows(net, y, n, scale);
+}
+
+static void backward_pass(mlp *net, const float *x, int n)
 {
     for (int k = net->nlayers - 1; k >= 0; k--) {
         int IN = net->size[k], OUT = net->size[k + 1];
-        const float *in = k == 0 ? x : net->h[k];
-        float *din = k == 0 ? NULL : net->d[k];
-        mlp_linear_backward(din, net->gw[k], net->gb[k], net->d[k + 1], in, net->w[k], n, IN, OUT);
-        if (din)
-            activation_backward(din, net->a[k], net->h[k], (size_t)n * IN, net->act);
+        backward_weights(net->gw[k], net->gb[k], net->d[k + 1], k == 0 ? x : net->h[k], n, IN, OUT);
+        if (k > 0)
+            backward_input(net->d[k], net->a[k], net->h[k], net->act, net->d[k + 1], net->w[k], n, IN, OUT);
     }
+}
+
+/* One parallel region for the whole pass. */
+void mlp_backward(mlp *net, const float *x, int n)
+{
+    int nt = pass_threads(2 * pass_work(net, n));
+    if (nt > 1) {
+        #pragma omp parallel num_threads(nt)
+        backward_pass(net, x, n);
+    } else
+        backward_pass(net, x, n);
 }
 
 void mlp_zero_grads(mlp *net) { memset(net->grads, 0, net->nparams * sizeof(float)); }

@@ -34,9 +34,46 @@ void schedule_choose(const config *base, long ntodo, int cores, int *parallel, i
         p = cores / t > 1 ? cores / t : 1;
         snprintf(why, len, "auto: %d cores / %d threads per run", cores, t);
     } else {
-        /* small runs scale better side by side than threads inside one tiny matrix product */
-        p = ntodo < cores ? (int)ntodo : cores;
-        snprintf(why, len, "auto: %d cores shared by %ld runs", cores, ntodo);
+        /* Measured by `make bench` ("Scheduler" and "Thread scaling" tables): runs side by side never wait for
+         * each other, so with at least as many runs as cores they win; only the last round of a sweep whose
+         * runs do not divide among the cores leaves cores idle. A big run (BIG or more batch x hidden units
+         * per step; smaller ones stay below the kernels' serial threshold) trains SPEEDUP times faster on two
+         * threads, as measured for whole runs here. So p runs at a time take ceil(ntodo / p) rounds, each
+         * 1 / S(cores / p) as long, with S(t) = 1 + (t - 1) (SPEEDUP - 1) for big runs and 1 for small ones;
+         * the p with the least time wins, ties going to more runs side by side. */
+        enum { BIG = 65536 };
+        const double SPEEDUP = 1.25;
+        long units; /* the largest run's batch x hidden units, swept values included */
+        int khid = config_find("model.hidden"), kbatch = config_find("train.batch_size");
+        long batch = base->batch_size > 0 ? base->batch_size : 1L << 20;
+        long hidden = 0;
+        for (int i = 0; i < base->nhidden; i++)
+            hidden += base->hidden[i];
+        for (int i = 0; i < base->nsweep; i++)
+            for (int v = 0; v < base->sweep[i].nvalues && (base->sweep[i].key == khid || base->sweep[i].key == kbatch);
+                 v++) {
+                /* canonical values: "128", "300-70" (layer widths, summed), "0" (the whole training set) */
+                const char *s = base->sweep[i].values[v];
+                long x = 0;
+                for (char *end; *s; s = *end ? end + 1 : end)
+                    x += strtol(s, &end, 10);
+                if (base->sweep[i].key == khid && x > hidden)
+                    hidden = x;
+                if (base->sweep[i].key == kbatch && (x == 0 ? 1L << 20 : x) > batch)
+                    batch = x == 0 ? 1L << 20 : x;
+            }
+        units = batch * hidden;
+        double best = 0;
+        p = 1;
+        for (int q = 1; q <= cores && q <= ntodo; q++) {
+            if (cores % q)
+                continue;
+            double s = units >= BIG ? 1 + (cores / q - 1) * (SPEEDUP - 1) : 1;
+            double cost = (double)((ntodo + q - 1) / q) / s;
+            if (q == 1 || cost <= best)
+                best = cost, p = q;
+        }
+        snprintf(why, len, "auto: %ld runs of up to %ld batch x hidden units on %d cores", ntodo, units, cores);
     }
     if (p > ntodo)
         p = (int)ntodo;

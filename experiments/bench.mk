@@ -1,0 +1,45 @@
+# make bench: the benchmark programs and their run (experiments/bench.sh writes results/bench/report.md and
+# plots/bench/*.png). Included from the Makefile, so CC, CFLAGS, LDLIBS, BUILD and OBJ are the project's.
+# The peers are optional (make bench-deps installs them); a program whose library is missing is not built and
+# the bench says what it skipped. OpenBLAS is linked into the kernel benchmark only, never into the runner.
+.PHONY: bench bench-quick bench-deps bench-programs
+
+BENCH_DIR      = $(BUILD)/bench
+BENCH_OPENBLAS = $(shell pkg-config --exists openblas 2>/dev/null && echo yes)
+BENCH_FANN     = $(shell pkg-config --exists fann 2>/dev/null && echo yes)
+BENCH_BLASFLAGS = $(if $(BENCH_OPENBLAS),-DBENCH_OPENBLAS $(shell pkg-config --cflags openblas))
+BENCH_BLASLIBS  = $(if $(BENCH_OPENBLAS),$(shell pkg-config --libs openblas))
+BENCH_PROGRAMS = $(BENCH_DIR)/bench_kernels $(BENCH_DIR)/bench_kernels_par \
+                 $(if $(BENCH_FANN),$(BENCH_DIR)/bench_fann)
+
+bench-deps:
+	@sh experiments/bench_deps.sh
+
+bench-programs: $(BENCH_PROGRAMS)
+
+bench: $(BUILD)/runner bench-programs
+	RUNNER=$(BUILD)/runner BENCH_BIN=$(BENCH_DIR) BENCH_CFLAGS="$(OPT) $(ARCH) -fopenmp" sh experiments/bench.sh
+
+# a smoke run of the whole pipeline in about a minute: 2 repetitions, short trainings
+bench-quick: $(BUILD)/runner bench-programs
+	RUNNER=$(BUILD)/runner BENCH_BIN=$(BENCH_DIR) BENCH_CFLAGS="$(OPT) $(ARCH) -fopenmp" BENCH_QUICK=1 \
+	  BENCH_OUT=$(BENCH_DIR)/quick BENCH_PLOTS=$(BENCH_DIR)/quick/plots sh experiments/bench.sh
+
+$(BENCH_DIR)/bench_kernels: experiments/bench_kernels.c $(BUILD)/mlp.o $(BUILD)/rng.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(BENCH_BLASFLAGS) -Isrc -o $@ $^ $(BENCH_BLASLIBS) $(LDLIBS)
+
+# the same kernels with no serial threshold: every pass takes its parallel path (where does a team pay?)
+$(BENCH_DIR)/mlp_par.o: src/mlp.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -DMLP_PARALLEL_MIN_WORK=1 -c -o $@ $<
+
+$(BENCH_DIR)/bench_kernels_par: experiments/bench_kernels.c $(BENCH_DIR)/mlp_par.o $(BUILD)/rng.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(BENCH_BLASFLAGS) -Isrc -o $@ $^ $(BENCH_BLASLIBS) $(LDLIBS)
+
+$(BENCH_DIR)/bench_fann: experiments/bench_fann.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(shell pkg-config --cflags fann) -o $@ $< $(shell pkg-config --libs fann) $(LDLIBS)
+
+-include $(wildcard $(BENCH_DIR)/*.d)
