@@ -60,6 +60,7 @@ test check: $(BUILD)/check_tests $(BUILD)/runner
 	CK_FORK=no ./$(BUILD)/check_tests
 	RUNNER=./$(BUILD)/runner sh tests/cli_test.sh
 	RUNNER=./$(BUILD)/runner sh tests/resume_test.sh
+	RUNNER=./$(BUILD)/runner sh tests/disk_full_test.sh
 
 portable:
 	$(MAKE) BUILD=build/portable ARCH= runner

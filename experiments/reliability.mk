@@ -2,7 +2,7 @@
 # valgrind's memcheck on short runs, the config fuzzer, a full disk and a read-only results directory.
 # Included by the Makefile; on its own: make -f Makefile -f experiments/reliability.mk TARGET.
 #
-#   make asan        build/asan: Check tests, cli_test, resume_test and disk_full_test under ASan + UBSan + LSan
+#   make asan        build/asan: make test (Check tests, cli, resume and disk-full tests) under ASan + UBSan + LSan
 #   make valgrind    build/portable (no -march=native: valgrind cannot decode AVX-512), tests/valgrind_test.sh
 #   make fuzz        libFuzzer on the config layer for FUZZ_TIME seconds (default 60) from tests/fuzz_corpus
 #   make fuzz-long   the same for an hour
@@ -34,7 +34,6 @@ reliability-deps: deps
 
 asan: reliability-deps
 	$(ASAN_ENV) $(MAKE) BUILD=build/asan OPT=-O1 SAN="$(ASAN_SAN)" test
-	$(ASAN_ENV) RUNNER=./build/asan/runner sh tests/disk_full_test.sh
 
 valgrind: reliability-deps
 	$(MAKE) BUILD=build/portable ARCH= build/portable/runner
