@@ -161,4 +161,6 @@ if [ "$NCPU" -gt 1 ]; then
   done
 fi
 
+# the load averages again: a shared machine's other work shows here, and in the ranges of the tables
+printf 'load_after\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.tsv"
 $PY "$(dirname "$0")/bench_report.py" "$OUT" "$PLOTS"

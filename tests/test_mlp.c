@@ -140,7 +140,10 @@ static double max_rel_diff(const float *a, const float *b, size_t n)
 
 START_TEST(test_kernels_match_plain_twins)
 {
-    static const int shapes[][3] = {{1, 1, 1}, {5, 13, 7}, {32, 64, 128}, {33, 128, 10}, {7, 3, 257}};
+    /* odd and even shapes, narrow and wide layers, partial register tiles, and shapes big enough for the
+     * blocked and parallel paths */
+    static const int shapes[][3] = {{1, 1, 1}, {5, 13, 7}, {32, 64, 128}, {33, 128, 10}, {7, 3, 257},
+                                    {300, 300, 20}, {257, 513, 17}, {256, 64, 1024}};
     rng r;
     rng_init(&r, 5, 1);
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
