@@ -13,7 +13,7 @@ BENCH_PROGRAMS = $(BENCH_DIR)/bench_kernels $(BENCH_DIR)/bench_kernels_par \
                  $(if $(BENCH_FANN),$(BENCH_DIR)/bench_fann)
 
 bench-deps:
-	@sh experiments/bench_deps.sh
+	@sh experiments/deps.sh bench
 
 bench-programs: $(BENCH_PROGRAMS)
 
