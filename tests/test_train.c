@@ -88,7 +88,7 @@ START_TEST(test_matches_numpy_reference)
     double maxdiff = 0;
     for (size_t i = 0; i < want.nparams; i++)
         maxdiff = fmax(maxdiff, fabs((double)want.params[i] - job.net.params[i]));
-    /* float32 against float64 over at most 12 steps: observed <= 7e-7 */
+    /* float32 against float64 over at most 12 steps: observed <= 8e-7 */
     ck_assert_msg(maxdiff < 1e-5, "%s: weights differ from the reference by %g", name, maxdiff);
     double want_loss = read_double_attr(path, "final_train_loss");
     double got = job.curve[job.epochs_done].train_loss;
