@@ -18,7 +18,9 @@ enum {
     MIN_OPEN = 1,     /* the lower bound itself is not allowed */
     MAX_OPEN = 2,     /* the upper bound itself is not allowed */
     NO_EFFECT = 4,    /* does not change a run's numbers (threads, scheduling) */
-    NO_SWEEP = 8      /* may not appear in [sweep] */
+    NO_SWEEP = 8,     /* may not appear in [sweep] */
+    LATER_KEY = 16    /* added after results were first written: their identity leaves it out at its default,
+                         so experiments written before it existed still resume */
 };
 
 typedef struct key_def {
@@ -87,6 +89,8 @@ static const key_def keys[] = {
      "false: every epoch visits the training samples in file order"},
     {"train", "diverge_factor", T_REAL, F(diverge_factor), "100", 0, 1e300, 0, NULL,
      "a train loss above this many times the initial one also counts as diverged; 0 = only NaN/Inf"},
+    {"train", "eval_every", T_INT, F(eval_every), "1", 1, 10000000, LATER_KEY, NULL,
+     "evaluate the train and test sets after every this many epochs and after the last; curve rows only there"},
     {"train", "loss", T_CHOICE, F(loss), "mean", 0, 0, 0, "mean|sum",
      "batch objective: mean or sum of per-sample losses (the article sums)"},
 };
@@ -1034,10 +1038,12 @@ int config_write(const config *c, FILE *f, int mode)
         if (mode == CONFIG_WRITE_IDENTITY &&
             ((keys[k].flags & NO_EFFECT) || k == find_key("experiment", "seeds") || is_swept(c, k)))
             continue;
+        config_format(c, k, val, sizeof val);
+        if (mode == CONFIG_WRITE_IDENTITY && (keys[k].flags & LATER_KEY) && !strcmp(val, keys[k].def))
+            continue;
         if (strcmp(last, keys[k].section))
             fprintf(f, "%s[%s]\n", *last ? "\n" : "", keys[k].section);
         last = keys[k].section;
-        config_format(c, k, val, sizeof val);
         fprintf(f, "%s = %s\n", keys[k].name, val);
     }
     if (mode == CONFIG_WRITE_ALL && c->nsweep) {

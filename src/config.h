@@ -51,6 +51,7 @@ typedef struct config {
     double learning_rate, momentum, adam_beta1, adam_beta2, adam_eps;
     double diverge_factor;      /* train loss > factor x initial loss ends the run as diverged; 0 = off */
     long long batch_size, epochs;
+    long long eval_every;       /* the curve gets the epochs divisible by this, and the last */
     int shuffle;
     int loss;                   /* config_loss */
     /* [sweep] */

@@ -240,6 +240,8 @@ static int check_memory(const options *opt, const sweep_plan *plan, data_variant
     int parallel, threads;
     char why[200];
     schedule_choose(plan->base, plan->nruns, omp_get_max_threads(), &parallel, &threads, why, sizeof why);
+    /* while a finished run is written, the next one has started: one more in memory when more are to come */
+    parallel += plan->nruns > parallel;
     bytes += parallel * biggest;
     if (bytes > limit) {
         snprintf(err, len, "%s: the runs would need %.2f GiB of memory (%d at once, the largest %.2f GiB), more than "
@@ -301,11 +303,11 @@ static void progress_line(const progress *pr, flight **air, int nair)
         epochs += air[i]->job.progress_epoch;
     double elapsed = now() - pr->start, eta = epochs > 0 ? elapsed * (pr->epochs_total - epochs) / epochs : 0;
     if (nair) {
-        /* the worker writes the curve row before it publishes progress_epoch, so that row is complete */
+        /* the worker writes a curve row before it publishes progress_eval, so that row is complete */
         const train_job *j = &air[0]->job;
-        int e = j->progress_epoch;
         fprintf(stderr, "\r\033[K[%ld/%ld] %s epoch %d/%lld train loss %.4f  elapsed %.0fs  ETA %.0fs", pr->done,
-                pr->total, air[0]->id, e, j->cfg.epochs, j->curve[e].train_loss, elapsed, eta);
+                pr->total, air[0]->id, j->progress_epoch, j->cfg.epochs, j->curve[j->progress_eval].train_loss,
+                elapsed, eta);
     }
     fflush(stderr);
 }
@@ -325,6 +327,26 @@ static void progress_run(const progress *pr, const flight *f)
     else
         fprintf(stderr, "[%ld/%ld] %s: ok, test_acc %.4f, test_loss %.4f, %d epochs in %.2f s\n", pr->done,
                 pr->total, f->id, e->test_acc, e->test_loss, job->epochs_done, job->train_seconds);
+}
+
+/* Writes a finished run (unless it was interrupted or an earlier write failed: *rc) and frees it. */
+static void commit_run(results *res, flight *f, progress *pr, long *diverged, int *rc)
+{
+    train_job *job = &f->job;
+    char err[1200];
+    if (job->status != TRAIN_INTERRUPTED && !*rc) {
+        if (results_commit(res, f->id, job, err, sizeof err) < 0) {
+            fprintf(stderr, "%s\n", err);
+            *rc = EXIT_OUTPUT;
+        } else {
+            pr->done++;
+            pr->epochs_done += (double)job->cfg.epochs;
+            *diverged += job->status == TRAIN_DIVERGED;
+            progress_run(pr, f);
+        }
+    }
+    train_free(job);
+    free(f);
 }
 
 /* Trains every run of the plan that is not committed yet (all of them with --force), several side by side,
@@ -360,10 +382,11 @@ static int train_missing(const options *opt, const sweep_plan *plan, results *re
         free(todo);
         return EXIT_OUTPUT;
     }
-    flight *air[256];
+    flight *air[256], *landed = NULL;
     int nair = 0, rc = 0;
     long next = 0, diverged = 0;
     for (;;) {
+        /* the next run starts before the one that finished is written, so no core waits on its disk writes */
         while (nair < parallel && next < ntodo && !stop_signal && !rc) {
             flight *f = malloc(sizeof *f);
             sweep_run(plan, todo[next], &c, &seed, f ? f->id : id, sizeof id);
@@ -380,6 +403,11 @@ static int train_missing(const options *opt, const sweep_plan *plan, results *re
             air[nair++] = f;
             schedule_submit(pool, &f->job);
         }
+        if (landed) {
+            commit_run(res, landed, &pr, &diverged, &rc);
+            landed = NULL;
+            progress_line(&pr, air, nair);
+        }
         if (!nair)
             break;
         train_job *job = schedule_wait(pool, 0.25);
@@ -387,24 +415,10 @@ static int train_missing(const options *opt, const sweep_plan *plan, results *re
             progress_line(&pr, air, nair);
             continue;
         }
-        flight *f = (flight *)job; /* job is the first member */
+        landed = (flight *)job; /* job is the first member */
         for (int i = 0; i < nair; i++)
-            if (air[i] == f)
+            if (air[i] == landed)
                 air[i] = air[--nair];
-        if (job->status != TRAIN_INTERRUPTED && !rc) {
-            if (results_commit(res, f->id, job, err, sizeof err) < 0) {
-                fprintf(stderr, "%s\n", err);
-                rc = EXIT_OUTPUT;
-            } else {
-                pr.done++;
-                pr.epochs_done += (double)job->cfg.epochs;
-                diverged += job->status == TRAIN_DIVERGED;
-                progress_run(&pr, f);
-            }
-        }
-        train_free(job);
-        free(f);
-        progress_line(&pr, air, nair);
     }
     schedule_stop(pool);
     if (pr.tty && !opt->quiet)

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,6 +191,8 @@ static int write_run_files(const char *dir, const train_job *job)
     fprintf(f, "%s\n", results_curve_header);
     for (int e = 0; e <= job->epochs_done; e++) {
         const train_epoch *c = &job->curve[e];
+        if (!c->evaluated)
+            continue;
         fprintf(f, "%d %.9g %.9g %.9g %.9g %.6f\n", c->epoch, c->train_loss, c->test_loss, c->train_acc,
                 c->test_acc, c->seconds);
     }
@@ -302,8 +305,9 @@ static int parse_metrics(const char *row, run_metrics *m)
     return m->ok ? 0 : -1;
 }
 
-/* Counts the data rows of a curve.dat and checks its header and that every row holds six finite numbers. */
-static int curve_rows(const char *text, const char **why)
+/* Counts the data rows of a curve.dat and checks its header, that every row holds six finite numbers and
+ * that the epochs rise from 0; *last: the last row's epoch. */
+static int curve_rows(const char *text, int *last, const char **why)
 {
     size_t hl = strlen(results_curve_header);
     if (strncmp(text, results_curve_header, hl) || text[hl] != '\n') {
@@ -323,6 +327,11 @@ static int curve_rows(const char *text, const char **why)
                 *why = "curve.dat holds a non-finite number";
                 return -1;
             }
+        if (v[0] != floor(v[0]) || v[0] > INT_MAX || (rows == 0 ? v[0] != 0 : v[0] <= *last)) {
+            *why = "curve.dat's epochs do not rise from 0";
+            return -1;
+        }
+        *last = (int)v[0];
         rows++;
         line += strcspn(line, "\n");
         line += *line == '\n';
@@ -346,12 +355,12 @@ int results_check_run(const char *dir, const char *id, char *why, size_t len)
     if (!reason) {
         snprintf(path, sizeof path, "%s/runs/%s/curve.dat", dir, id);
         text = fileio_read(path);
-        int rows = text ? curve_rows(text, &reason) : -1;
+        int last = -1, rows = text ? curve_rows(text, &last, &reason) : -1;
         free(text);
         if (!text && !reason)
             reason = "curve.dat missing";
-        else if (rows >= 0 && rows != m.epochs_done + 1)
-            reason = "curve.dat does not have epochs_done + 1 rows";
+        else if (rows >= 0 && last != m.epochs_done)
+            reason = "curve.dat does not end at epoch epochs_done";
     }
     static const char *const plain[] = {"config.ini", "manifest.txt"};
     for (int i = 0; i < 2 && !reason; i++) {
@@ -668,7 +677,8 @@ out:
     return rc;
 }
 
-/* curves/<run_id>: float64 (epochs + 1, 6) from the run's curve.dat, columns named in an attribute */
+/* curves/<run_id>: float64 (rows, 6) from the run's curve.dat (a row per evaluated epoch), columns named in an
+ * attribute */
 static int curve_dataset(hid_t group, const results *r, const char *id)
 {
     char path[RESULTS_PATH + 300];

@@ -22,7 +22,7 @@ int results_open(results *r, const char *root, const config *base, int force, ch
 /* 1 when run id is committed and intact (results_check_run). */
 int results_run_done(const results *r, const char *id);
 /* Checks a committed run in dir (results/<name>): all five files, result.tsv parses, curve.dat has a header
- * and epochs_done + 1 finite rows, weights.h5 opens. 0, or -1 with the reason. */
+ * and finite rows from epoch 0 up to epochs_done, weights.h5 opens. 0, or -1 with the reason. */
 int results_check_run(const char *dir, const char *id, char *why, size_t len);
 /* Checks every run under <root>/<name>/runs; report gets one line per damaged run and a closing count.
  * 0 (with *damaged set), or -1 when the experiment cannot be read. */

@@ -145,20 +145,24 @@ void train_evaluate(train_job *job, const dataset *d, double *loss, double *acc)
     *acc = (double)correct / d->rows;
 }
 
-/* p (n) updated from g (n); m, v (n) optimizer state; t = 1-based step (Adam's bias correction). */
-static void optimizer_step(train_job *job, long long t)
+/* Parameters below which the update stays on the calling thread: entering even a one-thread parallel region
+ * costs libgomp a few microseconds, as much as a small model's whole update. */
+#define OPT_PARALLEL_MIN 65536
+
+/* p (n) updated from g (n); m, v (n) optimizer state; t = 1-based step (Adam's bias correction). Each element
+ * is updated on its own, so the loop is shared out by an orphaned omp for inside a region, or run whole by
+ * the caller outside one. */
+static void update_range(const config *c, float *restrict p, const float *restrict g, float *restrict m,
+                         float *restrict v, long long t, long n)
 {
-    const config *c = &job->cfg;
-    float *p = job->net.params, *g = job->net.grads, *m = job->opt_m, *v = job->opt_v;
-    long n = (long)job->net.nparams;
     float lr = (float)c->learning_rate;
     if (c->optimizer == OPT_SGD) {
-        #pragma omp parallel for schedule(static) if (n >= 65536)
+        #pragma omp for schedule(static)
         for (long i = 0; i < n; i++)
             p[i] -= lr * g[i];
     } else if (c->optimizer == OPT_MOMENTUM) {
         float mu = (float)c->momentum;
-        #pragma omp parallel for schedule(static) if (n >= 65536)
+        #pragma omp for schedule(static)
         for (long i = 0; i < n; i++) {
             m[i] = mu * m[i] + g[i];
             p[i] -= lr * m[i];
@@ -166,7 +170,7 @@ static void optimizer_step(train_job *job, long long t)
     } else {
         float b1 = (float)c->adam_beta1, b2 = (float)c->adam_beta2, eps = (float)c->adam_eps;
         float c1 = (float)(1.0 - pow(c->adam_beta1, (double)t)), c2 = (float)(1.0 - pow(c->adam_beta2, (double)t));
-        #pragma omp parallel for schedule(static) if (n >= 65536)
+        #pragma omp for schedule(static)
         for (long i = 0; i < n; i++) {
             m[i] = b1 * m[i] + (1 - b1) * g[i];
             v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
@@ -175,14 +179,32 @@ static void optimizer_step(train_job *job, long long t)
     }
 }
 
-static int record(train_job *job, int epoch, double seconds)
+static void optimizer_step(train_job *job, long long t)
+{
+    const config *c = &job->cfg;
+    float *p = job->net.params, *g = job->net.grads, *m = job->opt_m, *v = job->opt_v;
+    long n = (long)job->net.nparams;
+    if (n >= OPT_PARALLEL_MIN && omp_get_max_threads() > 1) {
+        #pragma omp parallel
+        update_range(c, p, g, m, v, t, n);
+    } else
+        update_range(c, p, g, m, v, t, n);
+}
+
+/* Evaluates the weights after epoch on both sets into its curve row; 1 when every number is finite. */
+static int record(train_job *job, int epoch)
 {
     train_epoch *e = &job->curve[epoch];
-    e->epoch = epoch;
-    e->seconds = seconds;
     train_evaluate(job, job->train, &e->train_loss, &e->train_acc);
     train_evaluate(job, job->test, &e->test_loss, &e->test_acc);
+    e->evaluated = 1;
     return isfinite(e->train_loss) && isfinite(e->test_loss) && mlp_params_finite(&job->net);
+}
+
+/* The epochs that get a curve row: 0, every eval_every-th, the last. */
+static int evaluated_epoch(const train_job *job, int epoch)
+{
+    return epoch % job->cfg.eval_every == 0 || epoch == job->cfg.epochs;
 }
 
 void train_execute(train_job *job)
@@ -197,7 +219,7 @@ void train_execute(train_job *job)
         job->order[i] = i;
 
     job->status = TRAIN_OK;
-    if (!record(job, 0, 0)) {
+    if (!record(job, 0)) {
         /* the initial weights already overflow: nothing to train from */
         job->status = TRAIN_DIVERGED;
         job->diverged_epoch = 0;
@@ -235,16 +257,24 @@ void train_execute(train_job *job)
                 return;
             }
         }
-        double seconds = now() - t0;
-        if (!finite || !record(job, epoch, seconds)) {
+        job->curve[epoch].epoch = epoch;
+        job->curve[epoch].seconds = now() - t0;
+        int eval = evaluated_epoch(job, epoch);
+        if (!finite || !(eval ? record(job, epoch) : mlp_params_finite(net))) {
+            /* the curve row of a non-finite evaluation is dropped: curve.dat holds finite numbers only */
+            job->curve[epoch].evaluated = 0;
             job->status = TRAIN_DIVERGED;
             job->diverged_epoch = epoch;
             break;
         }
-        job->epochs_done = epoch;
-        job->train_seconds += seconds;
-        memcpy(job->last_good, net->params, net->nparams * sizeof(float));
         job->progress_epoch = epoch;
+        if (!eval)
+            continue;
+        for (int e = job->epochs_done + 1; e <= epoch; e++)
+            job->train_seconds += job->curve[e].seconds;
+        job->epochs_done = epoch;
+        memcpy(job->last_good, net->params, net->nparams * sizeof(float));
+        job->progress_eval = epoch;
         /* finite but exploding: the epoch stays in the curve, and the run ends there */
         double factor = job->cfg.diverge_factor;
         if (factor > 0 && job->curve[epoch].train_loss > factor * job->curve[0].train_loss) {
@@ -254,7 +284,7 @@ void train_execute(train_job *job)
         }
     }
     for (int e = 1; e <= job->epochs_done; e++)
-        if (job->curve[e].test_acc > job->curve[job->best_epoch].test_acc)
+        if (job->curve[e].evaluated && job->curve[e].test_acc > job->curve[job->best_epoch].test_acc)
             job->best_epoch = e;
     job->samples_per_second = job->train_seconds > 0 ? (double)tr->rows * job->epochs_done / job->train_seconds : 0;
 }

@@ -1,7 +1,10 @@
-/* One training run: epochs of mini-batch backpropagation with SGD, momentum or Adam, evaluation of the whole
- * train and test sets after every epoch, and divergence detection: a non-finite loss or weight ends the run
- * with status diverged at that epoch (the curve keeps the finite epochs before it), and so does a train loss
- * above train.diverge_factor times the initial one (that epoch is kept). train_prepare runs on the main thread (it may read an HDF5 checkpoint);
+/* One training run: epochs of mini-batch backpropagation with SGD, momentum or Adam; evaluation of the whole
+ * train and test sets before training, after every train.eval_every-th epoch and after the last (the curve's
+ * rows); and divergence detection: a non-finite loss or weight, looked for after every batch and every epoch,
+ * ends the run with status diverged at that epoch (the curve and the weights kept are those of the last
+ * evaluated epoch before it), and so does a train loss above train.diverge_factor times the initial one at an
+ * evaluated epoch (that epoch is kept). Evaluation reads the weights and changes nothing, so the weights do not
+ * depend on train.eval_every. train_prepare runs on the main thread (it may read an HDF5 checkpoint);
  * train_execute only computes, so several may run side by side in worker threads. */
 #ifndef TRAIN_H
 #define TRAIN_H
@@ -18,6 +21,7 @@ typedef struct train_epoch {
     double train_loss, test_loss;                /* mean per-sample loss, whatever train.loss says */
     double train_acc, test_acc;                  /* fractions 0..1 */
     double seconds;                              /* training time of this epoch, evaluation excluded */
+    int evaluated;                               /* the numbers above are filled: a row of curve.dat */
 } train_epoch;
 
 typedef struct train_job {
@@ -36,12 +40,13 @@ typedef struct train_job {
     int *yb, *order;                             /* (batch), (train rows) */
     /* results */
     train_status status;
-    int epochs_done;                             /* epochs in the curve (finite numbers) */
+    int epochs_done;                             /* the last evaluated epoch with finite numbers and weights */
     int diverged_epoch;                          /* 0 when the run did not diverge */
-    train_epoch *curve;                          /* (epochs + 1), rows 0..epochs_done filled */
-    int best_epoch;                              /* highest test accuracy, earliest on ties */
-    double train_seconds, samples_per_second;
+    train_epoch *curve;                          /* (epochs + 1), indexed by epoch; evaluated ones 0..epochs_done */
+    int best_epoch;                              /* highest test accuracy of the evaluated, earliest on ties */
+    double train_seconds, samples_per_second;    /* over epochs 1..epochs_done */
     volatile int progress_epoch;                 /* last finished epoch, for progress display */
+    volatile int progress_eval;                  /* last evaluated epoch: its curve row is complete */
 } train_job;
 
 /* Allocates everything for cfg and seed and draws (or, with model.init_file, loads) the initial weights.

@@ -202,6 +202,94 @@ START_TEST(test_divergence_is_a_result)
 }
 END_TEST
 
+START_TEST(test_eval_every_changes_only_the_curve)
+{
+    /* evaluating every 4th epoch of 10 gives rows 0, 4, 8, 10 with the very numbers of evaluating every epoch,
+     * and the same weights: evaluation reads the weights and changes nothing */
+    static const char *const every[] = {"train.epochs=10", NULL};
+    static const char *const fourth[] = {"train.epochs=10", "train.eval_every=4", NULL};
+    loaded l, m;
+    load(&l, "configs/digits.ini", every);
+    load(&m, "configs/digits.ini", fourth);
+    train_job a, b;
+    run(&a, &l, 2);
+    run(&b, &m, 2);
+    ck_assert_int_eq(a.status, TRAIN_OK);
+    ck_assert_int_eq(b.status, TRAIN_OK);
+    ck_assert_int_eq(b.epochs_done, 10);
+    ck_assert_msg(memcmp(a.net.params, b.net.params, a.net.nparams * sizeof(float)) == 0,
+                  "the weights depend on train.eval_every");
+    int rows = 0, best = 0;
+    for (int e = 0; e <= 10; e++) {
+        const train_epoch *x = &a.curve[e], *y = &b.curve[e];
+        ck_assert_int_eq(y->evaluated, e == 0 || e == 4 || e == 8 || e == 10);
+        if (!y->evaluated)
+            continue;
+        rows++;
+        ck_assert_int_eq(y->epoch, e);
+        ck_assert_msg(x->train_loss == y->train_loss && x->test_loss == y->test_loss &&
+                          x->train_acc == y->train_acc && x->test_acc == y->test_acc,
+                      "epoch %d evaluates differently", e);
+        if (y->test_acc > b.curve[best].test_acc)
+            best = e;
+    }
+    ck_assert_int_eq(rows, 4);
+    ck_assert_int_eq(b.best_epoch, best);
+    ck_assert_double_gt(b.train_seconds, 0);
+    train_free(&a);
+    train_free(&b);
+    unload(&l);
+    unload(&m);
+
+    /* a blow-up (in the first epoch: NaN comes fast or not at all here) ends the run diverged at the same
+     * epoch with every eval_every, keeping the last evaluated epoch before it */
+    static const char *const blowup[] = {"model.activation=relu", "data.scale=1000", "train.learning_rate=1e6",
+                                         "train.diverge_factor=0", "train.epochs=20", NULL};
+    static const char *const blowup3[] = {"model.activation=relu", "data.scale=1000", "train.learning_rate=1e6",
+                                          "train.diverge_factor=0", "train.epochs=20", "train.eval_every=3", NULL};
+    load(&l, "configs/digits.ini", blowup);
+    load(&m, "configs/digits.ini", blowup3);
+    run(&a, &l, 2);
+    run(&b, &m, 2);
+    ck_assert_int_eq(a.status, TRAIN_DIVERGED);
+    ck_assert_int_eq(b.status, TRAIN_DIVERGED);
+    ck_assert_int_eq(b.diverged_epoch, a.diverged_epoch);
+    ck_assert_int_eq(b.epochs_done, (a.diverged_epoch - 1) / 3 * 3);
+    for (int e = b.epochs_done + 1; e <= 20; e++)
+        ck_assert_msg(!b.curve[e].evaluated, "epoch %d after the last kept one has a curve row", e);
+    const float *w = train_weights(&b);
+    for (size_t i = 0; i < b.net.nparams; i++)
+        ck_assert(isfinite(w[i]));
+    train_free(&a);
+    train_free(&b);
+    unload(&l);
+    unload(&m);
+
+    /* the loss-factor rule looks at evaluated epochs only: the article's digits setup, evaluated every 4th
+     * epoch, diverges at the first multiple of 4 whose train loss (from a run without the rule) is over 100x */
+    static const char *const whole[] = {"train.diverge_factor=0", "train.epochs=40", NULL};
+    static const char *const sparse[] = {"train.epochs=40", "train.eval_every=4", NULL};
+    load(&l, "configs/article_digits.ini", whole);
+    load(&m, "configs/article_digits.ini", sparse);
+    run(&a, &l, 2);
+    run(&b, &m, 2);
+    ck_assert_int_eq(a.epochs_done, 40);
+    int expect = 0;
+    for (int e = 4; e <= 40 && !expect; e += 4)
+        if (a.curve[e].train_loss > 100 * a.curve[0].train_loss)
+            expect = e;
+    ck_assert_int_gt(expect, 0);
+    ck_assert_int_eq(b.status, TRAIN_DIVERGED);
+    ck_assert_int_eq(b.diverged_epoch, expect);
+    ck_assert_int_eq(b.epochs_done, expect);
+    ck_assert(b.curve[expect].evaluated && b.curve[expect].train_loss == a.curve[expect].train_loss);
+    train_free(&a);
+    train_free(&b);
+    unload(&l);
+    unload(&m);
+}
+END_TEST
+
 START_TEST(test_huge_inputs_stay_finite)
 {
     /* inputs x1e6: sigmoids saturate (relu units die after the first steps); nothing overflows, so the runs end
@@ -317,6 +405,7 @@ Suite *train_suite(void)
     tcase_add_test(tc, test_xor_converges);
     tcase_add_test(tc, test_digits_learns);
     tcase_add_test(tc, test_divergence_is_a_result);
+    tcase_add_test(tc, test_eval_every_changes_only_the_curve);
     tcase_add_test(tc, test_huge_inputs_stay_finite);
     tcase_add_test(tc, test_stop_flag_interrupts);
     tcase_add_test(tc, test_checkpoint_round_trip);
