@@ -286,20 +286,13 @@ static void step_free(step *s)
     layer_free(&s->l1), layer_free(&s->l2);
 }
 
-/* Everything train.c does per batch but gathering it: zero, forward, loss, backward, SGD update. */
+/* Everything train.c does per batch but gathering it: mlp_train_step with an SGD update (the chunked step for
+ * one hidden layer of more than 64 units at these batch sizes; else zero, forward, loss, backward, update). */
 static void step_ours(void *p)
 {
     step *s = p;
-    mlp *net = &s->net;
-    mlp_zero_grads(net);
-    mlp_forward(net, s->x, s->B);
-    mlp_loss(net, s->y, s->B, 1.0f / (float)s->B);
-    mlp_backward(net, s->x, s->B);
-    long n = (long)net->nparams;
-    float *w = net->params, *g = net->grads, lr = s->lr;
-    #pragma omp parallel for schedule(static) if (n >= 65536)
-    for (long i = 0; i < n; i++)
-        w[i] -= lr * g[i];
+    mlp_update u = {.kind = MLP_SGD, .lr = s->lr};
+    mlp_train_step(&s->net, s->x, s->y, s->B, 1.0f / (float)s->B, &u);
 }
 
 /* The step's GEMMs alone: forward of both layers, both weight gradients, the hidden layer's input gradient. */

@@ -19,6 +19,14 @@
 #define MLP_PARALLEL_MIN_WORK (1L << 22)
 #endif
 
+/* Hidden units per chunk of the chunked step: a multiple of every tile width, small enough that a 512-unit
+ * layer shares out evenly among a few threads. Fixed, so the chunks (and the bits) do not depend on threads. */
+enum { HCHUNK = 64 };
+
+/* Parameters below which the update of the unchunked step stays on the calling thread: entering even a
+ * one-thread parallel region costs libgomp a few microseconds, as much as a small model's whole update. */
+enum { UPDATE_PARALLEL_MIN = 65536 };
+
 static void *alloc_floats(size_t n, size_t elem)
 {
     size_t bytes = n * elem;
@@ -77,6 +85,14 @@ int mlp_init(mlp *net, int nin, const int *hidden, int nhidden, int nout, mlp_ac
         if (ok && k < net->nlayers)
             ok = (net->h[k] = alloc_floats(n, sizeof(float))) != NULL;
     }
+    if (ok && net->nlayers == 2) {
+        size_t H = (size_t)net->size[1], OUT = (size_t)nout, chunks = (H + HCHUNK - 1) / HCHUNK;
+        net->part = alloc_floats(chunks * (size_t)max_rows * OUT, sizeof(float));
+        net->w2c = alloc_floats(H * OUT, sizeof(float));
+        net->g2c = alloc_floats(H * OUT, sizeof(float));
+        net->zero = alloc_floats(OUT, sizeof(float));
+        ok = net->part && net->w2c && net->g2c && net->zero;
+    }
     if (!ok) {
         mlp_free(net);
         return -1;
@@ -90,6 +106,10 @@ void mlp_free(mlp *net)
     free(net->grads);
     free(net->loss);
     free(net->correct);
+    free(net->part);
+    free(net->w2c);
+    free(net->g2c);
+    free(net->zero);
     for (int k = 0; k <= MLP_MAX_LAYERS; k++) {
         free(net->a[k]);
         free(net->d[k]);
@@ -352,43 +372,56 @@ static int row_blocks(int B, int tm)
     return B >= 2 * tm * nt ? nt : 1;
 }
 
-/* forward_layer for output blocks of n columns and row tiles of tm rows (constants). */
-static inline __attribute__((always_inline)) void forward_blocks(float *a, float *h, mlp_activation act,
-                                                                 const float *in, const float *w, const float *b,
-                                                                 int B, int IN, int OUT, int n, int tm)
+/* One work item of forward_blocks: rows of row block item / nob, outputs of block item % nob. */
+static inline __attribute__((always_inline)) void forward_item(int item, int nob, int rows, float *a, float *h,
+                                                               mlp_activation act, const float *in, const float *w,
+                                                               const float *b, int B, int IN, int OUT, int n,
+                                                               int tm)
 {
-    int nob = (OUT + n - 1) / n, nrb = row_blocks(B, tm), rows = (B + nrb - 1) / nrb;
-    #pragma omp for schedule(static)
-    for (int item = 0; item < nrb * nob; item++) {
-        int r0 = item / nob * rows, r1 = imin(B, r0 + rows);
-        int o0 = item % nob * n, no = imin(n, OUT - o0);
-        float pack[KC * TN], tile[TMAX * TN], bias[TN];
-        copy_padded(bias, b + o0, no, n);
-        for (int k0 = 0; k0 < IN; k0 += KC) {
-            int kc = imin(KC, IN - k0), last = k0 + kc == IN;
-            pack_transposed(pack, n, w + (size_t)o0 * IN + k0, (size_t)IN, no, kc);
-            for (int r = r0; r < r1; r += tm) {
-                int m = imin(tm, r1 - r);
-                for (int i = 0; i < m; i++)
-                    if (k0 == 0)
-                        memset(tile + i * n, 0, (size_t)n * sizeof *tile);
-                    else
-                        copy_padded(tile + i * n, a + (size_t)(r + i) * OUT + o0, no, n);
-                tile_rows(tile, in + (size_t)r * IN + k0, (size_t)IN, 1, pack, (size_t)n, kc, m, n);
-                for (int i = 0; i < m; i++) {
-                    float *ar = a + (size_t)(r + i) * OUT + o0, *t = tile + i * n;
-                    if (last) {
-                        /* bias and activation from the tile on the stack: a and h are only written */
-                        for (int j = 0; j < n; j++)
-                            t[j] += bias[j];
-                        if (h)
-                            activate(h + (size_t)(r + i) * OUT + o0, t, no, act);
-                    }
-                    copy_prefix(ar, t, no, n);
+    int r0 = item / nob * rows, r1 = imin(B, r0 + rows);
+    int o0 = item % nob * n, no = imin(n, OUT - o0);
+    float pack[KC * TN], tile[TMAX * TN], bias[TN];
+    copy_padded(bias, b + o0, no, n);
+    for (int k0 = 0; k0 < IN; k0 += KC) {
+        int kc = imin(KC, IN - k0), last = k0 + kc == IN;
+        pack_transposed(pack, n, w + (size_t)o0 * IN + k0, (size_t)IN, no, kc);
+        for (int r = r0; r < r1; r += tm) {
+            int m = imin(tm, r1 - r);
+            for (int i = 0; i < m; i++)
+                if (k0 == 0)
+                    memset(tile + i * n, 0, (size_t)n * sizeof *tile);
+                else
+                    copy_padded(tile + i * n, a + (size_t)(r + i) * OUT + o0, no, n);
+            tile_rows(tile, in + (size_t)r * IN + k0, (size_t)IN, 1, pack, (size_t)n, kc, m, n);
+            for (int i = 0; i < m; i++) {
+                float *ar = a + (size_t)(r + i) * OUT + o0, *t = tile + i * n;
+                if (last) {
+                    /* bias and activation from the tile on the stack: a and h are only written */
+                    for (int j = 0; j < n; j++)
+                        t[j] += bias[j];
+                    if (h)
+                        activate(h + (size_t)(r + i) * OUT + o0, t, no, act);
                 }
+                copy_prefix(ar, t, no, n);
             }
         }
     }
+}
+
+/* forward_layer for output blocks of n columns and row tiles of tm rows (constants). team: shared out by an
+ * orphaned omp for among the calling team; else every item on the calling thread, in one row block. */
+static inline __attribute__((always_inline)) void forward_blocks(float *a, float *h, mlp_activation act,
+                                                                 const float *in, const float *w, const float *b,
+                                                                 int B, int IN, int OUT, int n, int tm, int team)
+{
+    int nob = (OUT + n - 1) / n, nrb = team ? row_blocks(B, tm) : 1, rows = (B + nrb - 1) / nrb;
+    if (team) {
+        #pragma omp for schedule(static)
+        for (int item = 0; item < nrb * nob; item++)
+            forward_item(item, nob, rows, a, h, act, in, w, b, B, IN, OUT, n, tm);
+    } else
+        for (int item = 0; item < nob; item++)
+            forward_item(item, nob, rows, a, h, act, in, w, b, B, IN, OUT, n, tm);
 }
 
 /* in (B, IN), w (OUT, IN), b (OUT) -> a (B, OUT) = in w^T + b, and h (B, OUT) = act(a) unless h is NULL.
@@ -399,12 +432,12 @@ static inline __attribute__((always_inline)) void forward_blocks(float *a, float
  * wait in a between panels. Narrow layers (a classifier's few outputs) take blocks of one vector and taller
  * row tiles, so fewer lanes compute padding. */
 static void forward_layer(float *a, float *h, mlp_activation act, const float *in, const float *w,
-                          const float *b, int B, int IN, int OUT)
+                          const float *b, int B, int IN, int OUT, int team)
 {
     if (OUT <= TN / 2)
-        forward_blocks(a, h, act, in, w, b, B, IN, OUT, TN / 2, TMAX);
+        forward_blocks(a, h, act, in, w, b, B, IN, OUT, TN / 2, TMAX, team);
     else
-        forward_blocks(a, h, act, in, w, b, B, IN, OUT, TN, TM);
+        forward_blocks(a, h, act, in, w, b, B, IN, OUT, TN, TM, team);
 }
 
 /* dout (B, OUT), in (B, IN) -> dw (OUT, IN) += dout^T in, db (OUT) += column sums of dout. Work items are
@@ -413,58 +446,73 @@ static void forward_layer(float *a, float *h, mlp_activation act, const float *i
  * are first copied, KC rows at a time, into a contiguous panel on the stack (dout rows OUT floats apart
  * would otherwise cost a cache line, and at 4 KiB strides a page, per sample). No barrier at the end: the
  * caller's next work-sharing loop writes nothing this one reads. */
-static void backward_weights(float *dw, float *db, const float *dout, const float *in, int B, int IN, int OUT)
+enum { OC = 4 * TM }; /* outputs per work item of backward_weights */
+
+static inline __attribute__((always_inline)) void weights_item(int item, int noc, float *dw, float *db,
+                                                               const float *dout, const float *in, int B, int IN,
+                                                               int OUT)
 {
-    enum { OC = 4 * TM };
-    int nib = (IN + TN - 1) / TN, noc = (OUT + OC - 1) / OC, pack_dout = OUT > OC;
-    #pragma omp for schedule(static) nowait
-    for (int item = 0; item < nib * noc; item++) {
-        int i0 = item / noc * TN, ni = imin(TN, IN - i0);
-        int c0 = item % noc * OC, nc = imin(OC, OUT - c0);
-        float xp[KC * TN], dp[OC * KC], tile[TM * TN];
-        for (int r0 = 0; r0 < B; r0 += KC) {
-            int kc = imin(KC, B - r0);
-            /* the columns of in: in place, or zero-padded in xp (kc, TN) for the last, narrow block */
-            const float *x = in + (size_t)r0 * IN + i0;
-            size_t ldx = (size_t)IN;
-            if (ni < TN) {
-                for (int r = 0; r < kc; r++)
-                    copy_padded(xp + r * TN, x + (size_t)r * IN, ni, TN);
-                x = xp, ldx = TN;
-            }
-            /* the columns of dout: in place, or in dp, a (kc, TM) panel per group of TM outputs */
+    int pack_dout = OUT > OC;
+    int i0 = item / noc * TN, ni = imin(TN, IN - i0);
+    int c0 = item % noc * OC, nc = imin(OC, OUT - c0);
+    float xp[KC * TN], dp[OC * KC], tile[TM * TN];
+    for (int r0 = 0; r0 < B; r0 += KC) {
+        int kc = imin(KC, B - r0);
+        /* the columns of in: in place, or zero-padded in xp (kc, TN) for the last, narrow block */
+        const float *x = in + (size_t)r0 * IN + i0;
+        size_t ldx = (size_t)IN;
+        if (ni < TN) {
+            for (int r = 0; r < kc; r++)
+                copy_padded(xp + r * TN, x + (size_t)r * IN, ni, TN);
+            x = xp, ldx = TN;
+        }
+        /* the columns of dout: in place, or in dp, a (kc, TM) panel per group of TM outputs */
+        if (pack_dout)
+            for (int r = 0; r < kc; r++)
+                for (int g = 0; g < nc; g += TM)
+                    copy_padded(dp + g * kc + r * TM, dout + (size_t)(r0 + r) * OUT + c0 + g, imin(TM, nc - g),
+                                TM);
+        for (int g = 0; g < nc; g += TM) {
+            int m = imin(TM, nc - g);
+            const float *d = pack_dout ? dp + (size_t)g * kc : dout + (size_t)r0 * OUT + c0 + g;
+            size_t ldd = pack_dout ? TM : (size_t)OUT;
+            for (int o = 0; o < m; o++)
+                copy_padded(tile + o * TN, dw + (size_t)(c0 + g + o) * IN + i0, ni, TN);
             if (pack_dout)
+                tile_rows(tile, d, 1, TM, x, ldx, kc, m, TN);
+            else
+                tile_rows(tile, d, 1, (size_t)OUT, x, ldx, kc, m, TN);
+            for (int o = 0; o < m; o++)
+                copy_prefix(dw + (size_t)(c0 + g + o) * IN + i0, tile + o * TN, ni, TN);
+            if (i0 == 0 && db) {
+                /* the group's bias gradients side by side: one chain over the samples per output */
+                float sum[TM];
+                for (int o = 0; o < TM; o++)
+                    sum[o] = o < m ? db[c0 + g + o] : 0;
                 for (int r = 0; r < kc; r++)
-                    for (int g = 0; g < nc; g += TM)
-                        copy_padded(dp + g * kc + r * TM, dout + (size_t)(r0 + r) * OUT + c0 + g, imin(TM, nc - g),
-                                    TM);
-            for (int g = 0; g < nc; g += TM) {
-                int m = imin(TM, nc - g);
-                const float *d = pack_dout ? dp + (size_t)g * kc : dout + (size_t)r0 * OUT + c0 + g;
-                size_t ldd = pack_dout ? TM : (size_t)OUT;
-                for (int o = 0; o < m; o++)
-                    copy_padded(tile + o * TN, dw + (size_t)(c0 + g + o) * IN + i0, ni, TN);
-                if (pack_dout)
-                    tile_rows(tile, d, 1, TM, x, ldx, kc, m, TN);
-                else
-                    tile_rows(tile, d, 1, (size_t)OUT, x, ldx, kc, m, TN);
-                for (int o = 0; o < m; o++)
-                    copy_prefix(dw + (size_t)(c0 + g + o) * IN + i0, tile + o * TN, ni, TN);
-                if (i0 == 0) {
-                    /* the group's bias gradients side by side: one chain over the samples per output */
-                    float sum[TM];
+                    #pragma omp simd
                     for (int o = 0; o < TM; o++)
-                        sum[o] = o < m ? db[c0 + g + o] : 0;
-                    for (int r = 0; r < kc; r++)
-                        #pragma omp simd
-                        for (int o = 0; o < TM; o++)
-                            sum[o] += o < m ? d[r * ldd + o] : 0;
-                    for (int o = 0; o < m; o++)
-                        db[c0 + g + o] = sum[o];
-                }
+                        sum[o] += o < m ? d[r * ldd + o] : 0;
+                for (int o = 0; o < m; o++)
+                    db[c0 + g + o] = sum[o];
             }
         }
     }
+}
+
+/* team: items shared out among the calling team (no barrier at the end), else all on the calling thread. db may
+ * be NULL: no bias gradients. */
+static void backward_weights(float *dw, float *db, const float *dout, const float *in, int B, int IN, int OUT,
+                             int team)
+{
+    int nib = (IN + TN - 1) / TN, noc = (OUT + OC - 1) / OC;
+    if (team) {
+        #pragma omp for schedule(static) nowait
+        for (int item = 0; item < nib * noc; item++)
+            weights_item(item, noc, dw, db, dout, in, B, IN, OUT);
+    } else
+        for (int item = 0; item < nib * noc; item++)
+            weights_item(item, noc, dw, db, dout, in, B, IN, OUT);
 }
 
 /* dout (B, OUT), w (OUT, IN) -> din (B, IN) = dout w, times act'(a) when h is not NULL (a, h (B, IN) of the
@@ -473,39 +521,51 @@ static void backward_weights(float *dw, float *db, const float *dout, const floa
  * narrow block, each item copies them KC outputs at a time into a contiguous panel on the stack, and partial
  * sums wait in din between panels. Each din value is one sum over the outputs in order. Ends with the barrier
  * that the layer below waits on. */
-static void backward_input(float *din, const float *a, const float *h, mlp_activation act, const float *dout,
-                           const float *w, int B, int IN, int OUT)
+static inline __attribute__((always_inline)) void input_item(int item, int nib, int rows, float *din,
+                                                             const float *a, const float *h, mlp_activation act,
+                                                             const float *dout, const float *w, int B, int IN,
+                                                             int OUT)
 {
-    int nib = (IN + TN - 1) / TN, nrb = row_blocks(B, TM), rows = (B + nrb - 1) / nrb;
-    #pragma omp for schedule(static)
-    for (int item = 0; item < nrb * nib; item++) {
-        int r0 = item / nib * rows, r1 = imin(B, r0 + rows);
-        int i0 = item % nib * TN, ni = imin(TN, IN - i0);
-        int pack_w = OUT > KC || ni < TN;
-        float pack[KC * TN], tile[TM * TN];
-        for (int k0 = 0; k0 < OUT; k0 += KC) {
-            int kc = imin(KC, OUT - k0), last = k0 + kc == OUT;
-            if (pack_w)
-                for (int k = 0; k < kc; k++)
-                    copy_padded(pack + k * TN, w + (size_t)(k0 + k) * IN + i0, ni, TN);
-            const float *p = pack_w ? pack : w + (size_t)k0 * IN + i0;
-            size_t ldp = pack_w ? TN : (size_t)IN;
-            for (int r = r0; r < r1; r += TM) {
-                int m = imin(TM, r1 - r);
-                for (int i = 0; i < m; i++)
-                    for (int j = 0; j < TN; j++)
-                        tile[i * TN + j] = k0 == 0 || j >= ni ? 0 : din[(size_t)(r + i) * IN + i0 + j];
-                tile_rows(tile, dout + (size_t)r * OUT + k0, (size_t)OUT, 1, p, ldp, kc, m, TN);
-                for (int i = 0; i < m; i++) {
-                    size_t off = (size_t)(r + i) * IN + i0;
-                    if (last && h)
-                        activate_grad(din + off, tile + i * TN, a + off, h + off, ni, act);
-                    else
-                        copy_prefix(din + off, tile + i * TN, ni, TN);
-                }
+    int r0 = item / nib * rows, r1 = imin(B, r0 + rows);
+    int i0 = item % nib * TN, ni = imin(TN, IN - i0);
+    int pack_w = OUT > KC || ni < TN;
+    float pack[KC * TN], tile[TM * TN];
+    for (int k0 = 0; k0 < OUT; k0 += KC) {
+        int kc = imin(KC, OUT - k0), last = k0 + kc == OUT;
+        if (pack_w)
+            for (int k = 0; k < kc; k++)
+                copy_padded(pack + k * TN, w + (size_t)(k0 + k) * IN + i0, ni, TN);
+        const float *p = pack_w ? pack : w + (size_t)k0 * IN + i0;
+        size_t ldp = pack_w ? TN : (size_t)IN;
+        for (int r = r0; r < r1; r += TM) {
+            int m = imin(TM, r1 - r);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < TN; j++)
+                    tile[i * TN + j] = k0 == 0 || j >= ni ? 0 : din[(size_t)(r + i) * IN + i0 + j];
+            tile_rows(tile, dout + (size_t)r * OUT + k0, (size_t)OUT, 1, p, ldp, kc, m, TN);
+            for (int i = 0; i < m; i++) {
+                size_t off = (size_t)(r + i) * IN + i0;
+                if (last && h)
+                    activate_grad(din + off, tile + i * TN, a + off, h + off, ni, act);
+                else
+                    copy_prefix(din + off, tile + i * TN, ni, TN);
             }
         }
     }
+}
+
+/* team: items shared out among the calling team, else all on the calling thread in one row block. */
+static void backward_input(float *din, const float *a, const float *h, mlp_activation act, const float *dout,
+                           const float *w, int B, int IN, int OUT, int team)
+{
+    int nib = (IN + TN - 1) / TN, nrb = team ? row_blocks(B, TM) : 1, rows = (B + nrb - 1) / nrb;
+    if (team) {
+        #pragma omp for schedule(static)
+        for (int item = 0; item < nrb * nib; item++)
+            input_item(item, nib, rows, din, a, h, act, dout, w, B, IN, OUT);
+    } else
+        for (int item = 0; item < nib; item++)
+            input_item(item, nib, rows, din, a, h, act, dout, w, B, IN, OUT);
 }
 
 /* Threads for a pass of this many multiply-adds: the team, or 1 below the threshold. One thread means no
@@ -517,9 +577,9 @@ void mlp_linear_forward(float *out, const float *in, const float *w, const float
     int nt = pass_threads((long)B * IN * OUT);
     if (nt > 1) {
         #pragma omp parallel num_threads(nt)
-        forward_layer(out, NULL, MLP_RELU, in, w, b, B, IN, OUT);
+        forward_layer(out, NULL, MLP_RELU, in, w, b, B, IN, OUT, 1);
     } else
-        forward_layer(out, NULL, MLP_RELU, in, w, b, B, IN, OUT);
+        forward_layer(out, NULL, MLP_RELU, in, w, b, B, IN, OUT, 1);
 }
 
 void mlp_linear_forward_ref(float *out, const float *in, const float *w, const float *b, int B, int IN, int OUT)
@@ -536,9 +596,9 @@ void mlp_linear_forward_ref(float *out, const float *in, const float *w, const f
 static void linear_backward(float *din, float *dw, float *db, const float *dout, const float *in, const float *w,
                             int B, int IN, int OUT)
 {
-    backward_weights(dw, db, dout, in, B, IN, OUT);
+    backward_weights(dw, db, dout, in, B, IN, OUT, 1);
     if (din)
-        backward_input(din, NULL, NULL, MLP_RELU, dout, w, B, IN, OUT);
+        backward_input(din, NULL, NULL, MLP_RELU, dout, w, B, IN, OUT, 1);
 }
 
 void mlp_linear_backward(float *din, float *dw, float *db, const float *dout, const float *in, const float *w,
@@ -589,7 +649,7 @@ static void forward_pass(mlp *net, const float *x, int n)
     for (int k = 0; k < net->nlayers; k++) {
         int hidden = k + 1 < net->nlayers;
         forward_layer(net->a[k + 1], hidden ? net->h[k + 1] : NULL, net->act, k == 0 ? x : net->h[k],
-                      net->w[k], net->b[k], n, net->size[k], net->size[k + 1]);
+                      net->w[k], net->b[k], n, net->size[k], net->size[k + 1], 1);
     }
 }
 
@@ -682,9 +742,9 @@ static void backward_pass(mlp *net, const float *x, int n)
 {
     for (int k = net->nlayers - 1; k >= 0; k--) {
         int IN = net->size[k], OUT = net->size[k + 1];
-        backward_weights(net->gw[k], net->gb[k], net->d[k + 1], k == 0 ? x : net->h[k], n, IN, OUT);
+        backward_weights(net->gw[k], net->gb[k], net->d[k + 1], k == 0 ? x : net->h[k], n, IN, OUT, 1);
         if (k > 0)
-            backward_input(net->d[k], net->a[k], net->h[k], net->act, net->d[k + 1], net->w[k], n, IN, OUT);
+            backward_input(net->d[k], net->a[k], net->h[k], net->act, net->d[k + 1], net->w[k], n, IN, OUT, 1);
     }
 }
 
@@ -707,4 +767,137 @@ int mlp_params_finite(const mlp *net)
     for (size_t i = 0; i < net->nparams; i++)
         ok &= isfinite(net->params[i]) != 0;
     return ok;
+}
+
+/* ---- training step ---------------------------------------------------------------------------------------- */
+
+void mlp_update_range(const mlp_update *u, float *restrict p, const float *restrict g, size_t lo, size_t hi)
+{
+    float lr = u->lr, *restrict m = u->m, *restrict v = u->v;
+    if (u->kind == MLP_SGD) {
+        for (size_t i = lo; i < hi; i++)
+            p[i] -= lr * g[i];
+    } else if (u->kind == MLP_MOMENTUM) {
+        float mu = u->momentum;
+        for (size_t i = lo; i < hi; i++) {
+            m[i] = mu * m[i] + g[i];
+            p[i] -= lr * m[i];
+        }
+    } else {
+        float b1 = u->beta1, b2 = u->beta2, eps = u->eps, c1 = u->c1, c2 = u->c2;
+        for (size_t i = lo; i < hi; i++) {
+            m[i] = b1 * m[i] + (1 - b1) * g[i];
+            v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
+            p[i] -= lr * (m[i] / c1) / (sqrtf(v[i] / c2) + eps);
+        }
+    }
+}
+
+/* Every parameter, in contiguous shares when the model is big enough; each element on its own, so the same
+ * bits whoever updates it. */
+static void update_all(mlp *net, const mlp_update *u)
+{
+    size_t n = net->nparams;
+    if (n >= UPDATE_PARALLEL_MIN && omp_get_max_threads() > 1) {
+        #pragma omp parallel
+        {
+            size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
+            mlp_update_range(u, net->params, net->grads, n * t / nt, n * (t + 1) / nt);
+        }
+    } else
+        mlp_update_range(u, net->params, net->grads, 0, n);
+}
+
+int mlp_step_chunked(const mlp *net, int n)
+{
+    return net->nlayers == 2 && net->part && net->size[1] > HCHUNK && pass_work(net, n) >= MLP_PARALLEL_MIN_WORK;
+}
+
+/* The chunked step, run by every thread of the calling team (or by the caller alone). Both loops over chunks
+ * share them out by the same static schedule, so the thread that computes a chunk's activations in the
+ * forward pass computes its gradients and updates its weights, and finds them in its own cache; in the next
+ * step it owns the same chunks again. Hidden pre-activations, activations and their gradients are stored
+ * chunk by chunk: chunk c's (n, width) block starts at n * c0. */
+static void chunked_step(mlp *net, const float *x, const int *y, int n, float scale, const mlp_update *u)
+{
+    int IN = net->size[0], H = net->size[1], OUT = net->size[2], nc = (H + HCHUNK - 1) / HCHUNK;
+    float *p = net->params, *g = net->grads;
+    size_t w1 = (size_t)(net->w[0] - p), b1 = (size_t)(net->b[0] - p), w2 = (size_t)(net->w[1] - p);
+    size_t b2 = (size_t)(net->b[1] - p);
+    #pragma omp for schedule(static)
+    for (int c = 0; c < nc; c++) {
+        int c0 = c * HCHUNK, wd = imin(HCHUNK, H - c0);
+        float *ac = net->a[1] + (size_t)n * c0, *hc = net->h[1] + (size_t)n * c0, *w2c = net->w2c + (size_t)OUT * c0;
+        for (int o = 0; o < OUT; o++)
+            memcpy(w2c + (size_t)o * wd, p + w2 + (size_t)o * H + c0, (size_t)wd * sizeof *w2c);
+        forward_layer(ac, hc, net->act, x, p + w1 + (size_t)c0 * IN, p + b1 + c0, n, IN, wd, 0);
+        forward_layer(net->part + (size_t)c * n * OUT, NULL, net->act, hc, w2c, net->zero, n, wd, OUT, 0);
+    }
+    /* the logits: the chunks' partial sums added in chunk order, then the bias; rows in blocks of 16 */
+    float *z = net->a[2];
+    const float *part = net->part;
+    #pragma omp for schedule(static)
+    for (int r0 = 0; r0 < n; r0 += 16) {
+        size_t lo = (size_t)r0 * OUT, hi = (size_t)imin(n, r0 + 16) * OUT;
+        for (size_t i = lo; i < hi; i++)
+            z[i] = part[i];
+        for (int c = 1; c < nc; c++) {
+            const float *pc = part + (size_t)c * n * OUT;
+            #pragma omp simd
+            for (size_t i = lo; i < hi; i++)
+                z[i] += pc[i];
+        }
+        for (int r = r0; r < imin(n, r0 + 16); r++)
+            for (int o = 0; o < OUT; o++)
+                z[(size_t)r * OUT + o] += p[b2 + o];
+    }
+    loss_rows(net, y, n, scale);
+    const float *d2 = net->d[2];
+    #pragma omp single nowait
+    {
+        /* the output bias: nothing below reads it or its gradient */
+        for (int o = 0; o < OUT; o++)
+            g[b2 + o] = 0;
+        for (int r = 0; r < n; r++)
+            for (int o = 0; o < OUT; o++)
+                g[b2 + o] += d2[(size_t)r * OUT + o];
+        mlp_update_range(u, p, g, b2, b2 + (size_t)OUT);
+    }
+    #pragma omp for schedule(static)
+    for (int c = 0; c < nc; c++) {
+        int c0 = c * HCHUNK, wd = imin(HCHUNK, H - c0);
+        size_t n0 = (size_t)n * c0;
+        float *w2c = net->w2c + (size_t)OUT * c0, *g2c = net->g2c + (size_t)OUT * c0;
+        memset(g2c, 0, (size_t)OUT * wd * sizeof *g2c);
+        memset(g + w1 + (size_t)c0 * IN, 0, (size_t)wd * IN * sizeof *g);
+        memset(g + b1 + c0, 0, (size_t)wd * sizeof *g);
+        backward_weights(g2c, NULL, d2, net->h[1] + n0, n, wd, OUT, 0);
+        backward_input(net->d[1] + n0, net->a[1] + n0, net->h[1] + n0, net->act, d2, w2c, n, wd, OUT, 0);
+        backward_weights(g + w1 + (size_t)c0 * IN, g + b1 + c0, net->d[1] + n0, x, n, IN, wd, 0);
+        mlp_update_range(u, p, g, w1 + (size_t)c0 * IN, w1 + (size_t)(c0 + wd) * IN);
+        mlp_update_range(u, p, g, b1 + c0, b1 + c0 + wd);
+        for (int o = 0; o < OUT; o++) {
+            size_t at = w2 + (size_t)o * H + c0;
+            memcpy(g + at, g2c + (size_t)o * wd, (size_t)wd * sizeof *g);
+            mlp_update_range(u, p, g, at, at + wd);
+        }
+    }
+}
+
+void mlp_train_step(mlp *net, const float *x, const int *y, int n, float scale, const mlp_update *u)
+{
+    if (mlp_step_chunked(net, n)) {
+        int nt = omp_get_max_threads();
+        if (nt > 1) {
+            #pragma omp parallel num_threads(nt)
+            chunked_step(net, x, y, n, scale, u);
+        } else
+            chunked_step(net, x, y, n, scale, u);
+        return;
+    }
+    mlp_zero_grads(net);
+    mlp_forward(net, x, n);
+    mlp_loss(net, y, n, scale);
+    mlp_backward(net, x, n);
+    update_all(net, u);
 }

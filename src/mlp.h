@@ -27,7 +27,20 @@ typedef struct mlp {
     float *d[MLP_MAX_LAYERS + 1];    /* d[k] (max_rows, size[k]): dLoss/da[k] */
     double *loss;                    /* (max_rows) per-sample loss of the last mlp_loss call */
     unsigned char *correct;          /* (max_rows) 1 when the prediction of the last mlp_loss call was right */
+    /* workspace of the chunked step (one hidden layer): partial logits per chunk (chunks, max_rows, outputs),
+     * the output layer's weights and gradients by chunk ((outputs, chunk width) blocks), zero biases */
+    float *part, *w2c, *g2c, *zero;
 } mlp;
+
+typedef enum { MLP_SGD, MLP_MOMENTUM, MLP_ADAM } mlp_optimizer;
+
+/* An optimizer step: p -= lr g (sgd); m = momentum m + g, p -= lr m (momentum); Adam with bias corrections
+ * c1 = 1 - beta1^t, c2 = 1 - beta2^t. m, v (nparams): state, NULL where unused. */
+typedef struct mlp_update {
+    mlp_optimizer kind;
+    float lr, momentum, beta1, beta2, eps, c1, c2;
+    float *m, *v;
+} mlp_update;
 
 /* Output units for K classes: K, except one unit for a sigmoid output with two classes. */
 int mlp_output_units(mlp_output out, int nclasses);
@@ -46,6 +59,18 @@ void mlp_loss(mlp *net, const int *y, int n, float scale);
 /* After mlp_loss with scale != 0: accumulates the parameter gradients of the n samples into grads. */
 void mlp_backward(mlp *net, const float *x, int n);
 void mlp_zero_grads(mlp *net);
+/* One training step on n <= max_rows samples: gradients of the loss (scale as in mlp_loss) into grads, per-sample
+ * loss and correctness as mlp_loss, and the update u of every parameter. A model with one hidden layer whose
+ * step is big enough (mlp_step_chunked) takes the chunked step: each thread owns chunks of hidden units, with
+ * their rows of the first layer's weights, columns of the second's and activations, from the forward pass to
+ * the update, so only the logits and their gradients cross cores; its logits are summed chunk by chunk, so
+ * they may differ from mlp_forward's in the last bits. Either way the results do not depend on the thread
+ * count. */
+void mlp_train_step(mlp *net, const float *x, const int *y, int n, float scale, const mlp_update *u);
+/* 1 when mlp_train_step takes the chunked step for n samples (decided by the shapes alone). */
+int mlp_step_chunked(const mlp *net, int n);
+/* The update u of parameters lo..hi-1 (offsets into params, grads, m and v). */
+void mlp_update_range(const mlp_update *u, float *params, const float *grads, size_t lo, size_t hi);
 /* 1 when every parameter is finite. */
 int mlp_params_finite(const mlp *net);
 

@@ -85,9 +85,14 @@ double train_memory(const config *cfg, int inputs, int nclasses, int train_rows)
     }
     double B = cfg->batch_size == 0 || cfg->batch_size > train_rows ? train_rows : (double)cfg->batch_size;
     double rows = B > EVAL_ROWS ? B : EVAL_ROWS;
-    /* params, grads and the last finite copy, optimizer state, three activations per unit and row, the batch */
+    /* params, grads and the last finite copy, optimizer state, three activations per unit and row, the batch;
+     * with one hidden layer the chunked step's partial logits (a row of outputs per 64 hidden units and row) and
+     * two copies of the output layer's weights */
     double copies = 3 + (cfg->optimizer == OPT_MOMENTUM) + 2 * (cfg->optimizer == OPT_ADAM);
-    return 4 * (params * copies + 3 * rows * units + B * inputs) + 4.0 * train_rows +
+    double nout = sizes[cfg->nhidden + 1], chunked = 0;
+    if (cfg->nhidden == 1)
+        chunked = rows * nout * ceil(sizes[1] / 64) + 2 * sizes[1] * nout + nout;
+    return 4 * (params * copies + 3 * rows * units + B * inputs + chunked) + 4.0 * train_rows +
            (double)(cfg->epochs + 1) * sizeof(train_epoch);
 }
 
@@ -145,50 +150,18 @@ void train_evaluate(train_job *job, const dataset *d, double *loss, double *acc)
     *acc = (double)correct / d->rows;
 }
 
-/* Parameters below which the update stays on the calling thread: entering even a one-thread parallel region
- * costs libgomp a few microseconds, as much as a small model's whole update. */
-#define OPT_PARALLEL_MIN 65536
-
-/* p (n) updated from g (n); m, v (n) optimizer state; t = 1-based step (Adam's bias correction). Each element
- * is updated on its own, so the loop is shared out by an orphaned omp for inside a region, or run whole by
- * the caller outside one. */
-static void update_range(const config *c, float *restrict p, const float *restrict g, float *restrict m,
-                         float *restrict v, long long t, long n)
-{
-    float lr = (float)c->learning_rate;
-    if (c->optimizer == OPT_SGD) {
-        #pragma omp for schedule(static)
-        for (long i = 0; i < n; i++)
-            p[i] -= lr * g[i];
-    } else if (c->optimizer == OPT_MOMENTUM) {
-        float mu = (float)c->momentum;
-        #pragma omp for schedule(static)
-        for (long i = 0; i < n; i++) {
-            m[i] = mu * m[i] + g[i];
-            p[i] -= lr * m[i];
-        }
-    } else {
-        float b1 = (float)c->adam_beta1, b2 = (float)c->adam_beta2, eps = (float)c->adam_eps;
-        float c1 = (float)(1.0 - pow(c->adam_beta1, (double)t)), c2 = (float)(1.0 - pow(c->adam_beta2, (double)t));
-        #pragma omp for schedule(static)
-        for (long i = 0; i < n; i++) {
-            m[i] = b1 * m[i] + (1 - b1) * g[i];
-            v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
-            p[i] -= lr * (m[i] / c1) / (sqrtf(v[i] / c2) + eps);
-        }
-    }
-}
-
-static void optimizer_step(train_job *job, long long t)
+/* The optimizer step t (1-based: Adam's bias corrections). */
+static mlp_update update_for(const train_job *job, long long t)
 {
     const config *c = &job->cfg;
-    float *p = job->net.params, *g = job->net.grads, *m = job->opt_m, *v = job->opt_v;
-    long n = (long)job->net.nparams;
-    if (n >= OPT_PARALLEL_MIN && omp_get_max_threads() > 1) {
-        #pragma omp parallel
-        update_range(c, p, g, m, v, t, n);
-    } else
-        update_range(c, p, g, m, v, t, n);
+    mlp_update u = {.kind = c->optimizer == OPT_SGD ? MLP_SGD : c->optimizer == OPT_MOMENTUM ? MLP_MOMENTUM : MLP_ADAM,
+                    .lr = (float)c->learning_rate, .momentum = (float)c->momentum, .beta1 = (float)c->adam_beta1,
+                    .beta2 = (float)c->adam_beta2, .eps = (float)c->adam_eps, .m = job->opt_m, .v = job->opt_v};
+    if (u.kind == MLP_ADAM) {
+        u.c1 = (float)(1.0 - pow(c->adam_beta1, (double)t));
+        u.c2 = (float)(1.0 - pow(c->adam_beta2, (double)t));
+    }
+    return u;
 }
 
 /* Evaluates the weights after epoch on both sets into its curve row; 1 when every number is finite. */
@@ -240,9 +213,9 @@ void train_execute(train_job *job)
                 memcpy(job->xb + (size_t)i * cols, tr->x + (size_t)r * cols, (size_t)cols * sizeof(float));
                 job->yb[i] = tr->y[r];
             }
-            mlp_zero_grads(net);
-            mlp_forward(net, job->xb, n);
-            mlp_loss(net, job->yb, n, job->cfg.loss == LOSS_MEAN ? 1.0f / (float)n : 1.0f);
+            mlp_update u = update_for(job, ++step);
+            mlp_train_step(net, job->xb, job->yb, n, job->cfg.loss == LOSS_MEAN ? 1.0f / (float)n : 1.0f, &u);
+            /* a non-finite loss ends the run; the weights it updated are dropped (last_good is kept) */
             double batch_loss = 0;
             for (int i = 0; i < n; i++)
                 batch_loss += net->loss[i];
@@ -250,8 +223,6 @@ void train_execute(train_job *job)
                 finite = 0;
                 break;
             }
-            mlp_backward(net, job->xb, n);
-            optimizer_step(job, ++step);
             if (job->stop && *job->stop) {
                 job->status = TRAIN_INTERRUPTED;
                 return;

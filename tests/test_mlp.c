@@ -5,6 +5,7 @@
 #include "mlp.h"
 #include "rng.h"
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -173,6 +174,86 @@ START_TEST(test_kernels_match_plain_twins)
 }
 END_TEST
 
+/* The chunked step of a one-hidden-layer model against the plain sequence (forward, loss, backward, update):
+ * the same gradients and weights up to the order of the logits' sums, for every optimizer, activation and
+ * output, on a shape whose last chunk is partial; and the same bits with 1, 2, 3 and 7 threads. */
+START_TEST(test_chunked_step_matches_plain_step)
+{
+    static const struct { int B, IN, H, OUT; mlp_activation act; mlp_output out; mlp_optimizer opt; } cases[] = {
+        {256, 64, 512, 10, MLP_SIGMOID, MLP_OUT_SOFTMAX, MLP_SGD},
+        {200, 70, 333, 7, MLP_RELU, MLP_OUT_SIGMOID, MLP_MOMENTUM},
+        {300, 40, 400, 3, MLP_TANH, MLP_OUT_SOFTMAX, MLP_ADAM}};
+    int threads = omp_get_max_threads();
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        int B = cases[k].B, IN = cases[k].IN, H = cases[k].H, OUT = cases[k].OUT;
+        mlp a, b;
+        ck_assert_int_eq(mlp_init(&a, IN, &H, 1, OUT, cases[k].act, cases[k].out, B), 0);
+        ck_assert_int_eq(mlp_init(&b, IN, &H, 1, OUT, cases[k].act, cases[k].out, B), 0);
+        ck_assert_msg(mlp_step_chunked(&a, B), "case %zu does not take the chunked step", k);
+        rng r;
+        rng_init(&r, 11 + k, 1);
+        mlp_randomize(&a, MLP_INIT_XAVIER, &r);
+        random_fill(a.b[0], (size_t)H, &r);
+        memcpy(b.params, a.params, a.nparams * sizeof(float));
+        float *x = malloc((size_t)B * IN * sizeof(float)), *start = malloc(a.nparams * sizeof(float));
+        int *y = malloc((size_t)B * sizeof(int));
+        random_fill(x, (size_t)B * IN, &r);
+        for (int i = 0; i < B; i++)
+            y[i] = (int)(rng_uniform(&r) * OUT);
+        if (cases[k].out == MLP_OUT_SIGMOID && OUT == 1)
+            for (int i = 0; i < B; i++)
+                y[i] &= 1;
+        memcpy(start, a.params, a.nparams * sizeof(float));
+        float *ma = calloc(a.nparams, sizeof(float)), *va = calloc(a.nparams, sizeof(float));
+        float *mb = calloc(a.nparams, sizeof(float)), *vb = calloc(a.nparams, sizeof(float));
+        /* Adam's eps well above the gradients' rounding: near g = 0 its first steps are about lr sign(g), where
+         * a last-bit difference in a tiny gradient would flip a whole step */
+        mlp_update ua = {.kind = cases[k].opt, .lr = 0.05f, .momentum = 0.9f, .beta1 = 0.9f, .beta2 = 0.999f,
+                         .eps = 1e-3f, .c1 = 0.1f, .c2 = 0.001f, .m = ma, .v = va};
+        mlp_update ub = ua;
+        ub.m = mb, ub.v = vb;
+        /* two steps, so that the second starts from updated weights and optimizer state */
+        for (int step = 0; step < 2; step++) {
+            mlp_train_step(&a, x, y, B, 1.0f / B, &ua);
+            mlp_zero_grads(&b);
+            mlp_forward(&b, x, B);
+            mlp_loss(&b, y, B, 1.0f / B);
+            mlp_backward(&b, x, B);
+            mlp_update_range(&ub, b.params, b.grads, 0, b.nparams);
+            double dl = 0, ml = 1e-30;
+            for (int i = 0; i < B; i++) {
+                dl = fmax(dl, fabs(a.loss[i] - b.loss[i]));
+                ml = fmax(ml, fabs(b.loss[i]));
+            }
+            ck_assert_msg(dl / ml < 1e-5, "case %zu step %d: losses differ by %g", k, step, dl / ml);
+            ck_assert_msg(max_rel_diff(a.grads, b.grads, a.nparams) < 1e-4, "case %zu step %d: gradients differ",
+                          k, step);
+            ck_assert_msg(max_rel_diff(a.params, b.params, a.nparams) < 1e-5, "case %zu step %d: weights differ",
+                          k, step);
+        }
+        /* the same two steps from the same start leave the same bits with any thread count */
+        float *one = malloc(a.nparams * sizeof(float));
+        for (int t = 1; t <= 7; t += t == 3 ? 4 : 1) {
+            omp_set_num_threads(t);
+            memcpy(a.params, start, a.nparams * sizeof(float));
+            memset(ma, 0, a.nparams * sizeof(float));
+            memset(va, 0, a.nparams * sizeof(float));
+            for (int step = 0; step < 2; step++)
+                mlp_train_step(&a, x, y, B, 1.0f / B, &ua);
+            if (t == 1)
+                memcpy(one, a.params, a.nparams * sizeof(float));
+            else
+                ck_assert_msg(memcmp(one, a.params, a.nparams * sizeof(float)) == 0,
+                              "case %zu: the chunked step gives other bits with %d threads", k, t);
+        }
+        omp_set_num_threads(threads);
+        free(one); free(x); free(y); free(start); free(ma); free(va); free(mb); free(vb);
+        mlp_free(&a);
+        mlp_free(&b);
+    }
+}
+END_TEST
+
 /* A 2-2-2 sigmoid net worked by hand: x = (1, 1), W0 = [[1, -1], [0.5, -0.5]], b0 = 0, so a1 = (0, 0) and
  * h = (0.5, 0.5); W1 = [[2, 0], [0, 2]], b1 = (-1, ln 3 - 1), so z = (0, ln 3). Softmax p = (1/4, 3/4); with
  * label 1 the loss is ln(4/3) and dz = p - e1 = (1/4, -1/4); dW1 = dz h^T = +-1/8; dh = W1^T dz = (1/2, -1/2);
@@ -261,6 +342,7 @@ Suite *mlp_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_gradients_all_combinations);
     tcase_add_test(tc, test_kernels_match_plain_twins);
+    tcase_add_test(tc, test_chunked_step_matches_plain_step);
     tcase_add_test(tc, test_hand_computed_2_2_2);
     tcase_add_test(tc, test_extreme_logits_stay_finite);
     suite_add_tcase(s, tc);

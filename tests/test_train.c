@@ -117,13 +117,15 @@ static void assert_same_run(const train_job *a, const train_job *b, int threads)
 
 START_TEST(test_same_bits_for_any_thread_count)
 {
-    /* digits (64-128-10, batch 32) and a wider net with big batches, so every kernel takes its parallel path */
+    /* digits (64-128-10, batch 32), a wider net with big batches, so every kernel takes its parallel path, and
+     * one hidden layer of 512 at batch 256, which takes the chunked step */
     static const char *const small[] = {"train.epochs=3", NULL};
     static const char *const wide[] = {"train.epochs=2", "model.hidden=300-70", "train.batch_size=256",
                                        "model.activation=relu", "train.optimizer=adam", "train.learning_rate=0.01",
                                        NULL};
-    const char *const *variants[] = {small, wide};
-    for (int v = 0; v < 2; v++) {
+    static const char *const chunked[] = {"train.epochs=2", "model.hidden=512", "train.batch_size=256", NULL};
+    const char *const *variants[] = {small, wide, chunked};
+    for (int v = 0; v < 3; v++) {
         loaded l;
         load(&l, "configs/digits.ini", variants[v]);
         train_job one;
