@@ -122,6 +122,9 @@ grid="configs/grid.ini"
 [ "$QUICK" = 1 ] && grid_set="--set train.epochs=5" || grid_set=""
 for rep in $(seq "$REPS"); do
   run grid runner "$NCPU" "$rep" $R $grid_set $grid
+  # scikit-learn scores each fit once, after training: the runner evaluating only after the last epoch does the
+  # same work (eval_every larger than the epochs)
+  run grid runner-eval-at-end "$NCPU" "$rep" $R $grid_set --set train.eval_every=1000 $grid
   if [ $have_sklearn = 1 ] && [ $have_joblib = 1 ]; then
     run grid scikit-learn+joblib "$NCPU" "$rep" env BENCH_EPOCHS="${grid_set:+5}" \
       $PY experiments/bench_peers.py sklearn-grid $DATA "$NCPU"
@@ -129,7 +132,7 @@ for rep in $(seq "$REPS"); do
 done
 
 echo "bench: thread scaling of whole runs, $REPS repetitions interleaved" >&2
-epochs=30; [ "$QUICK" = 1 ] && epochs=2
+epochs=150; [ "$QUICK" = 1 ] && epochs=2
 for rep in $(seq "$REPS"); do
   for t in $(seq "$NCPU"); do
     run scale-small runner "$t" "$rep" $R --threads "$t" configs/digits.ini
