@@ -9,6 +9,11 @@ import statistics
 import subprocess
 import sys
 
+# why a 2-thread step of a narrow model misses 1.7x here: the profile behind it is in README, Performance
+STEP_WHY = ("chunked step: 4 chunks of 64 hidden units per thread at hidden 512; the logits' reduction, the loss "
+            "and the output bias (about 20 us of 200) stay on one thread; a buffer the other core wrote costs this "
+            "VM about twice as much to read")
+
 
 def read(path):
     if not os.path.exists(path):
@@ -71,7 +76,7 @@ class Report:
             return
         self.add(f"![{caption}]({self.rel}/{name}.png)\n")
 
-    def target(self, what, goal, measured, met, note=""):
+    def target(self, what, goal, measured, met, note=""):  # note: for a missed target, why
         self.targets.append((what, goal, measured, "met" if met else "**missed**", note))
 
 
@@ -186,7 +191,7 @@ plot DATA using 2:xtic(1) title 'forward (this project)', '' using 3 title 'forw
             if s["threads"] == "2" and int(s["hidden"]) >= 512:
                 sp = num(s["speedup"])
                 rep.target(f"2 threads, step of hidden {s['hidden']} (batch {s['batch']})", ">= 1.7x",
-                           f"{sp:.2f}x", sp >= 1.7)
+                           f"{sp:.2f}x", sp >= 1.7, "" if sp >= 1.7 else STEP_WHY)
 
     thr = read(os.path.join(out, "threshold.tsv"))
     if thr:
@@ -270,7 +275,11 @@ plot DATA using 0:2:xtic(1) with boxes, '' using 0:2:3:4 with yerrorbars lc rgb 
         base = next((v for (t, _), v in grid.items() if t == tool), None)
         if base and sk:
             r = sk["wall"] / base["wall"]
-            rep.target(f"75-run sweep vs scikit-learn + joblib, {what}", ">= 10x", f"{r:.1f}x", r >= 10)
+            why = "" if r >= 10 else (
+                f"training steps are {base['train']:.2f} of its {base['cpu']:.2f} CPU s: 168,750 steps of "
+                "64-{16..256}-10 at batch 32, about 100 GFLOP/s per core on these 32-row tiles (README, "
+                "Performance)" + ("; the rest is the evaluation after every epoch" if tool == "runner" else ""))
+            rep.target(f"75-run sweep vs scikit-learn + joblib, {what}", ">= 10x", f"{r:.1f}x", r >= 10, why)
 
     # ---- whole-run thread scaling -------------------------------------------------------------------------
     scale_rows, scale_data = [], {}
@@ -287,7 +296,8 @@ plot DATA using 0:2:xtic(1) with boxes, '' using 0:2:3:4 with yerrorbars lc rgb 
                                f2(spw), f"{v['rss']:.1f}"))
             scale_data.setdefault(label, []).append((int(t), sp))
             if t == "2" and w != "scale-small":
-                rep.target(f"2 threads, whole run of {label} (training time)", ">= 1.7x", f"{sp:.2f}x", sp >= 1.7)
+                rep.target(f"2 threads, whole run of {label} (training time)", ">= 1.7x", f"{sp:.2f}x", sp >= 1.7,
+                           "" if sp >= 1.7 else STEP_WHY + "; per batch, the gather of the shuffled rows")
     if scale_rows:
         rep.add("## Thread scaling of whole runs\n")
         rep.add("`./runner --threads N` on the digits config and on wider models (150 epochs); speedup of the "
