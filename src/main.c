@@ -349,8 +349,49 @@ static void commit_run(results *res, flight *f, progress *pr, long *diverged, in
     free(f);
 }
 
+/* A run's training work (multiply-adds of forward passes over all its epochs), to order runs largest first. */
+typedef struct run_cost {
+    long index;
+    double work;
+} run_cost;
+
+static int by_work_desc(const void *a, const void *b)
+{
+    const run_cost *x = a, *y = b;
+    if (x->work != y->work)
+        return x->work < y->work ? 1 : -1;
+    return (x->index > y->index) - (x->index < y->index); /* plan order among equals */
+}
+
+/* Orders todo (plan indices) largest run first, so that the sweep does not end with one big run on one core
+ * while the others idle (longest processing time first). */
+static void order_largest_first(const sweep_plan *plan, data_variant *data, int ndata, long *todo, long ntodo)
+{
+    run_cost *rc = malloc((size_t)ntodo * sizeof *rc);
+    if (!rc)
+        return; /* plan order is correct too, only slower */
+    for (long i = 0; i < ntodo; i++) {
+        config c;
+        long long seed;
+        char id[SWEEP_ID];
+        sweep_run(plan, todo[i], &c, &seed, id, sizeof id);
+        const data_variant *d = find_data(data, ndata, &c);
+        double units = 0, prev = d->train.cols;
+        for (int k = 0; k < c.nhidden; k++) {
+            units += prev * c.hidden[k];
+            prev = c.hidden[k];
+        }
+        units += prev * d->nclasses;
+        rc[i] = (run_cost){todo[i], units * (double)d->train.rows * (double)c.epochs};
+    }
+    qsort(rc, (size_t)ntodo, sizeof *rc, by_work_desc);
+    for (long i = 0; i < ntodo; i++)
+        todo[i] = rc[i].index;
+    free(rc);
+}
+
 /* Trains every run of the plan that is not committed yet (all of them with --force), several side by side,
- * and commits each as it finishes. Returns 0 or an exit code. */
+ * largest first, and commits each as it finishes. Returns 0 or an exit code. */
 static int train_missing(const options *opt, const sweep_plan *plan, results *res, data_variant *data, int ndata)
 {
     const config *base = plan->base;
@@ -371,6 +412,7 @@ static int train_missing(const options *opt, const sweep_plan *plan, results *re
         }
     }
     pr.total = ntodo;
+    order_largest_first(plan, data, ndata, todo, ntodo);
     int parallel, threads;
     schedule_choose(base, ntodo, omp_get_max_threads(), &parallel, &threads, why, sizeof why);
     if (!opt->quiet)
