@@ -254,6 +254,47 @@ START_TEST(test_chunked_step_matches_plain_step)
 }
 END_TEST
 
+/* The softmax loss of every row against log-sum-exp in double from the same float logits, and the prediction
+ * against the first largest logit: 2 to 40 classes (more than one vector), spreads from 1e-3 to 80, ties. */
+START_TEST(test_softmax_loss_rows)
+{
+    enum { ROWS = 400 };
+    rng r;
+    rng_init(&r, 21, 1);
+    for (int U = 2; U <= 40; U += U < 18 ? 1 : 11) {
+        int hidden = 3;
+        mlp net;
+        ck_assert_int_eq(mlp_init(&net, 2, &hidden, 1, U, MLP_SIGMOID, MLP_OUT_SOFTMAX, ROWS), 0);
+        int y[ROWS];
+        float *z = net.a[2];
+        for (int i = 0; i < ROWS; i++) {
+            double spread = pow(10, -3 + 5 * rng_uniform(&r)) * (i % 7 == 0 ? 80 : 1);
+            for (int k = 0; k < U; k++)
+                z[i * U + k] = (float)(spread * (2 * rng_uniform(&r) - 1));
+            if (i % 5 == 0) /* a tie for the largest logit */
+                z[i * U + U - 1] = z[i * U];
+            y[i] = (int)(rng_uniform(&r) * U);
+        }
+        mlp_loss(&net, y, ROWS, 0);
+        for (int i = 0; i < ROWS; i++) {
+            const float *zr = z + i * U;
+            int best = 0;
+            for (int k = 1; k < U; k++)
+                if (zr[k] > zr[best])
+                    best = k;
+            double s = 0;
+            for (int k = 0; k < U; k++)
+                s += exp((double)zr[k] - zr[best]);
+            double ref = zr[best] + log(s) - zr[y[i]];
+            ck_assert_msg(fabs(net.loss[i] - ref) <= 1e-6 * (1 + fabs(zr[best]) + fabs(zr[y[i]])),
+                          "%d classes, row %d: loss %.9g, log-sum-exp in double %.9g", U, i, net.loss[i], ref);
+            ck_assert_int_eq(net.correct[i], best == y[i]);
+        }
+        mlp_free(&net);
+    }
+}
+END_TEST
+
 /* A 2-2-2 sigmoid net worked by hand: x = (1, 1), W0 = [[1, -1], [0.5, -0.5]], b0 = 0, so a1 = (0, 0) and
  * h = (0.5, 0.5); W1 = [[2, 0], [0, 2]], b1 = (-1, ln 3 - 1), so z = (0, ln 3). Softmax p = (1/4, 3/4); with
  * label 1 the loss is ln(4/3) and dz = p - e1 = (1/4, -1/4); dW1 = dz h^T = +-1/8; dh = W1^T dz = (1/2, -1/2);
@@ -343,6 +384,7 @@ Suite *mlp_suite(void)
     tcase_add_test(tc, test_gradients_all_combinations);
     tcase_add_test(tc, test_kernels_match_plain_twins);
     tcase_add_test(tc, test_chunked_step_matches_plain_step);
+    tcase_add_test(tc, test_softmax_loss_rows);
     tcase_add_test(tc, test_hand_computed_2_2_2);
     tcase_add_test(tc, test_extreme_logits_stay_finite);
     suite_add_tcase(s, tc);
