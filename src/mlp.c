@@ -110,6 +110,8 @@ void mlp_free(mlp *net)
     free(net->w2c);
     free(net->g2c);
     free(net->zero);
+    free(net->xt);
+    free(net->yt);
     for (int k = 0; k <= MLP_MAX_LAYERS; k++) {
         free(net->a[k]);
         free(net->d[k]);
@@ -697,73 +699,78 @@ static inline double softplus(double z) { return (z > 0 ? z : 0) + log1p(exp(-fa
 
 enum { LOSS_BLOCK = VEC }; /* logits per block of exps in loss_rows: one vector */
 
-/* The rows of mlp_loss, shared out by an orphaned omp for. */
-static void loss_rows(mlp *net, const int *y, int n, float scale)
+/* Row r of mlp_loss. */
+static inline void loss_row(mlp *net, const int *y, int r, float scale)
 {
     int U = net->size[net->nlayers];
     const float *z = net->a[net->nlayers];
     float *dz = net->d[net->nlayers];
     int softmax = net->out == MLP_OUT_SOFTMAX;
-    #pragma omp for schedule(static)
-    for (int r = 0; r < n; r++) {
-        const float *zr = z + (size_t)r * U;
-        float *dr = dz + (size_t)r * U;
-        /* the largest logit and its first index, without branches (NaN logits make the loss NaN below) */
-        float m = -INFINITY;
-        for (int k0 = 0; k0 < U; k0 += LOSS_BLOCK)
-            #pragma omp simd reduction(max:m)
+    const float *zr = z + (size_t)r * U;
+    float *dr = dz + (size_t)r * U;
+    /* the largest logit and its first index, without branches (NaN logits make the loss NaN below) */
+    float m = -INFINITY;
+    for (int k0 = 0; k0 < U; k0 += LOSS_BLOCK)
+        #pragma omp simd reduction(max:m)
+        for (int k = 0; k < LOSS_BLOCK; k++) {
+            float v = k0 + k < U ? zr[k0 + k] : -INFINITY;
+            m = v > m ? v : m;
+        }
+    int best = U;
+    for (int k0 = 0; k0 < U; k0 += LOSS_BLOCK)
+        #pragma omp simd reduction(min:best)
+        for (int k = 0; k < LOSS_BLOCK; k++)
+            if (k0 + k < U && zr[k0 + k] == m && k0 + k < best)
+                best = k0 + k;
+    best = best < U ? best : 0;
+    double loss;
+    if (softmax) {
+        /* log-sum-exp around the largest logit: every exp argument is <= 0. The exps of a block of logits
+         * at once (one vector, masked past the last class), kept for the gradient when they fit in one
+         * block, and summed in the vector's order. */
+        float e[LOSS_BLOCK], s = 0;
+        for (int k0 = 0; k0 < U; k0 += LOSS_BLOCK) {
+            #pragma omp simd reduction(+:s)
             for (int k = 0; k < LOSS_BLOCK; k++) {
-                float v = k0 + k < U ? zr[k0 + k] : -INFINITY;
-                m = v > m ? v : m;
+                e[k] = k0 + k < U ? exp_nonpos(zr[k0 + k] - m) : 0;
+                s += e[k];
             }
-        int best = U;
-        for (int k0 = 0; k0 < U; k0 += LOSS_BLOCK)
-            #pragma omp simd reduction(min:best)
-            for (int k = 0; k < LOSS_BLOCK; k++)
-                if (k0 + k < U && zr[k0 + k] == m && k0 + k < best)
-                    best = k0 + k;
-        best = best < U ? best : 0;
-        double loss;
-        if (softmax) {
-            /* log-sum-exp around the largest logit: every exp argument is <= 0. The exps of a block of logits
-             * at once (one vector, masked past the last class), kept for the gradient when they fit in one
-             * block, and summed in the vector's order. */
-            float e[LOSS_BLOCK], s = 0;
+        }
+        double lse = m + (double)log_ge1(s); /* s in [1, U] */
+        loss = lse - zr[y[r]];
+        if (scale != 0) {
+            float inv = 1 / s;
             for (int k0 = 0; k0 < U; k0 += LOSS_BLOCK) {
-                #pragma omp simd reduction(+:s)
-                for (int k = 0; k < LOSS_BLOCK; k++) {
-                    e[k] = k0 + k < U ? exp_nonpos(zr[k0 + k] - m) : 0;
-                    s += e[k];
-                }
-            }
-            double lse = m + (double)log_ge1(s); /* s in [1, U] */
-            loss = lse - zr[y[r]];
-            if (scale != 0) {
-                float inv = 1 / s;
-                for (int k0 = 0; k0 < U; k0 += LOSS_BLOCK) {
-                    if (U > LOSS_BLOCK) /* more classes than one block: their exps again */
-                        #pragma omp simd
-                        for (int k = 0; k < LOSS_BLOCK; k++)
-                            e[k] = k0 + k < U ? exp_nonpos(zr[k0 + k] - m) : 0;
+                if (U > LOSS_BLOCK) /* more classes than one block: their exps again */
                     #pragma omp simd
                     for (int k = 0; k < LOSS_BLOCK; k++)
-                        if (k0 + k < U)
-                            dr[k0 + k] = scale * (e[k] * inv - (k0 + k == y[r]));
-                }
+                        e[k] = k0 + k < U ? exp_nonpos(zr[k0 + k] - m) : 0;
+                #pragma omp simd
+                for (int k = 0; k < LOSS_BLOCK; k++)
+                    if (k0 + k < U)
+                        dr[k0 + k] = scale * (e[k] * inv - (k0 + k == y[r]));
             }
-            net->correct[r] = best == y[r];
-        } else {
-            loss = 0;
-            for (int k = 0; k < U; k++) {
-                double t = U == 1 ? y[r] : (k == y[r]);
-                loss += softplus(zr[k]) - t * zr[k];
-                if (scale != 0)
-                    dr[k] = scale * (sigmoidf(zr[k]) - (float)t);
-            }
-            net->correct[r] = U == 1 ? ((zr[0] > 0) == y[r]) : best == y[r];
         }
-        net->loss[r] = loss;
+        net->correct[r] = best == y[r];
+    } else {
+        loss = 0;
+        for (int k = 0; k < U; k++) {
+            double t = U == 1 ? y[r] : (k == y[r]);
+            loss += softplus(zr[k]) - t * zr[k];
+            if (scale != 0)
+                dr[k] = scale * (sigmoidf(zr[k]) - (float)t);
+        }
+        net->correct[r] = U == 1 ? ((zr[0] > 0) == y[r]) : best == y[r];
     }
+    net->loss[r] = loss;
+}
+
+/* The rows of mlp_loss, shared out by an orphaned omp for. */
+static void loss_rows(mlp *net, const int *y, int n, float scale)
+{
+    #pragma omp for schedule(static)
+    for (int r = 0; r < n; r++)
+        loss_row(net, y, r, scale);
 }
 
 /* Over rows, when the batch is big enough: a logit (two exps) counts as 16 multiply-adds of work. */
@@ -874,7 +881,8 @@ static void chunked_step(mlp *net, const float *x, const int *y, int n, float sc
         forward_layer(ac, hc, net->act, x, p + w1 + (size_t)c0 * IN, p + b1 + c0, n, IN, wd, 0);
         forward_layer(net->part + (size_t)c * n * OUT, NULL, net->act, hc, w2c, net->zero, n, wd, OUT, 0);
     }
-    /* the logits: the chunks' partial sums added in chunk order, then the bias; rows in blocks of 16 */
+    /* the logits (the chunks' partial sums added in chunk order, then the bias) and the loss, rows in blocks of
+     * 16: one loop, so the thread that sums a row's logits takes its loss */
     float *z = net->a[2];
     const float *part = net->part;
     #pragma omp for schedule(static)
@@ -888,11 +896,12 @@ static void chunked_step(mlp *net, const float *x, const int *y, int n, float sc
             for (size_t i = lo; i < hi; i++)
                 z[i] += pc[i];
         }
-        for (int r = r0; r < imin(n, r0 + 16); r++)
+        for (int r = r0; r < imin(n, r0 + 16); r++) {
             for (int o = 0; o < OUT; o++)
                 z[(size_t)r * OUT + o] += p[b2 + o];
+            loss_row(net, y, r, scale);
+        }
     }
-    loss_rows(net, y, n, scale);
     const float *d2 = net->d[2];
     #pragma omp single nowait
     {
@@ -937,4 +946,40 @@ void mlp_train_step(mlp *net, const float *x, const int *y, int n, float scale, 
     mlp_loss(net, y, n, scale);
     backward_run(net, x, n, 0);
     update_all(net, u);
+}
+
+int mlp_reserve(mlp *net, int threads)
+{
+    int copies = net->nlayers == 2 && threads > 1 ? threads : 1;
+    free(net->xt);
+    free(net->yt);
+    net->xt = alloc_floats((size_t)copies * (size_t)net->max_rows * (size_t)net->size[0], sizeof(float));
+    net->yt = alloc_floats((size_t)net->max_rows, sizeof(int));
+    net->xthreads = net->xt && net->yt ? copies : 0;
+    return net->xthreads ? 0 : -1;
+}
+
+static void gather_rows(float *dst, const float *X, const int *rows, int n, int cols)
+{
+    for (int i = 0; i < n; i++)
+        memcpy(dst + (size_t)i * cols, X + (size_t)rows[i] * cols, (size_t)cols * sizeof *dst);
+}
+
+void mlp_train_rows(mlp *net, const float *X, const int *Y, const int *rows, int n, float scale, const mlp_update *u)
+{
+    int cols = net->size[0], nt = omp_get_max_threads();
+    for (int i = 0; i < n; i++)
+        net->yt[i] = Y[rows[i]];
+    nt = nt < net->xthreads ? nt : net->xthreads;
+    if (nt > 1 && mlp_step_chunked(net, n)) {
+        #pragma omp parallel num_threads(nt)
+        {
+            float *x = net->xt + (size_t)omp_get_thread_num() * (size_t)net->max_rows * (size_t)cols;
+            gather_rows(x, X, rows, n, cols);
+            chunked_step(net, x, net->yt, n, scale, u);
+        }
+        return;
+    }
+    gather_rows(net->xt, X, rows, n, cols);
+    mlp_train_step(net, net->xt, net->yt, n, scale, u);
 }

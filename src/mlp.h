@@ -30,6 +30,10 @@ typedef struct mlp {
     /* workspace of the chunked step (one hidden layer): partial logits per chunk (chunks, max_rows, outputs),
      * the output layer's weights and gradients by chunk ((outputs, chunk width) blocks), zero biases */
     float *part, *w2c, *g2c, *zero;
+    /* mlp_train_rows' gathered batches: xthreads copies of (max_rows, inputs), one per thread of a chunked step
+     * (mlp_reserve), and the labels (max_rows) */
+    float *xt;
+    int *yt, xthreads;
 } mlp;
 
 typedef enum { MLP_SGD, MLP_MOMENTUM, MLP_ADAM } mlp_optimizer;
@@ -67,6 +71,13 @@ void mlp_zero_grads(mlp *net);
  * they may differ from mlp_forward's in the last bits. Either way the results do not depend on the thread
  * count. */
 void mlp_train_step(mlp *net, const float *x, const int *y, int n, float scale, const mlp_update *u);
+/* Gathers the rows rows[0..n-1] of X (each size[0] floats) and their labels Y[rows[i]], then mlp_train_step. In a
+ * chunked step every thread gathers its own copy from X, which nobody writes, rather than reading one copy
+ * that another core has just written. Needs mlp_reserve; uses at most its threads. */
+void mlp_train_rows(mlp *net, const float *X, const int *Y, const int *rows, int n, float scale, const mlp_update *u);
+/* Allocates mlp_train_rows' workspace for up to threads threads (copies only where a chunked step can use
+ * them). 0, or -1 when memory is short. */
+int mlp_reserve(mlp *net, int threads);
 /* 1 when mlp_train_step takes the chunked step for n samples (decided by the shapes alone). */
 int mlp_step_chunked(const mlp *net, int n);
 /* The update u of parameters lo..hi-1 (offsets into params, grads, m and v). */

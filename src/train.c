@@ -44,11 +44,9 @@ int train_prepare(train_job *job, const config *cfg, long long seed, const datas
         goto oom;
     size_t np = job->net.nparams;
     job->last_good = malloc(np * sizeof(float));
-    job->xb = malloc((size_t)B * (size_t)train->cols * sizeof(float));
-    job->yb = malloc((size_t)B * sizeof(int));
     job->order = malloc((size_t)train->rows * sizeof(int));
     job->curve = calloc((size_t)cfg->epochs + 1, sizeof *job->curve);
-    if (!job->last_good || !job->xb || !job->yb || !job->order || !job->curve)
+    if (!job->last_good || !job->order || !job->curve || mlp_reserve(&job->net, job->threads) < 0)
         goto oom;
     if (cfg->optimizer != OPT_SGD && !(job->opt_m = calloc(np, sizeof(float))))
         goto oom;
@@ -85,15 +83,17 @@ double train_memory(const config *cfg, int inputs, int nclasses, int train_rows)
     }
     double B = cfg->batch_size == 0 || cfg->batch_size > train_rows ? train_rows : (double)cfg->batch_size;
     double rows = B > EVAL_ROWS ? B : EVAL_ROWS;
-    /* params, grads and the last finite copy, optimizer state, three activations per unit and row, the batch;
-     * with one hidden layer the chunked step's partial logits (a row of outputs per 64 hidden units and row) and
-     * two copies of the output layer's weights */
+    /* params, grads and the last finite copy, optimizer state, three activations per unit and row, the gathered
+     * batch; with one hidden layer the chunked step's partial logits (a row of outputs per 64 hidden units and
+     * row), two copies of the output layer's weights and a gathered batch per thread */
     double copies = 3 + (cfg->optimizer == OPT_MOMENTUM) + 2 * (cfg->optimizer == OPT_ADAM);
-    double nout = sizes[cfg->nhidden + 1], chunked = 0;
-    if (cfg->nhidden == 1)
+    double nout = sizes[cfg->nhidden + 1], chunked = 0, batches = 1;
+    if (cfg->nhidden == 1) {
         chunked = rows * nout * ceil(sizes[1] / 64) + 2 * sizes[1] * nout + nout;
-    return 4 * (params * copies + 3 * rows * units + B * inputs + chunked) + 4.0 * train_rows +
-           (double)(cfg->epochs + 1) * sizeof(train_epoch);
+        batches = cfg->threads > 0 ? (double)cfg->threads : (double)omp_get_max_threads();
+    }
+    return 4 * (params * copies + 3 * rows * units + batches * rows * inputs + rows + chunked) +
+           4.0 * train_rows + (double)(cfg->epochs + 1) * sizeof(train_epoch);
 }
 
 int train_check(const config *cfg, const dataset *train, int nclasses, char *err, size_t len)
@@ -120,8 +120,6 @@ void train_free(train_job *job)
     free(job->opt_m);
     free(job->opt_v);
     free(job->last_good);
-    free(job->xb);
-    free(job->yb);
     free(job->order);
     free(job->curve);
     memset(job, 0, sizeof *job);
@@ -185,7 +183,7 @@ void train_execute(train_job *job)
     omp_set_num_threads(job->threads);
     const dataset *tr = job->train;
     mlp *net = &job->net;
-    int B = batch_rows(job), cols = tr->cols;
+    int B = batch_rows(job);
     rng shuffle;
     rng_init(&shuffle, (uint64_t)job->seed, RNG_STREAM_SHUFFLE);
     for (int i = 0; i < tr->rows; i++)
@@ -208,13 +206,9 @@ void train_execute(train_job *job)
         int finite = 1;
         for (int s = 0; s < tr->rows && finite; s += B) {
             int n = tr->rows - s < B ? tr->rows - s : B;
-            for (int i = 0; i < n; i++) {
-                int r = job->order[s + i];
-                memcpy(job->xb + (size_t)i * cols, tr->x + (size_t)r * cols, (size_t)cols * sizeof(float));
-                job->yb[i] = tr->y[r];
-            }
             mlp_update u = update_for(job, ++step);
-            mlp_train_step(net, job->xb, job->yb, n, job->cfg.loss == LOSS_MEAN ? 1.0f / (float)n : 1.0f, &u);
+            mlp_train_rows(net, tr->x, tr->y, job->order + s, n,
+                           job->cfg.loss == LOSS_MEAN ? 1.0f / (float)n : 1.0f, &u);
             /* a non-finite loss ends the run; the weights it updated are dropped (last_good is kept) */
             double batch_loss = 0;
             for (int i = 0; i < n; i++)

@@ -36,8 +36,7 @@ typedef struct train_job {
     mlp net;
     float *opt_m, *opt_v;                        /* (nparams) optimizer state, NULL when unused */
     float *last_good;                            /* (nparams) weights at the last finite epoch */
-    float *xb;                                   /* (batch, inputs) gathered batch */
-    int *yb, *order;                             /* (batch), (train rows) */
+    int *order;                                  /* (train rows) this epoch's sample order */
     /* results */
     train_status status;
     int epochs_done;                             /* the last evaluated epoch with finite numbers and weights */
