@@ -697,80 +697,100 @@ void mlp_forward(mlp *net, const float *x, int n)
 /* log(1 + exp(z)) without overflow */
 static inline double softplus(double z) { return (z > 0 ? z : 0) + log1p(exp(-fabs(z))); }
 
-enum { LOSS_BLOCK = VEC }; /* logits per block of exps in loss_rows: one vector */
+enum { LOSS_ROWS = 16 }; /* rows per block of the loss: a vector of floats, one row per lane */
 
-/* Row r of mlp_loss. */
-static inline void loss_row(mlp *net, const int *y, int r, float scale)
+/* Softmax cross-entropy of rows r0..r1-1 (at most LOSS_ROWS), vectorised across rows: one lane per row, the
+ * classes in the outer loops, so there are no horizontal reductions. Log-sum-exp around the largest logit, so
+ * every exp argument is <= 0; the prediction is the first largest logit; NaN or infinite logits make the loss
+ * NaN. Every sum over classes is in class order. */
+static inline void softmax_rows(mlp *net, const int *y, int r0, int r1, float scale)
+{
+    int U = net->size[net->nlayers], nr = r1 - r0;
+    const float *z = net->a[net->nlayers] + (size_t)r0 * U;
+    float *dz = net->d[net->nlayers] + (size_t)r0 * U;
+    float m[LOSS_ROWS], s[LOSS_ROWS], lse[LOSS_ROWS], g[LOSS_ROWS];
+    int best[LOSS_ROWS], row[LOSS_ROWS], label[LOSS_ROWS];
+    /* lanes past the last row repeat it (unmasked loads vectorise as gathers); their results are dropped */
+    for (int i = 0; i < LOSS_ROWS; i++) {
+        row[i] = (i < nr ? i : nr - 1) * U;
+        label[i] = y[r0 + (i < nr ? i : nr - 1)];
+    }
+    #pragma omp simd
+    for (int i = 0; i < LOSS_ROWS; i++) {
+        m[i] = z[row[i]];
+        best[i] = 0;
+        s[i] = 0;
+    }
+    for (int k = 1; k < U; k++)
+        #pragma omp simd
+        for (int i = 0; i < LOSS_ROWS; i++) {
+            float v = z[row[i] + k];
+            best[i] = v > m[i] ? k : best[i];
+            m[i] = v > m[i] ? v : m[i];
+        }
+    for (int k = 0; k < U; k++)
+        #pragma omp simd
+        for (int i = 0; i < LOSS_ROWS; i++)
+            s[i] += exp_nonpos(z[row[i] + k] - m[i]);
+    #pragma omp simd
+    for (int i = 0; i < LOSS_ROWS; i++)
+        lse[i] = log_ge1(s[i]); /* s in [1, U] */
+    for (int i = 0; i < nr; i++) {
+        net->loss[r0 + i] = (double)m[i] + (double)lse[i] - (double)z[row[i] + label[i]];
+        net->correct[r0 + i] = best[i] == label[i];
+    }
+    if (scale == 0)
+        return;
+    #pragma omp simd
+    for (int i = 0; i < LOSS_ROWS; i++)
+        s[i] = 1 / s[i];
+    for (int k = 0; k < U; k++) {
+        #pragma omp simd
+        for (int i = 0; i < LOSS_ROWS; i++)
+            g[i] = scale * (exp_nonpos(z[row[i] + k] - m[i]) * s[i] - (float)(label[i] == k));
+        for (int i = 0; i < nr; i++)
+            dz[row[i] + k] = g[i];
+    }
+}
+
+/* Per-class binary cross-entropy of row r (sigmoid outputs), in double through a softplus that cannot
+ * overflow; the prediction: logit > 0 for one unit, else the first largest logit. */
+static void sigmoid_row(mlp *net, const int *y, int r, float scale)
 {
     int U = net->size[net->nlayers];
-    const float *z = net->a[net->nlayers];
-    float *dz = net->d[net->nlayers];
-    int softmax = net->out == MLP_OUT_SOFTMAX;
-    const float *zr = z + (size_t)r * U;
-    float *dr = dz + (size_t)r * U;
-    /* the largest logit and its first index, without branches (NaN logits make the loss NaN below) */
-    float m = -INFINITY;
-    for (int k0 = 0; k0 < U; k0 += LOSS_BLOCK)
-        #pragma omp simd reduction(max:m)
-        for (int k = 0; k < LOSS_BLOCK; k++) {
-            float v = k0 + k < U ? zr[k0 + k] : -INFINITY;
-            m = v > m ? v : m;
-        }
-    int best = U;
-    for (int k0 = 0; k0 < U; k0 += LOSS_BLOCK)
-        #pragma omp simd reduction(min:best)
-        for (int k = 0; k < LOSS_BLOCK; k++)
-            if (k0 + k < U && zr[k0 + k] == m && k0 + k < best)
-                best = k0 + k;
-    best = best < U ? best : 0;
-    double loss;
-    if (softmax) {
-        /* log-sum-exp around the largest logit: every exp argument is <= 0. The exps of a block of logits
-         * at once (one vector, masked past the last class), kept for the gradient when they fit in one
-         * block, and summed in the vector's order. */
-        float e[LOSS_BLOCK], s = 0;
-        for (int k0 = 0; k0 < U; k0 += LOSS_BLOCK) {
-            #pragma omp simd reduction(+:s)
-            for (int k = 0; k < LOSS_BLOCK; k++) {
-                e[k] = k0 + k < U ? exp_nonpos(zr[k0 + k] - m) : 0;
-                s += e[k];
-            }
-        }
-        double lse = m + (double)log_ge1(s); /* s in [1, U] */
-        loss = lse - zr[y[r]];
-        if (scale != 0) {
-            float inv = 1 / s;
-            for (int k0 = 0; k0 < U; k0 += LOSS_BLOCK) {
-                if (U > LOSS_BLOCK) /* more classes than one block: their exps again */
-                    #pragma omp simd
-                    for (int k = 0; k < LOSS_BLOCK; k++)
-                        e[k] = k0 + k < U ? exp_nonpos(zr[k0 + k] - m) : 0;
-                #pragma omp simd
-                for (int k = 0; k < LOSS_BLOCK; k++)
-                    if (k0 + k < U)
-                        dr[k0 + k] = scale * (e[k] * inv - (k0 + k == y[r]));
-            }
-        }
-        net->correct[r] = best == y[r];
-    } else {
-        loss = 0;
-        for (int k = 0; k < U; k++) {
-            double t = U == 1 ? y[r] : (k == y[r]);
-            loss += softplus(zr[k]) - t * zr[k];
-            if (scale != 0)
-                dr[k] = scale * (sigmoidf(zr[k]) - (float)t);
-        }
-        net->correct[r] = U == 1 ? ((zr[0] > 0) == y[r]) : best == y[r];
+    const float *zr = net->a[net->nlayers] + (size_t)r * U;
+    float *dr = net->d[net->nlayers] + (size_t)r * U;
+    int best = 0;
+    for (int k = 1; k < U; k++)
+        if (zr[k] > zr[best])
+            best = k;
+    double loss = 0;
+    for (int k = 0; k < U; k++) {
+        double t = U == 1 ? y[r] : (k == y[r]);
+        loss += softplus(zr[k]) - t * zr[k];
+        if (scale != 0)
+            dr[k] = scale * (sigmoidf(zr[k]) - (float)t);
     }
+    net->correct[r] = U == 1 ? ((zr[0] > 0) == y[r]) : best == y[r];
     net->loss[r] = loss;
 }
 
-/* The rows of mlp_loss, shared out by an orphaned omp for. */
+/* Rows r0..r1-1 of mlp_loss. */
+static inline void loss_block(mlp *net, const int *y, int r0, int r1, float scale)
+{
+    if (net->out == MLP_OUT_SOFTMAX)
+        softmax_rows(net, y, r0, r1, scale);
+    else
+        for (int r = r0; r < r1; r++)
+            sigmoid_row(net, y, r, scale);
+}
+
+/* The rows of mlp_loss in blocks, shared out by an orphaned omp for. */
 static void loss_rows(mlp *net, const int *y, int n, float scale)
 {
     #pragma omp for schedule(static)
-    for (int r = 0; r < n; r++)
-        loss_row(net, y, r, scale);
+    for (int r0 = 0; r0 < n; r0 += LOSS_ROWS)
+        loss_block(net, y, r0, imin(n, r0 + LOSS_ROWS), scale);
 }
 
 /* Over rows, when the batch is big enough: a logit (two exps) counts as 16 multiply-adds of work. */
@@ -896,11 +916,10 @@ static void chunked_step(mlp *net, const float *x, const int *y, int n, float sc
             for (size_t i = lo; i < hi; i++)
                 z[i] += pc[i];
         }
-        for (int r = r0; r < imin(n, r0 + 16); r++) {
+        for (int r = r0; r < imin(n, r0 + 16); r++)
             for (int o = 0; o < OUT; o++)
                 z[(size_t)r * OUT + o] += p[b2 + o];
-            loss_row(net, y, r, scale);
-        }
+        loss_block(net, y, r0, imin(n, r0 + 16), scale);
     }
     const float *d2 = net->d[2];
     #pragma omp single nowait
