@@ -334,7 +334,8 @@ static void commit_run(results *res, flight *f, progress *pr, long *diverged, in
 {
     train_job *job = &f->job;
     char err[1200];
-    if (job->status != TRAIN_INTERRUPTED && !*rc) {
+    /* a run that could not start (*rc = EXIT_DATA) does not stop this finished one from being written */
+    if (job->status != TRAIN_INTERRUPTED && *rc != EXIT_OUTPUT) {
         if (results_commit(res, f->id, job, err, sizeof err) < 0) {
             fprintf(stderr, "%s\n", err);
             *rc = EXIT_OUTPUT;

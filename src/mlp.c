@@ -1,8 +1,11 @@
 /* MLP kernels. Parallel axes: the forward pass over (output block, row chunk) pairs, the input gradient over
  * (input block, row chunk) pairs, the weight gradient over (input block, output chunk) pairs, the loss over
- * rows; each value is written by one thread and summed in a fixed order by the same multiply-add on every code
- * path, so the results are bitwise the same for any thread count and any tiling. No float reduction crosses
- * threads. One parallel region per pass, none at all for a pass below the serial threshold. */
+ * blocks of rows; each value is written by one thread and summed in a fixed order by the same multiply-add on
+ * every code path, so the results are bitwise the same for any thread count and any tiling. No float reduction
+ * crosses threads. One parallel region per pass, none at all for a pass below the serial threshold. A training
+ * step of a model with one hidden layer that is big enough is instead the chunked step (one region): threads
+ * own fixed chunks of hidden units from the forward pass to the update, and the logits add the chunks'
+ * partial sums in chunk order. */
 #include "mlp.h"
 #include <math.h>
 #include <omp.h>
@@ -701,8 +704,9 @@ enum { LOSS_ROWS = 16 }; /* rows per block of the loss: a vector of floats, one 
 
 /* Softmax cross-entropy of rows r0..r1-1 (at most LOSS_ROWS), vectorised across rows: one lane per row, the
  * classes in the outer loops, so there are no horizontal reductions. Log-sum-exp around the largest logit, so
- * every exp argument is <= 0; the prediction is the first largest logit; NaN or infinite logits make the loss
- * NaN. Every sum over classes is in class order. */
+ * every exp argument is <= 0; the prediction is the first largest logit. A NaN or +Inf logit makes the loss
+ * NaN, as does a row of -Inf; a -Inf logit is a class of probability 0 (an infinite loss if it is the label).
+ * Every sum over classes is in class order. */
 static inline void softmax_rows(mlp *net, const int *y, int r0, int r1, float scale)
 {
     int U = net->size[net->nlayers], nr = r1 - r0;
@@ -876,9 +880,14 @@ static void update_all(mlp *net, const mlp_update *u)
         mlp_update_range(u, net->params, net->grads, 0, n);
 }
 
+int mlp_chunked_shape(int nin, int hidden, int nout, int n)
+{
+    return hidden > HCHUNK && (long)n * ((long)nin * hidden + (long)hidden * nout) >= MLP_PARALLEL_MIN_WORK;
+}
+
 int mlp_step_chunked(const mlp *net, int n)
 {
-    return net->nlayers == 2 && net->part && net->size[1] > HCHUNK && pass_work(net, n) >= MLP_PARALLEL_MIN_WORK;
+    return net->nlayers == 2 && net->part && mlp_chunked_shape(net->size[0], net->size[1], net->size[2], n);
 }
 
 /* The chunked step, run by every thread of the calling team (or by the caller alone). Both loops over chunks
@@ -967,9 +976,9 @@ void mlp_train_step(mlp *net, const float *x, const int *y, int n, float scale, 
     update_all(net, u);
 }
 
-int mlp_reserve(mlp *net, int threads)
+int mlp_reserve(mlp *net, int threads, int batch)
 {
-    int copies = net->nlayers == 2 && threads > 1 ? threads : 1;
+    int copies = threads > 1 && mlp_step_chunked(net, batch) ? threads : 1;
     free(net->xt);
     free(net->yt);
     net->xt = alloc_floats((size_t)copies * (size_t)net->max_rows * (size_t)net->size[0], sizeof(float));

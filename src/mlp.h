@@ -75,11 +75,13 @@ void mlp_train_step(mlp *net, const float *x, const int *y, int n, float scale, 
  * chunked step every thread gathers its own copy from X, which nobody writes, rather than reading one copy
  * that another core has just written. Needs mlp_reserve; uses at most its threads. */
 void mlp_train_rows(mlp *net, const float *X, const int *Y, const int *rows, int n, float scale, const mlp_update *u);
-/* Allocates mlp_train_rows' workspace for up to threads threads (copies only where a chunked step can use
- * them). 0, or -1 when memory is short. */
-int mlp_reserve(mlp *net, int threads);
+/* Allocates mlp_train_rows' workspace for up to threads threads and batches of batch rows: a copy of the
+ * batch per thread where those batches take the chunked step, else one. 0, or -1 when memory is short. */
+int mlp_reserve(mlp *net, int threads, int batch);
 /* 1 when mlp_train_step takes the chunked step for n samples (decided by the shapes alone). */
 int mlp_step_chunked(const mlp *net, int n);
+/* The same for a model nin-hidden-nout with one hidden layer, before it exists. */
+int mlp_chunked_shape(int nin, int hidden, int nout, int n);
 /* The update u of parameters lo..hi-1 (offsets into params, grads, m and v). */
 void mlp_update_range(const mlp_update *u, float *params, const float *grads, size_t lo, size_t hi);
 /* 1 when every parameter is finite. */

@@ -46,7 +46,7 @@ int train_prepare(train_job *job, const config *cfg, long long seed, const datas
     job->last_good = malloc(np * sizeof(float));
     job->order = malloc((size_t)train->rows * sizeof(int));
     job->curve = calloc((size_t)cfg->epochs + 1, sizeof *job->curve);
-    if (!job->last_good || !job->order || !job->curve || mlp_reserve(&job->net, job->threads) < 0)
+    if (!job->last_good || !job->order || !job->curve || mlp_reserve(&job->net, job->threads, B) < 0)
         goto oom;
     if (cfg->optimizer != OPT_SGD && !(job->opt_m = calloc(np, sizeof(float))))
         goto oom;
@@ -90,9 +90,11 @@ double train_memory(const config *cfg, int inputs, int nclasses, int train_rows)
     double nout = sizes[cfg->nhidden + 1], chunked = 0, batches = 1;
     if (cfg->nhidden == 1) {
         chunked = rows * nout * ceil(sizes[1] / 64) + 2 * sizes[1] * nout + nout;
-        batches = cfg->threads > 0 ? (double)cfg->threads : (double)omp_get_max_threads();
+        if (mlp_chunked_shape(inputs, cfg->hidden[0], (int)nout, (int)B))
+            batches = cfg->threads > 0 ? (double)cfg->threads : (double)omp_get_max_threads();
     }
-    return 4 * (params * copies + 3 * rows * units + batches * rows * inputs + rows + chunked) +
+    /* per row also the loss (8 bytes), the prediction (1) and the gathered label (4) */
+    return 4 * (params * copies + 3 * rows * units + batches * rows * inputs + chunked) + 13 * rows +
            4.0 * train_rows + (double)(cfg->epochs + 1) * sizeof(train_epoch);
 }
 

@@ -1,7 +1,7 @@
 /* One training run: epochs of mini-batch backpropagation with SGD, momentum or Adam; evaluation of the whole
  * train and test sets before training, after every train.eval_every-th epoch and after the last (the curve's
- * rows); and divergence detection: a non-finite loss or weight, looked for after every batch and every epoch,
- * ends the run with status diverged at that epoch (the curve and the weights kept are those of the last
+ * rows); and divergence detection: a non-finite loss (looked for after every batch) or weight (after every
+ * epoch) ends the run with status diverged at that epoch (the curve and the weights kept are those of the last
  * evaluated epoch before it), and so does a train loss above train.diverge_factor times the initial one at an
  * evaluated epoch (that epoch is kept). Evaluation reads the weights and changes nothing, so the weights do not
  * depend on train.eval_every. train_prepare runs on the main thread (it may read an HDF5 checkpoint);
