@@ -359,7 +359,9 @@ int results_check_run(const char *dir, const char *id, char *why, size_t len)
         free(text);
         if (!text && !reason)
             reason = "curve.dat missing";
-        else if (rows >= 0 && last != m.epochs_done)
+        else if (rows == 0 && !(m.diverged && m.epochs_done == 0))
+            reason = "curve.dat has no rows"; /* none is right only for a run whose first evaluation overflowed */
+        else if (rows > 0 && last != m.epochs_done)
             reason = "curve.dat does not end at epoch epochs_done";
     }
     static const char *const plain[] = {"config.ini", "manifest.txt"};

@@ -193,7 +193,8 @@ void train_execute(train_job *job)
 
     job->status = TRAIN_OK;
     if (!record(job, 0)) {
-        /* the initial weights already overflow: nothing to train from */
+        /* the initial weights already overflow: nothing to train from, and no finite row for the curve */
+        job->curve[0].evaluated = 0;
         job->status = TRAIN_DIVERGED;
         job->diverged_epoch = 0;
         memcpy(job->last_good, net->params, net->nparams * sizeof(float));

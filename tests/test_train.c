@@ -6,6 +6,7 @@
 #include "config.h"
 #include "dataset.h"
 #include "h5util.h"
+#include "results.h"
 #include "train.h"
 #include <hdf5.h>
 #include <math.h>
@@ -313,6 +314,48 @@ START_TEST(test_huge_inputs_stay_finite)
 }
 END_TEST
 
+/* Weights that overflow on the very first evaluation (finite, near FLT_MAX, through relu): the run is a result,
+ * diverged at epoch 0 with no curve row (there is no finite one), and its committed files pass the check that
+ * --verify and resuming use, so a resume does not retrain it forever. */
+START_TEST(test_overflowing_start_is_a_result)
+{
+    loaded l;
+    load(&l, "configs/digits.ini", (const char *const[]){"model.hidden=20", "model.activation=relu",
+                                                        "train.epochs=3", NULL});
+    train_job job;
+    char err[1200], path[] = "/tmp/runner_big_XXXXXX", root[] = "/tmp/runner_bigres_XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert(train_prepare(&job, &l.cfg, 1, &l.train, &l.test, l.nclasses, 1, err, sizeof err) == 0);
+    for (size_t i = 0; i < job.net.nparams; i++)
+        job.net.params[i] = 3e38f;
+    ck_assert_msg(checkpoint_save(&job.net, job.net.params, path, err, sizeof err) == 0, "%s", err);
+    train_free(&job);
+
+    config c = l.cfg;
+    snprintf(c.init_file, sizeof c.init_file, "%s", path);
+    ck_assert_msg(train_prepare(&job, &c, 1, &l.train, &l.test, l.nclasses, 2, err, sizeof err) == 0, "%s", err);
+    train_execute(&job);
+    ck_assert_int_eq(job.status, TRAIN_DIVERGED);
+    ck_assert_int_eq(job.diverged_epoch, 0);
+    ck_assert_int_eq(job.epochs_done, 0);
+    ck_assert(!job.curve[0].evaluated);
+
+    results res;
+    ck_assert_ptr_nonnull(mkdtemp(root));
+    ck_assert_msg(results_open(&res, root, &c, 0, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(results_commit(&res, "seed=1", &job, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(results_check_run(res.dir, "seed=1", err, sizeof err) == 0, "%s", err);
+    results_close(&res);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", root, path);
+    ck_assert_int_eq(system(cmd), 0);
+    train_free(&job);
+    unload(&l);
+}
+END_TEST
+
 START_TEST(test_stop_flag_interrupts)
 {
     loaded l;
@@ -409,6 +452,7 @@ Suite *train_suite(void)
     tcase_add_test(tc, test_divergence_is_a_result);
     tcase_add_test(tc, test_eval_every_changes_only_the_curve);
     tcase_add_test(tc, test_huge_inputs_stay_finite);
+    tcase_add_test(tc, test_overflowing_start_is_a_result);
     tcase_add_test(tc, test_stop_flag_interrupts);
     tcase_add_test(tc, test_checkpoint_round_trip);
     tcase_add_test(tc, test_checkpoint_disk_full);
