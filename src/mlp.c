@@ -89,6 +89,7 @@ int mlp_init(mlp *net, int nin, const int *hidden, int nhidden, int nout, mlp_ac
             ok = (net->h[k] = alloc_floats(n, sizeof(float))) != NULL;
     }
     if (ok && net->nlayers == 2) {
+        /* mlp_chunked_floats counts these */
         size_t H = (size_t)net->size[1], OUT = (size_t)nout, chunks = (H + HCHUNK - 1) / HCHUNK;
         net->part = alloc_floats(chunks * (size_t)max_rows * OUT, sizeof(float));
         net->w2c = alloc_floats(H * OUT, sizeof(float));
@@ -880,6 +881,12 @@ static void update_all(mlp *net, const mlp_update *u)
         mlp_update_range(u, net->params, net->grads, 0, n);
 }
 
+double mlp_chunked_floats(int hidden, int nout, int max_rows)
+{
+    double chunks = (hidden + HCHUNK - 1) / HCHUNK;
+    return chunks * max_rows * nout + 2.0 * hidden * nout + nout;
+}
+
 int mlp_chunked_shape(int nin, int hidden, int nout, int n)
 {
     return hidden > HCHUNK && (long)n * ((long)nin * hidden + (long)hidden * nout) >= MLP_PARALLEL_MIN_WORK;
@@ -911,12 +918,13 @@ static void chunked_step(mlp *net, const float *x, const int *y, int n, float sc
         forward_layer(net->part + (size_t)c * n * OUT, NULL, net->act, hc, w2c, net->zero, n, wd, OUT, 0);
     }
     /* the logits (the chunks' partial sums added in chunk order, then the bias) and the loss, rows in blocks of
-     * 16: one loop, so the thread that sums a row's logits takes its loss */
+     * LOSS_ROWS: one loop, so the thread that sums a row's logits takes its loss */
     float *z = net->a[2];
     const float *part = net->part;
     #pragma omp for schedule(static)
-    for (int r0 = 0; r0 < n; r0 += 16) {
-        size_t lo = (size_t)r0 * OUT, hi = (size_t)imin(n, r0 + 16) * OUT;
+    for (int r0 = 0; r0 < n; r0 += LOSS_ROWS) {
+        int r1 = imin(n, r0 + LOSS_ROWS);
+        size_t lo = (size_t)r0 * OUT, hi = (size_t)r1 * OUT;
         for (size_t i = lo; i < hi; i++)
             z[i] = part[i];
         for (int c = 1; c < nc; c++) {
@@ -925,10 +933,10 @@ static void chunked_step(mlp *net, const float *x, const int *y, int n, float sc
             for (size_t i = lo; i < hi; i++)
                 z[i] += pc[i];
         }
-        for (int r = r0; r < imin(n, r0 + 16); r++)
+        for (int r = r0; r < r1; r++)
             for (int o = 0; o < OUT; o++)
                 z[(size_t)r * OUT + o] += p[b2 + o];
-        loss_block(net, y, r0, imin(n, r0 + 16), scale);
+        loss_block(net, y, r0, r1, scale);
     }
     const float *d2 = net->d[2];
     #pragma omp single nowait

@@ -82,6 +82,8 @@ int mlp_reserve(mlp *net, int threads, int batch);
 int mlp_step_chunked(const mlp *net, int n);
 /* The same for a model nin-hidden-nout with one hidden layer, before it exists. */
 int mlp_chunked_shape(int nin, int hidden, int nout, int n);
+/* Floats mlp_init allocates for the chunked step's workspace of such a model (part, w2c, g2c, zero). */
+double mlp_chunked_floats(int hidden, int nout, int max_rows);
 /* The update u of parameters lo..hi-1 (offsets into params, grads, m and v). */
 void mlp_update_range(const mlp_update *u, float *params, const float *grads, size_t lo, size_t hi);
 /* 1 when every parameter is finite. */

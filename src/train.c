@@ -84,12 +84,11 @@ double train_memory(const config *cfg, int inputs, int nclasses, int train_rows)
     double B = cfg->batch_size == 0 || cfg->batch_size > train_rows ? train_rows : (double)cfg->batch_size;
     double rows = B > EVAL_ROWS ? B : EVAL_ROWS;
     /* params, grads and the last finite copy, optimizer state, three activations per unit and row, the gathered
-     * batch; with one hidden layer the chunked step's partial logits (a row of outputs per 64 hidden units and
-     * row), two copies of the output layer's weights and a gathered batch per thread */
+     * batch; with one hidden layer the chunked step's workspace and, where it is taken, a batch per thread */
     double copies = 3 + (cfg->optimizer == OPT_MOMENTUM) + 2 * (cfg->optimizer == OPT_ADAM);
     double nout = sizes[cfg->nhidden + 1], chunked = 0, batches = 1;
     if (cfg->nhidden == 1) {
-        chunked = rows * nout * ceil(sizes[1] / 64) + 2 * sizes[1] * nout + nout;
+        chunked = mlp_chunked_floats(cfg->hidden[0], (int)nout, (int)rows);
         if (mlp_chunked_shape(inputs, cfg->hidden[0], (int)nout, (int)B))
             batches = cfg->threads > 0 ? (double)cfg->threads : (double)omp_get_max_threads();
     }
