@@ -13,7 +13,8 @@ CFLAGS  = -std=c11 $(OPT) $(ARCH) -fopenmp -g -Wall -Wextra -Wshadow -Wno-unused
 LDLIBS  = -fopenmp $(SAN) $(shell pkg-config --libs hdf5 inih) -lm
 TESTLIBS = $(shell pkg-config --libs check)
 
-SRC     = config.c sweep.c dataset.c h5util.c checkpoint.c mlp.c rng.c train.c schedule.c results.c report.c fileio.c
+# every module in src/ but main.c, which the tests replace with their own
+SRC     = $(filter-out main.c,$(notdir $(wildcard src/*.c)))
 OBJ     = $(SRC:%.c=$(BUILD)/%.o)
 TESTSRC = $(wildcard tests/test_*.c)
 TESTOBJ = $(TESTSRC:tests/%.c=$(BUILD)/tests/%.o)
