@@ -300,14 +300,15 @@ static void progress_line(const progress *pr, flight **air, int nair)
         return;
     double epochs = pr->epochs_done;
     for (int i = 0; i < nair; i++)
-        epochs += air[i]->job.progress_epoch;
+        epochs += atomic_load_explicit(&air[i]->job.progress_epoch, memory_order_acquire);
     double elapsed = now() - pr->start, eta = epochs > 0 ? elapsed * (pr->epochs_total - epochs) / epochs : 0;
     if (nair) {
         /* the worker writes a curve row before it publishes progress_eval, so that row is complete */
         const train_job *j = &air[0]->job;
+        int epoch = atomic_load_explicit(&j->progress_epoch, memory_order_acquire);
+        int eval = atomic_load_explicit(&j->progress_eval, memory_order_acquire);
         fprintf(stderr, "\r\033[K[%ld/%ld] %s epoch %d/%lld train loss %.4f  elapsed %.0fs  ETA %.0fs", pr->done,
-                pr->total, air[0]->id, j->progress_epoch, j->cfg.epochs, j->curve[j->progress_eval].train_loss,
-                elapsed, eta);
+                pr->total, air[0]->id, epoch, j->cfg.epochs, j->curve[eval].train_loss, elapsed, eta);
     }
     fflush(stderr);
 }

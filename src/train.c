@@ -234,14 +234,14 @@ void train_execute(train_job *job)
             job->diverged_epoch = epoch;
             break;
         }
-        job->progress_epoch = epoch;
+        atomic_store_explicit(&job->progress_epoch, epoch, memory_order_release);
         if (!eval)
             continue;
         for (int e = job->epochs_done + 1; e <= epoch; e++)
             job->train_seconds += job->curve[e].seconds;
         job->epochs_done = epoch;
         memcpy(job->last_good, net->params, net->nparams * sizeof(float));
-        job->progress_eval = epoch;
+        atomic_store_explicit(&job->progress_eval, epoch, memory_order_release);
         /* finite but exploding: the epoch stays in the curve, and the run ends there */
         double factor = job->cfg.diverge_factor;
         if (factor > 0 && job->curve[epoch].train_loss > factor * job->curve[0].train_loss) {

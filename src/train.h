@@ -9,6 +9,7 @@
 #ifndef TRAIN_H
 #define TRAIN_H
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include "config.h"
 #include "dataset.h"
@@ -44,8 +45,10 @@ typedef struct train_job {
     train_epoch *curve;                          /* (epochs + 1), indexed by epoch; evaluated ones 0..epochs_done */
     int best_epoch;                              /* highest test accuracy of the evaluated, earliest on ties */
     double train_seconds, samples_per_second;    /* over epochs 1..epochs_done */
-    volatile int progress_epoch;                 /* last finished epoch, for progress display */
-    volatile int progress_eval;                  /* last evaluated epoch: its curve row is complete */
+    /* for the progress display on another thread: the worker stores with memory_order_release after the epoch
+     * (and its curve row) is written, readers load with memory_order_acquire */
+    _Atomic int progress_epoch;                  /* last finished epoch */
+    _Atomic int progress_eval;                   /* last evaluated epoch: its curve row is complete */
 } train_job;
 
 /* Allocates everything for cfg and seed and draws (or, with model.init_file, loads) the initial weights.
