@@ -4,8 +4,11 @@
  * 5 every run of the experiment diverged, 130/143 stopped by SIGINT/SIGTERM. */
 #include "buildinfo.h"
 #include "config.h"
-#include "dataset.h"
+#include "cost.h"
+#include "error.h"
 #include "h5util.h"
+#include "plandata.h"
+#include "progress.h"
 #include "report.h"
 #include "results.h"
 #include "sweep.h"
@@ -19,14 +22,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
+/* The exit codes; a class of failure becomes one in exit_code only. */
 enum { EXIT_USAGE = 2, EXIT_DATA = 3, EXIT_OUTPUT = 4, EXIT_ALL_DIVERGED = 5 };
 #define RUNNER_VERSION "0.1.0"
-#define MAX_DATA_VARIANTS 64
 
 static volatile sig_atomic_t stop_signal;
+
+/* The one place where a class of failure becomes an exit code. */
+static int exit_code(error_class c)
+{
+    static const int codes[] = {[ERROR_NONE] = 0, [ERROR_USAGE] = EXIT_USAGE, [ERROR_DATA] = EXIT_DATA,
+                                [ERROR_OUTPUT] = EXIT_OUTPUT};
+    return codes[c];
+}
+
 static void on_signal(int sig) { stop_signal = sig; }
 
 typedef struct options {
@@ -164,94 +174,6 @@ static int parse_args(int argc, char **argv, options *o)
     return 0;
 }
 
-/* Train and test sets for each distinct [data] section among the runs (a sweep may vary data.scale). */
-typedef struct data_variant {
-    char key[4 * CONFIG_PATH + 128];
-    dataset train, test;
-    int nclasses;
-} data_variant;
-
-static void data_key(const config *c, char *key, size_t len)
-{
-    snprintf(key, len, "%s|%s|%s|%s|%.17g|%lld|%.17g", c->file, c->features, c->labels, c->test_file,
-             c->test_fraction, c->split_seed, c->scale);
-}
-
-static data_variant *find_data(data_variant *v, int n, const config *c)
-{
-    char key[sizeof v->key];
-    data_key(c, key, sizeof key);
-    for (int i = 0; i < n; i++)
-        if (!strcmp(v[i].key, key))
-            return &v[i];
-    return NULL;
-}
-
-/* Loads every data variant the plan needs and checks every init_file, before anything is written. */
-static int load_data(const sweep_plan *plan, data_variant *v, int *nv, char *err, size_t len)
-{
-    config c;
-    long long seed;
-    char id[SWEEP_ID];
-    for (long r = 0; r < plan->nruns; r++) {
-        sweep_run(plan, r, &c, &seed, id, sizeof id);
-        if (find_data(v, *nv, &c))
-            continue;
-        if (*nv == MAX_DATA_VARIANTS) {
-            snprintf(err, len, "%s: the sweep needs more than %d different data sets", plan->base->path,
-                     MAX_DATA_VARIANTS);
-            return -1;
-        }
-        data_variant *d = &v[*nv];
-        data_key(&c, d->key, sizeof d->key);
-        if (dataset_open_config(&c, &d->train, &d->test, &d->nclasses, err, len) < 0)
-            return -1;
-        (*nv)++;
-    }
-    /* checkpoints to start from must fit their models before anything is written */
-    for (long r = 0; r < plan->nruns; r++) {
-        sweep_run(plan, r, &c, &seed, id, sizeof id);
-        data_variant *d = find_data(v, *nv, &c);
-        if (train_check(&c, &d->train, d->nclasses, err, len) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* Refuses a plan whose data and largest runs, as many as may train at once, would not fit in memory. */
-static int check_memory(const options *opt, const sweep_plan *plan, data_variant *data, int ndata, char *err,
-                        size_t len)
-{
-    double limit = opt->max_memory, biggest = 0, bytes = 0;
-    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    if (limit == 0)
-        limit = pages > 0 && page > 0 ? (double)pages * (double)page : 1e18;
-    for (int i = 0; i < ndata; i++)
-        bytes += 4.0 * ((double)data[i].train.rows + data[i].test.rows) * (data[i].train.cols + 1);
-    config c;
-    long long seed;
-    char id[SWEEP_ID];
-    for (long r = 0; r < plan->nruns; r++) {
-        sweep_run(plan, r, &c, &seed, id, sizeof id);
-        data_variant *d = find_data(data, ndata, &c);
-        double m = train_memory(&c, d->train.cols, d->nclasses, d->train.rows);
-        biggest = m > biggest ? m : biggest;
-    }
-    int parallel, threads;
-    char why[200];
-    schedule_choose(plan->base, plan->nruns, omp_get_max_threads(), &parallel, &threads, why, sizeof why);
-    /* while a finished run is written, the next one has started: one more in memory when more are to come */
-    parallel += plan->nruns > parallel;
-    bytes += parallel * biggest;
-    if (bytes > limit) {
-        snprintf(err, len, "%s: the runs would need %.2f GiB of memory (%d at once, the largest %.2f GiB), more than "
-                 "the %.2f GiB allowed (shrink model.hidden or train.batch_size, or raise --max-memory)",
-                 plan->base->path, bytes / 1073741824.0, parallel, biggest / 1073741824.0, limit / 1073741824.0);
-        return -1;
-    }
-    return 0;
-}
-
 /* Plots and report.md of the experiment in results_dir, then results/index.md. 0, or -1 after printing why. */
 static int write_report(const options *opt, const config *cfg, const sweep_plan *plan, const char *results_dir)
 {
@@ -273,267 +195,225 @@ static int write_report(const options *opt, const config *cfg, const sweep_plan 
     return 0;
 }
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-/* A job in flight with what the main thread needs to commit and show it. */
+/* A run in training: its job and id. The pool hands the flight back as the job's owner when it finishes. */
 typedef struct flight {
     train_job job;
     char id[SWEEP_ID];
-    long index;
 } flight;
 
-typedef struct progress {
-    int tty, quiet;
-    long total, done;
-    double start, epochs_total, epochs_done;
-} progress;
+/* Training the runs that are missing: what is to train, what is in flight, and what failed. */
+typedef struct trainer {
+    const sweep_plan *plan;
+    results *res;
+    const plandata *data;
+    schedule_pool *pool;
+    long *todo, ntodo, next, diverged;           /* todo: plan indices, largest run first */
+    int parallel, threads, nair;
+    error_class failed;
+    progress pr;
+} trainer;
 
-/* The updating terminal line: runs done/total, the run in flight, its epoch, elapsed and ETA. */
-static void progress_line(const progress *pr, flight **air, int nair)
+/* The plan indices of the runs not committed yet (all of them with force), largest first, into t->todo, and the
+ * progress display set up for them. 0, or -1 when out of memory. */
+static int plan_todo(trainer *t, int force, int quiet)
 {
-    if (!pr->tty || pr->quiet)
-        return;
-    double epochs = pr->epochs_done;
-    for (int i = 0; i < nair; i++)
-        epochs += atomic_load_explicit(&air[i]->job.progress_epoch, memory_order_acquire);
-    double elapsed = now() - pr->start, eta = epochs > 0 ? elapsed * (pr->epochs_total - epochs) / epochs : 0;
-    if (nair) {
-        /* the worker writes a curve row before it publishes progress_eval, so that row is complete */
-        const train_job *j = &air[0]->job;
-        int epoch = atomic_load_explicit(&j->progress_epoch, memory_order_acquire);
-        int eval = atomic_load_explicit(&j->progress_eval, memory_order_acquire);
-        fprintf(stderr, "\r\033[K[%ld/%ld] %s epoch %d/%lld train loss %.4f  elapsed %.0fs  ETA %.0fs", pr->done,
-                pr->total, air[0]->id, epoch, j->cfg.epochs, j->curve[eval].train_loss, elapsed, eta);
+    const sweep_plan *plan = t->plan;
+    t->todo = malloc((size_t)plan->nruns * sizeof *t->todo);
+    if (!t->todo)
+        return -1;
+    double epochs = 0;
+    config c;
+    long long seed;
+    char id[SWEEP_ID];
+    for (long r = 0; r < plan->nruns; r++) {
+        sweep_run(plan, r, &c, &seed, id, sizeof id);
+        if (force || !results_run_done(t->res, id)) {
+            t->todo[t->ntodo++] = r;
+            epochs += (double)c.epochs;
+        }
     }
-    fflush(stderr);
+    progress_init(&t->pr, quiet, t->ntodo, epochs);
+    schedule_order(plan, t->data, t->todo, t->ntodo);
+    return 0;
 }
 
-/* One line per finished run when not on a terminal; on a terminal only diverged runs keep a line. */
-static void progress_run(const progress *pr, const flight *f)
+/* Starts runs until every worker has one or none is left; a run that cannot start sets t->failed. */
+static void launch(trainer *t)
 {
-    const train_job *job = &f->job;
-    const train_epoch *e = &job->curve[job->epochs_done];
-    if (pr->quiet || (pr->tty && job->status != TRAIN_DIVERGED))
-        return;
-    if (pr->tty)
-        fprintf(stderr, "\r\033[K");
-    if (job->status == TRAIN_DIVERGED)
-        fprintf(stderr, "[%ld/%ld] %s: DIVERGED at epoch %d (last finite epoch %d: test_acc %.4f)\n", pr->done,
-                pr->total, f->id, job->diverged_epoch, job->epochs_done, e->test_acc);
-    else
-        fprintf(stderr, "[%ld/%ld] %s: ok, test_acc %.4f, test_loss %.4f, %d epochs in %.2f s\n", pr->done,
-                pr->total, f->id, e->test_acc, e->test_loss, job->epochs_done, job->train_seconds);
+    char err[1200];
+    while (t->nair < t->parallel && t->next < t->ntodo && !stop_signal && !t->failed) {
+        flight *f = malloc(sizeof *f);
+        config c;
+        long long seed;
+        char id[SWEEP_ID];
+        sweep_run(t->plan, t->todo[t->next], &c, &seed, f ? f->id : id, sizeof id);
+        const plandata_set *d = plandata_find(t->data, &c);
+        int threads = c.threads ? c.threads : t->threads;
+        if (!f || train_prepare(&f->job, &c, seed, &d->train, &d->test, d->nclasses, threads, err, sizeof err) < 0) {
+            fprintf(stderr, "%s\n", f ? err : "runner: out of memory");
+            free(f);
+            t->failed = ERROR_DATA;
+            break;
+        }
+        t->next++;
+        f->job.stop = &stop_signal;
+        t->nair++;
+        progress_started(&t->pr, f->id, &f->job);
+        schedule_submit(t->pool, &f->job, f);
+    }
 }
 
-/* Writes a finished run (unless it was interrupted or an earlier write failed: *rc) and frees it. */
-static void commit_run(results *res, flight *f, progress *pr, long *diverged, int *rc)
+/* Writes a finished run (unless it was interrupted or an earlier write failed) and frees it. */
+static void commit_run(trainer *t, flight *f)
 {
     train_job *job = &f->job;
     char err[1200];
-    /* a run that could not start (*rc = EXIT_DATA) does not stop this finished one from being written */
-    if (job->status != TRAIN_INTERRUPTED && *rc != EXIT_OUTPUT) {
-        if (results_commit(res, f->id, job, err, sizeof err) < 0) {
+    /* a run that could not start (ERROR_DATA) does not stop this finished one from being written */
+    if (job->status != TRAIN_INTERRUPTED && t->failed != ERROR_OUTPUT) {
+        if (results_commit(t->res, f->id, job, err, sizeof err) < 0) {
             fprintf(stderr, "%s\n", err);
-            *rc = EXIT_OUTPUT;
+            t->failed = ERROR_OUTPUT;
         } else {
-            pr->done++;
-            pr->epochs_done += (double)job->cfg.epochs;
-            *diverged += job->status == TRAIN_DIVERGED;
-            progress_run(pr, f);
+            t->diverged += job->status == TRAIN_DIVERGED;
+            progress_committed(&t->pr, f->id, job);
         }
     }
     train_free(job);
     free(f);
 }
 
-/* A run's training work (multiply-adds of forward passes over all its epochs), to order runs largest first. */
-typedef struct run_cost {
-    long index;
-    double work;
-} run_cost;
-
-static int by_work_desc(const void *a, const void *b)
+/* Trains the runs in t->todo, several side by side, and commits each as it finishes. */
+static void train_todo(trainer *t)
 {
-    const run_cost *x = a, *y = b;
-    if (x->work != y->work)
-        return x->work < y->work ? 1 : -1;
-    return (x->index > y->index) - (x->index < y->index); /* plan order among equals */
-}
-
-/* Orders todo (plan indices) largest run first, so that the sweep does not end with one big run on one core
- * while the others idle (longest processing time first). */
-static void order_largest_first(const sweep_plan *plan, data_variant *data, int ndata, long *todo, long ntodo)
-{
-    run_cost *rc = malloc((size_t)ntodo * sizeof *rc);
-    if (!rc)
-        return; /* plan order is correct too, only slower */
-    for (long i = 0; i < ntodo; i++) {
-        config c;
-        long long seed;
-        char id[SWEEP_ID];
-        sweep_run(plan, todo[i], &c, &seed, id, sizeof id);
-        const data_variant *d = find_data(data, ndata, &c);
-        double units = 0, prev = d->train.cols;
-        for (int k = 0; k < c.nhidden; k++) {
-            units += prev * c.hidden[k];
-            prev = c.hidden[k];
+    flight *landed = NULL;
+    for (;;) {
+        /* the next run starts before the one that finished is written, so no core waits on its disk writes */
+        launch(t);
+        if (landed) {
+            commit_run(t, landed);
+            landed = NULL;
+            progress_show(&t->pr);
         }
-        units += prev * d->nclasses;
-        rc[i] = (run_cost){todo[i], units * (double)d->train.rows * (double)c.epochs};
+        if (!t->nair)
+            break;
+        landed = schedule_wait(t->pool, 0.25);
+        if (!landed) {
+            progress_show(&t->pr);
+            continue;
+        }
+        t->nair--;
+        progress_landed(&t->pr, &landed->job);
     }
-    qsort(rc, (size_t)ntodo, sizeof *rc, by_work_desc);
-    for (long i = 0; i < ntodo; i++)
-        todo[i] = rc[i].index;
-    free(rc);
 }
 
 /* Trains every run of the plan that is not committed yet (all of them with --force), several side by side,
  * largest first, and commits each as it finishes. Returns 0 or an exit code. */
-static int train_missing(const options *opt, const sweep_plan *plan, results *res, data_variant *data, int ndata)
+static int train_missing(const options *opt, const sweep_plan *plan, results *res, const plandata *data)
 {
     const config *base = plan->base;
-    long *todo = malloc((size_t)plan->nruns * sizeof *todo), ntodo = 0;
-    if (!todo) {
+    trainer t = {.plan = plan, .res = res, .data = data};
+    if (plan_todo(&t, opt->force, opt->quiet) < 0) {
         fprintf(stderr, "runner: out of memory\n");
-        return EXIT_OUTPUT;
+        return exit_code(ERROR_OUTPUT);
     }
-    progress pr = {.tty = isatty(2), .quiet = opt->quiet, .start = now()};
-    config c;
-    long long seed;
-    char id[SWEEP_ID], why[200], err[1200];
-    for (long r = 0; r < plan->nruns; r++) {
-        sweep_run(plan, r, &c, &seed, id, sizeof id);
-        if (opt->force || !results_run_done(res, id)) {
-            todo[ntodo++] = r;
-            pr.epochs_total += (double)c.epochs;
-        }
-    }
-    pr.total = ntodo;
-    order_largest_first(plan, data, ndata, todo, ntodo);
-    int parallel, threads;
-    schedule_choose(base, ntodo, omp_get_max_threads(), &parallel, &threads, why, sizeof why);
+    char why[200];
+    schedule_choose(plan, t.ntodo, omp_get_max_threads(), &t.parallel, &t.threads, why, sizeof why);
     if (!opt->quiet)
         fprintf(stderr, "%s: %ld runs to train, %ld already done (skipped); %d side by side x %d threads each (%s)\n",
-                base->name, ntodo, plan->nruns - ntodo, parallel, threads, why);
-    schedule_pool *pool = ntodo ? schedule_start(parallel) : NULL;
-    if (ntodo && !pool) {
+                base->name, t.ntodo, plan->nruns - t.ntodo, t.parallel, t.threads, why);
+    t.pool = t.ntodo ? schedule_start(t.parallel) : NULL;
+    if (t.ntodo && !t.pool) {
         fprintf(stderr, "runner: cannot start worker threads\n");
-        free(todo);
-        return EXIT_OUTPUT;
+        free(t.todo);
+        return exit_code(ERROR_OUTPUT);
     }
-    flight *air[256], *landed = NULL;
-    int nair = 0, rc = 0;
-    long next = 0, diverged = 0;
-    for (;;) {
-        /* the next run starts before the one that finished is written, so no core waits on its disk writes */
-        while (nair < parallel && next < ntodo && !stop_signal && !rc) {
-            flight *f = malloc(sizeof *f);
-            sweep_run(plan, todo[next], &c, &seed, f ? f->id : id, sizeof id);
-            data_variant *d = find_data(data, ndata, &c);
-            int t = c.threads ? c.threads : threads;
-            if (!f || train_prepare(&f->job, &c, seed, &d->train, &d->test, d->nclasses, t, err, sizeof err) < 0) {
-                fprintf(stderr, "%s\n", f ? err : "runner: out of memory");
-                free(f);
-                rc = EXIT_DATA;
-                break;
-            }
-            f->index = todo[next++];
-            f->job.stop = &stop_signal;
-            air[nair++] = f;
-            schedule_submit(pool, &f->job);
-        }
-        if (landed) {
-            commit_run(res, landed, &pr, &diverged, &rc);
-            landed = NULL;
-            progress_line(&pr, air, nair);
-        }
-        if (!nair)
-            break;
-        train_job *job = schedule_wait(pool, 0.25);
-        if (!job) {
-            progress_line(&pr, air, nair);
-            continue;
-        }
-        landed = (flight *)job; /* job is the first member */
-        for (int i = 0; i < nair; i++)
-            if (air[i] == landed)
-                air[i] = air[--nair];
-    }
-    schedule_stop(pool);
-    if (pr.tty && !opt->quiet)
-        fprintf(stderr, "\r\033[K");
-    if (!opt->quiet)
-        fprintf(stderr, "%s: %ld runs trained (%ld diverged) in %.1f s; results in %s\n", base->name, pr.done,
-                diverged, now() - pr.start, res->dir);
-    if (!rc && !stop_signal && pr.done == plan->nruns && diverged == pr.done) {
+    train_todo(&t);
+    schedule_stop(t.pool);
+    progress_end(&t.pr, base->name, t.diverged, res->dir);
+    int rc = exit_code(t.failed);
+    if (!rc && !stop_signal && t.pr.done == plan->nruns && t.diverged == t.pr.done) {
         fprintf(stderr, "%s: every run diverged (results are kept; try a smaller train.learning_rate)\n",
                 base->name);
         rc = EXIT_ALL_DIVERGED;
     }
-    free(todo);
+    free(t.todo);
     return rc;
+}
+
+/* --verify NAME: lists the damaged runs of results/NAME. Returns the exit code. */
+static int verify(const options *opt)
+{
+    char report[65536];
+    int damaged;
+    h5util_quiet();
+    if (results_verify(opt->results_root, opt->verify, report, sizeof report, &damaged) < 0) {
+        fprintf(stderr, "%s\n", report);
+        return exit_code(ERROR_OUTPUT);
+    }
+    fputs(report, damaged ? stderr : stdout);
+    return exit_code(damaged ? ERROR_OUTPUT : ERROR_NONE);
+}
+
+/* The config file with the --set and --threads overrides. 0, or -1 after printing every error. */
+static int load_config(const options *opt, config *cfg)
+{
+    config_errors errs = {0};
+    config_defaults(cfg);
+    config_load(cfg, opt->config, &errs);
+    for (int i = 0; i < opt->nsets; i++)
+        config_override(cfg, opt->sets[i], &errs);
+    if (opt->threads >= 0)
+        cfg->threads = opt->threads;
+    if (!errs.n)
+        return 0;
+    fputs(errs.text, stderr);
+    if (errs.n > 50)
+        fprintf(stderr, "%s: ... and %d more errors\n", opt->config, errs.n - 50);
+    config_errors_free(&errs);
+    config_free(cfg);
+    return -1;
+}
+
+/* Refuses a plan whose data and largest runs, as many as may train at once, would not fit in memory. */
+static int check_memory(const options *opt, const sweep_plan *plan, const plandata *data, char *err, size_t len)
+{
+    int parallel, threads;
+    char why[200];
+    schedule_choose(plan, plan->nruns, omp_get_max_threads(), &parallel, &threads, why, sizeof why);
+    return cost_check_memory(plan, data, parallel, opt->max_memory, err, len);
 }
 
 int main(int argc, char **argv)
 {
     options opt;
     if (parse_args(argc, argv, &opt) < 0)
-        return EXIT_USAGE;
-
-    if (opt.verify) {
-        char report[65536];
-        int damaged;
-        h5util_quiet();
-        if (results_verify(opt.results_root, opt.verify, report, sizeof report, &damaged) < 0) {
-            fprintf(stderr, "%s\n", report);
-            return EXIT_OUTPUT;
-        }
-        fputs(report, damaged ? stderr : stdout);
-        return damaged ? EXIT_OUTPUT : 0;
-    }
-
+        return exit_code(ERROR_USAGE);
+    if (opt.verify)
+        return verify(&opt);
     config cfg;
-    config_errors errs = {0};
-    config_defaults(&cfg);
-    config_load(&cfg, opt.config, &errs);
-    for (int i = 0; i < opt.nsets; i++)
-        config_override(&cfg, opt.sets[i], &errs);
-    if (opt.threads >= 0)
-        cfg.threads = opt.threads;
-    if (errs.n) {
-        fputs(errs.text, stderr);
-        if (errs.n > 50)
-            fprintf(stderr, "%s: ... and %d more errors\n", opt.config, errs.n - 50);
-        config_errors_free(&errs);
-        config_free(&cfg);
-        return EXIT_USAGE;
-    }
+    if (load_config(&opt, &cfg) < 0)
+        return exit_code(ERROR_USAGE);
 
     char err[1200];
     sweep_plan plan;
     if (sweep_plan_init(&plan, &cfg, opt.max_runs, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         config_free(&cfg);
-        return EXIT_USAGE;
+        return exit_code(ERROR_USAGE);
     }
 
     h5util_quiet();
-    static data_variant data[MAX_DATA_VARIANTS];
-    int ndata = 0, rc = 0;
+    static plandata data;
+    int rc = 0;
     results res;
-    if (load_data(&plan, data, &ndata, err, sizeof err) < 0) {
+    if (plandata_load(&data, &plan, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
-        rc = EXIT_DATA;
+        rc = exit_code(ERROR_DATA);
         goto done;
     }
-    if (check_memory(&opt, &plan, data, ndata, err, sizeof err) < 0) {
+    if (check_memory(&opt, &plan, &data, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
-        rc = EXIT_USAGE;
+        rc = exit_code(ERROR_USAGE);
         goto done;
     }
     if (results_open(&res, opt.results_root, &cfg, opt.force, err, sizeof err) < 0) {
@@ -544,13 +424,13 @@ int main(int argc, char **argv)
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    rc = train_missing(&opt, &plan, &res, data, ndata);
+    rc = train_missing(&opt, &plan, &res, &data);
     if (results_tables(&res, &plan, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
-        rc = rc ? rc : EXIT_OUTPUT;
+        rc = rc ? rc : exit_code(ERROR_OUTPUT);
     }
     if ((rc == 0 || rc == EXIT_ALL_DIVERGED) && !stop_signal && write_report(&opt, &cfg, &plan, res.dir) < 0)
-        rc = EXIT_OUTPUT;
+        rc = exit_code(ERROR_OUTPUT);
     results_close(&res);
     if (stop_signal && !rc) {
         fprintf(stderr, "%s: stopped by signal %d; committed runs are kept, run again to resume\n", cfg.name,
@@ -558,10 +438,7 @@ int main(int argc, char **argv)
         rc = 128 + (int)stop_signal;
     }
 done:
-    for (int i = 0; i < ndata; i++) {
-        dataset_free(&data[i].train);
-        dataset_free(&data[i].test);
-    }
+    plandata_free(&data);
     config_free(&cfg);
     return rc;
 }

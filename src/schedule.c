@@ -1,5 +1,6 @@
 /* The worker pool: a mutex, two condition variables and two fixed queues; no busy waiting. */
 #include "schedule.h"
+#include "cost.h"
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -8,16 +9,66 @@
 
 enum { QUEUE = 256 };
 
+/* A job and what its submitter handed in with it. */
+typedef struct entry {
+    train_job *job;
+    void *owner;
+} entry;
+
 struct schedule_pool {
     pthread_mutex_t lock;
     pthread_cond_t work, done;
-    train_job *todo[QUEUE], *finished[QUEUE];
+    entry todo[QUEUE], finished[QUEUE];
     int ntodo, nfinished, shutdown, nthreads;
     pthread_t threads[];
 };
 
-void schedule_choose(const config *base, long ntodo, int cores, int *parallel, int *threads, char *why, size_t len)
+/* Batch x hidden units per step of the plan's largest run, to tell big runs from small: the largest batch and
+ * the largest hidden units among the base config and every sweep point, each taken on its own. */
+static long largest_step_units(const sweep_plan *plan)
 {
+    const config *base = plan->base;
+    long batch = cost_step_rows(base), hidden = cost_hidden_units(base);
+    config c;
+    long long seed;
+    char id[SWEEP_ID];
+    for (long pt = 0; pt < plan->npoints; pt++) {
+        sweep_run(plan, pt * base->nseeds, &c, &seed, id, sizeof id);
+        long b = cost_step_rows(&c), h = cost_hidden_units(&c);
+        batch = b > batch ? b : batch;
+        hidden = h > hidden ? h : hidden;
+    }
+    return batch * hidden;
+}
+
+/* Runs side by side when nothing in the config says: the p that trains ntodo runs soonest. Measured by `make
+ * bench` ("Scheduler" and "Thread scaling" tables): runs side by side never wait for each other, so with at least
+ * as many runs as cores they win; only the last round of a sweep whose runs do not divide among the cores leaves
+ * cores idle. A big run (BIG or more batch x hidden units per step; smaller ones stay below the kernels' serial
+ * threshold) trains SPEEDUP times faster on two threads, as measured for whole runs here. So p runs at a time
+ * take ceil(ntodo / p) rounds, each 1 / S(cores / p) as long, with S(t) = 1 + (t - 1) (SPEEDUP - 1) for big runs
+ * and 1 for small ones; the p with the least time wins, ties going to more runs side by side. */
+static int auto_parallel(long units, long ntodo, int cores)
+{
+    enum { BIG = 65536 };
+    const double SPEEDUP = 1.25;
+    double best = 0;
+    int p = 1;
+    for (int q = 1; q <= cores && q <= ntodo; q++) {
+        if (cores % q)
+            continue;
+        double s = units >= BIG ? 1 + (cores / q - 1) * (SPEEDUP - 1) : 1;
+        double span = (double)((ntodo + q - 1) / q) / s;
+        if (q == 1 || span <= best)
+            best = span, p = q;
+    }
+    return p;
+}
+
+void schedule_choose(const sweep_plan *plan, long ntodo, int cores, int *parallel, int *threads, char *why,
+                     size_t len)
+{
+    const config *base = plan->base;
     int swept_threads = 0;
     for (int i = 0; i < base->nsweep; i++)
         swept_threads |= base->sweep[i].key == config_find("experiment.threads");
@@ -34,45 +85,8 @@ void schedule_choose(const config *base, long ntodo, int cores, int *parallel, i
         p = cores / t > 1 ? cores / t : 1;
         snprintf(why, len, "auto: %d cores / %d threads per run", cores, t);
     } else {
-        /* Measured by `make bench` ("Scheduler" and "Thread scaling" tables): runs side by side never wait for
-         * each other, so with at least as many runs as cores they win; only the last round of a sweep whose
-         * runs do not divide among the cores leaves cores idle. A big run (BIG or more batch x hidden units
-         * per step; smaller ones stay below the kernels' serial threshold) trains SPEEDUP times faster on two
-         * threads, as measured for whole runs here. So p runs at a time take ceil(ntodo / p) rounds, each
-         * 1 / S(cores / p) as long, with S(t) = 1 + (t - 1) (SPEEDUP - 1) for big runs and 1 for small ones;
-         * the p with the least time wins, ties going to more runs side by side. */
-        enum { BIG = 65536 };
-        const double SPEEDUP = 1.25;
-        long units; /* the largest run's batch x hidden units, swept values included */
-        int khid = config_find("model.hidden"), kbatch = config_find("train.batch_size");
-        long batch = base->batch_size > 0 ? base->batch_size : 1L << 20;
-        long hidden = 0;
-        for (int i = 0; i < base->nhidden; i++)
-            hidden += base->hidden[i];
-        for (int i = 0; i < base->nsweep; i++)
-            for (int v = 0; v < base->sweep[i].nvalues && (base->sweep[i].key == khid || base->sweep[i].key == kbatch);
-                 v++) {
-                /* canonical values: "128", "300-70" (layer widths, summed), "0" (the whole training set) */
-                const char *s = base->sweep[i].values[v];
-                long x = 0;
-                for (char *end; *s; s = *end ? end + 1 : end)
-                    x += strtol(s, &end, 10);
-                if (base->sweep[i].key == khid && x > hidden)
-                    hidden = x;
-                if (base->sweep[i].key == kbatch && (x == 0 ? 1L << 20 : x) > batch)
-                    batch = x == 0 ? 1L << 20 : x;
-            }
-        units = batch * hidden;
-        double best = 0;
-        p = 1;
-        for (int q = 1; q <= cores && q <= ntodo; q++) {
-            if (cores % q)
-                continue;
-            double s = units >= BIG ? 1 + (cores / q - 1) * (SPEEDUP - 1) : 1;
-            double cost = (double)((ntodo + q - 1) / q) / s;
-            if (q == 1 || cost <= best)
-                best = cost, p = q;
-        }
+        long units = largest_step_units(plan);
+        p = auto_parallel(units, ntodo, cores);
         snprintf(why, len, "auto: %ld runs of up to %ld batch x hidden units on %d cores", ntodo, units, cores);
     }
     if (p > ntodo)
@@ -87,6 +101,39 @@ void schedule_choose(const config *base, long ntodo, int cores, int *parallel, i
     *threads = t;
 }
 
+/* A plan index and its run's work. */
+typedef struct ranked {
+    long index;
+    double work;
+} ranked;
+
+static int by_work_desc(const void *a, const void *b)
+{
+    const ranked *x = a, *y = b;
+    if (x->work != y->work)
+        return x->work < y->work ? 1 : -1;
+    return (x->index > y->index) - (x->index < y->index); /* plan order among equals */
+}
+
+void schedule_order(const sweep_plan *plan, const plandata *data, long *todo, long ntodo)
+{
+    ranked *rk = malloc((size_t)ntodo * sizeof *rk);
+    if (!rk)
+        return; /* plan order is correct too, only slower */
+    for (long i = 0; i < ntodo; i++) {
+        config c;
+        long long seed;
+        char id[SWEEP_ID];
+        sweep_run(plan, todo[i], &c, &seed, id, sizeof id);
+        const plandata_set *d = plandata_find(data, &c);
+        rk[i] = (ranked){todo[i], cost_run(&c, d->train.cols, d->nclasses, d->train.rows).work};
+    }
+    qsort(rk, (size_t)ntodo, sizeof *rk, by_work_desc);
+    for (long i = 0; i < ntodo; i++)
+        todo[i] = rk[i].index;
+    free(rk);
+}
+
 static void *worker(void *arg)
 {
     schedule_pool *p = arg;
@@ -96,11 +143,11 @@ static void *worker(void *arg)
             pthread_cond_wait(&p->work, &p->lock);
         if (!p->ntodo)
             break;
-        train_job *job = p->todo[--p->ntodo];
+        entry e = p->todo[--p->ntodo];
         pthread_mutex_unlock(&p->lock);
-        train_execute(job);
+        train_execute(e.job);
         pthread_mutex_lock(&p->lock);
-        p->finished[p->nfinished++] = job;
+        p->finished[p->nfinished++] = e;
         pthread_cond_signal(&p->done);
     }
     pthread_mutex_unlock(&p->lock);
@@ -123,31 +170,31 @@ schedule_pool *schedule_start(int n)
     return p;
 }
 
-void schedule_submit(schedule_pool *p, train_job *job)
+void schedule_submit(schedule_pool *p, train_job *job, void *owner)
 {
     pthread_mutex_lock(&p->lock);
     /* the caller keeps at most one job per worker in flight, so the queues never fill */
-    p->todo[p->ntodo++] = job;
+    p->todo[p->ntodo++] = (entry){job, owner};
     pthread_cond_signal(&p->work);
     pthread_mutex_unlock(&p->lock);
 }
 
-train_job *schedule_wait(schedule_pool *p, double timeout)
+void *schedule_wait(schedule_pool *p, double timeout)
 {
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     long ns = until.tv_nsec + (long)(timeout * 1e9);
     until.tv_sec += ns / 1000000000L;
     until.tv_nsec = ns % 1000000000L;
-    train_job *job = NULL;
+    void *owner = NULL;
     pthread_mutex_lock(&p->lock);
     int rc = 0;
     while (!p->nfinished && rc != ETIMEDOUT)
         rc = pthread_cond_timedwait(&p->done, &p->lock, &until);
     if (p->nfinished)
-        job = p->finished[--p->nfinished];
+        owner = p->finished[--p->nfinished].owner;
     pthread_mutex_unlock(&p->lock);
-    return job;
+    return owner;
 }
 
 void schedule_stop(schedule_pool *p)

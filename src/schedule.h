@@ -4,20 +4,26 @@
 #ifndef SCHEDULE_H
 #define SCHEDULE_H
 #include "config.h"
+#include "plandata.h"
+#include "sweep.h"
 #include "train.h"
 
-/* Chooses runs side by side (*parallel) and threads per run (*threads) for ntodo runs on cores cores.
- * A sweep over experiment.threads runs one at a time so its timings mean what they say. Fills why with
+/* Chooses runs side by side (*parallel) and threads per run (*threads) for ntodo of the plan's runs on cores
+ * cores. A sweep over experiment.threads runs one at a time so its timings mean what they say. Fills why with
  * a short reason for the choice. */
-void schedule_choose(const config *base, long ntodo, int cores, int *parallel, int *threads, char *why, size_t len);
+void schedule_choose(const sweep_plan *plan, long ntodo, int cores, int *parallel, int *threads, char *why,
+                     size_t len);
+/* Orders todo (ntodo plan indices) largest run first by cost_run's work, plan order among equals, so that the
+ * sweep does not end with one big run on one core while the others idle (longest processing time first). */
+void schedule_order(const sweep_plan *plan, const plandata *data, long *todo, long ntodo);
 
 typedef struct schedule_pool schedule_pool;
 /* Starts n worker threads; NULL when threads cannot be created. */
 schedule_pool *schedule_start(int n);
-/* Hands a prepared job to the workers (main thread). */
-void schedule_submit(schedule_pool *p, train_job *job);
-/* The next finished job, or NULL when none finished within timeout seconds. */
-train_job *schedule_wait(schedule_pool *p, double timeout);
+/* Hands a prepared job to the workers (main thread); owner (not NULL) comes back from schedule_wait. */
+void schedule_submit(schedule_pool *p, train_job *job, void *owner);
+/* The owner of the next finished job, or NULL when none finished within timeout seconds. */
+void *schedule_wait(schedule_pool *p, double timeout);
 /* Lets the workers finish their jobs and joins them. */
 void schedule_stop(schedule_pool *p);
 

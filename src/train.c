@@ -8,9 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-/* Evaluation forwards this many rows at a time (or a whole batch when batches are larger). */
-#define EVAL_ROWS 256
-
 static double now(void)
 {
     struct timespec t;
@@ -18,11 +15,13 @@ static double now(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-static int batch_rows(const train_job *job)
+int train_batch_rows(const config *cfg, int train_rows)
 {
-    long long b = job->cfg.batch_size;
-    return b == 0 || b > job->train->rows ? job->train->rows : (int)b;
+    long long b = cfg->batch_size;
+    return b == 0 || b > train_rows ? train_rows : (int)b;
 }
+
+int train_model_rows(int batch) { return batch > TRAIN_EVAL_ROWS ? batch : TRAIN_EVAL_ROWS; }
 
 int train_prepare(train_job *job, const config *cfg, long long seed, const dataset *train, const dataset *test,
                   int nclasses, int threads, char *err, size_t len)
@@ -36,8 +35,8 @@ int train_prepare(train_job *job, const config *cfg, long long seed, const datas
     job->test = test;
     job->nclasses = nclasses;
     job->threads = threads < 1 ? 1 : threads;
-    int B = batch_rows(job);
-    int rows = B > EVAL_ROWS ? B : EVAL_ROWS;
+    int B = train_batch_rows(cfg, train->rows);
+    int rows = train_model_rows(B);
     int nout = mlp_output_units((mlp_output)cfg->output, nclasses);
     if (mlp_init(&job->net, train->cols, cfg->hidden, cfg->nhidden, nout, (mlp_activation)cfg->activation,
                  (mlp_output)cfg->output, rows) < 0)
@@ -68,33 +67,6 @@ oom:
     snprintf(err, len, "out of memory for a %d-input, %d-layer model with batch %d", train->cols, cfg->nhidden, B);
     train_free(job);
     return -1;
-}
-
-double train_memory(const config *cfg, int inputs, int nclasses, int train_rows)
-{
-    double sizes[MLP_MAX_LAYERS + 1], params = 0, units = 0;
-    sizes[0] = inputs;
-    for (int k = 0; k < cfg->nhidden; k++)
-        sizes[k + 1] = cfg->hidden[k];
-    sizes[cfg->nhidden + 1] = mlp_output_units((mlp_output)cfg->output, nclasses);
-    for (int k = 0; k <= cfg->nhidden; k++) {
-        params += sizes[k + 1] * sizes[k] + sizes[k + 1];
-        units += sizes[k + 1];
-    }
-    double B = cfg->batch_size == 0 || cfg->batch_size > train_rows ? train_rows : (double)cfg->batch_size;
-    double rows = B > EVAL_ROWS ? B : EVAL_ROWS;
-    /* params, grads and the last finite copy, optimizer state, three activations per unit and row, the gathered
-     * batch; with one hidden layer the chunked step's workspace and, where it is taken, a batch per thread */
-    double copies = 3 + (cfg->optimizer == OPT_MOMENTUM) + 2 * (cfg->optimizer == OPT_ADAM);
-    double nout = sizes[cfg->nhidden + 1], chunked = 0, batches = 1;
-    if (cfg->nhidden == 1) {
-        chunked = mlp_chunked_floats(cfg->hidden[0], (int)nout, (int)rows);
-        if (mlp_chunked_shape(inputs, cfg->hidden[0], (int)nout, (int)B))
-            batches = cfg->threads > 0 ? (double)cfg->threads : (double)omp_get_max_threads();
-    }
-    /* per row also the loss (8 bytes), the prediction (1) and the gathered label (4) */
-    return 4 * (params * copies + 3 * rows * units + batches * rows * inputs + chunked) + 13 * rows +
-           4.0 * train_rows + (double)(cfg->epochs + 1) * sizeof(train_epoch);
 }
 
 int train_check(const config *cfg, const dataset *train, int nclasses, char *err, size_t len)
@@ -184,7 +156,7 @@ void train_execute(train_job *job)
     omp_set_num_threads(job->threads);
     const dataset *tr = job->train;
     mlp *net = &job->net;
-    int B = batch_rows(job);
+    int B = train_batch_rows(&job->cfg, tr->rows);
     rng shuffle;
     rng_init(&shuffle, (uint64_t)job->seed, RNG_STREAM_SHUFFLE);
     for (int i = 0; i < tr->rows; i++)

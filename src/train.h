@@ -58,9 +58,12 @@ int train_prepare(train_job *job, const config *cfg, long long seed, const datas
 /* Checks before anything is written that the run's model can start: a model.init_file must fit its shapes.
  * 0, or -1 with the reason in err. Main thread only. */
 int train_check(const config *cfg, const dataset *train, int nclasses, char *err, size_t len);
-/* Bytes a run of cfg will allocate for a model with these inputs and classes and train_rows training rows,
- * predicted before allocating anything. */
-double train_memory(const config *cfg, int inputs, int nclasses, int train_rows);
+/* Rows of one training step: train.batch_size, or all train_rows when it is 0 or larger. */
+int train_batch_rows(const config *cfg, int train_rows);
+/* Rows the model is allocated for with batch rows per step: evaluation forwards TRAIN_EVAL_ROWS at a time, or a
+ * whole batch when batches are larger. */
+int train_model_rows(int batch);
+enum { TRAIN_EVAL_ROWS = 256 };
 /* Trains; fills the results. Touches no HDF5, safe in a worker thread. */
 void train_execute(train_job *job);
 /* The weights to keep: the final ones, or the last finite ones for a diverged run. */

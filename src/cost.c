@@ -1,0 +1,85 @@
+/* Work from the layer widths; bytes from the buffers train_prepare allocates, counted the way mlp_init sizes them. */
+#include "cost.h"
+#include "mlp.h"
+#include "train.h"
+#include <omp.h>
+#include <stdio.h>
+#include <unistd.h>
+
+/* Bytes of the buffers train_prepare allocates for a model of these layer sizes. */
+static double run_bytes(const config *cfg, const double *sizes, int train_rows)
+{
+    double params = 0, units = 0;
+    for (int k = 0; k <= cfg->nhidden; k++) {
+        params += sizes[k + 1] * sizes[k] + sizes[k + 1];
+        units += sizes[k + 1];
+    }
+    int inputs = (int)sizes[0], B = train_batch_rows(cfg, train_rows);
+    double rows = train_model_rows(B);
+    /* params, grads and the last finite copy, optimizer state, three activations per unit and row, the gathered
+     * batch; with one hidden layer the chunked step's workspace and, where it is taken, a batch per thread */
+    double copies = 3 + (cfg->optimizer == OPT_MOMENTUM) + 2 * (cfg->optimizer == OPT_ADAM);
+    double nout = sizes[cfg->nhidden + 1], chunked = 0, batches = 1;
+    if (cfg->nhidden == 1) {
+        chunked = mlp_chunked_floats(cfg->hidden[0], (int)nout, (int)rows);
+        if (mlp_chunked_shape(inputs, cfg->hidden[0], (int)nout, B))
+            batches = cfg->threads > 0 ? (double)cfg->threads : (double)omp_get_max_threads();
+    }
+    /* per row also the loss (8 bytes), the prediction (1) and the gathered label (4) */
+    return 4 * (params * copies + 3 * rows * units + batches * rows * inputs + chunked) + 13 * rows +
+           4.0 * train_rows + (double)(cfg->epochs + 1) * sizeof(train_epoch);
+}
+
+cost cost_run(const config *cfg, int inputs, int nclasses, int train_rows)
+{
+    double sizes[MLP_MAX_LAYERS + 1], units = 0;
+    sizes[0] = inputs;
+    for (int k = 0; k < cfg->nhidden; k++) {
+        sizes[k + 1] = cfg->hidden[k];
+        units += sizes[k] * sizes[k + 1];
+    }
+    units += sizes[cfg->nhidden] * nclasses;
+    sizes[cfg->nhidden + 1] = mlp_output_units((mlp_output)cfg->output, nclasses);
+    return (cost){units * (double)train_rows * (double)cfg->epochs, run_bytes(cfg, sizes, train_rows)};
+}
+
+long cost_step_rows(const config *cfg) { return cfg->batch_size > 0 ? (long)cfg->batch_size : COST_WHOLE_SET; }
+
+long cost_hidden_units(const config *cfg)
+{
+    long units = 0;
+    for (int k = 0; k < cfg->nhidden; k++)
+        units += cfg->hidden[k];
+    return units;
+}
+
+int cost_check_memory(const sweep_plan *plan, const plandata *data, int parallel, double limit, char *err,
+                      size_t len)
+{
+    double biggest = 0, bytes = 0;
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (limit == 0)
+        limit = pages > 0 && page > 0 ? (double)pages * (double)page : 1e18;
+    /* features as floats and one label per row */
+    for (int i = 0; i < data->n; i++)
+        bytes += 4.0 * ((double)data->sets[i].train.rows + data->sets[i].test.rows) * (data->sets[i].train.cols + 1);
+    config c;
+    long long seed;
+    char id[SWEEP_ID];
+    for (long r = 0; r < plan->nruns; r++) {
+        sweep_run(plan, r, &c, &seed, id, sizeof id);
+        const plandata_set *d = plandata_find(data, &c);
+        double m = cost_run(&c, d->train.cols, d->nclasses, d->train.rows).bytes;
+        biggest = m > biggest ? m : biggest;
+    }
+    /* while a finished run is written, the next one has started: one more in memory when more are to come */
+    parallel += plan->nruns > parallel;
+    bytes += parallel * biggest;
+    if (bytes > limit) {
+        snprintf(err, len, "%s: the runs would need %.2f GiB of memory (%d at once, the largest %.2f GiB), more than "
+                 "the %.2f GiB allowed (shrink model.hidden or train.batch_size, or raise --max-memory)",
+                 plan->base->path, bytes / 1073741824.0, parallel, biggest / 1073741824.0, limit / 1073741824.0);
+        return -1;
+    }
+    return 0;
+}

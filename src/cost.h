@@ -1,0 +1,31 @@
+/* The run-cost model: the work and memory of one run, known before anything is allocated. The scheduler orders
+ * runs and chooses threads by it, and the memory check refuses plans by it; the memory side follows what
+ * train_prepare and mlp_init allocate. */
+#ifndef COST_H
+#define COST_H
+#include <stddef.h>
+#include "config.h"
+#include "plandata.h"
+#include "sweep.h"
+
+/* Rows counted for a step over the whole training set (batch_size 0) before the data is known. */
+enum { COST_WHOLE_SET = 1 << 20 };
+
+typedef struct cost {
+    double work;                                 /* multiply-adds of forward passes over all epochs */
+    double bytes;                                /* memory the run allocates */
+} cost;
+
+/* The cost of a run of cfg with these inputs, classes and training rows. Work counts one output unit per class
+ * whatever model.output is: it only ranks runs. */
+cost cost_run(const config *cfg, int inputs, int nclasses, int train_rows);
+/* Rows of one step before the data is known: train.batch_size, or COST_WHOLE_SET when it is 0. */
+long cost_step_rows(const config *cfg);
+/* Hidden units of cfg's model, every layer together. */
+long cost_hidden_units(const config *cfg);
+/* Refuses a plan whose data and largest runs, parallel of them training at once, would need more than limit bytes
+ * (0: the machine's physical memory). 0, or -1 with the reason in err. */
+int cost_check_memory(const sweep_plan *plan, const plandata *data, int parallel, double limit, char *err,
+                      size_t len);
+
+#endif

@@ -1,0 +1,81 @@
+/* The display reads the runs in flight through their _Atomic progress counters, which workers publish with
+ * release stores. */
+#include "progress.h"
+#include <stdatomic.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+void progress_init(progress *pr, int quiet, long total, double epochs_total)
+{
+    *pr = (progress){.tty = isatty(2), .quiet = quiet, .total = total, .epochs_total = epochs_total, .start = now()};
+}
+
+void progress_started(progress *pr, const char *id, const train_job *job)
+{
+    pr->air[pr->nair] = job;
+    pr->ids[pr->nair++] = id;
+}
+
+void progress_landed(progress *pr, const train_job *job)
+{
+    for (int i = 0; i < pr->nair; i++)
+        if (pr->air[i] == job) {
+            pr->nair--;
+            pr->air[i] = pr->air[pr->nair];
+            pr->ids[i] = pr->ids[pr->nair];
+        }
+}
+
+void progress_show(const progress *pr)
+{
+    if (!pr->tty || pr->quiet)
+        return;
+    double epochs = pr->epochs_done;
+    for (int i = 0; i < pr->nair; i++)
+        epochs += atomic_load_explicit(&pr->air[i]->progress_epoch, memory_order_acquire);
+    double elapsed = now() - pr->start, eta = epochs > 0 ? elapsed * (pr->epochs_total - epochs) / epochs : 0;
+    if (pr->nair) {
+        /* the worker writes a curve row before it publishes progress_eval, so that row is complete */
+        const train_job *j = pr->air[0];
+        int epoch = atomic_load_explicit(&j->progress_epoch, memory_order_acquire);
+        int eval = atomic_load_explicit(&j->progress_eval, memory_order_acquire);
+        fprintf(stderr, "\r\033[K[%ld/%ld] %s epoch %d/%lld train loss %.4f  elapsed %.0fs  ETA %.0fs", pr->done,
+                pr->total, pr->ids[0], epoch, j->cfg.epochs, j->curve[eval].train_loss, elapsed, eta);
+    }
+    fflush(stderr);
+}
+
+/* On a terminal only diverged runs keep a line. */
+void progress_committed(progress *pr, const char *id, const train_job *job)
+{
+    pr->done++;
+    pr->epochs_done += (double)job->cfg.epochs;
+    const train_epoch *e = &job->curve[job->epochs_done];
+    if (pr->quiet || (pr->tty && job->status != TRAIN_DIVERGED))
+        return;
+    if (pr->tty)
+        fprintf(stderr, "\r\033[K");
+    if (job->status == TRAIN_DIVERGED)
+        fprintf(stderr, "[%ld/%ld] %s: DIVERGED at epoch %d (last finite epoch %d: test_acc %.4f)\n", pr->done,
+                pr->total, id, job->diverged_epoch, job->epochs_done, e->test_acc);
+    else
+        fprintf(stderr, "[%ld/%ld] %s: ok, test_acc %.4f, test_loss %.4f, %d epochs in %.2f s\n", pr->done,
+                pr->total, id, e->test_acc, e->test_loss, job->epochs_done, job->train_seconds);
+}
+
+void progress_end(const progress *pr, const char *name, long diverged, const char *dir)
+{
+    if (pr->tty && !pr->quiet)
+        fprintf(stderr, "\r\033[K");
+    if (!pr->quiet)
+        fprintf(stderr, "%s: %ld runs trained (%ld diverged) in %.1f s; results in %s\n", name, pr->done, diverged,
+                now() - pr->start, dir);
+}
