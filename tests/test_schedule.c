@@ -1,0 +1,180 @@
+/* The scheduler's choices (runs side by side, threads per run, the reason shown) for a few plans and core counts,
+ * the largest-first order of runs, and the run-cost model against work and bytes counted by hand. Run from the
+ * repository root. */
+#include "tests.h"
+#include "config.h"
+#include "cost.h"
+#include "h5util.h"
+#include "plandata.h"
+#include "schedule.h"
+#include "sweep.h"
+#include "train.h"
+#include <string.h>
+
+/* A config from the defaults and overrides ("section.key=value" or "sweep.section.key=list", NULL-terminated),
+ * and its plan. */
+static void plan_of(config *c, sweep_plan *plan, const char *const *sets)
+{
+    config_errors errs = {0};
+    config_defaults(c);
+    for (; *sets; sets++)
+        config_override(c, *sets, &errs);
+    ck_assert_msg(errs.n == 0, "%s", errs.text);
+    char err[300];
+    ck_assert_msg(sweep_plan_init(plan, c, 10000, err, sizeof err) == 0, "%s", err);
+}
+
+static void check_choice(const char *const *sets, long ntodo, int cores, int parallel, int threads, const char *why)
+{
+    config c;
+    sweep_plan plan;
+    plan_of(&c, &plan, sets);
+    int p = -1, t = -1;
+    char text[200];
+    schedule_choose(&plan, ntodo, cores, &p, &t, text, sizeof text);
+    ck_assert_int_eq(p, parallel);
+    ck_assert_int_eq(t, threads);
+    ck_assert_str_eq(text, why);
+    config_free(&c);
+}
+
+START_TEST(threads_sweep_runs_alone)
+{
+    const char *sets[] = {"model.hidden=16", "sweep.experiment.threads=1,2", "sweep.model.hidden=16,512", NULL};
+    check_choice(sets, 4, 8, 1, 8, "one run at a time: experiment.threads is swept, so each timing is alone");
+}
+END_TEST
+
+START_TEST(small_runs_side_by_side)
+{
+    /* 32 x 16 units per step: below the big-run threshold, so one run per core */
+    const char *sets[] = {"model.hidden=16", "train.batch_size=32", "sweep.train.learning_rate=0.1,0.2,0.3", NULL};
+    check_choice(sets, 12, 8, 8, 1, "auto: 12 runs of up to 512 batch x hidden units on 8 cores");
+    /* fewer runs than cores: each run gets the cores left over */
+    check_choice(sets, 3, 8, 2, 4, "auto: 3 runs of up to 512 batch x hidden units on 8 cores");
+}
+END_TEST
+
+START_TEST(big_runs_get_threads)
+{
+    /* 256 x 1024 units: two threads pay, so two runs on 8 cores take 4 threads each (1 / 1.75 < 2 / 2.75) */
+    const char *sets[] = {"model.hidden=1024", "train.batch_size=256", "sweep.train.learning_rate=0.1,0.2", NULL};
+    check_choice(sets, 2, 8, 2, 4, "auto: 2 runs of up to 262144 batch x hidden units on 8 cores");
+    check_choice(sets, 1, 8, 1, 8, "auto: 1 runs of up to 262144 batch x hidden units on 8 cores");
+    /* sixteen runs fill eight cores one each: eight rounds of 1 beat sixteen of 1 / 2.75 */
+    check_choice(sets, 16, 8, 8, 1, "auto: 16 runs of up to 262144 batch x hidden units on 8 cores");
+}
+END_TEST
+
+START_TEST(largest_step_over_sweep)
+{
+    /* the largest batch and the largest hidden units are taken each on its own; layer widths add up and batch 0
+     * (the whole training set) counts as COST_WHOLE_SET rows */
+    const char *sets[] = {"model.hidden=16", "train.batch_size=32", "sweep.model.hidden=8,300-70",
+                          "sweep.train.batch_size=8,0", NULL};
+    check_choice(sets, 1, 1, 1, 1, "auto: 1 runs of up to 387973120 batch x hidden units on 1 cores");
+}
+END_TEST
+
+START_TEST(config_decides)
+{
+    const char *runs[] = {"experiment.parallel_runs=3", "sweep.train.learning_rate=0.1,0.2,0.3,0.4", NULL};
+    check_choice(runs, 4, 8, 3, 2, "experiment.parallel_runs = 3");
+    const char *threads[] = {"experiment.threads=2", "sweep.train.learning_rate=0.1,0.2,0.3,0.4,0.5", NULL};
+    check_choice(threads, 5, 8, 4, 2, "auto: 8 cores / 2 threads per run");
+    check_choice(threads, 5, 1, 1, 2, "auto: 1 cores / 2 threads per run");
+}
+END_TEST
+
+START_TEST(order_largest_first)
+{
+    config c;
+    sweep_plan plan;
+    const char *sets[] = {"data.file=tests/bad_data/good.h5", "experiment.seeds=1,2", "sweep.model.hidden=4,16,8",
+                          NULL};
+    plan_of(&c, &plan, sets);
+    static plandata data;
+    char err[600];
+    h5util_quiet();
+    ck_assert_msg(plandata_load(&data, &plan, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(data.n, 1);
+    long todo[] = {0, 1, 2, 3, 4, 5}, want[] = {2, 3, 4, 5, 0, 1}; /* hidden 16, then 8, then 4; seeds in order */
+    schedule_order(&plan, &data, todo, 6);
+    for (int i = 0; i < 6; i++)
+        ck_assert_int_eq(todo[i], want[i]);
+    long some[] = {5, 0, 3}, some_want[] = {3, 5, 0};
+    schedule_order(&plan, &data, some, 3);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(some[i], some_want[i]);
+    plandata_free(&data);
+    config_free(&c);
+}
+END_TEST
+
+/* A 4-3-2 net: 10 training rows, batches of 5, 2 epochs, SGD. */
+START_TEST(cost_small_net)
+{
+    config c;
+    sweep_plan plan;
+    const char *sets[] = {"model.hidden=3", "model.output=softmax", "train.batch_size=5", "train.epochs=2",
+                          "train.optimizer=sgd", "experiment.threads=1", NULL};
+    plan_of(&c, &plan, sets);
+    cost k = cost_run(&c, 4, 2, 10);
+    /* (4 x 3 + 3 x 2) multiply-adds per row, 10 rows, 2 epochs */
+    ck_assert_double_eq(k.work, 360);
+    /* floats: 23 params x 3 (params, grads, last finite), 3 x 256 rows x 5 units, 256 rows x 4 inputs, the chunked
+     * workspace 256 x 2 + 2 x 3 x 2 + 2 = 526: 5459 floats; per row 13 bytes; 10 order ints; 3 curve rows */
+    ck_assert_double_eq(k.bytes, 4 * 5459 + 13 * 256 + 4 * 10 + 3 * sizeof(train_epoch));
+    config_free(&c);
+}
+END_TEST
+
+/* The same layers with one sigmoid output for two classes, Adam, the whole 300-row set as one batch, 1 epoch. */
+START_TEST(cost_whole_set_adam)
+{
+    config c;
+    sweep_plan plan;
+    const char *sets[] = {"model.hidden=3", "model.output=sigmoid", "train.batch_size=0", "train.epochs=1",
+                          "train.optimizer=adam", "experiment.threads=1", NULL};
+    plan_of(&c, &plan, sets);
+    cost k = cost_run(&c, 4, 2, 300);
+    /* work counts one output per class: it ranks runs, and always did */
+    ck_assert_double_eq(k.work, 18 * 300);
+    /* 19 params x 5 (with Adam's m and v), 3 x 300 rows x 4 units, 300 x 4 inputs, chunked 300 + 6 + 1 = 307 */
+    ck_assert_double_eq(k.bytes, 4 * (95 + 3600 + 1200 + 307) + 13 * 300 + 4 * 300 + 2 * sizeof(train_epoch));
+    ck_assert_int_eq(cost_step_rows(&c), 1048576);
+    ck_assert_int_eq(cost_hidden_units(&c), 3);
+    config_free(&c);
+}
+END_TEST
+
+START_TEST(cost_step)
+{
+    config c;
+    sweep_plan plan;
+    const char *sets[] = {"model.hidden=300-70", "train.batch_size=32", NULL};
+    plan_of(&c, &plan, sets);
+    ck_assert_int_eq(cost_step_rows(&c), 32);
+    ck_assert_int_eq(cost_hidden_units(&c), 370);
+    config_free(&c);
+}
+END_TEST
+
+Suite *schedule_suite(void)
+{
+    Suite *s = suite_create("schedule");
+    TCase *tc = tcase_create("choose");
+    tcase_add_test(tc, threads_sweep_runs_alone);
+    tcase_add_test(tc, small_runs_side_by_side);
+    tcase_add_test(tc, big_runs_get_threads);
+    tcase_add_test(tc, largest_step_over_sweep);
+    tcase_add_test(tc, config_decides);
+    tcase_add_test(tc, order_largest_first);
+    suite_add_tcase(s, tc);
+    TCase *tc_cost = tcase_create("cost");
+    tcase_add_test(tc_cost, cost_small_net);
+    tcase_add_test(tc_cost, cost_whole_set_adam);
+    tcase_add_test(tc_cost, cost_step);
+    suite_add_tcase(s, tc_cost);
+    return s;
+}
