@@ -60,10 +60,10 @@ int train_prepare(train_job *job, const config *cfg, long long seed, const datas
 int train_check(const config *cfg, const dataset *train, int nclasses, char *err, size_t len);
 /* Rows of one training step: train.batch_size, or all train_rows when it is 0 or larger. */
 int train_batch_rows(const config *cfg, int train_rows);
-/* Rows the model is allocated for with batch rows per step: evaluation forwards TRAIN_EVAL_ROWS at a time, or a
- * whole batch when batches are larger. */
-int train_model_rows(int batch);
+/* Evaluation forwards TRAIN_EVAL_ROWS rows at a time, or a whole batch when batches are larger: the rows the model
+ * is allocated for with batch rows per step. cost_run predicts a run's memory from these two. */
 enum { TRAIN_EVAL_ROWS = 256 };
+int train_model_rows(int batch);
 /* Trains; fills the results. Touches no HDF5, safe in a worker thread. */
 void train_execute(train_job *job);
 /* The weights to keep: the final ones, or the last finite ones for a diverged run. */

@@ -11,15 +11,20 @@
 #include "train.h"
 #include <string.h>
 
-/* A config from the defaults and overrides ("section.key=value" or "sweep.section.key=list", NULL-terminated),
- * and its plan. */
-static void plan_of(config *c, sweep_plan *plan, const char *const *sets)
+/* A config from the defaults and overrides ("section.key=value" or "sweep.section.key=list", NULL-terminated). */
+static void config_of(config *c, const char *const *sets)
 {
     config_errors errs = {0};
     config_defaults(c);
     for (; *sets; sets++)
         config_override(c, *sets, &errs);
     ck_assert_msg(errs.n == 0, "%s", errs.text);
+}
+
+/* The config and its plan. */
+static void plan_of(config *c, sweep_plan *plan, const char *const *sets)
+{
+    config_of(c, sets);
     char err[300];
     ck_assert_msg(sweep_plan_init(plan, c, 10000, err, sizeof err) == 0, "%s", err);
 }
@@ -52,6 +57,8 @@ START_TEST(small_runs_side_by_side)
     check_choice(sets, 12, 8, 8, 1, "auto: 12 runs of up to 512 batch x hidden units on 8 cores");
     /* fewer runs than cores: each run gets the cores left over */
     check_choice(sets, 3, 8, 2, 4, "auto: 3 runs of up to 512 batch x hidden units on 8 cores");
+    /* two rounds of four beat five rounds of one: threads do not speed small runs up */
+    check_choice(sets, 5, 16, 4, 4, "auto: 5 runs of up to 512 batch x hidden units on 16 cores");
 }
 END_TEST
 
@@ -63,6 +70,8 @@ START_TEST(big_runs_get_threads)
     check_choice(sets, 1, 8, 1, 8, "auto: 1 runs of up to 262144 batch x hidden units on 8 cores");
     /* sixteen runs fill eight cores one each: eight rounds of 1 beat sixteen of 1 / 2.75 */
     check_choice(sets, 16, 8, 8, 1, "auto: 16 runs of up to 262144 batch x hidden units on 8 cores");
+    /* five runs on sixteen cores: one at a time on 16 threads (5 / 4.75) beats two rounds of four (2 / 1.75) */
+    check_choice(sets, 5, 16, 1, 16, "auto: 5 runs of up to 262144 batch x hidden units on 16 cores");
 }
 END_TEST
 
@@ -115,10 +124,9 @@ END_TEST
 START_TEST(cost_small_net)
 {
     config c;
-    sweep_plan plan;
     const char *sets[] = {"model.hidden=3", "model.output=softmax", "train.batch_size=5", "train.epochs=2",
                           "train.optimizer=sgd", "experiment.threads=1", NULL};
-    plan_of(&c, &plan, sets);
+    config_of(&c, sets);
     cost k = cost_run(&c, 4, 2, 10);
     /* (4 x 3 + 3 x 2) multiply-adds per row, 10 rows, 2 epochs */
     ck_assert_double_eq(k.work, 360);
@@ -133,10 +141,9 @@ END_TEST
 START_TEST(cost_whole_set_adam)
 {
     config c;
-    sweep_plan plan;
     const char *sets[] = {"model.hidden=3", "model.output=sigmoid", "train.batch_size=0", "train.epochs=1",
                           "train.optimizer=adam", "experiment.threads=1", NULL};
-    plan_of(&c, &plan, sets);
+    config_of(&c, sets);
     cost k = cost_run(&c, 4, 2, 300);
     /* work counts one output per class: it ranks runs, and always did */
     ck_assert_double_eq(k.work, 18 * 300);
@@ -151,9 +158,8 @@ END_TEST
 START_TEST(cost_step)
 {
     config c;
-    sweep_plan plan;
     const char *sets[] = {"model.hidden=300-70", "train.batch_size=32", NULL};
-    plan_of(&c, &plan, sets);
+    config_of(&c, sets);
     ck_assert_int_eq(cost_step_rows(&c), 32);
     ck_assert_int_eq(cost_hidden_units(&c), 370);
     config_free(&c);
