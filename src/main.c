@@ -7,10 +7,12 @@
 #include "dataset.h"
 #include "h5util.h"
 #include "report.h"
-#include "results.h"
 #include "sweep.h"
 #include "schedule.h"
+#include "store.h"
+#include "tables.h"
 #include "train.h"
+#include "verify.h"
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -255,7 +257,7 @@ static int check_memory(const options *opt, const sweep_plan *plan, data_variant
 /* Plots and report.md of the experiment in results_dir, then results/index.md. 0, or -1 after printing why. */
 static int write_report(const options *opt, const config *cfg, const sweep_plan *plan, const char *results_dir)
 {
-    char plots_dir[RESULTS_PATH], warning[300], err[1200];
+    char plots_dir[STORE_PATH], warning[300], err[1200];
     int n = snprintf(plots_dir, sizeof plots_dir, "%s/%s", opt->plots_root, cfg->name);
     if (n < 0 || (size_t)n >= sizeof plots_dir) {
         fprintf(stderr, "%s/%s: path too long\n", opt->plots_root, cfg->name);
@@ -330,13 +332,13 @@ static void progress_run(const progress *pr, const flight *f)
 }
 
 /* Writes a finished run (unless it was interrupted or an earlier write failed: *rc) and frees it. */
-static void commit_run(results *res, flight *f, progress *pr, long *diverged, int *rc)
+static void commit_run(store *res, flight *f, progress *pr, long *diverged, int *rc)
 {
     train_job *job = &f->job;
     char err[1200];
     /* a run that could not start (*rc = EXIT_DATA) does not stop this finished one from being written */
     if (job->status != TRAIN_INTERRUPTED && *rc != EXIT_OUTPUT) {
-        if (results_commit(res, f->id, job, err, sizeof err) < 0) {
+        if (store_commit(res, f->id, job, err, sizeof err) < 0) {
             fprintf(stderr, "%s\n", err);
             *rc = EXIT_OUTPUT;
         } else {
@@ -393,7 +395,7 @@ static void order_largest_first(const sweep_plan *plan, data_variant *data, int 
 
 /* Trains every run of the plan that is not committed yet (all of them with --force), several side by side,
  * largest first, and commits each as it finishes. Returns 0 or an exit code. */
-static int train_missing(const options *opt, const sweep_plan *plan, results *res, data_variant *data, int ndata)
+static int train_missing(const options *opt, const sweep_plan *plan, store *res, data_variant *data, int ndata)
 {
     const config *base = plan->base;
     long *todo = malloc((size_t)plan->nruns * sizeof *todo), ntodo = 0;
@@ -407,7 +409,7 @@ static int train_missing(const options *opt, const sweep_plan *plan, results *re
     char id[SWEEP_ID], why[200], err[1200];
     for (long r = 0; r < plan->nruns; r++) {
         sweep_run(plan, r, &c, &seed, id, sizeof id);
-        if (opt->force || !results_run_done(res, id)) {
+        if (opt->force || !store_run_done(res, id)) {
             todo[ntodo++] = r;
             pr.epochs_total += (double)c.epochs;
         }
@@ -488,7 +490,7 @@ int main(int argc, char **argv)
         char report[65536];
         int damaged;
         h5util_quiet();
-        if (results_verify(opt.results_root, opt.verify, report, sizeof report, &damaged) < 0) {
+        if (verify_experiment(opt.results_root, opt.verify, report, sizeof report, &damaged) < 0) {
             fprintf(stderr, "%s\n", report);
             return EXIT_OUTPUT;
         }
@@ -524,7 +526,7 @@ int main(int argc, char **argv)
     h5util_quiet();
     static data_variant data[MAX_DATA_VARIANTS];
     int ndata = 0, rc = 0;
-    results res;
+    store res;
     if (load_data(&plan, data, &ndata, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         rc = EXIT_DATA;
@@ -535,22 +537,23 @@ int main(int argc, char **argv)
         rc = EXIT_USAGE;
         goto done;
     }
-    if (results_open(&res, opt.results_root, &cfg, opt.force, err, sizeof err) < 0) {
+    error_class opened = store_open(&res, opt.results_root, &cfg, opt.force, err, sizeof err);
+    if (opened != ERROR_NONE) {
         fprintf(stderr, "%s\n", err);
         /* a refused identity is the user's choice to make, not a broken disk */
-        rc = strstr(err, "different configuration") || strstr(err, "another runner") ? EXIT_USAGE : EXIT_OUTPUT;
+        rc = opened == ERROR_USAGE ? EXIT_USAGE : EXIT_OUTPUT;
         goto done;
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     rc = train_missing(&opt, &plan, &res, data, ndata);
-    if (results_tables(&res, &plan, err, sizeof err) < 0) {
+    if (tables_write(res.dir, &plan, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         rc = rc ? rc : EXIT_OUTPUT;
     }
     if ((rc == 0 || rc == EXIT_ALL_DIVERGED) && !stop_signal && write_report(&opt, &cfg, &plan, res.dir) < 0)
         rc = EXIT_OUTPUT;
-    results_close(&res);
+    store_close(&res);
     if (stop_signal && !rc) {
         fprintf(stderr, "%s: stopped by signal %d; committed runs are kept, run again to resume\n", cfg.name,
                 (int)stop_signal);

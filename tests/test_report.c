@@ -6,7 +6,9 @@
 #include "tests.h"
 #include "config.h"
 #include "report.h"
-#include "results.h"
+#include "curve.h"
+#include "tables.h"
+#include "tsv.h"
 #include "sweep.h"
 #include <dirent.h>
 #include <math.h>
@@ -95,14 +97,14 @@ static void fake_run(const char *dir, long p, int s, int last, int diverged, dou
     mkdir(dir, 0777);
     snprintf(path, sizeof path, "%s/curve.dat", dir);
     FILE *f = create(path);
-    fprintf(f, "%s\n", results_curve_header);
+    fprintf(f, "%s\n", curve_header);
     for (int e = 0; e <= last; e++)
         fprintf(f, "%d %.9g %.9g %.9g %.9g %.6f\n", e, fake_train_loss(p, s, e), fake_test_loss(p, s, e),
                 fake_test_acc(p, s, e) + 0.02, fake_test_acc(p, s, e), e ? sec : 0.0);
     done(f);
     snprintf(path, sizeof path, "%s/result.tsv", dir);
     f = create(path);
-    fprintf(f, "%s\n%s\t%d\t%d\t%.9g\t%.9g\t%.9g\t%.9g\t%d\t%.9g\t%.6f\t%.1f\n", results_metric_header,
+    fprintf(f, "%s\n%s\t%d\t%d\t%.9g\t%.9g\t%.9g\t%.9g\t%d\t%.9g\t%.6f\t%.1f\n", tsv_result_header,
             diverged ? "diverged" : "ok", last, diverged ? last + 1 : 0, fake_train_loss(p, s, last),
             fake_test_loss(p, s, last), fake_test_acc(p, s, last) + 0.02, fake_test_acc(p, s, last), last,
             fake_test_acc(p, s, last), sec * last, TRAIN_ROWS / sec);
@@ -123,7 +125,7 @@ static double sample_std(const double *v, int n, double mean)
     return n > 1 ? sqrt(ss / (n - 1)) : 0;
 }
 
-/* A table.tsv row after the swept values (columns of results_table_header): aggregates over the n runs of a
+/* A table.tsv row after the swept values (columns of tables_header): aggregates over the n runs of a
  * point from each run's final accuracy, loss, seconds per epoch and epochs. */
 static void table_row(FILE *t, const double *acc, const double *loss, const double *sec, const int *ep, int n,
                       int ndiv)
@@ -162,11 +164,11 @@ static void fake_experiment(fake *f, long diverged)
     snprintf(path, sizeof path, "%s/table.tsv", f->results);
     FILE *table = create(path);
     fprintf(sum, "run_id\tseed\thidden\tlearning_rate\tactivation\toutput\toptimizer\tbatch_size\tepochs%s\t%s\n",
-            extra_column(b) >= 0 ? "\tthreads" : "", results_metric_header);
+            extra_column(b) >= 0 ? "\tthreads" : "", tsv_result_header);
     fprintf(table, "point_id");
     for (int i = 0; i < b->nsweep; i++)
         fprintf(table, "\t%s", config_key_name(b->sweep[i].key));
-    fprintf(table, "\t%s\n", results_table_header);
+    fprintf(table, "\t%s\n", tables_header);
     for (long p = 0; p < f->plan.npoints; p++) {
         double acc[CONFIG_MAX_SEEDS], loss[CONFIG_MAX_SEEDS], sec[CONFIG_MAX_SEEDS];
         int ep[CONFIG_MAX_SEEDS], ndiv = 0;
