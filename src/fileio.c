@@ -3,12 +3,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum { FILEIO_PATH = 4096 }; /* longest path made here; a longer one is an error, never cut */
 
 char *fileio_read(const char *path)
 {
@@ -101,14 +101,24 @@ int fileio_make_dir(const char *path, char *err, size_t len)
     return -1;
 }
 
+int fileio_path(char *buf, size_t size, char *err, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= size) {
+        snprintf(err, len, "%.100s...: path too long (at most %zu characters)", buf, size - 1);
+        return -1;
+    }
+    return 0;
+}
+
 int fileio_make_dirs(const char *path, char *err, size_t len)
 {
     char p[FILEIO_PATH];
-    int n = snprintf(p, sizeof p, "%s", path);
-    if (n < 0 || (size_t)n >= sizeof p) {
-        snprintf(err, len, "%.100s...: path too long (at most %zu characters)", p, sizeof p - 1);
+    if (fileio_path(p, sizeof p, err, len, "%s", path) < 0)
         return -1;
-    }
     for (char *s = p + 1;; s++) {
         if (*s && *s != '/')
             continue;

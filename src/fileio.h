@@ -5,6 +5,8 @@
 #define FILEIO_H
 #include <stdio.h>
 
+enum { FILEIO_PATH = 4096 }; /* longest path built by the report; a longer one is an error, never cut */
+
 /* The whole file, NUL-terminated (free it), or NULL with errno set. */
 char *fileio_read(const char *path);
 /* Writes n bytes of text to path through a temporary file, fsync and rename. 0, or -1 with
@@ -12,6 +14,10 @@ char *fileio_read(const char *path);
 int fileio_write_atomic(const char *path, const char *text, size_t n, char *err, size_t len);
 /* Flushes f to disk and closes it; -1 if any step (or an earlier write) failed. */
 int fileio_close_synced(FILE *f);
+/* printf into a path buffer of size bytes. 0, or -1 with "start...: path too long (at most N characters)" in err
+ * when it does not fit: a path is never cut. */
+int fileio_path(char *buf, size_t size, char *err, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 /* fsync of an existing file or folder (a folder: its entries). 0 or -1 with errno. */
 int fileio_sync_path(const char *path);
 /* mkdir of one folder; an existing folder is fine. 0, or -1 with err. */

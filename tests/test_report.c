@@ -7,6 +7,7 @@
 #include "config.h"
 #include "report.h"
 #include "curve.h"
+#include "h5util.h"
 #include "tables.h"
 #include "tsv.h"
 #include "sweep.h"
@@ -90,7 +91,22 @@ static void remove_tree(const char *path)
     }
 }
 
-/* One run's folder: curve.dat up to epoch last, result.tsv, manifest.txt. */
+/* The two files of a committed run the report does not read: config.ini and a weights.h5 that opens. */
+static void fake_run_extras(const char *dir)
+{
+    char path[700], err[600];
+    snprintf(path, sizeof path, "%s/config.ini", dir);
+    FILE *f = create(path);
+    fprintf(f, "; a fake run\n");
+    done(f);
+    snprintf(path, sizeof path, "%s/weights.h5", dir);
+    hid_t h5 = h5util_create_memory();
+    ck_assert_int_ge(h5, 0);
+    ck_assert_int_eq(h5util_put_string(h5, "layers", "64-16-10"), 0);
+    ck_assert_msg(h5util_save(h5, path, err, sizeof err) == 0, "%s", err);
+}
+
+/* One run's folder, committed as the store defines it: curve.dat up to epoch last, result.tsv, manifest.txt. */
 static void fake_run(const char *dir, long p, int s, int last, int diverged, double sec)
 {
     char path[700];
@@ -115,6 +131,7 @@ static void fake_run(const char *dir, long p, int s, int last, int diverged, dou
                "openmp_threads = 4\nhdf5_version = 1.10.8\ndata_file = data/digits.h5\nseed = %d\n"
                "host = testhost\ncpu = Test CPU @ 3.00GHz\nlogical_cpus = 8\ndate = 2024-01-01T00:00:00Z\n", s + 1);
     done(f);
+    fake_run_extras(dir);
 }
 
 static double sample_std(const double *v, int n, double mean)
@@ -212,6 +229,7 @@ static void fake_open(fake *f, const char *ini, long diverged)
 {
     config_errors errs = {0};
     char err[600];
+    h5util_quiet();
     config_defaults(&f->cfg);
     config_load(&f->cfg, ini, &errs);
     ck_assert_msg(errs.n == 0, "%s", errs.text);
