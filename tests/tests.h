@@ -9,5 +9,6 @@ Suite *config_suite(void);
 Suite *data_suite(void);
 Suite *report_suite(void);
 Suite *results_suite(void);
+Suite *formats_suite(void);
 
 #endif
