@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The columns of table.tsv a point is read from (point_id, then numbers). */
 static const char *const table_cols[] = {"point_id",       "n",             "diverged",          "test_acc_mean",
                                          "test_acc_std",   "test_acc_min",  "test_acc_max",      "test_loss_mean",
                                          "test_loss_std",  "seconds_per_epoch", "samples_per_second"};
@@ -82,7 +83,8 @@ double points_number(const char *s)
     return end == s || *end ? NAN : v;
 }
 
-static int sweep_pos(const config *base, const char *dotted)
+/* The position of key dotted in [sweep], -1 when it is not swept. */
+static int key_position(const config *base, const char *dotted)
 {
     int k = config_find(dotted);
     for (int i = 0; i < base->nsweep; i++)
@@ -143,9 +145,9 @@ int points_load(points *x, const config *base, const sweep_plan *plan, const cha
                 size_t len)
 {
     *x = (points){.base = base, .plan = plan, .results_dir = results_dir, .nsweep = base->nsweep};
-    x->lr = sweep_pos(base, "train.learning_rate");
-    x->hidden = sweep_pos(base, "model.hidden");
-    x->threads = sweep_pos(base, "experiment.threads");
+    x->lr = key_position(base, "train.learning_rate");
+    x->hidden = key_position(base, "model.hidden");
+    x->threads = key_position(base, "experiment.threads");
     x->pts = calloc((size_t)plan->npoints, sizeof *x->pts);
     x->vidx = calloc((size_t)plan->npoints * (size_t)x->nsweep + 1, sizeof *x->vidx);
     if (!x->pts || !x->vidx) {

@@ -149,7 +149,7 @@ static int runs_load(runs *rs, const char *dir, const sweep_plan *p)
 
 static void runs_free(runs *rs, const sweep_plan *p)
 {
-    for (long r = 0; rs->run && r < p->nruns; r++)
+    for (long r = 0; rs->run && rs->done && r < p->nruns; r++)
         if (rs->done[r])
             store_run_free(&rs->run[r]);
     free(rs->run);
