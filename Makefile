@@ -87,3 +87,10 @@ include experiments/reliability.mk
 include experiments/bench.mk
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d)
+
+# Golden files of the report test: the test only compares, and leaves what the code wrote in build/report-got;
+# this copies that over tests/fixtures/report. Read `git diff tests/fixtures/report` before committing.
+.PHONY: golden
+golden: $(BUILD)/check_tests
+	-CK_FORK=no CK_RUN_SUITE=report ./$(BUILD)/check_tests
+	cp build/report-got/* tests/fixtures/report/

@@ -1,9 +1,14 @@
 /* File helpers: stdio with fsync before rename, errno kept for the message. */
 #include "fileio.h"
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
 
 char *fileio_read(const char *path)
 {
@@ -66,8 +71,113 @@ int fileio_write_atomic(const char *path, const char *text, size_t n, char *err,
         unlink(tmp);
         snprintf(err, len, "%s: cannot write: %s", path, strerror(e));
         free(tmp);
+        errno = e; /* for callers that report errno */
         return -1;
     }
     free(tmp);
     return 0;
+}
+
+int fileio_sync_path(const char *path)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+int fileio_make_dir(const char *path, char *err, size_t len)
+{
+    if (mkdir(path, 0777) == 0 || errno == EEXIST) {
+        struct stat st;
+        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+            return 0;
+        snprintf(err, len, "%s: exists and is not a directory", path);
+        return -1;
+    }
+    snprintf(err, len, "%s: cannot create directory: %s", path, strerror(errno));
+    return -1;
+}
+
+int fileio_path(char *buf, size_t size, char *err, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= size) {
+        snprintf(err, len, "%.100s...: path too long (at most %zu characters)", buf, size - 1);
+        return -1;
+    }
+    return 0;
+}
+
+int fileio_make_dirs(const char *path, char *err, size_t len)
+{
+    char p[FILEIO_PATH];
+    if (fileio_path(p, sizeof p, err, len, "%s", path) < 0)
+        return -1;
+    for (char *s = p + 1;; s++) {
+        if (*s && *s != '/')
+            continue;
+        char c = *s;
+        *s = 0;
+        if (fileio_make_dir(p, err, len) < 0)
+            return -1;
+        *s = c;
+        if (!c)
+            return 0;
+    }
+}
+
+void fileio_remove_tree(const char *path)
+{
+    DIR *d = opendir(path);
+    if (d) {
+        struct dirent *e;
+        char p[FILEIO_PATH];
+        while ((e = readdir(d)))
+            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+                snprintf(p, sizeof p, "%s/%s", path, e->d_name) < (int)sizeof p)
+                unlink(p);
+        closedir(d);
+    }
+    rmdir(path);
+}
+
+int fileio_text_open(fileio_text *t, char *err, size_t len)
+{
+    t->buf = NULL;
+    t->size = 0;
+    if (!(t->f = open_memstream(&t->buf, &t->size))) {
+        snprintf(err, len, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+int fileio_text_save(fileio_text *t, const char *path, char *err, size_t len)
+{
+    int bad = ferror(t->f);
+    bad |= fclose(t->f) != 0;
+    t->f = NULL;
+    int rc = -1;
+    if (bad)
+        snprintf(err, len, "%s: out of memory", path);
+    else
+        rc = fileio_write_atomic(path, t->buf, t->size, err, len);
+    free(t->buf);
+    t->buf = NULL;
+    return rc;
+}
+
+void fileio_text_drop(fileio_text *t)
+{
+    if (t->f)
+        fclose(t->f);
+    free(t->buf);
+    t->f = NULL;
+    t->buf = NULL;
 }

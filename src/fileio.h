@@ -1,15 +1,44 @@
-/* Whole-file reading and atomic writing, shared by results and report: a file is either its old content or
- * its new content, never half of it. */
+/* Files and folders, shared by every module that writes results: whole-file reading, atomic writing (a file is
+ * either its old content or its new content, never half of it), texts built in memory, folders made and
+ * removed. Errors come back as one line "path: what failed: cause". */
 #ifndef FILEIO_H
 #define FILEIO_H
 #include <stdio.h>
 
+enum { FILEIO_PATH = 4096 }; /* longest path built by the report; a longer one is an error, never cut */
+
 /* The whole file, NUL-terminated (free it), or NULL with errno set. */
 char *fileio_read(const char *path);
 /* Writes n bytes of text to path through a temporary file, fsync and rename. 0, or -1 with
- * "path: cannot write: cause" in err. */
+ * "path: cannot write: cause" in err and errno set. */
 int fileio_write_atomic(const char *path, const char *text, size_t n, char *err, size_t len);
 /* Flushes f to disk and closes it; -1 if any step (or an earlier write) failed. */
 int fileio_close_synced(FILE *f);
+/* printf into a path buffer of size bytes. 0, or -1 with "start...: path too long (at most N characters)" in err
+ * when it does not fit: a path is never cut. */
+int fileio_path(char *buf, size_t size, char *err, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* fsync of an existing file or folder (a folder: its entries). 0 or -1 with errno. */
+int fileio_sync_path(const char *path);
+/* mkdir of one folder; an existing folder is fine. 0, or -1 with err. */
+int fileio_make_dir(const char *path, char *err, size_t len);
+/* mkdir -p: every missing folder of path. 0, or -1 with err. */
+int fileio_make_dirs(const char *path, char *err, size_t len);
+/* Removes a folder of plain files (a run folder) and the folder; what is missing is no error. */
+void fileio_remove_tree(const char *path);
+
+/* A text built in memory (f writes into it), then saved atomically. */
+typedef struct fileio_text {
+    char *buf;
+    size_t size;
+    FILE *f;
+} fileio_text;
+
+/* Opens an empty text. 0, or -1 with err. */
+int fileio_text_open(fileio_text *t, char *err, size_t len);
+/* Closes the stream and writes its text atomically to path; frees it either way. 0, or -1 with err. */
+int fileio_text_save(fileio_text *t, const char *path, char *err, size_t len);
+/* Frees a text that will not be saved (harmless after fileio_text_save). */
+void fileio_text_drop(fileio_text *t);
 
 #endif

@@ -1,5 +1,6 @@
 /* HDF5 helpers: errors become one line of words, never HDF5's stack dump. */
 #include "h5util.h"
+#include "fileio.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -140,32 +141,7 @@ int h5util_save(hid_t file, const char *path, char *err, size_t len)
         return -1;
     }
     H5Fclose(file);
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666), rc = fd < 0 ? -1 : 0;
-    for (ssize_t done = 0; rc == 0 && done < size;) {
-        ssize_t n = write(fd, image + done, (size_t)(size - done));
-        if (n > 0)
-            done += n;
-        else if (n == 0 || errno != EINTR) {
-            if (n == 0)
-                errno = EIO;
-            rc = -1;
-        }
-    }
-    if (rc == 0 && fsync(fd) != 0)
-        rc = -1;
-    if (fd >= 0 && close(fd) != 0)
-        rc = -1;
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = -1;
-    if (rc < 0) {
-        int saved = errno;
-        snprintf(err, len, "%s: cannot write: %s", path, strerror(saved));
-        if (fd >= 0)
-            unlink(tmp);
-        errno = saved; /* for callers that report errno */
-    }
+    int rc = fileio_write_atomic(path, image, (size_t)size, err, len);
     free(image);
     return rc;
 }

@@ -10,10 +10,12 @@
 #include "plandata.h"
 #include "progress.h"
 #include "report.h"
-#include "results.h"
 #include "sweep.h"
 #include "schedule.h"
+#include "store.h"
+#include "tables.h"
 #include "train.h"
+#include "verify.h"
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -177,7 +179,7 @@ static int parse_args(int argc, char **argv, options *o)
 /* Plots and report.md of the experiment in results_dir, then results/index.md. 0, or -1 after printing why. */
 static int write_report(const options *opt, const config *cfg, const sweep_plan *plan, const char *results_dir)
 {
-    char plots_dir[RESULTS_PATH], warning[300], err[1200];
+    char plots_dir[STORE_PATH], warning[300], err[1200];
     int n = snprintf(plots_dir, sizeof plots_dir, "%s/%s", opt->plots_root, cfg->name);
     if (n < 0 || (size_t)n >= sizeof plots_dir) {
         fprintf(stderr, "%s/%s: path too long\n", opt->plots_root, cfg->name);
@@ -204,7 +206,7 @@ typedef struct flight {
 /* Training the runs that are missing: what is to train, what is in flight, and what failed. */
 typedef struct trainer {
     const sweep_plan *plan;
-    results *res;
+    store *res;
     const plandata *data;
     schedule_pool *pool;
     long *todo, ntodo, next, diverged;           /* todo: plan indices, largest run first */
@@ -227,7 +229,7 @@ static int plan_todo(trainer *t, int force, int quiet)
     char id[SWEEP_ID];
     for (long r = 0; r < plan->nruns; r++) {
         sweep_run(plan, r, &c, &seed, id, sizeof id);
-        if (force || !results_run_done(t->res, id)) {
+        if (force || !store_run_done(t->res, id)) {
             t->todo[t->ntodo++] = r;
             epochs += (double)c.epochs;
         }
@@ -270,7 +272,7 @@ static void commit_run(trainer *t, flight *f)
     char err[1200];
     /* a run that could not start (ERROR_DATA) does not stop this finished one from being written */
     if (job->status != TRAIN_INTERRUPTED && t->failed != ERROR_OUTPUT) {
-        if (results_commit(t->res, f->id, job, err, sizeof err) < 0) {
+        if (store_commit(t->res, f->id, job, err, sizeof err) < 0) {
             fprintf(stderr, "%s\n", err);
             t->failed = ERROR_OUTPUT;
         } else {
@@ -308,7 +310,7 @@ static void train_todo(trainer *t)
 
 /* Trains every run of the plan that is not committed yet (all of them with --force), several side by side,
  * largest first, and commits each as it finishes. Returns 0 or an exit code. */
-static int train_missing(const options *opt, const sweep_plan *plan, results *res, const plandata *data)
+static int train_missing(const options *opt, const sweep_plan *plan, store *res, const plandata *data)
 {
     const config *base = plan->base;
     trainer t = {.plan = plan, .res = res, .data = data};
@@ -346,7 +348,7 @@ static int verify(const options *opt)
     char report[65536];
     int damaged;
     h5util_quiet();
-    if (results_verify(opt->results_root, opt->verify, report, sizeof report, &damaged) < 0) {
+    if (verify_experiment(opt->results_root, opt->verify, report, sizeof report, &damaged) < 0) {
         fprintf(stderr, "%s\n", report);
         return exit_code(ERROR_OUTPUT);
     }
@@ -405,7 +407,7 @@ int main(int argc, char **argv)
     h5util_quiet();
     static plandata data;
     int rc = 0;
-    results res;
+    store res;
     if (plandata_load(&data, &plan, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         rc = exit_code(ERROR_DATA);
@@ -416,22 +418,22 @@ int main(int argc, char **argv)
         rc = exit_code(ERROR_USAGE);
         goto done;
     }
-    if (results_open(&res, opt.results_root, &cfg, opt.force, err, sizeof err) < 0) {
+    error_class opened = store_open(&res, opt.results_root, &cfg, opt.force, err, sizeof err);
+    if (opened != ERROR_NONE) {
         fprintf(stderr, "%s\n", err);
-        /* a refused identity is the user's choice to make, not a broken disk */
-        rc = strstr(err, "different configuration") || strstr(err, "another runner") ? EXIT_USAGE : EXIT_OUTPUT;
+        rc = exit_code(opened);
         goto done;
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     rc = train_missing(&opt, &plan, &res, &data);
-    if (results_tables(&res, &plan, err, sizeof err) < 0) {
+    if (tables_write(res.dir, &plan, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         rc = rc ? rc : exit_code(ERROR_OUTPUT);
     }
     if ((rc == 0 || rc == EXIT_ALL_DIVERGED) && !stop_signal && write_report(&opt, &cfg, &plan, res.dir) < 0)
         rc = exit_code(ERROR_OUTPUT);
-    results_close(&res);
+    store_close(&res);
     if (stop_signal && !rc) {
         fprintf(stderr, "%s: stopped by signal %d; committed runs are kept, run again to resume\n", cfg.name,
                 (int)stop_signal);

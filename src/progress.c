@@ -1,21 +1,15 @@
 /* The display reads the runs in flight through their _Atomic progress counters, which workers publish with
  * release stores. */
 #include "progress.h"
+#include "timing.h"
 #include <stdatomic.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 void progress_init(progress *pr, int quiet, long total, double epochs_total)
 {
-    *pr = (progress){.tty = isatty(2), .quiet = quiet, .total = total, .epochs_total = epochs_total, .start = now()};
+    *pr = (progress){.tty = isatty(2), .quiet = quiet, .total = total, .epochs_total = epochs_total, .start = timing_now()};
 }
 
 void progress_started(progress *pr, const char *id, const train_job *job)
@@ -41,7 +35,7 @@ void progress_show(const progress *pr)
     double epochs = pr->epochs_done;
     for (int i = 0; i < pr->nair; i++)
         epochs += atomic_load_explicit(&pr->air[i]->progress_epoch, memory_order_acquire);
-    double elapsed = now() - pr->start, eta = epochs > 0 ? elapsed * (pr->epochs_total - epochs) / epochs : 0;
+    double elapsed = timing_now() - pr->start, eta = epochs > 0 ? elapsed * (pr->epochs_total - epochs) / epochs : 0;
     if (pr->nair) {
         /* the worker writes a curve row before it publishes progress_eval, so that row is complete */
         const train_job *j = pr->air[0];
@@ -77,5 +71,5 @@ void progress_end(const progress *pr, const char *name, long diverged, const cha
         fprintf(stderr, "\r\033[K");
     if (!pr->quiet)
         fprintf(stderr, "%s: %ld runs trained (%ld diverged) in %.1f s; results in %s\n", name, pr->done, diverged,
-                now() - pr->start, dir);
+                timing_now() - pr->start, dir);
 }

@@ -1,6 +1,6 @@
 /* The report of an experiment: gnuplot scripts with the aggregated data they plot under plots/<name>/ (rendered
- * to PNG and SVG when gnuplot is installed) and results/<name>/report.md embedding them; results/index.md lists
- * every report. Reads only what the runner wrote: summary.tsv, table.tsv, runs/<id>/curve.dat, manifest.txt. */
+ * to PNG and SVG when gnuplot is installed; plot.c) and results/<name>/report.md embedding them; results/index.md
+ * lists every report. Reads only what the runner wrote: summary.tsv, table.tsv and the committed runs (points.c). */
 #ifndef REPORT_H
 #define REPORT_H
 #include <stddef.h>

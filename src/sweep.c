@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The value index of swept key i at point pt. */
-static int value_index(const config *c, long pt, int i)
+int sweep_value_index(const sweep_plan *p, long pt, int i)
 {
+    const config *c = p->base;
     long stride = 1;
     for (int j = c->nsweep - 1; j > i; j--)
         stride *= c->sweep[j].nvalues;
@@ -36,7 +36,7 @@ void sweep_point_id(const sweep_plan *p, long pt, char *id, size_t idlen)
     id[0] = 0;
     for (int i = 0; i < c->nsweep; i++)
         used = append_part(id, used, idlen, config_key_name(c->sweep[i].key),
-                           c->sweep[i].values[value_index(c, pt, i)]);
+                           c->sweep[i].values[sweep_value_index(p, pt, i)]);
     if (!c->nsweep)
         snprintf(id, idlen, "all");
 }
@@ -54,7 +54,7 @@ void sweep_run(const sweep_plan *p, long r, config *out, long long *seed, char *
     size_t used = 0;
     id[0] = 0;
     for (int i = 0; i < c->nsweep; i++) {
-        const char *v = c->sweep[i].values[value_index(c, pt, i)];
+        const char *v = c->sweep[i].values[sweep_value_index(p, pt, i)];
         config_set(out, c->sweep[i].key, v, why, sizeof why); /* validated when the sweep was read */
         used = append_part(id, used, idlen, config_key_name(c->sweep[i].key), v);
     }

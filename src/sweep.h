@@ -22,6 +22,8 @@ int sweep_plan_init(sweep_plan *p, const config *base, long max_runs, char *err,
 void sweep_run(const sweep_plan *p, long r, config *out, long long *seed, char *id, size_t idlen);
 /* The sweep point of run r: runs of one point differ only in their seed. */
 long sweep_point(const sweep_plan *p, long r);
+/* Which value of swept key i (an index into base->sweep[i].values) point pt has. */
+int sweep_value_index(const sweep_plan *p, long pt, int i);
 /* The id of sweep point pt (the run id without its seed), "all" when nothing is swept. */
 void sweep_point_id(const sweep_plan *p, long pt, char *id, size_t idlen);
 

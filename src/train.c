@@ -2,18 +2,12 @@
  * sample order from per-sample arrays, so curves and weights do not depend on the thread count. */
 #include "train.h"
 #include "checkpoint.h"
+#include "timing.h"
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 int train_batch_rows(const config *cfg, int train_rows)
 {
@@ -174,7 +168,7 @@ void train_execute(train_job *job)
     memcpy(job->last_good, net->params, net->nparams * sizeof(float));
     long long step = 0;
     for (int epoch = 1; epoch <= job->cfg.epochs; epoch++) {
-        double t0 = now();
+        double t0 = timing_now();
         if (job->cfg.shuffle)
             rng_shuffle(&shuffle, job->order, tr->rows);
         int finite = 1;
@@ -197,7 +191,7 @@ void train_execute(train_job *job)
             }
         }
         job->curve[epoch].epoch = epoch;
-        job->curve[epoch].seconds = now() - t0;
+        job->curve[epoch].seconds = timing_now() - t0;
         int eval = evaluated_epoch(job, epoch);
         if (!finite || !(eval ? record(job, epoch) : mlp_params_finite(net))) {
             /* the curve row of a non-finite evaluation is dropped: curve.dat holds finite numbers only */

@@ -1,12 +1,14 @@
-/* Results on disk: a small sweep committed through the results module, then results.h5 read back with HDF5
- * must hold exactly what summary.tsv and every curve.dat say, and table.tsv must aggregate the right runs. */
+/* Results on disk: a small sweep is trained and committed through the store, the tables are built, and
+ * results.h5 read back with HDF5 must hold the numbers the training produced (from each train_job, not from the
+ * files results.h5 was built from), table.tsv must aggregate the right runs, and the store's refusals must carry
+ * the class main maps to an exit code. */
 #include "tests.h"
 #include "config.h"
 #include "dataset.h"
-#include "fileio.h"
 #include "h5util.h"
-#include "results.h"
+#include "store.h"
 #include "sweep.h"
+#include "tables.h"
 #include "train.h"
 #include <hdf5.h>
 #include <math.h>
@@ -14,141 +16,238 @@
 #include <stdlib.h>
 #include <string.h>
 
+enum { NRUNS = 4, MAX_EPOCHS = 64 };
+
+/* What one trained run produced, copied from its train_job before it is freed. */
+typedef struct produced {
+    char id[SWEEP_ID];
+    long long seed;
+    double lr;
+    int epochs_done, best_epoch, nrows;
+    train_epoch last, best, rows[MAX_EPOCHS]; /* rows: the evaluated epochs */
+} produced;
+
+/* The members of results.h5's "summary" read here; HDF5 converts by member name, whatever the file's order. */
 typedef struct summary_row {
-    char run_id[64];
-    double test_acc, epochs_done;
+    char run_id[SWEEP_ID], status[16];
+    double seed, learning_rate, epochs_done, best_epoch, train_loss, test_loss, train_acc, test_acc, best_test_acc;
 } summary_row;
 
-/* Reads two named members of the "summary" compound: HDF5 converts by member name. */
-static int read_summary_h5(const char *path, summary_row *rows, int max)
+typedef struct table_row {
+    double n, test_acc_mean, test_acc_min, test_acc_max, test_loss_mean, diverged;
+} table_row;
+
+#define MEMBER(type, name, t) H5Tinsert(type, #name, offsetof(t, name), H5T_NATIVE_DOUBLE)
+
+static int read_compound(hid_t f, const char *name, hid_t mem, void *rows, int max)
 {
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    ck_assert_int_ge(f, 0);
-    hid_t ds = H5Dopen2(f, "summary", H5P_DEFAULT), space = H5Dget_space(ds);
+    hid_t ds = H5Dopen2(f, name, H5P_DEFAULT), space = H5Dget_space(ds);
+    ck_assert_int_ge(ds, 0);
     hssize_t n = H5Sget_simple_extent_npoints(space);
     ck_assert_int_le(n, max);
-    hid_t str = H5Tcopy(H5T_C_S1);
-    H5Tset_size(str, sizeof rows->run_id);
-    hid_t mem = H5Tcreate(H5T_COMPOUND, sizeof *rows);
-    H5Tinsert(mem, "run_id", offsetof(summary_row, run_id), str);
-    H5Tinsert(mem, "test_acc", offsetof(summary_row, test_acc), H5T_NATIVE_DOUBLE);
-    H5Tinsert(mem, "epochs_done", offsetof(summary_row, epochs_done), H5T_NATIVE_DOUBLE);
     ck_assert_int_ge(H5Dread(ds, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows), 0);
-    H5Tclose(mem);
-    H5Tclose(str);
     H5Sclose(space);
     H5Dclose(ds);
-    H5Fclose(f);
     return (int)n;
 }
 
-/* Column col (0-based) of data row r (0-based) of a TSV text, as a number. */
-static double tsv_number(const char *text, int r, int col)
+static int read_summary(hid_t f, summary_row *rows, int max)
 {
-    const char *p = strchr(text, '\n') + 1;
-    for (int i = 0; i < r; i++)
-        p = strchr(p, '\n') + 1;
-    for (int c = 0; c < col; c++)
-        p = strchr(p, '\t') + 1;
-    return strtod(p, NULL);
+    hid_t id = H5Tcopy(H5T_C_S1), status = H5Tcopy(H5T_C_S1), mem = H5Tcreate(H5T_COMPOUND, sizeof *rows);
+    H5Tset_size(id, sizeof rows->run_id);
+    H5Tset_size(status, sizeof rows->status);
+    H5Tinsert(mem, "run_id", offsetof(summary_row, run_id), id);
+    H5Tinsert(mem, "status", offsetof(summary_row, status), status);
+    MEMBER(mem, seed, summary_row);
+    MEMBER(mem, learning_rate, summary_row);
+    MEMBER(mem, epochs_done, summary_row);
+    MEMBER(mem, best_epoch, summary_row);
+    MEMBER(mem, train_loss, summary_row);
+    MEMBER(mem, test_loss, summary_row);
+    MEMBER(mem, train_acc, summary_row);
+    MEMBER(mem, test_acc, summary_row);
+    MEMBER(mem, best_test_acc, summary_row);
+    int n = read_compound(f, "summary", mem, rows, max);
+    H5Tclose(mem);
+    H5Tclose(status);
+    H5Tclose(id);
+    return n;
 }
 
-START_TEST(test_results_h5_matches_text_files)
+static int read_table(hid_t f, table_row *rows, int max)
+{
+    hid_t mem = H5Tcreate(H5T_COMPOUND, sizeof *rows);
+    MEMBER(mem, n, table_row);
+    MEMBER(mem, test_acc_mean, table_row);
+    MEMBER(mem, test_acc_min, table_row);
+    MEMBER(mem, test_acc_max, table_row);
+    MEMBER(mem, test_loss_mean, table_row);
+    MEMBER(mem, diverged, table_row);
+    int n = read_compound(f, "table", mem, rows, max);
+    H5Tclose(mem);
+    return n;
+}
+
+/* a equals b up to the %.9g the files print with */
+static void near(double a, double b, const char *what)
+{
+    ck_assert_msg(fabs(a - b) <= 1e-8 * fmax(1, fabs(b)), "%s: %.17g, trained %.17g", what, a, b);
+}
+
+/* curves/<id> of f is the run's evaluated epochs, row for row */
+static void check_curve(hid_t f, const produced *p)
+{
+    char name[SWEEP_ID + 16];
+    snprintf(name, sizeof name, "curves/%.*s", SWEEP_ID - 1, p->id);
+    hid_t ds = H5Dopen2(f, name, H5P_DEFAULT), space = H5Dget_space(ds);
+    ck_assert_int_ge(ds, 0);
+    hsize_t dims[2];
+    H5Sget_simple_extent_dims(space, dims, NULL);
+    ck_assert_int_eq(dims[0], p->nrows);
+    ck_assert_int_eq(dims[1], 6);
+    double v[MAX_EPOCHS * 6];
+    ck_assert_int_ge(H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v), 0);
+    for (int e = 0; e < p->nrows; e++) {
+        const train_epoch *r = &p->rows[e];
+        const double want[6] = {r->epoch, r->train_loss, r->test_loss, r->train_acc, r->test_acc, r->seconds};
+        for (int c = 0; c < 5; c++)
+            near(v[e * 6 + c], want[c], name);
+        ck_assert_double_eq_tol(v[e * 6 + 5], want[5], 1e-6); /* seconds: %.6f */
+    }
+    H5Sclose(space);
+    H5Dclose(ds);
+}
+
+static void load_config(config *cfg)
+{
+    config_errors errs = {0};
+    config_defaults(cfg);
+    config_load(cfg, "configs/digits.ini", &errs); /* a held-out test set: train and test numbers differ */
+    config_override(cfg, "train.epochs=3", &errs);
+    config_override(cfg, "model.hidden=16", &errs);
+    config_override(cfg, "experiment.seeds=1, 2", &errs);
+    config_override(cfg, "sweep.train.learning_rate=0.1, 1", &errs);
+    ck_assert_msg(errs.n == 0, "%s", errs.text);
+}
+
+/* Trains and commits every run of plan, keeping what each produced. */
+static void train_all(store *s, const sweep_plan *plan, produced *out)
+{
+    dataset train, test;
+    int nclasses;
+    char err[1200];
+    ck_assert(dataset_open_config(plan->base, &train, &test, &nclasses, err, sizeof err) == 0);
+    for (long r = 0; r < plan->nruns; r++) {
+        config c;
+        produced *p = &out[r];
+        sweep_run(plan, r, &c, &p->seed, p->id, sizeof p->id);
+        train_job job;
+        ck_assert(train_prepare(&job, &c, p->seed, &train, &test, nclasses, 1, err, sizeof err) == 0);
+        train_execute(&job);
+        ck_assert_int_lt(job.epochs_done, MAX_EPOCHS);
+        p->lr = c.learning_rate;
+        p->epochs_done = job.epochs_done;
+        p->best_epoch = job.best_epoch;
+        p->last = job.curve[job.epochs_done];
+        p->best = job.curve[job.best_epoch];
+        p->nrows = 0;
+        for (int e = 0; e <= job.epochs_done; e++)
+            if (job.curve[e].evaluated)
+                p->rows[p->nrows++] = job.curve[e];
+        ck_assert_msg(store_commit(s, p->id, &job, err, sizeof err) == 0, "%s", err);
+        ck_assert(store_run_done(s, p->id));
+        train_free(&job);
+    }
+    dataset_free(&train);
+    dataset_free(&test);
+}
+
+START_TEST(test_results_h5_holds_what_training_produced)
 {
     h5util_quiet();
     config cfg;
-    config_errors errs = {0};
-    config_defaults(&cfg);
-    config_load(&cfg, "configs/article_xor.ini", &errs);
-    config_override(&cfg, "train.epochs=30", &errs);
-    config_override(&cfg, "experiment.seeds=1, 2", &errs);
-    config_override(&cfg, "sweep.train.learning_rate=0.1, 1", &errs);
-    ck_assert_msg(errs.n == 0, "%s", errs.text);
-
-    dataset train, test;
-    int nclasses;
+    load_config(&cfg);
     char err[1200], root[] = "/tmp/runner_results_XXXXXX";
-    ck_assert(dataset_open_config(&cfg, &train, &test, &nclasses, err, sizeof err) == 0);
     ck_assert_ptr_nonnull(mkdtemp(root));
     sweep_plan plan;
     ck_assert(sweep_plan_init(&plan, &cfg, 100, err, sizeof err) == 0);
-    results res;
-    ck_assert_msg(results_open(&res, root, &cfg, 0, err, sizeof err) == 0, "%s", err);
-    for (long r = 0; r < plan.nruns; r++) {
-        config c;
-        long long seed;
-        char id[SWEEP_ID_MAX + 1];
-        sweep_run(&plan, r, &c, &seed, id, sizeof id);
-        train_job job;
-        ck_assert(train_prepare(&job, &c, seed, &train, &test, nclasses, 1, err, sizeof err) == 0);
-        train_execute(&job);
-        ck_assert_msg(results_commit(&res, id, &job, err, sizeof err) == 0, "%s", err);
-        ck_assert(results_run_done(&res, id));
-        train_free(&job);
-    }
-    ck_assert_msg(results_tables(&res, &plan, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(plan.nruns, NRUNS);
+    store s;
+    ck_assert_msg(store_open(&s, root, &cfg, 0, err, sizeof err) == ERROR_NONE, "%s", err);
+    produced runs[NRUNS];
+    train_all(&s, &plan, runs);
+    ck_assert_msg(tables_write(s.dir, &plan, err, sizeof err) == 0, "%s", err);
 
     char path[1200];
-    snprintf(path, sizeof path, "%s/summary.tsv", res.dir);
-    char *summary = fileio_read(path);
-    ck_assert_ptr_nonnull(summary);
+    snprintf(path, sizeof path, "%s/results.h5", s.dir);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    ck_assert_int_ge(f, 0);
     summary_row rows[8];
-    snprintf(path, sizeof path, "%s/results.h5", res.dir);
-    int n = read_summary_h5(path, rows, 8);
-    ck_assert_int_eq(n, 4);
-    /* test_acc is column 15 and epochs_done column 10 of summary.tsv (run_id seed hidden learning_rate
-     * activation output optimizer batch_size epochs status epochs_done ...) */
-    for (int i = 0; i < n; i++) {
-        const char *line = summary;
-        for (int j = 0; j <= i; j++)
-            line = strchr(line, '\n') + 1;
-        ck_assert_int_eq(strncmp(line, rows[i].run_id, strlen(rows[i].run_id)), 0);
-        ck_assert_double_eq(rows[i].test_acc, tsv_number(summary, i, 15));
-        ck_assert_double_eq(rows[i].epochs_done, tsv_number(summary, i, 10));
-
-        /* the curve in results.h5 is curve.dat, row for row */
-        char dat[1400];
-        snprintf(dat, sizeof dat, "%s/runs/%s/curve.dat", res.dir, rows[i].run_id);
-        char *curve = fileio_read(dat);
-        ck_assert_ptr_nonnull(curve);
-        hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-        char name[128];
-        snprintf(name, sizeof name, "curves/%s", rows[i].run_id);
-        hid_t ds = H5Dopen2(f, name, H5P_DEFAULT), space = H5Dget_space(ds);
-        hsize_t dims[2];
-        H5Sget_simple_extent_dims(space, dims, NULL);
-        ck_assert_int_eq(dims[0], (hsize_t)rows[i].epochs_done + 1);
-        ck_assert_int_eq(dims[1], 6);
-        double *v = malloc(dims[0] * dims[1] * sizeof *v);
-        H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v);
-        const char *p = strchr(curve, '\n') + 1;
-        for (hsize_t e = 0; e < dims[0]; e++, p = strchr(p, '\n') + 1)
-            for (int c = 0; c < 6; c++) {
-                char *end;
-                ck_assert_double_eq(v[e * 6 + c], strtod(p, &end));
-                p = end;
-            }
-        free(v);
-        free(curve);
-        H5Sclose(space);
-        H5Dclose(ds);
-        H5Fclose(f);
+    ck_assert_int_eq(read_summary(f, rows, 8), NRUNS);
+    for (int i = 0; i < NRUNS; i++) { /* plan order */
+        const produced *p = &runs[i];
+        /* else a swap of two columns would go unseen */
+        ck_assert(p->last.train_acc != p->last.test_acc && p->last.train_loss != p->last.test_loss);
+        ck_assert_str_eq(rows[i].run_id, p->id);
+        ck_assert_str_eq(rows[i].status, "ok");
+        ck_assert_double_eq(rows[i].seed, (double)p->seed);
+        near(rows[i].learning_rate, p->lr, "learning_rate");
+        ck_assert_double_eq(rows[i].epochs_done, p->epochs_done);
+        ck_assert_double_eq(rows[i].best_epoch, p->best_epoch);
+        near(rows[i].train_loss, p->last.train_loss, "train_loss");
+        near(rows[i].test_loss, p->last.test_loss, "test_loss");
+        near(rows[i].train_acc, p->last.train_acc, "train_acc");
+        near(rows[i].test_acc, p->last.test_acc, "test_acc");
+        near(rows[i].best_test_acc, p->best.test_acc, "best_test_acc");
+        check_curve(f, p);
     }
 
-    /* table.tsv: one row per learning rate, two seeds each, their mean test accuracy */
-    snprintf(path, sizeof path, "%s/table.tsv", res.dir);
-    char *table = fileio_read(path);
-    ck_assert_ptr_nonnull(table);
+    /* table: one row per learning rate, two seeds each */
+    table_row t[4];
+    ck_assert_int_eq(read_table(f, t, 4), 2);
     for (int pt = 0; pt < 2; pt++) {
-        ck_assert_double_eq(tsv_number(table, pt, 2), 2); /* point_id learning_rate n ... */
-        double mean = (rows[2 * pt].test_acc + rows[2 * pt + 1].test_acc) / 2;
-        ck_assert_double_eq_tol(tsv_number(table, pt, 3), mean, 1e-8);
+        double a = runs[2 * pt].last.test_acc, b = runs[2 * pt + 1].last.test_acc;
+        ck_assert_double_eq(t[pt].n, 2);
+        ck_assert_double_eq(t[pt].diverged, 0);
+        near(t[pt].test_acc_mean, (a + b) / 2, "test_acc_mean");
+        near(t[pt].test_acc_min, fmin(a, b), "test_acc_min");
+        near(t[pt].test_acc_max, fmax(a, b), "test_acc_max");
+        near(t[pt].test_loss_mean, (runs[2 * pt].last.test_loss + runs[2 * pt + 1].last.test_loss) / 2,
+             "test_loss_mean");
     }
-    free(table);
-    free(summary);
-    results_close(&res);
-    dataset_free(&train);
-    dataset_free(&test);
+    H5Fclose(f);
+    store_close(&s);
+    config_free(&cfg);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/* A second runner on the same experiment, and a different configuration under the same name, are the user's to
+ * resolve (ERROR_USAGE), with the message naming why. */
+START_TEST(test_store_refusals_are_usage_errors)
+{
+    config cfg;
+    load_config(&cfg);
+    char err[1200], root[] = "/tmp/runner_store_XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(root));
+    store a, b;
+    ck_assert_msg(store_open(&a, root, &cfg, 0, err, sizeof err) == ERROR_NONE, "%s", err);
+    ck_assert_int_eq(store_open(&b, root, &cfg, 0, err, sizeof err), ERROR_USAGE);
+    ck_assert_msg(strstr(err, "another runner") != NULL, "%s", err);
+    store_close(&a);
+    cfg.epochs = 4;
+    ck_assert_int_eq(store_open(&b, root, &cfg, 0, err, sizeof err), ERROR_USAGE);
+    ck_assert_msg(strstr(err, "different configuration") != NULL, "%s", err);
+    ck_assert_msg(store_open(&b, root, &cfg, 1, err, sizeof err) == ERROR_NONE, "%s", err); /* --force */
+    store_close(&b);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/file", root);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fclose(f);
+    ck_assert_int_eq(store_open(&b, path, &cfg, 0, err, sizeof err), ERROR_OUTPUT); /* root is a file */
     config_free(&cfg);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
@@ -161,7 +260,8 @@ Suite *results_suite(void)
     Suite *s = suite_create("results");
     TCase *tc = tcase_create("results");
     tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_results_h5_matches_text_files);
+    tcase_add_test(tc, test_results_h5_holds_what_training_produced);
+    tcase_add_test(tc, test_store_refusals_are_usage_errors);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -6,7 +6,7 @@
 #include "config.h"
 #include "dataset.h"
 #include "h5util.h"
-#include "results.h"
+#include "store.h"
 #include "train.h"
 #include <hdf5.h>
 #include <math.h>
@@ -342,12 +342,12 @@ START_TEST(test_overflowing_start_is_a_result)
     ck_assert_int_eq(job.epochs_done, 0);
     ck_assert(!job.curve[0].evaluated);
 
-    results res;
+    store res;
     ck_assert_ptr_nonnull(mkdtemp(root));
-    ck_assert_msg(results_open(&res, root, &c, 0, err, sizeof err) == 0, "%s", err);
-    ck_assert_msg(results_commit(&res, "seed=1", &job, err, sizeof err) == 0, "%s", err);
-    ck_assert_msg(results_check_run(res.dir, "seed=1", err, sizeof err) == 0, "%s", err);
-    results_close(&res);
+    ck_assert_msg(store_open(&res, root, &c, 0, err, sizeof err) == ERROR_NONE, "%s", err);
+    ck_assert_msg(store_commit(&res, "seed=1", &job, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(store_read_run(res.dir, "seed=1", NULL, err, sizeof err) == 0, "%s", err);
+    store_close(&res);
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", root, path);
     ck_assert_int_eq(system(cmd), 0);

@@ -10,5 +10,6 @@ Suite *data_suite(void);
 Suite *report_suite(void);
 Suite *results_suite(void);
 Suite *schedule_suite(void);
+Suite *formats_suite(void);
 
 #endif

@@ -1,0 +1,28 @@
+/* curve.dat, the learning curve of one run, and its one reader and writer: a header line, then one row per
+ * evaluated epoch "epoch train_loss test_loss train_acc test_acc seconds" with epochs rising from 0. */
+#ifndef CURVE_H
+#define CURVE_H
+#include <stddef.h>
+#include <stdio.h>
+#include "train.h"
+
+enum { CURVE_COLS = 6 };
+
+/* The rows of a curve.dat. */
+typedef struct curve {
+    double *v;  /* (n, CURVE_COLS) */
+    int n;
+} curve;
+
+/* curve.dat's header line, without its newline. */
+extern const char curve_header[];
+/* Writes the header and a row per evaluated epoch of epochs[0..last]. */
+void curve_write(FILE *f, const train_epoch *epochs, int last);
+/* Parses a curve.dat text. 0 with c filled (curve_free), or -1 with why (a phrase naming curve.dat) and *line
+ * (the line at fault, 1 = the header). */
+int curve_parse(const char *text, curve *c, const char **why, int *line);
+/* Reads and parses path. 0, or -1 with "path[:line]: why" in err. */
+int curve_load(const char *path, curve *c, char *err, size_t len);
+void curve_free(curve *c);
+
+#endif

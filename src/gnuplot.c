@@ -1,0 +1,191 @@
+/* gnuplot: strings quoted for its language, the pieces every script shares, and running it (posix_spawnp, never
+ * a shell) with its output kept in a log whose first error line is reported. */
+#include "gnuplot.h"
+#include "fileio.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+enum { PLOT_W = 900, PLOT_H = 600, FONT_PT = 12 }; /* every image, PNG and SVG */
+
+/* Writes s as a gnuplot single-quoted string (where only '' needs escaping). */
+void gnuplot_str(FILE *f, const char *s)
+{
+    fputc('\'', f);
+    for (; *s; s++) {
+        if (*s == '\'')
+            fputc('\'', f);
+        fputc(*s, f);
+    }
+    fputc('\'', f);
+}
+
+/* Writes s as a double-quoted string cell of a .dat file (no escapes there: '"' becomes '\''). */
+void gnuplot_dat_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++)
+        fputc(*s == '"' ? '\'' : *s, f);
+    fputc('"', f);
+}
+
+/* Writes 'dir/name.ext' (ext NULL: 'dir/name') as a gnuplot string. */
+static void put_path(FILE *f, const char *dir, const char *name, const char *ext)
+{
+    fputc('\'', f);
+    for (const char *s = dir; *s; s++)
+        fprintf(f, *s == '\'' ? "''" : "%c", *s);
+    fprintf(f, "/%s%s%s'", name, ext ? "." : "", ext ? ext : "");
+}
+
+/* Writes a string expression gnuplot shows as several lines: 'line 1'."\n".'line 2'. */
+static void put_lines(FILE *f, const char *s)
+{
+    char line[1000];
+    for (int first = 1;; first = 0) {
+        size_t n = strcspn(s, "\n");
+        snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1), s);
+        fprintf(f, "%s", first ? "" : ".\"\\n\".");
+        gnuplot_str(f, line);
+        if (!s[n])
+            return;
+        s += n + 1;
+    }
+}
+
+/* The head of every script: how to run it, the files it reads and writes, the shared look, the title (lines
+ * split at '\n'; NULL: the script sets its own). */
+void gnuplot_begin(FILE *f, const char *experiment, const char *dir, const char *name, const char *title)
+{
+    fprintf(f, "# %s of experiment %s, written by the runner's report.\n"
+               "# Paths are relative to the repository root: run it from there with\n"
+               "#   gnuplot %s/%s.gp\n"
+               "# It reads %s.dat and writes %s.png and %s.svg beside itself.\n",
+            name, experiment, dir, name, name, name, name);
+    fprintf(f, "dat = ");
+    put_path(f, dir, name, "dat");
+    fprintf(f, "\nout = ");
+    put_path(f, dir, name, NULL);
+    fprintf(f, "\n");
+    if (title) {
+        fprintf(f, "set title ");
+        put_lines(f, title);
+        fprintf(f, "\n");
+    }
+    fprintf(f, "set grid\nset border lw 1.2\n");
+}
+
+/* Opens the loop that draws the plot once per format; the plot commands follow, then gnuplot_end. */
+void gnuplot_loop(FILE *f)
+{
+    fprintf(f, "do for [ext in \"png svg\"] {\n"
+               "    if (ext eq \"png\") {\n"
+               "        set terminal pngcairo size %d,%d font \"Sans,%d\" noenhanced\n"
+               "    } else {\n"
+               "        set terminal svg size %d,%d font \"Sans,%d\" noenhanced background \"white\"\n"
+               "    }\n"
+               "    set output out.\".\".ext\n", PLOT_W, PLOT_H, FONT_PT, PLOT_W, PLOT_H, FONT_PT);
+}
+
+void gnuplot_end(FILE *f) { fprintf(f, "    unset output\n}\n"); }
+
+/* A boxed key under the plot, clear of the data: as many columns as titles of maxlen characters (plus the line
+ * sample) fit in the width, and a bottom margin that keeps it off the x label (gnuplot's own leaves them
+ * touching). A character of Sans is about 0.62 of the font size wide. */
+void gnuplot_key_below(FILE *f, int entries, size_t maxlen)
+{
+    int cols = (int)((PLOT_W - 40) / ((double)(maxlen + 8) * 0.62 * FONT_PT)), rows;
+    cols = cols < 1 ? 1 : cols;
+    rows = (entries + cols - 1) / cols;
+    fprintf(f, "set key below center horizontal box maxrows %d\nset bmargin %d\n", rows, rows + 5);
+}
+
+/* Starts the k-th clause of a plot command (k counts clauses written so far). */
+void gnuplot_clause(FILE *f, int *k)
+{
+    fprintf(f, "%s", *k ? ", \\\n         " : "    plot ");
+    (*k)++;
+}
+
+void gnuplot_tics(FILE *gp, const char *axis, const config_sweep *s, const int *order)
+{
+    fprintf(gp, "set %stics (", axis);
+    for (int a = 0; a < s->nvalues; a++) {
+        fprintf(gp, "%s", a ? ", " : "");
+        gnuplot_str(gp, s->values[order ? order[a] : a]);
+        fprintf(gp, " %d", a);
+    }
+    fprintf(gp, ") scale 0\nset %srange [-0.5:%d.5]\n", axis, s->nvalues - 1);
+}
+
+/* The line of gnuplot's output that names the error ("script" line N: ..., given as line N: ...), else its
+ * last non-blank line. */
+static void first_error(const char *script, const char *log, char *out, size_t len)
+{
+    size_t slen = strlen(script);
+    snprintf(out, len, "no message");
+    char *t = fileio_read(log);
+    for (const char *s = t; s && *s; s += strcspn(s, "\n"), s += *s == '\n') {
+        int n = (int)strcspn(s, "\n");
+        while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\r'))
+            n--;
+        int skip = s[0] == '"' && !strncmp(s + 1, script, slen) && !strncmp(s + 1 + slen, "\" line ", 7);
+        if (n > 0 && strspn(s, " ^") < (size_t)n)
+            snprintf(out, len, "%.*s", n > 300 ? 300 : n - (skip ? (int)slen + 3 : 0), s + (skip ? slen + 3 : 0));
+        if (skip || (strstr(s, "\" line ") && strstr(s, "\" line ") < s + n))
+            break;
+    }
+    free(t);
+}
+
+/* Runs "gnuplot script" with stdin from /dev/null and its output in log (removed on success).
+ * 0, 1 when gnuplot is not installed, or -1 with err. */
+int gnuplot_run(const char *script, const char *log, char *err, size_t len)
+{
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    if (fd < 0) {
+        snprintf(err, len, "%s: cannot create: %s", log, strerror(errno));
+        return -1;
+    }
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, fd, 1);
+    posix_spawn_file_actions_adddup2(&fa, fd, 2);
+    char *argv[] = {"gnuplot", (char *)script, NULL};
+    pid_t pid;
+    int rc = posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ), status = 0;
+    posix_spawn_file_actions_destroy(&fa);
+    close(fd);
+    if (rc == ENOENT) {
+        unlink(log);
+        return 1;
+    }
+    if (rc != 0) {
+        snprintf(err, len, "%s: cannot start gnuplot: %s", script, strerror(rc));
+        return -1;
+    }
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) {
+            snprintf(err, len, "%s: waiting for gnuplot: %s", script, strerror(errno));
+            return -1;
+        }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        unlink(log);
+        return 0;
+    }
+    char why[400];
+    first_error(script, log, why, sizeof why);
+    snprintf(err, len, "%s: gnuplot %s %d: %s (its output is in %s)", script,
+             WIFEXITED(status) ? "exited with status" : "killed by signal",
+             WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), why, log);
+    return -1;
+}
+

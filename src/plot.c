@@ -1,0 +1,635 @@
+/* Plots: each a .dat of aggregates (from table.tsv's points and the committed runs' curves) plus a .gp script
+ * reading it, written whole to a temporary name and renamed into place; rendering runs gnuplot on each script. */
+#include "plot.h"
+#include "fileio.h"
+#include "gnuplot.h"
+#include "store.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { MAX_LINES = 8 }; /* curves or series in one plot: beyond that a legend stops being readable */
+
+static const char *const colours[MAX_LINES] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
+                                               "#9467bd", "#8c564b", "#e377c2", "#17becf"};
+static const char *const plot_names[PLOT_KINDS] = {"loss_curves", "acc_vs_lr", "heatmap", "time", "speedup"};
+static const char *const plot_headings[PLOT_KINDS] = {"Loss curves", "Accuracy vs learning rate",
+                                                      "Accuracy heatmap", "Time per epoch and throughput",
+                                                      "Parallel speedup"};
+
+/* Opens the .dat and .gp texts of one plot: both, or neither. */
+static int texts_open(fileio_text *dat, fileio_text *gp, char *err, size_t len)
+{
+    if (fileio_text_open(dat, err, len) < 0)
+        return -1;
+    if (fileio_text_open(gp, err, len) < 0) {
+        fileio_text_drop(dat);
+        return -1;
+    }
+    return 0;
+}
+
+/* Writes dir/name.dat and name.gp and lists the plot for report.md. */
+static int plot_save(plot_set *s, int kind, fileio_text *dat, fileio_text *gp, const char *caption, char *err,
+                     size_t len)
+{
+    char path[FILEIO_PATH];
+    int rc = fileio_path(path, sizeof path, err, len, "%s/%s.dat", s->dir, plot_names[kind]);
+    rc = rc ? rc : fileio_text_save(dat, path, err, len);
+    rc = rc ? rc : fileio_path(path, sizeof path, err, len, "%s/%s.gp", s->dir, plot_names[kind]);
+    rc = rc ? rc : fileio_text_save(gp, path, err, len);
+    fileio_text_drop(dat);
+    fileio_text_drop(gp);
+    if (rc == 0) {
+        s->kind[s->n] = kind;
+        snprintf(s->caption[s->n++], sizeof s->caption[0], "%s", caption);
+    }
+    return rc;
+}
+
+/* ---- loss curves ----------------------------------------------------------------------------------------- */
+
+typedef struct epoch_agg {
+    int n;                                       /* runs that reached this epoch */
+    double train_sum, train_min, train_max, test_sum, test_min, test_max;
+} epoch_agg;
+
+static int agg_grow(epoch_agg **agg, int *cap, int need)
+{
+    if (need <= *cap)
+        return 0;
+    int ncap = need > 2 * *cap ? need : 2 * *cap;
+    epoch_agg *t = realloc(*agg, (size_t)ncap * sizeof *t);
+    if (!t)
+        return -1;
+    memset(t + *cap, 0, (size_t)(ncap - *cap) * sizeof *t);
+    *agg = t;
+    *cap = ncap;
+    return 0;
+}
+
+static void agg_add(epoch_agg *a, double train, double test)
+{
+    if (a->n == 0) {
+        a->train_min = a->train_max = train;
+        a->test_min = a->test_max = test;
+    }
+    a->n++;
+    a->train_sum += train;
+    a->test_sum += test;
+    a->train_min = fmin(a->train_min, train), a->train_max = fmax(a->train_max, train);
+    a->test_min = fmin(a->test_min, test), a->test_max = fmax(a->test_max, test);
+}
+
+/* Adds the finite epochs of one run's curve to agg (cap entries, grown as needed; *nepochs: highest + 1). */
+static int add_curve(const curve *c, epoch_agg **agg, int *cap, int *nepochs)
+{
+    for (int i = 0; i < c->n; i++) {
+        const double *v = c->v + (size_t)i * CURVE_COLS;
+        if (agg_grow(agg, cap, (int)v[0] + 1) < 0)
+            return -1;
+        if (isfinite(v[1]) && isfinite(v[2])) {
+            agg_add(&(*agg)[(int)v[0]], v[1], v[2]);
+            *nepochs = (int)v[0] + 1 > *nepochs ? (int)v[0] + 1 : *nepochs;
+        }
+    }
+    return 0;
+}
+
+/* Writes the per-epoch aggregate of point pt's committed runs as one block of the .dat; *epochs: the most. */
+static int curve_block(const points *x, long pt, int block, FILE *dat, int *epochs, char *err, size_t len)
+{
+    char id[SWEEP_ID], label[600], why[300];
+    epoch_agg *agg = NULL;
+    int cap = 0, nepochs = 0, rc = 0;
+    for (long r = pt * x->base->nseeds; r < (pt + 1) * x->base->nseeds && rc == 0; r++) {
+        config c;
+        long long seed;
+        store_run run;
+        sweep_run(x->plan, r, &c, &seed, id, sizeof id);
+        if (store_read_run(x->results_dir, id, &run, why, sizeof why) < 0)
+            continue;
+        if ((rc = add_curve(&run.curve, &agg, &cap, &nepochs)) < 0)
+            snprintf(err, len, "%s/runs/%s/curve.dat: out of memory", x->results_dir, id);
+        store_run_free(&run);
+    }
+    points_label(x, pt, -1, label, sizeof label);
+    fprintf(dat, "%s# index %d: %s\n", block ? "\n\n" : "", block, label);
+    for (int e = 0; e < nepochs && rc == 0; e++) {
+        const epoch_agg *a = &agg[e];
+        if (a->n)
+            fprintf(dat, "%d %d %.9g %.9g %.9g %.9g %.9g %.9g\n", e, a->n, a->train_sum / a->n, a->train_min,
+                    a->train_max, a->test_sum / a->n, a->test_min, a->test_max);
+    }
+    free(agg);
+    *epochs = nepochs - 1 > *epochs ? nepochs - 1 : *epochs;
+    return rc ? -1 : 0;
+}
+
+/* The points drawn as curves: all when they fit; else the values of the learning rate (or of the first swept
+ * key: *group) with every other key at its first value, at most MAX_LINES (else *group = -1). note says which.
+ * Returns their number. */
+static int pick_curves(const points *x, long *sel, int *group, char *note, size_t len)
+{
+    long drawable = 0, matching = 0;
+    int n = 0, vary = x->lr >= 0 ? x->lr : 0;
+    for (long pt = 0; pt < x->plan->npoints; pt++)
+        drawable += x->pts[pt].n > 0;
+    note[0] = 0;
+    *group = drawable > MAX_LINES ? vary : -1;
+    for (long pt = 0; pt < x->plan->npoints; pt++) {
+        if (x->pts[pt].n == 0 || (drawable > MAX_LINES && !points_others_first(x, pt, vary, -1)))
+            continue;
+        matching++;
+        if (n < MAX_LINES)
+            sel[n++] = pt;
+    }
+    if (drawable <= MAX_LINES)
+        return n;
+    char others[400];
+    points_others_note(x, vary, -1, others, sizeof others);
+    if (*others)
+        snprintf(note, len, "%s%d of %ld points: each %s at %s", matching > n ? "the first " : "", n, drawable,
+                 config_key_name(x->base->sweep[vary].key), others);
+    else
+        snprintf(note, len, "the first %d of %ld points", n, drawable);
+    return n;
+}
+
+static void loss_script(const points *x, const char *dir, FILE *gp, const long *sel, int n, int group, int epochs,
+                        const char *title)
+{
+    char labels[MAX_LINES][600];
+    size_t maxlen = strlen("train (dashed)");
+    for (int i = 0; i < n; i++) {
+        points_label(x, sel[i], -1, labels[i], sizeof labels[i]);
+        if (group >= 0) /* the other keys are in the title */
+            snprintf(labels[i], sizeof labels[i], "%s=%s", config_key_name(x->base->sweep[group].key),
+                     points_value(x, sel[i], group));
+        maxlen = strlen(labels[i]) > maxlen ? strlen(labels[i]) : maxlen;
+    }
+    gnuplot_begin(gp, x->base->name, dir, "loss_curves", title);
+    fprintf(gp, "set xlabel 'epoch'\nset ylabel 'loss per sample (nats, log scale)'\nset logscale y\n"
+                "set style fill transparent solid 0.12 noborder\n%s",
+            epochs <= 10 ? "set xtics 1\n" : ""); /* whole epochs only */
+    gnuplot_key_below(gp, n + 2, maxlen);
+    gnuplot_loop(gp);
+    int k = 0;
+    gnuplot_clause(gp, &k);
+    fprintf(gp, "keyentry with lines lw 2 lc 'black' title 'test (solid)'");
+    gnuplot_clause(gp, &k);
+    fprintf(gp, "keyentry with lines lw 2 dt 2 lc 'black' title 'train (dashed)'");
+    for (int i = 0; i < n; i++) {
+        const char *c = colours[i % MAX_LINES];
+        gnuplot_clause(gp, &k);
+        fprintf(gp, "dat index %d using 1:7:8 with filledcurves lc rgb '%s' notitle", i, c);
+        gnuplot_clause(gp, &k);
+        fprintf(gp, "dat index %d using 1:4:5 with filledcurves lc rgb '%s' notitle", i, c);
+        gnuplot_clause(gp, &k);
+        fprintf(gp, "dat index %d using 1:6 with lines lw 2 lc rgb '%s' title ", i, c);
+        gnuplot_str(gp, labels[i]);
+        gnuplot_clause(gp, &k);
+        fprintf(gp, "dat index %d using 1:3 with lines lw 2 dt 2 lc rgb '%s' notitle", i, c);
+    }
+    fprintf(gp, "\n");
+    gnuplot_end(gp);
+}
+
+static int write_loss_curves(plot_set *s, const points *x, char *err, size_t len)
+{
+    long sel[MAX_LINES];
+    char note[600], title[800], caption[900];
+    int group, n = pick_curves(x, sel, &group, note, sizeof note), diverged = 0, epochs = 0;
+    if (n == 0)
+        return 0;
+    fileio_text dat, gp;
+    if (texts_open(&dat, &gp, err, len) < 0)
+        return -1;
+    fprintf(dat.f, "# loss per epoch over the committed seeds of each point, one block (gnuplot index) per point\n"
+                   "# epoch runs train_mean train_min train_max test_mean test_min test_max\n");
+    for (int i = 0; i < n; i++)
+        if (curve_block(x, sel[i], i, dat.f, &epochs, err, len) < 0) {
+            fileio_text_drop(&dat);
+            fileio_text_drop(&gp);
+            return -1;
+        }
+    for (int i = 0; i < n; i++)
+        diverged |= x->pts[sel[i]].diverged > 0;
+    snprintf(title, sizeof title, "Loss per epoch: mean over seeds, band = min..max%s%s", *note ? "\n" : "", note);
+    loss_script(x, s->dir, gp.f, sel, n, group, epochs, title);
+    snprintf(caption, sizeof caption, "Train (dashed) and test (solid) loss per epoch, mean over seeds with a "
+             "min..max band, log scale%s%s%s.%s", *note ? " (" : "", note, *note ? ")" : "",
+             diverged ? " A diverged run stops early: later epochs average the runs that reached them." : "");
+    return plot_save(s, 0, &dat, &gp, caption, err, len);
+}
+
+/* ---- accuracy against the learning rate ------------------------------------------------------------------ */
+
+/* The swept key that makes the series of acc_vs_lr: hidden, else the first other one; -1 when lr is alone. */
+static int series_key(const points *x)
+{
+    if (x->hidden >= 0)
+        return x->hidden;
+    for (int i = 0; i < x->nsweep; i++)
+        if (i != x->lr)
+            return i;
+    return -1;
+}
+
+/* One block per series value: learning rate, accuracy mean, min, max (%), runs, diverged. Returns the number
+ * of blocks; *diverged is set when a drawn point has a diverged run. */
+static int acc_blocks(const points *x, int s, FILE *dat, int *diverged)
+{
+    int order[CONFIG_MAX_VALUES], nseries = s >= 0 ? x->base->sweep[s].nvalues : 1, blocks = 0;
+    points_numeric_order(x, x->lr, order);
+    long first = -1;
+    for (long pt = 0; pt < x->plan->npoints && first < 0; pt++)
+        first = points_others_first(x, pt, x->lr, s) ? pt : -1;
+    for (int j = 0; j < nseries && blocks < MAX_LINES; j++) {
+        char label[600];
+        fprintf(dat, "%s# index %d: ", blocks ? "\n\n" : "", blocks);
+        for (int a = 0; a < x->base->sweep[x->lr].nvalues; a++) {
+            long pt = points_with(x, first, x->lr, order[a], s, j);
+            const point *p = &x->pts[pt];
+            if (a == 0) {
+                points_label(x, pt, x->lr, label, sizeof label);
+                fprintf(dat, "%s\n", label);
+            }
+            if (p->n == 0)
+                continue;
+            *diverged |= p->diverged > 0;
+            fprintf(dat, "%s %.9g %.9g %.9g %d %d\n", points_value(x, pt, x->lr), 100 * p->acc_mean,
+                    100 * p->acc_min, 100 * p->acc_max, p->n, p->diverged);
+        }
+        blocks++;
+    }
+    return blocks;
+}
+
+static void acc_script(const points *x, const char *dir, FILE *gp, int s, int blocks, int diverged, const char *title)
+{
+    char labels[MAX_LINES][600];
+    size_t maxlen = diverged ? strlen("diverged (any seed)") : 0;
+    for (int b = 0; b < blocks; b++) {
+        snprintf(labels[b], sizeof labels[b], "%s=%s", s >= 0 ? config_key_name(x->base->sweep[s].key) : "",
+                 s >= 0 ? x->base->sweep[s].values[b] : "");
+        if (s < 0)
+            snprintf(labels[b], sizeof labels[b], "mean over seeds");
+        maxlen = strlen(labels[b]) > maxlen ? strlen(labels[b]) : maxlen;
+    }
+    gnuplot_begin(gp, x->base->name, dir, "acc_vs_lr", title);
+    fprintf(gp, "set xlabel 'learning rate (log scale)'\nset ylabel 'final test accuracy (%%)'\nset logscale x\n"
+                "set format x '%%g'\nset autoscale xfix\nset offsets graph 0.05, graph 0.05, 0, 0\n"
+                "set yrange [*:100]\n");
+    gnuplot_key_below(gp, blocks + diverged, maxlen);
+    gnuplot_loop(gp);
+    int k = 0;
+    for (int b = 0; b < blocks; b++) {
+        gnuplot_clause(gp, &k);
+        fprintf(gp, "dat index %d using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 1.2 lc rgb '%s' title ", b,
+                colours[b % MAX_LINES]);
+        gnuplot_str(gp, labels[b]);
+    }
+    if (diverged) {
+        gnuplot_clause(gp, &k);
+        fprintf(gp, "dat using 1:($6 > 0 ? $2 : NaN) with points pt 6 ps 3 lw 2 lc rgb 'black' "
+                    "title 'diverged (any seed)'");
+    }
+    fprintf(gp, "\n");
+    gnuplot_end(gp);
+}
+
+static int write_acc_vs_lr(plot_set *set, const points *x, char *err, size_t len)
+{
+    int s = series_key(x), diverged = 0;
+    char others[400], title[800], caption[900];
+    points_others_note(x, x->lr, s, others, sizeof others);
+    fileio_text dat, gp;
+    if (texts_open(&dat, &gp, err, len) < 0)
+        return -1;
+    fprintf(dat.f, "# final test accuracy against the learning rate, one block (gnuplot index) per series\n"
+                   "# learning_rate acc_mean_%% acc_min_%% acc_max_%% runs diverged\n");
+    int blocks = acc_blocks(x, s, dat.f, &diverged);
+    snprintf(title, sizeof title, "Final test accuracy vs learning rate (mean over seeds, bars = min..max)%s%s%s",
+             *others ? " at " : "", others, blocks < (s >= 0 ? x->base->sweep[s].nvalues : 1) ? ", first series" : "");
+    acc_script(x, set->dir, gp.f, s, blocks, diverged, title);
+    snprintf(caption, sizeof caption, "Final test accuracy against the learning rate%s%s, mean over seeds with "
+             "min..max bars; circled points had a diverged run.", *others ? " at " : "", others);
+    return plot_save(set, 1, &dat, &gp, caption, err, len);
+}
+
+/* ---- heatmap of learning rate x hidden ------------------------------------------------------------------- */
+
+/* Cells: x index (learning rate by value), y index (hidden in sweep order), accuracy mean (%), runs, diverged. */
+static void heat_cells(const points *x, FILE *dat, const int *order)
+{
+    const config_sweep *l = &x->base->sweep[x->lr], *h = &x->base->sweep[x->hidden];
+    long first = 0;
+    while (!points_others_first(x, first, x->lr, x->hidden))
+        first++;
+    for (int j = 0; j < h->nvalues; j++) {
+        for (int a = 0; a < l->nvalues; a++) {
+            const point *p = &x->pts[points_with(x, first, x->lr, order[a], x->hidden, j)];
+            fprintf(dat, "%d %d %.9g %d %d\n", a, j, p->n ? 100 * p->acc_mean : 0, p->n, p->diverged);
+        }
+        fprintf(dat, "\n");
+    }
+}
+
+/* set xtics ('0.01' 0, '0.1' 1): the values of swept key i in the given order (NULL: list order). */
+static void heat_script(const points *x, const char *dir, FILE *gp, const int *order, const char *title)
+{
+    gnuplot_begin(gp, x->base->name, dir, "heatmap", title);
+    fprintf(gp, "set xlabel 'learning rate'\nset ylabel 'hidden layer sizes (units)'\n"
+                "set cblabel 'mean final test accuracy (%%)'\nunset key\nunset grid\n"
+                "set palette defined (0 '#ffffcc', 1 '#a1dab4', 2 '#41b6c4')\n");
+    gnuplot_tics(gp, "x", &x->base->sweep[x->lr], order);
+    gnuplot_tics(gp, "y", &x->base->sweep[x->hidden], NULL);
+    fprintf(gp, "# a cell's label: its mean, and how many of its runs diverged\n"
+                "cell(acc, n, d) = n == 0 ? \"no runs\" : sprintf(\"%%.2f%%%%\", acc) . "
+                "(d > 0 ? sprintf(\"\\n%%d of %%d diverged\", d, n) : \"\")\n");
+    gnuplot_loop(gp);
+    /* a nan in the file would make gnuplot drop the whole row, label included */
+    fprintf(gp, "    plot dat using 1:2:($4 > 0 ? $3 : NaN) with image, \\\n"
+                "         dat using 1:2:(cell($3, $4, $5)) with labels font \",12\"\n");
+    gnuplot_end(gp);
+}
+
+static int write_heatmap(plot_set *s, const points *x, char *err, size_t len)
+{
+    int order[CONFIG_MAX_VALUES];
+    char others[400], title[800], caption[900];
+    points_numeric_order(x, x->lr, order);
+    points_others_note(x, x->lr, x->hidden, others, sizeof others);
+    fileio_text dat, gp;
+    if (texts_open(&dat, &gp, err, len) < 0)
+        return -1;
+    fprintf(dat.f, "# mean final test accuracy over seeds, one row per cell, a blank line after each hidden size\n"
+                   "# lr_index hidden_index acc_mean_%% runs diverged (runs = 0: no data, drawn blank)\n");
+    heat_cells(x, dat.f, order);
+    snprintf(title, sizeof title, "Mean final test accuracy by learning rate and hidden size%s%s",
+             *others ? " at " : "", others);
+    heat_script(x, s->dir, gp.f, order, title);
+    snprintf(caption, sizeof caption, "Mean final test accuracy over seeds for each learning rate and hidden "
+             "size%s%s.", *others ? " at " : "", others);
+    return plot_save(s, 2, &dat, &gp, caption, err, len);
+}
+
+/* ---- time per epoch and throughput ----------------------------------------------------------------------- */
+
+/* "0.01, 16": the swept values of point pt, "all" when nothing is swept. */
+static void short_label(const points *x, long pt, char *buf, size_t len)
+{
+    size_t used = 0;
+    snprintf(buf, len, "all");
+    for (int i = 0; i < x->nsweep; i++) {
+        int n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", points_value(x, pt, i));
+        used += n > 0 && (size_t)n < len - used ? (size_t)n : 0;
+    }
+}
+
+static void time_script(const points *x, const char *dir, FILE *gp, long drawn, size_t chars, const char *title)
+{
+    char keys[600] = "";
+    for (int i = 0; i < x->nsweep; i++)
+        snprintf(keys + strlen(keys), sizeof keys - strlen(keys), "%s%s", i ? ", " : "",
+                 config_key_name(x->base->sweep[i].key));
+    gnuplot_begin(gp, x->base->name, dir, "time", NULL);
+    fprintf(gp, "set style fill solid 0.7 border -1\nset boxwidth 0.6\nset yrange [0:*]\n"
+                "set offsets 0, 0, graph 0.08, 0\n"
+                "set xrange [-0.6:%ld.6]\nset grid noxtics ytics\nunset key\n", drawn - 1);
+    gnuplot_loop(gp);
+    fprintf(gp, "    set multiplot layout 2,1 title ");
+    gnuplot_str(gp, title);
+    fprintf(gp, "\n    set xtics 1 format ''\n    set xlabel ''\n"
+                "    set ylabel 'seconds per epoch (s)'\n"
+                "    plot dat using 1:2 with boxes lc rgb '%s'\n"
+                "    set xtics format '%%g'%s\n    set xlabel ",
+            colours[0], chars > 70 ? " rotate by 30 right" : "");
+    gnuplot_str(gp, *keys ? keys : "");
+    fprintf(gp, "\n    set ylabel 'throughput (samples/s)'\n    set format y '%%.0s%%c'\n"
+                "    plot dat using 1:3:xtic(5) with boxes lc rgb '%s'\n"
+                "    unset multiplot\n    set format y '%%g'\n", colours[2]);
+    gnuplot_end(gp);
+}
+
+static int write_time(plot_set *s, const points *x, char *err, size_t len)
+{
+    fileio_text dat, gp;
+    if (texts_open(&dat, &gp, err, len) < 0)
+        return -1;
+    fprintf(dat.f, "# training time per sweep point (mean over its runs)\n"
+                   "# index seconds_per_epoch samples_per_second runs label\n");
+    long drawn = 0;
+    size_t chars = 0;
+    for (long pt = 0; pt < x->plan->npoints; pt++) {
+        char label[600];
+        if (x->pts[pt].n == 0)
+            continue;
+        short_label(x, pt, label, sizeof label);
+        chars += strlen(label) + 2;
+        fprintf(dat.f, "%ld %.9g %.9g %d ", drawn++, x->pts[pt].sec_epoch, x->pts[pt].samples_per_s, x->pts[pt].n);
+        gnuplot_dat_str(dat.f, label);
+        fprintf(dat.f, "\n");
+    }
+    if (drawn == 0) {
+        fileio_text_drop(&dat);
+        fileio_text_drop(&gp);
+        return 0;
+    }
+    time_script(x, s->dir, gp.f, drawn, chars, "Training time per epoch and throughput per sweep point");
+    return plot_save(s, 3, &dat, &gp, "Seconds per training epoch (top) and training throughput in samples per "
+                     "second (bottom), mean over the runs of each sweep point.", err, len);
+}
+
+/* ---- speedup over threads -------------------------------------------------------------------------------- */
+
+/* Thread count of value v of the threads key (0 = every logical CPU, from the manifest); NAN when unknown. */
+static double thread_count(const points *x, int v)
+{
+    double t = points_number(x->base->sweep[x->threads].values[v]);
+    if (t == 0) {
+        char cpus[64];
+        points_manifest(x, "logical_cpus", cpus, sizeof cpus);
+        t = points_number(cpus);
+    }
+    return t > 0 ? t : NAN;
+}
+
+/* One series: the points equal to pt but for the thread count; rows threads, s/epoch, speedup, ideal,
+ * efficiency (%), against the smallest thread count t0 (value index base). 1 if written. */
+static int speed_block(const points *x, long pt, int base, const int *order, int block, FILE *dat)
+{
+    const point *p0 = &x->pts[points_with(x, pt, x->threads, base, -1, 0)];
+    double t0 = thread_count(x, base);
+    if (p0->n == 0 || !(p0->sec_epoch > 0))
+        return 0;
+    char label[600];
+    points_label(x, pt, x->threads, label, sizeof label);
+    fprintf(dat, "%s# index %d: %s\n", block ? "\n\n" : "", block, label);
+    for (int a = 0; a < x->base->sweep[x->threads].nvalues; a++) {
+        const point *p = &x->pts[points_with(x, pt, x->threads, order[a], -1, 0)];
+        double t = thread_count(x, order[a]);
+        if (p->n == 0 || !(p->sec_epoch > 0) || isnan(t))
+            continue;
+        double speedup = p0->sec_epoch / p->sec_epoch, ideal = t / t0;
+        fprintf(dat, "%.9g %.9g %.9g %.9g %.9g\n", t, p->sec_epoch, speedup, ideal, 100 * speedup / ideal);
+    }
+    return 1;
+}
+
+/* Value indices of the threads key by thread count (unknown counts last). */
+static void thread_order(const points *x, int *order)
+{
+    int n = x->base->sweep[x->threads].nvalues;
+    for (int j = 0; j < n; j++) {
+        int k = j;
+        double tj = thread_count(x, j);
+        for (; k > 0 && (isnan(thread_count(x, order[k - 1])) || thread_count(x, order[k - 1]) > tj); k--)
+            order[k] = order[k - 1];
+        order[k] = j;
+    }
+}
+
+static void speed_script(const points *x, const char *dir, FILE *gp, const long *series, int blocks, const int *order,
+                         const char *title)
+{
+    int nv = x->base->sweep[x->threads].nvalues;
+    double t0 = thread_count(x, order[0]), tmax = t0;
+    gnuplot_begin(gp, x->base->name, dir, "speedup", NULL);
+    fprintf(gp, "set xlabel 'threads'\nset pointsize 1.2\nset offsets graph 0.03, graph 0.03, graph 0.03, 0\n"
+                "set xtics (");
+    for (int a = 0; a < nv && !isnan(thread_count(x, order[a])); a++) { /* the thread counts measured */
+        tmax = thread_count(x, order[a]);
+        fprintf(gp, "%s%g", a ? ", " : "", tmax);
+    }
+    int log = tmax / t0 >= 8; /* then log-log, where the ideal speedup is a straight line */
+    fprintf(gp, ")\n%s", log ? "set logscale x 2\n" : "");
+    gnuplot_loop(gp);
+    fprintf(gp, "    set multiplot layout 1,2 title ");
+    gnuplot_str(gp, title);
+    /* the key sits above the ideal line, where only a superlinear speedup could be */
+    fprintf(gp, "\n    set key top left box opaque\n    set ylabel 'speedup T(%g thread%s) / T(n threads)%s'\n",
+            t0, t0 == 1 ? "" : "s", log ? " (log scale)" : "");
+    fprintf(gp, "%s", log ? "    set logscale y 2\n    set yrange [*:*]\n" : "    set yrange [0:*]\n");
+    for (int pass = 0; pass < 2; pass++) {
+        int k = 0;
+        if (pass == 1)
+            fprintf(gp, "    unset key\n    unset logscale y\n    set yrange [0:*]\n    set autoscale yfixmax\n"
+                        "    set ylabel 'parallel efficiency (%%)'\n");
+        for (int b = 0; b < blocks; b++) {
+            char label[600];
+            points_label(x, series[b], x->threads, label, sizeof label);
+            gnuplot_clause(gp, &k);
+            fprintf(gp, "dat index %d using 1:%d with linespoints lw 2 pt 7 lc rgb '%s' title ", b, pass ? 5 : 3,
+                    colours[b % MAX_LINES]);
+            gnuplot_str(gp, x->nsweep > 1 ? label : "measured");
+        }
+        gnuplot_clause(gp, &k);
+        fprintf(gp, "dat index 0 using 1:%s with lines lw 1.5 dt 2 lc 'black' title 'ideal'\n", pass ? "(100)" : "4");
+    }
+    fprintf(gp, "    unset multiplot\n    set autoscale y\n");
+    gnuplot_end(gp);
+}
+
+/* Writes the series of speedup.dat: one per combination of the other swept keys, at most MAX_LINES. */
+static int speed_blocks(const points *x, FILE *dat, const int *order, long *series, long *total)
+{
+    int blocks = 0;
+    *total = 0;
+    for (long pt = 0; pt < x->plan->npoints; pt++) {
+        if (points_vindex(x, pt, x->threads) != order[0])
+            continue;
+        (*total)++;
+        if (blocks < MAX_LINES && speed_block(x, pt, order[0], order, blocks, dat))
+            series[blocks++] = pt;
+    }
+    return blocks;
+}
+
+static int write_speedup(plot_set *s, const points *x, char *err, size_t len)
+{
+    int order[CONFIG_MAX_VALUES] = {0};
+    thread_order(x, order);
+    double t0 = thread_count(x, order[0]);
+    if (isnan(t0))
+        return 0;
+    fileio_text dat, gp;
+    if (texts_open(&dat, &gp, err, len) < 0)
+        return -1;
+    fprintf(dat.f, "# seconds per epoch against the thread count, one block (gnuplot index) per series; speedup\n"
+                   "# and ideal are relative to %g threads\n"
+                   "# threads seconds_per_epoch speedup ideal efficiency_%%\n", t0);
+    long series[MAX_LINES], total;
+    int blocks = speed_blocks(x, dat.f, order, series, &total);
+    if (blocks == 0) {
+        fileio_text_drop(&dat);
+        fileio_text_drop(&gp);
+        return 0;
+    }
+    char title[400], caption[600];
+    snprintf(title, sizeof title, "Speedup and parallel efficiency over %g thread%s (seconds per epoch)%s", t0,
+             t0 == 1 ? "" : "s", total > blocks ? ", first series" : "");
+    speed_script(x, s->dir, gp.f, series, blocks, order, title);
+    snprintf(caption, sizeof caption, "Speedup T(%g)/T(n) of the seconds per epoch (left) and parallel "
+             "efficiency (right) against the thread count; dashed: ideal.", t0);
+    return plot_save(s, 4, &dat, &gp, caption, err, len);
+}
+
+int plot_render(const plot_set *s, char *warning, size_t wlen, char *err, size_t len)
+{
+    char script[FILEIO_PATH], log[FILEIO_PATH];
+    for (int i = 0; i < s->n; i++) {
+        const char *name = plot_names[s->kind[i]];
+        if (fileio_path(script, sizeof script, err, len, "%s/%s.gp", s->dir, name) < 0 ||
+            fileio_path(log, sizeof log, err, len, "%s/%s.log", s->dir, name) < 0)
+            return -1;
+        int rc = gnuplot_run(script, log, err, len);
+        if (rc == 1) {
+            snprintf(warning, wlen, "gnuplot not found: plots not rendered (apt-get install gnuplot-nox; then make plots)");
+            return 0;
+        }
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Removes the files of plots this report does not draw (left by an earlier sweep of the same name). */
+static void remove_stale(const plot_set *s)
+{
+    static const char *const exts[] = {"gp", "dat", "png", "svg", "log"};
+    for (int k = 0; k < PLOT_KINDS; k++) {
+        int drawn = 0;
+        for (int i = 0; i < s->n; i++)
+            drawn |= s->kind[i] == k;
+        for (int e = 0; e < 5 && !drawn; e++) {
+            char path[FILEIO_PATH];
+            if (snprintf(path, sizeof path, "%s/%s.%s", s->dir, plot_names[k], exts[e]) < (int)sizeof path)
+                unlink(path);
+        }
+    }
+}
+
+int plot_write(plot_set *s, const points *x, const char *dir, char *err, size_t len)
+{
+    s->dir = dir;
+    s->n = 0;
+    if (fileio_make_dirs(dir, err, len) < 0 || write_loss_curves(s, x, err, len) < 0)
+        return -1;
+    if (x->lr >= 0 && write_acc_vs_lr(s, x, err, len) < 0)
+        return -1;
+    if (x->lr >= 0 && x->hidden >= 0 && write_heatmap(s, x, err, len) < 0)
+        return -1;
+    if (write_time(s, x, err, len) < 0)
+        return -1;
+    if (x->threads >= 0 && write_speedup(s, x, err, len) < 0)
+        return -1;
+    remove_stale(s);
+    return 0;
+}
+
+const char *plot_name(int kind) { return plot_names[kind]; }
+const char *plot_heading(int kind) { return plot_headings[kind]; }

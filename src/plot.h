@@ -1,0 +1,27 @@
+/* The plots of an experiment's report: for each plot its points allow, plots/<name>/<plot>.dat (the aggregates)
+ * and .gp (a gnuplot script reading it), and with gnuplot installed .png and .svg rendered from the script. */
+#ifndef PLOT_H
+#define PLOT_H
+#include <stddef.h>
+#include "points.h"
+
+enum { PLOT_KINDS = 5 };
+
+/* The plots written, in drawing order, with their captions for report.md. */
+typedef struct plot_set {
+    const char *dir;                 /* plots/<name> */
+    int n;
+    int kind[PLOT_KINDS];            /* index for plot_name and plot_heading */
+    char caption[PLOT_KINDS][400];
+} plot_set;
+
+/* Writes the .dat and .gp of every plot the points of x allow into dir (created) and removes the files of the
+ * others. 0, or -1 with err. */
+int plot_write(plot_set *s, const points *x, const char *dir, char *err, size_t len);
+/* Renders every plot of s with gnuplot. 0 (a missing gnuplot: one line in warning), or -1 with err. */
+int plot_render(const plot_set *s, char *warning, size_t wlen, char *err, size_t len);
+/* The file name (without extension) and the heading of a kind of plot. */
+const char *plot_name(int kind);
+const char *plot_heading(int kind);
+
+#endif

@@ -1,0 +1,414 @@
+/* Tables: the committed runs are read once (store_read_run); each table is built in memory as cells holding both
+ * the text the .tsv shows and the number behind it, then written as text and as an HDF5 compound dataset. */
+#include "tables.h"
+#include "fileio.h"
+#include "h5util.h"
+#include "store.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char tables_header[] = "n\ttest_acc_mean\ttest_acc_std\ttest_acc_min\ttest_acc_max\ttest_loss_mean"
+                             "\ttest_loss_std\ttest_loss_min\ttest_loss_max\tbest_epoch\tdiverged"
+                             "\tseconds_mean\tseconds_per_epoch\tsamples_per_second";
+
+/* Keys every summary shows; swept keys not among them get columns of their own. */
+static const char *const fixed_keys[] = {"experiment.seeds", "model.hidden", "train.learning_rate",
+                                         "model.activation", "model.output", "train.optimizer",
+                                         "train.batch_size", "train.epochs"};
+#define NFIXED ((int)(sizeof fixed_keys / sizeof fixed_keys[0]))
+
+/* One cell: the text of the .tsv and, for a number, its value. */
+typedef struct cell {
+    char *text;
+    double num;
+    int is_num;
+} cell;
+
+/* A table in memory: names (ncols), then cells row after row. */
+typedef struct table {
+    char **names;
+    cell *cells;
+    int ncols, ncells, cap, failed;
+} table;
+
+static void table_free(table *t)
+{
+    for (int i = 0; i < t->ncols; i++)
+        free(t->names[i]);
+    for (int i = 0; i < t->ncells; i++)
+        free(t->cells[i].text);
+    free(t->names);
+    free(t->cells);
+}
+
+static int table_rows(const table *t) { return t->ncols ? t->ncells / t->ncols : 0; }
+
+/* Appends the tab-separated column names of header. */
+static void add_names(table *t, const char *header)
+{
+    for (const char *s = header;; s++) {
+        size_t n = strcspn(s, "\t");
+        char **names = realloc(t->names, (size_t)(t->ncols + 1) * sizeof *names);
+        if (!names || !(names[t->ncols] = strndup(s, n))) {
+            t->names = names ? names : t->names;
+            t->failed = 1;
+            return;
+        }
+        t->names = names;
+        t->ncols++;
+        s += n;
+        if (!*s)
+            return;
+    }
+}
+
+static void add_cell(table *t, const char *text, double num, int is_num)
+{
+    if (t->ncells == t->cap) {
+        cell *c = realloc(t->cells, (size_t)(t->cap = t->cap ? 2 * t->cap : 256) * sizeof *c);
+        if (!c) {
+            t->failed = 1;
+            return;
+        }
+        t->cells = c;
+    }
+    cell *c = &t->cells[t->ncells];
+    if (!(c->text = strdup(text))) {
+        t->failed = 1;
+        return;
+    }
+    c->num = num;
+    c->is_num = is_num;
+    t->ncells++;
+}
+
+static void add_text(table *t, const char *s) { add_cell(t, s, 0, 0); }
+
+/* A config value: a number in results.h5 when its canonical text is one ("16", "0.1"), else text ("16-8"). */
+static void add_config(table *t, const config *c, int key)
+{
+    char v[CONFIG_PATH + 64], *end;
+    config_format(c, key, v, sizeof v);
+    double num = strtod(v, &end);
+    add_cell(t, v, num, *v && !*end);
+}
+
+/* A number as the .tsv prints it with fmt; results.h5 holds the same rounded value, so the two agree. */
+static void add_num(table *t, const char *fmt, double v)
+{
+    char s[64];
+    snprintf(s, sizeof s, fmt, v);
+    add_cell(t, s, strtod(s, NULL), 1);
+}
+
+static void add_int(table *t, long long v)
+{
+    char s[32];
+    snprintf(s, sizeof s, "%lld", v);
+    add_cell(t, s, (double)v, 1);
+}
+
+static void add_result(table *t, const tsv_result *m)
+{
+    add_text(t, m->diverged ? "diverged" : "ok");
+    add_int(t, m->epochs_done);
+    add_int(t, m->diverged_epoch);
+    add_num(t, "%.9g", m->train_loss);
+    add_num(t, "%.9g", m->test_loss);
+    add_num(t, "%.9g", m->train_acc);
+    add_num(t, "%.9g", m->test_acc);
+    add_int(t, m->best_epoch);
+    add_num(t, "%.9g", m->best_test_acc);
+    add_num(t, "%.6f", m->seconds);
+    add_num(t, "%.1f", m->samples_per_second);
+}
+
+/* The committed runs of a plan: run[r] is valid where done[r]. */
+typedef struct runs {
+    store_run *run;
+    char *done;
+} runs;
+
+static int runs_load(runs *rs, const char *dir, const sweep_plan *p)
+{
+    rs->run = calloc((size_t)p->nruns + 1, sizeof *rs->run);
+    rs->done = calloc((size_t)p->nruns + 1, 1);
+    if (!rs->run || !rs->done)
+        return -1;
+    for (long r = 0; r < p->nruns; r++) {
+        config c;
+        long long seed;
+        char id[SWEEP_ID], why[300];
+        sweep_run(p, r, &c, &seed, id, sizeof id);
+        rs->done[r] = store_read_run(dir, id, &rs->run[r], why, sizeof why) == 0;
+    }
+    return 0;
+}
+
+static void runs_free(runs *rs, const sweep_plan *p)
+{
+    for (long r = 0; rs->run && rs->done && r < p->nruns; r++)
+        if (rs->done[r])
+            store_run_free(&rs->run[r]);
+    free(rs->run);
+    free(rs->done);
+}
+
+static void build_summary(table *t, const runs *rs, const sweep_plan *p)
+{
+    const config *base = p->base;
+    int extra[CONFIG_MAX_SWEEP], nextra = 0;
+    for (int i = 0; i < base->nsweep; i++) {
+        int fixed = 0;
+        for (int j = 0; j < NFIXED; j++)
+            fixed |= config_find(fixed_keys[j]) == base->sweep[i].key;
+        if (!fixed)
+            extra[nextra++] = base->sweep[i].key;
+    }
+    add_names(t, "run_id\tseed");
+    for (int j = 1; j < NFIXED; j++)
+        add_names(t, config_key_name(config_find(fixed_keys[j])));
+    for (int i = 0; i < nextra; i++)
+        add_names(t, config_key_name(extra[i]));
+    add_names(t, tsv_result_header);
+    for (long r = 0; r < p->nruns; r++) {
+        config c;
+        long long seed;
+        char id[SWEEP_ID];
+        if (!rs->done[r])
+            continue;
+        sweep_run(p, r, &c, &seed, id, sizeof id);
+        add_text(t, id);
+        add_int(t, seed);
+        for (int j = 1; j < NFIXED; j++)
+            add_config(t, &c, config_find(fixed_keys[j]));
+        for (int j = 0; j < nextra; j++)
+            add_config(t, &c, extra[j]);
+        add_result(t, &rs->run[r].result);
+    }
+}
+
+/* mean, sample standard deviation (0 for one value), min and max of v (n >= 1) */
+static void stats(const double *v, int n, double out[4])
+{
+    double sum = 0, ss = 0, lo = v[0], hi = v[0];
+    for (int i = 0; i < n; i++) {
+        sum += v[i];
+        lo = v[i] < lo ? v[i] : lo;
+        hi = v[i] > hi ? v[i] : hi;
+    }
+    double mean = sum / n;
+    for (int i = 0; i < n; i++)
+        ss += (v[i] - mean) * (v[i] - mean);
+    out[0] = mean;
+    out[1] = n > 1 ? sqrt(ss / (n - 1)) : 0;
+    out[2] = lo;
+    out[3] = hi;
+}
+
+/* One row of table.tsv: the committed runs of point pt aggregated; nothing when it has none. */
+static void point_row(table *t, const runs *rs, const sweep_plan *p, long pt, double *acc, double *loss)
+{
+    const config *base = p->base;
+    int n = 0, diverged = 0;
+    double best = 0, secs = 0, per_epoch = 0, sps = 0;
+    for (long r = pt * base->nseeds; r < (pt + 1) * base->nseeds; r++) {
+        if (!rs->done[r])
+            continue;
+        const tsv_result *m = &rs->run[r].result;
+        acc[n] = m->test_acc;
+        loss[n] = m->test_loss;
+        best += m->best_epoch;
+        diverged += m->diverged;
+        secs += m->seconds;
+        per_epoch += m->epochs_done ? m->seconds / m->epochs_done : 0;
+        sps += m->samples_per_second;
+        n++;
+    }
+    if (!n)
+        return;
+    config c;
+    long long seed;
+    char id[SWEEP_ID];
+    sweep_run(p, pt * base->nseeds, &c, &seed, id, sizeof id);
+    sweep_point_id(p, pt, id, sizeof id);
+    add_text(t, id);
+    for (int i = 0; i < base->nsweep; i++)
+        add_config(t, &c, base->sweep[i].key);
+    double a[4], l[4];
+    stats(acc, n, a);
+    stats(loss, n, l);
+    add_int(t, n);
+    for (int k = 0; k < 4; k++)
+        add_num(t, "%.9g", a[k]);
+    for (int k = 0; k < 4; k++)
+        add_num(t, "%.9g", l[k]);
+    add_num(t, "%.9g", best / n);
+    add_int(t, diverged);
+    add_num(t, "%.6f", secs / n);
+    add_num(t, "%.6f", per_epoch / n);
+    add_num(t, "%.1f", sps / n);
+}
+
+static void build_table(table *t, const runs *rs, const sweep_plan *p)
+{
+    const config *base = p->base;
+    add_names(t, "point_id");
+    for (int i = 0; i < base->nsweep; i++)
+        add_names(t, config_key_name(base->sweep[i].key));
+    add_names(t, tables_header);
+    double *acc = malloc((size_t)base->nseeds * sizeof *acc), *loss = malloc((size_t)base->nseeds * sizeof *loss);
+    if (!acc || !loss)
+        t->failed = 1;
+    for (long pt = 0; pt < p->npoints && !t->failed; pt++)
+        point_row(t, rs, p, pt, acc, loss);
+    free(acc);
+    free(loss);
+}
+
+/* Writes t as dir/name, tab-separated with a header row. */
+static int save_tsv(const table *t, const char *dir, const char *name, char *err, size_t len)
+{
+    char path[STORE_PATH + 32];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    fileio_text out;
+    if (fileio_text_open(&out, err, len) < 0)
+        return -1;
+    for (int j = 0; j < t->ncols; j++)
+        fprintf(out.f, "%s%s", j ? "\t" : "", t->names[j]);
+    fprintf(out.f, "\n");
+    for (int i = 0; i < t->ncells; i++)
+        fprintf(out.f, "%s%s", t->cells[i].text, (i + 1) % t->ncols ? "\t" : "\n");
+    return fileio_text_save(&out, path, err, len);
+}
+
+/* t as a compound dataset: a column of numbers becomes float64, any other a fixed-length string (a table without
+ * rows has only strings); pandas.DataFrame(h5py.File(...)[name][()]) reads it in one line. */
+static int h5_table(hid_t file, const char *name, const table *t)
+{
+    int ncols = t->ncols, rows = table_rows(t), rc = -1;
+    size_t *off = calloc((size_t)ncols, sizeof *off), *width = calloc((size_t)ncols, sizeof *width), rec = 0;
+    char *buf = NULL;
+    hid_t type = -1, space = -1, ds = -1, dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    if (!off || !width)
+        goto out;
+    for (int j = 0; j < ncols; j++) {
+        int numeric = rows > 0;
+        size_t w = 1;
+        for (int i = 0; i < rows; i++) {
+            const cell *c = &t->cells[i * ncols + j];
+            numeric &= c->is_num;
+            w = strlen(c->text) + 1 > w ? strlen(c->text) + 1 : w;
+        }
+        width[j] = numeric ? 0 : w;
+        off[j] = rec;
+        rec += numeric ? sizeof(double) : w;
+    }
+    type = H5Tcreate(H5T_COMPOUND, rec ? rec : 1);
+    for (int j = 0; j < ncols; j++) {
+        hid_t st = H5Tcopy(H5T_C_S1);
+        H5Tset_size(st, width[j] ? width[j] : 1);
+        H5Tinsert(type, t->names[j], off[j], width[j] ? st : H5T_NATIVE_DOUBLE);
+        H5Tclose(st);
+    }
+    if (!(buf = calloc((size_t)(rows > 0 ? rows : 1), rec ? rec : 1)))
+        goto out;
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < ncols; j++) {
+            const cell *c = &t->cells[i * ncols + j];
+            char *dst = buf + (size_t)i * rec + off[j];
+            if (width[j])
+                memcpy(dst, c->text, strlen(c->text) + 1);
+            else
+                memcpy(dst, &c->num, sizeof c->num);
+        }
+    hsize_t dims[1] = {(hsize_t)rows};
+    H5Pset_obj_track_times(dcpl, 0);
+    space = H5Screate_simple(1, dims, NULL);
+    ds = H5Dcreate2(file, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    rc = ds >= 0 && H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0 ? 0 : -1;
+out:
+    if (ds >= 0) H5Dclose(ds);
+    if (space >= 0) H5Sclose(space);
+    if (type >= 0) H5Tclose(type);
+    H5Pclose(dcpl);
+    free(buf);
+    free(off);
+    free(width);
+    return rc;
+}
+
+/* curves/<run_id>: float64 (rows, 6), a row per evaluated epoch, columns named in an attribute */
+static int h5_curve(hid_t group, const char *id, const curve *c)
+{
+    hsize_t dims[2] = {(hsize_t)c->n, CURVE_COLS};
+    const double none = 0; /* HDF5 wants a buffer even for no rows */
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_obj_track_times(dcpl, 0);
+    hid_t space = H5Screate_simple(2, dims, NULL);
+    hid_t ds = H5Dcreate2(group, id, H5T_IEEE_F64LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    int rc = ds >= 0 && H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, c->n ? c->v : &none) >= 0 &&
+             h5util_put_string(ds, "columns", curve_header + 2) == 0 ? 0 : -1;
+    if (ds >= 0) H5Dclose(ds);
+    H5Sclose(space);
+    H5Pclose(dcpl);
+    return rc;
+}
+
+static int save_h5(const char *dir, const table *summary, const table *points, const runs *rs,
+                   const sweep_plan *p, char *err, size_t len)
+{
+    char path[STORE_PATH + 32];
+    snprintf(path, sizeof path, "%s/results.h5", dir);
+    hid_t file = h5util_create_memory(); /* h5util_save writes it: a full disk fails a write(), not H5Fclose */
+    int rc = file >= 0 ? 0 : -1;
+    if (rc == 0)
+        rc = h5_table(file, "summary", summary) | h5_table(file, "table", points);
+    hid_t group = rc == 0 ? H5Gcreate2(file, "curves", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
+    for (long r = 0; group >= 0 && rc == 0 && r < p->nruns; r++) {
+        config c;
+        long long seed;
+        char id[SWEEP_ID];
+        sweep_run(p, r, &c, &seed, id, sizeof id);
+        if (rs->done[r])
+            rc = h5_curve(group, id, &rs->run[r].curve);
+    }
+    if (group >= 0)
+        H5Gclose(group);
+    else
+        rc = -1;
+    if (rc == 0)
+        return h5util_save(file, path, err, len);
+    char cause[200];
+    h5util_cause(cause, sizeof cause);
+    snprintf(err, len, "%s: cannot write (%s)", path, cause);
+    if (file >= 0)
+        H5Fclose(file);
+    return -1;
+}
+
+int tables_write(const char *dir, const sweep_plan *p, char *err, size_t len)
+{
+    runs rs = {0};
+    table summary = {0}, points = {0};
+    int rc = runs_load(&rs, dir, p);
+    if (rc == 0) {
+        build_summary(&summary, &rs, p);
+        build_table(&points, &rs, p);
+        rc = summary.failed || points.failed ? -1 : 0;
+    }
+    if (rc < 0)
+        snprintf(err, len, "%s: out of memory for the tables", dir);
+    if (rc == 0)
+        rc = save_tsv(&summary, dir, "summary.tsv", err, len);
+    if (rc == 0)
+        rc = save_tsv(&points, dir, "table.tsv", err, len);
+    if (rc == 0)
+        rc = save_h5(dir, &summary, &points, &rs, p, err, len);
+    table_free(&summary);
+    table_free(&points);
+    runs_free(&rs, p);
+    return rc;
+}
