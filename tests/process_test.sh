@@ -35,11 +35,13 @@ pass() { passed=$((passed + 1)); }
 fail() { failed=$((failed + 1)); echo "FAIL $1: $2"; }
 skip() { echo "SKIP $1: $2"; }
 
-# run [args...]: runs the runner on the test config into $tmp/r (experiment $name, no rendering), stdout to
-# $tmp/out, stderr to $tmp/err; the exit status in $status.
+# run [args...]: runs the runner on the test config (experiment $name, no rendering) with the environment's
+# VAR=VALUE words in $run_env added, stdout to $tmp/out, stderr to $tmp/err; the exit status in $status.
+run_env=
 run() {
     status=0
-    "$RUNNER" --no-plots --set experiment.name="$name" "$@" "$cfg" >"$tmp/out" 2>"$tmp/err" </dev/null || status=$?
+    # shellcheck disable=SC2086 # $run_env is a list of words
+    env $run_env "$RUNNER" --no-plots --set experiment.name="$name" "$@" "$cfg" >"$tmp/out" 2>"$tmp/err" </dev/null || status=$?
 }
 
 # one_line CASE STATUS WANT_STATUS PATTERN: the status is WANT_STATUS and stderr is one line matching PATTERN.
@@ -118,6 +120,9 @@ int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), v
     return rc;
 }
 EOF
+# under AddressSanitizer (make asan) its runtime must come first in LD_PRELOAD
+asan=$(ldd "$RUNNER" 2>/dev/null | awk '/libasan/ { print $3 }')
+preload="${asan:+$asan }$shim"
 if ! cc -shared -fPIC -o "$shim" "$tmp/shim.c" -ldl 2>"$tmp/cc.err"; then
     skip "threads" "cannot compile the pthread_create shim with cc: $(head -c 200 "$tmp/cc.err")"
 elif [ "$cores" -ge 1024 ]; then
@@ -128,8 +133,9 @@ else
     # go parallel:
     big="--set model.hidden=512 --set train.batch_size=256"
     rm -rf "$tmp/r"
+    run_env="SHIM_MAX_THREADS=$((cores + 2)) LD_PRELOAD=$preload"
     # shellcheck disable=SC2086 # $big is a list of options
-    SHIM_MAX_THREADS=$((cores + 2)) LD_PRELOAD=$shim run --results "$tmp/r" --threads 1024 $big
+    run --results "$tmp/r" --threads 1024 $big
     if [ "$status" != 0 ]; then
         fail "--threads 1024" "exit status $status, expected 0 ($(head -c 300 "$tmp/err"))"
     elif ! grep -q "1024 threads per run requested, capped at the $cores cores available" "$tmp/err"; then
@@ -140,8 +146,9 @@ else
         pass
     fi
     rm -rf "$tmp/r"
+    run_env="OMP_NUM_THREADS=100000 SHIM_MAX_THREADS=$((cores + 2)) LD_PRELOAD=$preload"
     # shellcheck disable=SC2086
-    OMP_NUM_THREADS=100000 SHIM_MAX_THREADS=$((cores + 2)) LD_PRELOAD=$shim run --results "$tmp/r" $big
+    run --results "$tmp/r" $big
     if [ "$status" != 0 ] || ! grep -q "100000 threads per run requested, capped at the $cores cores" "$tmp/err"
     then
         fail "OMP_NUM_THREADS=100000" "exit status $status, expected 0 and a line saying the threads were capped"
@@ -150,8 +157,10 @@ else
     fi
     # no thread can be created: one line, exit 2, nothing written (was: exit 4 after the results folder existed)
     rm -rf "$tmp/r"
+    run_env="SHIM_MAX_THREADS=0 LD_PRELOAD=$preload"
     # shellcheck disable=SC2086
-    SHIM_MAX_THREADS=0 LD_PRELOAD=$shim run --results "$tmp/r" $big
+    run --results "$tmp/r" $big
+    run_env=
     one_line "no threads" "$status" 2 "cannot start .* threads" && nothing_written "no threads"
 fi
 
