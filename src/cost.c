@@ -23,7 +23,7 @@ static double run_bytes(const config *cfg, const double *sizes, int train_rows)
     if (cfg->nhidden == 1) {
         chunked = mlp_chunked_floats(cfg->hidden[0], (int)nout, (int)rows);
         if (mlp_chunked_shape(inputs, cfg->hidden[0], (int)nout, B))
-            batches = cfg->threads > 0 ? (double)cfg->threads : (double)omp_get_max_threads();
+            batches = cost_threads(cfg->threads);
     }
     /* per row also the loss (8 bytes), the prediction (1) and the gathered label (4) */
     return 4 * (params * copies + 3 * rows * units + batches * rows * inputs + chunked) + 13 * rows +
@@ -43,6 +43,13 @@ cost cost_run(const config *cfg, int inputs, int nclasses, int train_rows)
     return (cost){units * (double)train_rows * (double)cfg->epochs, run_bytes(cfg, sizes, train_rows)};
 }
 
+int cost_threads(int requested)
+{
+    int procs = omp_get_num_procs(), t = requested > 0 ? requested : omp_get_max_threads();
+    t = t < procs ? t : procs;
+    return t > 1 ? t : 1;
+}
+
 long cost_step_rows(const config *cfg) { return cfg->batch_size > 0 ? (long)cfg->batch_size : COST_WHOLE_SET; }
 
 long cost_hidden_units(const config *cfg)
@@ -51,6 +58,17 @@ long cost_hidden_units(const config *cfg)
     for (int k = 0; k < cfg->nhidden; k++)
         units += cfg->hidden[k];
     return units;
+}
+
+/* bytes in the largest of B, KiB, MiB and GiB that keeps the number at least 1 ("512 B", "4.60 GiB") */
+static const char *size_text(double bytes, char *buf, size_t len)
+{
+    static const char *const unit[] = {"B", "KiB", "MiB", "GiB"};
+    int u = 0;
+    for (; u < 3 && bytes >= 1024; u++)
+        bytes /= 1024;
+    snprintf(buf, len, u ? "%.2f %s" : "%.0f %s", bytes, unit[u]);
+    return buf;
 }
 
 int cost_check_memory(const sweep_plan *plan, const plandata *data, int parallel, double limit, char *err,
@@ -76,9 +94,11 @@ int cost_check_memory(const sweep_plan *plan, const plandata *data, int parallel
     parallel += plan->nruns > parallel;
     bytes += parallel * biggest;
     if (bytes > limit) {
-        snprintf(err, len, "%s: the runs would need %.2f GiB of memory (%d at once, the largest %.2f GiB), more than "
-                 "the %.2f GiB allowed (shrink model.hidden or train.batch_size, or raise --max-memory)",
-                 plan->base->path, bytes / 1073741824.0, parallel, biggest / 1073741824.0, limit / 1073741824.0);
+        char need[32], one[32], allowed[32];
+        snprintf(err, len, "%s: the runs would need %s of memory (%d at once, the largest %s), more than the %s "
+                 "allowed (shrink model.hidden or train.batch_size, or raise --max-memory)", plan->base->path,
+                 size_text(bytes, need, sizeof need), parallel, size_text(biggest, one, sizeof one),
+                 size_text(limit, allowed, sizeof allowed));
         return -1;
     }
     return 0;

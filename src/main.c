@@ -1,7 +1,8 @@
 /* runner: parse the arguments, read and validate the config, load the data, plan the runs, train the ones not
  * yet committed, write the summary. Only this file decides to exit. Exit codes: 0 success (diverged runs are
- * results), 2 usage or config error, 3 data error, 4 output error (or damaged runs found by --verify),
- * 5 every run of the experiment diverged, 130/143 stopped by SIGINT/SIGTERM. */
+ * results), 2 usage or config error (threads that cannot be started too), 3 data error, 4 output error (or
+ * damaged runs found by --verify, or standard output not written), 5 every run of the experiment diverged,
+ * 130/143 stopped by SIGINT/SIGTERM. */
 #include "buildinfo.h"
 #include "config.h"
 #include "cost.h"
@@ -17,6 +18,7 @@
 #include "train.h"
 #include "verify.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <omp.h>
@@ -24,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The exit codes; a class of failure becomes one in exit_code only. */
 enum { EXIT_USAGE = 2, EXIT_DATA = 3, EXIT_OUTPUT = 4, EXIT_ALL_DIVERGED = 5 };
@@ -54,19 +57,21 @@ static void usage(FILE *f)
     fprintf(f, "usage: runner [options] CONFIG\n"
                "  --help              this text and every config key with its default and range\n"
                "  --version           version, compiler and HDF5\n"
-               "  --threads N         OpenMP threads per run (overrides experiment.threads; 0 = all)\n"
+               "  --threads N         OpenMP threads per run (overrides experiment.threads; 0 = all;\n"
+               "                      more than the cores available are capped)\n"
                "  --set S.KEY=VALUE   override a config key (repeatable); sweep.S.KEY=LIST replaces a sweep list\n"
                "  --quiet             print nothing but errors\n"
                "  --force             train every run again even if its results exist\n"
                "  --no-plots          write the plot scripts and report but do not render them\n"
                "  --results DIR       results root (default: results)\n"
-               "  --plots DIR         plots root (default: plots)\n"
+               "  --plots DIR         plots root (default: plots, or DIR/plots with --results DIR)\n"
                "  --max-runs N        refuse sweeps with more runs (default: 10000)\n"
                "  --max-memory SIZE   refuse when the runs in memory at once would need more (e.g. 4G;\n"
                "                      default: the machine's physical memory)\n"
                "  --verify NAME       check every committed run of results/NAME and list the damaged ones\n"
-               "exit status: 0 ok (diverged runs are results), 2 usage or config error, 3 data error,\n"
-               "             4 output error (or damaged runs found by --verify), 5 every run diverged,\n"
+               "exit status: 0 ok (diverged runs are results), 2 usage or config error (or threads that\n"
+               "             cannot be started), 3 data error, 4 output error (or damaged runs found by\n"
+               "             --verify, or standard output not written), 5 every run diverged,\n"
                "             130/143 stopped by SIGINT/SIGTERM\n");
 }
 
@@ -96,6 +101,20 @@ static int parse_size(const char *s, double *out)
     return 0;
 }
 
+/* The value of --results, --plots or --verify (option ch), each naming a folder: an empty one would name none,
+ * or with a '/' appended the root. 0, or -1 after printing why. */
+static int folder_arg(int ch, const char *value, options *o)
+{
+    const char *option = ch == 'r' ? "--results" : ch == 'p' ? "--plots" : "--verify";
+    if (!*value) {
+        fprintf(stderr, "runner: %s: empty %s\n", option, ch == 'v' ? "experiment name" : "path (expected a folder)");
+        return -1;
+    }
+    *(ch == 'r' ? &o->results_root : ch == 'p' ? &o->plots_root : &o->verify) = value;
+    return 0;
+}
+
+/* 0 to go on, 1 when --help or --version has answered, -1 after printing a usage error. */
 static int parse_args(int argc, char **argv, options *o)
 {
     static const struct option longopts[] = {
@@ -107,7 +126,6 @@ static int parse_args(int argc, char **argv, options *o)
         {"verify", required_argument, 0, 'v'}, {"plots", required_argument, 0, 'p'}, {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->results_root = "results";
-    o->plots_root = "plots";
     o->threads = -1;
     o->max_runs = 10000;
     opterr = 0;
@@ -119,13 +137,13 @@ static int parse_args(int argc, char **argv, options *o)
             usage(stdout);
             printf("\nconfig keys (INI sections, key = default, then the allowed values):\n");
             config_help(stdout);
-            exit(0);
+            return 1;
         case 'V': {
             char h5[32];
             h5util_version(h5, sizeof h5);
             printf("runner %s (git %s), gcc %s, flags %s, HDF5 %s, OpenMP %d\n", RUNNER_VERSION, BUILD_GIT_REV,
                    __VERSION__, BUILD_CFLAGS, h5, _OPENMP);
-            exit(0);
+            return 1;
         }
         case 't':
             if (parse_count(optarg, 1024, &v) < 0) {
@@ -144,8 +162,12 @@ static int parse_args(int argc, char **argv, options *o)
         case 'q': o->quiet = 1; break;
         case 'f': o->force = 1; break;
         case 'P': o->no_plots = 1; break;
-        case 'r': o->results_root = optarg; break;
-        case 'p': o->plots_root = optarg; break;
+        case 'r':
+        case 'p':
+        case 'v':
+            if (folder_arg(ch, optarg, o) < 0)
+                return -1;
+            break;
         case 'm':
             if (parse_count(optarg, 100000000, &v) < 0 || v < 1) {
                 fprintf(stderr, "runner: --max-runs %s: expected an integer from 1 to 100000000\n", optarg);
@@ -159,7 +181,6 @@ static int parse_args(int argc, char **argv, options *o)
                 return -1;
             }
             break;
-        case 'v': o->verify = optarg; break;
         default:
             fprintf(stderr, "runner: unknown or incomplete option '%s' (see runner --help)\n", argv[optind - 1]);
             return -1;
@@ -176,13 +197,20 @@ static int parse_args(int argc, char **argv, options *o)
     return 0;
 }
 
-/* Plots and report.md of the experiment in results_dir, then results/index.md. 0, or -1 after printing why. */
+/* Plots and report.md of the experiment in results_dir, then results/index.md. 0, or -1 after printing why.
+ * Plots belong to their results root: --plots DIR, else plots/ beside the default results root and
+ * DIR/plots for --results DIR, so that another results root never replaces them. */
 static int write_report(const options *opt, const config *cfg, const sweep_plan *plan, const char *results_dir)
 {
     char plots_dir[STORE_PATH], warning[300], err[1200];
-    int n = snprintf(plots_dir, sizeof plots_dir, "%s/%s", opt->plots_root, cfg->name);
+    const char *root = opt->plots_root, *sub = "";
+    if (!root && strcmp(opt->results_root, "results") != 0)
+        root = opt->results_root, sub = "/plots";
+    else if (!root)
+        root = "plots";
+    int n = snprintf(plots_dir, sizeof plots_dir, "%s%s/%s", root, sub, cfg->name);
     if (n < 0 || (size_t)n >= sizeof plots_dir) {
-        fprintf(stderr, "%s/%s: path too long\n", opt->plots_root, cfg->name);
+        fprintf(stderr, "%s%s/%s: path too long\n", root, sub, cfg->name);
         return -1;
     }
     if (report_write(cfg, plan, results_dir, plots_dir, !opt->no_plots, warning, sizeof warning, err, sizeof err) < 0 ||
@@ -250,7 +278,7 @@ static void launch(trainer *t)
         char id[SWEEP_ID];
         sweep_run(t->plan, t->todo[t->next], &c, &seed, f ? f->id : id, sizeof id);
         const plandata_set *d = plandata_find(t->data, &c);
-        int threads = c.threads ? c.threads : t->threads;
+        int threads = c.threads ? cost_threads(c.threads) : t->threads;
         if (!f || train_prepare(&f->job, &c, seed, &d->train, &d->test, d->nclasses, threads, err, sizeof err) < 0) {
             fprintf(stderr, "%s\n", f ? err : "runner: out of memory");
             free(f);
@@ -319,7 +347,8 @@ static int train_missing(const options *opt, const sweep_plan *plan, store *res,
         return exit_code(ERROR_OUTPUT);
     }
     char why[200];
-    schedule_choose(plan, t.ntodo, omp_get_max_threads(), &t.parallel, &t.threads, why, sizeof why);
+    schedule_choose(plan, t.ntodo, cost_threads(0), &t.parallel, &t.threads, why, sizeof why);
+    t.threads = cost_threads(t.threads);
     if (!opt->quiet)
         fprintf(stderr, "%s: %ld runs to train, %ld already done (skipped); %d side by side x %d threads each (%s)\n",
                 base->name, t.ntodo, plan->nruns - t.ntodo, t.parallel, t.threads, why);
@@ -327,7 +356,7 @@ static int train_missing(const options *opt, const sweep_plan *plan, store *res,
     if (t.ntodo && !t.pool) {
         fprintf(stderr, "runner: cannot start worker threads\n");
         free(t.todo);
-        return exit_code(ERROR_OUTPUT);
+        return exit_code(ERROR_USAGE);
     }
     train_todo(&t);
     schedule_stop(t.pool);
@@ -381,24 +410,71 @@ static int check_memory(const options *opt, const sweep_plan *plan, const planda
 {
     int parallel, threads;
     char why[200];
-    schedule_choose(plan, plan->nruns, omp_get_max_threads(), &parallel, &threads, why, sizeof why);
+    schedule_choose(plan, plan->nruns, cost_threads(0), &parallel, &threads, why, sizeof why);
     return cost_check_memory(plan, data, parallel, opt->max_memory, err, len);
 }
 
-int main(int argc, char **argv)
+/* Says (unless quiet) when runs ask for more threads than the cores available, which caps them, and proves that
+ * the most threads the sweep will have alive at once can be created: the runs side by side, each with its
+ * threads. 0, or -1 after printing why: before anything is written, not as libgomp's abort mid-sweep. */
+static int check_threads(const options *opt, const sweep_plan *plan)
 {
-    options opt;
-    if (parse_args(argc, argv, &opt) < 0)
-        return exit_code(ERROR_USAGE);
-    if (opt.verify)
-        return verify(&opt);
+    int asked = 0, most = 0, parallel, threads;
+    config c;
+    long long seed;
+    char id[SWEEP_ID], why[200], err[300];
+    schedule_choose(plan, plan->nruns, cost_threads(0), &parallel, &threads, why, sizeof why);
+    for (long r = 0; r < plan->nruns; r++) {
+        sweep_run(plan, r, &c, &seed, id, sizeof id);
+        int want = c.threads ? c.threads : omp_get_max_threads();
+        int get = c.threads ? cost_threads(c.threads) : cost_threads(threads);
+        asked = want > asked ? want : asked;
+        most = get > most ? get : most;
+    }
+    if (cost_threads(asked) < asked && !opt->quiet)
+        fprintf(stderr, "%s: %d threads per run requested, capped at the %d cores available\n", plan->base->name,
+                asked, cost_threads(asked));
+    if (schedule_probe(parallel * most, err, sizeof err) == 0)
+        return 0;
+    fprintf(stderr, "runner: %s, %d side by side x %d each (lower --threads or experiment.parallel_runs, or raise "
+            "the limit on processes, ulimit -u)\n", err, parallel, most);
+    return -1;
+}
+
+/* Opens /dev/null on whichever of fds 0-2 is closed, so that no file opened later (the lock, a run's files)
+ * becomes stdin, stdout or stderr and receives the messages meant for them. */
+static void open_std_fds(void)
+{
+    for (int fd = 0; fd <= 2; fd++)
+        if (fcntl(fd, F_GETFD) < 0 && errno == EBADF && open("/dev/null", fd ? O_WRONLY : O_RDONLY) != fd)
+            _exit(exit_code(ERROR_OUTPUT)); /* no /dev/null: going on would let a run's file receive messages */
+}
+
+/* Writes out and closes stdout: output that could not be written (a full disk) is an output error, not success.
+ * Returns rc, or the output error's code when rc was 0. */
+static int close_stdout(int rc)
+{
+    int failed = fflush(stdout) != 0, why = errno;
+    if (!failed && ferror(stdout))
+        failed = 1, why = EIO;
+    if (fclose(stdout) != 0 && !failed)
+        failed = 1, why = errno;
+    if (!failed)
+        return rc;
+    fprintf(stderr, "runner: cannot write standard output: %s\n", strerror(why));
+    return rc ? rc : exit_code(ERROR_OUTPUT);
+}
+
+/* Trains the config's runs that are missing and writes the tables and the report. Returns the exit code. */
+static int run_config(const options *opt)
+{
     config cfg;
-    if (load_config(&opt, &cfg) < 0)
+    if (load_config(opt, &cfg) < 0)
         return exit_code(ERROR_USAGE);
 
     char err[1200];
     sweep_plan plan;
-    if (sweep_plan_init(&plan, &cfg, opt.max_runs, err, sizeof err) < 0) {
+    if (sweep_plan_init(&plan, &cfg, opt->max_runs, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         config_free(&cfg);
         return exit_code(ERROR_USAGE);
@@ -413,12 +489,16 @@ int main(int argc, char **argv)
         rc = exit_code(ERROR_DATA);
         goto done;
     }
-    if (check_memory(&opt, &plan, &data, err, sizeof err) < 0) {
+    if (check_memory(opt, &plan, &data, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         rc = exit_code(ERROR_USAGE);
         goto done;
     }
-    error_class opened = store_open(&res, opt.results_root, &cfg, opt.force, err, sizeof err);
+    if (check_threads(opt, &plan) < 0) {
+        rc = exit_code(ERROR_USAGE);
+        goto done;
+    }
+    error_class opened = store_open(&res, opt->results_root, &cfg, opt->force, err, sizeof err);
     if (opened != ERROR_NONE) {
         fprintf(stderr, "%s\n", err);
         rc = exit_code(opened);
@@ -426,12 +506,12 @@ int main(int argc, char **argv)
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    rc = train_missing(&opt, &plan, &res, &data);
+    rc = train_missing(opt, &plan, &res, &data);
     if (tables_write(res.dir, &plan, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         rc = rc ? rc : exit_code(ERROR_OUTPUT);
     }
-    if ((rc == 0 || rc == EXIT_ALL_DIVERGED) && !stop_signal && write_report(&opt, &cfg, &plan, res.dir) < 0)
+    if ((rc == 0 || rc == EXIT_ALL_DIVERGED) && !stop_signal && write_report(opt, &cfg, &plan, res.dir) < 0)
         rc = exit_code(ERROR_OUTPUT);
     store_close(&res);
     if (stop_signal && !rc) {
@@ -443,4 +523,20 @@ done:
     plandata_free(&data);
     config_free(&cfg);
     return rc;
+}
+
+int main(int argc, char **argv)
+{
+    open_std_fds();
+    options opt;
+    int parsed = parse_args(argc, argv, &opt);
+    if (parsed < 0)
+        return exit_code(ERROR_USAGE);
+    if (parsed > 0)
+        return close_stdout(0);
+    if (opt.verify)
+        return close_stdout(verify(&opt));
+    /* a reader that went away (runner cfg 2>&1 | head -1) must not end the sweep: writes to it fail instead */
+    signal(SIGPIPE, SIG_IGN);
+    return close_stdout(run_config(&opt));
 }

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 enum { QUEUE = 256 };
@@ -152,6 +153,43 @@ static void *worker(void *arg)
     }
     pthread_mutex_unlock(&p->lock);
     return NULL;
+}
+
+/* The probe's threads wait until all of them exist, so that they are alive at once as a sweep's threads are. */
+typedef struct probe {
+    pthread_mutex_t lock;
+    pthread_cond_t go;
+    int released;
+} probe;
+
+static void *probe_wait(void *arg)
+{
+    probe *pr = arg;
+    pthread_mutex_lock(&pr->lock);
+    while (!pr->released)
+        pthread_cond_wait(&pr->go, &pr->lock);
+    pthread_mutex_unlock(&pr->lock);
+    return NULL;
+}
+
+int schedule_probe(int n, char *err, size_t len)
+{
+    probe pr = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+    pthread_t *t = malloc((size_t)n * sizeof *t);
+    int started = 0, rc = t ? 0 : ENOMEM;
+    while (t && started < n && !(rc = pthread_create(&t[started], NULL, probe_wait, &pr)))
+        started++;
+    pthread_mutex_lock(&pr.lock);
+    pr.released = 1;
+    pthread_cond_broadcast(&pr.go);
+    pthread_mutex_unlock(&pr.lock);
+    for (int i = 0; i < started; i++)
+        pthread_join(t[i], NULL);
+    free(t);
+    if (!rc)
+        return 0;
+    snprintf(err, len, "cannot start %d threads at once (%d started): %s", n, started, strerror(rc));
+    return -1;
 }
 
 schedule_pool *schedule_start(int n)

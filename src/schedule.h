@@ -17,6 +17,11 @@ void schedule_choose(const sweep_plan *plan, long ntodo, int cores, int *paralle
  * sweep does not end with one big run on one core while the others idle (longest processing time first). */
 void schedule_order(const sweep_plan *plan, const plandata *data, long *todo, long ntodo);
 
+/* Creates n threads alive at once and joins them: whether a sweep's threads (its workers and their OpenMP
+ * teams) can be created, asked before anything is written, since libgomp aborts the process when it cannot
+ * create one. 0, or -1 with the reason in err. */
+int schedule_probe(int n, char *err, size_t len);
+
 typedef struct schedule_pool schedule_pool;
 /* Starts n worker threads; NULL when threads cannot be created. */
 schedule_pool *schedule_start(int n);
