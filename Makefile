@@ -59,15 +59,16 @@ python-deps:
 	@sh experiments/deps.sh python
 
 # One line and a stop when the compiler, a library or OpenMP's header is missing: compiling installs nothing.
+# (Each check runs when its target is first needed, once per make.)
 have-deps:
-	@command -v $(firstword $(CC)) >/dev/null 2>&1 || { echo "$(CC) not found: make deps installs it" >&2; exit 1; }
-	@pkg-config --exists hdf5 inih 2>/dev/null || \
-	  { echo "HDF5 or inih missing (pkg-config hdf5 inih): make deps installs them" >&2; exit 1; }
-	@echo '#include <omp.h>' | $(CC) -fopenmp -E -x c - >/dev/null 2>&1 || \
-	  { echo "omp.h missing for $(CC): make deps installs it" >&2; exit 1; }
+	$(if $(shell command -v $(firstword $(CC))),,$(error $(CC) not found: make deps installs it))
+	$(if $(shell pkg-config --exists hdf5 inih 2>/dev/null && echo y),,\
+	  $(error HDF5 or inih missing (pkg-config hdf5 inih): make deps installs them))
+	$(if $(shell echo '#include <omp.h>' | $(CC) -fopenmp -E -x c - >/dev/null 2>&1 && echo y),,\
+	  $(error omp.h missing for $(CC): make deps installs it))
 have-check: have-deps
-	@pkg-config --exists check 2>/dev/null || \
-	  { echo "Check missing (pkg-config check): make deps installs it" >&2; exit 1; }
+	$(if $(shell pkg-config --exists check 2>/dev/null && echo y),,\
+	  $(error Check missing (pkg-config check): make deps installs it))
 
 runner: $(BUILD)/runner
 	cp $< $@
