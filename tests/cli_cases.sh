@@ -1,17 +1,22 @@
 # The cases of the runner's answers to bad input, shared by tests/cli_test.sh (which compares each answer with
 # its golden file) and tests/cli_golden.sh (which rewrites the golden files). Each of them sources lib.sh,
-# calls make_tmp, defines run_case NAME EXPECTED_STATUS [runner args...] (the golden is $dir/NAME.expected;
-# cli_run below runs the runner) and then sources this file, which runs every case in turn.
-# The broken HDF5 files come from tests/reference/make_bad_data.py.
+# calls make_tmp, defines on_case [runner args...] (what to do with one case's answer) and then sources this
+# file, which runs every case in turn. The broken HDF5 files come from tests/reference/make_bad_data.py.
 
-# cli_run [runner args...]: runs "$RUNNER" --results "$tmp/results" ARGS into $tmp/stdout and $tmp/stderr (the
-# temporary folder's path written as $TMP) and sets status.
-cli_run() {
+# run_case NAME EXPECTED_STATUS [runner args...]: runs "$RUNNER" --results "$tmp/results" ARGS into $tmp/stdout
+# and $tmp/stderr (the temporary folder's path written as $TMP), sets name, want, status and golden (the golden
+# file $dir/NAME.expected), then calls on_case ARGS. (A shell function cannot be called "case": a reserved word.)
+run_case() {
+    name=$1
+    want=$2
+    shift 2
+    golden=$dir/$name.expected
     rm -rf "$tmp/results" "$tmp/stdout" "$tmp/stderr"
     status=0
     "$RUNNER" --results "$tmp/results" --plots "$tmp/plots" "$@" >"$tmp/stdout" 2>"$tmp/stderr.raw" </dev/null ||
         status=$?
     sed "s|$tmp|\$TMP|g" "$tmp/stderr.raw" >"$tmp/stderr"
+    on_case "$@"
 }
 
 # ---- config errors: exit 2, one file each ----------------------------------------------------------------------

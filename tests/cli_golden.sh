@@ -10,13 +10,8 @@ make_tmp
 dir=
 written=0
 
-# run_case NAME EXPECTED_STATUS [runner args...]: writes $dir/NAME.expected from the case's stderr.
-run_case() {
-    name=$1
-    want=$2
-    shift 2
-    golden=$dir/$name.expected
-    cli_run "$@"
+# on_case: writes the golden file of run_case's answer (tests/cli_cases.sh) from its stderr.
+on_case() {
     [ "$status" = "$want" ]
     check "$dir/$name" $? "exit status $status, expected $want: not written"
     [ "$status" = "$want" ] || return

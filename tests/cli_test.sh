@@ -19,15 +19,8 @@ need_runner cli_test "build it with make runner, or set RUNNER"
 make_tmp
 dir=
 
-# run_case NAME EXPECTED_STATUS [runner args...]: one case, checked against its golden $dir/NAME.expected.
-# (A shell function cannot be called "case": that is a reserved word.)
-run_case() {
-    name=$1
-    want=$2
-    shift 2
-    golden=$dir/$name.expected
-    cli_run "$@"
-
+# on_case [runner args...]: the answer of run_case (tests/cli_cases.sh) checked against its golden file.
+on_case() {
     why=
     if [ "$status" != "$want" ]; then
         why="$why; exit status $status, expected $want"
