@@ -13,7 +13,8 @@
 ifeq ($(origin CC),default)
 CC = gcc
 endif
-CC_IS_CLANG := $(shell $(CC) --version 2>/dev/null | grep -qi clang && echo yes)
+# clang by its name (so that make CC=clang deps installs it) or by what the compiler says it is
+CC_IS_CLANG := $(if $(findstring clang,$(CC)),yes,$(shell $(CC) --version 2>/dev/null | grep -qi clang && echo yes))
 BUILD   ?= $(if $(CC_IS_CLANG),build/clang,build)
 ARCH    ?= -march=native
 OPT     ?= -O3
