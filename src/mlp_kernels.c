@@ -242,7 +242,7 @@ static inline __attribute__((always_inline)) void forward_item(int item, int nob
     }
 }
 
-/* forward_layer for output blocks of n columns and row tiles of tm rows (constants). team: shared out by an
+/* mlp_forward_layer for output blocks of n columns and row tiles of tm rows (constants). team: shared out by an
  * orphaned omp for among the calling team; else every item on the calling thread, in one row block. */
 static inline __attribute__((always_inline)) void forward_blocks(float *a, float *h, mlp_activation act,
                                                                  const float *in, const float *w, const float *b,
@@ -280,7 +280,7 @@ void mlp_forward_layer(float *a, float *h, mlp_activation act, const float *in, 
  * are first copied, KC rows at a time, into a contiguous panel on the stack (dout rows OUT floats apart
  * would otherwise cost a cache line, and at 4 KiB strides a page, per sample). No barrier at the end: the
  * caller's next work-sharing loop writes nothing this one reads. */
-enum { OC = 4 * TM }; /* outputs per work item of backward_weights */
+enum { OC = 4 * TM }; /* outputs per work item of mlp_backward_weights */
 
 static inline __attribute__((always_inline)) void weights_item(int item, int noc, float *dw, float *db,
                                                                const float *dout, const float *in, int B, int IN,
@@ -353,7 +353,7 @@ void mlp_backward_weights(float *dw, float *db, const float *dout, const float *
 }
 
 /* dout (B, OUT), w (OUT, IN) -> din (B, IN) = dout w, times act'(a) when h is not NULL (a, h (B, IN) of the
- * layer below). Work items are (row block, input block of TN) pairs, row block outermost as in forward_layer.
+ * layer below). Work items are (row block, input block of TN) pairs, row block outermost as in mlp_forward_layer.
  * The tiles read their columns of w in place when they fit in L1 (OUT <= KC); otherwise, and for the last,
  * narrow block, each item copies them KC outputs at a time into a contiguous panel on the stack, and partial
  * sums wait in din between panels. Each din value is one sum over the outputs in order. Ends with the barrier
