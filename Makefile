@@ -1,17 +1,43 @@
-# Builds ./runner and the Check tests; runs experiments and benchmarks. Every target that compiles or runs
-# first makes sure the Debian packages it needs are installed (experiments/deps.sh), so a fresh Debian 12
-# machine with only make and git needs nothing else.  See README.md.
+# Builds ./runner and the Check tests; runs experiments and benchmarks. See README.md.
+#
+# Compiling never installs anything: when a library or header is missing, the build says so in one line and
+# stops (make deps installs the Debian packages). make experiments, make test, make data and the reliability
+# targets install what they need first (experiments/deps.sh) and then build in a second make, which reads
+# pkg-config after the installation, so a fresh Debian 12 machine with only make and git needs nothing else.
+#
+# Variables, as GNU make's conventions have them: CC, CFLAGS (optimisation and warnings; yours replace the
+# defaults), CPPFLAGS, LDFLAGS, LDLIBS (yours go before the build's own), PREFIX and DESTDIR for make install.
+# Knobs used by the defaults: OPT (-O3), ARCH (-march=native; empty for a portable binary) and SAN
+# (sanitizer flags, compile and link). A clang build goes to build/clang, so the two never mix.
 
-CC      ?= gcc
-BUILD   ?= build
+ifeq ($(origin CC),default)
+CC = gcc
+endif
+# clang by its name (so that make CC=clang deps installs it) or by what the compiler says it is
+CC_IS_CLANG := $(if $(findstring clang,$(CC)),yes,$(shell $(CC) --version 2>/dev/null | grep -qi clang && echo yes))
+BUILD   ?= $(if $(CC_IS_CLANG),build/clang,build)
 ARCH    ?= -march=native
 OPT     ?= -O3
 SAN     ?=
+PREFIX  ?= /usr/local
+bindir  ?= $(PREFIX)/bin
+INSTALL ?= install
+
 # Never -Ofast or -ffast-math: divergence detection relies on NaN and Inf behaving as IEEE says.
-CFLAGS  = -std=c11 $(OPT) $(ARCH) -fopenmp -g -Wall -Wextra -Wshadow -Wno-unused-parameter -MMD -MP \
-          -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(SAN) $(shell pkg-config --cflags hdf5 inih)
-LDLIBS  = -fopenmp $(SAN) $(shell pkg-config --libs hdf5 inih) -lm
-TESTLIBS = $(shell pkg-config --libs check)
+CFLAGS  ?= $(OPT) $(ARCH) -g -Wall -Wextra -Wshadow -Wno-unused-parameter
+
+# pkg-config runs once, when a compile or link first needs its answer (not for make clean, not per file).
+PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell pkg-config --cflags hdf5 inih 2>/dev/null))$(PKG_CFLAGS)
+PKG_LIBS   = $(eval PKG_LIBS := $(shell pkg-config --libs hdf5 inih 2>/dev/null))$(PKG_LIBS)
+CHECK_LIBS = $(eval CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null))$(CHECK_LIBS)
+
+# What the build needs whatever the user passes: C11, OpenMP, dependency files, the sanitizers asked for, and
+# -ffp-contract=off: a multiply-add is fused only where the code says so (MADD), as GCC does in ISO C mode
+# anyway; clang would fuse others by default, and its results would differ from GCC's in the last bits.
+override CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I$(BUILD) $(PKG_CFLAGS)
+override CFLAGS   += -std=c11 -ffp-contract=off -fopenmp -MMD -MP $(SAN)
+override LDFLAGS  += -fopenmp $(SAN)
+override LDLIBS   += $(PKG_LIBS) -lm
 
 # every module in src/ but main.c, which the tests replace with their own
 SRC     = $(filter-out main.c,$(notdir $(wildcard src/*.c)))
@@ -22,42 +48,64 @@ CONFIGS = configs/digits.ini configs/article_xor.ini configs/article_digits.ini 
           configs/hidden_sweep.ini configs/grid.ini configs/batch_sweep.ini configs/threads.ini
 
 .DELETE_ON_ERROR:
-.PHONY: all deps python-deps test check portable experiments plots data data-check clean FORCE
+.PHONY: all deps python-deps have-deps have-check test check run-tests portable experiments plots data \
+        data-check install uninstall golden clean FORCE
 
 all: runner
 
+# deps.sh's package sets: the build's, plus clang's OpenMP runtime when clang compiles
 deps:
-	@sh experiments/deps.sh build
+	@sh experiments/deps.sh build $(if $(CC_IS_CLANG),clang)
 python-deps:
 	@sh experiments/deps.sh python
+
+# One line and a stop when the compiler, a library or OpenMP's header is missing: compiling installs nothing.
+# (Each check runs when its target is first needed, once per make.)
+have-deps:
+	$(if $(shell command -v $(firstword $(CC))),,$(error $(CC) not found: make deps installs it))
+	$(if $(shell pkg-config --exists hdf5 inih 2>/dev/null && echo y),,\
+	  $(error HDF5 or inih missing (pkg-config hdf5 inih): make deps installs them))
+	$(if $(shell echo '#include <omp.h>' | $(CC) -fopenmp -E -x c - >/dev/null 2>&1 && echo y),,\
+	  $(error omp.h missing for $(CC): make deps installs it))
+have-check: have-deps
+	$(if $(shell pkg-config --exists check 2>/dev/null && echo y),,\
+	  $(error Check missing (pkg-config check): make deps installs it))
 
 runner: $(BUILD)/runner
 	cp $< $@
 
 $(BUILD)/runner: $(OBJ) $(BUILD)/main.o
-	$(CC) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/%.o: src/%.c | deps $(BUILD)/buildinfo.h
+$(BUILD)/%.o: src/%.c | have-deps $(BUILD)/buildinfo.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -I$(BUILD) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%.o: tests/%.c | deps $(BUILD)/buildinfo.h
+$(BUILD)/tests/%.o: tests/%.c | have-check $(BUILD)/buildinfo.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Isrc -I$(BUILD) -c -o $@ $<
+	$(CC) -Isrc $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-# Compiler, flags and git revision, for the manifest beside every run; rewritten only when they change.
+# Git revision, code-generating flags and the compiler, for --version and the manifest beside every run;
+# rewritten only when they change. BUILD_COMPILER comes from the compiler that includes the header, so it
+# names the one that really built the binary.
 $(BUILD)/buildinfo.h: FORCE
 	@mkdir -p $(@D)
-	@printf '#define BUILD_GIT_REV "%s"\n#define BUILD_CFLAGS "%s"\n' \
-	  "$$(git describe --always --dirty 2>/dev/null || echo unknown)" \
-	  "$(OPT) $(ARCH) -fopenmp $(SAN)" > $@.tmp
+	@{ printf '#define BUILD_GIT_REV "%s"\n#define BUILD_CFLAGS "%s"\n' \
+	    "$$(git describe --always --dirty 2>/dev/null || echo unknown)" \
+	    "$(filter-out -W% -g -std=% -ffp-contract=off -MMD -MP -fopenmp $(SAN),$(CFLAGS)) -fopenmp $(SAN)"; \
+	  printf '#if defined(__clang__)\n#define BUILD_COMPILER __VERSION__\n'; \
+	  printf '#else\n#define BUILD_COMPILER "gcc " __VERSION__\n#endif\n'; } > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
 $(BUILD)/check_tests: $(TESTOBJ) $(OBJ)
-	$(CC) -o $@ $^ $(LDLIBS) $(TESTLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+
+# make test installs what the tests need, then builds and runs them in a second make (run-tests).
+test check: deps
+	@$(MAKE) --no-print-directory run-tests
 
 # CK_FORK=no: libgomp can hang in a child forked after the parent used OpenMP.
-test check: $(BUILD)/check_tests $(BUILD)/runner
+run-tests: $(BUILD)/check_tests $(BUILD)/runner
 	CK_FORK=no ./$(BUILD)/check_tests
 	RUNNER=./$(BUILD)/runner sh tests/cli_test.sh
 	RUNNER=./$(BUILD)/runner sh tests/resume_test.sh
@@ -66,8 +114,15 @@ test check: $(BUILD)/check_tests $(BUILD)/runner
 portable:
 	$(MAKE) BUILD=build/portable ARCH= runner
 
+install: $(BUILD)/runner
+	$(INSTALL) -d $(DESTDIR)$(bindir)
+	$(INSTALL) -m 755 $(BUILD)/runner $(DESTDIR)$(bindir)/runner
+uninstall:
+	rm -f $(DESTDIR)$(bindir)/runner
+
 # Exit 5 means every run diverged: a result, and what configs/article_digits.ini is there to show.
-experiments: runner
+experiments: deps
+	@$(MAKE) --no-print-directory runner
 	@for c in $(CONFIGS); do ./runner $$c; rc=$$?; [ $$rc = 0 ] || [ $$rc = 5 ] || exit $$rc; done
 
 # Re-renders every plot from its script (edit a script, then make plots).
@@ -79,6 +134,13 @@ data: python-deps
 	/usr/bin/python3 experiments/csv_to_h5.py data/xor.csv data/xor.h5
 data-check: python-deps
 	/usr/bin/python3 experiments/data_check.py
+
+# ---- golden files -------------------------------------------------------------------------------------------
+# Rewrites the expected outputs the tests compare against, from the current build; the tests themselves only
+# compare. Review the diff before committing it. Each generator is one line of this recipe.
+golden: $(BUILD)/runner
+	RUNNER=./$(BUILD)/runner sh tests/cli_golden.sh
+# ---- end of golden files ------------------------------------------------------------------------------------
 
 clean:
 	rm -rf build runner

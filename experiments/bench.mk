@@ -1,5 +1,6 @@
 # make bench: the benchmark programs and their run (experiments/bench.sh writes results/bench/report.md and
-# plots/bench/*.png). Included from the Makefile, so CC, CFLAGS, LDLIBS, BUILD and OBJ are the project's.
+# plots/bench/*.png). Included from the Makefile, so CC, CPPFLAGS, CFLAGS, LDFLAGS, LDLIBS, BUILD and OBJ are the
+# project's.
 # The peers are optional (make bench-deps installs them); a program whose library is missing is not built and
 # the bench says what it skipped. OpenBLAS is linked into the kernel benchmark only, never into the runner.
 .PHONY: bench bench-quick bench-deps bench-programs
@@ -25,21 +26,23 @@ bench-quick: $(BUILD)/runner bench-programs
 	RUNNER=$(BUILD)/runner BENCH_BIN=$(BENCH_DIR) BENCH_CFLAGS="$(OPT) $(ARCH) -fopenmp" BENCH_QUICK=1 \
 	  BENCH_OUT=$(BENCH_DIR)/quick BENCH_PLOTS=$(BENCH_DIR)/quick/plots sh experiments/bench.sh
 
-$(BENCH_DIR)/bench_kernels: experiments/bench_kernels.c $(BUILD)/mlp.o $(BUILD)/rng.o
+$(BENCH_DIR)/bench_kernels: experiments/bench_kernels.c $(BUILD)/mlp.o $(BUILD)/mlp_kernels.o $(BUILD)/rng.o
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(BENCH_BLASFLAGS) -Isrc -o $@ $^ $(BENCH_BLASLIBS) $(LDLIBS)
+	$(CC) -Isrc $(CPPFLAGS) $(CFLAGS) $(BENCH_BLASFLAGS) $(LDFLAGS) -o $@ $^ $(BENCH_BLASLIBS) $(LDLIBS)
 
 # the same kernels with no serial threshold: every pass takes its parallel path (where does a team pay?)
-$(BENCH_DIR)/mlp_par.o: src/mlp.c | deps
+$(BENCH_DIR)/%_par.o: src/%.c | have-deps $(BUILD)/buildinfo.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -DMLP_PARALLEL_MIN_WORK=1 -c -o $@ $<
+	$(CC) $(CPPFLAGS) -DMLP_PARALLEL_MIN_WORK=1 $(CFLAGS) -c -o $@ $<
 
-$(BENCH_DIR)/bench_kernels_par: experiments/bench_kernels.c $(BENCH_DIR)/mlp_par.o $(BUILD)/rng.o
+$(BENCH_DIR)/bench_kernels_par: experiments/bench_kernels.c $(BENCH_DIR)/mlp_par.o $(BENCH_DIR)/mlp_kernels_par.o \
+                                $(BUILD)/rng.o
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(BENCH_BLASFLAGS) -Isrc -o $@ $^ $(BENCH_BLASLIBS) $(LDLIBS)
+	$(CC) -Isrc $(CPPFLAGS) $(CFLAGS) $(BENCH_BLASFLAGS) $(LDFLAGS) -o $@ $^ $(BENCH_BLASLIBS) $(LDLIBS)
 
 $(BENCH_DIR)/bench_fann: experiments/bench_fann.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(shell pkg-config --cflags fann) -o $@ $< $(shell pkg-config --libs fann) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags fann) $(LDFLAGS) -o $@ $< $(shell pkg-config --libs fann) \
+	  $(LDLIBS)
 
 -include $(wildcard $(BENCH_DIR)/*.d)

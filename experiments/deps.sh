@@ -1,16 +1,22 @@
 #!/bin/sh
-# Installs the Debian packages a target needs when any is missing; prints nothing and exits 0 when all are
-# there. Usage: experiments/deps.sh build|python|reliability|bench.  apt-get runs through sudo when not root.
+# Installs the Debian packages the given sets need when any is missing; prints nothing and exits 0 when all are
+# there. Usage: experiments/deps.sh SET... (build, clang, python, reliability, bench; default build).
+# apt-get runs through sudo when not root.
 set -eu
-case "${1:-build}" in
-  build)  pkgs="build-essential pkg-config libhdf5-dev libinih-dev check gnuplot-nox" ;;
-  python) pkgs="python3 python3-numpy python3-h5py python3-sklearn" ;;
-  reliability) pkgs="clang libclang-rt-14-dev valgrind util-linux" ;;
-  # the optional peers of make bench and the tools it uses
-  bench) pkgs="python3 python3-numpy python3-h5py python3-sklearn python3-joblib python3-threadpoolctl
-               python3-torch libopenblas-dev libfann-dev gnuplot-nox time" ;;
-  *) echo "deps.sh: unknown set '$1' (build, python, reliability, bench)" >&2; exit 2 ;;
-esac
+pkgs=""
+for set in "${@:-build}"; do
+  case "$set" in
+    build)  pkgs="$pkgs build-essential pkg-config libhdf5-dev libinih-dev check gnuplot-nox" ;;
+    # clang's OpenMP: omp.h and libomp, which gcc's build-essential does not bring
+    clang)  pkgs="$pkgs clang libomp-14-dev" ;;
+    python) pkgs="$pkgs python3 python3-numpy python3-h5py python3-sklearn" ;;
+    reliability) pkgs="$pkgs clang libclang-rt-14-dev valgrind util-linux" ;;
+    # the optional peers of make bench and the tools it uses
+    bench) pkgs="$pkgs python3 python3-numpy python3-h5py python3-sklearn python3-joblib python3-threadpoolctl
+                 python3-torch libopenblas-dev libfann-dev gnuplot-nox time" ;;
+    *) echo "deps.sh: unknown set '$set' (build, clang, python, reliability, bench)" >&2; exit 2 ;;
+  esac
+done
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing="$missing $p"

@@ -36,7 +36,7 @@ reliability-deps: deps
 	@sh experiments/deps.sh reliability
 
 asan: reliability-deps
-	$(ASAN_ENV) $(MAKE) BUILD=build/asan OPT=-O1 SAN="$(ASAN_SAN)" test
+	$(ASAN_ENV) $(MAKE) BUILD=build/asan OPT=-O1 SAN="$(ASAN_SAN)" run-tests
 
 valgrind: reliability-deps
 	$(MAKE) BUILD=build/portable ARCH= build/portable/runner

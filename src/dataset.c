@@ -66,6 +66,71 @@ static hid_t open_dataset(hid_t file, const char *name, int rank, hsize_t *dims,
     return ds;
 }
 
+/* The checks on the two datasets' types and shapes before anything is allocated: 0, or -1 with why filled. */
+static int check_layout(const char *features, const char *labels, const hsize_t xd[2], const hsize_t yd[1],
+                        H5T_class_t xc, H5T_class_t yc, char *why, size_t len)
+{
+    if (xc != H5T_FLOAT && xc != H5T_INTEGER) {
+        snprintf(why, len, "features '%s' are not numeric", features);
+        return -1;
+    }
+    if (yc != H5T_INTEGER) {
+        snprintf(why, len, "labels '%s' are not integers (store them as an integer dataset)", labels);
+        return -1;
+    }
+    if (xd[0] != yd[0]) {
+        snprintf(why, len, "'%s' has %llu rows but '%s' has %llu labels", features,
+                 (unsigned long long)xd[0], labels, (unsigned long long)yd[0]);
+        return -1;
+    }
+    if (xd[0] == 0 || xd[1] == 0) {
+        snprintf(why, len, "no data ('%s' is %llu x %llu)", features, (unsigned long long)xd[0],
+                 (unsigned long long)xd[1]);
+        return -1;
+    }
+    /* int indexing and memory: refuse before allocating */
+    if (xd[0] > 0x7fffffff || xd[1] > 0x7fffffff || xd[0] > SIZE_MAX / xd[1] / 8 ||
+        (size_t)xd[0] * (size_t)xd[1] * sizeof(float) + (size_t)xd[0] * 12 > physical_memory() / 2) {
+        snprintf(why, len, "%llu x %llu features would need %.1f GiB, more than half this machine's memory",
+                 (unsigned long long)xd[0], (unsigned long long)xd[1], (double)xd[0] * (double)xd[1] * 4 / (1 << 30));
+        return -1;
+    }
+    return 0;
+}
+
+/* Reads d->x (rows, cols) and the labels (rows, through lab) into d->y, checks them and sets nclasses: 0, or -1
+ * with why filled. */
+static int read_values(dataset *d, hid_t xs, hid_t ys, long long *lab, const char *features, const char *labels,
+                       char *why, size_t len)
+{
+    if (H5Dread(xs, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, d->x) < 0 ||
+        H5Dread(ys, H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, lab) < 0) {
+        char cause[200];
+        h5util_cause(cause, sizeof cause);
+        snprintf(why, len, "cannot read data (%s)", cause);
+        return -1;
+    }
+    for (size_t i = 0; i < (size_t)d->rows * (size_t)d->cols; i++)
+        if (!isfinite(d->x[i])) {
+            snprintf(why, len, "feature [%zu, %zu] of '%s' is %s", i / (size_t)d->cols, i % (size_t)d->cols,
+                     features, isnan(d->x[i]) ? "NaN" : "infinite or beyond float32");
+            return -1;
+        }
+    int maxl = 0;
+    for (int i = 0; i < d->rows; i++) {
+        if (lab[i] < 0 || lab[i] >= DATASET_MAX_CLASSES) {
+            snprintf(why, len, "row %d of '%s' is %lld (labels are 0..%d)", i, labels, lab[i],
+                     DATASET_MAX_CLASSES - 1);
+            return -1;
+        }
+        d->y[i] = (int)lab[i];
+        if (d->y[i] > maxl)
+            maxl = d->y[i];
+    }
+    d->nclasses = maxl + 1;
+    return 0;
+}
+
 int dataset_load(dataset *d, const char *path, const char *features, const char *labels, char *err, size_t len)
 {
     memset(d, 0, sizeof *d);
@@ -80,32 +145,8 @@ int dataset_load(dataset *d, const char *path, const char *features, const char 
     if ((xs = open_dataset(file, features, 2, xd, &xc, why, sizeof why)) < 0 ||
         (ys = open_dataset(file, labels, 1, yd, &yc, why, sizeof why)) < 0)
         goto out;
-    if (xc != H5T_FLOAT && xc != H5T_INTEGER) {
-        snprintf(why, sizeof why, "features '%s' are not numeric", features);
+    if (check_layout(features, labels, xd, yd, xc, yc, why, sizeof why) < 0)
         goto out;
-    }
-    if (yc != H5T_INTEGER) {
-        snprintf(why, sizeof why, "labels '%s' are not integers (store them as an integer dataset)", labels);
-        goto out;
-    }
-    if (xd[0] != yd[0]) {
-        snprintf(why, sizeof why, "'%s' has %llu rows but '%s' has %llu labels", features,
-                 (unsigned long long)xd[0], labels, (unsigned long long)yd[0]);
-        goto out;
-    }
-    if (xd[0] == 0 || xd[1] == 0) {
-        snprintf(why, sizeof why, "no data ('%s' is %llu x %llu)", features, (unsigned long long)xd[0],
-                 (unsigned long long)xd[1]);
-        goto out;
-    }
-    /* int indexing and memory: refuse before allocating */
-    size_t need = 0;
-    if (xd[0] > 0x7fffffff || xd[1] > 0x7fffffff || xd[0] > SIZE_MAX / xd[1] / 8 ||
-        (need = (size_t)xd[0] * (size_t)xd[1] * sizeof(float) + (size_t)xd[0] * 12) > physical_memory() / 2) {
-        snprintf(why, sizeof why, "%llu x %llu features would need %.1f GiB, more than half this machine's memory",
-                 (unsigned long long)xd[0], (unsigned long long)xd[1], (double)xd[0] * (double)xd[1] * 4 / (1 << 30));
-        goto out;
-    }
     d->rows = (int)xd[0];
     d->cols = (int)xd[1];
     d->x = malloc((size_t)d->rows * (size_t)d->cols * sizeof(float));
@@ -115,31 +156,8 @@ int dataset_load(dataset *d, const char *path, const char *features, const char 
         snprintf(why, sizeof why, "out of memory");
         goto out;
     }
-    if (H5Dread(xs, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, d->x) < 0 ||
-        H5Dread(ys, H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, lab) < 0) {
-        char cause[200];
-        h5util_cause(cause, sizeof cause);
-        snprintf(why, sizeof why, "cannot read data (%s)", cause);
+    if (read_values(d, xs, ys, lab, features, labels, why, sizeof why) < 0)
         goto out;
-    }
-    for (size_t i = 0; i < (size_t)d->rows * (size_t)d->cols; i++)
-        if (!isfinite(d->x[i])) {
-            snprintf(why, sizeof why, "feature [%zu, %zu] of '%s' is %s", i / (size_t)d->cols, i % (size_t)d->cols,
-                     features, isnan(d->x[i]) ? "NaN" : "infinite or beyond float32");
-            goto out;
-        }
-    int maxl = 0;
-    for (int i = 0; i < d->rows; i++) {
-        if (lab[i] < 0 || lab[i] >= DATASET_MAX_CLASSES) {
-            snprintf(why, sizeof why, "row %d of '%s' is %lld (labels are 0..%d)", i, labels, lab[i],
-                     DATASET_MAX_CLASSES - 1);
-            goto out;
-        }
-        d->y[i] = (int)lab[i];
-        if (d->y[i] > maxl)
-            maxl = d->y[i];
-    }
-    d->nclasses = maxl + 1;
     d->checksum = checksum(d);
     rc = 0;
 out:

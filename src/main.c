@@ -141,8 +141,8 @@ static int parse_args(int argc, char **argv, options *o)
         case 'V': {
             char h5[32];
             h5util_version(h5, sizeof h5);
-            printf("runner %s (git %s), gcc %s, flags %s, HDF5 %s, OpenMP %d\n", RUNNER_VERSION, BUILD_GIT_REV,
-                   __VERSION__, BUILD_CFLAGS, h5, _OPENMP);
+            printf("runner %s (git %s), %s, flags %s, HDF5 %s, OpenMP %d\n", RUNNER_VERSION, BUILD_GIT_REV,
+                   BUILD_COMPILER, BUILD_CFLAGS, h5, _OPENMP);
             return 1;
         }
         case 't':

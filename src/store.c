@@ -152,10 +152,10 @@ static void write_manifest(FILE *f, const train_job *job)
     gethostname(host, sizeof host - 1);
     time_t t = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-    fprintf(f, "git_revision = %s\ncompiler = gcc %s\ncflags = %s\nopenmp_threads = %d\nhdf5_version = %s\n"
+    fprintf(f, "git_revision = %s\ncompiler = %s\ncflags = %s\nopenmp_threads = %d\nhdf5_version = %s\n"
                "data_file = %s\ndata_fnv1a64 = %016llx\ntest_file = %s\ntest_fnv1a64 = %016llx\nseed = %lld\n"
                "host = %s\ncpu = %s\nlogical_cpus = %ld\ndate = %s\n",
-            BUILD_GIT_REV, __VERSION__, BUILD_CFLAGS, job->threads, hdf5, job->cfg.file,
+            BUILD_GIT_REV, BUILD_COMPILER, BUILD_CFLAGS, job->threads, hdf5, job->cfg.file,
             (unsigned long long)job->train->checksum, job->cfg.test_file[0] ? job->cfg.test_file : job->cfg.file,
             (unsigned long long)job->test->checksum, job->seed, host, cpu, sysconf(_SC_NPROCESSORS_ONLN), date);
 }

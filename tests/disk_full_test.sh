@@ -11,14 +11,8 @@
 # Needs root (mount), or unshare for an unprivileged mount namespace (the nobody case is then skipped).
 # Run from the repo root: RUNNER=./build/runner sh tests/disk_full_test.sh. Ends with "N passed, M failed".
 
-RUNNER=${RUNNER:-./runner}
-LC_ALL=C
-export LC_ALL
-
-if [ ! -x "$RUNNER" ]; then
-    echo "disk_full_test: $RUNNER is not an executable (make, or set RUNNER)" >&2
-    exit 2
-fi
+. "$(dirname "$0")/lib.sh"
+need_runner disk_full_test "make, or set RUNNER"
 if [ "$(id -u)" != 0 ]; then
     if [ -z "${DISK_FULL_USERNS:-}" ] && unshare -rm true 2>/dev/null; then
         DISK_FULL_USERNS=1 exec unshare -rm sh "$0" "$@"
@@ -30,31 +24,17 @@ if [ "$(id -u)" != 0 ]; then
 fi
 case $RUNNER in /*) ;; *) RUNNER=$PWD/$RUNNER ;; esac
 
-tmp=$(mktemp -d) || exit 2
+make_tmp
 chmod 755 "$tmp" # the user nobody works in here too
 mnt=$tmp/mnt
 mkdir "$mnt" "$tmp/plots"
 chmod 777 "$tmp/plots"
-cleanup() {
+unmount_all() {
     for m in "$tmp/ro/full/runs" "$mnt"; do
         mountpoint -q "$m" 2>/dev/null && umount "$m"
     done
-    rm -rf "$tmp"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-passed=0
-failed=0
-check() { # check NAME STATUS [DETAIL]
-    if [ "$2" = 0 ]; then
-        passed=$((passed + 1))
-    else
-        failed=$((failed + 1))
-        echo "FAIL $1${3:+: $3}"
-    fi
-}
+tmp_cleanup=unmount_all
 
 # 6 short runs: 2 learning rates x 3 seeds
 cat >"$tmp/sweep.ini" <<'INI'
@@ -71,8 +51,6 @@ epochs = 5
 [sweep]
 train.learning_rate = 0.1, 1
 INI
-# summary without its timing columns (train_seconds, samples_per_second: the last two)
-strip() { awk -F'\t' 'BEGIN{OFS="\t"} {NF -= 2; print}' "$1"; }
 runs=6
 
 # the uninterrupted sweep, on a tmpfs too, to measure what it needs
@@ -202,5 +180,4 @@ else
     check "read-only bind mount of the runs folder" 1 "mount --bind failed"
 fi
 
-echo "disk_full_test: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish disk_full_test

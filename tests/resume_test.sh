@@ -5,14 +5,9 @@
 # --force; a second runner on a locked experiment is refused; SIGINT and SIGTERM stop with 130 and 143.
 # Run from the repo root: RUNNER=./build/runner sh tests/resume_test.sh. Ends with "N passed, M failed".
 
-RUNNER=${RUNNER:-./runner}
-tmp=$(mktemp -d) || exit 2
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-check() { # check NAME CONDITION-STATUS
-    if [ "$2" = 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL $1"; fi
-}
+. "$(dirname "$0")/lib.sh"
+need_runner resume_test "build it with make runner, or set RUNNER"
+make_tmp
 
 # 12 short runs: 4 learning rates x 3 seeds, about two seconds for the sweep on two cores (five kills in its
 # first second must land mid-sweep); RESUME_EPOCHS shortens them for slower builds (make asan)
@@ -30,8 +25,6 @@ epochs = ${RESUME_EPOCHS:-150}
 [sweep]
 train.learning_rate = 0.01, 0.1, 1, 3
 INI
-# summary without its timing columns (train_seconds, samples_per_second: the last two)
-strip() { awk -F'\t' 'BEGIN{OFS="\t"} {NF -= 2; print}' "$1"; }
 
 "$RUNNER" --no-plots --plots "$tmp/plots" --quiet --results "$tmp/ref" "$tmp/sweep.ini"
 check "uninterrupted sweep" $?
@@ -147,5 +140,4 @@ kill -TERM "$pid"
 wait "$pid"
 check "SIGTERM exits 143" $(( $? != 143 ))
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

@@ -3,14 +3,10 @@
 # resuming, then check that every committed run validates (runner --verify) and that the final summary equals
 # an uninterrupted sweep's (timing columns aside). Run from the repo root; ends with "N passed, M failed".
 
-RUNNER=${RUNNER:-./runner}
+. "$(dirname "$0")/lib.sh"
 ROUNDS=${ROUNDS:-200}
-tmp=$(mktemp -d) || exit 2
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-check() { if [ "$2" = 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL $1"; fi; }
-strip() { awk -F'\t' 'BEGIN{OFS="\t"} {NF -= 2; print}' "$1"; }
+need_runner stress_kill "build it with make runner, or set RUNNER"
+make_tmp
 
 # 40 short runs; a fresh sweep restarts whenever the previous one has finished, so kills keep landing mid-sweep
 cat >"$tmp/sweep.ini" <<'INI'
@@ -62,5 +58,4 @@ strip "$tmp/killed/stress/summary.tsv" >"$tmp/b"
 cmp -s "$tmp/a" "$tmp/b"
 check "final summary equals the uninterrupted one" $?
 echo "stress_kill: $ROUNDS kills, $completed sweeps completed under fire"
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

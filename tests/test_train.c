@@ -295,8 +295,12 @@ END_TEST
 
 START_TEST(test_huge_inputs_stay_finite)
 {
-    /* inputs x1e6: sigmoids saturate (relu units die after the first steps); nothing overflows, so the runs end
-     * ok with finite curves, or diverged, never with a NaN in the curve */
+    /* inputs x1e6, 5 epochs. Sigmoid units saturate but nothing overflows: the run ends ok and still learns
+     * (measured: test accuracy 0.883 at epoch 5). ReLU units see pre-activations near 1e6: the first loss is
+     * about 6e6, the first steps kill every hidden unit, and from then on the output layer learns the class
+     * frequencies alone (measured: train loss 2.3018, just under ln 10 = 2.3026, accuracy at chance). Neither
+     * is a divergence: every loss and weight stays finite and the loss falls from the first one. So the exact
+     * outcome: ok, all 5 epochs, a finite curve, and each activation's own signature. */
     static const char *const acts[] = {"model.activation=sigmoid", "model.activation=relu"};
     for (int a = 0; a < 2; a++) {
         const char *const sets[] = {"data.scale=1e6", "train.epochs=5", acts[a], NULL};
@@ -304,10 +308,19 @@ START_TEST(test_huge_inputs_stay_finite)
         load(&l, "configs/digits.ini", sets);
         train_job job;
         run(&job, &l, 2);
-        ck_assert(job.status == TRAIN_OK || job.status == TRAIN_DIVERGED);
+        ck_assert_int_eq(job.status, TRAIN_OK);
+        ck_assert_int_eq(job.epochs_done, 5);
+        ck_assert_int_eq(job.diverged_epoch, 0);
         for (int e = 0; e <= job.epochs_done; e++)
             ck_assert(isfinite(job.curve[e].train_loss) && isfinite(job.curve[e].test_loss) &&
                       isfinite(job.curve[e].test_acc));
+        if (a == 0) {
+            ck_assert_double_gt(job.curve[5].test_acc, 0.85);
+        } else {
+            ck_assert_double_gt(job.curve[0].train_loss, 1e6);
+            ck_assert_double_lt(fabs(job.curve[5].train_loss - log(10)), 0.01);
+            ck_assert_double_lt(job.curve[5].test_acc, 0.2);
+        }
         train_free(&job);
         unload(&l);
     }

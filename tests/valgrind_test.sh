@@ -10,8 +10,7 @@
 # (make valgrind does both). Ends with one line "valgrind_test: N passed, M failed".
 
 RUNNER=${RUNNER:-./build/portable/runner}
-LC_ALL=C
-export LC_ALL
+. "$(dirname "$0")/lib.sh"
 # Threads stay few and sleep when idle: valgrind runs one thread at a time, and a spinning one only burns time.
 OMP_NUM_THREADS=2
 OMP_WAIT_POLICY=passive
@@ -21,21 +20,13 @@ if ! command -v valgrind >/dev/null; then
     echo "valgrind_test: valgrind is not installed (apt-get install valgrind, or make valgrind)" >&2
     exit 2
 fi
-if [ ! -x "$RUNNER" ]; then
-    echo "valgrind_test: $RUNNER is not an executable (make BUILD=build/portable ARCH= build/portable/runner)" >&2
-    exit 2
-fi
+need_runner valgrind_test "make BUILD=build/portable ARCH= build/portable/runner"
 if command -v objdump >/dev/null && objdump -d "$RUNNER" | grep -q zmm; then
     echo "valgrind_test: $RUNNER uses AVX-512, which valgrind cannot run; build it without -march=native" >&2
     exit 2
 fi
 
-tmp=$(mktemp -d) || exit 2
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-passed=0
-failed=0
+make_tmp
 
 # vg NAME EXPECTED_STATUS ARGS...: the runner under memcheck; --error-exitcode=1 is a status the runner never uses.
 vg() {
@@ -48,12 +39,8 @@ vg() {
         "$RUNNER" --quiet --no-plots --plots "$tmp/plots" --results "$tmp/results" "$@" \
         >"$tmp/$name.out" 2>&1 </dev/null || status=$?
     errors=$(sed -n 's/.*ERROR SUMMARY: \([0-9]*\) errors.*/\1/p' "$tmp/$name.vg" | tail -n 1)
-    if [ "$status" = "$want" ] && [ "$errors" = 0 ]; then
-        passed=$((passed + 1))
-        return
-    fi
-    failed=$((failed + 1))
-    echo "FAIL $name: exit status $status (expected $want), ${errors:-no} memcheck errors"
+    [ "$status" = "$want" ] && [ "$errors" = 0 ]
+    check "$name" $? "exit status $status (expected $want), ${errors:-no} memcheck errors" && return
     sed 's/^/  runner: /' "$tmp/$name.out" | head -n 20
     grep -v '^==[0-9]*== *$' "$tmp/$name.vg" | sed 's/^/  /' | head -n 60
 }
@@ -68,5 +55,4 @@ vg omp_threads 0 --threads 2 --set train.epochs=2 --set experiment.name=digits_t
 vg several_errors 2 tests/bad_configs/several_errors.ini
 vg truncated_hdf5 3 tests/bad_data/truncated.ini
 
-echo "valgrind_test: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish valgrind_test

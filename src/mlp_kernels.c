@@ -1,0 +1,466 @@
+/* The tiled kernels of the linear layers and their plain twins. Parallel axes: the forward pass over (output
+ * block, row chunk) pairs, the input gradient over (input block, row chunk) pairs, the weight gradient over
+ * (input block, output chunk) pairs; each value is written by one thread and summed in a fixed order by the
+ * same multiply-add on every code path, so the results are bitwise the same for any thread count and any
+ * tiling. No float reduction crosses threads. */
+#include "mlp_kernels.h"
+
+/* The fast kernels are register-blocked: a tile of TM rows x TN columns of the result stays in vector
+ * registers while the reduction index runs. Columns are the vectorised axis (the compiler vectorises the
+ * TN-wide loops for the host ISA), never the reduction index, so every value is one chain of multiply-adds in
+ * index order, whatever tile, thread or code path computes it. */
+#if defined(__AVX512F__)
+enum { VEC = 16, TM = 8 }; /* 32 vector registers: 16 accumulators */
+#elif defined(__AVX__)
+enum { VEC = 8, TM = 6 };  /* 16 vector registers: 12 accumulators, the rest for the operands */
+#else
+enum { VEC = 4, TM = 6 };
+#endif
+enum {
+    TN = 2 * VEC, /* columns of a tile: two vector registers wide, TM rows tall */
+    TMAX = 12,    /* rows of a one-vector tile (narrow layers): no more than the L1's ways (rows 4 KiB apart
+                     share a set) */
+    KC = 256      /* reduction steps per packed panel: KC x TN floats on the stack, within L1 */
+};
+_Static_assert((int)TM <= (int)TMAX, "tile_rows has a case for every height up to TMAX");
+
+/* h (n) = act(a) */
+static inline void activate(float *restrict h, const float *restrict a, int n, mlp_activation act)
+{
+    if (act == MLP_SIGMOID) {
+        #pragma omp simd
+        for (int j = 0; j < n; j++)
+            h[j] = sigmoidf(a[j]);
+    } else if (act == MLP_TANH) {
+        for (int j = 0; j < n; j++)
+            h[j] = tanhf(a[j]);
+    } else {
+        #pragma omp simd
+        for (int j = 0; j < n; j++)
+            h[j] = a[j] > 0 ? a[j] : 0;
+    }
+}
+
+/* d (n) = s * act'(a), from h = act(a) where the derivative is cheaper from it */
+static inline void activate_grad(float *restrict d, const float *restrict s, const float *restrict a,
+                                 const float *restrict h, int n, mlp_activation act)
+{
+    if (act == MLP_SIGMOID) {
+        #pragma omp simd
+        for (int j = 0; j < n; j++)
+            d[j] = s[j] * (h[j] * (1 - h[j]));
+    } else if (act == MLP_TANH) {
+        #pragma omp simd
+        for (int j = 0; j < n; j++)
+            d[j] = s[j] * (1 - h[j] * h[j]);
+    } else {
+        #pragma omp simd
+        for (int j = 0; j < n; j++)
+            d[j] = s[j] * (a[j] > 0 ? 1.0f : 0.0f);
+    }
+}
+
+/* GCC turns copy loops into calls to libc's memcpy, which cost more than these short copies; the two helpers
+ * below keep len a constant and the copy masked, so they stay a few vector moves. */
+
+/* dst (n) = src (n) for n <= len. */
+static inline __attribute__((always_inline)) void copy_prefix(float *restrict dst, const float *restrict src, int n,
+                                                              int len)
+{
+    if (n == len)
+        memcpy(dst, src, (size_t)len * sizeof *dst);
+    else
+        for (int j = 0; j < len; j++)
+            if (j < n)
+                dst[j] = src[j];
+}
+
+/* dst (len) = src (n <= len), then zeros. */
+static inline __attribute__((always_inline)) void copy_padded(float *restrict dst, const float *restrict src, int n,
+                                                              int len)
+{
+    if (n < len)
+        for (int j = 0; j < len; j++)
+            dst[j] = 0;
+    copy_prefix(dst, src, n, len);
+}
+
+/* GCC does not vectorise a transpose (it moves one float at a time), so the 8 x 8 blocks of pack_transposed
+ * go through its generic vectors: __builtin_shuffle becomes the host's shuffles (or plain moves where it has
+ * none). Three rounds of pairwise interleaving turn rows into columns. Clang has no __builtin_shuffle; its
+ * __builtin_shufflevector takes the same lane indices as constants. A shuffle only moves floats, so both give
+ * the same bits. */
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+#if defined(__clang__)
+#define SHUFFLE8(x, y, i0, i1, i2, i3, i4, i5, i6, i7) __builtin_shufflevector(x, y, i0, i1, i2, i3, i4, i5, i6, i7)
+#else
+#define SHUFFLE8(x, y, i0, i1, i2, i3, i4, i5, i6, i7) __builtin_shuffle(x, y, (v8i){i0, i1, i2, i3, i4, i5, i6, i7})
+#endif
+
+static inline void transpose8(v8f r[8])
+{
+    v8f t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = SHUFFLE8(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+        t[i + 1] = SHUFFLE8(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+    }
+    for (int i = 0; i < 8; i += 4)
+        for (int h = 0; h < 2; h++) {
+            u[i + 2 * h] = SHUFFLE8(t[i + h], t[i + h + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+            u[i + 2 * h + 1] = SHUFFLE8(t[i + h], t[i + h + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+        }
+    for (int i = 0; i < 4; i++) {
+        r[i] = SHUFFLE8(u[i], u[i + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+        r[i + 4] = SHUFFLE8(u[i], u[i + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+    }
+}
+
+/* p (kc, n) = the first kc columns of w (rows, ld) transposed, zero in the columns from rows to n. */
+static void pack_transposed(float *restrict p, int n, const float *restrict w, size_t ld, int rows, int kc)
+{
+    int j = 0;
+    for (; j + 8 <= rows; j += 8) {
+        int k = 0;
+        for (; k + 8 <= kc; k += 8) {
+            v8f r[8];
+            for (int i = 0; i < 8; i++)
+                memcpy(&r[i], w + (j + i) * ld + k, sizeof r[i]);
+            transpose8(r);
+            for (int i = 0; i < 8; i++)
+                memcpy(p + (k + i) * n + j, &r[i], sizeof r[i]);
+        }
+        for (; k < kc; k++)
+            for (int i = 0; i < 8; i++)
+                p[k * n + j + i] = w[(j + i) * ld + k];
+    }
+    for (; j < rows; j++)
+        for (int k = 0; k < kc; k++)
+            p[k * n + j] = w[j * ld + k];
+    for (; j < n; j++)
+        for (int k = 0; k < kc; k++)
+            p[k * n + j] = 0;
+}
+
+/* c (m, n) += a (m, kc) p (kc, n), where a[i][k] sits at a[i * lda + k * ldk] and p[k][j] at p[k * ldp + j].
+ * m and n are constants at every call, so each call site gets its own fully unrolled copy with c in
+ * registers: m rows of n / VEC vectors. */
+static inline __attribute__((always_inline)) void tile_madd(float *restrict c, const float *restrict a, size_t lda,
+                                                            size_t ldk, const float *restrict p, size_t ldp, int kc,
+                                                            int m, int n)
+{
+    /* the first step reads c and the last writes it, so no copy of the tile stands apart (GCC would make it a
+     * memcpy call); every value is still one multiply-add per k in order */
+    float acc[TMAX][TN];
+    for (int i = 0; i < m; i++) {
+        float x = a[i * lda];
+        #pragma omp simd
+        for (int j = 0; j < n; j++)
+            acc[i][j] = MADD(x, p[j], c[i * n + j]);
+    }
+    for (int k = 1; k < kc - 1; k++)
+        for (int i = 0; i < m; i++) {
+            float x = a[i * lda + k * ldk];
+            #pragma omp simd
+            for (int j = 0; j < n; j++)
+                acc[i][j] = MADD(x, p[k * ldp + j], acc[i][j]);
+        }
+    if (kc == 1)
+        for (int i = 0; i < m; i++) {
+            #pragma omp simd
+            for (int j = 0; j < n; j++)
+                c[i * n + j] = acc[i][j];
+        }
+    else
+        for (int i = 0; i < m; i++) {
+            float x = a[i * lda + (kc - 1) * ldk];
+            #pragma omp simd
+            for (int j = 0; j < n; j++)
+                c[i * n + j] = MADD(x, p[(kc - 1) * ldp + j], acc[i][j]);
+        }
+}
+
+/* c (m, n) += a (m, kc) p (kc, n) for 1 <= m <= TMAX: a copy of the tile for each height, so that a short tile
+ * also loads p once for all its rows. */
+static inline __attribute__((always_inline)) void tile_rows(float *restrict c, const float *restrict a, size_t lda,
+                                                            size_t ldk, const float *restrict p, size_t ldp, int kc,
+                                                            int m, int n)
+{
+    switch (m) {
+#define TILE_CASE(M)                                                                                               \
+    case M:                                                                                                        \
+        tile_madd(c, a, lda, ldk, p, ldp, kc, M, n);                                                               \
+        break;
+        TILE_CASE(1) TILE_CASE(2) TILE_CASE(3) TILE_CASE(4) TILE_CASE(5) TILE_CASE(6) TILE_CASE(7) TILE_CASE(8)
+        TILE_CASE(9) TILE_CASE(10) TILE_CASE(11) TILE_CASE(12)
+#undef TILE_CASE
+    }
+}
+
+/* Row blocks of a B-row pass on the calling team: one per thread when each gets a few tiles, so that a thread
+ * keeps the same rows from layer to layer and reads back the activations it wrote itself (on this VM,
+ * rewriting or reading a buffer that another core touched last takes about twice as long); else one. */
+static int row_blocks(int B, int tm)
+{
+    int nt = omp_get_num_threads();
+    return B >= 2 * tm * nt ? nt : 1;
+}
+
+/* One work item of forward_blocks: rows of row block item / nob, outputs of block item % nob. */
+static inline __attribute__((always_inline)) void forward_item(int item, int nob, int rows, float *a, float *h,
+                                                               mlp_activation act, const float *in, const float *w,
+                                                               const float *b, int B, int IN, int OUT, int n,
+                                                               int tm)
+{
+    int r0 = item / nob * rows, r1 = imin(B, r0 + rows);
+    int o0 = item % nob * n, no = imin(n, OUT - o0);
+    float pack[KC * TN], tile[TMAX * TN], bias[TN];
+    copy_padded(bias, b + o0, no, n);
+    for (int k0 = 0; k0 < IN; k0 += KC) {
+        int kc = imin(KC, IN - k0), last = k0 + kc == IN;
+        pack_transposed(pack, n, w + (size_t)o0 * IN + k0, (size_t)IN, no, kc);
+        for (int r = r0; r < r1; r += tm) {
+            int m = imin(tm, r1 - r);
+            for (int i = 0; i < m; i++)
+                if (k0 == 0)
+                    memset(tile + i * n, 0, (size_t)n * sizeof *tile);
+                else
+                    copy_padded(tile + i * n, a + (size_t)(r + i) * OUT + o0, no, n);
+            tile_rows(tile, in + (size_t)r * IN + k0, (size_t)IN, 1, pack, (size_t)n, kc, m, n);
+            for (int i = 0; i < m; i++) {
+                float *ar = a + (size_t)(r + i) * OUT + o0, *t = tile + i * n;
+                if (last) {
+                    /* bias and activation from the tile on the stack: a and h are only written */
+                    for (int j = 0; j < n; j++)
+                        t[j] += bias[j];
+                    if (h)
+                        activate(h + (size_t)(r + i) * OUT + o0, t, no, act);
+                }
+                copy_prefix(ar, t, no, n);
+            }
+        }
+    }
+}
+
+/* mlp_forward_layer for output blocks of n columns and row tiles of tm rows (constants). team: shared out by an
+ * orphaned omp for among the calling team; else every item on the calling thread, in one row block. */
+static inline __attribute__((always_inline)) void forward_blocks(float *a, float *h, mlp_activation act,
+                                                                 const float *in, const float *w, const float *b,
+                                                                 int B, int IN, int OUT, int n, int tm, int team)
+{
+    int nob = (OUT + n - 1) / n, nrb = team ? row_blocks(B, tm) : 1, rows = (B + nrb - 1) / nrb;
+    if (team) {
+        #pragma omp for schedule(static)
+        for (int item = 0; item < nrb * nob; item++)
+            forward_item(item, nob, rows, a, h, act, in, w, b, B, IN, OUT, n, tm);
+    } else
+        for (int item = 0; item < nob; item++)
+            forward_item(item, nob, rows, a, h, act, in, w, b, B, IN, OUT, n, tm);
+}
+
+/* in (B, IN), w (OUT, IN), b (OUT) -> a (B, OUT) = in w^T + b, and h (B, OUT) = act(a) unless h is NULL.
+ * Work items are (row block, output block) pairs, row block outermost, shared out by an orphaned omp for:
+ * inside a parallel region each thread takes its own run of them (its rows), outside one the caller does them
+ * all.
+ * Each item packs its block of w transposed, KC inputs at a time, on its stack (no allocation); partial sums
+ * wait in a between panels. Narrow layers (a classifier's few outputs) take blocks of one vector and taller
+ * row tiles, so fewer lanes compute padding. */
+void mlp_forward_layer(float *a, float *h, mlp_activation act, const float *in, const float *w,
+                       const float *b, int B, int IN, int OUT, int team)
+{
+    if (OUT <= TN / 2)
+        forward_blocks(a, h, act, in, w, b, B, IN, OUT, TN / 2, TMAX, team);
+    else
+        forward_blocks(a, h, act, in, w, b, B, IN, OUT, TN, TM, team);
+}
+
+/* dout (B, OUT), in (B, IN) -> dw (OUT, IN) += dout^T in, db (OUT) += column sums of dout. Work items are
+ * (input block of TN, output chunk of OC) pairs; each dw value is its old value plus the samples in order. The
+ * tile broadcasts dout[r][o] down a column: when the chunk is only part of a dout row, the chunk's columns
+ * are first copied, KC rows at a time, into a contiguous panel on the stack (dout rows OUT floats apart
+ * would otherwise cost a cache line, and at 4 KiB strides a page, per sample). No barrier at the end: the
+ * caller's next work-sharing loop writes nothing this one reads. */
+enum { OC = 4 * TM }; /* outputs per work item of mlp_backward_weights */
+
+static inline __attribute__((always_inline)) void weights_item(int item, int noc, float *dw, float *db,
+                                                               const float *dout, const float *in, int B, int IN,
+                                                               int OUT, int acc)
+{
+    int pack_dout = OUT > OC;
+    int i0 = item / noc * TN, ni = imin(TN, IN - i0);
+    int c0 = item % noc * OC, nc = imin(OC, OUT - c0);
+    float xp[KC * TN], dp[OC * KC], tile[TM * TN];
+    for (int r0 = 0; r0 < B; r0 += KC) {
+        int kc = imin(KC, B - r0);
+        /* the columns of in: in place, or zero-padded in xp (kc, TN) for the last, narrow block */
+        const float *x = in + (size_t)r0 * IN + i0;
+        size_t ldx = (size_t)IN;
+        if (ni < TN) {
+            for (int r = 0; r < kc; r++)
+                copy_padded(xp + r * TN, x + (size_t)r * IN, ni, TN);
+            x = xp, ldx = TN;
+        }
+        /* the columns of dout: in place, or in dp, a (kc, TM) panel per group of TM outputs */
+        if (pack_dout)
+            for (int r = 0; r < kc; r++)
+                for (int g = 0; g < nc; g += TM)
+                    copy_padded(dp + g * kc + r * TM, dout + (size_t)(r0 + r) * OUT + c0 + g, imin(TM, nc - g),
+                                TM);
+        for (int g = 0; g < nc; g += TM) {
+            int m = imin(TM, nc - g);
+            const float *d = pack_dout ? dp + (size_t)g * kc : dout + (size_t)r0 * OUT + c0 + g;
+            size_t ldd = pack_dout ? TM : (size_t)OUT;
+            for (int o = 0; o < m; o++)
+                if (acc || r0)
+                    copy_padded(tile + o * TN, dw + (size_t)(c0 + g + o) * IN + i0, ni, TN);
+                else
+                    memset(tile + o * TN, 0, TN * sizeof *tile);
+            if (pack_dout)
+                tile_rows(tile, d, 1, TM, x, ldx, kc, m, TN);
+            else
+                tile_rows(tile, d, 1, (size_t)OUT, x, ldx, kc, m, TN);
+            for (int o = 0; o < m; o++)
+                copy_prefix(dw + (size_t)(c0 + g + o) * IN + i0, tile + o * TN, ni, TN);
+            if (i0 == 0 && db) {
+                /* the group's bias gradients side by side: one chain over the samples per output */
+                float sum[TM];
+                for (int o = 0; o < TM; o++)
+                    sum[o] = o < m && (acc || r0) ? db[c0 + g + o] : 0;
+                for (int r = 0; r < kc; r++)
+                    #pragma omp simd
+                    for (int o = 0; o < TM; o++)
+                        sum[o] += o < m ? d[r * ldd + o] : 0;
+                for (int o = 0; o < m; o++)
+                    db[c0 + g + o] = sum[o];
+            }
+        }
+    }
+}
+
+/* team: items shared out among the calling team (no barrier at the end), else all on the calling thread. db may
+ * be NULL: no bias gradients. acc: add to dw and db, else overwrite them (no zeroing pass needed). */
+void mlp_backward_weights(float *dw, float *db, const float *dout, const float *in, int B, int IN, int OUT,
+                          int team, int acc)
+{
+    int nib = (IN + TN - 1) / TN, noc = (OUT + OC - 1) / OC;
+    if (team) {
+        #pragma omp for schedule(static) nowait
+        for (int item = 0; item < nib * noc; item++)
+            weights_item(item, noc, dw, db, dout, in, B, IN, OUT, acc);
+    } else
+        for (int item = 0; item < nib * noc; item++)
+            weights_item(item, noc, dw, db, dout, in, B, IN, OUT, acc);
+}
+
+/* dout (B, OUT), w (OUT, IN) -> din (B, IN) = dout w, times act'(a) when h is not NULL (a, h (B, IN) of the
+ * layer below). Work items are (row block, input block of TN) pairs, row block outermost as in mlp_forward_layer.
+ * The tiles read their columns of w in place when they fit in L1 (OUT <= KC); otherwise, and for the last,
+ * narrow block, each item copies them KC outputs at a time into a contiguous panel on the stack, and partial
+ * sums wait in din between panels. Each din value is one sum over the outputs in order. Ends with the barrier
+ * that the layer below waits on. */
+static inline __attribute__((always_inline)) void input_item(int item, int nib, int rows, float *din,
+                                                             const float *a, const float *h, mlp_activation act,
+                                                             const float *dout, const float *w, int B, int IN,
+                                                             int OUT)
+{
+    int r0 = item / nib * rows, r1 = imin(B, r0 + rows);
+    int i0 = item % nib * TN, ni = imin(TN, IN - i0);
+    int pack_w = OUT > KC || ni < TN;
+    float pack[KC * TN], tile[TM * TN];
+    for (int k0 = 0; k0 < OUT; k0 += KC) {
+        int kc = imin(KC, OUT - k0), last = k0 + kc == OUT;
+        if (pack_w)
+            for (int k = 0; k < kc; k++)
+                copy_padded(pack + k * TN, w + (size_t)(k0 + k) * IN + i0, ni, TN);
+        const float *p = pack_w ? pack : w + (size_t)k0 * IN + i0;
+        size_t ldp = pack_w ? TN : (size_t)IN;
+        for (int r = r0; r < r1; r += TM) {
+            int m = imin(TM, r1 - r);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < TN; j++)
+                    tile[i * TN + j] = k0 == 0 || j >= ni ? 0 : din[(size_t)(r + i) * IN + i0 + j];
+            tile_rows(tile, dout + (size_t)r * OUT + k0, (size_t)OUT, 1, p, ldp, kc, m, TN);
+            for (int i = 0; i < m; i++) {
+                size_t off = (size_t)(r + i) * IN + i0;
+                if (last && h)
+                    activate_grad(din + off, tile + i * TN, a + off, h + off, ni, act);
+                else
+                    copy_prefix(din + off, tile + i * TN, ni, TN);
+            }
+        }
+    }
+}
+
+/* team: items shared out among the calling team, else all on the calling thread in one row block. */
+void mlp_backward_input(float *din, const float *a, const float *h, mlp_activation act, const float *dout,
+                        const float *w, int B, int IN, int OUT, int team)
+{
+    int nib = (IN + TN - 1) / TN, nrb = team ? row_blocks(B, TM) : 1, rows = (B + nrb - 1) / nrb;
+    if (team) {
+        #pragma omp for schedule(static)
+        for (int item = 0; item < nrb * nib; item++)
+            input_item(item, nib, rows, din, a, h, act, dout, w, B, IN, OUT);
+    } else
+        for (int item = 0; item < nib; item++)
+            input_item(item, nib, rows, din, a, h, act, dout, w, B, IN, OUT);
+}
+
+void mlp_linear_forward(float *out, const float *in, const float *w, const float *b, int B, int IN, int OUT)
+{
+    int nt = pass_threads((long)B * IN * OUT);
+    if (nt > 1) {
+        #pragma omp parallel num_threads(nt)
+        mlp_forward_layer(out, NULL, MLP_RELU, in, w, b, B, IN, OUT, 1);
+    } else
+        mlp_forward_layer(out, NULL, MLP_RELU, in, w, b, B, IN, OUT, 1);
+}
+
+void mlp_linear_forward_ref(float *out, const float *in, const float *w, const float *b, int B, int IN, int OUT)
+{
+    for (int r = 0; r < B; r++)
+        for (int o = 0; o < OUT; o++) {
+            float s = 0;
+            for (int i = 0; i < IN; i++)
+                s += in[r * IN + i] * w[o * IN + i];
+            out[r * OUT + o] = s + b[o];
+        }
+}
+
+static void linear_backward(float *din, float *dw, float *db, const float *dout, const float *in, const float *w,
+                            int B, int IN, int OUT)
+{
+    mlp_backward_weights(dw, db, dout, in, B, IN, OUT, 1, 1);
+    if (din)
+        mlp_backward_input(din, NULL, NULL, MLP_RELU, dout, w, B, IN, OUT, 1);
+}
+
+void mlp_linear_backward(float *din, float *dw, float *db, const float *dout, const float *in, const float *w,
+                         int B, int IN, int OUT)
+{
+    int nt = pass_threads((long)B * IN * OUT * (din ? 2 : 1));
+    if (nt > 1) {
+        #pragma omp parallel num_threads(nt)
+        linear_backward(din, dw, db, dout, in, w, B, IN, OUT);
+    } else
+        linear_backward(din, dw, db, dout, in, w, B, IN, OUT);
+}
+
+void mlp_linear_backward_ref(float *din, float *dw, float *db, const float *dout, const float *in,
+                             const float *w, int B, int IN, int OUT)
+{
+    for (int o = 0; o < OUT; o++)
+        for (int r = 0; r < B; r++) {
+            for (int i = 0; i < IN; i++)
+                dw[o * IN + i] += dout[r * OUT + o] * in[r * IN + i];
+            db[o] += dout[r * OUT + o];
+        }
+    if (!din)
+        return;
+    for (int r = 0; r < B; r++)
+        for (int i = 0; i < IN; i++) {
+            float s = 0;
+            for (int o = 0; o < OUT; o++)
+                s += dout[r * OUT + o] * w[o * IN + i];
+            din[r * IN + i] = s;
+        }
+}

@@ -1,0 +1,103 @@
+/* Internal to the mlp module (mlp.c and mlp_kernels.c), not for other modules: the tiled linear-layer kernels
+ * that the passes and the chunked step call, the serial threshold, and the scalar functions both files inline.
+ * The kernels' parallel axes and their bitwise guarantees are in mlp_kernels.c. */
+#ifndef MLP_KERNELS_H
+#define MLP_KERNELS_H
+#include "mlp.h"
+#include <math.h>
+#include <omp.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Below this many multiply-adds in a whole forward or backward pass it runs on the calling thread. Measured
+ * (make bench, "Serial threshold"): a two-thread region and its barriers cost some 10 us on this VM, so a
+ * second thread pays from about a million multiply-adds; the threshold sits a few times higher because a team
+ * member that the OS deschedules (a shared machine) stalls every barrier for a time slice, and a pass that
+ * small is not worth that risk. */
+#ifndef MLP_PARALLEL_MIN_WORK
+#define MLP_PARALLEL_MIN_WORK (1L << 22)
+#endif
+
+/* One rounding where the host has FMA, two where it does not; the same everywhere in the fast kernels. */
+#ifdef __FMA__
+#define MADD(a, b, c) fmaf(a, b, c)
+#else
+#define MADD(a, b, c) ((a) * (b) + (c))
+#endif
+
+static inline int imin(int a, int b) { return a < b ? a : b; }
+
+/* exp(t) for t <= 0 (NaN stays NaN): t = n ln2 + r with |r| <= ln2/2 (Cody-Waite: n ln2 in two parts, the
+ * first exact) and Cephes' polynomial for exp(r); within 1 ulp of exp for every float from -87 to 0, and 0
+ * below, where the result would leave the normal floats. Straight-line arithmetic, so the compiler vectorises
+ * it: glibc's vector expf needs -ffast-math, which the NaN checks forbid. */
+static inline float exp_nonpos(float t)
+{
+    float u = t >= -87.0f ? t : -87.0f; /* NaN -> -87: keeps n and the shift below defined */
+    float n = MADD(u, 1.44269504088896341f, 12582912.0f) - 12582912.0f; /* round to nearest: 1.5 * 2^23 */
+    float r = MADD(n, -0.693359375f, u);
+    r = MADD(n, 2.12194440e-4f, r);
+    float p = 1.9875691500e-4f;
+    p = MADD(p, r, 1.3981999507e-3f);
+    p = MADD(p, r, 8.3334519073e-3f);
+    p = MADD(p, r, 4.1665795894e-2f);
+    p = MADD(p, r, 1.6666665459e-1f);
+    p = MADD(p, r, 5.0000001201e-1f);
+    p = MADD(p, r * r, r) + 1.0f;
+    uint32_t bits = (uint32_t)((int32_t)n + 127) << 23; /* 2^n, n in -126..0 */
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return t < -87.0f ? 0.0f : p * scale + (t - t); /* t - t: 0, or NaN for NaN */
+}
+
+/* log(s) for 1 <= s < 2^126 (NaN stays NaN): s = 2^e f with f in [sqrt(1/2), sqrt(2)), log f = 2 atanh(t) with
+ * t = (f - 1) / (f + 1), |t| <= 0.172, by its series to t^9 (the next term is below 2^-28 of the sum), and
+ * e ln 2 in two parts, the first exact. Within 3 ulp of log for every float from 1 to 70000 (checked once
+ * exhaustively; the loss is tested against double); straight-line arithmetic, so it stays inline where libm's
+ * logf is a call per row. */
+static inline float log_ge1(float s)
+{
+    uint32_t bits;
+    memcpy(&bits, &s, sizeof bits);
+    int e = (int)(bits >> 23) - 127;
+    bits = (bits & 0x007fffffu) | 0x3f800000u;
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    int big = f > 1.41421356f;
+    f = big ? 0.5f * f : f;
+    e += big;
+    float t = (f - 1.0f) / (f + 1.0f), t2 = t * t;
+    float p = MADD(t2, 0.222222222f, 0.285714286f); /* 2/9, 2/7 */
+    p = MADD(p, t2, 0.4f);
+    p = MADD(p, t2, 0.666666667f);
+    p = MADD(p, t2, 2.0f);
+    float ef = (float)e;
+    return MADD(ef, 0.693145751953125f, MADD(ef, 1.428606820309417e-6f, t * p)) + (s - s);
+}
+
+/* Sigmoid that cannot overflow: exp only ever sees a non-positive argument. */
+static inline float sigmoidf(float x)
+{
+    float e = exp_nonpos(-fabsf(x));
+    float s = 1.0f / (1.0f + e);
+    return x >= 0 ? s : e * s;
+}
+
+/* Threads for a pass of this many multiply-adds: the team, or 1 below the threshold. One thread means no
+ * parallel region at all: even a one-thread region costs a futex system call in libgomp. */
+static inline int pass_threads(long work) { return work >= MLP_PARALLEL_MIN_WORK ? omp_get_max_threads() : 1; }
+
+/* in (B, IN), w (OUT, IN), b (OUT) -> a (B, OUT) = in w^T + b, and h (B, OUT) = act(a) unless h is NULL. team:
+ * rows shared out by an orphaned omp for among the calling team, else all on the calling thread. */
+void mlp_forward_layer(float *a, float *h, mlp_activation act, const float *in, const float *w, const float *b,
+                       int B, int IN, int OUT, int team);
+/* dout (B, OUT), in (B, IN) -> dw (OUT, IN) += dout^T in, db (OUT) += column sums of dout (db may be NULL);
+ * acc: add to dw and db, else overwrite them. team as above, with no barrier at the end. */
+void mlp_backward_weights(float *dw, float *db, const float *dout, const float *in, int B, int IN, int OUT,
+                          int team, int acc);
+/* dout (B, OUT), w (OUT, IN) -> din (B, IN) = dout w, times act'(a) when h is not NULL (a, h (B, IN) of the
+ * layer below). team as above. */
+void mlp_backward_input(float *din, const float *a, const float *h, mlp_activation act, const float *dout,
+                        const float *w, int B, int IN, int OUT, int team);
+
+#endif

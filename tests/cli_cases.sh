@@ -1,0 +1,88 @@
+# The cases of the runner's answers to bad input, shared by tests/cli_test.sh (which compares each answer with
+# its golden file) and tests/cli_golden.sh (which rewrites the golden files). Each of them sources lib.sh,
+# calls make_tmp, defines on_case [runner args...] (what to do with one case's answer) and then sources this
+# file, which runs every case in turn. The broken HDF5 files come from tests/reference/make_bad_data.py.
+
+# run_case NAME EXPECTED_STATUS [runner args...]: runs "$RUNNER" --results "$tmp/results" ARGS into $tmp/stdout
+# and $tmp/stderr (the temporary folder's path written as $TMP), sets name, want, status and golden (the golden
+# file $dir/NAME.expected), then calls on_case ARGS. (A shell function cannot be called "case": a reserved word.)
+run_case() {
+    name=$1
+    want=$2
+    shift 2
+    golden=$dir/$name.expected
+    rm -rf "$tmp/results" "$tmp/stdout" "$tmp/stderr"
+    status=0
+    "$RUNNER" --results "$tmp/results" --plots "$tmp/plots" "$@" >"$tmp/stdout" 2>"$tmp/stderr.raw" </dev/null ||
+        status=$?
+    sed "s|$tmp|\$TMP|g" "$tmp/stderr.raw" >"$tmp/stderr"
+    on_case "$@"
+}
+
+# ---- config errors: exit 2, one file each ----------------------------------------------------------------------
+dir=tests/bad_configs
+for name in \
+    malformed_line malformed_section unknown_section unknown_key_suggestion unknown_key duplicate_key \
+    key_outside_section not_integer trailing_garbage empty_value nan inf overflow underflow \
+    range_test_fraction range_batch_size range_threads bad_choice bad_boolean \
+    layers_empty_width layers_zero layers_words seeds_duplicate seeds_empty_item seeds_negative \
+    name_parent name_absolute name_slash name_dot long_line several_errors \
+    sweep_empty_item sweep_unknown_key sweep_logspace_zero sweep_name \
+    sweep_extra_argument string_comment string_too_long seeds_too_long sweep_long_id
+do
+    run_case "$name" 2 "$dir/$name.ini"
+done
+
+# a NUL byte inside the value on line 7
+{
+    printf '[experiment]\nname = bad_config\n[data]\nfile = data/digits.h5\nscale = 0.0625\n[model]\n'
+    printf '%s\000%s\n' 'hidden = 1' '6'
+    printf '[train]\nepochs = 1\n'
+} >"$tmp/nul_byte.ini"
+run_case nul_byte 2 "$tmp/nul_byte.ini"
+
+# 300 bytes of binary garbage from a fixed pattern (byte i is (37 i + 11) mod 256), so the golden is stable
+fmt=
+i=0
+while [ $i -lt 300 ]; do
+    fmt="$fmt\\$(printf %03o $(((i * 37 + 11) % 256)))"
+    i=$((i + 1))
+done
+# shellcheck disable=SC2059 # the format is the data: octal escapes only, built above
+printf "$fmt" >"$tmp/binary_garbage.ini"
+run_case binary_garbage 2 "$tmp/binary_garbage.ini"
+
+run_case missing_config 2 "$dir/no_such_config.ini"
+run_case directory_config 2 "$dir"
+
+# ---- accepted: exit 0, nothing on stderr, results written ------------------------------------------------------
+for name in accept_crlf accept_bom accept_inline_comments accept_indented; do
+    run_case "$name" 0 --set train.epochs=1 --quiet "$dir/$name.ini"
+done
+
+# ---- usage errors: exit 2 --------------------------------------------------------------------------------------
+run_case usage_no_config 2
+run_case usage_two_configs 2 "$dir/valid.ini" "$dir/valid.ini"
+run_case usage_unknown_option 2 --bogus "$dir/valid.ini"
+run_case usage_threads_not_integer 2 --threads abc "$dir/valid.ini"
+run_case usage_set_without_equals 2 --set train.epochs "$dir/valid.ini"
+run_case usage_set_unknown_key 2 --set train.nokey=1 "$dir/valid.ini"
+# a newline in a --set value would have split the run's config.ini line in two
+run_case usage_set_newline 2 --set "data.features=X
+[train]" "$dir/valid.ini"
+run_case too_many_runs 2 --max-runs 5 --set "sweep.train.learning_rate=0.1, 0.2, 0.3" --set "experiment.seeds=1, 2" "$dir/valid.ini"
+run_case too_much_memory 2 --max-memory 1G --set model.hidden=20000-20000 "$dir/valid.ini"
+
+# ---- output error: exit 4 --------------------------------------------------------------------------------------
+: >"$tmp/file"
+run_case output_results_under_file 4 --results "$tmp/file/sub" "$dir/valid.ini"
+
+# ---- data errors: exit 3, each config points at a file from tests/reference/make_bad_data.py -------------------
+dir=tests/bad_data
+for name in \
+    not_hdf5 truncated directory missing_file no_features no_labels features_rank1 labels_rank2 \
+    rows_mismatch zero_rows negative_label float_labels nan_feature inf_feature single_class \
+    test_file_features init_wrong_shape init_missing_bias1 init_extra_layer
+do
+    run_case "$name" 3 "$dir/$name.ini"
+done

@@ -1,0 +1,45 @@
+# Helpers of the shell tests, sourced by each (. "$(dirname "$0")/lib.sh"): the runner under test, a temporary
+# folder removed on exit, pass/fail counting and the final tally. The tests run from the repo root; RUNNER
+# names the binary (default ./runner).
+
+RUNNER=${RUNNER:-./runner}
+LC_ALL=C
+export LC_ALL
+passed=0
+failed=0
+
+# need_runner NAME HINT: stops with status 2 unless $RUNNER is an executable; HINT says how to build one.
+need_runner() {
+    if [ ! -x "$RUNNER" ]; then
+        echo "$1: $RUNNER is not an executable ($2)" >&2
+        exit 2
+    fi
+}
+
+# make_tmp: a fresh folder in $tmp, removed on exit (after running $tmp_cleanup, a command, when set); SIGINT
+# and SIGTERM exit 130 and 143 through that cleanup.
+make_tmp() {
+    tmp=$(mktemp -d) || exit 2
+    trap 'eval "${tmp_cleanup:-:}"; rm -rf "$tmp"' EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
+
+# check NAME STATUS [DETAIL]: counts a pass when STATUS is 0, else a failure, printed with DETAIL.
+check() {
+    if [ "$2" = 0 ]; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        echo "FAIL $1${3:+: $3}"
+    fi
+}
+
+# strip FILE: a summary.tsv without its timing columns (train_seconds, samples_per_second: the last two).
+strip() { awk -F'\t' 'BEGIN{OFS="\t"} {NF -= 2; print}' "$1"; }
+
+# finish [NAME]: the tally, "NAME: N passed, M failed"; the status is 0 when nothing failed.
+finish() {
+    echo "${1:+$1: }$passed passed, $failed failed"
+    [ "$failed" = 0 ]
+}
