@@ -13,7 +13,11 @@
 
 /* ---- numbers and lists ----------------------------------------------------------------------------------- */
 
-int config_parse_ll(const char *s, long long *out, const char **why)
+/* Whether s, read by strtoll/strtod up to end, held one whole number with at most blanks around it: returns 0, or
+ * -1 with the reason; nothing_read is the reason when no number was read, or when a character of misread follows
+ * it (a '.' after an integer). */
+static int whole_number(const char *s, const char *end, const char *nothing_read, const char *misread,
+                        const char **why)
 {
     while (isspace((unsigned char)*s))
         s++;
@@ -21,19 +25,26 @@ int config_parse_ll(const char *s, long long *out, const char **why)
         *why = "empty value";
         return -1;
     }
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (end == s) {
-        *why = "not an integer";
+    if (end <= s) {
+        *why = nothing_read;
         return -1;
     }
     while (isspace((unsigned char)*end))
         end++;
     if (*end) {
-        *why = (*end == '.' || *end == 'e' || *end == 'E') ? "not an integer" : "trailing characters after the number";
+        *why = strchr(misread, *end) ? nothing_read : "trailing characters after the number";
         return -1;
     }
+    return 0;
+}
+
+int config_parse_ll(const char *s, long long *out, const char **why)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (whole_number(s, end, "not an integer", ".eE", why) < 0)
+        return -1;
     if (errno == ERANGE) {
         *why = "integer too large";
         return -1;
@@ -44,25 +55,11 @@ int config_parse_ll(const char *s, long long *out, const char **why)
 
 int config_parse_real(const char *s, double *out, const char **why)
 {
-    while (isspace((unsigned char)*s))
-        s++;
-    if (!*s) {
-        *why = "empty value";
-        return -1;
-    }
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (end == s) {
-        *why = "not a number";
+    if (whole_number(s, end, "not a number", "", why) < 0)
         return -1;
-    }
-    while (isspace((unsigned char)*end))
-        end++;
-    if (*end) {
-        *why = "trailing characters after the number";
-        return -1;
-    }
     if (errno == ERANGE) {
         *why = fabs(v) > 1 ? "number too large" : "number too small to represent (underflow)";
         return -1;
