@@ -2,6 +2,7 @@
  * it, and a config's lifecycle: defaults, the resolved dump, --help, copy and free. Text <-> values is in
  * config_value.c, INI files, --set and [sweep] lists in config_load.c. */
 #include "config_key.h"
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -151,13 +152,34 @@ int config_find(const char *dotted)
     return config_key_index(section, dot + 1);
 }
 
+/* Whether key d's storage holds every value its range allows (the setters rely on it). */
+static int storage_fits(const config_key *d)
+{
+    switch (d->type) {
+    case T_INT:
+    case T_AUTOINT:
+        return d->size == sizeof(long long) || (d->size == sizeof(int) && d->max <= INT_MAX);
+    case T_BOOL:
+    case T_CHOICE:
+        return d->size == sizeof(int);
+    case T_REAL:
+        return d->size == sizeof(double);
+    case T_LAYERS:
+        return d->size == CONFIG_MAX_HIDDEN * sizeof(int) && d->max <= INT_MAX;
+    case T_SEEDS:
+        return d->size == CONFIG_MAX_SEEDS * sizeof(long long);
+    default:
+        return d->size > 0;
+    }
+}
+
 void config_defaults(config *c)
 {
     memset(c, 0, sizeof *c);
     char why[256];
     for (int k = 0; k < NKEYS; k++)
-        if (config_set(c, k, config_keys[k].def, why, sizeof why) != 0)
-            abort(); /* a default outside its own range is a bug in the table */
+        if (!storage_fits(&config_keys[k]) || config_set(c, k, config_keys[k].def, why, sizeof why) != 0)
+            abort(); /* a default outside its own range, or a value too wide for its field: a bug in the table */
 }
 
 /* ---- writing --------------------------------------------------------------------------------------------- */
