@@ -13,7 +13,7 @@
 FUZZ_CC     ?= clang
 FUZZ_BUILD  ?= build/fuzz
 FUZZ_TIME   ?= 60
-# The fuzzer links config.c and sweep.c only: the config layer has no HDF5 and no OpenMP.
+# The fuzzer links the config files and sweep.c only: the config layer has no HDF5 and no OpenMP.
 FUZZ_CFLAGS  = -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                -fno-omit-frame-pointer -Wall -Wextra -Wno-unused-parameter -D_POSIX_C_SOURCE=200809L \
                -D_DEFAULT_SOURCE -Isrc $(shell pkg-config --cflags inih)
@@ -42,10 +42,11 @@ valgrind: reliability-deps
 	$(MAKE) BUILD=build/portable ARCH= build/portable/runner
 	RUNNER=./build/portable/runner sh tests/valgrind_test.sh
 
-$(FUZZ_BUILD)/fuzz_config: tests/fuzz_config.c src/config.c src/sweep.c src/config.h src/sweep.h src/mlp.h \
+FUZZ_SRC     = src/config.c src/config_value.c src/config_load.c src/sweep.c
+$(FUZZ_BUILD)/fuzz_config: tests/fuzz_config.c $(FUZZ_SRC) src/config.h src/config_key.h src/sweep.h src/mlp.h \
                            | reliability-deps
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz_config.c src/config.c src/sweep.c \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz_config.c $(FUZZ_SRC) \
 	  $(shell pkg-config --libs inih) -lm
 
 fuzz: $(FUZZ_BUILD)/fuzz_config

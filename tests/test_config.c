@@ -23,18 +23,184 @@ static int load_text(config *c, config_errors *errs, const char *text, char *pat
     return n;
 }
 
+/* One valid, non-default value of every key: the text given and the canonical text config_format must make of
+ * it. A key missing here fails test_every_key_round_trips. */
+static const struct { const char *key, *text, *canon; } non_default[] = {
+    {"experiment.name", "run_2-b", "run_2-b"},
+    {"experiment.seeds", "7,3,  1000000000000", "7, 3, 1000000000000"},
+    {"experiment.threads", " 3", "3"},
+    {"experiment.parallel_runs", "2", "2"},
+    {"data.file", "other dir/x.h5", "other dir/x.h5"},
+    {"data.features", "feat;ures", "feat;ures"},
+    {"data.labels", "lab", "lab"},
+    {"data.test_file", "t.h5", "t.h5"},
+    {"data.test_fraction", "0.123456789", "0.123456789"},
+    {"data.split_seed", "9223372036854775807", "9223372036854775807"},
+    {"data.scale", "6.25e-2", "0.0625"},
+    {"model.hidden", "256-128-3", "256-128-3"},
+    {"model.activation", "relu", "relu"},
+    {"model.output", "sigmoid", "sigmoid"},
+    {"model.init", "he", "he"},
+    {"model.init_file", "w.h5", "w.h5"},
+    {"train.optimizer", "adam", "adam"},
+    {"train.learning_rate", "3e-4", "0.0003"},
+    {"train.momentum", "0.5", "0.5"},
+    {"train.adam_beta1", "0.8", "0.8"},
+    {"train.adam_beta2", "0.99", "0.99"},
+    {"train.adam_eps", "0.0000001", "1e-07"},
+    {"train.batch_size", "0", "0"},
+    {"train.epochs", "+7", "7"},
+    {"train.shuffle", "Off", "false"},
+    {"train.diverge_factor", "1e20", "1e+20"},
+    {"train.eval_every", "5", "5"},
+    {"train.loss", "sum", "sum"},
+};
+#define NNON_DEFAULT ((int)(sizeof non_default / sizeof non_default[0]))
+
+/* Every value of a against b, field by field. */
+static void assert_same_values(const config *a, const config *b)
+{
+    ck_assert_str_eq(a->name, b->name);
+    ck_assert_int_eq(a->nseeds, b->nseeds);
+    for (int i = 0; i < a->nseeds; i++)
+        ck_assert_int_eq(a->seeds[i], b->seeds[i]);
+    ck_assert_int_eq(a->threads, b->threads);
+    ck_assert_int_eq(a->parallel_runs, b->parallel_runs);
+    ck_assert_str_eq(a->file, b->file);
+    ck_assert_str_eq(a->features, b->features);
+    ck_assert_str_eq(a->labels, b->labels);
+    ck_assert_str_eq(a->test_file, b->test_file);
+    ck_assert_double_eq(a->test_fraction, b->test_fraction);
+    ck_assert_int_eq(a->split_seed, b->split_seed);
+    ck_assert_double_eq(a->scale, b->scale);
+    ck_assert_int_eq(a->nhidden, b->nhidden);
+    for (int i = 0; i < a->nhidden; i++)
+        ck_assert_int_eq(a->hidden[i], b->hidden[i]);
+    ck_assert_int_eq(a->activation, b->activation);
+    ck_assert_int_eq(a->output, b->output);
+    ck_assert_int_eq(a->init, b->init);
+    ck_assert_str_eq(a->init_file, b->init_file);
+    ck_assert_int_eq(a->optimizer, b->optimizer);
+    ck_assert_double_eq(a->learning_rate, b->learning_rate);
+    ck_assert_double_eq(a->momentum, b->momentum);
+    ck_assert_double_eq(a->adam_beta1, b->adam_beta1);
+    ck_assert_double_eq(a->adam_beta2, b->adam_beta2);
+    ck_assert_double_eq(a->adam_eps, b->adam_eps);
+    ck_assert_double_eq(a->diverge_factor, b->diverge_factor);
+    ck_assert_int_eq(a->batch_size, b->batch_size);
+    ck_assert_int_eq(a->epochs, b->epochs);
+    ck_assert_int_eq(a->eval_every, b->eval_every);
+    ck_assert_int_eq(a->shuffle, b->shuffle);
+    ck_assert_int_eq(a->loss, b->loss);
+}
+
+/* The resolved dump of c, as config_write makes it; free the result. */
+static char *written(const config *c)
+{
+    char *text = NULL;
+    size_t len;
+    FILE *f = open_memstream(&text, &len);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(config_write(c, f, CONFIG_WRITE_ALL), 0);
+    fclose(f);
+    return text;
+}
+
+/* Every key set to a value other than its default, written as INI, read back: the same values. */
 START_TEST(test_every_key_round_trips)
 {
-    config c, d;
-    config_defaults(&c);
-    config_defaults(&d);
-    char text[1024], again[1024], why[400];
+    config a, b, defaults;
+    config_errors errs = {0};
+    config_defaults(&a);
+    config_defaults(&defaults);
+    char text[1024], def[1024], why[400], path[64];
     for (int k = 0; k < config_nkeys(); k++) {
-        config_format(&c, k, text, sizeof text);
-        ck_assert_msg(config_set(&d, k, text, why, sizeof why) == 0, "%s.%s = %s: %s", config_key_section(k),
-                      config_key_name(k), text, why);
-        config_format(&d, k, again, sizeof again);
-        ck_assert_str_eq(text, again);
+        char dotted[128];
+        snprintf(dotted, sizeof dotted, "%s.%s", config_key_section(k), config_key_name(k));
+        int i = 0;
+        while (i < NNON_DEFAULT && strcmp(non_default[i].key, dotted))
+            i++;
+        ck_assert_msg(i < NNON_DEFAULT, "%s has no non-default value in this test", dotted);
+        ck_assert_msg(config_set(&a, k, non_default[i].text, why, sizeof why) == 0, "%s = %s: %s", dotted,
+                      non_default[i].text, why);
+        config_format(&a, k, text, sizeof text);
+        ck_assert_str_eq(text, non_default[i].canon);
+        config_format(&defaults, k, def, sizeof def);
+        ck_assert_msg(strcmp(text, def), "%s: %s is its default", dotted, text);
+    }
+    for (int i = 0; i < NNON_DEFAULT; i++)
+        ck_assert_msg(config_find(non_default[i].key) >= 0, "%s is not a key", non_default[i].key);
+    /* a few values by their types: an int, a long long at its limit, a list, a choice, a bool */
+    ck_assert_int_eq(a.threads, 3);
+    ck_assert_int_eq(a.split_seed, 9223372036854775807LL);
+    ck_assert_int_eq(a.nseeds, 3);
+    ck_assert_int_eq(a.seeds[2], 1000000000000LL);
+    ck_assert_int_eq(a.nhidden, 3);
+    ck_assert_int_eq(a.hidden[2], 3);
+    ck_assert_int_eq(a.activation, MLP_RELU);
+    ck_assert_int_eq(a.optimizer, OPT_ADAM);
+    ck_assert_int_eq(a.shuffle, 0);
+
+    /* set in the opposite order, no value overwrites another's storage */
+    config_defaults(&b);
+    for (int k = config_nkeys() - 1; k >= 0; k--) {
+        int i = config_find(non_default[k].key);
+        ck_assert_int_eq(config_set(&b, i, non_default[k].text, why, sizeof why), 0);
+    }
+    assert_same_values(&a, &b);
+
+    char *ini = written(&a);
+    ck_assert_int_eq(load_text(&b, &errs, ini, path, sizeof path), 0);
+    assert_same_values(&a, &b);
+    char *again = written(&b);
+    ck_assert_str_eq(ini, again);
+    free(ini);
+    free(again);
+    config_errors_free(&errs);
+}
+END_TEST
+
+/* Each type's setter refuses a value outside its range, says what is allowed, and keeps the old value. */
+START_TEST(test_setters_reject_out_of_range)
+{
+    char long_name[65], long_path[200];
+    memset(long_name, 'a', 64);
+    long_name[64] = 0;
+    memset(long_path, 'p', 199);
+    long_path[199] = 0;
+    const struct { const char *key, *value, *why; } bad[] = {
+        {"experiment.name", long_name,
+         "name too long 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' (1 to 63 letters, digits, '_' or '-')"},
+        {"data.file", long_path, "too long 'pppppppppppppppppppppppppppppppppppppppp' (a non-empty text of at most "
+                                 "192 characters, no ';' at the start or after a blank)"},
+        {"data.test_file", long_path, "too long 'pppppppppppppppppppppppppppppppppppppppp' (a text of at most 187 "
+                                      "characters, no ';' at the start or after a blank, or nothing)"},
+        {"experiment.threads", "1025", "out of range '1025' (an integer from 0 to 1024)"},
+        {"train.epochs", "10000001", "out of range '10000001' (an integer from 1 to 10000000)"},
+        {"data.split_seed", "-1", "out of range '-1' (an integer from 0 to 9223372036854775807)"},
+        {"experiment.parallel_runs", "0", "out of range '0' (auto, or an integer from 1 to 1024)"},
+        {"data.test_fraction", "1", "out of range '1' (a number > 0 and < 1)"},
+        {"train.learning_rate", "1000001", "out of range '1000001' (a number > 0 and <= 1e+06)"},
+        {"train.shuffle", "maybe", "not a boolean 'maybe' (true or false; also yes/no, on/off, 1/0)"},
+        {"model.activation", "gelu", "unknown value 'gelu' (one of sigmoid, tanh, relu)"},
+        {"model.hidden", "128-65537",
+         "layer width out of range '128-65537' (1 to 16 widths from 1 to 65536 joined by '-', e.g. 256-128)"},
+        {"model.hidden", "1-2-3-4-5-6-7-8-9-10-11-12-13-14-15-16-17", "too many hidden layers "
+         "'1-2-3-4-5-6-7-8-9-10-11-12-13-14-15-16-1' (1 to 16 widths from 1 to 65536 joined by '-', e.g. 256-128)"},
+        {"experiment.seeds", "1, -2",
+         "negative seed '1, -2' (1 to 256 different integers from 0 to 9223372036854775807, joined by ',')"},
+    };
+    config c;
+    config_defaults(&c);
+    char why[400], before[1024], after[1024];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int k = config_find(bad[i].key);
+        ck_assert_int_ge(k, 0);
+        config_format(&c, k, before, sizeof before);
+        ck_assert_msg(config_set(&c, k, bad[i].value, why, sizeof why) == -1, "%s accepted", bad[i].key);
+        ck_assert_str_eq(why, bad[i].why);
+        config_format(&c, k, after, sizeof after);
+        ck_assert_str_eq(before, after);
     }
 }
 END_TEST
@@ -200,6 +366,7 @@ Suite *config_suite(void)
     Suite *s = suite_create("config");
     TCase *tc = tcase_create("config");
     tcase_add_test(tc, test_every_key_round_trips);
+    tcase_add_test(tc, test_setters_reject_out_of_range);
     tcase_add_test(tc, test_digits_config_values);
     tcase_add_test(tc, test_all_errors_reported_with_lines);
     tcase_add_test(tc, test_sweep_values_and_ids);
