@@ -110,6 +110,7 @@ run-tests: $(BUILD)/check_tests $(BUILD)/runner
 	RUNNER=./$(BUILD)/runner sh tests/cli_test.sh
 	RUNNER=./$(BUILD)/runner sh tests/resume_test.sh
 	RUNNER=./$(BUILD)/runner sh tests/disk_full_test.sh
+	RUNNER=./$(BUILD)/runner sh tests/process_test.sh
 
 portable:
 	$(MAKE) BUILD=build/portable ARCH= runner
