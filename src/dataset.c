@@ -70,6 +70,30 @@ static hid_t open_dataset(hid_t file, const char *path, const char *name, int ra
     return ds;
 }
 
+/* Labels read as 64-bit integers in their own signedness (unsigned when is_unsigned, so an error shows the value
+ * stored: 2^64-1 is not -1) into d->y and d->nclasses; -1 with why at the first one out of range. */
+static int take_labels(dataset *d, const long long *lab, int is_unsigned, const char *labels, char *why, size_t len)
+{
+    int maxl = 0;
+    for (int i = 0; i < d->rows; i++) {
+        unsigned long long u = (unsigned long long)lab[i];
+        if (is_unsigned ? u >= DATASET_MAX_CLASSES : lab[i] < 0 || lab[i] >= DATASET_MAX_CLASSES) {
+            char value[32];
+            if (is_unsigned)
+                snprintf(value, sizeof value, "%llu", u);
+            else
+                snprintf(value, sizeof value, "%lld", lab[i]);
+            snprintf(why, len, "row %d of '%s' is %s (labels are 0..%d)", i, labels, value, DATASET_MAX_CLASSES - 1);
+            return -1;
+        }
+        d->y[i] = (int)lab[i];
+        if (d->y[i] > maxl)
+            maxl = d->y[i];
+    }
+    d->nclasses = maxl + 1;
+    return 0;
+}
+
 int dataset_load(dataset *d, const char *path, const char *features, const char *labels, char *err, size_t len)
 {
     memset(d, 0, sizeof *d);
@@ -132,25 +156,8 @@ int dataset_load(dataset *d, const char *path, const char *features, const char 
                      features, isnan(d->x[i]) ? "NaN" : "infinite or beyond float32");
             goto out;
         }
-    /* labels are read in their own signedness, so an error shows the value stored (2^64-1 is not -1) */
-    int maxl = 0;
-    for (int i = 0; i < d->rows; i++) {
-        unsigned long long u = (unsigned long long)lab[i];
-        if (yunsigned ? u >= DATASET_MAX_CLASSES : lab[i] < 0 || lab[i] >= DATASET_MAX_CLASSES) {
-            char value[32];
-            if (yunsigned)
-                snprintf(value, sizeof value, "%llu", u);
-            else
-                snprintf(value, sizeof value, "%lld", lab[i]);
-            snprintf(why, sizeof why, "row %d of '%s' is %s (labels are 0..%d)", i, labels, value,
-                     DATASET_MAX_CLASSES - 1);
-            goto out;
-        }
-        d->y[i] = (int)lab[i];
-        if (d->y[i] > maxl)
-            maxl = d->y[i];
-    }
-    d->nclasses = maxl + 1;
+    if (take_labels(d, lab, yunsigned, labels, why, sizeof why) < 0)
+        goto out;
     d->checksum = checksum(d);
     rc = 0;
 out:
