@@ -35,9 +35,10 @@ static size_t physical_memory(void)
     return pages > 0 && size > 0 ? (size_t)pages * (size_t)size : SIZE_MAX;
 }
 
-/* Opens a dataset of the given rank; fills dims; returns its id, or -1 with the reason in why. */
-static hid_t open_dataset(hid_t file, const char *name, int rank, hsize_t *dims, H5T_class_t *cls, char *why,
-                          size_t len)
+/* Opens a dataset of the given rank of the file at path that reads its own values (h5util_check_storage);
+ * fills dims, its class and whether it is unsigned; returns its id, or -1 with the reason in why. */
+static hid_t open_dataset(hid_t file, const char *path, const char *name, int rank, hsize_t *dims,
+                          H5T_class_t *cls, int *is_unsigned, char *why, size_t len)
 {
     if (H5Lexists(file, name, H5P_DEFAULT) <= 0) {
         snprintf(why, len, "no dataset '%s'", name);
@@ -54,15 +55,18 @@ static hid_t open_dataset(hid_t file, const char *name, int rank, hsize_t *dims,
     hid_t space = H5Dget_space(ds), type = H5Dget_type(ds);
     int r = H5Sget_simple_extent_ndims(space);
     *cls = H5Tget_class(type);
+    *is_unsigned = *cls == H5T_INTEGER && H5Tget_sign(type) == H5T_SGN_NONE;
     H5Tclose(type);
-    if (r != rank) {
+    int bad = r != rank;
+    if (bad)
         snprintf(why, len, "dataset '%s' has rank %d (expected %d)", name, r, rank);
-        H5Sclose(space);
+    else
+        H5Sget_simple_extent_dims(space, dims, NULL);
+    H5Sclose(space);
+    if (bad || h5util_check_storage(ds, path, name, why, len) < 0) {
         H5Dclose(ds);
         return -1;
     }
-    H5Sget_simple_extent_dims(space, dims, NULL);
-    H5Sclose(space);
     return ds;
 }
 
@@ -98,13 +102,37 @@ static int check_layout(const char *features, const char *labels, const hsize_t 
     return 0;
 }
 
-/* Reads d->x (rows, cols) and the labels (rows, through lab) into d->y, checks them and sets nclasses: 0, or -1
- * with why filled. */
-static int read_values(dataset *d, hid_t xs, hid_t ys, long long *lab, const char *features, const char *labels,
-                       char *why, size_t len)
+/* Labels read as 64-bit integers in their own signedness (unsigned when is_unsigned, so an error shows the value
+ * stored: 2^64-1 is not -1) into d->y and d->nclasses; -1 with why at the first one out of range. */
+static int take_labels(dataset *d, const long long *lab, int is_unsigned, const char *labels, char *why, size_t len)
+{
+    int maxl = 0;
+    for (int i = 0; i < d->rows; i++) {
+        unsigned long long u = (unsigned long long)lab[i];
+        if (is_unsigned ? u >= DATASET_MAX_CLASSES : lab[i] < 0 || lab[i] >= DATASET_MAX_CLASSES) {
+            char value[32];
+            if (is_unsigned)
+                snprintf(value, sizeof value, "%llu", u);
+            else
+                snprintf(value, sizeof value, "%lld", lab[i]);
+            snprintf(why, len, "row %d of '%s' is %s (labels are 0..%d)", i, labels, value, DATASET_MAX_CLASSES - 1);
+            return -1;
+        }
+        d->y[i] = (int)lab[i];
+        if (d->y[i] > maxl)
+            maxl = d->y[i];
+    }
+    d->nclasses = maxl + 1;
+    return 0;
+}
+
+/* Reads d->x (rows, cols) and the labels (rows, through lab, in their own signedness) into d->y, checks them and
+ * sets nclasses: 0, or -1 with why filled. */
+static int read_values(dataset *d, hid_t xs, hid_t ys, long long *lab, int yunsigned, const char *features,
+                       const char *labels, char *why, size_t len)
 {
     if (H5Dread(xs, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, d->x) < 0 ||
-        H5Dread(ys, H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, lab) < 0) {
+        H5Dread(ys, yunsigned ? H5T_NATIVE_ULLONG : H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, lab) < 0) {
         char cause[200];
         h5util_cause(cause, sizeof cause);
         snprintf(why, len, "cannot read data (%s)", cause);
@@ -116,19 +144,7 @@ static int read_values(dataset *d, hid_t xs, hid_t ys, long long *lab, const cha
                      features, isnan(d->x[i]) ? "NaN" : "infinite or beyond float32");
             return -1;
         }
-    int maxl = 0;
-    for (int i = 0; i < d->rows; i++) {
-        if (lab[i] < 0 || lab[i] >= DATASET_MAX_CLASSES) {
-            snprintf(why, len, "row %d of '%s' is %lld (labels are 0..%d)", i, labels, lab[i],
-                     DATASET_MAX_CLASSES - 1);
-            return -1;
-        }
-        d->y[i] = (int)lab[i];
-        if (d->y[i] > maxl)
-            maxl = d->y[i];
-    }
-    d->nclasses = maxl + 1;
-    return 0;
+    return take_labels(d, lab, yunsigned, labels, why, len);
 }
 
 int dataset_load(dataset *d, const char *path, const char *features, const char *labels, char *err, size_t len)
@@ -136,14 +152,14 @@ int dataset_load(dataset *d, const char *path, const char *features, const char 
     memset(d, 0, sizeof *d);
     char why[400];
     hid_t file = h5util_open(path, why, sizeof why), xs = -1, ys = -1;
-    long long *lab = NULL;
-    int rc = -1;
+    long long *lab = NULL; /* unsigned long long when yunsigned */
+    int rc = -1, xunsigned, yunsigned;
     hsize_t xd[2] = {0, 0}, yd[1] = {0};
     H5T_class_t xc, yc;
     if (file < 0)
         goto out;
-    if ((xs = open_dataset(file, features, 2, xd, &xc, why, sizeof why)) < 0 ||
-        (ys = open_dataset(file, labels, 1, yd, &yc, why, sizeof why)) < 0)
+    if ((xs = open_dataset(file, path, features, 2, xd, &xc, &xunsigned, why, sizeof why)) < 0 ||
+        (ys = open_dataset(file, path, labels, 1, yd, &yc, &yunsigned, why, sizeof why)) < 0)
         goto out;
     if (check_layout(features, labels, xd, yd, xc, yc, why, sizeof why) < 0)
         goto out;
@@ -156,7 +172,7 @@ int dataset_load(dataset *d, const char *path, const char *features, const char 
         snprintf(why, sizeof why, "out of memory");
         goto out;
     }
-    if (read_values(d, xs, ys, lab, features, labels, why, sizeof why) < 0)
+    if (read_values(d, xs, ys, lab, yunsigned, features, labels, why, sizeof why) < 0)
         goto out;
     d->checksum = checksum(d);
     rc = 0;
@@ -255,10 +271,31 @@ int dataset_split(const dataset *all, double fraction, uint64_t seed, dataset *t
     return rc;
 }
 
-void dataset_scale(dataset *d, float s)
+int dataset_scale(dataset *d, float s, size_t *bad)
 {
-    for (size_t i = 0; i < (size_t)d->rows * (size_t)d->cols; i++)
+    size_t n = (size_t)d->rows * (size_t)d->cols;
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(d->x[i] * s)) {
+            *bad = i;
+            return -1;
+        }
+    for (size_t i = 0; i < n; i++)
         d->x[i] *= s;
+    return 0;
+}
+
+/* Scales the features of d, loaded from path, by data.scale; 0, or -1 with err naming the first feature that
+ * overflows float32 (a data error found once, not a divergence found in every run). */
+static int scale_loaded(dataset *d, const config *c, const char *path, char *err, size_t len)
+{
+    size_t i;
+    if (dataset_scale(d, (float)c->scale, &i) == 0)
+        return 0;
+    snprintf(err, len, "%s: feature [%zu, %zu] of '%s' is %g, beyond float32 once multiplied by data.scale = %g",
+             path, i / (size_t)d->cols, i % (size_t)d->cols, c->features, (double)d->x[i], c->scale);
+    config_blame(c, "data.scale", err, len);
+    dataset_free(d);
+    return -1;
 }
 
 void dataset_free(dataset *d)
@@ -276,10 +313,16 @@ int dataset_open_config(const config *c, dataset *train, dataset *test, int *ncl
         config_blame(c, "data.file", err, len);
         return -1;
     }
+    if (scale_loaded(&all, c, c->file, err, len) < 0)
+        return -1;
     if (c->test_file[0]) {
         *train = all;
         if (dataset_load(test, c->test_file, c->features, c->labels, err, len) < 0) {
             config_blame(c, "data.test_file", err, len);
+            dataset_free(train);
+            return -1;
+        }
+        if (scale_loaded(test, c, c->test_file, err, len) < 0) {
             dataset_free(train);
             return -1;
         }
@@ -301,8 +344,6 @@ int dataset_open_config(const config *c, dataset *train, dataset *test, int *ncl
             return -1;
         }
     }
-    dataset_scale(train, (float)c->scale);
-    dataset_scale(test, (float)c->scale);
     *nclasses = train->nclasses > test->nclasses ? train->nclasses : test->nclasses;
     if (*nclasses < 2) {
         snprintf(err, len, "%s: every label is 0; classification needs at least two classes", c->file);

@@ -18,7 +18,8 @@ typedef struct dataset {
 
 /* Loads datasets FEATURES (2-D, numeric) and LABELS (1-D, integer) from PATH. Returns 0, or -1 with
  * "PATH: what is wrong" in err (missing file, not HDF5, missing dataset, wrong rank or type, rows != labels,
- * zero rows, negative labels, non-finite features, a size beyond memory). */
+ * zero rows, negative labels, non-finite features, a size beyond memory, a virtual dataset with a missing source
+ * or short external storage). */
 int dataset_load(dataset *d, const char *path, const char *features, const char *labels, char *err, size_t len);
 /* Copies arrays into a dataset (for generated data and tests); returns 0 or -1 when memory is short. */
 int dataset_from_arrays(dataset *d, const float *x, const int *y, int rows, int cols);
@@ -26,11 +27,13 @@ int dataset_from_arrays(dataset *d, const float *x, const int *y, int rows, int 
  * Returns 0, or -1 with the reason when a part would be empty. */
 int dataset_split(const dataset *all, double fraction, uint64_t seed, dataset *train, dataset *test, char *err,
                   size_t len);
-/* Multiplies every feature by s. */
-void dataset_scale(dataset *d, float s);
+/* Multiplies every feature by s. 0, or -1 with the index of the first feature that would not stay finite in
+ * *bad, and nothing changed. */
+int dataset_scale(dataset *d, float s, size_t *bad);
 void dataset_free(dataset *d);
 /* The train and test sets a config describes: data.file, then data.test_file or a split by test_fraction and
- * split_seed, scaled by data.scale; nclasses covers both. 0, or -1 with "FILE: what is wrong" in err. */
+ * split_seed, scaled by data.scale (a feature that overflows float32 then is an error naming data.scale);
+ * nclasses covers both. 0, or -1 with "FILE: what is wrong" in err. */
 int dataset_open_config(const config *c, dataset *train, dataset *test, int *nclasses, char *err, size_t len);
 /* FNV-1a 64 over bytes, continuing from h (start with DATASET_FNV_BASIS). */
 #define DATASET_FNV_BASIS 0xcbf29ce484222325ULL

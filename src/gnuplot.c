@@ -1,7 +1,9 @@
 /* gnuplot: strings quoted for its language, the pieces every script shares, and running it (posix_spawnp, never
- * a shell) with its output kept in a log whose first error line is reported. */
+ * a shell, in its own process group) with its output kept in a log whose first error line is reported; a script
+ * that runs past the time limit, or a stop signal meanwhile, kills the group. */
 #include "gnuplot.h"
 #include "fileio.h"
+#include "timing.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
@@ -9,9 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
+
+/* Set once by gnuplot_init, before rendering: the stop flag of the signal handler and the limit per script. */
+static volatile sig_atomic_t *stop_flag;
+static double timeout_s = GNUPLOT_TIMEOUT;
 
 enum { PLOT_W = 900, PLOT_H = 600, FONT_PT = 12 }; /* every image, PNG and SVG */
 
@@ -145,8 +152,71 @@ static void first_error(const char *script, const char *log, char *out, size_t l
     free(t);
 }
 
-/* Runs "gnuplot script" with stdin from /dev/null and its output in log (removed on success).
- * 0, 1 when gnuplot is not installed, or -1 with err. */
+int gnuplot_init(volatile sig_atomic_t *stop, char *err, size_t len)
+{
+    stop_flag = stop;
+    const char *s = getenv("RUNNER_GNUPLOT_TIMEOUT");
+    if (!s)
+        return 0;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || errno || !(v > 0) || v > GNUPLOT_TIMEOUT_MAX) {
+        snprintf(err, len, "runner: RUNNER_GNUPLOT_TIMEOUT=%s: expected seconds per plot script, more than 0 and "
+                 "at most %d", s, GNUPLOT_TIMEOUT_MAX);
+        return -1;
+    }
+    timeout_s = v;
+    return 0;
+}
+
+/* Waits for gnuplot, pid, the leader of its own process group; when the time limit passes or the stop flag is
+ * set first, kills the group (a script's own children too). 0 with its status, 1 timed out, 2 stopped, -1. */
+static int wait_child(pid_t pid, int *status)
+{
+    double deadline = timing_now() + timeout_s;
+    long nap_ns = 1000000; /* polled, from 1 ms (a small plot takes tens) up to 50 ms between looks */
+    for (;;) {
+        pid_t r = waitpid(pid, status, WNOHANG);
+        if (r == pid)
+            return 0;
+        if (r < 0 && errno != EINTR)
+            return -1;
+        int why = stop_flag && *stop_flag ? 2 : timing_now() >= deadline ? 1 : 0;
+        if (why) {
+            kill(-pid, SIGKILL);
+            while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+                ;
+            return why;
+        }
+        struct timespec nap = {0, nap_ns};
+        nanosleep(&nap, NULL);
+        nap_ns = nap_ns < 25000000 ? 2 * nap_ns : 50000000;
+    }
+}
+
+/* Starts "gnuplot script" in its own process group with stdin from /dev/null and stdout and stderr on fd.
+ * 0 with its pid, or posix_spawnp's error number. */
+static int spawn(const char *script, int fd, pid_t *pid)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, fd, 1);
+    posix_spawn_file_actions_adddup2(&fa, fd, 2);
+    posix_spawnattr_init(&at);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&at, 0);
+    char *argv[] = {"gnuplot", (char *)script, NULL};
+    int rc = posix_spawnp(pid, "gnuplot", &fa, &at, argv, environ);
+    posix_spawnattr_destroy(&at);
+    posix_spawn_file_actions_destroy(&fa);
+    return rc;
+}
+
+/* Runs "gnuplot script" with its output in log (removed on success, and when stopped). 0, 1 when gnuplot is not
+ * installed, 2 stopped by the stop flag (gnuplot killed), or -1 with err (a failure or the time limit). */
 int gnuplot_run(const char *script, const char *log, char *err, size_t len)
 {
     int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0666);
@@ -154,15 +224,8 @@ int gnuplot_run(const char *script, const char *log, char *err, size_t len)
         snprintf(err, len, "%s: cannot create: %s", log, strerror(errno));
         return -1;
     }
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, fd, 1);
-    posix_spawn_file_actions_adddup2(&fa, fd, 2);
-    char *argv[] = {"gnuplot", (char *)script, NULL};
     pid_t pid;
-    int rc = posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ), status = 0;
-    posix_spawn_file_actions_destroy(&fa);
+    int rc = spawn(script, fd, &pid), status = 0;
     close(fd);
     if (rc == ENOENT) {
         unlink(log);
@@ -172,11 +235,21 @@ int gnuplot_run(const char *script, const char *log, char *err, size_t len)
         snprintf(err, len, "%s: cannot start gnuplot: %s", script, strerror(rc));
         return -1;
     }
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) {
-            snprintf(err, len, "%s: waiting for gnuplot: %s", script, strerror(errno));
-            return -1;
-        }
+    rc = wait_child(pid, &status);
+    if (rc < 0) {
+        snprintf(err, len, "%s: waiting for gnuplot: %s", script, strerror(errno));
+        return -1;
+    }
+    if (rc == 2) {
+        unlink(log);
+        snprintf(err, len, "%s: rendering stopped by a signal (gnuplot killed)", script);
+        return 2;
+    }
+    if (rc == 1) {
+        snprintf(err, len, "%s: gnuplot did not finish within %g s and was killed (RUNNER_GNUPLOT_TIMEOUT sets the "
+                 "limit; its output is in %s)", script, timeout_s, log);
+        return -1;
+    }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
         unlink(log);
         return 0;

@@ -1,9 +1,14 @@
 /* gnuplot: writing its language (quoted strings, the head, loop and key every script shares) and running it. */
 #ifndef GNUPLOT_H
 #define GNUPLOT_H
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include "config.h"
+
+/* Seconds one plot script may run by default, and the most RUNNER_GNUPLOT_TIMEOUT may allow. */
+#define GNUPLOT_TIMEOUT 60.0
+enum { GNUPLOT_TIMEOUT_MAX = 86400 };
 
 /* Writes s as a gnuplot single-quoted string. */
 void gnuplot_str(FILE *f, const char *s);
@@ -21,8 +26,11 @@ void gnuplot_key_below(FILE *f, int entries, size_t maxlen);
 void gnuplot_clause(FILE *f, int *k);
 /* set <axis>tics: the values of swept key s in the given order (NULL: list order), one per whole number. */
 void gnuplot_tics(FILE *f, const char *axis, const config_sweep *s, const int *order);
-/* Runs "gnuplot script" with its output in log (removed on success). 0, 1 when gnuplot is not installed, or -1
- * with err naming gnuplot's first error line. */
+/* Rendering stops (gnuplot killed) once *stop is non-zero (a signal handler's flag; NULL: never), and a script
+ * may run for RUNNER_GNUPLOT_TIMEOUT seconds (default GNUPLOT_TIMEOUT). 0, or -1 with err on a bad value. */
+int gnuplot_init(volatile sig_atomic_t *stop, char *err, size_t len);
+/* Runs "gnuplot script" with its output in log (removed on success). 0, 1 when gnuplot is not installed, 2 when
+ * stopped by the flag of gnuplot_init, or -1 with err naming gnuplot's first error line or the time limit. */
 int gnuplot_run(const char *script, const char *log, char *err, size_t len);
 
 #endif

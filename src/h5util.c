@@ -37,6 +37,13 @@ void h5util_cause(char *buf, size_t len)
     buf[strcspn(buf, "\n")] = 0;
 }
 
+/* What a file that is not a regular file is, in words. */
+static const char *file_kind(mode_t m)
+{
+    return S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device" :
+           S_ISSOCK(m) ? "a socket" : S_ISDIR(m) ? "a directory" : "a special file";
+}
+
 hid_t h5util_open(const char *path, char *why, size_t len)
 {
     struct stat st;
@@ -48,12 +55,22 @@ hid_t h5util_open(const char *path, char *why, size_t len)
         snprintf(why, len, "is a directory, not an HDF5 file");
         return -1;
     }
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    /* a FIFO or a device would block or never end in open or read: refuse it, and again after a non-blocking
+     * open in case one was put there since the stat */
+    int fd = S_ISREG(st.st_mode) ? open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY) : -2;
+    if (fd == -1) {
         snprintf(why, len, "cannot read: %s", strerror(errno));
         return -1;
     }
-    fclose(f);
+    if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+        close(fd);
+        fd = -2;
+    }
+    if (fd == -2) {
+        snprintf(why, len, "not a regular file (%s)", file_kind(st.st_mode));
+        return -1;
+    }
+    close(fd);
     htri_t is = H5Fis_hdf5(path);
     if (is == 0) {
         snprintf(why, len, "not an HDF5 file");
@@ -72,6 +89,115 @@ hid_t h5util_open(const char *path, char *why, size_t len)
         snprintf(why, len, "cannot open HDF5 file (%s)", cause);
     }
     return file;
+}
+
+/* The folder of path ("." for a bare name) into dir. */
+static void folder_of(const char *path, char *dir, size_t len)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, len, ".");
+    else
+        snprintf(dir, len, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+}
+
+/* Whether dataset dset can be opened in the HDF5 file at path (a regular file). */
+static int dataset_in(const char *path, const char *dset)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    int found = f >= 0 && H5Lexists(f, dset, H5P_DEFAULT) > 0;
+    if (f >= 0)
+        H5Fclose(f);
+    H5Eclear2(H5E_DEFAULT);
+    return found;
+}
+
+/* Whether source dset in file src of a virtual dataset in the file at path (open as self) is there, looking
+ * where HDF5 does for a relative src: under $H5_VDS_PREFIX, beside the virtual file, then from the working
+ * directory ("." is the virtual file itself). */
+static int source_present(hid_t self, const char *path, const char *src, const char *dset)
+{
+    if (!strcmp(src, "."))
+        return H5Lexists(self, dset, H5P_DEFAULT) > 0;
+    if (src[0] == '/')
+        return dataset_in(src, dset);
+    char dir[4096], cand[8192];
+    const char *prefix = getenv("H5_VDS_PREFIX");
+    if (prefix && *prefix && snprintf(cand, sizeof cand, "%s/%s", prefix, src) < (int)sizeof cand &&
+        dataset_in(cand, dset))
+        return 1;
+    folder_of(path, dir, sizeof dir);
+    return (snprintf(cand, sizeof cand, "%s/%s", dir, src) < (int)sizeof cand && dataset_in(cand, dset)) ||
+           dataset_in(src, dset);
+}
+
+/* Every mapping of a virtual dataset has its source; -1 with why naming the first missing one. */
+static int check_virtual(hid_t ds, hid_t dcpl, const char *path, const char *name, char *why, size_t len)
+{
+    size_t n = 0;
+    if (H5Pget_virtual_count(dcpl, &n) < 0)
+        n = 0;
+    hid_t self = H5Iget_file_id(ds);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        char src[4096] = "", dset[1024] = "";
+        if (H5Pget_virtual_filename(dcpl, i, src, sizeof src) < 0 || H5Pget_virtual_dsetname(dcpl, i, dset, sizeof dset) < 0 ||
+            !source_present(self, path, src, dset)) {
+            snprintf(why, len, "'%s' is a virtual dataset whose source '%s' in '%s' is missing (it would read as "
+                     "fill values)", name, dset, src);
+            rc = -1;
+        }
+    }
+    if (self >= 0)
+        H5Fclose(self);
+    H5Eclear2(H5E_DEFAULT);
+    return rc;
+}
+
+/* Every file of external storage is there and holds the bytes the dataset reads from it; -1 with why. */
+static int check_external(hid_t ds, hid_t dcpl, const char *name, char *why, size_t len)
+{
+    int n = H5Pget_external_count(dcpl);
+    hid_t space = H5Dget_space(ds), type = H5Dget_type(ds);
+    hssize_t points = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
+    unsigned long long need = points > 0 && type >= 0 ? (unsigned long long)points * H5Tget_size(type) : 0;
+    if (space >= 0) H5Sclose(space);
+    if (type >= 0) H5Tclose(type);
+    for (int i = 0; i < n && need > 0; i++) {
+        char file[4096] = "";
+        off_t offset = 0;
+        hsize_t size = 0;
+        struct stat st;
+        if (H5Pget_external(dcpl, (unsigned)i, sizeof file, file, &offset, &size) < 0)
+            file[0] = 0;
+        unsigned long long take = size == H5F_UNLIMITED || size > need ? need : size;
+        if (stat(file, &st) != 0 || !S_ISREG(st.st_mode) ||
+            (unsigned long long)st.st_size < (unsigned long long)offset + take) {
+            snprintf(why, len, "'%s' is stored in external file '%s', which is %s", name, file,
+                     stat(file, &st) != 0 ? "missing" : !S_ISREG(st.st_mode) ? "not a regular file" :
+                     "shorter than the data (it would read as zeros)");
+            return -1;
+        }
+        need -= take;
+    }
+    return 0;
+}
+
+int h5util_check_storage(hid_t ds, const char *path, const char *name, char *why, size_t len)
+{
+    hid_t dcpl = H5Dget_create_plist(ds);
+    if (dcpl < 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return 0;
+    }
+    int rc = H5Pget_layout(dcpl) == H5D_VIRTUAL ? check_virtual(ds, dcpl, path, name, why, len)
+                                                : check_external(ds, dcpl, name, why, len);
+    H5Pclose(dcpl);
+    H5Eclear2(H5E_DEFAULT);
+    return rc;
 }
 
 int h5util_put_string(hid_t obj, const char *name, const char *value)

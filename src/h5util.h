@@ -7,9 +7,14 @@
 
 /* Turns off HDF5's automatic error printing; call once before any other HDF5 call. */
 void h5util_quiet(void);
-/* Opens an existing HDF5 file read-only; returns its id, or -1 with why: missing, a directory, unreadable,
- * not HDF5, or HDF5's own innermost cause (e.g. a truncated file). */
+/* Opens an existing HDF5 file read-only; returns its id, or -1 with why: missing, a directory, not a regular file
+ * (a FIFO or a device, refused before anything could block), unreadable, not HDF5, or HDF5's own innermost
+ * cause (e.g. a truncated file). */
 hid_t h5util_open(const char *path, char *why, size_t len);
+/* Checks that dataset ds of the file at path reads its own values: a virtual dataset whose source file or
+ * dataset is missing, or external storage whose file is missing or short, would read as fill values. 0, or -1
+ * with why naming the dataset and the missing source. */
+int h5util_check_storage(hid_t ds, const char *path, const char *name, char *why, size_t len);
 /* The most specific message on HDF5's error stack, or "unknown HDF5 error". */
 void h5util_cause(char *buf, size_t len);
 /* Writes a string attribute on an object; returns 0 or -1. */

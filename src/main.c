@@ -7,6 +7,7 @@
 #include "config.h"
 #include "cost.h"
 #include "error.h"
+#include "gnuplot.h"
 #include "h5util.h"
 #include "plandata.h"
 #include "progress.h"
@@ -213,11 +214,16 @@ static int write_report(const options *opt, const config *cfg, const sweep_plan 
         fprintf(stderr, "%s%s/%s: path too long\n", root, sub, cfg->name);
         return -1;
     }
-    if (report_write(cfg, plan, results_dir, plots_dir, !opt->no_plots, warning, sizeof warning, err, sizeof err) < 0 ||
-        report_index(opt->results_root, err, sizeof err) < 0) {
+    /* the index lists this report even when rendering failed; a stop signal says so itself */
+    char ierr[1200];
+    int wrote = report_write(cfg, plan, results_dir, plots_dir, !opt->no_plots, warning, sizeof warning, err, sizeof err);
+    int indexed = report_index(opt->results_root, ierr, sizeof ierr);
+    if (wrote < 0 && !stop_signal)
         fprintf(stderr, "%s\n", err);
+    if (indexed < 0)
+        fprintf(stderr, "%s\n", ierr);
+    if (wrote < 0 || indexed < 0)
         return -1;
-    }
     if (*warning)
         fprintf(stderr, "%s: %s\n", cfg->name, warning);
     else if (!opt->quiet)
@@ -480,6 +486,11 @@ static int run_config(const options *opt)
         return exit_code(ERROR_USAGE);
     }
 
+    if (gnuplot_init(&stop_signal, err, sizeof err) < 0) {
+        fprintf(stderr, "%s\n", err);
+        config_free(&cfg);
+        return exit_code(ERROR_USAGE);
+    }
     h5util_quiet();
     static plandata data;
     int rc = 0;
@@ -511,7 +522,8 @@ static int run_config(const options *opt)
         fprintf(stderr, "%s\n", err);
         rc = rc ? rc : exit_code(ERROR_OUTPUT);
     }
-    if ((rc == 0 || rc == EXIT_ALL_DIVERGED) && !stop_signal && write_report(opt, &cfg, &plan, res.dir) < 0)
+    if ((rc == 0 || rc == EXIT_ALL_DIVERGED) && !stop_signal && write_report(opt, &cfg, &plan, res.dir) < 0 &&
+        !stop_signal)
         rc = exit_code(ERROR_OUTPUT);
     store_close(&res);
     if (stop_signal && !rc) {

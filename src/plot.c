@@ -578,6 +578,16 @@ static int write_speedup(plot_set *s, const points *x, char *err, size_t len)
     return plot_save(s, 4, &dat, &gp, caption, err, len);
 }
 
+/* Removes dir/name.EXT for each of the n extensions. */
+static void remove_files(const char *dir, const char *name, const char *const *exts, int n)
+{
+    for (int e = 0; e < n; e++) {
+        char path[FILEIO_PATH];
+        if (snprintf(path, sizeof path, "%s/%s.%s", dir, name, exts[e]) < (int)sizeof path)
+            unlink(path);
+    }
+}
+
 int plot_render(const plot_set *s, char *warning, size_t wlen, char *err, size_t len)
 {
     char script[FILEIO_PATH], log[FILEIO_PATH];
@@ -591,8 +601,13 @@ int plot_render(const plot_set *s, char *warning, size_t wlen, char *err, size_t
             snprintf(warning, wlen, "gnuplot not found: plots not rendered (apt-get install gnuplot-nox; then make plots)");
             return 0;
         }
-        if (rc < 0)
+        if (rc != 0) {
+            /* images of a script that failed, timed out or was killed may be half-written, or left from an
+             * earlier render of other data */
+            static const char *const images[] = {"png", "svg"};
+            remove_files(s->dir, name, images, 2);
             return -1;
+        }
     }
     return 0;
 }
@@ -605,11 +620,8 @@ static void remove_stale(const plot_set *s)
         int drawn = 0;
         for (int i = 0; i < s->n; i++)
             drawn |= s->kind[i] == k;
-        for (int e = 0; e < 5 && !drawn; e++) {
-            char path[FILEIO_PATH];
-            if (snprintf(path, sizeof path, "%s/%s.%s", s->dir, plot_names[k], exts[e]) < (int)sizeof path)
-                unlink(path);
-        }
+        if (!drawn)
+            remove_files(s->dir, plot_names[k], exts, 5);
     }
 }
 

@@ -98,6 +98,10 @@ static const struct {
     {"tests/bad_data/float_labels.h5", "labels 'y' are not integers"},
     {"tests/bad_data/nan_feature.h5", "feature [3, 2] of 'X' is NaN"},
     {"tests/bad_data/inf_feature.h5", "feature [5, 1] of 'X' is infinite"},
+    {"tests/bad_data/uint64_label.h5", "row 9 of 'y' is 18446744073709551615 (labels are 0..65535)"},
+    {"tests/bad_data/vds_missing_source.h5", "'X' is a virtual dataset whose source 'X' in 'vds_source_missing.h5'"},
+    {"tests/bad_data/external_short.h5", "external file 'tests/bad_data/external_short.bin', which is shorter"},
+    {"/dev/null", "/dev/null: not a regular file (a character device)"},
 };
 
 START_TEST(test_bad_files_refused)
@@ -111,12 +115,30 @@ START_TEST(test_bad_files_refused)
 }
 END_TEST
 
+/* Scaling that would overflow float32 names the first feature and changes nothing. */
+START_TEST(test_scale_overflow_refused)
+{
+    float x[] = {1, 2, 3e38f, 4, -3e38f, 6};
+    int y[] = {0, 1, 0};
+    dataset d;
+    size_t bad = 99;
+    ck_assert_int_eq(dataset_from_arrays(&d, x, y, 3, 2), 0);
+    ck_assert_int_eq(dataset_scale(&d, 1e30f, &bad), -1);
+    ck_assert_uint_eq(bad, 2);
+    ck_assert(d.x[0] == 1 && d.x[2] == 3e38f);
+    ck_assert_int_eq(dataset_scale(&d, 0.5f, &bad), 0);
+    ck_assert(d.x[0] == 0.5f && d.x[2] == 1.5e38f);
+    dataset_free(&d);
+}
+END_TEST
+
 Suite *data_suite(void)
 {
     Suite *s = suite_create("data");
     TCase *tc = tcase_create("data");
     tcase_add_test(tc, test_digits_and_xor_load);
     tcase_add_test(tc, test_split_is_a_seeded_partition);
+    tcase_add_test(tc, test_scale_overflow_refused);
     tcase_add_loop_test(tc, test_bad_files_refused, 0, (int)(sizeof bad_files / sizeof bad_files[0]));
     suite_add_tcase(s, tc);
     return s;

@@ -68,6 +68,29 @@ def main():
     inf[5, 1] = np.inf
     write("inf_feature.h5", X=inf, y=y)
     write("single_class.h5", X=X, y=np.zeros(ROWS, np.int32))
+    big = y.astype(np.uint64)
+    big[9] = np.iinfo(np.uint64).max  # reported as read, not clipped to 2^63-1
+    write("uint64_label.h5", X=X, y=big)
+    huge = X.copy()
+    huge[2, 4] = 3e38  # finite, but not once multiplied by the config's data.scale = 1e30
+    write("overflow_after_scale.h5", X=huge, y=y)
+
+    # storage that would read as fill values: a virtual dataset whose source file is missing, and external
+    # storage shorter than the data (HDF5 takes its relative name from the working directory: the repo root)
+    # (through the low-level API: h5py's create_virtual_dataset stamps a creation time)
+    space = h5py.h5s.create_simple(X.shape)
+    dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+    dcpl.set_obj_track_times(False)
+    dcpl.set_virtual(space, b"vds_source_missing.h5", b"X", space)
+    with h5py.File(os.path.join(OUT, "vds_missing_source.h5"), "w") as f:
+        h5py.h5d.create(f.id, b"X", h5py.h5t.NATIVE_FLOAT, space, dcpl=dcpl).close()
+        f.create_dataset("y", data=y, track_times=False)
+    with open(os.path.join(OUT, "external_short.bin"), "wb") as f:
+        f.write(X.tobytes()[:100])
+    with h5py.File(os.path.join(OUT, "external_short.h5"), "w") as f:
+        f.create_dataset("X", shape=X.shape, dtype=np.float32, track_times=False,
+                         external=[(OUT + "/external_short.bin", 0, X.nbytes)])
+        f.create_dataset("y", data=y, track_times=False)
 
     # checkpoints for a model FEATURES -> HIDDEN -> CLASSES (weight k is [out, in], nn.Linear layout)
     fits = {"weight0": (HIDDEN, FEATURES), "bias0": (HIDDEN,), "weight1": (CLASSES, HIDDEN), "bias1": (CLASSES,)}
