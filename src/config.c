@@ -33,6 +33,8 @@ const config_key config_keys[] = {
      "otherwise this fraction of the rows is held out, chosen with split_seed"},
     {"data", "split_seed", T_INT, FIELD(split_seed), "1", 0, (double)INT64_MAX, 0, NULL,
      "seed of the train/test split"},
+    {"data", "validation_fraction", T_REAL, FIELD(validation_fraction), "0.1", 0, 1, MAX_OPEN | LATER_KEY, NULL,
+     "this fraction of the training rows is held out (split_seed) to select epochs and points; 0 = none"},
     {"data", "scale", T_REAL, FIELD(scale), "1", 0, 1e30, MIN_OPEN, NULL,
      "every feature is multiplied by this (digits: 0.0625 maps pixels to 0..1)"},
     {"model", "hidden", T_LAYERS, LIST(hidden, nhidden), "128", 1, 65536, 0, NULL,
@@ -69,6 +71,8 @@ const config_key config_keys[] = {
      "evaluate the train and test sets after every this many epochs and after the last; curve rows only there"},
     {"train", "loss", T_CHOICE, FIELD(loss), "mean", 0, 0, 0, "mean|sum",
      "batch objective: mean or sum of per-sample losses (the article sums)"},
+    {"train", "early_stopping", T_INT, FIELD(early_stopping), "0", 0, 10000000, LATER_KEY, NULL,
+     "stop after this many evaluations without a lower validation loss and keep the best; 0 = off"},
 };
 
 #define NKEYS ((int)(sizeof config_keys / sizeof config_keys[0]))
@@ -192,6 +196,20 @@ static int is_swept(const config *c, int k)
     return 0;
 }
 
+/* LATER_KEYs whose default changes a run's numbers, with the value results written before them were made with:
+ * the identity leaves such a key out at that value (an older experiment resumes once the config sets it), and
+ * names it at any other (results made without it are not mixed with results made with it). */
+static const char *const later_values[][2] = {{"data.validation_fraction", "0"}};
+
+/* The value at which LATER_KEY k stays out of the identity: its default, or its entry in later_values. */
+static const char *later_value(int k)
+{
+    for (size_t i = 0; i < sizeof later_values / sizeof later_values[0]; i++)
+        if (config_find(later_values[i][0]) == k)
+            return later_values[i][1];
+    return config_keys[k].def;
+}
+
 /* Whether config_write leaves key k out of the run identity. */
 static int outside_identity(const config *c, int k)
 {
@@ -200,7 +218,7 @@ static int outside_identity(const config *c, int k)
     if ((d->flags & NO_EFFECT) || d->type == T_SEEDS || is_swept(c, k))
         return 1;
     config_format(c, k, val, sizeof val);
-    return (d->flags & LATER_KEY) && !strcmp(val, d->def);
+    return (d->flags & LATER_KEY) && !strcmp(val, later_value(k));
 }
 
 int config_write(const config *c, FILE *f, int mode)

@@ -37,6 +37,7 @@ typedef struct config {
     /* [data] */
     char file[CONFIG_PATH], features[CONFIG_PATH], labels[CONFIG_PATH], test_file[CONFIG_PATH];
     double test_fraction;
+    double validation_fraction; /* of the training rows, held out for selection; 0 = no validation set */
     long long split_seed;
     double scale;
     /* [model] */
@@ -54,6 +55,7 @@ typedef struct config {
     long long eval_every;       /* the curve gets the epochs divisible by this, and the last */
     int shuffle;
     int loss;                   /* config_loss */
+    long long early_stopping;   /* patience in evaluations of the validation loss; 0 = off */
     /* [sweep] */
     config_sweep *sweep;        /* (nsweep), owned; NULL when nothing is swept */
     int nsweep;

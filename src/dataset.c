@@ -237,6 +237,32 @@ static int take(dataset *part, const dataset *all, const unsigned char *in_test,
     return rc;
 }
 
+/* Marks n rows of all, chosen by a permutation drawn from (seed, stream), and takes the two parts; -1 when memory
+ * is short. */
+static int hold_out(const dataset *all, int n, uint64_t seed, uint64_t stream, dataset *kept, dataset *held)
+{
+    int *perm = malloc((size_t)all->rows * sizeof *perm);
+    unsigned char *in_held = calloc((size_t)all->rows, 1);
+    int rc = -1;
+    if (perm && in_held) {
+        for (int i = 0; i < all->rows; i++)
+            perm[i] = i;
+        rng r;
+        rng_init(&r, seed, stream);
+        rng_shuffle(&r, perm, all->rows);
+        for (int i = 0; i < n; i++)
+            in_held[perm[i]] = 1;
+        rc = take(kept, all, in_held, 0) == 0 && take(held, all, in_held, 1) == 0 ? 0 : -1;
+    }
+    if (rc < 0) {
+        dataset_free(kept);
+        dataset_free(held);
+    }
+    free(perm);
+    free(in_held);
+    return rc;
+}
+
 int dataset_split(const dataset *all, double fraction, uint64_t seed, dataset *train, dataset *test, char *err,
                   size_t len)
 {
@@ -248,27 +274,53 @@ int dataset_split(const dataset *all, double fraction, uint64_t seed, dataset *t
                  ntest < 1 ? "test" : "training");
         return -1;
     }
-    int *perm = malloc((size_t)all->rows * sizeof *perm);
-    unsigned char *in_test = calloc((size_t)all->rows, 1);
-    int rc = -1;
-    if (perm && in_test) {
-        for (int i = 0; i < all->rows; i++)
-            perm[i] = i;
-        rng r;
-        rng_init(&r, seed, RNG_STREAM_SPLIT);
-        rng_shuffle(&r, perm, all->rows);
-        for (int i = 0; i < ntest; i++)
-            in_test[perm[i]] = 1;
-        rc = take(train, all, in_test, 0) == 0 && take(test, all, in_test, 1) == 0 ? 0 : -1;
-    }
-    if (rc < 0) {
+    if (hold_out(all, ntest, seed, RNG_STREAM_SPLIT, train, test) < 0) {
         snprintf(err, len, "out of memory splitting the data");
-        dataset_free(train);
-        dataset_free(test);
+        return -1;
     }
-    free(perm);
-    free(in_test);
-    return rc;
+    return 0;
+}
+
+/* The first class with rows in all but none in part, or -1. */
+static int class_lost(const dataset *all, const dataset *part)
+{
+    int *count = calloc((size_t)all->nclasses + 1, sizeof *count), lost = -1;
+    if (!count)
+        return -1;
+    for (int i = 0; i < part->rows; i++)
+        count[part->y[i]]++;
+    for (int i = 0; i < all->rows && lost < 0; i++)
+        if (!count[all->y[i]])
+            lost = all->y[i];
+    free(count);
+    return lost;
+}
+
+int dataset_split_validation(const dataset *all, double fraction, uint64_t seed, dataset *train, dataset *val,
+                             char *err, size_t len)
+{
+    memset(train, 0, sizeof *train);
+    memset(val, 0, sizeof *val);
+    int nval = (int)llround(fraction * all->rows), lost = -1;
+    if (nval < 1 || nval > all->rows - 1) {
+        snprintf(err, len, "%g of %d training rows leaves %s (allowed: 0, or a fraction in (0, 1) that holds out at "
+                 "least one row and keeps a training row of every class)", fraction, all->rows,
+                 nval < 1 ? "no validation row" : "no training row");
+        return -1;
+    }
+    if (hold_out(all, nval, seed, RNG_STREAM_VALIDATION, train, val) < 0) {
+        snprintf(err, len, "out of memory splitting the data");
+        return -1;
+    }
+    if ((lost = class_lost(all, train)) >= 0) {
+        snprintf(err, len, "%g of %d training rows leaves no training row of class %d (allowed: 0, or a fraction "
+                 "in (0, 1) that holds out at least one row and keeps a training row of every class)", fraction,
+                 all->rows, lost);
+        dataset_free(train);
+        dataset_free(val);
+        return -1;
+    }
+    return 0;
 }
 
 int dataset_scale(dataset *d, float s, size_t *bad)
@@ -305,7 +357,8 @@ void dataset_free(dataset *d)
     memset(d, 0, sizeof *d);
 }
 
-int dataset_open_config(const config *c, dataset *train, dataset *test, int *nclasses, char *err, size_t len)
+/* The train and test sets of c, before the validation split: 0, or -1 with err. */
+static int open_train_test(const config *c, dataset *train, dataset *test, char *err, size_t len)
 {
     dataset all;
     memset(test, 0, sizeof *test);
@@ -344,13 +397,47 @@ int dataset_open_config(const config *c, dataset *train, dataset *test, int *ncl
             return -1;
         }
     }
-    *nclasses = train->nclasses > test->nclasses ? train->nclasses : test->nclasses;
-    if (*nclasses < 2) {
+    return 0;
+}
+
+/* Holds data.validation_fraction of *train out into val (nothing when it is 0): 0, or -1 with err. */
+static int split_validation(const config *c, dataset *train, dataset *val, char *err, size_t len)
+{
+    memset(val, 0, sizeof *val);
+    if (c->validation_fraction == 0)
+        return 0;
+    dataset all = *train;
+    char why[300];
+    int rc = dataset_split_validation(&all, c->validation_fraction, (uint64_t)c->split_seed, train, val, why,
+                                      sizeof why);
+    if (rc < 0) {
+        *train = all;
+        snprintf(err, len, "%s: %s", c->file, why);
+    } else
+        dataset_free(&all);
+    return rc;
+}
+
+error_class dataset_open_config(const config *c, dataset *train, dataset *val, dataset *test, int *nclasses,
+                                char *err, size_t len)
+{
+    memset(val, 0, sizeof *val);
+    if (open_train_test(c, train, test, err, len) < 0)
+        return ERROR_DATA;
+    int n = train->nclasses > test->nclasses ? train->nclasses : test->nclasses;
+    if (n < 2) {
         snprintf(err, len, "%s: every label is 0; classification needs at least two classes", c->file);
         config_blame(c, "data.file", err, len);
         dataset_free(train);
         dataset_free(test);
-        return -1;
+        return ERROR_DATA;
     }
-    return 0;
+    if (split_validation(c, train, val, err, len) < 0) {
+        config_blame(c, "data.validation_fraction", err, len);
+        dataset_free(train);
+        dataset_free(test);
+        return ERROR_USAGE;
+    }
+    *nclasses = n;
+    return ERROR_NONE;
 }

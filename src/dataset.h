@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "config.h"
+#include "error.h"
 
 enum { DATASET_MAX_CLASSES = 65536 };
 
@@ -27,14 +28,22 @@ int dataset_from_arrays(dataset *d, const float *x, const int *y, int rows, int 
  * Returns 0, or -1 with the reason when a part would be empty. */
 int dataset_split(const dataset *all, double fraction, uint64_t seed, dataset *train, dataset *test, char *err,
                   size_t len);
+/* Holds out round(fraction * rows) rows of all for validation, drawn from split_seed's own stream (so the test
+ * split does not change); both parts keep file order. 0, or -1 with "what is wrong (what is allowed)" when no row
+ * would be held out or a class of all would keep no training row. */
+int dataset_split_validation(const dataset *all, double fraction, uint64_t seed, dataset *train, dataset *val,
+                             char *err, size_t len);
 /* Multiplies every feature by s. 0, or -1 with the index of the first feature that would not stay finite in
  * *bad, and nothing changed. */
 int dataset_scale(dataset *d, float s, size_t *bad);
 void dataset_free(dataset *d);
-/* The train and test sets a config describes: data.file, then data.test_file or a split by test_fraction and
- * split_seed, scaled by data.scale (a feature that overflows float32 then is an error naming data.scale);
- * nclasses covers both. 0, or -1 with "FILE: what is wrong" in err. */
-int dataset_open_config(const config *c, dataset *train, dataset *test, int *nclasses, char *err, size_t len);
+/* The train, validation and test sets a config describes: data.file, then data.test_file or a split by
+ * test_fraction and split_seed, scaled by data.scale (a feature that overflows float32 then is an error naming
+ * data.scale); then data.validation_fraction of the training rows held out into val (val->rows = 0 when it is 0);
+ * nclasses covers all three. ERROR_NONE, or with "FILE: what is wrong" in err ERROR_DATA (the data) or
+ * ERROR_USAGE (a validation_fraction these rows cannot satisfy). */
+error_class dataset_open_config(const config *c, dataset *train, dataset *val, dataset *test, int *nclasses,
+                                char *err, size_t len);
 /* FNV-1a 64 over bytes, continuing from h (start with DATASET_FNV_BASIS). */
 #define DATASET_FNV_BASIS 0xcbf29ce484222325ULL
 uint64_t dataset_fnv1a(uint64_t h, const void *bytes, size_t n);

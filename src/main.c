@@ -285,7 +285,8 @@ static void launch(trainer *t)
         sweep_run(t->plan, t->todo[t->next], &c, &seed, f ? f->id : id, sizeof id);
         const plandata_set *d = plandata_find(t->data, &c);
         int threads = c.threads ? cost_threads(c.threads) : t->threads;
-        if (!f || train_prepare(&f->job, &c, seed, &d->train, &d->test, d->nclasses, threads, err, sizeof err) < 0) {
+        if (!f || train_prepare(&f->job, &c, seed, &d->train, &d->val, &d->test, d->nclasses, threads, err,
+                                 sizeof err) < 0) {
             fprintf(stderr, "%s\n", f ? err : "runner: out of memory");
             free(f);
             t->failed = ERROR_DATA;
@@ -495,9 +496,10 @@ static int run_config(const options *opt)
     static plandata data;
     int rc = 0;
     store res;
-    if (plandata_load(&data, &plan, err, sizeof err) < 0) {
+    error_class loaded = plandata_load(&data, &plan, err, sizeof err);
+    if (loaded != ERROR_NONE) {
         fprintf(stderr, "%s\n", err);
-        rc = exit_code(ERROR_DATA);
+        rc = exit_code(loaded);
         goto done;
     }
     if (check_memory(opt, &plan, &data, err, sizeof err) < 0) {

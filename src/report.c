@@ -7,6 +7,7 @@
 #include "tsv.h"
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,22 +75,32 @@ static void md_row(FILE *f, const points *x, long pt, int bold)
     if (x->nsweep == 0)
         fprintf(f, " %sall%s |", b, b);
     if (p->n == 0) {
-        fprintf(f, " not run yet | | 0 | 0 | |\n");
+        fprintf(f, " not run yet | | | 0 | 0 | |\n");
         return;
     }
+    if (isfinite(p->val_acc_mean))
+        fprintf(f, " %s%.2f ± %.2f%s |", b, 100 * p->val_acc_mean, 100 * p->val_acc_std, b);
+    else
+        fprintf(f, " – |");
     fprintf(f, " %s%.2f ± %.2f%s | %s%.4f ± %.4f%s | %s%d%s | %s%d%s | %s%.4g%s |\n", b, 100 * p->acc_mean,
             100 * p->acc_std, b, b, p->loss_mean, p->loss_std, b, b, p->n, b, b, p->diverged, b, b, p->sec_epoch, b);
 }
 
 static void md_results(FILE *f, const points *x)
 {
-    long best = points_best(x->pts, x->plan->npoints);
-    fprintf(f, "## Results\n\nFinal test accuracy and test loss of each sweep point, mean ± standard deviation over "
-               "its seeds (a diverged run counts with its last finite epoch). The best point is in bold.\n\n|");
+    int on_val;
+    long best = points_best(x->pts, x->plan->npoints, &on_val);
+    fprintf(f, "## Results\n\nFinal validation accuracy, test accuracy and test loss of each sweep point, mean ± "
+               "standard deviation over its seeds (a diverged run counts with its last finite epoch). The best point, "
+               "in bold, %s\n\n|", on_val ? "is the one with the highest mean validation accuracy (rows held out of "
+               "the training set): the test set plays no part in the choice, so its test accuracy is the estimate."
+               : "is the one with the highest mean test accuracy: without a validation set (data.validation_fraction "
+               "= 0) the test set chooses it, which makes its test accuracy an optimistic estimate.");
     for (int i = 0; i < x->nsweep; i++)
         fprintf(f, " %s |", config_key_name(x->base->sweep[i].key));
-    fprintf(f, "%s test accuracy (%%) | test loss | n | diverged | s / epoch |\n|", x->nsweep ? "" : " point |");
-    for (int i = 0; i < (x->nsweep ? x->nsweep : 1) + 5; i++)
+    fprintf(f, "%s validation accuracy (%%) | test accuracy (%%) | test loss | n | diverged | s / epoch |\n|",
+            x->nsweep ? "" : " point |");
+    for (int i = 0; i < (x->nsweep ? x->nsweep : 1) + 6; i++)
         fprintf(f, "---:|");
     fprintf(f, "\n");
     for (long pt = 0; pt < x->plan->npoints; pt++)
@@ -102,8 +113,13 @@ static void md_results(FILE *f, const points *x)
     fprintf(f, "\n**Best configuration:** ");
     for (int i = 0; i < x->nsweep; i++)
         fprintf(f, "%s%s = %s", i ? ", " : "", config_key_name(x->base->sweep[i].key), points_value(x, best, i));
-    fprintf(f, "%stest accuracy %.2f ± %.2f %% over %d seed%s, test loss %.4f ± %.4f.\n\n", x->nsweep ? ": " : "",
-            100 * p->acc_mean, 100 * p->acc_std, p->n, p->n == 1 ? "" : "s", p->loss_mean, p->loss_std);
+    if (on_val)
+        fprintf(f, "%sselected on validation accuracy %.2f ± %.2f %%; ", x->nsweep ? ": " : "", 100 * p->val_acc_mean,
+                100 * p->val_acc_std);
+    else
+        fprintf(f, "%sselected on test accuracy (optimistic); ", x->nsweep ? ": " : "");
+    fprintf(f, "test accuracy %.2f ± %.2f %% over %d seed%s, test loss %.4f ± %.4f.\n\n", 100 * p->acc_mean,
+            100 * p->acc_std, p->n, p->n == 1 ? "" : "s", p->loss_mean, p->loss_std);
 }
 
 /* The diverged runs of summary.tsv. */
@@ -301,13 +317,15 @@ static void index_row(FILE *f, const char *root, const char *name)
         fprintf(f, "?");
     tsv_free(&t);
     long best = -1;
+    int on_val = 0;
     if (snprintf(path, sizeof path, "%s/%s/table.tsv", root, name) < (int)sizeof path &&
         points_read_table(path, &rows, &nrows, why, sizeof why) == 0)
-        best = points_best(rows, nrows);
+        best = points_best(rows, nrows, &on_val);
     if (best >= 0)
-        fprintf(f, " | %.2f ± %.2f | `%s` |\n", 100 * rows[best].acc_mean, 100 * rows[best].acc_std, rows[best].id);
+        fprintf(f, " | %.2f ± %.2f | `%s` | %s |\n", 100 * rows[best].acc_mean, 100 * rows[best].acc_std,
+                rows[best].id, on_val ? "validation" : "test (optimistic)");
     else
-        fprintf(f, " | – | – |\n");
+        fprintf(f, " | – | – | – |\n");
     free(rows);
 }
 
@@ -322,12 +340,15 @@ int report_index(const char *results_root, char *err, size_t len)
     int rc = fileio_text_open(&t, err, len);
     if (rc == 0) {
         fprintf(t.f, "# Experiments\n\nOne row per experiment with a report; accuracy is the final test accuracy of "
-                     "the best sweep point, mean ± standard deviation over its seeds.\n\n"
-                     "| experiment | runs | best test accuracy (%%) | best point |\n|---|---:|---:|---|\n");
+                     "the best sweep point, mean ± standard deviation over its seeds. The best point is selected on "
+                     "mean validation accuracy where the experiment has a validation set, else on test accuracy, "
+                     "which makes its test accuracy optimistic.\n\n"
+                     "| experiment | runs | best test accuracy (%%) | best point | selected on |\n"
+                     "|---|---:|---:|---|---|\n");
         for (int i = 0; i < n; i++)
             index_row(t.f, results_root, names[i]);
         if (n == 0)
-            fprintf(t.f, "| (none yet) | | | |\n");
+            fprintf(t.f, "| (none yet) | | | | |\n");
         rc = fileio_text_save(&t, path, err, len);
     }
     for (int i = 0; i < n; i++)

@@ -7,6 +7,7 @@
 #include "h5util.h"
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,12 +163,13 @@ static void write_manifest(FILE *f, const train_job *job)
 
 static void write_result(FILE *f, const train_job *job)
 {
-    const train_epoch *best = &job->curve[job->best_epoch], *last = &job->curve[job->epochs_done];
+    const train_epoch *best = &job->curve[job->best_epoch], *last = &job->curve[job->final_epoch];
     tsv_result m = {.diverged = job->status == TRAIN_DIVERGED, .epochs_done = job->epochs_done,
                     .diverged_epoch = job->diverged_epoch, .best_epoch = job->best_epoch,
                     .train_loss = last->train_loss, .test_loss = last->test_loss, .train_acc = last->train_acc,
                     .test_acc = last->test_acc, .best_test_acc = best->test_acc, .seconds = job->train_seconds,
-                    .samples_per_second = job->samples_per_second};
+                    .samples_per_second = job->samples_per_second, .val_loss = last->val_loss,
+                    .val_acc = last->val_acc, .best_val_acc = best->val_acc};
     fprintf(f, "%s\n", tsv_result_header);
     tsv_result_row(f, &m);
     fprintf(f, "\n");
@@ -250,6 +252,8 @@ static const char *check_curve(const char *path, const tsv_result *m, curve *c)
         why = "curve.dat has no rows"; /* none is right only for a run whose first evaluation overflowed */
     else if (c->n > 0 && last != m->epochs_done)
         why = "curve.dat does not end at epoch epochs_done";
+    else if (c->n > 0 && curve_has_validation(c) != !isnan(m->val_acc))
+        why = "curve.dat and result.tsv disagree on the validation set";
     if (why)
         curve_free(c);
     return why;

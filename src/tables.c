@@ -11,7 +11,9 @@
 
 const char tables_header[] = "n\ttest_acc_mean\ttest_acc_std\ttest_acc_min\ttest_acc_max\ttest_loss_mean"
                              "\ttest_loss_std\ttest_loss_min\ttest_loss_max\tbest_epoch\tdiverged"
-                             "\tseconds_mean\tseconds_per_epoch\tsamples_per_second";
+                             "\tseconds_mean\tseconds_per_epoch\tsamples_per_second"
+                             "\tval_acc_mean\tval_acc_std\tval_acc_min\tval_acc_max\tval_loss_mean\tval_loss_std"
+                             "\tval_loss_min\tval_loss_max";
 
 /* Keys every summary shows; swept keys not among them get columns of their own. */
 static const char *const fixed_keys[] = {"experiment.seeds", "model.hidden", "train.learning_rate",
@@ -123,6 +125,9 @@ static void add_result(table *t, const tsv_result *m)
     add_num(t, "%.9g", m->best_test_acc);
     add_num(t, "%.6f", m->seconds);
     add_num(t, "%.1f", m->samples_per_second);
+    add_num(t, "%.9g", fabs(m->val_loss)); /* fabs: NAN (no validation set) prints "nan", never "-nan" */
+    add_num(t, "%.9g", fabs(m->val_acc));
+    add_num(t, "%.9g", fabs(m->best_val_acc));
 }
 
 /* The committed runs of a plan: run[r] is valid where done[r]. */
@@ -208,9 +213,20 @@ static void stats(const double *v, int n, double out[4])
     out[3] = hi;
 }
 
-/* One row of table.tsv: the committed runs of point pt aggregated; nothing when it has none. */
+/* The four statistics of v (n) as cells, NANs included (a point without a validation set: "nan"). */
+static void add_stats(table *t, const double *v, int n)
+{
+    double s[4];
+    stats(v, n, s);
+    for (int k = 0; k < 4; k++)
+        add_num(t, "%.9g", fabs(s[k]));
+}
+
+/* One row of table.tsv: the committed runs of point pt aggregated; nothing when it has none. acc and loss hold
+ * (2, nseeds) room: the test numbers, then the validation ones. */
 static void point_row(table *t, const runs *rs, const sweep_plan *p, long pt, double *acc, double *loss)
 {
+    int ns = p->base->nseeds;
     const config *base = p->base;
     int n = 0, diverged = 0;
     double best = 0, secs = 0, per_epoch = 0, sps = 0;
@@ -220,6 +236,8 @@ static void point_row(table *t, const runs *rs, const sweep_plan *p, long pt, do
         const tsv_result *m = &rs->run[r].result;
         acc[n] = m->test_acc;
         loss[n] = m->test_loss;
+        acc[ns + n] = m->val_acc;
+        loss[ns + n] = m->val_loss;
         best += m->best_epoch;
         diverged += m->diverged;
         secs += m->seconds;
@@ -237,19 +255,16 @@ static void point_row(table *t, const runs *rs, const sweep_plan *p, long pt, do
     add_text(t, id);
     for (int i = 0; i < base->nsweep; i++)
         add_config(t, &c, base->sweep[i].key);
-    double a[4], l[4];
-    stats(acc, n, a);
-    stats(loss, n, l);
     add_int(t, n);
-    for (int k = 0; k < 4; k++)
-        add_num(t, "%.9g", a[k]);
-    for (int k = 0; k < 4; k++)
-        add_num(t, "%.9g", l[k]);
+    add_stats(t, acc, n);
+    add_stats(t, loss, n);
     add_num(t, "%.9g", best / n);
     add_int(t, diverged);
     add_num(t, "%.6f", secs / n);
     add_num(t, "%.6f", per_epoch / n);
     add_num(t, "%.1f", sps / n);
+    add_stats(t, acc + ns, n);
+    add_stats(t, loss + ns, n);
 }
 
 static void build_table(table *t, const runs *rs, const sweep_plan *p)
@@ -259,7 +274,7 @@ static void build_table(table *t, const runs *rs, const sweep_plan *p)
     for (int i = 0; i < base->nsweep; i++)
         add_names(t, config_key_name(base->sweep[i].key));
     add_names(t, tables_header);
-    double *acc = malloc((size_t)base->nseeds * sizeof *acc), *loss = malloc((size_t)base->nseeds * sizeof *loss);
+    double *acc = malloc(2 * (size_t)base->nseeds * sizeof *acc), *loss = malloc(2 * (size_t)base->nseeds * sizeof *loss);
     if (!acc || !loss)
         t->failed = 1;
     for (long pt = 0; pt < p->npoints && !t->failed; pt++)

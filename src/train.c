@@ -17,8 +17,8 @@ int train_batch_rows(const config *cfg, int train_rows)
 
 int train_model_rows(int batch) { return batch > TRAIN_EVAL_ROWS ? batch : TRAIN_EVAL_ROWS; }
 
-int train_prepare(train_job *job, const config *cfg, long long seed, const dataset *train, const dataset *test,
-                  int nclasses, int threads, char *err, size_t len)
+int train_prepare(train_job *job, const config *cfg, long long seed, const dataset *train, const dataset *val,
+                  const dataset *test, int nclasses, int threads, char *err, size_t len)
 {
     memset(job, 0, sizeof *job);
     job->cfg = *cfg;
@@ -27,6 +27,7 @@ int train_prepare(train_job *job, const config *cfg, long long seed, const datas
     job->seed = seed;
     job->train = train;
     job->test = test;
+    job->val = val;
     job->nclasses = nclasses;
     job->threads = threads < 1 ? 1 : threads;
     int B = train_batch_rows(cfg, train->rows);
@@ -40,6 +41,8 @@ int train_prepare(train_job *job, const config *cfg, long long seed, const datas
     job->order = malloc((size_t)train->rows * sizeof(int));
     job->curve = calloc((size_t)cfg->epochs + 1, sizeof *job->curve);
     if (!job->last_good || !job->order || !job->curve || mlp_reserve(&job->net, job->threads, B) < 0)
+        goto oom;
+    if (cfg->early_stopping > 0 && !(job->best_params = malloc(np * sizeof(float))))
         goto oom;
     if (cfg->optimizer != OPT_SGD && !(job->opt_m = calloc(np, sizeof(float))))
         goto oom;
@@ -75,7 +78,7 @@ int train_check(const config *cfg, const dataset *train, int nclasses, char *err
     train_job job;
     dataset one = *train;
     one.rows = 1;
-    if (train_prepare(&job, &small, 0, &one, &one, nclasses, 1, err, len) < 0)
+    if (train_prepare(&job, &small, 0, &one, NULL, &one, nclasses, 1, err, len) < 0)
         return -1;
     train_free(&job);
     return 0;
@@ -87,13 +90,18 @@ void train_free(train_job *job)
     free(job->opt_m);
     free(job->opt_v);
     free(job->last_good);
+    free(job->best_params);
     free(job->order);
     free(job->curve);
     memset(job, 0, sizeof *job);
 }
 
+int train_has_validation(const train_job *job) { return job->val && job->val->rows > 0; }
+
 const float *train_weights(const train_job *job)
 {
+    if (job->best_params)
+        return job->best_params;
     return job->status == TRAIN_DIVERGED ? job->last_good : job->net.params;
 }
 
@@ -129,14 +137,48 @@ static mlp_update update_for(const train_job *job, long long t)
     return u;
 }
 
-/* Evaluates the weights after epoch on both sets into its curve row; 1 when every number is finite. */
+/* Evaluates the weights after epoch on every set into its curve row; 1 when every number is finite. */
 static int record(train_job *job, int epoch)
 {
     train_epoch *e = &job->curve[epoch];
     train_evaluate(job, job->train, &e->train_loss, &e->train_acc);
     train_evaluate(job, job->test, &e->test_loss, &e->test_acc);
+    e->val_loss = e->val_acc = NAN;
+    if (train_has_validation(job))
+        train_evaluate(job, job->val, &e->val_loss, &e->val_acc);
     e->evaluated = 1;
-    return isfinite(e->train_loss) && isfinite(e->test_loss) && mlp_params_finite(&job->net);
+    return isfinite(e->train_loss) && isfinite(e->test_loss) && (!train_has_validation(job) || isfinite(e->val_loss)) &&
+           mlp_params_finite(&job->net);
+}
+
+/* After the finite evaluation of epoch: with early stopping, keeps its weights when its validation loss is the
+ * lowest yet (as final_epoch); 1 when train.early_stopping evaluations in a row have brought no lower one. */
+static int keep_evaluation(train_job *job, int epoch)
+{
+    job->final_epoch = epoch;
+    if (!job->best_params)
+        return 0;
+    if (job->best_eval >= 0 && !(job->curve[epoch].val_loss < job->curve[job->best_eval].val_loss)) {
+        job->final_epoch = job->best_eval;
+        return ++job->since_best >= job->cfg.early_stopping;
+    }
+    job->best_eval = epoch;
+    job->since_best = 0;
+    memcpy(job->best_params, job->net.params, job->net.nparams * sizeof(float));
+    return 0;
+}
+
+/* best_epoch: the highest validation accuracy of the evaluated epochs up to epochs_done (test accuracy without a
+ * validation set), earliest on ties. */
+static void choose_best(train_job *job)
+{
+    int val = train_has_validation(job);
+    job->best_epoch = 0;
+    for (int e = 1; e <= job->epochs_done; e++) {
+        const train_epoch *c = &job->curve[e], *b = &job->curve[job->best_epoch];
+        if (c->evaluated && (val ? c->val_acc > b->val_acc : c->test_acc > b->test_acc))
+            job->best_epoch = e;
+    }
 }
 
 /* The epochs that get a curve row: 0, every eval_every-th, the last. */
@@ -157,15 +199,19 @@ void train_execute(train_job *job)
         job->order[i] = i;
 
     job->status = TRAIN_OK;
+    job->best_eval = -1;
     if (!record(job, 0)) {
         /* the initial weights already overflow: nothing to train from, and no finite row for the curve */
         job->curve[0].evaluated = 0;
         job->status = TRAIN_DIVERGED;
         job->diverged_epoch = 0;
         memcpy(job->last_good, net->params, net->nparams * sizeof(float));
+        if (job->best_params)
+            memcpy(job->best_params, net->params, net->nparams * sizeof(float));
         return;
     }
     memcpy(job->last_good, net->params, net->nparams * sizeof(float));
+    keep_evaluation(job, 0);
     long long step = 0;
     for (int epoch = 1; epoch <= job->cfg.epochs; epoch++) {
         double t0 = timing_now();
@@ -208,6 +254,7 @@ void train_execute(train_job *job)
         job->epochs_done = epoch;
         memcpy(job->last_good, net->params, net->nparams * sizeof(float));
         atomic_store_explicit(&job->progress_eval, epoch, memory_order_release);
+        int stop = keep_evaluation(job, epoch);
         /* finite but exploding: the epoch stays in the curve, and the run ends there */
         double factor = job->cfg.diverge_factor;
         if (factor > 0 && job->curve[epoch].train_loss > factor * job->curve[0].train_loss) {
@@ -215,9 +262,9 @@ void train_execute(train_job *job)
             job->diverged_epoch = epoch;
             break;
         }
+        if (stop)
+            break;
     }
-    for (int e = 1; e <= job->epochs_done; e++)
-        if (job->curve[e].evaluated && job->curve[e].test_acc > job->curve[job->best_epoch].test_acc)
-            job->best_epoch = e;
+    choose_best(job);
     job->samples_per_second = job->train_seconds > 0 ? (double)tr->rows * job->epochs_done / job->train_seconds : 0;
 }

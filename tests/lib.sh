@@ -35,8 +35,11 @@ check() {
     fi
 }
 
-# strip FILE: a summary.tsv without its timing columns (train_seconds, samples_per_second: the last two).
-strip() { awk -F'\t' 'BEGIN{OFS="\t"} {NF -= 2; print}' "$1"; }
+# strip FILE: a summary.tsv without its timing columns (train_seconds, samples_per_second, found by name).
+strip() {
+    awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) skip[i] = $i == "train_seconds" || $i == "samples_per_second" }
+                { out = ""; for (i = 1; i <= NF; i++) if (!skip[i]) out = out (out == "" ? "" : "\t") $i; print out }' "$1"
+}
 
 # finish [NAME]: the tally, "NAME: N passed, M failed"; the status is 0 when nothing failed.
 finish() {

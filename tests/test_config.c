@@ -35,6 +35,7 @@ static const struct { const char *key, *text, *canon; } non_default[] = {
     {"data.labels", "lab", "lab"},
     {"data.test_file", "t.h5", "t.h5"},
     {"data.test_fraction", "0.123456789", "0.123456789"},
+    {"data.validation_fraction", "0", "0"},
     {"data.split_seed", "9223372036854775807", "9223372036854775807"},
     {"data.scale", "6.25e-2", "0.0625"},
     {"model.hidden", "256-128-3", "256-128-3"},
@@ -54,6 +55,7 @@ static const struct { const char *key, *text, *canon; } non_default[] = {
     {"train.diverge_factor", "1e20", "1e+20"},
     {"train.eval_every", "5", "5"},
     {"train.loss", "sum", "sum"},
+    {"train.early_stopping", " 3 ", "3"},
 };
 #define NNON_DEFAULT ((int)(sizeof non_default / sizeof non_default[0]))
 
@@ -71,6 +73,7 @@ static void assert_same_values(const config *a, const config *b)
     ck_assert_str_eq(a->labels, b->labels);
     ck_assert_str_eq(a->test_file, b->test_file);
     ck_assert_double_eq(a->test_fraction, b->test_fraction);
+    ck_assert_double_eq(a->validation_fraction, b->validation_fraction);
     ck_assert_int_eq(a->split_seed, b->split_seed);
     ck_assert_double_eq(a->scale, b->scale);
     ck_assert_int_eq(a->nhidden, b->nhidden);
@@ -92,6 +95,7 @@ static void assert_same_values(const config *a, const config *b)
     ck_assert_int_eq(a->eval_every, b->eval_every);
     ck_assert_int_eq(a->shuffle, b->shuffle);
     ck_assert_int_eq(a->loss, b->loss);
+    ck_assert_int_eq(a->early_stopping, b->early_stopping);
 }
 
 /* The resolved dump of c, as config_write makes it; free the result. */
@@ -180,6 +184,10 @@ START_TEST(test_setters_reject_out_of_range)
         {"data.split_seed", "-1", "out of range '-1' (an integer from 0 to 9223372036854775807)"},
         {"experiment.parallel_runs", "0", "out of range '0' (auto, or an integer from 1 to 1024)"},
         {"data.test_fraction", "1", "out of range '1' (a number > 0 and < 1)"},
+        {"data.validation_fraction", "1", "out of range '1' (a number >= 0 and < 1)"},
+        {"data.validation_fraction", "-0.1", "out of range '-0.1' (a number >= 0 and < 1)"},
+        {"train.early_stopping", "-1", "out of range '-1' (an integer from 0 to 10000000)"},
+        {"train.early_stopping", "2.5", "not an integer '2.5' (an integer from 0 to 10000000)"},
         {"train.learning_rate", "1000001", "out of range '1000001' (a number > 0 and <= 1e+06)"},
         {"train.shuffle", "maybe", "not a boolean 'maybe' (true or false; also yes/no, on/off, 1/0)"},
         {"model.activation", "gelu", "unknown value 'gelu' (one of sigmoid, tanh, relu)"},

@@ -4,6 +4,7 @@
  * the class main maps to an exit code. */
 #include "tests.h"
 #include "config.h"
+#include "curve.h"
 #include "dataset.h"
 #include "h5util.h"
 #include "store.h"
@@ -104,15 +105,17 @@ static void check_curve(hid_t f, const produced *p)
     hsize_t dims[2];
     H5Sget_simple_extent_dims(space, dims, NULL);
     ck_assert_int_eq(dims[0], p->nrows);
-    ck_assert_int_eq(dims[1], 6);
-    double v[MAX_EPOCHS * 6];
+    ck_assert_int_eq(dims[1], CURVE_COLS);
+    double v[MAX_EPOCHS * CURVE_COLS];
     ck_assert_int_ge(H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v), 0);
     for (int e = 0; e < p->nrows; e++) {
         const train_epoch *r = &p->rows[e];
-        const double want[6] = {r->epoch, r->train_loss, r->test_loss, r->train_acc, r->test_acc, r->seconds};
-        for (int c = 0; c < 5; c++)
-            near(v[e * 6 + c], want[c], name);
-        ck_assert_double_eq_tol(v[e * 6 + 5], want[5], 1e-6); /* seconds: %.6f */
+        const double want[CURVE_COLS] = {r->epoch,    r->train_loss, r->test_loss, r->train_acc,
+                                         r->test_acc, r->seconds,    r->val_loss,  r->val_acc};
+        for (int c = 0; c < CURVE_COLS; c++)
+            if (c != 5)
+                near(v[e * CURVE_COLS + c], want[c], name);
+        ck_assert_double_eq_tol(v[e * CURVE_COLS + 5], want[5], 1e-6); /* seconds: %.6f */
     }
     H5Sclose(space);
     H5Dclose(ds);
@@ -133,16 +136,16 @@ static void load_config(config *cfg)
 /* Trains and commits every run of plan, keeping what each produced. */
 static void train_all(store *s, const sweep_plan *plan, produced *out)
 {
-    dataset train, test;
+    dataset train, val, test;
     int nclasses;
     char err[1200];
-    ck_assert(dataset_open_config(plan->base, &train, &test, &nclasses, err, sizeof err) == 0);
+    ck_assert(dataset_open_config(plan->base, &train, &val, &test, &nclasses, err, sizeof err) == 0);
     for (long r = 0; r < plan->nruns; r++) {
         config c;
         produced *p = &out[r];
         sweep_run(plan, r, &c, &p->seed, p->id, sizeof p->id);
         train_job job;
-        ck_assert(train_prepare(&job, &c, p->seed, &train, &test, nclasses, 1, err, sizeof err) == 0);
+        ck_assert(train_prepare(&job, &c, p->seed, &train, &val, &test, nclasses, 1, err, sizeof err) == 0);
         train_execute(&job);
         ck_assert_int_lt(job.epochs_done, MAX_EPOCHS);
         p->lr = c.learning_rate;
@@ -159,6 +162,7 @@ static void train_all(store *s, const sweep_plan *plan, produced *out)
         train_free(&job);
     }
     dataset_free(&train);
+    dataset_free(&val);
     dataset_free(&test);
 }
 

@@ -19,7 +19,7 @@
 
 typedef struct loaded {
     config cfg;
-    dataset train, test;
+    dataset train, val, test;
     int nclasses;
 } loaded;
 
@@ -34,12 +34,13 @@ static void load(loaded *l, const char *path, const char *const *sets)
     ck_assert_msg(errs.n == 0, "%s: %s", path, errs.text);
     h5util_quiet();
     char err[600];
-    ck_assert_msg(dataset_open_config(&l->cfg, &l->train, &l->test, &l->nclasses, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(dataset_open_config(&l->cfg, &l->train, &l->val, &l->test, &l->nclasses, err, sizeof err) == 0, "%s", err);
 }
 
 static void unload(loaded *l)
 {
     dataset_free(&l->train);
+    dataset_free(&l->val);
     dataset_free(&l->test);
     config_free(&l->cfg);
 }
@@ -47,7 +48,7 @@ static void unload(loaded *l)
 static void run(train_job *job, loaded *l, int threads)
 {
     char err[600];
-    ck_assert_msg(train_prepare(job, &l->cfg, l->cfg.seeds[0], &l->train, &l->test, l->nclasses, threads, err,
+    ck_assert_msg(train_prepare(job, &l->cfg, l->cfg.seeds[0], &l->train, &l->val, &l->test, l->nclasses, threads, err,
                                 sizeof err) == 0, "%s", err);
     train_execute(job);
 }
@@ -150,7 +151,7 @@ START_TEST(test_xor_converges)
     for (int s = 0; s < l.cfg.nseeds; s++) {
         train_job job;
         char err[600];
-        ck_assert(train_prepare(&job, &l.cfg, l.cfg.seeds[s], &l.train, &l.test, l.nclasses, 1, err, sizeof err) == 0);
+        ck_assert(train_prepare(&job, &l.cfg, l.cfg.seeds[s], &l.train, &l.val, &l.test, l.nclasses, 1, err, sizeof err) == 0);
         train_execute(&job);
         ck_assert_int_eq(job.status, TRAIN_OK);
         ck_assert_double_eq(job.curve[job.epochs_done].train_acc, 1.0);
@@ -231,9 +232,10 @@ START_TEST(test_eval_every_changes_only_the_curve)
         rows++;
         ck_assert_int_eq(y->epoch, e);
         ck_assert_msg(x->train_loss == y->train_loss && x->test_loss == y->test_loss &&
-                          x->train_acc == y->train_acc && x->test_acc == y->test_acc,
+                          x->train_acc == y->train_acc && x->test_acc == y->test_acc &&
+                          x->val_loss == y->val_loss && x->val_acc == y->val_acc,
                       "epoch %d evaluates differently", e);
-        if (y->test_acc > b.curve[best].test_acc)
+        if (y->val_acc > b.curve[best].val_acc) /* configs/digits.ini has a validation set: best is chosen on it */
             best = e;
     }
     ck_assert_int_eq(rows, 4);
@@ -303,7 +305,7 @@ START_TEST(test_huge_inputs_stay_finite)
      * outcome: ok, all 5 epochs, a finite curve, and each activation's own signature. */
     static const char *const acts[] = {"model.activation=sigmoid", "model.activation=relu"};
     for (int a = 0; a < 2; a++) {
-        const char *const sets[] = {"data.scale=1e6", "train.epochs=5", acts[a], NULL};
+        const char *const sets[] = {"data.scale=1e6", "train.epochs=5", "data.validation_fraction=0", acts[a], NULL};
         loaded l;
         load(&l, "configs/digits.ini", sets);
         train_job job;
@@ -340,7 +342,7 @@ START_TEST(test_overflowing_start_is_a_result)
     int fd = mkstemp(path);
     ck_assert_int_ge(fd, 0);
     close(fd);
-    ck_assert(train_prepare(&job, &l.cfg, 1, &l.train, &l.test, l.nclasses, 1, err, sizeof err) == 0);
+    ck_assert(train_prepare(&job, &l.cfg, 1, &l.train, &l.val, &l.test, l.nclasses, 1, err, sizeof err) == 0);
     for (size_t i = 0; i < job.net.nparams; i++)
         job.net.params[i] = 3e38f;
     ck_assert_msg(checkpoint_save(&job.net, job.net.params, path, err, sizeof err) == 0, "%s", err);
@@ -348,7 +350,7 @@ START_TEST(test_overflowing_start_is_a_result)
 
     config c = l.cfg;
     snprintf(c.init_file, sizeof c.init_file, "%s", path);
-    ck_assert_msg(train_prepare(&job, &c, 1, &l.train, &l.test, l.nclasses, 2, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(train_prepare(&job, &c, 1, &l.train, &l.val, &l.test, l.nclasses, 2, err, sizeof err) == 0, "%s", err);
     train_execute(&job);
     ck_assert_int_eq(job.status, TRAIN_DIVERGED);
     ck_assert_int_eq(job.diverged_epoch, 0);
@@ -375,7 +377,7 @@ START_TEST(test_stop_flag_interrupts)
     load(&l, "configs/digits.ini", NULL);
     train_job job;
     char err[600];
-    ck_assert(train_prepare(&job, &l.cfg, 1, &l.train, &l.test, l.nclasses, 1, err, sizeof err) == 0);
+    ck_assert(train_prepare(&job, &l.cfg, 1, &l.train, &l.val, &l.test, l.nclasses, 1, err, sizeof err) == 0);
     volatile sig_atomic_t stop = 1;
     job.stop = &stop;
     train_execute(&job);
@@ -394,25 +396,25 @@ START_TEST(test_checkpoint_round_trip)
     int fd = mkstemp(path);
     ck_assert_int_ge(fd, 0);
     close(fd);
-    ck_assert(train_prepare(&job, &l.cfg, 3, &l.train, &l.test, l.nclasses, 1, err, sizeof err) == 0);
+    ck_assert(train_prepare(&job, &l.cfg, 3, &l.train, &l.val, &l.test, l.nclasses, 1, err, sizeof err) == 0);
     ck_assert_msg(checkpoint_save(&job.net, job.net.params, path, err, sizeof err) == 0, "%s", err);
 
     /* load it as init_file: the same parameters, bit for bit */
     config c = l.cfg;
     snprintf(c.init_file, sizeof c.init_file, "%s", path);
     train_job again;
-    ck_assert_msg(train_prepare(&again, &c, 99, &l.train, &l.test, l.nclasses, 1, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(train_prepare(&again, &c, 99, &l.train, &l.val, &l.test, l.nclasses, 1, err, sizeof err) == 0, "%s", err);
     ck_assert_int_eq(again.net.nparams, job.net.nparams);
     ck_assert(memcmp(again.net.params, job.net.params, job.net.nparams * sizeof(float)) == 0);
     train_free(&again);
 
     /* a model of another shape refuses it, naming the dataset and both shapes */
     c.hidden[0] = 21;
-    ck_assert(train_prepare(&again, &c, 1, &l.train, &l.test, l.nclasses, 1, err, sizeof err) == -1);
+    ck_assert(train_prepare(&again, &c, 1, &l.train, &l.val, &l.test, l.nclasses, 1, err, sizeof err) == -1);
     ck_assert_msg(strstr(err, "'weight0' is [20, 64] but the model needs [21, 64]"), "%s", err);
     c.hidden[0] = 20;
     c.nhidden = 1;
-    ck_assert(train_prepare(&again, &c, 1, &l.train, &l.test, l.nclasses, 1, err, sizeof err) == -1);
+    ck_assert(train_prepare(&again, &c, 1, &l.train, &l.val, &l.test, l.nclasses, 1, err, sizeof err) == -1);
     ck_assert_msg(strstr(err, "'weight1' is [7, 20] but the model needs [10, 20]"), "%s", err);
     unlink(path);
     train_free(&job);
@@ -431,7 +433,7 @@ START_TEST(test_checkpoint_disk_full)
     char err[600], dir[] = "/tmp/runner_full_XXXXXX", path[64];
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/weights.h5", dir);
-    ck_assert(train_prepare(&job, &l.cfg, 3, &l.train, &l.test, l.nclasses, 1, err, sizeof err) == 0);
+    ck_assert(train_prepare(&job, &l.cfg, 3, &l.train, &l.val, &l.test, l.nclasses, 1, err, sizeof err) == 0);
 
     struct rlimit old, small;
     ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);

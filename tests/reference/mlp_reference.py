@@ -146,7 +146,7 @@ def run_case(name, seed, N, F, K, hidden, act, output, loss, opt, lr, mu, bs, ep
 
     with open(base + ".ini", "w") as f:
         f.write(f"[experiment]\nname = ref_{name}\nseeds = 1\n\n"
-                f"[data]\nfile = {base}_data.h5\ntest_file = {base}_data.h5\n\n"
+                f"[data]\nfile = {base}_data.h5\ntest_file = {base}_data.h5\nvalidation_fraction = 0\n\n"
                 f"[model]\nhidden = {'-'.join(map(str, hidden))}\nactivation = {act}\noutput = {output}\n"
                 f"init_file = {base}_init.h5\n\n"
                 f"[train]\noptimizer = {opt}\nlearning_rate = {lr:g}\nmomentum = {mu:g}\nbatch_size = {bs}\n"
