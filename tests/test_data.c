@@ -80,6 +80,110 @@ START_TEST(test_split_is_a_seeded_partition)
 }
 END_TEST
 
+/* The validation split: rows held out of the training part, disjoint from it and from the test part, drawn from
+ * split_seed's own stream; refused when it would hold out nothing or leave a class without a training row. */
+START_TEST(test_validation_split)
+{
+    enum { N = 50, C = 2 };
+    float x[N * C];
+    int y[N];
+    for (int i = 0; i < N; i++) {
+        x[i * C] = (float)i;
+        x[i * C + 1] = (float)-i;
+        y[i] = i % 3;
+    }
+    dataset all, rest, te, tr, va, tr2, va2;
+    char err[300];
+    ck_assert_int_eq(dataset_from_arrays(&all, x, y, N, C), 0);
+    ck_assert_int_eq(dataset_split(&all, 0.2, 7, &rest, &te, err, sizeof err), 0);
+    ck_assert_int_eq(dataset_split_validation(&rest, 0.25, 7, &tr, &va, err, sizeof err), 0);
+    ck_assert_int_eq(va.rows, 10);
+    ck_assert_int_eq(tr.rows, 30);
+    int seen[N] = {0};
+    const dataset *parts[3] = {&tr, &va, &te};
+    for (int p = 0; p < 3; p++)
+        for (int i = 0; i < parts[p]->rows; i++) {
+            int row = (int)parts[p]->x[i * C];
+            seen[row]++;
+            ck_assert_int_eq(parts[p]->y[i], row % 3);
+            if (i)
+                ck_assert_float_lt(parts[p]->x[(i - 1) * C], parts[p]->x[i * C]);
+        }
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(seen[i], 1);
+    /* the same seed, the same rows; another seed, others */
+    ck_assert_int_eq(dataset_split_validation(&rest, 0.25, 7, &tr2, &va2, err, sizeof err), 0);
+    ck_assert_mem_eq(va.x, va2.x, sizeof(float) * va.rows * C);
+    dataset_free(&tr2);
+    dataset_free(&va2);
+    ck_assert_int_eq(dataset_split_validation(&rest, 0.25, 8, &tr2, &va2, err, sizeof err), 0);
+    ck_assert(memcmp(va.x, va2.x, sizeof(float) * va.rows * C) != 0);
+    dataset_free(&tr2);
+    dataset_free(&va2);
+    /* its own stream: not the rows a test split of the same seed and size would hold out */
+    ck_assert_int_eq(dataset_split(&rest, 0.25, 7, &tr2, &va2, err, sizeof err), 0);
+    ck_assert(memcmp(va.x, va2.x, sizeof(float) * va.rows * C) != 0);
+    dataset_free(&tr2);
+    dataset_free(&va2);
+    /* nothing held out, or a class left without a training row: refused, with what is allowed */
+    ck_assert_int_eq(dataset_split_validation(&rest, 0.01, 7, &tr2, &va2, err, sizeof err), -1);
+    ck_assert_str_eq(err, "0.01 of 40 training rows leaves no validation row (allowed: 0, or a fraction in (0, 1) "
+                          "that holds out at least one row and keeps a training row of every class)");
+    dataset three;
+    ck_assert_int_eq(dataset_from_arrays(&three, x, y, 3, C), 0); /* labels 0, 1, 2: one row each */
+    ck_assert_int_eq(dataset_split_validation(&three, 0.5, 7, &tr2, &va2, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "0.5 of 3 training rows leaves no training row of class ") == err, "%s", err);
+    ck_assert_ptr_null(tr2.x);
+    ck_assert_ptr_null(va2.x);
+    dataset_free(&three);
+    dataset_free(&tr);
+    dataset_free(&va);
+    dataset_free(&rest);
+    dataset_free(&te);
+    dataset_free(&all);
+}
+END_TEST
+
+/* A config's data: validation_fraction takes rows from the training part only; the test part does not change. */
+START_TEST(test_validation_from_config)
+{
+    h5util_quiet();
+    config c;
+    config_errors errs = {0};
+    config_defaults(&c);
+    ck_assert_int_eq(config_load(&c, "configs/digits.ini", &errs), 0);
+    dataset tr[2], va[2], te[2];
+    int nclasses;
+    char err[600];
+    for (int i = 0; i < 2; i++) {
+        c.validation_fraction = i ? 0.1 : 0;
+        ck_assert_msg(dataset_open_config(&c, &tr[i], &va[i], &te[i], &nclasses, err, sizeof err) == ERROR_NONE, "%s",
+                      err);
+        ck_assert_int_eq(nclasses, 10);
+    }
+    ck_assert_int_eq(va[0].rows, 0);
+    ck_assert_int_eq(te[1].rows, te[0].rows);
+    ck_assert_mem_eq(te[1].x, te[0].x, sizeof(float) * (size_t)te[0].rows * 64);
+    ck_assert_int_eq(va[1].rows, 144); /* round(0.1 x 1438) */
+    ck_assert_int_eq(tr[1].rows + va[1].rows, tr[0].rows);
+    for (int i = 0; i < 2; i++) {
+        dataset_free(&tr[i]);
+        dataset_free(&va[i]);
+        dataset_free(&te[i]);
+    }
+    /* the four XOR rows are the training set: 0.1 of them is no row, a config error */
+    ck_assert_int_eq(config_load(&c, "configs/article_xor.ini", &errs), 0);
+    c.validation_fraction = 0.1;
+    ck_assert_int_eq(dataset_open_config(&c, &tr[0], &va[0], &te[0], &nclasses, err, sizeof err), ERROR_USAGE);
+    ck_assert_str_eq(err, "configs/article_xor.ini:12: data.validation_fraction: data/xor.h5: 0.1 of 4 training "
+                          "rows leaves no validation row (allowed: 0, or a fraction in (0, 1) that holds out at least "
+                          "one row and keeps a training row of every class)");
+    ck_assert_ptr_null(tr[0].x);
+    ck_assert_ptr_null(te[0].x);
+    config_free(&c);
+}
+END_TEST
+
 /* One broken file per class (made by tests/reference/make_bad_data.py), with the reason dataset_load gives. */
 static const struct {
     const char *path, *reason;
@@ -138,6 +242,8 @@ Suite *data_suite(void)
     TCase *tc = tcase_create("data");
     tcase_add_test(tc, test_digits_and_xor_load);
     tcase_add_test(tc, test_split_is_a_seeded_partition);
+    tcase_add_test(tc, test_validation_split);
+    tcase_add_test(tc, test_validation_from_config);
     tcase_add_test(tc, test_scale_overflow_refused);
     tcase_add_loop_test(tc, test_bad_files_refused, 0, (int)(sizeof bad_files / sizeof bad_files[0]));
     suite_add_tcase(s, tc);

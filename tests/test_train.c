@@ -455,6 +455,56 @@ START_TEST(test_checkpoint_disk_full)
 }
 END_TEST
 
+/* Early stopping (patience 3, 300 epochs, learning rate 1 on digits) stops well before 300 (measured: at epoch 12,
+ * keeping epoch 9) and keeps the weights and numbers of the evaluation with the lowest validation loss: the very
+ * weights of the same run trained for that many epochs without early stopping, bit for bit. */
+START_TEST(test_early_stopping_keeps_the_best_evaluation)
+{
+    static const char *const es[] = {"train.epochs=300", "train.learning_rate=1", "train.early_stopping=3", NULL};
+    loaded l;
+    load(&l, "configs/digits.ini", es);
+    train_job job;
+    run(&job, &l, 2);
+    ck_assert_int_eq(job.status, TRAIN_OK);
+    ck_assert_int_lt(job.epochs_done, 30);
+    /* patience counts evaluations: the last three brought no lower validation loss than final_epoch's */
+    ck_assert_int_eq(job.final_epoch, job.epochs_done - 3);
+    for (int e = 0; e <= job.epochs_done; e++) {
+        ck_assert(job.curve[e].evaluated && isfinite(job.curve[e].val_loss));
+        double v = job.curve[e].val_loss, kept = job.curve[job.final_epoch].val_loss;
+        ck_assert(e < job.final_epoch ? v > kept : v >= kept); /* the lowest, earliest on ties */
+        /* best_epoch: the highest validation accuracy, earliest on ties */
+        ck_assert(job.curve[e].val_acc <= job.curve[job.best_epoch].val_acc);
+        if (e < job.best_epoch)
+            ck_assert(job.curve[e].val_acc < job.curve[job.best_epoch].val_acc);
+    }
+    char epochs[64];
+    snprintf(epochs, sizeof epochs, "train.epochs=%d", job.final_epoch);
+    const char *const plain[] = {epochs, "train.learning_rate=1", NULL};
+    loaded m;
+    load(&m, "configs/digits.ini", plain);
+    train_job ref;
+    run(&ref, &m, 1);
+    ck_assert_int_eq(ref.epochs_done, job.final_epoch);
+    ck_assert_msg(memcmp(train_weights(&job), train_weights(&ref), ref.net.nparams * sizeof(float)) == 0,
+                  "the weights kept are not those of epoch %d", job.final_epoch);
+    ck_assert(ref.curve[ref.epochs_done].val_loss == job.curve[job.final_epoch].val_loss);
+    train_free(&ref);
+    unload(&m);
+    train_free(&job);
+    /* every second epoch evaluated: three evaluations are six epochs */
+    static const char *const every2[] = {"train.epochs=300", "train.learning_rate=1", "train.early_stopping=3",
+                                         "train.eval_every=2", NULL};
+    unload(&l);
+    load(&l, "configs/digits.ini", every2);
+    run(&job, &l, 2);
+    ck_assert_int_lt(job.epochs_done, 300);
+    ck_assert_int_eq(job.final_epoch, job.epochs_done - 6);
+    train_free(&job);
+    unload(&l);
+}
+END_TEST
+
 Suite *train_suite(void)
 {
     Suite *s = suite_create("train");
@@ -466,6 +516,7 @@ Suite *train_suite(void)
     tcase_add_test(tc, test_digits_learns);
     tcase_add_test(tc, test_divergence_is_a_result);
     tcase_add_test(tc, test_eval_every_changes_only_the_curve);
+    tcase_add_test(tc, test_early_stopping_keeps_the_best_evaluation);
     tcase_add_test(tc, test_huge_inputs_stay_finite);
     tcase_add_test(tc, test_overflowing_start_is_a_result);
     tcase_add_test(tc, test_stop_flag_interrupts);
