@@ -187,6 +187,27 @@ static int evaluated_epoch(const train_job *job, int epoch)
     return epoch % job->cfg.eval_every == 0 || epoch == job->cfg.epochs;
 }
 
+/* Evaluates the initial weights (epoch 0) and keeps them; 0 when they already overflow: nothing to train from,
+ * and no finite row for the curve (the run is diverged at epoch 0). */
+static int start(train_job *job)
+{
+    const mlp *net = &job->net;
+    job->status = TRAIN_OK;
+    job->best_eval = -1;
+    int finite = record(job, 0);
+    memcpy(job->last_good, net->params, net->nparams * sizeof(float));
+    if (finite) {
+        keep_evaluation(job, 0);
+        return 1;
+    }
+    job->curve[0].evaluated = 0;
+    job->status = TRAIN_DIVERGED;
+    job->diverged_epoch = 0;
+    if (job->best_params)
+        memcpy(job->best_params, net->params, net->nparams * sizeof(float));
+    return 0;
+}
+
 void train_execute(train_job *job)
 {
     omp_set_num_threads(job->threads);
@@ -198,20 +219,8 @@ void train_execute(train_job *job)
     for (int i = 0; i < tr->rows; i++)
         job->order[i] = i;
 
-    job->status = TRAIN_OK;
-    job->best_eval = -1;
-    if (!record(job, 0)) {
-        /* the initial weights already overflow: nothing to train from, and no finite row for the curve */
-        job->curve[0].evaluated = 0;
-        job->status = TRAIN_DIVERGED;
-        job->diverged_epoch = 0;
-        memcpy(job->last_good, net->params, net->nparams * sizeof(float));
-        if (job->best_params)
-            memcpy(job->best_params, net->params, net->nparams * sizeof(float));
+    if (!start(job))
         return;
-    }
-    memcpy(job->last_good, net->params, net->nparams * sizeof(float));
-    keep_evaluation(job, 0);
     long long step = 0;
     for (int epoch = 1; epoch <= job->cfg.epochs; epoch++) {
         double t0 = timing_now();

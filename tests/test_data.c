@@ -33,16 +33,40 @@ START_TEST(test_digits_and_xor_load)
 }
 END_TEST
 
+/* Rows i = 0..n-1 of two features (i, -i) and label i % 3: each row says which it is. */
+static void numbered_rows(float *x, int *y, int n)
+{
+    for (int i = 0; i < n; i++) {
+        x[i * 2] = (float)i;
+        x[i * 2 + 1] = (float)-i;
+        y[i] = i % 3;
+    }
+}
+
+/* The parts hold each of the n numbered rows exactly once, in file order, each with its label. */
+static void check_partition(const dataset *const *parts, int nparts, int n)
+{
+    int *seen = calloc((size_t)n, sizeof *seen);
+    ck_assert_ptr_nonnull(seen);
+    for (int p = 0; p < nparts; p++)
+        for (int i = 0; i < parts[p]->rows; i++) {
+            int row = (int)parts[p]->x[i * 2];
+            seen[row]++;
+            ck_assert_int_eq(parts[p]->y[i], row % 3);
+            if (i)
+                ck_assert_float_lt(parts[p]->x[(i - 1) * 2], parts[p]->x[i * 2]);
+        }
+    for (int i = 0; i < n; i++)
+        ck_assert_int_eq(seen[i], 1);
+    free(seen);
+}
+
 START_TEST(test_split_is_a_seeded_partition)
 {
     enum { N = 50, C = 2 };
     float x[N * C];
     int y[N];
-    for (int i = 0; i < N; i++) {
-        x[i * C] = (float)i;
-        x[i * C + 1] = (float)-i;
-        y[i] = i % 3;
-    }
+    numbered_rows(x, y, N);
     dataset all, tr, te, tr2, te2;
     char err[200];
     ck_assert_int_eq(dataset_from_arrays(&all, x, y, N, C), 0);
@@ -50,18 +74,8 @@ START_TEST(test_split_is_a_seeded_partition)
     ck_assert_int_eq(te.rows, 10);
     ck_assert_int_eq(tr.rows, 40);
     /* each row lands in exactly one part, rows keep file order, labels travel with their rows */
-    int seen[N] = {0};
     const dataset *parts[2] = {&tr, &te};
-    for (int p = 0; p < 2; p++)
-        for (int i = 0; i < parts[p]->rows; i++) {
-            int row = (int)parts[p]->x[i * C];
-            seen[row]++;
-            ck_assert_int_eq(parts[p]->y[i], row % 3);
-            if (i)
-                ck_assert_float_lt(parts[p]->x[(i - 1) * C], parts[p]->x[i * C]);
-        }
-    for (int i = 0; i < N; i++)
-        ck_assert_int_eq(seen[i], 1);
+    check_partition(parts, 2, N);
     /* the same seed gives the same split, another seed another */
     ck_assert_int_eq(dataset_split(&all, 0.2, 7, &tr2, &te2, err, sizeof err), 0);
     ck_assert_mem_eq(te.x, te2.x, sizeof(float) * te.rows * C);
@@ -87,11 +101,7 @@ START_TEST(test_validation_split)
     enum { N = 50, C = 2 };
     float x[N * C];
     int y[N];
-    for (int i = 0; i < N; i++) {
-        x[i * C] = (float)i;
-        x[i * C + 1] = (float)-i;
-        y[i] = i % 3;
-    }
+    numbered_rows(x, y, N);
     dataset all, rest, te, tr, va, tr2, va2;
     char err[300];
     ck_assert_int_eq(dataset_from_arrays(&all, x, y, N, C), 0);
@@ -99,18 +109,8 @@ START_TEST(test_validation_split)
     ck_assert_int_eq(dataset_split_validation(&rest, 0.25, 7, &tr, &va, err, sizeof err), 0);
     ck_assert_int_eq(va.rows, 10);
     ck_assert_int_eq(tr.rows, 30);
-    int seen[N] = {0};
     const dataset *parts[3] = {&tr, &va, &te};
-    for (int p = 0; p < 3; p++)
-        for (int i = 0; i < parts[p]->rows; i++) {
-            int row = (int)parts[p]->x[i * C];
-            seen[row]++;
-            ck_assert_int_eq(parts[p]->y[i], row % 3);
-            if (i)
-                ck_assert_float_lt(parts[p]->x[(i - 1) * C], parts[p]->x[i * C]);
-        }
-    for (int i = 0; i < N; i++)
-        ck_assert_int_eq(seen[i], 1);
+    check_partition(parts, 3, N);
     /* the same seed, the same rows; another seed, others */
     ck_assert_int_eq(dataset_split_validation(&rest, 0.25, 7, &tr2, &va2, err, sizeof err), 0);
     ck_assert_mem_eq(va.x, va2.x, sizeof(float) * va.rows * C);

@@ -15,29 +15,9 @@
 #     still a committed run of an experiment with validation_fraction = 0: it resumes without retraining.
 # Ends with one line "N passed, M failed".
 
-RUNNER=${RUNNER:-./runner}
-LC_ALL=C
-export LC_ALL
-if [ ! -x "$RUNNER" ]; then
-    echo "validation_test: $RUNNER is not an executable (build it with make runner, or set RUNNER)" >&2
-    exit 2
-fi
-tmp=$(mktemp -d) || exit 2
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-passed=0
-failed=0
-
-# check NAME STATUS [DETAIL]
-check() {
-    if [ "$2" = 0 ]; then
-        passed=$((passed + 1))
-    else
-        failed=$((failed + 1))
-        echo "FAIL $1${3:+: $3}"
-    fi
-}
+. "$(dirname "$0")/lib.sh"
+need_runner validation_test "build it with make runner, or set RUNNER"
+make_tmp
 
 # col FILE NAME [ROW]: the cell of column NAME in data row ROW (default 1) of a TSV file
 col() {
@@ -160,5 +140,4 @@ check "an experiment of the old format resumes with validation_fraction = 0" $? 
 [ $? = 2 ] && grep -q "validation_fraction = 0.1" "$tmp/out"
 check "with the default validation_fraction it is another experiment" $? "$(cat "$tmp/out")"
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish
