@@ -62,6 +62,7 @@ want=$(awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
         best = $c["point_id"] " " $c["learning_rate"] " " $c["test_acc_mean"]; acc = $c["val_acc_mean"]
         loss = $c["val_loss_mean"] }
     END { print best }' "$table")
+# shellcheck disable=SC2086 # split on purpose: three words
 set -- $want
 [ $# = 3 ]
 check "table.tsv has validation accuracy for every point" $? "$want"
