@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,8 +38,24 @@ void h5util_cause(char *buf, size_t len)
     buf[strcspn(buf, "\n")] = 0;
 }
 
-hid_t h5util_open(const char *path, char *why, size_t len)
+/* 1 when another process holds an exclusive lock on path (an HDF5 writer does, and HDF5 1.10 then refuses to
+ * open it): the file is in use, which says nothing about whether it is damaged. */
+static int locked_by_other(const char *path)
 {
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
+    if (fd < 0)
+        return 0;
+    int busy = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd); /* releases our shared lock */
+    return busy;
+}
+
+hid_t h5util_open(const char *path, char *why, size_t len) { return h5util_open_busy(path, NULL, why, len); }
+
+hid_t h5util_open_busy(const char *path, int *busy, char *why, size_t len)
+{
+    if (busy)
+        *busy = 0;
     struct stat st;
     if (stat(path, &st) != 0) {
         snprintf(why, len, "%s", errno == ENOENT ? "no such file" : strerror(errno));
@@ -54,6 +71,12 @@ hid_t h5util_open(const char *path, char *why, size_t len)
         return -1;
     }
     fclose(f);
+    if (locked_by_other(path)) {
+        if (busy)
+            *busy = 1;
+        snprintf(why, len, "in use: another process holds a lock on it");
+        return -1;
+    }
     htri_t is = H5Fis_hdf5(path);
     if (is == 0) {
         snprintf(why, len, "not an HDF5 file");

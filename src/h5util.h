@@ -10,6 +10,9 @@ void h5util_quiet(void);
 /* Opens an existing HDF5 file read-only; returns its id, or -1 with why: missing, a directory, unreadable,
  * not HDF5, or HDF5's own innermost cause (e.g. a truncated file). */
 hid_t h5util_open(const char *path, char *why, size_t len);
+/* h5util_open that tells "cannot open now" from "damaged": *busy (when not NULL) is 1 when the file failed to
+ * open because another process holds a lock on it, else 0. */
+hid_t h5util_open_busy(const char *path, int *busy, char *why, size_t len);
 /* The most specific message on HDF5's error stack, or "unknown HDF5 error". */
 void h5util_cause(char *buf, size_t len);
 /* Writes a string attribute on an object; returns 0 or -1. */

@@ -44,29 +44,80 @@ static error_class take_lock(store *s, char *err, size_t len)
     return ERROR_NONE;
 }
 
-/* Removes the temporary folders a killed runner left in runs/: they are never results. */
-static void remove_temporaries(const char *runs)
+static int check_folder(const char *rundir, store_run *run, char *why, size_t len);
+
+/* The run id in a temporary run folder's name ".tmp-ID-PID" or ".old-ID-PID", into id; 0, or -1 for another name. */
+static int temporary_id(const char *name, char *id, size_t len)
 {
-    DIR *d = opendir(runs);
-    if (!d)
-        return;
-    char path[STORE_PATH + 300];
-    for (struct dirent *e; (e = readdir(d));)
-        if (!strncmp(e->d_name, ".tmp-", 5) || !strncmp(e->d_name, ".old-", 5)) {
-            snprintf(path, sizeof path, "%s/%s", runs, e->d_name);
-            fileio_remove_tree(path);
+    const char *dash = strrchr(name + 5, '-');
+    if (!dash || dash == name + 5 || !dash[1] || dash[1 + strspn(dash + 1, "0123456789")])
+        return -1;
+    snprintf(id, len, "%.*s", (int)(dash - name - 5), name + 5);
+    return 0;
+}
+
+/* A commit killed part way leaves .tmp-ID-PID (the new run, complete once all its files are written) and, between
+ * its two renames, .old-ID-PID (the run it replaces) with no ID. The complete new run takes the free ID first, else
+ * the old one comes back; whatever is left is never a result and goes. Under the lock: nobody is committing. */
+static void recover_runs(const char *runs)
+{
+    static const char *const prefixes[] = {".tmp-", ".old-"};
+    for (int pass = 0; pass < 2; pass++) {
+        DIR *d = opendir(runs);
+        if (!d)
+            return;
+        for (struct dirent *e; (e = readdir(d));) {
+            char id[SWEEP_ID], from[STORE_PATH + 300], to[STORE_PATH + 300], why[300];
+            struct stat st;
+            if (strncmp(e->d_name, prefixes[pass], 5))
+                continue;
+            snprintf(from, sizeof from, "%s/%s", runs, e->d_name);
+            int keep = temporary_id(e->d_name, id, sizeof id) == 0 &&
+                       snprintf(to, sizeof to, "%s/%s", runs, id) < (int)sizeof to && lstat(to, &st) != 0 &&
+                       errno == ENOENT && (pass == 1 || check_folder(from, NULL, why, sizeof why) == STORE_RUN_OK);
+            if (!keep || rename(from, to) != 0)
+                fileio_remove_tree(from);
         }
-    closedir(d);
+        closedir(d);
+    }
+    fileio_sync_path(runs);
+}
+
+/* The identity of c (config_write CONFIG_WRITE_IDENTITY) as a text to free, or NULL when out of memory. */
+static char *identity_text(const config *c)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *mem = open_memstream(&text, &size);
+    if (!mem)
+        return NULL;
+    int bad = config_write(c, mem, CONFIG_WRITE_IDENTITY) != 0;
+    if (fclose(mem) != 0 || bad) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* The first line where texts a and b differ: its start in each. */
+static void first_difference(const char **a, const char **b)
+{
+    while (**a && **b) {
+        size_t la = strcspn(*a, "\n"), lb = strcspn(*b, "\n");
+        if (la != lb || strncmp(*a, *b, la))
+            break;
+        *a += la + ((*a)[la] != 0);
+        *b += lb + ((*b)[lb] != 0);
+    }
 }
 
 /* Compares experiment.ini with the identity of base: writes it when new (or with force), refuses a different
  * one, naming the first line that differs. */
 static error_class check_identity(const store *s, const config *base, int force, char *err, size_t len)
 {
-    char *identity = NULL, path[STORE_PATH + 32];
-    size_t isize = 0;
-    FILE *mem = open_memstream(&identity, &isize);
-    if (!mem || config_write(base, mem, CONFIG_WRITE_IDENTITY) != 0 || fclose(mem) != 0) {
+    char path[STORE_PATH + 32];
+    char *identity = identity_text(base);
+    if (!identity) {
         snprintf(err, len, "out of memory");
         return ERROR_OUTPUT;
     }
@@ -75,13 +126,7 @@ static error_class check_identity(const store *s, const config *base, int force,
     error_class rc = ERROR_NONE;
     if (old && strcmp(old, identity) && !force) {
         const char *a = old, *b = identity;
-        while (*a && *b) {
-            size_t la = strcspn(a, "\n"), lb = strcspn(b, "\n");
-            if (la != lb || strncmp(a, b, la))
-                break;
-            a += la + (a[la] != 0);
-            b += lb + (b[lb] != 0);
-        }
+        first_difference(&a, &b);
         snprintf(err, len, "%s: results there come from a different configuration (was '%.*s', now '%.*s'); use "
                  "another experiment.name, or --force to train everything again", s->dir, (int)strcspn(a, "\n"), a,
                  (int)strcspn(b, "\n"), b);
@@ -94,7 +139,155 @@ static error_class check_identity(const store *s, const config *base, int force,
     return rc;
 }
 
-error_class store_open(store *s, const char *root, const config *base, int force, char *err, size_t len)
+/* Writes plan.ini, the whole resolved config with its sweep lists and seeds: the runs --verify expects. */
+static error_class write_plan(const store *s, const config *base, char *err, size_t len)
+{
+    char path[STORE_PATH + 32];
+    fileio_text t;
+    snprintf(path, sizeof path, "%s/plan.ini", s->dir);
+    if (fileio_text_open(&t, err, len) < 0)
+        return ERROR_OUTPUT;
+    fprintf(t.f, "; the plan of this experiment's runs (written by runner; --verify reads it)\n");
+    config_write(base, t.f, CONFIG_WRITE_ALL);
+    return fileio_text_save(&t, path, err, len) < 0 ? ERROR_OUTPUT : ERROR_NONE;
+}
+
+/* The value of "key = value" in a manifest, into buf; 0, or -1 when absent. */
+static int manifest_value(const char *text, const char *key, char *buf, size_t len)
+{
+    size_t k = strlen(key);
+    for (const char *l = text; *l; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] != 0))
+        if (!strncmp(l, key, k) && !strncmp(l + k, " = ", 3)) {
+            snprintf(buf, len, "%.*s", (int)strcspn(l + k + 3, "\n"), l + k + 3);
+            return 0;
+        }
+    return -1;
+}
+
+/* 1 when sums (lines "CHECKSUM PATH") lists path but never with checksum hex; the first listed into was. */
+static int sums_differ(const char *sums, const char *path, const char *hex, char *was, size_t wlen)
+{
+    int listed = 0;
+    for (const char *l = sums; *l; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] != 0)) {
+        size_t n = strcspn(l, "\n");
+        if (n <= 17 || l[16] != ' ' || n - 17 != strlen(path) || strncmp(l + 17, path, n - 17))
+            continue;
+        if (!strncmp(l, hex, 16) && strlen(hex) == 16)
+            return 0;
+        if (!listed++)
+            snprintf(was, wlen, "%.16s", l);
+    }
+    return listed > 0;
+}
+
+/* The first data file of a run's manifest whose checksum sums lists otherwise: 1 with "PATH: FNV-1a 64 WAS in
+ * the manifest, NOW now" in why, else 0. */
+static int manifest_differs(const char *manifest, const char *sums, char *why, size_t len)
+{
+    static const char *const keys[][2] = {{"data_file", "data_fnv1a64"}, {"test_file", "test_fnv1a64"}};
+    char path[CONFIG_PATH + 8], hex[40], now[20];
+    for (int i = 0; i < 2; i++)
+        if (manifest_value(manifest, keys[i][0], path, sizeof path) == 0 &&
+            manifest_value(manifest, keys[i][1], hex, sizeof hex) == 0 &&
+            sums_differ(sums, path, hex, now, sizeof now)) {
+            snprintf(why, len, "%.520s: FNV-1a 64 %.16s when the run was trained, %.16s now", path, hex, now);
+            return 1;
+        }
+    return 0;
+}
+
+/* Checks that the manifest of run folder rundir names the data checksums of dir's STORE_SUMS (an experiment
+ * from before those were recorded has none: store_open checked its manifests once). */
+static int check_run_sums(const char *dir, const char *rundir, char *why, size_t len)
+{
+    char path[STORE_PATH + 400], detail[1024];
+    snprintf(path, sizeof path, "%s/" STORE_SUMS, dir);
+    char *sums = fileio_read(path);
+    if (!sums)
+        return STORE_RUN_OK;
+    snprintf(path, sizeof path, "%s/manifest.txt", rundir);
+    char *manifest = fileio_read(path);
+    int rc = STORE_RUN_OK;
+    if (!manifest || manifest_differs(manifest, sums, detail, sizeof detail)) {
+        snprintf(why, len, "trained on other data (%s)", manifest ? detail : "manifest.txt unreadable");
+        rc = STORE_RUN_DAMAGED;
+    }
+    free(sums);
+    free(manifest);
+    return rc;
+}
+
+/* Manifests of the runs in dir/runs checked against sums: for an experiment whose checksums were not recorded yet
+ * (written by an earlier version). 0, or -1 with the first run trained on other data named in why. */
+static int legacy_manifests(const char *dir, const char *sums, char *why, size_t len)
+{
+    char path[STORE_PATH + 400], detail[1024];
+    snprintf(path, sizeof path, "%s/runs", dir);
+    DIR *d = opendir(path);
+    int rc = 0;
+    for (struct dirent *e; d && rc == 0 && (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/runs/%s/manifest.txt", dir, e->d_name);
+        char *manifest = fileio_read(path);
+        if (manifest && manifest_differs(manifest, sums, detail, sizeof detail)) {
+            snprintf(why, len, "%.600s (run %.200s)", detail, e->d_name);
+            rc = -1;
+        }
+        free(manifest);
+    }
+    if (d)
+        closedir(d);
+    return rc;
+}
+
+/* Compares the checksums of the plan's data files with dir's STORE_SUMS (or, when it is missing, with the
+ * manifests of the runs there): refuses changed data unless force, and records the checksums. */
+static error_class check_sums(const char *dir, const plandata *data, int force, char *err, size_t len)
+{
+    char path[STORE_PATH + 32], detail[1024] = "";
+    fileio_text t;
+    if (fileio_text_open(&t, err, len) < 0)
+        return ERROR_OUTPUT;
+    plandata_sums(data, t.f);
+    if (fflush(t.f) != 0) {
+        fileio_text_drop(&t);
+        snprintf(err, len, "out of memory");
+        return ERROR_OUTPUT;
+    }
+    snprintf(path, sizeof path, "%s/" STORE_SUMS, dir);
+    char *old = fileio_read(path);
+    int changed = 0;
+    if (old && strcmp(old, t.buf)) {
+        char hex[20], file[CONFIG_PATH + 8];
+        /* each current line against the recorded ones */
+        for (const char *l = t.buf; *l && !changed; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] != 0))
+            if (sscanf(l, "%16s", hex) == 1 && snprintf(file, sizeof file, "%.*s", (int)strcspn(l, "\n") - 17,
+                                                        l + 17) > 0 && sums_differ(old, file, hex, detail, 20)) {
+                snprintf(err, len, "%s: %s changed since the results there were trained (FNV-1a 64 %.16s, now "
+                         "%s)", dir, file, detail, hex);
+                changed = 1;
+            }
+    } else if (!old && legacy_manifests(dir, t.buf, detail, sizeof detail) < 0) {
+        snprintf(err, len, "%s: the data changed since the results there were trained: %s", dir, detail);
+        changed = 1;
+    }
+    error_class rc = ERROR_NONE;
+    if (changed && !force) {
+        snprintf(err + strlen(err), len - strlen(err), "; use another experiment.name, or --force to train "
+                 "everything again");
+        rc = ERROR_USAGE;
+        fileio_text_drop(&t);
+    } else if (!old || strcmp(old, t.buf))
+        rc = fileio_text_save(&t, path, err, len) < 0 ? ERROR_OUTPUT : ERROR_NONE;
+    else
+        fileio_text_drop(&t);
+    free(old);
+    return rc;
+}
+
+error_class store_open(store *s, const char *root, const config *base, const plandata *data, int force, char *err,
+                       size_t len)
 {
     memset(s, 0, sizeof *s);
     s->lock_fd = -1;
@@ -112,9 +305,14 @@ error_class store_open(store *s, const char *root, const config *base, int force
         }
     error_class rc = take_lock(s, err, len);
     if (rc == ERROR_NONE) {
-        remove_temporaries(runs);
+        recover_runs(runs);
+        fileio_remove_temporaries(s->dir);
         rc = check_identity(s, base, force, err, len);
     }
+    if (rc == ERROR_NONE && data)
+        rc = check_sums(s->dir, data, force, err, len);
+    if (rc == ERROR_NONE)
+        rc = write_plan(s, base, err, len);
     if (rc != ERROR_NONE)
         store_close(s);
     return rc;
@@ -255,35 +453,44 @@ static const char *check_curve(const char *path, const tsv_result *m, curve *c)
     return why;
 }
 
-/* The reason the other files of a run are not those of a committed run, or NULL. */
-static const char *check_other_files(const char *dir, const char *id)
+/* Checks the other files of run folder rundir: STORE_RUN_OK, or the verdict with the reason in why. */
+static int check_other_files(const char *rundir, char *why, size_t len)
 {
     static const char *const plain[] = {"config.ini", "manifest.txt"};
     char path[STORE_PATH + 400];
     for (int i = 0; i < 2; i++) {
         struct stat st;
-        snprintf(path, sizeof path, "%s/runs/%s/%s", dir, id, plain[i]);
-        if (stat(path, &st) != 0 || st.st_size == 0)
-            return i ? "manifest.txt missing or empty" : "config.ini missing or empty";
+        snprintf(path, sizeof path, "%s/%s", rundir, plain[i]);
+        if (stat(path, &st) != 0 || st.st_size == 0) {
+            snprintf(why, len, "%s missing or empty", plain[i]);
+            return STORE_RUN_DAMAGED;
+        }
     }
     char layers[256], cause[300];
-    const char *why = NULL;
-    snprintf(path, sizeof path, "%s/runs/%s/weights.h5", dir, id);
-    hid_t f = h5util_open(path, cause, sizeof cause);
-    if (f < 0 || h5util_get_string(f, "layers", layers, sizeof layers) < 0)
-        why = "weights.h5 is missing or damaged";
+    int busy, rc = STORE_RUN_OK;
+    snprintf(path, sizeof path, "%s/weights.h5", rundir);
+    hid_t f = h5util_open_busy(path, &busy, cause, sizeof cause);
+    if (busy) {
+        snprintf(why, len, "weights.h5 cannot be read now (%s); not retrained", cause);
+        rc = STORE_RUN_BUSY;
+    } else if (f < 0 || h5util_get_string(f, "layers", layers, sizeof layers) < 0) {
+        snprintf(why, len, "weights.h5 is missing or damaged");
+        rc = STORE_RUN_DAMAGED;
+    }
     if (f >= 0)
         H5Fclose(f);
     H5Eclear2(H5E_DEFAULT);
-    return why;
+    return rc;
 }
 
-int store_read_run(const char *dir, const char *id, store_run *run, char *why, size_t len)
+/* Checks that run folder rundir holds an intact run, whatever its config: STORE_RUN_OK with run filled (NULL:
+ * only checked), or the verdict with the reason in why. */
+static int check_folder(const char *rundir, store_run *run, char *why, size_t len)
 {
     char path[STORE_PATH + 400];
     const char *reason = NULL;
     store_run r = {0};
-    snprintf(path, sizeof path, "%s/runs/%s/result.tsv", dir, id);
+    snprintf(path, sizeof path, "%s/result.tsv", rundir);
     char *text = fileio_read(path);
     if (!text)
         reason = "result.tsv missing";
@@ -291,26 +498,78 @@ int store_read_run(const char *dir, const char *id, store_run *run, char *why, s
         reason = "result.tsv is malformed";
     free(text);
     if (!reason) {
-        snprintf(path, sizeof path, "%s/runs/%s/curve.dat", dir, id);
+        snprintf(path, sizeof path, "%s/curve.dat", rundir);
         reason = check_curve(path, &r.result, &r.curve);
     }
-    if (!reason && (reason = check_other_files(dir, id)))
-        curve_free(&r.curve);
     if (reason) {
         snprintf(why, len, "%s", reason);
-        return -1;
+        return STORE_RUN_DAMAGED;
     }
-    if (run)
+    int rc = check_other_files(rundir, why, len);
+    if (rc == STORE_RUN_OK && run)
         *run = r;
     else
         store_run_free(&r);
-    return 0;
+    return rc;
 }
 
-int store_run_done(const store *s, const char *id)
+/* Checks that config.ini of run folder rundir resolves to want (compared as config_write's identity, which
+ * leaves out the seeds and what does not change a run's numbers). */
+static int check_config(const char *rundir, const config *want, char *why, size_t len)
 {
-    char why[300];
-    return store_read_run(s->dir, id, NULL, why, sizeof why) == 0;
+    char path[STORE_PATH + 400];
+    config have;
+    config_errors errs = {0};
+    config_defaults(&have);
+    snprintf(path, sizeof path, "%s/config.ini", rundir);
+    int bad = config_load(&have, path, &errs) != 0;
+    char *a = bad ? NULL : identity_text(&have), *b = bad ? NULL : identity_text(want);
+    int rc = STORE_RUN_OK;
+    if (bad || !a || !b) {
+        snprintf(why, len, "config.ini %s", bad ? "is malformed" : "cannot be compared: out of memory");
+        rc = STORE_RUN_DAMAGED;
+    } else if (strcmp(a, b)) {
+        const char *x = a, *y = b;
+        first_difference(&x, &y);
+        snprintf(why, len, "trained with another configuration (config.ini has '%.*s', the plan '%.*s')",
+                 (int)strcspn(x, "\n"), x, (int)strcspn(y, "\n"), y);
+        rc = STORE_RUN_DAMAGED;
+    }
+    free(a);
+    free(b);
+    config_errors_free(&errs);
+    config_free(&have);
+    return rc;
+}
+
+int store_read_run(const char *dir, const sweep_plan *plan, long r, store_run *run, char *why, size_t len)
+{
+    config want;
+    long long seed;
+    char id[SWEEP_ID], rundir[STORE_PATH + SWEEP_ID + 8];
+    struct stat st;
+    sweep_run(plan, r, &want, &seed, id, sizeof id);
+    snprintf(rundir, sizeof rundir, "%s/runs/%s", dir, id);
+    if (lstat(rundir, &st) != 0) {
+        snprintf(why, len, "missing");
+        return STORE_RUN_MISSING;
+    }
+    store_run got = {0};
+    int rc = check_folder(rundir, &got, why, len);
+    if (rc == STORE_RUN_OK && ((rc = check_config(rundir, &want, why, len)) != STORE_RUN_OK ||
+                               (rc = check_run_sums(dir, rundir, why, len)) != STORE_RUN_OK))
+        store_run_free(&got);
+    if (rc == STORE_RUN_OK && run)
+        *run = got;
+    else if (rc == STORE_RUN_OK)
+        store_run_free(&got);
+    return rc;
+}
+
+int store_run_done(const store *s, const sweep_plan *plan, long r, char *why, size_t len)
+{
+    int rc = store_read_run(s->dir, plan, r, NULL, why, len);
+    return rc == STORE_RUN_OK ? 1 : rc == STORE_RUN_BUSY ? -1 : 0;
 }
 
 void store_run_free(store_run *run) { curve_free(&run->curve); }

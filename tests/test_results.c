@@ -155,7 +155,7 @@ static void train_all(store *s, const sweep_plan *plan, produced *out)
             if (job.curve[e].evaluated)
                 p->rows[p->nrows++] = job.curve[e];
         ck_assert_msg(store_commit(s, p->id, &job, err, sizeof err) == 0, "%s", err);
-        ck_assert(store_run_done(s, p->id));
+        ck_assert_int_eq(store_run_done(s, plan, r, err, sizeof err), 1);
         train_free(&job);
     }
     dataset_free(&train);
@@ -173,7 +173,7 @@ START_TEST(test_results_h5_holds_what_training_produced)
     ck_assert(sweep_plan_init(&plan, &cfg, 100, err, sizeof err) == 0);
     ck_assert_int_eq(plan.nruns, NRUNS);
     store s;
-    ck_assert_msg(store_open(&s, root, &cfg, 0, err, sizeof err) == ERROR_NONE, "%s", err);
+    ck_assert_msg(store_open(&s, root, &cfg, NULL, 0, err, sizeof err) == ERROR_NONE, "%s", err);
     produced runs[NRUNS];
     train_all(&s, &plan, runs);
     ck_assert_msg(tables_write(s.dir, &plan, err, sizeof err) == 0, "%s", err);
@@ -233,21 +233,21 @@ START_TEST(test_store_refusals_are_usage_errors)
     char err[1200], root[] = "/tmp/runner_store_XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(root));
     store a, b;
-    ck_assert_msg(store_open(&a, root, &cfg, 0, err, sizeof err) == ERROR_NONE, "%s", err);
-    ck_assert_int_eq(store_open(&b, root, &cfg, 0, err, sizeof err), ERROR_USAGE);
+    ck_assert_msg(store_open(&a, root, &cfg, NULL, 0, err, sizeof err) == ERROR_NONE, "%s", err);
+    ck_assert_int_eq(store_open(&b, root, &cfg, NULL, 0, err, sizeof err), ERROR_USAGE);
     ck_assert_msg(strstr(err, "another runner") != NULL, "%s", err);
     store_close(&a);
     cfg.epochs = 4;
-    ck_assert_int_eq(store_open(&b, root, &cfg, 0, err, sizeof err), ERROR_USAGE);
+    ck_assert_int_eq(store_open(&b, root, &cfg, NULL, 0, err, sizeof err), ERROR_USAGE);
     ck_assert_msg(strstr(err, "different configuration") != NULL, "%s", err);
-    ck_assert_msg(store_open(&b, root, &cfg, 1, err, sizeof err) == ERROR_NONE, "%s", err); /* --force */
+    ck_assert_msg(store_open(&b, root, &cfg, NULL, 1, err, sizeof err) == ERROR_NONE, "%s", err); /* --force */
     store_close(&b);
     char path[1200];
     snprintf(path, sizeof path, "%s/file", root);
     FILE *f = fopen(path, "w");
     ck_assert_ptr_nonnull(f);
     fclose(f);
-    ck_assert_int_eq(store_open(&b, path, &cfg, 0, err, sizeof err), ERROR_OUTPUT); /* root is a file */
+    ck_assert_int_eq(store_open(&b, path, &cfg, NULL, 0, err, sizeof err), ERROR_OUTPUT); /* root is a file */
     config_free(&cfg);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
