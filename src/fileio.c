@@ -154,14 +154,20 @@ void fileio_remove_tree(const char *path)
     rmdir(path);
 }
 
+/* 1 when name is "NAME" marker "DIGITS" with a non-empty NAME. */
+static int marked(const char *name, const char *marker)
+{
+    size_t n = strlen(name), m = strlen(marker);
+    size_t digits = 0;
+    while (digits < n && name[n - 1 - digits] >= '0' && name[n - 1 - digits] <= '9')
+        digits++;
+    return digits > 0 && n > digits + m && !strncmp(name + n - digits - m, marker, m);
+}
+
 int fileio_is_temporary(const char *name)
 {
-    const char *t = strstr(name, FILEIO_TMP);
-    if (!t || t == name)
-        return 0;
-    t += strlen(FILEIO_TMP);
-    size_t digits = strspn(t, "0123456789");
-    return digits > 0 && !t[digits];
+    /* ".tmpPID" is what runners before FILEIO_TMP wrote */
+    return marked(name, FILEIO_TMP) || marked(name, ".tmp");
 }
 
 void fileio_remove_temporaries(const char *dir)

@@ -30,7 +30,8 @@ int fileio_make_dirs(const char *path, char *err, size_t len);
 /* Removes path and, when it is a folder, everything under it; symbolic links are removed, never followed.
  * What is missing is no error. */
 void fileio_remove_tree(const char *path);
-/* 1 when a file name is a temporary of fileio_write_atomic ("NAME" FILEIO_TMP "PID"). */
+/* 1 when a file name is a temporary of fileio_write_atomic ("NAME" FILEIO_TMP "PID", or the "NAME.tmpPID" of
+ * earlier versions). */
 int fileio_is_temporary(const char *name);
 /* Removes the temporaries of fileio_write_atomic in folder dir (not below it): call under the lock that covers
  * what is written there, since another runner's temporary looks the same. */

@@ -5,6 +5,7 @@
 #include "tests.h"
 #include "config.h"
 #include "dataset.h"
+#include "fileio.h"
 #include "h5util.h"
 #include "store.h"
 #include "sweep.h"
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { NRUNS = 4, MAX_EPOCHS = 64 };
 
@@ -255,6 +257,57 @@ START_TEST(test_store_refusals_are_usage_errors)
 }
 END_TEST
 
+/* fileio_remove_tree removes nested folders, files and links without following a link; a file passed to it goes
+ * too (a file standing where a run folder belongs). */
+START_TEST(test_remove_tree_nested_files_links)
+{
+    char root[] = "/tmp/runner_tree_XXXXXX", path[300], outside[300], cmd[400];
+    ck_assert_ptr_nonnull(mkdtemp(root));
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/t/a/b/c' '%s/keep' && echo x >'%s/t/a/b/c/f' && echo y >'%s/keep/g' && "
+             "ln -s '%s/keep' '%s/t/a/link' && echo z >'%s/file'", root, root, root, root, root, root, root);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/t", root);
+    fileio_remove_tree(path);
+    ck_assert_int_ne(access(path, F_OK), 0);
+    snprintf(outside, sizeof outside, "%s/keep/g", root);
+    ck_assert_int_eq(access(outside, F_OK), 0); /* the link was removed, not followed */
+    snprintf(path, sizeof path, "%s/file", root);
+    fileio_remove_tree(path);
+    ck_assert_int_ne(access(path, F_OK), 0);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/* The temporaries of the atomic writer are recognised by their name, this version's and the earlier one's, and
+ * nothing else is. */
+START_TEST(test_temporary_names)
+{
+    ck_assert(fileio_is_temporary("summary.tsv" FILEIO_TMP "123"));
+    ck_assert(fileio_is_temporary("index.md.tmp55"));
+    ck_assert(!fileio_is_temporary("summary.tsv"));
+    ck_assert(!fileio_is_temporary(FILEIO_TMP "12"));
+    ck_assert(!fileio_is_temporary("a" FILEIO_TMP));
+    ck_assert(!fileio_is_temporary("report.md.tmpx1"));
+    ck_assert(!fileio_is_temporary(".tmp12"));
+    char root[] = "/tmp/runner_tmps_XXXXXX", err[300], path[300];
+    ck_assert_ptr_nonnull(mkdtemp(root));
+    snprintf(path, sizeof path, "%s/table.tsv", root);
+    ck_assert_msg(fileio_write_atomic(path, "x\n", 2, err, sizeof err) == 0, "%s", err);
+    snprintf(path, sizeof path, "%s/table.tsv" FILEIO_TMP "999", root);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fclose(f);
+    fileio_remove_temporaries(root);
+    ck_assert_int_ne(access(path, F_OK), 0);
+    snprintf(path, sizeof path, "%s/table.tsv", root);
+    ck_assert_int_eq(access(path, F_OK), 0);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 Suite *results_suite(void)
 {
     Suite *s = suite_create("results");
@@ -262,6 +315,8 @@ Suite *results_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_results_h5_holds_what_training_produced);
     tcase_add_test(tc, test_store_refusals_are_usage_errors);
+    tcase_add_test(tc, test_remove_tree_nested_files_links);
+    tcase_add_test(tc, test_temporary_names);
     suite_add_tcase(s, tc);
     return s;
 }
