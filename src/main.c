@@ -230,12 +230,12 @@ static int plan_todo(trainer *t, int force, int quiet)
     for (long r = 0; r < plan->nruns; r++) {
         sweep_run(plan, r, &c, &seed, id, sizeof id);
         char why[600];
-        int done = force ? 0 : store_run_done(t->res, plan, r, why, sizeof why);
-        if (done < 0) { /* in use by another process: not damaged, and not to be replaced */
+        int done = store_run_done(t->res, plan, r, why, sizeof why);
+        if (done < 0) { /* in use by another process: not damaged, and not to be replaced, even with --force */
             fprintf(stderr, "%s/runs/%s: %s\n", t->res->dir, id, why);
             return -1;
         }
-        if (!done) {
+        if (force || !done) {
             t->todo[t->ntodo++] = r;
             epochs += (double)c.epochs;
         }
