@@ -139,16 +139,45 @@ static error_class check_identity(const store *s, const config *base, int force,
     return rc;
 }
 
-/* Writes plan.ini, the whole resolved config with its sweep lists and seeds: the runs --verify expects. */
+/* Writes STORE_PLAN: every key of base as "section.key=value" and every sweep list as "sweep.section.key=a, b",
+ * the --set syntax (a sweep list can be longer than an INI line may be). What --verify expects. */
 static error_class write_plan(const store *s, const config *base, char *err, size_t len)
 {
-    char path[STORE_PATH + 32];
-    fileio_text t;
-    snprintf(path, sizeof path, "%s/plan.ini", s->dir);
-    if (fileio_text_open(&t, err, len) < 0)
+    char path[STORE_PATH + 32], *ini = NULL;
+    size_t size = 0;
+    config flat = *base; /* the keys alone; the lists follow */
+    flat.sweep = NULL;
+    flat.nsweep = 0;
+    FILE *mem = open_memstream(&ini, &size);
+    int bad = !mem || config_write(&flat, mem, CONFIG_WRITE_ALL) != 0;
+    if ((mem && fclose(mem) != 0) || bad) {
+        free(ini);
+        snprintf(err, len, "out of memory");
         return ERROR_OUTPUT;
-    fprintf(t.f, "; the plan of this experiment's runs (written by runner; --verify reads it)\n");
-    config_write(base, t.f, CONFIG_WRITE_ALL);
+    }
+    fileio_text t;
+    if (fileio_text_open(&t, err, len) < 0) {
+        free(ini);
+        return ERROR_OUTPUT;
+    }
+    char section[64] = "";
+    for (char *l = ini; *l; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] != 0)) {
+        int n = (int)strcspn(l, "\n");
+        char *eq = strstr(l, " = ");
+        if (*l == '[')
+            snprintf(section, sizeof section, "%.*s", n > 2 ? n - 2 : 0, l + 1);
+        else if (eq && eq < l + n)
+            fprintf(t.f, "%s.%.*s=%.*s\n", section, (int)(eq - l), l, (int)(l + n - eq - 3), eq + 3);
+    }
+    free(ini);
+    for (int i = 0; i < base->nsweep; i++) {
+        const config_sweep *w = &base->sweep[i];
+        fprintf(t.f, "sweep.%s.%s=", config_key_section(w->key), config_key_name(w->key));
+        for (int j = 0; j < w->nvalues; j++)
+            fprintf(t.f, "%s%s", j ? ", " : "", w->values[j]);
+        fprintf(t.f, "\n");
+    }
+    snprintf(path, sizeof path, "%s/" STORE_PLAN, s->dir);
     return fileio_text_save(&t, path, err, len) < 0 ? ERROR_OUTPUT : ERROR_NONE;
 }
 

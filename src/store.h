@@ -27,10 +27,12 @@ typedef struct store_run {
     curve curve;             /* curve.dat */
 } store_run;
 
-/* Results of an experiment besides its runs: experiment.ini (the identity of its config), plan.ini (the whole
- * resolved config, sweep lists and seeds included: what --verify expects) and data.fnv1a64 (one line
- * "CHECKSUM PATH" per data, test and init file, the data's part of the identity). */
+/* Results of an experiment besides its runs: experiment.ini (the identity of its config), plan.txt (the whole
+ * resolved config, sweep lists and seeds included, one "section.key=value" line each as --set takes them: what
+ * --verify expects) and data.fnv1a64 (one line "CHECKSUM PATH" per data, test and init file, the data's part of
+ * the identity). */
 #define STORE_SUMS "data.fnv1a64"
+#define STORE_PLAN "plan.txt"
 
 /* Creates <root>/<name>/runs, checks it is writable, takes the lock, recovers what a killed runner left (a run
  * being replaced comes back whole, temporaries go) and checks (force: replaces) the experiment identity: the

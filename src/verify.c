@@ -1,23 +1,38 @@
-/* Verification reads plan.ini, plans its runs as the runner did, and names each run that is not committed with the
+/* Verification reads the plan (STORE_PLAN), plans its runs as the runner did, and names each run that is not committed with the
  * store's reason, in plan order. */
 #include "verify.h"
 #include "config.h"
+#include "fileio.h"
 #include "store.h"
 #include "sweep.h"
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
-/* The plan's base config from plan.ini of dir. 0, or -1 with err. */
+/* The plan's base config from STORE_PLAN of dir. 0, or -1 with err. */
 static int load_plan(const char *dir, config *cfg, char *err, size_t len)
 {
     char path[STORE_PATH + 16];
-    snprintf(path, sizeof path, "%s/plan.ini", dir);
-    config_errors errs = {0};
+    snprintf(path, sizeof path, "%s/" STORE_PLAN, dir);
     config_defaults(cfg);
-    if (config_load(cfg, path, &errs) == 0)
+    char *text = fileio_read(path);
+    if (!text) {
+        snprintf(err, len, "%s: cannot read: %s (every run of the config records its plan; run it again)", path,
+                 strerror(errno));
+        return -1;
+    }
+    config_errors errs = {0};
+    for (char *l = text, *end; *l; l = end + (*end != 0)) {
+        end = l + strcspn(l, "\n");
+        char keep = *end;
+        *end = 0;
+        config_override(cfg, l, &errs);
+        *end = keep;
+    }
+    free(text);
+    if (errs.n == 0)
         return 0;
-    snprintf(err, len, "%.*s (the plan is written by every run of the config; run it again to record it)",
-             (int)strcspn(errs.text ? errs.text : path, "\n"), errs.text ? errs.text : path);
+    snprintf(err, len, "%s: not a plan this runner wrote: %.*s", path, (int)strcspn(errs.text, "\n"), errs.text);
     config_errors_free(&errs);
     config_free(cfg);
     return -1;

@@ -1,4 +1,4 @@
-/* --verify: checks every run that an experiment's plan (plan.ini) expects with the store's definition of a
+/* --verify: checks every run that an experiment's plan (plan.txt) expects with the store's definition of a
  * committed run, so a missing run counts as much as a damaged one. */
 #ifndef VERIFY_H
 #define VERIFY_H

@@ -222,17 +222,21 @@ fi
 
 # 15. --verify streams: 1024 missing runs (far more than 64 KiB of lines) and the closing count
 mkdir -p "$tmp/res/big/runs"
-cat >"$tmp/res/big/plan.ini" <<INI
-[experiment]
-name = big
-[sweep]
-train.learning_rate = linspace(0.01, 1, 64)
-train.epochs = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16
+cat >"$tmp/res/big/plan.txt" <<INI
+experiment.name=big
+sweep.train.learning_rate=linspace(0.01, 1, 64)
+sweep.train.epochs=1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16
 INI
 "$RUNNER" --results "$tmp/res" --verify big >/dev/null 2>"$tmp/err"
 [ $? = 4 ] && [ "$(grep -c ": missing: " "$tmp/err")" = 1024 ] && [ "$(wc -c <"$tmp/err")" -gt 65536 ] &&
     tail -1 "$tmp/err" | grep -q "1024 runs, 0 intact, 0 damaged, 1024 missing"
 check "--verify prints every line and the count beyond 64 KiB" $?
+
+# a plan whose sweep list is longer than an INI line is recorded whole
+run --quiet --set experiment.name=long --set sweep.train.learning_rate="linspace(0.01, 1, 40)" \
+    --set sweep.model.hidden=2 --set train.epochs=1 "$tmp/a.ini"
+"$RUNNER" --results "$tmp/res" --verify long 2>&1 | grep -q "40 runs, 40 intact, 0 damaged, 0 missing"
+check "--verify reads back a plan with a 40-value sweep list" $?
 
 # 16. a file, and a nested folder, where a run folder belongs: replaced, and no .old- left behind
 rm -rf "$tmp/res/a/runs/hidden=16_seed=1"

@@ -41,7 +41,7 @@ while [ "$round" -lt "$ROUNDS" ]; do
     wait "$pid" 2>/dev/null
     # (a kill before the runner recorded its plan leaves nothing to verify; runs not trained yet are missing,
     # which --verify reports too: only damage fails here)
-    if [ ! -f "$tmp/killed/stress/plan.ini" ] ||
+    if [ ! -f "$tmp/killed/stress/plan.txt" ] ||
         "$RUNNER" --results "$tmp/killed" --verify stress >/dev/null 2>"$tmp/verify" ||
         ! grep -q ": damaged: " "$tmp/verify"; then :; else
         echo "round $round: --verify found damage:"; cat "$tmp/verify"; check "no damaged run after a kill" 1
