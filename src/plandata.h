@@ -13,7 +13,8 @@ enum { PLANDATA_MAX = 64 };
 
 typedef struct plandata_set {
     char key[4 * CONFIG_PATH + 128];             /* the [data] keys that tell two sets apart */
-    char file[CONFIG_PATH], test_file[CONFIG_PATH]; /* data.file, data.test_file ("" for a split) */
+    char file[CONFIG_PATH];                      /* data.file */
+    char test_file[CONFIG_PATH];                 /* data.test_file, "" for a split */
     dataset train, test;
     int nclasses;
 } plandata_set;
@@ -34,7 +35,8 @@ typedef struct plandata {
 } plandata;
 
 /* Loads every data set the plan's runs need and reads every model.init_file (once per file and model shape),
- * checked against its model, before anything is written. 0, or -1 with the reason in err (a data error); what was loaded stays for plandata_free. */
+ * checked against its model, before anything is written. 0, or -1 with the reason in err (a data error); what
+ * was loaded stays for plandata_free. */
 int plandata_load(plandata *d, const sweep_plan *plan, char *err, size_t len);
 /* The set that run config c reads, NULL when it was not loaded. */
 const plandata_set *plandata_find(const plandata *d, const config *c);

@@ -1,4 +1,4 @@
-/* Results on disk: results/<name>/ holds experiment.ini (what runs must share to compare) and runs/<run_id>/ with
+/* Results on disk: results/<name>/ holds the experiment's identity (identity.h) and runs/<run_id>/ with
  * curve.dat, result.tsv, weights.h5, config.ini and manifest.txt. A run is committed atomically (written in a
  * temporary folder, flushed, renamed), so a kill never leaves a half run counted as done; store_read_run is the
  * one definition of a committed run. A lock keeps a second runner off the same experiment. Main thread only
@@ -27,18 +27,11 @@ typedef struct store_run {
     curve curve;             /* curve.dat */
 } store_run;
 
-/* Results of an experiment besides its runs: experiment.ini (the identity of its config), plan.txt (the whole
- * resolved config, sweep lists and seeds included, one "section.key=value" line each as --set takes them: what
- * --verify expects) and data.fnv1a64 (one line "CHECKSUM PATH" per data, test and init file, the data's part of
- * the identity). */
-#define STORE_SUMS "data.fnv1a64"
-#define STORE_PLAN "plan.txt"
-
 /* Creates <root>/<name>/runs, checks it is writable, takes the lock, recovers what a killed runner left (a run
- * being replaced comes back whole, temporaries go) and checks (force: replaces) the experiment identity: the
- * config's and, when data is given, its files' checksums. ERROR_NONE; ERROR_USAGE when another runner holds the
- * lock, or the config or a data file differs from what the results were trained with; ERROR_OUTPUT when the disk
- * refuses. One line in err. */
+ * being replaced comes back whole, temporaries go) and checks (force: replaces) the experiment's identity
+ * (identity_open: the config's and, when data is given, its files' checksums). ERROR_NONE; ERROR_USAGE when
+ * another runner holds the lock, or the config or a data file differs from what the results were trained with;
+ * ERROR_OUTPUT when the disk refuses. One line in err. */
 error_class store_open(store *s, const char *root, const config *base, const plandata *data, int force, char *err,
                        size_t len);
 void store_close(store *s);
@@ -50,10 +43,10 @@ int store_commit(store *s, const char *id, const train_job *job, char *err, size
 enum { STORE_RUN_OK = 0, STORE_RUN_DAMAGED = -1, STORE_RUN_MISSING = -2, STORE_RUN_BUSY = -3 };
 /* The one definition of a committed run: run r of plan in dir (results/<name>) is there and intact (all five
  * files, result.tsv parses, curve.dat has finite rows from epoch 0 up to epochs_done, weights.h5 opens) and
- * belongs to this plan (its config.ini resolves to run r's config, its manifest's data checksums are those of
- * data.fnv1a64). STORE_RUN_OK with run filled (NULL: only checked; else store_run_free); otherwise the reason in
- * why: STORE_RUN_MISSING (no folder), STORE_RUN_BUSY (weights.h5 locked by another process: it cannot be read
- * now, which is not damage) or STORE_RUN_DAMAGED (anything else). */
+ * belongs to this plan (identity_check_run against run r's config). STORE_RUN_OK with run filled (NULL: only
+ * checked; else store_run_free); otherwise the reason in why: STORE_RUN_MISSING (no folder), STORE_RUN_BUSY
+ * (weights.h5 locked by another process: it cannot be read now, which is not damage) or STORE_RUN_DAMAGED
+ * (anything else). */
 int store_read_run(const char *dir, const sweep_plan *plan, long r, store_run *run, char *why, size_t len);
 /* 1 when run r of plan is committed in s (store_read_run), 0 when it is to be trained, -1 when it cannot be read
  * now (STORE_RUN_BUSY, with why). */
