@@ -8,7 +8,7 @@
 /* Turns off HDF5's automatic error printing; call once before any other HDF5 call. */
 void h5util_quiet(void);
 /* Opens an existing HDF5 file read-only; returns its id, or -1 with why: missing, a directory, unreadable,
- * not HDF5, or HDF5's own innermost cause (e.g. a truncated file). */
+ * locked by another process, not HDF5, or HDF5's own innermost cause (e.g. a truncated file). */
 hid_t h5util_open(const char *path, char *why, size_t len);
 /* h5util_open that tells "cannot open now" from "damaged": *busy (when not NULL) is 1 when the file failed to
  * open because another process holds a lock on it, else 0. */
