@@ -112,6 +112,7 @@ run-tests: $(BUILD)/check_tests $(BUILD)/runner
 	RUNNER=./$(BUILD)/runner sh tests/disk_full_test.sh
 	RUNNER=./$(BUILD)/runner sh tests/process_test.sh
 	RUNNER=./$(BUILD)/runner sh tests/input_test.sh
+	RUNNER=./$(BUILD)/runner sh tests/store_test.sh
 
 portable:
 	$(MAKE) BUILD=build/portable ARCH= runner

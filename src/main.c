@@ -263,7 +263,13 @@ static int plan_todo(trainer *t, int force, int quiet)
     char id[SWEEP_ID];
     for (long r = 0; r < plan->nruns; r++) {
         sweep_run(plan, r, &c, &seed, id, sizeof id);
-        if (force || !store_run_done(t->res, id)) {
+        char why[600];
+        int done = store_run_done(t->res, plan, r, why, sizeof why);
+        if (done < 0) { /* in use by another process: not damaged, and not to be replaced, even with --force */
+            fprintf(stderr, "%s/runs/%s: %s\n", t->res->dir, id, why);
+            return -1;
+        }
+        if (force || !done) {
             t->todo[t->ntodo++] = r;
             epochs += (double)c.epochs;
         }
@@ -285,7 +291,8 @@ static void launch(trainer *t)
         sweep_run(t->plan, t->todo[t->next], &c, &seed, f ? f->id : id, sizeof id);
         const plandata_set *d = plandata_find(t->data, &c);
         int threads = c.threads ? cost_threads(c.threads) : t->threads;
-        if (!f || train_prepare(&f->job, &c, seed, &d->train, &d->test, d->nclasses, threads, err, sizeof err) < 0) {
+        if (!f || train_prepare_init(&f->job, &c, seed, &d->train, &d->test, d->nclasses, threads,
+                                     plandata_init_weights(t->data, &c), err, sizeof err) < 0) {
             fprintf(stderr, "%s\n", f ? err : "runner: out of memory");
             free(f);
             t->failed = ERROR_DATA;
@@ -349,7 +356,9 @@ static int train_missing(const options *opt, const sweep_plan *plan, store *res,
     const config *base = plan->base;
     trainer t = {.plan = plan, .res = res, .data = data};
     if (plan_todo(&t, opt->force, opt->quiet) < 0) {
-        fprintf(stderr, "runner: out of memory\n");
+        if (!t.todo)
+            fprintf(stderr, "runner: out of memory\n");
+        free(t.todo);
         return exit_code(ERROR_OUTPUT);
     }
     char why[200];
@@ -377,18 +386,17 @@ static int train_missing(const options *opt, const sweep_plan *plan, store *res,
     return rc;
 }
 
-/* --verify NAME: lists the damaged runs of results/NAME. Returns the exit code. */
+/* --verify NAME: lists the missing and damaged runs of results/NAME. Returns the exit code. */
 static int verify(const options *opt)
 {
-    char report[65536];
-    int damaged;
+    char err[1200];
+    long bad;
     h5util_quiet();
-    if (verify_experiment(opt->results_root, opt->verify, report, sizeof report, &damaged) < 0) {
-        fprintf(stderr, "%s\n", report);
+    if (verify_experiment(opt->results_root, opt->verify, stderr, stdout, &bad, err, sizeof err) < 0) {
+        fprintf(stderr, "%s\n", err);
         return exit_code(ERROR_OUTPUT);
     }
-    fputs(report, damaged ? stderr : stdout);
-    return exit_code(damaged ? ERROR_OUTPUT : ERROR_NONE);
+    return exit_code(bad ? ERROR_OUTPUT : ERROR_NONE);
 }
 
 /* The config file with the --set and --threads overrides. 0, or -1 after printing every error. */
@@ -509,7 +517,7 @@ static int run_config(const options *opt)
         rc = exit_code(ERROR_USAGE);
         goto done;
     }
-    error_class opened = store_open(&res, opt->results_root, &cfg, opt->force, err, sizeof err);
+    error_class opened = store_open(&res, opt->results_root, &cfg, &data, opt->force, err, sizeof err);
     if (opened != ERROR_NONE) {
         fprintf(stderr, "%s\n", err);
         rc = exit_code(opened);

@@ -109,7 +109,7 @@ static int curve_block(const points *x, long pt, int block, FILE *dat, int *epoc
         long long seed;
         store_run run;
         sweep_run(x->plan, r, &c, &seed, id, sizeof id);
-        if (store_read_run(x->results_dir, id, &run, why, sizeof why) < 0)
+        if (store_read_run(x->results_dir, x->plan, r, &run, why, sizeof why) < 0)
             continue;
         if ((rc = add_curve(&run.curve, &agg, &cap, &nepochs)) < 0)
             snprintf(err, len, "%s/runs/%s/curve.dat: out of memory", x->results_dir, id);
@@ -629,7 +629,10 @@ int plot_write(plot_set *s, const points *x, const char *dir, char *err, size_t 
 {
     s->dir = dir;
     s->n = 0;
-    if (fileio_make_dirs(dir, err, len) < 0 || write_loss_curves(s, x, err, len) < 0)
+    if (fileio_make_dirs(dir, err, len) < 0)
+        return -1;
+    fileio_remove_temporaries(dir); /* a killed runner's: we hold the experiment's lock */
+    if (write_loss_curves(s, x, err, len) < 0)
         return -1;
     if (x->lr >= 0 && write_acc_vs_lr(s, x, err, len) < 0)
         return -1;

@@ -128,7 +128,7 @@ static int find_runs(points *x, char *err, size_t len)
         config c;
         long long seed;
         sweep_run(x->plan, r, &c, &seed, id, sizeof id);
-        if (store_read_run(x->results_dir, id, NULL, why, sizeof why) < 0)
+        if (store_read_run(x->results_dir, x->plan, r, NULL, why, sizeof why) < 0)
             continue;
         x->committed++;
         if (x->first_run < 0) {

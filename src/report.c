@@ -7,9 +7,11 @@
 #include "tsv.h"
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 /* Writes s for a Markdown table cell ('|' escaped). */
@@ -311,14 +313,36 @@ static void index_row(FILE *f, const char *root, const char *name)
     free(rows);
 }
 
+/* Takes the results root's index lock (results/.index.lock), waiting for another runner's rebuild to finish: the
+ * listing read after it is taken is the latest. The fd to close, or -1 with err. */
+static int lock_index(const char *results_root, char *err, size_t len)
+{
+    char path[FILEIO_PATH];
+    if (fileio_path(path, sizeof path, err, len, "%s/.index.lock", results_root) < 0)
+        return -1;
+    int fd = open(path, O_RDWR | O_CREAT, 0666);
+    while (fd >= 0 && flock(fd, LOCK_EX) != 0 && errno == EINTR)
+        ;
+    if (fd < 0)
+        snprintf(err, len, "%s: cannot create lock: %s", path, strerror(errno));
+    return fd;
+}
+
 int report_index(const char *results_root, char *err, size_t len)
 {
     char path[FILEIO_PATH], **names;
     int n;
     fileio_text t;
-    if (fileio_path(path, sizeof path, err, len, "%s/index.md", results_root) < 0 ||
-        list_reports(results_root, &names, &n, err, len) < 0)
+    if (fileio_path(path, sizeof path, err, len, "%s/index.md", results_root) < 0)
         return -1;
+    int lock = lock_index(results_root, err, len);
+    if (lock < 0)
+        return -1;
+    fileio_remove_temporaries(results_root); /* a killed runner's index.md temporary */
+    if (list_reports(results_root, &names, &n, err, len) < 0) {
+        close(lock);
+        return -1;
+    }
     int rc = fileio_text_open(&t, err, len);
     if (rc == 0) {
         fprintf(t.f, "# Experiments\n\nOne row per experiment with a report; accuracy is the final test accuracy of "
@@ -333,5 +357,6 @@ int report_index(const char *results_root, char *err, size_t len)
     for (int i = 0; i < n; i++)
         free(names[i]);
     free(names);
+    close(lock); /* releases the flock */
     return rc;
 }

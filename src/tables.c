@@ -142,7 +142,7 @@ static int runs_load(runs *rs, const char *dir, const sweep_plan *p)
         long long seed;
         char id[SWEEP_ID], why[300];
         sweep_run(p, r, &c, &seed, id, sizeof id);
-        rs->done[r] = store_read_run(dir, id, &rs->run[r], why, sizeof why) == 0;
+        rs->done[r] = store_read_run(dir, p, r, &rs->run[r], why, sizeof why) == 0;
     }
     return 0;
 }

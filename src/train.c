@@ -20,6 +20,12 @@ int train_model_rows(int batch) { return batch > TRAIN_EVAL_ROWS ? batch : TRAIN
 int train_prepare(train_job *job, const config *cfg, long long seed, const dataset *train, const dataset *test,
                   int nclasses, int threads, char *err, size_t len)
 {
+    return train_prepare_init(job, cfg, seed, train, test, nclasses, threads, NULL, err, len);
+}
+
+int train_prepare_init(train_job *job, const config *cfg, long long seed, const dataset *train, const dataset *test,
+                       int nclasses, int threads, const float *init, char *err, size_t len)
+{
     memset(job, 0, sizeof *job);
     job->cfg = *cfg;
     job->cfg.sweep = NULL;
@@ -45,7 +51,9 @@ int train_prepare(train_job *job, const config *cfg, long long seed, const datas
         goto oom;
     if (cfg->optimizer == OPT_ADAM && !(job->opt_v = calloc(np, sizeof(float))))
         goto oom;
-    if (cfg->init_file[0]) {
+    if (cfg->init_file[0] && init) {
+        memcpy(job->net.params, init, np * sizeof(float));
+    } else if (cfg->init_file[0]) {
         if (checkpoint_load(&job->net, cfg->init_file, err, len) < 0) {
             config_blame(cfg, "model.init_file", err, len);
             train_free(job);
@@ -63,10 +71,9 @@ oom:
     return -1;
 }
 
-int train_check(const config *cfg, const dataset *train, int nclasses, char *err, size_t len)
+int train_read_init(const config *cfg, const dataset *train, int nclasses, float **params, size_t *n, char *shape,
+                    size_t shape_len, char *err, size_t len)
 {
-    if (!cfg->init_file[0])
-        return 0;
     /* a one-row net is enough to read the checkpoint against the model's shapes */
     config small = *cfg;
     small.batch_size = 1;
@@ -75,10 +82,33 @@ int train_check(const config *cfg, const dataset *train, int nclasses, char *err
     train_job job;
     dataset one = *train;
     one.rows = 1;
+    *params = NULL;
     if (train_prepare(&job, &small, 0, &one, &one, nclasses, 1, err, len) < 0)
         return -1;
+    shape[0] = 0;
+    for (int k = 0; k <= job.net.nlayers; k++)
+        snprintf(shape + strlen(shape), shape_len - strlen(shape), "%s%d", k ? "-" : "", job.net.size[k]);
+    *n = job.net.nparams;
+    if (cfg->init_file[0] && (*params = malloc(*n * sizeof(float))))
+        memcpy(*params, job.net.params, *n * sizeof(float));
     train_free(&job);
+    if (cfg->init_file[0] && !*params) {
+        snprintf(err, len, "out of memory for the weights of %s", cfg->init_file);
+        return -1;
+    }
     return 0;
+}
+
+int train_check(const config *cfg, const dataset *train, int nclasses, char *err, size_t len)
+{
+    if (!cfg->init_file[0])
+        return 0;
+    float *params;
+    size_t n;
+    char shape[256];
+    int rc = train_read_init(cfg, train, nclasses, &params, &n, shape, sizeof shape, err, len);
+    free(params);
+    return rc;
 }
 
 void train_free(train_job *job)

@@ -55,6 +55,14 @@ typedef struct train_job {
  * Returns 0, or -1 with "what is wrong" in err (memory, a checkpoint that does not fit). Main thread only. */
 int train_prepare(train_job *job, const config *cfg, long long seed, const dataset *train, const dataset *test,
                   int nclasses, int threads, char *err, size_t len);
+/* train_prepare starting from init (nparams, the weights of cfg's model.init_file as train_read_init read them)
+ * instead of reading model.init_file again; init NULL: as train_prepare. */
+int train_prepare_init(train_job *job, const config *cfg, long long seed, const dataset *train, const dataset *test,
+                       int nclasses, int threads, const float *init, char *err, size_t len);
+/* The layer sizes of cfg's model ("64-128-10", into shape) and, with a model.init_file, its weights checked
+ * against that model (*params: n floats to free; NULL without one). 0, or -1 with the reason in err. */
+int train_read_init(const config *cfg, const dataset *train, int nclasses, float **params, size_t *n, char *shape,
+                    size_t shape_len, char *err, size_t len);
 /* Checks before anything is written that the run's model can start: a model.init_file must fit its shapes.
  * 0, or -1 with the reason in err. Main thread only. */
 int train_check(const config *cfg, const dataset *train, int nclasses, char *err, size_t len);

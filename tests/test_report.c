@@ -93,13 +93,15 @@ static void remove_tree(const char *path)
     }
 }
 
-/* The two files of a committed run the report does not read: config.ini and a weights.h5 that opens. */
-static void fake_run_extras(const char *dir)
+/* The two files of a committed run the report does not read: config.ini (the run's resolved config: the store
+ * checks that a run belongs to the plan) and a weights.h5 that opens. */
+static void fake_run_extras(const char *dir, const config *c)
 {
     char path[700], err[600];
     snprintf(path, sizeof path, "%s/config.ini", dir);
     FILE *f = create(path);
     fprintf(f, "; a fake run\n");
+    config_write(c, f, CONFIG_WRITE_ALL);
     done(f);
     snprintf(path, sizeof path, "%s/weights.h5", dir);
     hid_t h5 = h5util_create_memory();
@@ -109,7 +111,7 @@ static void fake_run_extras(const char *dir)
 }
 
 /* One run's folder, committed as the store defines it: curve.dat up to epoch last, result.tsv, manifest.txt. */
-static void fake_run(const char *dir, long p, int s, int last, int diverged, double sec)
+static void fake_run(const char *dir, const config *c, long p, int s, int last, int diverged, double sec)
 {
     char path[700];
     mkdir(dir, 0777);
@@ -133,7 +135,7 @@ static void fake_run(const char *dir, long p, int s, int last, int diverged, dou
                "openmp_threads = 4\nhdf5_version = 1.10.8\ndata_file = data/digits.h5\nseed = %d\n"
                "host = testhost\ncpu = Test CPU @ 3.00GHz\nlogical_cpus = 8\ndate = 2024-01-01T00:00:00Z\n", s + 1);
     done(f);
-    fake_run_extras(dir);
+    fake_run_extras(dir, c);
 }
 
 static double sample_std(const double *v, int n, double mean)
@@ -202,7 +204,7 @@ static void fake_experiment(fake *f, long diverged)
             acc[s] = fake_test_acc(p, s, ep[s]);
             loss[s] = fake_test_loss(p, s, ep[s]);
             snprintf(path, sizeof path, "%s/runs/%s", f->results, id);
-            fake_run(path, p, s, ep[s], r == diverged, sec[s]);
+            fake_run(path, &c, p, s, ep[s], r == diverged, sec[s]);
             fprintf(sum, "%s\t%lld\t%d\t%g\tsigmoid\tsoftmax\tsgd\t32\t3", id, seed, c.hidden[0], c.learning_rate);
             if (extra_column(b) >= 0)
                 fprintf(sum, "\t%d", c.threads);

@@ -7,6 +7,7 @@
 #include "dataset.h"
 #include "h5util.h"
 #include "store.h"
+#include "sweep.h"
 #include "train.h"
 #include <hdf5.h>
 #include <math.h>
@@ -357,9 +358,11 @@ START_TEST(test_overflowing_start_is_a_result)
 
     store res;
     ck_assert_ptr_nonnull(mkdtemp(root));
-    ck_assert_msg(store_open(&res, root, &c, 0, err, sizeof err) == ERROR_NONE, "%s", err);
+    sweep_plan plan;
+    ck_assert_msg(store_open(&res, root, &c, NULL, 0, err, sizeof err) == ERROR_NONE, "%s", err);
     ck_assert_msg(store_commit(&res, "seed=1", &job, err, sizeof err) == 0, "%s", err);
-    ck_assert_msg(store_read_run(res.dir, "seed=1", NULL, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(sweep_plan_init(&plan, &c, 1, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(store_read_run(res.dir, &plan, 0, NULL, err, sizeof err) == 0, "%s", err);
     store_close(&res);
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", root, path);
