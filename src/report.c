@@ -1,7 +1,9 @@
 /* report.md and results/index.md: Markdown written whole in memory and saved atomically; the numbers come from
  * the experiment's points (table.tsv, summary.tsv, the committed runs) and the plots just written. */
 #include "report.h"
+#include "catalog.h"
 #include "fileio.h"
+#include "html.h"
 #include "plot.h"
 #include "points.h"
 #include "tsv.h"
@@ -189,6 +191,11 @@ int report_write(const config *base, const sweep_plan *plan, const char *results
         rc = write_markdown(&x, &plots, err, len);
     if (rc == 0 && render)
         rc = plot_render(&plots, warning, wlen, err, len);
+    if (rc == 0)
+        rc = html_report(&x, &plots, !render ? "the plots were not rendered (--no-plots)" : wlen ? warning : "", err,
+                         len);
+    if (rc == 0)
+        rc = catalog_save_plan(results_dir, plan, err, len);
     points_free(&x);
     return rc;
 }
@@ -330,6 +337,8 @@ int report_index(const char *results_root, char *err, size_t len)
             fprintf(t.f, "| (none yet) | | | |\n");
         rc = fileio_text_save(&t, path, err, len);
     }
+    if (rc == 0)
+        rc = html_index(results_root, err, len);
     for (int i = 0; i < n; i++)
         free(names[i]);
     free(names);
