@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages a target needs when any is missing; prints nothing and exits 0 when all are
-# there. Usage: experiments/deps.sh build|python|reliability|bench.  apt-get runs through sudo when not root.
+# there. Usage: experiments/deps.sh build|python|reliability|bench|browser.  apt-get runs through sudo when not root.
 set -eu
 case "${1:-build}" in
   build)  pkgs="build-essential pkg-config libhdf5-dev libinih-dev check gnuplot-nox" ;;
@@ -9,7 +9,9 @@ case "${1:-build}" in
   # the optional peers of make bench and the tools it uses
   bench) pkgs="python3 python3-numpy python3-h5py python3-sklearn python3-joblib python3-threadpoolctl
                python3-torch libopenblas-dev libfann-dev gnuplot-nox time" ;;
-  *) echo "deps.sh: unknown set '$1' (build, python, reliability, bench)" >&2; exit 2 ;;
+  # the headless browser that tests/html_test.sh opens report.html and index.html in
+  browser) pkgs="chromium" ;;
+  *) echo "deps.sh: unknown set '$1' (build, python, reliability, bench, browser)" >&2; exit 2 ;;
 esac
 missing=""
 for p in $pkgs; do

@@ -22,7 +22,8 @@ static const char style[] =
 
 /* Sorts a table when its header is clicked (numbers by data-v or their text, then texts). With #check in the
  * address, a test's headless browser finds in body's data attributes what it needs: the errors caught, the
- * drawn size of every image, and the first row after sorting by accuracy, highest first. */
+ * drawn size of every image (empty: under 10 px inside its border, or an SVG that draws nothing), and the first
+ * row after sorting by accuracy, highest first. */
 static const char script[] =
     "var runnerErrors=[];\n"
     "window.addEventListener('error',function(e){runnerErrors.push(e.message||'error');});\n"
@@ -42,7 +43,7 @@ static const char script[] =
     "d.setAttribute('data-top',t.closest('table').tBodies[0].rows[0].cells[0].textContent.trim());}"
     "var n=0,bad=0;document.querySelectorAll('figure svg,img').forEach(function(e){var q=e.getBoundingClientRect();"
     "e.setAttribute('data-w',Math.round(q.width));e.setAttribute('data-h',Math.round(q.height));n++;"
-    "if(!(q.width>0&&q.height>0))bad++;});"
+    "if(!(q.width>10&&q.height>10)||(e.tagName==='svg'&&!e.querySelector('path,text')))bad++;});"
     "d.setAttribute('data-images',n);d.setAttribute('data-empty-images',bad);"
     "d.setAttribute('data-errors',runnerErrors.length?runnerErrors.join(' | '):'none');});\n";
 
