@@ -460,8 +460,8 @@ error_class catalog_compare(const char *root, const char *plots_root, const char
             }
         rc = rc ? rc : member_load(&m[i], root, err, len);
         rc = rc || i == 0 ? rc : same_data(&m[0], &m[i], err, len);
-        if (rc == ERROR_NONE)
-            strcat(strcat(tag, "-"), names[i]);
+        if (rc == ERROR_NONE) /* '+' is in no experiment name: no other comparison or experiment has this tag */
+            strcat(strcat(tag, i ? "+" : "-"), names[i]);
     }
     if (rc == ERROR_NONE &&
         (fileio_path(out->markdown, sizeof out->markdown, err, len, "%s/%s.md", root, tag) < 0 ||

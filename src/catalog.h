@@ -36,7 +36,8 @@ void catalog_free(catalog *c);
  * ERROR_OUTPUT with one line in err. */
 error_class catalog_list(const char *root, FILE *out, char *err, size_t len);
 
-/* What --compare writes: root/compare-<names>.md and plots_root/compare-<names>/loss_curves.*. */
+/* What --compare writes: root/compare-<names>.md and plots_root/compare-<names>/loss_curves.*, the names joined
+ * by '+' (compare-digits+lr_sweep). */
 typedef struct catalog_compared {
     char markdown[4096], plots[4096];
     char warning[300];      /* "" or why the plot was not rendered */

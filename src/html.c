@@ -7,6 +7,7 @@
 #include "report.h"
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char style[] =
     "body{font:15px/1.5 system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1000px;margin:1.5em auto;"
@@ -160,12 +161,19 @@ static void results(FILE *f, const points *x)
             p->loss_std);
 }
 
-/* Copies gnuplot's SVG from its <svg> element on, each id and reference to one prefixed with "p<k>-". */
-static void svg_inline(FILE *f, const char *svg, int k)
+/* Copies gnuplot's SVG from its <svg> element on, each id and reference to one prefixed with "p<k>-", with title
+ * (HTML already) in place of gnuplot's own. */
+static void svg_inline(FILE *f, const char *svg, int k, const char *title)
 {
     static const char *const refs[] = {" id='", " id=\"", "href='#", "href=\"#", "url(#"};
+    static const char gnuplot_title[] = "<title>Gnuplot</title>";
     const char *s = strstr(svg, "<svg");
     while (s && *s) {
+        if (!strncmp(s, gnuplot_title, sizeof gnuplot_title - 1)) { /* the title a browser shows on hover */
+            fprintf(f, "<title>%s</title>", title);
+            s += sizeof gnuplot_title - 1;
+            continue;
+        }
         size_t hit = 0;
         for (size_t r = 0; r < sizeof refs / sizeof refs[0] && !hit; r++)
             if (!strncmp(s, refs[r], strlen(refs[r])))
@@ -207,7 +215,7 @@ static int plots(FILE *f, const points *x, const plot_set *s, const char *no_plo
         }
         fprintf(f, "<figure id=\"%s\">\n<h3>%s</h3>\n", name, plot_heading(s->kind[i]));
         if (svg)
-            svg_inline(f, svg, i);
+            svg_inline(f, svg, i, plot_heading(s->kind[i]));
         free(svg);
         fprintf(f, "\n<figcaption>");
         html_text(f, s->caption[i]);
@@ -266,13 +274,22 @@ int html_report(const points *x, const plot_set *s, const char *no_plots, char *
 
 /* ---- index.html ------------------------------------------------------------------------------------------ */
 
-static void index_row(FILE *f, const catalog_entry *e)
+/* One row of the index; the name links the experiment's report.html (report.md before the first report.html). */
+static void index_row(FILE *f, const char *root, const catalog_entry *e)
 {
-    fprintf(f, "<tr><td class=\"text\"><a href=\"");
+    char path[FILEIO_PATH];
+    const char *page = "report.html";
+    if (snprintf(path, sizeof path, "%s/%s/%s", root, e->name, page) >= (int)sizeof path || access(path, R_OK))
+        page = snprintf(path, sizeof path, "%s/%s/report.md", root, e->name) < (int)sizeof path &&
+                       access(path, R_OK) == 0 ? "report.md" : NULL;
+    fprintf(f, "<tr><td class=\"text\">");
+    if (page) {
+        fprintf(f, "<a href=\"");
+        html_text(f, e->name);
+        fprintf(f, "/%s\">", page);
+    }
     html_text(f, e->name);
-    fprintf(f, "/report.html\">");
-    html_text(f, e->name);
-    fprintf(f, "</a></td><td data-v=\"%d\">%d", e->committed, e->committed);
+    fprintf(f, "%s</td><td data-v=\"%d\">%d", page ? "</a>" : "", e->committed, e->committed);
     if (e->planned >= 0)
         fprintf(f, " of %ld", e->planned);
     if (e->has_best) {
@@ -300,11 +317,11 @@ int html_index(const char *results_root, char *err, size_t len)
     fprintf(t.f, "<nav><a href=\"index.md\">index.md</a></nav>\n<h1>Experiments</h1>\n<p>One row per experiment; "
                  "accuracy is the final test accuracy of the best sweep point, mean &plusmn; standard deviation over "
                  "its seeds. Click a column's header to sort by it.</p>\n<table class=\"sortable\" id=\"experiments\">"
-                 "\n<thead><tr><th class=\"text\">experiment</th><th>runs committed</th><th class=\"acc\">best test "
+                 "\n<thead><tr><th class=\"text\">experiment</th><th>runs committed of planned</th><th class=\"acc\">best test "
                  "accuracy (%%)</th><th class=\"text\">best point</th><th class=\"text\">written (UTC)</th></tr>"
                  "</thead>\n<tbody>\n");
     for (int i = 0; i < c.n; i++)
-        index_row(t.f, &c.e[i]);
+        index_row(t.f, results_root, &c.e[i]);
     fprintf(t.f, "</tbody>\n</table>\n%s", c.n ? "" : "<p>No experiment yet.</p>\n");
     catalog_free(&c);
     return page_save(&t, path, err, len);

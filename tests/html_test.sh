@@ -121,15 +121,15 @@ expect "--list with a config: exit 2" [ "$status" = 2 ]
 
 # ---- --compare -------------------------------------------------------------------------------------------
 runner --results "$r" --compare digits lr_sweep
-md=$r/compare-digits-lr_sweep.md
+md=$r/compare-digits+lr_sweep.md
 expect "--compare: exit 0" [ "$status" = 0 ]
 expect "--compare: markdown" [ -s "$md" ]
 expect "--compare: lr_sweep row" grep -q '^| \[lr_sweep\](lr_sweep/report.md) | `learning_rate=1` | 92.57 ± 0.98 |' "$md"
 expect "--compare: digits row" grep -q '^| \[digits\](digits/report.md) | `all` |' "$md"
-expect "--compare: plot linked" grep -q '(plots/compare-digits-lr_sweep/loss_curves.png)' "$md"
-expect "--compare: two curves in the data" [ "$(grep -c '^# index' "$r/plots/compare-digits-lr_sweep/loss_curves.dat")" = 2 ]
-expect "--compare: 4 epochs each" [ "$(grep -c '^[0-9]' "$r/plots/compare-digits-lr_sweep/loss_curves.dat")" = 8 ]
-[ "$have_gnuplot" = 0 ] || expect "--compare: plot rendered" [ -s "$r/plots/compare-digits-lr_sweep/loss_curves.svg" ]
+expect "--compare: plot linked" grep -q '(plots/compare-digits+lr_sweep/loss_curves.png)' "$md"
+expect "--compare: two curves in the data" [ "$(grep -c '^# index' "$r/plots/compare-digits+lr_sweep/loss_curves.dat")" = 2 ]
+expect "--compare: 4 epochs each" [ "$(grep -c '^[0-9]' "$r/plots/compare-digits+lr_sweep/loss_curves.dat")" = 8 ]
+[ "$have_gnuplot" = 0 ] || expect "--compare: plot rendered" [ -s "$r/plots/compare-digits+lr_sweep/loss_curves.svg" ]
 ls "$r" >"$tmp/before"
 for c in "digits nosuch:'nosuch'" "digits other:'other' is not comparable with 'digits': data.file" \
          "digits:1 experiment given" "digits digits:'digits' given twice" "digits ../r:'../r'"; do
