@@ -412,11 +412,7 @@ static error_class compare_markdown(const member *m, int n, const char *root, ca
 {
     char rel[FILEIO_PATH], file[CONFIG_PATH];
     fileio_text t;
-    if (report_relative(root, out->plots, rel, sizeof rel) < 0) {
-        snprintf(err, len, "%s: cannot link to %s from there (path too long)", root, out->plots);
-        return ERROR_OUTPUT;
-    }
-    if (fileio_text_open(&t, err, len) < 0)
+    if (report_link(root, out->plots, rel, sizeof rel, err, len) < 0 || fileio_text_open(&t, err, len) < 0)
         return ERROR_OUTPUT;
     config_format(&m[0].cfg, config_find("data.file"), file, sizeof file);
     fprintf(t.f, "# Comparison of");

@@ -191,10 +191,8 @@ static int plots(FILE *f, const points *x, const plot_set *s, const char *no_plo
     char rel[FILEIO_PATH], path[FILEIO_PATH];
     if (s->n == 0)
         return 0;
-    if (report_relative(x->results_dir, s->dir, rel, sizeof rel) < 0) {
-        snprintf(err, len, "%s: cannot link to %s from there (path too long)", x->results_dir, s->dir);
+    if (report_link(x->results_dir, s->dir, rel, sizeof rel, err, len) < 0)
         return -1;
-    }
     fprintf(f, "<h2>Plots</h2>\n<p>Drawn by gnuplot from the scripts and data beside each image; to draw one again "
                "after editing its script, run <code>gnuplot ");
     html_text(f, s->dir);

@@ -141,10 +141,8 @@ static int md_plots(FILE *f, const points *x, const plot_set *s, char *err, size
     char rel[FILEIO_PATH], path[FILEIO_PATH];
     if (s->n == 0)
         return 0;
-    if (report_relative(x->results_dir, s->dir, rel, sizeof rel) < 0) {
-        snprintf(err, len, "%s: cannot link to %s from there (path too long)", x->results_dir, s->dir);
+    if (report_link(x->results_dir, s->dir, rel, sizeof rel, err, len) < 0)
         return -1;
-    }
     fprintf(f, "## Plots\n\nDrawn by gnuplot from the scripts and data beside each image; to draw one again after "
                "editing its script, run `gnuplot %s/NAME.gp` from the repository root.\n\n", s->dir);
     for (int i = 0; i < s->n; i++) {
@@ -248,6 +246,14 @@ int report_relative(const char *from, const char *to, char *out, size_t len)
     if (used == 0)
         snprintf(out, len, ".");
     return 0;
+}
+
+int report_link(const char *from, const char *to, char *out, size_t size, char *err, size_t len)
+{
+    if (report_relative(from, to, out, size) == 0)
+        return 0;
+    snprintf(err, len, "%s: cannot link to %s from there (path too long)", from, to);
+    return -1;
 }
 
 /* ---- results/index.md ------------------------------------------------------------------------------------ */
