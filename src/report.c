@@ -1,7 +1,6 @@
 /* report.md and results/index.md: Markdown written whole in memory and saved atomically; the numbers come from
  * the experiment's points (table.tsv, summary.tsv, the committed runs) and the plots just written. */
 #include "report.h"
-#include "catalog.h"
 #include "fileio.h"
 #include "html.h"
 #include "plot.h"
@@ -192,8 +191,6 @@ int report_write(const config *base, const sweep_plan *plan, const char *results
     if (rc == 0)
         rc = html_report(&x, &plots, !render ? "the plots were not rendered (--no-plots)" : wlen ? warning : "", err,
                          len);
-    if (rc == 0)
-        rc = catalog_save_plan(results_dir, plan, err, len);
     points_free(&x);
     return rc;
 }

@@ -111,6 +111,21 @@ expect "--list: digits line" grep -Eq '^digits +1/1 +[0-9.]+ ± 0\.00 +all +20' 
 # aligned: the runs column starts at the same place on every line
 cols=$(awk '{ print index($0, $2) }' "$tmp/out" | sort -u | wc -l)
 expect "--list: aligned" [ "$cols" = 1 ]
+# a sweep stopped by SIGINT after its first run: the runs planned are known though not all were trained
+"$RUNNER" --quiet --no-plots --results "$tmp/p" --set experiment.name=part --set experiment.seeds=1 \
+    --set experiment.parallel_runs=1 --threads 1 --set train.epochs=1500 --set sweep.train.learning_rate=0.1,0.2,0.3,0.4 \
+    configs/lr_sweep.ini >/dev/null 2>&1 </dev/null &
+pid=$!
+i=0
+while [ "$i" -lt 300 ] && [ -z "$(ls "$tmp/p/part/runs" 2>/dev/null | grep -v '^\.tmp')" ]; do
+    sleep 0.05
+    i=$((i + 1))
+done
+kill -INT "$pid" 2>/dev/null
+wait "$pid"
+runner --results "$tmp/p" --list
+expect "--list: a stopped sweep shows committed of planned ($(tail -1 "$tmp/out"))" \
+    grep -Eq '^part +[123]/4 ' "$tmp/out"
 runner --results "$tmp/none" --list
 expect "--list: missing root exits 2" [ "$status" = 2 ]
 expect "--list: one line" [ "$(wc -l <"$tmp/err")" = 1 ]
