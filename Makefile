@@ -113,6 +113,7 @@ run-tests: $(BUILD)/check_tests $(BUILD)/runner
 	RUNNER=./$(BUILD)/runner sh tests/process_test.sh
 	RUNNER=./$(BUILD)/runner sh tests/input_test.sh
 	RUNNER=./$(BUILD)/runner sh tests/store_test.sh
+	RUNNER=./$(BUILD)/runner sh tests/html_test.sh
 
 portable:
 	$(MAKE) BUILD=build/portable ARCH= runner

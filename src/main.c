@@ -4,6 +4,7 @@
  * damaged runs found by --verify, or standard output not written), 5 every run of the experiment diverged,
  * 130/143 stopped by SIGINT/SIGTERM. */
 #include "buildinfo.h"
+#include "catalog.h"
 #include "config.h"
 #include "cost.h"
 #include "error.h"
@@ -48,7 +49,8 @@ static void on_signal(int sig) { stop_signal = sig; }
 typedef struct options {
     const char *config, *results_root, *plots_root, *verify;
     const char *sets[64];
-    int nsets, threads, quiet, force, no_plots;
+    const char *compare[8];     /* --compare NAME NAME...: the experiments */
+    int nsets, threads, quiet, force, no_plots, list, ncompare;
     long max_runs;
     double max_memory;
 } options;
@@ -70,6 +72,8 @@ static void usage(FILE *f)
                "  --max-memory SIZE   refuse when the runs in memory at once would need more (e.g. 4G;\n"
                "                      default: the machine's physical memory)\n"
                "  --verify NAME       check every committed run of results/NAME and list the damaged ones\n"
+               "  --list              list the experiments of the results root: runs, best point, date\n"
+               "  --compare NAME...   compare the best points of 2 to 8 experiments: results/compare-NAMES.md\n"
                "exit status: 0 ok (diverged runs are results), 2 usage or config error (or threads that\n"
                "             cannot be started), 3 data error, 4 output error (or damaged runs found by\n"
                "             --verify, or standard output not written), 5 every run diverged,\n"
@@ -115,6 +119,29 @@ static int folder_arg(int ch, const char *value, options *o)
     return 0;
 }
 
+/* --list, or --compare NAME with the other names left in argv from optind: neither takes a config, and they
+ * exclude each other and --verify. 0, or -1 after printing why. */
+static int catalog_args(int argc, char **argv, options *o)
+{
+    if ((o->list && o->compare[0]) || o->verify) {
+        fprintf(stderr, "runner: %s: one of --list, --compare and --verify at a time\n", o->list ? "--list" : "--compare");
+        return -1;
+    }
+    if (o->list && optind < argc) {
+        fprintf(stderr, "runner: --list takes no config file ('%s' given)\n", argv[optind]);
+        return -1;
+    }
+    o->ncompare = o->compare[0] ? 1 : 0;
+    for (int i = optind; i < argc; i++) {
+        if (o->ncompare == (int)(sizeof o->compare / sizeof o->compare[0])) {
+            fprintf(stderr, "runner: --compare: more than %d experiments\n", o->ncompare);
+            return -1;
+        }
+        o->compare[o->ncompare++] = argv[i];
+    }
+    return 0;
+}
+
 /* 0 to go on, 1 when --help or --version has answered, -1 after printing a usage error. */
 static int parse_args(int argc, char **argv, options *o)
 {
@@ -124,7 +151,8 @@ static int parse_args(int argc, char **argv, options *o)
         {"quiet", no_argument, 0, 'q'},      {"force", no_argument, 0, 'f'},
         {"no-plots", no_argument, 0, 'P'},   {"results", required_argument, 0, 'r'},
         {"max-runs", required_argument, 0, 'm'}, {"max-memory", required_argument, 0, 'M'},
-        {"verify", required_argument, 0, 'v'}, {"plots", required_argument, 0, 'p'}, {0, 0, 0, 0}};
+        {"verify", required_argument, 0, 'v'}, {"plots", required_argument, 0, 'p'},
+        {"list", no_argument, 0, 'L'},       {"compare", required_argument, 0, 'C'}, {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->results_root = "results";
     o->threads = -1;
@@ -163,6 +191,8 @@ static int parse_args(int argc, char **argv, options *o)
         case 'q': o->quiet = 1; break;
         case 'f': o->force = 1; break;
         case 'P': o->no_plots = 1; break;
+        case 'L': o->list = 1; break;
+        case 'C': o->compare[0] = optarg; break;
         case 'r':
         case 'p':
         case 'v':
@@ -187,8 +217,10 @@ static int parse_args(int argc, char **argv, options *o)
             return -1;
         }
     }
-    if (o->verify && optind == argc)
+    if (o->verify && optind == argc && !o->list && !o->compare[0])
         return 0;
+    if (o->list || o->compare[0])
+        return catalog_args(argc, argv, o);
     if (optind != argc - 1) {
         fprintf(stderr, "runner: %s (usage: runner [options] CONFIG; see runner --help)\n",
                 optind >= argc ? "no config file given" : "more than one config file given");
@@ -198,22 +230,30 @@ static int parse_args(int argc, char **argv, options *o)
     return 0;
 }
 
+/* The plots folder of NAME (or the plots root, for NAME ""). 0, or -1 after printing why. */
+static int plots_path(const options *opt, const char *name, char *out, size_t size)
+{
+    const char *root = opt->plots_root, *sub = "";
+    if (!root && strcmp(opt->results_root, "results") != 0)
+        root = opt->results_root, sub = "/plots";
+    else if (!root)
+        root = "plots";
+    int n = snprintf(out, size, "%s%s%s%s", root, sub, *name ? "/" : "", name);
+    if (n < 0 || (size_t)n >= size) {
+        fprintf(stderr, "%s%s/%s: path too long\n", root, sub, name);
+        return -1;
+    }
+    return 0;
+}
+
 /* Plots and report.md of the experiment in results_dir, then results/index.md. 0, or -1 after printing why.
  * Plots belong to their results root: --plots DIR, else plots/ beside the default results root and
  * DIR/plots for --results DIR, so that another results root never replaces them. */
 static int write_report(const options *opt, const config *cfg, const sweep_plan *plan, const char *results_dir)
 {
     char plots_dir[STORE_PATH], warning[300], err[1200];
-    const char *root = opt->plots_root, *sub = "";
-    if (!root && strcmp(opt->results_root, "results") != 0)
-        root = opt->results_root, sub = "/plots";
-    else if (!root)
-        root = "plots";
-    int n = snprintf(plots_dir, sizeof plots_dir, "%s%s/%s", root, sub, cfg->name);
-    if (n < 0 || (size_t)n >= sizeof plots_dir) {
-        fprintf(stderr, "%s%s/%s: path too long\n", root, sub, cfg->name);
+    if (plots_path(opt, cfg->name, plots_dir, sizeof plots_dir) < 0)
         return -1;
-    }
     /* the index lists this report even when rendering failed; a stop signal says so itself */
     char ierr[1200];
     int wrote = report_write(cfg, plan, results_dir, plots_dir, !opt->no_plots, warning, sizeof warning, err, sizeof err);
@@ -399,6 +439,34 @@ static int verify(const options *opt)
     return exit_code(bad ? ERROR_OUTPUT : ERROR_NONE);
 }
 
+/* --list: the experiments of the results root on stdout. Returns the exit code. */
+static int list(const options *opt)
+{
+    char err[1200];
+    error_class c = catalog_list(opt->results_root, stdout, err, sizeof err);
+    if (c != ERROR_NONE)
+        fprintf(stderr, "%s\n", err);
+    return exit_code(c);
+}
+
+/* --compare: the table and the plot of the experiments' best points. Returns the exit code. */
+static int compare(const options *opt)
+{
+    char plots_root[STORE_PATH], err[1200];
+    catalog_compared out;
+    if (plots_path(opt, "", plots_root, sizeof plots_root) < 0)
+        return exit_code(ERROR_USAGE);
+    error_class c = catalog_compare(opt->results_root, plots_root, opt->compare, opt->ncompare, !opt->no_plots, &out,
+                                    err, sizeof err);
+    if (c != ERROR_NONE)
+        fprintf(stderr, "%s\n", err);
+    else if (*out.warning)
+        fprintf(stderr, "compare: %s; table in %s\n", out.warning, out.markdown);
+    else if (!opt->quiet)
+        fprintf(stderr, "compare: table in %s, plot in %s/\n", out.markdown, out.plots);
+    return exit_code(c);
+}
+
 /* The config file with the --set and --threads overrides. 0, or -1 after printing every error. */
 static int load_config(const options *opt, config *cfg)
 {
@@ -526,7 +594,8 @@ static int run_config(const options *opt)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     rc = train_missing(opt, &plan, &res, &data);
-    if (tables_write(res.dir, &plan, err, sizeof err) < 0) {
+    /* the planned runs beside the tables, for --list, even when a signal stopped the sweep */
+    if (tables_write(res.dir, &plan, err, sizeof err) < 0 || catalog_save_plan(res.dir, &plan, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         rc = rc ? rc : exit_code(ERROR_OUTPUT);
     }
@@ -554,6 +623,10 @@ int main(int argc, char **argv)
         return exit_code(ERROR_USAGE);
     if (parsed > 0)
         return close_stdout(0);
+    if (opt.list)
+        return close_stdout(list(&opt));
+    if (opt.ncompare)
+        return close_stdout(compare(&opt));
     if (opt.verify)
         return close_stdout(verify(&opt));
     /* a reader that went away (runner cfg 2>&1 | head -1) must not end the sweep: writes to it fail instead */

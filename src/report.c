@@ -2,6 +2,7 @@
  * the experiment's points (table.tsv, summary.tsv, the committed runs) and the plots just written. */
 #include "report.h"
 #include "fileio.h"
+#include "html.h"
 #include "plot.h"
 #include "points.h"
 #include "tsv.h"
@@ -141,10 +142,8 @@ static int md_plots(FILE *f, const points *x, const plot_set *s, char *err, size
     char rel[FILEIO_PATH], path[FILEIO_PATH];
     if (s->n == 0)
         return 0;
-    if (report_relative(x->results_dir, s->dir, rel, sizeof rel) < 0) {
-        snprintf(err, len, "%s: cannot link to %s from there (path too long)", x->results_dir, s->dir);
+    if (report_link(x->results_dir, s->dir, rel, sizeof rel, err, len) < 0)
         return -1;
-    }
     fprintf(f, "## Plots\n\nDrawn by gnuplot from the scripts and data beside each image; to draw one again after "
                "editing its script, run `gnuplot %s/NAME.gp` from the repository root.\n\n", s->dir);
     for (int i = 0; i < s->n; i++) {
@@ -191,6 +190,9 @@ int report_write(const config *base, const sweep_plan *plan, const char *results
         rc = write_markdown(&x, &plots, err, len);
     if (rc == 0 && render)
         rc = plot_render(&plots, warning, wlen, err, len);
+    if (rc == 0)
+        rc = html_report(&x, &plots, !render ? "the plots were not rendered (--no-plots)" : wlen ? warning : "", err,
+                         len);
     points_free(&x);
     return rc;
 }
@@ -243,6 +245,14 @@ int report_relative(const char *from, const char *to, char *out, size_t len)
     if (used == 0)
         snprintf(out, len, ".");
     return 0;
+}
+
+int report_link(const char *from, const char *to, char *out, size_t size, char *err, size_t len)
+{
+    if (report_relative(from, to, out, size) == 0)
+        return 0;
+    snprintf(err, len, "%s: cannot link to %s from there (path too long)", from, to);
+    return -1;
 }
 
 /* ---- results/index.md ------------------------------------------------------------------------------------ */
@@ -354,6 +364,8 @@ int report_index(const char *results_root, char *err, size_t len)
             fprintf(t.f, "| (none yet) | | | |\n");
         rc = fileio_text_save(&t, path, err, len);
     }
+    if (rc == 0)
+        rc = html_index(results_root, err, len);
     for (int i = 0; i < n; i++)
         free(names[i]);
     free(names);
