@@ -1,10 +1,11 @@
 /* Catalog: the experiment folders of a results root read through the one reader of each format (points.c for
- * table.tsv, tsv.c for summary.tsv and plan.tsv, curve.c for curve.dat, config.c for a run's config.ini); --list
+ * table.tsv, tsv.c for summary.tsv, identity.c for the plan, curve.c for curve.dat, config.c for a run's config.ini); --list
  * prints them, --compare puts their best points side by side and draws their loss curves with gnuplot.c. */
 #include "catalog.h"
 #include "curve.h"
 #include "fileio.h"
 #include "gnuplot.h"
+#include "identity.h"
 #include "report.h"
 #include "tsv.h"
 #include <dirent.h>
@@ -17,33 +18,19 @@
 #include <unistd.h>
 
 enum { MAX_COMPARED = 8 }; /* lines in one plot: beyond that its legend stops being readable */
+#define CATALOG_MAX_RUNS 100000000L /* --max-runs' own ceiling: any plan that was trained fits */
 
-static const char plan_header[] = "planned_runs\tsweep_points\tseeds";
-
-int catalog_save_plan(const char *results_dir, const sweep_plan *plan, char *err, size_t len)
-{
-    char path[FILEIO_PATH], text[200];
-    int n = snprintf(text, sizeof text, "%s\n%ld\t%ld\t%d\n", plan_header, plan->nruns, plan->npoints,
-                     plan->base->nseeds);
-    if (fileio_path(path, sizeof path, err, len, "%s/plan.tsv", results_dir) < 0)
-        return -1;
-    return fileio_write_atomic(path, text, (size_t)n, err, len);
-}
-
-/* The planned runs of plan.tsv in dir, -1 when it is missing or unreadable. */
+/* The runs planned by the experiment in dir (its plan, saved by identity before training), -1 when unknown. */
 static long read_planned(const char *dir)
 {
-    char path[FILEIO_PATH], why[600];
-    tsv t;
-    double v = -1;
-    int col;
-    if (snprintf(path, sizeof path, "%s/plan.tsv", dir) >= (int)sizeof path)
+    config cfg;
+    sweep_plan plan;
+    char err[1200];
+    if (identity_load_plan(dir, &cfg, err, sizeof err) < 0)
         return -1;
-    if (tsv_load(&t, path, why, sizeof why) < 0 || (col = tsv_col(&t, "planned_runs", why, sizeof why)) < 0 ||
-        t.nrows != 1 || tsv_num(&t, 0, col, &v, why, sizeof why) < 0)
-        v = -1;
-    tsv_free(&t);
-    return (long)v;
+    long n = sweep_plan_init(&plan, &cfg, CATALOG_MAX_RUNS, err, sizeof err) < 0 ? -1 : plan.nruns;
+    config_free(&cfg);
+    return n;
 }
 
 /* Fills e from the files of root/name; what cannot be read stays unknown. */

@@ -1,7 +1,7 @@
 /* The experiments under a results root, side by side: --list (one line each: runs committed of planned, best
  * point, date), --compare (their best points in one Markdown table and their loss curves in one plot) and the
  * rows of index.html. Reads table.tsv, summary.tsv and the runs' curves through points.c, tsv.c and curve.c, and
- * plan.tsv, which it owns: how many runs the last sweep of an experiment planned. */
+ * the runs an experiment plans from the plan identity.c saved before training. */
 #ifndef CATALOG_H
 #define CATALOG_H
 #include <stddef.h>
@@ -15,7 +15,7 @@
 typedef struct catalog_entry {
     char name[CONFIG_NAME];
     int committed;          /* rows of summary.tsv, -1 when it cannot be read */
-    long planned;           /* runs of the last sweep (plan.tsv), -1 when unknown */
+    long planned;           /* runs the experiment plans (its saved plan), -1 when unknown */
     int has_best;           /* best is a point that did not diverge whole */
     point best;
     char date[24];          /* when summary.tsv was last written, UTC "YYYY-MM-DD HH:MM" */
@@ -26,8 +26,6 @@ typedef struct catalog {
     int n;
 } catalog;
 
-/* Writes results_dir/plan.tsv: the runs, sweep points and seeds of plan. 0, or -1 with err. */
-int catalog_save_plan(const char *results_dir, const sweep_plan *plan, char *err, size_t len);
 /* Reads every experiment folder of root (one that holds a summary.tsv). 0, or -1 with err; catalog_free either
  * way. */
 int catalog_load(catalog *c, const char *root, char *err, size_t len);

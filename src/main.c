@@ -595,7 +595,7 @@ static int run_config(const options *opt)
     signal(SIGTERM, on_signal);
     rc = train_missing(opt, &plan, &res, &data);
     /* the planned runs beside the tables, for --list, even when a signal stopped the sweep */
-    if (tables_write(res.dir, &plan, err, sizeof err) < 0 || catalog_save_plan(res.dir, &plan, err, sizeof err) < 0) {
+    if (tables_write(res.dir, &plan, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         rc = rc ? rc : exit_code(ERROR_OUTPUT);
     }
