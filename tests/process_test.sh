@@ -120,10 +120,13 @@ int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), v
     return rc;
 }
 EOF
-# under AddressSanitizer (make asan) its runtime must come first in LD_PRELOAD
+# AddressSanitizer's own pthread_create interceptor crashes when another library wraps pthread_create under it
+# (make asan): the shim cases run in the plain build of make test
 asan=$(ldd "$RUNNER" 2>/dev/null | awk '/libasan/ { print $3 }')
-preload="${asan:+$asan }$shim"
-if ! cc -shared -fPIC -o "$shim" "$tmp/shim.c" -ldl 2>"$tmp/cc.err"; then
+preload=$shim
+if [ -n "$asan" ]; then
+    skip "threads" "$RUNNER is built with AddressSanitizer, whose pthread_create interceptor the shim cannot wrap"
+elif ! cc -shared -fPIC -o "$shim" "$tmp/shim.c" -ldl 2>"$tmp/cc.err"; then
     skip "threads" "cannot compile the pthread_create shim with cc: $(head -c 200 "$tmp/cc.err")"
 elif [ "$cores" -ge 1024 ]; then
     skip "threads" "$cores cores: --threads 1024 is not beyond them"
