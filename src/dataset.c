@@ -298,10 +298,88 @@ static int scale_loaded(dataset *d, const config *c, const char *path, char *err
     return -1;
 }
 
+int dataset_standardize(dataset *train, dataset *const *others, int nothers)
+{
+    int cols = train->cols;
+    double *sum = calloc((size_t)cols, sizeof *sum), *sq = calloc((size_t)cols, sizeof *sq);
+    train->mean = malloc((size_t)cols * sizeof(float));
+    train->std = malloc((size_t)cols * sizeof(float));
+    if (!sum || !sq || !train->mean || !train->std) {
+        free(sum);
+        free(sq);
+        return -1;
+    }
+    /* two passes in double: the mean, then the mean squared deviation (population std, as scikit-learn) */
+    for (int i = 0; i < train->rows; i++)
+        for (int j = 0; j < cols; j++)
+            sum[j] += train->x[(size_t)i * cols + j];
+    for (int j = 0; j < cols; j++)
+        sum[j] /= train->rows;
+    for (int i = 0; i < train->rows; i++)
+        for (int j = 0; j < cols; j++) {
+            double dev = train->x[(size_t)i * cols + j] - sum[j];
+            sq[j] += dev * dev;
+        }
+    for (int j = 0; j < cols; j++) {
+        sq[j] = sqrt(sq[j] / train->rows);
+        train->mean[j] = (float)sum[j];
+        train->std[j] = (float)sq[j];
+    }
+    /* a feature constant on the training rows says nothing the model could learn: 0 everywhere */
+    for (int d = -1; d < nothers; d++) {
+        dataset *t = d < 0 ? train : others[d];
+        for (size_t i = 0; i < (size_t)t->rows; i++)
+            for (int j = 0; j < cols; j++) {
+                float *x = &t->x[i * (size_t)cols + j];
+                *x = sq[j] > 0 ? (float)((*x - sum[j]) / sq[j]) : 0.0f;
+            }
+    }
+    free(sum);
+    free(sq);
+    return 0;
+}
+
+int dataset_write_standardize(FILE *f, const dataset *train)
+{
+    fprintf(f, "feature\tmean\tstd\n");
+    for (int j = 0; j < train->cols; j++)
+        fprintf(f, "%d\t%.9g\t%.9g\n", j, (double)train->mean[j], (double)train->std[j]);
+    return ferror(f) ? -1 : 0;
+}
+
+int dataset_empty_classes(const dataset *train, const dataset *test, int nclasses, char *buf, size_t len)
+{
+    unsigned char *seen = calloc((size_t)nclasses, 1);
+    int empty = 0;
+    size_t used = 0;
+    buf[0] = 0;
+    if (!seen)
+        return 0;
+    for (int i = 0; i < train->rows; i++)
+        seen[train->y[i]] = 1;
+    for (int i = 0; i < test->rows; i++)
+        seen[test->y[i]] = 1;
+    for (int k = 0; k < nclasses; k++) {
+        if (seen[k])
+            continue;
+        if (empty < 8 && used < len) {
+            int n = snprintf(buf + used, len - used, "%s%d", empty ? ", " : "", k);
+            used += n > 0 ? (size_t)n : 0;
+        }
+        empty++;
+    }
+    free(seen);
+    if (empty && used < len)
+        snprintf(buf + used, len - used, "%s", empty > 8 ? ", ..." : "");
+    return empty;
+}
+
 void dataset_free(dataset *d)
 {
     free(d->x);
     free(d->y);
+    free(d->mean);
+    free(d->std);
     memset(d, 0, sizeof *d);
 }
 
@@ -343,6 +421,12 @@ int dataset_open_config(const config *c, dataset *train, dataset *test, int *ncl
             config_blame(c, "data.test_fraction", err, len);
             return -1;
         }
+    }
+    if (c->standardize && dataset_standardize(train, &test, 1) < 0) {
+        snprintf(err, len, "%s: out of memory standardising the features", c->file);
+        dataset_free(train);
+        dataset_free(test);
+        return -1;
     }
     *nclasses = train->nclasses > test->nclasses ? train->nclasses : test->nclasses;
     if (*nclasses < 2) {

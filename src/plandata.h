@@ -13,6 +13,7 @@ typedef struct plandata_set {
     char key[4 * CONFIG_PATH + 128];             /* the [data] keys that tell two sets apart */
     dataset train, test;
     int nclasses;
+    char warning[CONFIG_PATH + 400];             /* "" or one line: classes with no rows */
 } plandata_set;
 
 typedef struct plandata {

@@ -117,7 +117,7 @@ static void fake_run(const char *dir, long p, int s, int last, int diverged, dou
     FILE *f = create(path);
     fprintf(f, "%s\n", curve_header);
     for (int e = 0; e <= last; e++)
-        fprintf(f, "%d %.9g %.9g %.9g %.9g %.6f\n", e, fake_train_loss(p, s, e), fake_test_loss(p, s, e),
+        fprintf(f, "%d %.9g %.9g %.9g %.9g %.6f 0.1\n", e, fake_train_loss(p, s, e), fake_test_loss(p, s, e),
                 fake_test_acc(p, s, e) + 0.02, fake_test_acc(p, s, e), e ? sec : 0.0);
     done(f);
     snprintf(path, sizeof path, "%s/result.tsv", dir);
