@@ -111,6 +111,9 @@ int sweep_plan_init(sweep_plan *p, const config *base, long max_runs, char *err,
         char id[SWEEP_ID];
         sweep_run(p, i * base->nseeds, &run, &seed, id, sizeof id);
         if (config_check_run(base, &run, err, len) < 0) {
+            size_t used = strlen(err);
+            if (base->nsweep && used < len)
+                snprintf(err + used, len - used, " at sweep point %s", full);
             rc = -1;
             break;
         }
