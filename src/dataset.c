@@ -147,6 +147,49 @@ static int read_values(dataset *d, hid_t xs, hid_t ys, long long *lab, int yunsi
     return take_labels(d, lab, yunsigned, labels, why, len);
 }
 
+/* Copies n strings (NULL: none); NULL when memory is short. */
+static char **copy_names(char *const *names, int n)
+{
+    char **out = names ? calloc((size_t)n, sizeof *out) : NULL;
+    for (int i = 0; out && i < n; i++)
+        if (!(out[i] = strdup(names[i]))) {
+            while (i-- > 0)
+                free(out[i]);
+            free(out);
+            out = NULL;
+        }
+    return out;
+}
+
+/* The labels' class_names attribute (a 1-D array of variable-length strings, as experiments/csv_to_h5.py writes
+ * it) into d->class_names and d->nnames; nothing when absent or of another kind: names are only a courtesy. */
+static void read_class_names(dataset *d, hid_t ys)
+{
+    if (H5Aexists(ys, "class_names") <= 0)
+        return;
+    hid_t a = H5Aopen(ys, "class_names", H5P_DEFAULT), space = H5Aget_space(a), type = H5Aget_type(a);
+    hssize_t n = H5Sget_simple_extent_npoints(space);
+    if (H5Tget_class(type) == H5T_STRING && H5Tis_variable_str(type) > 0 && n > 0 && n <= DATASET_MAX_CLASSES) {
+        hid_t mem = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mem, H5T_VARIABLE);
+        H5Tset_cset(mem, H5Tget_cset(type));
+        char **raw = calloc((size_t)n, sizeof *raw);
+        if (raw && H5Aread(a, mem, raw) >= 0) {
+            for (hssize_t i = 0; i < n; i++)
+                if (!raw[i])
+                    n = 0; /* a missing name: none of them */
+            if ((d->class_names = copy_names(raw, (int)n)))
+                d->nnames = (int)n;
+            H5Dvlen_reclaim(mem, space, H5P_DEFAULT, raw);
+        }
+        free(raw);
+        H5Tclose(mem);
+    }
+    H5Tclose(type);
+    H5Sclose(space);
+    H5Aclose(a);
+}
+
 int dataset_load(dataset *d, const char *path, const char *features, const char *labels, char *err, size_t len)
 {
     memset(d, 0, sizeof *d);
@@ -175,6 +218,7 @@ int dataset_load(dataset *d, const char *path, const char *features, const char 
     if (read_values(d, xs, ys, lab, yunsigned, features, labels, why, sizeof why) < 0)
         goto out;
     d->checksum = checksum(d);
+    read_class_names(d, ys);
     rc = 0;
 out:
     free(lab);
@@ -233,6 +277,8 @@ static int take(dataset *part, const dataset *all, const unsigned char *in_test,
     if (rc == 0) {
         part->nclasses = all->nclasses;
         part->checksum = all->checksum;
+        if ((part->class_names = copy_names(all->class_names, all->nnames)))
+            part->nnames = all->nnames;
     }
     return rc;
 }
@@ -380,6 +426,9 @@ void dataset_free(dataset *d)
     free(d->y);
     free(d->mean);
     free(d->std);
+    for (int i = 0; d->class_names && i < d->nnames; i++)
+        free(d->class_names[i]);
+    free(d->class_names);
     memset(d, 0, sizeof *d);
 }
 

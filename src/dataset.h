@@ -15,7 +15,8 @@ typedef struct dataset {
     int *y;            /* (rows) */
     int nclasses;      /* max label + 1 */
     uint64_t checksum; /* FNV-1a 64 of x (float32) then y (int32) bytes as loaded, before scaling */
-    char **class_names; /* (nclasses) from the labels' class_names attribute, NULL when it has none */
+    char **class_names; /* (nnames) from the labels' class_names attribute, NULL when it has none */
+    int nnames;
     float *mean, *std; /* (cols) the statistics dataset_standardize took from these rows, NULL when none */
 } dataset;
 

@@ -42,9 +42,9 @@ int plandata_load(plandata *d, const sweep_plan *plan, char *err, size_t len)
         int n = dataset_empty_classes(&s->train, &s->test, s->nclasses, empty, sizeof empty);
         s->warning[0] = 0;
         if (n)
-            snprintf(s->warning, sizeof s->warning, "%s: %d of the %d classes have no rows (label%s %s): labels are "
+            snprintf(s->warning, sizeof s->warning, "%s: %d of the %d classes %s no rows (label%s %s): labels are "
                      "read as 0..max, so they count as classes; relabel to 0..K-1 (experiments/csv_to_h5.py does)",
-                     c.file, n, s->nclasses, n > 1 ? "s" : "", empty);
+                     c.file, n, s->nclasses, n > 1 ? "have" : "has", n > 1 ? "s" : "", empty);
         d->n++;
     }
     /* checkpoints to start from must fit their models before anything is written */

@@ -193,7 +193,8 @@ static int write_class_files(const char *dir, const train_job *job)
         if (!f)
             return -1;
         if (i == 0)
-            confusion_write(f, job->confusion, job->nclasses, job->train->class_names);
+            confusion_write(f, job->confusion, job->nclasses,
+                            job->train->nnames >= job->nclasses ? job->train->class_names : NULL);
         else
             dataset_write_standardize(f, job->train);
         if (fileio_close_synced(f))
