@@ -135,6 +135,29 @@ START_TEST(test_standardize_uses_training_rows)
 }
 END_TEST
 
+/* Text labels imported by experiments/csv_to_h5.py (cat, dog, dog, cat, bird, cat) are 0..K-1 in sorted order,
+ * named by the class_names attribute, and the names survive the split. */
+START_TEST(test_class_names_read)
+{
+    dataset d, tr, te;
+    char err[400];
+    h5util_quiet();
+    ck_assert_msg(dataset_load(&d, "tests/fixtures/named_classes.h5", "X", "y", err, sizeof err) == 0, "%s", err);
+    const int want[] = {1, 2, 2, 1, 0, 1};
+    for (int i = 0; i < 6; i++)
+        ck_assert_int_eq(d.y[i], want[i]);
+    ck_assert_int_eq(d.nnames, 3);
+    ck_assert_str_eq(d.class_names[0], "bird");
+    ck_assert_str_eq(d.class_names[2], "dog");
+    ck_assert_int_eq(dataset_split(&d, 0.5, 1, &tr, &te, err, sizeof err), 0);
+    ck_assert_int_eq(te.nnames, 3);
+    ck_assert_str_eq(te.class_names[1], "cat");
+    dataset_free(&d);
+    dataset_free(&tr);
+    dataset_free(&te);
+}
+END_TEST
+
 /* Labels 1..K leave class 0 without rows: it is named. */
 START_TEST(test_empty_classes_named)
 {
@@ -189,6 +212,7 @@ Suite *data_suite(void)
     tcase_add_test(tc, test_scale_overflow_refused);
     tcase_add_test(tc, test_standardize_uses_training_rows);
     tcase_add_test(tc, test_empty_classes_named);
+    tcase_add_test(tc, test_class_names_read);
     tcase_add_loop_test(tc, test_bad_files_refused, 0, (int)(sizeof bad_files / sizeof bad_files[0]));
     suite_add_tcase(s, tc);
     return s;

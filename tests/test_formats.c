@@ -2,6 +2,7 @@
  * Each written text is read back to the numbers it was written from, and malformed files are refused with the
  * line at fault. */
 #include "tests.h"
+#include "confusion.h"
 #include "curve.h"
 #include "fileio.h"
 #include "tsv.h"
@@ -157,6 +158,36 @@ static void refused(const char *text, const char *why_want, int line_want)
     ck_assert_ptr_null(c.v);
 }
 
+/* confusion.tsv reads back what was written, names with a tab made one cell; a row short of counts is refused. */
+START_TEST(test_confusion_round_trip)
+{
+    char path[] = "/tmp/confusion_testXXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    const int m[] = {5, 1, 0, 2, 7, 1, 0, 0, 9};
+    char *names[] = {"cat", "big\tdog", "bird"};
+    ck_assert_int_eq(confusion_write(f, m, 3, names), 0);
+    fclose(f);
+    confusion c;
+    char err[300];
+    ck_assert_msg(confusion_load(path, &c, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(c.k, 3);
+    for (int i = 0; i < 9; i++)
+        ck_assert_int_eq(c.count[i], m[i]);
+    ck_assert_str_eq(c.name[1], "big dog");
+    ck_assert_int_eq(confusion_add(&c, &c), 0);
+    ck_assert_int_eq(c.count[4], 14);
+    confusion_free(&c);
+    f = fopen(path, "w");
+    fprintf(f, "true\tname\t0\t1\n0\ta\t1\t2\n1\tb\t3\tx\n");
+    fclose(f);
+    ck_assert_int_eq(confusion_load(path, &c, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, ":3: a count is not a whole number"));
+    unlink(path);
+}
+END_TEST
+
 /* A curve.dat written before the lr column existed reads with NaN there (older runs resume). */
 START_TEST(test_curve_reads_older_files)
 {
@@ -226,6 +257,7 @@ Suite *formats_suite(void)
     tcase_add_test(tc, test_curve_round_trip);
     tcase_add_test(tc, test_curve_refuses_malformed_files);
     tcase_add_test(tc, test_curve_reads_older_files);
+    tcase_add_test(tc, test_confusion_round_trip);
     tcase_add_test(tc, test_curve_load_names_the_file);
     suite_add_tcase(s, tc);
     return s;
