@@ -1,12 +1,13 @@
-/* curve.dat, the learning curve of one run, and its one reader and writer: a header line, then one row per
- * evaluated epoch "epoch train_loss test_loss train_acc test_acc seconds" with epochs rising from 0. */
+/* curve.dat, the learning curve of one run, and its one reader and writer: a header line naming the columns
+ * (curve_header), then one row per evaluated epoch with epochs rising from 0. Older files have only the first
+ * CURVE_FIRST_COLS columns; the reader fills the others with NaN. */
 #ifndef CURVE_H
 #define CURVE_H
 #include <stddef.h>
 #include <stdio.h>
 #include "train.h"
 
-enum { CURVE_COLS = 6 };
+enum { CURVE_COLS = 7, CURVE_FIRST_COLS = 6 };
 
 /* The rows of a curve.dat. */
 typedef struct curve {

@@ -576,6 +576,9 @@ static int run_config(const options *opt)
         rc = exit_code(ERROR_DATA);
         goto done;
     }
+    for (int i = 0; i < data.n && !opt->quiet; i++)
+        if (data.sets[i].warning[0])
+            fprintf(stderr, "warning: %s\n", data.sets[i].warning);
     if (check_memory(opt, &plan, &data, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         rc = exit_code(ERROR_USAGE);

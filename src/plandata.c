@@ -7,8 +7,8 @@
 
 static void data_key(const config *c, char *key, size_t len)
 {
-    snprintf(key, len, "%s|%s|%s|%s|%.17g|%lld|%.17g", c->file, c->features, c->labels, c->test_file,
-             c->test_fraction, c->split_seed, c->scale);
+    snprintf(key, len, "%s|%s|%s|%s|%.17g|%lld|%.17g|%d", c->file, c->features, c->labels, c->test_file,
+             c->test_fraction, c->split_seed, c->scale, c->standardize);
 }
 
 const plandata_set *plandata_find(const plandata *d, const config *c)
@@ -43,6 +43,13 @@ int plandata_load(plandata *d, const sweep_plan *plan, char *err, size_t len)
         snprintf(s->test_file, sizeof s->test_file, "%s", c.test_file);
         if (dataset_open_config(&c, &s->train, &s->test, &s->nclasses, err, len) < 0)
             return -1;
+        char empty[200];
+        int n = dataset_empty_classes(&s->train, &s->test, s->nclasses, empty, sizeof empty);
+        s->warning[0] = 0;
+        if (n)
+            snprintf(s->warning, sizeof s->warning, "%s: %d of the %d classes %s no rows (label%s %s): labels are "
+                     "read as 0..max, so they count as classes; relabel to 0..K-1 (experiments/csv_to_h5.py does)",
+                     c.file, n, s->nclasses, n > 1 ? "have" : "has", n > 1 ? "s" : "", empty);
         d->n++;
     }
     /* checkpoints to start from must fit their models before anything is written; each is read once */

@@ -17,6 +17,7 @@ typedef struct plandata_set {
     char test_file[CONFIG_PATH];                 /* data.test_file, "" for a split */
     dataset train, test;
     int nclasses;
+    char warning[CONFIG_PATH + 400];             /* "" or one line: classes with no rows */
 } plandata_set;
 
 /* A model.init_file's weights, read once for every run that starts from them. */

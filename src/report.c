@@ -1,6 +1,7 @@
 /* report.md and results/index.md: Markdown written whole in memory and saved atomically; the numbers come from
  * the experiment's points (table.tsv, summary.tsv, the committed runs) and the plots just written. */
 #include "report.h"
+#include "confusion.h"
 #include "fileio.h"
 #include "html.h"
 #include "plot.h"
@@ -157,7 +158,65 @@ static int md_plots(FILE *f, const points *x, const plot_set *s, char *err, size
     return 0;
 }
 
-static int write_markdown(const points *x, const plot_set *s, char *err, size_t len)
+/* The test confusion matrix of point pt summed over its committed runs' confusion.tsv into cm: 1, or 0 when none
+ * of them has one (runs from before it existed, too many classes). */
+static int point_confusion(const points *x, long pt, confusion *cm)
+{
+    memset(cm, 0, sizeof *cm);
+    for (int s = 0; pt >= 0 && s < x->base->nseeds; s++) {
+        config c;
+        long long seed;
+        char id[SWEEP_ID], path[FILEIO_PATH], err[300];
+        confusion one;
+        sweep_run(x->plan, pt * x->base->nseeds + s, &c, &seed, id, sizeof id);
+        if (fileio_path(path, sizeof path, err, sizeof err, "%s/runs/%s/confusion.tsv", x->results_dir, id) < 0 ||
+            access(path, F_OK) != 0 || confusion_load(path, &one, err, sizeof err) < 0)
+            continue;
+        if (!cm->k)
+            *cm = one;
+        else {
+            confusion_add(cm, &one);
+            confusion_free(&one);
+        }
+    }
+    return cm->k > 0;
+}
+
+/* Per-class accuracy of the best point: each true class's share of its test rows predicted right, and the class
+ * it is most often mistaken for. */
+static void md_classes(FILE *f, const confusion *cm, const char *where)
+{
+    int K = cm->k;
+    fprintf(f, "## Per-class results\n\nTest accuracy of each class at %s, summed over its seeds (the confusion "
+               "matrix is under Plots and in each run's confusion.tsv).\n\n"
+               "| class | name | test rows | correct | accuracy (%%) | most often predicted instead |\n"
+               "|---:|---|---:|---:|---:|---|\n", where);
+    for (int i = 0; i < K; i++) {
+        const long *row = cm->count + (size_t)i * K;
+        long n = 0;
+        int worst = -1;
+        for (int j = 0; j < K; j++) {
+            n += row[j];
+            if (j != i && row[j] > 0 && (worst < 0 || row[j] > row[worst]))
+                worst = j;
+        }
+        fprintf(f, "| %d | ", i);
+        md_cell(f, cm->name[i]);
+        if (n)
+            fprintf(f, " | %ld | %ld | %.2f | ", n, row[i], 100.0 * row[i] / n);
+        else
+            fprintf(f, " | 0 | 0 | | ");
+        if (worst >= 0) {
+            md_cell(f, cm->name[worst]);
+            fprintf(f, " (%ld)", row[worst]);
+        }
+        fprintf(f, " |\n");
+    }
+    fprintf(f, "\n");
+}
+
+static int write_markdown(const points *x, const plot_set *s, const confusion *cm, const char *where, char *err,
+                          size_t len)
 {
     char path[FILEIO_PATH];
     fileio_text t;
@@ -167,6 +226,8 @@ static int write_markdown(const points *x, const plot_set *s, char *err, size_t 
     md_run_info(t.f, x);
     int rc = md_config(t.f, x);
     md_results(t.f, x);
+    if (cm)
+        md_classes(t.f, cm, where);
     if (rc < 0)
         snprintf(err, len, "%s: out of memory", path);
     if (rc < 0 || md_diverged(t.f, x, err, len) < 0 || md_plots(t.f, x, s, err, len) < 0) {
@@ -183,16 +244,29 @@ int report_write(const config *base, const sweep_plan *plan, const char *results
         warning[0] = 0;
     points x;
     plot_set plots;
-    int rc = points_load(&x, base, plan, results_dir, err, len);
+    confusion cm;
+    char where[SWEEP_ID + 32] = "";
+    int rc = points_load(&x, base, plan, results_dir, err, len), have = 0;
+    if (rc == 0) {
+        long best = points_best(x.pts, plan->npoints);
+        have = point_confusion(&x, best, &cm);
+        if (have && x.nsweep) {
+            char label[SWEEP_ID];
+            points_label(&x, best, -1, label, sizeof label);
+            snprintf(where, sizeof where, "the best point (%s)", label);
+        } else
+            snprintf(where, sizeof where, "the best point");
+        rc = plot_write(&plots, &x, have ? &cm : NULL, where, plots_dir, err, len);
+    }
     if (rc == 0)
-        rc = plot_write(&plots, &x, plots_dir, err, len);
-    if (rc == 0)
-        rc = write_markdown(&x, &plots, err, len);
+        rc = write_markdown(&x, &plots, have ? &cm : NULL, where, err, len);
     if (rc == 0 && render)
         rc = plot_render(&plots, warning, wlen, err, len);
     if (rc == 0)
         rc = html_report(&x, &plots, !render ? "the plots were not rendered (--no-plots)" : wlen ? warning : "", err,
                          len);
+    if (have)
+        confusion_free(&cm);
     points_free(&x);
     return rc;
 }

@@ -3,6 +3,7 @@
 #include "store.h"
 #include "buildinfo.h"
 #include "checkpoint.h"
+#include "confusion.h"
 #include "fileio.h"
 #include "h5util.h"
 #include "identity.h"
@@ -171,6 +172,29 @@ static void write_config(FILE *f, const train_job *job)
     config_write(&job->cfg, f, CONFIG_WRITE_ALL);
 }
 
+/* The optional files of a run: confusion.tsv (unless the classes are too many for one) and, with
+ * data.standardize, standardize.tsv (the statistics new data must be standardised with). 0, or -1. */
+static int write_class_files(const char *dir, const train_job *job)
+{
+    char path[STORE_PATH + 400];
+    for (int i = 0; i < 2; i++) {
+        if (i == 0 ? !job->confusion : !job->train->mean)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, i == 0 ? "confusion.tsv" : "standardize.tsv");
+        FILE *f = fopen(path, "w");
+        if (!f)
+            return -1;
+        if (i == 0)
+            confusion_write(f, job->confusion, job->nclasses,
+                            job->train->nnames >= job->nclasses ? job->train->class_names : NULL);
+        else
+            dataset_write_standardize(f, job->train);
+        if (fileio_close_synced(f))
+            return -1;
+    }
+    return 0;
+}
+
 static int write_run_files(const char *dir, const train_job *job)
 {
     static const char *const names[] = {"curve.dat", "result.tsv", "config.ini", "manifest.txt"};
@@ -191,6 +215,8 @@ static int write_run_files(const char *dir, const train_job *job)
         if (fileio_close_synced(f))
             return -1;
     }
+    if (write_class_files(dir, job) < 0)
+        return -1;
     char err[400];
     snprintf(path, sizeof path, "%s/weights.h5", dir);
     if (checkpoint_save(&job->net, train_weights(job), path, err, sizeof err) < 0 || fileio_sync_path(path) < 0)

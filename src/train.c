@@ -47,6 +47,8 @@ int train_prepare_init(train_job *job, const config *cfg, long long seed, const 
     job->curve = calloc((size_t)cfg->epochs + 1, sizeof *job->curve);
     if (!job->last_good || !job->order || !job->curve || mlp_reserve(&job->net, job->threads, B) < 0)
         goto oom;
+    if (nclasses <= TRAIN_CONFUSION_MAX && !(job->confusion = calloc((size_t)nclasses * nclasses, sizeof(int))))
+        goto oom;
     if (cfg->optimizer != OPT_SGD && !(job->opt_m = calloc(np, sizeof(float))))
         goto oom;
     if (cfg->optimizer == OPT_ADAM && !(job->opt_v = calloc(np, sizeof(float))))
@@ -119,6 +121,7 @@ void train_free(train_job *job)
     free(job->last_good);
     free(job->order);
     free(job->curve);
+    free(job->confusion);
     memset(job, 0, sizeof *job);
 }
 
@@ -145,18 +148,64 @@ void train_evaluate(train_job *job, const dataset *d, double *loss, double *acc)
     *acc = (double)correct / d->rows;
 }
 
-/* The optimizer step t (1-based: Adam's bias corrections). */
-static mlp_update update_for(const train_job *job, long long t)
+double train_schedule_lr(const config *c, long long e)
+{
+    double lr = c->learning_rate;
+    long long W = c->warmup_epochs;
+    if (e < W)
+        return lr * (double)(e + 1) / (double)W;
+    long long ep = e - W, Ep = c->epochs - W;
+    if (c->schedule == SCHEDULE_STEP)
+        return lr * pow(c->step_factor, (double)(ep / c->step_every));
+    if (c->schedule == SCHEDULE_COSINE)
+        return c->min_learning_rate + (lr - c->min_learning_rate) * (1 + cos(M_PI * (double)ep / (double)Ep)) / 2;
+    return lr;
+}
+
+/* The optimizer step t (1-based: Adam's bias corrections) at learning rate lr. */
+static mlp_update update_for(const train_job *job, long long t, double lr)
 {
     const config *c = &job->cfg;
     mlp_update u = {.kind = c->optimizer == OPT_SGD ? MLP_SGD : c->optimizer == OPT_MOMENTUM ? MLP_MOMENTUM : MLP_ADAM,
-                    .lr = (float)c->learning_rate, .momentum = (float)c->momentum, .beta1 = (float)c->adam_beta1,
+                    .lr = (float)lr, .weight_decay = (float)c->weight_decay, .momentum = (float)c->momentum, .beta1 = (float)c->adam_beta1,
                     .beta2 = (float)c->adam_beta2, .eps = (float)c->adam_eps, .m = job->opt_m, .v = job->opt_v};
     if (u.kind == MLP_ADAM) {
         u.c1 = (float)(1.0 - pow(c->adam_beta1, (double)t));
         u.c2 = (float)(1.0 - pow(c->adam_beta2, (double)t));
     }
     return u;
+}
+
+/* The class the model predicts for row r of its last forward pass, as mlp_loss counts it correct: logit > 0 for
+ * one unit, else the first largest logit. */
+static int predicted(const mlp *net, int r)
+{
+    int U = net->size[net->nlayers], best = 0;
+    const float *z = net->a[net->nlayers] + (size_t)r * U;
+    if (U == 1)
+        return z[0] > 0;
+    for (int k = 1; k < U; k++)
+        best = z[k] > z[best] ? k : best;
+    return best;
+}
+
+/* The test set's confusion matrix of the kept weights (last_good's, for a diverged run, put back in place). */
+static void count_confusion(train_job *job)
+{
+    mlp *net = &job->net;
+    const dataset *d = job->test;
+    int K = job->nclasses;
+    if (!job->confusion)
+        return;
+    if (job->status == TRAIN_DIVERGED)
+        memcpy(net->params, job->last_good, net->nparams * sizeof(float));
+    memset(job->confusion, 0, (size_t)K * K * sizeof(int));
+    for (int s = 0; s < d->rows; s += net->max_rows) {
+        int n = d->rows - s < net->max_rows ? d->rows - s : net->max_rows;
+        mlp_forward(net, d->x + (size_t)s * d->cols, n);
+        for (int i = 0; i < n; i++)
+            job->confusion[(size_t)d->y[s + i] * K + predicted(net, i)]++;
+    }
 }
 
 /* Evaluates the weights after epoch on both sets into its curve row; 1 when every number is finite. */
@@ -193,18 +242,21 @@ void train_execute(train_job *job)
         job->status = TRAIN_DIVERGED;
         job->diverged_epoch = 0;
         memcpy(job->last_good, net->params, net->nparams * sizeof(float));
+        count_confusion(job);
         return;
     }
     memcpy(job->last_good, net->params, net->nparams * sizeof(float));
     long long step = 0;
+    job->curve[0].lr = train_schedule_lr(&job->cfg, 0);
     for (int epoch = 1; epoch <= job->cfg.epochs; epoch++) {
-        double t0 = timing_now();
+        double t0 = timing_now(), lr = train_schedule_lr(&job->cfg, epoch - 1);
+        job->curve[epoch].lr = lr;
         if (job->cfg.shuffle)
             rng_shuffle(&shuffle, job->order, tr->rows);
         int finite = 1;
         for (int s = 0; s < tr->rows && finite; s += B) {
             int n = tr->rows - s < B ? tr->rows - s : B;
-            mlp_update u = update_for(job, ++step);
+            mlp_update u = update_for(job, ++step, lr);
             mlp_train_rows(net, tr->x, tr->y, job->order + s, n,
                            job->cfg.loss == LOSS_MEAN ? 1.0f / (float)n : 1.0f, &u);
             /* a non-finite loss ends the run; the weights it updated are dropped (last_good is kept) */
@@ -249,5 +301,6 @@ void train_execute(train_job *job)
     for (int e = 1; e <= job->epochs_done; e++)
         if (job->curve[e].evaluated && job->curve[e].test_acc > job->curve[job->best_epoch].test_acc)
             job->best_epoch = e;
+    count_confusion(job);
     job->samples_per_second = job->train_seconds > 0 ? (double)tr->rows * job->epochs_done / job->train_seconds : 0;
 }

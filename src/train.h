@@ -23,6 +23,7 @@ typedef struct train_epoch {
     double train_acc, test_acc;                  /* fractions 0..1 */
     double seconds;                              /* training time of this epoch, evaluation excluded */
     int evaluated;                               /* the numbers above are filled: a row of curve.dat */
+    double lr;                                   /* learning rate this epoch trained at; epoch 0: the first's */
 } train_epoch;
 
 typedef struct train_job {
@@ -43,6 +44,9 @@ typedef struct train_job {
     int epochs_done;                             /* the last evaluated epoch with finite numbers and weights */
     int diverged_epoch;                          /* 0 when the run did not diverge */
     train_epoch *curve;                          /* (epochs + 1), indexed by epoch; evaluated ones 0..epochs_done */
+    int *confusion;                              /* (nclasses, nclasses) test rows by true class (row) and predicted
+                                                    class (column), of the kept weights; NULL above
+                                                    TRAIN_CONFUSION_MAX classes */
     int best_epoch;                              /* highest test accuracy of the evaluated, earliest on ties */
     double train_seconds, samples_per_second;    /* over epochs 1..epochs_done */
     /* for the progress display on another thread: the worker stores with memory_order_release after the epoch
@@ -71,7 +75,11 @@ int train_batch_rows(const config *cfg, int train_rows);
 /* Evaluation forwards TRAIN_EVAL_ROWS rows at a time, or a whole batch when batches are larger: the rows the model
  * is allocated for with batch rows per step. cost_run predicts a run's memory from these two. */
 enum { TRAIN_EVAL_ROWS = 256 };
+/* Runs with more classes record no confusion matrix (its size grows as the square). */
+enum { TRAIN_CONFUSION_MAX = 256 };
 int train_model_rows(int batch);
+/* The learning rate of epoch e (0-based): train.warmup_epochs, then train.schedule (README has the formulas). */
+double train_schedule_lr(const config *c, long long e);
 /* Trains; fills the results. Touches no HDF5, safe in a worker thread. */
 void train_execute(train_job *job);
 /* The weights to keep: the final ones, or the last finite ones for a diverged run. */

@@ -119,7 +119,7 @@ static void fake_run(const char *dir, const config *c, long p, int s, int last, 
     FILE *f = create(path);
     fprintf(f, "%s\n", curve_header);
     for (int e = 0; e <= last; e++)
-        fprintf(f, "%d %.9g %.9g %.9g %.9g %.6f\n", e, fake_train_loss(p, s, e), fake_test_loss(p, s, e),
+        fprintf(f, "%d %.9g %.9g %.9g %.9g %.6f 0.1\n", e, fake_train_loss(p, s, e), fake_test_loss(p, s, e),
                 fake_test_acc(p, s, e) + 0.02, fake_test_acc(p, s, e), e ? sec : 0.0);
     done(f);
     snprintf(path, sizeof path, "%s/result.tsv", dir);
@@ -368,6 +368,37 @@ START_TEST(test_curve_aggregates_by_hand)
 }
 END_TEST
 
+/* Runs with a confusion.tsv: the report sums the best point's over its seeds into a per-class table and a
+ * confusion plot (seed s: class neg 3 + s right and 1 taken for pos; pos 4 right). */
+START_TEST(test_per_class_results)
+{
+    fake f;
+    char err[600], warning[300], path[700], id[SWEEP_ID];
+    fake_open(&f, FIXTURES "/lr_hidden.ini", -1);
+    for (long r = 0; r < f.plan.nruns; r++) {
+        config c;
+        long long seed;
+        sweep_run(&f.plan, r, &c, &seed, id, sizeof id);
+        snprintf(path, sizeof path, "%s/runs/%s/confusion.tsv", f.results, id);
+        FILE *out = create(path);
+        fprintf(out, "true\tname\t0\t1\n0\tneg\t%ld\t1\n1\tpos\t0\t4\n", 3 + r % f.cfg.nseeds);
+        done(out);
+    }
+    ck_assert_msg(report_write(&f.cfg, &f.plan, f.results, f.plots, 0, warning, sizeof warning, err, sizeof err) == 0,
+                  "%s", err);
+    char *md = slurp("results/report_test/report.md"), *dat = slurp("plots/report_test/confusion.dat");
+    ck_assert_ptr_nonnull(md);
+    ck_assert_ptr_nonnull(dat);
+    ck_assert_ptr_nonnull(strstr(md, "## Per-class results"));
+    ck_assert_msg(strstr(md, "| 0 | neg | 9 | 7 | 77.78 | pos (2) |\n| 1 | pos | 8 | 8 | 100.00 |  |\n"), "%s", md);
+    ck_assert_ptr_nonnull(strstr(md, "### Confusion matrix"));
+    ck_assert_ptr_nonnull(strstr(dat, "\n0 0 7 77.7777778\n1 0 2 22.2222222\n\n0 1 0 0\n1 1 8 100\n"));
+    free(md);
+    free(dat);
+    fake_close(&f);
+}
+END_TEST
+
 /* Speedup over threads: 2 threads are 1.6x faster and 4 threads 3.2x, so efficiency is 80 % for both. */
 START_TEST(test_speedup)
 {
@@ -518,6 +549,7 @@ Suite *report_suite(void)
     tcase_add_test(tc, test_report_matches_golden);
     tcase_add_test(tc, test_curve_aggregates_by_hand);
     tcase_add_test(tc, test_speedup);
+    tcase_add_test(tc, test_per_class_results);
     tcase_add_test(tc, test_many_points_are_grouped);
     tcase_add_test(tc, test_missing_table_column);
     tcase_add_test(tc, test_relative_links);

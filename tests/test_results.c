@@ -106,15 +106,18 @@ static void check_curve(hid_t f, const produced *p)
     hsize_t dims[2];
     H5Sget_simple_extent_dims(space, dims, NULL);
     ck_assert_int_eq(dims[0], p->nrows);
-    ck_assert_int_eq(dims[1], 6);
-    double v[MAX_EPOCHS * 6];
+    ck_assert_int_eq(dims[1], CURVE_COLS);
+    double v[MAX_EPOCHS * CURVE_COLS];
     ck_assert_int_ge(H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v), 0);
     for (int e = 0; e < p->nrows; e++) {
         const train_epoch *r = &p->rows[e];
-        const double want[6] = {r->epoch, r->train_loss, r->test_loss, r->train_acc, r->test_acc, r->seconds};
-        for (int c = 0; c < 5; c++)
-            near(v[e * 6 + c], want[c], name);
-        ck_assert_double_eq_tol(v[e * 6 + 5], want[5], 1e-6); /* seconds: %.6f */
+        const double want[CURVE_COLS] = {r->epoch, r->train_loss, r->test_loss, r->train_acc, r->test_acc,
+                                          r->seconds, r->lr};
+        for (int c = 0; c < CURVE_COLS; c++)
+            if (c == 5)
+                ck_assert_double_eq_tol(v[e * CURVE_COLS + c], want[c], 1e-6); /* seconds: %.6f */
+            else
+                near(v[e * CURVE_COLS + c], want[c], name);
     }
     H5Sclose(space);
     H5Dclose(ds);
