@@ -11,26 +11,11 @@
 # missing; only when that fails or it cannot start are the browser cases skipped, saying so. Ends with one line
 # "N passed, M failed"; exits non-zero when a case failed.
 
-RUNNER=${RUNNER:-./runner}
-LC_ALL=C
-export LC_ALL
-
-if [ ! -x "$RUNNER" ]; then
-    echo "html_test: $RUNNER is not an executable (build it with make runner, or set RUNNER)" >&2
-    exit 2
-fi
-
-tmp=$(mktemp -d) || exit 2
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+. "$(dirname "$0")/lib.sh"
+need_runner html_test "build it with make runner, or set RUNNER"
+make_tmp
 r=$tmp/r
-passed=0
-failed=0
 
-pass() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL $1: $2"; }
-skip() { echo "SKIP $1: $2"; }
 # expect CASE CONDITION... : passes when the command succeeds, else fails with the command as the reason.
 expect() {
     c=$1
@@ -38,20 +23,14 @@ expect() {
     if "$@"; then pass; else fail "$c" "$*"; fi
 }
 
-# runner ARGS...: stdout to $tmp/out, stderr to $tmp/err, the exit status in $status.
-runner() {
-    status=0
-    "$RUNNER" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null || status=$?
-}
-
 # ---- a sweep, a single run and an experiment on other data (a path with <, & and > in it) ----------------
-runner --quiet --results "$r" --set train.epochs=3 --set sweep.train.learning_rate=0.1,1,10 configs/lr_sweep.ini
+capture "$RUNNER" --quiet --results "$r" --set train.epochs=3 --set sweep.train.learning_rate=0.1,1,10 configs/lr_sweep.ini
 expect "train lr_sweep" [ "$status" = 0 ]
-runner --quiet --results "$r" --set train.epochs=3 configs/digits.ini
+capture "$RUNNER" --quiet --results "$r" --set train.epochs=3 configs/digits.ini
 expect "train digits" [ "$status" = 0 ]
 odd="$tmp/a<b&c>.h5"
 cp data/digits.h5 "$odd"
-runner --quiet --results "$r" --set experiment.name=other --set "data.file=$odd" --set train.epochs=2 configs/digits.ini
+capture "$RUNNER" --quiet --results "$r" --set experiment.name=other --set "data.file=$odd" --set train.epochs=2 configs/digits.ini
 expect "train other" [ "$status" = 0 ]
 have_gnuplot=0
 command -v gnuplot >/dev/null 2>&1 && have_gnuplot=1
@@ -95,17 +74,15 @@ expect "best row marked" grep -q '<tr class="best"><td class="text">1</td><td da
 expect "report.md agrees" grep -q '| \*\*1\*\* | \*\*92.57 ± 0.98\*\*' "$r/lr_sweep/report.md"
 
 # ---- without rendering, and without gnuplot: the page says why there is no plot ---------------------------
-runner --quiet --no-plots --results "$tmp/np" --set train.epochs=2 configs/digits.ini
+capture "$RUNNER" --quiet --no-plots --results "$tmp/np" --set train.epochs=2 configs/digits.ini
 expect "--no-plots: says so" grep -q 'plots were not rendered (--no-plots)' "$tmp/np/digits/report.html"
 expect "--no-plots: no inline plot" [ "$(grep -c '<svg' "$tmp/np/digits/report.html")" = 0 ]
-status=0
-env PATH=/nonexistent "$RUNNER" --quiet --results "$tmp/ng" --set train.epochs=2 configs/digits.ini >"$tmp/out" 2>"$tmp/err" ||
-    status=$?
+capture env PATH=/nonexistent "$RUNNER" --quiet --results "$tmp/ng" --set train.epochs=2 configs/digits.ini
 expect "no gnuplot: exit 0" [ "$status" = 0 ]
 expect "no gnuplot: the page says so" grep -q 'No plot is drawn in this page: gnuplot not found' "$tmp/ng/digits/report.html"
 
 # ---- --list ----------------------------------------------------------------------------------------------
-runner --results "$r" --list
+capture "$RUNNER" --results "$r" --list
 expect "--list: exit 0" [ "$status" = 0 ]
 expect "--list: header and three lines" [ "$(wc -l <"$tmp/out")" = 4 ]
 expect "--list: lr_sweep line" grep -Eq '^lr_sweep +9/9 +92\.57 ± 0\.98 +learning_rate=1 +20[0-9-]+ [0-9:]+$' "$tmp/out"
@@ -125,19 +102,19 @@ while [ "$i" -lt 300 ] && [ -z "$(ls "$tmp/p/part/runs" 2>/dev/null | grep -v '^
 done
 kill -INT "$pid" 2>/dev/null
 wait "$pid"
-runner --results "$tmp/p" --list
+capture "$RUNNER" --results "$tmp/p" --list
 expect "--list: a stopped sweep shows committed of planned ($(tail -1 "$tmp/out"))" \
     grep -Eq '^part +[123]/4 ' "$tmp/out"
-runner --results "$tmp/none" --list
+capture "$RUNNER" --results "$tmp/none" --list
 expect "--list: missing root exits 2" [ "$status" = 2 ]
 expect "--list: one line" [ "$(wc -l <"$tmp/err")" = 1 ]
 expect "--list: naming the root" grep -q "$tmp/none: no results folder" "$tmp/err"
 expect "--list: nothing on stdout" [ ! -s "$tmp/out" ]
-runner --list configs/digits.ini
+capture "$RUNNER" --list configs/digits.ini
 expect "--list with a config: exit 2" [ "$status" = 2 ]
 
 # ---- --compare -------------------------------------------------------------------------------------------
-runner --results "$r" --compare digits lr_sweep
+capture "$RUNNER" --results "$r" --compare digits lr_sweep
 md=$r/compare-digits+lr_sweep.md
 expect "--compare: exit 0" [ "$status" = 0 ]
 expect "--compare: markdown" [ -s "$md" ]
@@ -152,7 +129,7 @@ for c in "digits nosuch:'nosuch'" "digits other:'other' is not comparable with '
          "digits:1 experiment given" "digits digits:'digits' given twice" "digits ../r:'../r'"; do
     names=${c%%:*}
     # shellcheck disable=SC2086 # names is a list of words
-    runner --results "$r" --compare $names
+    capture "$RUNNER" --results "$r" --compare $names
     if [ "$status" != 2 ] || [ "$(wc -l <"$tmp/err")" != 1 ] || ! grep -qF "${c#*:}" "$tmp/err"; then
         fail "--compare $names" "exit $status, stderr: $(head -c 300 "$tmp/err")"
     else
@@ -269,5 +246,4 @@ EOF
     fi
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish
