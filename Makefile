@@ -45,7 +45,8 @@ OBJ     = $(SRC:%.c=$(BUILD)/%.o)
 TESTSRC = $(wildcard tests/test_*.c)
 TESTOBJ = $(TESTSRC:tests/%.c=$(BUILD)/tests/%.o)
 CONFIGS = configs/digits.ini configs/article_xor.ini configs/article_digits.ini configs/lr_sweep.ini \
-          configs/hidden_sweep.ini configs/grid.ini configs/batch_sweep.ini configs/threads.ini
+          configs/hidden_sweep.ini configs/grid.ini configs/batch_sweep.ini configs/threads.ini \
+          configs/optimizer_schedule.ini
 
 .DELETE_ON_ERROR:
 .PHONY: all deps python-deps have-deps have-check test check run-tests portable experiments plots data \
@@ -112,6 +113,9 @@ run-tests: $(BUILD)/check_tests $(BUILD)/runner
 	RUNNER=./$(BUILD)/runner sh tests/disk_full_test.sh
 	RUNNER=./$(BUILD)/runner sh tests/process_test.sh
 	RUNNER=./$(BUILD)/runner sh tests/input_test.sh
+	RUNNER=./$(BUILD)/runner sh tests/store_test.sh
+	RUNNER=./$(BUILD)/runner sh tests/html_test.sh
+	RUNNER=./$(BUILD)/runner sh tests/validation_test.sh
 
 portable:
 	$(MAKE) BUILD=build/portable ARCH= runner

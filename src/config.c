@@ -37,6 +37,8 @@ const config_key config_keys[] = {
      "this fraction of the training rows is held out (split_seed) to select epochs and points; 0 = none"},
     {"data", "scale", T_REAL, FIELD(scale), "1", 0, 1e30, MIN_OPEN, NULL,
      "every feature is multiplied by this (digits: 0.0625 maps pixels to 0..1)"},
+    {"data", "standardize", T_BOOL, FIELD(standardize), "false", 0, 0, LATER_KEY, NULL,
+     "true: each feature becomes (x - mean) / std with the training rows' statistics (after scale)"},
     {"model", "hidden", T_LAYERS, LIST(hidden, nhidden), "128", 1, 65536, 0, NULL,
      "hidden layer widths, input to output, joined by '-': 256-128"},
     {"model", "activation", T_CHOICE, FIELD(activation), "sigmoid", 0, 0, 0, "sigmoid|tanh|relu",
@@ -73,6 +75,18 @@ const config_key config_keys[] = {
      "batch objective: mean or sum of per-sample losses (the article sums)"},
     {"train", "early_stopping", T_INT, FIELD(early_stopping), "0", 0, 10000000, LATER_KEY, NULL,
      "stop after this many evaluations without a lower validation loss and keep the best; 0 = off"},
+    {"train", "weight_decay", T_REAL, FIELD(weight_decay), "0", 0, 1e6, LATER_KEY, NULL,
+     "L2: weight_decay x parameter is added to every gradient (biases too) before the optimizer"},
+    {"train", "schedule", T_CHOICE, FIELD(schedule), "constant", 0, 0, LATER_KEY, "constant|step|cosine",
+     "learning rate per epoch after the warmup: constant | step (x step_factor every step_every) | cosine"},
+    {"train", "warmup_epochs", T_INT, FIELD(warmup_epochs), "0", 0, 10000000, LATER_KEY, NULL,
+     "epoch e < warmup_epochs trains at learning_rate (e + 1) / warmup_epochs; less than epochs"},
+    {"train", "step_every", T_INT, FIELD(step_every), "10", 1, 10000000, LATER_KEY, NULL,
+     "step schedule: epochs between two multiplications by step_factor"},
+    {"train", "step_factor", T_REAL, FIELD(step_factor), "0.1", 0, 1, MIN_OPEN | LATER_KEY, NULL,
+     "step schedule: the learning rate is multiplied by this every step_every epochs"},
+    {"train", "min_learning_rate", T_REAL, FIELD(min_learning_rate), "0", 0, 1e6, LATER_KEY, NULL,
+     "cosine schedule: the learning rate of the last epoch's end; at most learning_rate"},
 };
 
 #define NKEYS ((int)(sizeof config_keys / sizeof config_keys[0]))
@@ -132,6 +146,17 @@ void config_origin(const config *c, int key, char *buf, size_t len)
     else
         snprintf(buf, len, "%s.%s", config_key_section(key), config_key_name(key));
 }
+void config_sweep_origin(const config *base, int key, char *buf, size_t len)
+{
+    for (int i = 0; i < base->nsweep; i++)
+        if (base->sweep[i].key == key && base->sweep[i].line) {
+            snprintf(buf, len, "%s:%d: sweep.%s.%s", base->path, base->sweep[i].line, config_key_section(key),
+                     config_key_name(key));
+            return;
+        }
+    config_origin(base, key, buf, len);
+}
+
 const char *config_key_section(int k) { return config_keys[k].section; }
 const char *config_key_name(int k) { return config_keys[k].name; }
 int config_key_sweepable(int k) { return !(config_keys[k].flags & NO_SWEEP); }
@@ -276,6 +301,26 @@ int config_copy(config *dst, const config *src)
         if (!(dst->sweep = malloc(CONFIG_MAX_SWEEP * sizeof *dst->sweep)))
             return -1;
         memcpy(dst->sweep, src->sweep, (size_t)src->nsweep * sizeof *src->sweep);
+    }
+    return 0;
+}
+
+int config_check_run(const config *base, const config *run, char *err, size_t len)
+{
+    static const char *const keys[] = {"train.warmup_epochs", "train.min_learning_rate"};
+    char origin[CONFIG_PATH + 64], v[64], limit[64];
+    for (int i = 0; i < 2; i++) {
+        int k = config_find(keys[i]);
+        int bad = i == 0 ? run->warmup_epochs >= run->epochs : run->min_learning_rate > run->learning_rate;
+        if (!bad)
+            continue;
+        config_sweep_origin(base, k, origin, sizeof origin);
+        config_format(run, k, v, sizeof v);
+        config_format(run, config_find(i == 0 ? "train.epochs" : "train.learning_rate"), limit, sizeof limit);
+        snprintf(err, len, i == 0 ? "%s: %s is not less than train.epochs = %s (allowed: 0 to epochs - 1)"
+                                  : "%s: %s is above train.learning_rate = %s (allowed: 0 to learning_rate)",
+                 origin, v, limit);
+        return -1;
     }
     return 0;
 }

@@ -147,6 +147,49 @@ static int read_values(dataset *d, hid_t xs, hid_t ys, long long *lab, int yunsi
     return take_labels(d, lab, yunsigned, labels, why, len);
 }
 
+/* Copies n strings (NULL: none); NULL when memory is short. */
+static char **copy_names(char *const *names, int n)
+{
+    char **out = names ? calloc((size_t)n, sizeof *out) : NULL;
+    for (int i = 0; out && i < n; i++)
+        if (!(out[i] = strdup(names[i]))) {
+            while (i-- > 0)
+                free(out[i]);
+            free(out);
+            out = NULL;
+        }
+    return out;
+}
+
+/* The labels' class_names attribute (a 1-D array of variable-length strings, as experiments/csv_to_h5.py writes
+ * it) into d->class_names and d->nnames; nothing when absent or of another kind: names are only a courtesy. */
+static void read_class_names(dataset *d, hid_t ys)
+{
+    if (H5Aexists(ys, "class_names") <= 0)
+        return;
+    hid_t a = H5Aopen(ys, "class_names", H5P_DEFAULT), space = H5Aget_space(a), type = H5Aget_type(a);
+    hssize_t n = H5Sget_simple_extent_npoints(space);
+    if (H5Tget_class(type) == H5T_STRING && H5Tis_variable_str(type) > 0 && n > 0 && n <= DATASET_MAX_CLASSES) {
+        hid_t mem = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mem, H5T_VARIABLE);
+        H5Tset_cset(mem, H5Tget_cset(type));
+        char **raw = calloc((size_t)n, sizeof *raw);
+        if (raw && H5Aread(a, mem, raw) >= 0) {
+            for (hssize_t i = 0; i < n; i++)
+                if (!raw[i])
+                    n = 0; /* a missing name: none of them */
+            if ((d->class_names = copy_names(raw, (int)n)))
+                d->nnames = (int)n;
+            H5Dvlen_reclaim(mem, space, H5P_DEFAULT, raw);
+        }
+        free(raw);
+        H5Tclose(mem);
+    }
+    H5Tclose(type);
+    H5Sclose(space);
+    H5Aclose(a);
+}
+
 int dataset_load(dataset *d, const char *path, const char *features, const char *labels, char *err, size_t len)
 {
     memset(d, 0, sizeof *d);
@@ -175,6 +218,7 @@ int dataset_load(dataset *d, const char *path, const char *features, const char 
     if (read_values(d, xs, ys, lab, yunsigned, features, labels, why, sizeof why) < 0)
         goto out;
     d->checksum = checksum(d);
+    read_class_names(d, ys);
     rc = 0;
 out:
     free(lab);
@@ -233,6 +277,8 @@ static int take(dataset *part, const dataset *all, const unsigned char *in_test,
     if (rc == 0) {
         part->nclasses = all->nclasses;
         part->checksum = all->checksum;
+        if ((part->class_names = copy_names(all->class_names, all->nnames)))
+            part->nnames = all->nnames;
     }
     return rc;
 }
@@ -350,10 +396,91 @@ static int scale_loaded(dataset *d, const config *c, const char *path, char *err
     return -1;
 }
 
+int dataset_standardize(dataset *train, dataset *const *others, int nothers)
+{
+    int cols = train->cols;
+    double *sum = calloc((size_t)cols, sizeof *sum), *sq = calloc((size_t)cols, sizeof *sq);
+    train->mean = malloc((size_t)cols * sizeof(float));
+    train->std = malloc((size_t)cols * sizeof(float));
+    if (!sum || !sq || !train->mean || !train->std) {
+        free(sum);
+        free(sq);
+        return -1;
+    }
+    /* two passes in double: the mean, then the mean squared deviation (population std, as scikit-learn) */
+    for (int i = 0; i < train->rows; i++)
+        for (int j = 0; j < cols; j++)
+            sum[j] += train->x[(size_t)i * cols + j];
+    for (int j = 0; j < cols; j++)
+        sum[j] /= train->rows;
+    for (int i = 0; i < train->rows; i++)
+        for (int j = 0; j < cols; j++) {
+            double dev = train->x[(size_t)i * cols + j] - sum[j];
+            sq[j] += dev * dev;
+        }
+    for (int j = 0; j < cols; j++) {
+        sq[j] = sqrt(sq[j] / train->rows);
+        train->mean[j] = (float)sum[j];
+        train->std[j] = (float)sq[j];
+    }
+    /* a feature constant on the training rows says nothing the model could learn: 0 everywhere */
+    for (int d = -1; d < nothers; d++) {
+        dataset *t = d < 0 ? train : others[d];
+        for (size_t i = 0; i < (size_t)t->rows; i++)
+            for (int j = 0; j < cols; j++) {
+                float *x = &t->x[i * (size_t)cols + j];
+                *x = sq[j] > 0 ? (float)((*x - sum[j]) / sq[j]) : 0.0f;
+            }
+    }
+    free(sum);
+    free(sq);
+    return 0;
+}
+
+int dataset_write_standardize(FILE *f, const dataset *train)
+{
+    fprintf(f, "feature\tmean\tstd\n");
+    for (int j = 0; j < train->cols; j++)
+        fprintf(f, "%d\t%.9g\t%.9g\n", j, (double)train->mean[j], (double)train->std[j]);
+    return ferror(f) ? -1 : 0;
+}
+
+int dataset_empty_classes(const dataset *train, const dataset *test, int nclasses, char *buf, size_t len)
+{
+    unsigned char *seen = calloc((size_t)nclasses, 1);
+    int empty = 0;
+    size_t used = 0;
+    buf[0] = 0;
+    if (!seen)
+        return 0;
+    for (int i = 0; i < train->rows; i++)
+        seen[train->y[i]] = 1;
+    for (int i = 0; i < test->rows; i++)
+        seen[test->y[i]] = 1;
+    for (int k = 0; k < nclasses; k++) {
+        if (seen[k])
+            continue;
+        if (empty < 8 && used < len) {
+            int n = snprintf(buf + used, len - used, "%s%d", empty ? ", " : "", k);
+            used += n > 0 ? (size_t)n : 0;
+        }
+        empty++;
+    }
+    free(seen);
+    if (empty && used < len)
+        snprintf(buf + used, len - used, "%s", empty > 8 ? ", ..." : "");
+    return empty;
+}
+
 void dataset_free(dataset *d)
 {
     free(d->x);
     free(d->y);
+    free(d->mean);
+    free(d->std);
+    for (int i = 0; d->class_names && i < d->nnames; i++)
+        free(d->class_names[i]);
+    free(d->class_names);
     memset(d, 0, sizeof *d);
 }
 
@@ -437,6 +564,14 @@ error_class dataset_open_config(const config *c, dataset *train, dataset *val, d
         dataset_free(train);
         dataset_free(test);
         return ERROR_USAGE;
+    }
+    /* the statistics come from the final training rows, after both splits */
+    if (c->standardize && dataset_standardize(train, (dataset *[]){val, test}, 2) < 0) {
+        snprintf(err, len, "%s: out of memory standardising the features", c->file);
+        dataset_free(train);
+        dataset_free(val);
+        dataset_free(test);
+        return ERROR_DATA;
     }
     *nclasses = n;
     return ERROR_NONE;

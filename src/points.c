@@ -76,6 +76,9 @@ static int candidate(const point *p) { return p->n > 0 && p->diverged < p->n && 
 long points_best(const point *p, long n, int *on_val)
 {
     long best = -1;
+    int val;
+    if (!on_val)
+        on_val = &val;
     *on_val = 0;
     for (long i = 0; i < n; i++)
         if (candidate(&p[i])) {
@@ -150,7 +153,7 @@ static int find_runs(points *x, char *err, size_t len)
         config c;
         long long seed;
         sweep_run(x->plan, r, &c, &seed, id, sizeof id);
-        if (store_read_run(x->results_dir, id, NULL, why, sizeof why) < 0)
+        if (store_read_run(x->results_dir, x->plan, r, NULL, why, sizeof why) < 0)
             continue;
         x->committed++;
         if (x->first_run < 0) {

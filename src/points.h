@@ -39,7 +39,7 @@ void points_free(points *x);
 int points_read_table(const char *path, point **rows, int *n, char *err, size_t len);
 /* The best point: highest mean validation accuracy, then lowest validation loss, when every candidate has a
  * validation set (*on_val = 1); else highest mean test accuracy, then lowest test loss (*on_val = 0, an optimistic
- * choice). Never one whose runs all diverged. -1: none. */
+ * choice; on_val may be NULL). Never one whose runs all diverged. -1: none. */
 long points_best(const point *p, long n, int *on_val);
 
 /* The value text and value index of swept key i at point pt. */

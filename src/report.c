@@ -1,16 +1,20 @@
 /* report.md and results/index.md: Markdown written whole in memory and saved atomically; the numbers come from
  * the experiment's points (table.tsv, summary.tsv, the committed runs) and the plots just written. */
 #include "report.h"
+#include "confusion.h"
 #include "fileio.h"
+#include "html.h"
 #include "plot.h"
 #include "points.h"
 #include "tsv.h"
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 /* Writes s for a Markdown table cell ('|' escaped). */
@@ -155,10 +159,8 @@ static int md_plots(FILE *f, const points *x, const plot_set *s, char *err, size
     char rel[FILEIO_PATH], path[FILEIO_PATH];
     if (s->n == 0)
         return 0;
-    if (report_relative(x->results_dir, s->dir, rel, sizeof rel) < 0) {
-        snprintf(err, len, "%s: cannot link to %s from there (path too long)", x->results_dir, s->dir);
+    if (report_link(x->results_dir, s->dir, rel, sizeof rel, err, len) < 0)
         return -1;
-    }
     fprintf(f, "## Plots\n\nDrawn by gnuplot from the scripts and data beside each image; to draw one again after "
                "editing its script, run `gnuplot %s/NAME.gp` from the repository root.\n\n", s->dir);
     for (int i = 0; i < s->n; i++) {
@@ -172,7 +174,65 @@ static int md_plots(FILE *f, const points *x, const plot_set *s, char *err, size
     return 0;
 }
 
-static int write_markdown(const points *x, const plot_set *s, char *err, size_t len)
+/* The test confusion matrix of point pt summed over its committed runs' confusion.tsv into cm: 1, or 0 when none
+ * of them has one (runs from before it existed, too many classes). */
+static int point_confusion(const points *x, long pt, confusion *cm)
+{
+    memset(cm, 0, sizeof *cm);
+    for (int s = 0; pt >= 0 && s < x->base->nseeds; s++) {
+        config c;
+        long long seed;
+        char id[SWEEP_ID], path[FILEIO_PATH], err[300];
+        confusion one;
+        sweep_run(x->plan, pt * x->base->nseeds + s, &c, &seed, id, sizeof id);
+        if (fileio_path(path, sizeof path, err, sizeof err, "%s/runs/%s/confusion.tsv", x->results_dir, id) < 0 ||
+            access(path, F_OK) != 0 || confusion_load(path, &one, err, sizeof err) < 0)
+            continue;
+        if (!cm->k)
+            *cm = one;
+        else {
+            confusion_add(cm, &one);
+            confusion_free(&one);
+        }
+    }
+    return cm->k > 0;
+}
+
+/* Per-class accuracy of the best point: each true class's share of its test rows predicted right, and the class
+ * it is most often mistaken for. */
+static void md_classes(FILE *f, const confusion *cm, const char *where)
+{
+    int K = cm->k;
+    fprintf(f, "## Per-class results\n\nTest accuracy of each class at %s, summed over its seeds (the confusion "
+               "matrix is under Plots and in each run's confusion.tsv).\n\n"
+               "| class | name | test rows | correct | accuracy (%%) | most often predicted instead |\n"
+               "|---:|---|---:|---:|---:|---|\n", where);
+    for (int i = 0; i < K; i++) {
+        const long *row = cm->count + (size_t)i * K;
+        long n = 0;
+        int worst = -1;
+        for (int j = 0; j < K; j++) {
+            n += row[j];
+            if (j != i && row[j] > 0 && (worst < 0 || row[j] > row[worst]))
+                worst = j;
+        }
+        fprintf(f, "| %d | ", i);
+        md_cell(f, cm->name[i]);
+        if (n)
+            fprintf(f, " | %ld | %ld | %.2f | ", n, row[i], 100.0 * row[i] / n);
+        else
+            fprintf(f, " | 0 | 0 | | ");
+        if (worst >= 0) {
+            md_cell(f, cm->name[worst]);
+            fprintf(f, " (%ld)", row[worst]);
+        }
+        fprintf(f, " |\n");
+    }
+    fprintf(f, "\n");
+}
+
+static int write_markdown(const points *x, const plot_set *s, const confusion *cm, const char *where, char *err,
+                          size_t len)
 {
     char path[FILEIO_PATH];
     fileio_text t;
@@ -182,6 +242,8 @@ static int write_markdown(const points *x, const plot_set *s, char *err, size_t 
     md_run_info(t.f, x);
     int rc = md_config(t.f, x);
     md_results(t.f, x);
+    if (cm)
+        md_classes(t.f, cm, where);
     if (rc < 0)
         snprintf(err, len, "%s: out of memory", path);
     if (rc < 0 || md_diverged(t.f, x, err, len) < 0 || md_plots(t.f, x, s, err, len) < 0) {
@@ -198,13 +260,29 @@ int report_write(const config *base, const sweep_plan *plan, const char *results
         warning[0] = 0;
     points x;
     plot_set plots;
-    int rc = points_load(&x, base, plan, results_dir, err, len);
+    confusion cm;
+    char where[SWEEP_ID + 32] = "";
+    int rc = points_load(&x, base, plan, results_dir, err, len), have = 0;
+    if (rc == 0) {
+        long best = points_best(x.pts, plan->npoints, NULL);
+        have = point_confusion(&x, best, &cm);
+        if (have && x.nsweep) {
+            char label[SWEEP_ID];
+            points_label(&x, best, -1, label, sizeof label);
+            snprintf(where, sizeof where, "the best point (%s)", label);
+        } else
+            snprintf(where, sizeof where, "the best point");
+        rc = plot_write(&plots, &x, have ? &cm : NULL, where, plots_dir, err, len);
+    }
     if (rc == 0)
-        rc = plot_write(&plots, &x, plots_dir, err, len);
-    if (rc == 0)
-        rc = write_markdown(&x, &plots, err, len);
+        rc = write_markdown(&x, &plots, have ? &cm : NULL, where, err, len);
     if (rc == 0 && render)
         rc = plot_render(&plots, warning, wlen, err, len);
+    if (rc == 0)
+        rc = html_report(&x, &plots, !render ? "the plots were not rendered (--no-plots)" : wlen ? warning : "", err,
+                         len);
+    if (have)
+        confusion_free(&cm);
     points_free(&x);
     return rc;
 }
@@ -257,6 +335,14 @@ int report_relative(const char *from, const char *to, char *out, size_t len)
     if (used == 0)
         snprintf(out, len, ".");
     return 0;
+}
+
+int report_link(const char *from, const char *to, char *out, size_t size, char *err, size_t len)
+{
+    if (report_relative(from, to, out, size) == 0)
+        return 0;
+    snprintf(err, len, "%s: cannot link to %s from there (path too long)", from, to);
+    return -1;
 }
 
 /* ---- results/index.md ------------------------------------------------------------------------------------ */
@@ -329,14 +415,36 @@ static void index_row(FILE *f, const char *root, const char *name)
     free(rows);
 }
 
+/* Takes the results root's index lock (results/.index.lock), waiting for another runner's rebuild to finish: the
+ * listing read after it is taken is the latest. The fd to close, or -1 with err. */
+static int lock_index(const char *results_root, char *err, size_t len)
+{
+    char path[FILEIO_PATH];
+    if (fileio_path(path, sizeof path, err, len, "%s/.index.lock", results_root) < 0)
+        return -1;
+    int fd = open(path, O_RDWR | O_CREAT, 0666);
+    while (fd >= 0 && flock(fd, LOCK_EX) != 0 && errno == EINTR)
+        ;
+    if (fd < 0)
+        snprintf(err, len, "%s: cannot create lock: %s", path, strerror(errno));
+    return fd;
+}
+
 int report_index(const char *results_root, char *err, size_t len)
 {
     char path[FILEIO_PATH], **names;
     int n;
     fileio_text t;
-    if (fileio_path(path, sizeof path, err, len, "%s/index.md", results_root) < 0 ||
-        list_reports(results_root, &names, &n, err, len) < 0)
+    if (fileio_path(path, sizeof path, err, len, "%s/index.md", results_root) < 0)
         return -1;
+    int lock = lock_index(results_root, err, len);
+    if (lock < 0)
+        return -1;
+    fileio_remove_temporaries(results_root); /* a killed runner's index.md temporary */
+    if (list_reports(results_root, &names, &n, err, len) < 0) {
+        close(lock);
+        return -1;
+    }
     int rc = fileio_text_open(&t, err, len);
     if (rc == 0) {
         fprintf(t.f, "# Experiments\n\nOne row per experiment with a report; accuracy is the final test accuracy of "
@@ -351,8 +459,11 @@ int report_index(const char *results_root, char *err, size_t len)
             fprintf(t.f, "| (none yet) | | | | |\n");
         rc = fileio_text_save(&t, path, err, len);
     }
+    if (rc == 0)
+        rc = html_index(results_root, err, len);
     for (int i = 0; i < n; i++)
         free(names[i]);
     free(names);
+    close(lock); /* releases the flock */
     return rc;
 }

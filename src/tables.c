@@ -1,6 +1,7 @@
 /* Tables: the committed runs are read once (store_read_run); each table is built in memory as cells holding both
  * the text the .tsv shows and the number behind it, then written as text and as an HDF5 compound dataset. */
 #include "tables.h"
+#include "confusion.h"
 #include "fileio.h"
 #include "h5util.h"
 #include "store.h"
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char tables_header[] = "n\ttest_acc_mean\ttest_acc_std\ttest_acc_min\ttest_acc_max\ttest_loss_mean"
                              "\ttest_loss_std\ttest_loss_min\ttest_loss_max\tbest_epoch\tdiverged"
@@ -147,7 +149,7 @@ static int runs_load(runs *rs, const char *dir, const sweep_plan *p)
         long long seed;
         char id[SWEEP_ID], why[300];
         sweep_run(p, r, &c, &seed, id, sizeof id);
-        rs->done[r] = store_read_run(dir, id, &rs->run[r], why, sizeof why) == 0;
+        rs->done[r] = store_read_run(dir, p, r, &rs->run[r], why, sizeof why) == 0;
     }
     return 0;
 }
@@ -355,7 +357,7 @@ out:
     return rc;
 }
 
-/* curves/<run_id>: float64 (rows, 6), a row per evaluated epoch, columns named in an attribute */
+/* curves/<run_id>: float64 (rows, CURVE_COLS), a row per evaluated epoch, columns named in an attribute */
 static int h5_curve(hid_t group, const char *id, const curve *c)
 {
     hsize_t dims[2] = {(hsize_t)c->n, CURVE_COLS};
@@ -372,6 +374,47 @@ static int h5_curve(hid_t group, const char *id, const curve *c)
     return rc;
 }
 
+/* confusion/<run_id>: int64 (K, K) test rows by true class (row) and predicted class (column), from the run's
+ * confusion.tsv; nothing for a run without one (older runs, too many classes). */
+static int h5_confusion(hid_t group, const char *dir, const char *id)
+{
+    char path[STORE_PATH + SWEEP_ID + 32], err[300];
+    confusion m;
+    snprintf(path, sizeof path, "%s/runs/%s/confusion.tsv", dir, id);
+    if (access(path, F_OK) != 0 || confusion_load(path, &m, err, sizeof err) < 0)
+        return 0;
+    hsize_t dims[2] = {(hsize_t)m.k, (hsize_t)m.k};
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_obj_track_times(dcpl, 0);
+    hid_t space = H5Screate_simple(2, dims, NULL);
+    hid_t ds = H5Dcreate2(group, id, H5T_STD_I64LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    int rc = ds >= 0 && H5Dwrite(ds, H5T_NATIVE_LONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, m.count) >= 0 &&
+             h5util_put_string(ds, "axes", "rows: true class, columns: predicted class") == 0 ? 0 : -1;
+    if (ds >= 0) H5Dclose(ds);
+    H5Sclose(space);
+    H5Pclose(dcpl);
+    confusion_free(&m);
+    return rc;
+}
+
+/* Writes one dataset per committed run of p into a new group of file: curves/, or confusion/ when confusions. */
+static int h5_runs(hid_t file, int confusions, const char *dir, const runs *rs, const sweep_plan *p)
+{
+    hid_t group = H5Gcreate2(file, confusions ? "confusion" : "curves", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = group >= 0 ? 0 : -1;
+    for (long r = 0; rc == 0 && r < p->nruns; r++) {
+        config c;
+        long long seed;
+        char id[SWEEP_ID];
+        sweep_run(p, r, &c, &seed, id, sizeof id);
+        if (rs->done[r])
+            rc = confusions ? h5_confusion(group, dir, id) : h5_curve(group, id, &rs->run[r].curve);
+    }
+    if (group >= 0)
+        H5Gclose(group);
+    return rc;
+}
+
 static int save_h5(const char *dir, const table *summary, const table *points, const runs *rs,
                    const sweep_plan *p, char *err, size_t len)
 {
@@ -381,19 +424,8 @@ static int save_h5(const char *dir, const table *summary, const table *points, c
     int rc = file >= 0 ? 0 : -1;
     if (rc == 0)
         rc = h5_table(file, "summary", summary) | h5_table(file, "table", points);
-    hid_t group = rc == 0 ? H5Gcreate2(file, "curves", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
-    for (long r = 0; group >= 0 && rc == 0 && r < p->nruns; r++) {
-        config c;
-        long long seed;
-        char id[SWEEP_ID];
-        sweep_run(p, r, &c, &seed, id, sizeof id);
-        if (rs->done[r])
-            rc = h5_curve(group, id, &rs->run[r].curve);
-    }
-    if (group >= 0)
-        H5Gclose(group);
-    else
-        rc = -1;
+    if (rc == 0)
+        rc = h5_runs(file, 0, dir, rs, p) | h5_runs(file, 1, dir, rs, p);
     if (rc == 0)
         return h5util_save(file, path, err, len);
     char cause[200];

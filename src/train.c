@@ -20,6 +20,12 @@ int train_model_rows(int batch) { return batch > TRAIN_EVAL_ROWS ? batch : TRAIN
 int train_prepare(train_job *job, const config *cfg, long long seed, const dataset *train, const dataset *val,
                   const dataset *test, int nclasses, int threads, char *err, size_t len)
 {
+    return train_prepare_init(job, cfg, seed, train, val, test, nclasses, threads, NULL, err, len);
+}
+
+int train_prepare_init(train_job *job, const config *cfg, long long seed, const dataset *train, const dataset *val,
+                       const dataset *test, int nclasses, int threads, const float *init, char *err, size_t len)
+{
     memset(job, 0, sizeof *job);
     job->cfg = *cfg;
     job->cfg.sweep = NULL;
@@ -44,11 +50,15 @@ int train_prepare(train_job *job, const config *cfg, long long seed, const datas
         goto oom;
     if (cfg->early_stopping > 0 && !(job->best_params = malloc(np * sizeof(float))))
         goto oom;
+    if (nclasses <= TRAIN_CONFUSION_MAX && !(job->confusion = calloc((size_t)nclasses * nclasses, sizeof(int))))
+        goto oom;
     if (cfg->optimizer != OPT_SGD && !(job->opt_m = calloc(np, sizeof(float))))
         goto oom;
     if (cfg->optimizer == OPT_ADAM && !(job->opt_v = calloc(np, sizeof(float))))
         goto oom;
-    if (cfg->init_file[0]) {
+    if (cfg->init_file[0] && init) {
+        memcpy(job->net.params, init, np * sizeof(float));
+    } else if (cfg->init_file[0]) {
         if (checkpoint_load(&job->net, cfg->init_file, err, len) < 0) {
             config_blame(cfg, "model.init_file", err, len);
             train_free(job);
@@ -66,10 +76,9 @@ oom:
     return -1;
 }
 
-int train_check(const config *cfg, const dataset *train, int nclasses, char *err, size_t len)
+int train_read_init(const config *cfg, const dataset *train, int nclasses, float **params, size_t *n, char *shape,
+                    size_t shape_len, char *err, size_t len)
 {
-    if (!cfg->init_file[0])
-        return 0;
     /* a one-row net is enough to read the checkpoint against the model's shapes */
     config small = *cfg;
     small.batch_size = 1;
@@ -78,10 +87,33 @@ int train_check(const config *cfg, const dataset *train, int nclasses, char *err
     train_job job;
     dataset one = *train;
     one.rows = 1;
+    *params = NULL;
     if (train_prepare(&job, &small, 0, &one, NULL, &one, nclasses, 1, err, len) < 0)
         return -1;
+    shape[0] = 0;
+    for (int k = 0; k <= job.net.nlayers; k++)
+        snprintf(shape + strlen(shape), shape_len - strlen(shape), "%s%d", k ? "-" : "", job.net.size[k]);
+    *n = job.net.nparams;
+    if (cfg->init_file[0] && (*params = malloc(*n * sizeof(float))))
+        memcpy(*params, job.net.params, *n * sizeof(float));
     train_free(&job);
+    if (cfg->init_file[0] && !*params) {
+        snprintf(err, len, "out of memory for the weights of %s", cfg->init_file);
+        return -1;
+    }
     return 0;
+}
+
+int train_check(const config *cfg, const dataset *train, int nclasses, char *err, size_t len)
+{
+    if (!cfg->init_file[0])
+        return 0;
+    float *params;
+    size_t n;
+    char shape[256];
+    int rc = train_read_init(cfg, train, nclasses, &params, &n, shape, sizeof shape, err, len);
+    free(params);
+    return rc;
 }
 
 void train_free(train_job *job)
@@ -93,6 +125,7 @@ void train_free(train_job *job)
     free(job->best_params);
     free(job->order);
     free(job->curve);
+    free(job->confusion);
     memset(job, 0, sizeof *job);
 }
 
@@ -123,18 +156,66 @@ void train_evaluate(train_job *job, const dataset *d, double *loss, double *acc)
     *acc = (double)correct / d->rows;
 }
 
-/* The optimizer step t (1-based: Adam's bias corrections). */
-static mlp_update update_for(const train_job *job, long long t)
+double train_schedule_lr(const config *c, long long e)
+{
+    double lr = c->learning_rate;
+    long long W = c->warmup_epochs;
+    if (e < W)
+        return lr * (double)(e + 1) / (double)W;
+    long long ep = e - W, Ep = c->epochs - W;
+    if (c->schedule == SCHEDULE_STEP)
+        return lr * pow(c->step_factor, (double)(ep / c->step_every));
+    if (c->schedule == SCHEDULE_COSINE)
+        return c->min_learning_rate + (lr - c->min_learning_rate) * (1 + cos(M_PI * (double)ep / (double)Ep)) / 2;
+    return lr;
+}
+
+/* The optimizer step t (1-based: Adam's bias corrections) at learning rate lr. */
+static mlp_update update_for(const train_job *job, long long t, double lr)
 {
     const config *c = &job->cfg;
     mlp_update u = {.kind = c->optimizer == OPT_SGD ? MLP_SGD : c->optimizer == OPT_MOMENTUM ? MLP_MOMENTUM : MLP_ADAM,
-                    .lr = (float)c->learning_rate, .momentum = (float)c->momentum, .beta1 = (float)c->adam_beta1,
+                    .lr = (float)lr, .weight_decay = (float)c->weight_decay, .momentum = (float)c->momentum, .beta1 = (float)c->adam_beta1,
                     .beta2 = (float)c->adam_beta2, .eps = (float)c->adam_eps, .m = job->opt_m, .v = job->opt_v};
     if (u.kind == MLP_ADAM) {
         u.c1 = (float)(1.0 - pow(c->adam_beta1, (double)t));
         u.c2 = (float)(1.0 - pow(c->adam_beta2, (double)t));
     }
     return u;
+}
+
+/* The class the model predicts for row r of its last forward pass, as mlp_loss counts it correct: logit > 0 for
+ * one unit, else the first largest logit. */
+static int predicted(const mlp *net, int r)
+{
+    int U = net->size[net->nlayers], best = 0;
+    const float *z = net->a[net->nlayers] + (size_t)r * U;
+    if (U == 1)
+        return z[0] > 0;
+    for (int k = 1; k < U; k++)
+        best = z[k] > z[best] ? k : best;
+    return best;
+}
+
+/* The test set's confusion matrix of the kept weights (train_weights: last_good's for a diverged run, the best
+ * evaluation's with early stopping), put back in place. */
+static void count_confusion(train_job *job)
+{
+    mlp *net = &job->net;
+    const dataset *d = job->test;
+    int K = job->nclasses;
+    if (!job->confusion)
+        return;
+    const float *kept = train_weights(job);
+    if (kept != net->params)
+        memcpy(net->params, kept, net->nparams * sizeof(float));
+    memset(job->confusion, 0, (size_t)K * K * sizeof(int));
+    for (int s = 0; s < d->rows; s += net->max_rows) {
+        int n = d->rows - s < net->max_rows ? d->rows - s : net->max_rows;
+        mlp_forward(net, d->x + (size_t)s * d->cols, n);
+        for (int i = 0; i < n; i++)
+            job->confusion[(size_t)d->y[s + i] * K + predicted(net, i)]++;
+    }
 }
 
 /* Evaluates the weights after epoch on every set into its curve row; 1 when every number is finite. */
@@ -219,17 +300,21 @@ void train_execute(train_job *job)
     for (int i = 0; i < tr->rows; i++)
         job->order[i] = i;
 
-    if (!start(job))
+    if (!start(job)) {
+        count_confusion(job);
         return;
+    }
     long long step = 0;
+    job->curve[0].lr = train_schedule_lr(&job->cfg, 0);
     for (int epoch = 1; epoch <= job->cfg.epochs; epoch++) {
-        double t0 = timing_now();
+        double t0 = timing_now(), lr = train_schedule_lr(&job->cfg, epoch - 1);
+        job->curve[epoch].lr = lr;
         if (job->cfg.shuffle)
             rng_shuffle(&shuffle, job->order, tr->rows);
         int finite = 1;
         for (int s = 0; s < tr->rows && finite; s += B) {
             int n = tr->rows - s < B ? tr->rows - s : B;
-            mlp_update u = update_for(job, ++step);
+            mlp_update u = update_for(job, ++step, lr);
             mlp_train_rows(net, tr->x, tr->y, job->order + s, n,
                            job->cfg.loss == LOSS_MEAN ? 1.0f / (float)n : 1.0f, &u);
             /* a non-finite loss ends the run; the weights it updated are dropped (last_good is kept) */
@@ -275,5 +360,6 @@ void train_execute(train_job *job)
             break;
     }
     choose_best(job);
+    count_confusion(job);
     job->samples_per_second = job->train_seconds > 0 ? (double)tr->rows * job->epochs_done / job->train_seconds : 0;
 }

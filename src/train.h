@@ -26,6 +26,7 @@ typedef struct train_epoch {
     double seconds;                              /* training time of this epoch, evaluation excluded */
     int evaluated;                               /* the numbers are filled: a row of curve.dat */
     double val_loss, val_acc;                    /* as the test ones, on the validation set; NAN without one */
+    double lr;                                   /* learning rate this epoch trained at; epoch 0: the first's */
 } train_epoch;
 
 typedef struct train_job {
@@ -52,6 +53,9 @@ typedef struct train_job {
     int final_epoch;                             /* the evaluation whose numbers and weights the run keeps:
                                                     epochs_done, or with early stopping the lowest val_loss */
     train_epoch *curve;                          /* (epochs + 1), indexed by epoch; evaluated ones 0..epochs_done */
+    int *confusion;                              /* (nclasses, nclasses) test rows by true class (row) and predicted
+                                                    class (column), of the kept weights (train_weights); NULL
+                                                    above TRAIN_CONFUSION_MAX classes */
     int best_epoch;                              /* highest validation accuracy of the evaluated (test accuracy
                                                     without a validation set), earliest on ties */
     double train_seconds, samples_per_second;    /* over epochs 1..epochs_done */
@@ -65,6 +69,14 @@ typedef struct train_job {
  * Returns 0, or -1 with "what is wrong" in err (memory, a checkpoint that does not fit). Main thread only. */
 int train_prepare(train_job *job, const config *cfg, long long seed, const dataset *train, const dataset *val,
                   const dataset *test, int nclasses, int threads, char *err, size_t len);
+/* train_prepare starting from init (nparams, the weights of cfg's model.init_file as train_read_init read them)
+ * instead of reading model.init_file again; init NULL: as train_prepare. */
+int train_prepare_init(train_job *job, const config *cfg, long long seed, const dataset *train, const dataset *val,
+                       const dataset *test, int nclasses, int threads, const float *init, char *err, size_t len);
+/* The layer sizes of cfg's model ("64-128-10", into shape) and, with a model.init_file, its weights checked
+ * against that model (*params: n floats to free; NULL without one). 0, or -1 with the reason in err. */
+int train_read_init(const config *cfg, const dataset *train, int nclasses, float **params, size_t *n, char *shape,
+                    size_t shape_len, char *err, size_t len);
 /* Checks before anything is written that the run's model can start: a model.init_file must fit its shapes.
  * 0, or -1 with the reason in err. Main thread only. */
 int train_check(const config *cfg, const dataset *train, int nclasses, char *err, size_t len);
@@ -73,7 +85,11 @@ int train_batch_rows(const config *cfg, int train_rows);
 /* Evaluation forwards TRAIN_EVAL_ROWS rows at a time, or a whole batch when batches are larger: the rows the model
  * is allocated for with batch rows per step. cost_run predicts a run's memory from these two. */
 enum { TRAIN_EVAL_ROWS = 256 };
+/* Runs with more classes record no confusion matrix (its size grows as the square). */
+enum { TRAIN_CONFUSION_MAX = 256 };
 int train_model_rows(int batch);
+/* The learning rate of epoch e (0-based): train.warmup_epochs, then train.schedule (README has the formulas). */
+double train_schedule_lr(const config *c, long long e);
 /* Trains; fills the results. Touches no HDF5, safe in a worker thread. */
 void train_execute(train_job *job);
 /* 1 when the job has a validation set. */

@@ -38,6 +38,7 @@ static const struct { const char *key, *text, *canon; } non_default[] = {
     {"data.validation_fraction", "0", "0"},
     {"data.split_seed", "9223372036854775807", "9223372036854775807"},
     {"data.scale", "6.25e-2", "0.0625"},
+    {"data.standardize", "yes", "true"},
     {"model.hidden", "256-128-3", "256-128-3"},
     {"model.activation", "relu", "relu"},
     {"model.output", "sigmoid", "sigmoid"},
@@ -56,6 +57,12 @@ static const struct { const char *key, *text, *canon; } non_default[] = {
     {"train.eval_every", "5", "5"},
     {"train.loss", "sum", "sum"},
     {"train.early_stopping", " 3 ", "3"},
+    {"train.weight_decay", "5E-4", "0.0005"},
+    {"train.schedule", "cosine", "cosine"},
+    {"train.warmup_epochs", "3", "3"},
+    {"train.step_every", "+20", "20"},
+    {"train.step_factor", "0.50", "0.5"},
+    {"train.min_learning_rate", "1e-3", "0.001"},
 };
 #define NNON_DEFAULT ((int)(sizeof non_default / sizeof non_default[0]))
 

@@ -3,6 +3,7 @@
 #include "tests.h"
 #include "dataset.h"
 #include "h5util.h"
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,6 +209,76 @@ static const struct {
     {"/dev/null", "/dev/null: not a regular file (a character device)"},
 };
 
+/* Standardisation takes its statistics from the training rows only (population std), applies them to the other
+ * sets, and sends a feature constant on the training rows to 0 everywhere. */
+START_TEST(test_standardize_uses_training_rows)
+{
+    /* features: (1, 3, 5, 7) -> mean 4, std sqrt(5); constant 2; (0, 0, 0, 4) -> mean 1, std sqrt(3) */
+    const float xtr[] = {1, 2, 0, 3, 2, 0, 5, 2, 0, 7, 2, 4}, xte[] = {4, 9, 1, 100, -1, 4};
+    const int ytr[] = {0, 1, 0, 1}, yte[] = {0, 1};
+    dataset tr, te;
+    ck_assert_int_eq(dataset_from_arrays(&tr, xtr, ytr, 4, 3), 0);
+    ck_assert_int_eq(dataset_from_arrays(&te, xte, yte, 2, 3), 0);
+    dataset *others[] = {&te};
+    ck_assert_int_eq(dataset_standardize(&tr, others, 1), 0);
+    ck_assert_float_eq_tol(tr.mean[0], 4, 1e-6);
+    ck_assert_float_eq_tol(tr.std[0], sqrtf(5), 1e-6);
+    ck_assert_float_eq(tr.mean[1], 2);
+    ck_assert_float_eq(tr.std[1], 0);
+    ck_assert_float_eq_tol(tr.mean[2], 1, 1e-6);
+    ck_assert_float_eq_tol(tr.std[2], sqrtf(3), 1e-6);
+    ck_assert_float_eq_tol(tr.x[0], -3 / sqrtf(5), 1e-6);
+    ck_assert_float_eq(tr.x[1], 0);
+    ck_assert_float_eq_tol(te.x[0], 0, 1e-6);
+    ck_assert_float_eq(te.x[1], 0); /* 9 on a feature constant in training */
+    ck_assert_float_eq_tol(te.x[5], 3 / sqrtf(3), 1e-6);
+    ck_assert_float_eq_tol(te.x[3], 96 / sqrtf(5), 1e-4);
+    ck_assert_ptr_null(te.mean);
+    dataset_free(&tr);
+    dataset_free(&te);
+}
+END_TEST
+
+/* Text labels imported by experiments/csv_to_h5.py (cat, dog, dog, cat, bird, cat) are 0..K-1 in sorted order,
+ * named by the class_names attribute, and the names survive the split. */
+START_TEST(test_class_names_read)
+{
+    dataset d, tr, te;
+    char err[400];
+    h5util_quiet();
+    ck_assert_msg(dataset_load(&d, "tests/fixtures/named_classes.h5", "X", "y", err, sizeof err) == 0, "%s", err);
+    const int want[] = {1, 2, 2, 1, 0, 1};
+    for (int i = 0; i < 6; i++)
+        ck_assert_int_eq(d.y[i], want[i]);
+    ck_assert_int_eq(d.nnames, 3);
+    ck_assert_str_eq(d.class_names[0], "bird");
+    ck_assert_str_eq(d.class_names[2], "dog");
+    ck_assert_int_eq(dataset_split(&d, 0.5, 1, &tr, &te, err, sizeof err), 0);
+    ck_assert_int_eq(te.nnames, 3);
+    ck_assert_str_eq(te.class_names[1], "cat");
+    dataset_free(&d);
+    dataset_free(&tr);
+    dataset_free(&te);
+}
+END_TEST
+
+/* Labels 1..K leave class 0 without rows: it is named. */
+START_TEST(test_empty_classes_named)
+{
+    const float x[] = {0, 0, 0, 0};
+    const int ytr[] = {1, 3, 1}, yte[] = {3};
+    dataset tr, te;
+    ck_assert_int_eq(dataset_from_arrays(&tr, x, ytr, 3, 1), 0);
+    ck_assert_int_eq(dataset_from_arrays(&te, x, yte, 1, 1), 0);
+    char buf[100];
+    ck_assert_int_eq(dataset_empty_classes(&tr, &te, 4, buf, sizeof buf), 2);
+    ck_assert_str_eq(buf, "0, 2");
+    ck_assert_int_eq(dataset_empty_classes(&tr, &te, 2, buf, sizeof buf), 1);
+    dataset_free(&tr);
+    dataset_free(&te);
+}
+END_TEST
+
 START_TEST(test_bad_files_refused)
 {
     h5util_quiet();
@@ -245,6 +316,9 @@ Suite *data_suite(void)
     tcase_add_test(tc, test_validation_split);
     tcase_add_test(tc, test_validation_from_config);
     tcase_add_test(tc, test_scale_overflow_refused);
+    tcase_add_test(tc, test_standardize_uses_training_rows);
+    tcase_add_test(tc, test_empty_classes_named);
+    tcase_add_test(tc, test_class_names_read);
     tcase_add_loop_test(tc, test_bad_files_refused, 0, (int)(sizeof bad_files / sizeof bad_files[0]));
     suite_add_tcase(s, tc);
     return s;

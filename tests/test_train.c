@@ -7,6 +7,7 @@
 #include "dataset.h"
 #include "h5util.h"
 #include "store.h"
+#include "sweep.h"
 #include "train.h"
 #include <hdf5.h>
 #include <math.h>
@@ -66,7 +67,8 @@ static double read_double_attr(const char *path, const char *name)
 }
 
 static const char *const reference_cases[] = {"sig_softmax_sgd", "tanh_sigmoid_momentum", "relu_softmax_adam",
-                                              "binary_sigmoid_sum", "deep_relu_sgd"};
+                                              "binary_sigmoid_sum", "deep_relu_sgd", "wd_sgd_warmup",
+                                              "wd_momentum_step", "wd_adam_cosine"};
 
 START_TEST(test_matches_numpy_reference)
 {
@@ -97,6 +99,66 @@ START_TEST(test_matches_numpy_reference)
     ck_assert_msg(fabs(got - want_loss) < 1e-5 * want_loss, "%s: final loss %.9g, reference %.9g", name, got,
                   want_loss);
     mlp_free(&want);
+    train_free(&job);
+    unload(&l);
+}
+END_TEST
+
+/* The schedule's learning rate per epoch against values computed by hand. */
+START_TEST(test_schedule_formulas)
+{
+    config c;
+    config_defaults(&c);
+    c.learning_rate = 0.1;
+    c.epochs = 10;
+    for (int e = 0; e < 10; e++)
+        ck_assert_double_eq(train_schedule_lr(&c, e), 0.1);
+    c.warmup_epochs = 4; /* constant after a warmup: 0.1 (e + 1) / 4 */
+    const double warm[] = {0.025, 0.05, 0.075, 0.1, 0.1, 0.1};
+    for (int e = 0; e < 6; e++)
+        ck_assert_double_eq_tol(train_schedule_lr(&c, e), warm[e], 1e-15);
+    c.schedule = SCHEDULE_STEP; /* warmup 2, then halved every 3 epochs */
+    c.warmup_epochs = 2;
+    c.step_every = 3;
+    c.step_factor = 0.5;
+    const double step[] = {0.05, 0.1, 0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025, 0.025};
+    for (int e = 0; e < 10; e++)
+        ck_assert_double_eq_tol(train_schedule_lr(&c, e), step[e], 1e-15);
+    c.schedule = SCHEDULE_COSINE; /* no warmup, from 0.1 down towards 0.02 over 10 epochs */
+    c.warmup_epochs = 0;
+    c.min_learning_rate = 0.02;
+    ck_assert_double_eq_tol(train_schedule_lr(&c, 0), 0.1, 1e-15);
+    ck_assert_double_eq_tol(train_schedule_lr(&c, 5), 0.06, 1e-15);
+    ck_assert_double_eq_tol(train_schedule_lr(&c, 9), 0.0219577393, 1e-10); /* 0.02 + 0.04 (1 + cos 0.9 pi) */
+    c.warmup_epochs = 2; /* cosine after a warmup starts from the full rate */
+    ck_assert_double_eq_tol(train_schedule_lr(&c, 1), 0.1, 1e-15);
+    ck_assert_double_eq_tol(train_schedule_lr(&c, 2), 0.1, 1e-15);
+    ck_assert_double_eq_tol(train_schedule_lr(&c, 6), 0.06, 1e-15);
+}
+END_TEST
+
+/* curve.dat's lr column is the rate each epoch trained at (row 0: the first epoch's), and the confusion matrix
+ * counts every test row once, its diagonal the rows the final test accuracy counts. */
+START_TEST(test_curve_lr_and_confusion)
+{
+    loaded l;
+    const char *sets[] = {"train.schedule=step", "train.step_every=1", "train.step_factor=0.5", NULL};
+    load(&l, "tests/fixtures/ref_wd_momentum_step.ini", sets);
+    train_job job;
+    run(&job, &l, 1);
+    ck_assert_int_eq(job.status, TRAIN_OK);
+    ck_assert_double_eq(job.curve[0].lr, 0.1);
+    for (int e = 1; e <= job.epochs_done; e++)
+        ck_assert_double_eq_tol(job.curve[e].lr, 0.1 * pow(0.5, e - 1), 1e-15);
+    int K = l.nclasses;
+    long total = 0, diagonal = 0;
+    for (int i = 0; i < K; i++)
+        for (int j = 0; j < K; j++) {
+            total += job.confusion[i * K + j];
+            diagonal += i == j ? job.confusion[i * K + j] : 0;
+        }
+    ck_assert_int_eq(total, l.test.rows);
+    ck_assert_double_eq_tol((double)diagonal / l.test.rows, job.curve[job.epochs_done].test_acc, 1e-12);
     train_free(&job);
     unload(&l);
 }
@@ -359,9 +421,11 @@ START_TEST(test_overflowing_start_is_a_result)
 
     store res;
     ck_assert_ptr_nonnull(mkdtemp(root));
-    ck_assert_msg(store_open(&res, root, &c, 0, err, sizeof err) == ERROR_NONE, "%s", err);
+    sweep_plan plan;
+    ck_assert_msg(store_open(&res, root, &c, NULL, 0, err, sizeof err) == ERROR_NONE, "%s", err);
     ck_assert_msg(store_commit(&res, "seed=1", &job, err, sizeof err) == 0, "%s", err);
-    ck_assert_msg(store_read_run(res.dir, "seed=1", NULL, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(sweep_plan_init(&plan, &c, 1, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(store_read_run(res.dir, &plan, 0, NULL, err, sizeof err) == 0, "%s", err);
     store_close(&res);
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", root, path);
@@ -489,6 +553,11 @@ START_TEST(test_early_stopping_keeps_the_best_evaluation)
     ck_assert_msg(memcmp(train_weights(&job), train_weights(&ref), ref.net.nparams * sizeof(float)) == 0,
                   "the weights kept are not those of epoch %d", job.final_epoch);
     ck_assert(ref.curve[ref.epochs_done].val_loss == job.curve[job.final_epoch].val_loss);
+    /* the confusion matrix is that of the kept weights, not of the last epoch trained */
+    size_t K = (size_t)job.nclasses;
+    ck_assert(job.confusion && ref.confusion);
+    ck_assert_msg(memcmp(job.confusion, ref.confusion, K * K * sizeof(int)) == 0,
+                  "the confusion matrix is not that of epoch %d", job.final_epoch);
     train_free(&ref);
     unload(&m);
     train_free(&job);
@@ -512,6 +581,8 @@ Suite *train_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_matches_numpy_reference, 0, (int)(sizeof reference_cases / sizeof *reference_cases));
     tcase_add_test(tc, test_same_bits_for_any_thread_count);
+    tcase_add_test(tc, test_schedule_formulas);
+    tcase_add_test(tc, test_curve_lr_and_confusion);
     tcase_add_test(tc, test_xor_converges);
     tcase_add_test(tc, test_digits_learns);
     tcase_add_test(tc, test_divergence_is_a_result);

@@ -108,7 +108,7 @@ check "the summary's final numbers are those of the lowest validation loss" $? \
 run noval --set data.validation_fraction=0 --set train.epochs=3
 check "run without a validation set" $? "$(cat "$tmp/out")"
 curve=$tmp/r/noval/runs/seed=1/curve.dat
-head -n 1 "$curve" | grep -q "seconds val_loss val_acc$" &&
+head -n 1 "$curve" | grep -q " seconds val_loss val_acc" &&
     [ "$(awk 'NR > 1 && ($7 != "nan" || $8 != "nan")' "$curve")" = "" ]
 check "curve.dat's validation columns hold nan" $? "$(cat "$curve")"
 [ "$(col "$tmp/r/noval/summary.tsv" val_acc) $(col "$tmp/r/noval/summary.tsv" best_val_acc)" = "nan nan" ] &&
@@ -121,7 +121,8 @@ check "a run without a validation set is intact" $?
 
 # a curve.dat that lost its validation numbers while result.tsv has them: damaged
 cp -r "$tmp/r/es" "$tmp/r/esd"
-sed -i '2,$s/ [^ ]* [^ ]*$/ nan nan/' "$tmp/r/esd/runs/seed=1/curve.dat"
+awk 'NR > 1 { $7 = "nan"; $8 = "nan" } 1' "$tmp/r/esd/runs/seed=1/curve.dat" >"$tmp/curve" &&
+    cp "$tmp/curve" "$tmp/r/esd/runs/seed=1/curve.dat"
 "$RUNNER" --results "$tmp/r" --verify esd 2>&1 | grep -q "damaged: curve.dat and result.tsv disagree on the validation set"
 check "validation columns that disagree with result.tsv are damage" $?
 
