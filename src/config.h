@@ -14,7 +14,8 @@ enum {
     CONFIG_MAX_HIDDEN = MLP_MAX_LAYERS - 1,
     CONFIG_MAX_SWEEP = 16,      /* swept keys */
     CONFIG_MAX_VALUES = 64,     /* values per swept key */
-    CONFIG_VALUE = 64           /* longest single swept value text */
+    CONFIG_VALUE = 64,          /* longest single swept value text */
+    CONFIG_MAX_BYTES = 1 << 20  /* longest config file: far beyond any real one, and a read that always ends */
 };
 
 typedef enum { OPT_SGD, OPT_MOMENTUM, OPT_ADAM } config_optimizer;

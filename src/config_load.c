@@ -2,6 +2,7 @@
  * misread), --set overrides and [sweep] lists. Every error is collected as "FILE:LINE: section.key: what is
  * wrong (what is allowed)"; a bad line never stops the reading, so one pass reports them all. */
 #include "config_key.h"
+#include "fileio.h"
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
@@ -9,6 +10,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char *const sections[] = {"experiment", "data", "model", "train", "sweep"};
 #define NSECTIONS ((int)(sizeof sections / sizeof sections[0]))
@@ -408,16 +411,30 @@ int config_load(config *c, const char *path, config_errors *errs)
 {
     int before = errs->n;
     snprintf(c->path, sizeof c->path, "%s", path);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        config_error(errs, "%s: cannot open config: %s", path, strerror(errno));
-        return errs->n - before;
-    }
-    parse_ctx p = {.c = c, .f = f, .path = path, .errs = errs};
-    ini_parse_stream(reader, &p, handler, &p);
-    if (ferror(f))
+    /* a FIFO or a device (/dev/zero) would block or never end: a regular file only, and at most CONFIG_MAX_BYTES */
+    mode_t mode;
+    struct stat st;
+    int fd = fileio_open_regular(path, &mode);
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+    if (fd == -2)
+        config_error(errs, "%s: cannot read config: not a regular file (%s)", path, fileio_file_kind(mode));
+    else if (fd == -1 && errno == EISDIR)
         config_error(errs, "%s: cannot read config: %s", path, strerror(errno));
-    fclose(f);
+    else if (!f)
+        config_error(errs, "%s: cannot open config: %s", path, strerror(errno));
+    else if (fstat(fd, &st) == 0 && st.st_size > CONFIG_MAX_BYTES)
+        config_error(errs, "%s: config too large (%lld bytes; at most %d)", path, (long long)st.st_size,
+                     CONFIG_MAX_BYTES);
+    else {
+        parse_ctx p = {.c = c, .f = f, .path = path, .errs = errs};
+        ini_parse_stream(reader, &p, handler, &p);
+        if (ferror(f))
+            config_error(errs, "%s: cannot read config: %s", path, strerror(errno));
+    }
+    if (f)
+        fclose(f);
+    else if (fd >= 0)
+        close(fd);
     return errs->n - before;
 }
 
