@@ -69,6 +69,13 @@ const config_key config_keys[] = {
      "evaluate the train and test sets after every this many epochs and after the last; curve rows only there"},
     {"train", "loss", T_CHOICE, FIELD(loss), "mean", 0, 0, 0, "mean|sum",
      "batch objective: mean or sum of per-sample losses (the article sums)"},
+    {"report", "x_axis", T_CHOICE, FIELD(report_x_axis), "epoch", 0, 0, NO_EFFECT | NO_SWEEP, "epoch|step|seconds",
+     "x axis of the loss and accuracy curves: epochs, optimizer steps, or seconds of training"},
+    {"report", "points", T_STRING, FIELD(report_points), "all", 0, 0, NO_EFFECT | NO_SWEEP, NULL,
+     "curves drawn: all, or section.key=v1,v2 (a swept key and some of its values); the .dat keeps every point"},
+    {"report", "panel_key", T_STRING, FIELD(report_panel_key), "auto", 0, 0, NO_EFFECT | NO_SWEEP, NULL,
+     "curve panels: auto (one panel per value of the other swept keys when the lines are too many), none, "
+     "or a swept section.key"},
 };
 
 #define NKEYS ((int)(sizeof config_keys / sizeof config_keys[0]))
@@ -180,6 +187,96 @@ void config_defaults(config *c)
     for (int k = 0; k < NKEYS; k++)
         if (!storage_fits(&config_keys[k]) || config_set(c, k, config_keys[k].def, why, sizeof why) != 0)
             abort(); /* a default outside its own range, or a value too wide for its field: a bug in the table */
+}
+
+/* ---- [report] -------------------------------------------------------------------------------------------- */
+
+/* The position of key dotted in c's [sweep], -1 when it is not swept (or not a key). */
+static int sweep_position(const config *c, const char *dotted)
+{
+    int k = config_find(dotted);
+    for (int i = 0; k >= 0 && i < c->nsweep; i++)
+        if (c->sweep[i].key == k)
+            return i;
+    return -1;
+}
+
+/* "train.learning_rate, model.hidden": the swept keys, for messages; "none" when nothing is swept. */
+static void swept_list(const config *c, char *buf, size_t len)
+{
+    size_t used = 0;
+    snprintf(buf, len, "none");
+    for (int i = 0; i < c->nsweep && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s.%s", i ? ", " : "", config_keys[c->sweep[i].key].section,
+                                 config_keys[c->sweep[i].key].name);
+}
+
+int config_report_panel(const config *c, int *pos, char *why, size_t len)
+{
+    char swept[400];
+    const char *v = c->report_panel_key;
+    *pos = !strcmp(v, "auto") ? CONFIG_PANEL_AUTO : !strcmp(v, "none") ? CONFIG_PANEL_NONE : sweep_position(c, v);
+    if (*pos != -1 || !strcmp(v, "auto"))
+        return 0;
+    swept_list(c, swept, sizeof swept);
+    snprintf(why, len, "%s is not a swept key (allowed: auto, none, or a swept key: %s)", v, swept);
+    return -1;
+}
+
+/* 1 when a and b name the same value: the same text, or the same number. */
+static int same_value(const char *a, const char *b, size_t blen)
+{
+    char bt[CONFIG_VALUE];
+    double x, y;
+    snprintf(bt, sizeof bt, "%.*s", (int)(blen < sizeof bt ? blen : sizeof bt - 1), b);
+    return !strcmp(a, bt) || (config_parse_real(a, &x, &(const char *){0}) == 0 &&
+                              config_parse_real(bt, &y, &(const char *){0}) == 0 && x == y);
+}
+
+int config_report_points(const config *c, int *pos, char chosen[CONFIG_MAX_VALUES], char *why, size_t len)
+{
+    char key[128], swept[400];
+    const char *v = c->report_points, *eq = strchr(v, '=');
+    memset(chosen, 0, CONFIG_MAX_VALUES);
+    *pos = CONFIG_POINTS_ALL;
+    if (!strcmp(v, "all"))
+        return 0;
+    snprintf(key, sizeof key, "%.*s", eq ? (int)(eq - v) : 0, v);
+    swept_list(c, swept, sizeof swept);
+    if (!eq || (*pos = sweep_position(c, key)) < 0) {
+        snprintf(why, len, "%s: expected all, or a swept key=values (swept: %s)", v, swept);
+        return -1;
+    }
+    const config_sweep *s = &c->sweep[*pos];
+    const char *cur = eq + 1, *item;
+    size_t n;
+    while (config_next_item(&cur, ',', 1, &item, &n)) {
+        int found = -1;
+        for (int j = 0; j < s->nvalues && found < 0; j++)
+            found = same_value(s->values[j], item, n) ? j : -1;
+        if (found < 0) {
+            snprintf(why, len, "%.*s is not a value of %s (its values: %s%s)", (int)n, item, key, s->values[0],
+                     s->nvalues > 1 ? ", ..." : "");
+            return -1;
+        }
+        chosen[found] = 1;
+    }
+    return 0;
+}
+
+int config_check_report(const config *c, config_errors *errs)
+{
+    int before = errs->n, pos;
+    char why[600], chosen[CONFIG_MAX_VALUES], origin[CONFIG_PATH + 64];
+    if (config_report_panel(c, &pos, why, sizeof why) < 0) {
+        config_origin(c, config_find("report.panel_key"), origin, sizeof origin);
+        config_error(errs, "%s: %s", origin, why);
+    }
+    if (config_report_points(c, &pos, chosen, why, sizeof why) < 0) {
+        config_origin(c, config_find("report.points"), origin, sizeof origin);
+        config_error(errs, "%s: %s", origin, why);
+    }
+    return errs->n - before;
 }
 
 /* ---- writing --------------------------------------------------------------------------------------------- */

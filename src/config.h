@@ -19,6 +19,7 @@ enum {
 
 typedef enum { OPT_SGD, OPT_MOMENTUM, OPT_ADAM } config_optimizer;
 typedef enum { LOSS_MEAN, LOSS_SUM } config_loss;
+typedef enum { X_EPOCH, X_STEP, X_SECONDS } config_x_axis;
 
 typedef struct config_sweep {
     int key;                                  /* index into the key table */
@@ -54,6 +55,10 @@ typedef struct config {
     long long eval_every;       /* the curve gets the epochs divisible by this, and the last */
     int shuffle;
     int loss;                   /* config_loss */
+    /* [report]: how the report draws the results, never part of a run's identity */
+    int report_x_axis;          /* config_x_axis: the x axis of the curve plots */
+    char report_points[CONFIG_PATH];    /* "all", or "section.key=v1,v2": the points whose curves are drawn */
+    char report_panel_key[CONFIG_NAME]; /* "auto", "none", or a swept "section.key": one curve panel per value */
     /* [sweep] */
     config_sweep *sweep;        /* (nsweep), owned; NULL when nothing is swept */
     int nsweep;
@@ -95,6 +100,14 @@ enum { CONFIG_WRITE_ALL, CONFIG_WRITE_IDENTITY };
 int config_write(const config *c, FILE *f, int mode);
 /* Prints every key with its default, range and help. */
 void config_help(FILE *f);
+/* [report]: where report.panel_key sits in [sweep] (CONFIG_PANEL_AUTO, CONFIG_PANEL_NONE, or a position), and
+ * which points report.points draws (*pos = CONFIG_POINTS_ALL, or the position of its key in [sweep] with
+ * chosen[v] = 1 for each value index named). 0, or -1 with why naming the key and what is allowed. */
+enum { CONFIG_PANEL_AUTO = -1, CONFIG_PANEL_NONE = -2, CONFIG_POINTS_ALL = -1 };
+int config_report_panel(const config *c, int *pos, char *why, size_t len);
+int config_report_points(const config *c, int *pos, char chosen[CONFIG_MAX_VALUES], char *why, size_t len);
+/* Adds "FILE:LINE: report.key: why" for each [report] key the sweep cannot serve; returns the number added. */
+int config_check_report(const config *c, config_errors *errs);
 /* Copies a config (including its sweep list); dst must be freed with config_free. */
 int config_copy(config *dst, const config *src);
 void config_free(config *c);

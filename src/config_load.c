@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const sections[] = {"experiment", "data", "model", "train", "sweep"};
+static const char *const sections[] = {"experiment", "data", "model", "train", "report", "sweep"};
 #define NSECTIONS ((int)(sizeof sections / sizeof sections[0]))
 
 /* ---- unknown names --------------------------------------------------------------------------------------- */

@@ -399,6 +399,8 @@ static int load_config(const options *opt, config *cfg)
     config_load(cfg, opt->config, &errs);
     for (int i = 0; i < opt->nsets; i++)
         config_override(cfg, opt->sets[i], &errs);
+    if (!errs.n)
+        config_check_report(cfg, &errs);
     if (opt->threads >= 0)
         cfg->threads = opt->threads;
     if (!errs.n)

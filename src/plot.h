@@ -5,7 +5,8 @@
 #include <stddef.h>
 #include "points.h"
 
-enum { PLOT_KINDS = 5 };
+/* The kinds of plot, in drawing order. */
+enum { PLOT_LOSS, PLOT_ACC, PLOT_LOSS_TIME, PLOT_ACC_VS_LR, PLOT_HEATMAP, PLOT_TIME, PLOT_SPEEDUP, PLOT_KINDS };
 
 /* The plots written, in drawing order, with their captions for report.md. */
 typedef struct plot_set {
