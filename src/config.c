@@ -14,7 +14,7 @@
 
 const config_key config_keys[] = {
     {"experiment", "name", T_NAME, FIELD(name), "digits", 0, 0, NO_SWEEP, NULL,
-     "results go to results/<name>/"},
+     "results go to results/<name>/; default: the config file's name without .ini"},
     {"experiment", "seeds", T_SEEDS, LIST(seeds, nseeds), "1", 0, (double)INT64_MAX, NO_SWEEP, NULL,
      "comma list: one run per seed (weights init and shuffling)"},
     {"experiment", "threads", T_INT, FIELD(threads), "0", 0, 1024, NO_EFFECT, NULL,
@@ -327,6 +327,46 @@ int config_write(const config *c, FILE *f, int mode)
         fprintf(f, "\n");
     }
     return ferror(f) ? -1 : 0;
+}
+
+/* The value of section.key in an identity text (the line "key = value" under "[section]"), or NULL; *n its length. */
+static const char *identity_value(const char *text, const char *section, const char *key, size_t *n)
+{
+    size_t sl = strlen(section), kl = strlen(key);
+    int in = 0;
+    for (const char *s = text; *s; s += strcspn(s, "\n"), s += *s == '\n') {
+        if (*s == '[')
+            in = !strncmp(s + 1, section, sl) && s[1 + sl] == ']';
+        else if (in && !strncmp(s, key, kl) && !strncmp(s + kl, " = ", 3)) {
+            *n = strcspn(s + kl + 3, "\n");
+            return s + kl + 3;
+        }
+    }
+    return NULL;
+}
+
+/* Appends "section.key: old -> new" for key (or swept key) k when it differs between the two texts. */
+static void diff_key(const char *old, const char *now, const char *section, const char *key, char *out, size_t len)
+{
+    size_t no = 0, nn = 0, used = strlen(out);
+    const char *a = identity_value(old, section, key, &no), *b = identity_value(now, section, key, &nn);
+    if ((!a && !b) || (a && b && no == nn && !strncmp(a, b, no)) || used >= len)
+        return;
+    snprintf(out + used, len - used, "%s%s.%s: %.*s -> %.*s", used ? ", " : "", section, key, a ? (int)no : 8,
+             a ? a : "(absent)", b ? (int)nn : 8, b ? b : "(absent)");
+}
+
+void config_identity_diff(const char *old, const char *now, char *out, size_t len)
+{
+    out[0] = 0;
+    for (int k = 0; k < NKEYS; k++) {
+        char swept[80];
+        diff_key(old, now, config_keys[k].section, config_keys[k].name, out, len);
+        snprintf(swept, sizeof swept, "%s.%s", config_keys[k].section, config_keys[k].name);
+        diff_key(old, now, "sweep", swept, out, len);
+    }
+    if (!out[0])
+        snprintf(out, len, "the files differ in a line that is not a key");
 }
 
 void config_help(FILE *f)

@@ -98,6 +98,9 @@ int config_key_sweepable(int key);
  * when their identities match. Returns 0, or -1 on a write error. */
 enum { CONFIG_WRITE_ALL, CONFIG_WRITE_IDENTITY };
 int config_write(const config *c, FILE *f, int mode);
+/* "section.key: old -> new, ...": each key whose value differs between two identity texts (CONFIG_WRITE_IDENTITY;
+ * a swept key shows as sweep.section.key: (swept)). */
+void config_identity_diff(const char *old, const char *now, char *out, size_t len);
 /* Prints every key with its default, range and help. */
 void config_help(FILE *f);
 /* [report]: where report.panel_key sits in [sweep] (CONFIG_PANEL_AUTO, CONFIG_PANEL_NONE, or a position), and

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "cost.h"
 #include "error.h"
+#include "fileio.h"
 #include "gnuplot.h"
 #include "h5util.h"
 #include "plandata.h"
@@ -56,7 +57,7 @@ typedef struct options {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: runner [options] CONFIG\n"
-               "  --help              this text and every config key with its default and range\n"
+               "  -h, --help          this text and every config key with its default and range\n"
                "  --version           version, compiler and HDF5\n"
                "  --threads N         OpenMP threads per run (overrides experiment.threads; 0 = all;\n"
                "                      more than the cores available are capped)\n"
@@ -132,7 +133,7 @@ static int parse_args(int argc, char **argv, options *o)
     opterr = 0;
     int ch;
     long v;
-    while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (ch) {
         case 'h':
             usage(stdout);
@@ -156,6 +157,11 @@ static int parse_args(int argc, char **argv, options *o)
         case 's':
             if (o->nsets == 64) {
                 fprintf(stderr, "runner: too many --set options (at most 64)\n");
+                return -1;
+            }
+            if (!strchr(optarg, '=')) {
+                fprintf(stderr, "runner: --set %s: expected section.key=value as one argument (--set %s=VALUE)\n",
+                        optarg, optarg);
                 return -1;
             }
             o->sets[o->nsets++] = optarg;
@@ -198,20 +204,48 @@ static int parse_args(int argc, char **argv, options *o)
     return 0;
 }
 
-/* Plots and report.md of the experiment in results_dir, then results/index.md. 0, or -1 after printing why.
- * Plots belong to their results root: --plots DIR, else plots/ beside the default results root and
- * DIR/plots for --results DIR, so that another results root never replaces them. */
-static int write_report(const options *opt, const config *cfg, const sweep_plan *plan, const char *results_dir)
+/* The plots folder of experiment cfg: --plots DIR, else plots/ beside the default results root and DIR/plots for
+ * --results DIR, so that another results root never replaces them. 0, or -1 with err. */
+static int plots_folder(const options *opt, const config *cfg, char *dir, size_t dlen, char *err, size_t len)
 {
-    char plots_dir[STORE_PATH], warning[300], err[1200];
     const char *root = opt->plots_root, *sub = "";
     if (!root && strcmp(opt->results_root, "results") != 0)
         root = opt->results_root, sub = "/plots";
     else if (!root)
         root = "plots";
-    int n = snprintf(plots_dir, sizeof plots_dir, "%s%s/%s", root, sub, cfg->name);
-    if (n < 0 || (size_t)n >= sizeof plots_dir) {
-        fprintf(stderr, "%s%s/%s: path too long\n", root, sub, cfg->name);
+    int n = snprintf(dir, dlen, "%s%s/%s", root, sub, cfg->name);
+    if (n < 0 || (size_t)n >= dlen) {
+        snprintf(err, len, "%s%s/%s: path too long", root, sub, cfg->name);
+        return -1;
+    }
+    return 0;
+}
+
+/* Creates the results root and the plots folder (with their parents) and checks both are writable, before any
+ * training: an unwritable --plots found after hours of training would lose the report. 0, or -1 with err. */
+static int prepare_folders(const options *opt, const config *cfg, char *err, size_t len)
+{
+    char plots[STORE_PATH];
+    const char *dirs[] = {opt->results_root, plots};
+    if (plots_folder(opt, cfg, plots, sizeof plots, err, len) < 0)
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        if (fileio_make_dirs(dirs[i], err, len) < 0)
+            return -1;
+        if (access(dirs[i], W_OK | X_OK) != 0) {
+            snprintf(err, len, "%s: cannot write there: %s", dirs[i], strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Plots and report.md of the experiment in results_dir, then results/index.md. 0, or -1 after printing why. */
+static int write_report(const options *opt, const config *cfg, const sweep_plan *plan, const char *results_dir)
+{
+    char plots_dir[STORE_PATH], warning[300], err[1200];
+    if (plots_folder(opt, cfg, plots_dir, sizeof plots_dir, err, sizeof err) < 0) {
+        fprintf(stderr, "%s\n", err);
         return -1;
     }
     /* the index lists this report even when rendering failed; a stop signal says so itself */
@@ -509,6 +543,11 @@ static int run_config(const options *opt)
     }
     if (check_threads(opt, &plan) < 0) {
         rc = exit_code(ERROR_USAGE);
+        goto done;
+    }
+    if (prepare_folders(opt, &cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "%s\n", err);
+        rc = exit_code(ERROR_OUTPUT);
         goto done;
     }
     error_class opened = store_open(&res, opt->results_root, &cfg, opt->force, err, sizeof err);

@@ -60,7 +60,7 @@ static void remove_temporaries(const char *runs)
 }
 
 /* Compares experiment.ini with the identity of base: writes it when new (or with force), refuses a different
- * one, naming the first line that differs. */
+ * one, naming each key that differs. */
 static error_class check_identity(const store *s, const config *base, int force, char *err, size_t len)
 {
     char *identity = NULL, path[STORE_PATH + 32];
@@ -74,17 +74,10 @@ static error_class check_identity(const store *s, const config *base, int force,
     char *old = fileio_read(path);
     error_class rc = ERROR_NONE;
     if (old && strcmp(old, identity) && !force) {
-        const char *a = old, *b = identity;
-        while (*a && *b) {
-            size_t la = strcspn(a, "\n"), lb = strcspn(b, "\n");
-            if (la != lb || strncmp(a, b, la))
-                break;
-            a += la + (a[la] != 0);
-            b += lb + (b[lb] != 0);
-        }
-        snprintf(err, len, "%s: results there come from a different configuration (was '%.*s', now '%.*s'); use "
-                 "another experiment.name, or --force to train everything again", s->dir, (int)strcspn(a, "\n"), a,
-                 (int)strcspn(b, "\n"), b);
+        char diff[600];
+        config_identity_diff(old, identity, diff, sizeof diff);
+        snprintf(err, len, "%s: results there come from a different configuration (%s); use another "
+                 "experiment.name, or --force to train everything again", s->dir, diff);
         rc = ERROR_USAGE;
     } else if (!old || strcmp(old, identity)) {
         rc = fileio_write_atomic(path, identity, strlen(identity), err, len) < 0 ? ERROR_OUTPUT : ERROR_NONE;
