@@ -137,6 +137,7 @@ void config_origin(const config *c, int key, char *buf, size_t len)
 }
 const char *config_key_section(int k) { return config_keys[k].section; }
 const char *config_key_name(int k) { return config_keys[k].name; }
+int config_key_numeric(int k) { return config_keys[k].type == T_INT || config_keys[k].type == T_REAL; }
 int config_key_sweepable(int k) { return !(config_keys[k].flags & NO_SWEEP); }
 
 

@@ -91,6 +91,8 @@ int config_find(const char *dotted);
 int config_nkeys(void);
 const char *config_key_section(int key);
 const char *config_key_name(int key);
+/* 1 when every value of the key is a number (an integer or a real; "auto" and "128-64" are not). */
+int config_key_numeric(int key);
 /* 1 when the key may appear in [sweep]. */
 int config_key_sweepable(int key);
 /* Writes the resolved configuration as INI: every key with defaults included (CONFIG_WRITE_ALL), or only the
