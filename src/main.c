@@ -116,6 +116,23 @@ static int folder_arg(int ch, const char *value, options *o)
     return 0;
 }
 
+/* The value of a --set: one argument holding '=' ("--set KEY VALUE" would make VALUE the config file). 0, or -1
+ * after printing why. */
+static int set_arg(const char *value, options *o)
+{
+    if (o->nsets == 64) {
+        fprintf(stderr, "runner: too many --set options (at most 64)\n");
+        return -1;
+    }
+    if (!strchr(value, '=')) {
+        fprintf(stderr, "runner: --set %s: expected section.key=value as one argument (--set %s=VALUE)\n", value,
+                value);
+        return -1;
+    }
+    o->sets[o->nsets++] = value;
+    return 0;
+}
+
 /* 0 to go on, 1 when --help or --version has answered, -1 after printing a usage error. */
 static int parse_args(int argc, char **argv, options *o)
 {
@@ -155,16 +172,8 @@ static int parse_args(int argc, char **argv, options *o)
             o->threads = (int)v;
             break;
         case 's':
-            if (o->nsets == 64) {
-                fprintf(stderr, "runner: too many --set options (at most 64)\n");
+            if (set_arg(optarg, o) < 0)
                 return -1;
-            }
-            if (!strchr(optarg, '=')) {
-                fprintf(stderr, "runner: --set %s: expected section.key=value as one argument (--set %s=VALUE)\n",
-                        optarg, optarg);
-                return -1;
-            }
-            o->sets[o->nsets++] = optarg;
             break;
         case 'q': o->quiet = 1; break;
         case 'f': o->force = 1; break;
