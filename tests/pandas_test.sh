@@ -109,4 +109,21 @@ check "--results and --plots are created with their parents" $? "$(cat "$tmp/err
 [ $? = 4 ] && [ "$(wc -l <"$tmp/err")" = 1 ] && grep -q "^$tmp/file: " "$tmp/err" && [ ! -e "$tmp/f/digits/runs" ]
 check "an unusable --plots is refused before training" $? "$(cat "$tmp/err")"
 
+# ---- the memory check counts the runs allocated at once ------------------------------------------------------
+# the next run is allocated before the finished one is written and freed: two at once with parallel_runs = 1 when
+# another run is to come, one when none is, and parallel + 1 beside each other
+memory() {
+    "$RUNNER" --quiet --results "$tmp/m" --max-memory 1K --set "experiment.seeds=$1" \
+        --set "experiment.parallel_runs=$2" configs/digits.ini 2>"$tmp/err"
+    [ $? = 2 ] && grep -q "($3 at once, the largest" "$tmp/err"
+}
+memory "1, 2" 1 2
+check "parallel_runs = 1 with a second run to come: 2 runs in memory at once" $? "$(cat "$tmp/err")"
+memory 1 1 1
+check "parallel_runs = 1 and a single run: 1 in memory" $? "$(cat "$tmp/err")"
+memory "1, 2" 2 2
+check "parallel_runs = 2 and two runs: 2 in memory, none to come" $? "$(cat "$tmp/err")"
+memory "1, 2, 3" 2 3
+check "parallel_runs = 2 and three runs: 3 in memory at once" $? "$(cat "$tmp/err")"
+
 finish
