@@ -202,11 +202,10 @@ static int sweep_position(const config *c, const char *dotted)
     return -1;
 }
 
-/* "train.learning_rate, model.hidden": the swept keys, for messages; "none" when nothing is swept. */
+/* "a swept key: train.learning_rate, model.hidden" for messages; "nothing is swept" when nothing is. */
 static void swept_list(const config *c, char *buf, size_t len)
 {
-    size_t used = 0;
-    snprintf(buf, len, "none");
+    size_t used = (size_t)snprintf(buf, len, c->nsweep ? "a swept key: " : "nothing is swept");
     for (int i = 0; i < c->nsweep && used < len; i++)
         used += (size_t)snprintf(buf + used, len - used, "%s%s.%s", i ? ", " : "", config_keys[c->sweep[i].key].section,
                                  config_keys[c->sweep[i].key].name);
@@ -220,7 +219,8 @@ int config_report_panel(const config *c, int *pos, char *why, size_t len)
     if (*pos != -1 || !strcmp(v, "auto"))
         return 0;
     swept_list(c, swept, sizeof swept);
-    snprintf(why, len, "%s is not a swept key (allowed: auto, none, or a swept key: %s)", v, swept);
+    snprintf(why, len, "%.200s is not a swept key (allowed: auto%s%s)", v, c->nsweep ? ", none, or " : " or none; ",
+             swept);
     return -1;
 }
 
@@ -245,7 +245,7 @@ int config_report_points(const config *c, int *pos, char chosen[CONFIG_MAX_VALUE
     snprintf(key, sizeof key, "%.*s", eq ? (int)(eq - v) : 0, v);
     swept_list(c, swept, sizeof swept);
     if (!eq || (*pos = sweep_position(c, key)) < 0) {
-        snprintf(why, len, "%s: expected all, or a swept key=values (swept: %s)", v, swept);
+        snprintf(why, len, "%.200s: expected all, or a swept key=values (%s)", v, swept);
         return -1;
     }
     const config_sweep *s = &c->sweep[*pos];
@@ -256,7 +256,7 @@ int config_report_points(const config *c, int *pos, char chosen[CONFIG_MAX_VALUE
         for (int j = 0; j < s->nvalues && found < 0; j++)
             found = same_value(s->values[j], item, n) ? j : -1;
         if (found < 0) {
-            snprintf(why, len, "%.*s is not a value of %s (its values: %s%s)", (int)n, item, key, s->values[0],
+            snprintf(why, len, "%.*s is not a value of %s (its values: %s%s)", (int)(n < 100 ? n : 100), item, key, s->values[0],
                      s->nvalues > 1 ? ", ..." : "");
             return -1;
         }
@@ -268,7 +268,7 @@ int config_report_points(const config *c, int *pos, char chosen[CONFIG_MAX_VALUE
 int config_check_report(const config *c, config_errors *errs)
 {
     int before = errs->n, pos;
-    char why[600], chosen[CONFIG_MAX_VALUES], origin[CONFIG_PATH + 64];
+    char why[1200], chosen[CONFIG_MAX_VALUES], origin[CONFIG_PATH + 64];
     if (config_report_panel(c, &pos, why, sizeof why) < 0) {
         config_origin(c, config_find("report.panel_key"), origin, sizeof origin);
         config_error(errs, "%s: %s", origin, why);

@@ -58,7 +58,7 @@ typedef struct config {
     /* [report]: how the report draws the results, never part of a run's identity */
     int report_x_axis;          /* config_x_axis: the x axis of the curve plots */
     char report_points[CONFIG_PATH];    /* "all", or "section.key=v1,v2": the points whose curves are drawn */
-    char report_panel_key[CONFIG_NAME]; /* "auto", "none", or a swept "section.key": one curve panel per value */
+    char report_panel_key[CONFIG_PATH]; /* "auto", "none", or a swept "section.key": one curve panel per value */
     /* [sweep] */
     config_sweep *sweep;        /* (nsweep), owned; NULL when nothing is swept */
     int nsweep;

@@ -488,7 +488,7 @@ START_TEST(test_report_keys_checked)
         {"report.panel_key=model.init", "report.panel_key: model.init is not a swept key (allowed: auto, none, or a "
                                         "swept key: train.learning_rate, model.hidden)\n"},
         {"report.points=model.hidden=16,48", "report.points: 48 is not a value of model.hidden (its values: 16, ...)\n"},
-        {"report.points=hidden", "report.points: hidden: expected all, or a swept key=values (swept: "
+        {"report.points=hidden", "report.points: hidden: expected all, or a swept key=values (a swept key: "
                                  "train.learning_rate, model.hidden)\n"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
