@@ -311,7 +311,8 @@ static void dat_row(const char *path, int block, double key, double *v, int n)
     ck_abort_msg("%s: block %d has no row %g", path, block, key);
 }
 
-static const char *const lr_hidden_files[] = {"loss_curves.gp", "loss_curves.dat", "acc_vs_lr.gp", "acc_vs_lr.dat",
+static const char *const lr_hidden_files[] = {"loss_curves.gp", "loss_curves.dat", "acc_curves.gp", "loss_time.gp",
+                                              "acc_vs_lr.gp", "acc_vs_lr.dat",
                                               "heatmap.gp", "heatmap.dat", "time.gp", "time.dat"};
 
 START_TEST(test_report_matches_golden)
