@@ -33,8 +33,12 @@ const config_key config_keys[] = {
      "otherwise this fraction of the rows is held out, chosen with split_seed"},
     {"data", "split_seed", T_INT, FIELD(split_seed), "1", 0, (double)INT64_MAX, 0, NULL,
      "seed of the train/test split"},
+    {"data", "validation_fraction", T_REAL, FIELD(validation_fraction), "0.1", 0, 1, MAX_OPEN | LATER_KEY, NULL,
+     "this fraction of the training rows is held out (split_seed) to select epochs and points; 0 = none"},
     {"data", "scale", T_REAL, FIELD(scale), "1", 0, 1e30, MIN_OPEN, NULL,
      "every feature is multiplied by this (digits: 0.0625 maps pixels to 0..1)"},
+    {"data", "standardize", T_BOOL, FIELD(standardize), "false", 0, 0, LATER_KEY, NULL,
+     "true: each feature becomes (x - mean) / std with the training rows' statistics (after scale)"},
     {"model", "hidden", T_LAYERS, LIST(hidden, nhidden), "128", 1, 65536, 0, NULL,
      "hidden layer widths, input to output, joined by '-': 256-128"},
     {"model", "activation", T_CHOICE, FIELD(activation), "sigmoid", 0, 0, 0, "sigmoid|tanh|relu",
@@ -69,6 +73,20 @@ const config_key config_keys[] = {
      "evaluate the train and test sets after every this many epochs and after the last; curve rows only there"},
     {"train", "loss", T_CHOICE, FIELD(loss), "mean", 0, 0, 0, "mean|sum",
      "batch objective: mean or sum of per-sample losses (the article sums)"},
+    {"train", "early_stopping", T_INT, FIELD(early_stopping), "0", 0, 10000000, LATER_KEY, NULL,
+     "stop after this many evaluations without a lower validation loss and keep the best; 0 = off"},
+    {"train", "weight_decay", T_REAL, FIELD(weight_decay), "0", 0, 1e6, LATER_KEY, NULL,
+     "L2: weight_decay x parameter is added to every gradient (biases too) before the optimizer"},
+    {"train", "schedule", T_CHOICE, FIELD(schedule), "constant", 0, 0, LATER_KEY, "constant|step|cosine",
+     "learning rate per epoch after the warmup: constant | step (x step_factor every step_every) | cosine"},
+    {"train", "warmup_epochs", T_INT, FIELD(warmup_epochs), "0", 0, 10000000, LATER_KEY, NULL,
+     "epoch e < warmup_epochs trains at learning_rate (e + 1) / warmup_epochs; less than epochs"},
+    {"train", "step_every", T_INT, FIELD(step_every), "10", 1, 10000000, LATER_KEY, NULL,
+     "step schedule: epochs between two multiplications by step_factor"},
+    {"train", "step_factor", T_REAL, FIELD(step_factor), "0.1", 0, 1, MIN_OPEN | LATER_KEY, NULL,
+     "step schedule: the learning rate is multiplied by this every step_every epochs"},
+    {"train", "min_learning_rate", T_REAL, FIELD(min_learning_rate), "0", 0, 1e6, LATER_KEY, NULL,
+     "cosine schedule: the learning rate of the last epoch's end; at most learning_rate"},
     {"report", "x_axis", T_CHOICE, FIELD(report_x_axis), "epoch", 0, 0, NO_EFFECT | NO_SWEEP, "epoch|step|seconds",
      "x axis of the loss and accuracy curves: epochs, optimizer steps, or seconds of training"},
     {"report", "points", T_STRING, FIELD(report_points), "all", 0, 0, NO_EFFECT | NO_SWEEP, NULL,
@@ -135,6 +153,17 @@ void config_origin(const config *c, int key, char *buf, size_t len)
     else
         snprintf(buf, len, "%s.%s", config_key_section(key), config_key_name(key));
 }
+void config_sweep_origin(const config *base, int key, char *buf, size_t len)
+{
+    for (int i = 0; i < base->nsweep; i++)
+        if (base->sweep[i].key == key && base->sweep[i].line) {
+            snprintf(buf, len, "%s:%d: sweep.%s.%s", base->path, base->sweep[i].line, config_key_section(key),
+                     config_key_name(key));
+            return;
+        }
+    config_origin(base, key, buf, len);
+}
+
 const char *config_key_section(int k) { return config_keys[k].section; }
 const char *config_key_name(int k) { return config_keys[k].name; }
 int config_key_numeric(int k) { return config_keys[k].type == T_INT || config_keys[k].type == T_REAL; }
@@ -290,6 +319,20 @@ static int is_swept(const config *c, int k)
     return 0;
 }
 
+/* LATER_KEYs whose default changes a run's numbers, with the value results written before them were made with:
+ * the identity leaves such a key out at that value (an older experiment resumes once the config sets it), and
+ * names it at any other (results made without it are not mixed with results made with it). */
+static const char *const later_values[][2] = {{"data.validation_fraction", "0"}};
+
+/* The value at which LATER_KEY k stays out of the identity: its default, or its entry in later_values. */
+static const char *later_value(int k)
+{
+    for (size_t i = 0; i < sizeof later_values / sizeof later_values[0]; i++)
+        if (config_find(later_values[i][0]) == k)
+            return later_values[i][1];
+    return config_keys[k].def;
+}
+
 /* Whether config_write leaves key k out of the run identity. */
 static int outside_identity(const config *c, int k)
 {
@@ -298,7 +341,7 @@ static int outside_identity(const config *c, int k)
     if ((d->flags & NO_EFFECT) || d->type == T_SEEDS || is_swept(c, k))
         return 1;
     config_format(c, k, val, sizeof val);
-    return (d->flags & LATER_KEY) && !strcmp(val, d->def);
+    return (d->flags & LATER_KEY) && !strcmp(val, later_value(k));
 }
 
 int config_write(const config *c, FILE *f, int mode)
@@ -396,6 +439,26 @@ int config_copy(config *dst, const config *src)
         if (!(dst->sweep = malloc(CONFIG_MAX_SWEEP * sizeof *dst->sweep)))
             return -1;
         memcpy(dst->sweep, src->sweep, (size_t)src->nsweep * sizeof *src->sweep);
+    }
+    return 0;
+}
+
+int config_check_run(const config *base, const config *run, char *err, size_t len)
+{
+    static const char *const keys[] = {"train.warmup_epochs", "train.min_learning_rate"};
+    char origin[CONFIG_PATH + 64], v[64], limit[64];
+    for (int i = 0; i < 2; i++) {
+        int k = config_find(keys[i]);
+        int bad = i == 0 ? run->warmup_epochs >= run->epochs : run->min_learning_rate > run->learning_rate;
+        if (!bad)
+            continue;
+        config_sweep_origin(base, k, origin, sizeof origin);
+        config_format(run, k, v, sizeof v);
+        config_format(run, config_find(i == 0 ? "train.epochs" : "train.learning_rate"), limit, sizeof limit);
+        snprintf(err, len, i == 0 ? "%s: %s is not less than train.epochs = %s (allowed: 0 to epochs - 1)"
+                                  : "%s: %s is above train.learning_rate = %s (allowed: 0 to learning_rate)",
+                 origin, v, limit);
+        return -1;
     }
     return 0;
 }

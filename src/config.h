@@ -20,6 +20,7 @@ enum {
 typedef enum { OPT_SGD, OPT_MOMENTUM, OPT_ADAM } config_optimizer;
 typedef enum { LOSS_MEAN, LOSS_SUM } config_loss;
 typedef enum { X_EPOCH, X_STEP, X_SECONDS } config_x_axis;
+typedef enum { SCHEDULE_CONSTANT, SCHEDULE_STEP, SCHEDULE_COSINE } config_schedule;
 
 typedef struct config_sweep {
     int key;                                  /* index into the key table */
@@ -38,8 +39,10 @@ typedef struct config {
     /* [data] */
     char file[CONFIG_PATH], features[CONFIG_PATH], labels[CONFIG_PATH], test_file[CONFIG_PATH];
     double test_fraction;
+    double validation_fraction; /* of the training rows, held out for selection; 0 = no validation set */
     long long split_seed;
     double scale;
+    int standardize;            /* per-feature (x - mean) / std from the training rows, after scale */
     /* [model] */
     int hidden[CONFIG_MAX_HIDDEN];
     int nhidden;
@@ -59,6 +62,11 @@ typedef struct config {
     int report_x_axis;          /* config_x_axis: the x axis of the curve plots */
     char report_points[CONFIG_PATH];    /* "all", or "section.key=v1,v2": the points whose curves are drawn */
     char report_panel_key[CONFIG_PATH]; /* "auto", "none", or a swept "section.key": one curve panel per value */
+    long long early_stopping;   /* patience in evaluations of the validation loss; 0 = off */
+    double weight_decay;        /* g += weight_decay p, every parameter */
+    int schedule;               /* config_schedule */
+    long long warmup_epochs, step_every;
+    double step_factor, min_learning_rate;
     /* [sweep] */
     config_sweep *sweep;        /* (nsweep), owned; NULL when nothing is swept */
     int nsweep;
@@ -84,6 +92,11 @@ void config_format(const config *c, int key, char *buf, size_t len);
 /* "FILE:LINE: data.file" (or "data.file" for a default or --set) naming where key KEY was set, to prefix
  * messages about what its value points to. */
 void config_origin(const config *c, int key, char *buf, size_t len);
+/* The same for key KEY of a run of base: its [sweep] line when base sweeps it. */
+void config_sweep_origin(const config *base, int key, char *buf, size_t len);
+/* The checks between keys, on the resolved config run of a run of base: warmup_epochs < epochs and
+ * min_learning_rate <= learning_rate. 0, or -1 with "FILE:LINE: section.key: what is wrong (allowed)" in err. */
+int config_check_run(const config *base, const config *run, char *err, size_t len);
 /* Prefixes msg (in place) with the origin of key "section.key". */
 void config_blame(const config *c, const char *dotted, char *msg, size_t len);
 /* Key index of "section.key", or -1. */

@@ -60,7 +60,7 @@ int fileio_write_atomic(const char *path, const char *text, size_t n, char *err,
         snprintf(err, len, "%s: cannot write: %s", path, strerror(ENOMEM));
         return -1;
     }
-    snprintf(tmp, plen + 32, "%s.tmp%d", path, (int)getpid());
+    snprintf(tmp, plen + 32, "%s" FILEIO_TMP "%d", path, (int)getpid());
     errno = 0;
     FILE *f = fopen(tmp, "w");
     int ok = f && fwrite(text, 1, n, f) == n;
@@ -134,6 +134,13 @@ int fileio_make_dirs(const char *path, char *err, size_t len)
 
 void fileio_remove_tree(const char *path)
 {
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return;
+    if (!S_ISDIR(st.st_mode)) { /* a file, a symbolic link (never followed) or anything else */
+        unlink(path);
+        return;
+    }
     DIR *d = opendir(path);
     if (d) {
         struct dirent *e;
@@ -141,10 +148,38 @@ void fileio_remove_tree(const char *path)
         while ((e = readdir(d)))
             if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
                 snprintf(p, sizeof p, "%s/%s", path, e->d_name) < (int)sizeof p)
-                unlink(p);
+                fileio_remove_tree(p);
         closedir(d);
     }
     rmdir(path);
+}
+
+/* 1 when name is "NAME" marker "DIGITS" with a non-empty NAME. */
+static int marked(const char *name, const char *marker)
+{
+    size_t n = strlen(name), m = strlen(marker);
+    size_t digits = 0;
+    while (digits < n && name[n - 1 - digits] >= '0' && name[n - 1 - digits] <= '9')
+        digits++;
+    return digits > 0 && n > digits + m && !strncmp(name + n - digits - m, marker, m);
+}
+
+int fileio_is_temporary(const char *name)
+{
+    /* ".tmpPID" is what runners before FILEIO_TMP wrote */
+    return marked(name, FILEIO_TMP) || marked(name, ".tmp");
+}
+
+void fileio_remove_temporaries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    char p[FILEIO_PATH];
+    for (struct dirent *e; (e = readdir(d));)
+        if (fileio_is_temporary(e->d_name) && snprintf(p, sizeof p, "%s/%s", dir, e->d_name) < (int)sizeof p)
+            unlink(p);
+    closedir(d);
 }
 
 int fileio_text_open(fileio_text *t, char *err, size_t len)

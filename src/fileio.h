@@ -9,6 +9,9 @@ enum { FILEIO_PATH = 4096 }; /* longest path built by the report; a longer one i
 
 /* The whole file, NUL-terminated (free it), or NULL with errno set. */
 char *fileio_read(const char *path);
+/* The temporary file of fileio_write_atomic is "<path>" FILEIO_TMP "<pid>": the one pattern fileio_is_temporary
+ * recognises, so a runner killed while writing leaves nothing that the next one cannot find. */
+#define FILEIO_TMP ".runner-tmp-"
 /* Writes n bytes of text to path through a temporary file, fsync and rename. 0, or -1 with
  * "path: cannot write: cause" in err and errno set. */
 int fileio_write_atomic(const char *path, const char *text, size_t n, char *err, size_t len);
@@ -24,8 +27,15 @@ int fileio_sync_path(const char *path);
 int fileio_make_dir(const char *path, char *err, size_t len);
 /* mkdir -p: every missing folder of path. 0, or -1 with err. */
 int fileio_make_dirs(const char *path, char *err, size_t len);
-/* Removes a folder of plain files (a run folder) and the folder; what is missing is no error. */
+/* Removes path and, when it is a folder, everything under it; symbolic links are removed, never followed.
+ * What is missing is no error. */
 void fileio_remove_tree(const char *path);
+/* 1 when a file name is a temporary of fileio_write_atomic ("NAME" FILEIO_TMP "PID", or the "NAME.tmpPID" of
+ * earlier versions). */
+int fileio_is_temporary(const char *name);
+/* Removes the temporaries of fileio_write_atomic in folder dir (not below it): call under the lock that covers
+ * what is written there, since another runner's temporary looks the same. */
+void fileio_remove_temporaries(const char *dir);
 
 /* A text built in memory (f writes into it), then saved atomically. */
 typedef struct fileio_text {

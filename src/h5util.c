@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,7 +45,11 @@ static const char *file_kind(mode_t m)
            S_ISSOCK(m) ? "a socket" : S_ISDIR(m) ? "a directory" : "a special file";
 }
 
-hid_t h5util_open(const char *path, char *why, size_t len)
+/* Opens path for the checks before HDF5 sees it: a regular file only (a FIFO or a device would block or never end
+ * in open or read: refused, and again after a non-blocking open in case one was put there since the stat), and
+ * not locked by another process (an HDF5 writer holds an exclusive lock, and HDF5 1.10 then refuses to open it:
+ * the file is in use, which says nothing about whether it is damaged). 0, or -1 with why (and *busy for a lock). */
+static int check_file(const char *path, int *busy, char *why, size_t len)
 {
     struct stat st;
     if (stat(path, &st) != 0) {
@@ -55,8 +60,6 @@ hid_t h5util_open(const char *path, char *why, size_t len)
         snprintf(why, len, "is a directory, not an HDF5 file");
         return -1;
     }
-    /* a FIFO or a device would block or never end in open or read: refuse it, and again after a non-blocking
-     * open in case one was put there since the stat */
     int fd = S_ISREG(st.st_mode) ? open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY) : -2;
     if (fd == -1) {
         snprintf(why, len, "cannot read: %s", strerror(errno));
@@ -70,7 +73,25 @@ hid_t h5util_open(const char *path, char *why, size_t len)
         snprintf(why, len, "not a regular file (%s)", file_kind(st.st_mode));
         return -1;
     }
-    close(fd);
+    int locked = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd); /* releases our shared lock */
+    if (locked) {
+        if (busy)
+            *busy = 1;
+        snprintf(why, len, "in use: another process holds a lock on it");
+        return -1;
+    }
+    return 0;
+}
+
+hid_t h5util_open(const char *path, char *why, size_t len) { return h5util_open_busy(path, NULL, why, len); }
+
+hid_t h5util_open_busy(const char *path, int *busy, char *why, size_t len)
+{
+    if (busy)
+        *busy = 0;
+    if (check_file(path, busy, why, len) < 0)
+        return -1;
     htri_t is = H5Fis_hdf5(path);
     if (is == 0) {
         snprintf(why, len, "not an HDF5 file");

@@ -8,9 +8,12 @@
 /* Turns off HDF5's automatic error printing; call once before any other HDF5 call. */
 void h5util_quiet(void);
 /* Opens an existing HDF5 file read-only; returns its id, or -1 with why: missing, a directory, not a regular file
- * (a FIFO or a device, refused before anything could block), unreadable, not HDF5, or HDF5's own innermost
- * cause (e.g. a truncated file). */
+ * (a FIFO or a device, refused before anything could block), unreadable, locked by another process, not HDF5, or
+ * HDF5's own innermost cause (e.g. a truncated file). */
 hid_t h5util_open(const char *path, char *why, size_t len);
+/* h5util_open that tells "cannot open now" from "damaged": *busy (when not NULL) is 1 when the file failed to
+ * open because another process holds a lock on it, else 0. */
+hid_t h5util_open_busy(const char *path, int *busy, char *why, size_t len);
 /* Checks that dataset ds of the file at path reads its own values: a virtual dataset whose source file or
  * dataset is missing, or external storage whose file is missing or short, would read as fill values. 0, or -1
  * with why naming the dataset and the missing source. */

@@ -4,6 +4,7 @@
  * damaged runs found by --verify, or standard output not written), 5 every run of the experiment diverged,
  * 130/143 stopped by SIGINT/SIGTERM. */
 #include "buildinfo.h"
+#include "catalog.h"
 #include "config.h"
 #include "cost.h"
 #include "error.h"
@@ -49,7 +50,8 @@ static void on_signal(int sig) { stop_signal = sig; }
 typedef struct options {
     const char *config, *results_root, *plots_root, *verify;
     const char *sets[64];
-    int nsets, threads, quiet, force, no_plots;
+    const char *compare[8];     /* --compare NAME NAME...: the experiments */
+    int nsets, threads, quiet, force, no_plots, list, ncompare;
     long max_runs;
     double max_memory;
 } options;
@@ -71,6 +73,8 @@ static void usage(FILE *f)
                "  --max-memory SIZE   refuse when the runs in memory at once would need more (e.g. 4G;\n"
                "                      default: the machine's physical memory)\n"
                "  --verify NAME       check every committed run of results/NAME and list the damaged ones\n"
+               "  --list              list the experiments of the results root: runs, best point, date\n"
+               "  --compare NAME...   compare the best points of 2 to 8 experiments: results/compare-NAMES.md\n"
                "exit status: 0 ok (diverged runs are results), 2 usage or config error (or threads that\n"
                "             cannot be started), 3 data error, 4 output error (or damaged runs found by\n"
                "             --verify, or standard output not written), 5 every run diverged,\n"
@@ -133,6 +137,39 @@ static int set_arg(const char *value, options *o)
     return 0;
 }
 
+/* --list, or --compare NAME with the other names left in argv from optind: neither takes a config, and they
+ * exclude each other and --verify. 0, or -1 after printing why. */
+static int catalog_args(int argc, char **argv, options *o)
+{
+    if ((o->list && o->compare[0]) || o->verify) {
+        fprintf(stderr, "runner: %s: one of --list, --compare and --verify at a time\n", o->list ? "--list" : "--compare");
+        return -1;
+    }
+    if (o->list && optind < argc) {
+        fprintf(stderr, "runner: --list takes no config file ('%s' given)\n", argv[optind]);
+        return -1;
+    }
+    o->ncompare = o->compare[0] ? 1 : 0;
+    for (int i = optind; i < argc; i++) {
+        if (o->ncompare == (int)(sizeof o->compare / sizeof o->compare[0])) {
+            fprintf(stderr, "runner: --compare: more than %d experiments\n", o->ncompare);
+            return -1;
+        }
+        o->compare[o->ncompare++] = argv[i];
+    }
+    return 0;
+}
+
+/* --version: the build. Returns 1, parse_args's "answered". */
+static int print_version(void)
+{
+    char h5[32];
+    h5util_version(h5, sizeof h5);
+    printf("runner %s (git %s), %s, flags %s, HDF5 %s, OpenMP %d\n", RUNNER_VERSION, BUILD_GIT_REV, BUILD_COMPILER,
+           BUILD_CFLAGS, h5, _OPENMP);
+    return 1;
+}
+
 /* 0 to go on, 1 when --help or --version has answered, -1 after printing a usage error. */
 static int parse_args(int argc, char **argv, options *o)
 {
@@ -142,7 +179,8 @@ static int parse_args(int argc, char **argv, options *o)
         {"quiet", no_argument, 0, 'q'},      {"force", no_argument, 0, 'f'},
         {"no-plots", no_argument, 0, 'P'},   {"results", required_argument, 0, 'r'},
         {"max-runs", required_argument, 0, 'm'}, {"max-memory", required_argument, 0, 'M'},
-        {"verify", required_argument, 0, 'v'}, {"plots", required_argument, 0, 'p'}, {0, 0, 0, 0}};
+        {"verify", required_argument, 0, 'v'}, {"plots", required_argument, 0, 'p'},
+        {"list", no_argument, 0, 'L'},       {"compare", required_argument, 0, 'C'}, {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->results_root = "results";
     o->threads = -1;
@@ -157,13 +195,7 @@ static int parse_args(int argc, char **argv, options *o)
             printf("\nconfig keys (INI sections, key = default, then the allowed values):\n");
             config_help(stdout);
             return 1;
-        case 'V': {
-            char h5[32];
-            h5util_version(h5, sizeof h5);
-            printf("runner %s (git %s), %s, flags %s, HDF5 %s, OpenMP %d\n", RUNNER_VERSION, BUILD_GIT_REV,
-                   BUILD_COMPILER, BUILD_CFLAGS, h5, _OPENMP);
-            return 1;
-        }
+        case 'V': return print_version();
         case 't':
             if (parse_count(optarg, 1024, &v) < 0) {
                 fprintf(stderr, "runner: --threads %s: expected an integer from 0 to 1024\n", optarg);
@@ -178,6 +210,8 @@ static int parse_args(int argc, char **argv, options *o)
         case 'q': o->quiet = 1; break;
         case 'f': o->force = 1; break;
         case 'P': o->no_plots = 1; break;
+        case 'L': o->list = 1; break;
+        case 'C': o->compare[0] = optarg; break;
         case 'r':
         case 'p':
         case 'v':
@@ -202,8 +236,10 @@ static int parse_args(int argc, char **argv, options *o)
             return -1;
         }
     }
-    if (o->verify && optind == argc)
+    if (o->verify && optind == argc && !o->list && !o->compare[0])
         return 0;
+    if (o->list || o->compare[0])
+        return catalog_args(argc, argv, o);
     if (optind != argc - 1) {
         fprintf(stderr, "runner: %s (usage: runner [options] CONFIG; see runner --help)\n",
                 optind >= argc ? "no config file given" : "more than one config file given");
@@ -213,36 +249,40 @@ static int parse_args(int argc, char **argv, options *o)
     return 0;
 }
 
-/* The plots folder of experiment cfg: --plots DIR, else plots/ beside the default results root and DIR/plots for
- * --results DIR, so that another results root never replaces them. 0, or -1 with err. */
-static int plots_folder(const options *opt, const config *cfg, char *dir, size_t dlen, char *err, size_t len)
+/* The plots folder of NAME (or the plots root, for NAME ""): --plots DIR, else plots/ beside the default results
+ * root and DIR/plots for --results DIR, so that another results root never replaces them. 0, or -1 after printing
+ * why. */
+static int plots_path(const options *opt, const char *name, char *out, size_t size)
 {
     const char *root = opt->plots_root, *sub = "";
     if (!root && strcmp(opt->results_root, "results") != 0)
         root = opt->results_root, sub = "/plots";
     else if (!root)
         root = "plots";
-    int n = snprintf(dir, dlen, "%s%s/%s", root, sub, cfg->name);
-    if (n < 0 || (size_t)n >= dlen) {
-        snprintf(err, len, "%s%s/%s: path too long", root, sub, cfg->name);
+    int n = snprintf(out, size, "%s%s%s%s", root, sub, *name ? "/" : "", name);
+    if (n < 0 || (size_t)n >= size) {
+        fprintf(stderr, "%s%s/%s: path too long\n", root, sub, name);
         return -1;
     }
     return 0;
 }
 
 /* Creates the results root and the plots folder (with their parents) and checks both are writable, before any
- * training: an unwritable --plots found after hours of training would lose the report. 0, or -1 with err. */
-static int prepare_folders(const options *opt, const config *cfg, char *err, size_t len)
+ * training: an unwritable --plots found after hours of training would lose the report. 0, or -1 after printing
+ * why. */
+static int prepare_folders(const options *opt, const config *cfg)
 {
-    char plots[STORE_PATH];
+    char plots[STORE_PATH], err[1200];
     const char *dirs[] = {opt->results_root, plots};
-    if (plots_folder(opt, cfg, plots, sizeof plots, err, len) < 0)
+    if (plots_path(opt, cfg->name, plots, sizeof plots) < 0)
         return -1;
     for (int i = 0; i < 2; i++) {
-        if (fileio_make_dirs(dirs[i], err, len) < 0)
+        if (fileio_make_dirs(dirs[i], err, sizeof err) < 0) {
+            fprintf(stderr, "%s\n", err);
             return -1;
+        }
         if (access(dirs[i], W_OK | X_OK) != 0) {
-            snprintf(err, len, "%s: cannot write there: %s", dirs[i], strerror(errno));
+            fprintf(stderr, "%s: cannot write there: %s\n", dirs[i], strerror(errno));
             return -1;
         }
     }
@@ -253,10 +293,8 @@ static int prepare_folders(const options *opt, const config *cfg, char *err, siz
 static int write_report(const options *opt, const config *cfg, const sweep_plan *plan, const char *results_dir)
 {
     char plots_dir[STORE_PATH], warning[300], err[1200];
-    if (plots_folder(opt, cfg, plots_dir, sizeof plots_dir, err, sizeof err) < 0) {
-        fprintf(stderr, "%s\n", err);
+    if (plots_path(opt, cfg->name, plots_dir, sizeof plots_dir) < 0)
         return -1;
-    }
     /* the index lists this report even when rendering failed; a stop signal says so itself */
     char ierr[1200];
     int wrote = report_write(cfg, plan, results_dir, plots_dir, !opt->no_plots, warning, sizeof warning, err, sizeof err);
@@ -306,7 +344,13 @@ static int plan_todo(trainer *t, int force, int quiet)
     char id[SWEEP_ID];
     for (long r = 0; r < plan->nruns; r++) {
         sweep_run(plan, r, &c, &seed, id, sizeof id);
-        if (force || !store_run_done(t->res, id)) {
+        char why[600];
+        int done = store_run_done(t->res, plan, r, why, sizeof why);
+        if (done < 0) { /* in use by another process: not damaged, and not to be replaced, even with --force */
+            fprintf(stderr, "%s/runs/%s: %s\n", t->res->dir, id, why);
+            return -1;
+        }
+        if (force || !done) {
             t->todo[t->ntodo++] = r;
             epochs += (double)c.epochs;
         }
@@ -328,7 +372,8 @@ static void launch(trainer *t)
         sweep_run(t->plan, t->todo[t->next], &c, &seed, f ? f->id : id, sizeof id);
         const plandata_set *d = plandata_find(t->data, &c);
         int threads = c.threads ? cost_threads(c.threads) : t->threads;
-        if (!f || train_prepare(&f->job, &c, seed, &d->train, &d->test, d->nclasses, threads, err, sizeof err) < 0) {
+        if (!f || train_prepare_init(&f->job, &c, seed, &d->train, &d->val, &d->test, d->nclasses, threads,
+                                     plandata_init_weights(t->data, &c), err, sizeof err) < 0) {
             fprintf(stderr, "%s\n", f ? err : "runner: out of memory");
             free(f);
             t->failed = ERROR_DATA;
@@ -392,7 +437,9 @@ static int train_missing(const options *opt, const sweep_plan *plan, store *res,
     const config *base = plan->base;
     trainer t = {.plan = plan, .res = res, .data = data};
     if (plan_todo(&t, opt->force, opt->quiet) < 0) {
-        fprintf(stderr, "runner: out of memory\n");
+        if (!t.todo)
+            fprintf(stderr, "runner: out of memory\n");
+        free(t.todo);
         return exit_code(ERROR_OUTPUT);
     }
     char why[200];
@@ -420,18 +467,45 @@ static int train_missing(const options *opt, const sweep_plan *plan, store *res,
     return rc;
 }
 
-/* --verify NAME: lists the damaged runs of results/NAME. Returns the exit code. */
+/* --verify NAME: lists the missing and damaged runs of results/NAME. Returns the exit code. */
 static int verify(const options *opt)
 {
-    char report[65536];
-    int damaged;
+    char err[1200];
+    long bad;
     h5util_quiet();
-    if (verify_experiment(opt->results_root, opt->verify, report, sizeof report, &damaged) < 0) {
-        fprintf(stderr, "%s\n", report);
+    if (verify_experiment(opt->results_root, opt->verify, stderr, stdout, &bad, err, sizeof err) < 0) {
+        fprintf(stderr, "%s\n", err);
         return exit_code(ERROR_OUTPUT);
     }
-    fputs(report, damaged ? stderr : stdout);
-    return exit_code(damaged ? ERROR_OUTPUT : ERROR_NONE);
+    return exit_code(bad ? ERROR_OUTPUT : ERROR_NONE);
+}
+
+/* --list: the experiments of the results root on stdout. Returns the exit code. */
+static int list(const options *opt)
+{
+    char err[1200];
+    error_class c = catalog_list(opt->results_root, stdout, err, sizeof err);
+    if (c != ERROR_NONE)
+        fprintf(stderr, "%s\n", err);
+    return exit_code(c);
+}
+
+/* --compare: the table and the plot of the experiments' best points. Returns the exit code. */
+static int compare(const options *opt)
+{
+    char plots_root[STORE_PATH], err[1200];
+    catalog_compared out;
+    if (plots_path(opt, "", plots_root, sizeof plots_root) < 0)
+        return exit_code(ERROR_USAGE);
+    error_class c = catalog_compare(opt->results_root, plots_root, opt->compare, opt->ncompare, !opt->no_plots, &out,
+                                    err, sizeof err);
+    if (c != ERROR_NONE)
+        fprintf(stderr, "%s\n", err);
+    else if (*out.warning)
+        fprintf(stderr, "compare: %s; table in %s\n", out.warning, out.markdown);
+    else if (!opt->quiet)
+        fprintf(stderr, "compare: table in %s, plot in %s/\n", out.markdown, out.plots);
+    return exit_code(c);
 }
 
 /* The config file with the --set and --threads overrides. 0, or -1 after printing every error. */
@@ -540,11 +614,15 @@ static int run_config(const options *opt)
     static plandata data;
     int rc = 0;
     store res;
-    if (plandata_load(&data, &plan, err, sizeof err) < 0) {
+    error_class loaded = plandata_load(&data, &plan, err, sizeof err);
+    if (loaded != ERROR_NONE) {
         fprintf(stderr, "%s\n", err);
-        rc = exit_code(ERROR_DATA);
+        rc = exit_code(loaded);
         goto done;
     }
+    for (int i = 0; i < data.n && !opt->quiet; i++)
+        if (data.sets[i].warning[0])
+            fprintf(stderr, "warning: %s\n", data.sets[i].warning);
     if (check_memory(opt, &plan, &data, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         rc = exit_code(ERROR_USAGE);
@@ -554,12 +632,11 @@ static int run_config(const options *opt)
         rc = exit_code(ERROR_USAGE);
         goto done;
     }
-    if (prepare_folders(opt, &cfg, err, sizeof err) < 0) {
-        fprintf(stderr, "%s\n", err);
+    if (prepare_folders(opt, &cfg) < 0) {
         rc = exit_code(ERROR_OUTPUT);
         goto done;
     }
-    error_class opened = store_open(&res, opt->results_root, &cfg, opt->force, err, sizeof err);
+    error_class opened = store_open(&res, opt->results_root, &cfg, &data, opt->force, err, sizeof err);
     if (opened != ERROR_NONE) {
         fprintf(stderr, "%s\n", err);
         rc = exit_code(opened);
@@ -568,6 +645,7 @@ static int run_config(const options *opt)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     rc = train_missing(opt, &plan, &res, &data);
+    /* the planned runs beside the tables, for --list, even when a signal stopped the sweep */
     if (tables_write(res.dir, &plan, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         rc = rc ? rc : exit_code(ERROR_OUTPUT);
@@ -596,6 +674,10 @@ int main(int argc, char **argv)
         return exit_code(ERROR_USAGE);
     if (parsed > 0)
         return close_stdout(0);
+    if (opt.list)
+        return close_stdout(list(&opt));
+    if (opt.ncompare)
+        return close_stdout(compare(&opt));
     if (opt.verify)
         return close_stdout(verify(&opt));
     /* a reader that went away (runner cfg 2>&1 | head -1) must not end the sweep: writes to it fail instead */

@@ -16,11 +16,11 @@ enum { MAX_LINES = PLOT_MAX_LINES };
 const char *const plot_colours[PLOT_MAX_LINES] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
                                                   "#9467bd", "#8c564b", "#e377c2", "#17becf"};
 static const char *const plot_names[PLOT_KINDS] = {"loss_curves", "acc_curves", "loss_time", "acc_vs_lr",
-                                                   "heatmap", "time", "speedup"};
+                                                   "heatmap", "time", "speedup", "confusion"};
 static const char *const plot_headings[PLOT_KINDS] = {"Loss curves", "Test accuracy curves",
                                                       "Loss against training time", "Accuracy vs learning rate",
                                                       "Accuracy heatmap", "Time per epoch and throughput",
-                                                      "Parallel speedup"};
+                                                      "Parallel speedup", "Confusion matrix"};
 
 /* Opens the .dat and .gp texts of one plot: both, or neither. */
 int plot_texts_open(fileio_text *dat, fileio_text *gp, char *err, size_t len)
@@ -412,6 +412,61 @@ static int write_speedup(plot_set *s, const points *x, char *err, size_t len)
     return plot_save(s, PLOT_SPEEDUP, &dat, &gp, caption, err, len);
 }
 
+/* ---- confusion matrix of the best point ----------------------------------------------------------------- */
+
+enum { CONFUSION_LABELS = 20 }; /* more classes than this: cells without their counts, which would not fit */
+
+/* set xtics/ytics with the class names of cm. */
+static void class_tics(FILE *gp, const char *axis, const confusion *cm)
+{
+    fprintf(gp, "set %stics (", axis);
+    for (int k = 0; k < cm->k; k++) {
+        fprintf(gp, "%s", k ? ", " : "");
+        gnuplot_str(gp, cm->name[k]);
+        fprintf(gp, " %d", k);
+    }
+    /* the first true class on top, as a confusion matrix is read */
+    if (*axis == 'y')
+        fprintf(gp, ") scale 0\nset yrange [%d.5:-0.5]\n", cm->k - 1);
+    else
+        fprintf(gp, ") scale 0\nset xrange [-0.5:%d.5]\n", cm->k - 1);
+}
+
+static int write_confusion(plot_set *s, const points *x, const confusion *cm, const char *where, char *err,
+                           size_t len)
+{
+    char title[700], caption[800];
+    fileio_text dat, gp;
+    if (plot_texts_open(&dat, &gp, err, len) < 0)
+        return -1;
+    fprintf(dat.f, "# test rows by true class (y) and predicted class (x), summed over the seeds of %s\n"
+                   "# predicted true count percent_of_true_class (a blank line after each true class)\n", where);
+    for (int i = 0; i < cm->k; i++) {
+        long row = 0;
+        for (int j = 0; j < cm->k; j++)
+            row += cm->count[(size_t)i * cm->k + j];
+        for (int j = 0; j < cm->k; j++)
+            fprintf(dat.f, "%d %d %ld %.9g\n", j, i, cm->count[(size_t)i * cm->k + j],
+                    row ? 100.0 * cm->count[(size_t)i * cm->k + j] / row : 0.0);
+        fprintf(dat.f, "\n");
+    }
+    snprintf(title, sizeof title, "Test confusion matrix, summed over seeds, of %s", where);
+    gnuplot_begin(gp.f, x->base->name, s->dir, "confusion", title);
+    fprintf(gp.f, "set xlabel 'predicted class'\nset ylabel 'true class'\nset cblabel '%% of the true class'\n"
+                  "unset key\nunset grid\n"
+                  "set palette defined (0 '#ffffff', 1 '#9ecae1', 2 '#08519c')\nset cbrange [0:100]\n");
+    class_tics(gp.f, "x", cm);
+    class_tics(gp.f, "y", cm);
+    gnuplot_loop(gp.f);
+    fprintf(gp.f, "    plot dat using 1:2:4 with image%s\n",
+            cm->k <= CONFUSION_LABELS ? ", \\\n         dat using 1:2:(sprintf(\"%d\", $3)) with labels" : "");
+    gnuplot_end(gp.f);
+    snprintf(caption, sizeof caption, "Test rows of each true class (row) by predicted class (column) for %s, "
+             "summed over its seeds; the colour is the share of the true class%s.", where,
+             cm->k <= CONFUSION_LABELS ? ", the number the count" : "");
+    return plot_save(s, PLOT_CONFUSION, &dat, &gp, caption, err, len);
+}
+
 /* Removes dir/name.EXT for each of the n extensions. */
 static void remove_files(const char *dir, const char *name, const char *const *exts, int n)
 {
@@ -459,11 +514,15 @@ static void remove_stale(const plot_set *s)
     }
 }
 
-int plot_write(plot_set *s, const points *x, const char *dir, char *err, size_t len)
+int plot_write(plot_set *s, const points *x, const confusion *cm, const char *where, const char *dir, char *err,
+               size_t len)
 {
     s->dir = dir;
     s->n = 0;
-    if (fileio_make_dirs(dir, err, len) < 0 || plot_curves_write(s, x, err, len) < 0)
+    if (fileio_make_dirs(dir, err, len) < 0)
+        return -1;
+    fileio_remove_temporaries(dir); /* a killed runner's: we hold the experiment's lock */
+    if (plot_curves_write(s, x, err, len) < 0)
         return -1;
     if (x->lr >= 0 && write_acc_vs_lr(s, x, err, len) < 0)
         return -1;
@@ -472,6 +531,8 @@ int plot_write(plot_set *s, const points *x, const char *dir, char *err, size_t 
     if (write_time(s, x, err, len) < 0)
         return -1;
     if (x->threads >= 0 && write_speedup(s, x, err, len) < 0)
+        return -1;
+    if (cm && write_confusion(s, x, cm, where, err, len) < 0)
         return -1;
     remove_stale(s);
     return 0;

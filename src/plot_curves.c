@@ -95,7 +95,7 @@ static int load_curves(const points *x, point_curve *pcs, char *err, size_t len)
             long long seed;
             store_run run;
             sweep_run(x->plan, r, &c, &seed, id, sizeof id);
-            if (store_read_run(x->results_dir, id, &run, why, sizeof why) < 0)
+            if (store_read_run(x->results_dir, x->plan, r, &run, why, sizeof why) < 0)
                 continue;
             int rc = add_run(&pcs[pt], &c, &run);
             store_run_free(&run);

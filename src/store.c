@@ -3,10 +3,13 @@
 #include "store.h"
 #include "buildinfo.h"
 #include "checkpoint.h"
+#include "confusion.h"
 #include "fileio.h"
 #include "h5util.h"
+#include "identity.h"
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,50 +47,47 @@ static error_class take_lock(store *s, char *err, size_t len)
     return ERROR_NONE;
 }
 
-/* Removes the temporary folders a killed runner left in runs/: they are never results. */
-static void remove_temporaries(const char *runs)
+static int check_folder(const char *rundir, store_run *run, char *why, size_t len);
+
+/* The run id in a temporary run folder's name ".tmp-ID-PID" or ".old-ID-PID", into id; 0, or -1 for another name. */
+static int temporary_id(const char *name, char *id, size_t len)
 {
-    DIR *d = opendir(runs);
-    if (!d)
-        return;
-    char path[STORE_PATH + 300];
-    for (struct dirent *e; (e = readdir(d));)
-        if (!strncmp(e->d_name, ".tmp-", 5) || !strncmp(e->d_name, ".old-", 5)) {
-            snprintf(path, sizeof path, "%s/%s", runs, e->d_name);
-            fileio_remove_tree(path);
+    const char *dash = strrchr(name + 5, '-');
+    if (!dash || dash == name + 5 || !dash[1] || dash[1 + strspn(dash + 1, "0123456789")])
+        return -1;
+    snprintf(id, len, "%.*s", (int)(dash - name - 5), name + 5);
+    return 0;
+}
+
+/* A commit killed part way leaves .tmp-ID-PID (the new run, complete once all its files are written) and, between
+ * its two renames, .old-ID-PID (the run it replaces) with no ID. The complete new run takes the free ID first, else
+ * the old one comes back; whatever is left is never a result and goes. Under the lock: nobody is committing. */
+static void recover_runs(const char *runs)
+{
+    static const char *const prefixes[] = {".tmp-", ".old-"};
+    for (int pass = 0; pass < 2; pass++) {
+        DIR *d = opendir(runs);
+        if (!d)
+            return;
+        for (struct dirent *e; (e = readdir(d));) {
+            char id[SWEEP_ID], from[STORE_PATH + 300], to[STORE_PATH + 300], why[300];
+            struct stat st;
+            if (strncmp(e->d_name, prefixes[pass], 5))
+                continue;
+            snprintf(from, sizeof from, "%s/%s", runs, e->d_name);
+            int keep = temporary_id(e->d_name, id, sizeof id) == 0 &&
+                       snprintf(to, sizeof to, "%s/%s", runs, id) < (int)sizeof to && lstat(to, &st) != 0 &&
+                       errno == ENOENT && (pass == 1 || check_folder(from, NULL, why, sizeof why) == STORE_RUN_OK);
+            if (!keep || rename(from, to) != 0)
+                fileio_remove_tree(from);
         }
-    closedir(d);
+        closedir(d);
+    }
+    fileio_sync_path(runs);
 }
 
-/* Compares experiment.ini with the identity of base: writes it when new (or with force), refuses a different
- * one, naming each key that differs. */
-static error_class check_identity(const store *s, const config *base, int force, char *err, size_t len)
-{
-    char *identity = NULL, path[STORE_PATH + 32];
-    size_t isize = 0;
-    FILE *mem = open_memstream(&identity, &isize);
-    if (!mem || config_write(base, mem, CONFIG_WRITE_IDENTITY) != 0 || fclose(mem) != 0) {
-        snprintf(err, len, "out of memory");
-        return ERROR_OUTPUT;
-    }
-    snprintf(path, sizeof path, "%s/experiment.ini", s->dir);
-    char *old = fileio_read(path);
-    error_class rc = ERROR_NONE;
-    if (old && strcmp(old, identity) && !force) {
-        char diff[600];
-        config_identity_diff(old, identity, diff, sizeof diff);
-        snprintf(err, len, "%s: results there come from a different configuration (%s); use another "
-                 "experiment.name, or --force to train everything again", s->dir, diff);
-        rc = ERROR_USAGE;
-    } else if (!old || strcmp(old, identity)) {
-        rc = fileio_write_atomic(path, identity, strlen(identity), err, len) < 0 ? ERROR_OUTPUT : ERROR_NONE;
-    }
-    free(old);
-    free(identity);
-    return rc;
-}
-
-error_class store_open(store *s, const char *root, const config *base, int force, char *err, size_t len)
+error_class store_open(store *s, const char *root, const config *base, const plandata *data, int force, char *err,
+                       size_t len)
 {
     memset(s, 0, sizeof *s);
     s->lock_fd = -1;
@@ -105,8 +105,9 @@ error_class store_open(store *s, const char *root, const config *base, int force
         }
     error_class rc = take_lock(s, err, len);
     if (rc == ERROR_NONE) {
-        remove_temporaries(runs);
-        rc = check_identity(s, base, force, err, len);
+        recover_runs(runs);
+        fileio_remove_temporaries(s->dir);
+        rc = identity_open(s->dir, base, data, force, err, len);
     }
     if (rc != ERROR_NONE)
         store_close(s);
@@ -155,12 +156,13 @@ static void write_manifest(FILE *f, const train_job *job)
 
 static void write_result(FILE *f, const train_job *job)
 {
-    const train_epoch *best = &job->curve[job->best_epoch], *last = &job->curve[job->epochs_done];
+    const train_epoch *best = &job->curve[job->best_epoch], *last = &job->curve[job->final_epoch];
     tsv_result m = {.diverged = job->status == TRAIN_DIVERGED, .epochs_done = job->epochs_done,
                     .diverged_epoch = job->diverged_epoch, .best_epoch = job->best_epoch,
                     .train_loss = last->train_loss, .test_loss = last->test_loss, .train_acc = last->train_acc,
                     .test_acc = last->test_acc, .best_test_acc = best->test_acc, .seconds = job->train_seconds,
-                    .samples_per_second = job->samples_per_second};
+                    .samples_per_second = job->samples_per_second, .val_loss = last->val_loss,
+                    .val_acc = last->val_acc, .best_val_acc = best->val_acc};
     fprintf(f, "%s\n", tsv_result_header);
     tsv_result_row(f, &m);
     fprintf(f, "\n");
@@ -170,6 +172,29 @@ static void write_config(FILE *f, const train_job *job)
 {
     fprintf(f, "; resolved configuration of this run (defaults included), seed %lld\n", job->seed);
     config_write(&job->cfg, f, CONFIG_WRITE_ALL);
+}
+
+/* The optional files of a run: confusion.tsv (unless the classes are too many for one) and, with
+ * data.standardize, standardize.tsv (the statistics new data must be standardised with). 0, or -1. */
+static int write_class_files(const char *dir, const train_job *job)
+{
+    char path[STORE_PATH + 400];
+    for (int i = 0; i < 2; i++) {
+        if (i == 0 ? !job->confusion : !job->train->mean)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, i == 0 ? "confusion.tsv" : "standardize.tsv");
+        FILE *f = fopen(path, "w");
+        if (!f)
+            return -1;
+        if (i == 0)
+            confusion_write(f, job->confusion, job->nclasses,
+                            job->train->nnames >= job->nclasses ? job->train->class_names : NULL);
+        else
+            dataset_write_standardize(f, job->train);
+        if (fileio_close_synced(f))
+            return -1;
+    }
+    return 0;
 }
 
 static int write_run_files(const char *dir, const train_job *job)
@@ -192,6 +217,8 @@ static int write_run_files(const char *dir, const train_job *job)
         if (fileio_close_synced(f))
             return -1;
     }
+    if (write_class_files(dir, job) < 0)
+        return -1;
     char err[400];
     snprintf(path, sizeof path, "%s/weights.h5", dir);
     if (checkpoint_save(&job->net, train_weights(job), path, err, sizeof err) < 0 || fileio_sync_path(path) < 0)
@@ -243,40 +270,51 @@ static const char *check_curve(const char *path, const tsv_result *m, curve *c)
         why = "curve.dat has no rows"; /* none is right only for a run whose first evaluation overflowed */
     else if (c->n > 0 && last != m->epochs_done)
         why = "curve.dat does not end at epoch epochs_done";
+    else if (c->n > 0 && curve_has_validation(c) != !isnan(m->val_acc))
+        why = "curve.dat and result.tsv disagree on the validation set";
     if (why)
         curve_free(c);
     return why;
 }
 
-/* The reason the other files of a run are not those of a committed run, or NULL. */
-static const char *check_other_files(const char *dir, const char *id)
+/* Checks the other files of run folder rundir: STORE_RUN_OK, or the verdict with the reason in why. */
+static int check_other_files(const char *rundir, char *why, size_t len)
 {
     static const char *const plain[] = {"config.ini", "manifest.txt"};
     char path[STORE_PATH + 400];
     for (int i = 0; i < 2; i++) {
         struct stat st;
-        snprintf(path, sizeof path, "%s/runs/%s/%s", dir, id, plain[i]);
-        if (stat(path, &st) != 0 || st.st_size == 0)
-            return i ? "manifest.txt missing or empty" : "config.ini missing or empty";
+        snprintf(path, sizeof path, "%s/%s", rundir, plain[i]);
+        if (stat(path, &st) != 0 || st.st_size == 0) {
+            snprintf(why, len, "%s missing or empty", plain[i]);
+            return STORE_RUN_DAMAGED;
+        }
     }
     char layers[256], cause[300];
-    const char *why = NULL;
-    snprintf(path, sizeof path, "%s/runs/%s/weights.h5", dir, id);
-    hid_t f = h5util_open(path, cause, sizeof cause);
-    if (f < 0 || h5util_get_string(f, "layers", layers, sizeof layers) < 0)
-        why = "weights.h5 is missing or damaged";
+    int busy, rc = STORE_RUN_OK;
+    snprintf(path, sizeof path, "%s/weights.h5", rundir);
+    hid_t f = h5util_open_busy(path, &busy, cause, sizeof cause);
+    if (busy) {
+        snprintf(why, len, "weights.h5 cannot be read now (%s); not retrained", cause);
+        rc = STORE_RUN_BUSY;
+    } else if (f < 0 || h5util_get_string(f, "layers", layers, sizeof layers) < 0) {
+        snprintf(why, len, "weights.h5 is missing or damaged");
+        rc = STORE_RUN_DAMAGED;
+    }
     if (f >= 0)
         H5Fclose(f);
     H5Eclear2(H5E_DEFAULT);
-    return why;
+    return rc;
 }
 
-int store_read_run(const char *dir, const char *id, store_run *run, char *why, size_t len)
+/* Checks that run folder rundir holds an intact run, whatever its config: STORE_RUN_OK with run filled (NULL:
+ * only checked), or the verdict with the reason in why. */
+static int check_folder(const char *rundir, store_run *run, char *why, size_t len)
 {
     char path[STORE_PATH + 400];
     const char *reason = NULL;
     store_run r = {0};
-    snprintf(path, sizeof path, "%s/runs/%s/result.tsv", dir, id);
+    snprintf(path, sizeof path, "%s/result.tsv", rundir);
     char *text = fileio_read(path);
     if (!text)
         reason = "result.tsv missing";
@@ -284,26 +322,50 @@ int store_read_run(const char *dir, const char *id, store_run *run, char *why, s
         reason = "result.tsv is malformed";
     free(text);
     if (!reason) {
-        snprintf(path, sizeof path, "%s/runs/%s/curve.dat", dir, id);
+        snprintf(path, sizeof path, "%s/curve.dat", rundir);
         reason = check_curve(path, &r.result, &r.curve);
     }
-    if (!reason && (reason = check_other_files(dir, id)))
-        curve_free(&r.curve);
     if (reason) {
         snprintf(why, len, "%s", reason);
-        return -1;
+        return STORE_RUN_DAMAGED;
     }
-    if (run)
+    int rc = check_other_files(rundir, why, len);
+    if (rc == STORE_RUN_OK && run)
         *run = r;
     else
         store_run_free(&r);
-    return 0;
+    return rc;
 }
 
-int store_run_done(const store *s, const char *id)
+int store_read_run(const char *dir, const sweep_plan *plan, long r, store_run *run, char *why, size_t len)
 {
-    char why[300];
-    return store_read_run(s->dir, id, NULL, why, sizeof why) == 0;
+    config want;
+    long long seed;
+    char id[SWEEP_ID], rundir[STORE_PATH + SWEEP_ID + 8];
+    struct stat st;
+    sweep_run(plan, r, &want, &seed, id, sizeof id);
+    snprintf(rundir, sizeof rundir, "%s/runs/%s", dir, id);
+    if (lstat(rundir, &st) != 0) {
+        snprintf(why, len, "missing");
+        return STORE_RUN_MISSING;
+    }
+    store_run got = {0};
+    int rc = check_folder(rundir, &got, why, len);
+    if (rc == STORE_RUN_OK && identity_check_run(dir, rundir, &want, why, len) < 0) {
+        rc = STORE_RUN_DAMAGED;
+        store_run_free(&got);
+    }
+    if (rc == STORE_RUN_OK && run)
+        *run = got;
+    else if (rc == STORE_RUN_OK)
+        store_run_free(&got);
+    return rc;
+}
+
+int store_run_done(const store *s, const sweep_plan *plan, long r, char *why, size_t len)
+{
+    int rc = store_read_run(s->dir, plan, r, NULL, why, len);
+    return rc == STORE_RUN_OK ? 1 : rc == STORE_RUN_BUSY ? -1 : 0;
 }
 
 void store_run_free(store_run *run) { curve_free(&run->curve); }

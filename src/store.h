@@ -1,4 +1,4 @@
-/* Results on disk: results/<name>/ holds experiment.ini (what runs must share to compare) and runs/<run_id>/ with
+/* Results on disk: results/<name>/ holds the experiment's identity (identity.h) and runs/<run_id>/ with
  * curve.dat, result.tsv, weights.h5, config.ini and manifest.txt. A run is committed atomically (written in a
  * temporary folder, flushed, renamed), so a kill never leaves a half run counted as done; store_read_run is the
  * one definition of a committed run. A lock keeps a second runner off the same experiment. Main thread only
@@ -9,6 +9,8 @@
 #include "config.h"
 #include "curve.h"
 #include "error.h"
+#include "plandata.h"
+#include "sweep.h"
 #include "train.h"
 #include "tsv.h"
 
@@ -25,20 +27,30 @@ typedef struct store_run {
     curve curve;             /* curve.dat */
 } store_run;
 
-/* Creates <root>/<name>/runs, checks it is writable, takes the lock and checks (force: replaces) the experiment
- * identity. ERROR_NONE; ERROR_USAGE when another runner holds the lock or the results come from a different
- * configuration; ERROR_OUTPUT when the disk refuses. One line in err. */
-error_class store_open(store *s, const char *root, const config *base, int force, char *err, size_t len);
+/* Creates <root>/<name>/runs, checks it is writable, takes the lock, recovers what a killed runner left (a run
+ * being replaced comes back whole, temporaries go) and checks (force: replaces) the experiment's identity
+ * (identity_open: the config's and, when data is given, its files' checksums). ERROR_NONE; ERROR_USAGE when
+ * another runner holds the lock, or the config or a data file differs from what the results were trained with;
+ * ERROR_OUTPUT when the disk refuses. One line in err. */
+error_class store_open(store *s, const char *root, const config *base, const plandata *data, int force, char *err,
+                       size_t len);
 void store_close(store *s);
 /* Commits a finished run (replacing an older one of the same id). 0, or -1 with err; nothing half-written
- * remains either way. */
+ * remains either way, and a kill at any instant leaves the old run or the new one for store_open to find. */
 int store_commit(store *s, const char *id, const train_job *job, char *err, size_t len);
-/* Reads run id of dir (results/<name>) and checks it is committed and intact: all five files, result.tsv parses,
- * curve.dat has a header and finite rows from epoch 0 up to epochs_done, weights.h5 opens. 0 with run filled
- * (NULL: only checked; else store_run_free), or -1 with the reason in why. */
-int store_read_run(const char *dir, const char *id, store_run *run, char *why, size_t len);
-/* 1 when run id of s is committed and intact (store_read_run). */
-int store_run_done(const store *s, const char *id);
+
+/* What store_read_run found; every value but STORE_RUN_OK means "not a committed run of this plan". */
+enum { STORE_RUN_OK = 0, STORE_RUN_DAMAGED = -1, STORE_RUN_MISSING = -2, STORE_RUN_BUSY = -3 };
+/* The one definition of a committed run: run r of plan in dir (results/<name>) is there and intact (all five
+ * files, result.tsv parses, curve.dat has finite rows from epoch 0 up to epochs_done, weights.h5 opens) and
+ * belongs to this plan (identity_check_run against run r's config). STORE_RUN_OK with run filled (NULL: only
+ * checked; else store_run_free); otherwise the reason in why: STORE_RUN_MISSING (no folder), STORE_RUN_BUSY
+ * (weights.h5 locked by another process: it cannot be read now, which is not damage) or STORE_RUN_DAMAGED
+ * (anything else). */
+int store_read_run(const char *dir, const sweep_plan *plan, long r, store_run *run, char *why, size_t len);
+/* 1 when run r of plan is committed in s (store_read_run), 0 when it is to be trained, -1 when it cannot be read
+ * now (STORE_RUN_BUSY, with why). */
+int store_run_done(const store *s, const sweep_plan *plan, long r, char *why, size_t len);
 void store_run_free(store_run *run);
 
 #endif

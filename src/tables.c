@@ -1,6 +1,7 @@
 /* Tables: the committed runs are read once (store_read_run); each table is built in memory as cells holding both
  * the text the .tsv shows and the number behind it, then written as text and as an HDF5 compound dataset. */
 #include "tables.h"
+#include "confusion.h"
 #include "fileio.h"
 #include "h5util.h"
 #include "store.h"
@@ -8,10 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char tables_header[] = "n\ttest_acc_mean\ttest_acc_std\ttest_acc_min\ttest_acc_max\ttest_loss_mean"
                              "\ttest_loss_std\ttest_loss_min\ttest_loss_max\tbest_epoch\tdiverged"
-                             "\tseconds_mean\tseconds_per_epoch\tsamples_per_second";
+                             "\tseconds_mean\tseconds_per_epoch\tsamples_per_second"
+                             "\tval_acc_mean\tval_acc_std\tval_acc_min\tval_acc_max\tval_loss_mean\tval_loss_std"
+                             "\tval_loss_min\tval_loss_max";
 
 /* Keys every summary shows; swept keys not among them get columns of their own. */
 static const char *const fixed_keys[] = {"experiment.seeds", "model.hidden", "train.learning_rate",
@@ -130,6 +134,9 @@ static void add_result(table *t, const tsv_result *m)
     add_num(t, "%.9g", m->best_test_acc);
     add_num(t, "%.6f", m->seconds);
     add_num(t, "%.1f", m->samples_per_second);
+    add_num(t, "%.9g", fabs(m->val_loss)); /* fabs: NAN (no validation set) prints "nan", never "-nan" */
+    add_num(t, "%.9g", fabs(m->val_acc));
+    add_num(t, "%.9g", fabs(m->best_val_acc));
 }
 
 /* The committed runs of a plan: run[r] is valid where done[r]. */
@@ -149,7 +156,7 @@ static int runs_load(runs *rs, const char *dir, const sweep_plan *p)
         long long seed;
         char id[SWEEP_ID], why[300];
         sweep_run(p, r, &c, &seed, id, sizeof id);
-        rs->done[r] = store_read_run(dir, id, &rs->run[r], why, sizeof why) == 0;
+        rs->done[r] = store_read_run(dir, p, r, &rs->run[r], why, sizeof why) == 0;
     }
     return 0;
 }
@@ -215,9 +222,20 @@ static void stats(const double *v, int n, double out[4])
     out[3] = hi;
 }
 
-/* One row of table.tsv: the committed runs of point pt aggregated; nothing when it has none. */
+/* The four statistics of v (n) as cells, NANs included (a point without a validation set: "nan"). */
+static void add_stats(table *t, const double *v, int n)
+{
+    double s[4];
+    stats(v, n, s);
+    for (int k = 0; k < 4; k++)
+        add_num(t, "%.9g", fabs(s[k]));
+}
+
+/* One row of table.tsv: the committed runs of point pt aggregated; nothing when it has none. acc and loss hold
+ * (2, nseeds) room: the test numbers, then the validation ones. */
 static void point_row(table *t, const runs *rs, const sweep_plan *p, long pt, double *acc, double *loss)
 {
+    int ns = p->base->nseeds;
     const config *base = p->base;
     int n = 0, diverged = 0;
     double best = 0, secs = 0, per_epoch = 0, sps = 0;
@@ -227,6 +245,8 @@ static void point_row(table *t, const runs *rs, const sweep_plan *p, long pt, do
         const tsv_result *m = &rs->run[r].result;
         acc[n] = m->test_acc;
         loss[n] = m->test_loss;
+        acc[ns + n] = m->val_acc;
+        loss[ns + n] = m->val_loss;
         best += m->best_epoch;
         diverged += m->diverged;
         secs += m->seconds;
@@ -244,19 +264,16 @@ static void point_row(table *t, const runs *rs, const sweep_plan *p, long pt, do
     add_text(t, id);
     for (int i = 0; i < base->nsweep; i++)
         add_config(t, &c, base->sweep[i].key);
-    double a[4], l[4];
-    stats(acc, n, a);
-    stats(loss, n, l);
     add_int(t, n);
-    for (int k = 0; k < 4; k++)
-        add_num(t, "%.9g", a[k]);
-    for (int k = 0; k < 4; k++)
-        add_num(t, "%.9g", l[k]);
+    add_stats(t, acc, n);
+    add_stats(t, loss, n);
     add_num(t, "%.9g", best / n);
     add_int(t, diverged);
     add_num(t, "%.6f", secs / n);
     add_num(t, "%.6f", per_epoch / n);
     add_num(t, "%.1f", sps / n);
+    add_stats(t, acc + ns, n);
+    add_stats(t, loss + ns, n);
 }
 
 static void build_table(table *t, const runs *rs, const sweep_plan *p)
@@ -266,7 +283,7 @@ static void build_table(table *t, const runs *rs, const sweep_plan *p)
     for (int i = 0; i < base->nsweep; i++)
         add_key_name(t, base->sweep[i].key);
     add_names(t, tables_header, 0);
-    double *acc = malloc((size_t)base->nseeds * sizeof *acc), *loss = malloc((size_t)base->nseeds * sizeof *loss);
+    double *acc = malloc(2 * (size_t)base->nseeds * sizeof *acc), *loss = malloc(2 * (size_t)base->nseeds * sizeof *loss);
     if (!acc || !loss)
         t->failed = 1;
     for (long pt = 0; pt < p->npoints && !t->failed; pt++)
@@ -367,7 +384,7 @@ static int h5_columns(hid_t ds)
     return rc;
 }
 
-/* curves/<run_id>: float64 (rows, 6), a row per evaluated epoch, the column names in an attribute */
+/* curves/<run_id>: float64 (rows, CURVE_COLS), a row per evaluated epoch, the column names in an attribute */
 static int h5_curve(hid_t group, const char *id, const curve *c)
 {
     hsize_t dims[2] = {(hsize_t)c->n, CURVE_COLS};
@@ -384,6 +401,47 @@ static int h5_curve(hid_t group, const char *id, const curve *c)
     return rc;
 }
 
+/* confusion/<run_id>: int64 (K, K) test rows by true class (row) and predicted class (column), from the run's
+ * confusion.tsv; nothing for a run without one (older runs, too many classes). */
+static int h5_confusion(hid_t group, const char *dir, const char *id)
+{
+    char path[STORE_PATH + SWEEP_ID + 32], err[300];
+    confusion m;
+    snprintf(path, sizeof path, "%s/runs/%s/confusion.tsv", dir, id);
+    if (access(path, F_OK) != 0 || confusion_load(path, &m, err, sizeof err) < 0)
+        return 0;
+    hsize_t dims[2] = {(hsize_t)m.k, (hsize_t)m.k};
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_obj_track_times(dcpl, 0);
+    hid_t space = H5Screate_simple(2, dims, NULL);
+    hid_t ds = H5Dcreate2(group, id, H5T_STD_I64LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    int rc = ds >= 0 && H5Dwrite(ds, H5T_NATIVE_LONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, m.count) >= 0 &&
+             h5util_put_string(ds, "axes", "rows: true class, columns: predicted class") == 0 ? 0 : -1;
+    if (ds >= 0) H5Dclose(ds);
+    H5Sclose(space);
+    H5Pclose(dcpl);
+    confusion_free(&m);
+    return rc;
+}
+
+/* Writes one dataset per committed run of p into a new group of file: curves/, or confusion/ when confusions. */
+static int h5_runs(hid_t file, int confusions, const char *dir, const runs *rs, const sweep_plan *p)
+{
+    hid_t group = H5Gcreate2(file, confusions ? "confusion" : "curves", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = group >= 0 ? 0 : -1;
+    for (long r = 0; rc == 0 && r < p->nruns; r++) {
+        config c;
+        long long seed;
+        char id[SWEEP_ID];
+        sweep_run(p, r, &c, &seed, id, sizeof id);
+        if (rs->done[r])
+            rc = confusions ? h5_confusion(group, dir, id) : h5_curve(group, id, &rs->run[r].curve);
+    }
+    if (group >= 0)
+        H5Gclose(group);
+    return rc;
+}
+
 static int save_h5(const char *dir, const table *summary, const table *points, const runs *rs,
                    const sweep_plan *p, char *err, size_t len)
 {
@@ -393,19 +451,8 @@ static int save_h5(const char *dir, const table *summary, const table *points, c
     int rc = file >= 0 ? 0 : -1;
     if (rc == 0)
         rc = h5_table(file, "summary", summary) | h5_table(file, "table", points);
-    hid_t group = rc == 0 ? H5Gcreate2(file, "curves", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
-    for (long r = 0; group >= 0 && rc == 0 && r < p->nruns; r++) {
-        config c;
-        long long seed;
-        char id[SWEEP_ID];
-        sweep_run(p, r, &c, &seed, id, sizeof id);
-        if (rs->done[r])
-            rc = h5_curve(group, id, &rs->run[r].curve);
-    }
-    if (group >= 0)
-        H5Gclose(group);
-    else
-        rc = -1;
+    if (rc == 0)
+        rc = h5_runs(file, 0, dir, rs, p) | h5_runs(file, 1, dir, rs, p);
     if (rc == 0)
         return h5util_save(file, path, err, len);
     char cause[200];

@@ -1,40 +1,43 @@
-/* Verification reads the runs folder in directory order and names each damaged run with the store's reason. */
+/* Verification reads the plan (identity_load_plan), plans its runs as the runner did, and names each run that is
+ * not committed with the store's reason, in plan order. */
 #include "verify.h"
+#include "config.h"
+#include "identity.h"
 #include "store.h"
-#include <dirent.h>
-#include <errno.h>
-#include <stdio.h>
+#include "sweep.h"
 #include <string.h>
 
-int verify_experiment(const char *root, const char *name, char *report, size_t len, int *damaged)
+int verify_experiment(const char *root, const char *name, FILE *lines, FILE *ok, long *bad, char *err, size_t len)
 {
-    char runs[STORE_PATH + 16];
-    snprintf(runs, sizeof runs, "%s/%s/runs", root, name);
-    DIR *d = opendir(runs);
-    *damaged = 0;
-    if (!d) {
-        snprintf(report, len, "%s: cannot open: %s", runs, strerror(errno));
+    static const char *const verdicts[] = {[-STORE_RUN_DAMAGED] = "damaged", [-STORE_RUN_MISSING] = "missing",
+                                           [-STORE_RUN_BUSY] = "cannot be read now"};
+    char dir[STORE_PATH];
+    config cfg;
+    sweep_plan plan;
+    *bad = 0;
+    snprintf(dir, sizeof dir, "%s/%s", root, name);
+    if (identity_load_plan(dir, &cfg, err, len) < 0)
+        return -1;
+    if (sweep_plan_init(&plan, &cfg, 100000000, err, len) < 0) {
+        config_free(&cfg);
         return -1;
     }
-    char dir[STORE_PATH];
-    snprintf(dir, sizeof dir, "%s/%s", root, name);
-    size_t used = 0;
-    int total = 0;
-    struct dirent *e;
-    report[0] = 0;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue; /* ., .. and temporary folders, which are never runs */
-        char why[300];
-        total++;
-        if (store_read_run(dir, e->d_name, NULL, why, sizeof why) < 0) {
-            (*damaged)++;
-            used += (size_t)snprintf(report + used, used < len ? len - used : 0, "%s/%s: damaged: %s\n", runs,
-                                     e->d_name, why);
-        }
+    long counts[4] = {0};
+    for (long r = 0; r < plan.nruns; r++) {
+        char why[600], id[SWEEP_ID];
+        int rc = store_read_run(dir, &plan, r, NULL, why, sizeof why);
+        counts[-rc]++;
+        if (rc == STORE_RUN_OK)
+            continue;
+        config c;
+        long long seed;
+        sweep_run(&plan, r, &c, &seed, id, sizeof id);
+        fprintf(lines, "%s/runs/%s: %s: %s\n", dir, id, verdicts[-rc], why);
     }
-    closedir(d);
-    snprintf(report + used, used < len ? len - used : 0, "%s: %d runs, %d intact, %d damaged%s\n", dir, total,
-             total - *damaged, *damaged, *damaged ? " (run the config again to retrain them)" : "");
+    *bad = plan.nruns - counts[0];
+    fprintf(*bad ? lines : ok, "%s: %ld runs, %ld intact, %ld damaged, %ld missing, %ld cannot be read now%s\n",
+            dir, plan.nruns, counts[0], counts[-STORE_RUN_DAMAGED], counts[-STORE_RUN_MISSING],
+            counts[-STORE_RUN_BUSY], *bad ? " (run the config again to train what is missing or damaged)" : "");
+    config_free(&cfg);
     return 0;
 }

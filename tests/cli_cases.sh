@@ -28,7 +28,11 @@ for name in \
     layers_empty_width layers_zero layers_words seeds_duplicate seeds_empty_item seeds_negative \
     name_parent name_absolute name_slash name_dot long_line several_errors \
     sweep_empty_item sweep_unknown_key sweep_logspace_zero sweep_name \
-    sweep_extra_argument string_comment string_too_long seeds_too_long sweep_long_id
+    sweep_extra_argument string_comment string_too_long seeds_too_long sweep_long_id \
+    range_validation_fraction range_early_stopping validation_no_rows validation_class_lost \
+    early_stopping_no_validation \
+    step_every_zero weight_decay_negative warmup_not_below_epochs min_lr_above_lr min_lr_above_swept_lr \
+    warmup_swept_epochs schedule_unknown
 do
     run_case "$name" 2 "$dir/$name.ini"
 done

@@ -30,7 +30,15 @@ assert list(summary["hidden"]) == ["16", "16"], summary["hidden"]
 assert summary["learning_rate"].dtype == "float64" and table["test_acc_mean"].dtype == "float64"
 assert all(isinstance(v, str) for v in summary["run_id"]) and set(summary["status"]) == {"ok"}
 assert list(table["point_id"]) == ["learning_rate=0.1", "learning_rate=1"], table["point_id"]
-assert list(curve.columns) == ["epoch", "train_loss", "test_loss", "train_acc", "test_acc", "seconds"]
+assert list(curve.columns) == ["epoch", "train_loss", "test_loss", "train_acc", "test_acc", "seconds",
+                               "val_loss", "val_acc", "lr"], list(curve.columns)
+for name in ["val_loss", "val_acc", "best_val_acc"]:
+    assert summary[name].dtype == "float64", (name, summary[name].dtype)
+for name in ["val_acc_mean", "val_acc_std", "val_loss_mean", "val_loss_max"]:
+    assert table[name].dtype == "float64", (name, table[name].dtype)
+with h5py.File("results/lr_sweep/results.h5") as f:
+    cm = f["confusion/learning_rate=0.1_seed=1"]
+    assert cm.dtype == "int64" and cm.shape == (10, 10), (cm.dtype, cm.shape)
 assert len(curve) == 3 and curve["epoch"].tolist() == [0, 1, 2]
 print("snippet ok")
 EOF

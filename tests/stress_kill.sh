@@ -35,9 +35,11 @@ while [ "$round" -lt "$ROUNDS" ]; do
     sleep "$delay"
     kill -9 "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
-    # (a kill before the runner made its folders leaves nothing to verify)
-    if [ ! -d "$tmp/killed/stress/runs" ] ||
-        "$RUNNER" --results "$tmp/killed" --verify stress >/dev/null 2>"$tmp/verify"; then :; else
+    # (a kill before the runner recorded its plan leaves nothing to verify; runs not trained yet are missing,
+    # which --verify reports too: only damage fails here)
+    if [ ! -f "$tmp/killed/stress/plan.txt" ] ||
+        "$RUNNER" --results "$tmp/killed" --verify stress >/dev/null 2>"$tmp/verify" ||
+        ! grep -q ": damaged: " "$tmp/verify"; then :; else
         echo "round $round: --verify found damage:"; cat "$tmp/verify"; check "no damaged run after a kill" 1
     fi
     # a finished sweep gets a fresh start so the next kills land in training, commits and table writes again

@@ -93,13 +93,15 @@ static void remove_tree(const char *path)
     }
 }
 
-/* The two files of a committed run the report does not read: config.ini and a weights.h5 that opens. */
-static void fake_run_extras(const char *dir)
+/* The two files of a committed run the report does not read: config.ini (the run's resolved config: the store
+ * checks that a run belongs to the plan) and a weights.h5 that opens. */
+static void fake_run_extras(const char *dir, const config *c)
 {
     char path[700], err[600];
     snprintf(path, sizeof path, "%s/config.ini", dir);
     FILE *f = create(path);
     fprintf(f, "; a fake run\n");
+    config_write(c, f, CONFIG_WRITE_ALL);
     done(f);
     snprintf(path, sizeof path, "%s/weights.h5", dir);
     hid_t h5 = h5util_create_memory();
@@ -109,7 +111,7 @@ static void fake_run_extras(const char *dir)
 }
 
 /* One run's folder, committed as the store defines it: curve.dat up to epoch last, result.tsv, manifest.txt. */
-static void fake_run(const char *dir, long p, int s, int last, int diverged, double sec)
+static void fake_run(const char *dir, const config *c, long p, int s, int last, int diverged, double sec)
 {
     char path[700];
     mkdir(dir, 0777);
@@ -117,12 +119,12 @@ static void fake_run(const char *dir, long p, int s, int last, int diverged, dou
     FILE *f = create(path);
     fprintf(f, "%s\n", curve_header);
     for (int e = 0; e <= last; e++)
-        fprintf(f, "%d %.9g %.9g %.9g %.9g %.6f\n", e, fake_train_loss(p, s, e), fake_test_loss(p, s, e),
+        fprintf(f, "%d %.9g %.9g %.9g %.9g %.6f nan nan 0.1\n", e, fake_train_loss(p, s, e), fake_test_loss(p, s, e),
                 fake_test_acc(p, s, e) + 0.02, fake_test_acc(p, s, e), e ? sec : 0.0);
     done(f);
     snprintf(path, sizeof path, "%s/result.tsv", dir);
     f = create(path);
-    fprintf(f, "%s\n%s\t%d\t%d\t%.9g\t%.9g\t%.9g\t%.9g\t%d\t%.9g\t%.6f\t%.1f\n", tsv_result_header,
+    fprintf(f, "%s\n%s\t%d\t%d\t%.9g\t%.9g\t%.9g\t%.9g\t%d\t%.9g\t%.6f\t%.1f\tnan\tnan\tnan\n", tsv_result_header,
             diverged ? "diverged" : "ok", last, diverged ? last + 1 : 0, fake_train_loss(p, s, last),
             fake_test_loss(p, s, last), fake_test_acc(p, s, last) + 0.02, fake_test_acc(p, s, last), last,
             fake_test_acc(p, s, last), sec * last, TRAIN_ROWS / sec);
@@ -133,7 +135,7 @@ static void fake_run(const char *dir, long p, int s, int last, int diverged, dou
                "openmp_threads = 4\nhdf5_version = 1.10.8\ndata_file = data/digits.h5\nseed = %d\n"
                "host = testhost\ncpu = Test CPU @ 3.00GHz\nlogical_cpus = 8\ndate = 2024-01-01T00:00:00Z\n", s + 1);
     done(f);
-    fake_run_extras(dir);
+    fake_run_extras(dir, c);
 }
 
 static double sample_std(const double *v, int n, double mean)
@@ -154,7 +156,9 @@ static void table_row(FILE *t, const double *acc, const double *loss, const doub
         am += acc[i] / n, lm += loss[i] / n, secs += sec[i] * ep[i], epochs += ep[i];
         amin = fmin(amin, acc[i]), amax = fmax(amax, acc[i]), lmin = fmin(lmin, loss[i]), lmax = fmax(lmax, loss[i]);
     }
-    fprintf(t, "\t%d\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%d\t%d\t%.6f\t%.6f\t%.1f\n", n, am,
+    /* no validation set: its eight columns are nan */
+    fprintf(t, "\t%d\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%d\t%d\t%.6f\t%.6f\t%.1f"
+               "\tnan\tnan\tnan\tnan\tnan\tnan\tnan\tnan\n", n, am,
             sample_std(acc, n, am), amin, amax, lm, sample_std(loss, n, lm), lmin, lmax, ep[0], ndiv, secs / n,
             secs / epochs, TRAIN_ROWS * epochs / secs);
 }
@@ -202,12 +206,12 @@ static void fake_experiment(fake *f, long diverged)
             acc[s] = fake_test_acc(p, s, ep[s]);
             loss[s] = fake_test_loss(p, s, ep[s]);
             snprintf(path, sizeof path, "%s/runs/%s", f->results, id);
-            fake_run(path, p, s, ep[s], r == diverged, sec[s]);
+            fake_run(path, &c, p, s, ep[s], r == diverged, sec[s]);
             fprintf(sum, "%s\t%lld\t%d\t%g\tsigmoid\tsoftmax\tsgd\t32\t3", id, seed, c.hidden[0], c.learning_rate);
             if (extra_column(b) >= 0)
                 fprintf(sum, "\t%d", c.threads);
             fprintf(sum, "\t%s\t%d\t%d\t%.9g\t%.9g\t%.9g\t%.9g\t%d\t%.9g"
-                         "\t%.6f\t%.1f\n", r == diverged ? "diverged" : "ok",
+                         "\t%.6f\t%.1f\tnan\tnan\tnan\n", r == diverged ? "diverged" : "ok",
                     ep[s], r == diverged ? 2 : 0, fake_train_loss(p, s, ep[s]), loss[s], acc[s] + 0.02, acc[s], ep[s],
                     acc[s], sec[s] * ep[s], TRAIN_ROWS / sec[s]);
         }
@@ -363,6 +367,37 @@ START_TEST(test_curve_aggregates_by_hand)
     const double acc[6] = {0.1, 72, 62.5, 81.5, 2, 1};
     for (int i = 0; i < 6; i++)
         ck_assert_double_eq_tol(v[i], acc[i], 1e-7);
+    fake_close(&f);
+}
+END_TEST
+
+/* Runs with a confusion.tsv: the report sums the best point's over its seeds into a per-class table and a
+ * confusion plot (seed s: class neg 3 + s right and 1 taken for pos; pos 4 right). */
+START_TEST(test_per_class_results)
+{
+    fake f;
+    char err[600], warning[300], path[700], id[SWEEP_ID];
+    fake_open(&f, FIXTURES "/lr_hidden.ini", -1);
+    for (long r = 0; r < f.plan.nruns; r++) {
+        config c;
+        long long seed;
+        sweep_run(&f.plan, r, &c, &seed, id, sizeof id);
+        snprintf(path, sizeof path, "%s/runs/%s/confusion.tsv", f.results, id);
+        FILE *out = create(path);
+        fprintf(out, "true\tname\t0\t1\n0\tneg\t%ld\t1\n1\tpos\t0\t4\n", 3 + r % f.cfg.nseeds);
+        done(out);
+    }
+    ck_assert_msg(report_write(&f.cfg, &f.plan, f.results, f.plots, 0, warning, sizeof warning, err, sizeof err) == 0,
+                  "%s", err);
+    char *md = slurp("results/report_test/report.md"), *dat = slurp("plots/report_test/confusion.dat");
+    ck_assert_ptr_nonnull(md);
+    ck_assert_ptr_nonnull(dat);
+    ck_assert_ptr_nonnull(strstr(md, "## Per-class results"));
+    ck_assert_msg(strstr(md, "| 0 | neg | 9 | 7 | 77.78 | pos (2) |\n| 1 | pos | 8 | 8 | 100.00 |  |\n"), "%s", md);
+    ck_assert_ptr_nonnull(strstr(md, "### Confusion matrix"));
+    ck_assert_ptr_nonnull(strstr(dat, "\n0 0 7 77.7777778\n1 0 2 22.2222222\n\n0 1 0 0\n1 1 8 100\n"));
+    free(md);
+    free(dat);
     fake_close(&f);
 }
 END_TEST
@@ -641,6 +676,7 @@ Suite *report_suite(void)
     tcase_add_test(tc, test_report_matches_golden);
     tcase_add_test(tc, test_curve_aggregates_by_hand);
     tcase_add_test(tc, test_speedup);
+    tcase_add_test(tc, test_per_class_results);
     tcase_add_test(tc, test_many_points_are_grouped);
     tcase_add_test(tc, test_report_points_and_panel_key);
     tcase_add_test(tc, test_report_keys_checked);

@@ -4,7 +4,9 @@
  * the class main maps to an exit code. */
 #include "tests.h"
 #include "config.h"
+#include "curve.h"
 #include "dataset.h"
+#include "fileio.h"
 #include "h5util.h"
 #include "store.h"
 #include "sweep.h"
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { NRUNS = 4, MAX_EPOCHS = 64 };
 
@@ -106,15 +109,18 @@ static void check_curve(hid_t f, const produced *p)
     hsize_t dims[2];
     H5Sget_simple_extent_dims(space, dims, NULL);
     ck_assert_int_eq(dims[0], p->nrows);
-    ck_assert_int_eq(dims[1], 6);
-    double v[MAX_EPOCHS * 6];
+    ck_assert_int_eq(dims[1], CURVE_COLS);
+    double v[MAX_EPOCHS * CURVE_COLS];
     ck_assert_int_ge(H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v), 0);
     for (int e = 0; e < p->nrows; e++) {
         const train_epoch *r = &p->rows[e];
-        const double want[6] = {r->epoch, r->train_loss, r->test_loss, r->train_acc, r->test_acc, r->seconds};
-        for (int c = 0; c < 5; c++)
-            near(v[e * 6 + c], want[c], name);
-        ck_assert_double_eq_tol(v[e * 6 + 5], want[5], 1e-6); /* seconds: %.6f */
+        const double want[CURVE_COLS] = {r->epoch,    r->train_loss, r->test_loss, r->train_acc, r->test_acc,
+                                         r->seconds,  r->val_loss,   r->val_acc,   r->lr};
+        for (int c = 0; c < CURVE_COLS; c++)
+            if (c == 5)
+                ck_assert_double_eq_tol(v[e * CURVE_COLS + c], want[c], 1e-6); /* seconds: %.6f */
+            else
+                near(v[e * CURVE_COLS + c], want[c], name);
     }
     H5Sclose(space);
     H5Dclose(ds);
@@ -144,7 +150,9 @@ static void check_types(hid_t f, const char *curve_name)
         {"summary", "status", H5T_STRING, 1}, {"summary", "learning_rate", H5T_FLOAT, 8},
         {"summary", "seed", H5T_FLOAT, 8},    {"summary", "activation", H5T_STRING, 1},
         {"table", "point_id", H5T_STRING, 1}, {"table", "learning_rate", H5T_FLOAT, 8},
-        {"table", "test_acc_mean", H5T_FLOAT, 8}};
+        {"table", "test_acc_mean", H5T_FLOAT, 8}, {"summary", "val_loss", H5T_FLOAT, 8},
+        {"summary", "val_acc", H5T_FLOAT, 8},  {"summary", "best_val_acc", H5T_FLOAT, 8},
+        {"table", "val_acc_mean", H5T_FLOAT, 8}, {"table", "val_loss_max", H5T_FLOAT, 8}};
     for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
         H5T_class_t cls;
         size_t size;
@@ -156,13 +164,15 @@ static void check_types(hid_t f, const char *curve_name)
     hid_t type = H5Aget_type(attr), space = H5Aget_space(attr), mem = H5Tcopy(H5T_C_S1);
     ck_assert_int_eq(H5Tget_class(type), H5T_STRING);
     ck_assert_int_gt(H5Tis_variable_str(type), 0);
-    ck_assert_int_eq(H5Sget_simple_extent_npoints(space), 6);
-    char *cols[6];
+    ck_assert_int_eq(H5Sget_simple_extent_npoints(space), CURVE_COLS);
+    char *cols[CURVE_COLS];
     H5Tset_size(mem, H5T_VARIABLE);
     ck_assert_int_ge(H5Aread(attr, mem, cols), 0);
     ck_assert_str_eq(cols[0], "epoch");
     ck_assert_str_eq(cols[5], "seconds");
-    for (int i = 0; i < 6; i++)
+    ck_assert_str_eq(cols[CURVE_VAL_ACC], "val_acc");
+    ck_assert_str_eq(cols[CURVE_LR], "lr");
+    for (int i = 0; i < CURVE_COLS; i++)
         H5free_memory(cols[i]);
     H5Tclose(mem);
     H5Sclose(space);
@@ -186,16 +196,16 @@ static void load_config(config *cfg)
 /* Trains and commits every run of plan, keeping what each produced. */
 static void train_all(store *s, const sweep_plan *plan, produced *out)
 {
-    dataset train, test;
+    dataset train, val, test;
     int nclasses;
     char err[1200];
-    ck_assert(dataset_open_config(plan->base, &train, &test, &nclasses, err, sizeof err) == 0);
+    ck_assert(dataset_open_config(plan->base, &train, &val, &test, &nclasses, err, sizeof err) == 0);
     for (long r = 0; r < plan->nruns; r++) {
         config c;
         produced *p = &out[r];
         sweep_run(plan, r, &c, &p->seed, p->id, sizeof p->id);
         train_job job;
-        ck_assert(train_prepare(&job, &c, p->seed, &train, &test, nclasses, 1, err, sizeof err) == 0);
+        ck_assert(train_prepare(&job, &c, p->seed, &train, &val, &test, nclasses, 1, err, sizeof err) == 0);
         train_execute(&job);
         ck_assert_int_lt(job.epochs_done, MAX_EPOCHS);
         p->lr = c.learning_rate;
@@ -208,10 +218,11 @@ static void train_all(store *s, const sweep_plan *plan, produced *out)
             if (job.curve[e].evaluated)
                 p->rows[p->nrows++] = job.curve[e];
         ck_assert_msg(store_commit(s, p->id, &job, err, sizeof err) == 0, "%s", err);
-        ck_assert(store_run_done(s, p->id));
+        ck_assert_int_eq(store_run_done(s, plan, r, err, sizeof err), 1);
         train_free(&job);
     }
     dataset_free(&train);
+    dataset_free(&val);
     dataset_free(&test);
 }
 
@@ -226,7 +237,7 @@ START_TEST(test_results_h5_holds_what_training_produced)
     ck_assert(sweep_plan_init(&plan, &cfg, 100, err, sizeof err) == 0);
     ck_assert_int_eq(plan.nruns, NRUNS);
     store s;
-    ck_assert_msg(store_open(&s, root, &cfg, 0, err, sizeof err) == ERROR_NONE, "%s", err);
+    ck_assert_msg(store_open(&s, root, &cfg, NULL, 0, err, sizeof err) == ERROR_NONE, "%s", err);
     produced runs[NRUNS];
     train_all(&s, &plan, runs);
     ck_assert_msg(tables_write(s.dir, &plan, err, sizeof err) == 0, "%s", err);
@@ -291,22 +302,73 @@ START_TEST(test_store_refusals_are_usage_errors)
     char err[1200], root[] = "/tmp/runner_store_XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(root));
     store a, b;
-    ck_assert_msg(store_open(&a, root, &cfg, 0, err, sizeof err) == ERROR_NONE, "%s", err);
-    ck_assert_int_eq(store_open(&b, root, &cfg, 0, err, sizeof err), ERROR_USAGE);
+    ck_assert_msg(store_open(&a, root, &cfg, NULL, 0, err, sizeof err) == ERROR_NONE, "%s", err);
+    ck_assert_int_eq(store_open(&b, root, &cfg, NULL, 0, err, sizeof err), ERROR_USAGE);
     ck_assert_msg(strstr(err, "another runner") != NULL, "%s", err);
     store_close(&a);
     cfg.epochs = 4;
-    ck_assert_int_eq(store_open(&b, root, &cfg, 0, err, sizeof err), ERROR_USAGE);
+    ck_assert_int_eq(store_open(&b, root, &cfg, NULL, 0, err, sizeof err), ERROR_USAGE);
     ck_assert_msg(strstr(err, "different configuration") != NULL, "%s", err);
-    ck_assert_msg(store_open(&b, root, &cfg, 1, err, sizeof err) == ERROR_NONE, "%s", err); /* --force */
+    ck_assert_msg(store_open(&b, root, &cfg, NULL, 1, err, sizeof err) == ERROR_NONE, "%s", err); /* --force */
     store_close(&b);
     char path[1200];
     snprintf(path, sizeof path, "%s/file", root);
     FILE *f = fopen(path, "w");
     ck_assert_ptr_nonnull(f);
     fclose(f);
-    ck_assert_int_eq(store_open(&b, path, &cfg, 0, err, sizeof err), ERROR_OUTPUT); /* root is a file */
+    ck_assert_int_eq(store_open(&b, path, &cfg, NULL, 0, err, sizeof err), ERROR_OUTPUT); /* root is a file */
     config_free(&cfg);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/* fileio_remove_tree removes nested folders, files and links without following a link; a file passed to it goes
+ * too (a file standing where a run folder belongs). */
+START_TEST(test_remove_tree_nested_files_links)
+{
+    char root[] = "/tmp/runner_tree_XXXXXX", path[300], outside[300], cmd[400];
+    ck_assert_ptr_nonnull(mkdtemp(root));
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/t/a/b/c' '%s/keep' && echo x >'%s/t/a/b/c/f' && echo y >'%s/keep/g' && "
+             "ln -s '%s/keep' '%s/t/a/link' && echo z >'%s/file'", root, root, root, root, root, root, root);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/t", root);
+    fileio_remove_tree(path);
+    ck_assert_int_ne(access(path, F_OK), 0);
+    snprintf(outside, sizeof outside, "%s/keep/g", root);
+    ck_assert_int_eq(access(outside, F_OK), 0); /* the link was removed, not followed */
+    snprintf(path, sizeof path, "%s/file", root);
+    fileio_remove_tree(path);
+    ck_assert_int_ne(access(path, F_OK), 0);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/* The temporaries of the atomic writer are recognised by their name, this version's and the earlier one's, and
+ * nothing else is. */
+START_TEST(test_temporary_names)
+{
+    ck_assert(fileio_is_temporary("summary.tsv" FILEIO_TMP "123"));
+    ck_assert(fileio_is_temporary("index.md.tmp55"));
+    ck_assert(!fileio_is_temporary("summary.tsv"));
+    ck_assert(!fileio_is_temporary(FILEIO_TMP "12"));
+    ck_assert(!fileio_is_temporary("a" FILEIO_TMP));
+    ck_assert(!fileio_is_temporary("report.md.tmpx1"));
+    ck_assert(!fileio_is_temporary(".tmp12"));
+    char root[] = "/tmp/runner_tmps_XXXXXX", err[300], path[300];
+    ck_assert_ptr_nonnull(mkdtemp(root));
+    snprintf(path, sizeof path, "%s/table.tsv", root);
+    ck_assert_msg(fileio_write_atomic(path, "x\n", 2, err, sizeof err) == 0, "%s", err);
+    snprintf(path, sizeof path, "%s/table.tsv" FILEIO_TMP "999", root);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fclose(f);
+    fileio_remove_temporaries(root);
+    ck_assert_int_ne(access(path, F_OK), 0);
+    snprintf(path, sizeof path, "%s/table.tsv", root);
+    ck_assert_int_eq(access(path, F_OK), 0);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     ck_assert_int_eq(system(cmd), 0);
@@ -320,6 +382,8 @@ Suite *results_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_results_h5_holds_what_training_produced);
     tcase_add_test(tc, test_store_refusals_are_usage_errors);
+    tcase_add_test(tc, test_remove_tree_nested_files_links);
+    tcase_add_test(tc, test_temporary_names);
     suite_add_tcase(s, tc);
     return s;
 }

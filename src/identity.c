@@ -1,0 +1,314 @@
+/* The experiment's identity on disk: experiment.ini (config_write's identity of the base config), data.fnv1a64
+ * (the data's checksums) and plan.txt (the whole plan); one module writes and reads all three, and checks a run
+ * against them. */
+#include "identity.h"
+#include "fileio.h"
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The identity of c (config_write CONFIG_WRITE_IDENTITY) as a text to free, or NULL when out of memory. */
+static char *identity_text(const config *c)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *mem = open_memstream(&text, &size);
+    if (!mem)
+        return NULL;
+    int bad = config_write(c, mem, CONFIG_WRITE_IDENTITY) != 0;
+    if (fclose(mem) != 0 || bad) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* The first line where texts a and b differ: its start in each. */
+static void first_difference(const char **a, const char **b)
+{
+    while (**a && **b) {
+        size_t la = strcspn(*a, "\n"), lb = strcspn(*b, "\n");
+        if (la != lb || strncmp(*a, *b, la))
+            break;
+        *a += la + ((*a)[la] != 0);
+        *b += lb + ((*b)[lb] != 0);
+    }
+}
+
+/* Compares experiment.ini with the identity of base: writes it when new (or with force), refuses a different
+ * one, naming each key that differs. */
+static error_class check_identity(const char *dir, const config *base, int force, char *err, size_t len)
+{
+    char path[IDENTITY_PATH + 32];
+    char *identity = identity_text(base);
+    if (!identity) {
+        snprintf(err, len, "out of memory");
+        return ERROR_OUTPUT;
+    }
+    snprintf(path, sizeof path, "%s/experiment.ini", dir);
+    char *old = fileio_read(path);
+    error_class rc = ERROR_NONE;
+    if (old && strcmp(old, identity) && !force) {
+        char diff[600];
+        config_identity_diff(old, identity, diff, sizeof diff);
+        snprintf(err, len, "%s: results there come from a different configuration (%s); use another "
+                 "experiment.name, or --force to train everything again", dir, diff);
+        rc = ERROR_USAGE;
+    } else if (!old || strcmp(old, identity)) {
+        rc = fileio_write_atomic(path, identity, strlen(identity), err, len) < 0 ? ERROR_OUTPUT : ERROR_NONE;
+    }
+    free(old);
+    free(identity);
+    return rc;
+}
+
+/* Writes IDENTITY_PLAN: every key of base as "section.key=value" and every sweep list as "sweep.section.key=a, b",
+ * the --set syntax (a sweep list can be longer than an INI line may be). What --verify expects. */
+static error_class write_plan(const char *dir, const config *base, char *err, size_t len)
+{
+    char path[IDENTITY_PATH + 32], *ini = NULL;
+    size_t size = 0;
+    config flat = *base; /* the keys alone; the lists follow */
+    flat.sweep = NULL;
+    flat.nsweep = 0;
+    FILE *mem = open_memstream(&ini, &size);
+    int bad = !mem || config_write(&flat, mem, CONFIG_WRITE_ALL) != 0;
+    if ((mem && fclose(mem) != 0) || bad) {
+        free(ini);
+        snprintf(err, len, "out of memory");
+        return ERROR_OUTPUT;
+    }
+    fileio_text t;
+    if (fileio_text_open(&t, err, len) < 0) {
+        free(ini);
+        return ERROR_OUTPUT;
+    }
+    char section[64] = "";
+    for (char *l = ini; *l; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] != 0)) {
+        int n = (int)strcspn(l, "\n");
+        char *eq = strstr(l, " = ");
+        if (*l == '[')
+            snprintf(section, sizeof section, "%.*s", n > 2 ? n - 2 : 0, l + 1);
+        else if (eq && eq < l + n)
+            fprintf(t.f, "%s.%.*s=%.*s\n", section, (int)(eq - l), l, (int)(l + n - eq - 3), eq + 3);
+    }
+    free(ini);
+    for (int i = 0; i < base->nsweep; i++) {
+        const config_sweep *w = &base->sweep[i];
+        fprintf(t.f, "sweep.%s.%s=", config_key_section(w->key), config_key_name(w->key));
+        for (int j = 0; j < w->nvalues; j++)
+            fprintf(t.f, "%s%s", j ? ", " : "", w->values[j]);
+        fprintf(t.f, "\n");
+    }
+    snprintf(path, sizeof path, "%s/" IDENTITY_PLAN, dir);
+    return fileio_text_save(&t, path, err, len) < 0 ? ERROR_OUTPUT : ERROR_NONE;
+}
+
+/* The value of "key = value" in a manifest, into buf; 0, or -1 when absent. */
+static int manifest_value(const char *text, const char *key, char *buf, size_t len)
+{
+    size_t k = strlen(key);
+    for (const char *l = text; *l; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] != 0))
+        if (!strncmp(l, key, k) && !strncmp(l + k, " = ", 3)) {
+            snprintf(buf, len, "%.*s", (int)strcspn(l + k + 3, "\n"), l + k + 3);
+            return 0;
+        }
+    return -1;
+}
+
+/* 1 when sums (lines "CHECKSUM PATH") lists path but never with checksum hex; the first listed into was. */
+static int sums_differ(const char *sums, const char *path, const char *hex, char *was, size_t wlen)
+{
+    int listed = 0;
+    for (const char *l = sums; *l; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] != 0)) {
+        size_t n = strcspn(l, "\n");
+        if (n <= 17 || l[16] != ' ' || n - 17 != strlen(path) || strncmp(l + 17, path, n - 17))
+            continue;
+        if (!strncmp(l, hex, 16) && strlen(hex) == 16)
+            return 0;
+        if (!listed++)
+            snprintf(was, wlen, "%.16s", l);
+    }
+    return listed > 0;
+}
+
+/* The first data file of a run's manifest whose checksum sums lists otherwise: 1 with "PATH: FNV-1a 64 WAS in
+ * the manifest, NOW now" in why, else 0. */
+static int manifest_differs(const char *manifest, const char *sums, char *why, size_t len)
+{
+    static const char *const keys[][2] = {{"data_file", "data_fnv1a64"}, {"test_file", "test_fnv1a64"}};
+    char path[CONFIG_PATH + 8], hex[40], now[20];
+    for (int i = 0; i < 2; i++)
+        if (manifest_value(manifest, keys[i][0], path, sizeof path) == 0 &&
+            manifest_value(manifest, keys[i][1], hex, sizeof hex) == 0 &&
+            sums_differ(sums, path, hex, now, sizeof now)) {
+            snprintf(why, len, "%.520s: FNV-1a 64 %.16s when the run was trained, %.16s now", path, hex, now);
+            return 1;
+        }
+    return 0;
+}
+
+/* Checks that the manifest of run folder rundir names the data checksums of dir's IDENTITY_SUMS (an experiment
+ * from before those were recorded has none: store_open checked its manifests once). */
+static int check_run_sums(const char *dir, const char *rundir, char *why, size_t len)
+{
+    char path[IDENTITY_PATH + 400], detail[1024];
+    snprintf(path, sizeof path, "%s/" IDENTITY_SUMS, dir);
+    char *sums = fileio_read(path);
+    if (!sums)
+        return 0;
+    snprintf(path, sizeof path, "%s/manifest.txt", rundir);
+    char *manifest = fileio_read(path);
+    int rc = 0;
+    if (!manifest || manifest_differs(manifest, sums, detail, sizeof detail)) {
+        snprintf(why, len, "trained on other data (%s)", manifest ? detail : "manifest.txt unreadable");
+        rc = -1;
+    }
+    free(sums);
+    free(manifest);
+    return rc;
+}
+
+/* Manifests of the runs in dir/runs checked against sums: for an experiment whose checksums were not recorded yet
+ * (written by an earlier version). 0, or -1 with the first run trained on other data named in why. */
+static int legacy_manifests(const char *dir, const char *sums, char *why, size_t len)
+{
+    char path[IDENTITY_PATH + 400], detail[1024];
+    snprintf(path, sizeof path, "%s/runs", dir);
+    DIR *d = opendir(path);
+    int rc = 0;
+    for (struct dirent *e; d && rc == 0 && (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/runs/%s/manifest.txt", dir, e->d_name);
+        char *manifest = fileio_read(path);
+        if (manifest && manifest_differs(manifest, sums, detail, sizeof detail)) {
+            snprintf(why, len, "%.600s (run %.200s)", detail, e->d_name);
+            rc = -1;
+        }
+        free(manifest);
+    }
+    if (d)
+        closedir(d);
+    return rc;
+}
+
+/* Compares the checksums of the plan's data files with dir's IDENTITY_SUMS (or, when it is missing, with the
+ * manifests of the runs there): refuses changed data unless force, and records the checksums. */
+static error_class check_sums(const char *dir, const plandata *data, int force, char *err, size_t len)
+{
+    char path[IDENTITY_PATH + 32], detail[1024] = "";
+    fileio_text t;
+    if (fileio_text_open(&t, err, len) < 0)
+        return ERROR_OUTPUT;
+    plandata_sums(data, t.f);
+    if (fflush(t.f) != 0) {
+        fileio_text_drop(&t);
+        snprintf(err, len, "out of memory");
+        return ERROR_OUTPUT;
+    }
+    snprintf(path, sizeof path, "%s/" IDENTITY_SUMS, dir);
+    char *old = fileio_read(path);
+    int changed = 0;
+    if (old && strcmp(old, t.buf)) {
+        char hex[20], file[CONFIG_PATH + 8];
+        /* each current line against the recorded ones */
+        for (const char *l = t.buf; *l && !changed; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] != 0))
+            if (sscanf(l, "%16s", hex) == 1 && snprintf(file, sizeof file, "%.*s", (int)strcspn(l, "\n") - 17,
+                                                        l + 17) > 0 && sums_differ(old, file, hex, detail, 20)) {
+                snprintf(err, len, "%s: %s changed since the results there were trained (FNV-1a 64 %.16s, now "
+                         "%s)", dir, file, detail, hex);
+                changed = 1;
+            }
+    } else if (!old && legacy_manifests(dir, t.buf, detail, sizeof detail) < 0) {
+        snprintf(err, len, "%s: the data changed since the results there were trained: %s", dir, detail);
+        changed = 1;
+    }
+    error_class rc = ERROR_NONE;
+    if (changed && !force) {
+        snprintf(err + strlen(err), len - strlen(err), "; use another experiment.name, or --force to train "
+                 "everything again");
+        rc = ERROR_USAGE;
+        fileio_text_drop(&t);
+    } else if (!old || strcmp(old, t.buf))
+        rc = fileio_text_save(&t, path, err, len) < 0 ? ERROR_OUTPUT : ERROR_NONE;
+    else
+        fileio_text_drop(&t);
+    free(old);
+    return rc;
+}
+
+/* Checks that config.ini of run folder rundir resolves to want (compared as config_write's identity, which
+ * leaves out the seeds and what does not change a run's numbers). */
+static int check_config(const char *rundir, const config *want, char *why, size_t len)
+{
+    char path[IDENTITY_PATH + 400];
+    config have;
+    config_errors errs = {0};
+    config_defaults(&have);
+    snprintf(path, sizeof path, "%s/config.ini", rundir);
+    int bad = config_load(&have, path, &errs) != 0;
+    char *a = bad ? NULL : identity_text(&have), *b = bad ? NULL : identity_text(want);
+    int rc = 0;
+    if (bad || !a || !b) {
+        snprintf(why, len, "config.ini %s", bad ? "is malformed" : "cannot be compared: out of memory");
+        rc = -1;
+    } else if (strcmp(a, b)) {
+        const char *x = a, *y = b;
+        first_difference(&x, &y);
+        snprintf(why, len, "trained with another configuration (config.ini has '%.*s', the plan '%.*s')",
+                 (int)strcspn(x, "\n"), x, (int)strcspn(y, "\n"), y);
+        rc = -1;
+    }
+    free(a);
+    free(b);
+    config_errors_free(&errs);
+    config_free(&have);
+    return rc;
+}
+
+error_class identity_open(const char *dir, const config *base, const plandata *data, int force, char *err,
+                          size_t len)
+{
+    error_class rc = check_identity(dir, base, force, err, len);
+    if (rc == ERROR_NONE && data)
+        rc = check_sums(dir, data, force, err, len);
+    if (rc == ERROR_NONE)
+        rc = write_plan(dir, base, err, len);
+    return rc;
+}
+
+int identity_check_run(const char *dir, const char *rundir, const config *want, char *why, size_t len)
+{
+    return check_config(rundir, want, why, len) < 0 || check_run_sums(dir, rundir, why, len) < 0 ? -1 : 0;
+}
+
+int identity_load_plan(const char *dir, config *cfg, char *err, size_t len)
+{
+    char path[IDENTITY_PATH + 16];
+    snprintf(path, sizeof path, "%s/" IDENTITY_PLAN, dir);
+    config_defaults(cfg);
+    char *text = fileio_read(path);
+    if (!text) {
+        snprintf(err, len, "%s: cannot read: %s (every run of the config records its plan; run it again)", path,
+                 strerror(errno));
+        return -1;
+    }
+    config_errors errs = {0};
+    for (char *l = text, *end; *l; l = end + (*end != 0)) {
+        end = l + strcspn(l, "\n");
+        char keep = *end;
+        *end = 0;
+        config_override(cfg, l, &errs);
+        *end = keep;
+    }
+    free(text);
+    if (errs.n == 0)
+        return 0;
+    snprintf(err, len, "%s: not a plan this runner wrote: %.*s", path, (int)strcspn(errs.text, "\n"), errs.text);
+    config_errors_free(&errs);
+    config_free(cfg);
+    return -1;
+}

@@ -1,0 +1,29 @@
+/* What an experiment is, on disk beside its runs: experiment.ini (the identity of its config: what runs must share
+ * to compare), IDENTITY_SUMS (one line "CHECKSUM PATH", FNV-1a 64, per data, test and init file: the data's part
+ * of the identity) and IDENTITY_PLAN (every key and sweep list as "section.key=value", the --set syntax, since a
+ * sweep list can be longer than an INI line: the runs --verify expects). */
+#ifndef IDENTITY_H
+#define IDENTITY_H
+#include <stddef.h>
+#include "config.h"
+#include "error.h"
+#include "plandata.h"
+
+#define IDENTITY_SUMS "data.fnv1a64"
+#define IDENTITY_PLAN "plan.txt"
+enum { IDENTITY_PATH = 1024 };
+
+/* In experiment folder dir, under its lock: compares experiment.ini with base's identity and, when data is given,
+ * IDENTITY_SUMS with its checksums (an experiment without them, from an earlier version, with its runs'
+ * manifests), refusing a difference unless force; then records all three. ERROR_NONE; ERROR_USAGE naming the
+ * keys that differ or the changed file; ERROR_OUTPUT when the disk refuses. One line in err. */
+error_class identity_open(const char *dir, const config *base, const plandata *data, int force, char *err,
+                          size_t len);
+/* 0 when run folder rundir of experiment dir belongs to it: its config.ini resolves to want (compared as
+ * config_write's identity: seeds, threads and scheduling left out) and its manifest's data checksums are those of
+ * IDENTITY_SUMS; else -1 with the reason in why. */
+int identity_check_run(const char *dir, const char *rundir, const config *want, char *why, size_t len);
+/* The base config of experiment dir's IDENTITY_PLAN (config_free it). 0, or -1 with err. */
+int identity_load_plan(const char *dir, config *cfg, char *err, size_t len);
+
+#endif

@@ -1,0 +1,248 @@
+#!/bin/sh
+# The store's promises under adversity (issue 15): a committed run belongs to the current configuration and data
+# or is retrained; a run being replaced survives a kill at any instant; a run locked by another process is not
+# damaged; every temporary is cleaned; index.md keeps every experiment when two runners finish together;
+# --verify counts the plan's runs and streams its lines; whatever stands where a run folder belongs is removed.
+# Kills and delays come from an LD_PRELOAD shim compiled here (no test code in the runner).
+# Run from the repo root: RUNNER=./build/runner sh tests/store_test.sh. Ends with "N passed, M failed".
+
+. "$(dirname "$0")/lib.sh"
+need_runner store_test "build it with make runner, or set RUNNER"
+make_tmp
+run() { "$RUNNER" --no-plots --plots "$tmp/plots" --results "$tmp/res" "$@"; }
+
+# the shim: SHIM_KILL_RENAME kills the process renaming a ".tmp-" run folder into place; SHIM_SLOW_RENAME=TEXT
+# makes a rename onto a path containing TEXT wait 2 s, after touching SHIM_MARK; SHIM_COUNT_OPEN=TEXT appends a
+# line to SHIM_COUNT_FILE for every open of a path containing TEXT
+cat >"$tmp/shim.c" <<'C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+int rename(const char *from, const char *to)
+{
+    static int (*real)(const char *, const char *);
+    if (!real)
+        real = (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "rename");
+    const char *base = strrchr(from, '/') ? strrchr(from, '/') + 1 : from;
+    if (getenv("SHIM_KILL_RENAME") && !strncmp(base, ".tmp-", 5))
+        kill(getpid(), SIGKILL);
+    const char *slow = getenv("SHIM_SLOW_RENAME");
+    if (slow && strstr(to, slow)) {
+        FILE *f = fopen(getenv("SHIM_MARK"), "w");
+        if (f)
+            fclose(f);
+        sleep(2);
+    }
+    return real(from, to);
+}
+static void count(const char *path)
+{
+    const char *what = getenv("SHIM_COUNT_OPEN");
+    if (what && strstr(path, what)) {
+        FILE *f = fopen(getenv("SHIM_COUNT_FILE"), "a");
+        if (f) {
+            fputs("open\n", f);
+            fclose(f);
+        }
+    }
+}
+#define OPEN(name)                                                                                              \
+    int name(const char *path, int flags, ...)                                                                 \
+    {                                                                                                          \
+        static int (*real)(const char *, int, ...);                                                            \
+        if (!real)                                                                                             \
+            real = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, #name);                                   \
+        va_list ap;                                                                                            \
+        va_start(ap, flags);                                                                                   \
+        int mode = va_arg(ap, int);                                                                            \
+        va_end(ap);                                                                                            \
+        count(path);                                                                                           \
+        return real(path, flags, mode);                                                                        \
+    }
+OPEN(open)
+OPEN(open64)
+C
+shim=""
+if cc -shared -fPIC -o "$tmp/shim.so" "$tmp/shim.c" -ldl 2>"$tmp/cc.err"; then
+    shim="$tmp/shim.so"
+else
+    skip "kill, delay and open-count tests" "cannot compile the LD_PRELOAD shim ($(head -1 "$tmp/cc.err"))"
+fi
+
+# two widths x one seed, tiny runs
+cat >"$tmp/a.ini" <<INI
+[experiment]
+name = a
+seeds = 1
+[data]
+file = $tmp/d.h5
+scale = 0.0625
+[model]
+hidden = 16
+[train]
+epochs = 2
+[sweep]
+model.hidden = 16, 64
+INI
+cp data/digits.h5 "$tmp/d.h5"
+
+# 1. a --force with a changed key and a narrowed sweep leaves hidden=64 of the old epochs; widening the sweep
+# again must retrain it, not adopt it
+run --quiet "$tmp/a.ini"
+run --quiet --force --set train.epochs=3 --set sweep.model.hidden=16 "$tmp/a.ini"
+run --set train.epochs=3 "$tmp/a.ini" 2>"$tmp/err"
+grep -q "1 runs to train, 1 already done" "$tmp/err" && grep -q "^hidden = 64" "$tmp/res/a/runs/hidden=64_seed=1/config.ini" &&
+    grep -q "^epochs = 3" "$tmp/res/a/runs/hidden=64_seed=1/config.ini"
+check "a run of another configuration is retrained, never adopted" $?
+# a run whose config.ini says another width is not a run of this plan: --verify names it
+cp "$tmp/res/a/runs/hidden=16_seed=1/config.ini" "$tmp/res/a/runs/hidden=64_seed=1/config.ini"
+"$RUNNER" --results "$tmp/res" --verify a >/dev/null 2>"$tmp/err"
+[ $? = 4 ] && grep -q "hidden=64_seed=1: damaged: trained with another configuration" "$tmp/err"
+check "--verify names a run whose config.ini is of another configuration" $?
+
+# 2. data changed in place: a resume is refused naming the file (exit 2); --force retrains everything; an
+# experiment from before data.fnv1a64 resumes on the same data and refuses changed data
+run --quiet --set train.epochs=3 "$tmp/a.ini"
+py=/usr/bin/python3
+[ -x "$py" ] || py=python3
+"$py" -c "
+import h5py, sys
+with h5py.File(sys.argv[1], 'r+') as f:
+    x = f['X'][...]; x[0, 0] += 1; f['X'][...] = x
+" "$tmp/d.h5"
+run --quiet --set train.epochs=3 --set experiment.seeds=1,2 "$tmp/a.ini" 2>"$tmp/err"
+[ $? = 2 ] && grep -q "$tmp/d.h5 changed since the results there were trained" "$tmp/err"
+check "a resume on changed data is refused naming the file, exit 2" $?
+run --force --set train.epochs=3 "$tmp/a.ini" 2>"$tmp/err"
+[ $? = 0 ] && grep -q "2 runs to train, 0 already done" "$tmp/err"
+check "--force on changed data retrains everything" $?
+rm "$tmp/res/a/data.fnv1a64"
+run --set train.epochs=3 "$tmp/a.ini" 2>"$tmp/err"
+[ $? = 0 ] && grep -q "0 runs to train, 2 already done" "$tmp/err" && [ -f "$tmp/res/a/data.fnv1a64" ]
+check "an experiment without data.fnv1a64 resumes when its manifests agree" $?
+rm "$tmp/res/a/data.fnv1a64"
+cp data/digits.h5 "$tmp/d.h5"
+run --set train.epochs=3 "$tmp/a.ini" 2>"$tmp/err"
+[ $? = 2 ] && grep -q "the data changed since the results there were trained: $tmp/d.h5" "$tmp/err"
+check "an experiment without data.fnv1a64 refuses data its manifests disagree with" $?
+cp "$tmp/res/a/runs/hidden=16_seed=1/weights.h5" "$tmp/init.h5"
+if [ -n "$shim" ]; then
+    for seeds in 1 "1,2,3,4"; do
+        rm -f "$tmp/count"
+        SHIM_COUNT_OPEN=init.h5 SHIM_COUNT_FILE="$tmp/count" LD_PRELOAD="$shim" run --quiet --force \
+            --set model.init_file="$tmp/init.h5" --set experiment.seeds="$seeds" --set sweep.model.hidden=16 \
+            --set experiment.name=init "$tmp/a.ini"
+        wc -l <"$tmp/count" >"$tmp/count.$(echo "$seeds" | wc -c)"
+    done
+    cmp -s "$tmp/count.2" "$tmp/count.8"
+    check "model.init_file is read once per sweep, not once per run" $?
+    grep -q "init.h5" "$tmp/res/init/data.fnv1a64"
+    check "the init file's checksum belongs to the experiment's identity" $?
+fi
+
+# 3. a kill between the two renames of a replaced run: the next start promotes the complete new copy; --verify
+# counts the plan's runs, so the run that is missing meanwhile is reported
+run --quiet --force --set train.epochs=3 "$tmp/a.ini" # both runs on the data as it is now
+if [ -n "$shim" ]; then
+    SHIM_KILL_RENAME=1 LD_PRELOAD="$shim" run --quiet --force --set train.epochs=3 "$tmp/a.ini" 2>/dev/null
+    ls -a "$tmp/res/a/runs" | grep -q "^\.tmp-" && ls -a "$tmp/res/a/runs" | grep -q "^\.old-"
+    check "the shim kills a --force between its renames" $?
+    "$RUNNER" --results "$tmp/res" --verify a >/dev/null 2>"$tmp/err"
+    [ $? = 4 ] && grep -q ": missing: " "$tmp/err" && grep -q "2 runs, 1 intact, 0 damaged, 1 missing" "$tmp/err"
+    check "--verify reports the run the plan expects but the folder lacks (exit 4)" $?
+    run --set train.epochs=3 "$tmp/a.ini" 2>"$tmp/err"
+    grep -q "0 runs to train, 2 already done" "$tmp/err" && [ "$(ls -a "$tmp/res/a/runs" | grep -c '^\.')" = 2 ]
+    check "the next start promotes the complete copy and removes the old one" $?
+fi
+# hand-made states: an .old- alone comes back; an incomplete .tmp- goes and the .old- comes back
+mv "$tmp/res/a/runs/hidden=16_seed=1" "$tmp/res/a/runs/.old-hidden=16_seed=1-999"
+run --set train.epochs=3 "$tmp/a.ini" 2>"$tmp/err"
+grep -q "0 runs to train, 2 already done" "$tmp/err"
+check "a run renamed to .old- by a killed commit is restored" $?
+cp -r "$tmp/res/a/runs/hidden=16_seed=1" "$tmp/res/a/runs/.tmp-hidden=16_seed=1-998"
+rm "$tmp/res/a/runs/.tmp-hidden=16_seed=1-998/weights.h5"
+mv "$tmp/res/a/runs/hidden=16_seed=1" "$tmp/res/a/runs/.old-hidden=16_seed=1-998"
+run --set train.epochs=3 "$tmp/a.ini" 2>"$tmp/err"
+grep -q "0 runs to train, 2 already done" "$tmp/err" && [ "$(ls -a "$tmp/res/a/runs" | grep -c '^\.')" = 2 ]
+check "an incomplete .tmp- is removed and the .old- restored" $?
+
+# 11. a weights.h5 locked by another process is busy, not damaged: --verify and a run exit 4, nothing retrained
+if command -v flock >/dev/null; then
+    w="$tmp/res/a/runs/hidden=64_seed=1/weights.h5"
+    before=$(ls -li "$w")
+    # one process holds the lock, so killing it by its PID releases it
+    sh -c 'exec 9<"$1"; flock -x 9; exec sleep 5' sh "$w" &
+    holder=$!
+    sleep 0.3
+    "$RUNNER" --results "$tmp/res" --verify a >/dev/null 2>"$tmp/err"
+    [ $? = 4 ] && grep -q "hidden=64_seed=1: cannot be read now" "$tmp/err" && ! grep -q "damaged:" "$tmp/err"
+    check "--verify reports a locked weights.h5 as busy, not damaged (exit 4)" $?
+    run --quiet --set train.epochs=3 "$tmp/a.ini" 2>"$tmp/err"
+    [ $? = 4 ] && grep -q "cannot be read now" "$tmp/err" && [ "$(ls -li "$w")" = "$before" ]
+    check "a run on a locked weights.h5 exits 4 and retrains nothing" $?
+    kill "$holder" 2>/dev/null
+    wait "$holder" 2>/dev/null
+else
+    skip "the locked weights.h5 tests" "no flock(1)"
+fi
+
+# 13. temporaries of a killed rebuild (this version's and the earlier ".tmpPID") are cleaned under the lock
+run --quiet --set train.epochs=3 "$tmp/a.ini"
+for f in "$tmp/res/a/summary.tsv.tmp123" "$tmp/res/a/results.h5.runner-tmp-77" "$tmp/res/index.md.tmp55" \
+    "$tmp/plots/a/loss_curves.dat.runner-tmp-9"; do : >"$f"; done
+"$RUNNER" --plots "$tmp/plots" --results "$tmp/res" --no-plots --quiet --set train.epochs=3 "$tmp/a.ini"
+[ -z "$(find "$tmp/res" "$tmp/plots" -name '*.tmp[0-9]*' -o -name '*.runner-tmp-*')" ]
+check "temporaries in the experiment, the results root and the plots folder are cleaned" $?
+
+# 14. two runners on different experiments finishing together: index.md lists both
+if [ -n "$shim" ]; then
+    sed 's/^name = a/name = b/' "$tmp/a.ini" >"$tmp/b.ini"
+    rm -f "$tmp/mark"
+    SHIM_SLOW_RENAME=index.md SHIM_MARK="$tmp/mark" LD_PRELOAD="$shim" run --quiet --set train.epochs=3 \
+        --set experiment.name=c "$tmp/a.ini" &
+    slow=$!
+    i=0
+    while [ ! -f "$tmp/mark" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    run --quiet "$tmp/b.ini"
+    wait "$slow"
+    grep -q "^| \[b\]" "$tmp/res/index.md" && grep -q "^| \[c\]" "$tmp/res/index.md"
+    check "index.md keeps both experiments when two runners finish together" $?
+fi
+
+# 15. --verify streams: 1024 missing runs (far more than 64 KiB of lines) and the closing count
+mkdir -p "$tmp/res/big/runs"
+cat >"$tmp/res/big/plan.txt" <<INI
+experiment.name=big
+sweep.train.learning_rate=linspace(0.01, 1, 64)
+sweep.train.epochs=1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16
+INI
+"$RUNNER" --results "$tmp/res" --verify big >/dev/null 2>"$tmp/err"
+[ $? = 4 ] && [ "$(grep -c ": missing: " "$tmp/err")" = 1024 ] && [ "$(wc -c <"$tmp/err")" -gt 65536 ] &&
+    tail -1 "$tmp/err" | grep -q "1024 runs, 0 intact, 0 damaged, 1024 missing"
+check "--verify prints every line and the count beyond 64 KiB" $?
+
+# a plan whose sweep list is longer than an INI line is recorded whole
+run --quiet --set experiment.name=long --set sweep.train.learning_rate="linspace(0.01, 1, 40)" \
+    --set sweep.model.hidden=2 --set train.epochs=1 "$tmp/a.ini"
+"$RUNNER" --results "$tmp/res" --verify long 2>&1 | grep -q "40 runs, 40 intact, 0 damaged, 0 missing"
+check "--verify reads back a plan with a 40-value sweep list" $?
+
+# 16. a file, and a nested folder, where a run folder belongs: replaced, and no .old- left behind
+rm -rf "$tmp/res/a/runs/hidden=16_seed=1"
+echo junk >"$tmp/res/a/runs/hidden=16_seed=1"
+rm -rf "$tmp/res/a/runs/hidden=64_seed=1"
+mkdir -p "$tmp/res/a/runs/hidden=64_seed=1/sub/deeper"
+: >"$tmp/res/a/runs/hidden=64_seed=1/sub/deeper/x"
+ln -s "$tmp/d.h5" "$tmp/res/a/runs/hidden=64_seed=1/sub/link"
+run --set train.epochs=3 "$tmp/a.ini" 2>"$tmp/err"
+grep -q "2 runs to train, 0 already done" "$tmp/err" && [ -z "$(ls -a "$tmp/res/a/runs" | grep '^\.[a-z]')" ] &&
+    [ -f "$tmp/d.h5" ] && "$RUNNER" --results "$tmp/res" --verify a >/dev/null
+check "a file or a nested folder where a run belongs is replaced and removed (links not followed)" $?
+
+finish
