@@ -10,7 +10,7 @@ for set in "${@:-build}"; do
     build)  pkgs="$pkgs build-essential pkg-config libhdf5-dev libinih-dev check gnuplot-nox" ;;
     # clang's OpenMP: omp.h and libomp, which gcc's build-essential does not bring
     clang)  pkgs="$pkgs clang libomp-14-dev" ;;
-    python) pkgs="$pkgs python3 python3-numpy python3-h5py python3-sklearn" ;;
+    python) pkgs="$pkgs python3 python3-numpy python3-h5py python3-sklearn python3-pandas" ;;
     reliability) pkgs="$pkgs clang libclang-rt-14-dev valgrind util-linux" ;;
     # the optional peers of make bench and the tools it uses
     bench) pkgs="$pkgs python3 python3-numpy python3-h5py python3-sklearn python3-joblib python3-threadpoolctl

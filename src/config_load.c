@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *const sections[] = {"experiment", "data", "model", "train", "sweep"};
+static const char *const sections[] = {"experiment", "data", "model", "train", "report", "sweep"};
 #define NSECTIONS ((int)(sizeof sections / sizeof sections[0]))
 
 /* ---- unknown names --------------------------------------------------------------------------------------- */
@@ -407,6 +407,20 @@ static int handler(void *user, const char *section_unused, const char *name, con
     return 1;
 }
 
+/* experiment.name's default is the config file's base name (my_study.ini: my_study), a character the name may not
+ * hold becoming '_', so that a config without a name never shares another's results. */
+static void default_name(config *c, const char *path)
+{
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    char name[CONFIG_NAME], why[200];
+    size_t n = strrchr(base, '.') && strrchr(base, '.') != base ? (size_t)(strrchr(base, '.') - base) : strlen(base);
+    snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), base);
+    for (char *s = name; *s; s++)
+        *s = isalnum((unsigned char)*s) || *s == '-' ? *s : '_';
+    if (*name)
+        config_set(c, config_key_index("experiment", "name"), name, why, sizeof why);
+}
+
 int config_load(config *c, const char *path, config_errors *errs)
 {
     int before = errs->n;
@@ -426,6 +440,7 @@ int config_load(config *c, const char *path, config_errors *errs)
         config_error(errs, "%s: config too large (%lld bytes; at most %d)", path, (long long)st.st_size,
                      CONFIG_MAX_BYTES);
     else {
+        default_name(c, path);
         parse_ctx p = {.c = c, .f = f, .path = path, .errs = errs};
         ini_parse_stream(reader, &p, handler, &p);
         if (ferror(f))
@@ -474,6 +489,12 @@ int config_override(config *c, const char *assignment, config_errors *errs)
             config_error(errs, "runner: --set %s: unknown key (runner --help lists every section.key)", name);
         return errs->n - before;
     }
+    for (int i = 0; i < c->nsweep; i++)
+        if (c->sweep[i].key == k) {
+            config_error(errs, "runner: --set %s: the key is swept, so a single value would change nothing (use "
+                         "--set sweep.%s=LIST to replace its list)", name, name);
+            return errs->n - before;
+        }
     char why[400];
     if (config_set(c, k, value, why, sizeof why) < 0)
         config_error(errs, "runner: --set %s: %s", name, why);

@@ -38,7 +38,7 @@ static void first_difference(const char **a, const char **b)
 }
 
 /* Compares experiment.ini with the identity of base: writes it when new (or with force), refuses a different
- * one, naming the first line that differs. */
+ * one, naming each key that differs. */
 static error_class check_identity(const char *dir, const config *base, int force, char *err, size_t len)
 {
     char path[IDENTITY_PATH + 32];
@@ -51,11 +51,10 @@ static error_class check_identity(const char *dir, const config *base, int force
     char *old = fileio_read(path);
     error_class rc = ERROR_NONE;
     if (old && strcmp(old, identity) && !force) {
-        const char *a = old, *b = identity;
-        first_difference(&a, &b);
-        snprintf(err, len, "%s: results there come from a different configuration (was '%.*s', now '%.*s'); use "
-                 "another experiment.name, or --force to train everything again", dir, (int)strcspn(a, "\n"), a,
-                 (int)strcspn(b, "\n"), b);
+        char diff[600];
+        config_identity_diff(old, identity, diff, sizeof diff);
+        snprintf(err, len, "%s: results there come from a different configuration (%s); use another "
+                 "experiment.name, or --force to train everything again", dir, diff);
         rc = ERROR_USAGE;
     } else if (!old || strcmp(old, identity)) {
         rc = fileio_write_atomic(path, identity, strlen(identity), err, len) < 0 ? ERROR_OUTPUT : ERROR_NONE;

@@ -16,7 +16,7 @@ enum { IDENTITY_PATH = 1024 };
 /* In experiment folder dir, under its lock: compares experiment.ini with base's identity and, when data is given,
  * IDENTITY_SUMS with its checksums (an experiment without them, from an earlier version, with its runs'
  * manifests), refusing a difference unless force; then records all three. ERROR_NONE; ERROR_USAGE naming the
- * first differing line or the changed file; ERROR_OUTPUT when the disk refuses. One line in err. */
+ * keys that differ or the changed file; ERROR_OUTPUT when the disk refuses. One line in err. */
 error_class identity_open(const char *dir, const config *base, const plandata *data, int force, char *err,
                           size_t len);
 /* 0 when run folder rundir of experiment dir belongs to it: its config.ini resolves to want (compared as

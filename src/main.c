@@ -8,6 +8,7 @@
 #include "config.h"
 #include "cost.h"
 #include "error.h"
+#include "fileio.h"
 #include "gnuplot.h"
 #include "h5util.h"
 #include "plandata.h"
@@ -58,7 +59,7 @@ typedef struct options {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: runner [options] CONFIG\n"
-               "  --help              this text and every config key with its default and range\n"
+               "  -h, --help          this text and every config key with its default and range\n"
                "  --version           version, compiler and HDF5\n"
                "  --threads N         OpenMP threads per run (overrides experiment.threads; 0 = all;\n"
                "                      more than the cores available are capped)\n"
@@ -119,6 +120,23 @@ static int folder_arg(int ch, const char *value, options *o)
     return 0;
 }
 
+/* The value of a --set: one argument holding '=' ("--set KEY VALUE" would make VALUE the config file). 0, or -1
+ * after printing why. */
+static int set_arg(const char *value, options *o)
+{
+    if (o->nsets == 64) {
+        fprintf(stderr, "runner: too many --set options (at most 64)\n");
+        return -1;
+    }
+    if (!strchr(value, '=')) {
+        fprintf(stderr, "runner: --set %s: expected section.key=value as one argument (--set %s=VALUE)\n", value,
+                value);
+        return -1;
+    }
+    o->sets[o->nsets++] = value;
+    return 0;
+}
+
 /* --list, or --compare NAME with the other names left in argv from optind: neither takes a config, and they
  * exclude each other and --verify. 0, or -1 after printing why. */
 static int catalog_args(int argc, char **argv, options *o)
@@ -142,6 +160,16 @@ static int catalog_args(int argc, char **argv, options *o)
     return 0;
 }
 
+/* --version: the build. Returns 1, parse_args's "answered". */
+static int print_version(void)
+{
+    char h5[32];
+    h5util_version(h5, sizeof h5);
+    printf("runner %s (git %s), %s, flags %s, HDF5 %s, OpenMP %d\n", RUNNER_VERSION, BUILD_GIT_REV, BUILD_COMPILER,
+           BUILD_CFLAGS, h5, _OPENMP);
+    return 1;
+}
+
 /* 0 to go on, 1 when --help or --version has answered, -1 after printing a usage error. */
 static int parse_args(int argc, char **argv, options *o)
 {
@@ -160,20 +188,14 @@ static int parse_args(int argc, char **argv, options *o)
     opterr = 0;
     int ch;
     long v;
-    while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (ch) {
         case 'h':
             usage(stdout);
             printf("\nconfig keys (INI sections, key = default, then the allowed values):\n");
             config_help(stdout);
             return 1;
-        case 'V': {
-            char h5[32];
-            h5util_version(h5, sizeof h5);
-            printf("runner %s (git %s), %s, flags %s, HDF5 %s, OpenMP %d\n", RUNNER_VERSION, BUILD_GIT_REV,
-                   BUILD_COMPILER, BUILD_CFLAGS, h5, _OPENMP);
-            return 1;
-        }
+        case 'V': return print_version();
         case 't':
             if (parse_count(optarg, 1024, &v) < 0) {
                 fprintf(stderr, "runner: --threads %s: expected an integer from 0 to 1024\n", optarg);
@@ -182,11 +204,8 @@ static int parse_args(int argc, char **argv, options *o)
             o->threads = (int)v;
             break;
         case 's':
-            if (o->nsets == 64) {
-                fprintf(stderr, "runner: too many --set options (at most 64)\n");
+            if (set_arg(optarg, o) < 0)
                 return -1;
-            }
-            o->sets[o->nsets++] = optarg;
             break;
         case 'q': o->quiet = 1; break;
         case 'f': o->force = 1; break;
@@ -230,7 +249,9 @@ static int parse_args(int argc, char **argv, options *o)
     return 0;
 }
 
-/* The plots folder of NAME (or the plots root, for NAME ""). 0, or -1 after printing why. */
+/* The plots folder of NAME (or the plots root, for NAME ""): --plots DIR, else plots/ beside the default results
+ * root and DIR/plots for --results DIR, so that another results root never replaces them. 0, or -1 after printing
+ * why. */
 static int plots_path(const options *opt, const char *name, char *out, size_t size)
 {
     const char *root = opt->plots_root, *sub = "";
@@ -246,9 +267,29 @@ static int plots_path(const options *opt, const char *name, char *out, size_t si
     return 0;
 }
 
-/* Plots and report.md of the experiment in results_dir, then results/index.md. 0, or -1 after printing why.
- * Plots belong to their results root: --plots DIR, else plots/ beside the default results root and
- * DIR/plots for --results DIR, so that another results root never replaces them. */
+/* Creates the results root and the plots folder (with their parents) and checks both are writable, before any
+ * training: an unwritable --plots found after hours of training would lose the report. 0, or -1 after printing
+ * why. */
+static int prepare_folders(const options *opt, const config *cfg)
+{
+    char plots[STORE_PATH], err[1200];
+    const char *dirs[] = {opt->results_root, plots};
+    if (plots_path(opt, cfg->name, plots, sizeof plots) < 0)
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        if (fileio_make_dirs(dirs[i], err, sizeof err) < 0) {
+            fprintf(stderr, "%s\n", err);
+            return -1;
+        }
+        if (access(dirs[i], W_OK | X_OK) != 0) {
+            fprintf(stderr, "%s: cannot write there: %s\n", dirs[i], strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Plots and report.md of the experiment in results_dir, then results/index.md. 0, or -1 after printing why. */
 static int write_report(const options *opt, const config *cfg, const sweep_plan *plan, const char *results_dir)
 {
     char plots_dir[STORE_PATH], warning[300], err[1200];
@@ -475,6 +516,8 @@ static int load_config(const options *opt, config *cfg)
     config_load(cfg, opt->config, &errs);
     for (int i = 0; i < opt->nsets; i++)
         config_override(cfg, opt->sets[i], &errs);
+    if (!errs.n)
+        config_check_report(cfg, &errs);
     if (opt->threads >= 0)
         cfg->threads = opt->threads;
     if (!errs.n)
@@ -587,6 +630,10 @@ static int run_config(const options *opt)
     }
     if (check_threads(opt, &plan) < 0) {
         rc = exit_code(ERROR_USAGE);
+        goto done;
+    }
+    if (prepare_folders(opt, &cfg) < 0) {
+        rc = exit_code(ERROR_OUTPUT);
         goto done;
     }
     error_class opened = store_open(&res, opt->results_root, &cfg, &data, opt->force, err, sizeof err);
