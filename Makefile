@@ -46,7 +46,7 @@ TESTSRC = $(wildcard tests/test_*.c)
 TESTOBJ = $(TESTSRC:tests/%.c=$(BUILD)/tests/%.o)
 CONFIGS = configs/digits.ini configs/article_xor.ini configs/article_digits.ini configs/lr_sweep.ini \
           configs/hidden_sweep.ini configs/grid.ini configs/batch_sweep.ini configs/threads.ini \
-          configs/optimizer_schedule.ini
+          configs/optimizer_schedule.ini configs/batch_scaling.ini
 
 .DELETE_ON_ERROR:
 .PHONY: all deps python-deps have-deps have-check test check run-tests portable experiments plots data \

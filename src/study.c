@@ -417,14 +417,16 @@ int study_write(FILE *md, const points *x, const char *plots_dir, const char *re
     if (!(target > 0))
         return 0;
     int val = x->base->validation_fraction > 0, by = swept(x, "train.batch_size"), lr = x->lr;
-    char step_note[120] = "";
+    char step_note[160] = "";
     if (x->base->eval_every_steps > 0)
-        snprintf(step_note, sizeof step_note, " and every %lld steps", x->base->eval_every_steps);
-    fprintf(md, "## Study: steps to the target\n\nTarget: %s accuracy %g%s, checked after every epoch%s, so "
-                "steps_to_target is an upper bound at most %s past the first step that reached it.\n\n",
+        snprintf(step_note, sizeof step_note, " and every %lld steps (on the %s set)", x->base->eval_every_steps,
+                 val ? "validation" : "test");
+    fprintf(md, "## Study: steps to the target\n\nTarget: %s accuracy %g%s, checked after every epoch%s: "
+                "steps_to_target is the first check that reached it, at most %s after the first step whose weights "
+                "did.\n\n",
             val ? "validation" : "test", target,
             val ? "" : " (there is no validation set, so the test set decides: an optimistic choice)", step_note,
-            x->base->eval_every_steps > 0 ? "that many steps" : "one epoch of steps");
+            x->base->eval_every_steps > 0 ? "that many steps (or one epoch, if shorter)" : "one epoch of steps");
     double *v = malloc((size_t)x->plan->npoints * NCOLS * sizeof *v);
     if (!v) {
         snprintf(err, len, "%s: out of memory for the study", x->results_dir);
