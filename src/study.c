@@ -224,8 +224,9 @@ static int write_plot(const points *x, const char *dir, const char *name, const 
         fileio_text_save(&dat, path, err, len) < 0 || fileio_text_open(&gp, err, len) < 0)
         return -1;
     gnuplot_begin(gp.f, x->base->name, dir, name, title);
-    fprintf(gp.f, "set logscale xy\nset format x '%%g'\nset format y '%%g'\nset offsets graph 0.05, graph 0.05, "
-                  "graph 0.05, graph 0.05\nset key top right box\n");
+    double lo = rows[0].batch, hi = rows[n - 1].batch; /* rows by rising x */
+    fprintf(gp.f, "set logscale xy\nset format x '%%g'\nset format y '%%g'\nset xrange [%.9g:%.9g]\n"
+                  "set offsets 0, 0, graph 0.1, graph 0.1\nset key top right box\n", lo / 1.5, hi * 1.5);
     draw(gp.f, arg);
     if (fileio_path(path, sizeof path, err, len, "%s/%s.gp", dir, name) < 0)
         return -1;
@@ -237,12 +238,14 @@ typedef struct steps_marks {
     const row *first;       /* the smallest batch: the perfect-scaling line goes through it */
     const study_fit *fit;   /* NULL: no fit */
     double b_simple;        /* NAN: not measured */
+    double s_lo, s_hi;      /* the fewest and most steps of the points: the y range around them */
 } steps_marks;
 
 static void draw_steps(FILE *f, const void *arg)
 {
     const steps_marks *m = arg;
-    fprintf(f, "set xlabel 'batch size (rows per step)'\nset ylabel 'steps to the target (median over seeds)'\n");
+    fprintf(f, "set xlabel 'batch size (rows per step)'\nset ylabel 'steps to the target (median over seeds)'\n"
+               "set yrange [%.9g:%.9g]\n", m->s_lo / 4, m->s_hi * 4);
     if (m->fit)
         fprintf(f, "set arrow from %.9g, graph 0 to %.9g, graph 1 nohead dt 2 lw 2 lc rgb '#d62728'\n",
                 m->fit->b_crit, m->fit->b_crit);
@@ -398,7 +401,9 @@ static int write_batch_study(FILE *md, const points *x, const double *v, int by,
                 "Training time to the target on this machine (evaluations excluded).\n\n"
                 "![learning rate chosen per batch size](%s/study_lr.png)\n\n",
             rel, rel, rel);
-    steps_marks m = {&rows[0], fitted ? &fit : NULL, b_simple};
+    steps_marks m = {&rows[0], fitted ? &fit : NULL, b_simple, S[0], S[0]};
+    for (int i = 0; i < n; i++)
+        m.s_lo = fmin(m.s_lo, rows[i].v[C_LO]), m.s_hi = fmax(m.s_hi, fmax(S[i], rows[i].v[C_HI]));
     static const char *const time_cols[] = {"batch size (rows per step)", "seconds to the target (median)", "7"};
     static const char *const lr_cols[] = {"batch size (rows per step)", "best learning rate", "2"};
     if (write_plot(x, dir, "study_steps", rows, n, "Steps to the target against batch size", draw_steps, &m, err,

@@ -493,7 +493,9 @@ static int save_h5(const char *dir, const table *summary, const table *points, c
     hid_t file = h5util_create_memory(); /* h5util_save writes it: a full disk fails a write(), not H5Fclose */
     int rc = file >= 0 ? 0 : -1;
     if (rc == 0)
-        rc = h5_table(file, "summary", summary) | h5_table(file, "table", points);
+        rc = h5_table(file, "summary", summary) | h5_table(file, "table", points) |
+             h5util_put_string(file, "note", "NaN in the *_to_target columns: the target was not reached (an empty "
+                                              "cell in the .tsv); in b_simple: not measured (train.noise_scale off)");
     if (rc == 0)
         rc = h5_runs(file, 0, dir, rs, p) | h5_runs(file, 1, dir, rs, p);
     if (rc == 0)
