@@ -92,7 +92,7 @@ const config_key config_keys[] = {
     {"train", "stop_at_target", T_BOOL, FIELD(stop_at_target), "false", 0, 0, LATER_KEY, NULL,
      "true: a run ends (status ok) at the evaluation that reaches target_accuracy"},
     {"train", "eval_every_steps", T_INT, FIELD(eval_every_steps), "0", 0, 1000000000, LATER_KEY, NULL,
-     "with a target: also check it every this many steps (validation set only); 0 = at evaluations only"},
+     "with a target: also check it every this many steps (on the validation set, else the test set); 0 = at evaluations"},
     {"train", "noise_scale", T_BOOL, FIELD(noise_scale), "false", 0, 0, LATER_KEY, NULL,
      "true: estimate the gradient noise scale B_simple at every evaluation (curve.dat's b_simple)"},
     {"train", "noise_big_batch", T_INT, FIELD(noise_big_batch), "0", 0, 100000000, LATER_KEY, NULL,
