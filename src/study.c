@@ -179,6 +179,10 @@ static int best_rows(const points *x, const double *v, int by, row *rows)
         r->batch = points_number(s->values[order[a]]);
         if (by == swept(x, "train.batch_size") && !(r->batch > 0) && r->v[C_STEPS] > 0)
             r->batch = round(r->v[C_EXAMPLES] / r->v[C_STEPS]);
+        if (!(r->batch > 0) || !(r->lr > 0)) { /* not a number for a log axis ("16-8" layers): left out */
+            nrows--;
+            continue;
+        }
         for (int j = nrows - 1; j > 0 && rows[j - 1].batch > rows[j].batch; j--) {
             row t = rows[j];
             rows[j] = rows[j - 1];
