@@ -46,7 +46,7 @@ TESTSRC = $(wildcard tests/test_*.c)
 TESTOBJ = $(TESTSRC:tests/%.c=$(BUILD)/tests/%.o)
 CONFIGS = configs/digits.ini configs/article_xor.ini configs/article_digits.ini configs/lr_sweep.ini \
           configs/hidden_sweep.ini configs/grid.ini configs/batch_sweep.ini configs/threads.ini \
-          configs/optimizer_schedule.ini
+          configs/optimizer_schedule.ini configs/batch_scaling.ini
 
 .DELETE_ON_ERROR:
 .PHONY: all deps test-deps python-deps have-deps have-check test check run-tests portable experiments plots data \
@@ -120,6 +120,7 @@ run-tests: $(BUILD)/check_tests $(BUILD)/runner
 	RUNNER=./$(BUILD)/runner sh tests/html_test.sh
 	RUNNER=./$(BUILD)/runner sh tests/validation_test.sh
 	RUNNER=./$(BUILD)/runner sh tests/pandas_test.sh
+	RUNNER=./$(BUILD)/runner sh tests/study_test.sh
 
 portable:
 	$(MAKE) BUILD=build/portable ARCH= runner

@@ -87,6 +87,16 @@ const config_key config_keys[] = {
      "step schedule: the learning rate is multiplied by this every step_every epochs"},
     {"train", "min_learning_rate", T_REAL, FIELD(min_learning_rate), "0", 0, 1e6, LATER_KEY, NULL,
      "cosine schedule: the learning rate of the last epoch's end; at most learning_rate"},
+    {"train", "target_accuracy", T_REAL, FIELD(target_accuracy), "0", 0, 1, LATER_KEY, NULL,
+     "goal: validation accuracy (test without a validation set) in (0, 1]; runs record steps to it; 0 = off"},
+    {"train", "stop_at_target", T_BOOL, FIELD(stop_at_target), "false", 0, 0, LATER_KEY, NULL,
+     "true: a run ends (status ok) at the evaluation that reaches target_accuracy"},
+    {"train", "eval_every_steps", T_INT, FIELD(eval_every_steps), "0", 0, 1000000000, LATER_KEY, NULL,
+     "with a target: also check it every this many steps (on the validation set, else the test set); 0 = at evaluations"},
+    {"train", "noise_scale", T_BOOL, FIELD(noise_scale), "false", 0, 0, LATER_KEY, NULL,
+     "true: estimate the gradient noise scale B_simple at every evaluation (curve.dat's b_simple)"},
+    {"train", "noise_big_batch", T_INT, FIELD(noise_big_batch), "0", 0, 100000000, LATER_KEY, NULL,
+     "rows of the noise scale's big batch: batch_size to the training rows; 0 = the whole training set"},
     {"report", "x_axis", T_CHOICE, FIELD(report_x_axis), "epoch", 0, 0, NO_EFFECT | NO_SWEEP, "epoch|step|seconds",
      "x axis of the loss and accuracy curves: epochs, optimizer steps, or seconds of training"},
     {"report", "points", T_STRING, FIELD(report_points), "all", 0, 0, NO_EFFECT | NO_SWEEP, NULL,
@@ -443,8 +453,22 @@ int config_copy(config *dst, const config *src)
     return 0;
 }
 
+/* train.stop_at_target needs a target. 0, or -1 with the message. */
+static int check_target(const config *base, const config *run, char *err, size_t len)
+{
+    char origin[CONFIG_PATH + 64];
+    if (!run->stop_at_target || run->target_accuracy > 0)
+        return 0;
+    config_sweep_origin(base, config_find("train.stop_at_target"), origin, sizeof origin);
+    snprintf(err, len, "%s: true needs a target, and train.target_accuracy is 0 (allowed: false without one; set "
+             "train.target_accuracy in (0, 1] to stop there)", origin);
+    return -1;
+}
+
 int config_check_run(const config *base, const config *run, char *err, size_t len)
 {
+    if (check_target(base, run, err, len) < 0)
+        return -1;
     static const char *const keys[] = {"train.warmup_epochs", "train.min_learning_rate"};
     char origin[CONFIG_PATH + 64], v[64], limit[64];
     for (int i = 0; i < 2; i++) {

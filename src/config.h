@@ -68,6 +68,11 @@ typedef struct config {
     int schedule;               /* config_schedule */
     long long warmup_epochs, step_every;
     double step_factor, min_learning_rate;
+    double target_accuracy;     /* goal accuracy (validation, else test); 0 = none */
+    int stop_at_target;         /* end the run when it is reached */
+    long long eval_every_steps; /* also check the target every this many steps; 0 = at evaluations */
+    int noise_scale;            /* estimate B_simple at every evaluation */
+    long long noise_big_batch;  /* rows of its big batch; 0 = the training set */
     /* [sweep] */
     config_sweep *sweep;        /* (nsweep), owned; NULL when nothing is swept */
     int nsweep;

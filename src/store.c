@@ -162,7 +162,11 @@ static void write_result(FILE *f, const train_job *job)
                     .train_loss = last->train_loss, .test_loss = last->test_loss, .train_acc = last->train_acc,
                     .test_acc = last->test_acc, .best_test_acc = best->test_acc, .seconds = job->train_seconds,
                     .samples_per_second = job->samples_per_second, .val_loss = last->val_loss,
-                    .val_acc = last->val_acc, .best_val_acc = best->val_acc};
+                    .val_acc = last->val_acc, .best_val_acc = best->val_acc,
+                    .steps_to_target = job->steps_to_target < 0 ? NAN : (double)job->steps_to_target,
+                    .epochs_to_target = job->epochs_to_target,
+                    .examples_to_target = job->examples_to_target < 0 ? NAN : (double)job->examples_to_target,
+                    .seconds_to_target = job->seconds_to_target, .b_simple = train_b_simple_median(job)};
     fprintf(f, "%s\n", tsv_result_header);
     tsv_result_row(f, &m);
     fprintf(f, "\n");

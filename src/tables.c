@@ -6,6 +6,7 @@
 #include "h5util.h"
 #include "store.h"
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,10 @@ const char tables_header[] = "n\ttest_acc_mean\ttest_acc_std\ttest_acc_min\ttest
                              "\ttest_loss_std\ttest_loss_min\ttest_loss_max\tbest_epoch\tdiverged"
                              "\tseconds_mean\tseconds_per_epoch\tsamples_per_second"
                              "\tval_acc_mean\tval_acc_std\tval_acc_min\tval_acc_max\tval_loss_mean\tval_loss_std"
-                             "\tval_loss_min\tval_loss_max";
+                             "\tval_loss_min\tval_loss_max\treached\tsteps_to_target_median"
+                             "\tsteps_to_target_min\tsteps_to_target_max\tepochs_to_target_median"
+                             "\texamples_to_target_median\tseconds_to_target_median\tseconds_to_target_min"
+                             "\tseconds_to_target_max\tb_simple_median";
 
 /* Keys every summary shows; swept keys not among them get columns of their own. */
 static const char *const fixed_keys[] = {"experiment.seeds", "model.hidden", "train.learning_rate",
@@ -121,6 +125,15 @@ static void add_int(table *t, long long v)
     add_cell(t, s, (double)v, 1);
 }
 
+/* A number that may be missing: an empty cell in the .tsv, NAN in results.h5 (a target not reached). */
+static void add_optional(table *t, const char *fmt, double v)
+{
+    if (isnan(v))
+        add_cell(t, "", NAN, 1);
+    else
+        add_num(t, fmt, v);
+}
+
 static void add_result(table *t, const tsv_result *m)
 {
     add_text(t, m->diverged ? "diverged" : "ok");
@@ -137,6 +150,11 @@ static void add_result(table *t, const tsv_result *m)
     add_num(t, "%.9g", fabs(m->val_loss)); /* fabs: NAN (no validation set) prints "nan", never "-nan" */
     add_num(t, "%.9g", fabs(m->val_acc));
     add_num(t, "%.9g", fabs(m->best_val_acc));
+    add_optional(t, "%.0f", m->steps_to_target);
+    add_optional(t, "%.9g", m->epochs_to_target);
+    add_optional(t, "%.0f", m->examples_to_target);
+    add_optional(t, "%.6f", m->seconds_to_target);
+    add_optional(t, "%.9g", m->b_simple);
 }
 
 /* The committed runs of a plan: run[r] is valid where done[r]. */
@@ -231,6 +249,56 @@ static void add_stats(table *t, const double *v, int n)
         add_num(t, "%.9g", fabs(s[k]));
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median of v (n >= 1), unreached seeds (NAN) counted as never reaching: NAN unless more than half reached;
+ * min over the reached ones (NAN when none did), max NAN unless all did. v is sorted in place. */
+static void target_stats(double *v, int n, double out[3])
+{
+    for (int i = 0; i < n; i++)
+        v[i] = isnan(v[i]) ? INFINITY : v[i];
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    out[0] = isinf(med) ? NAN : med;
+    out[1] = isinf(v[0]) ? NAN : v[0];
+    out[2] = isinf(v[n - 1]) ? NAN : v[n - 1];
+}
+
+/* table.tsv's target columns of the n runs of a point: reached, then steps, epochs, examples and seconds to the
+ * target (median with min and max for steps and seconds), and the median of the runs' B_simple. */
+static void add_target(table *t, const tsv_result *const *m, int n, double *v)
+{
+    static const size_t fields[] = {offsetof(tsv_result, steps_to_target), offsetof(tsv_result, epochs_to_target),
+                                    offsetof(tsv_result, examples_to_target), offsetof(tsv_result, seconds_to_target),
+                                    offsetof(tsv_result, b_simple)};
+    static const char *const formats[] = {"%.0f", "%.9g", "%.0f", "%.6f", "%.9g"};
+    int reached = 0;
+    for (int i = 0; i < n; i++)
+        reached += !isnan(m[i]->steps_to_target);
+    add_int(t, reached);
+    for (int f = 0; f < 5; f++) {
+        double st[3];
+        int k = 0;
+        for (int i = 0; i < n; i++) {
+            double x = *(const double *)((const char *)m[i] + fields[f]);
+            if (f < 4 || !isnan(x))
+                v[k++] = x;
+        }
+        if (k == 0) {
+            add_optional(t, "%.9g", NAN);
+            continue;
+        }
+        target_stats(v, k, st);
+        add_optional(t, formats[f], st[0]);
+        for (int j = 1; (f == 0 || f == 3) && j < 3; j++)
+            add_optional(t, formats[f], st[j]);
+    }
+}
+
 /* One row of table.tsv: the committed runs of point pt aggregated; nothing when it has none. acc and loss hold
  * (2, nseeds) room: the test numbers, then the validation ones. */
 static void point_row(table *t, const runs *rs, const sweep_plan *p, long pt, double *acc, double *loss)
@@ -239,6 +307,7 @@ static void point_row(table *t, const runs *rs, const sweep_plan *p, long pt, do
     const config *base = p->base;
     int n = 0, diverged = 0;
     double best = 0, secs = 0, per_epoch = 0, sps = 0;
+    const tsv_result *ms[CONFIG_MAX_SEEDS];
     for (long r = pt * base->nseeds; r < (pt + 1) * base->nseeds; r++) {
         if (!rs->done[r])
             continue;
@@ -252,7 +321,7 @@ static void point_row(table *t, const runs *rs, const sweep_plan *p, long pt, do
         secs += m->seconds;
         per_epoch += m->epochs_done ? m->seconds / m->epochs_done : 0;
         sps += m->samples_per_second;
-        n++;
+        ms[n++] = m;
     }
     if (!n)
         return;
@@ -274,6 +343,7 @@ static void point_row(table *t, const runs *rs, const sweep_plan *p, long pt, do
     add_num(t, "%.1f", sps / n);
     add_stats(t, acc + ns, n);
     add_stats(t, loss + ns, n);
+    add_target(t, ms, n, acc);
 }
 
 static void build_table(table *t, const runs *rs, const sweep_plan *p)
@@ -450,7 +520,9 @@ static int save_h5(const char *dir, const table *summary, const table *points, c
     hid_t file = h5util_create_memory(); /* h5util_save writes it: a full disk fails a write(), not H5Fclose */
     int rc = file >= 0 ? 0 : -1;
     if (rc == 0)
-        rc = h5_table(file, "summary", summary) | h5_table(file, "table", points);
+        rc = h5_table(file, "summary", summary) | h5_table(file, "table", points) |
+             h5util_put_string(file, "note", "NaN in the *_to_target columns: the target was not reached (an empty "
+                                              "cell in the .tsv); in b_simple: not measured (train.noise_scale off)");
     if (rc == 0)
         rc = h5_runs(file, 0, dir, rs, p) | h5_runs(file, 1, dir, rs, p);
     if (rc == 0)

@@ -33,7 +33,8 @@ for name in \
     range_validation_fraction range_early_stopping validation_no_rows validation_class_lost \
     early_stopping_no_validation \
     step_every_zero weight_decay_negative warmup_not_below_epochs min_lr_above_lr min_lr_above_swept_lr \
-    warmup_swept_epochs schedule_unknown
+    warmup_swept_epochs schedule_unknown range_target_accuracy stop_at_target_no_target \
+    noise_big_batch_below_batch noise_big_batch_above_rows
 do
     run_case "$name" 2 "$dir/$name.ini"
 done

@@ -31,7 +31,7 @@ assert summary["learning_rate"].dtype == "float64" and table["test_acc_mean"].dt
 assert all(isinstance(v, str) for v in summary["run_id"]) and set(summary["status"]) == {"ok"}
 assert list(table["point_id"]) == ["learning_rate=0.1", "learning_rate=1"], table["point_id"]
 assert list(curve.columns) == ["epoch", "train_loss", "test_loss", "train_acc", "test_acc", "seconds",
-                               "val_loss", "val_acc", "lr"], list(curve.columns)
+                               "val_loss", "val_acc", "lr", "b_simple"], list(curve.columns)
 for name in ["val_loss", "val_acc", "best_val_acc"]:
     assert summary[name].dtype == "float64", (name, summary[name].dtype)
 for name in ["val_acc_mean", "val_acc_std", "val_loss_mean", "val_loss_max"]:

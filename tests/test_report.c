@@ -119,12 +119,12 @@ static void fake_run(const char *dir, const config *c, long p, int s, int last, 
     FILE *f = create(path);
     fprintf(f, "%s\n", curve_header);
     for (int e = 0; e <= last; e++)
-        fprintf(f, "%d %.9g %.9g %.9g %.9g %.6f nan nan 0.1\n", e, fake_train_loss(p, s, e), fake_test_loss(p, s, e),
+        fprintf(f, "%d %.9g %.9g %.9g %.9g %.6f nan nan 0.1 nan\n", e, fake_train_loss(p, s, e), fake_test_loss(p, s, e),
                 fake_test_acc(p, s, e) + 0.02, fake_test_acc(p, s, e), e ? sec : 0.0);
     done(f);
     snprintf(path, sizeof path, "%s/result.tsv", dir);
     f = create(path);
-    fprintf(f, "%s\n%s\t%d\t%d\t%.9g\t%.9g\t%.9g\t%.9g\t%d\t%.9g\t%.6f\t%.1f\tnan\tnan\tnan\n", tsv_result_header,
+    fprintf(f, "%s\n%s\t%d\t%d\t%.9g\t%.9g\t%.9g\t%.9g\t%d\t%.9g\t%.6f\t%.1f\tnan\tnan\tnan\t\t\t\t\t\n", tsv_result_header,
             diverged ? "diverged" : "ok", last, diverged ? last + 1 : 0, fake_train_loss(p, s, last),
             fake_test_loss(p, s, last), fake_test_acc(p, s, last) + 0.02, fake_test_acc(p, s, last), last,
             fake_test_acc(p, s, last), sec * last, TRAIN_ROWS / sec);
@@ -158,7 +158,7 @@ static void table_row(FILE *t, const double *acc, const double *loss, const doub
     }
     /* no validation set: its eight columns are nan */
     fprintf(t, "\t%d\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%d\t%d\t%.6f\t%.6f\t%.1f"
-               "\tnan\tnan\tnan\tnan\tnan\tnan\tnan\tnan\n", n, am,
+               "\tnan\tnan\tnan\tnan\tnan\tnan\tnan\tnan\t0\t\t\t\t\t\t\t\t\t\n", n, am,
             sample_std(acc, n, am), amin, amax, lm, sample_std(loss, n, lm), lmin, lmax, ep[0], ndiv, secs / n,
             secs / epochs, TRAIN_ROWS * epochs / secs);
 }
@@ -211,7 +211,7 @@ static void fake_experiment(fake *f, long diverged)
             if (extra_column(b) >= 0)
                 fprintf(sum, "\t%d", c.threads);
             fprintf(sum, "\t%s\t%d\t%d\t%.9g\t%.9g\t%.9g\t%.9g\t%d\t%.9g"
-                         "\t%.6f\t%.1f\tnan\tnan\tnan\n", r == diverged ? "diverged" : "ok",
+                         "\t%.6f\t%.1f\tnan\tnan\tnan\t\t\t\t\t\n", r == diverged ? "diverged" : "ok",
                     ep[s], r == diverged ? 2 : 0, fake_train_loss(p, s, ep[s]), loss[s], acc[s] + 0.02, acc[s], ep[s],
                     acc[s], sec[s] * ep[s], TRAIN_ROWS / sec[s]);
         }

@@ -19,12 +19,6 @@
 need_runner validation_test "build it with make runner, or set RUNNER"
 make_tmp
 
-# col FILE NAME [ROW]: the cell of column NAME in data row ROW (default 1) of a TSV file
-col() {
-    awk -F'\t' -v name="$2" -v row="${3:-1}" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == name) c = i }
-        NR == row + 1 && c { print $c }' "$1"
-}
-
 # run NAME [--set ...]: trains configs/digits.ini as experiment NAME under $tmp/r
 run() {
     name=$1
