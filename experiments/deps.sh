@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages the given sets need when any is missing; prints nothing and exits 0 when all are
-# there. Usage: experiments/deps.sh SET... (build, clang, python, reliability, bench; default build).
+# there. Usage: experiments/deps.sh SET... (build, clang, python, reliability, bench, cluster;
+# default build).
 # apt-get runs through sudo when not root.
 set -eu
 pkgs=""
@@ -14,7 +15,9 @@ for set in "${@:-build}"; do
     # the optional peers of make bench and the tools it uses
     bench) pkgs="$pkgs python3 python3-numpy python3-h5py python3-sklearn python3-joblib python3-threadpoolctl
                  python3-torch libopenblas-dev libfann-dev gnuplot-nox time" ;;
-    *) echo "deps.sh: unknown set '$set' (build, clang, python, reliability, bench)" >&2; exit 2 ;;
+    # tests/cluster_test.sh: a single-node Slurm, Open MPI's mpirun, h5diff
+    cluster) pkgs="$pkgs openmpi-bin slurmctld slurmd slurm-client munge hdf5-tools" ;;
+    *) echo "deps.sh: unknown set '$set' (build, clang, python, reliability, bench, cluster)" >&2; exit 2 ;;
   esac
 done
 missing=""

@@ -1,19 +1,22 @@
 /* runner: parse the arguments, read and validate the config, load the data, plan the runs, train the ones not
- * yet committed, write the summary. Only this file decides to exit. Exit codes: 0 success (diverged runs are
- * results), 2 usage or config error (threads that cannot be started too), 3 data error, 4 output error (or
- * damaged runs found by --verify, or standard output not written), 5 every run of the experiment diverged,
- * 130/143 stopped by SIGINT/SIGTERM. */
+ * yet committed (all of them, or one shard's), write the summary. Only this file decides to exit. Exit codes: 0
+ * success (diverged runs are results), 2 usage or config error (threads that cannot be started too), 3 data
+ * error, 4 output error (or damaged runs found by --verify, or standard output not written), 5 every run of the
+ * experiment diverged, 6 --collect found runs missing or damaged, 130/143 stopped by SIGINT/SIGTERM. */
 #include "buildinfo.h"
 #include "config.h"
+#include "collect.h"
 #include "cost.h"
 #include "error.h"
 #include "gnuplot.h"
 #include "h5util.h"
+#include "identity.h"
 #include "plandata.h"
 #include "progress.h"
 #include "report.h"
 #include "sweep.h"
 #include "schedule.h"
+#include "shard.h"
 #include "store.h"
 #include "tables.h"
 #include "train.h"
@@ -30,7 +33,7 @@
 #include <unistd.h>
 
 /* The exit codes; a class of failure becomes one in exit_code only. */
-enum { EXIT_USAGE = 2, EXIT_DATA = 3, EXIT_OUTPUT = 4, EXIT_ALL_DIVERGED = 5 };
+enum { EXIT_USAGE = 2, EXIT_DATA = 3, EXIT_OUTPUT = 4, EXIT_ALL_DIVERGED = 5, EXIT_INCOMPLETE = 6 };
 #define RUNNER_VERSION "0.1.0"
 
 static volatile sig_atomic_t stop_signal;
@@ -51,6 +54,8 @@ typedef struct options {
     int nsets, threads, quiet, force, no_plots;
     long max_runs;
     double max_memory;
+    shard shard;                                 /* shard.count 0: no --shard */
+    int collect, status, dry_run;
 } options;
 
 static void usage(FILE *f)
@@ -70,10 +75,15 @@ static void usage(FILE *f)
                "  --max-memory SIZE   refuse when the runs in memory at once would need more (e.g. 4G;\n"
                "                      default: the machine's physical memory)\n"
                "  --verify NAME       check every committed run of results/NAME and list the damaged ones\n"
+               "  --shard I/N|auto    train only shard I of N's runs (auto: from Slurm or Open MPI); no tables\n"
+               "  --collect           check every run, write the tables, report and plots; exit 6 if incomplete\n"
+               "  --status            committed/total runs per shard (N from --shard, else as the shards last\n"
+               "                      ran), without taking the lock\n"
+               "  --dry-run           print the plan, each run's shard and estimated work; write nothing\n"
                "exit status: 0 ok (diverged runs are results), 2 usage or config error (or threads that\n"
                "             cannot be started), 3 data error, 4 output error (or damaged runs found by\n"
                "             --verify, or standard output not written), 5 every run diverged,\n"
-               "             130/143 stopped by SIGINT/SIGTERM\n");
+               "             6 --collect found runs missing or damaged, 130/143 stopped by SIGINT/SIGTERM\n");
 }
 
 /* Whole-text non-negative integer option. */
@@ -124,7 +134,9 @@ static int parse_args(int argc, char **argv, options *o)
         {"quiet", no_argument, 0, 'q'},      {"force", no_argument, 0, 'f'},
         {"no-plots", no_argument, 0, 'P'},   {"results", required_argument, 0, 'r'},
         {"max-runs", required_argument, 0, 'm'}, {"max-memory", required_argument, 0, 'M'},
-        {"verify", required_argument, 0, 'v'}, {"plots", required_argument, 0, 'p'}, {0, 0, 0, 0}};
+        {"verify", required_argument, 0, 'v'}, {"plots", required_argument, 0, 'p'},
+        {"shard", required_argument, 0, 'S'}, {"collect", no_argument, 0, 'C'},
+        {"status", no_argument, 0, 'T'},     {"dry-run", no_argument, 0, 'D'}, {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->results_root = "results";
     o->threads = -1;
@@ -160,6 +172,17 @@ static int parse_args(int argc, char **argv, options *o)
             }
             o->sets[o->nsets++] = optarg;
             break;
+        case 'S': {
+            char err[300];
+            if (shard_parse(optarg, &o->shard, err, sizeof err) < 0) {
+                fprintf(stderr, "%s\n", err);
+                return -1;
+            }
+            break;
+        }
+        case 'C': o->collect = 1; break;
+        case 'T': o->status = 1; break;
+        case 'D': o->dry_run = 1; break;
         case 'q': o->quiet = 1; break;
         case 'f': o->force = 1; break;
         case 'P': o->no_plots = 1; break;
@@ -189,6 +212,12 @@ static int parse_args(int argc, char **argv, options *o)
     }
     if (o->verify && optind == argc)
         return 0;
+    if (o->collect + o->status + o->dry_run + !!o->verify > 1 || (o->collect && o->shard.count) ||
+        (o->force && (o->shard.count || o->collect || o->status || o->dry_run))) {
+        fprintf(stderr, "runner: --verify, --collect, --status and --dry-run go alone, --collect without --shard, "
+                "and --force only with a plain run (see runner --help)\n");
+        return -1;
+    }
     if (optind != argc - 1) {
         fprintf(stderr, "runner: %s (usage: runner [options] CONFIG; see runner --help)\n",
                 optind >= argc ? "no config file given" : "more than one config file given");
@@ -243,7 +272,9 @@ typedef struct trainer {
     store *res;
     const plandata *data;
     schedule_pool *pool;
-    long *todo, ntodo, next, diverged;           /* todo: plan indices, largest run first */
+    const int *owner;                            /* each run's shard (NULL: every run is this process's) */
+    int shard;                                   /* this process's shard */
+    long *todo, ntodo, next, diverged, owned;    /* todo: plan indices, largest run first */
     int parallel, threads, nair;
     error_class failed;
     progress pr;
@@ -262,6 +293,9 @@ static int plan_todo(trainer *t, int force, int quiet)
     long long seed;
     char id[SWEEP_ID];
     for (long r = 0; r < plan->nruns; r++) {
+        if (t->owner && t->owner[r] != t->shard)
+            continue;
+        t->owned++;
         sweep_run(plan, r, &c, &seed, id, sizeof id);
         char why[600];
         int done = store_run_done(t->res, plan, r, why, sizeof why);
@@ -351,10 +385,11 @@ static void train_todo(trainer *t)
 
 /* Trains every run of the plan that is not committed yet (all of them with --force), several side by side,
  * largest first, and commits each as it finishes. Returns 0 or an exit code. */
-static int train_missing(const options *opt, const sweep_plan *plan, store *res, const plandata *data)
+static int train_missing(const options *opt, const sweep_plan *plan, store *res, const plandata *data,
+                         const int *owner)
 {
     const config *base = plan->base;
-    trainer t = {.plan = plan, .res = res, .data = data};
+    trainer t = {.plan = plan, .res = res, .data = data, .owner = owner, .shard = opt->shard.index};
     if (plan_todo(&t, opt->force, opt->quiet) < 0) {
         if (!t.todo)
             fprintf(stderr, "runner: out of memory\n");
@@ -364,9 +399,12 @@ static int train_missing(const options *opt, const sweep_plan *plan, store *res,
     char why[200];
     schedule_choose(plan, t.ntodo, cost_threads(0), &t.parallel, &t.threads, why, sizeof why);
     t.threads = cost_threads(t.threads);
+    char part[64] = "";
+    if (owner)
+        snprintf(part, sizeof part, " shard %d/%d (%s)", opt->shard.index, opt->shard.count, opt->shard.source);
     if (!opt->quiet)
-        fprintf(stderr, "%s: %ld runs to train, %ld already done (skipped); %d side by side x %d threads each (%s)\n",
-                base->name, t.ntodo, plan->nruns - t.ntodo, t.parallel, t.threads, why);
+        fprintf(stderr, "%s%s: %ld runs to train, %ld already done (skipped); %d side by side x %d threads each (%s)\n",
+                base->name, part, t.ntodo, t.owned - t.ntodo, t.parallel, t.threads, why);
     t.pool = t.ntodo ? schedule_start(t.parallel) : NULL;
     if (t.ntodo && !t.pool) {
         fprintf(stderr, "runner: cannot start worker threads\n");
@@ -377,7 +415,7 @@ static int train_missing(const options *opt, const sweep_plan *plan, store *res,
     schedule_stop(t.pool);
     progress_end(&t.pr, base->name, t.diverged, res->dir);
     int rc = exit_code(t.failed);
-    if (!rc && !stop_signal && t.pr.done == plan->nruns && t.diverged == t.pr.done) {
+    if (!rc && !stop_signal && t.pr.done == t.owned && t.owned && t.diverged == t.pr.done) {
         fprintf(stderr, "%s: every run diverged (results are kept; try a smaller train.learning_rate)\n",
                 base->name);
         rc = EXIT_ALL_DIVERGED;
@@ -479,12 +517,127 @@ static int close_stdout(int rc)
     return rc ? rc : exit_code(ERROR_OUTPUT);
 }
 
-/* Trains the config's runs that are missing and writes the tables and the report. Returns the exit code. */
+/* --collect: under the exclusive lock, checks every run of the plan, writes the tables, the report and the plots,
+ * and says which shards own what is missing. Returns the exit code. */
+static int collect(const options *opt, const sweep_plan *plan, const plandata *data, const int *owner, int count)
+{
+    const config *cfg = plan->base;
+    char err[1200];
+    store res;
+    error_class opened = store_open(&res, opt->results_root, cfg, data, 0, err, sizeof err);
+    if (opened != ERROR_NONE) {
+        fprintf(stderr, "%s\n", err);
+        return exit_code(opened);
+    }
+    verify_counts c;
+    int rc = 0;
+    if (collect_scan(res.dir, plan, owner, count, stderr, &c) < 0) {
+        fprintf(stderr, "runner: out of memory\n");
+        rc = exit_code(ERROR_OUTPUT);
+    } else if (tables_write(res.dir, plan, err, sizeof err) < 0) {
+        fprintf(stderr, "%s\n", err);
+        rc = exit_code(ERROR_OUTPUT);
+    } else if (write_report(opt, cfg, plan, res.dir) < 0) {
+        rc = exit_code(ERROR_OUTPUT);
+    } else if (c.intact < plan->nruns) {
+        collect_incomplete(stderr, res.dir, &c, count, plan->nruns);
+        rc = EXIT_INCOMPLETE;
+    } else if (!opt->quiet) {
+        fprintf(stderr, "%s: all %ld runs committed; tables in %s\n", cfg->name, plan->nruns, res.dir);
+    }
+    collect_counts_free(&c);
+    store_close(&res);
+    return rc;
+}
+
+/* --dry-run, --status and --collect: the plan seen whole, each run with its shard among N (--shard's, else the
+ * shards' record, else 1). Returns the exit code. */
+static int survey(const options *opt, const sweep_plan *plan, const plandata *data)
+{
+    char dir[STORE_PATH];
+    snprintf(dir, sizeof dir, "%s/%s", opt->results_root, plan->base->name);
+    int count = opt->shard.count ? opt->shard.count : collect_shards_recorded(dir);
+    count = count && !(opt->dry_run && !opt->shard.count) ? count : 1;
+    int *owner = malloc((size_t)plan->nruns * sizeof *owner), rc = 0;
+    double *load = malloc((size_t)count * sizeof *load);
+    verify_counts c = {0};
+    if (!owner || !load || shard_assign(plan, data, count, owner, load) < 0) {
+        fprintf(stderr, "runner: out of memory\n");
+        rc = exit_code(ERROR_OUTPUT);
+    } else if (opt->dry_run) {
+        collect_dry_run(stdout, plan, data, owner, load, count);
+    } else if (!identity_exists(dir)) {
+        fprintf(stderr, "%s: no such experiment (no runner has opened it; train it first)\n", dir);
+        rc = exit_code(ERROR_USAGE);
+    } else if (opt->collect) {
+        rc = collect(opt, plan, data, owner, count);
+    } else if (collect_scan(dir, plan, owner, count, NULL, &c) < 0) {
+        fprintf(stderr, "runner: out of memory\n");
+        rc = exit_code(ERROR_OUTPUT);
+    } else {
+        collect_status(stdout, dir, &c, count, plan->nruns);
+    }
+    collect_counts_free(&c);
+    free(owner);
+    free(load);
+    return rc;
+}
+
+/* Opens the store (shared for a shard, which records its shard count), trains what is missing of this process's
+ * runs, and (all runs but a shard) writes the tables and the report. Returns the exit code. */
+static int train_and_report(const options *opt, const sweep_plan *plan, const plandata *data)
+{
+    const config *cfg = plan->base;
+    char err[1200];
+    store res;
+    int *owner = NULL, count = opt->shard.count;
+    if (count && (!(owner = malloc((size_t)plan->nruns * sizeof *owner)) ||
+                  shard_assign(plan, data, count, owner, NULL) < 0)) {
+        fprintf(stderr, "runner: out of memory\n");
+        free(owner);
+        return exit_code(ERROR_OUTPUT);
+    }
+    error_class opened = store_open(&res, opt->results_root, cfg, data,
+                                    (opt->force ? STORE_FORCE : 0) | (count ? STORE_SHARED : 0), err, sizeof err);
+    if (opened == ERROR_NONE && count && collect_shards_record(res.dir, count, err, sizeof err) < 0) {
+        store_close(&res);
+        opened = ERROR_OUTPUT;
+    }
+    if (opened != ERROR_NONE) {
+        fprintf(stderr, "%s\n", err);
+        free(owner);
+        return exit_code(opened);
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    int rc = train_missing(opt, plan, &res, data, owner);
+    if (!count && tables_write(res.dir, plan, err, sizeof err) < 0) {
+        fprintf(stderr, "%s\n", err);
+        rc = rc ? rc : exit_code(ERROR_OUTPUT);
+    }
+    if (!count && (rc == 0 || rc == EXIT_ALL_DIVERGED) && !stop_signal &&
+        write_report(opt, cfg, plan, res.dir) < 0 && !stop_signal)
+        rc = exit_code(ERROR_OUTPUT);
+    store_close(&res);
+    free(owner);
+    if (stop_signal && !rc) {
+        fprintf(stderr, "%s: stopped by signal %d; committed runs are kept, run again to resume\n", cfg->name,
+                (int)stop_signal);
+        rc = 128 + (int)stop_signal;
+    }
+    return rc;
+}
+
+/* Trains the config's runs that are missing and writes the tables and the report, or surveys them (--dry-run,
+ * --status, --collect). Returns the exit code. */
 static int run_config(const options *opt)
 {
     config cfg;
     if (load_config(opt, &cfg) < 0)
         return exit_code(ERROR_USAGE);
+    /* the cores Slurm gave this task, unless the config or --threads says */
+    if (cfg.threads == 0 && shard_cpus() > 0)
+        omp_set_num_threads(shard_cpus());
 
     char err[1200];
     sweep_plan plan;
@@ -493,8 +646,8 @@ static int run_config(const options *opt)
         config_free(&cfg);
         return exit_code(ERROR_USAGE);
     }
-
-    if (gnuplot_init(&stop_signal, err, sizeof err) < 0) {
+    int reports = !opt->dry_run && !opt->status && !opt->shard.count;
+    if (reports && gnuplot_init(&stop_signal, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         config_free(&cfg);
         return exit_code(ERROR_USAGE);
@@ -502,44 +655,19 @@ static int run_config(const options *opt)
     h5util_quiet();
     static plandata data;
     int rc = 0;
-    store res;
     if (plandata_load(&data, &plan, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         rc = exit_code(ERROR_DATA);
-        goto done;
-    }
-    if (check_memory(opt, &plan, &data, err, sizeof err) < 0) {
+    } else if (opt->dry_run || opt->status || opt->collect) {
+        rc = survey(opt, &plan, &data);
+    } else if (check_memory(opt, &plan, &data, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         rc = exit_code(ERROR_USAGE);
-        goto done;
-    }
-    if (check_threads(opt, &plan) < 0) {
+    } else if (check_threads(opt, &plan) < 0) {
         rc = exit_code(ERROR_USAGE);
-        goto done;
+    } else {
+        rc = train_and_report(opt, &plan, &data);
     }
-    error_class opened = store_open(&res, opt->results_root, &cfg, &data, opt->force, err, sizeof err);
-    if (opened != ERROR_NONE) {
-        fprintf(stderr, "%s\n", err);
-        rc = exit_code(opened);
-        goto done;
-    }
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    rc = train_missing(opt, &plan, &res, &data);
-    if (tables_write(res.dir, &plan, err, sizeof err) < 0) {
-        fprintf(stderr, "%s\n", err);
-        rc = rc ? rc : exit_code(ERROR_OUTPUT);
-    }
-    if ((rc == 0 || rc == EXIT_ALL_DIVERGED) && !stop_signal && write_report(opt, &cfg, &plan, res.dir) < 0 &&
-        !stop_signal)
-        rc = exit_code(ERROR_OUTPUT);
-    store_close(&res);
-    if (stop_signal && !rc) {
-        fprintf(stderr, "%s: stopped by signal %d; committed runs are kept, run again to resume\n", cfg.name,
-                (int)stop_signal);
-        rc = 128 + (int)stop_signal;
-    }
-done:
     plandata_free(&data);
     config_free(&cfg);
     return rc;
