@@ -83,17 +83,18 @@ void collect_status(FILE *out, const char *dir, const verify_counts *c, int coun
 
 void collect_incomplete(FILE *out, const char *dir, const verify_counts *c, int count, long nruns)
 {
-    fprintf(out, "%s: incomplete: %ld of %ld runs missing or damaged (%ld missing, %ld damaged, %ld cannot be read "
-            "now); owned by shard%s", dir, nruns - c->intact, nruns, c->missing, c->damaged, c->busy,
-            count > 1 ? "s" : "");
+    char list[400] = "";
     int listed = 0;
     for (int s = 0; s < count; s++) {
+        size_t used = strlen(list);
         if (c->committed[s] == c->owned[s])
             continue;
         if (listed++ < 20)
-            fprintf(out, "%s %d/%d", listed > 1 ? "," : "", s, count);
+            snprintf(list + used, sizeof list - used, "%s %d/%d", listed > 1 ? "," : "", s, count);
         else if (listed == 21)
-            fprintf(out, ", ...");
+            snprintf(list + used, sizeof list - used, ", ...");
     }
-    fprintf(out, " (run them again, e.g. runner --shard I/N CONFIG, then --collect)\n");
+    fprintf(out, "%s: incomplete: %ld of %ld runs missing or damaged (%ld missing, %ld damaged, %ld cannot be read "
+            "now); owned by shard%s%s (run them again, e.g. runner --shard I/N CONFIG, then --collect)\n", dir,
+            nruns - c->intact, nruns, c->missing, c->damaged, c->busy, listed > 1 ? "s" : "", list);
 }
