@@ -42,9 +42,7 @@ void collect_dry_run(FILE *out, const sweep_plan *plan, const plandata *data, co
         long long seed;
         char id[SWEEP_ID];
         sweep_run(plan, r, &c, &seed, id, sizeof id);
-        const plandata_set *d = plandata_find(data, &c);
-        fprintf(out, "%ld\t%d\t%.4g\t%s\n", r, owner[r], cost_run(&c, d->train.cols, d->nclasses, d->train.rows).work,
-                id);
+        fprintf(out, "%ld\t%d\t%.4g\t%s\n", r, owner[r], cost_plan_run(plan, data, r).work, id);
         if (runs)
             runs[owner[r]]++;
     }

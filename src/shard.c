@@ -2,6 +2,7 @@
  * loads: O(runs log shards), so that 100,000 runs among 1,000 shards take milliseconds. */
 #include "shard.h"
 #include "cost.h"
+#include "schedule.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,19 +96,6 @@ int shard_cpus(void)
     return s && whole(s, &v) == 0 && v > 0 ? (int)v : 0;
 }
 
-typedef struct ranked {
-    long index;
-    double work;
-} ranked;
-
-static int by_work_desc(const void *a, const void *b)
-{
-    const ranked *x = a, *y = b;
-    if (x->work != y->work)
-        return x->work < y->work ? 1 : -1;
-    return (x->index > y->index) - (x->index < y->index);
-}
-
 /* Heap of shard indices ordered by (load, index): the least-loaded shard, lowest index among equals, on top. */
 static int lighter(const double *load, int a, int b) { return load[a] < load[b] || (load[a] == load[b] && a < b); }
 
@@ -130,32 +118,26 @@ static void sift_down(int *heap, int n, const double *load, int k)
 
 int shard_assign(const sweep_plan *plan, const plandata *data, int count, int *owner, double *load)
 {
-    ranked *rk = malloc((size_t)plan->nruns * sizeof *rk);
+    long *order = malloc((size_t)plan->nruns * sizeof *order);
     int *heap = malloc((size_t)count * sizeof *heap);
     double *sum = calloc((size_t)count, sizeof *sum);
-    if (!rk || !heap || !sum) {
-        free(rk), free(heap), free(sum);
+    for (long r = 0; order && r < plan->nruns; r++)
+        order[r] = r;
+    /* every shard must order the runs alike: no fallback to plan order here */
+    if (!order || !heap || !sum || schedule_order(plan, data, order, plan->nruns) < 0) {
+        free(order), free(heap), free(sum);
         return -1;
     }
-    config c;
-    long long seed;
-    char id[SWEEP_ID];
-    for (long r = 0; r < plan->nruns; r++) {
-        sweep_run(plan, r, &c, &seed, id, sizeof id);
-        const plandata_set *d = plandata_find(data, &c);
-        rk[r] = (ranked){r, cost_run(&c, d->train.cols, d->nclasses, d->train.rows).work};
-    }
-    qsort(rk, (size_t)plan->nruns, sizeof *rk, by_work_desc);
     for (int k = 0; k < count; k++)
         heap[k] = k; /* all loads 0: index order is already a heap */
     for (long i = 0; i < plan->nruns; i++) {
         int s = heap[0];
-        owner[rk[i].index] = s;
-        sum[s] += rk[i].work;
+        owner[order[i]] = s;
+        sum[s] += cost_plan_run(plan, data, order[i]).work;
         sift_down(heap, count, sum, 0);
     }
     if (load)
         memcpy(load, sum, (size_t)count * sizeof *load);
-    free(rk), free(heap), free(sum);
+    free(order), free(heap), free(sum);
     return 0;
 }
