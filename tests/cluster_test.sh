@@ -136,6 +136,11 @@ check "three shards, one killed and restarted, equal one process" $? "$msg"
 [ -z "$(ls -a "$tmp/k/c/runs" | grep '^\.tmp-\|^\.old-')" ] && [ -z "$(ls -a "$tmp/k/c" | grep '^\.holder-')" ]
 check "no temporary run folder or holder file is left" $?
 
+# ---- threads: SLURM_CPUS_PER_TASK when experiment.threads is 0 --------------------------------------------
+SLURM_CPUS_PER_TASK=1 "$RUNNER" --no-plots --results "$tmp/cpus" --shard 0/3 --set experiment.threads=0 \
+    --set train.epochs=1 "$tmp/c.ini" 2>&1 | grep -q "1 side by side x 1 threads each (auto: .* on 1 cores)"
+check "a shard's threads honour SLURM_CPUS_PER_TASK" $?
+
 # ---- locks: shards share, a plain run or --collect is alone -----------------------------------------------
 run --results "$tmp/l" --shard 0/2 --force 2>/dev/null
 check "--force with --shard is a usage error" $(($? != 2))
