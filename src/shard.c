@@ -61,9 +61,11 @@ static int from_env(const char *index_var, const char *count_var, shard *s, char
 
 int shard_parse(const char *text, shard *s, char *err, size_t len)
 {
+    /* Open MPI's rank before SLURM_PROCID: mpirun inside a Slurm allocation passes every rank the batch step's
+     * SLURM_PROCID=0 and the allocation's SLURM_NTASKS, which would make them all shard 0 */
     static const char *const vars[][2] = {{"SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT"},
-                                          {"SLURM_PROCID", "SLURM_NTASKS"},
-                                          {"OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"}};
+                                          {"OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"},
+                                          {"SLURM_PROCID", "SLURM_NTASKS"}};
     if (!strcmp(text, "auto")) {
         for (int k = 0; k < 3; k++) {
             int found = from_env(vars[k][0], vars[k][1], s, err, len);

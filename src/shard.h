@@ -14,7 +14,7 @@ typedef struct shard {
     const char *source;                          /* where they came from: "--shard", "SLURM_ARRAY_TASK_ID", ... */
 } shard;
 
-/* Parses "I/N" or "auto" (Slurm's array or task variables, Open MPI's rank, else 0/1). 0, or -1 with a line
+/* Parses "I/N" or "auto" (a Slurm array task's variables, else Open MPI's rank, else Slurm's task, else 0/1). 0, or -1 with a line
  * naming the text or the variables in err. */
 int shard_parse(const char *text, shard *s, char *err, size_t len);
 /* The owner (shard index) of every run of plan among count shards, into owner (plan->nruns), and each shard's

@@ -60,7 +60,8 @@ for s in 3/3 -1/2 1/0 x 1/ /2 1/2/3 "0/+2" " 0/2" 0/1000001 ""; do
 done
 for vars in "SLURM_ARRAY_TASK_ID=1" "SLURM_ARRAY_TASK_COUNT=3" "SLURM_ARRAY_TASK_ID=3 SLURM_ARRAY_TASK_COUNT=3" \
     "SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_MIN=2 SLURM_ARRAY_TASK_COUNT=3" "SLURM_ARRAY_TASK_ID=x SLURM_ARRAY_TASK_COUNT=3" \
-    "SLURM_PROCID=2 SLURM_NTASKS=2" "SLURM_NTASKS=2" "OMPI_COMM_WORLD_RANK=0" "OMPI_COMM_WORLD_RANK=0 OMPI_COMM_WORLD_SIZE=0"; do
+    "SLURM_PROCID=2 SLURM_NTASKS=2" "SLURM_NTASKS=2" "OMPI_COMM_WORLD_RANK=0" "OMPI_COMM_WORLD_RANK=0 OMPI_COMM_WORLD_SIZE=0" \
+    "OMPI_COMM_WORLD_RANK=3 OMPI_COMM_WORLD_SIZE=3 SLURM_PROCID=0 SLURM_NTASKS=3"; do
     env $vars "$RUNNER" --shard auto --results "$tmp/bad" "$tmp/c.ini" >"$tmp/out" 2>"$tmp/err"
     rc=$?
     [ $rc = 2 ] && [ "$(wc -l <"$tmp/err")" = 1 ] && [ ! -e "$tmp/bad" ]
@@ -144,18 +145,23 @@ check "a shard's threads honour SLURM_CPUS_PER_TASK" $?
 # ---- locks: shards share, a plain run or --collect is alone -----------------------------------------------
 run --results "$tmp/l" --shard 0/2 --force 2>/dev/null
 check "--force with --shard is a usage error" $(($? != 2))
-$R --results "$tmp/l" --shard 0/2 --set experiment.parallel_runs=1 "$tmp/c.ini" &
+$R --results "$tmp/l" --shard 0/2 "$tmp/c.ini" &
 pl=$!
 timeout 10 sh -c "until ls -a '$tmp/l/c' 2>/dev/null | grep -q '^\.holder-'; do sleep 0.01; done"
-run --results "$tmp/l" --shard 1/2 --set train.epochs=300 2>"$tmp/err"
+kill -STOP $pl # holding its shared lock for as long as the checks take, however busy the machine
+run --results "$tmp/l" --shard 1/2 2>"$tmp/err"
 check "a second shard shares the lock" $? "$(cat "$tmp/err")"
 run --results "$tmp/l" 2>"$tmp/err"
 rc=$?
 [ $rc = 2 ] && grep -q "another runner (pid $pl) is working on this experiment" "$tmp/err"
 check "a plain run beside a shard is refused, naming the shard's pid" $? "rc $rc: $(cat "$tmp/err")"
+run --results "$tmp/l" --collect 2>/dev/null
+check "--collect beside a shard is refused" $(($? != 2))
 "$RUNNER" --status --results "$tmp/l" "$tmp/c.ini" >/dev/null
 check "--status beside a running shard (no lock)" $?
+kill -CONT $pl
 wait $pl
+check "the stopped shard finishes" $?
 # a runner that took the exclusive lock an instant ago, before its holder file exists: "another runner", no "pid ?"
 (exec 9>"$tmp/l/c/.lock"; flock -x 9; sleep 2) &
 pf=$!
@@ -218,7 +224,7 @@ SlurmdLogFile=$s/log/slurmd.log
 ProctrackType=proctrack/pgid
 TaskPlugin=task/none
 SchedulerType=sched/builtin
-SchedulerParameters=batch_sched_delay=0
+SchedulerParameters=batch_sched_delay=0,sched_interval=2
 SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU
 ReturnToService=2
@@ -251,13 +257,16 @@ if [ $up = 0 ]; then
     set -- $ids
     sweep=$1 collect=$2
     # task 1 requeued once it is training: SIGTERM, then back to pending (Slurm holds a requeued job ~2 minutes:
-    # StartTime=now lets it go again at once)
+    # StartTime lets it go again sooner)
     timeout 20 sh -c "until squeue -h -j ${sweep}_1 -o %T 2>/dev/null | grep -q RUNNING; do sleep 0.05; done"
     timeout 20 sh -c "until grep -q '^\[1/' '$s/log/runner-sweep-${sweep}_1.out' 2>/dev/null; do sleep 0.02; done"
     scontrol requeue "${sweep}_1"
     check "scontrol requeue of a running task" $?
     timeout 20 sh -c "until squeue -h -j ${sweep}_1 -o %T 2>/dev/null | grep -q PENDING; do sleep 0.05; done"
     check "the requeued task is pending again" $?
+    # not within the second of the requeue: slurmd refuses a job whose new credential is as old as the revocation
+    # of its previous one ("Job credential revoked"), which would end the task for good
+    sleep 1.2
     scontrol update jobid="${sweep}_1" StartTime=now
     timeout 45 sh -c "while squeue -h -j $sweep,$collect 2>/dev/null | grep -q .; do sleep 0.2; done"
     check "the array and the collect job end" $?

@@ -166,6 +166,11 @@ START_TEST(shard_parse_text_and_launchers)
         ck_assert_msg(shard_parse(bad[i], &s, err, sizeof err) < 0 && strstr(err, "--shard"), "%s", bad[i]);
     ck_assert_int_eq(shard_parse("auto", &s, err, sizeof err), 0);
     ck_assert(s.index == 0 && s.count == 1);
+    setenv("SLURM_PROCID", "1", 1);
+    setenv("SLURM_NTASKS", "2", 1);
+    ck_assert_int_eq(shard_parse("auto", &s, err, sizeof err), 0);
+    ck_assert(s.index == 1 && s.count == 2);
+    setenv("SLURM_PROCID", "0", 1); /* mpirun in an allocation: the batch step's task, and Open MPI's rank */
     setenv("OMPI_COMM_WORLD_RANK", "2", 1);
     setenv("OMPI_COMM_WORLD_SIZE", "3", 1);
     ck_assert_int_eq(shard_parse("auto", &s, err, sizeof err), 0);
