@@ -59,8 +59,10 @@ static void describe_holders(const store *s, char *who, size_t len)
         int n = 0;
         for (struct dirent *e; d && (e = readdir(d));) {
             char *at = strchr(e->d_name, '@');
+            if (strncmp(e->d_name, STORE_HOLDER, strlen(STORE_HOLDER)) || !at)
+                continue;
             long pid = strtol(e->d_name + strlen(STORE_HOLDER), NULL, 10);
-            if (strncmp(e->d_name, STORE_HOLDER, strlen(STORE_HOLDER)) || !at || gone(pid, at + 1))
+            if (gone(pid, at + 1))
                 continue;
             size_t used = strlen(who);
             if (n++ < 4)
