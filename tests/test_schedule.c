@@ -97,17 +97,23 @@ START_TEST(config_decides)
 }
 END_TEST
 
+/* Six runs on one data set: hidden 4, 16 and 8, two seeds each. */
+static void six_runs(config *c, sweep_plan *plan, plandata *data)
+{
+    const char *sets[] = {"data.file=tests/bad_data/good.h5", "experiment.seeds=1,2", "sweep.model.hidden=4,16,8",
+                          NULL};
+    plan_of(c, plan, sets);
+    char err[600];
+    h5util_quiet();
+    ck_assert_msg(plandata_load(data, plan, err, sizeof err) == 0, "%s", err);
+}
+
 START_TEST(order_largest_first)
 {
     config c;
     sweep_plan plan;
-    const char *sets[] = {"data.file=tests/bad_data/good.h5", "experiment.seeds=1,2", "sweep.model.hidden=4,16,8",
-                          NULL};
-    plan_of(&c, &plan, sets);
     static plandata data;
-    char err[600];
-    h5util_quiet();
-    ck_assert_msg(plandata_load(&data, &plan, err, sizeof err) == 0, "%s", err);
+    six_runs(&c, &plan, &data);
     ck_assert_int_eq(data.n, 1);
     long todo[] = {0, 1, 2, 3, 4, 5}, want[] = {2, 3, 4, 5, 0, 1}; /* hidden 16, then 8, then 4; seeds in order */
     schedule_order(&plan, &data, todo, 6);
@@ -127,13 +133,8 @@ START_TEST(shard_owners_balanced)
 {
     config c;
     sweep_plan plan;
-    const char *sets[] = {"data.file=tests/bad_data/good.h5", "experiment.seeds=1,2", "sweep.model.hidden=4,16,8",
-                          NULL};
-    plan_of(&c, &plan, sets);
     static plandata data;
-    char err[600];
-    h5util_quiet();
-    ck_assert_msg(plandata_load(&data, &plan, err, sizeof err) == 0, "%s", err);
+    six_runs(&c, &plan, &data);
     int owner[6], two[] = {0, 1, 0, 1, 0, 1}, four[] = {2, 3, 0, 1, 2, 3};
     double load[4];
     ck_assert_int_eq(shard_assign(&plan, &data, 2, owner, load), 0);
