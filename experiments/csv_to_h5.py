@@ -1,5 +1,8 @@
-# csv_to_h5.py INPUT.csv OUTPUT.h5: rows are features then a non-negative integer label (last column);
-# a first row with a non-numeric field is a header. Writes the h5layout.py layout atomically.
+# csv_to_h5.py [--keep-labels] INPUT.csv OUTPUT.h5: rows are features then a label (last column); a first row
+# with a non-numeric feature is a header. Labels (integers or any text) are mapped to 0..K-1 in sorted order
+# (numerically when every label is an integer) and the y dataset's class_names attribute keeps the original
+# label of each class; --keep-labels stores non-negative integer labels as they are, without names.
+# Writes the h5layout.py layout atomically.
 # Bad input: one line "csv_to_h5: FILE:LINE: reason" (FILE: reason if no line applies) on stderr, exit 3 (usage errors exit 2).
 import csv
 import math
@@ -24,7 +27,7 @@ def is_numeric(s):
     return bool(NUMBER.fullmatch(s.strip()) or NONFINITE.fullmatch(s.strip()))
 
 
-def parse_row(row, lineno, ncols):
+def parse_row(row, lineno, ncols, keep):
     if len(row) != ncols:
         raise BadInput(f"{lineno}: expected {ncols} fields, got {len(row)}")
     feats = []
@@ -36,13 +39,37 @@ def parse_row(row, lineno, ncols):
             raise BadInput(f"{lineno}: field {col} is not a finite float32: {s.strip()!r}")
         feats.append(v)
     s = row[-1].strip()
+    if not keep:
+        if not s:
+            raise BadInput(f"{lineno}: empty label")
+        return feats, s
     v = float(s) if NUMBER.fullmatch(s) else math.nan
     if not (math.isfinite(v) and v == int(v) and 0 <= v <= 2**31 - 1):
         raise BadInput(f"{lineno}: label is not a non-negative integer: {s!r}")
     return feats, int(v)
 
 
-def read_csv(path):
+def integer_label(s):
+    """The integer a label text stands for ("3", "+3", "3.0"), or None."""
+    if not NUMBER.fullmatch(s):
+        return None
+    v = float(s)
+    return int(v) if math.isfinite(v) and v == int(v) else None
+
+
+def map_labels(texts):
+    """(labels 0..K-1, class names): classes in sorted order, numeric when every label is an integer."""
+    ints = [integer_label(s) for s in texts]
+    if all(v is not None for v in ints):
+        classes = sorted(set(ints))
+        index = {v: k for k, v in enumerate(classes)}
+        return [index[v] for v in ints], [str(v) for v in classes]
+    classes = sorted(set(texts))
+    index = {v: k for k, v in enumerate(classes)}
+    return [index[v] for v in texts], classes
+
+
+def read_csv(path, keep):
     X, y, ncols = [], [], None
     with open(path, newline="", encoding="utf-8-sig") as fh:
         reader = csv.reader(fh)
@@ -54,30 +81,34 @@ def read_csv(path):
                 ncols = len(row)
                 if ncols < 2:
                     raise BadInput(f"{lineno}: need at least one feature and a label, got {ncols} field")
-                if not all(is_numeric(s) for s in row):
+                if not all(is_numeric(s) for s in row[:-1]) or (keep and not is_numeric(row[-1])):
                     continue  # header row
-            feats, label = parse_row(row, lineno, ncols)
+            feats, label = parse_row(row, lineno, ncols, keep)
             X.append(feats)
             y.append(label)
     if not y:
         raise BadInput(" no data rows")
-    return np.array(X, dtype="<f4"), np.array(y, dtype="<i4")
+    names = None
+    if not keep:
+        y, names = map_labels(y)
+    return np.array(X, dtype="<f4"), np.array(y, dtype="<i4"), names
 
 
 def main(argv):
-    if len(argv) != 3:
-        print("usage: csv_to_h5.py INPUT.csv OUTPUT.h5", file=sys.stderr)
+    keep = len(argv) == 4 and argv[1] == "--keep-labels"
+    if len(argv) != 3 + keep:
+        print("usage: csv_to_h5.py [--keep-labels] INPUT.csv OUTPUT.h5", file=sys.stderr)
         return 2
-    src, out = argv[1], argv[2]
+    src, out = argv[1 + keep], argv[2 + keep]
     try:
-        X, y = read_csv(src)
+        X, y, names = read_csv(src, keep)
     except BadInput as e:
         print(f"csv_to_h5: {src}:{e}", file=sys.stderr)
         return 3
     except (OSError, UnicodeDecodeError, csv.Error) as e:
         print(f"csv_to_h5: {src}: cannot read: {e}", file=sys.stderr)
         return 3
-    attrs = dict(write_layout(out, X, y, os.path.basename(src)))
+    attrs = dict(write_layout(out, X, y, os.path.basename(src), class_names=names))
     print(f"csv_to_h5: wrote {out} ({attrs['rows']}x{attrs['features']}, "
           f"{attrs['classes']} classes, fnv1a64 {attrs['fnv1a64']})")
     return 0

@@ -46,8 +46,9 @@ def layout_attrs(X, y, source, extra=()):
              ("fnv1a64", fnv), ("sha256", sha)])
 
 
-def write_layout(path, X, y, source, extra=()):
-    """Write X, y and attributes to path atomically; returns the attribute list."""
+def write_layout(path, X, y, source, extra=(), class_names=None):
+    """Write X, y and attributes to path atomically; returns the attribute list. class_names (a list of str,
+    one per class): the y dataset's class_names attribute, variable-length UTF-8 strings."""
     X, y = canonical(X, y)
     attrs = layout_attrs(X, y, source, extra)
     d = os.path.dirname(os.path.abspath(path))
@@ -56,7 +57,9 @@ def write_layout(path, X, y, source, extra=()):
     try:
         with h5py.File(tmp, "w") as f:  # contiguous, uncompressed, no timestamps
             f.create_dataset("X", data=X, dtype="<f4", track_times=False)
-            f.create_dataset("y", data=y, dtype="<i4", track_times=False)
+            ys = f.create_dataset("y", data=y, dtype="<i4", track_times=False)
+            if class_names is not None:
+                ys.attrs.create("class_names", list(class_names), dtype=h5py.string_dtype("utf-8"))
             for name, value in attrs:  # fixed-length ASCII strings, int64 scalars
                 f.attrs[name] = np.bytes_(value.encode("ascii")) if isinstance(value, str) \
                     else np.int64(value)

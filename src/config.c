@@ -14,7 +14,7 @@
 
 const config_key config_keys[] = {
     {"experiment", "name", T_NAME, FIELD(name), "digits", 0, 0, NO_SWEEP, NULL,
-     "results go to results/<name>/"},
+     "results go to results/<name>/; default: the config file's name without .ini"},
     {"experiment", "seeds", T_SEEDS, LIST(seeds, nseeds), "1", 0, (double)INT64_MAX, NO_SWEEP, NULL,
      "comma list: one run per seed (weights init and shuffling)"},
     {"experiment", "threads", T_INT, FIELD(threads), "0", 0, 1024, NO_EFFECT, NULL,
@@ -33,8 +33,12 @@ const config_key config_keys[] = {
      "otherwise this fraction of the rows is held out, chosen with split_seed"},
     {"data", "split_seed", T_INT, FIELD(split_seed), "1", 0, (double)INT64_MAX, 0, NULL,
      "seed of the train/test split"},
+    {"data", "validation_fraction", T_REAL, FIELD(validation_fraction), "0.1", 0, 1, MAX_OPEN | LATER_KEY, NULL,
+     "this fraction of the training rows is held out (split_seed) to select epochs and points; 0 = none"},
     {"data", "scale", T_REAL, FIELD(scale), "1", 0, 1e30, MIN_OPEN, NULL,
      "every feature is multiplied by this (digits: 0.0625 maps pixels to 0..1)"},
+    {"data", "standardize", T_BOOL, FIELD(standardize), "false", 0, 0, LATER_KEY, NULL,
+     "true: each feature becomes (x - mean) / std with the training rows' statistics (after scale)"},
     {"model", "hidden", T_LAYERS, LIST(hidden, nhidden), "128", 1, 65536, 0, NULL,
      "hidden layer widths, input to output, joined by '-': 256-128"},
     {"model", "activation", T_CHOICE, FIELD(activation), "sigmoid", 0, 0, 0, "sigmoid|tanh|relu",
@@ -69,6 +73,27 @@ const config_key config_keys[] = {
      "evaluate the train and test sets after every this many epochs and after the last; curve rows only there"},
     {"train", "loss", T_CHOICE, FIELD(loss), "mean", 0, 0, 0, "mean|sum",
      "batch objective: mean or sum of per-sample losses (the article sums)"},
+    {"train", "early_stopping", T_INT, FIELD(early_stopping), "0", 0, 10000000, LATER_KEY, NULL,
+     "stop after this many evaluations without a lower validation loss and keep the best; 0 = off"},
+    {"train", "weight_decay", T_REAL, FIELD(weight_decay), "0", 0, 1e6, LATER_KEY, NULL,
+     "L2: weight_decay x parameter is added to every gradient (biases too) before the optimizer"},
+    {"train", "schedule", T_CHOICE, FIELD(schedule), "constant", 0, 0, LATER_KEY, "constant|step|cosine",
+     "learning rate per epoch after the warmup: constant | step (x step_factor every step_every) | cosine"},
+    {"train", "warmup_epochs", T_INT, FIELD(warmup_epochs), "0", 0, 10000000, LATER_KEY, NULL,
+     "epoch e < warmup_epochs trains at learning_rate (e + 1) / warmup_epochs; less than epochs"},
+    {"train", "step_every", T_INT, FIELD(step_every), "10", 1, 10000000, LATER_KEY, NULL,
+     "step schedule: epochs between two multiplications by step_factor"},
+    {"train", "step_factor", T_REAL, FIELD(step_factor), "0.1", 0, 1, MIN_OPEN | LATER_KEY, NULL,
+     "step schedule: the learning rate is multiplied by this every step_every epochs"},
+    {"train", "min_learning_rate", T_REAL, FIELD(min_learning_rate), "0", 0, 1e6, LATER_KEY, NULL,
+     "cosine schedule: the learning rate of the last epoch's end; at most learning_rate"},
+    {"report", "x_axis", T_CHOICE, FIELD(report_x_axis), "epoch", 0, 0, NO_EFFECT | NO_SWEEP, "epoch|step|seconds",
+     "x axis of the loss and accuracy curves: epochs, optimizer steps, or seconds of training"},
+    {"report", "points", T_STRING, FIELD(report_points), "all", 0, 0, NO_EFFECT | NO_SWEEP, NULL,
+     "curves drawn: all, or section.key=v1,v2 (a swept key and some of its values); the .dat keeps every point"},
+    {"report", "panel_key", T_STRING, FIELD(report_panel_key), "auto", 0, 0, NO_EFFECT | NO_SWEEP, NULL,
+     "curve panels: auto (one panel per value of the other swept keys when the lines are too many), none, "
+     "or a swept section.key"},
 };
 
 #define NKEYS ((int)(sizeof config_keys / sizeof config_keys[0]))
@@ -128,8 +153,20 @@ void config_origin(const config *c, int key, char *buf, size_t len)
     else
         snprintf(buf, len, "%s.%s", config_key_section(key), config_key_name(key));
 }
+void config_sweep_origin(const config *base, int key, char *buf, size_t len)
+{
+    for (int i = 0; i < base->nsweep; i++)
+        if (base->sweep[i].key == key && base->sweep[i].line) {
+            snprintf(buf, len, "%s:%d: sweep.%s.%s", base->path, base->sweep[i].line, config_key_section(key),
+                     config_key_name(key));
+            return;
+        }
+    config_origin(base, key, buf, len);
+}
+
 const char *config_key_section(int k) { return config_keys[k].section; }
 const char *config_key_name(int k) { return config_keys[k].name; }
+int config_key_numeric(int k) { return config_keys[k].type == T_INT || config_keys[k].type == T_REAL; }
 int config_key_sweepable(int k) { return !(config_keys[k].flags & NO_SWEEP); }
 
 
@@ -182,6 +219,96 @@ void config_defaults(config *c)
             abort(); /* a default outside its own range, or a value too wide for its field: a bug in the table */
 }
 
+/* ---- [report] -------------------------------------------------------------------------------------------- */
+
+/* The position of key dotted in c's [sweep], -1 when it is not swept (or not a key). */
+static int sweep_position(const config *c, const char *dotted)
+{
+    int k = config_find(dotted);
+    for (int i = 0; k >= 0 && i < c->nsweep; i++)
+        if (c->sweep[i].key == k)
+            return i;
+    return -1;
+}
+
+/* "a swept key: train.learning_rate, model.hidden" for messages; "nothing is swept" when nothing is. */
+static void swept_list(const config *c, char *buf, size_t len)
+{
+    size_t used = (size_t)snprintf(buf, len, c->nsweep ? "a swept key: " : "nothing is swept");
+    for (int i = 0; i < c->nsweep && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s.%s", i ? ", " : "", config_keys[c->sweep[i].key].section,
+                                 config_keys[c->sweep[i].key].name);
+}
+
+int config_report_panel(const config *c, int *pos, char *why, size_t len)
+{
+    char swept[400];
+    const char *v = c->report_panel_key;
+    *pos = !strcmp(v, "auto") ? CONFIG_PANEL_AUTO : !strcmp(v, "none") ? CONFIG_PANEL_NONE : sweep_position(c, v);
+    if (*pos != -1 || !strcmp(v, "auto"))
+        return 0;
+    swept_list(c, swept, sizeof swept);
+    snprintf(why, len, "%.200s is not a swept key (allowed: auto%s%s)", v, c->nsweep ? ", none, or " : " or none; ",
+             swept);
+    return -1;
+}
+
+/* 1 when a and b name the same value: the same text, or the same number. */
+static int same_value(const char *a, const char *b, size_t blen)
+{
+    char bt[CONFIG_VALUE];
+    double x, y;
+    snprintf(bt, sizeof bt, "%.*s", (int)(blen < sizeof bt ? blen : sizeof bt - 1), b);
+    return !strcmp(a, bt) || (config_parse_real(a, &x, &(const char *){0}) == 0 &&
+                              config_parse_real(bt, &y, &(const char *){0}) == 0 && x == y);
+}
+
+int config_report_points(const config *c, int *pos, char chosen[CONFIG_MAX_VALUES], char *why, size_t len)
+{
+    char key[128], swept[400];
+    const char *v = c->report_points, *eq = strchr(v, '=');
+    memset(chosen, 0, CONFIG_MAX_VALUES);
+    *pos = CONFIG_POINTS_ALL;
+    if (!strcmp(v, "all"))
+        return 0;
+    snprintf(key, sizeof key, "%.*s", eq ? (int)(eq - v) : 0, v);
+    swept_list(c, swept, sizeof swept);
+    if (!eq || (*pos = sweep_position(c, key)) < 0) {
+        snprintf(why, len, "%.200s: expected all, or a swept key=values (%s)", v, swept);
+        return -1;
+    }
+    const config_sweep *s = &c->sweep[*pos];
+    const char *cur = eq + 1, *item;
+    size_t n;
+    while (config_next_item(&cur, ',', 1, &item, &n)) {
+        int found = -1;
+        for (int j = 0; j < s->nvalues && found < 0; j++)
+            found = same_value(s->values[j], item, n) ? j : -1;
+        if (found < 0) {
+            snprintf(why, len, "%.*s is not a value of %s (its values: %s%s)", (int)(n < 100 ? n : 100), item, key, s->values[0],
+                     s->nvalues > 1 ? ", ..." : "");
+            return -1;
+        }
+        chosen[found] = 1;
+    }
+    return 0;
+}
+
+int config_check_report(const config *c, config_errors *errs)
+{
+    int before = errs->n, pos;
+    char why[1200], chosen[CONFIG_MAX_VALUES], origin[CONFIG_PATH + 64];
+    if (config_report_panel(c, &pos, why, sizeof why) < 0) {
+        config_origin(c, config_find("report.panel_key"), origin, sizeof origin);
+        config_error(errs, "%s: %s", origin, why);
+    }
+    if (config_report_points(c, &pos, chosen, why, sizeof why) < 0) {
+        config_origin(c, config_find("report.points"), origin, sizeof origin);
+        config_error(errs, "%s: %s", origin, why);
+    }
+    return errs->n - before;
+}
+
 /* ---- writing --------------------------------------------------------------------------------------------- */
 
 static int is_swept(const config *c, int k)
@@ -192,6 +319,20 @@ static int is_swept(const config *c, int k)
     return 0;
 }
 
+/* LATER_KEYs whose default changes a run's numbers, with the value results written before them were made with:
+ * the identity leaves such a key out at that value (an older experiment resumes once the config sets it), and
+ * names it at any other (results made without it are not mixed with results made with it). */
+static const char *const later_values[][2] = {{"data.validation_fraction", "0"}};
+
+/* The value at which LATER_KEY k stays out of the identity: its default, or its entry in later_values. */
+static const char *later_value(int k)
+{
+    for (size_t i = 0; i < sizeof later_values / sizeof later_values[0]; i++)
+        if (config_find(later_values[i][0]) == k)
+            return later_values[i][1];
+    return config_keys[k].def;
+}
+
 /* Whether config_write leaves key k out of the run identity. */
 static int outside_identity(const config *c, int k)
 {
@@ -200,7 +341,7 @@ static int outside_identity(const config *c, int k)
     if ((d->flags & NO_EFFECT) || d->type == T_SEEDS || is_swept(c, k))
         return 1;
     config_format(c, k, val, sizeof val);
-    return (d->flags & LATER_KEY) && !strcmp(val, d->def);
+    return (d->flags & LATER_KEY) && !strcmp(val, later_value(k));
 }
 
 int config_write(const config *c, FILE *f, int mode)
@@ -232,6 +373,46 @@ int config_write(const config *c, FILE *f, int mode)
     return ferror(f) ? -1 : 0;
 }
 
+/* The value of section.key in an identity text (the line "key = value" under "[section]"), or NULL; *n its length. */
+static const char *identity_value(const char *text, const char *section, const char *key, size_t *n)
+{
+    size_t sl = strlen(section), kl = strlen(key);
+    int in = 0;
+    for (const char *s = text; *s; s += strcspn(s, "\n"), s += *s == '\n') {
+        if (*s == '[')
+            in = !strncmp(s + 1, section, sl) && s[1 + sl] == ']';
+        else if (in && !strncmp(s, key, kl) && !strncmp(s + kl, " = ", 3)) {
+            *n = strcspn(s + kl + 3, "\n");
+            return s + kl + 3;
+        }
+    }
+    return NULL;
+}
+
+/* Appends "section.key: old -> new" for key (or swept key) k when it differs between the two texts. */
+static void diff_key(const char *old, const char *now, const char *section, const char *key, char *out, size_t len)
+{
+    size_t no = 0, nn = 0, used = strlen(out);
+    const char *a = identity_value(old, section, key, &no), *b = identity_value(now, section, key, &nn);
+    if ((!a && !b) || (a && b && no == nn && !strncmp(a, b, no)) || used >= len)
+        return;
+    snprintf(out + used, len - used, "%s%s.%s: %.*s -> %.*s", used ? ", " : "", section, key, a ? (int)no : 8,
+             a ? a : "(absent)", b ? (int)nn : 8, b ? b : "(absent)");
+}
+
+void config_identity_diff(const char *old, const char *now, char *out, size_t len)
+{
+    out[0] = 0;
+    for (int k = 0; k < NKEYS; k++) {
+        char swept[80];
+        diff_key(old, now, config_keys[k].section, config_keys[k].name, out, len);
+        snprintf(swept, sizeof swept, "%s.%s", config_keys[k].section, config_keys[k].name);
+        diff_key(old, now, "sweep", swept, out, len);
+    }
+    if (!out[0])
+        snprintf(out, len, "the files differ in a line that is not a key");
+}
+
 void config_help(FILE *f)
 {
     const char *last = "";
@@ -258,6 +439,26 @@ int config_copy(config *dst, const config *src)
         if (!(dst->sweep = malloc(CONFIG_MAX_SWEEP * sizeof *dst->sweep)))
             return -1;
         memcpy(dst->sweep, src->sweep, (size_t)src->nsweep * sizeof *src->sweep);
+    }
+    return 0;
+}
+
+int config_check_run(const config *base, const config *run, char *err, size_t len)
+{
+    static const char *const keys[] = {"train.warmup_epochs", "train.min_learning_rate"};
+    char origin[CONFIG_PATH + 64], v[64], limit[64];
+    for (int i = 0; i < 2; i++) {
+        int k = config_find(keys[i]);
+        int bad = i == 0 ? run->warmup_epochs >= run->epochs : run->min_learning_rate > run->learning_rate;
+        if (!bad)
+            continue;
+        config_sweep_origin(base, k, origin, sizeof origin);
+        config_format(run, k, v, sizeof v);
+        config_format(run, config_find(i == 0 ? "train.epochs" : "train.learning_rate"), limit, sizeof limit);
+        snprintf(err, len, i == 0 ? "%s: %s is not less than train.epochs = %s (allowed: 0 to epochs - 1)"
+                                  : "%s: %s is above train.learning_rate = %s (allowed: 0 to learning_rate)",
+                 origin, v, limit);
+        return -1;
     }
     return 0;
 }

@@ -95,7 +95,9 @@ int cost_check_memory(const sweep_plan *plan, const plandata *data, int parallel
         double m = cost_plan_run(plan, data, r).bytes;
         biggest = m > biggest ? m : biggest;
     }
-    /* while a finished run is written, the next one has started: one more in memory when more are to come */
+    /* main's train_todo starts the next run (train_prepare allocates it whole) before it writes and frees the one
+     * that finished, so that no core waits on the disk: with more runs than side by side, parallel + 1 runs are
+     * allocated at once, parallel_runs = 1 included (two then, as tests/pandas_test.sh pins) */
     parallel += plan->nruns > parallel;
     bytes += parallel * biggest;
     if (bytes > limit) {

@@ -147,6 +147,49 @@ static int read_values(dataset *d, hid_t xs, hid_t ys, long long *lab, int yunsi
     return take_labels(d, lab, yunsigned, labels, why, len);
 }
 
+/* Copies n strings (NULL: none); NULL when memory is short. */
+static char **copy_names(char *const *names, int n)
+{
+    char **out = names ? calloc((size_t)n, sizeof *out) : NULL;
+    for (int i = 0; out && i < n; i++)
+        if (!(out[i] = strdup(names[i]))) {
+            while (i-- > 0)
+                free(out[i]);
+            free(out);
+            out = NULL;
+        }
+    return out;
+}
+
+/* The labels' class_names attribute (a 1-D array of variable-length strings, as experiments/csv_to_h5.py writes
+ * it) into d->class_names and d->nnames; nothing when absent or of another kind: names are only a courtesy. */
+static void read_class_names(dataset *d, hid_t ys)
+{
+    if (H5Aexists(ys, "class_names") <= 0)
+        return;
+    hid_t a = H5Aopen(ys, "class_names", H5P_DEFAULT), space = H5Aget_space(a), type = H5Aget_type(a);
+    hssize_t n = H5Sget_simple_extent_npoints(space);
+    if (H5Tget_class(type) == H5T_STRING && H5Tis_variable_str(type) > 0 && n > 0 && n <= DATASET_MAX_CLASSES) {
+        hid_t mem = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mem, H5T_VARIABLE);
+        H5Tset_cset(mem, H5Tget_cset(type));
+        char **raw = calloc((size_t)n, sizeof *raw);
+        if (raw && H5Aread(a, mem, raw) >= 0) {
+            for (hssize_t i = 0; i < n; i++)
+                if (!raw[i])
+                    n = 0; /* a missing name: none of them */
+            if ((d->class_names = copy_names(raw, (int)n)))
+                d->nnames = (int)n;
+            H5Dvlen_reclaim(mem, space, H5P_DEFAULT, raw);
+        }
+        free(raw);
+        H5Tclose(mem);
+    }
+    H5Tclose(type);
+    H5Sclose(space);
+    H5Aclose(a);
+}
+
 int dataset_load(dataset *d, const char *path, const char *features, const char *labels, char *err, size_t len)
 {
     memset(d, 0, sizeof *d);
@@ -175,6 +218,7 @@ int dataset_load(dataset *d, const char *path, const char *features, const char 
     if (read_values(d, xs, ys, lab, yunsigned, features, labels, why, sizeof why) < 0)
         goto out;
     d->checksum = checksum(d);
+    read_class_names(d, ys);
     rc = 0;
 out:
     free(lab);
@@ -233,7 +277,35 @@ static int take(dataset *part, const dataset *all, const unsigned char *in_test,
     if (rc == 0) {
         part->nclasses = all->nclasses;
         part->checksum = all->checksum;
+        if ((part->class_names = copy_names(all->class_names, all->nnames)))
+            part->nnames = all->nnames;
     }
+    return rc;
+}
+
+/* Marks n rows of all, chosen by a permutation drawn from (seed, stream), and takes the two parts; -1 when memory
+ * is short. */
+static int hold_out(const dataset *all, int n, uint64_t seed, uint64_t stream, dataset *kept, dataset *held)
+{
+    int *perm = malloc((size_t)all->rows * sizeof *perm);
+    unsigned char *in_held = calloc((size_t)all->rows, 1);
+    int rc = -1;
+    if (perm && in_held) {
+        for (int i = 0; i < all->rows; i++)
+            perm[i] = i;
+        rng r;
+        rng_init(&r, seed, stream);
+        rng_shuffle(&r, perm, all->rows);
+        for (int i = 0; i < n; i++)
+            in_held[perm[i]] = 1;
+        rc = take(kept, all, in_held, 0) == 0 && take(held, all, in_held, 1) == 0 ? 0 : -1;
+    }
+    if (rc < 0) {
+        dataset_free(kept);
+        dataset_free(held);
+    }
+    free(perm);
+    free(in_held);
     return rc;
 }
 
@@ -248,27 +320,53 @@ int dataset_split(const dataset *all, double fraction, uint64_t seed, dataset *t
                  ntest < 1 ? "test" : "training");
         return -1;
     }
-    int *perm = malloc((size_t)all->rows * sizeof *perm);
-    unsigned char *in_test = calloc((size_t)all->rows, 1);
-    int rc = -1;
-    if (perm && in_test) {
-        for (int i = 0; i < all->rows; i++)
-            perm[i] = i;
-        rng r;
-        rng_init(&r, seed, RNG_STREAM_SPLIT);
-        rng_shuffle(&r, perm, all->rows);
-        for (int i = 0; i < ntest; i++)
-            in_test[perm[i]] = 1;
-        rc = take(train, all, in_test, 0) == 0 && take(test, all, in_test, 1) == 0 ? 0 : -1;
-    }
-    if (rc < 0) {
+    if (hold_out(all, ntest, seed, RNG_STREAM_SPLIT, train, test) < 0) {
         snprintf(err, len, "out of memory splitting the data");
-        dataset_free(train);
-        dataset_free(test);
+        return -1;
     }
-    free(perm);
-    free(in_test);
-    return rc;
+    return 0;
+}
+
+/* The first class with rows in all but none in part, or -1. */
+static int class_lost(const dataset *all, const dataset *part)
+{
+    int *count = calloc((size_t)all->nclasses + 1, sizeof *count), lost = -1;
+    if (!count)
+        return -1;
+    for (int i = 0; i < part->rows; i++)
+        count[part->y[i]]++;
+    for (int i = 0; i < all->rows && lost < 0; i++)
+        if (!count[all->y[i]])
+            lost = all->y[i];
+    free(count);
+    return lost;
+}
+
+int dataset_split_validation(const dataset *all, double fraction, uint64_t seed, dataset *train, dataset *val,
+                             char *err, size_t len)
+{
+    memset(train, 0, sizeof *train);
+    memset(val, 0, sizeof *val);
+    int nval = (int)llround(fraction * all->rows), lost = -1;
+    if (nval < 1 || nval > all->rows - 1) {
+        snprintf(err, len, "%g of %d training rows leaves %s (allowed: 0, or a fraction in (0, 1) that holds out at "
+                 "least one row and keeps a training row of every class)", fraction, all->rows,
+                 nval < 1 ? "no validation row" : "no training row");
+        return -1;
+    }
+    if (hold_out(all, nval, seed, RNG_STREAM_VALIDATION, train, val) < 0) {
+        snprintf(err, len, "out of memory splitting the data");
+        return -1;
+    }
+    if ((lost = class_lost(all, train)) >= 0) {
+        snprintf(err, len, "%g of %d training rows leaves no training row of class %d (allowed: 0, or a fraction "
+                 "in (0, 1) that holds out at least one row and keeps a training row of every class)", fraction,
+                 all->rows, lost);
+        dataset_free(train);
+        dataset_free(val);
+        return -1;
+    }
+    return 0;
 }
 
 int dataset_scale(dataset *d, float s, size_t *bad)
@@ -298,14 +396,96 @@ static int scale_loaded(dataset *d, const config *c, const char *path, char *err
     return -1;
 }
 
+int dataset_standardize(dataset *train, dataset *const *others, int nothers)
+{
+    int cols = train->cols;
+    double *sum = calloc((size_t)cols, sizeof *sum), *sq = calloc((size_t)cols, sizeof *sq);
+    train->mean = malloc((size_t)cols * sizeof(float));
+    train->std = malloc((size_t)cols * sizeof(float));
+    if (!sum || !sq || !train->mean || !train->std) {
+        free(sum);
+        free(sq);
+        return -1;
+    }
+    /* two passes in double: the mean, then the mean squared deviation (population std, as scikit-learn) */
+    for (int i = 0; i < train->rows; i++)
+        for (int j = 0; j < cols; j++)
+            sum[j] += train->x[(size_t)i * cols + j];
+    for (int j = 0; j < cols; j++)
+        sum[j] /= train->rows;
+    for (int i = 0; i < train->rows; i++)
+        for (int j = 0; j < cols; j++) {
+            double dev = train->x[(size_t)i * cols + j] - sum[j];
+            sq[j] += dev * dev;
+        }
+    for (int j = 0; j < cols; j++) {
+        sq[j] = sqrt(sq[j] / train->rows);
+        train->mean[j] = (float)sum[j];
+        train->std[j] = (float)sq[j];
+    }
+    /* a feature constant on the training rows says nothing the model could learn: 0 everywhere */
+    for (int d = -1; d < nothers; d++) {
+        dataset *t = d < 0 ? train : others[d];
+        for (size_t i = 0; i < (size_t)t->rows; i++)
+            for (int j = 0; j < cols; j++) {
+                float *x = &t->x[i * (size_t)cols + j];
+                *x = sq[j] > 0 ? (float)((*x - sum[j]) / sq[j]) : 0.0f;
+            }
+    }
+    free(sum);
+    free(sq);
+    return 0;
+}
+
+int dataset_write_standardize(FILE *f, const dataset *train)
+{
+    fprintf(f, "feature\tmean\tstd\n");
+    for (int j = 0; j < train->cols; j++)
+        fprintf(f, "%d\t%.9g\t%.9g\n", j, (double)train->mean[j], (double)train->std[j]);
+    return ferror(f) ? -1 : 0;
+}
+
+int dataset_empty_classes(const dataset *train, const dataset *test, int nclasses, char *buf, size_t len)
+{
+    unsigned char *seen = calloc((size_t)nclasses, 1);
+    int empty = 0;
+    size_t used = 0;
+    buf[0] = 0;
+    if (!seen)
+        return 0;
+    for (int i = 0; i < train->rows; i++)
+        seen[train->y[i]] = 1;
+    for (int i = 0; i < test->rows; i++)
+        seen[test->y[i]] = 1;
+    for (int k = 0; k < nclasses; k++) {
+        if (seen[k])
+            continue;
+        if (empty < 8 && used < len) {
+            int n = snprintf(buf + used, len - used, "%s%d", empty ? ", " : "", k);
+            used += n > 0 ? (size_t)n : 0;
+        }
+        empty++;
+    }
+    free(seen);
+    if (empty && used < len)
+        snprintf(buf + used, len - used, "%s", empty > 8 ? ", ..." : "");
+    return empty;
+}
+
 void dataset_free(dataset *d)
 {
     free(d->x);
     free(d->y);
+    free(d->mean);
+    free(d->std);
+    for (int i = 0; d->class_names && i < d->nnames; i++)
+        free(d->class_names[i]);
+    free(d->class_names);
     memset(d, 0, sizeof *d);
 }
 
-int dataset_open_config(const config *c, dataset *train, dataset *test, int *nclasses, char *err, size_t len)
+/* The train and test sets of c, before the validation split: 0, or -1 with err. */
+static int open_train_test(const config *c, dataset *train, dataset *test, char *err, size_t len)
 {
     dataset all;
     memset(test, 0, sizeof *test);
@@ -344,13 +524,55 @@ int dataset_open_config(const config *c, dataset *train, dataset *test, int *ncl
             return -1;
         }
     }
-    *nclasses = train->nclasses > test->nclasses ? train->nclasses : test->nclasses;
-    if (*nclasses < 2) {
+    return 0;
+}
+
+/* Holds data.validation_fraction of *train out into val (nothing when it is 0): 0, or -1 with err. */
+static int split_validation(const config *c, dataset *train, dataset *val, char *err, size_t len)
+{
+    memset(val, 0, sizeof *val);
+    if (c->validation_fraction == 0)
+        return 0;
+    dataset all = *train;
+    char why[300];
+    int rc = dataset_split_validation(&all, c->validation_fraction, (uint64_t)c->split_seed, train, val, why,
+                                      sizeof why);
+    if (rc < 0) {
+        *train = all;
+        snprintf(err, len, "%s: %s", c->file, why);
+    } else
+        dataset_free(&all);
+    return rc;
+}
+
+error_class dataset_open_config(const config *c, dataset *train, dataset *val, dataset *test, int *nclasses,
+                                char *err, size_t len)
+{
+    memset(val, 0, sizeof *val);
+    if (open_train_test(c, train, test, err, len) < 0)
+        return ERROR_DATA;
+    int n = train->nclasses > test->nclasses ? train->nclasses : test->nclasses;
+    if (n < 2) {
         snprintf(err, len, "%s: every label is 0; classification needs at least two classes", c->file);
         config_blame(c, "data.file", err, len);
         dataset_free(train);
         dataset_free(test);
-        return -1;
+        return ERROR_DATA;
     }
-    return 0;
+    if (split_validation(c, train, val, err, len) < 0) {
+        config_blame(c, "data.validation_fraction", err, len);
+        dataset_free(train);
+        dataset_free(test);
+        return ERROR_USAGE;
+    }
+    /* the statistics come from the final training rows, after both splits */
+    if (c->standardize && dataset_standardize(train, (dataset *[]){val, test}, 2) < 0) {
+        snprintf(err, len, "%s: out of memory standardising the features", c->file);
+        dataset_free(train);
+        dataset_free(val);
+        dataset_free(test);
+        return ERROR_DATA;
+    }
+    *nclasses = n;
+    return ERROR_NONE;
 }

@@ -77,8 +77,8 @@ static char *read_or_create(const char *path, const char *text, int mode, char *
     return fileio_read(path);
 }
 
-/* Compares experiment.ini with the identity of base: writes it when new (or with force), refuses a different
- * one, naming the first line that differs. */
+/* Compares experiment.ini with the identity of base: writes it when new (or with IDENTITY_FORCE), refuses a
+ * different one, naming each key that differs. */
 static error_class check_identity(const char *dir, const config *base, int mode, char *err, size_t len)
 {
     char path[IDENTITY_PATH + 32];
@@ -93,11 +93,11 @@ static error_class check_identity(const char *dir, const config *base, int mode,
     if (!old && mode == IDENTITY_ONCE) {
         rc = ERROR_OUTPUT;
     } else if (old && strcmp(old, identity) && mode != IDENTITY_FORCE) {
-        const char *a = old, *b = identity;
-        first_difference(&a, &b);
-        snprintf(err, len, "%s: results there come from a different configuration (was '%.*s', now '%.*s'); %s", dir,
-                 (int)strcspn(a, "\n"), a, (int)strcspn(b, "\n"), b, mode == IDENTITY_ONCE ? "every shard must run "
-                 "the experiment's configuration" : "use another experiment.name, or --force to train everything again");
+        char diff[600];
+        config_identity_diff(old, identity, diff, sizeof diff);
+        snprintf(err, len, "%s: results there come from a different configuration (%s); %s", dir, diff,
+                 mode == IDENTITY_ONCE ? "every shard must run the experiment's configuration"
+                                       : "use another experiment.name, or --force to train everything again");
         rc = ERROR_USAGE;
     } else if (!old || strcmp(old, identity)) {
         rc = fileio_write_atomic(path, identity, strlen(identity), err, len) < 0 ? ERROR_OUTPUT : ERROR_NONE;

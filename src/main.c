@@ -4,10 +4,12 @@
  * error, 4 output error (or damaged runs found by --verify, or standard output not written), 5 every run of the
  * experiment diverged, 6 --collect found runs missing or damaged, 130/143 stopped by SIGINT/SIGTERM. */
 #include "buildinfo.h"
+#include "catalog.h"
 #include "config.h"
 #include "collect.h"
 #include "cost.h"
 #include "error.h"
+#include "fileio.h"
 #include "gnuplot.h"
 #include "h5util.h"
 #include "identity.h"
@@ -51,7 +53,8 @@ static void on_signal(int sig) { stop_signal = sig; }
 typedef struct options {
     const char *config, *results_root, *plots_root, *verify;
     const char *sets[64];
-    int nsets, threads, quiet, force, no_plots;
+    const char *compare[8];     /* --compare NAME NAME...: the experiments */
+    int nsets, threads, quiet, force, no_plots, list, ncompare;
     long max_runs;
     double max_memory;
     shard shard;                                 /* shard.count 0: no --shard */
@@ -61,7 +64,7 @@ typedef struct options {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: runner [options] CONFIG\n"
-               "  --help              this text and every config key with its default and range\n"
+               "  -h, --help          this text and every config key with its default and range\n"
                "  --version           version, compiler and HDF5\n"
                "  --threads N         OpenMP threads per run (overrides experiment.threads; 0 = all;\n"
                "                      more than the cores available are capped)\n"
@@ -75,6 +78,8 @@ static void usage(FILE *f)
                "  --max-memory SIZE   refuse when the runs in memory at once would need more (e.g. 4G;\n"
                "                      default: the machine's physical memory)\n"
                "  --verify NAME       check every committed run of results/NAME and list the damaged ones\n"
+               "  --list              list the experiments of the results root: runs, best point, date\n"
+               "  --compare NAME...   compare the best points of 2 to 8 experiments: results/compare-NAMES.md\n"
                "  --shard I/N|auto    train only shard I of N's runs (auto: from Slurm or Open MPI); no tables\n"
                "  --collect           check every run, write the tables, report and plots; exit 6 if incomplete\n"
                "  --status            committed/total runs per shard (N from --shard, else as the shards last\n"
@@ -125,6 +130,69 @@ static int folder_arg(int ch, const char *value, options *o)
     return 0;
 }
 
+/* The value of a --set: one argument holding '=' ("--set KEY VALUE" would make VALUE the config file). 0, or -1
+ * after printing why. */
+static int set_arg(const char *value, options *o)
+{
+    if (o->nsets == 64) {
+        fprintf(stderr, "runner: too many --set options (at most 64)\n");
+        return -1;
+    }
+    if (!strchr(value, '=')) {
+        fprintf(stderr, "runner: --set %s: expected section.key=value as one argument (--set %s=VALUE)\n", value,
+                value);
+        return -1;
+    }
+    o->sets[o->nsets++] = value;
+    return 0;
+}
+
+/* --list, or --compare NAME with the other names left in argv from optind: neither takes a config, and they
+ * exclude each other and --verify. 0, or -1 after printing why. */
+static int catalog_args(int argc, char **argv, options *o)
+{
+    if ((o->list && o->compare[0]) || o->verify) {
+        fprintf(stderr, "runner: %s: one of --list, --compare and --verify at a time\n", o->list ? "--list" : "--compare");
+        return -1;
+    }
+    if (o->list && optind < argc) {
+        fprintf(stderr, "runner: --list takes no config file ('%s' given)\n", argv[optind]);
+        return -1;
+    }
+    o->ncompare = o->compare[0] ? 1 : 0;
+    for (int i = optind; i < argc; i++) {
+        if (o->ncompare == (int)(sizeof o->compare / sizeof o->compare[0])) {
+            fprintf(stderr, "runner: --compare: more than %d experiments\n", o->ncompare);
+            return -1;
+        }
+        o->compare[o->ncompare++] = argv[i];
+    }
+    return 0;
+}
+
+/* --verify, --list or --compare (which catalog_args tells apart), --collect, --status and --dry-run each go alone,
+ * --collect without --shard, and --force only with a plain run. 0, or -1 after printing why. */
+static int mode_args(const options *o)
+{
+    if (o->collect + o->status + o->dry_run + (o->verify || o->list || o->compare[0]) > 1 ||
+        (o->collect && o->shard.count) || (o->force && (o->shard.count || o->collect || o->status || o->dry_run))) {
+        fprintf(stderr, "runner: --verify, --list, --compare, --collect, --status and --dry-run go alone, --collect "
+                "without --shard, and --force only with a plain run (see runner --help)\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* --version: the build. Returns 1, parse_args's "answered". */
+static int print_version(void)
+{
+    char h5[32];
+    h5util_version(h5, sizeof h5);
+    printf("runner %s (git %s), %s, flags %s, HDF5 %s, OpenMP %d\n", RUNNER_VERSION, BUILD_GIT_REV, BUILD_COMPILER,
+           BUILD_CFLAGS, h5, _OPENMP);
+    return 1;
+}
+
 /* 0 to go on, 1 when --help or --version has answered, -1 after printing a usage error. */
 static int parse_args(int argc, char **argv, options *o)
 {
@@ -135,6 +203,7 @@ static int parse_args(int argc, char **argv, options *o)
         {"no-plots", no_argument, 0, 'P'},   {"results", required_argument, 0, 'r'},
         {"max-runs", required_argument, 0, 'm'}, {"max-memory", required_argument, 0, 'M'},
         {"verify", required_argument, 0, 'v'}, {"plots", required_argument, 0, 'p'},
+        {"list", no_argument, 0, 'L'},       {"compare", required_argument, 0, 'K'},
         {"shard", required_argument, 0, 'S'}, {"collect", no_argument, 0, 'C'},
         {"status", no_argument, 0, 'T'},     {"dry-run", no_argument, 0, 'D'}, {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
@@ -144,20 +213,14 @@ static int parse_args(int argc, char **argv, options *o)
     opterr = 0;
     int ch;
     long v;
-    while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (ch) {
         case 'h':
             usage(stdout);
             printf("\nconfig keys (INI sections, key = default, then the allowed values):\n");
             config_help(stdout);
             return 1;
-        case 'V': {
-            char h5[32];
-            h5util_version(h5, sizeof h5);
-            printf("runner %s (git %s), %s, flags %s, HDF5 %s, OpenMP %d\n", RUNNER_VERSION, BUILD_GIT_REV,
-                   BUILD_COMPILER, BUILD_CFLAGS, h5, _OPENMP);
-            return 1;
-        }
+        case 'V': return print_version();
         case 't':
             if (parse_count(optarg, 1024, &v) < 0) {
                 fprintf(stderr, "runner: --threads %s: expected an integer from 0 to 1024\n", optarg);
@@ -166,11 +229,8 @@ static int parse_args(int argc, char **argv, options *o)
             o->threads = (int)v;
             break;
         case 's':
-            if (o->nsets == 64) {
-                fprintf(stderr, "runner: too many --set options (at most 64)\n");
+            if (set_arg(optarg, o) < 0)
                 return -1;
-            }
-            o->sets[o->nsets++] = optarg;
             break;
         case 'S': {
             char err[300];
@@ -186,6 +246,8 @@ static int parse_args(int argc, char **argv, options *o)
         case 'q': o->quiet = 1; break;
         case 'f': o->force = 1; break;
         case 'P': o->no_plots = 1; break;
+        case 'L': o->list = 1; break;
+        case 'K': o->compare[0] = optarg; break;
         case 'r':
         case 'p':
         case 'v':
@@ -210,14 +272,12 @@ static int parse_args(int argc, char **argv, options *o)
             return -1;
         }
     }
-    if (o->verify && optind == argc)
-        return 0;
-    if (o->collect + o->status + o->dry_run + !!o->verify > 1 || (o->collect && o->shard.count) ||
-        (o->force && (o->shard.count || o->collect || o->status || o->dry_run))) {
-        fprintf(stderr, "runner: --verify, --collect, --status and --dry-run go alone, --collect without --shard, "
-                "and --force only with a plain run (see runner --help)\n");
+    if (mode_args(o) < 0)
         return -1;
-    }
+    if (o->verify && optind == argc && !o->list && !o->compare[0])
+        return 0;
+    if (o->list || o->compare[0])
+        return catalog_args(argc, argv, o);
     if (optind != argc - 1) {
         fprintf(stderr, "runner: %s (usage: runner [options] CONFIG; see runner --help)\n",
                 optind >= argc ? "no config file given" : "more than one config file given");
@@ -227,22 +287,52 @@ static int parse_args(int argc, char **argv, options *o)
     return 0;
 }
 
-/* Plots and report.md of the experiment in results_dir, then results/index.md. 0, or -1 after printing why.
- * Plots belong to their results root: --plots DIR, else plots/ beside the default results root and
- * DIR/plots for --results DIR, so that another results root never replaces them. */
-static int write_report(const options *opt, const config *cfg, const sweep_plan *plan, const char *results_dir)
+/* The plots folder of NAME (or the plots root, for NAME ""): --plots DIR, else plots/ beside the default results
+ * root and DIR/plots for --results DIR, so that another results root never replaces them. 0, or -1 after printing
+ * why. */
+static int plots_path(const options *opt, const char *name, char *out, size_t size)
 {
-    char plots_dir[STORE_PATH], warning[300], err[1200];
     const char *root = opt->plots_root, *sub = "";
     if (!root && strcmp(opt->results_root, "results") != 0)
         root = opt->results_root, sub = "/plots";
     else if (!root)
         root = "plots";
-    int n = snprintf(plots_dir, sizeof plots_dir, "%s%s/%s", root, sub, cfg->name);
-    if (n < 0 || (size_t)n >= sizeof plots_dir) {
-        fprintf(stderr, "%s%s/%s: path too long\n", root, sub, cfg->name);
+    int n = snprintf(out, size, "%s%s%s%s", root, sub, *name ? "/" : "", name);
+    if (n < 0 || (size_t)n >= size) {
+        fprintf(stderr, "%s%s/%s: path too long\n", root, sub, name);
         return -1;
     }
+    return 0;
+}
+
+/* Creates the results root and the plots folder (with their parents) and checks both are writable, before any
+ * training: an unwritable --plots found after hours of training would lose the report. 0, or -1 after printing
+ * why. */
+static int prepare_folders(const options *opt, const config *cfg)
+{
+    char plots[STORE_PATH], err[1200];
+    const char *dirs[] = {opt->results_root, plots};
+    if (plots_path(opt, cfg->name, plots, sizeof plots) < 0)
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        if (fileio_make_dirs(dirs[i], err, sizeof err) < 0) {
+            fprintf(stderr, "%s\n", err);
+            return -1;
+        }
+        if (access(dirs[i], W_OK | X_OK) != 0) {
+            fprintf(stderr, "%s: cannot write there: %s\n", dirs[i], strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Plots and report.md of the experiment in results_dir, then results/index.md. 0, or -1 after printing why. */
+static int write_report(const options *opt, const config *cfg, const sweep_plan *plan, const char *results_dir)
+{
+    char plots_dir[STORE_PATH], warning[300], err[1200];
+    if (plots_path(opt, cfg->name, plots_dir, sizeof plots_dir) < 0)
+        return -1;
     /* the index lists this report even when rendering failed; a stop signal says so itself */
     char ierr[1200];
     int wrote = report_write(cfg, plan, results_dir, plots_dir, !opt->no_plots, warning, sizeof warning, err, sizeof err);
@@ -325,7 +415,7 @@ static void launch(trainer *t)
         sweep_run(t->plan, t->todo[t->next], &c, &seed, f ? f->id : id, sizeof id);
         const plandata_set *d = plandata_find(t->data, &c);
         int threads = c.threads ? cost_threads(c.threads) : t->threads;
-        if (!f || train_prepare_init(&f->job, &c, seed, &d->train, &d->test, d->nclasses, threads,
+        if (!f || train_prepare_init(&f->job, &c, seed, &d->train, &d->val, &d->test, d->nclasses, threads,
                                      plandata_init_weights(t->data, &c), err, sizeof err) < 0) {
             fprintf(stderr, "%s\n", f ? err : "runner: out of memory");
             free(f);
@@ -437,6 +527,34 @@ static int verify(const options *opt)
     return exit_code(bad ? ERROR_OUTPUT : ERROR_NONE);
 }
 
+/* --list: the experiments of the results root on stdout. Returns the exit code. */
+static int list(const options *opt)
+{
+    char err[1200];
+    error_class c = catalog_list(opt->results_root, stdout, err, sizeof err);
+    if (c != ERROR_NONE)
+        fprintf(stderr, "%s\n", err);
+    return exit_code(c);
+}
+
+/* --compare: the table and the plot of the experiments' best points. Returns the exit code. */
+static int compare(const options *opt)
+{
+    char plots_root[STORE_PATH], err[1200];
+    catalog_compared out;
+    if (plots_path(opt, "", plots_root, sizeof plots_root) < 0)
+        return exit_code(ERROR_USAGE);
+    error_class c = catalog_compare(opt->results_root, plots_root, opt->compare, opt->ncompare, !opt->no_plots, &out,
+                                    err, sizeof err);
+    if (c != ERROR_NONE)
+        fprintf(stderr, "%s\n", err);
+    else if (*out.warning)
+        fprintf(stderr, "compare: %s; table in %s\n", out.warning, out.markdown);
+    else if (!opt->quiet)
+        fprintf(stderr, "compare: table in %s, plot in %s/\n", out.markdown, out.plots);
+    return exit_code(c);
+}
+
 /* The config file with the --set and --threads overrides. 0, or -1 after printing every error. */
 static int load_config(const options *opt, config *cfg)
 {
@@ -445,6 +563,8 @@ static int load_config(const options *opt, config *cfg)
     config_load(cfg, opt->config, &errs);
     for (int i = 0; i < opt->nsets; i++)
         config_override(cfg, opt->sets[i], &errs);
+    if (!errs.n)
+        config_check_report(cfg, &errs);
     if (opt->threads >= 0)
         cfg->threads = opt->threads;
     if (!errs.n)
@@ -524,6 +644,8 @@ static int collect(const options *opt, const sweep_plan *plan, const plandata *d
     const config *cfg = plan->base;
     char err[1200];
     store res;
+    if (prepare_folders(opt, cfg) < 0)
+        return exit_code(ERROR_OUTPUT);
     error_class opened = store_open(&res, opt->results_root, cfg, data, 0, err, sizeof err);
     if (opened != ERROR_NONE) {
         fprintf(stderr, "%s\n", err);
@@ -611,6 +733,7 @@ static int train_and_report(const options *opt, const sweep_plan *plan, const pl
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     int rc = train_missing(opt, plan, &res, data, owner);
+    /* the tables even when a signal stopped the sweep; a shard leaves them to --collect */
     if (!count && tables_write(res.dir, plan, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         rc = rc ? rc : exit_code(ERROR_OUTPUT);
@@ -655,9 +778,13 @@ static int run_config(const options *opt)
     h5util_quiet();
     static plandata data;
     int rc = 0;
-    if (plandata_load(&data, &plan, err, sizeof err) < 0) {
+    error_class loaded = plandata_load(&data, &plan, err, sizeof err);
+    for (int i = 0; loaded == ERROR_NONE && i < data.n && !opt->quiet; i++)
+        if (data.sets[i].warning[0])
+            fprintf(stderr, "warning: %s\n", data.sets[i].warning);
+    if (loaded != ERROR_NONE) {
         fprintf(stderr, "%s\n", err);
-        rc = exit_code(ERROR_DATA);
+        rc = exit_code(loaded);
     } else if (opt->dry_run || opt->status || opt->collect) {
         rc = survey(opt, &plan, &data);
     } else if (check_memory(opt, &plan, &data, err, sizeof err) < 0) {
@@ -665,6 +792,8 @@ static int run_config(const options *opt)
         rc = exit_code(ERROR_USAGE);
     } else if (check_threads(opt, &plan) < 0) {
         rc = exit_code(ERROR_USAGE);
+    } else if (prepare_folders(opt, &cfg) < 0) {
+        rc = exit_code(ERROR_OUTPUT);
     } else {
         rc = train_and_report(opt, &plan, &data);
     }
@@ -682,6 +811,10 @@ int main(int argc, char **argv)
         return exit_code(ERROR_USAGE);
     if (parsed > 0)
         return close_stdout(0);
+    if (opt.list)
+        return close_stdout(list(&opt));
+    if (opt.ncompare)
+        return close_stdout(compare(&opt));
     if (opt.verify)
         return close_stdout(verify(&opt));
     /* a reader that went away (runner cfg 2>&1 | head -1) must not end the sweep: writes to it fail instead */

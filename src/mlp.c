@@ -305,26 +305,31 @@ int mlp_params_finite(const mlp *net)
 
 /* ---- training step ---------------------------------------------------------------------------------------- */
 
+/* Weight decay adds wd p to each gradient inside the same loop (as torch.optim's weight_decay); without it the
+ * loops read g alone, so a run without decay keeps its bits even where a weight is not finite. */
 void mlp_update_range(const mlp_update *u, float *restrict p, const float *restrict g, size_t lo, size_t hi)
 {
-    float lr = u->lr, *restrict m = u->m, *restrict v = u->v;
+    float lr = u->lr, wd = u->weight_decay, *restrict m = u->m, *restrict v = u->v;
+#define GRAD(i) (wd != 0 ? g[i] + wd * p[i] : g[i])
     if (u->kind == MLP_SGD) {
         for (size_t i = lo; i < hi; i++)
-            p[i] -= lr * g[i];
+            p[i] -= lr * GRAD(i);
     } else if (u->kind == MLP_MOMENTUM) {
         float mu = u->momentum;
         for (size_t i = lo; i < hi; i++) {
-            m[i] = mu * m[i] + g[i];
+            m[i] = mu * m[i] + GRAD(i);
             p[i] -= lr * m[i];
         }
     } else {
         float b1 = u->beta1, b2 = u->beta2, eps = u->eps, c1 = u->c1, c2 = u->c2;
         for (size_t i = lo; i < hi; i++) {
-            m[i] = b1 * m[i] + (1 - b1) * g[i];
-            v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
+            float gi = GRAD(i);
+            m[i] = b1 * m[i] + (1 - b1) * gi;
+            v[i] = b2 * v[i] + (1 - b2) * gi * gi;
             p[i] -= lr * (m[i] / c1) / (sqrtf(v[i] / c2) + eps);
         }
     }
+#undef GRAD
 }
 
 /* Every parameter, in contiguous shares when the model is big enough; each element on its own, so the same

@@ -7,8 +7,8 @@
 
 static void data_key(const config *c, char *key, size_t len)
 {
-    snprintf(key, len, "%s|%s|%s|%s|%.17g|%lld|%.17g", c->file, c->features, c->labels, c->test_file,
-             c->test_fraction, c->split_seed, c->scale);
+    snprintf(key, len, "%s|%s|%s|%s|%.17g|%lld|%.17g|%.17g|%d", c->file, c->features, c->labels, c->test_file,
+             c->test_fraction, c->split_seed, c->scale, c->validation_fraction, c->standardize);
 }
 
 const plandata_set *plandata_find(const plandata *d, const config *c)
@@ -23,35 +23,64 @@ const plandata_set *plandata_find(const plandata *d, const config *c)
 
 static int add_init(plandata *d, const config *c, const char *path, char *err, size_t len);
 
-int plandata_load(plandata *d, const sweep_plan *plan, char *err, size_t len)
+/* The first run of the plan with early stopping but no validation set: ERROR_USAGE naming the key. */
+static error_class check_early_stopping(const sweep_plan *plan, char *err, size_t len)
 {
     config c;
     long long seed;
     char id[SWEEP_ID];
     for (long r = 0; r < plan->nruns; r++) {
         sweep_run(plan, r, &c, &seed, id, sizeof id);
+        if (c.early_stopping > 0 && c.validation_fraction == 0) {
+            config_origin(&c, config_find("train.early_stopping"), err, len);
+            size_t used = strlen(err);
+            snprintf(err + used, len - used, ": %lld needs a validation set, and data.validation_fraction is 0 "
+                     "(allowed: 0 without one; set data.validation_fraction above 0 to stop early)", c.early_stopping);
+            return ERROR_USAGE;
+        }
+    }
+    return ERROR_NONE;
+}
+
+error_class plandata_load(plandata *d, const sweep_plan *plan, char *err, size_t len)
+{
+    config c;
+    long long seed;
+    char id[SWEEP_ID];
+    error_class rc = check_early_stopping(plan, err, len);
+    for (long r = 0; r < plan->nruns && rc == ERROR_NONE; r++) {
+        sweep_run(plan, r, &c, &seed, id, sizeof id);
         if (plandata_find(d, &c))
             continue;
         if (d->n == PLANDATA_MAX) {
             snprintf(err, len, "%s: the sweep needs more than %d different data sets", plan->base->path,
                      PLANDATA_MAX);
-            return -1;
+            return ERROR_DATA;
         }
         plandata_set *s = &d->sets[d->n];
         data_key(&c, s->key, sizeof s->key);
         snprintf(s->file, sizeof s->file, "%s", c.file);
         snprintf(s->test_file, sizeof s->test_file, "%s", c.test_file);
-        if (dataset_open_config(&c, &s->train, &s->test, &s->nclasses, err, len) < 0)
-            return -1;
+        if ((rc = dataset_open_config(&c, &s->train, &s->val, &s->test, &s->nclasses, err, len)) != ERROR_NONE)
+            return rc;
+        char empty[200];
+        int n = dataset_empty_classes(&s->train, &s->test, s->nclasses, empty, sizeof empty);
+        s->warning[0] = 0;
+        if (n)
+            snprintf(s->warning, sizeof s->warning, "%s: %d of the %d classes %s no rows (label%s %s): labels are "
+                     "read as 0..max, so they count as classes; relabel to 0..K-1 (experiments/csv_to_h5.py does)",
+                     c.file, n, s->nclasses, n > 1 ? "have" : "has", n > 1 ? "s" : "", empty);
         d->n++;
     }
+    if (rc != ERROR_NONE)
+        return rc;
     /* checkpoints to start from must fit their models before anything is written; each is read once */
     for (long r = 0; r < plan->nruns; r++) {
         sweep_run(plan, r, &c, &seed, id, sizeof id);
         if (c.init_file[0] && add_init(d, &c, plan->base->path, err, len) < 0)
-            return -1;
+            return ERROR_DATA;
     }
-    return 0;
+    return ERROR_NONE;
 }
 
 /* The init entry of run config c: its file and model shape. */
@@ -140,6 +169,7 @@ void plandata_free(plandata *d)
     d->ninits = 0;
     for (int i = 0; i < d->n; i++) {
         dataset_free(&d->sets[i].train);
+        dataset_free(&d->sets[i].val);
         dataset_free(&d->sets[i].test);
     }
     d->n = 0;

@@ -1,4 +1,4 @@
-/* The distinct data sets a plan needs: one train and test set per distinct [data] section among its runs (a sweep
+/* The distinct data sets a plan needs: one train, validation and test set per distinct [data] section among its runs (a sweep
  * may vary data.scale), loaded once and shared by every run that reads them. */
 #ifndef PLANDATA_H
 #define PLANDATA_H
@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include "config.h"
 #include "dataset.h"
+#include "error.h"
 #include "sweep.h"
 
 enum { PLANDATA_MAX = 64 };
@@ -15,8 +16,9 @@ typedef struct plandata_set {
     char key[4 * CONFIG_PATH + 128];             /* the [data] keys that tell two sets apart */
     char file[CONFIG_PATH];                      /* data.file */
     char test_file[CONFIG_PATH];                 /* data.test_file, "" for a split */
-    dataset train, test;
+    dataset train, val, test;                    /* val.rows = 0: no validation set */
     int nclasses;
+    char warning[CONFIG_PATH + 400];             /* "" or one line: classes with no rows */
 } plandata_set;
 
 /* A model.init_file's weights, read once for every run that starts from them. */
@@ -34,10 +36,11 @@ typedef struct plandata {
     int ninits;
 } plandata;
 
-/* Loads every data set the plan's runs need and reads every model.init_file (once per file and model shape),
- * checked against its model, before anything is written. 0, or -1 with the reason in err (a data error); what
- * was loaded stays for plandata_free. */
-int plandata_load(plandata *d, const sweep_plan *plan, char *err, size_t len);
+/* Loads every data set the plan's runs need, checks that a run with train.early_stopping has a validation set,
+ * and reads every model.init_file (once per file and model shape), checked against its model, before anything is
+ * written. ERROR_NONE, or with the reason in err ERROR_USAGE (a config the data cannot satisfy) or ERROR_DATA;
+ * what was loaded stays for plandata_free. */
+error_class plandata_load(plandata *d, const sweep_plan *plan, char *err, size_t len);
 /* The set that run config c reads, NULL when it was not loaded. */
 const plandata_set *plandata_find(const plandata *d, const config *c);
 /* The initial weights run config c starts from (model.init_file as read by plandata_load), NULL without one. */

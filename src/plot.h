@@ -3,9 +3,14 @@
 #ifndef PLOT_H
 #define PLOT_H
 #include <stddef.h>
+#include "confusion.h"
 #include "points.h"
 
-enum { PLOT_KINDS = 5 };
+/* The kinds of plot, in drawing order. */
+enum {
+    PLOT_LOSS, PLOT_ACC, PLOT_LOSS_TIME, PLOT_ACC_VS_LR, PLOT_HEATMAP, PLOT_TIME, PLOT_SPEEDUP, PLOT_CONFUSION,
+    PLOT_KINDS
+};
 
 /* The plots written, in drawing order, with their captions for report.md. */
 typedef struct plot_set {
@@ -15,9 +20,10 @@ typedef struct plot_set {
     char caption[PLOT_KINDS][400];
 } plot_set;
 
-/* Writes the .dat and .gp of every plot the points of x allow into dir (created) and removes the files of the
- * others. 0, or -1 with err. */
-int plot_write(plot_set *s, const points *x, const char *dir, char *err, size_t len);
+/* Writes the .dat and .gp of every plot the points of x allow into dir (created), and with cm the confusion
+ * matrix of the sweep point called where, and removes the files of the others. 0, or -1 with err. */
+int plot_write(plot_set *s, const points *x, const confusion *cm, const char *where, const char *dir, char *err,
+               size_t len);
 /* Renders every plot of s with gnuplot. 0 (a missing gnuplot: one line in warning), or -1 with err. */
 int plot_render(const plot_set *s, char *warning, size_t wlen, char *err, size_t len);
 /* The file name (without extension) and the heading of a kind of plot. */

@@ -13,13 +13,17 @@
 static const char *const table_cols[] = {"point_id",       "n",             "diverged",          "test_acc_mean",
                                          "test_acc_std",   "test_acc_min",  "test_acc_max",      "test_loss_mean",
                                          "test_loss_std",  "seconds_per_epoch", "samples_per_second"};
-enum { NTABLE = (int)(sizeof table_cols / sizeof table_cols[0]) };
+/* and those a table.tsv written before the validation set existed lacks: NAN there */
+static const char *const val_cols[] = {"val_acc_mean", "val_acc_std", "val_loss_mean", "val_loss_std"};
+enum { NTABLE = (int)(sizeof table_cols / sizeof table_cols[0]), NVAL = 4, NCOLS = NTABLE + NVAL };
 
 static int point_read(const tsv *t, int row, const int *col, point *p, char *err, size_t len)
 {
-    double v[NTABLE];
-    for (int k = 1; k < NTABLE; k++)
-        if (tsv_num(t, row, col[k], &v[k], err, len) < 0)
+    double v[NCOLS];
+    for (int k = 1; k < NCOLS; k++)
+        if (col[k] < 0)
+            v[k] = NAN;
+        else if (tsv_num(t, row, col[k], &v[k], err, len) < 0)
             return -1;
     if (fileio_path(p->id, sizeof p->id, err, len, "%s", tsv_cell(t, row, col[0])) < 0)
         return -1;
@@ -27,6 +31,7 @@ static int point_read(const tsv *t, int row, const int *col, point *p, char *err
     p->diverged = (int)v[2];
     p->acc_mean = v[3], p->acc_std = v[4], p->acc_min = v[5], p->acc_max = v[6];
     p->loss_mean = v[7], p->loss_std = v[8], p->sec_epoch = v[9], p->samples_per_s = v[10];
+    p->val_acc_mean = v[11], p->val_acc_std = v[12], p->val_loss_mean = v[13], p->val_loss_std = v[14];
     return 0;
 }
 
@@ -34,9 +39,12 @@ static int point_read(const tsv *t, int row, const int *col, point *p, char *err
 int points_read_table(const char *path, point **rows, int *n, char *err, size_t len)
 {
     tsv t;
-    int col[NTABLE], rc = tsv_load(&t, path, err, len);
+    char none[200];
+    int col[NCOLS], rc = tsv_load(&t, path, err, len);
     for (int k = 0; k < NTABLE && rc == 0; k++)
         rc = (col[k] = tsv_col(&t, table_cols[k], err, len)) < 0 ? -1 : 0;
+    for (int k = 0; k < NVAL && rc == 0; k++)
+        col[NTABLE + k] = tsv_col(&t, val_cols[k], none, sizeof none);
     *rows = NULL;
     *n = 0;
     if (rc == 0 && !(*rows = calloc((size_t)t.nrows + 1, sizeof **rows))) {
@@ -55,17 +63,34 @@ int points_read_table(const char *path, point **rows, int *n, char *err, size_t 
     return rc;
 }
 
-/* The best point: highest mean test accuracy, then lowest test loss; never one whose runs all diverged. -1: none. */
-long points_best(const point *p, long n)
+/* Whether point a ranks above point b (b < 0: none yet), on validation or on test numbers. */
+static int ranks_above(const point *a, const point *b, int on_val)
+{
+    double am = on_val ? a->val_acc_mean : a->acc_mean, bm = on_val ? b->val_acc_mean : b->acc_mean;
+    double al = on_val ? a->val_loss_mean : a->loss_mean, bl = on_val ? b->val_loss_mean : b->loss_mean;
+    return am > bm || (am == bm && al < bl);
+}
+
+static int candidate(const point *p) { return p->n > 0 && p->diverged < p->n && isfinite(p->acc_mean); }
+
+long points_best(const point *p, long n, int *on_val)
 {
     long best = -1;
-    for (long i = 0; i < n; i++) {
-        if (p[i].n == 0 || p[i].diverged >= p[i].n || !isfinite(p[i].acc_mean))
-            continue;
-        if (best < 0 || p[i].acc_mean > p[best].acc_mean ||
-            (p[i].acc_mean == p[best].acc_mean && p[i].loss_mean < p[best].loss_mean))
+    int val;
+    if (!on_val)
+        on_val = &val;
+    *on_val = 0;
+    for (long i = 0; i < n; i++)
+        if (candidate(&p[i])) {
+            if (!isfinite(p[i].val_acc_mean)) {
+                *on_val = 0;
+                break;
+            }
+            *on_val = 1;
+        }
+    for (long i = 0; i < n; i++)
+        if (candidate(&p[i]) && (best < 0 || ranks_above(&p[i], &p[best], *on_val)))
             best = i;
-    }
     return best;
 }
 

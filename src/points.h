@@ -14,6 +14,8 @@ typedef struct point {
     double acc_mean, acc_std, acc_min, acc_max; /* final test accuracy, fractions 0..1 */
     double loss_mean, loss_std;                 /* final test loss */
     double sec_epoch, samples_per_s;
+    double val_acc_mean, val_acc_std;           /* final validation accuracy; NAN without a validation set */
+    double val_loss_mean, val_loss_std;         /* final validation loss; NAN likewise */
 } point;
 
 /* The points of one experiment. */
@@ -35,8 +37,10 @@ int points_load(points *x, const config *base, const sweep_plan *plan, const cha
 void points_free(points *x);
 /* Reads a table.tsv into rows (*n of them, malloc'ed). 0, or -1 with err. */
 int points_read_table(const char *path, point **rows, int *n, char *err, size_t len);
-/* The best point: highest mean test accuracy, then lowest test loss; never one whose runs all diverged. -1: none. */
-long points_best(const point *p, long n);
+/* The best point: highest mean validation accuracy, then lowest validation loss, when every candidate has a
+ * validation set (*on_val = 1); else highest mean test accuracy, then lowest test loss (*on_val = 0, an optimistic
+ * choice; on_val may be NULL). Never one whose runs all diverged. -1: none. */
+long points_best(const point *p, long n, int *on_val);
 
 /* The value text and value index of swept key i at point pt. */
 const char *points_value(const points *x, long pt, int i);

@@ -1,12 +1,15 @@
 /* report.md and results/index.md: Markdown written whole in memory and saved atomically; the numbers come from
  * the experiment's points (table.tsv, summary.tsv, the committed runs) and the plots just written. */
 #include "report.h"
+#include "confusion.h"
 #include "fileio.h"
+#include "html.h"
 #include "plot.h"
 #include "points.h"
 #include "tsv.h"
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,22 +79,32 @@ static void md_row(FILE *f, const points *x, long pt, int bold)
     if (x->nsweep == 0)
         fprintf(f, " %sall%s |", b, b);
     if (p->n == 0) {
-        fprintf(f, " not run yet | | 0 | 0 | |\n");
+        fprintf(f, " not run yet | | | 0 | 0 | |\n");
         return;
     }
+    if (isfinite(p->val_acc_mean))
+        fprintf(f, " %s%.2f ± %.2f%s |", b, 100 * p->val_acc_mean, 100 * p->val_acc_std, b);
+    else
+        fprintf(f, " – |");
     fprintf(f, " %s%.2f ± %.2f%s | %s%.4f ± %.4f%s | %s%d%s | %s%d%s | %s%.4g%s |\n", b, 100 * p->acc_mean,
             100 * p->acc_std, b, b, p->loss_mean, p->loss_std, b, b, p->n, b, b, p->diverged, b, b, p->sec_epoch, b);
 }
 
 static void md_results(FILE *f, const points *x)
 {
-    long best = points_best(x->pts, x->plan->npoints);
-    fprintf(f, "## Results\n\nFinal test accuracy and test loss of each sweep point, mean ± standard deviation over "
-               "its seeds (a diverged run counts with its last finite epoch). The best point is in bold.\n\n|");
+    int on_val;
+    long best = points_best(x->pts, x->plan->npoints, &on_val);
+    fprintf(f, "## Results\n\nFinal validation accuracy, test accuracy and test loss of each sweep point, mean ± "
+               "standard deviation over its seeds (a diverged run counts with its last finite epoch). The best point, "
+               "in bold, %s\n\n|", on_val ? "is the one with the highest mean validation accuracy (rows held out of "
+               "the training set): the test set plays no part in the choice, so its test accuracy is the estimate."
+               : "is the one with the highest mean test accuracy: without a validation set (data.validation_fraction "
+               "= 0) the test set chooses it, which makes its test accuracy an optimistic estimate.");
     for (int i = 0; i < x->nsweep; i++)
         fprintf(f, " %s |", config_key_name(x->base->sweep[i].key));
-    fprintf(f, "%s test accuracy (%%) | test loss | n | diverged | s / epoch |\n|", x->nsweep ? "" : " point |");
-    for (int i = 0; i < (x->nsweep ? x->nsweep : 1) + 5; i++)
+    fprintf(f, "%s validation accuracy (%%) | test accuracy (%%) | test loss | n | diverged | s / epoch |\n|",
+            x->nsweep ? "" : " point |");
+    for (int i = 0; i < (x->nsweep ? x->nsweep : 1) + 6; i++)
         fprintf(f, "---:|");
     fprintf(f, "\n");
     for (long pt = 0; pt < x->plan->npoints; pt++)
@@ -104,8 +117,13 @@ static void md_results(FILE *f, const points *x)
     fprintf(f, "\n**Best configuration:** ");
     for (int i = 0; i < x->nsweep; i++)
         fprintf(f, "%s%s = %s", i ? ", " : "", config_key_name(x->base->sweep[i].key), points_value(x, best, i));
-    fprintf(f, "%stest accuracy %.2f ± %.2f %% over %d seed%s, test loss %.4f ± %.4f.\n\n", x->nsweep ? ": " : "",
-            100 * p->acc_mean, 100 * p->acc_std, p->n, p->n == 1 ? "" : "s", p->loss_mean, p->loss_std);
+    if (on_val)
+        fprintf(f, "%sselected on validation accuracy %.2f ± %.2f %%; ", x->nsweep ? ": " : "", 100 * p->val_acc_mean,
+                100 * p->val_acc_std);
+    else
+        fprintf(f, "%sselected on test accuracy (optimistic); ", x->nsweep ? ": " : "");
+    fprintf(f, "test accuracy %.2f ± %.2f %% over %d seed%s, test loss %.4f ± %.4f.\n\n", 100 * p->acc_mean,
+            100 * p->acc_std, p->n, p->n == 1 ? "" : "s", p->loss_mean, p->loss_std);
 }
 
 /* The diverged runs of summary.tsv. */
@@ -141,10 +159,8 @@ static int md_plots(FILE *f, const points *x, const plot_set *s, char *err, size
     char rel[FILEIO_PATH], path[FILEIO_PATH];
     if (s->n == 0)
         return 0;
-    if (report_relative(x->results_dir, s->dir, rel, sizeof rel) < 0) {
-        snprintf(err, len, "%s: cannot link to %s from there (path too long)", x->results_dir, s->dir);
+    if (report_link(x->results_dir, s->dir, rel, sizeof rel, err, len) < 0)
         return -1;
-    }
     fprintf(f, "## Plots\n\nDrawn by gnuplot from the scripts and data beside each image; to draw one again after "
                "editing its script, run `gnuplot %s/NAME.gp` from the repository root.\n\n", s->dir);
     for (int i = 0; i < s->n; i++) {
@@ -158,7 +174,65 @@ static int md_plots(FILE *f, const points *x, const plot_set *s, char *err, size
     return 0;
 }
 
-static int write_markdown(const points *x, const plot_set *s, char *err, size_t len)
+/* The test confusion matrix of point pt summed over its committed runs' confusion.tsv into cm: 1, or 0 when none
+ * of them has one (runs from before it existed, too many classes). */
+static int point_confusion(const points *x, long pt, confusion *cm)
+{
+    memset(cm, 0, sizeof *cm);
+    for (int s = 0; pt >= 0 && s < x->base->nseeds; s++) {
+        config c;
+        long long seed;
+        char id[SWEEP_ID], path[FILEIO_PATH], err[300];
+        confusion one;
+        sweep_run(x->plan, pt * x->base->nseeds + s, &c, &seed, id, sizeof id);
+        if (fileio_path(path, sizeof path, err, sizeof err, "%s/runs/%s/confusion.tsv", x->results_dir, id) < 0 ||
+            access(path, F_OK) != 0 || confusion_load(path, &one, err, sizeof err) < 0)
+            continue;
+        if (!cm->k)
+            *cm = one;
+        else {
+            confusion_add(cm, &one);
+            confusion_free(&one);
+        }
+    }
+    return cm->k > 0;
+}
+
+/* Per-class accuracy of the best point: each true class's share of its test rows predicted right, and the class
+ * it is most often mistaken for. */
+static void md_classes(FILE *f, const confusion *cm, const char *where)
+{
+    int K = cm->k;
+    fprintf(f, "## Per-class results\n\nTest accuracy of each class at %s, summed over its seeds (the confusion "
+               "matrix is under Plots and in each run's confusion.tsv).\n\n"
+               "| class | name | test rows | correct | accuracy (%%) | most often predicted instead |\n"
+               "|---:|---|---:|---:|---:|---|\n", where);
+    for (int i = 0; i < K; i++) {
+        const long *row = cm->count + (size_t)i * K;
+        long n = 0;
+        int worst = -1;
+        for (int j = 0; j < K; j++) {
+            n += row[j];
+            if (j != i && row[j] > 0 && (worst < 0 || row[j] > row[worst]))
+                worst = j;
+        }
+        fprintf(f, "| %d | ", i);
+        md_cell(f, cm->name[i]);
+        if (n)
+            fprintf(f, " | %ld | %ld | %.2f | ", n, row[i], 100.0 * row[i] / n);
+        else
+            fprintf(f, " | 0 | 0 | | ");
+        if (worst >= 0) {
+            md_cell(f, cm->name[worst]);
+            fprintf(f, " (%ld)", row[worst]);
+        }
+        fprintf(f, " |\n");
+    }
+    fprintf(f, "\n");
+}
+
+static int write_markdown(const points *x, const plot_set *s, const confusion *cm, const char *where, char *err,
+                          size_t len)
 {
     char path[FILEIO_PATH];
     fileio_text t;
@@ -168,6 +242,8 @@ static int write_markdown(const points *x, const plot_set *s, char *err, size_t 
     md_run_info(t.f, x);
     int rc = md_config(t.f, x);
     md_results(t.f, x);
+    if (cm)
+        md_classes(t.f, cm, where);
     if (rc < 0)
         snprintf(err, len, "%s: out of memory", path);
     if (rc < 0 || md_diverged(t.f, x, err, len) < 0 || md_plots(t.f, x, s, err, len) < 0) {
@@ -184,13 +260,29 @@ int report_write(const config *base, const sweep_plan *plan, const char *results
         warning[0] = 0;
     points x;
     plot_set plots;
-    int rc = points_load(&x, base, plan, results_dir, err, len);
+    confusion cm;
+    char where[SWEEP_ID + 32] = "";
+    int rc = points_load(&x, base, plan, results_dir, err, len), have = 0;
+    if (rc == 0) {
+        long best = points_best(x.pts, plan->npoints, NULL);
+        have = point_confusion(&x, best, &cm);
+        if (have && x.nsweep) {
+            char label[SWEEP_ID];
+            points_label(&x, best, -1, label, sizeof label);
+            snprintf(where, sizeof where, "the best point (%s)", label);
+        } else
+            snprintf(where, sizeof where, "the best point");
+        rc = plot_write(&plots, &x, have ? &cm : NULL, where, plots_dir, err, len);
+    }
     if (rc == 0)
-        rc = plot_write(&plots, &x, plots_dir, err, len);
-    if (rc == 0)
-        rc = write_markdown(&x, &plots, err, len);
+        rc = write_markdown(&x, &plots, have ? &cm : NULL, where, err, len);
     if (rc == 0 && render)
         rc = plot_render(&plots, warning, wlen, err, len);
+    if (rc == 0)
+        rc = html_report(&x, &plots, !render ? "the plots were not rendered (--no-plots)" : wlen ? warning : "", err,
+                         len);
+    if (have)
+        confusion_free(&cm);
     points_free(&x);
     return rc;
 }
@@ -243,6 +335,14 @@ int report_relative(const char *from, const char *to, char *out, size_t len)
     if (used == 0)
         snprintf(out, len, ".");
     return 0;
+}
+
+int report_link(const char *from, const char *to, char *out, size_t size, char *err, size_t len)
+{
+    if (report_relative(from, to, out, size) == 0)
+        return 0;
+    snprintf(err, len, "%s: cannot link to %s from there (path too long)", from, to);
+    return -1;
 }
 
 /* ---- results/index.md ------------------------------------------------------------------------------------ */
@@ -303,13 +403,15 @@ static void index_row(FILE *f, const char *root, const char *name)
         fprintf(f, "?");
     tsv_free(&t);
     long best = -1;
+    int on_val = 0;
     if (snprintf(path, sizeof path, "%s/%s/table.tsv", root, name) < (int)sizeof path &&
         points_read_table(path, &rows, &nrows, why, sizeof why) == 0)
-        best = points_best(rows, nrows);
+        best = points_best(rows, nrows, &on_val);
     if (best >= 0)
-        fprintf(f, " | %.2f ± %.2f | `%s` |\n", 100 * rows[best].acc_mean, 100 * rows[best].acc_std, rows[best].id);
+        fprintf(f, " | %.2f ± %.2f | `%s` | %s |\n", 100 * rows[best].acc_mean, 100 * rows[best].acc_std,
+                rows[best].id, on_val ? "validation" : "test (optimistic)");
     else
-        fprintf(f, " | – | – |\n");
+        fprintf(f, " | – | – | – |\n");
     free(rows);
 }
 
@@ -346,14 +448,19 @@ int report_index(const char *results_root, char *err, size_t len)
     int rc = fileio_text_open(&t, err, len);
     if (rc == 0) {
         fprintf(t.f, "# Experiments\n\nOne row per experiment with a report; accuracy is the final test accuracy of "
-                     "the best sweep point, mean ± standard deviation over its seeds.\n\n"
-                     "| experiment | runs | best test accuracy (%%) | best point |\n|---|---:|---:|---|\n");
+                     "the best sweep point, mean ± standard deviation over its seeds. The best point is selected on "
+                     "mean validation accuracy where the experiment has a validation set, else on test accuracy, "
+                     "which makes its test accuracy optimistic.\n\n"
+                     "| experiment | runs | best test accuracy (%%) | best point | selected on |\n"
+                     "|---|---:|---:|---|---|\n");
         for (int i = 0; i < n; i++)
             index_row(t.f, results_root, names[i]);
         if (n == 0)
-            fprintf(t.f, "| (none yet) | | | |\n");
+            fprintf(t.f, "| (none yet) | | | | |\n");
         rc = fileio_text_save(&t, path, err, len);
     }
+    if (rc == 0)
+        rc = html_index(results_root, err, len);
     for (int i = 0; i < n; i++)
         free(names[i]);
     free(names);

@@ -17,5 +17,7 @@ int report_index(const char *results_root, char *err, size_t len);
 /* The relative path from folder FROM to TO ("results/x", "plots/x" gives "../../plots/x"). 0, or -1 when it
  * does not fit in out or the working directory is unknown. */
 int report_relative(const char *from, const char *to, char *out, size_t len);
+/* report_relative, or -1 with "from: cannot link to to from there (path too long)" in err. */
+int report_link(const char *from, const char *to, char *out, size_t size, char *err, size_t len);
 
 #endif

@@ -1,12 +1,12 @@
 /* Deterministic random numbers: xoshiro256** seeded through splitmix64 from (seed, stream), so weights init,
- * shuffling and the train/test split each draw from their own reproducible stream. */
+ * shuffling, the train/test split and the validation split each draw from their own reproducible stream. */
 #ifndef RNG_H
 #define RNG_H
 #include <stdint.h>
 
 typedef struct rng { uint64_t s[4]; } rng;
 
-enum { RNG_STREAM_INIT = 1, RNG_STREAM_SHUFFLE = 2, RNG_STREAM_SPLIT = 3 };
+enum { RNG_STREAM_INIT = 1, RNG_STREAM_SHUFFLE = 2, RNG_STREAM_SPLIT = 3, RNG_STREAM_VALIDATION = 4 };
 
 void rng_init(rng *r, uint64_t seed, uint64_t stream);
 uint64_t rng_next(rng *r);

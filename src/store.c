@@ -3,11 +3,13 @@
 #include "store.h"
 #include "buildinfo.h"
 #include "checkpoint.h"
+#include "confusion.h"
 #include "fileio.h"
 #include "h5util.h"
 #include "identity.h"
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -257,12 +259,13 @@ static void write_manifest(FILE *f, const train_job *job)
 
 static void write_result(FILE *f, const train_job *job)
 {
-    const train_epoch *best = &job->curve[job->best_epoch], *last = &job->curve[job->epochs_done];
+    const train_epoch *best = &job->curve[job->best_epoch], *last = &job->curve[job->final_epoch];
     tsv_result m = {.diverged = job->status == TRAIN_DIVERGED, .epochs_done = job->epochs_done,
                     .diverged_epoch = job->diverged_epoch, .best_epoch = job->best_epoch,
                     .train_loss = last->train_loss, .test_loss = last->test_loss, .train_acc = last->train_acc,
                     .test_acc = last->test_acc, .best_test_acc = best->test_acc, .seconds = job->train_seconds,
-                    .samples_per_second = job->samples_per_second};
+                    .samples_per_second = job->samples_per_second, .val_loss = last->val_loss,
+                    .val_acc = last->val_acc, .best_val_acc = best->val_acc};
     fprintf(f, "%s\n", tsv_result_header);
     tsv_result_row(f, &m);
     fprintf(f, "\n");
@@ -272,6 +275,29 @@ static void write_config(FILE *f, const train_job *job)
 {
     fprintf(f, "; resolved configuration of this run (defaults included), seed %lld\n", job->seed);
     config_write(&job->cfg, f, CONFIG_WRITE_ALL);
+}
+
+/* The optional files of a run: confusion.tsv (unless the classes are too many for one) and, with
+ * data.standardize, standardize.tsv (the statistics new data must be standardised with). 0, or -1. */
+static int write_class_files(const char *dir, const train_job *job)
+{
+    char path[STORE_PATH + 400];
+    for (int i = 0; i < 2; i++) {
+        if (i == 0 ? !job->confusion : !job->train->mean)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, i == 0 ? "confusion.tsv" : "standardize.tsv");
+        FILE *f = fopen(path, "w");
+        if (!f)
+            return -1;
+        if (i == 0)
+            confusion_write(f, job->confusion, job->nclasses,
+                            job->train->nnames >= job->nclasses ? job->train->class_names : NULL);
+        else
+            dataset_write_standardize(f, job->train);
+        if (fileio_close_synced(f))
+            return -1;
+    }
+    return 0;
 }
 
 static int write_run_files(const char *dir, const train_job *job)
@@ -294,6 +320,8 @@ static int write_run_files(const char *dir, const train_job *job)
         if (fileio_close_synced(f))
             return -1;
     }
+    if (write_class_files(dir, job) < 0)
+        return -1;
     char err[400];
     snprintf(path, sizeof path, "%s/weights.h5", dir);
     if (checkpoint_save(&job->net, train_weights(job), path, err, sizeof err) < 0 || fileio_sync_path(path) < 0)
@@ -347,6 +375,8 @@ static const char *check_curve(const char *path, const tsv_result *m, curve *c)
         why = "curve.dat has no rows"; /* none is right only for a run whose first evaluation overflowed */
     else if (c->n > 0 && last != m->epochs_done)
         why = "curve.dat does not end at epoch epochs_done";
+    else if (c->n > 0 && curve_has_validation(c) != !isnan(m->val_acc))
+        why = "curve.dat and result.tsv disagree on the validation set";
     if (why)
         curve_free(c);
     return why;

@@ -106,6 +106,17 @@ int sweep_plan_init(sweep_plan *p, const config *base, long max_runs, char *err,
             rc = -1;
             break;
         }
+        config run;
+        long long seed;
+        char id[SWEEP_ID];
+        sweep_run(p, i * base->nseeds, &run, &seed, id, sizeof id);
+        if (config_check_run(base, &run, err, len) < 0) {
+            size_t used = strlen(err);
+            if (base->nsweep && used < len)
+                snprintf(err + used, len - used, " at sweep point %s", full);
+            rc = -1;
+            break;
+        }
         snprintf(ids[i], SWEEP_ID, "%s", full);
         for (long j = 0; j < i; j++)
             if (!strcmp(ids[i], ids[j])) {

@@ -17,14 +17,14 @@ int train_batch_rows(const config *cfg, int train_rows)
 
 int train_model_rows(int batch) { return batch > TRAIN_EVAL_ROWS ? batch : TRAIN_EVAL_ROWS; }
 
-int train_prepare(train_job *job, const config *cfg, long long seed, const dataset *train, const dataset *test,
-                  int nclasses, int threads, char *err, size_t len)
+int train_prepare(train_job *job, const config *cfg, long long seed, const dataset *train, const dataset *val,
+                  const dataset *test, int nclasses, int threads, char *err, size_t len)
 {
-    return train_prepare_init(job, cfg, seed, train, test, nclasses, threads, NULL, err, len);
+    return train_prepare_init(job, cfg, seed, train, val, test, nclasses, threads, NULL, err, len);
 }
 
-int train_prepare_init(train_job *job, const config *cfg, long long seed, const dataset *train, const dataset *test,
-                       int nclasses, int threads, const float *init, char *err, size_t len)
+int train_prepare_init(train_job *job, const config *cfg, long long seed, const dataset *train, const dataset *val,
+                       const dataset *test, int nclasses, int threads, const float *init, char *err, size_t len)
 {
     memset(job, 0, sizeof *job);
     job->cfg = *cfg;
@@ -33,6 +33,7 @@ int train_prepare_init(train_job *job, const config *cfg, long long seed, const 
     job->seed = seed;
     job->train = train;
     job->test = test;
+    job->val = val;
     job->nclasses = nclasses;
     job->threads = threads < 1 ? 1 : threads;
     int B = train_batch_rows(cfg, train->rows);
@@ -46,6 +47,10 @@ int train_prepare_init(train_job *job, const config *cfg, long long seed, const 
     job->order = malloc((size_t)train->rows * sizeof(int));
     job->curve = calloc((size_t)cfg->epochs + 1, sizeof *job->curve);
     if (!job->last_good || !job->order || !job->curve || mlp_reserve(&job->net, job->threads, B) < 0)
+        goto oom;
+    if (cfg->early_stopping > 0 && !(job->best_params = malloc(np * sizeof(float))))
+        goto oom;
+    if (nclasses <= TRAIN_CONFUSION_MAX && !(job->confusion = calloc((size_t)nclasses * nclasses, sizeof(int))))
         goto oom;
     if (cfg->optimizer != OPT_SGD && !(job->opt_m = calloc(np, sizeof(float))))
         goto oom;
@@ -83,7 +88,7 @@ int train_read_init(const config *cfg, const dataset *train, int nclasses, float
     dataset one = *train;
     one.rows = 1;
     *params = NULL;
-    if (train_prepare(&job, &small, 0, &one, &one, nclasses, 1, err, len) < 0)
+    if (train_prepare(&job, &small, 0, &one, NULL, &one, nclasses, 1, err, len) < 0)
         return -1;
     shape[0] = 0;
     for (int k = 0; k <= job.net.nlayers; k++)
@@ -117,13 +122,19 @@ void train_free(train_job *job)
     free(job->opt_m);
     free(job->opt_v);
     free(job->last_good);
+    free(job->best_params);
     free(job->order);
     free(job->curve);
+    free(job->confusion);
     memset(job, 0, sizeof *job);
 }
 
+int train_has_validation(const train_job *job) { return job->val && job->val->rows > 0; }
+
 const float *train_weights(const train_job *job)
 {
+    if (job->best_params)
+        return job->best_params;
     return job->status == TRAIN_DIVERGED ? job->last_good : job->net.params;
 }
 
@@ -145,12 +156,26 @@ void train_evaluate(train_job *job, const dataset *d, double *loss, double *acc)
     *acc = (double)correct / d->rows;
 }
 
-/* The optimizer step t (1-based: Adam's bias corrections). */
-static mlp_update update_for(const train_job *job, long long t)
+double train_schedule_lr(const config *c, long long e)
+{
+    double lr = c->learning_rate;
+    long long W = c->warmup_epochs;
+    if (e < W)
+        return lr * (double)(e + 1) / (double)W;
+    long long ep = e - W, Ep = c->epochs - W;
+    if (c->schedule == SCHEDULE_STEP)
+        return lr * pow(c->step_factor, (double)(ep / c->step_every));
+    if (c->schedule == SCHEDULE_COSINE)
+        return c->min_learning_rate + (lr - c->min_learning_rate) * (1 + cos(M_PI * (double)ep / (double)Ep)) / 2;
+    return lr;
+}
+
+/* The optimizer step t (1-based: Adam's bias corrections) at learning rate lr. */
+static mlp_update update_for(const train_job *job, long long t, double lr)
 {
     const config *c = &job->cfg;
     mlp_update u = {.kind = c->optimizer == OPT_SGD ? MLP_SGD : c->optimizer == OPT_MOMENTUM ? MLP_MOMENTUM : MLP_ADAM,
-                    .lr = (float)c->learning_rate, .momentum = (float)c->momentum, .beta1 = (float)c->adam_beta1,
+                    .lr = (float)lr, .weight_decay = (float)c->weight_decay, .momentum = (float)c->momentum, .beta1 = (float)c->adam_beta1,
                     .beta2 = (float)c->adam_beta2, .eps = (float)c->adam_eps, .m = job->opt_m, .v = job->opt_v};
     if (u.kind == MLP_ADAM) {
         u.c1 = (float)(1.0 - pow(c->adam_beta1, (double)t));
@@ -159,20 +184,109 @@ static mlp_update update_for(const train_job *job, long long t)
     return u;
 }
 
-/* Evaluates the weights after epoch on both sets into its curve row; 1 when every number is finite. */
+/* The class the model predicts for row r of its last forward pass, as mlp_loss counts it correct: logit > 0 for
+ * one unit, else the first largest logit. */
+static int predicted(const mlp *net, int r)
+{
+    int U = net->size[net->nlayers], best = 0;
+    const float *z = net->a[net->nlayers] + (size_t)r * U;
+    if (U == 1)
+        return z[0] > 0;
+    for (int k = 1; k < U; k++)
+        best = z[k] > z[best] ? k : best;
+    return best;
+}
+
+/* The test set's confusion matrix of the kept weights (train_weights: last_good's for a diverged run, the best
+ * evaluation's with early stopping), put back in place. */
+static void count_confusion(train_job *job)
+{
+    mlp *net = &job->net;
+    const dataset *d = job->test;
+    int K = job->nclasses;
+    if (!job->confusion)
+        return;
+    const float *kept = train_weights(job);
+    if (kept != net->params)
+        memcpy(net->params, kept, net->nparams * sizeof(float));
+    memset(job->confusion, 0, (size_t)K * K * sizeof(int));
+    for (int s = 0; s < d->rows; s += net->max_rows) {
+        int n = d->rows - s < net->max_rows ? d->rows - s : net->max_rows;
+        mlp_forward(net, d->x + (size_t)s * d->cols, n);
+        for (int i = 0; i < n; i++)
+            job->confusion[(size_t)d->y[s + i] * K + predicted(net, i)]++;
+    }
+}
+
+/* Evaluates the weights after epoch on every set into its curve row; 1 when every number is finite. */
 static int record(train_job *job, int epoch)
 {
     train_epoch *e = &job->curve[epoch];
     train_evaluate(job, job->train, &e->train_loss, &e->train_acc);
     train_evaluate(job, job->test, &e->test_loss, &e->test_acc);
+    e->val_loss = e->val_acc = NAN;
+    if (train_has_validation(job))
+        train_evaluate(job, job->val, &e->val_loss, &e->val_acc);
     e->evaluated = 1;
-    return isfinite(e->train_loss) && isfinite(e->test_loss) && mlp_params_finite(&job->net);
+    return isfinite(e->train_loss) && isfinite(e->test_loss) && (!train_has_validation(job) || isfinite(e->val_loss)) &&
+           mlp_params_finite(&job->net);
+}
+
+/* After the finite evaluation of epoch: with early stopping, keeps its weights when its validation loss is the
+ * lowest yet (as final_epoch); 1 when train.early_stopping evaluations in a row have brought no lower one. */
+static int keep_evaluation(train_job *job, int epoch)
+{
+    job->final_epoch = epoch;
+    if (!job->best_params)
+        return 0;
+    if (job->best_eval >= 0 && !(job->curve[epoch].val_loss < job->curve[job->best_eval].val_loss)) {
+        job->final_epoch = job->best_eval;
+        return ++job->since_best >= job->cfg.early_stopping;
+    }
+    job->best_eval = epoch;
+    job->since_best = 0;
+    memcpy(job->best_params, job->net.params, job->net.nparams * sizeof(float));
+    return 0;
+}
+
+/* best_epoch: the highest validation accuracy of the evaluated epochs up to epochs_done (test accuracy without a
+ * validation set), earliest on ties. */
+static void choose_best(train_job *job)
+{
+    int val = train_has_validation(job);
+    job->best_epoch = 0;
+    for (int e = 1; e <= job->epochs_done; e++) {
+        const train_epoch *c = &job->curve[e], *b = &job->curve[job->best_epoch];
+        if (c->evaluated && (val ? c->val_acc > b->val_acc : c->test_acc > b->test_acc))
+            job->best_epoch = e;
+    }
 }
 
 /* The epochs that get a curve row: 0, every eval_every-th, the last. */
 static int evaluated_epoch(const train_job *job, int epoch)
 {
     return epoch % job->cfg.eval_every == 0 || epoch == job->cfg.epochs;
+}
+
+/* Evaluates the initial weights (epoch 0) and keeps them; 0 when they already overflow: nothing to train from,
+ * and no finite row for the curve (the run is diverged at epoch 0). */
+static int start(train_job *job)
+{
+    const mlp *net = &job->net;
+    job->status = TRAIN_OK;
+    job->best_eval = -1;
+    int finite = record(job, 0);
+    memcpy(job->last_good, net->params, net->nparams * sizeof(float));
+    if (finite) {
+        keep_evaluation(job, 0);
+        return 1;
+    }
+    job->curve[0].evaluated = 0;
+    job->status = TRAIN_DIVERGED;
+    job->diverged_epoch = 0;
+    if (job->best_params)
+        memcpy(job->best_params, net->params, net->nparams * sizeof(float));
+    return 0;
 }
 
 void train_execute(train_job *job)
@@ -186,25 +300,21 @@ void train_execute(train_job *job)
     for (int i = 0; i < tr->rows; i++)
         job->order[i] = i;
 
-    job->status = TRAIN_OK;
-    if (!record(job, 0)) {
-        /* the initial weights already overflow: nothing to train from, and no finite row for the curve */
-        job->curve[0].evaluated = 0;
-        job->status = TRAIN_DIVERGED;
-        job->diverged_epoch = 0;
-        memcpy(job->last_good, net->params, net->nparams * sizeof(float));
+    if (!start(job)) {
+        count_confusion(job);
         return;
     }
-    memcpy(job->last_good, net->params, net->nparams * sizeof(float));
     long long step = 0;
+    job->curve[0].lr = train_schedule_lr(&job->cfg, 0);
     for (int epoch = 1; epoch <= job->cfg.epochs; epoch++) {
-        double t0 = timing_now();
+        double t0 = timing_now(), lr = train_schedule_lr(&job->cfg, epoch - 1);
+        job->curve[epoch].lr = lr;
         if (job->cfg.shuffle)
             rng_shuffle(&shuffle, job->order, tr->rows);
         int finite = 1;
         for (int s = 0; s < tr->rows && finite; s += B) {
             int n = tr->rows - s < B ? tr->rows - s : B;
-            mlp_update u = update_for(job, ++step);
+            mlp_update u = update_for(job, ++step, lr);
             mlp_train_rows(net, tr->x, tr->y, job->order + s, n,
                            job->cfg.loss == LOSS_MEAN ? 1.0f / (float)n : 1.0f, &u);
             /* a non-finite loss ends the run; the weights it updated are dropped (last_good is kept) */
@@ -238,6 +348,7 @@ void train_execute(train_job *job)
         job->epochs_done = epoch;
         memcpy(job->last_good, net->params, net->nparams * sizeof(float));
         atomic_store_explicit(&job->progress_eval, epoch, memory_order_release);
+        int stop = keep_evaluation(job, epoch);
         /* finite but exploding: the epoch stays in the curve, and the run ends there */
         double factor = job->cfg.diverge_factor;
         if (factor > 0 && job->curve[epoch].train_loss > factor * job->curve[0].train_loss) {
@@ -245,9 +356,10 @@ void train_execute(train_job *job)
             job->diverged_epoch = epoch;
             break;
         }
+        if (stop)
+            break;
     }
-    for (int e = 1; e <= job->epochs_done; e++)
-        if (job->curve[e].evaluated && job->curve[e].test_acc > job->curve[job->best_epoch].test_acc)
-            job->best_epoch = e;
+    choose_best(job);
+    count_confusion(job);
     job->samples_per_second = job->train_seconds > 0 ? (double)tr->rows * job->epochs_done / job->train_seconds : 0;
 }

@@ -4,7 +4,9 @@
  * epoch) ends the run with status diverged at that epoch (the curve and the weights kept are those of the last
  * evaluated epoch before it), and so does a train loss above train.diverge_factor times the initial one at an
  * evaluated epoch (that epoch is kept). Evaluation reads the weights and changes nothing, so the weights do not
- * depend on train.eval_every. train_prepare runs on the main thread (it may read an HDF5 checkpoint);
+ * depend on train.eval_every. With a validation set (data.validation_fraction > 0) it is evaluated too, best_epoch
+ * is chosen on it, and train.early_stopping = P stops the run after P evaluations without a lower validation loss:
+ * the run keeps the weights and numbers of the evaluation with the lowest one (final_epoch). train_prepare runs on the main thread (it may read an HDF5 checkpoint);
  * train_execute only computes, so several may run side by side in worker threads. */
 #ifndef TRAIN_H
 #define TRAIN_H
@@ -22,7 +24,9 @@ typedef struct train_epoch {
     double train_loss, test_loss;                /* mean per-sample loss, whatever train.loss says */
     double train_acc, test_acc;                  /* fractions 0..1 */
     double seconds;                              /* training time of this epoch, evaluation excluded */
-    int evaluated;                               /* the numbers above are filled: a row of curve.dat */
+    int evaluated;                               /* the numbers are filled: a row of curve.dat */
+    double val_loss, val_acc;                    /* as the test ones, on the validation set; NAN without one */
+    double lr;                                   /* learning rate this epoch trained at; epoch 0: the first's */
 } train_epoch;
 
 typedef struct train_job {
@@ -30,6 +34,7 @@ typedef struct train_job {
     config cfg;                                  /* the run's resolved config (no sweep) */
     long long seed;
     const dataset *train, *test;
+    const dataset *val;                          /* validation set; NULL or no rows: none */
     int nclasses;
     int threads;                                 /* OpenMP threads for this run, >= 1 */
     volatile sig_atomic_t *stop;                 /* set from a signal handler: end the run as interrupted */
@@ -37,13 +42,22 @@ typedef struct train_job {
     mlp net;
     float *opt_m, *opt_v;                        /* (nparams) optimizer state, NULL when unused */
     float *last_good;                            /* (nparams) weights at the last finite epoch */
+    float *best_params;                          /* (nparams) with early stopping: weights at final_epoch */
     int *order;                                  /* (train rows) this epoch's sample order */
+    int best_eval, since_best;                   /* early stopping: lowest validation loss so far (-1: none),
+                                                    and the evaluations since it */
     /* results */
     train_status status;
     int epochs_done;                             /* the last evaluated epoch with finite numbers and weights */
     int diverged_epoch;                          /* 0 when the run did not diverge */
+    int final_epoch;                             /* the evaluation whose numbers and weights the run keeps:
+                                                    epochs_done, or with early stopping the lowest val_loss */
     train_epoch *curve;                          /* (epochs + 1), indexed by epoch; evaluated ones 0..epochs_done */
-    int best_epoch;                              /* highest test accuracy of the evaluated, earliest on ties */
+    int *confusion;                              /* (nclasses, nclasses) test rows by true class (row) and predicted
+                                                    class (column), of the kept weights (train_weights); NULL
+                                                    above TRAIN_CONFUSION_MAX classes */
+    int best_epoch;                              /* highest validation accuracy of the evaluated (test accuracy
+                                                    without a validation set), earliest on ties */
     double train_seconds, samples_per_second;    /* over epochs 1..epochs_done */
     /* for the progress display on another thread: the worker stores with memory_order_release after the epoch
      * (and its curve row) is written, readers load with memory_order_acquire */
@@ -53,12 +67,12 @@ typedef struct train_job {
 
 /* Allocates everything for cfg and seed and draws (or, with model.init_file, loads) the initial weights.
  * Returns 0, or -1 with "what is wrong" in err (memory, a checkpoint that does not fit). Main thread only. */
-int train_prepare(train_job *job, const config *cfg, long long seed, const dataset *train, const dataset *test,
-                  int nclasses, int threads, char *err, size_t len);
+int train_prepare(train_job *job, const config *cfg, long long seed, const dataset *train, const dataset *val,
+                  const dataset *test, int nclasses, int threads, char *err, size_t len);
 /* train_prepare starting from init (nparams, the weights of cfg's model.init_file as train_read_init read them)
  * instead of reading model.init_file again; init NULL: as train_prepare. */
-int train_prepare_init(train_job *job, const config *cfg, long long seed, const dataset *train, const dataset *test,
-                       int nclasses, int threads, const float *init, char *err, size_t len);
+int train_prepare_init(train_job *job, const config *cfg, long long seed, const dataset *train, const dataset *val,
+                       const dataset *test, int nclasses, int threads, const float *init, char *err, size_t len);
 /* The layer sizes of cfg's model ("64-128-10", into shape) and, with a model.init_file, its weights checked
  * against that model (*params: n floats to free; NULL without one). 0, or -1 with the reason in err. */
 int train_read_init(const config *cfg, const dataset *train, int nclasses, float **params, size_t *n, char *shape,
@@ -71,10 +85,17 @@ int train_batch_rows(const config *cfg, int train_rows);
 /* Evaluation forwards TRAIN_EVAL_ROWS rows at a time, or a whole batch when batches are larger: the rows the model
  * is allocated for with batch rows per step. cost_run predicts a run's memory from these two. */
 enum { TRAIN_EVAL_ROWS = 256 };
+/* Runs with more classes record no confusion matrix (its size grows as the square). */
+enum { TRAIN_CONFUSION_MAX = 256 };
 int train_model_rows(int batch);
+/* The learning rate of epoch e (0-based): train.warmup_epochs, then train.schedule (README has the formulas). */
+double train_schedule_lr(const config *c, long long e);
 /* Trains; fills the results. Touches no HDF5, safe in a worker thread. */
 void train_execute(train_job *job);
-/* The weights to keep: the final ones, or the last finite ones for a diverged run. */
+/* 1 when the job has a validation set. */
+int train_has_validation(const train_job *job);
+/* The weights to keep: those of final_epoch (the final ones, the last finite ones for a diverged run, the best
+ * ones with early stopping). */
 const float *train_weights(const train_job *job);
 /* Mean per-sample loss and accuracy of the current weights on a dataset. */
 void train_evaluate(train_job *job, const dataset *d, double *loss, double *acc);

@@ -2,11 +2,15 @@
 #include "tsv.h"
 #include "fileio.h"
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 const char tsv_result_header[] = "status\tepochs_done\tdiverged_epoch\ttrain_loss\ttest_loss\ttrain_acc\ttest_acc"
-                                 "\tbest_epoch\tbest_test_acc\ttrain_seconds\tsamples_per_second";
+                                 "\tbest_epoch\tbest_test_acc\ttrain_seconds\tsamples_per_second"
+                                 "\tval_loss\tval_acc\tbest_val_acc";
+/* the columns before the validation ones, the whole header of a result.tsv written before they existed */
+enum { RESULT_COLS_BEFORE_VAL = 11, RESULT_COLS = 14 };
 
 void tsv_free(tsv *t)
 {
@@ -111,20 +115,36 @@ int tsv_num(const tsv *t, int row, int col, double *v, char *err, size_t len)
 
 void tsv_result_row(FILE *f, const tsv_result *m)
 {
-    fprintf(f, "%s\t%d\t%d\t%.9g\t%.9g\t%.9g\t%.9g\t%d\t%.9g\t%.6f\t%.1f", m->diverged ? "diverged" : "ok",
-            m->epochs_done, m->diverged_epoch, m->train_loss, m->test_loss, m->train_acc, m->test_acc,
-            m->best_epoch, m->best_test_acc, m->seconds, m->samples_per_second);
+    fprintf(f, "%s\t%d\t%d\t%.9g\t%.9g\t%.9g\t%.9g\t%d\t%.9g\t%.6f\t%.1f\t%.9g\t%.9g\t%.9g",
+            m->diverged ? "diverged" : "ok", m->epochs_done, m->diverged_epoch, m->train_loss, m->test_loss,
+            m->train_acc, m->test_acc, m->best_epoch, m->best_test_acc, m->seconds, m->samples_per_second,
+            fabs(m->val_loss), fabs(m->val_acc), fabs(m->best_val_acc)); /* fabs: "nan", never "-nan" */
+}
+
+/* The number of columns of a result.tsv header line at text (the current one or the one before the validation
+ * columns), or -1. */
+static int result_columns(const char *text)
+{
+    size_t n = strcspn(text, "\n"), cols = 1;
+    for (size_t i = 0; i < n; i++)
+        cols += text[i] == '\t';
+    if (strncmp(text, tsv_result_header, n) || text[n] != '\n')
+        return -1;
+    return cols == RESULT_COLS || cols == RESULT_COLS_BEFORE_VAL ? (int)cols : -1;
 }
 
 int tsv_result_parse(const char *text, tsv_result *m)
 {
-    const char *row = strchr(text, '\n');
-    if (strncmp(text, tsv_result_header, strlen(tsv_result_header)) || !row)
+    int cols = result_columns(text);
+    if (cols < 0)
         return -1;
+    const char *row = strchr(text, '\n');
     char status[16];
-    int n = sscanf(row + 1, "%15s %d %d %lf %lf %lf %lf %d %lf %lf %lf", status, &m->epochs_done,
+    m->val_loss = m->val_acc = m->best_val_acc = NAN;
+    int n = sscanf(row + 1, "%15s %d %d %lf %lf %lf %lf %d %lf %lf %lf %lf %lf %lf", status, &m->epochs_done,
                    &m->diverged_epoch, &m->train_loss, &m->test_loss, &m->train_acc, &m->test_acc, &m->best_epoch,
-                   &m->best_test_acc, &m->seconds, &m->samples_per_second);
+                   &m->best_test_acc, &m->seconds, &m->samples_per_second, &m->val_loss, &m->val_acc,
+                   &m->best_val_acc);
     m->diverged = !strcmp(status, "diverged");
-    return n == 11 && (m->diverged || !strcmp(status, "ok")) ? 0 : -1;
+    return n == cols && (m->diverged || !strcmp(status, "ok")) ? 0 : -1;
 }

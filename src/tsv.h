@@ -28,10 +28,13 @@ int tsv_col(const tsv *t, const char *name, char *err, size_t len);
 /* Cell (row, col) as a number. 0, or -1 with "path:line: column: 'text' is not a number" in err. */
 int tsv_num(const tsv *t, int row, int col, double *v, char *err, size_t len);
 
-/* The metrics of one run as result.tsv holds them (the numbers of its last epoch and of its best one). */
+/* The metrics of one run as result.tsv holds them (the numbers of the evaluation it keeps, its last unless early
+ * stopping kept the one with the lowest validation loss, and of its best one). The validation numbers are NAN for
+ * a run without a validation set, and in a result.tsv written before they existed (read as such). */
 typedef struct tsv_result {
     int diverged, epochs_done, diverged_epoch, best_epoch;
     double train_loss, test_loss, train_acc, test_acc, best_test_acc, seconds, samples_per_second;
+    double val_loss, val_acc, best_val_acc;
 } tsv_result;
 
 /* Column names of the metrics row: result.tsv's header, and the last columns of summary.tsv. */

@@ -74,7 +74,7 @@ whole_runs() {
         done
         [ -s "$d/result.tsv" ] && awk -F'\t' -v h="$header" '
             NR == 1 && $0 != h { bad = 1 }
-            NR == 2 && (NF != 11 || ($1 != "ok" && $1 != "diverged")) { bad = 1 }
+            NR == 2 && (NF != split(h, cols, "\t") || ($1 != "ok" && $1 != "diverged")) { bad = 1 }
             NR == 2 { for (i = 2; i <= NF; i++) if ($i !~ /^-?[0-9.e+-]+$|^nan$|^-?inf$/) bad = 1 }
             END { exit bad || NR != 2 }' "$d/result.tsv" || echo "run $id: result.tsv does not parse"
     done
@@ -164,7 +164,7 @@ if [ "$(id -u)" = 0 ] && [ -z "${DISK_FULL_USERNS:-}" ] && command -v setpriv >/
     refused "read-only experiment folder (chmod a-w, user nobody)"
     chmod u+w "$tmp/ro/full"
 else
-    echo "disk_full_test: SKIP the chmod a-w cases (they need root and setpriv to run as the user nobody)"
+    skip "disk_full_test: the chmod a-w cases" "they need root and setpriv to run as the user nobody"
     time_runner "$tmp/out" "$tmp/err" "$RUNNER" --quiet $ro --set experiment.seeds=1 "$tmp/sweep.ini"
     train_time=$took
     check "read-only: first 2 runs" "$status" "$(cat "$tmp/err")"

@@ -11,29 +11,19 @@
 #     its runs, tables, scripts, report.md and index.md, and kills gnuplot's whole process group.
 # Ends with one line "N passed, M failed".
 
-RUNNER=${RUNNER:-./runner}
-LC_ALL=C
-export LC_ALL
-
-if [ ! -x "$RUNNER" ]; then
-    echo "input_test: $RUNNER is not an executable (build it with make runner, or set RUNNER)" >&2
-    exit 2
-fi
+. "$(dirname "$0")/lib.sh"
+need_runner input_test "build it with make runner, or set RUNNER"
 case $RUNNER in /*) ;; *) RUNNER=$(pwd)/$RUNNER ;; esac
+make_tmp
 
-tmp=$(mktemp -d) || exit 2
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-passed=0
-failed=0
-
-pass() { passed=$((passed + 1)); }
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL $1"
-    [ -f "$tmp/stderr" ] && sed 's/^/  stderr: /' "$tmp/stderr"
+# verdict NAME: a pass when $why is empty, else a failure printed with $why and the case's stderr.
+verdict() {
+    if [ -z "$why" ]; then
+        pass
+    else
+        fail "$1" "${why#; }"
+        [ -f "$tmp/stderr" ] && sed 's/^/  stderr: /' "$tmp/stderr"
+    fi
 }
 
 # bounded CMD...: runs CMD with stdout and stderr in $tmp, killing it after 20 s; sets status (124 when killed).
@@ -61,7 +51,7 @@ bad_case() {
     cmp -s "$tmp/stderr" "$tmp/want" || why="$why; stderr differs: $(diff "$tmp/want" "$tmp/stderr" | tr '\n' ' ')"
     [ -e "$tmp/results" ] && why="$why; files were created under the results root"
     [ -s "$tmp/stdout" ] && why="$why; stdout is not empty"
-    if [ -z "$why" ]; then pass; else fail "$1:${why#;}"; fi
+    verdict "$1"
 }
 
 # ---- (1) bad data --------------------------------------------------------------------------------------------
@@ -145,7 +135,7 @@ why=
 want="\$TMP/plots/input_test/loss_curves.gp: gnuplot exited with status 1: line 1: fake failure (its output is in \$TMP/plots/input_test/loss_curves.log)"
 [ "$(cat "$tmp/stderr")" = "$want" ] || why="$why; stderr is not the one line $want"
 results_kept failing
-if [ -z "$why" ]; then pass; else fail "gnuplot_fails:${why#;}"; fi
+verdict "gnuplot_fails"
 
 rm -rf "$tmp/results" "$tmp/plots" "$tmp"/*.pid
 bounded env PATH="$tmp/hang:$PATH" RUNNER_GNUPLOT_TIMEOUT=1 "$RUNNER" --quiet --results "$tmp/results" \
@@ -156,7 +146,7 @@ want="\$TMP/plots/input_test/loss_curves.gp: gnuplot did not finish within 1 s a
 [ "$(cat "$tmp/stderr")" = "$want" ] || why="$why; stderr is not the one line $want"
 results_kept timeout
 gone timeout
-if [ -z "$why" ]; then pass; else fail "gnuplot_timeout:${why#;}"; fi
+verdict "gnuplot_timeout"
 
 # signal_case SIG CODE: SIG sent once the hanging gnuplot runs (default time limit) ends the runner with CODE
 signal_case() {
@@ -183,7 +173,7 @@ signal_case() {
     results_kept "SIG$1"
     gone "SIG$1"
     [ -e "$tmp/plots/input_test/loss_curves.log" ] && why="$why; a log of the stopped render is left"
-    if [ -z "$why" ]; then pass; else fail "gnuplot_sig$1:${why#;}"; fi
+    verdict "gnuplot_sig$1"
 }
 signal_case TERM 143 15
 signal_case INT 130 2
@@ -195,7 +185,6 @@ why=
 want="runner: RUNNER_GNUPLOT_TIMEOUT=soon: expected seconds per plot script, more than 0 and at most 86400"
 [ "$(cat "$tmp/stderr")" = "$want" ] || why="$why; stderr is not the one line $want"
 [ -e "$tmp/results" ] && why="$why; files were created under the results root"
-if [ -z "$why" ]; then pass; else fail "bad_gnuplot_timeout:${why#;}"; fi
+verdict "bad_gnuplot_timeout"
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

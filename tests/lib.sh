@@ -1,6 +1,6 @@
 # Helpers of the shell tests, sourced by each (. "$(dirname "$0")/lib.sh"): the runner under test, a temporary
-# folder removed on exit, pass/fail counting and the final tally. The tests run from the repo root; RUNNER
-# names the binary (default ./runner).
+# folder removed on exit, pass/fail/skip counting, captured runs and the final tally. The tests run from the repo
+# root; RUNNER names the binary (default ./runner).
 
 RUNNER=${RUNNER:-./runner}
 LC_ALL=C
@@ -25,18 +25,39 @@ make_tmp() {
     trap 'exit 143' TERM
 }
 
-# check NAME STATUS [DETAIL]: counts a pass when STATUS is 0, else a failure, printed with DETAIL.
-check() {
-    if [ "$2" = 0 ]; then
-        passed=$((passed + 1))
-    else
-        failed=$((failed + 1))
-        echo "FAIL $1${3:+: $3}"
-    fi
+# pass: counts a passed case.
+pass() { passed=$((passed + 1)); }
+
+# fail NAME [WHY]: counts a failed case and prints "FAIL NAME: WHY" (or "FAIL NAME").
+fail() {
+    failed=$((failed + 1))
+    echo "FAIL $1${2:+: $2}"
 }
 
-# strip FILE: a summary.tsv without its timing columns (train_seconds, samples_per_second: the last two).
-strip() { awk -F'\t' 'BEGIN{OFS="\t"} {NF -= 2; print}' "$1"; }
+# skip NAME REASON: prints "SKIP NAME: REASON"; a skipped case counts neither way.
+skip() { echo "SKIP $1: $2"; }
+
+# check NAME STATUS [DETAIL]: a pass when STATUS is 0, else a failure printed with DETAIL.
+check() {
+    if [ "$2" = 0 ]; then pass; else fail "$1" "$3"; fi
+}
+
+# capture CMD...: runs CMD with stdin /dev/null, stdout to $tmp/out and stderr to $tmp/err; its status in $status.
+capture() {
+    status=0
+    "$@" >"$tmp/out" 2>"$tmp/err" </dev/null || status=$?
+}
+
+# strip FILE: FILE (a summary.tsv) without its timing columns, found by name in the header: train_seconds,
+# samples_per_second and every column whose name starts with seconds.
+strip() {
+    awk -F'\t' 'BEGIN { OFS = "\t" }
+        NR == 1 {
+            for (i = 1; i <= NF; i++)
+                drop[i] = $i == "train_seconds" || $i == "samples_per_second" || $i ~ /^seconds/
+        }
+        { line = ""; n = 0; for (i = 1; i <= NF; i++) if (!drop[i]) line = n++ ? line OFS $i : $i; print line }' "$1"
+}
 
 # finish [NAME]: the tally, "NAME: N passed, M failed"; the status is 0 when nothing failed.
 finish() {

@@ -6,14 +6,9 @@
 # Kills and delays come from an LD_PRELOAD shim compiled here (no test code in the runner).
 # Run from the repo root: RUNNER=./build/runner sh tests/store_test.sh. Ends with "N passed, M failed".
 
-RUNNER=${RUNNER:-./runner}
-tmp=$(mktemp -d) || exit 2
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-check() { # check NAME CONDITION-STATUS
-    if [ "$2" = 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL $1"; fi
-}
+. "$(dirname "$0")/lib.sh"
+need_runner store_test "build it with make runner, or set RUNNER"
+make_tmp
 run() { "$RUNNER" --no-plots --plots "$tmp/plots" --results "$tmp/res" "$@"; }
 
 # the shim: SHIM_KILL_RENAME kills the process renaming a ".tmp-" run folder into place; SHIM_SLOW_RENAME=TEXT
@@ -77,7 +72,7 @@ shim=""
 if cc -shared -fPIC -o "$tmp/shim.so" "$tmp/shim.c" -ldl 2>"$tmp/cc.err"; then
     shim="$tmp/shim.so"
 else
-    echo "SKIP: cannot compile the LD_PRELOAD shim ($(head -1 "$tmp/cc.err")): kill, delay and open-count tests"
+    skip "kill, delay and open-count tests" "cannot compile the LD_PRELOAD shim ($(head -1 "$tmp/cc.err"))"
 fi
 
 # two widths x one seed, tiny runs
@@ -194,7 +189,7 @@ if command -v flock >/dev/null; then
     kill "$holder" 2>/dev/null
     wait "$holder" 2>/dev/null
 else
-    echo "SKIP: no flock(1): the locked weights.h5 tests"
+    skip "the locked weights.h5 tests" "no flock(1)"
 fi
 
 # 13. temporaries of a killed rebuild (this version's and the earlier ".tmpPID") are cleaned under the lock
@@ -250,5 +245,4 @@ grep -q "2 runs to train, 0 already done" "$tmp/err" && [ -z "$(ls -a "$tmp/res/
     [ -f "$tmp/d.h5" ] && "$RUNNER" --results "$tmp/res" --verify a >/dev/null
 check "a file or a nested folder where a run belongs is replaced and removed (links not followed)" $?
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

@@ -35,8 +35,10 @@ static const struct { const char *key, *text, *canon; } non_default[] = {
     {"data.labels", "lab", "lab"},
     {"data.test_file", "t.h5", "t.h5"},
     {"data.test_fraction", "0.123456789", "0.123456789"},
+    {"data.validation_fraction", "0", "0"},
     {"data.split_seed", "9223372036854775807", "9223372036854775807"},
     {"data.scale", "6.25e-2", "0.0625"},
+    {"data.standardize", "yes", "true"},
     {"model.hidden", "256-128-3", "256-128-3"},
     {"model.activation", "relu", "relu"},
     {"model.output", "sigmoid", "sigmoid"},
@@ -54,6 +56,16 @@ static const struct { const char *key, *text, *canon; } non_default[] = {
     {"train.diverge_factor", "1e20", "1e+20"},
     {"train.eval_every", "5", "5"},
     {"train.loss", "sum", "sum"},
+    {"train.early_stopping", " 3 ", "3"},
+    {"train.weight_decay", "5E-4", "0.0005"},
+    {"train.schedule", "cosine", "cosine"},
+    {"train.warmup_epochs", "3", "3"},
+    {"train.step_every", "+20", "20"},
+    {"train.step_factor", "0.50", "0.5"},
+    {"train.min_learning_rate", "1e-3", "0.001"},
+    {"report.x_axis", "seconds", "seconds"},
+    {"report.points", "train.learning_rate=0.1", "train.learning_rate=0.1"},
+    {"report.panel_key", "model.hidden", "model.hidden"},
 };
 #define NNON_DEFAULT ((int)(sizeof non_default / sizeof non_default[0]))
 
@@ -71,6 +83,7 @@ static void assert_same_values(const config *a, const config *b)
     ck_assert_str_eq(a->labels, b->labels);
     ck_assert_str_eq(a->test_file, b->test_file);
     ck_assert_double_eq(a->test_fraction, b->test_fraction);
+    ck_assert_double_eq(a->validation_fraction, b->validation_fraction);
     ck_assert_int_eq(a->split_seed, b->split_seed);
     ck_assert_double_eq(a->scale, b->scale);
     ck_assert_int_eq(a->nhidden, b->nhidden);
@@ -92,6 +105,10 @@ static void assert_same_values(const config *a, const config *b)
     ck_assert_int_eq(a->eval_every, b->eval_every);
     ck_assert_int_eq(a->shuffle, b->shuffle);
     ck_assert_int_eq(a->loss, b->loss);
+    ck_assert_int_eq(a->early_stopping, b->early_stopping);
+    ck_assert_int_eq(a->report_x_axis, b->report_x_axis);
+    ck_assert_str_eq(a->report_points, b->report_points);
+    ck_assert_str_eq(a->report_panel_key, b->report_panel_key);
 }
 
 /* The resolved dump of c, as config_write makes it; free the result. */
@@ -180,6 +197,10 @@ START_TEST(test_setters_reject_out_of_range)
         {"data.split_seed", "-1", "out of range '-1' (an integer from 0 to 9223372036854775807)"},
         {"experiment.parallel_runs", "0", "out of range '0' (auto, or an integer from 1 to 1024)"},
         {"data.test_fraction", "1", "out of range '1' (a number > 0 and < 1)"},
+        {"data.validation_fraction", "1", "out of range '1' (a number >= 0 and < 1)"},
+        {"data.validation_fraction", "-0.1", "out of range '-0.1' (a number >= 0 and < 1)"},
+        {"train.early_stopping", "-1", "out of range '-1' (an integer from 0 to 10000000)"},
+        {"train.early_stopping", "2.5", "not an integer '2.5' (an integer from 0 to 10000000)"},
         {"train.learning_rate", "1000001", "out of range '1000001' (a number > 0 and <= 1e+06)"},
         {"train.shuffle", "maybe", "not a boolean 'maybe' (true or false; also yes/no, on/off, 1/0)"},
         {"model.activation", "gelu", "unknown value 'gelu' (one of sigmoid, tanh, relu)"},
@@ -333,9 +354,9 @@ START_TEST(test_identity_ignores_threads_seeds_and_swept_values)
     config a, b;
     config_errors errs = {0};
     char path[64];
-    ck_assert_int_eq(load_text(&a, &errs, "[experiment]\nthreads = 1\nseeds = 1\n[sweep]\ntrain.epochs = 1, 2\n", path,
+    ck_assert_int_eq(load_text(&a, &errs, "[experiment]\nname = x\nthreads = 1\nseeds = 1\n[report]\nx_axis = step\n[sweep]\ntrain.epochs = 1, 2\n", path,
                                sizeof path), 0);
-    ck_assert_int_eq(load_text(&b, &errs, "[experiment]\nthreads = 2\nseeds = 1, 5\n[sweep]\ntrain.epochs = 3\n",
+    ck_assert_int_eq(load_text(&b, &errs, "[experiment]\nname = x\nthreads = 2\nseeds = 1, 5\n[sweep]\ntrain.epochs = 3\n",
                                path, sizeof path), 0);
     char *ta = NULL, *tb = NULL;
     size_t la, lb;
@@ -361,17 +382,105 @@ START_TEST(test_identity_ignores_threads_seeds_and_swept_values)
 }
 END_TEST
 
+/* experiment.name defaults to the config file's base name, characters a name may not hold becoming '_'. */
+START_TEST(test_name_defaults_to_file_name)
+{
+    static const char *const cases[][2] = {{"my_study.ini", "my_study"}, {"a.b.ini", "a_b"}, {"plain", "plain"}};
+    char dir[] = "/tmp/runner_name_XXXXXX", path[128];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        config c;
+        config_errors errs = {0};
+        snprintf(path, sizeof path, "%s/%s", dir, cases[i][0]);
+        FILE *f = fopen(path, "w");
+        ck_assert_ptr_nonnull(f);
+        fprintf(f, "[train]\nepochs = 2\n");
+        fclose(f);
+        config_defaults(&c);
+        ck_assert_int_eq(config_load(&c, path, &errs), 0);
+        ck_assert_str_eq(c.name, cases[i][1]);
+        unlink(path);
+        config_free(&c);
+    }
+    rmdir(dir);
+}
+END_TEST
+
+/* --set on a swept key would change nothing: refused with the sweep.KEY hint; the sweep form replaces the list. */
+START_TEST(test_set_on_a_swept_key_refused)
+{
+    config c;
+    config_errors errs = {0};
+    config_defaults(&c);
+    ck_assert_int_eq(config_load(&c, "configs/lr_sweep.ini", &errs), 0);
+    ck_assert_int_eq(config_override(&c, "train.learning_rate=0.5", &errs), 1);
+    ck_assert_str_eq(errs.text, "runner: --set train.learning_rate: the key is swept, so a single value would change "
+                                "nothing (use --set sweep.train.learning_rate=LIST to replace its list)\n");
+    ck_assert_int_eq(config_override(&c, "sweep.train.learning_rate=0.5", &errs), 0);
+    ck_assert_int_eq(c.sweep[0].nvalues, 1);
+    config_errors_free(&errs);
+    config_free(&c);
+}
+END_TEST
+
+/* Two identities differ key by key, each named with its old and new value, swept keys included. */
+START_TEST(test_identity_diff_names_keys)
+{
+    char out[600];
+    const char *old = "[experiment]\nname = x\n\n[model]\nhidden = 128\nactivation = sigmoid\n",
+               *now = "[experiment]\nname = x\n\n[model]\nactivation = relu\n\n[sweep]\nmodel.hidden = (swept)\n";
+    config_identity_diff(old, now, out, sizeof out);
+    ck_assert_str_eq(out, "model.hidden: 128 -> (absent), sweep.model.hidden: (absent) -> (swept), "
+                          "model.activation: sigmoid -> relu");
+    config_identity_diff(old, old, out, sizeof out);
+    ck_assert_str_eq(out, "the files differ in a line that is not a key");
+}
+END_TEST
+
+/* Keys added later stay out of the identity at the value results were made with before them, so those results
+ * resume: train.early_stopping at its default 0; data.validation_fraction at 0, not at its default 0.1 (results
+ * made on every training row must not be mixed with results made on 90 % of them). */
+START_TEST(test_identity_of_later_keys)
+{
+    static const struct { const char *set, *line; int named; } cases[] = {
+        {"train.early_stopping=0", "early_stopping", 0},
+        {"train.early_stopping=3", "early_stopping = 3\n", 1},
+        {"data.validation_fraction=0", "validation_fraction", 0},
+        {"data.validation_fraction=0.1", "validation_fraction = 0.1\n", 1},
+        {"data.validation_fraction=0.2", "validation_fraction = 0.2\n", 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        config c;
+        config_errors errs = {0};
+        config_defaults(&c);
+        ck_assert_int_eq(config_override(&c, cases[i].set, &errs), 0);
+        char *text = NULL;
+        size_t len;
+        FILE *f = open_memstream(&text, &len);
+        ck_assert_int_eq(config_write(&c, f, CONFIG_WRITE_IDENTITY), 0);
+        fclose(f);
+        ck_assert_msg((strstr(text, cases[i].line) != NULL) == cases[i].named, "%s: %s", cases[i].set, text);
+        free(text);
+        config_free(&c);
+    }
+}
+END_TEST
+
 Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
     TCase *tc = tcase_create("config");
     tcase_add_test(tc, test_every_key_round_trips);
+    tcase_add_test(tc, test_identity_of_later_keys);
     tcase_add_test(tc, test_setters_reject_out_of_range);
     tcase_add_test(tc, test_digits_config_values);
     tcase_add_test(tc, test_all_errors_reported_with_lines);
     tcase_add_test(tc, test_sweep_values_and_ids);
     tcase_add_test(tc, test_adding_a_value_keeps_ids);
     tcase_add_test(tc, test_identity_ignores_threads_seeds_and_swept_values);
+    tcase_add_test(tc, test_name_defaults_to_file_name);
+    tcase_add_test(tc, test_set_on_a_swept_key_refused);
+    tcase_add_test(tc, test_identity_diff_names_keys);
     suite_add_tcase(s, tc);
     return s;
 }

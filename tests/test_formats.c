@@ -2,6 +2,7 @@
  * Each written text is read back to the numbers it was written from, and malformed files are refused with the
  * line at fault. */
 #include "tests.h"
+#include "confusion.h"
 #include "curve.h"
 #include "fileio.h"
 #include "tsv.h"
@@ -76,7 +77,8 @@ START_TEST(test_tsv_result_round_trip)
 {
     const tsv_result m = {.diverged = 1, .epochs_done = 7, .diverged_epoch = 8, .best_epoch = 5,
                           .train_loss = 0.123456789012, .test_loss = 2.5e-7, .train_acc = 0.75, .test_acc = 1.0 / 3,
-                          .best_test_acc = 0.5, .seconds = 12.3456789, .samples_per_second = 98765.43};
+                          .best_test_acc = 0.5, .seconds = 12.3456789, .samples_per_second = 98765.43,
+                          .val_loss = 0.25, .val_acc = 0.625, .best_val_acc = 0.875};
     char *text = NULL;
     size_t size = 0;
     FILE *f = open_memstream(&text, &size);
@@ -85,7 +87,7 @@ START_TEST(test_tsv_result_round_trip)
     fprintf(f, "\n");
     fclose(f);
     ck_assert_str_eq(strchr(text, '\n') + 1, "diverged\t7\t8\t0.123456789\t2.5e-07\t0.75\t0.333333333\t5\t0.5"
-                                             "\t12.345679\t98765.4\n");
+                                             "\t12.345679\t98765.4\t0.25\t0.625\t0.875\n");
     tsv_result r;
     ck_assert_int_eq(tsv_result_parse(text, &r), 0);
     ck_assert(r.diverged && r.epochs_done == 7 && r.diverged_epoch == 8 && r.best_epoch == 5);
@@ -94,6 +96,7 @@ START_TEST(test_tsv_result_round_trip)
     ck_assert_double_eq_tol(r.test_acc, m.test_acc, 1e-9);
     ck_assert_double_eq_tol(r.seconds, m.seconds, 1e-6);
     ck_assert_double_eq_tol(r.samples_per_second, m.samples_per_second, 0.05);
+    ck_assert(r.val_loss == 0.25 && r.val_acc == 0.625 && r.best_val_acc == 0.875);
     free(text);
 }
 END_TEST
@@ -102,27 +105,35 @@ START_TEST(test_tsv_result_refuses_malformed_rows)
 {
     char text[600];
     tsv_result r;
-    snprintf(text, sizeof text, "%s\nok\t1\t0\t0.5\t0.5\t1\t1\t1\t1\t0.1\n", tsv_result_header); /* 10 fields */
-    ck_assert_int_eq(tsv_result_parse(text, &r), -1);
-    snprintf(text, sizeof text, "%s\nfine\t1\t0\t0.5\t0.5\t1\t1\t1\t1\t0.1\t9\n", tsv_result_header);
+    snprintf(text, sizeof text, "%s\nok\t1\t0\t0.5\t0.5\t1\t1\t1\t1\t0.1\t9\tnan\tnan\n", tsv_result_header);
+    ck_assert_int_eq(tsv_result_parse(text, &r), -1); /* 13 fields */
+    snprintf(text, sizeof text, "%s\nfine\t1\t0\t0.5\t0.5\t1\t1\t1\t1\t0.1\t9\tnan\tnan\tnan\n", tsv_result_header);
     ck_assert_int_eq(tsv_result_parse(text, &r), -1); /* status neither ok nor diverged */
     snprintf(text, sizeof text, "status\tepochs\nok\t1\t0\t0.5\t0.5\t1\t1\t1\t1\t0.1\t9\n");
     ck_assert_int_eq(tsv_result_parse(text, &r), -1); /* another header */
     snprintf(text, sizeof text, "%s", tsv_result_header);
     ck_assert_int_eq(tsv_result_parse(text, &r), -1); /* no row */
-    snprintf(text, sizeof text, "%s\nok\t1\t0\t0.5\t0.5\t1\t1\t1\t1\t0.1\t9\n", tsv_result_header);
+    snprintf(text, sizeof text, "%s\nok\t1\t0\t0.5\t0.5\t1\t1\t1\t1\t0.1\t9\tnan\tnan\tnan\n", tsv_result_header);
+    ck_assert_int_eq(tsv_result_parse(text, &r), 0); /* no validation set */
+    ck_assert(!r.diverged && isnan(r.val_loss) && isnan(r.val_acc) && isnan(r.best_val_acc));
+    /* written before the validation columns: read with them NAN */
+    snprintf(text, sizeof text, "%.*s\nok\t1\t0\t0.5\t0.5\t1\t1\t1\t1\t0.1\t9\n",
+             (int)(strstr(tsv_result_header, "\tval_loss") - tsv_result_header), tsv_result_header);
     ck_assert_int_eq(tsv_result_parse(text, &r), 0);
-    ck_assert(!r.diverged);
+    ck_assert(r.samples_per_second == 9 && isnan(r.val_loss) && isnan(r.best_val_acc));
+    snprintf(text, sizeof text, "%.*s\nok\t1\t0\t0.5\t0.5\t1\t1\t1\t1\t0.1\t9\t0.5\t0.5\t0.5\n",
+             (int)(strstr(tsv_result_header, "\tval_loss") - tsv_result_header), tsv_result_header);
+    ck_assert_int_eq(tsv_result_parse(text, &r), -1); /* the old header with a new row */
 }
 END_TEST
 
 /* curve_write keeps the evaluated epochs only; curve_parse gives their numbers back. */
 START_TEST(test_curve_round_trip)
 {
-    train_epoch e[4] = {{0, 2.5, 2.6, 0.1, 0.2, 0, 1},
-                        {1, 1.25, 1.5, 0.5, 0.4, 0.125, 0},
-                        {2, 0.625, 0.75, 0.75, 0.7, 0.25, 1},
-                        {3, 1.0 / 3, 0.3, 0.9, 0.8, 0.5, 1}};
+    train_epoch e[4] = {{0, 2.5, 2.6, 0.1, 0.2, 0, 1, 2.25, 0.3, 0.1},
+                        {1, 1.25, 1.5, 0.5, 0.4, 0.125, 0, 0, 0, 0.1},
+                        {2, 0.625, 0.75, 0.75, 0.7, 0.25, 1, 0.5, 0.6, 0.05},
+                        {3, 1.0 / 3, 0.3, 0.9, 0.8, 0.5, 1, 0.25, 0.875, 1.0 / 3}};
     char *text = NULL;
     size_t size = 0;
     FILE *f = open_memstream(&text, &size);
@@ -136,7 +147,8 @@ START_TEST(test_curve_round_trip)
     const int rows[3] = {0, 2, 3};
     for (int i = 0; i < 3; i++) {
         const train_epoch *x = &e[rows[i]];
-        const double want[CURVE_COLS] = {x->epoch, x->train_loss, x->test_loss, x->train_acc, x->test_acc, x->seconds};
+        const double want[CURVE_COLS] = {x->epoch,    x->train_loss, x->test_loss, x->train_acc, x->test_acc,
+                                         x->seconds,  x->val_loss,   x->val_acc,   x->lr};
         for (int k = 0; k < CURVE_COLS; k++)
             ck_assert_double_eq_tol(c.v[i * CURVE_COLS + k], want[k], 1e-9);
     }
@@ -156,20 +168,81 @@ static void refused(const char *text, const char *why_want, int line_want)
     ck_assert_ptr_null(c.v);
 }
 
+/* confusion.tsv reads back what was written, names with a tab made one cell; a row short of counts is refused. */
+START_TEST(test_confusion_round_trip)
+{
+    char path[] = "/tmp/confusion_testXXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    const int m[] = {5, 1, 0, 2, 7, 1, 0, 0, 9};
+    char *names[] = {"cat", "big\tdog", "bird"};
+    ck_assert_int_eq(confusion_write(f, m, 3, names), 0);
+    fclose(f);
+    confusion c;
+    char err[300];
+    ck_assert_msg(confusion_load(path, &c, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(c.k, 3);
+    for (int i = 0; i < 9; i++)
+        ck_assert_int_eq(c.count[i], m[i]);
+    ck_assert_str_eq(c.name[1], "big dog");
+    ck_assert_int_eq(confusion_add(&c, &c), 0);
+    ck_assert_int_eq(c.count[4], 14);
+    confusion_free(&c);
+    f = fopen(path, "w");
+    fprintf(f, "true\tname\t0\t1\n0\ta\t1\t2\n1\tb\t3\tx\n");
+    fclose(f);
+    ck_assert_int_eq(confusion_load(path, &c, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, ":3: a count is not a whole number"));
+    unlink(path);
+}
+END_TEST
+
+/* A curve.dat written before the validation and lr columns existed reads with NaN there (older runs resume). */
+START_TEST(test_curve_reads_older_files)
+{
+    curve c;
+    const char *why;
+    int line;
+    const char *text = "# epoch train_loss test_loss train_acc test_acc seconds\n0 1 1 0.5 0.5 0\n2 0.5 0.5 0.75 0.7 1.5\n";
+    ck_assert_msg(curve_parse(text, &c, &why, &line) == 0, "%s at line %d", why, line);
+    ck_assert_int_eq(c.n, 2);
+    ck_assert_double_eq(c.v[CURVE_COLS + 5], 1.5);
+    ck_assert(isnan(c.v[CURVE_COLS + CURVE_VAL_LOSS]) && isnan(c.v[CURVE_COLS + CURVE_VAL_ACC]) &&
+              isnan(c.v[CURVE_COLS + CURVE_LR]));
+    curve_free(&c);
+}
+END_TEST
+
 START_TEST(test_curve_refuses_malformed_files)
 {
     char text[400];
-    refused("1 2 3 4 5 6\n", "curve.dat has no header line", 1);
-    snprintf(text, sizeof text, "%s\n0 1 1 0.5 0.5 0\n1 1 1 0.5\n", curve_header);
+    refused("1 2 3 4 5 6 nan nan 0.1\n", "curve.dat has no header line", 1);
+    snprintf(text, sizeof text, "%s\n0 1 1 0.5 0.5 0 nan nan 0.1\n1 1 1 0.5\n", curve_header);
     refused(text, "curve.dat has a malformed row", 3);
-    snprintf(text, sizeof text, "%s\n0 1 nan 0.5 0.5 0\n", curve_header);
+    snprintf(text, sizeof text, "%s\n0 1 nan 0.5 0.5 0 nan nan 0.1\n", curve_header);
     refused(text, "curve.dat holds a non-finite number", 2);
-    snprintf(text, sizeof text, "%s\n1 1 1 0.5 0.5 0\n", curve_header);
+    snprintf(text, sizeof text, "%s\n0 1 1 0.5 0.5 0 nan nan nan\n", curve_header);
+    refused(text, "curve.dat holds a non-finite number", 2);
+    /* nan only in the validation columns, and there in both and in every row or in none */
+    snprintf(text, sizeof text, "%s\n0 1 1 0.5 0.5 0 1 nan 0.1\n", curve_header);
+    refused(text, "curve.dat holds a non-finite number", 2);
+    snprintf(text, sizeof text, "%s\n0 1 1 0.5 0.5 0 1 0.5 0.1\n1 1 1 0.5 0.5 0 nan nan 0.1\n", curve_header);
+    refused(text, "curve.dat holds a non-finite number", 3);
+    snprintf(text, sizeof text, "%s\n0 1 1 0.5 0.5 0 nan nan 0.1\n1 1 1 0.5 0.5 0 1 0.5 0.1\n", curve_header);
+    refused(text, "curve.dat holds a non-finite number", 3);
+    snprintf(text, sizeof text, "%s\n0 1 1 0.5 0.5 0 inf 0.5 0.1\n", curve_header);
+    refused(text, "curve.dat holds a non-finite number", 2);
+    snprintf(text, sizeof text, "%s\n1 1 1 0.5 0.5 0 nan nan 0.1\n", curve_header);
     refused(text, "curve.dat's epochs do not rise from 0", 2);
-    snprintf(text, sizeof text, "%s\n0 1 1 0.5 0.5 0\n4 1 1 0.5 0.5 0\n4 1 1 0.5 0.5 0\n", curve_header);
+    snprintf(text, sizeof text, "%s\n0 1 1 0.5 0.5 0 1 1 0.1\n4 1 1 0.5 0.5 0 1 1 0.1\n4 1 1 0.5 0.5 0 1 1 0.1\n",
+             curve_header);
     refused(text, "curve.dat's epochs do not rise from 0", 4);
-    snprintf(text, sizeof text, "%s\n0 1 1 0.5 0.5 0\n1.5 1 1 0.5 0.5 0\n", curve_header);
+    snprintf(text, sizeof text, "%s\n0 1 1 0.5 0.5 0 nan nan 0.1\n1.5 1 1 0.5 0.5 0 nan nan 0.1\n", curve_header);
     refused(text, "curve.dat's epochs do not rise from 0", 3);
+    snprintf(text, sizeof text, "%s\n0 1 1 0.5 0.5 0 nan nan 0.1 7\n", curve_header);
+    refused(text, "curve.dat has a malformed row", 2);
+    refused("# epoch train_loss test_loss train_acc test_acc\n0 1 1 0.5 0.5\n", "curve.dat has no header line", 1);
     /* a header alone is a curve of no rows (a run whose first evaluation overflowed) */
     curve c;
     const char *why;
@@ -177,6 +250,15 @@ START_TEST(test_curve_refuses_malformed_files)
     snprintf(text, sizeof text, "%s\n", curve_header);
     ck_assert_int_eq(curve_parse(text, &c, &why, &line), 0);
     ck_assert_int_eq(c.n, 0);
+    curve_free(&c);
+    /* rows without validation numbers, and a curve written before the validation columns existed */
+    snprintf(text, sizeof text, "%s\n0 1 1 0.5 0.5 0 nan nan 0.1\n2 1 1 0.5 0.5 0 nan nan 0.1\n", curve_header);
+    ck_assert_int_eq(curve_parse(text, &c, &why, &line), 0);
+    ck_assert(c.n == 2 && !curve_has_validation(&c));
+    curve_free(&c);
+    ck_assert_int_eq(curve_parse("# epoch train_loss test_loss train_acc test_acc seconds\n0 1 1 0.5 0.5 0\n",
+                                 &c, &why, &line), 0);
+    ck_assert(c.n == 1 && c.v[5] == 0 && isnan(c.v[CURVE_VAL_LOSS]) && isnan(c.v[CURVE_VAL_ACC]));
     curve_free(&c);
 }
 END_TEST
@@ -206,6 +288,8 @@ Suite *formats_suite(void)
     tcase_add_test(tc, test_tsv_result_refuses_malformed_rows);
     tcase_add_test(tc, test_curve_round_trip);
     tcase_add_test(tc, test_curve_refuses_malformed_files);
+    tcase_add_test(tc, test_curve_reads_older_files);
+    tcase_add_test(tc, test_confusion_round_trip);
     tcase_add_test(tc, test_curve_load_names_the_file);
     suite_add_tcase(s, tc);
     return s;

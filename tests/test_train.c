@@ -20,7 +20,7 @@
 
 typedef struct loaded {
     config cfg;
-    dataset train, test;
+    dataset train, val, test;
     int nclasses;
 } loaded;
 
@@ -35,12 +35,13 @@ static void load(loaded *l, const char *path, const char *const *sets)
     ck_assert_msg(errs.n == 0, "%s: %s", path, errs.text);
     h5util_quiet();
     char err[600];
-    ck_assert_msg(dataset_open_config(&l->cfg, &l->train, &l->test, &l->nclasses, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(dataset_open_config(&l->cfg, &l->train, &l->val, &l->test, &l->nclasses, err, sizeof err) == 0, "%s", err);
 }
 
 static void unload(loaded *l)
 {
     dataset_free(&l->train);
+    dataset_free(&l->val);
     dataset_free(&l->test);
     config_free(&l->cfg);
 }
@@ -48,7 +49,7 @@ static void unload(loaded *l)
 static void run(train_job *job, loaded *l, int threads)
 {
     char err[600];
-    ck_assert_msg(train_prepare(job, &l->cfg, l->cfg.seeds[0], &l->train, &l->test, l->nclasses, threads, err,
+    ck_assert_msg(train_prepare(job, &l->cfg, l->cfg.seeds[0], &l->train, &l->val, &l->test, l->nclasses, threads, err,
                                 sizeof err) == 0, "%s", err);
     train_execute(job);
 }
@@ -66,7 +67,8 @@ static double read_double_attr(const char *path, const char *name)
 }
 
 static const char *const reference_cases[] = {"sig_softmax_sgd", "tanh_sigmoid_momentum", "relu_softmax_adam",
-                                              "binary_sigmoid_sum", "deep_relu_sgd"};
+                                              "binary_sigmoid_sum", "deep_relu_sgd", "wd_sgd_warmup",
+                                              "wd_momentum_step", "wd_adam_cosine"};
 
 START_TEST(test_matches_numpy_reference)
 {
@@ -97,6 +99,66 @@ START_TEST(test_matches_numpy_reference)
     ck_assert_msg(fabs(got - want_loss) < 1e-5 * want_loss, "%s: final loss %.9g, reference %.9g", name, got,
                   want_loss);
     mlp_free(&want);
+    train_free(&job);
+    unload(&l);
+}
+END_TEST
+
+/* The schedule's learning rate per epoch against values computed by hand. */
+START_TEST(test_schedule_formulas)
+{
+    config c;
+    config_defaults(&c);
+    c.learning_rate = 0.1;
+    c.epochs = 10;
+    for (int e = 0; e < 10; e++)
+        ck_assert_double_eq(train_schedule_lr(&c, e), 0.1);
+    c.warmup_epochs = 4; /* constant after a warmup: 0.1 (e + 1) / 4 */
+    const double warm[] = {0.025, 0.05, 0.075, 0.1, 0.1, 0.1};
+    for (int e = 0; e < 6; e++)
+        ck_assert_double_eq_tol(train_schedule_lr(&c, e), warm[e], 1e-15);
+    c.schedule = SCHEDULE_STEP; /* warmup 2, then halved every 3 epochs */
+    c.warmup_epochs = 2;
+    c.step_every = 3;
+    c.step_factor = 0.5;
+    const double step[] = {0.05, 0.1, 0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025, 0.025};
+    for (int e = 0; e < 10; e++)
+        ck_assert_double_eq_tol(train_schedule_lr(&c, e), step[e], 1e-15);
+    c.schedule = SCHEDULE_COSINE; /* no warmup, from 0.1 down towards 0.02 over 10 epochs */
+    c.warmup_epochs = 0;
+    c.min_learning_rate = 0.02;
+    ck_assert_double_eq_tol(train_schedule_lr(&c, 0), 0.1, 1e-15);
+    ck_assert_double_eq_tol(train_schedule_lr(&c, 5), 0.06, 1e-15);
+    ck_assert_double_eq_tol(train_schedule_lr(&c, 9), 0.0219577393, 1e-10); /* 0.02 + 0.04 (1 + cos 0.9 pi) */
+    c.warmup_epochs = 2; /* cosine after a warmup starts from the full rate */
+    ck_assert_double_eq_tol(train_schedule_lr(&c, 1), 0.1, 1e-15);
+    ck_assert_double_eq_tol(train_schedule_lr(&c, 2), 0.1, 1e-15);
+    ck_assert_double_eq_tol(train_schedule_lr(&c, 6), 0.06, 1e-15);
+}
+END_TEST
+
+/* curve.dat's lr column is the rate each epoch trained at (row 0: the first epoch's), and the confusion matrix
+ * counts every test row once, its diagonal the rows the final test accuracy counts. */
+START_TEST(test_curve_lr_and_confusion)
+{
+    loaded l;
+    const char *sets[] = {"train.schedule=step", "train.step_every=1", "train.step_factor=0.5", NULL};
+    load(&l, "tests/fixtures/ref_wd_momentum_step.ini", sets);
+    train_job job;
+    run(&job, &l, 1);
+    ck_assert_int_eq(job.status, TRAIN_OK);
+    ck_assert_double_eq(job.curve[0].lr, 0.1);
+    for (int e = 1; e <= job.epochs_done; e++)
+        ck_assert_double_eq_tol(job.curve[e].lr, 0.1 * pow(0.5, e - 1), 1e-15);
+    int K = l.nclasses;
+    long total = 0, diagonal = 0;
+    for (int i = 0; i < K; i++)
+        for (int j = 0; j < K; j++) {
+            total += job.confusion[i * K + j];
+            diagonal += i == j ? job.confusion[i * K + j] : 0;
+        }
+    ck_assert_int_eq(total, l.test.rows);
+    ck_assert_double_eq_tol((double)diagonal / l.test.rows, job.curve[job.epochs_done].test_acc, 1e-12);
     train_free(&job);
     unload(&l);
 }
@@ -151,7 +213,7 @@ START_TEST(test_xor_converges)
     for (int s = 0; s < l.cfg.nseeds; s++) {
         train_job job;
         char err[600];
-        ck_assert(train_prepare(&job, &l.cfg, l.cfg.seeds[s], &l.train, &l.test, l.nclasses, 1, err, sizeof err) == 0);
+        ck_assert(train_prepare(&job, &l.cfg, l.cfg.seeds[s], &l.train, &l.val, &l.test, l.nclasses, 1, err, sizeof err) == 0);
         train_execute(&job);
         ck_assert_int_eq(job.status, TRAIN_OK);
         ck_assert_double_eq(job.curve[job.epochs_done].train_acc, 1.0);
@@ -232,9 +294,10 @@ START_TEST(test_eval_every_changes_only_the_curve)
         rows++;
         ck_assert_int_eq(y->epoch, e);
         ck_assert_msg(x->train_loss == y->train_loss && x->test_loss == y->test_loss &&
-                          x->train_acc == y->train_acc && x->test_acc == y->test_acc,
+                          x->train_acc == y->train_acc && x->test_acc == y->test_acc &&
+                          x->val_loss == y->val_loss && x->val_acc == y->val_acc,
                       "epoch %d evaluates differently", e);
-        if (y->test_acc > b.curve[best].test_acc)
+        if (y->val_acc > b.curve[best].val_acc) /* configs/digits.ini has a validation set: best is chosen on it */
             best = e;
     }
     ck_assert_int_eq(rows, 4);
@@ -304,7 +367,7 @@ START_TEST(test_huge_inputs_stay_finite)
      * outcome: ok, all 5 epochs, a finite curve, and each activation's own signature. */
     static const char *const acts[] = {"model.activation=sigmoid", "model.activation=relu"};
     for (int a = 0; a < 2; a++) {
-        const char *const sets[] = {"data.scale=1e6", "train.epochs=5", acts[a], NULL};
+        const char *const sets[] = {"data.scale=1e6", "train.epochs=5", "data.validation_fraction=0", acts[a], NULL};
         loaded l;
         load(&l, "configs/digits.ini", sets);
         train_job job;
@@ -341,7 +404,7 @@ START_TEST(test_overflowing_start_is_a_result)
     int fd = mkstemp(path);
     ck_assert_int_ge(fd, 0);
     close(fd);
-    ck_assert(train_prepare(&job, &l.cfg, 1, &l.train, &l.test, l.nclasses, 1, err, sizeof err) == 0);
+    ck_assert(train_prepare(&job, &l.cfg, 1, &l.train, &l.val, &l.test, l.nclasses, 1, err, sizeof err) == 0);
     for (size_t i = 0; i < job.net.nparams; i++)
         job.net.params[i] = 3e38f;
     ck_assert_msg(checkpoint_save(&job.net, job.net.params, path, err, sizeof err) == 0, "%s", err);
@@ -349,7 +412,7 @@ START_TEST(test_overflowing_start_is_a_result)
 
     config c = l.cfg;
     snprintf(c.init_file, sizeof c.init_file, "%s", path);
-    ck_assert_msg(train_prepare(&job, &c, 1, &l.train, &l.test, l.nclasses, 2, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(train_prepare(&job, &c, 1, &l.train, &l.val, &l.test, l.nclasses, 2, err, sizeof err) == 0, "%s", err);
     train_execute(&job);
     ck_assert_int_eq(job.status, TRAIN_DIVERGED);
     ck_assert_int_eq(job.diverged_epoch, 0);
@@ -378,7 +441,7 @@ START_TEST(test_stop_flag_interrupts)
     load(&l, "configs/digits.ini", NULL);
     train_job job;
     char err[600];
-    ck_assert(train_prepare(&job, &l.cfg, 1, &l.train, &l.test, l.nclasses, 1, err, sizeof err) == 0);
+    ck_assert(train_prepare(&job, &l.cfg, 1, &l.train, &l.val, &l.test, l.nclasses, 1, err, sizeof err) == 0);
     volatile sig_atomic_t stop = 1;
     job.stop = &stop;
     train_execute(&job);
@@ -397,25 +460,25 @@ START_TEST(test_checkpoint_round_trip)
     int fd = mkstemp(path);
     ck_assert_int_ge(fd, 0);
     close(fd);
-    ck_assert(train_prepare(&job, &l.cfg, 3, &l.train, &l.test, l.nclasses, 1, err, sizeof err) == 0);
+    ck_assert(train_prepare(&job, &l.cfg, 3, &l.train, &l.val, &l.test, l.nclasses, 1, err, sizeof err) == 0);
     ck_assert_msg(checkpoint_save(&job.net, job.net.params, path, err, sizeof err) == 0, "%s", err);
 
     /* load it as init_file: the same parameters, bit for bit */
     config c = l.cfg;
     snprintf(c.init_file, sizeof c.init_file, "%s", path);
     train_job again;
-    ck_assert_msg(train_prepare(&again, &c, 99, &l.train, &l.test, l.nclasses, 1, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(train_prepare(&again, &c, 99, &l.train, &l.val, &l.test, l.nclasses, 1, err, sizeof err) == 0, "%s", err);
     ck_assert_int_eq(again.net.nparams, job.net.nparams);
     ck_assert(memcmp(again.net.params, job.net.params, job.net.nparams * sizeof(float)) == 0);
     train_free(&again);
 
     /* a model of another shape refuses it, naming the dataset and both shapes */
     c.hidden[0] = 21;
-    ck_assert(train_prepare(&again, &c, 1, &l.train, &l.test, l.nclasses, 1, err, sizeof err) == -1);
+    ck_assert(train_prepare(&again, &c, 1, &l.train, &l.val, &l.test, l.nclasses, 1, err, sizeof err) == -1);
     ck_assert_msg(strstr(err, "'weight0' is [20, 64] but the model needs [21, 64]"), "%s", err);
     c.hidden[0] = 20;
     c.nhidden = 1;
-    ck_assert(train_prepare(&again, &c, 1, &l.train, &l.test, l.nclasses, 1, err, sizeof err) == -1);
+    ck_assert(train_prepare(&again, &c, 1, &l.train, &l.val, &l.test, l.nclasses, 1, err, sizeof err) == -1);
     ck_assert_msg(strstr(err, "'weight1' is [7, 20] but the model needs [10, 20]"), "%s", err);
     unlink(path);
     train_free(&job);
@@ -434,7 +497,7 @@ START_TEST(test_checkpoint_disk_full)
     char err[600], dir[] = "/tmp/runner_full_XXXXXX", path[64];
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/weights.h5", dir);
-    ck_assert(train_prepare(&job, &l.cfg, 3, &l.train, &l.test, l.nclasses, 1, err, sizeof err) == 0);
+    ck_assert(train_prepare(&job, &l.cfg, 3, &l.train, &l.val, &l.test, l.nclasses, 1, err, sizeof err) == 0);
 
     struct rlimit old, small;
     ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
@@ -456,6 +519,61 @@ START_TEST(test_checkpoint_disk_full)
 }
 END_TEST
 
+/* Early stopping (patience 3, 300 epochs, learning rate 1 on digits) stops well before 300 (measured: at epoch 12,
+ * keeping epoch 9) and keeps the weights and numbers of the evaluation with the lowest validation loss: the very
+ * weights of the same run trained for that many epochs without early stopping, bit for bit. */
+START_TEST(test_early_stopping_keeps_the_best_evaluation)
+{
+    static const char *const es[] = {"train.epochs=300", "train.learning_rate=1", "train.early_stopping=3", NULL};
+    loaded l;
+    load(&l, "configs/digits.ini", es);
+    train_job job;
+    run(&job, &l, 2);
+    ck_assert_int_eq(job.status, TRAIN_OK);
+    ck_assert_int_lt(job.epochs_done, 30);
+    /* patience counts evaluations: the last three brought no lower validation loss than final_epoch's */
+    ck_assert_int_eq(job.final_epoch, job.epochs_done - 3);
+    for (int e = 0; e <= job.epochs_done; e++) {
+        ck_assert(job.curve[e].evaluated && isfinite(job.curve[e].val_loss));
+        double v = job.curve[e].val_loss, kept = job.curve[job.final_epoch].val_loss;
+        ck_assert(e < job.final_epoch ? v > kept : v >= kept); /* the lowest, earliest on ties */
+        /* best_epoch: the highest validation accuracy, earliest on ties */
+        ck_assert(job.curve[e].val_acc <= job.curve[job.best_epoch].val_acc);
+        if (e < job.best_epoch)
+            ck_assert(job.curve[e].val_acc < job.curve[job.best_epoch].val_acc);
+    }
+    char epochs[64];
+    snprintf(epochs, sizeof epochs, "train.epochs=%d", job.final_epoch);
+    const char *const plain[] = {epochs, "train.learning_rate=1", NULL};
+    loaded m;
+    load(&m, "configs/digits.ini", plain);
+    train_job ref;
+    run(&ref, &m, 1);
+    ck_assert_int_eq(ref.epochs_done, job.final_epoch);
+    ck_assert_msg(memcmp(train_weights(&job), train_weights(&ref), ref.net.nparams * sizeof(float)) == 0,
+                  "the weights kept are not those of epoch %d", job.final_epoch);
+    ck_assert(ref.curve[ref.epochs_done].val_loss == job.curve[job.final_epoch].val_loss);
+    /* the confusion matrix is that of the kept weights, not of the last epoch trained */
+    size_t K = (size_t)job.nclasses;
+    ck_assert(job.confusion && ref.confusion);
+    ck_assert_msg(memcmp(job.confusion, ref.confusion, K * K * sizeof(int)) == 0,
+                  "the confusion matrix is not that of epoch %d", job.final_epoch);
+    train_free(&ref);
+    unload(&m);
+    train_free(&job);
+    /* every second epoch evaluated: three evaluations are six epochs */
+    static const char *const every2[] = {"train.epochs=300", "train.learning_rate=1", "train.early_stopping=3",
+                                         "train.eval_every=2", NULL};
+    unload(&l);
+    load(&l, "configs/digits.ini", every2);
+    run(&job, &l, 2);
+    ck_assert_int_lt(job.epochs_done, 300);
+    ck_assert_int_eq(job.final_epoch, job.epochs_done - 6);
+    train_free(&job);
+    unload(&l);
+}
+END_TEST
+
 Suite *train_suite(void)
 {
     Suite *s = suite_create("train");
@@ -463,10 +581,13 @@ Suite *train_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_matches_numpy_reference, 0, (int)(sizeof reference_cases / sizeof *reference_cases));
     tcase_add_test(tc, test_same_bits_for_any_thread_count);
+    tcase_add_test(tc, test_schedule_formulas);
+    tcase_add_test(tc, test_curve_lr_and_confusion);
     tcase_add_test(tc, test_xor_converges);
     tcase_add_test(tc, test_digits_learns);
     tcase_add_test(tc, test_divergence_is_a_result);
     tcase_add_test(tc, test_eval_every_changes_only_the_curve);
+    tcase_add_test(tc, test_early_stopping_keeps_the_best_evaluation);
     tcase_add_test(tc, test_huge_inputs_stay_finite);
     tcase_add_test(tc, test_overflowing_start_is_a_result);
     tcase_add_test(tc, test_stop_flag_interrupts);

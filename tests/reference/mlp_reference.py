@@ -12,7 +12,29 @@ CASES = [  # name, seed, N, F, K, hidden, act, output, loss, optimizer, lr, mu, 
     ("relu_softmax_adam", 103, 16, 6, 4, [6], "relu", "softmax", "mean", "adam", 0.01, 0.9, 0, 5),
     ("binary_sigmoid_sum", 104, 12, 3, 2, [3], "sigmoid", "sigmoid", "sum", "sgd", 0.1, 0.9, 4, 4),
     ("deep_relu_sgd", 105, 15, 4, 3, [5, 4, 3], "relu", "softmax", "mean", "sgd", 0.2, 0.9, 5, 2),
+    # weight decay and learning-rate schedules: the extra keys of the [train] section (SCHEDULE_DEFAULTS)
+    ("wd_sgd_warmup", 106, 20, 5, 3, [4], "sigmoid", "softmax", "mean", "sgd", 0.5, 0.9, 8, 4,
+     {"weight_decay": 0.05, "warmup_epochs": 2}),
+    ("wd_momentum_step", 107, 18, 4, 3, [5], "tanh", "softmax", "mean", "momentum", 0.1, 0.9, 6, 5,
+     {"weight_decay": 0.01, "schedule": "step", "step_every": 2, "step_factor": 0.5}),
+    ("wd_adam_cosine", 108, 16, 6, 4, [6], "relu", "softmax", "mean", "adam", 0.02, 0.9, 8, 6,
+     {"weight_decay": 0.002, "schedule": "cosine", "warmup_epochs": 1, "min_learning_rate": 0.001}),
 ]
+SCHEDULE_DEFAULTS = {"weight_decay": 0.0, "schedule": "constant", "warmup_epochs": 0, "step_every": 10,
+                     "step_factor": 0.1, "min_learning_rate": 0.0}
+
+
+def schedule_lr(lr, e, epochs, s):
+    """The learning rate of epoch e (0-based): README's formulas for train.warmup_epochs and train.schedule."""
+    W = s["warmup_epochs"]
+    if e < W:
+        return lr * (e + 1) / W
+    e1, E1 = e - W, epochs - W
+    if s["schedule"] == "step":
+        return lr * s["step_factor"] ** (e1 // s["step_every"])
+    if s["schedule"] == "cosine":
+        return s["min_learning_rate"] + (lr - s["min_learning_rate"]) * (1 + np.cos(np.pi * e1 / E1)) / 2
+    return lr
 
 ACT = {"sigmoid": lambda a: 1.0 / (1.0 + np.exp(-a)), "tanh": np.tanh, "relu": lambda a: np.maximum(a, 0.0)}
 DACT = {"sigmoid": lambda a, h: h * (1.0 - h), "tanh": lambda a, h: 1.0 - h * h,
@@ -79,19 +101,20 @@ def fd_check(params, X, y, act, output, loss, eps=1e-6):
     return worst / gmax
 
 
-def train(params, X, y, act, output, loss, opt, lr, mu, bs, epochs):
+def train(params, X, y, act, output, loss, opt, lr0, mu, bs, epochs, sched=SCHEDULE_DEFAULTS):
     N = len(y)
     bs = N if bs == 0 else bs
     state = [[np.zeros_like(p) for p in layer] for layer in params]   # momentum v / adam m
     state2 = [[np.zeros_like(p) for p in layer] for layer in params]  # adam v
     t = 0
-    for _ in range(epochs):
+    for e in range(epochs):
+        lr = schedule_lr(lr0, e, epochs, sched)
         for s in range(0, N, bs):
             _, grads = objective_and_grad(params, X[s:s + bs], y[s:s + bs], act, output, loss)
             t += 1
             for li in range(len(params)):
                 for pi in range(2):
-                    p, g = params[li][pi], grads[li][pi]
+                    p, g = params[li][pi], grads[li][pi] + sched["weight_decay"] * params[li][pi]
                     if opt == "sgd":
                         p -= lr * g
                     elif opt == "momentum":
@@ -116,7 +139,8 @@ def write_params(path, params, attrs=None):
             f.attrs[k] = v
 
 
-def run_case(name, seed, N, F, K, hidden, act, output, loss, opt, lr, mu, bs, epochs):
+def run_case(name, seed, N, F, K, hidden, act, output, loss, opt, lr, mu, bs, epochs, extra=None):
+    sched = dict(SCHEDULE_DEFAULTS, **(extra or {}))
     rng = np.random.default_rng(seed)
     X = rng.uniform(-1.0, 1.0, (N, F)).astype(np.float32)
     y = rng.integers(0, K, N).astype(np.int32)
@@ -139,18 +163,20 @@ def run_case(name, seed, N, F, K, hidden, act, output, loss, opt, lr, mu, bs, ep
     fd = fd_check(params, Xd[:b0], y[:b0], act, output, loss)
     assert fd < 1e-6, f"{name}: FD check failed, max rel err {fd:.3e}"
     loss0 = mean_loss(params, Xd, y, act, output)
-    steps = train(params, Xd, y, act, output, loss, opt, lr, mu, bs, epochs)
+    steps = train(params, Xd, y, act, output, loss, opt, lr, mu, bs, epochs, sched)
     stored = [[p.astype(np.float32).astype(np.float64) for p in layer] for layer in params]
     loss1 = mean_loss(stored, Xd, y, act, output)  # evaluated on the float32 weights as written
     write_params(base + "_expected.h5", params, {"final_train_loss": np.float64(loss1), "steps": int(steps)})
 
     with open(base + ".ini", "w") as f:
         f.write(f"[experiment]\nname = ref_{name}\nseeds = 1\n\n"
-                f"[data]\nfile = {base}_data.h5\ntest_file = {base}_data.h5\n\n"
+                f"[data]\nfile = {base}_data.h5\ntest_file = {base}_data.h5\nvalidation_fraction = 0\n\n"
                 f"[model]\nhidden = {'-'.join(map(str, hidden))}\nactivation = {act}\noutput = {output}\n"
                 f"init_file = {base}_init.h5\n\n"
                 f"[train]\noptimizer = {opt}\nlearning_rate = {lr:g}\nmomentum = {mu:g}\nbatch_size = {bs}\n"
                 f"epochs = {epochs}\nshuffle = false\nloss = {loss}\n")
+        for k, v in (extra or {}).items():
+            f.write(f"{k} = {v:g}\n" if isinstance(v, float) else f"{k} = {v}\n")
     print(f"{name:24s} fd_max_rel_err={fd:.2e} steps={steps:2d} "
           f"initial_loss={loss0:.6f} final_loss={loss1:.6f}")
     assert loss1 < loss0, f"{name}: training loss did not decrease"

@@ -1,0 +1,458 @@
+/* Catalog: the experiment folders of a results root read through the one reader of each format (points.c for
+ * table.tsv, tsv.c for summary.tsv, identity.c for the plan, curve.c for curve.dat, config.c for a run's config.ini); --list
+ * prints them, --compare puts their best points side by side and draws their loss curves with gnuplot.c. */
+#include "catalog.h"
+#include "curve.h"
+#include "fileio.h"
+#include "gnuplot.h"
+#include "identity.h"
+#include "report.h"
+#include "tsv.h"
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { MAX_COMPARED = 8 }; /* lines in one plot: beyond that its legend stops being readable */
+#define CATALOG_MAX_RUNS 100000000L /* --max-runs' own ceiling: any plan that was trained fits */
+
+/* The runs planned by the experiment in dir (its plan, saved by identity before training), -1 when unknown. */
+static long read_planned(const char *dir)
+{
+    config cfg;
+    sweep_plan plan;
+    char err[1200];
+    if (identity_load_plan(dir, &cfg, err, sizeof err) < 0)
+        return -1;
+    long n = sweep_plan_init(&plan, &cfg, CATALOG_MAX_RUNS, err, sizeof err) < 0 ? -1 : plan.nruns;
+    config_free(&cfg);
+    return n;
+}
+
+/* Fills e from the files of root/name; what cannot be read stays unknown. */
+static void entry_read(catalog_entry *e, const char *root, const char *name)
+{
+    char dir[FILEIO_PATH], path[FILEIO_PATH], why[600];
+    struct stat st;
+    tsv t;
+    snprintf(e->name, sizeof e->name, "%s", name);
+    snprintf(dir, sizeof dir, "%s/%s", root, name);
+    e->committed = -1;
+    snprintf(e->date, sizeof e->date, "?");
+    if (snprintf(path, sizeof path, "%s/summary.tsv", dir) < (int)sizeof path) {
+        if (tsv_load(&t, path, why, sizeof why) == 0)
+            e->committed = t.nrows;
+        tsv_free(&t);
+        struct tm tm;
+        if (stat(path, &st) == 0 && gmtime_r(&st.st_mtime, &tm))
+            strftime(e->date, sizeof e->date, "%Y-%m-%d %H:%M", &tm);
+    }
+    e->planned = read_planned(dir);
+    point *rows;
+    int nrows;
+    if (snprintf(path, sizeof path, "%s/table.tsv", dir) < (int)sizeof path &&
+        points_read_table(path, &rows, &nrows, why, sizeof why) == 0) {
+        long best = points_best(rows, nrows, NULL);
+        if ((e->has_best = best >= 0))
+            e->best = rows[best];
+        free(rows);
+    }
+}
+
+static int cmp_entries(const void *a, const void *b)
+{
+    return strcmp(((const catalog_entry *)a)->name, ((const catalog_entry *)b)->name);
+}
+
+/* 1 when root/name is an experiment folder: a name that fits and a summary.tsv inside. */
+static int is_experiment(const char *root, const char *name)
+{
+    char path[FILEIO_PATH];
+    return name[0] != '.' && strlen(name) < CONFIG_NAME &&
+           snprintf(path, sizeof path, "%s/%s/summary.tsv", root, name) < (int)sizeof path && access(path, R_OK) == 0;
+}
+
+int catalog_load(catalog *c, const char *root, char *err, size_t len)
+{
+    *c = (catalog){0};
+    DIR *d = opendir(root);
+    if (!d) {
+        snprintf(err, len, "%s: cannot list experiments: %s", root, strerror(errno));
+        return -1;
+    }
+    int cap = 0, rc = 0;
+    for (struct dirent *de; rc == 0 && (de = readdir(d));) {
+        if (!is_experiment(root, de->d_name))
+            continue;
+        if (c->n == cap) {
+            catalog_entry *t = realloc(c->e, (size_t)(cap = cap ? 2 * cap : 16) * sizeof *t);
+            if (!t) {
+                snprintf(err, len, "%s: out of memory", root);
+                rc = -1;
+                break;
+            }
+            c->e = t;
+        }
+        c->e[c->n] = (catalog_entry){0};
+        entry_read(&c->e[c->n++], root, de->d_name);
+    }
+    closedir(d);
+    if (c->n)
+        qsort(c->e, (size_t)c->n, sizeof *c->e, cmp_entries);
+    return rc;
+}
+
+void catalog_free(catalog *c)
+{
+    free(c->e);
+    *c = (catalog){0};
+}
+
+/* ---- --list ---------------------------------------------------------------------------------------------- */
+
+enum { LIST_COLS = 5 };
+
+/* The cells of entry e's line of --list. */
+static void list_cells(const catalog_entry *e, char cell[LIST_COLS][SWEEP_ID + 8])
+{
+    snprintf(cell[0], sizeof cell[0], "%s", e->name);
+    if (e->committed < 0)
+        snprintf(cell[1], sizeof cell[1], "?");
+    else if (e->planned < 0)
+        snprintf(cell[1], sizeof cell[1], "%d/?", e->committed);
+    else
+        snprintf(cell[1], sizeof cell[1], "%d/%ld", e->committed, e->planned);
+    if (e->has_best) {
+        snprintf(cell[2], sizeof cell[2], "%.2f ± %.2f", 100 * e->best.acc_mean, 100 * e->best.acc_std);
+        snprintf(cell[3], sizeof cell[3], "%s", e->best.id);
+    } else {
+        snprintf(cell[2], sizeof cell[2], "-");
+        snprintf(cell[3], sizeof cell[3], "-");
+    }
+    snprintf(cell[4], sizeof cell[4], "%s", e->date);
+}
+
+/* Characters a terminal shows for s (UTF-8: continuation bytes take no column). */
+static int columns(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+error_class catalog_list(const char *root, FILE *out, char *err, size_t len)
+{
+    static const char *const head[LIST_COLS] = {"experiment", "runs", "best test acc (%)", "best point",
+                                                "written (UTC)"};
+    catalog c;
+    struct stat st;
+    int found = stat(root, &st) == 0;
+    if (!found || !S_ISDIR(st.st_mode)) {
+        snprintf(err, len, "runner: --list: %s: no results folder (%s)", root, found ? "not a folder" : strerror(errno));
+        return ERROR_USAGE;
+    }
+    if (catalog_load(&c, root, err, len) < 0) {
+        catalog_free(&c);
+        return ERROR_OUTPUT;
+    }
+    int width[LIST_COLS];
+    char cell[LIST_COLS][SWEEP_ID + 8];
+    for (int k = 0; k < LIST_COLS; k++)
+        width[k] = columns(head[k]);
+    for (int i = 0; i < c.n; i++) {
+        list_cells(&c.e[i], cell);
+        for (int k = 0; k < LIST_COLS; k++)
+            width[k] = columns(cell[k]) > width[k] ? columns(cell[k]) : width[k];
+    }
+    for (int i = -1; i < c.n; i++) {
+        if (i >= 0)
+            list_cells(&c.e[i], cell);
+        for (int k = 0; k < LIST_COLS; k++) {
+            const char *s = i < 0 ? head[k] : cell[k];
+            int pad = k == LIST_COLS - 1 ? 0 : width[k] - columns(s) + 2;
+            fprintf(out, "%s%*s", s, pad, "");
+        }
+        fprintf(out, "\n");
+    }
+    if (c.n == 0)
+        fprintf(out, "(no experiments under %s)\n", root);
+    catalog_free(&c);
+    return ERROR_NONE;
+}
+
+/* ---- --compare ------------------------------------------------------------------------------------------- */
+
+/* One compared experiment: its best point, the config of that point's first run, and the loss per epoch
+ * averaged over the point's committed runs. */
+typedef struct member {
+    const char *name;
+    point best;
+    config cfg;
+    int has_cfg, runs, nepochs;
+    double *sum;             /* (nepochs, 2): train and test loss summed over the runs that reached the epoch */
+    int *count;              /* (nepochs) */
+} member;
+
+static void member_free(member *m)
+{
+    if (m->has_cfg)
+        config_free(&m->cfg);
+    free(m->sum);
+    free(m->count);
+}
+
+/* Adds the finite rows of c to m's sums. 0, or -1 out of memory. */
+static int member_add_curve(member *m, const curve *c)
+{
+    for (int i = 0; i < c->n; i++) {
+        const double *v = c->v + (size_t)i * CURVE_COLS;
+        int e = (int)v[0];
+        if (!isfinite(v[1]) || !isfinite(v[2]) || e < 0)
+            continue;
+        if (e >= m->nepochs) {
+            double *s = realloc(m->sum, (size_t)(e + 1) * 2 * sizeof *s);
+            int *k = s ? realloc(m->count, (size_t)(e + 1) * sizeof *k) : NULL;
+            if (s)
+                m->sum = s;
+            if (!k)
+                return -1;
+            m->count = k;
+            memset(m->sum + 2 * m->nepochs, 0, (size_t)(e + 1 - m->nepochs) * 2 * sizeof *s);
+            memset(m->count + m->nepochs, 0, (size_t)(e + 1 - m->nepochs) * sizeof *k);
+            m->nepochs = e + 1;
+        }
+        m->sum[2 * e] += v[1], m->sum[2 * e + 1] += v[2];
+        m->count[e]++;
+    }
+    return 0;
+}
+
+/* 1 when run id belongs to sweep point pid (the run id is the point id and its seed; "all": seed alone). */
+static int run_of_point(const char *id, const char *pid)
+{
+    size_t n = strlen(pid);
+    if (!strcmp(pid, "all"))
+        return !strncmp(id, "seed=", 5);
+    return !strncmp(id, pid, n) && !strncmp(id + n, "_seed=", 6);
+}
+
+/* Reads one run of m's best point: its curve, and for the first its config. 0, or -1 with err. */
+static int member_run(member *m, const char *dir, const char *id, char *err, size_t len)
+{
+    char path[FILEIO_PATH];
+    curve c;
+    if (fileio_path(path, sizeof path, err, len, "%s/runs/%s/curve.dat", dir, id) < 0 ||
+        curve_load(path, &c, err, len) < 0)
+        return -1;
+    int rc = member_add_curve(m, &c);
+    curve_free(&c);
+    if (rc < 0) {
+        snprintf(err, len, "%.300s: out of memory", path);
+        return -1;
+    }
+    m->runs++;
+    if (m->has_cfg)
+        return 0;
+    config_errors errs = {0};
+    if (fileio_path(path, sizeof path, err, len, "%s/runs/%s/config.ini", dir, id) < 0)
+        return -1;
+    config_defaults(&m->cfg);
+    m->has_cfg = 1;
+    if (config_load(&m->cfg, path, &errs) > 0) {
+        snprintf(err, len, "%.*s", (int)strcspn(errs.text, "\n"), errs.text);
+        config_errors_free(&errs);
+        return -1;
+    }
+    return 0;
+}
+
+/* Reads experiment m->name of root: its best point and that point's committed runs. ERROR_NONE, or ERROR_USAGE
+ * with one line naming it. */
+static error_class member_load(member *m, const char *root, char *err, size_t len)
+{
+    char dir[FILEIO_PATH], path[FILEIO_PATH], why[900];
+    point *rows = NULL;
+    int nrows, col;
+    tsv t = {0};
+    if (!*m->name || strchr(m->name, '/') || m->name[0] == '.' || !is_experiment(root, m->name)) {
+        snprintf(err, len, "runner: --compare: unknown experiment '%s' (no %s/%s/summary.tsv)", m->name, root,
+                 m->name);
+        return ERROR_USAGE;
+    }
+    snprintf(dir, sizeof dir, "%s/%s", root, m->name);
+    if (fileio_path(path, sizeof path, why, sizeof why, "%s/table.tsv", dir) < 0 ||
+        points_read_table(path, &rows, &nrows, why, sizeof why) < 0) {
+        snprintf(err, len, "runner: --compare: experiment '%s' has no readable table: %s", m->name, why);
+        return ERROR_USAGE;
+    }
+    long best = points_best(rows, nrows, NULL);
+    if (best >= 0)
+        m->best = rows[best];
+    free(rows);
+    if (best < 0) {
+        snprintf(err, len, "runner: --compare: experiment '%s' has no best point (no run that did not diverge)",
+                 m->name);
+        return ERROR_USAGE;
+    }
+    int rc = fileio_path(path, sizeof path, why, sizeof why, "%s/summary.tsv", dir);
+    rc = rc ? rc : tsv_load(&t, path, why, sizeof why);
+    rc = rc ? rc : (col = tsv_col(&t, "run_id", why, sizeof why)) < 0 ? -1 : 0;
+    for (int r = 0; rc == 0 && r < t.nrows; r++)
+        if (run_of_point(tsv_cell(&t, r, col), m->best.id))
+            rc = member_run(m, dir, tsv_cell(&t, r, col), why, sizeof why);
+    tsv_free(&t);
+    if (rc == 0 && m->runs == 0)
+        rc = -1, snprintf(why, sizeof why, "no committed run of its best point %s", m->best.id);
+    if (rc < 0) {
+        snprintf(err, len, "runner: --compare: experiment '%s': %s", m->name, why);
+        return ERROR_USAGE;
+    }
+    return ERROR_NONE;
+}
+
+/* Experiments compare when their runs saw the same data: ERROR_NONE, or ERROR_USAGE naming the first key of
+ * [data] in which b differs from a. */
+static error_class same_data(const member *a, const member *b, char *err, size_t len)
+{
+    static const char *const keys[] = {"data.file",          "data.features",   "data.labels", "data.test_file",
+                                       "data.test_fraction", "data.split_seed", "data.scale"};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        char va[CONFIG_PATH], vb[CONFIG_PATH];
+        int key = config_find(keys[k]);
+        config_format(&a->cfg, key, va, sizeof va);
+        config_format(&b->cfg, key, vb, sizeof vb);
+        if (strcmp(va, vb)) {
+            snprintf(err, len, "runner: --compare: experiment '%s' is not comparable with '%s': %s is '%s', not '%s'",
+                     b->name, a->name, keys[k], vb, va);
+            return ERROR_USAGE;
+        }
+    }
+    return ERROR_NONE;
+}
+
+/* The loss curves of the members: .dat (one block per experiment) and .gp into dir, rendered when asked. */
+static error_class compare_plot(const member *m, int n, const char *tag, const char *dir, int render,
+                                catalog_compared *out, char *err, size_t len)
+{
+    char path[FILEIO_PATH], log[FILEIO_PATH];
+    fileio_text dat, gp;
+    size_t maxlen = strlen("train (dashed)");
+    if (fileio_make_dirs(dir, err, len) < 0 || fileio_text_open(&dat, err, len) < 0)
+        return ERROR_OUTPUT;
+    if (fileio_text_open(&gp, err, len) < 0) {
+        fileio_text_drop(&dat);
+        return ERROR_OUTPUT;
+    }
+    fprintf(dat.f, "# loss per epoch of each experiment's best point, mean over its committed runs\n"
+                   "# epoch runs train_mean test_mean\n");
+    for (int i = 0; i < n; i++) {
+        fprintf(dat.f, "%s# index %d: %s, %s\n", i ? "\n\n" : "", i, m[i].name, m[i].best.id);
+        for (int e = 0; e < m[i].nepochs; e++)
+            if (m[i].count[e])
+                fprintf(dat.f, "%d %d %.9g %.9g\n", e, m[i].count[e], m[i].sum[2 * e] / m[i].count[e],
+                        m[i].sum[2 * e + 1] / m[i].count[e]);
+        maxlen = strlen(m[i].name) + strlen(m[i].best.id) + 2 > maxlen ? strlen(m[i].name) + strlen(m[i].best.id) + 2
+                                                                       : maxlen;
+    }
+    gnuplot_begin(gp.f, tag, dir, "loss_curves", "Loss per epoch of each experiment's best point, mean over seeds");
+    fprintf(gp.f, "set xlabel 'epoch'\nset ylabel 'loss per sample (nats, log scale)'\nset logscale y\n");
+    gnuplot_key_below(gp.f, n + 2, maxlen);
+    gnuplot_loop(gp.f);
+    int k = 0;
+    gnuplot_clause(gp.f, &k);
+    fprintf(gp.f, "keyentry with lines lw 2 lc 'black' title 'test (solid)'");
+    gnuplot_clause(gp.f, &k);
+    fprintf(gp.f, "keyentry with lines lw 2 dt 2 lc 'black' title 'train (dashed)'");
+    for (int i = 0; i < n; i++) {
+        char title[SWEEP_ID + CONFIG_NAME + 4];
+        snprintf(title, sizeof title, "%s: %s", m[i].name, m[i].best.id);
+        gnuplot_clause(gp.f, &k);
+        fprintf(gp.f, "dat index %d using 1:4 with lines lw 2 lc %d title ", i, i + 1);
+        gnuplot_str(gp.f, title);
+        gnuplot_clause(gp.f, &k);
+        fprintf(gp.f, "dat index %d using 1:3 with lines lw 2 dt 2 lc %d notitle", i, i + 1);
+    }
+    fprintf(gp.f, "\n");
+    gnuplot_end(gp.f);
+    int rc = fileio_path(path, sizeof path, err, len, "%s/loss_curves.dat", dir);
+    rc = rc ? rc : fileio_text_save(&dat, path, err, len);
+    rc = rc ? rc : fileio_path(path, sizeof path, err, len, "%s/loss_curves.gp", dir);
+    rc = rc ? rc : fileio_text_save(&gp, path, err, len);
+    fileio_text_drop(&dat);
+    fileio_text_drop(&gp);
+    rc = rc ? rc : fileio_path(log, sizeof log, err, len, "%s/loss_curves.log", dir);
+    if (rc == 0 && render && (rc = gnuplot_run(path, log, err, len)) == 1)
+        rc = 0, snprintf(out->warning, sizeof out->warning, "gnuplot not found: plot not rendered");
+    if (rc == 0 && !render)
+        snprintf(out->warning, sizeof out->warning, "plot not rendered (--no-plots)");
+    return rc < 0 ? ERROR_OUTPUT : ERROR_NONE;
+}
+
+/* root/compare-<tag>.md: the table of best points and the plot. */
+static error_class compare_markdown(const member *m, int n, const char *root, catalog_compared *out, char *err,
+                                    size_t len)
+{
+    char rel[FILEIO_PATH], file[CONFIG_PATH];
+    fileio_text t;
+    if (report_link(root, out->plots, rel, sizeof rel, err, len) < 0 || fileio_text_open(&t, err, len) < 0)
+        return ERROR_OUTPUT;
+    config_format(&m[0].cfg, config_find("data.file"), file, sizeof file);
+    fprintf(t.f, "# Comparison of");
+    for (int i = 0; i < n; i++)
+        fprintf(t.f, "%s %s", i == 0 ? "" : i == n - 1 ? " and" : ",", m[i].name);
+    fprintf(t.f, "\n\nThe best point of each experiment (highest mean final test accuracy over its seeds, then lowest "
+                 "test loss), mean ± standard deviation over its seeds; all trained and tested on `%s`.\n\n"
+                 "| experiment | best point | test accuracy (%%) | test loss | n | diverged | s / epoch |\n"
+                 "|---|---|---:|---:|---:|---:|---:|\n", file);
+    for (int i = 0; i < n; i++) {
+        const point *p = &m[i].best;
+        fprintf(t.f, "| [%s](%s/report.md) | `%s` | %.2f ± %.2f | %.4f ± %.4f | %d | %d | %.4g |\n", m[i].name,
+                m[i].name, p->id, 100 * p->acc_mean, 100 * p->acc_std, p->loss_mean, p->loss_std, p->n, p->diverged,
+                p->sec_epoch);
+    }
+    fprintf(t.f, "\n## Loss curves\n\n![Loss per epoch of each best point](%s/loss_curves.png)\n\nTrain (dashed) and "
+                 "test (solid) loss per epoch of each best point, mean over its committed runs, log scale "
+                 "([SVG](%s/loss_curves.svg), [script](%s/loss_curves.gp), [data](%s/loss_curves.dat)).\n",
+            rel, rel, rel, rel);
+    return fileio_text_save(&t, out->markdown, err, len) < 0 ? ERROR_OUTPUT : ERROR_NONE;
+}
+
+error_class catalog_compare(const char *root, const char *plots_root, const char *const *names, int n, int render,
+                            catalog_compared *out, char *err, size_t len)
+{
+    char tag[MAX_COMPARED * (CONFIG_NAME + 1) + 16] = "compare";
+    if (n < 2 || n > MAX_COMPARED) {
+        snprintf(err, len, "runner: --compare: %d experiment%s given (compare 2 to %d)", n, n == 1 ? "" : "s",
+                 MAX_COMPARED);
+        return ERROR_USAGE;
+    }
+    *out = (catalog_compared){0};
+    member m[MAX_COMPARED] = {0};
+    error_class rc = ERROR_NONE;
+    for (int i = 0; i < n && rc == ERROR_NONE; i++) {
+        m[i].name = names[i];
+        for (int j = 0; j < i; j++)
+            if (!strcmp(names[i], names[j])) {
+                snprintf(err, len, "runner: --compare: experiment '%s' given twice", names[i]);
+                rc = ERROR_USAGE;
+            }
+        rc = rc ? rc : member_load(&m[i], root, err, len);
+        rc = rc || i == 0 ? rc : same_data(&m[0], &m[i], err, len);
+        if (rc == ERROR_NONE) /* '+' is in no experiment name: no other comparison or experiment has this tag */
+            strcat(strcat(tag, i ? "+" : "-"), names[i]);
+    }
+    if (rc == ERROR_NONE &&
+        (fileio_path(out->markdown, sizeof out->markdown, err, len, "%s/%s.md", root, tag) < 0 ||
+         fileio_path(out->plots, sizeof out->plots, err, len, "%s/%s", plots_root, tag) < 0))
+        rc = ERROR_OUTPUT;
+    rc = rc ? rc : compare_plot(m, n, tag, out->plots, render, out, err, len);
+    rc = rc ? rc : compare_markdown(m, n, root, out, err, len);
+    for (int i = 0; i < n; i++)
+        member_free(&m[i]);
+    return rc;
+}

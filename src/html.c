@@ -1,0 +1,332 @@
+/* HTML pages: written whole in memory and saved atomically. Every text that comes from a config, a file name or a
+ * table is escaped (html_text); the plots are gnuplot's own SVG files copied inline with their ids prefixed per
+ * plot, since gnuplot names its markers and clip paths alike in every file and ids must be unique in a page. */
+#include "html.h"
+#include "catalog.h"
+#include "fileio.h"
+#include "report.h"
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char style[] =
+    "body{font:15px/1.5 system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1000px;margin:1.5em auto;"
+    "padding:0 1em;color:#222;background:#fff}\n"
+    "h1{font-size:1.6em;margin:.4em 0}h2{margin-top:1.6em;border-bottom:1px solid #ddd}nav{font-size:.95em}\n"
+    "table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}\n"
+    "th{background:#f0f0f0;cursor:pointer;user-select:none}.text{text-align:left}\n"
+    "tr.best td{font-weight:bold;background:#e9f5e9}\n"
+    "th[data-dir=asc]::after{content:' \\25B2'}th[data-dir=desc]::after{content:' \\25BC'}\n"
+    "figure{margin:1.2em 0}figure svg{display:block;max-width:100%;height:auto;border:1px solid #ddd}\n"
+    "figcaption{font-size:.92em;color:#444}pre{background:#f6f6f6;padding:.8em 1em;overflow:auto}\n"
+    ".note{background:#fff5dc;border-left:4px solid #e0a000;padding:.5em 1em}code{background:#f3f3f3}\n";
+
+/* Sorts a table when its header is clicked (numbers by data-v or their text, then texts). With #check in the
+ * address, a test's headless browser finds in body's data attributes what it needs: the errors caught, the
+ * drawn size of every image (empty: under 10 px inside its border, or an SVG that draws nothing), and the first
+ * row after sorting by accuracy, highest first. */
+static const char script[] =
+    "var runnerErrors=[];\n"
+    "window.addEventListener('error',function(e){runnerErrors.push(e.message||'error');});\n"
+    "function cellKey(c){var v=c.getAttribute('data-v');if(v===null)v=c.textContent.trim();var n=Number(v);"
+    "return v!==''&&!isNaN(n)?n:v;}\n"
+    "function sortBy(th){var b=th.closest('table').tBodies[0],i=th.cellIndex,up=th.getAttribute('data-dir')!=='asc';"
+    "Array.prototype.forEach.call(th.parentNode.cells,function(h){h.removeAttribute('data-dir');});"
+    "th.setAttribute('data-dir',up?'asc':'desc');var rows=Array.prototype.slice.call(b.rows);"
+    "rows.sort(function(r,s){var x=cellKey(r.cells[i]),y=cellKey(s.cells[i]),nx=typeof x==='number',"
+    "ny=typeof y==='number';var c=nx&&ny?x-y:nx!==ny?(nx?-1:1):x<y?-1:x>y?1:0;return up?c:-c;});"
+    "rows.forEach(function(r){b.appendChild(r);});}\n"
+    "document.addEventListener('DOMContentLoaded',function(){"
+    "document.querySelectorAll('table.sortable th').forEach(function(th){th.title='click to sort';"
+    "th.addEventListener('click',function(){sortBy(th);});});\n"
+    "if(location.hash!=='#check')return;var d=document.body;"
+    "var t=document.querySelector('th.acc');if(t){sortBy(t);sortBy(t);"
+    "d.setAttribute('data-top',t.closest('table').tBodies[0].rows[0].cells[0].textContent.trim());}"
+    "var n=0,bad=0;document.querySelectorAll('figure svg,img').forEach(function(e){var q=e.getBoundingClientRect();"
+    "e.setAttribute('data-w',Math.round(q.width));e.setAttribute('data-h',Math.round(q.height));n++;"
+    "if(!(q.width>10&&q.height>10)||(e.tagName==='svg'&&!e.querySelector('path,text')))bad++;});"
+    "d.setAttribute('data-images',n);d.setAttribute('data-empty-images',bad);"
+    "d.setAttribute('data-errors',runnerErrors.length?runnerErrors.join(' | '):'none');});\n";
+
+void html_text(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&#39;", f); break;
+        default: fputc(*s, f);
+        }
+    }
+}
+
+static void page_begin(FILE *f, const char *title)
+{
+    fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+               "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
+    html_text(f, title);
+    fprintf(f, "</title>\n<style>\n%s</style>\n<script>\n%s</script>\n</head>\n<body>\n", style, script);
+}
+
+/* Writes the page of t to path; frees t either way. */
+static int page_save(fileio_text *t, const char *path, char *err, size_t len)
+{
+    fprintf(t->f, "</body>\n</html>\n");
+    return fileio_text_save(t, path, err, len);
+}
+
+/* ---- report.html ----------------------------------------------------------------------------------------- */
+
+static void run_info(FILE *f, const points *x)
+{
+    const config *b = x->base;
+    int diverged = 0;
+    for (long pt = 0; pt < x->plan->npoints; pt++)
+        diverged += x->pts[pt].diverged;
+    fprintf(f, "<h2>What was run</h2>\n<ul>\n<li><b>Runs:</b> %ld of %ld committed: %ld sweep point%s &times; %d "
+               "seed%s (", x->committed, x->plan->nruns, x->plan->npoints, x->plan->npoints == 1 ? "" : "s",
+            b->nseeds, b->nseeds == 1 ? "" : "s");
+    for (int i = 0; i < b->nseeds; i++)
+        fprintf(f, "%s%lld", i ? ", " : "", b->seeds[i]);
+    fprintf(f, "); %d diverged.</li>\n<li><b>Swept:</b> %s", diverged, b->nsweep ? "" : "nothing");
+    for (int i = 0; i < b->nsweep; i++) {
+        fprintf(f, "%s<code>%s.%s</code> = ", i ? "; " : "", config_key_section(b->sweep[i].key),
+                config_key_name(b->sweep[i].key));
+        for (int j = 0; j < b->sweep[i].nvalues; j++) {
+            fprintf(f, "%s", j ? ", " : "");
+            html_text(f, b->sweep[i].values[j]);
+        }
+    }
+    static const char *const keys[] = {"cpu", "logical_cpus", "host", "compiler", "cflags", "git_revision"};
+    static const char *const before[] = {"</li>\n<li><b>Machine:</b> ", " (", " logical CPUs), host <code>",
+                                         "</code></li>\n<li><b>Build:</b> ", ", flags <code>", "</code>, git <code>"};
+    for (int k = 0; k < 6; k++) {
+        char v[300];
+        points_manifest(x, keys[k], v, sizeof v);
+        fputs(before[k], f);
+        html_text(f, v);
+    }
+    fprintf(f, "</code></li>\n</ul>\n");
+}
+
+/* One row of the results table; numbers sort by their data-v. */
+static void result_row(FILE *f, const points *x, long pt, int best)
+{
+    const point *p = &x->pts[pt];
+    fprintf(f, "<tr%s>", best ? " class=\"best\"" : "");
+    for (int i = 0; i < x->nsweep; i++) {
+        fprintf(f, "<td class=\"text\">");
+        html_text(f, points_value(x, pt, i));
+        fprintf(f, "</td>");
+    }
+    if (x->nsweep == 0)
+        fprintf(f, "<td class=\"text\">all</td>");
+    if (p->n == 0)
+        fprintf(f, "<td data-v=\"\">not run yet</td><td data-v=\"\"></td><td>0</td><td>0</td><td data-v=\"\"></td>");
+    else
+        fprintf(f, "<td data-v=\"%.6g\">%.2f &plusmn; %.2f</td><td data-v=\"%.9g\">%.4f &plusmn; %.4f</td>"
+                   "<td>%d</td><td>%d</td><td data-v=\"%.9g\">%.4g</td>",
+                100 * p->acc_mean, 100 * p->acc_mean, 100 * p->acc_std, p->loss_mean, p->loss_mean, p->loss_std, p->n,
+                p->diverged, p->sec_epoch, p->sec_epoch);
+    fprintf(f, "</tr>\n");
+}
+
+static void results(FILE *f, const points *x)
+{
+    int on_val;
+    long best = points_best(x->pts, x->plan->npoints, &on_val);
+    fprintf(f, "<h2>Results</h2>\n<p>Final test accuracy and test loss of each sweep point, mean &plusmn; standard "
+               "deviation over its seeds (a diverged run counts with its last finite epoch). The best point is in "
+               "bold. Click a column's header to sort by it.</p>\n<table class=\"sortable\" id=\"results\">\n"
+               "<thead><tr>");
+    for (int i = 0; i < x->nsweep; i++)
+        fprintf(f, "<th class=\"text\">%s</th>", config_key_name(x->base->sweep[i].key));
+    fprintf(f, "%s<th class=\"acc\">test accuracy (%%)</th><th>test loss</th><th>n</th><th>diverged</th>"
+               "<th>s / epoch</th></tr></thead>\n<tbody>\n", x->nsweep ? "" : "<th class=\"text\">point</th>");
+    for (long pt = 0; pt < x->plan->npoints; pt++)
+        result_row(f, x, pt, pt == best);
+    fprintf(f, "</tbody>\n</table>\n<p><b>Best configuration:</b> ");
+    if (best < 0) {
+        fprintf(f, "none (no sweep point has a run that did not diverge).</p>\n");
+        return;
+    }
+    const point *p = &x->pts[best];
+    for (int i = 0; i < x->nsweep; i++) {
+        fprintf(f, "%s%s = ", i ? ", " : "", config_key_name(x->base->sweep[i].key));
+        html_text(f, points_value(x, best, i));
+    }
+    if (on_val)
+        fprintf(f, "%sselected on validation accuracy %.2f &plusmn; %.2f %%; ", x->nsweep ? ": " : "",
+                100 * p->val_acc_mean, 100 * p->val_acc_std);
+    else
+        fprintf(f, "%sselected on test accuracy (optimistic: no validation set); ", x->nsweep ? ": " : "");
+    fprintf(f, "test accuracy %.2f &plusmn; %.2f %% over %d seed%s, test loss %.4f &plusmn; %.4f.</p>\n",
+            100 * p->acc_mean, 100 * p->acc_std, p->n, p->n == 1 ? "" : "s", p->loss_mean,
+            p->loss_std);
+}
+
+/* Copies gnuplot's SVG from its <svg> element on, each id and reference to one prefixed with "p<k>-", with title
+ * (HTML already) in place of gnuplot's own. */
+static void svg_inline(FILE *f, const char *svg, int k, const char *title)
+{
+    static const char *const refs[] = {" id='", " id=\"", "href='#", "href=\"#", "url(#"};
+    static const char gnuplot_title[] = "<title>Gnuplot</title>";
+    const char *s = strstr(svg, "<svg");
+    while (s && *s) {
+        if (!strncmp(s, gnuplot_title, sizeof gnuplot_title - 1)) { /* the title a browser shows on hover */
+            fprintf(f, "<title>%s</title>", title);
+            s += sizeof gnuplot_title - 1;
+            continue;
+        }
+        size_t hit = 0;
+        for (size_t r = 0; r < sizeof refs / sizeof refs[0] && !hit; r++)
+            if (!strncmp(s, refs[r], strlen(refs[r])))
+                hit = strlen(refs[r]);
+        if (hit) {
+            fprintf(f, "%.*sp%d-", (int)hit, s, k);
+            s += hit;
+        } else
+            fputc(*s++, f);
+    }
+}
+
+static int plots(FILE *f, const points *x, const plot_set *s, const char *no_plots, char *err, size_t len)
+{
+    char rel[FILEIO_PATH], path[FILEIO_PATH];
+    if (s->n == 0)
+        return 0;
+    if (report_link(x->results_dir, s->dir, rel, sizeof rel, err, len) < 0)
+        return -1;
+    fprintf(f, "<h2>Plots</h2>\n<p>Drawn by gnuplot from the scripts and data beside each image; to draw one again "
+               "after editing its script, run <code>gnuplot ");
+    html_text(f, s->dir);
+    fprintf(f, "/NAME.gp</code> from the repository root.</p>\n");
+    if (*no_plots) {
+        fprintf(f, "<p class=\"note\">No plot is drawn in this page: ");
+        html_text(f, no_plots);
+        fprintf(f, ". The scripts and their data are linked below.</p>\n");
+    }
+    for (int i = 0; i < s->n; i++) {
+        const char *name = plot_name(s->kind[i]);
+        char *svg = NULL;
+        if (fileio_path(path, sizeof path, err, len, "%s/%s.svg", s->dir, name) < 0)
+            return -1;
+        if (!*no_plots && !(svg = fileio_read(path))) {
+            snprintf(err, len, "%s: cannot read the rendered plot", path);
+            return -1;
+        }
+        fprintf(f, "<figure id=\"%s\">\n<h3>%s</h3>\n", name, plot_heading(s->kind[i]));
+        if (svg)
+            svg_inline(f, svg, i, plot_heading(s->kind[i]));
+        free(svg);
+        fprintf(f, "\n<figcaption>");
+        html_text(f, s->caption[i]);
+        static const char *const files[][2] = {{"png", "PNG"}, {"svg", "SVG"}, {"gp", "script"}, {"dat", "data"}};
+        for (int k = 0; k < 4; k++) {
+            fprintf(f, "%s<a href=\"", k ? ", " : " (");
+            html_text(f, rel);
+            fprintf(f, "/%s.%s\">%s</a>", name, files[k][0], files[k][1]);
+        }
+        fprintf(f, ")</figcaption>\n</figure>\n");
+    }
+    return 0;
+}
+
+/* The resolved config, escaped. 0, or -1 with err. */
+static int config_text(FILE *f, const points *x, char *err, size_t len)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *m = open_memstream(&text, &size);
+    int rc = m ? config_write(x->base, m, CONFIG_WRITE_ALL) : -1;
+    if (m && fclose(m) != 0)
+        rc = -1;
+    if (rc == 0) {
+        fprintf(f, "<h2>Configuration</h2>\n<p>Defaults included%s.</p>\n<pre>",
+                x->nsweep ? "; each run takes the swept keys from [sweep], not from their sections" : "");
+        html_text(f, text);
+        fprintf(f, "</pre>\n");
+    } else
+        snprintf(err, len, "%s/report.html: out of memory", x->results_dir);
+    free(text);
+    return rc;
+}
+
+int html_report(const points *x, const plot_set *s, const char *no_plots, char *err, size_t len)
+{
+    char path[FILEIO_PATH], title[CONFIG_NAME + 16];
+    fileio_text t;
+    if (fileio_path(path, sizeof path, err, len, "%s/report.html", x->results_dir) < 0 ||
+        fileio_text_open(&t, err, len) < 0)
+        return -1;
+    snprintf(title, sizeof title, "Experiment %s", x->base->name);
+    page_begin(t.f, title);
+    fprintf(t.f, "<nav><a href=\"../index.html\">&larr; all experiments</a> &middot; <a href=\"report.md\">"
+                 "report.md</a></nav>\n<h1>");
+    html_text(t.f, title);
+    fprintf(t.f, "</h1>\n");
+    run_info(t.f, x);
+    results(t.f, x);
+    if (plots(t.f, x, s, no_plots, err, len) < 0 || config_text(t.f, x, err, len) < 0) {
+        fileio_text_drop(&t);
+        return -1;
+    }
+    return page_save(&t, path, err, len);
+}
+
+/* ---- index.html ------------------------------------------------------------------------------------------ */
+
+/* One row of the index; the name links the experiment's report.html (report.md before the first report.html). */
+static void index_row(FILE *f, const char *root, const catalog_entry *e)
+{
+    char path[FILEIO_PATH];
+    const char *page = "report.html";
+    if (snprintf(path, sizeof path, "%s/%s/%s", root, e->name, page) >= (int)sizeof path || access(path, R_OK))
+        page = snprintf(path, sizeof path, "%s/%s/report.md", root, e->name) < (int)sizeof path &&
+                       access(path, R_OK) == 0 ? "report.md" : NULL;
+    fprintf(f, "<tr><td class=\"text\">");
+    if (page) {
+        fprintf(f, "<a href=\"");
+        html_text(f, e->name);
+        fprintf(f, "/%s\">", page);
+    }
+    html_text(f, e->name);
+    fprintf(f, "%s</td><td data-v=\"%d\">%d", page ? "</a>" : "", e->committed, e->committed);
+    if (e->planned >= 0)
+        fprintf(f, " of %ld", e->planned);
+    if (e->has_best) {
+        fprintf(f, "</td><td data-v=\"%.6g\">%.2f &plusmn; %.2f</td><td class=\"text\"><code>", 100 * e->best.acc_mean,
+                100 * e->best.acc_mean, 100 * e->best.acc_std);
+        html_text(f, e->best.id);
+        fprintf(f, "</code>");
+    } else
+        fprintf(f, "</td><td data-v=\"\">&ndash;</td><td class=\"text\">&ndash;");
+    fprintf(f, "</td><td class=\"text\">%s</td></tr>\n", e->date);
+}
+
+int html_index(const char *results_root, char *err, size_t len)
+{
+    char path[FILEIO_PATH];
+    catalog c;
+    fileio_text t;
+    if (fileio_path(path, sizeof path, err, len, "%s/index.html", results_root) < 0)
+        return -1;
+    if (catalog_load(&c, results_root, err, len) < 0 || fileio_text_open(&t, err, len) < 0) {
+        catalog_free(&c);
+        return -1;
+    }
+    page_begin(t.f, "Experiments");
+    fprintf(t.f, "<nav><a href=\"index.md\">index.md</a></nav>\n<h1>Experiments</h1>\n<p>One row per experiment; "
+                 "accuracy is the final test accuracy of the best sweep point, mean &plusmn; standard deviation over "
+                 "its seeds. Click a column's header to sort by it.</p>\n<table class=\"sortable\" id=\"experiments\">"
+                 "\n<thead><tr><th class=\"text\">experiment</th><th>runs committed of planned</th><th class=\"acc\">best test "
+                 "accuracy (%%)</th><th class=\"text\">best point</th><th class=\"text\">written (UTC)</th></tr>"
+                 "</thead>\n<tbody>\n");
+    for (int i = 0; i < c.n; i++)
+        index_row(t.f, results_root, &c.e[i]);
+    fprintf(t.f, "</tbody>\n</table>\n%s", c.n ? "" : "<p>No experiment yet.</p>\n");
+    catalog_free(&c);
+    return page_save(&t, path, err, len);
+}

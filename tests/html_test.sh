@@ -1,0 +1,249 @@
+#!/bin/sh
+# report.html and index.html (issue 12), opened in a real headless browser (Debian's chromium), and --list and
+# --compare. Run from the repo root:
+#
+#   RUNNER=./build/runner sh tests/html_test.sh     (RUNNER defaults to ./runner)
+#
+# A small sweep, a single run and an experiment on other data are trained into a temporary results root; the
+# pages are checked as text (escaping, links, unique ids, no network), then loaded by chromium: no console
+# error, every plot drawn at a non-zero size, the tables sortable, and a screenshot that is a real picture. Two
+# broken pages prove those checks can fail. chromium is installed with experiments/deps.sh browser when it is
+# missing; only when that fails or it cannot start are the browser cases skipped, saying so. Ends with one line
+# "N passed, M failed"; exits non-zero when a case failed.
+
+. "$(dirname "$0")/lib.sh"
+need_runner html_test "build it with make runner, or set RUNNER"
+make_tmp
+r=$tmp/r
+
+# expect CASE CONDITION... : passes when the command succeeds, else fails with the command as the reason.
+expect() {
+    c=$1
+    shift
+    if "$@"; then pass; else fail "$c" "$*"; fi
+}
+
+# ---- a sweep, a single run and an experiment on other data (a path with <, & and > in it) ----------------
+capture "$RUNNER" --quiet --results "$r" --set train.epochs=3 --set sweep.train.learning_rate=0.1,1,10 configs/lr_sweep.ini
+expect "train lr_sweep" [ "$status" = 0 ]
+capture "$RUNNER" --quiet --results "$r" --set train.epochs=3 configs/digits.ini
+expect "train digits" [ "$status" = 0 ]
+odd="$tmp/a<b&c>.h5"
+cp data/digits.h5 "$odd"
+capture "$RUNNER" --quiet --results "$r" --set experiment.name=other --set "data.file=$odd" --set train.epochs=2 configs/digits.ini
+expect "train other" [ "$status" = 0 ]
+have_gnuplot=0
+command -v gnuplot >/dev/null 2>&1 && have_gnuplot=1
+
+# ---- the pages as text ------------------------------------------------------------------------------------
+for f in lr_sweep/report.html digits/report.html other/report.html index.html; do
+    expect "$f written" [ -s "$r/$f" ]
+done
+# one inline SVG per plot, gnuplot's XML prolog stripped, nothing fetched from anywhere
+svgs=$(grep -c '^<svg' "$r/lr_sweep/report.html")
+if [ "$have_gnuplot" = 1 ]; then
+    # as many as gnuplot drew for it (loss curves, accuracy against lr, time, the confusion matrix, ...)
+    drawn=$(ls "$r/plots/lr_sweep/"*.svg | wc -l)
+    expect "lr_sweep: one inline plot per SVG drawn ($svgs of $drawn)" [ "$svgs" = "$drawn" ] && [ "$drawn" -ge 3 ]
+else
+    expect "lr_sweep: no plots without gnuplot" grep -q 'gnuplot not found' "$r/lr_sweep/report.html"
+fi
+expect "no XML prolog inside the page" [ "$(grep -c '<?xml' "$r/lr_sweep/report.html")" = 0 ]
+for f in lr_sweep/report.html index.html; do
+    expect "$f: nothing from the network" [ "$(grep -Eci ' src=|<link|@import|https?://[^"]*\.(js|css)' "$r/$f")" = 0 ]
+done
+# ids unique in the page although every gnuplot SVG names its markers alike
+dups=$(grep -o " id=[\"'][^\"']*[\"']" "$r/lr_sweep/report.html" | sort | uniq -d | head -3)
+expect "unique ids ($dups)" [ -z "$dups" ]
+# escaping: the odd data path appears escaped in the config and never raw
+expect "escaped text" grep -q 'a&lt;b&amp;c&gt;\.h5' "$r/other/report.html"
+expect "no raw text" [ "$(grep -c 'a<b&c>' "$r/other/report.html")" = 0 ]
+# links: the index links every report, each report links back, and every relative link resolves
+expect "index links lr_sweep" grep -q 'href="lr_sweep/report.html"' "$r/index.html"
+expect "report links back" grep -q 'href="../index.html"' "$r/lr_sweep/report.html"
+for f in index.html lr_sweep/report.html; do
+    dir=$(dirname "$r/$f")
+    grep -o 'href="[^"#]*"' "$r/$f" | sed 's/^href="//; s/"$//' | grep -v '^[a-z]*:' | sort -u >"$tmp/links"
+    while read -r l; do
+        [ -e "$dir/$l" ] || echo "$l"
+    done <"$tmp/links" >"$tmp/broken"
+    expect "$f: $(wc -l <"$tmp/links") links resolve ($(head -3 "$tmp/broken" | tr '\n' ' '))" [ ! -s "$tmp/broken" ]
+done
+# the best row is marked and the numbers are report.md's
+expect "best row marked" grep -q '<tr class="best"><td class="text">1</td><td data-v="89.2' "$r/lr_sweep/report.html"
+expect "report.md agrees" grep -q '| \*\*1\*\* | \*\*90.05 ± 0.40\*\* | \*\*89.23 ± 3.48\*\*' "$r/lr_sweep/report.md"
+
+# ---- without rendering, and without gnuplot: the page says why there is no plot ---------------------------
+capture "$RUNNER" --quiet --no-plots --results "$tmp/np" --set train.epochs=2 configs/digits.ini
+expect "--no-plots: says so" grep -q 'plots were not rendered (--no-plots)' "$tmp/np/digits/report.html"
+expect "--no-plots: no inline plot" [ "$(grep -c '<svg' "$tmp/np/digits/report.html")" = 0 ]
+capture env PATH=/nonexistent "$RUNNER" --quiet --results "$tmp/ng" --set train.epochs=2 configs/digits.ini
+expect "no gnuplot: exit 0" [ "$status" = 0 ]
+expect "no gnuplot: the page says so" grep -q 'No plot is drawn in this page: gnuplot not found' "$tmp/ng/digits/report.html"
+
+# ---- --list ----------------------------------------------------------------------------------------------
+capture "$RUNNER" --results "$r" --list
+expect "--list: exit 0" [ "$status" = 0 ]
+expect "--list: header and three lines" [ "$(wc -l <"$tmp/out")" = 4 ]
+expect "--list: lr_sweep line" grep -Eq '^lr_sweep +9/9 +89\.23 ± 3\.48 +learning_rate=1 +20[0-9-]+ [0-9:]+$' "$tmp/out"
+expect "--list: digits line" grep -Eq '^digits +1/1 +[0-9.]+ ± 0\.00 +all +20' "$tmp/out"
+# aligned: the runs column starts at the same place on every line
+cols=$(awk '{ print index($0, $2) }' "$tmp/out" | sort -u | wc -l)
+expect "--list: aligned" [ "$cols" = 1 ]
+# a sweep stopped by SIGINT after its first run: the runs planned are known though not all were trained
+"$RUNNER" --quiet --no-plots --results "$tmp/p" --set experiment.name=part --set experiment.seeds=1 \
+    --set experiment.parallel_runs=1 --threads 1 --set train.epochs=1500 --set sweep.train.learning_rate=0.1,0.2,0.3,0.4 \
+    configs/lr_sweep.ini >/dev/null 2>&1 </dev/null &
+pid=$!
+i=0
+while [ "$i" -lt 300 ] && [ -z "$(ls "$tmp/p/part/runs" 2>/dev/null | grep -v '^\.tmp')" ]; do
+    sleep 0.05
+    i=$((i + 1))
+done
+kill -INT "$pid" 2>/dev/null
+wait "$pid"
+capture "$RUNNER" --results "$tmp/p" --list
+expect "--list: a stopped sweep shows committed of planned ($(tail -1 "$tmp/out"))" \
+    grep -Eq '^part +[123]/4 ' "$tmp/out"
+capture "$RUNNER" --results "$tmp/none" --list
+expect "--list: missing root exits 2" [ "$status" = 2 ]
+expect "--list: one line" [ "$(wc -l <"$tmp/err")" = 1 ]
+expect "--list: naming the root" grep -q "$tmp/none: no results folder" "$tmp/err"
+expect "--list: nothing on stdout" [ ! -s "$tmp/out" ]
+capture "$RUNNER" --list configs/digits.ini
+expect "--list with a config: exit 2" [ "$status" = 2 ]
+
+# ---- --compare -------------------------------------------------------------------------------------------
+capture "$RUNNER" --results "$r" --compare digits lr_sweep
+md=$r/compare-digits+lr_sweep.md
+expect "--compare: exit 0" [ "$status" = 0 ]
+expect "--compare: markdown" [ -s "$md" ]
+expect "--compare: lr_sweep row" grep -q '^| \[lr_sweep\](lr_sweep/report.md) | `learning_rate=1` | 89.23 ± 3.48 |' "$md"
+expect "--compare: digits row" grep -q '^| \[digits\](digits/report.md) | `all` |' "$md"
+expect "--compare: plot linked" grep -q '(plots/compare-digits+lr_sweep/loss_curves.png)' "$md"
+expect "--compare: two curves in the data" [ "$(grep -c '^# index' "$r/plots/compare-digits+lr_sweep/loss_curves.dat")" = 2 ]
+expect "--compare: 4 epochs each" [ "$(grep -c '^[0-9]' "$r/plots/compare-digits+lr_sweep/loss_curves.dat")" = 8 ]
+[ "$have_gnuplot" = 0 ] || expect "--compare: plot rendered" [ -s "$r/plots/compare-digits+lr_sweep/loss_curves.svg" ]
+ls "$r" >"$tmp/before"
+for c in "digits nosuch:'nosuch'" "digits other:'other' is not comparable with 'digits': data.file" \
+         "digits:1 experiment given" "digits digits:'digits' given twice" "digits ../r:'../r'"; do
+    names=${c%%:*}
+    # shellcheck disable=SC2086 # names is a list of words
+    capture "$RUNNER" --results "$r" --compare $names
+    if [ "$status" != 2 ] || [ "$(wc -l <"$tmp/err")" != 1 ] || ! grep -qF "${c#*:}" "$tmp/err"; then
+        fail "--compare $names" "exit $status, stderr: $(head -c 300 "$tmp/err")"
+    else
+        pass
+    fi
+done
+ls "$r" >"$tmp/after"
+expect "--compare refused: nothing written" cmp -s "$tmp/before" "$tmp/after"
+
+# ---- the browser -----------------------------------------------------------------------------------------
+command -v chromium >/dev/null 2>&1 || sh experiments/deps.sh browser >/dev/null 2>&1
+browser() {
+    timeout 120 chromium --headless --no-sandbox --disable-gpu --user-data-dir="$tmp/profile" --hide-scrollbars \
+        --enable-logging=stderr --v=0 "$@" 2>"$tmp/log" </dev/null
+}
+if ! command -v chromium >/dev/null 2>&1; then
+    skip "browser" "chromium not installed (and experiments/deps.sh browser could not install it)"
+elif ! browser --dump-dom "about:blank" >"$tmp/dom" || ! grep -q '<body' "$tmp/dom"; then
+    skip "browser" "chromium cannot run here: $(grep -v dbus "$tmp/log" | tail -1)"
+else
+    # load PAGE: the DOM after the page's own check (#check) in $tmp/dom, chromium's log in $tmp/log
+    load() { browser --dump-dom "file://$1#check" >"$tmp/dom"; }
+    attr() { sed -n "s/.*<body[^>]* $1=\"\([^\"]*\)\".*/\1/p" "$tmp/dom" | head -1; }
+    console_errors() { grep -E 'Uncaught|CONSOLE' "$tmp/log" | head -3; }
+    # page CASE PAGE IMAGES TOP: no error, IMAGES images all drawn at a non-zero size, TOP first after sorting
+    page() {
+        load "$2"
+        e=$(console_errors)
+        if [ -n "$e" ] || [ "$(attr data-errors)" != none ]; then
+            fail "$1" "errors in the page: $e $(attr data-errors)"
+        elif [ "$(attr data-images)" != "$3" ] || [ "$(attr data-empty-images)" != 0 ]; then
+            fail "$1" "$(attr data-images) images ($3 expected), $(attr data-empty-images) of them drawn empty"
+        elif [ "$(attr data-top)" != "$4" ]; then
+            fail "$1" "sorted by accuracy, '$(attr data-top)' comes first, not '$4'"
+        else
+            pass
+        fi
+    }
+    n=0
+    [ "$have_gnuplot" = 1 ] && n=$(ls "$r/plots/lr_sweep/"*.svg | wc -l)
+    page "browser: lr_sweep report" "$r/lr_sweep/report.html" "$n" 1
+    [ "$have_gnuplot" = 1 ] && n=$(ls "$r/plots/digits/"*.svg | wc -l)
+    page "browser: digits report" "$r/digits/report.html" "$n" all
+    page "browser: index" "$r/index.html" 0 lr_sweep
+    # the drawn plots are as wide as the page lets them be
+    load "$r/lr_sweep/report.html"
+    w=$(grep -o '<svg [^>]*data-w="[0-9]*"' "$tmp/dom" | sed 's/.*data-w="//; s/"//' | sort -un | head -1)
+    [ "$have_gnuplot" = 0 ] || expect "browser: plots drawn at least 500 px wide ($w)" [ "${w:-0}" -ge 500 ]
+    # the checks can fail: a page with a script error, and one with an image drawn empty
+    sed 's|</body>|<script>no_such_function();</script></body>|' "$r/lr_sweep/report.html" >"$r/lr_sweep/bad1.html"
+    load "$r/lr_sweep/bad1.html"
+    expect "browser: a script error is seen in the log" [ -n "$(console_errors)" ]
+    expect "browser: a script error is seen in the page" [ "$(attr data-errors)" != none ]
+    sed 's|</body>|<figure><svg width="0" height="0"></svg></figure></body>|' "$r/lr_sweep/report.html" \
+        >"$r/lr_sweep/bad2.html"
+    load "$r/lr_sweep/bad2.html"
+    expect "browser: an empty image is seen" [ "$(attr data-empty-images)" = 1 ]
+    # a screenshot of the report: a PNG of the window's size, not one flat colour, with coloured curves in it
+    rm -f "$tmp/shot.png"
+    browser --window-size=1000,1400 --screenshot="$tmp/shot.png" "file://$r/lr_sweep/report.html" >/dev/null
+    if [ ! -s "$tmp/shot.png" ]; then
+        fail "browser: screenshot" "no PNG written: $(grep -v dbus "$tmp/log" | tail -1)"
+    elif [ ! -x /usr/bin/python3 ]; then
+        skip "browser: screenshot" "/usr/bin/python3 missing to read the PNG"
+    else
+        status=0
+        /usr/bin/python3 - "$tmp/shot.png" "$have_gnuplot" >"$tmp/png" 2>&1 <<'EOF' || status=$?
+# Decodes an 8-bit RGB(A) PNG with zlib alone; passes when it is 1000 x 1400, has many colours, between 2 % and
+# 60 % of its pixels not white, and (with plots) saturated pixels: the coloured curves.
+import struct, sys, zlib
+data = open(sys.argv[1], "rb").read()
+assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+pos, idat, head = 8, b"", None
+while pos < len(data):
+    n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+    body = data[pos + 8:pos + 8 + n]
+    if kind == b"IHDR":
+        head = struct.unpack(">IIBBBBB", body)
+    elif kind == b"IDAT":
+        idat += body
+    pos += 12 + n
+w, h, depth, ctype = head[:4]
+assert (w, h) == (1000, 1400), "size %dx%d" % (w, h)
+assert depth == 8 and ctype in (2, 6), "depth %d colour type %d" % (depth, ctype)
+bpp = 3 if ctype == 2 else 4
+raw, stride, prev, rows = zlib.decompress(idat), w * bpp, bytearray(w * bpp), []
+for y in range(h):
+    f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+    for i in range(stride):
+        a = line[i - bpp] if i >= bpp else 0
+        b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+        if f == 1: line[i] = (line[i] + a) & 255
+        elif f == 2: line[i] = (line[i] + b) & 255
+        elif f == 3: line[i] = (line[i] + (a + b) // 2) & 255
+        elif f == 4:
+            p = a + b - c
+            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+            line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+    rows.append(bytes(line))
+    prev = line
+colours, ink, vivid = set(), 0, 0
+for line in rows:
+    for x in range(0, stride, bpp):
+        r, g, b = line[x], line[x + 1], line[x + 2]
+        colours.add((r, g, b))
+        ink += (r, g, b) != (255, 255, 255)
+        vivid += max(r, g, b) - min(r, g, b) > 80
+share = ink / (w * h)
+print("%d colours, %.1f %% ink, %d vivid pixels" % (len(colours), 100 * share, vivid))
+assert len(colours) >= 50 and 0.02 <= share <= 0.6, "flat or empty"
+assert sys.argv[2] == "0" or vivid >= 500, "no coloured curve"
+EOF
+        expect "browser: screenshot ($(tail -1 "$tmp/png"))" [ "$status" = 0 ]
+    fi
+fi
+
+finish
