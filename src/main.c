@@ -1,10 +1,10 @@
-/* runner: parse the arguments, read and validate the config, load the data, plan the runs, train the ones not
- * yet committed (all of them, or one shard's), write the summary. Only this file decides to exit. Exit codes: 0
- * success (diverged runs are results), 2 usage or config error (threads that cannot be started too), 3 data
- * error, 4 output error (or damaged runs found by --verify, or standard output not written), 5 every run of the
- * experiment diverged, 6 --collect found runs missing or damaged, 130/143 stopped by SIGINT/SIGTERM. */
-#include "buildinfo.h"
+/* runner: with the options cli.c parsed, read and validate the config, load the data, plan the runs, train the
+ * ones not yet committed (all of them, or one shard's), write the summary. Only this file decides to exit. Exit
+ * codes: 0 success (diverged runs are results), 2 usage or config error (threads that cannot be started too), 3
+ * data error, 4 output error (or damaged runs found by --verify, or standard output not written), 5 every run of
+ * the experiment diverged, 6 --collect found runs missing or damaged, 130/143 stopped by SIGINT/SIGTERM. */
 #include "catalog.h"
+#include "cli.h"
 #include "config.h"
 #include "collect.h"
 #include "cost.h"
@@ -25,8 +25,6 @@
 #include "verify.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
-#include <math.h>
 #include <omp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -36,7 +34,6 @@
 
 /* The exit codes; a class of failure becomes one in exit_code only. */
 enum { EXIT_USAGE = 2, EXIT_DATA = 3, EXIT_OUTPUT = 4, EXIT_ALL_DIVERGED = 5, EXIT_INCOMPLETE = 6 };
-#define RUNNER_VERSION "0.1.0"
 
 static volatile sig_atomic_t stop_signal;
 
@@ -50,247 +47,10 @@ static int exit_code(error_class c)
 
 static void on_signal(int sig) { stop_signal = sig; }
 
-typedef struct options {
-    const char *config, *results_root, *plots_root, *verify;
-    const char *sets[64];
-    const char *compare[8];     /* --compare NAME NAME...: the experiments */
-    int nsets, threads, quiet, force, no_plots, list, ncompare;
-    long max_runs;
-    double max_memory;
-    shard shard;                                 /* shard.count 0: no --shard */
-    int collect, status, dry_run;
-} options;
-
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: runner [options] CONFIG\n"
-               "  -h, --help          this text and every config key with its default and range\n"
-               "  --version           version, compiler and HDF5\n"
-               "  --threads N         OpenMP threads per run (overrides experiment.threads; 0 = all;\n"
-               "                      more than the cores available are capped)\n"
-               "  --set S.KEY=VALUE   override a config key (repeatable); sweep.S.KEY=LIST replaces a sweep list\n"
-               "  --quiet             print nothing but errors\n"
-               "  --force             train every run again even if its results exist\n"
-               "  --no-plots          write the plot scripts and report but do not render them\n"
-               "  --results DIR       results root (default: results)\n"
-               "  --plots DIR         plots root (default: plots, or DIR/plots with --results DIR)\n"
-               "  --max-runs N        refuse sweeps with more runs (default: 10000)\n"
-               "  --max-memory SIZE   refuse when the runs in memory at once would need more (e.g. 4G;\n"
-               "                      default: the machine's physical memory)\n"
-               "  --verify NAME       check every committed run of results/NAME and list the damaged ones\n"
-               "  --list              list the experiments of the results root: runs, best point, date\n"
-               "  --compare NAME...   compare the best points of 2 to 8 experiments: results/compare-NAMES.md\n"
-               "  --shard I/N|auto    train only shard I of N's runs (auto: from Slurm or Open MPI); no tables\n"
-               "  --collect           check every run, write the tables, report and plots; exit 6 if incomplete\n"
-               "  --status            committed/total runs per shard (N from --shard, else as the shards last\n"
-               "                      ran), without taking the lock\n"
-               "  --dry-run           print the plan, each run's shard and estimated work; write nothing\n"
-               "exit status: 0 ok (diverged runs are results), 2 usage or config error (or threads that\n"
-               "             cannot be started), 3 data error, 4 output error (or damaged runs found by\n"
-               "             --verify, or standard output not written), 5 every run diverged,\n"
-               "             6 --collect found runs missing or damaged, 130/143 stopped by SIGINT/SIGTERM\n");
-}
-
-/* Whole-text non-negative integer option. */
-static int parse_count(const char *s, long max, long *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || v < 0 || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-/* "4G", "512M", "100000K" or plain bytes, > 0. */
-static int parse_size(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    double unit = *end == 'K' ? 1024.0 : *end == 'M' ? 1048576.0 : *end == 'G' ? 1073741824.0 : *end == 'T' ? 1099511627776.0 : 1;
-    if (unit > 1)
-        end++;
-    if (end == s || *end || errno || !(v > 0) || !isfinite(v))
-        return -1;
-    *out = v * unit;
-    return 0;
-}
-
-/* The value of --results, --plots or --verify (option ch), each naming a folder: an empty one would name none,
- * or with a '/' appended the root. 0, or -1 after printing why. */
-static int folder_arg(int ch, const char *value, options *o)
-{
-    const char *option = ch == 'r' ? "--results" : ch == 'p' ? "--plots" : "--verify";
-    if (!*value) {
-        fprintf(stderr, "runner: %s: empty %s\n", option, ch == 'v' ? "experiment name" : "path (expected a folder)");
-        return -1;
-    }
-    *(ch == 'r' ? &o->results_root : ch == 'p' ? &o->plots_root : &o->verify) = value;
-    return 0;
-}
-
-/* The value of a --set: one argument holding '=' ("--set KEY VALUE" would make VALUE the config file). 0, or -1
- * after printing why. */
-static int set_arg(const char *value, options *o)
-{
-    if (o->nsets == 64) {
-        fprintf(stderr, "runner: too many --set options (at most 64)\n");
-        return -1;
-    }
-    if (!strchr(value, '=')) {
-        fprintf(stderr, "runner: --set %s: expected section.key=value as one argument (--set %s=VALUE)\n", value,
-                value);
-        return -1;
-    }
-    o->sets[o->nsets++] = value;
-    return 0;
-}
-
-/* --list, or --compare NAME with the other names left in argv from optind: neither takes a config, and they
- * exclude each other and --verify. 0, or -1 after printing why. */
-static int catalog_args(int argc, char **argv, options *o)
-{
-    if ((o->list && o->compare[0]) || o->verify) {
-        fprintf(stderr, "runner: %s: one of --list, --compare and --verify at a time\n", o->list ? "--list" : "--compare");
-        return -1;
-    }
-    if (o->list && optind < argc) {
-        fprintf(stderr, "runner: --list takes no config file ('%s' given)\n", argv[optind]);
-        return -1;
-    }
-    o->ncompare = o->compare[0] ? 1 : 0;
-    for (int i = optind; i < argc; i++) {
-        if (o->ncompare == (int)(sizeof o->compare / sizeof o->compare[0])) {
-            fprintf(stderr, "runner: --compare: more than %d experiments\n", o->ncompare);
-            return -1;
-        }
-        o->compare[o->ncompare++] = argv[i];
-    }
-    return 0;
-}
-
-/* --verify, --list or --compare (which catalog_args tells apart), --collect, --status and --dry-run each go alone,
- * --collect without --shard, and --force only with a plain run. 0, or -1 after printing why. */
-static int mode_args(const options *o)
-{
-    if (o->collect + o->status + o->dry_run + (o->verify || o->list || o->compare[0]) > 1 ||
-        (o->collect && o->shard.count) || (o->force && (o->shard.count || o->collect || o->status || o->dry_run))) {
-        fprintf(stderr, "runner: --verify, --list, --compare, --collect, --status and --dry-run go alone, --collect "
-                "without --shard, and --force only with a plain run (see runner --help)\n");
-        return -1;
-    }
-    return 0;
-}
-
-/* --version: the build. Returns 1, parse_args's "answered". */
-static int print_version(void)
-{
-    char h5[32];
-    h5util_version(h5, sizeof h5);
-    printf("runner %s (git %s), %s, flags %s, HDF5 %s, OpenMP %d\n", RUNNER_VERSION, BUILD_GIT_REV, BUILD_COMPILER,
-           BUILD_CFLAGS, h5, _OPENMP);
-    return 1;
-}
-
-/* 0 to go on, 1 when --help or --version has answered, -1 after printing a usage error. */
-static int parse_args(int argc, char **argv, options *o)
-{
-    static const struct option longopts[] = {
-        {"help", no_argument, 0, 'h'},       {"version", no_argument, 0, 'V'},
-        {"threads", required_argument, 0, 't'}, {"set", required_argument, 0, 's'},
-        {"quiet", no_argument, 0, 'q'},      {"force", no_argument, 0, 'f'},
-        {"no-plots", no_argument, 0, 'P'},   {"results", required_argument, 0, 'r'},
-        {"max-runs", required_argument, 0, 'm'}, {"max-memory", required_argument, 0, 'M'},
-        {"verify", required_argument, 0, 'v'}, {"plots", required_argument, 0, 'p'},
-        {"list", no_argument, 0, 'L'},       {"compare", required_argument, 0, 'K'},
-        {"shard", required_argument, 0, 'S'}, {"collect", no_argument, 0, 'C'},
-        {"status", no_argument, 0, 'T'},     {"dry-run", no_argument, 0, 'D'}, {0, 0, 0, 0}};
-    memset(o, 0, sizeof *o);
-    o->results_root = "results";
-    o->threads = -1;
-    o->max_runs = 10000;
-    opterr = 0;
-    int ch;
-    long v;
-    while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (ch) {
-        case 'h':
-            usage(stdout);
-            printf("\nconfig keys (INI sections, key = default, then the allowed values):\n");
-            config_help(stdout);
-            return 1;
-        case 'V': return print_version();
-        case 't':
-            if (parse_count(optarg, 1024, &v) < 0) {
-                fprintf(stderr, "runner: --threads %s: expected an integer from 0 to 1024\n", optarg);
-                return -1;
-            }
-            o->threads = (int)v;
-            break;
-        case 's':
-            if (set_arg(optarg, o) < 0)
-                return -1;
-            break;
-        case 'S': {
-            char err[300];
-            if (shard_parse(optarg, &o->shard, err, sizeof err) < 0) {
-                fprintf(stderr, "%s\n", err);
-                return -1;
-            }
-            break;
-        }
-        case 'C': o->collect = 1; break;
-        case 'T': o->status = 1; break;
-        case 'D': o->dry_run = 1; break;
-        case 'q': o->quiet = 1; break;
-        case 'f': o->force = 1; break;
-        case 'P': o->no_plots = 1; break;
-        case 'L': o->list = 1; break;
-        case 'K': o->compare[0] = optarg; break;
-        case 'r':
-        case 'p':
-        case 'v':
-            if (folder_arg(ch, optarg, o) < 0)
-                return -1;
-            break;
-        case 'm':
-            if (parse_count(optarg, 100000000, &v) < 0 || v < 1) {
-                fprintf(stderr, "runner: --max-runs %s: expected an integer from 1 to 100000000\n", optarg);
-                return -1;
-            }
-            o->max_runs = v;
-            break;
-        case 'M':
-            if (parse_size(optarg, &o->max_memory) < 0) {
-                fprintf(stderr, "runner: --max-memory %s: expected a size such as 512M or 4G\n", optarg);
-                return -1;
-            }
-            break;
-        default:
-            fprintf(stderr, "runner: unknown or incomplete option '%s' (see runner --help)\n", argv[optind - 1]);
-            return -1;
-        }
-    }
-    if (mode_args(o) < 0)
-        return -1;
-    if (o->verify && optind == argc && !o->list && !o->compare[0])
-        return 0;
-    if (o->list || o->compare[0])
-        return catalog_args(argc, argv, o);
-    if (optind != argc - 1) {
-        fprintf(stderr, "runner: %s (usage: runner [options] CONFIG; see runner --help)\n",
-                optind >= argc ? "no config file given" : "more than one config file given");
-        return -1;
-    }
-    o->config = argv[optind];
-    return 0;
-}
-
 /* The plots folder of NAME (or the plots root, for NAME ""): --plots DIR, else plots/ beside the default results
  * root and DIR/plots for --results DIR, so that another results root never replaces them. 0, or -1 after printing
  * why. */
-static int plots_path(const options *opt, const char *name, char *out, size_t size)
+static int plots_path(const cli_options *opt, const char *name, char *out, size_t size)
 {
     const char *root = opt->plots_root, *sub = "";
     if (!root && strcmp(opt->results_root, "results") != 0)
@@ -308,7 +68,7 @@ static int plots_path(const options *opt, const char *name, char *out, size_t si
 /* Creates the results root and the plots folder (with their parents) and checks both are writable, before any
  * training: an unwritable --plots found after hours of training would lose the report. 0, or -1 after printing
  * why. */
-static int prepare_folders(const options *opt, const config *cfg)
+static int prepare_folders(const cli_options *opt, const config *cfg)
 {
     char plots[STORE_PATH], err[1200];
     const char *dirs[] = {opt->results_root, plots};
@@ -328,14 +88,15 @@ static int prepare_folders(const options *opt, const config *cfg)
 }
 
 /* Plots and report.md of the experiment in results_dir, then results/index.md. 0, or -1 after printing why. */
-static int write_report(const options *opt, const config *cfg, const sweep_plan *plan, const char *results_dir)
+static int write_report(const cli_options *opt, const config *cfg, const sweep_plan *plan, const char *results_dir)
 {
     char plots_dir[STORE_PATH], warning[300], err[1200];
     if (plots_path(opt, cfg->name, plots_dir, sizeof plots_dir) < 0)
         return -1;
     /* the index lists this report even when rendering failed; a stop signal says so itself */
     char ierr[1200];
-    int wrote = report_write(cfg, plan, results_dir, plots_dir, !opt->no_plots, warning, sizeof warning, err, sizeof err);
+    int wrote = report_write(cfg, plan, results_dir, plots_dir, !opt->no_plots, warning, sizeof warning, err,
+                             sizeof err);
     int indexed = report_index(opt->results_root, ierr, sizeof ierr);
     if (wrote < 0 && !stop_signal)
         fprintf(stderr, "%s\n", err);
@@ -475,7 +236,7 @@ static void train_todo(trainer *t)
 
 /* Trains every run of the plan that is not committed yet (all of them with --force), several side by side,
  * largest first, and commits each as it finishes. Returns 0 or an exit code. */
-static int train_missing(const options *opt, const sweep_plan *plan, store *res, const plandata *data,
+static int train_missing(const cli_options *opt, const sweep_plan *plan, store *res, const plandata *data,
                          const int *owner)
 {
     const config *base = plan->base;
@@ -515,7 +276,7 @@ static int train_missing(const options *opt, const sweep_plan *plan, store *res,
 }
 
 /* --verify NAME: lists the missing and damaged runs of results/NAME. Returns the exit code. */
-static int verify(const options *opt)
+static int verify(const cli_options *opt)
 {
     char err[1200];
     long bad;
@@ -528,7 +289,7 @@ static int verify(const options *opt)
 }
 
 /* --list: the experiments of the results root on stdout. Returns the exit code. */
-static int list(const options *opt)
+static int list(const cli_options *opt)
 {
     char err[1200];
     error_class c = catalog_list(opt->results_root, stdout, err, sizeof err);
@@ -538,7 +299,7 @@ static int list(const options *opt)
 }
 
 /* --compare: the table and the plot of the experiments' best points. Returns the exit code. */
-static int compare(const options *opt)
+static int compare(const cli_options *opt)
 {
     char plots_root[STORE_PATH], err[1200];
     catalog_compared out;
@@ -556,7 +317,7 @@ static int compare(const options *opt)
 }
 
 /* The config file with the --set and --threads overrides. 0, or -1 after printing every error. */
-static int load_config(const options *opt, config *cfg)
+static int load_config(const cli_options *opt, config *cfg)
 {
     config_errors errs = {0};
     config_defaults(cfg);
@@ -578,7 +339,7 @@ static int load_config(const options *opt, config *cfg)
 }
 
 /* Refuses a plan whose data and largest runs, as many as may train at once, would not fit in memory. */
-static int check_memory(const options *opt, const sweep_plan *plan, const plandata *data, char *err, size_t len)
+static int check_memory(const cli_options *opt, const sweep_plan *plan, const plandata *data, char *err, size_t len)
 {
     int parallel, threads;
     char why[200];
@@ -589,7 +350,7 @@ static int check_memory(const options *opt, const sweep_plan *plan, const planda
 /* Says (unless quiet) when runs ask for more threads than the cores available, which caps them, and proves that
  * the most threads the sweep will have alive at once can be created: the runs side by side, each with its
  * threads. 0, or -1 after printing why: before anything is written, not as libgomp's abort mid-sweep. */
-static int check_threads(const options *opt, const sweep_plan *plan)
+static int check_threads(const cli_options *opt, const sweep_plan *plan)
 {
     int asked = 0, most = 0, parallel, threads;
     config c;
@@ -639,7 +400,7 @@ static int close_stdout(int rc)
 
 /* --collect: under the exclusive lock, checks every run of the plan, writes the tables, the report and the plots,
  * and says which shards own what is missing. Returns the exit code. */
-static int collect(const options *opt, const sweep_plan *plan, const plandata *data, const int *owner, int count)
+static int collect(const cli_options *opt, const sweep_plan *plan, const plandata *data, const int *owner, int count)
 {
     const config *cfg = plan->base;
     char err[1200];
@@ -674,7 +435,7 @@ static int collect(const options *opt, const sweep_plan *plan, const plandata *d
 
 /* --dry-run, --status and --collect: the plan seen whole, each run with its shard among N (--shard's, else the
  * shards' record, else 1). Returns the exit code. */
-static int survey(const options *opt, const sweep_plan *plan, const plandata *data)
+static int survey(const cli_options *opt, const sweep_plan *plan, const plandata *data)
 {
     char dir[STORE_PATH];
     snprintf(dir, sizeof dir, "%s/%s", opt->results_root, plan->base->name);
@@ -707,7 +468,7 @@ static int survey(const options *opt, const sweep_plan *plan, const plandata *da
 
 /* Opens the store (shared for a shard, which records its shard count), trains what is missing of this process's
  * runs, and (all runs but a shard) writes the tables and the report. Returns the exit code. */
-static int train_and_report(const options *opt, const sweep_plan *plan, const plandata *data)
+static int train_and_report(const cli_options *opt, const sweep_plan *plan, const plandata *data)
 {
     const config *cfg = plan->base;
     char err[1200];
@@ -753,7 +514,7 @@ static int train_and_report(const options *opt, const sweep_plan *plan, const pl
 
 /* Trains the config's runs that are missing and writes the tables and the report, or surveys them (--dry-run,
  * --status, --collect). Returns the exit code. */
-static int run_config(const options *opt)
+static int run_config(const cli_options *opt)
 {
     config cfg;
     if (load_config(opt, &cfg) < 0)
@@ -805,8 +566,8 @@ static int run_config(const options *opt)
 int main(int argc, char **argv)
 {
     open_std_fds();
-    options opt;
-    int parsed = parse_args(argc, argv, &opt);
+    cli_options opt;
+    int parsed = cli_parse(argc, argv, &opt);
     if (parsed < 0)
         return exit_code(ERROR_USAGE);
     if (parsed > 0)
