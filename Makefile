@@ -101,12 +101,14 @@ $(BUILD)/buildinfo.h: FORCE
 $(BUILD)/check_tests: $(TESTOBJ) $(OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
-# make test installs what the tests need (the build, pandas for the README snippet, chromium for the pages), then
-# builds and runs them in a second make (run-tests).
+# make test installs what the tests need (the build, pandas for the README snippet, chromium for the pages, Slurm
+# and Open MPI for the cluster test when they can be installed), then builds and runs them in a second make
+# (run-tests).
 test check: test-deps
 	@$(MAKE) --no-print-directory run-tests
 test-deps:
 	@sh experiments/deps.sh build python browser $(if $(CC_IS_CLANG),clang)
+	@sh experiments/deps.sh cluster || echo "SKIP: the cluster packages could not be installed (tests/cluster_test.sh skips what needs them)"
 
 # CK_FORK=no: libgomp can hang in a child forked after the parent used OpenMP.
 run-tests: $(BUILD)/check_tests $(BUILD)/runner
@@ -121,6 +123,7 @@ run-tests: $(BUILD)/check_tests $(BUILD)/runner
 	RUNNER=./$(BUILD)/runner sh tests/validation_test.sh
 	RUNNER=./$(BUILD)/runner sh tests/pandas_test.sh
 	RUNNER=./$(BUILD)/runner sh tests/study_test.sh
+	RUNNER=./$(BUILD)/runner sh tests/cluster_test.sh
 
 portable:
 	$(MAKE) BUILD=build/portable ARCH= runner

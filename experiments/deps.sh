@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages the given sets need when any is missing; prints nothing and exits 0 when all are
-# there. Usage: experiments/deps.sh SET... (build, clang, python, reliability, bench, browser;
+# there. Usage: experiments/deps.sh SET... (build, clang, python, reliability, bench, browser, cluster;
 # default build).
 # apt-get runs through sudo when not root.
 set -eu
@@ -17,7 +17,9 @@ for set in "${@:-build}"; do
                  python3-torch libopenblas-dev libfann-dev gnuplot-nox time" ;;
     # the headless browser that tests/html_test.sh opens report.html and index.html in
     browser) pkgs="$pkgs chromium" ;;
-    *) echo "deps.sh: unknown set '$set' (build, clang, python, reliability, bench, browser)" >&2; exit 2 ;;
+    # tests/cluster_test.sh: a single-node Slurm, Open MPI's mpirun, h5diff
+    cluster) pkgs="$pkgs openmpi-bin slurmctld slurmd slurm-client munge hdf5-tools" ;;
+    *) echo "deps.sh: unknown set '$set' (build, clang, python, reliability, bench, browser, cluster)" >&2; exit 2 ;;
   esac
 done
 missing=""
