@@ -70,3 +70,10 @@ finish() {
     echo "${1:+$1: }$passed passed, $failed failed"
     [ "$failed" = 0 ]
 }
+
+# preload SHIM: the LD_PRELOAD value that puts SHIM (a library compiled by a test) under $RUNNER; a runner built
+# with AddressSanitizer (make asan) needs its runtime first in the list.
+preload() {
+    asan_rt=$(ldd "$RUNNER" 2>/dev/null | awk '/libasan/ { print $3 }')
+    echo "${asan_rt:+$asan_rt }$1"
+}

@@ -135,7 +135,7 @@ cp "$tmp/res/a/runs/hidden=16_seed=1/weights.h5" "$tmp/init.h5"
 if [ -n "$shim" ]; then
     for seeds in 1 "1,2,3,4"; do
         rm -f "$tmp/count"
-        SHIM_COUNT_OPEN=init.h5 SHIM_COUNT_FILE="$tmp/count" LD_PRELOAD="$shim" run --quiet --force \
+        SHIM_COUNT_OPEN=init.h5 SHIM_COUNT_FILE="$tmp/count" LD_PRELOAD="$(preload "$shim")" run --quiet --force \
             --set model.init_file="$tmp/init.h5" --set experiment.seeds="$seeds" --set sweep.model.hidden=16 \
             --set experiment.name=init "$tmp/a.ini"
         wc -l <"$tmp/count" >"$tmp/count.$(echo "$seeds" | wc -c)"
@@ -150,7 +150,7 @@ fi
 # counts the plan's runs, so the run that is missing meanwhile is reported
 run --quiet --force --set train.epochs=3 "$tmp/a.ini" # both runs on the data as it is now
 if [ -n "$shim" ]; then
-    SHIM_KILL_RENAME=1 LD_PRELOAD="$shim" run --quiet --force --set train.epochs=3 "$tmp/a.ini" 2>/dev/null
+    SHIM_KILL_RENAME=1 LD_PRELOAD="$(preload "$shim")" run --quiet --force --set train.epochs=3 "$tmp/a.ini" 2>/dev/null
     ls -a "$tmp/res/a/runs" | grep -q "^\.tmp-" && ls -a "$tmp/res/a/runs" | grep -q "^\.old-"
     check "the shim kills a --force between its renames" $?
     "$RUNNER" --results "$tmp/res" --verify a >/dev/null 2>"$tmp/err"
@@ -204,7 +204,7 @@ check "temporaries in the experiment, the results root and the plots folder are 
 if [ -n "$shim" ]; then
     sed 's/^name = a/name = b/' "$tmp/a.ini" >"$tmp/b.ini"
     rm -f "$tmp/mark"
-    SHIM_SLOW_RENAME=index.md SHIM_MARK="$tmp/mark" LD_PRELOAD="$shim" run --quiet --set train.epochs=3 \
+    SHIM_SLOW_RENAME=index.md SHIM_MARK="$tmp/mark" LD_PRELOAD="$(preload "$shim")" run --quiet --set train.epochs=3 \
         --set experiment.name=c "$tmp/a.ini" &
     slow=$!
     i=0
