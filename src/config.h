@@ -62,6 +62,7 @@ typedef struct config {
     int schedule;               /* config_schedule */
     long long warmup_epochs, step_every;
     double step_factor, min_learning_rate;
+    double checkpoint_every;    /* seconds of training between in-run checkpoints; 0 = none */
     /* [sweep] */
     config_sweep *sweep;        /* (nsweep), owned; NULL when nothing is swept */
     int nsweep;

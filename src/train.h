@@ -38,6 +38,11 @@ typedef struct train_job {
     int nclasses;
     int threads;                                 /* OpenMP threads for this run, >= 1 */
     volatile sig_atomic_t *stop;                 /* set from a signal handler: end the run as interrupted */
+    /* in-run checkpoints (runckpt.h): the worker calls checkpoint (NULL: none) with at_epoch and at_rows set, at
+     * the start of an epoch once cfg.checkpoint_every seconds have passed since the last call, and when stop
+     * interrupts the run */
+    void (*checkpoint)(struct train_job *job, void *ctx);
+    void *checkpoint_ctx;
     /* state */
     mlp net;
     float *opt_m, *opt_v;                        /* (nparams) optimizer state, NULL when unused */
@@ -46,6 +51,11 @@ typedef struct train_job {
     int *order;                                  /* (train rows) this epoch's sample order */
     int best_eval, since_best;                   /* early stopping: lowest validation loss so far (-1: none),
                                                     and the evaluations since it */
+    rng shuffle;                                 /* the stream of the sample orders */
+    long long step;                              /* optimizer steps taken (Adam's bias corrections count them) */
+    int at_epoch, at_rows;                       /* where training goes on: epoch at_epoch (0: a fresh run) after
+                                                    at_rows of its training rows (0: before its shuffle) */
+    double checkpoint_clock;                     /* timing_now() of the last checkpoint or of the start */
     /* results */
     train_status status;
     int epochs_done;                             /* the last evaluated epoch with finite numbers and weights */
@@ -92,6 +102,15 @@ int train_model_rows(int batch);
 double train_schedule_lr(const config *c, long long e);
 /* Trains; fills the results. Touches no HDF5, safe in a worker thread. */
 void train_execute(train_job *job);
+/* The state train_execute goes on from, for in-run checkpoints: byte ranges of the job at its position (at_epoch,
+ * at_rows): the counters, the shuffle stream, the sample order, the weights, the optimizer's state, the kept
+ * weights and the curve up to at_epoch. Fills parts (at most TRAIN_STATE_PARTS) and returns their number. */
+enum { TRAIN_STATE_PARTS = 24 };
+typedef struct train_part { void *data; size_t size; } train_part;
+int train_state(train_job *job, train_part *parts);
+/* After train_state's ranges were filled from a checkpoint: 0 when they make a state train_execute can go on from
+ * (every epoch and sample index in range), else -1. */
+int train_state_check(const train_job *job);
 /* 1 when the job has a validation set. */
 int train_has_validation(const train_job *job);
 /* The weights to keep: those of final_epoch (the final ones, the last finite ones for a diverged run, the best
