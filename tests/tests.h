@@ -11,5 +11,6 @@ Suite *report_suite(void);
 Suite *results_suite(void);
 Suite *schedule_suite(void);
 Suite *formats_suite(void);
+Suite *runckpt_suite(void);
 
 #endif
