@@ -45,8 +45,8 @@ train() {
     capture "$RUNNER" --no-plots --plots "$tmp/plots" --results "$tmp/$root" "$@" "$tmp/sweep.ini"
 }
 
-# checkpoints ROOT: the number of in-run checkpoints in ROOT's runs folder
-checkpoints() { find "$tmp/$1/preempt/runs" -name '.ckpt-*' 2>/dev/null | wc -l; }
+# checkpoints ROOT: the number of in-run checkpoints in ROOT's runs folder (not the temporaries of their writes)
+checkpoints() { find "$tmp/$1/preempt/runs" -name '.ckpt-*' ! -name '*.runner-tmp-*' 2>/dev/null | wc -l; }
 
 # interrupt ROOT SIGNAL: starts the sweep under ROOT and sends SIGNAL as soon as a checkpoint exists (a run is
 # past its first epochs, and the others in flight too); the runner's status in $status
@@ -126,6 +126,7 @@ for r in $runs; do
     elif [ ! -d "$dir/$r" ]; then others="$others $r"
     fi
 done
+# shellcheck disable=SC2086 # $others is a list of run ids
 set -- $others
 if [ -n "$victim" ] && [ "$#" -ge 1 ]; then
     cp "$dir/.ckpt-$victim" "$dir/.ckpt-$1"
@@ -133,7 +134,7 @@ if [ -n "$victim" ] && [ "$#" -ge 1 ]; then
     nbad=$(( $# >= 2 ? 3 : 2 ))
     size=$(wc -c <"$dir/.ckpt-$victim")
     byte=$(od -An -tu1 -j $((size / 2)) -N1 "$dir/.ckpt-$victim" | tr -d ' ')
-    printf "\\$(printf '%03o' $((255 - byte)))" | dd of="$dir/.ckpt-$victim" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+    printf '%b' "\\0$(printf '%03o' $((255 - byte)))" | dd of="$dir/.ckpt-$victim" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
     train bad
     [ "$status" = 0 ] &&
         grep -q "^warning: .*/\.ckpt-$victim: damaged (checksum mismatch); ignored, the run starts from epoch 0$" "$tmp/err"
