@@ -80,7 +80,8 @@ same() {
     strip "$tmp/ref/preempt/summary.tsv" >"$tmp/sa"
     strip "$tmp/$1/preempt/summary.tsv" >"$tmp/sb" 2>/dev/null
     cmp -s "$tmp/sa" "$tmp/sb" || { echo "$1: summary.tsv differs"; bad=1; }
-    [ "$(checkpoints "$1")" = 0 ] || { echo "$1: in-run checkpoints left after the runs committed"; bad=1; }
+    [ "$(find "$tmp/$1/preempt/runs" -name '.*' | wc -l)" = 0 ] ||
+        { echo "$1: in-run checkpoints or temporaries left after the runs committed"; bad=1; }
     return $bad
 }
 
@@ -101,6 +102,9 @@ grep -Eq "^resuming optimizer=[a-z]+_early_stopping=[0-9]+_seed=1 from epoch [1-
 check "the resumed run says 'resuming RUN from epoch N' with N > 0" $? "$(cat "$tmp/err")"
 same killed
 check "SIGKILLed and resumed sweep equals the uninterrupted one" $?
+train killed --set train.checkpoint_every=7
+[ "$status" = 0 ] && grep -q "0 runs to train, 4 already done" "$tmp/err"
+check "a finished sweep with another train.checkpoint_every trains nothing" $? "$(cat "$tmp/err")"
 
 # SIGTERM checkpoints every run in flight (mid-epoch) and exits 143
 interrupt term TERM
