@@ -7,7 +7,8 @@
  * depend on train.eval_every. With a validation set (data.validation_fraction > 0) it is evaluated too, best_epoch
  * is chosen on it, and train.early_stopping = P stops the run after P evaluations without a lower validation loss:
  * the run keeps the weights and numbers of the evaluation with the lowest one (final_epoch). train_prepare runs on the main thread (it may read an HDF5 checkpoint);
- * train_execute only computes, so several may run side by side in worker threads. */
+ * train_execute only computes, so several may run side by side in worker threads. A job whose state an in-run
+ * checkpoint filled (train_state, at_epoch > 0) goes on from there and ends bitwise as if never stopped. */
 #ifndef TRAIN_H
 #define TRAIN_H
 #include <signal.h>

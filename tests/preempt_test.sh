@@ -13,7 +13,7 @@
 need_runner preempt_test "build it with make runner, or set RUNNER"
 make_tmp
 
-# about two seconds for the sweep on two cores; PREEMPT_EPOCHS lengthens it for slower builds (make asan)
+# about a second for the sweep on two cores; PREEMPT_EPOCHS lengthens it for slower builds (make asan)
 cat >"$tmp/sweep.ini" <<INI
 [experiment]
 name = preempt
@@ -25,7 +25,7 @@ scale = 0.0625
 [model]
 hidden = 32
 [train]
-epochs = ${PREEMPT_EPOCHS:-1500}
+epochs = ${PREEMPT_EPOCHS:-800}
 learning_rate = 0.01
 schedule = step
 step_every = 300
