@@ -46,10 +46,10 @@ TESTSRC = $(wildcard tests/test_*.c)
 TESTOBJ = $(TESTSRC:tests/%.c=$(BUILD)/tests/%.o)
 CONFIGS = configs/digits.ini configs/article_xor.ini configs/article_digits.ini configs/lr_sweep.ini \
           configs/hidden_sweep.ini configs/grid.ini configs/batch_sweep.ini configs/threads.ini \
-          configs/optimizer_schedule.ini
+          configs/optimizer_schedule.ini configs/batch_scaling.ini
 
 .DELETE_ON_ERROR:
-.PHONY: all deps python-deps have-deps have-check test check run-tests portable experiments plots data \
+.PHONY: all deps test-deps python-deps have-deps have-check test check run-tests portable experiments plots data \
         data-check install uninstall golden clean FORCE
 
 all: runner
@@ -101,9 +101,14 @@ $(BUILD)/buildinfo.h: FORCE
 $(BUILD)/check_tests: $(TESTOBJ) $(OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
-# make test installs what the tests need, then builds and runs them in a second make (run-tests).
-test check: deps
+# make test installs what the tests need (the build, pandas for the README snippet, chromium for the pages, Slurm
+# and Open MPI for the cluster test when they can be installed), then builds and runs them in a second make
+# (run-tests).
+test check: test-deps
 	@$(MAKE) --no-print-directory run-tests
+test-deps:
+	@sh experiments/deps.sh build python browser $(if $(CC_IS_CLANG),clang)
+	@sh experiments/deps.sh cluster || echo "SKIP: the cluster packages could not be installed (tests/cluster_test.sh skips what needs them)"
 
 # CK_FORK=no: libgomp can hang in a child forked after the parent used OpenMP.
 run-tests: $(BUILD)/check_tests $(BUILD)/runner
@@ -116,6 +121,10 @@ run-tests: $(BUILD)/check_tests $(BUILD)/runner
 	RUNNER=./$(BUILD)/runner sh tests/store_test.sh
 	RUNNER=./$(BUILD)/runner sh tests/html_test.sh
 	RUNNER=./$(BUILD)/runner sh tests/validation_test.sh
+	RUNNER=./$(BUILD)/runner sh tests/pandas_test.sh
+	RUNNER=./$(BUILD)/runner sh tests/study_test.sh
+	RUNNER=./$(BUILD)/runner sh tests/cluster_test.sh
+	RUNNER=./$(BUILD)/runner sh tests/preempt_test.sh
 
 portable:
 	$(MAKE) BUILD=build/portable ARCH= runner

@@ -14,7 +14,7 @@
 
 const config_key config_keys[] = {
     {"experiment", "name", T_NAME, FIELD(name), "digits", 0, 0, NO_SWEEP, NULL,
-     "results go to results/<name>/"},
+     "results go to results/<name>/; default: the config file's name without .ini"},
     {"experiment", "seeds", T_SEEDS, LIST(seeds, nseeds), "1", 0, (double)INT64_MAX, NO_SWEEP, NULL,
      "comma list: one run per seed (weights init and shuffling)"},
     {"experiment", "threads", T_INT, FIELD(threads), "0", 0, 1024, NO_EFFECT, NULL,
@@ -89,6 +89,23 @@ const config_key config_keys[] = {
      "cosine schedule: the learning rate of the last epoch's end; at most learning_rate"},
     {"train", "checkpoint_every", T_REAL, FIELD(checkpoint_every), "60", 0, 1e9, NO_EFFECT | NO_SWEEP, NULL,
      "seconds of training between two in-run checkpoints a killed run resumes from (fractions allowed); 0 = off"},
+    {"train", "target_accuracy", T_REAL, FIELD(target_accuracy), "0", 0, 1, LATER_KEY, NULL,
+     "goal: validation accuracy (test without a validation set) in (0, 1]; runs record steps to it; 0 = off"},
+    {"train", "stop_at_target", T_BOOL, FIELD(stop_at_target), "false", 0, 0, LATER_KEY, NULL,
+     "true: a run ends (status ok) at the evaluation that reaches target_accuracy"},
+    {"train", "eval_every_steps", T_INT, FIELD(eval_every_steps), "0", 0, 1000000000, LATER_KEY, NULL,
+     "with a target: also check it every this many steps (on the validation set, else the test set); 0 = at evaluations"},
+    {"train", "noise_scale", T_BOOL, FIELD(noise_scale), "false", 0, 0, LATER_KEY, NULL,
+     "true: estimate the gradient noise scale B_simple at every evaluation (curve.dat's b_simple)"},
+    {"train", "noise_big_batch", T_INT, FIELD(noise_big_batch), "0", 0, 100000000, LATER_KEY, NULL,
+     "rows of the noise scale's big batch: batch_size to the training rows; 0 = the whole training set"},
+    {"report", "x_axis", T_CHOICE, FIELD(report_x_axis), "epoch", 0, 0, NO_EFFECT | NO_SWEEP, "epoch|step|seconds",
+     "x axis of the loss and accuracy curves: epochs, optimizer steps, or seconds of training"},
+    {"report", "points", T_STRING, FIELD(report_points), "all", 0, 0, NO_EFFECT | NO_SWEEP, NULL,
+     "curves drawn: all, or section.key=v1,v2 (a swept key and some of its values); the .dat keeps every point"},
+    {"report", "panel_key", T_STRING, FIELD(report_panel_key), "auto", 0, 0, NO_EFFECT | NO_SWEEP, NULL,
+     "curve panels: auto (one panel per value of the other swept keys when the lines are too many), none, "
+     "or a swept section.key"},
 };
 
 #define NKEYS ((int)(sizeof config_keys / sizeof config_keys[0]))
@@ -161,6 +178,7 @@ void config_sweep_origin(const config *base, int key, char *buf, size_t len)
 
 const char *config_key_section(int k) { return config_keys[k].section; }
 const char *config_key_name(int k) { return config_keys[k].name; }
+int config_key_numeric(int k) { return config_keys[k].type == T_INT || config_keys[k].type == T_REAL; }
 int config_key_sweepable(int k) { return !(config_keys[k].flags & NO_SWEEP); }
 
 
@@ -211,6 +229,96 @@ void config_defaults(config *c)
     for (int k = 0; k < NKEYS; k++)
         if (!storage_fits(&config_keys[k]) || config_set(c, k, config_keys[k].def, why, sizeof why) != 0)
             abort(); /* a default outside its own range, or a value too wide for its field: a bug in the table */
+}
+
+/* ---- [report] -------------------------------------------------------------------------------------------- */
+
+/* The position of key dotted in c's [sweep], -1 when it is not swept (or not a key). */
+static int sweep_position(const config *c, const char *dotted)
+{
+    int k = config_find(dotted);
+    for (int i = 0; k >= 0 && i < c->nsweep; i++)
+        if (c->sweep[i].key == k)
+            return i;
+    return -1;
+}
+
+/* "a swept key: train.learning_rate, model.hidden" for messages; "nothing is swept" when nothing is. */
+static void swept_list(const config *c, char *buf, size_t len)
+{
+    size_t used = (size_t)snprintf(buf, len, c->nsweep ? "a swept key: " : "nothing is swept");
+    for (int i = 0; i < c->nsweep && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s.%s", i ? ", " : "", config_keys[c->sweep[i].key].section,
+                                 config_keys[c->sweep[i].key].name);
+}
+
+int config_report_panel(const config *c, int *pos, char *why, size_t len)
+{
+    char swept[400];
+    const char *v = c->report_panel_key;
+    *pos = !strcmp(v, "auto") ? CONFIG_PANEL_AUTO : !strcmp(v, "none") ? CONFIG_PANEL_NONE : sweep_position(c, v);
+    if (*pos != -1 || !strcmp(v, "auto"))
+        return 0;
+    swept_list(c, swept, sizeof swept);
+    snprintf(why, len, "%.200s is not a swept key (allowed: auto%s%s)", v, c->nsweep ? ", none, or " : " or none; ",
+             swept);
+    return -1;
+}
+
+/* 1 when a and b name the same value: the same text, or the same number. */
+static int same_value(const char *a, const char *b, size_t blen)
+{
+    char bt[CONFIG_VALUE];
+    double x, y;
+    snprintf(bt, sizeof bt, "%.*s", (int)(blen < sizeof bt ? blen : sizeof bt - 1), b);
+    return !strcmp(a, bt) || (config_parse_real(a, &x, &(const char *){0}) == 0 &&
+                              config_parse_real(bt, &y, &(const char *){0}) == 0 && x == y);
+}
+
+int config_report_points(const config *c, int *pos, char chosen[CONFIG_MAX_VALUES], char *why, size_t len)
+{
+    char key[128], swept[400];
+    const char *v = c->report_points, *eq = strchr(v, '=');
+    memset(chosen, 0, CONFIG_MAX_VALUES);
+    *pos = CONFIG_POINTS_ALL;
+    if (!strcmp(v, "all"))
+        return 0;
+    snprintf(key, sizeof key, "%.*s", eq ? (int)(eq - v) : 0, v);
+    swept_list(c, swept, sizeof swept);
+    if (!eq || (*pos = sweep_position(c, key)) < 0) {
+        snprintf(why, len, "%.200s: expected all, or a swept key=values (%s)", v, swept);
+        return -1;
+    }
+    const config_sweep *s = &c->sweep[*pos];
+    const char *cur = eq + 1, *item;
+    size_t n;
+    while (config_next_item(&cur, ',', 1, &item, &n)) {
+        int found = -1;
+        for (int j = 0; j < s->nvalues && found < 0; j++)
+            found = same_value(s->values[j], item, n) ? j : -1;
+        if (found < 0) {
+            snprintf(why, len, "%.*s is not a value of %s (its values: %s%s)", (int)(n < 100 ? n : 100), item, key, s->values[0],
+                     s->nvalues > 1 ? ", ..." : "");
+            return -1;
+        }
+        chosen[found] = 1;
+    }
+    return 0;
+}
+
+int config_check_report(const config *c, config_errors *errs)
+{
+    int before = errs->n, pos;
+    char why[1200], chosen[CONFIG_MAX_VALUES], origin[CONFIG_PATH + 64];
+    if (config_report_panel(c, &pos, why, sizeof why) < 0) {
+        config_origin(c, config_find("report.panel_key"), origin, sizeof origin);
+        config_error(errs, "%s: %s", origin, why);
+    }
+    if (config_report_points(c, &pos, chosen, why, sizeof why) < 0) {
+        config_origin(c, config_find("report.points"), origin, sizeof origin);
+        config_error(errs, "%s: %s", origin, why);
+    }
+    return errs->n - before;
 }
 
 /* ---- writing --------------------------------------------------------------------------------------------- */
@@ -277,6 +385,46 @@ int config_write(const config *c, FILE *f, int mode)
     return ferror(f) ? -1 : 0;
 }
 
+/* The value of section.key in an identity text (the line "key = value" under "[section]"), or NULL; *n its length. */
+static const char *identity_value(const char *text, const char *section, const char *key, size_t *n)
+{
+    size_t sl = strlen(section), kl = strlen(key);
+    int in = 0;
+    for (const char *s = text; *s; s += strcspn(s, "\n"), s += *s == '\n') {
+        if (*s == '[')
+            in = !strncmp(s + 1, section, sl) && s[1 + sl] == ']';
+        else if (in && !strncmp(s, key, kl) && !strncmp(s + kl, " = ", 3)) {
+            *n = strcspn(s + kl + 3, "\n");
+            return s + kl + 3;
+        }
+    }
+    return NULL;
+}
+
+/* Appends "section.key: old -> new" for key (or swept key) k when it differs between the two texts. */
+static void diff_key(const char *old, const char *now, const char *section, const char *key, char *out, size_t len)
+{
+    size_t no = 0, nn = 0, used = strlen(out);
+    const char *a = identity_value(old, section, key, &no), *b = identity_value(now, section, key, &nn);
+    if ((!a && !b) || (a && b && no == nn && !strncmp(a, b, no)) || used >= len)
+        return;
+    snprintf(out + used, len - used, "%s%s.%s: %.*s -> %.*s", used ? ", " : "", section, key, a ? (int)no : 8,
+             a ? a : "(absent)", b ? (int)nn : 8, b ? b : "(absent)");
+}
+
+void config_identity_diff(const char *old, const char *now, char *out, size_t len)
+{
+    out[0] = 0;
+    for (int k = 0; k < NKEYS; k++) {
+        char swept[80];
+        diff_key(old, now, config_keys[k].section, config_keys[k].name, out, len);
+        snprintf(swept, sizeof swept, "%s.%s", config_keys[k].section, config_keys[k].name);
+        diff_key(old, now, "sweep", swept, out, len);
+    }
+    if (!out[0])
+        snprintf(out, len, "the files differ in a line that is not a key");
+}
+
 void config_help(FILE *f)
 {
     const char *last = "";
@@ -307,8 +455,22 @@ int config_copy(config *dst, const config *src)
     return 0;
 }
 
+/* train.stop_at_target needs a target. 0, or -1 with the message. */
+static int check_target(const config *base, const config *run, char *err, size_t len)
+{
+    char origin[CONFIG_PATH + 64];
+    if (!run->stop_at_target || run->target_accuracy > 0)
+        return 0;
+    config_sweep_origin(base, config_find("train.stop_at_target"), origin, sizeof origin);
+    snprintf(err, len, "%s: true needs a target, and train.target_accuracy is 0 (allowed: false without one; set "
+             "train.target_accuracy in (0, 1] to stop there)", origin);
+    return -1;
+}
+
 int config_check_run(const config *base, const config *run, char *err, size_t len)
 {
+    if (check_target(base, run, err, len) < 0)
+        return -1;
     static const char *const keys[] = {"train.warmup_epochs", "train.min_learning_rate"};
     char origin[CONFIG_PATH + 64], v[64], limit[64];
     for (int i = 0; i < 2; i++) {

@@ -14,11 +14,13 @@ enum {
     CONFIG_MAX_HIDDEN = MLP_MAX_LAYERS - 1,
     CONFIG_MAX_SWEEP = 16,      /* swept keys */
     CONFIG_MAX_VALUES = 64,     /* values per swept key */
-    CONFIG_VALUE = 64           /* longest single swept value text */
+    CONFIG_VALUE = 64,          /* longest single swept value text */
+    CONFIG_MAX_BYTES = 1 << 20  /* longest config file: far beyond any real one, and a read that always ends */
 };
 
 typedef enum { OPT_SGD, OPT_MOMENTUM, OPT_ADAM } config_optimizer;
 typedef enum { LOSS_MEAN, LOSS_SUM } config_loss;
+typedef enum { X_EPOCH, X_STEP, X_SECONDS } config_x_axis;
 typedef enum { SCHEDULE_CONSTANT, SCHEDULE_STEP, SCHEDULE_COSINE } config_schedule;
 
 typedef struct config_sweep {
@@ -57,12 +59,21 @@ typedef struct config {
     long long eval_every;       /* the curve gets the epochs divisible by this, and the last */
     int shuffle;
     int loss;                   /* config_loss */
+    /* [report]: how the report draws the results, never part of a run's identity */
+    int report_x_axis;          /* config_x_axis: the x axis of the curve plots */
+    char report_points[CONFIG_PATH];    /* "all", or "section.key=v1,v2": the points whose curves are drawn */
+    char report_panel_key[CONFIG_PATH]; /* "auto", "none", or a swept "section.key": one curve panel per value */
     long long early_stopping;   /* patience in evaluations of the validation loss; 0 = off */
     double weight_decay;        /* g += weight_decay p, every parameter */
     int schedule;               /* config_schedule */
     long long warmup_epochs, step_every;
     double step_factor, min_learning_rate;
     double checkpoint_every;    /* seconds of training between in-run checkpoints; 0 = none */
+    double target_accuracy;     /* goal accuracy (validation, else test); 0 = none */
+    int stop_at_target;         /* end the run when it is reached */
+    long long eval_every_steps; /* also check the target every this many steps; 0 = at evaluations */
+    int noise_scale;            /* estimate B_simple at every evaluation */
+    long long noise_big_batch;  /* rows of its big batch; 0 = the training set */
     /* [sweep] */
     config_sweep *sweep;        /* (nsweep), owned; NULL when nothing is swept */
     int nsweep;
@@ -100,6 +111,8 @@ int config_find(const char *dotted);
 int config_nkeys(void);
 const char *config_key_section(int key);
 const char *config_key_name(int key);
+/* 1 when every value of the key is a number (an integer or a real; "auto" and "128-64" are not). */
+int config_key_numeric(int key);
 /* 1 when the key may appear in [sweep]. */
 int config_key_sweepable(int key);
 /* Writes the resolved configuration as INI: every key with defaults included (CONFIG_WRITE_ALL), or only the
@@ -107,8 +120,19 @@ int config_key_sweepable(int key);
  * when their identities match. Returns 0, or -1 on a write error. */
 enum { CONFIG_WRITE_ALL, CONFIG_WRITE_IDENTITY };
 int config_write(const config *c, FILE *f, int mode);
+/* "section.key: old -> new, ...": each key whose value differs between two identity texts (CONFIG_WRITE_IDENTITY;
+ * a swept key shows as sweep.section.key: (swept)). */
+void config_identity_diff(const char *old, const char *now, char *out, size_t len);
 /* Prints every key with its default, range and help. */
 void config_help(FILE *f);
+/* [report]: where report.panel_key sits in [sweep] (CONFIG_PANEL_AUTO, CONFIG_PANEL_NONE, or a position), and
+ * which points report.points draws (*pos = CONFIG_POINTS_ALL, or the position of its key in [sweep] with
+ * chosen[v] = 1 for each value index named). 0, or -1 with why naming the key and what is allowed. */
+enum { CONFIG_PANEL_AUTO = -1, CONFIG_PANEL_NONE = -2, CONFIG_POINTS_ALL = -1 };
+int config_report_panel(const config *c, int *pos, char *why, size_t len);
+int config_report_points(const config *c, int *pos, char chosen[CONFIG_MAX_VALUES], char *why, size_t len);
+/* Adds "FILE:LINE: report.key: why" for each [report] key the sweep cannot serve; returns the number added. */
+int config_check_report(const config *c, config_errors *errs);
 /* Copies a config (including its sweep list); dst must be freed with config_free. */
 int config_copy(config *dst, const config *src);
 void config_free(config *c);

@@ -2,6 +2,7 @@
  * misread), --set overrides and [sweep] lists. Every error is collected as "FILE:LINE: section.key: what is
  * wrong (what is allowed)"; a bad line never stops the reading, so one pass reports them all. */
 #include "config_key.h"
+#include "fileio.h"
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
@@ -9,8 +10,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-static const char *const sections[] = {"experiment", "data", "model", "train", "sweep"};
+static const char *const sections[] = {"experiment", "data", "model", "train", "report", "sweep"};
 #define NSECTIONS ((int)(sizeof sections / sizeof sections[0]))
 
 /* ---- unknown names --------------------------------------------------------------------------------------- */
@@ -404,20 +407,49 @@ static int handler(void *user, const char *section_unused, const char *name, con
     return 1;
 }
 
+/* experiment.name's default is the config file's base name (my_study.ini: my_study), a character the name may not
+ * hold becoming '_', so that a config without a name never shares another's results. */
+static void default_name(config *c, const char *path)
+{
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    char name[CONFIG_NAME], why[200];
+    size_t n = strrchr(base, '.') && strrchr(base, '.') != base ? (size_t)(strrchr(base, '.') - base) : strlen(base);
+    snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), base);
+    for (char *s = name; *s; s++)
+        *s = isalnum((unsigned char)*s) || *s == '-' ? *s : '_';
+    if (*name)
+        config_set(c, config_key_index("experiment", "name"), name, why, sizeof why);
+}
+
 int config_load(config *c, const char *path, config_errors *errs)
 {
     int before = errs->n;
     snprintf(c->path, sizeof c->path, "%s", path);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        config_error(errs, "%s: cannot open config: %s", path, strerror(errno));
-        return errs->n - before;
-    }
-    parse_ctx p = {.c = c, .f = f, .path = path, .errs = errs};
-    ini_parse_stream(reader, &p, handler, &p);
-    if (ferror(f))
+    /* a FIFO or a device (/dev/zero) would block or never end: a regular file only, and at most CONFIG_MAX_BYTES */
+    mode_t mode;
+    struct stat st;
+    int fd = fileio_open_regular(path, &mode);
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+    if (fd == -2)
+        config_error(errs, "%s: cannot read config: not a regular file (%s)", path, fileio_file_kind(mode));
+    else if (fd == -1 && errno == EISDIR)
         config_error(errs, "%s: cannot read config: %s", path, strerror(errno));
-    fclose(f);
+    else if (!f)
+        config_error(errs, "%s: cannot open config: %s", path, strerror(errno));
+    else if (fstat(fd, &st) == 0 && st.st_size > CONFIG_MAX_BYTES)
+        config_error(errs, "%s: config too large (%lld bytes; at most %d)", path, (long long)st.st_size,
+                     CONFIG_MAX_BYTES);
+    else {
+        default_name(c, path);
+        parse_ctx p = {.c = c, .f = f, .path = path, .errs = errs};
+        ini_parse_stream(reader, &p, handler, &p);
+        if (ferror(f))
+            config_error(errs, "%s: cannot read config: %s", path, strerror(errno));
+    }
+    if (f)
+        fclose(f);
+    else if (fd >= 0)
+        close(fd);
     return errs->n - before;
 }
 
@@ -457,6 +489,12 @@ int config_override(config *c, const char *assignment, config_errors *errs)
             config_error(errs, "runner: --set %s: unknown key (runner --help lists every section.key)", name);
         return errs->n - before;
     }
+    for (int i = 0; i < c->nsweep; i++)
+        if (c->sweep[i].key == k) {
+            config_error(errs, "runner: --set %s: the key is swept, so a single value would change nothing (use "
+                         "--set sweep.%s=LIST to replace its list)", name, name);
+            return errs->n - before;
+        }
     char why[400];
     if (config_set(c, k, value, why, sizeof why) < 0)
         config_error(errs, "runner: --set %s: %s", name, why);

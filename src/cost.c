@@ -43,6 +43,16 @@ cost cost_run(const config *cfg, int inputs, int nclasses, int train_rows)
     return (cost){units * (double)train_rows * (double)cfg->epochs, run_bytes(cfg, sizes, train_rows)};
 }
 
+cost cost_plan_run(const sweep_plan *plan, const plandata *data, long r)
+{
+    config c;
+    long long seed;
+    char id[SWEEP_ID];
+    sweep_run(plan, r, &c, &seed, id, sizeof id);
+    const plandata_set *d = plandata_find(data, &c);
+    return cost_run(&c, d->train.cols, d->nclasses, d->train.rows);
+}
+
 int cost_threads(int requested)
 {
     int procs = omp_get_num_procs(), t = requested > 0 ? requested : omp_get_max_threads();
@@ -81,16 +91,13 @@ int cost_check_memory(const sweep_plan *plan, const plandata *data, int parallel
     /* features as floats and one label per row */
     for (int i = 0; i < data->n; i++)
         bytes += 4.0 * ((double)data->sets[i].train.rows + data->sets[i].test.rows) * (data->sets[i].train.cols + 1);
-    config c;
-    long long seed;
-    char id[SWEEP_ID];
     for (long r = 0; r < plan->nruns; r++) {
-        sweep_run(plan, r, &c, &seed, id, sizeof id);
-        const plandata_set *d = plandata_find(data, &c);
-        double m = cost_run(&c, d->train.cols, d->nclasses, d->train.rows).bytes;
+        double m = cost_plan_run(plan, data, r).bytes;
         biggest = m > biggest ? m : biggest;
     }
-    /* while a finished run is written, the next one has started: one more in memory when more are to come */
+    /* main's train_todo starts the next run (train_prepare allocates it whole) before it writes and frees the one
+     * that finished, so that no core waits on the disk: with more runs than side by side, parallel + 1 runs are
+     * allocated at once, parallel_runs = 1 included (two then, as tests/pandas_test.sh pins) */
     parallel += plan->nruns > parallel;
     bytes += parallel * biggest;
     if (bytes > limit) {

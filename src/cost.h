@@ -19,6 +19,8 @@ typedef struct cost {
 /* The cost of a run of cfg with these inputs, classes and training rows. Work counts one output unit per class
  * whatever model.output is: it only ranks runs. */
 cost cost_run(const config *cfg, int inputs, int nclasses, int train_rows);
+/* The cost of run r of plan, whose data data has loaded. */
+cost cost_plan_run(const sweep_plan *plan, const plandata *data, long r);
 /* The threads a run asking for requested (0: omp_get_max_threads(), which honours OMP_NUM_THREADS) gets: at most
  * omp_get_num_procs(), the processors this process may run on, since more only wait for each other (and may not
  * be creatable at all). cost_threads(0) is the cores the scheduler shares out. */

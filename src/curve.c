@@ -1,6 +1,6 @@
 /* curve.dat: numbers printed with %.9g (the epoch as an integer, seconds with %.6f), read back with strtod; a row
  * is one number per column whose first, the epoch, is a whole number above the previous row's; the two validation
- * ones are both "nan" in every row or finite in every row, the others finite. */
+ * ones are both "nan" in every row or finite in every row, b_simple is a number or "nan", the others finite. */
 #include "curve.h"
 #include "fileio.h"
 #include <errno.h>
@@ -13,14 +13,15 @@
  * appended, never inserted, so that older files stay readable (curve_parse). */
 #define CURVE_COLUMNS(X)                                                                                          \
     X(epoch, "%.0f") X(train_loss, "%.9g") X(test_loss, "%.9g") X(train_acc, "%.9g") X(test_acc, "%.9g")          \
-    X(seconds, "%.6f") X(val_loss, "%.9g") X(val_acc, "%.9g") X(lr, "%.9g")
+    X(seconds, "%.6f") X(val_loss, "%.9g") X(val_acc, "%.9g") X(lr, "%.9g")               \
+    X(b_simple, "%.9g")
 #define NAME(field, fmt) " " #field
 #define VALUE(field, fmt) (double)c->field,
 #define FORMAT(field, fmt) fmt,
 #define INDEX(field, fmt) COLUMN_##field,
 enum { CURVE_COLUMNS(INDEX) };
 _Static_assert((int)COLUMN_val_loss == CURVE_VAL_LOSS && (int)COLUMN_val_acc == CURVE_VAL_ACC &&
-                   (int)COLUMN_lr == CURVE_LR,
+                   (int)COLUMN_lr == CURVE_LR && (int)COLUMN_b_simple == CURVE_B_SIMPLE,
                "curve.h names the columns where CURVE_COLUMNS puts them");
 
 const char curve_header[] = "#" CURVE_COLUMNS(NAME);
@@ -56,7 +57,7 @@ static const char *parse_row(const char *s, double *v, int ncols, int rows)
         v[i] = strtod(s, &end);
         if (end == s || (*end != ' ' && *end != '\t' && *end != '\n' && *end))
             return "curve.dat has a malformed row";
-        if (!isfinite(v[i]) && !(isnan(v[i]) && (i == CURVE_VAL_LOSS || i == CURVE_VAL_ACC)))
+        if (!isfinite(v[i]) && !(isnan(v[i]) && (i == CURVE_VAL_LOSS || i == CURVE_VAL_ACC || i == CURVE_B_SIMPLE)))
             return "curve.dat holds a non-finite number";
         s = end;
     }

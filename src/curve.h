@@ -1,7 +1,7 @@
 /* curve.dat, the learning curve of one run, and its one reader and writer: a header line naming the columns
- * (curve_header: epoch train_loss test_loss train_acc test_acc seconds val_loss val_acc lr), then one row per
+ * (curve_header: epoch train_loss test_loss train_acc test_acc seconds val_loss val_acc lr b_simple), then one row per
  * evaluated epoch with epochs rising from 0. Every number is finite, except val_loss and val_acc, which are "nan"
- * in every row of a run without a validation set. Older files have only the first CURVE_FIRST_COLS columns; the
+ * in every row of a run without a validation set, and b_simple, "nan" where train.noise_scale did not measure it. Older files have only the first CURVE_FIRST_COLS columns; the
  * reader fills the others with NaN. */
 #ifndef CURVE_H
 #define CURVE_H
@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include "train.h"
 
-enum { CURVE_COLS = 9, CURVE_FIRST_COLS = 6, CURVE_VAL_LOSS = 6, CURVE_VAL_ACC = 7, CURVE_LR = 8 };
+enum { CURVE_COLS = 10, CURVE_FIRST_COLS = 6, CURVE_VAL_LOSS = 6, CURVE_VAL_ACC = 7, CURVE_LR = 8, CURVE_B_SIMPLE = 9 };
 
 /* The rows of a curve.dat. */
 typedef struct curve {

@@ -453,10 +453,12 @@ int dataset_empty_classes(const dataset *train, const dataset *test, int nclasse
     buf[0] = 0;
     if (!seen)
         return 0;
-    for (int i = 0; i < train->rows; i++)
-        seen[train->y[i]] = 1;
-    for (int i = 0; i < test->rows; i++)
-        seen[test->y[i]] = 1;
+    /* a label beyond nclasses has no class to mark (the caller counts only the first nclasses) */
+    const dataset *parts[] = {train, test};
+    for (int p = 0; p < 2; p++)
+        for (int i = 0; i < parts[p]->rows; i++)
+            if (parts[p]->y[i] >= 0 && parts[p]->y[i] < nclasses)
+                seen[parts[p]->y[i]] = 1;
     for (int k = 0; k < nclasses; k++) {
         if (seen[k])
             continue;

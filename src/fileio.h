@@ -4,11 +4,19 @@
 #ifndef FILEIO_H
 #define FILEIO_H
 #include <stdio.h>
+#include <sys/types.h>
 
 enum { FILEIO_PATH = 4096 }; /* longest path built by the report; a longer one is an error, never cut */
 
 /* The whole file, NUL-terminated (free it), or NULL with errno set. */
 char *fileio_read(const char *path);
+/* Opens path read-only, and only a regular file: a FIFO or a device would block or never end in open or read, so
+ * it is refused after a stat, and again after a non-blocking open in case one was put there since. The fd (blocking
+ * again), or -1 with errno set (EISDIR for a folder), or -2 for any other file that is not regular, whose kind
+ * (fileio_file_kind) is then in *mode. */
+int fileio_open_regular(const char *path, mode_t *mode);
+/* What a file that is not a regular file is, in words: "a FIFO", "a character device", ... */
+const char *fileio_file_kind(mode_t mode);
 /* The temporary file of fileio_write_atomic is "<path>" FILEIO_TMP "<pid>": the one pattern fileio_is_temporary
  * recognises, so a runner killed while writing leaves nothing that the next one cannot find. */
 #define FILEIO_TMP ".runner-tmp-"

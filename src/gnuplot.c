@@ -90,15 +90,20 @@ void gnuplot_begin(FILE *f, const char *experiment, const char *dir, const char 
 }
 
 /* Opens the loop that draws the plot once per format; the plot commands follow, then gnuplot_end. */
-void gnuplot_loop(FILE *f)
+void gnuplot_loop(FILE *f) { gnuplot_loop_size(f, 1, 1); }
+
+void gnuplot_loop_size(FILE *f, int cols, int rows)
 {
+    /* a panel of a grid gets 3/5 of a single plot's width and height, never less than one plot in all */
+    int w = cols > 1 ? cols * PLOT_W * 3 / 5 : PLOT_W, h = rows > 1 ? rows * PLOT_H * 3 / 5 : PLOT_H;
+    w = w < PLOT_W ? PLOT_W : w, h = h < PLOT_H ? PLOT_H : h;
     fprintf(f, "do for [ext in \"png svg\"] {\n"
                "    if (ext eq \"png\") {\n"
                "        set terminal pngcairo size %d,%d font \"Sans,%d\" noenhanced\n"
                "    } else {\n"
                "        set terminal svg size %d,%d font \"Sans,%d\" noenhanced background \"white\"\n"
                "    }\n"
-               "    set output out.\".\".ext\n", PLOT_W, PLOT_H, FONT_PT, PLOT_W, PLOT_H, FONT_PT);
+               "    set output out.\".\".ext\n", w, h, FONT_PT, w, h, FONT_PT);
 }
 
 void gnuplot_end(FILE *f) { fprintf(f, "    unset output\n}\n"); }

@@ -19,6 +19,8 @@ void gnuplot_dat_str(FILE *f, const char *s);
 void gnuplot_begin(FILE *f, const char *experiment, const char *dir, const char *name, const char *title);
 /* Opens the loop that draws the plot once per format; the plot commands follow, then gnuplot_end. */
 void gnuplot_loop(FILE *f);
+/* The same for a multiplot of cols x rows panels: the image grows with the grid. */
+void gnuplot_loop_size(FILE *f, int cols, int rows);
 void gnuplot_end(FILE *f);
 /* A boxed key under the plot for entries titles of at most maxlen characters. */
 void gnuplot_key_below(FILE *f, int entries, size_t maxlen);

@@ -38,41 +38,22 @@ void h5util_cause(char *buf, size_t len)
     buf[strcspn(buf, "\n")] = 0;
 }
 
-/* What a file that is not a regular file is, in words. */
-static const char *file_kind(mode_t m)
-{
-    return S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device" :
-           S_ISSOCK(m) ? "a socket" : S_ISDIR(m) ? "a directory" : "a special file";
-}
-
 /* Opens path for the checks before HDF5 sees it: a regular file only (a FIFO or a device would block or never end
  * in open or read: refused, and again after a non-blocking open in case one was put there since the stat), and
  * not locked by another process (an HDF5 writer holds an exclusive lock, and HDF5 1.10 then refuses to open it:
  * the file is in use, which says nothing about whether it is damaged). 0, or -1 with why (and *busy for a lock). */
 static int check_file(const char *path, int *busy, char *why, size_t len)
 {
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        snprintf(why, len, "%s", errno == ENOENT ? "no such file" : strerror(errno));
-        return -1;
-    }
-    if (S_ISDIR(st.st_mode)) {
+    mode_t mode;
+    int fd = fileio_open_regular(path, &mode);
+    if (fd == -1 && errno == EISDIR)
         snprintf(why, len, "is a directory, not an HDF5 file");
+    else if (fd == -1)
+        snprintf(why, len, "%s", errno == ENOENT ? "no such file" : strerror(errno));
+    else if (fd == -2)
+        snprintf(why, len, "not a regular file (%s)", fileio_file_kind(mode));
+    if (fd < 0)
         return -1;
-    }
-    int fd = S_ISREG(st.st_mode) ? open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY) : -2;
-    if (fd == -1) {
-        snprintf(why, len, "cannot read: %s", strerror(errno));
-        return -1;
-    }
-    if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
-        close(fd);
-        fd = -2;
-    }
-    if (fd == -2) {
-        snprintf(why, len, "not a regular file (%s)", file_kind(st.st_mode));
-        return -1;
-    }
     int locked = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
     close(fd); /* releases our shared lock */
     if (locked) {

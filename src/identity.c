@@ -5,9 +5,12 @@
 #include "fileio.h"
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 /* The identity of c (config_write CONFIG_WRITE_IDENTITY) as a text to free, or NULL when out of memory. */
 static char *identity_text(const config *c)
@@ -37,9 +40,46 @@ static void first_difference(const char **a, const char **b)
     }
 }
 
-/* Compares experiment.ini with the identity of base: writes it when new (or with force), refuses a different
- * one, naming the first line that differs. */
-static error_class check_identity(const char *dir, const config *base, int force, char *err, size_t len)
+/* Creates path with text unless it exists, atomically even beside other hosts (link(2) of a complete, flushed
+ * temporary, which NFS makes atomic too): 0 when written, 1 when the file was there, -1 with err. */
+static int write_once(const char *path, const char *text, char *err, size_t len)
+{
+    char tmp[IDENTITY_PATH + 64];
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    /* the PID and the nanoseconds: another host's runner may have the same PID */
+    snprintf(tmp, sizeof tmp, "%s" FILEIO_TMP "%d%09ld", path, (int)getpid(), now.tv_nsec);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+    size_t n = strlen(text);
+    int bad = fd < 0 || write(fd, text, n) != (ssize_t)n || fsync(fd) != 0;
+    if (fd >= 0 && close(fd) != 0)
+        bad = 1;
+    int rc = bad ? -1 : link(tmp, path) == 0 ? 0 : errno == EEXIST ? 1 : -1;
+    if (rc < 0)
+        snprintf(err, len, "%s: cannot write: %s", path, strerror(errno ? errno : EIO));
+    if (fd >= 0)
+        unlink(tmp);
+    return rc;
+}
+
+/* The text of path, written from text when the file is missing and mode is IDENTITY_ONCE (a shard: the first one
+ * writes it, the others read what it wrote), or NULL when it is missing (errno ENOENT) or cannot be written (err
+ * filled, errno something else). Free it. */
+static char *read_or_create(const char *path, const char *text, int mode, char *err, size_t len)
+{
+    char *old = fileio_read(path);
+    if (old || mode != IDENTITY_ONCE)
+        return old;
+    int w = write_once(path, text, err, len);
+    if (w < 0)
+        return NULL;
+    errno = 0;
+    return fileio_read(path);
+}
+
+/* Compares experiment.ini with the identity of base: writes it when new (or with IDENTITY_FORCE), refuses a
+ * different one, naming each key that differs. */
+static error_class check_identity(const char *dir, const config *base, int mode, char *err, size_t len)
 {
     char path[IDENTITY_PATH + 32];
     char *identity = identity_text(base);
@@ -48,14 +88,16 @@ static error_class check_identity(const char *dir, const config *base, int force
         return ERROR_OUTPUT;
     }
     snprintf(path, sizeof path, "%s/experiment.ini", dir);
-    char *old = fileio_read(path);
+    char *old = read_or_create(path, identity, mode, err, len);
     error_class rc = ERROR_NONE;
-    if (old && strcmp(old, identity) && !force) {
-        const char *a = old, *b = identity;
-        first_difference(&a, &b);
-        snprintf(err, len, "%s: results there come from a different configuration (was '%.*s', now '%.*s'); use "
-                 "another experiment.name, or --force to train everything again", dir, (int)strcspn(a, "\n"), a,
-                 (int)strcspn(b, "\n"), b);
+    if (!old && mode == IDENTITY_ONCE) {
+        rc = ERROR_OUTPUT;
+    } else if (old && strcmp(old, identity) && mode != IDENTITY_FORCE) {
+        char diff[600];
+        config_identity_diff(old, identity, diff, sizeof diff);
+        snprintf(err, len, "%s: results there come from a different configuration (%s); %s", dir, diff,
+                 mode == IDENTITY_ONCE ? "every shard must run the experiment's configuration"
+                                       : "use another experiment.name, or --force to train everything again");
         rc = ERROR_USAGE;
     } else if (!old || strcmp(old, identity)) {
         rc = fileio_write_atomic(path, identity, strlen(identity), err, len) < 0 ? ERROR_OUTPUT : ERROR_NONE;
@@ -67,7 +109,7 @@ static error_class check_identity(const char *dir, const config *base, int force
 
 /* Writes IDENTITY_PLAN: every key of base as "section.key=value" and every sweep list as "sweep.section.key=a, b",
  * the --set syntax (a sweep list can be longer than an INI line may be). What --verify expects. */
-static error_class write_plan(const char *dir, const config *base, char *err, size_t len)
+static error_class write_plan(const char *dir, const config *base, int mode, char *err, size_t len)
 {
     char path[IDENTITY_PATH + 32], *ini = NULL;
     size_t size = 0;
@@ -104,7 +146,11 @@ static error_class write_plan(const char *dir, const config *base, char *err, si
         fprintf(t.f, "\n");
     }
     snprintf(path, sizeof path, "%s/" IDENTITY_PLAN, dir);
-    return fileio_text_save(&t, path, err, len) < 0 ? ERROR_OUTPUT : ERROR_NONE;
+    if (mode != IDENTITY_ONCE)
+        return fileio_text_save(&t, path, err, len) < 0 ? ERROR_OUTPUT : ERROR_NONE;
+    int failed = fflush(t.f) != 0 || write_once(path, t.buf, err, len) < 0;
+    fileio_text_drop(&t);
+    return failed ? ERROR_OUTPUT : ERROR_NONE;
 }
 
 /* The value of "key = value" in a manifest, into buf; 0, or -1 when absent. */
@@ -198,7 +244,7 @@ static int legacy_manifests(const char *dir, const char *sums, char *why, size_t
 
 /* Compares the checksums of the plan's data files with dir's IDENTITY_SUMS (or, when it is missing, with the
  * manifests of the runs there): refuses changed data unless force, and records the checksums. */
-static error_class check_sums(const char *dir, const plandata *data, int force, char *err, size_t len)
+static error_class check_sums(const char *dir, const plandata *data, int mode, char *err, size_t len)
 {
     char path[IDENTITY_PATH + 32], detail[1024] = "";
     fileio_text t;
@@ -211,8 +257,13 @@ static error_class check_sums(const char *dir, const plandata *data, int force, 
         return ERROR_OUTPUT;
     }
     snprintf(path, sizeof path, "%s/" IDENTITY_SUMS, dir);
-    char *old = fileio_read(path);
+    int legacy = mode == IDENTITY_ONCE && access(path, F_OK) != 0 && legacy_manifests(dir, t.buf, detail, 20) < 0;
+    char *old = legacy ? NULL : read_or_create(path, t.buf, mode, err, len);
     int changed = 0;
+    if (!old && !legacy && mode == IDENTITY_ONCE) {
+        fileio_text_drop(&t);
+        return ERROR_OUTPUT;
+    }
     if (old && strcmp(old, t.buf)) {
         char hex[20], file[CONFIG_PATH + 8];
         /* each current line against the recorded ones */
@@ -223,12 +274,12 @@ static error_class check_sums(const char *dir, const plandata *data, int force, 
                          "%s)", dir, file, detail, hex);
                 changed = 1;
             }
-    } else if (!old && legacy_manifests(dir, t.buf, detail, sizeof detail) < 0) {
+    } else if (!old && (legacy || legacy_manifests(dir, t.buf, detail, sizeof detail) < 0)) {
         snprintf(err, len, "%s: the data changed since the results there were trained: %s", dir, detail);
         changed = 1;
     }
     error_class rc = ERROR_NONE;
-    if (changed && !force) {
+    if (changed && mode != IDENTITY_FORCE) {
         snprintf(err + strlen(err), len - strlen(err), "; use another experiment.name, or --force to train "
                  "everything again");
         rc = ERROR_USAGE;
@@ -270,14 +321,14 @@ static int check_config(const char *rundir, const config *want, char *why, size_
     return rc;
 }
 
-error_class identity_open(const char *dir, const config *base, const plandata *data, int force, char *err,
+error_class identity_open(const char *dir, const config *base, const plandata *data, int mode, char *err,
                           size_t len)
 {
-    error_class rc = check_identity(dir, base, force, err, len);
+    error_class rc = check_identity(dir, base, mode, err, len);
     if (rc == ERROR_NONE && data)
-        rc = check_sums(dir, data, force, err, len);
+        rc = check_sums(dir, data, mode, err, len);
     if (rc == ERROR_NONE)
-        rc = write_plan(dir, base, err, len);
+        rc = write_plan(dir, base, mode, err, len);
     return rc;
 }
 
@@ -312,4 +363,11 @@ int identity_load_plan(const char *dir, config *cfg, char *err, size_t len)
     config_errors_free(&errs);
     config_free(cfg);
     return -1;
+}
+
+int identity_exists(const char *dir)
+{
+    char path[IDENTITY_PATH + 32];
+    snprintf(path, sizeof path, "%s/experiment.ini", dir);
+    return access(path, F_OK) == 0;
 }

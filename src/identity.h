@@ -13,16 +13,22 @@
 #define IDENTITY_PLAN "plan.txt"
 enum { IDENTITY_PATH = 1024 };
 
+/* identity_open's modes besides 0 (alone: refuse a difference, record the identity): IDENTITY_FORCE (alone:
+ * replace a different one), IDENTITY_ONCE (beside other shards: refuse a difference, write only what is missing,
+ * and that without replacing what another shard wrote an instant before). */
+enum { IDENTITY_FORCE = 1, IDENTITY_ONCE = 2 };
 /* In experiment folder dir, under its lock: compares experiment.ini with base's identity and, when data is given,
  * IDENTITY_SUMS with its checksums (an experiment without them, from an earlier version, with its runs'
- * manifests), refusing a difference unless force; then records all three. ERROR_NONE; ERROR_USAGE naming the
- * first differing line or the changed file; ERROR_OUTPUT when the disk refuses. One line in err. */
-error_class identity_open(const char *dir, const config *base, const plandata *data, int force, char *err,
+ * manifests), refusing a difference as mode says; then records all three. ERROR_NONE; ERROR_USAGE naming the
+ * keys that differ or the changed file; ERROR_OUTPUT when the disk refuses. One line in err. */
+error_class identity_open(const char *dir, const config *base, const plandata *data, int mode, char *err,
                           size_t len);
 /* 0 when run folder rundir of experiment dir belongs to it: its config.ini resolves to want (compared as
  * config_write's identity: seeds, threads and scheduling left out) and its manifest's data checksums are those of
  * IDENTITY_SUMS; else -1 with the reason in why. */
 int identity_check_run(const char *dir, const char *rundir, const config *want, char *why, size_t len);
+/* 1 when experiment folder dir has an identity (some runner opened it), else 0. */
+int identity_exists(const char *dir);
 /* The base config of experiment dir's IDENTITY_PLAN (config_free it). 0, or -1 with err. */
 int identity_load_plan(const char *dir, config *cfg, char *err, size_t len);
 

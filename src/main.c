@@ -1,29 +1,31 @@
-/* runner: parse the arguments, read and validate the config, load the data, plan the runs, train the ones not
- * yet committed, write the summary. Only this file decides to exit. Exit codes: 0 success (diverged runs are
- * results), 2 usage or config error (threads that cannot be started too), 3 data error, 4 output error (or
- * damaged runs found by --verify, or standard output not written), 5 every run of the experiment diverged,
- * 130/143 stopped by SIGINT/SIGTERM. */
-#include "buildinfo.h"
+/* runner: with the options cli.c parsed, read and validate the config, load the data, plan the runs, train the
+ * ones not yet committed (all of them, or one shard's), write the summary. Only this file decides to exit. Exit
+ * codes: 0 success (diverged runs are results), 2 usage or config error (threads that cannot be started too), 3
+ * data error, 4 output error (or damaged runs found by --verify, or standard output not written), 5 every run of
+ * the experiment diverged, 6 --collect found runs missing or damaged, 130/143 stopped by SIGINT/SIGTERM. */
 #include "catalog.h"
+#include "cli.h"
 #include "config.h"
+#include "collect.h"
 #include "cost.h"
 #include "error.h"
+#include "fileio.h"
 #include "gnuplot.h"
 #include "h5util.h"
+#include "identity.h"
 #include "plandata.h"
 #include "progress.h"
 #include "report.h"
 #include "runckpt.h"
 #include "sweep.h"
 #include "schedule.h"
+#include "shard.h"
 #include "store.h"
 #include "tables.h"
 #include "train.h"
 #include "verify.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
-#include <math.h>
 #include <omp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,8 +34,7 @@
 #include <unistd.h>
 
 /* The exit codes; a class of failure becomes one in exit_code only. */
-enum { EXIT_USAGE = 2, EXIT_DATA = 3, EXIT_OUTPUT = 4, EXIT_ALL_DIVERGED = 5 };
-#define RUNNER_VERSION "0.1.0"
+enum { EXIT_USAGE = 2, EXIT_DATA = 3, EXIT_OUTPUT = 4, EXIT_ALL_DIVERGED = 5, EXIT_INCOMPLETE = 6 };
 
 static volatile sig_atomic_t stop_signal;
 
@@ -47,192 +48,10 @@ static int exit_code(error_class c)
 
 static void on_signal(int sig) { stop_signal = sig; }
 
-typedef struct options {
-    const char *config, *results_root, *plots_root, *verify;
-    const char *sets[64];
-    const char *compare[8];     /* --compare NAME NAME...: the experiments */
-    int nsets, threads, quiet, force, no_plots, list, ncompare;
-    long max_runs;
-    double max_memory;
-} options;
-
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: runner [options] CONFIG\n"
-               "  --help              this text and every config key with its default and range\n"
-               "  --version           version, compiler and HDF5\n"
-               "  --threads N         OpenMP threads per run (overrides experiment.threads; 0 = all;\n"
-               "                      more than the cores available are capped)\n"
-               "  --set S.KEY=VALUE   override a config key (repeatable); sweep.S.KEY=LIST replaces a sweep list\n"
-               "  --quiet             print nothing but errors\n"
-               "  --force             train every run again even if its results exist\n"
-               "  --no-plots          write the plot scripts and report but do not render them\n"
-               "  --results DIR       results root (default: results)\n"
-               "  --plots DIR         plots root (default: plots, or DIR/plots with --results DIR)\n"
-               "  --max-runs N        refuse sweeps with more runs (default: 10000)\n"
-               "  --max-memory SIZE   refuse when the runs in memory at once would need more (e.g. 4G;\n"
-               "                      default: the machine's physical memory)\n"
-               "  --verify NAME       check every committed run of results/NAME and list the damaged ones\n"
-               "  --list              list the experiments of the results root: runs, best point, date\n"
-               "  --compare NAME...   compare the best points of 2 to 8 experiments: results/compare-NAMES.md\n"
-               "exit status: 0 ok (diverged runs are results), 2 usage or config error (or threads that\n"
-               "             cannot be started), 3 data error, 4 output error (or damaged runs found by\n"
-               "             --verify, or standard output not written), 5 every run diverged,\n"
-               "             130/143 stopped by SIGINT/SIGTERM\n");
-}
-
-/* Whole-text non-negative integer option. */
-static int parse_count(const char *s, long max, long *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || v < 0 || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-/* "4G", "512M", "100000K" or plain bytes, > 0. */
-static int parse_size(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    double unit = *end == 'K' ? 1024.0 : *end == 'M' ? 1048576.0 : *end == 'G' ? 1073741824.0 : *end == 'T' ? 1099511627776.0 : 1;
-    if (unit > 1)
-        end++;
-    if (end == s || *end || errno || !(v > 0) || !isfinite(v))
-        return -1;
-    *out = v * unit;
-    return 0;
-}
-
-/* The value of --results, --plots or --verify (option ch), each naming a folder: an empty one would name none,
- * or with a '/' appended the root. 0, or -1 after printing why. */
-static int folder_arg(int ch, const char *value, options *o)
-{
-    const char *option = ch == 'r' ? "--results" : ch == 'p' ? "--plots" : "--verify";
-    if (!*value) {
-        fprintf(stderr, "runner: %s: empty %s\n", option, ch == 'v' ? "experiment name" : "path (expected a folder)");
-        return -1;
-    }
-    *(ch == 'r' ? &o->results_root : ch == 'p' ? &o->plots_root : &o->verify) = value;
-    return 0;
-}
-
-/* --list, or --compare NAME with the other names left in argv from optind: neither takes a config, and they
- * exclude each other and --verify. 0, or -1 after printing why. */
-static int catalog_args(int argc, char **argv, options *o)
-{
-    if ((o->list && o->compare[0]) || o->verify) {
-        fprintf(stderr, "runner: %s: one of --list, --compare and --verify at a time\n", o->list ? "--list" : "--compare");
-        return -1;
-    }
-    if (o->list && optind < argc) {
-        fprintf(stderr, "runner: --list takes no config file ('%s' given)\n", argv[optind]);
-        return -1;
-    }
-    o->ncompare = o->compare[0] ? 1 : 0;
-    for (int i = optind; i < argc; i++) {
-        if (o->ncompare == (int)(sizeof o->compare / sizeof o->compare[0])) {
-            fprintf(stderr, "runner: --compare: more than %d experiments\n", o->ncompare);
-            return -1;
-        }
-        o->compare[o->ncompare++] = argv[i];
-    }
-    return 0;
-}
-
-/* 0 to go on, 1 when --help or --version has answered, -1 after printing a usage error. */
-static int parse_args(int argc, char **argv, options *o)
-{
-    static const struct option longopts[] = {
-        {"help", no_argument, 0, 'h'},       {"version", no_argument, 0, 'V'},
-        {"threads", required_argument, 0, 't'}, {"set", required_argument, 0, 's'},
-        {"quiet", no_argument, 0, 'q'},      {"force", no_argument, 0, 'f'},
-        {"no-plots", no_argument, 0, 'P'},   {"results", required_argument, 0, 'r'},
-        {"max-runs", required_argument, 0, 'm'}, {"max-memory", required_argument, 0, 'M'},
-        {"verify", required_argument, 0, 'v'}, {"plots", required_argument, 0, 'p'},
-        {"list", no_argument, 0, 'L'},       {"compare", required_argument, 0, 'C'}, {0, 0, 0, 0}};
-    memset(o, 0, sizeof *o);
-    o->results_root = "results";
-    o->threads = -1;
-    o->max_runs = 10000;
-    opterr = 0;
-    int ch;
-    long v;
-    while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        switch (ch) {
-        case 'h':
-            usage(stdout);
-            printf("\nconfig keys (INI sections, key = default, then the allowed values):\n");
-            config_help(stdout);
-            return 1;
-        case 'V': {
-            char h5[32];
-            h5util_version(h5, sizeof h5);
-            printf("runner %s (git %s), %s, flags %s, HDF5 %s, OpenMP %d\n", RUNNER_VERSION, BUILD_GIT_REV,
-                   BUILD_COMPILER, BUILD_CFLAGS, h5, _OPENMP);
-            return 1;
-        }
-        case 't':
-            if (parse_count(optarg, 1024, &v) < 0) {
-                fprintf(stderr, "runner: --threads %s: expected an integer from 0 to 1024\n", optarg);
-                return -1;
-            }
-            o->threads = (int)v;
-            break;
-        case 's':
-            if (o->nsets == 64) {
-                fprintf(stderr, "runner: too many --set options (at most 64)\n");
-                return -1;
-            }
-            o->sets[o->nsets++] = optarg;
-            break;
-        case 'q': o->quiet = 1; break;
-        case 'f': o->force = 1; break;
-        case 'P': o->no_plots = 1; break;
-        case 'L': o->list = 1; break;
-        case 'C': o->compare[0] = optarg; break;
-        case 'r':
-        case 'p':
-        case 'v':
-            if (folder_arg(ch, optarg, o) < 0)
-                return -1;
-            break;
-        case 'm':
-            if (parse_count(optarg, 100000000, &v) < 0 || v < 1) {
-                fprintf(stderr, "runner: --max-runs %s: expected an integer from 1 to 100000000\n", optarg);
-                return -1;
-            }
-            o->max_runs = v;
-            break;
-        case 'M':
-            if (parse_size(optarg, &o->max_memory) < 0) {
-                fprintf(stderr, "runner: --max-memory %s: expected a size such as 512M or 4G\n", optarg);
-                return -1;
-            }
-            break;
-        default:
-            fprintf(stderr, "runner: unknown or incomplete option '%s' (see runner --help)\n", argv[optind - 1]);
-            return -1;
-        }
-    }
-    if (o->verify && optind == argc && !o->list && !o->compare[0])
-        return 0;
-    if (o->list || o->compare[0])
-        return catalog_args(argc, argv, o);
-    if (optind != argc - 1) {
-        fprintf(stderr, "runner: %s (usage: runner [options] CONFIG; see runner --help)\n",
-                optind >= argc ? "no config file given" : "more than one config file given");
-        return -1;
-    }
-    o->config = argv[optind];
-    return 0;
-}
-
-/* The plots folder of NAME (or the plots root, for NAME ""). 0, or -1 after printing why. */
-static int plots_path(const options *opt, const char *name, char *out, size_t size)
+/* The plots folder of NAME (or the plots root, for NAME ""): --plots DIR, else plots/ beside the default results
+ * root and DIR/plots for --results DIR, so that another results root never replaces them. 0, or -1 after printing
+ * why. */
+static int plots_path(const cli_options *opt, const char *name, char *out, size_t size)
 {
     const char *root = opt->plots_root, *sub = "";
     if (!root && strcmp(opt->results_root, "results") != 0)
@@ -247,17 +66,38 @@ static int plots_path(const options *opt, const char *name, char *out, size_t si
     return 0;
 }
 
-/* Plots and report.md of the experiment in results_dir, then results/index.md. 0, or -1 after printing why.
- * Plots belong to their results root: --plots DIR, else plots/ beside the default results root and
- * DIR/plots for --results DIR, so that another results root never replaces them. */
-static int write_report(const options *opt, const config *cfg, const sweep_plan *plan, const char *results_dir)
+/* Creates the results root and the plots folder (with their parents) and checks both are writable, before any
+ * training: an unwritable --plots found after hours of training would lose the report. 0, or -1 after printing
+ * why. */
+static int prepare_folders(const cli_options *opt, const config *cfg)
+{
+    char plots[STORE_PATH], err[1200];
+    const char *dirs[] = {opt->results_root, plots};
+    if (plots_path(opt, cfg->name, plots, sizeof plots) < 0)
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        if (fileio_make_dirs(dirs[i], err, sizeof err) < 0) {
+            fprintf(stderr, "%s\n", err);
+            return -1;
+        }
+        if (access(dirs[i], W_OK | X_OK) != 0) {
+            fprintf(stderr, "%s: cannot write there: %s\n", dirs[i], strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Plots and report.md of the experiment in results_dir, then results/index.md. 0, or -1 after printing why. */
+static int write_report(const cli_options *opt, const config *cfg, const sweep_plan *plan, const char *results_dir)
 {
     char plots_dir[STORE_PATH], warning[300], err[1200];
     if (plots_path(opt, cfg->name, plots_dir, sizeof plots_dir) < 0)
         return -1;
     /* the index lists this report even when rendering failed; a stop signal says so itself */
     char ierr[1200];
-    int wrote = report_write(cfg, plan, results_dir, plots_dir, !opt->no_plots, warning, sizeof warning, err, sizeof err);
+    int wrote = report_write(cfg, plan, results_dir, plots_dir, !opt->no_plots, warning, sizeof warning, err,
+                             sizeof err);
     int indexed = report_index(opt->results_root, ierr, sizeof ierr);
     if (wrote < 0 && !stop_signal)
         fprintf(stderr, "%s\n", err);
@@ -288,7 +128,9 @@ typedef struct trainer {
     store *res;
     const plandata *data;
     schedule_pool *pool;
-    long *todo, ntodo, next, diverged;           /* todo: plan indices, largest run first */
+    const int *owner;                            /* each run's shard (NULL: every run is this process's) */
+    int shard;                                   /* this process's shard */
+    long *todo, ntodo, next, diverged, owned;    /* todo: plan indices, largest run first */
     int parallel, threads, nair;
     error_class failed;
     progress pr;
@@ -307,6 +149,9 @@ static int plan_todo(trainer *t, int force, int quiet)
     long long seed;
     char id[SWEEP_ID];
     for (long r = 0; r < plan->nruns; r++) {
+        if (t->owner && t->owner[r] != t->shard)
+            continue;
+        t->owned++;
         sweep_run(plan, r, &c, &seed, id, sizeof id);
         char why[600];
         int done = store_run_done(t->res, plan, r, why, sizeof why);
@@ -445,10 +290,11 @@ static void train_todo(trainer *t)
 
 /* Trains every run of the plan that is not committed yet (all of them with --force), several side by side,
  * largest first, and commits each as it finishes. Returns 0 or an exit code. */
-static int train_missing(const options *opt, const sweep_plan *plan, store *res, const plandata *data)
+static int train_missing(const cli_options *opt, const sweep_plan *plan, store *res, const plandata *data,
+                         const int *owner)
 {
     const config *base = plan->base;
-    trainer t = {.plan = plan, .res = res, .data = data};
+    trainer t = {.plan = plan, .res = res, .data = data, .owner = owner, .shard = opt->shard.index};
     if (plan_todo(&t, opt->force, opt->quiet) < 0) {
         if (!t.todo)
             fprintf(stderr, "runner: out of memory\n");
@@ -458,9 +304,12 @@ static int train_missing(const options *opt, const sweep_plan *plan, store *res,
     char why[200];
     schedule_choose(plan, t.ntodo, cost_threads(0), &t.parallel, &t.threads, why, sizeof why);
     t.threads = cost_threads(t.threads);
+    char part[64] = "";
+    if (owner)
+        snprintf(part, sizeof part, " shard %d/%d (%s)", opt->shard.index, opt->shard.count, opt->shard.source);
     if (!opt->quiet)
-        fprintf(stderr, "%s: %ld runs to train, %ld already done (skipped); %d side by side x %d threads each (%s)\n",
-                base->name, t.ntodo, plan->nruns - t.ntodo, t.parallel, t.threads, why);
+        fprintf(stderr, "%s%s: %ld runs to train, %ld already done (skipped); %d side by side x %d threads each (%s)\n",
+                base->name, part, t.ntodo, t.owned - t.ntodo, t.parallel, t.threads, why);
     t.pool = t.ntodo ? schedule_start(t.parallel) : NULL;
     if (t.ntodo && !t.pool) {
         fprintf(stderr, "runner: cannot start worker threads\n");
@@ -471,7 +320,7 @@ static int train_missing(const options *opt, const sweep_plan *plan, store *res,
     schedule_stop(t.pool);
     progress_end(&t.pr, base->name, t.diverged, res->dir);
     int rc = exit_code(t.failed);
-    if (!rc && !stop_signal && t.pr.done == plan->nruns && t.diverged == t.pr.done) {
+    if (!rc && !stop_signal && t.pr.done == t.owned && t.owned && t.diverged == t.pr.done) {
         fprintf(stderr, "%s: every run diverged (results are kept; try a smaller train.learning_rate)\n",
                 base->name);
         rc = EXIT_ALL_DIVERGED;
@@ -481,7 +330,7 @@ static int train_missing(const options *opt, const sweep_plan *plan, store *res,
 }
 
 /* --verify NAME: lists the missing and damaged runs of results/NAME. Returns the exit code. */
-static int verify(const options *opt)
+static int verify(const cli_options *opt)
 {
     char err[1200];
     long bad;
@@ -494,7 +343,7 @@ static int verify(const options *opt)
 }
 
 /* --list: the experiments of the results root on stdout. Returns the exit code. */
-static int list(const options *opt)
+static int list(const cli_options *opt)
 {
     char err[1200];
     error_class c = catalog_list(opt->results_root, stdout, err, sizeof err);
@@ -504,7 +353,7 @@ static int list(const options *opt)
 }
 
 /* --compare: the table and the plot of the experiments' best points. Returns the exit code. */
-static int compare(const options *opt)
+static int compare(const cli_options *opt)
 {
     char plots_root[STORE_PATH], err[1200];
     catalog_compared out;
@@ -522,13 +371,15 @@ static int compare(const options *opt)
 }
 
 /* The config file with the --set and --threads overrides. 0, or -1 after printing every error. */
-static int load_config(const options *opt, config *cfg)
+static int load_config(const cli_options *opt, config *cfg)
 {
     config_errors errs = {0};
     config_defaults(cfg);
     config_load(cfg, opt->config, &errs);
     for (int i = 0; i < opt->nsets; i++)
         config_override(cfg, opt->sets[i], &errs);
+    if (!errs.n)
+        config_check_report(cfg, &errs);
     if (opt->threads >= 0)
         cfg->threads = opt->threads;
     if (!errs.n)
@@ -542,7 +393,7 @@ static int load_config(const options *opt, config *cfg)
 }
 
 /* Refuses a plan whose data and largest runs, as many as may train at once, would not fit in memory. */
-static int check_memory(const options *opt, const sweep_plan *plan, const plandata *data, char *err, size_t len)
+static int check_memory(const cli_options *opt, const sweep_plan *plan, const plandata *data, char *err, size_t len)
 {
     int parallel, threads;
     char why[200];
@@ -553,7 +404,7 @@ static int check_memory(const options *opt, const sweep_plan *plan, const planda
 /* Says (unless quiet) when runs ask for more threads than the cores available, which caps them, and proves that
  * the most threads the sweep will have alive at once can be created: the runs side by side, each with its
  * threads. 0, or -1 after printing why: before anything is written, not as libgomp's abort mid-sweep. */
-static int check_threads(const options *opt, const sweep_plan *plan)
+static int check_threads(const cli_options *opt, const sweep_plan *plan)
 {
     int asked = 0, most = 0, parallel, threads;
     config c;
@@ -601,12 +452,130 @@ static int close_stdout(int rc)
     return rc ? rc : exit_code(ERROR_OUTPUT);
 }
 
-/* Trains the config's runs that are missing and writes the tables and the report. Returns the exit code. */
-static int run_config(const options *opt)
+/* --collect: under the exclusive lock, checks every run of the plan, writes the tables, the report and the plots,
+ * and says which shards own what is missing. Returns the exit code. */
+static int collect(const cli_options *opt, const sweep_plan *plan, const plandata *data, const int *owner, int count)
+{
+    const config *cfg = plan->base;
+    char err[1200];
+    store res;
+    if (prepare_folders(opt, cfg) < 0)
+        return exit_code(ERROR_OUTPUT);
+    error_class opened = store_open(&res, opt->results_root, cfg, data, 0, err, sizeof err);
+    if (opened != ERROR_NONE) {
+        fprintf(stderr, "%s\n", err);
+        return exit_code(opened);
+    }
+    verify_counts c;
+    int rc = 0;
+    if (collect_scan(res.dir, plan, owner, count, stderr, &c) < 0) {
+        fprintf(stderr, "runner: out of memory\n");
+        rc = exit_code(ERROR_OUTPUT);
+    } else if (tables_write(res.dir, plan, err, sizeof err) < 0) {
+        fprintf(stderr, "%s\n", err);
+        rc = exit_code(ERROR_OUTPUT);
+    } else if (write_report(opt, cfg, plan, res.dir) < 0) {
+        rc = exit_code(ERROR_OUTPUT);
+    } else if (c.intact < plan->nruns) {
+        collect_incomplete(stderr, res.dir, &c, count, plan->nruns);
+        rc = EXIT_INCOMPLETE;
+    } else if (!opt->quiet) {
+        fprintf(stderr, "%s: all %ld runs committed; tables in %s\n", cfg->name, plan->nruns, res.dir);
+    }
+    collect_counts_free(&c);
+    store_close(&res);
+    return rc;
+}
+
+/* --dry-run, --status and --collect: the plan seen whole, each run with its shard among N (--shard's, else the
+ * shards' record, else 1). Returns the exit code. */
+static int survey(const cli_options *opt, const sweep_plan *plan, const plandata *data)
+{
+    char dir[STORE_PATH];
+    snprintf(dir, sizeof dir, "%s/%s", opt->results_root, plan->base->name);
+    int count = opt->shard.count ? opt->shard.count : collect_shards_recorded(dir);
+    count = count && !(opt->dry_run && !opt->shard.count) ? count : 1;
+    int *owner = malloc((size_t)plan->nruns * sizeof *owner), rc = 0;
+    double *load = malloc((size_t)count * sizeof *load);
+    verify_counts c = {0};
+    if (!owner || !load || shard_assign(plan, data, count, owner, load) < 0) {
+        fprintf(stderr, "runner: out of memory\n");
+        rc = exit_code(ERROR_OUTPUT);
+    } else if (opt->dry_run) {
+        collect_dry_run(stdout, plan, data, owner, load, count);
+    } else if (!identity_exists(dir)) {
+        fprintf(stderr, "%s: no such experiment (no runner has opened it; train it first)\n", dir);
+        rc = exit_code(ERROR_USAGE);
+    } else if (opt->collect) {
+        rc = collect(opt, plan, data, owner, count);
+    } else if (collect_scan(dir, plan, owner, count, NULL, &c) < 0) {
+        fprintf(stderr, "runner: out of memory\n");
+        rc = exit_code(ERROR_OUTPUT);
+    } else {
+        collect_status(stdout, dir, &c, count, plan->nruns);
+    }
+    collect_counts_free(&c);
+    free(owner);
+    free(load);
+    return rc;
+}
+
+/* Opens the store (shared for a shard, which records its shard count), trains what is missing of this process's
+ * runs, and (all runs but a shard) writes the tables and the report. Returns the exit code. */
+static int train_and_report(const cli_options *opt, const sweep_plan *plan, const plandata *data)
+{
+    const config *cfg = plan->base;
+    char err[1200];
+    store res;
+    int *owner = NULL, count = opt->shard.count;
+    if (count && (!(owner = malloc((size_t)plan->nruns * sizeof *owner)) ||
+                  shard_assign(plan, data, count, owner, NULL) < 0)) {
+        fprintf(stderr, "runner: out of memory\n");
+        free(owner);
+        return exit_code(ERROR_OUTPUT);
+    }
+    error_class opened = store_open(&res, opt->results_root, cfg, data,
+                                    (opt->force ? STORE_FORCE : 0) | (count ? STORE_SHARED : 0), err, sizeof err);
+    if (opened == ERROR_NONE && count && collect_shards_record(res.dir, count, err, sizeof err) < 0) {
+        store_close(&res);
+        opened = ERROR_OUTPUT;
+    }
+    if (opened != ERROR_NONE) {
+        fprintf(stderr, "%s\n", err);
+        free(owner);
+        return exit_code(opened);
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    int rc = train_missing(opt, plan, &res, data, owner);
+    /* the tables even when a signal stopped the sweep; a shard leaves them to --collect */
+    if (!count && tables_write(res.dir, plan, err, sizeof err) < 0) {
+        fprintf(stderr, "%s\n", err);
+        rc = rc ? rc : exit_code(ERROR_OUTPUT);
+    }
+    if (!count && (rc == 0 || rc == EXIT_ALL_DIVERGED) && !stop_signal &&
+        write_report(opt, cfg, plan, res.dir) < 0 && !stop_signal)
+        rc = exit_code(ERROR_OUTPUT);
+    store_close(&res);
+    free(owner);
+    if (stop_signal && !rc) {
+        fprintf(stderr, "%s: stopped by signal %d; committed runs are kept, run again to resume\n", cfg->name,
+                (int)stop_signal);
+        rc = 128 + (int)stop_signal;
+    }
+    return rc;
+}
+
+/* Trains the config's runs that are missing and writes the tables and the report, or surveys them (--dry-run,
+ * --status, --collect). Returns the exit code. */
+static int run_config(const cli_options *opt)
 {
     config cfg;
     if (load_config(opt, &cfg) < 0)
         return exit_code(ERROR_USAGE);
+    /* the cores Slurm gave this task, unless the config or --threads says */
+    if (cfg.threads == 0 && shard_cpus() > 0)
+        omp_set_num_threads(shard_cpus());
 
     char err[1200];
     sweep_plan plan;
@@ -615,8 +584,8 @@ static int run_config(const options *opt)
         config_free(&cfg);
         return exit_code(ERROR_USAGE);
     }
-
-    if (gnuplot_init(&stop_signal, err, sizeof err) < 0) {
+    int reports = !opt->dry_run && !opt->status && !opt->shard.count;
+    if (reports && gnuplot_init(&stop_signal, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         config_free(&cfg);
         return exit_code(ERROR_USAGE);
@@ -624,49 +593,25 @@ static int run_config(const options *opt)
     h5util_quiet();
     static plandata data;
     int rc = 0;
-    store res;
     error_class loaded = plandata_load(&data, &plan, err, sizeof err);
+    for (int i = 0; loaded == ERROR_NONE && i < data.n && !opt->quiet; i++)
+        if (data.sets[i].warning[0])
+            fprintf(stderr, "warning: %s\n", data.sets[i].warning);
     if (loaded != ERROR_NONE) {
         fprintf(stderr, "%s\n", err);
         rc = exit_code(loaded);
-        goto done;
-    }
-    for (int i = 0; i < data.n && !opt->quiet; i++)
-        if (data.sets[i].warning[0])
-            fprintf(stderr, "warning: %s\n", data.sets[i].warning);
-    if (check_memory(opt, &plan, &data, err, sizeof err) < 0) {
+    } else if (opt->dry_run || opt->status || opt->collect) {
+        rc = survey(opt, &plan, &data);
+    } else if (check_memory(opt, &plan, &data, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         rc = exit_code(ERROR_USAGE);
-        goto done;
-    }
-    if (check_threads(opt, &plan) < 0) {
+    } else if (check_threads(opt, &plan) < 0) {
         rc = exit_code(ERROR_USAGE);
-        goto done;
-    }
-    error_class opened = store_open(&res, opt->results_root, &cfg, &data, opt->force, err, sizeof err);
-    if (opened != ERROR_NONE) {
-        fprintf(stderr, "%s\n", err);
-        rc = exit_code(opened);
-        goto done;
-    }
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    rc = train_missing(opt, &plan, &res, &data);
-    /* the planned runs beside the tables, for --list, even when a signal stopped the sweep */
-    if (tables_write(res.dir, &plan, err, sizeof err) < 0) {
-        fprintf(stderr, "%s\n", err);
-        rc = rc ? rc : exit_code(ERROR_OUTPUT);
-    }
-    if ((rc == 0 || rc == EXIT_ALL_DIVERGED) && !stop_signal && write_report(opt, &cfg, &plan, res.dir) < 0 &&
-        !stop_signal)
+    } else if (prepare_folders(opt, &cfg) < 0) {
         rc = exit_code(ERROR_OUTPUT);
-    store_close(&res);
-    if (stop_signal && !rc) {
-        fprintf(stderr, "%s: stopped by signal %d; committed runs are kept, run again to resume\n", cfg.name,
-                (int)stop_signal);
-        rc = 128 + (int)stop_signal;
+    } else {
+        rc = train_and_report(opt, &plan, &data);
     }
-done:
     plandata_free(&data);
     config_free(&cfg);
     return rc;
@@ -675,8 +620,8 @@ done:
 int main(int argc, char **argv)
 {
     open_std_fds();
-    options opt;
-    int parsed = parse_args(argc, argv, &opt);
+    cli_options opt;
+    int parsed = cli_parse(argc, argv, &opt);
     if (parsed < 0)
         return exit_code(ERROR_USAGE);
     if (parsed > 0)

@@ -77,6 +77,8 @@ error_class plandata_load(plandata *d, const sweep_plan *plan, char *err, size_t
     /* checkpoints to start from must fit their models before anything is written; each is read once */
     for (long r = 0; r < plan->nruns; r++) {
         sweep_run(plan, r, &c, &seed, id, sizeof id);
+        if (train_check_noise(plan->base, &c, plandata_find(d, &c)->train.rows, err, len) < 0)
+            return ERROR_USAGE;
         if (c.init_file[0] && add_init(d, &c, plan->base->path, err, len) < 0)
             return ERROR_DATA;
     }

@@ -1,6 +1,7 @@
 /* Plots: each a .dat of aggregates (from table.tsv's points and the committed runs' curves) plus a .gp script
  * reading it, written whole to a temporary name and renamed into place; rendering runs gnuplot on each script. */
 #include "plot.h"
+#include "plot_parts.h"
 #include "fileio.h"
 #include "gnuplot.h"
 #include "store.h"
@@ -10,18 +11,19 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { MAX_LINES = 8 }; /* curves or series in one plot: beyond that a legend stops being readable */
+enum { MAX_LINES = PLOT_MAX_LINES };
 
-static const char *const colours[MAX_LINES] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
-                                               "#9467bd", "#8c564b", "#e377c2", "#17becf"};
-static const char *const plot_names[PLOT_KINDS] = {"loss_curves", "acc_vs_lr", "heatmap", "time", "speedup",
-                                                   "confusion"};
-static const char *const plot_headings[PLOT_KINDS] = {"Loss curves", "Accuracy vs learning rate",
+const char *const plot_colours[PLOT_MAX_LINES] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
+                                                  "#9467bd", "#8c564b", "#e377c2", "#17becf"};
+static const char *const plot_names[PLOT_KINDS] = {"loss_curves", "acc_curves", "loss_time", "acc_vs_lr",
+                                                   "heatmap", "time", "speedup", "confusion"};
+static const char *const plot_headings[PLOT_KINDS] = {"Loss curves", "Test accuracy curves",
+                                                      "Loss against training time", "Accuracy vs learning rate",
                                                       "Accuracy heatmap", "Time per epoch and throughput",
                                                       "Parallel speedup", "Confusion matrix"};
 
 /* Opens the .dat and .gp texts of one plot: both, or neither. */
-static int texts_open(fileio_text *dat, fileio_text *gp, char *err, size_t len)
+int plot_texts_open(fileio_text *dat, fileio_text *gp, char *err, size_t len)
 {
     if (fileio_text_open(dat, err, len) < 0)
         return -1;
@@ -33,7 +35,7 @@ static int texts_open(fileio_text *dat, fileio_text *gp, char *err, size_t len)
 }
 
 /* Writes dir/name.dat and name.gp and lists the plot for report.md. */
-static int plot_save(plot_set *s, int kind, fileio_text *dat, fileio_text *gp, const char *caption, char *err,
+int plot_save(plot_set *s, int kind, fileio_text *dat, fileio_text *gp, const char *caption, char *err,
                      size_t len)
 {
     char path[FILEIO_PATH];
@@ -48,182 +50,6 @@ static int plot_save(plot_set *s, int kind, fileio_text *dat, fileio_text *gp, c
         snprintf(s->caption[s->n++], sizeof s->caption[0], "%s", caption);
     }
     return rc;
-}
-
-/* ---- loss curves ----------------------------------------------------------------------------------------- */
-
-typedef struct epoch_agg {
-    int n;                                       /* runs that reached this epoch */
-    double train_sum, train_min, train_max, test_sum, test_min, test_max;
-} epoch_agg;
-
-static int agg_grow(epoch_agg **agg, int *cap, int need)
-{
-    if (need <= *cap)
-        return 0;
-    int ncap = need > 2 * *cap ? need : 2 * *cap;
-    epoch_agg *t = realloc(*agg, (size_t)ncap * sizeof *t);
-    if (!t)
-        return -1;
-    memset(t + *cap, 0, (size_t)(ncap - *cap) * sizeof *t);
-    *agg = t;
-    *cap = ncap;
-    return 0;
-}
-
-static void agg_add(epoch_agg *a, double train, double test)
-{
-    if (a->n == 0) {
-        a->train_min = a->train_max = train;
-        a->test_min = a->test_max = test;
-    }
-    a->n++;
-    a->train_sum += train;
-    a->test_sum += test;
-    a->train_min = fmin(a->train_min, train), a->train_max = fmax(a->train_max, train);
-    a->test_min = fmin(a->test_min, test), a->test_max = fmax(a->test_max, test);
-}
-
-/* Adds the finite epochs of one run's curve to agg (cap entries, grown as needed; *nepochs: highest + 1). */
-static int add_curve(const curve *c, epoch_agg **agg, int *cap, int *nepochs)
-{
-    for (int i = 0; i < c->n; i++) {
-        const double *v = c->v + (size_t)i * CURVE_COLS;
-        if (agg_grow(agg, cap, (int)v[0] + 1) < 0)
-            return -1;
-        if (isfinite(v[1]) && isfinite(v[2])) {
-            agg_add(&(*agg)[(int)v[0]], v[1], v[2]);
-            *nepochs = (int)v[0] + 1 > *nepochs ? (int)v[0] + 1 : *nepochs;
-        }
-    }
-    return 0;
-}
-
-/* Writes the per-epoch aggregate of point pt's committed runs as one block of the .dat; *epochs: the most. */
-static int curve_block(const points *x, long pt, int block, FILE *dat, int *epochs, char *err, size_t len)
-{
-    char id[SWEEP_ID], label[600], why[300];
-    epoch_agg *agg = NULL;
-    int cap = 0, nepochs = 0, rc = 0;
-    for (long r = pt * x->base->nseeds; r < (pt + 1) * x->base->nseeds && rc == 0; r++) {
-        config c;
-        long long seed;
-        store_run run;
-        sweep_run(x->plan, r, &c, &seed, id, sizeof id);
-        if (store_read_run(x->results_dir, x->plan, r, &run, why, sizeof why) < 0)
-            continue;
-        if ((rc = add_curve(&run.curve, &agg, &cap, &nepochs)) < 0)
-            snprintf(err, len, "%s/runs/%s/curve.dat: out of memory", x->results_dir, id);
-        store_run_free(&run);
-    }
-    points_label(x, pt, -1, label, sizeof label);
-    fprintf(dat, "%s# index %d: %s\n", block ? "\n\n" : "", block, label);
-    for (int e = 0; e < nepochs && rc == 0; e++) {
-        const epoch_agg *a = &agg[e];
-        if (a->n)
-            fprintf(dat, "%d %d %.9g %.9g %.9g %.9g %.9g %.9g\n", e, a->n, a->train_sum / a->n, a->train_min,
-                    a->train_max, a->test_sum / a->n, a->test_min, a->test_max);
-    }
-    free(agg);
-    *epochs = nepochs - 1 > *epochs ? nepochs - 1 : *epochs;
-    return rc ? -1 : 0;
-}
-
-/* The points drawn as curves: all when they fit; else the values of the learning rate (or of the first swept
- * key: *group) with every other key at its first value, at most MAX_LINES (else *group = -1). note says which.
- * Returns their number. */
-static int pick_curves(const points *x, long *sel, int *group, char *note, size_t len)
-{
-    long drawable = 0, matching = 0;
-    int n = 0, vary = x->lr >= 0 ? x->lr : 0;
-    for (long pt = 0; pt < x->plan->npoints; pt++)
-        drawable += x->pts[pt].n > 0;
-    note[0] = 0;
-    *group = drawable > MAX_LINES ? vary : -1;
-    for (long pt = 0; pt < x->plan->npoints; pt++) {
-        if (x->pts[pt].n == 0 || (drawable > MAX_LINES && !points_others_first(x, pt, vary, -1)))
-            continue;
-        matching++;
-        if (n < MAX_LINES)
-            sel[n++] = pt;
-    }
-    if (drawable <= MAX_LINES)
-        return n;
-    char others[400];
-    points_others_note(x, vary, -1, others, sizeof others);
-    if (*others)
-        snprintf(note, len, "%s%d of %ld points: each %s at %s", matching > n ? "the first " : "", n, drawable,
-                 config_key_name(x->base->sweep[vary].key), others);
-    else
-        snprintf(note, len, "the first %d of %ld points", n, drawable);
-    return n;
-}
-
-static void loss_script(const points *x, const char *dir, FILE *gp, const long *sel, int n, int group, int epochs,
-                        const char *title)
-{
-    char labels[MAX_LINES][600];
-    size_t maxlen = strlen("train (dashed)");
-    for (int i = 0; i < n; i++) {
-        points_label(x, sel[i], -1, labels[i], sizeof labels[i]);
-        if (group >= 0) /* the other keys are in the title */
-            snprintf(labels[i], sizeof labels[i], "%s=%s", config_key_name(x->base->sweep[group].key),
-                     points_value(x, sel[i], group));
-        maxlen = strlen(labels[i]) > maxlen ? strlen(labels[i]) : maxlen;
-    }
-    gnuplot_begin(gp, x->base->name, dir, "loss_curves", title);
-    fprintf(gp, "set xlabel 'epoch'\nset ylabel 'loss per sample (nats, log scale)'\nset logscale y\n"
-                "set style fill transparent solid 0.12 noborder\n%s",
-            epochs <= 10 ? "set xtics 1\n" : ""); /* whole epochs only */
-    gnuplot_key_below(gp, n + 2, maxlen);
-    gnuplot_loop(gp);
-    int k = 0;
-    gnuplot_clause(gp, &k);
-    fprintf(gp, "keyentry with lines lw 2 lc 'black' title 'test (solid)'");
-    gnuplot_clause(gp, &k);
-    fprintf(gp, "keyentry with lines lw 2 dt 2 lc 'black' title 'train (dashed)'");
-    for (int i = 0; i < n; i++) {
-        const char *c = colours[i % MAX_LINES];
-        gnuplot_clause(gp, &k);
-        fprintf(gp, "dat index %d using 1:7:8 with filledcurves lc rgb '%s' notitle", i, c);
-        gnuplot_clause(gp, &k);
-        fprintf(gp, "dat index %d using 1:4:5 with filledcurves lc rgb '%s' notitle", i, c);
-        gnuplot_clause(gp, &k);
-        fprintf(gp, "dat index %d using 1:6 with lines lw 2 lc rgb '%s' title ", i, c);
-        gnuplot_str(gp, labels[i]);
-        gnuplot_clause(gp, &k);
-        fprintf(gp, "dat index %d using 1:3 with lines lw 2 dt 2 lc rgb '%s' notitle", i, c);
-    }
-    fprintf(gp, "\n");
-    gnuplot_end(gp);
-}
-
-static int write_loss_curves(plot_set *s, const points *x, char *err, size_t len)
-{
-    long sel[MAX_LINES];
-    char note[600], title[800], caption[900];
-    int group, n = pick_curves(x, sel, &group, note, sizeof note), diverged = 0, epochs = 0;
-    if (n == 0)
-        return 0;
-    fileio_text dat, gp;
-    if (texts_open(&dat, &gp, err, len) < 0)
-        return -1;
-    fprintf(dat.f, "# loss per epoch over the committed seeds of each point, one block (gnuplot index) per point\n"
-                   "# epoch runs train_mean train_min train_max test_mean test_min test_max\n");
-    for (int i = 0; i < n; i++)
-        if (curve_block(x, sel[i], i, dat.f, &epochs, err, len) < 0) {
-            fileio_text_drop(&dat);
-            fileio_text_drop(&gp);
-            return -1;
-        }
-    for (int i = 0; i < n; i++)
-        diverged |= x->pts[sel[i]].diverged > 0;
-    snprintf(title, sizeof title, "Loss per epoch: mean over seeds, band = min..max%s%s", *note ? "\n" : "", note);
-    loss_script(x, s->dir, gp.f, sel, n, group, epochs, title);
-    snprintf(caption, sizeof caption, "Train (dashed) and test (solid) loss per epoch, mean over seeds with a "
-             "min..max band, log scale%s%s%s.%s", *note ? " (" : "", note, *note ? ")" : "",
-             diverged ? " A diverged run stops early: later epochs average the runs that reached them." : "");
-    return plot_save(s, 0, &dat, &gp, caption, err, len);
 }
 
 /* ---- accuracy against the learning rate ------------------------------------------------------------------ */
@@ -290,7 +116,7 @@ static void acc_script(const points *x, const char *dir, FILE *gp, int s, int bl
     for (int b = 0; b < blocks; b++) {
         gnuplot_clause(gp, &k);
         fprintf(gp, "dat index %d using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 1.2 lc rgb '%s' title ", b,
-                colours[b % MAX_LINES]);
+                plot_colours[b % MAX_LINES]);
         gnuplot_str(gp, labels[b]);
     }
     if (diverged) {
@@ -308,7 +134,7 @@ static int write_acc_vs_lr(plot_set *set, const points *x, char *err, size_t len
     char others[400], title[800], caption[900];
     points_others_note(x, x->lr, s, others, sizeof others);
     fileio_text dat, gp;
-    if (texts_open(&dat, &gp, err, len) < 0)
+    if (plot_texts_open(&dat, &gp, err, len) < 0)
         return -1;
     fprintf(dat.f, "# final test accuracy against the learning rate, one block (gnuplot index) per series\n"
                    "# learning_rate acc_mean_%% acc_min_%% acc_max_%% runs diverged\n");
@@ -318,7 +144,7 @@ static int write_acc_vs_lr(plot_set *set, const points *x, char *err, size_t len
     acc_script(x, set->dir, gp.f, s, blocks, diverged, title);
     snprintf(caption, sizeof caption, "Final test accuracy against the learning rate%s%s, mean over seeds with "
              "min..max bars; circled points had a diverged run.", *others ? " at " : "", others);
-    return plot_save(set, 1, &dat, &gp, caption, err, len);
+    return plot_save(set, PLOT_ACC_VS_LR, &dat, &gp, caption, err, len);
 }
 
 /* ---- heatmap of learning rate x hidden ------------------------------------------------------------------- */
@@ -365,7 +191,7 @@ static int write_heatmap(plot_set *s, const points *x, char *err, size_t len)
     points_numeric_order(x, x->lr, order);
     points_others_note(x, x->lr, x->hidden, others, sizeof others);
     fileio_text dat, gp;
-    if (texts_open(&dat, &gp, err, len) < 0)
+    if (plot_texts_open(&dat, &gp, err, len) < 0)
         return -1;
     fprintf(dat.f, "# mean final test accuracy over seeds, one row per cell, a blank line after each hidden size\n"
                    "# lr_index hidden_index acc_mean_%% runs diverged (runs = 0: no data, drawn blank)\n");
@@ -375,7 +201,7 @@ static int write_heatmap(plot_set *s, const points *x, char *err, size_t len)
     heat_script(x, s->dir, gp.f, order, title);
     snprintf(caption, sizeof caption, "Mean final test accuracy over seeds for each learning rate and hidden "
              "size%s%s.", *others ? " at " : "", others);
-    return plot_save(s, 2, &dat, &gp, caption, err, len);
+    return plot_save(s, PLOT_HEATMAP, &dat, &gp, caption, err, len);
 }
 
 /* ---- time per epoch and throughput ----------------------------------------------------------------------- */
@@ -408,18 +234,25 @@ static void time_script(const points *x, const char *dir, FILE *gp, long drawn, 
                 "    set ylabel 'seconds per epoch (s)'\n"
                 "    plot dat using 1:2 with boxes lc rgb '%s'\n"
                 "    set xtics format '%%g'%s\n    set xlabel ",
-            colours[0], chars > 70 ? " rotate by 30 right" : "");
+            plot_colours[0], chars > 70 ? " rotate by 30 right" : "");
     gnuplot_str(gp, *keys ? keys : "");
-    fprintf(gp, "\n    set ylabel 'throughput (samples/s)'\n    set format y '%%.0s%%c'\n"
-                "    plot dat using 1:3:xtic(5) with boxes lc rgb '%s'\n"
-                "    unset multiplot\n    set format y '%%g'\n", colours[2]);
+    /* in thousands or millions with gnuplot's own %g tics: an SI format of fixed precision ("%.0s%c") gave
+     * every tic between 2M and 3M the same label */
+    double most = 0;
+    for (long pt = 0; pt < x->plan->npoints; pt++)
+        most = x->pts[pt].n && x->pts[pt].samples_per_s > most ? x->pts[pt].samples_per_s : most;
+    double unit = most >= 1e6 ? 1e6 : most >= 1e3 ? 1e3 : 1;
+    fprintf(gp, "\n    set ylabel 'throughput (%ssamples/s)'\n"
+                "    plot dat using 1:($3 / %g):xtic(5) with boxes lc rgb '%s'\n"
+                "    unset multiplot\n", unit == 1e6 ? "million " : unit == 1e3 ? "thousand " : "", unit,
+            plot_colours[2]);
     gnuplot_end(gp);
 }
 
 static int write_time(plot_set *s, const points *x, char *err, size_t len)
 {
     fileio_text dat, gp;
-    if (texts_open(&dat, &gp, err, len) < 0)
+    if (plot_texts_open(&dat, &gp, err, len) < 0)
         return -1;
     fprintf(dat.f, "# training time per sweep point (mean over its runs)\n"
                    "# index seconds_per_epoch samples_per_second runs label\n");
@@ -441,7 +274,7 @@ static int write_time(plot_set *s, const points *x, char *err, size_t len)
         return 0;
     }
     time_script(x, s->dir, gp.f, drawn, chars, "Training time per epoch and throughput per sweep point");
-    return plot_save(s, 3, &dat, &gp, "Seconds per training epoch (top) and training throughput in samples per "
+    return plot_save(s, PLOT_TIME, &dat, &gp, "Seconds per training epoch (top) and training throughput in samples per "
                      "second (bottom), mean over the runs of each sweep point.", err, len);
 }
 
@@ -525,7 +358,7 @@ static void speed_script(const points *x, const char *dir, FILE *gp, const long 
             points_label(x, series[b], x->threads, label, sizeof label);
             gnuplot_clause(gp, &k);
             fprintf(gp, "dat index %d using 1:%d with linespoints lw 2 pt 7 lc rgb '%s' title ", b, pass ? 5 : 3,
-                    colours[b % MAX_LINES]);
+                    plot_colours[b % MAX_LINES]);
             gnuplot_str(gp, x->nsweep > 1 ? label : "measured");
         }
         gnuplot_clause(gp, &k);
@@ -558,7 +391,7 @@ static int write_speedup(plot_set *s, const points *x, char *err, size_t len)
     if (isnan(t0))
         return 0;
     fileio_text dat, gp;
-    if (texts_open(&dat, &gp, err, len) < 0)
+    if (plot_texts_open(&dat, &gp, err, len) < 0)
         return -1;
     fprintf(dat.f, "# seconds per epoch against the thread count, one block (gnuplot index) per series; speedup\n"
                    "# and ideal are relative to %g threads\n"
@@ -576,7 +409,7 @@ static int write_speedup(plot_set *s, const points *x, char *err, size_t len)
     speed_script(x, s->dir, gp.f, series, blocks, order, title);
     snprintf(caption, sizeof caption, "Speedup T(%g)/T(n) of the seconds per epoch (left) and parallel "
              "efficiency (right) against the thread count; dashed: ideal.", t0);
-    return plot_save(s, 4, &dat, &gp, caption, err, len);
+    return plot_save(s, PLOT_SPEEDUP, &dat, &gp, caption, err, len);
 }
 
 /* ---- confusion matrix of the best point ----------------------------------------------------------------- */
@@ -604,7 +437,7 @@ static int write_confusion(plot_set *s, const points *x, const confusion *cm, co
 {
     char title[700], caption[800];
     fileio_text dat, gp;
-    if (texts_open(&dat, &gp, err, len) < 0)
+    if (plot_texts_open(&dat, &gp, err, len) < 0)
         return -1;
     fprintf(dat.f, "# test rows by true class (y) and predicted class (x), summed over the seeds of %s\n"
                    "# predicted true count percent_of_true_class (a blank line after each true class)\n", where);
@@ -631,7 +464,7 @@ static int write_confusion(plot_set *s, const points *x, const confusion *cm, co
     snprintf(caption, sizeof caption, "Test rows of each true class (row) by predicted class (column) for %s, "
              "summed over its seeds; the colour is the share of the true class%s.", where,
              cm->k <= CONFUSION_LABELS ? ", the number the count" : "");
-    return plot_save(s, 5, &dat, &gp, caption, err, len);
+    return plot_save(s, PLOT_CONFUSION, &dat, &gp, caption, err, len);
 }
 
 /* Removes dir/name.EXT for each of the n extensions. */
@@ -689,7 +522,7 @@ int plot_write(plot_set *s, const points *x, const confusion *cm, const char *wh
     if (fileio_make_dirs(dir, err, len) < 0)
         return -1;
     fileio_remove_temporaries(dir); /* a killed runner's: we hold the experiment's lock */
-    if (write_loss_curves(s, x, err, len) < 0)
+    if (plot_curves_write(s, x, err, len) < 0)
         return -1;
     if (x->lr >= 0 && write_acc_vs_lr(s, x, err, len) < 0)
         return -1;

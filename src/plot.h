@@ -6,7 +6,11 @@
 #include "confusion.h"
 #include "points.h"
 
-enum { PLOT_KINDS = 6 };
+/* The kinds of plot, in drawing order. */
+enum {
+    PLOT_LOSS, PLOT_ACC, PLOT_LOSS_TIME, PLOT_ACC_VS_LR, PLOT_HEATMAP, PLOT_TIME, PLOT_SPEEDUP, PLOT_CONFUSION,
+    PLOT_KINDS
+};
 
 /* The plots written, in drawing order, with their captions for report.md. */
 typedef struct plot_set {

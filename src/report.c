@@ -6,6 +6,7 @@
 #include "html.h"
 #include "plot.h"
 #include "points.h"
+#include "study.h"
 #include "tsv.h"
 #include <dirent.h>
 #include <errno.h>
@@ -231,6 +232,15 @@ static void md_classes(FILE *f, const confusion *cm, const char *where)
     fprintf(f, "\n");
 }
 
+/* The study section (study.h), its plots beside the others. */
+static int md_study(FILE *f, const points *x, const plot_set *s, char *err, size_t len)
+{
+    char rel[FILEIO_PATH];
+    if (report_link(x->results_dir, s->dir, rel, sizeof rel, err, len) < 0)
+        return -1;
+    return study_write(f, x, s->dir, rel, err, len);
+}
+
 static int write_markdown(const points *x, const plot_set *s, const confusion *cm, const char *where, char *err,
                           size_t len)
 {
@@ -246,7 +256,8 @@ static int write_markdown(const points *x, const plot_set *s, const confusion *c
         md_classes(t.f, cm, where);
     if (rc < 0)
         snprintf(err, len, "%s: out of memory", path);
-    if (rc < 0 || md_diverged(t.f, x, err, len) < 0 || md_plots(t.f, x, s, err, len) < 0) {
+    if (rc < 0 || md_diverged(t.f, x, err, len) < 0 || md_plots(t.f, x, s, err, len) < 0 ||
+        md_study(t.f, x, s, err, len) < 0) {
         fileio_text_drop(&t);
         return -1;
     }
@@ -278,6 +289,8 @@ int report_write(const config *base, const sweep_plan *plan, const char *results
         rc = write_markdown(&x, &plots, have ? &cm : NULL, where, err, len);
     if (rc == 0 && render)
         rc = plot_render(&plots, warning, wlen, err, len);
+    if (rc == 0 && render && !(wlen && warning[0]))
+        rc = study_render(plots.dir, warning, wlen, err, len);
     if (rc == 0)
         rc = html_report(&x, &plots, !render ? "the plots were not rendered (--no-plots)" : wlen ? warning : "", err,
                          len);

@@ -116,23 +116,18 @@ static int by_work_desc(const void *a, const void *b)
     return (x->index > y->index) - (x->index < y->index); /* plan order among equals */
 }
 
-void schedule_order(const sweep_plan *plan, const plandata *data, long *todo, long ntodo)
+int schedule_order(const sweep_plan *plan, const plandata *data, long *todo, long ntodo)
 {
     ranked *rk = malloc((size_t)ntodo * sizeof *rk);
     if (!rk)
-        return; /* plan order is correct too, only slower */
-    for (long i = 0; i < ntodo; i++) {
-        config c;
-        long long seed;
-        char id[SWEEP_ID];
-        sweep_run(plan, todo[i], &c, &seed, id, sizeof id);
-        const plandata_set *d = plandata_find(data, &c);
-        rk[i] = (ranked){todo[i], cost_run(&c, d->train.cols, d->nclasses, d->train.rows).work};
-    }
+        return -1;
+    for (long i = 0; i < ntodo; i++)
+        rk[i] = (ranked){todo[i], cost_plan_run(plan, data, todo[i]).work};
     qsort(rk, (size_t)ntodo, sizeof *rk, by_work_desc);
     for (long i = 0; i < ntodo; i++)
         todo[i] = rk[i].index;
     free(rk);
+    return 0;
 }
 
 static void *worker(void *arg)

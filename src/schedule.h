@@ -14,8 +14,9 @@
 void schedule_choose(const sweep_plan *plan, long ntodo, int cores, int *parallel, int *threads, char *why,
                      size_t len);
 /* Orders todo (ntodo plan indices) largest run first by cost_run's work, plan order among equals, so that the
- * sweep does not end with one big run on one core while the others idle (longest processing time first). */
-void schedule_order(const sweep_plan *plan, const plandata *data, long *todo, long ntodo);
+ * sweep does not end with one big run on one core while the others idle (longest processing time first). 0, or
+ * -1 when out of memory (todo unchanged: plan order trains correctly, only slower). */
+int schedule_order(const sweep_plan *plan, const plandata *data, long *todo, long ntodo);
 
 /* Creates n threads alive at once and joins them: whether a sweep's threads (its workers and their OpenMP
  * teams) can be created, asked before anything is written, since libgomp aborts the process when it cannot

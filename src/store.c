@@ -15,53 +15,144 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-/* Takes the experiment's lock, or says who holds it. */
-static error_class take_lock(store *s, char *err, size_t len)
+/* This host's name, cut to STORE_HOST - 1 characters so that a temporary run folder's name stays within
+ * NAME_MAX: "unknown" when it has none. */
+static void host_name(char *host, size_t len)
 {
-    char path[STORE_PATH + 16];
+    char full[256] = "";
+    if (gethostname(full, sizeof full - 1) != 0 || !*full)
+        snprintf(full, sizeof full, "unknown");
+    full[strcspn(full, "@/")] = 0;
+    snprintf(host, len, "%s", full);
+}
+
+/* The holder file that names this process while it holds the lock: dir/.holder-PID@HOST. */
+static void holder_path(const store *s, char *path, size_t len)
+{
+    char host[STORE_HOST];
+    host_name(host, sizeof host);
+    snprintf(path, len, "%s/" STORE_HOLDER "%d@%s", s->dir, (int)getpid(), host);
+}
+
+/* 1 when a holder file, or a temporary run folder's PID and host, names a process of this host that is gone. */
+static int gone(long pid, const char *host)
+{
+    char me[STORE_HOST];
+    host_name(me, sizeof me);
+    return !strcmp(host, me) && pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+/* The holders named by dir's holder files as "pid P" or "pid P on HOST", joined into who (at most a few), after
+ * waiting up to a second for a holder that took the lock an instant ago to write its file; "" when none. */
+static void describe_holders(const store *s, char *who, size_t len)
+{
+    char me[STORE_HOST];
+    host_name(me, sizeof me);
+    *who = 0;
+    for (int tries = 0; tries < 20 && !*who; tries++) {
+        if (tries)
+            nanosleep(&(struct timespec){0, 50000000}, NULL);
+        DIR *d = opendir(s->dir);
+        int n = 0;
+        for (struct dirent *e; d && (e = readdir(d));) {
+            char *at = strchr(e->d_name, '@');
+            if (strncmp(e->d_name, STORE_HOLDER, strlen(STORE_HOLDER)) || !at)
+                continue;
+            long pid = strtol(e->d_name + strlen(STORE_HOLDER), NULL, 10);
+            if (gone(pid, at + 1))
+                continue;
+            size_t used = strlen(who);
+            if (n++ < 4)
+                snprintf(who + used, len - used, "%spid %ld%s%s", n > 1 ? ", " : "", pid, strcmp(at + 1, me) ?
+                         " on " : "", strcmp(at + 1, me) ? at + 1 : "");
+            else if (n == 5)
+                snprintf(who + used, len - used, ", ...");
+        }
+        if (d)
+            closedir(d);
+    }
+}
+
+/* Takes the experiment's lock, shared (shards) or exclusive, or says who holds it. The holder files name the
+ * holders, one file each, so that shards never write one file and a refused runner never reads one half-written. */
+static error_class take_lock(store *s, int shared, char *err, size_t len)
+{
+    char path[STORE_PATH + 300];
     snprintf(path, sizeof path, "%s/.lock", s->dir);
     s->lock_fd = open(path, O_RDWR | O_CREAT, 0666);
     if (s->lock_fd < 0) {
         snprintf(err, len, "%s: cannot create lock: %s", path, strerror(errno));
         return ERROR_OUTPUT;
     }
-    if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-        char pid[32] = "";
-        ssize_t n = pread(s->lock_fd, pid, sizeof pid - 1, 0);
-        pid[n > 0 ? n : 0] = 0;
-        pid[strcspn(pid, "\n")] = 0;
-        snprintf(err, len, "%s: another runner (pid %s) is working on this experiment; wait for it to finish",
-                 s->dir, *pid ? pid : "?");
+    if (flock(s->lock_fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
+        char who[200];
+        describe_holders(s, who, sizeof who);
+        snprintf(err, len, "%s: another runner%s%s%s is working on this experiment%s; wait for it to finish", s->dir,
+                 *who ? " (" : "", who, *who ? ")" : "", shared ? " alone (a plain run or --collect)" : "");
         return ERROR_USAGE;
     }
-    char pid[32];
-    int n = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
-    if (ftruncate(s->lock_fd, 0) != 0 || pwrite(s->lock_fd, pid, (size_t)n, 0) != n) {
-        snprintf(err, len, "%s: cannot write lock: %s", path, strerror(errno));
+    if (!shared) { /* alone: every holder file left is a killed holder's */
+        DIR *d = opendir(s->dir);
+        for (struct dirent *e; d && (e = readdir(d));)
+            if (!strncmp(e->d_name, STORE_HOLDER, strlen(STORE_HOLDER)) &&
+                snprintf(path, sizeof path, "%s/%s", s->dir, e->d_name) < (int)sizeof path)
+                unlink(path);
+        if (d)
+            closedir(d);
+    }
+    holder_path(s, path, sizeof path);
+    FILE *f = fopen(path, "w");
+    if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) != 0) {
+        snprintf(err, len, "%s: cannot write: %s", path, strerror(errno));
         return ERROR_OUTPUT;
     }
+    s->holding = 1;
     return ERROR_NONE;
 }
 
 static int check_folder(const char *rundir, store_run *run, char *why, size_t len);
 
-/* The run id in a temporary run folder's name ".tmp-ID-PID" or ".old-ID-PID", into id; 0, or -1 for another name. */
-static int temporary_id(const char *name, char *id, size_t len)
+/* A temporary run folder's name: ".tmp-ID@HOST@PID" or ".old-ID@HOST@PID" (".tmp-ID-PID" and ".old-ID-PID"
+ * before runners shared an experiment). Its run id into id and, for the current form, the host and PID; 0, or -1
+ * for another name. */
+static int temporary_name(const char *name, char *id, size_t len, char *host, size_t hlen, long *pid)
 {
-    const char *dash = strrchr(name + 5, '-');
-    if (!dash || dash == name + 5 || !dash[1] || dash[1 + strspn(dash + 1, "0123456789")])
+    const char *at = strchr(name + 5, '@'), *last = strrchr(name + 5, at ? '@' : '-');
+    if (!last || last == name + 5 || !last[1] || last[1 + strspn(last + 1, "0123456789")] || (at && at == last))
         return -1;
-    snprintf(id, len, "%.*s", (int)(dash - name - 5), name + 5);
+    const char *end = at ? at : last;
+    snprintf(id, len, "%.*s", (int)(end - name - 5), name + 5);
+    snprintf(host, hlen, "%.*s", at ? (int)(last - at - 1) : 0, at ? at + 1 : "");
+    *pid = strtol(last + 1, NULL, 10);
     return 0;
+}
+
+/* A shard's cleaning, under the shared lock: the temporary folders of commits of this host's processes that are
+ * gone (a killed shard of this host). Another host's, or a live process's, may be a commit in progress: only
+ * recover_runs, alone, touches them. A run being replaced (.old-) is never removed here: it may be the only copy. */
+static void remove_own_leftovers(const char *runs)
+{
+    DIR *d = opendir(runs);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        char id[SWEEP_ID], host[STORE_HOST], path[STORE_PATH + 300];
+        long pid;
+        if (!strncmp(e->d_name, ".tmp-", 5) && temporary_name(e->d_name, id, sizeof id, host, sizeof host, &pid) == 0
+            && *host && gone(pid, host) && snprintf(path, sizeof path, "%s/%s", runs, e->d_name) < (int)sizeof path)
+            fileio_remove_tree(path);
+    }
+    if (d)
+        closedir(d);
 }
 
 /* A commit killed part way leaves .tmp-ID-PID (the new run, complete once all its files are written) and, between
  * its two renames, .old-ID-PID (the run it replaces) with no ID. The complete new run takes the free ID first, else
- * the old one comes back; whatever is left is never a result and goes. Under the lock: nobody is committing. */
+ * the old one comes back; whatever is left is never a result and goes. Under the exclusive lock only: nobody is
+ * committing. */
 static void recover_runs(const char *runs)
 {
     static const char *const prefixes[] = {".tmp-", ".old-"};
@@ -70,12 +161,13 @@ static void recover_runs(const char *runs)
         if (!d)
             return;
         for (struct dirent *e; (e = readdir(d));) {
-            char id[SWEEP_ID], from[STORE_PATH + 300], to[STORE_PATH + 300], why[300];
+            char id[SWEEP_ID], host[STORE_HOST], from[STORE_PATH + 300], to[STORE_PATH + 300], why[300];
+            long pid;
             struct stat st;
             if (strncmp(e->d_name, prefixes[pass], 5))
                 continue;
             snprintf(from, sizeof from, "%s/%s", runs, e->d_name);
-            int keep = temporary_id(e->d_name, id, sizeof id) == 0 &&
+            int keep = temporary_name(e->d_name, id, sizeof id, host, sizeof host, &pid) == 0 &&
                        snprintf(to, sizeof to, "%s/%s", runs, id) < (int)sizeof to && lstat(to, &st) != 0 &&
                        errno == ENOENT && (pass == 1 || check_folder(from, NULL, why, sizeof why) == STORE_RUN_OK);
             if (!keep || rename(from, to) != 0)
@@ -94,7 +186,8 @@ int store_checkpoint_path(const store *s, const char *id, char *buf, size_t size
 }
 
 /* In-run checkpoints in runs that no run will resume from: all of them with force, else those of committed runs
- * (a kill between a commit and its checkpoint's removal) and the temporaries of killed writes. Under the lock. */
+ * (a kill between a commit and its checkpoint's removal) and the temporaries of killed writes. Under the exclusive
+ * lock only: beside shards, any of them may be a shard's run in flight. */
 static void remove_checkpoints(const char *runs, int force)
 {
     DIR *d = opendir(runs);
@@ -113,7 +206,7 @@ static void remove_checkpoints(const char *runs, int force)
     closedir(d);
 }
 
-error_class store_open(store *s, const char *root, const config *base, const plandata *data, int force, char *err,
+error_class store_open(store *s, const char *root, const config *base, const plandata *data, int flags, char *err,
                        size_t len)
 {
     memset(s, 0, sizeof *s);
@@ -130,13 +223,18 @@ error_class store_open(store *s, const char *root, const config *base, const pla
             snprintf(err, len, "%s: not writable: %s", folders[i], strerror(errno));
             return ERROR_OUTPUT;
         }
-    error_class rc = take_lock(s, err, len);
-    if (rc == ERROR_NONE) {
+    int shared = (flags & STORE_SHARED) != 0;
+    error_class rc = take_lock(s, shared, err, len);
+    if (rc == ERROR_NONE && shared)
+        remove_own_leftovers(runs);
+    else if (rc == ERROR_NONE) {
         recover_runs(runs);
-        remove_checkpoints(runs, force);
+        remove_checkpoints(runs, (flags & STORE_FORCE) != 0);
         fileio_remove_temporaries(s->dir);
-        rc = identity_open(s->dir, base, data, force, err, len);
     }
+    if (rc == ERROR_NONE)
+        rc = identity_open(s->dir, base, data, shared ? IDENTITY_ONCE : (flags & STORE_FORCE) ? IDENTITY_FORCE : 0,
+                           err, len);
     if (rc != ERROR_NONE)
         store_close(s);
     return rc;
@@ -144,6 +242,12 @@ error_class store_open(store *s, const char *root, const config *base, const pla
 
 void store_close(store *s)
 {
+    char path[STORE_PATH + 300];
+    if (s->holding) {
+        holder_path(s, path, sizeof path);
+        unlink(path);
+        s->holding = 0;
+    }
     if (s->lock_fd >= 0)
         close(s->lock_fd); /* releases the flock */
     s->lock_fd = -1;
@@ -190,7 +294,11 @@ static void write_result(FILE *f, const train_job *job)
                     .train_loss = last->train_loss, .test_loss = last->test_loss, .train_acc = last->train_acc,
                     .test_acc = last->test_acc, .best_test_acc = best->test_acc, .seconds = job->train_seconds,
                     .samples_per_second = job->samples_per_second, .val_loss = last->val_loss,
-                    .val_acc = last->val_acc, .best_val_acc = best->val_acc};
+                    .val_acc = last->val_acc, .best_val_acc = best->val_acc,
+                    .steps_to_target = job->steps_to_target < 0 ? NAN : (double)job->steps_to_target,
+                    .epochs_to_target = job->epochs_to_target,
+                    .examples_to_target = job->examples_to_target < 0 ? NAN : (double)job->examples_to_target,
+                    .seconds_to_target = job->seconds_to_target, .b_simple = train_b_simple_median(job)};
     fprintf(f, "%s\n", tsv_result_header);
     tsv_result_row(f, &m);
     fprintf(f, "\n");
@@ -257,10 +365,12 @@ static int write_run_files(const char *dir, const train_job *job)
 int store_commit(store *s, const char *id, const train_job *job, char *err, size_t len)
 {
     char tmp[STORE_PATH + 300], final[STORE_PATH + 300], old[STORE_PATH + 300], runs[STORE_PATH + 16];
+    char host[STORE_HOST];
+    host_name(host, sizeof host);
     snprintf(runs, sizeof runs, "%s/runs", s->dir);
-    snprintf(tmp, sizeof tmp, "%s/.tmp-%s-%d", runs, id, (int)getpid());
+    snprintf(tmp, sizeof tmp, "%s/.tmp-%s@%s@%d", runs, id, host, (int)getpid());
     snprintf(final, sizeof final, "%s/%s", runs, id);
-    snprintf(old, sizeof old, "%s/.old-%s-%d", runs, id, (int)getpid());
+    snprintf(old, sizeof old, "%s/.old-%s@%s@%d", runs, id, host, (int)getpid());
     fileio_remove_tree(tmp);
     errno = 0;
     if (mkdir(tmp, 0777) != 0 || write_run_files(tmp, job) != 0) {

@@ -1,8 +1,8 @@
 /* Results on disk: results/<name>/ holds the experiment's identity (identity.h) and runs/<run_id>/ with
  * curve.dat, result.tsv, weights.h5, config.ini and manifest.txt. A run is committed atomically (written in a
- * temporary folder, flushed, renamed), so a kill never leaves a half run counted as done; store_read_run is the
- * one definition of a committed run. A lock keeps a second runner off the same experiment. Main thread only
- * (HDF5). */
+ * temporary folder ".tmp-ID@HOST@PID", flushed, renamed), so a kill never leaves a half run counted as done;
+ * store_read_run is the one definition of a committed run. A lock keeps a second runner off the same experiment,
+ * or lets shards share it. Main thread only (HDF5). */
 #ifndef STORE_H
 #define STORE_H
 #include <stddef.h>
@@ -14,11 +14,16 @@
 #include "train.h"
 #include "tsv.h"
 
-enum { STORE_PATH = 1024 };
+/* STORE_HOST: the host name in a temporary run folder's name, cut to fit NAME_MAX with SWEEP_ID_MAX. */
+enum { STORE_PATH = 1024, STORE_HOST = 33 };
+/* The holder files beside the lock, one per process holding it: STORE_HOLDER "PID@HOST". */
+#define STORE_HOLDER ".holder-"
+/* store_open's flags: replace a different identity (--force); take the lock shared (a shard). */
+enum { STORE_FORCE = 1, STORE_SHARED = 2 };
 
 typedef struct store {
     char dir[STORE_PATH];    /* <root>/<name> */
-    int lock_fd;
+    int lock_fd, holding;    /* holding: this process's holder file exists */
 } store;
 
 /* A committed run, read back. */
@@ -27,12 +32,15 @@ typedef struct store_run {
     curve curve;             /* curve.dat */
 } store_run;
 
-/* Creates <root>/<name>/runs, checks it is writable, takes the lock, recovers what a killed runner left (a run
- * being replaced comes back whole, temporaries go) and checks (force: replaces) the experiment's identity
- * (identity_open: the config's and, when data is given, its files' checksums). ERROR_NONE; ERROR_USAGE when
- * another runner holds the lock, or the config or a data file differs from what the results were trained with;
- * ERROR_OUTPUT when the disk refuses. One line in err. */
-error_class store_open(store *s, const char *root, const config *base, const plandata *data, int force, char *err,
+/* Creates <root>/<name>/runs, checks it is writable, takes the lock and checks the experiment's identity
+ * (identity_open: the config's and, when data is given, its files' checksums). Exclusive (flags without
+ * STORE_SHARED: a plain run, --collect): recovers what killed runners left (a run being replaced comes back whole,
+ * temporaries go) and, with STORE_FORCE, replaces a different identity. STORE_SHARED (a shard): beside other
+ * shards, removes only the temporaries of this host's processes that are gone, and writes the identity only
+ * where there is none (IDENTITY_ONCE). ERROR_NONE; ERROR_USAGE when the lock is held in the other way, or the
+ * config or a data file differs from what the results were trained with; ERROR_OUTPUT when the disk refuses.
+ * One line in err. */
+error_class store_open(store *s, const char *root, const config *base, const plandata *data, int flags, char *err,
                        size_t len);
 void store_close(store *s);
 /* Commits a finished run (replacing an older one of the same id). 0, or -1 with err; nothing half-written
@@ -40,7 +48,8 @@ void store_close(store *s);
 int store_commit(store *s, const char *id, const train_job *job, char *err, size_t len);
 
 /* The in-run checkpoint (runckpt.h) of run id while it trains: "<dir>/runs/.ckpt-<id>", removed when the run
- * commits, all of them with --force; store_open removes the leftovers of committed runs and temporaries. 0, or -1
+ * commits, all of them with --force; store_open, alone (not a shard), removes the leftovers of committed runs and
+ * temporaries. 0, or -1
  * with err when the path does not fit. */
 int store_checkpoint_path(const store *s, const char *id, char *buf, size_t size, char *err, size_t len);
 

@@ -6,6 +6,7 @@
 #include "h5util.h"
 #include "store.h"
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,10 @@ const char tables_header[] = "n\ttest_acc_mean\ttest_acc_std\ttest_acc_min\ttest
                              "\ttest_loss_std\ttest_loss_min\ttest_loss_max\tbest_epoch\tdiverged"
                              "\tseconds_mean\tseconds_per_epoch\tsamples_per_second"
                              "\tval_acc_mean\tval_acc_std\tval_acc_min\tval_acc_max\tval_loss_mean\tval_loss_std"
-                             "\tval_loss_min\tval_loss_max";
+                             "\tval_loss_min\tval_loss_max\treached\tsteps_to_target_median"
+                             "\tsteps_to_target_min\tsteps_to_target_max\tepochs_to_target_median"
+                             "\texamples_to_target_median\tseconds_to_target_median\tseconds_to_target_min"
+                             "\tseconds_to_target_max\tb_simple_median";
 
 /* Keys every summary shows; swept keys not among them get columns of their own. */
 static const char *const fixed_keys[] = {"experiment.seeds", "model.hidden", "train.learning_rate",
@@ -30,9 +34,11 @@ typedef struct cell {
     int is_num;
 } cell;
 
-/* A table in memory: names (ncols), then cells row after row. */
+/* A table in memory: names and kinds (ncols), then cells row after row. A column's kind is fixed by what it
+ * holds (a key's type, a metric), never by the values of one experiment: results.h5 types stay the same. */
 typedef struct table {
     char **names;
+    char *numeric;              /* (ncols) 1: float64 in results.h5, 0: text */
     cell *cells;
     int ncols, ncells, cap, failed;
 } table;
@@ -44,23 +50,26 @@ static void table_free(table *t)
     for (int i = 0; i < t->ncells; i++)
         free(t->cells[i].text);
     free(t->names);
+    free(t->numeric);
     free(t->cells);
 }
 
 static int table_rows(const table *t) { return t->ncols ? t->ncells / t->ncols : 0; }
 
-/* Appends the tab-separated column names of header. */
-static void add_names(table *t, const char *header)
+/* Appends the tab-separated column names of header: the first ntext of them text, the others numbers. */
+static void add_names(table *t, const char *header, int ntext)
 {
     for (const char *s = header;; s++) {
         size_t n = strcspn(s, "\t");
         char **names = realloc(t->names, (size_t)(t->ncols + 1) * sizeof *names);
-        if (!names || !(names[t->ncols] = strndup(s, n))) {
-            t->names = names ? names : t->names;
+        t->names = names ? names : t->names;
+        char *numeric = realloc(t->numeric, (size_t)(t->ncols + 1));
+        t->numeric = numeric ? numeric : t->numeric;
+        if (!names || !numeric || !(names[t->ncols] = strndup(s, n))) {
             t->failed = 1;
             return;
         }
-        t->names = names;
+        t->numeric[t->ncols] = ntext-- <= 0;
         t->ncols++;
         s += n;
         if (!*s)
@@ -90,13 +99,15 @@ static void add_cell(table *t, const char *text, double num, int is_num)
 
 static void add_text(table *t, const char *s) { add_cell(t, s, 0, 0); }
 
-/* A config value: a number in results.h5 when its canonical text is one ("16", "0.1"), else text ("16-8"). */
+/* The column of config key `key`: a number in results.h5 when every value of the key is one. */
+static void add_key_name(table *t, int key) { add_names(t, config_key_name(key), !config_key_numeric(key)); }
+
+/* A config value: its canonical text, and the number when the key's values are numbers ("128-64" stays text). */
 static void add_config(table *t, const config *c, int key)
 {
-    char v[CONFIG_PATH + 64], *end;
+    char v[CONFIG_PATH + 64];
     config_format(c, key, v, sizeof v);
-    double num = strtod(v, &end);
-    add_cell(t, v, num, *v && !*end);
+    add_cell(t, v, config_key_numeric(key) ? strtod(v, NULL) : 0, config_key_numeric(key));
 }
 
 /* A number as the .tsv prints it with fmt; results.h5 holds the same rounded value, so the two agree. */
@@ -112,6 +123,15 @@ static void add_int(table *t, long long v)
     char s[32];
     snprintf(s, sizeof s, "%lld", v);
     add_cell(t, s, (double)v, 1);
+}
+
+/* A number that may be missing: an empty cell in the .tsv, NAN in results.h5 (a target not reached). */
+static void add_optional(table *t, const char *fmt, double v)
+{
+    if (isnan(v))
+        add_cell(t, "", NAN, 1);
+    else
+        add_num(t, fmt, v);
 }
 
 static void add_result(table *t, const tsv_result *m)
@@ -130,6 +150,11 @@ static void add_result(table *t, const tsv_result *m)
     add_num(t, "%.9g", fabs(m->val_loss)); /* fabs: NAN (no validation set) prints "nan", never "-nan" */
     add_num(t, "%.9g", fabs(m->val_acc));
     add_num(t, "%.9g", fabs(m->best_val_acc));
+    add_optional(t, "%.0f", m->steps_to_target);
+    add_optional(t, "%.9g", m->epochs_to_target);
+    add_optional(t, "%.0f", m->examples_to_target);
+    add_optional(t, "%.6f", m->seconds_to_target);
+    add_optional(t, "%.9g", m->b_simple);
 }
 
 /* The committed runs of a plan: run[r] is valid where done[r]. */
@@ -174,12 +199,12 @@ static void build_summary(table *t, const runs *rs, const sweep_plan *p)
         if (!fixed)
             extra[nextra++] = base->sweep[i].key;
     }
-    add_names(t, "run_id\tseed");
+    add_names(t, "run_id\tseed", 1);
     for (int j = 1; j < NFIXED; j++)
-        add_names(t, config_key_name(config_find(fixed_keys[j])));
+        add_key_name(t, config_find(fixed_keys[j]));
     for (int i = 0; i < nextra; i++)
-        add_names(t, config_key_name(extra[i]));
-    add_names(t, tsv_result_header);
+        add_key_name(t, extra[i]);
+    add_names(t, tsv_result_header, 1); /* status, then numbers */
     for (long r = 0; r < p->nruns; r++) {
         config c;
         long long seed;
@@ -224,6 +249,56 @@ static void add_stats(table *t, const double *v, int n)
         add_num(t, "%.9g", fabs(s[k]));
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median of v (n >= 1), unreached seeds (NAN) counted as never reaching: NAN unless more than half reached;
+ * min over the reached ones (NAN when none did), max NAN unless all did. v is sorted in place. */
+static void target_stats(double *v, int n, double out[3])
+{
+    for (int i = 0; i < n; i++)
+        v[i] = isnan(v[i]) ? INFINITY : v[i];
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    out[0] = isinf(med) ? NAN : med;
+    out[1] = isinf(v[0]) ? NAN : v[0];
+    out[2] = isinf(v[n - 1]) ? NAN : v[n - 1];
+}
+
+/* table.tsv's target columns of the n runs of a point: reached, then steps, epochs, examples and seconds to the
+ * target (median with min and max for steps and seconds), and the median of the runs' B_simple. */
+static void add_target(table *t, const tsv_result *const *m, int n, double *v)
+{
+    static const size_t fields[] = {offsetof(tsv_result, steps_to_target), offsetof(tsv_result, epochs_to_target),
+                                    offsetof(tsv_result, examples_to_target), offsetof(tsv_result, seconds_to_target),
+                                    offsetof(tsv_result, b_simple)};
+    static const char *const formats[] = {"%.0f", "%.9g", "%.0f", "%.6f", "%.9g"};
+    int reached = 0;
+    for (int i = 0; i < n; i++)
+        reached += !isnan(m[i]->steps_to_target);
+    add_int(t, reached);
+    for (int f = 0; f < 5; f++) {
+        double st[3];
+        int k = 0;
+        for (int i = 0; i < n; i++) {
+            double x = *(const double *)((const char *)m[i] + fields[f]);
+            if (f < 4 || !isnan(x))
+                v[k++] = x;
+        }
+        if (k == 0) {
+            add_optional(t, "%.9g", NAN);
+            continue;
+        }
+        target_stats(v, k, st);
+        add_optional(t, formats[f], st[0]);
+        for (int j = 1; (f == 0 || f == 3) && j < 3; j++)
+            add_optional(t, formats[f], st[j]);
+    }
+}
+
 /* One row of table.tsv: the committed runs of point pt aggregated; nothing when it has none. acc and loss hold
  * (2, nseeds) room: the test numbers, then the validation ones. */
 static void point_row(table *t, const runs *rs, const sweep_plan *p, long pt, double *acc, double *loss)
@@ -232,6 +307,7 @@ static void point_row(table *t, const runs *rs, const sweep_plan *p, long pt, do
     const config *base = p->base;
     int n = 0, diverged = 0;
     double best = 0, secs = 0, per_epoch = 0, sps = 0;
+    const tsv_result *ms[CONFIG_MAX_SEEDS];
     for (long r = pt * base->nseeds; r < (pt + 1) * base->nseeds; r++) {
         if (!rs->done[r])
             continue;
@@ -245,7 +321,7 @@ static void point_row(table *t, const runs *rs, const sweep_plan *p, long pt, do
         secs += m->seconds;
         per_epoch += m->epochs_done ? m->seconds / m->epochs_done : 0;
         sps += m->samples_per_second;
-        n++;
+        ms[n++] = m;
     }
     if (!n)
         return;
@@ -267,15 +343,16 @@ static void point_row(table *t, const runs *rs, const sweep_plan *p, long pt, do
     add_num(t, "%.1f", sps / n);
     add_stats(t, acc + ns, n);
     add_stats(t, loss + ns, n);
+    add_target(t, ms, n, acc);
 }
 
 static void build_table(table *t, const runs *rs, const sweep_plan *p)
 {
     const config *base = p->base;
-    add_names(t, "point_id");
+    add_names(t, "point_id", 1);
     for (int i = 0; i < base->nsweep; i++)
-        add_names(t, config_key_name(base->sweep[i].key));
-    add_names(t, tables_header);
+        add_key_name(t, base->sweep[i].key);
+    add_names(t, tables_header, 0);
     double *acc = malloc(2 * (size_t)base->nseeds * sizeof *acc), *loss = malloc(2 * (size_t)base->nseeds * sizeof *loss);
     if (!acc || !loss)
         t->failed = 1;
@@ -301,45 +378,45 @@ static int save_tsv(const table *t, const char *dir, const char *name, char *err
     return fileio_text_save(&out, path, err, len);
 }
 
-/* t as a compound dataset: a column of numbers becomes float64, any other a fixed-length string (a table without
- * rows has only strings); pandas.DataFrame(h5py.File(...)[name][()]) reads it in one line. */
+/* A variable-length UTF-8 string type, what h5py reads as str (with .asstr()) and pandas as object. */
+static hid_t text_type(void)
+{
+    hid_t st = H5Tcopy(H5T_C_S1);
+    if (st >= 0 && (H5Tset_size(st, H5T_VARIABLE) < 0 || H5Tset_cset(st, H5T_CSET_UTF8) < 0)) {
+        H5Tclose(st);
+        return -1;
+    }
+    return st;
+}
+
+/* t as a compound dataset: each column float64 or a variable-length UTF-8 string as its kind says, whatever the
+ * rows; pandas.DataFrame(h5py.File(...)[name][()]) reads it in one line. */
 static int h5_table(hid_t file, const char *name, const table *t)
 {
     int ncols = t->ncols, rows = table_rows(t), rc = -1;
-    size_t *off = calloc((size_t)ncols, sizeof *off), *width = calloc((size_t)ncols, sizeof *width), rec = 0;
+    size_t *off = calloc((size_t)ncols + 1, sizeof *off), rec = 0;
     char *buf = NULL;
-    hid_t type = -1, space = -1, ds = -1, dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    if (!off || !width)
+    hid_t type = -1, space = -1, ds = -1, st = text_type(), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    if (!off || st < 0)
         goto out;
     for (int j = 0; j < ncols; j++) {
-        int numeric = rows > 0;
-        size_t w = 1;
-        for (int i = 0; i < rows; i++) {
-            const cell *c = &t->cells[i * ncols + j];
-            numeric &= c->is_num;
-            w = strlen(c->text) + 1 > w ? strlen(c->text) + 1 : w;
-        }
-        width[j] = numeric ? 0 : w;
         off[j] = rec;
-        rec += numeric ? sizeof(double) : w;
+        rec += t->numeric[j] ? sizeof(double) : sizeof(char *);
     }
     type = H5Tcreate(H5T_COMPOUND, rec ? rec : 1);
-    for (int j = 0; j < ncols; j++) {
-        hid_t st = H5Tcopy(H5T_C_S1);
-        H5Tset_size(st, width[j] ? width[j] : 1);
-        H5Tinsert(type, t->names[j], off[j], width[j] ? st : H5T_NATIVE_DOUBLE);
-        H5Tclose(st);
-    }
+    for (int j = 0; j < ncols; j++)
+        H5Tinsert(type, t->names[j], off[j], t->numeric[j] ? H5T_NATIVE_DOUBLE : st);
     if (!(buf = calloc((size_t)(rows > 0 ? rows : 1), rec ? rec : 1)))
         goto out;
     for (int i = 0; i < rows; i++)
         for (int j = 0; j < ncols; j++) {
             const cell *c = &t->cells[i * ncols + j];
             char *dst = buf + (size_t)i * rec + off[j];
-            if (width[j])
-                memcpy(dst, c->text, strlen(c->text) + 1);
+            double num = c->is_num ? c->num : NAN;
+            if (t->numeric[j])
+                memcpy(dst, &num, sizeof num);
             else
-                memcpy(dst, &c->num, sizeof c->num);
+                memcpy(dst, &c->text, sizeof c->text); /* HDF5 copies the text the pointer names */
         }
     hsize_t dims[1] = {(hsize_t)rows};
     H5Pset_obj_track_times(dcpl, 0);
@@ -350,14 +427,34 @@ out:
     if (ds >= 0) H5Dclose(ds);
     if (space >= 0) H5Sclose(space);
     if (type >= 0) H5Tclose(type);
+    if (st >= 0) H5Tclose(st);
     H5Pclose(dcpl);
     free(buf);
     free(off);
-    free(width);
     return rc;
 }
 
-/* curves/<run_id>: float64 (rows, CURVE_COLS), a row per evaluated epoch, columns named in an attribute */
+/* The column names of curve.dat as an attribute "columns" of ds: an array of variable-length UTF-8 strings. */
+static int h5_columns(hid_t ds)
+{
+    char names[128];
+    const char *col[CURVE_COLS];
+    int n = 0;
+    snprintf(names, sizeof names, "%s", curve_header + 2); /* past "# " */
+    for (char *s = strtok(names, " "); s && n < CURVE_COLS; s = strtok(NULL, " "))
+        col[n++] = s;
+    hsize_t dims[1] = {(hsize_t)n};
+    hid_t st = text_type(), space = H5Screate_simple(1, dims, NULL), attr = -1;
+    int rc = st >= 0 && space >= 0 && n == CURVE_COLS &&
+             (attr = H5Acreate2(ds, "columns", st, space, H5P_DEFAULT, H5P_DEFAULT)) >= 0 && H5Awrite(attr, st, col) >= 0
+                 ? 0 : -1;
+    if (attr >= 0) H5Aclose(attr);
+    if (space >= 0) H5Sclose(space);
+    if (st >= 0) H5Tclose(st);
+    return rc;
+}
+
+/* curves/<run_id>: float64 (rows, CURVE_COLS), a row per evaluated epoch, the column names in an attribute */
 static int h5_curve(hid_t group, const char *id, const curve *c)
 {
     hsize_t dims[2] = {(hsize_t)c->n, CURVE_COLS};
@@ -367,7 +464,7 @@ static int h5_curve(hid_t group, const char *id, const curve *c)
     hid_t space = H5Screate_simple(2, dims, NULL);
     hid_t ds = H5Dcreate2(group, id, H5T_IEEE_F64LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     int rc = ds >= 0 && H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, c->n ? c->v : &none) >= 0 &&
-             h5util_put_string(ds, "columns", curve_header + 2) == 0 ? 0 : -1;
+             h5_columns(ds) == 0 ? 0 : -1;
     if (ds >= 0) H5Dclose(ds);
     H5Sclose(space);
     H5Pclose(dcpl);
@@ -423,7 +520,9 @@ static int save_h5(const char *dir, const table *summary, const table *points, c
     hid_t file = h5util_create_memory(); /* h5util_save writes it: a full disk fails a write(), not H5Fclose */
     int rc = file >= 0 ? 0 : -1;
     if (rc == 0)
-        rc = h5_table(file, "summary", summary) | h5_table(file, "table", points);
+        rc = h5_table(file, "summary", summary) | h5_table(file, "table", points) |
+             h5util_put_string(file, "note", "NaN in the *_to_target columns: the target was not reached (an empty "
+                                              "cell in the .tsv); in b_simple: not measured (train.noise_scale off)");
     if (rc == 0)
         rc = h5_runs(file, 0, dir, rs, p) | h5_runs(file, 1, dir, rs, p);
     if (rc == 0)

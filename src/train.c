@@ -56,6 +56,8 @@ int train_prepare_init(train_job *job, const config *cfg, long long seed, const 
         goto oom;
     if (cfg->optimizer == OPT_ADAM && !(job->opt_v = calloc(np, sizeof(float))))
         goto oom;
+    if (cfg->noise_scale && noise_init(&job->noise, np) < 0)
+        goto oom;
     if (cfg->init_file[0] && init) {
         memcpy(job->net.params, init, np * sizeof(float));
     } else if (cfg->init_file[0]) {
@@ -116,6 +118,20 @@ int train_check(const config *cfg, const dataset *train, int nclasses, char *err
     return rc;
 }
 
+int train_check_noise(const config *base, const config *cfg, int train_rows, char *err, size_t len)
+{
+    long long big = cfg->noise_big_batch;
+    int B = train_batch_rows(cfg, train_rows);
+    if (big == 0 || (big >= B && big <= train_rows))
+        return 0;
+    char origin[CONFIG_PATH + 64];
+    config_sweep_origin(base, config_find("train.noise_big_batch"), origin, sizeof origin);
+    snprintf(err, len, "%s: %lld rows %s (allowed: 0 = the whole training set, or %d to %d: from the batch's rows "
+             "to the training rows)", origin, big, big < B ? "is fewer than a batch" : "is more than the training set",
+             B, train_rows);
+    return -1;
+}
+
 void train_free(train_job *job)
 {
     mlp_free(&job->net);
@@ -126,6 +142,7 @@ void train_free(train_job *job)
     free(job->order);
     free(job->curve);
     free(job->confusion);
+    noise_free(&job->noise);
     memset(job, 0, sizeof *job);
 }
 
@@ -218,6 +235,78 @@ static void count_confusion(train_job *job)
     }
 }
 
+/* train.noise_scale: B_simple of the current weights on the big batch (train.noise_big_batch rows, or the whole
+ * training set) cut into training-sized batches; NAN when off. Changes no weight (noise_measure). */
+static double measure_noise(train_job *job)
+{
+    const dataset *tr = job->train;
+    if (!job->cfg.noise_scale)
+        return NAN;
+    long long big = job->cfg.noise_big_batch;
+    int rows = big > 0 && big < tr->rows ? (int)big : tr->rows;
+    return noise_measure(&job->noise, &job->net, tr->x, tr->y, rows, train_batch_rows(&job->cfg, tr->rows));
+}
+
+/* ---- train.target_accuracy ------------------------------------------------------------------------------- */
+
+/* Records the target as reached now (the first time only): after job->steps steps, seconds of training. */
+static void target_reached(train_job *job, double seconds)
+{
+    if (job->steps_to_target >= 0)
+        return;
+    job->steps_to_target = job->steps;
+    job->examples_to_target = job->examples;
+    job->epochs_to_target = (double)job->examples / job->train->rows;
+    job->seconds_to_target = seconds;
+}
+
+/* At the evaluation of epoch (curve row filled): checks the target on its validation accuracy (test without a
+ * validation set). 1 when the run is to stop there (train.stop_at_target). */
+static int target_at_evaluation(train_job *job, int epoch)
+{
+    const train_epoch *e = &job->curve[epoch];
+    double target = job->cfg.target_accuracy;
+    if (target <= 0)
+        return 0;
+    if ((train_has_validation(job) ? e->val_acc : e->test_acc) >= target)
+        target_reached(job, job->train_seconds);
+    return job->cfg.stop_at_target && job->steps_to_target >= 0;
+}
+
+/* Inside an epoch begun at t0 (less the seconds it trained before a stop, for a resumed one) after job->steps
+ * steps: every train.eval_every_steps steps, checks the target on the validation set (the test set without one). */
+static void target_between(train_job *job, double t0)
+{
+    long long every = job->cfg.eval_every_steps;
+    if (job->cfg.target_accuracy <= 0 || every <= 0 || job->steps % every || job->steps_to_target >= 0)
+        return;
+    double seconds = job->train_seconds + timing_now() - t0, loss, acc;
+    train_evaluate(job, train_has_validation(job) ? job->val : job->test, &loss, &acc);
+    if (acc >= job->cfg.target_accuracy)
+        target_reached(job, seconds);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double train_b_simple_median(const train_job *job)
+{
+    double *v = malloc(((size_t)job->epochs_done + 1) * sizeof *v), m = NAN;
+    int n = 0;
+    for (int e = 0; v && e <= job->epochs_done; e++)
+        if (job->curve[e].evaluated && isfinite(job->curve[e].b_simple))
+            v[n++] = job->curve[e].b_simple;
+    if (n) {
+        qsort(v, (size_t)n, sizeof *v, cmp_double);
+        m = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    }
+    free(v);
+    return m;
+}
+
 /* Evaluates the weights after epoch on every set into its curve row; 1 when every number is finite. */
 static int record(train_job *job, int epoch)
 {
@@ -228,6 +317,7 @@ static int record(train_job *job, int epoch)
     if (train_has_validation(job))
         train_evaluate(job, job->val, &e->val_loss, &e->val_acc);
     e->evaluated = 1;
+    e->b_simple = measure_noise(job);
     return isfinite(e->train_loss) && isfinite(e->test_loss) && (!train_has_validation(job) || isfinite(e->val_loss)) &&
            mlp_params_finite(&job->net);
 }
@@ -262,10 +352,10 @@ static void choose_best(train_job *job)
     }
 }
 
-/* The epochs that get a curve row: 0, every eval_every-th, the last. */
+/* The epochs that get a curve row: 0, every eval_every-th, the last; every one with a target. */
 static int evaluated_epoch(const train_job *job, int epoch)
 {
-    return epoch % job->cfg.eval_every == 0 || epoch == job->cfg.epochs;
+    return epoch % job->cfg.eval_every == 0 || epoch == job->cfg.epochs || job->cfg.target_accuracy > 0;
 }
 
 /* Evaluates the initial weights (epoch 0) and keeps them; 0 when they already overflow: nothing to train from,
@@ -275,11 +365,13 @@ static int start(train_job *job)
     const mlp *net = &job->net;
     job->status = TRAIN_OK;
     job->best_eval = -1;
+    job->steps_to_target = job->examples_to_target = -1;
+    job->epochs_to_target = job->seconds_to_target = NAN;
     int finite = record(job, 0);
     memcpy(job->last_good, net->params, net->nparams * sizeof(float));
     if (finite) {
         keep_evaluation(job, 0);
-        return 1;
+        return !target_at_evaluation(job, 0);
     }
     job->curve[0].evaluated = 0;
     job->status = TRAIN_DIVERGED;
@@ -318,10 +410,15 @@ int train_state(train_job *job, train_part *parts)
 {
     size_t np = job->net.nparams * sizeof(float);
     train_part all[] = {
-        {&job->step, sizeof job->step}, {&job->shuffle, sizeof job->shuffle},
+        {&job->steps, sizeof job->steps}, {&job->examples, sizeof job->examples},
+        {&job->shuffle, sizeof job->shuffle},
         {&job->epochs_done, sizeof job->epochs_done}, {&job->final_epoch, sizeof job->final_epoch},
         {&job->best_eval, sizeof job->best_eval}, {&job->since_best, sizeof job->since_best},
         {&job->train_seconds, sizeof job->train_seconds},
+        {&job->steps_to_target, sizeof job->steps_to_target},
+        {&job->examples_to_target, sizeof job->examples_to_target},
+        {&job->epochs_to_target, sizeof job->epochs_to_target},
+        {&job->seconds_to_target, sizeof job->seconds_to_target},
         {job->order, (size_t)job->train->rows * sizeof *job->order}, {job->net.params, np},
         {job->opt_m, job->opt_m ? np : 0}, {job->opt_v, job->opt_v ? np : 0}, {job->last_good, np},
         {job->best_params, job->best_params ? np : 0},
@@ -335,7 +432,9 @@ int train_state(train_job *job, train_part *parts)
 int train_state_check(const train_job *job)
 {
     int rows = job->train->rows, at = job->at_epoch;
-    if (at < 1 || at > job->cfg.epochs || job->at_rows < 0 || job->at_rows > rows || job->step < 0 ||
+    if (at < 1 || at > job->cfg.epochs || job->at_rows < 0 || job->at_rows > rows || job->steps < 0 ||
+        job->examples < 0 || job->steps_to_target < -1 || job->steps_to_target > job->steps ||
+        job->examples_to_target < -1 || job->examples_to_target > job->examples ||
         job->epochs_done < 0 || job->epochs_done >= at || job->final_epoch < 0 ||
         job->final_epoch > job->epochs_done || job->best_eval < -1 || job->best_eval > job->epochs_done ||
         job->since_best < 0)
@@ -354,6 +453,7 @@ void train_execute(train_job *job)
     int B = train_batch_rows(&job->cfg, tr->rows);
     job->checkpoint_clock = timing_now();
     if (!job->at_epoch && !begin(job)) {
+        choose_best(job);
         count_confusion(job);
         return;
     }
@@ -368,7 +468,7 @@ void train_execute(train_job *job)
         int finite = 1;
         for (int s = job->at_rows; s < tr->rows && finite; s += B) {
             int n = tr->rows - s < B ? tr->rows - s : B;
-            mlp_update u = update_for(job, ++job->step, lr);
+            mlp_update u = update_for(job, ++job->steps, lr);
             mlp_train_rows(net, tr->x, tr->y, job->order + s, n,
                            job->cfg.loss == LOSS_MEAN ? 1.0f / (float)n : 1.0f, &u);
             /* a non-finite loss ends the run; the weights it updated are dropped (last_good is kept) */
@@ -379,6 +479,8 @@ void train_execute(train_job *job)
                 finite = 0;
                 break;
             }
+            job->examples += n;
+            target_between(job, t0 - job->curve[epoch].seconds);
             if (job->stop && *job->stop) {
                 job->curve[epoch].seconds += timing_now() - t0;
                 checkpoint_at(job, epoch, s + n, 1);
@@ -406,6 +508,7 @@ void train_execute(train_job *job)
         memcpy(job->last_good, net->params, net->nparams * sizeof(float));
         atomic_store_explicit(&job->progress_eval, epoch, memory_order_release);
         int stop = keep_evaluation(job, epoch);
+        stop |= target_at_evaluation(job, epoch);
         /* finite but exploding: the epoch stays in the curve, and the run ends there */
         double factor = job->cfg.diverge_factor;
         if (factor > 0 && job->curve[epoch].train_loss > factor * job->curve[0].train_loss) {

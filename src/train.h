@@ -6,7 +6,11 @@
  * evaluated epoch (that epoch is kept). Evaluation reads the weights and changes nothing, so the weights do not
  * depend on train.eval_every. With a validation set (data.validation_fraction > 0) it is evaluated too, best_epoch
  * is chosen on it, and train.early_stopping = P stops the run after P evaluations without a lower validation loss:
- * the run keeps the weights and numbers of the evaluation with the lowest one (final_epoch). train_prepare runs on the main thread (it may read an HDF5 checkpoint);
+ * the run keeps the weights and numbers of the evaluation with the lowest one (final_epoch). With
+ * train.target_accuracy every epoch is evaluated and the target checked there (and every train.eval_every_steps
+ * steps on the validation set): the first check that reaches it gives the *_to_target numbers, and
+ * train.stop_at_target ends the run (status ok) at the evaluation that follows it. train.noise_scale measures
+ * B_simple (noise.h) at every evaluation. train_prepare runs on the main thread (it may read an HDF5 checkpoint);
  * train_execute only computes, so several may run side by side in worker threads. A job whose state an in-run
  * checkpoint filled (train_state, at_epoch > 0) goes on from there and ends bitwise as if never stopped. */
 #ifndef TRAIN_H
@@ -17,6 +21,7 @@
 #include "config.h"
 #include "dataset.h"
 #include "mlp.h"
+#include "noise.h"
 
 typedef enum { TRAIN_OK, TRAIN_DIVERGED, TRAIN_INTERRUPTED } train_status;
 
@@ -28,6 +33,7 @@ typedef struct train_epoch {
     int evaluated;                               /* the numbers are filled: a row of curve.dat */
     double val_loss, val_acc;                    /* as the test ones, on the validation set; NAN without one */
     double lr;                                   /* learning rate this epoch trained at; epoch 0: the first's */
+    double b_simple;                             /* gradient noise scale at this evaluation; NAN when not measured */
 } train_epoch;
 
 typedef struct train_job {
@@ -50,10 +56,12 @@ typedef struct train_job {
     float *last_good;                            /* (nparams) weights at the last finite epoch */
     float *best_params;                          /* (nparams) with early stopping: weights at final_epoch */
     int *order;                                  /* (train rows) this epoch's sample order */
+    noise noise;                                 /* train.noise_scale's scratch; empty without it */
+    long long steps, examples;                   /* optimizer steps (Adam's bias corrections count them) and
+                                                    training rows seen so far */
     int best_eval, since_best;                   /* early stopping: lowest validation loss so far (-1: none),
                                                     and the evaluations since it */
     rng shuffle;                                 /* the stream of the sample orders */
-    long long step;                              /* optimizer steps taken (Adam's bias corrections count them) */
     int at_epoch, at_rows;                       /* where training goes on: epoch at_epoch (0: a fresh run) after
                                                     at_rows of its training rows (0: before its shuffle) */
     double checkpoint_clock;                     /* timing_now() of the last checkpoint or of the start */
@@ -70,6 +78,10 @@ typedef struct train_job {
     int best_epoch;                              /* highest validation accuracy of the evaluated (test accuracy
                                                     without a validation set), earliest on ties */
     double train_seconds, samples_per_second;    /* over epochs 1..epochs_done */
+    /* train.target_accuracy: the first check that reached it (-1 and NANs when none did): steps and training
+     * rows up to it, those rows in epochs, and the training time (evaluations excluded) */
+    long long steps_to_target, examples_to_target;
+    double epochs_to_target, seconds_to_target;
     /* for the progress display on another thread: the worker stores with memory_order_release after the epoch
      * (and its curve row) is written, readers load with memory_order_acquire */
     _Atomic int progress_epoch;                  /* last finished epoch */
@@ -91,6 +103,9 @@ int train_read_init(const config *cfg, const dataset *train, int nclasses, float
 /* Checks before anything is written that the run's model can start: a model.init_file must fit its shapes.
  * 0, or -1 with the reason in err. Main thread only. */
 int train_check(const config *cfg, const dataset *train, int nclasses, char *err, size_t len);
+/* Checks that train.noise_big_batch fits the run: 0 (the whole training set) or from the batch's rows to the
+ * training rows. 0, or -1 with "file:line: train.noise_big_batch: what is wrong (allowed)" in err. */
+int train_check_noise(const config *base, const config *cfg, int train_rows, char *err, size_t len);
 /* Rows of one training step: train.batch_size, or all train_rows when it is 0 or larger. */
 int train_batch_rows(const config *cfg, int train_rows);
 /* Evaluation forwards TRAIN_EVAL_ROWS rows at a time, or a whole batch when batches are larger: the rows the model
@@ -104,8 +119,9 @@ double train_schedule_lr(const config *c, long long e);
 /* Trains; fills the results. Touches no HDF5, safe in a worker thread. */
 void train_execute(train_job *job);
 /* The state train_execute goes on from, for in-run checkpoints: byte ranges of the job at its position (at_epoch,
- * at_rows): the counters, the shuffle stream, the sample order, the weights, the optimizer's state, the kept
- * weights and the curve up to at_epoch. Fills parts (at most TRAIN_STATE_PARTS) and returns their number. */
+ * at_rows): the counters (steps, examples, early stopping's), the target's numbers (whether and where it was
+ * reached), the shuffle stream, the sample order, the weights, the optimizer's state, the kept weights and the
+ * curve up to at_epoch (with its b_simple values). Fills parts (at most TRAIN_STATE_PARTS) and returns their number. */
 enum { TRAIN_STATE_PARTS = 24 };
 typedef struct train_part { void *data; size_t size; } train_part;
 int train_state(train_job *job, train_part *parts);
@@ -117,6 +133,8 @@ int train_has_validation(const train_job *job);
 /* The weights to keep: those of final_epoch (the final ones, the last finite ones for a diverged run, the best
  * ones with early stopping). */
 const float *train_weights(const train_job *job);
+/* The median of the curve's finite b_simple values up to epochs_done; NAN when there are none. */
+double train_b_simple_median(const train_job *job);
 /* Mean per-sample loss and accuracy of the current weights on a dataset. */
 void train_evaluate(train_job *job, const dataset *d, double *loss, double *acc);
 void train_free(train_job *job);

@@ -35,6 +35,9 @@ typedef struct tsv_result {
     int diverged, epochs_done, diverged_epoch, best_epoch;
     double train_loss, test_loss, train_acc, test_acc, best_test_acc, seconds, samples_per_second;
     double val_loss, val_acc, best_val_acc;
+    /* train.target_accuracy's first reach (train.h), NAN when not reached (an empty cell); and the median
+     * B_simple over the run's evaluations, NAN without train.noise_scale */
+    double steps_to_target, epochs_to_target, examples_to_target, seconds_to_target, b_simple;
 } tsv_result;
 
 /* Column names of the metrics row: result.tsv's header, and the last columns of summary.tsv. */

@@ -4,13 +4,33 @@
 #include "config.h"
 #include "identity.h"
 #include "store.h"
-#include "sweep.h"
 #include <string.h>
 
-int verify_experiment(const char *root, const char *name, FILE *lines, FILE *ok, long *bad, char *err, size_t len)
+void verify_runs(const char *dir, const sweep_plan *plan, const int *owner, FILE *lines, verify_counts *c)
 {
     static const char *const verdicts[] = {[-STORE_RUN_DAMAGED] = "damaged", [-STORE_RUN_MISSING] = "missing",
                                            [-STORE_RUN_BUSY] = "cannot be read now"};
+    long *counts[] = {&c->intact, &c->damaged, &c->missing, &c->busy};
+    c->intact = c->damaged = c->missing = c->busy = 0;
+    for (long r = 0; r < plan->nruns; r++) {
+        char why[600], id[SWEEP_ID];
+        int rc = store_read_run(dir, plan, r, NULL, why, sizeof why);
+        (*counts[-rc])++;
+        if (owner && c->owned) {
+            c->owned[owner[r]]++;
+            c->committed[owner[r]] += rc == STORE_RUN_OK;
+        }
+        if (rc == STORE_RUN_OK || !lines)
+            continue;
+        config cfg;
+        long long seed;
+        sweep_run(plan, r, &cfg, &seed, id, sizeof id);
+        fprintf(lines, "%s/runs/%s: %s: %s\n", dir, id, verdicts[-rc], why);
+    }
+}
+
+int verify_experiment(const char *root, const char *name, FILE *lines, FILE *ok, long *bad, char *err, size_t len)
+{
     char dir[STORE_PATH];
     config cfg;
     sweep_plan plan;
@@ -22,22 +42,12 @@ int verify_experiment(const char *root, const char *name, FILE *lines, FILE *ok,
         config_free(&cfg);
         return -1;
     }
-    long counts[4] = {0};
-    for (long r = 0; r < plan.nruns; r++) {
-        char why[600], id[SWEEP_ID];
-        int rc = store_read_run(dir, &plan, r, NULL, why, sizeof why);
-        counts[-rc]++;
-        if (rc == STORE_RUN_OK)
-            continue;
-        config c;
-        long long seed;
-        sweep_run(&plan, r, &c, &seed, id, sizeof id);
-        fprintf(lines, "%s/runs/%s: %s: %s\n", dir, id, verdicts[-rc], why);
-    }
-    *bad = plan.nruns - counts[0];
+    verify_counts c = {0};
+    verify_runs(dir, &plan, NULL, lines, &c);
+    *bad = plan.nruns - c.intact;
     fprintf(*bad ? lines : ok, "%s: %ld runs, %ld intact, %ld damaged, %ld missing, %ld cannot be read now%s\n",
-            dir, plan.nruns, counts[0], counts[-STORE_RUN_DAMAGED], counts[-STORE_RUN_MISSING],
-            counts[-STORE_RUN_BUSY], *bad ? " (run the config again to train what is missing or damaged)" : "");
+            dir, plan.nruns, c.intact, c.damaged, c.missing, c.busy,
+            *bad ? " (run the config again to train what is missing or damaged)" : "");
     config_free(&cfg);
     return 0;
 }

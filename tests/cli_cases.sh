@@ -6,6 +6,7 @@
 # run_case NAME EXPECTED_STATUS [runner args...]: runs "$RUNNER" --results "$tmp/results" ARGS into $tmp/stdout
 # and $tmp/stderr (the temporary folder's path written as $TMP), sets name, want, status and golden (the golden
 # file $dir/NAME.expected), then calls on_case ARGS. (A shell function cannot be called "case": a reserved word.)
+# A runner that hangs (a FIFO read forever, once) is stopped after 20 s: status 124, never a stuck test.
 run_case() {
     name=$1
     want=$2
@@ -13,7 +14,7 @@ run_case() {
     golden=$dir/$name.expected
     rm -rf "$tmp/results" "$tmp/stdout" "$tmp/stderr"
     status=0
-    "$RUNNER" --results "$tmp/results" --plots "$tmp/plots" "$@" >"$tmp/stdout" 2>"$tmp/stderr.raw" </dev/null ||
+    timeout 20 "$RUNNER" --results "$tmp/results" --plots "$tmp/plots" "$@" >"$tmp/stdout" 2>"$tmp/stderr.raw" </dev/null ||
         status=$?
     sed "s|$tmp|\$TMP|g" "$tmp/stderr.raw" >"$tmp/stderr"
     on_case "$@"
@@ -32,7 +33,8 @@ for name in \
     range_validation_fraction range_early_stopping validation_no_rows validation_class_lost \
     early_stopping_no_validation \
     step_every_zero weight_decay_negative warmup_not_below_epochs min_lr_above_lr min_lr_above_swept_lr \
-    warmup_swept_epochs schedule_unknown
+    warmup_swept_epochs schedule_unknown range_target_accuracy stop_at_target_no_target \
+    noise_big_batch_below_batch noise_big_batch_above_rows
 do
     run_case "$name" 2 "$dir/$name.ini"
 done
@@ -58,6 +60,14 @@ run_case binary_garbage 2 "$tmp/binary_garbage.ini"
 
 run_case missing_config 2 "$dir/no_such_config.ini"
 run_case directory_config 2 "$dir"
+# a FIFO or a device as the config blocked in open or read forever (/dev/zero spun at 100 % CPU): refused by kind
+mkfifo "$tmp/fifo_config.ini"
+run_case fifo_config 2 "$tmp/fifo_config.ini"
+run_case device_config 2 /dev/zero
+# a config beyond CONFIG_MAX_BYTES (1 MiB) is refused before it is read: 1100 lines of 1000 characters
+awk 'BEGIN { s = "; "; while (length(s) < 1000) s = s "x"; for (i = 0; i < 1100; i++) print s }' \
+    >"$tmp/too_large_config.ini"
+run_case too_large_config 2 "$tmp/too_large_config.ini"
 
 # ---- accepted: exit 0, nothing on stderr, results written ------------------------------------------------------
 for name in accept_crlf accept_bom accept_inline_comments accept_indented; do

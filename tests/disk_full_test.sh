@@ -75,7 +75,7 @@ whole_runs() {
         [ -s "$d/result.tsv" ] && awk -F'\t' -v h="$header" '
             NR == 1 && $0 != h { bad = 1 }
             NR == 2 && (NF != split(h, cols, "\t") || ($1 != "ok" && $1 != "diverged")) { bad = 1 }
-            NR == 2 { for (i = 2; i <= NF; i++) if ($i !~ /^-?[0-9.e+-]+$|^nan$|^-?inf$/) bad = 1 }
+            NR == 2 { for (i = 2; i <= NF; i++) if ($i !~ /^-?[0-9.e+-]+$|^nan$|^-?inf$|^$/) bad = 1 }
             END { exit bad || NR != 2 }' "$d/result.tsv" || echo "run $id: result.tsv does not parse"
     done
     ls -A "$1/full/runs" | grep '^\.' | sed 's/^/temporary folder left: /'

@@ -48,6 +48,12 @@ capture() {
     "$@" >"$tmp/out" 2>"$tmp/err" </dev/null || status=$?
 }
 
+# col FILE NAME [ROW]: the cell of column NAME in data row ROW (default 1) of a TSV file
+col() {
+    awk -F'\t' -v name="$2" -v row="${3:-1}" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == name) c = i }
+        NR == row + 1 && c { print $c }' "$1"
+}
+
 # strip FILE: FILE (a summary.tsv) without its timing columns, found by name in the header: train_seconds,
 # samples_per_second and every column whose name starts with seconds.
 strip() {

@@ -13,7 +13,9 @@
 need_runner preempt_test "build it with make runner, or set RUNNER"
 make_tmp
 
-# about a second for the sweep on two cores; PREEMPT_EPOCHS lengthens it for slower builds (make asan)
+# about a second for the sweep on two cores; PREEMPT_EPOCHS shortens it for slower builds (make asan), the
+# schedule's step and the patience in proportion
+epochs=${PREEMPT_EPOCHS:-800}
 cat >"$tmp/sweep.ini" <<INI
 [experiment]
 name = preempt
@@ -25,40 +27,47 @@ scale = 0.0625
 [model]
 hidden = 32
 [train]
-epochs = ${PREEMPT_EPOCHS:-800}
+epochs = $epochs
 learning_rate = 0.01
 schedule = step
-step_every = 300
+step_every = $((epochs * 3 / 8))
 step_factor = 0.5
 checkpoint_every = 0.1
 [sweep]
 train.optimizer = momentum, adam
-train.early_stopping = 0, 400
+train.early_stopping = 0, $((epochs / 2))
 INI
-runs="optimizer=momentum_early_stopping=0_seed=1 optimizer=momentum_early_stopping=400_seed=1
-optimizer=adam_early_stopping=0_seed=1 optimizer=adam_early_stopping=400_seed=1"
+runs="optimizer=momentum_early_stopping=0_seed=1 optimizer=momentum_early_stopping=$((epochs / 2))_seed=1
+optimizer=adam_early_stopping=0_seed=1 optimizer=adam_early_stopping=$((epochs / 2))_seed=1"
 
 # train ROOT [ARGS...]: the sweep under $tmp/ROOT in the foreground, stderr in $tmp/err, status in $status
 train() {
     root=$1
     shift
-    capture "$RUNNER" --no-plots --plots "$tmp/plots" --results "$tmp/$root" "$@" "$tmp/sweep.ini"
+    capture "$RUNNER" --no-plots --plots "$tmp/plots" --results "$tmp/$root" "$@" "$ini"
 }
 
-# checkpoints ROOT: the number of in-run checkpoints in ROOT's runs folder (not the temporaries of their writes)
-checkpoints() { find "$tmp/$1/preempt/runs" -name '.ckpt-*' ! -name '*.runner-tmp-*' 2>/dev/null | wc -l; }
+# the experiment the helpers below look at, its config and its run ids (the target run's, at the end)
+exp=preempt
+ini=$tmp/sweep.ini
 
-# interrupt ROOT SIGNAL: starts the sweep under ROOT and sends SIGNAL as soon as a checkpoint exists (a run is
-# past its first epochs, and the others in flight too); the runner's status in $status
+# checkpoints ROOT: the number of in-run checkpoints in ROOT's runs folder (not the temporaries of their writes)
+checkpoints() { find "$tmp/$1/$exp/runs" -name '.ckpt-*' ! -name '*.runner-tmp-*' 2>/dev/null | wc -l; }
+
+# interrupt ROOT SIGNAL [ARGS...]: starts the sweep under ROOT and sends SIGNAL as soon as a checkpoint exists (a
+# run is past its first epochs, and the others in flight too); the runner's status in $status
 interrupt() {
-    "$RUNNER" --no-plots --plots "$tmp/plots" --quiet --results "$tmp/$1" "$tmp/sweep.ini" 2>/dev/null &
+    root=$1
+    sig=$2
+    shift 2
+    "$RUNNER" --no-plots --plots "$tmp/plots" --quiet --results "$tmp/$root" "$@" "$ini" 2>/dev/null &
     pid=$!
     i=0
-    while [ "$(checkpoints "$1")" = 0 ] && [ $i -lt 500 ]; do
+    while [ "$(checkpoints "$root")" = 0 ] && [ $i -lt 500 ]; do
         sleep 0.02
         i=$((i + 1))
     done
-    kill "-$2" "$pid" 2>/dev/null
+    kill "-$sig" "$pid" 2>/dev/null
     status=0
     wait "$pid" 2>/dev/null || status=$?
 }
@@ -67,8 +76,8 @@ interrupt() {
 same() {
     bad=0
     for r in $runs; do
-        a=$tmp/ref/preempt/runs/$r
-        b=$tmp/$1/preempt/runs/$r
+        a=$tmp/ref/$exp/runs/$r
+        b=$tmp/$1/$exp/runs/$r
         cmp -s "$a/weights.h5" "$b/weights.h5" || { echo "$1: $r: weights.h5 differs"; bad=1; }
         awk '{ $6 = ""; print }' "$a/curve.dat" >"$tmp/ca"
         awk '{ $6 = ""; print }' "$b/curve.dat" >"$tmp/cb" 2>/dev/null
@@ -77,10 +86,10 @@ same() {
         strip "$b/result.tsv" >"$tmp/rb" 2>/dev/null
         cmp -s "$tmp/ra" "$tmp/rb" || { echo "$1: $r: result.tsv differs"; bad=1; }
     done
-    strip "$tmp/ref/preempt/summary.tsv" >"$tmp/sa"
-    strip "$tmp/$1/preempt/summary.tsv" >"$tmp/sb" 2>/dev/null
+    strip "$tmp/ref/$exp/summary.tsv" >"$tmp/sa"
+    strip "$tmp/$1/$exp/summary.tsv" >"$tmp/sb" 2>/dev/null
     cmp -s "$tmp/sa" "$tmp/sb" || { echo "$1: summary.tsv differs"; bad=1; }
-    [ "$(find "$tmp/$1/preempt/runs" -name '.*' | wc -l)" = 0 ] ||
+    [ "$(find "$tmp/$1/$exp/runs" -name '.*' | wc -l)" = 0 ] ||
         { echo "$1: in-run checkpoints or temporaries left after the runs committed"; bad=1; }
     return $bad
 }
@@ -168,5 +177,47 @@ train force --force
 check "--force discards the checkpoints" $? "$(cat "$tmp/err")"
 same force
 check "the sweep --force retrained equals the uninterrupted one" $?
+
+# a run with a target it stops at, checked every 7 steps, and the noise scale: SIGKILLed mid-run as a shard (the
+# shared lock) and restarted, it resumes its own checkpoint and ends equal, steps, examples, the *_to_target
+# numbers and b_simple included; --collect (alone) then writes the tables and leaves no checkpoint
+cat >"$tmp/target.ini" <<INI
+[experiment]
+name = target
+seeds = 1
+threads = 1
+[data]
+file = data/digits.h5
+scale = 0.0625
+[model]
+hidden = 32
+[train]
+optimizer = momentum
+epochs = 800
+learning_rate = 0.01
+checkpoint_every = 0.1
+target_accuracy = 0.955
+stop_at_target = true
+eval_every_steps = 7
+noise_scale = true
+INI
+exp=target
+ini=$tmp/target.ini
+runs=seed=1
+train ref --quiet --set train.checkpoint_every=0
+check "uninterrupted run with a target" "$status" "$(cat "$tmp/err")"
+steps=$(col "$tmp/ref/target/runs/seed=1/result.tsv" steps_to_target)
+[ -n "$steps" ] && [ "$(col "$tmp/ref/target/runs/seed=1/result.tsv" epochs_done)" -lt 800 ]
+check "the run stops at its target" $? "steps_to_target '$steps'"
+interrupt shard KILL --shard 0/1
+[ "$(checkpoints shard)" -gt 0 ] && [ ! -d "$tmp/shard/target/runs/seed=1" ]
+check "SIGKILL landed mid-run of the shard, after a checkpoint" $?
+train shard --shard 0/1
+[ "$status" = 0 ] && grep -q "^resuming seed=1 from epoch [1-9]" "$tmp/err"
+check "the shard started again resumes its run" $? "$(cat "$tmp/err")"
+train shard --collect --quiet
+check "--collect after the shard" "$status" "$(cat "$tmp/err")"
+same shard
+check "a run with a target and the noise scale, SIGKILLed and resumed, equals the uninterrupted one" $?
 
 finish preempt_test

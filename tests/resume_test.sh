@@ -94,14 +94,14 @@ check "all-diverged sweep exits 5" $?
 
 # a config change that makes old runs incomparable is refused, --force retrains
 "$RUNNER" --no-plots --plots "$tmp/plots" --quiet --results "$tmp/killed" --set model.hidden=16 "$tmp/sweep.ini" 2>"$tmp/err"
-[ $? = 2 ] && grep -q "different configuration (was 'hidden = 128', now 'hidden = 16')" "$tmp/err"
+[ $? = 2 ] && grep -q "different configuration (model.hidden: 128 -> 16)" "$tmp/err"
 check "changed config refused with exit 2" $?
 # train.eval_every at its default is left out of the identity, so experiments written before the key existed
 # resume; any other value is a different configuration
 ! grep -q eval_every "$tmp/killed/resume/experiment.ini"
 check "experiment.ini leaves train.eval_every out at its default" $?
 "$RUNNER" --no-plots --plots "$tmp/plots" --quiet --results "$tmp/killed" --set train.eval_every=5 "$tmp/sweep.ini" 2>"$tmp/err"
-[ $? = 2 ] && grep -q "now 'eval_every = 5'" "$tmp/err"
+[ $? = 2 ] && grep -q "(train.eval_every: (absent) -> 5)" "$tmp/err"
 check "a changed train.eval_every is refused with exit 2" $?
 # sparse curves: rows at epochs 0, 7, 14, 20 pass --verify; epochs that do not rise are damage
 "$RUNNER" --no-plots --plots "$tmp/plots" --quiet --results "$tmp/sparse" --set experiment.seeds=1 \

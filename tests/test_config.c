@@ -64,6 +64,14 @@ static const struct { const char *key, *text, *canon; } non_default[] = {
     {"train.step_factor", "0.50", "0.5"},
     {"train.min_learning_rate", "1e-3", "0.001"},
     {"train.checkpoint_every", "0.25", "0.25"},
+    {"train.target_accuracy", "0.95", "0.95"},
+    {"train.stop_at_target", "yes", "true"},
+    {"train.eval_every_steps", "10", "10"},
+    {"train.noise_scale", "true", "true"},
+    {"train.noise_big_batch", "512", "512"},
+    {"report.x_axis", "seconds", "seconds"},
+    {"report.points", "train.learning_rate=0.1", "train.learning_rate=0.1"},
+    {"report.panel_key", "model.hidden", "model.hidden"},
 };
 #define NNON_DEFAULT ((int)(sizeof non_default / sizeof non_default[0]))
 
@@ -104,6 +112,9 @@ static void assert_same_values(const config *a, const config *b)
     ck_assert_int_eq(a->shuffle, b->shuffle);
     ck_assert_int_eq(a->loss, b->loss);
     ck_assert_int_eq(a->early_stopping, b->early_stopping);
+    ck_assert_int_eq(a->report_x_axis, b->report_x_axis);
+    ck_assert_str_eq(a->report_points, b->report_points);
+    ck_assert_str_eq(a->report_panel_key, b->report_panel_key);
 }
 
 /* The resolved dump of c, as config_write makes it; free the result. */
@@ -349,9 +360,9 @@ START_TEST(test_identity_ignores_threads_seeds_and_swept_values)
     config a, b;
     config_errors errs = {0};
     char path[64];
-    ck_assert_int_eq(load_text(&a, &errs, "[experiment]\nthreads = 1\nseeds = 1\n[sweep]\ntrain.epochs = 1, 2\n", path,
+    ck_assert_int_eq(load_text(&a, &errs, "[experiment]\nname = x\nthreads = 1\nseeds = 1\n[report]\nx_axis = step\n[sweep]\ntrain.epochs = 1, 2\n", path,
                                sizeof path), 0);
-    ck_assert_int_eq(load_text(&b, &errs, "[experiment]\nthreads = 2\nseeds = 1, 5\n[sweep]\ntrain.epochs = 3\n",
+    ck_assert_int_eq(load_text(&b, &errs, "[experiment]\nname = x\nthreads = 2\nseeds = 1, 5\n[sweep]\ntrain.epochs = 3\n",
                                path, sizeof path), 0);
     char *ta = NULL, *tb = NULL;
     size_t la, lb;
@@ -374,6 +385,61 @@ START_TEST(test_identity_ignores_threads_seeds_and_swept_values)
     free(tb);
     config_free(&a);
     config_free(&b);
+}
+END_TEST
+
+/* experiment.name defaults to the config file's base name, characters a name may not hold becoming '_'. */
+START_TEST(test_name_defaults_to_file_name)
+{
+    static const char *const cases[][2] = {{"my_study.ini", "my_study"}, {"a.b.ini", "a_b"}, {"plain", "plain"}};
+    char dir[] = "/tmp/runner_name_XXXXXX", path[128];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        config c;
+        config_errors errs = {0};
+        snprintf(path, sizeof path, "%s/%s", dir, cases[i][0]);
+        FILE *f = fopen(path, "w");
+        ck_assert_ptr_nonnull(f);
+        fprintf(f, "[train]\nepochs = 2\n");
+        fclose(f);
+        config_defaults(&c);
+        ck_assert_int_eq(config_load(&c, path, &errs), 0);
+        ck_assert_str_eq(c.name, cases[i][1]);
+        unlink(path);
+        config_free(&c);
+    }
+    rmdir(dir);
+}
+END_TEST
+
+/* --set on a swept key would change nothing: refused with the sweep.KEY hint; the sweep form replaces the list. */
+START_TEST(test_set_on_a_swept_key_refused)
+{
+    config c;
+    config_errors errs = {0};
+    config_defaults(&c);
+    ck_assert_int_eq(config_load(&c, "configs/lr_sweep.ini", &errs), 0);
+    ck_assert_int_eq(config_override(&c, "train.learning_rate=0.5", &errs), 1);
+    ck_assert_str_eq(errs.text, "runner: --set train.learning_rate: the key is swept, so a single value would change "
+                                "nothing (use --set sweep.train.learning_rate=LIST to replace its list)\n");
+    ck_assert_int_eq(config_override(&c, "sweep.train.learning_rate=0.5", &errs), 0);
+    ck_assert_int_eq(c.sweep[0].nvalues, 1);
+    config_errors_free(&errs);
+    config_free(&c);
+}
+END_TEST
+
+/* Two identities differ key by key, each named with its old and new value, swept keys included. */
+START_TEST(test_identity_diff_names_keys)
+{
+    char out[600];
+    const char *old = "[experiment]\nname = x\n\n[model]\nhidden = 128\nactivation = sigmoid\n",
+               *now = "[experiment]\nname = x\n\n[model]\nactivation = relu\n\n[sweep]\nmodel.hidden = (swept)\n";
+    config_identity_diff(old, now, out, sizeof out);
+    ck_assert_str_eq(out, "model.hidden: 128 -> (absent), sweep.model.hidden: (absent) -> (swept), "
+                          "model.activation: sigmoid -> relu");
+    config_identity_diff(old, old, out, sizeof out);
+    ck_assert_str_eq(out, "the files differ in a line that is not a key");
 }
 END_TEST
 
@@ -418,6 +484,9 @@ Suite *config_suite(void)
     tcase_add_test(tc, test_sweep_values_and_ids);
     tcase_add_test(tc, test_adding_a_value_keeps_ids);
     tcase_add_test(tc, test_identity_ignores_threads_seeds_and_swept_values);
+    tcase_add_test(tc, test_name_defaults_to_file_name);
+    tcase_add_test(tc, test_set_on_a_swept_key_refused);
+    tcase_add_test(tc, test_identity_diff_names_keys);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -78,7 +78,9 @@ START_TEST(test_tsv_result_round_trip)
     const tsv_result m = {.diverged = 1, .epochs_done = 7, .diverged_epoch = 8, .best_epoch = 5,
                           .train_loss = 0.123456789012, .test_loss = 2.5e-7, .train_acc = 0.75, .test_acc = 1.0 / 3,
                           .best_test_acc = 0.5, .seconds = 12.3456789, .samples_per_second = 98765.43,
-                          .val_loss = 0.25, .val_acc = 0.625, .best_val_acc = 0.875};
+                          .val_loss = 0.25, .val_acc = 0.625, .best_val_acc = 0.875, .steps_to_target = NAN,
+                          .epochs_to_target = NAN, .examples_to_target = NAN, .seconds_to_target = NAN,
+                          .b_simple = 12.5};
     char *text = NULL;
     size_t size = 0;
     FILE *f = open_memstream(&text, &size);
@@ -87,7 +89,7 @@ START_TEST(test_tsv_result_round_trip)
     fprintf(f, "\n");
     fclose(f);
     ck_assert_str_eq(strchr(text, '\n') + 1, "diverged\t7\t8\t0.123456789\t2.5e-07\t0.75\t0.333333333\t5\t0.5"
-                                             "\t12.345679\t98765.4\t0.25\t0.625\t0.875\n");
+                                             "\t12.345679\t98765.4\t0.25\t0.625\t0.875\t\t\t\t\t12.5\n");
     tsv_result r;
     ck_assert_int_eq(tsv_result_parse(text, &r), 0);
     ck_assert(r.diverged && r.epochs_done == 7 && r.diverged_epoch == 8 && r.best_epoch == 5);
@@ -97,6 +99,7 @@ START_TEST(test_tsv_result_round_trip)
     ck_assert_double_eq_tol(r.seconds, m.seconds, 1e-6);
     ck_assert_double_eq_tol(r.samples_per_second, m.samples_per_second, 0.05);
     ck_assert(r.val_loss == 0.25 && r.val_acc == 0.625 && r.best_val_acc == 0.875);
+    ck_assert(isnan(r.steps_to_target) && isnan(r.seconds_to_target) && r.b_simple == 12.5); /* empty: NAN */
     free(text);
 }
 END_TEST
@@ -114,7 +117,20 @@ START_TEST(test_tsv_result_refuses_malformed_rows)
     snprintf(text, sizeof text, "%s", tsv_result_header);
     ck_assert_int_eq(tsv_result_parse(text, &r), -1); /* no row */
     snprintf(text, sizeof text, "%s\nok\t1\t0\t0.5\t0.5\t1\t1\t1\t1\t0.1\t9\tnan\tnan\tnan\n", tsv_result_header);
+    ck_assert_int_eq(tsv_result_parse(text, &r), -1); /* the current header, a row without the target columns */
+    snprintf(text, sizeof text, "%s\nok\t1\t0\t0.5\t0.5\t1\t1\t1\t1\t0.1\t9\tnan\tnan\tnan\t40\tx\t\t\t\n",
+             tsv_result_header);
+    ck_assert_int_eq(tsv_result_parse(text, &r), -1); /* a target cell that is not a number */
+    snprintf(text, sizeof text, "%s\nok\t1\t0\t0.5\t0.5\t1\t1\t1\t1\t0.1\t9\tnan\tnan\tnan\t40\t2.5\t320\t0.5\t\n",
+             tsv_result_header);
+    ck_assert_int_eq(tsv_result_parse(text, &r), 0);
+    ck_assert(r.steps_to_target == 40 && r.epochs_to_target == 2.5 && r.examples_to_target == 320 &&
+              r.seconds_to_target == 0.5 && isnan(r.b_simple));
+    /* written before the target columns */
+    snprintf(text, sizeof text, "%.*s\nok\t1\t0\t0.5\t0.5\t1\t1\t1\t1\t0.1\t9\tnan\tnan\tnan\n",
+             (int)(strstr(tsv_result_header, "\tsteps_to_target") - tsv_result_header), tsv_result_header);
     ck_assert_int_eq(tsv_result_parse(text, &r), 0); /* no validation set */
+    ck_assert(isnan(r.steps_to_target) && isnan(r.b_simple));
     ck_assert(!r.diverged && isnan(r.val_loss) && isnan(r.val_acc) && isnan(r.best_val_acc));
     /* written before the validation columns: read with them NAN */
     snprintf(text, sizeof text, "%.*s\nok\t1\t0\t0.5\t0.5\t1\t1\t1\t1\t0.1\t9\n",
@@ -130,10 +146,10 @@ END_TEST
 /* curve_write keeps the evaluated epochs only; curve_parse gives their numbers back. */
 START_TEST(test_curve_round_trip)
 {
-    train_epoch e[4] = {{0, 2.5, 2.6, 0.1, 0.2, 0, 1, 2.25, 0.3, 0.1},
-                        {1, 1.25, 1.5, 0.5, 0.4, 0.125, 0, 0, 0, 0.1},
-                        {2, 0.625, 0.75, 0.75, 0.7, 0.25, 1, 0.5, 0.6, 0.05},
-                        {3, 1.0 / 3, 0.3, 0.9, 0.8, 0.5, 1, 0.25, 0.875, 1.0 / 3}};
+    train_epoch e[4] = {{0, 2.5, 2.6, 0.1, 0.2, 0, 1, 2.25, 0.3, 0.1, 42.5},
+                        {1, 1.25, 1.5, 0.5, 0.4, 0.125, 0, 0, 0, 0.1, 0},
+                        {2, 0.625, 0.75, 0.75, 0.7, 0.25, 1, 0.5, 0.6, 0.05, 17},
+                        {3, 1.0 / 3, 0.3, 0.9, 0.8, 0.5, 1, 0.25, 0.875, 1.0 / 3, 1.0 / 7}};
     char *text = NULL;
     size_t size = 0;
     FILE *f = open_memstream(&text, &size);
@@ -148,7 +164,7 @@ START_TEST(test_curve_round_trip)
     for (int i = 0; i < 3; i++) {
         const train_epoch *x = &e[rows[i]];
         const double want[CURVE_COLS] = {x->epoch,    x->train_loss, x->test_loss, x->train_acc, x->test_acc,
-                                         x->seconds,  x->val_loss,   x->val_acc,   x->lr};
+                                         x->seconds,  x->val_loss,   x->val_acc,   x->lr, x->b_simple};
         for (int k = 0; k < CURVE_COLS; k++)
             ck_assert_double_eq_tol(c.v[i * CURVE_COLS + k], want[k], 1e-9);
     }
@@ -217,30 +233,30 @@ END_TEST
 START_TEST(test_curve_refuses_malformed_files)
 {
     char text[400];
-    refused("1 2 3 4 5 6 nan nan 0.1\n", "curve.dat has no header line", 1);
-    snprintf(text, sizeof text, "%s\n0 1 1 0.5 0.5 0 nan nan 0.1\n1 1 1 0.5\n", curve_header);
+    refused("1 2 3 4 5 6 nan nan 0.1 nan\n", "curve.dat has no header line", 1);
+    snprintf(text, sizeof text, "%s\n0 1 1 0.5 0.5 0 nan nan 0.1 nan\n1 1 1 0.5\n", curve_header);
     refused(text, "curve.dat has a malformed row", 3);
-    snprintf(text, sizeof text, "%s\n0 1 nan 0.5 0.5 0 nan nan 0.1\n", curve_header);
+    snprintf(text, sizeof text, "%s\n0 1 nan 0.5 0.5 0 nan nan 0.1 nan\n", curve_header);
     refused(text, "curve.dat holds a non-finite number", 2);
-    snprintf(text, sizeof text, "%s\n0 1 1 0.5 0.5 0 nan nan nan\n", curve_header);
+    snprintf(text, sizeof text, "%s\n0 1 1 0.5 0.5 0 nan nan nan nan\n", curve_header);
     refused(text, "curve.dat holds a non-finite number", 2);
     /* nan only in the validation columns, and there in both and in every row or in none */
-    snprintf(text, sizeof text, "%s\n0 1 1 0.5 0.5 0 1 nan 0.1\n", curve_header);
+    snprintf(text, sizeof text, "%s\n0 1 1 0.5 0.5 0 1 nan 0.1 nan\n", curve_header);
     refused(text, "curve.dat holds a non-finite number", 2);
-    snprintf(text, sizeof text, "%s\n0 1 1 0.5 0.5 0 1 0.5 0.1\n1 1 1 0.5 0.5 0 nan nan 0.1\n", curve_header);
+    snprintf(text, sizeof text, "%s\n0 1 1 0.5 0.5 0 1 0.5 0.1 nan\n1 1 1 0.5 0.5 0 nan nan 0.1 nan\n", curve_header);
     refused(text, "curve.dat holds a non-finite number", 3);
-    snprintf(text, sizeof text, "%s\n0 1 1 0.5 0.5 0 nan nan 0.1\n1 1 1 0.5 0.5 0 1 0.5 0.1\n", curve_header);
+    snprintf(text, sizeof text, "%s\n0 1 1 0.5 0.5 0 nan nan 0.1 nan\n1 1 1 0.5 0.5 0 1 0.5 0.1 nan\n", curve_header);
     refused(text, "curve.dat holds a non-finite number", 3);
-    snprintf(text, sizeof text, "%s\n0 1 1 0.5 0.5 0 inf 0.5 0.1\n", curve_header);
+    snprintf(text, sizeof text, "%s\n0 1 1 0.5 0.5 0 inf 0.5 0.1 nan\n", curve_header);
     refused(text, "curve.dat holds a non-finite number", 2);
-    snprintf(text, sizeof text, "%s\n1 1 1 0.5 0.5 0 nan nan 0.1\n", curve_header);
+    snprintf(text, sizeof text, "%s\n1 1 1 0.5 0.5 0 nan nan 0.1 nan\n", curve_header);
     refused(text, "curve.dat's epochs do not rise from 0", 2);
-    snprintf(text, sizeof text, "%s\n0 1 1 0.5 0.5 0 1 1 0.1\n4 1 1 0.5 0.5 0 1 1 0.1\n4 1 1 0.5 0.5 0 1 1 0.1\n",
+    snprintf(text, sizeof text, "%s\n0 1 1 0.5 0.5 0 1 1 0.1 nan\n4 1 1 0.5 0.5 0 1 1 0.1 nan\n4 1 1 0.5 0.5 0 1 1 0.1 nan\n",
              curve_header);
     refused(text, "curve.dat's epochs do not rise from 0", 4);
-    snprintf(text, sizeof text, "%s\n0 1 1 0.5 0.5 0 nan nan 0.1\n1.5 1 1 0.5 0.5 0 nan nan 0.1\n", curve_header);
+    snprintf(text, sizeof text, "%s\n0 1 1 0.5 0.5 0 nan nan 0.1 nan\n1.5 1 1 0.5 0.5 0 nan nan 0.1 nan\n", curve_header);
     refused(text, "curve.dat's epochs do not rise from 0", 3);
-    snprintf(text, sizeof text, "%s\n0 1 1 0.5 0.5 0 nan nan 0.1 7\n", curve_header);
+    snprintf(text, sizeof text, "%s\n0 1 1 0.5 0.5 0 nan nan 0.1 nan 7\n", curve_header);
     refused(text, "curve.dat has a malformed row", 2);
     refused("# epoch train_loss test_loss train_acc test_acc\n0 1 1 0.5 0.5\n", "curve.dat has no header line", 1);
     /* a header alone is a curve of no rows (a run whose first evaluation overflowed) */
@@ -252,7 +268,7 @@ START_TEST(test_curve_refuses_malformed_files)
     ck_assert_int_eq(c.n, 0);
     curve_free(&c);
     /* rows without validation numbers, and a curve written before the validation columns existed */
-    snprintf(text, sizeof text, "%s\n0 1 1 0.5 0.5 0 nan nan 0.1\n2 1 1 0.5 0.5 0 nan nan 0.1\n", curve_header);
+    snprintf(text, sizeof text, "%s\n0 1 1 0.5 0.5 0 nan nan 0.1 nan\n2 1 1 0.5 0.5 0 nan nan 0.1 3.5\n", curve_header);
     ck_assert_int_eq(curve_parse(text, &c, &why, &line), 0);
     ck_assert(c.n == 2 && !curve_has_validation(&c));
     curve_free(&c);

@@ -119,12 +119,12 @@ static void fake_run(const char *dir, const config *c, long p, int s, int last, 
     FILE *f = create(path);
     fprintf(f, "%s\n", curve_header);
     for (int e = 0; e <= last; e++)
-        fprintf(f, "%d %.9g %.9g %.9g %.9g %.6f nan nan 0.1\n", e, fake_train_loss(p, s, e), fake_test_loss(p, s, e),
+        fprintf(f, "%d %.9g %.9g %.9g %.9g %.6f nan nan 0.1 nan\n", e, fake_train_loss(p, s, e), fake_test_loss(p, s, e),
                 fake_test_acc(p, s, e) + 0.02, fake_test_acc(p, s, e), e ? sec : 0.0);
     done(f);
     snprintf(path, sizeof path, "%s/result.tsv", dir);
     f = create(path);
-    fprintf(f, "%s\n%s\t%d\t%d\t%.9g\t%.9g\t%.9g\t%.9g\t%d\t%.9g\t%.6f\t%.1f\tnan\tnan\tnan\n", tsv_result_header,
+    fprintf(f, "%s\n%s\t%d\t%d\t%.9g\t%.9g\t%.9g\t%.9g\t%d\t%.9g\t%.6f\t%.1f\tnan\tnan\tnan\t\t\t\t\t\n", tsv_result_header,
             diverged ? "diverged" : "ok", last, diverged ? last + 1 : 0, fake_train_loss(p, s, last),
             fake_test_loss(p, s, last), fake_test_acc(p, s, last) + 0.02, fake_test_acc(p, s, last), last,
             fake_test_acc(p, s, last), sec * last, TRAIN_ROWS / sec);
@@ -158,7 +158,7 @@ static void table_row(FILE *t, const double *acc, const double *loss, const doub
     }
     /* no validation set: its eight columns are nan */
     fprintf(t, "\t%d\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%d\t%d\t%.6f\t%.6f\t%.1f"
-               "\tnan\tnan\tnan\tnan\tnan\tnan\tnan\tnan\n", n, am,
+               "\tnan\tnan\tnan\tnan\tnan\tnan\tnan\tnan\t0\t\t\t\t\t\t\t\t\t\n", n, am,
             sample_std(acc, n, am), amin, amax, lm, sample_std(loss, n, lm), lmin, lmax, ep[0], ndiv, secs / n,
             secs / epochs, TRAIN_ROWS * epochs / secs);
 }
@@ -211,7 +211,7 @@ static void fake_experiment(fake *f, long diverged)
             if (extra_column(b) >= 0)
                 fprintf(sum, "\t%d", c.threads);
             fprintf(sum, "\t%s\t%d\t%d\t%.9g\t%.9g\t%.9g\t%.9g\t%d\t%.9g"
-                         "\t%.6f\t%.1f\tnan\tnan\tnan\n", r == diverged ? "diverged" : "ok",
+                         "\t%.6f\t%.1f\tnan\tnan\tnan\t\t\t\t\t\n", r == diverged ? "diverged" : "ok",
                     ep[s], r == diverged ? 2 : 0, fake_train_loss(p, s, ep[s]), loss[s], acc[s] + 0.02, acc[s], ep[s],
                     acc[s], sec[s] * ep[s], TRAIN_ROWS / sec[s]);
         }
@@ -315,7 +315,8 @@ static void dat_row(const char *path, int block, double key, double *v, int n)
     ck_abort_msg("%s: block %d has no row %g", path, block, key);
 }
 
-static const char *const lr_hidden_files[] = {"loss_curves.gp", "loss_curves.dat", "acc_vs_lr.gp", "acc_vs_lr.dat",
+static const char *const lr_hidden_files[] = {"loss_curves.gp", "loss_curves.dat", "acc_curves.gp", "loss_time.gp",
+                                              "acc_vs_lr.gp", "acc_vs_lr.dat",
                                               "heatmap.gp", "heatmap.dat", "time.gp", "time.dat"};
 
 START_TEST(test_report_matches_golden)
@@ -427,7 +428,50 @@ START_TEST(test_speedup)
 }
 END_TEST
 
-/* Ten points are too many curves: loss_curves draws the learning rates at the first hidden size and says so. */
+/* The distinct blocks "dat index N" that a script draws, as a bit per block (blocks < 4096). */
+static int drawn_blocks(const char *gp, unsigned char *seen)
+{
+    int n = 0;
+    memset(seen, 0, 4096);
+    for (const char *s = gp; (s = strstr(s, "dat index ")); s++) {
+        int b = atoi(s + 10);
+        ck_assert_int_lt(b, 4096);
+        n += !seen[b];
+        seen[b] = 1;
+    }
+    return n;
+}
+
+/* The number of "# index N:" blocks in a .dat. */
+static int dat_blocks(const char *path)
+{
+    char *text = slurp(path);
+    int n = 0;
+    ck_assert_ptr_nonnull(text);
+    for (const char *s = text; (s = strstr(s, "# index ")); s++)
+        n++;
+    free(text);
+    return n;
+}
+
+/* Every curve plot of dir draws each of the n points, and its .dat holds them all. */
+static void check_all_points(const char *dir, int n)
+{
+    static const char *const names[] = {"loss_curves", "acc_curves", "loss_time"};
+    unsigned char seen[4096];
+    char path[700];
+    for (int k = 0; k < 3; k++) {
+        snprintf(path, sizeof path, "%s/%s.dat", dir, names[k]);
+        ck_assert_msg(dat_blocks(path) == n, "%s: %d blocks, want %d", path, dat_blocks(path), n);
+        snprintf(path, sizeof path, "%s/%s.gp", dir, names[k]);
+        char *gp = slurp(path);
+        ck_assert_ptr_nonnull(gp);
+        ck_assert_msg(drawn_blocks(gp, seen) == n, "%s draws %d of %d points", path, drawn_blocks(gp, seen), n);
+        free(gp);
+    }
+}
+
+/* Ten points are too many curves for one legend: a panel per hidden size, each with the five learning rates. */
 START_TEST(test_many_points_are_grouped)
 {
     fake f;
@@ -435,12 +479,93 @@ START_TEST(test_many_points_are_grouped)
     fake_open(&f, FIXTURES "/many.ini", -1);
     ck_assert_msg(report_write(&f.cfg, &f.plan, f.results, f.plots, 0, warning, sizeof warning, err, sizeof err) == 0,
                   "%s", err);
+    check_all_points(f.plots, 10);
     char *gp = slurp("plots/report_many/loss_curves.gp");
     ck_assert_ptr_nonnull(gp);
-    ck_assert_msg(strstr(gp, "5 of 10 points: each learning_rate at hidden=16") != NULL, "%s", gp);
-    ck_assert_ptr_null(strstr(gp, "hidden=32"));
+    ck_assert_msg(strstr(gp, "set multiplot layout 1,2") && strstr(gp, "set title 'hidden=16'") &&
+                  strstr(gp, "set title 'hidden=32'") && strstr(gp, "title 'learning_rate=0.03'"), "%s", gp);
     free(gp);
     fake_close(&f);
+}
+END_TEST
+
+/* report.points draws the chosen values only, yet the .dat keeps every point; panel_key = none: one panel. */
+START_TEST(test_report_points_and_panel_key)
+{
+    fake f;
+    char err[600], warning[300];
+    unsigned char seen[4096];
+    fake_open(&f, FIXTURES "/many.ini", -1);
+    snprintf(f.cfg.report_points, sizeof f.cfg.report_points, "train.learning_rate=0.01, 1e-1");
+    snprintf(f.cfg.report_panel_key, sizeof f.cfg.report_panel_key, "train.learning_rate");
+    ck_assert_msg(report_write(&f.cfg, &f.plan, f.results, f.plots, 0, warning, sizeof warning, err, sizeof err) == 0,
+                  "%s", err);
+    ck_assert_int_eq(dat_blocks("plots/report_many/loss_curves.dat"), 10);
+    char *gp = slurp("plots/report_many/loss_curves.gp");
+    ck_assert_int_eq(drawn_blocks(gp, seen), 4);
+    ck_assert_msg(strstr(gp, "set title 'learning_rate=0.1'") && strstr(gp, "set title 'learning_rate=0.01'") && strstr(gp, "title 'hidden=32'") &&
+                  strstr(gp, "4 of 10 points as report.points"), "%s", gp);
+    free(gp);
+    snprintf(f.cfg.report_points, sizeof f.cfg.report_points, "all");
+    snprintf(f.cfg.report_panel_key, sizeof f.cfg.report_panel_key, "none");
+    ck_assert_int_eq(report_write(&f.cfg, &f.plan, f.results, f.plots, 0, warning, sizeof warning, err, sizeof err), 0);
+    gp = slurp("plots/report_many/loss_curves.gp");
+    ck_assert_int_eq(drawn_blocks(gp, seen), 10);
+    ck_assert_ptr_null(strstr(gp, "multiplot"));
+    free(gp);
+    fake_close(&f);
+}
+END_TEST
+
+/* A [report] key the sweep cannot serve is one error naming the key; values in range pass. */
+START_TEST(test_report_keys_checked)
+{
+    static const char *const bad[][2] = {
+        {"report.panel_key=model.init", "report.panel_key: model.init is not a swept key (allowed: auto, none, or a "
+                                        "swept key: train.learning_rate, model.hidden)\n"},
+        {"report.points=model.hidden=16,48", "report.points: 48 is not a value of model.hidden (its values: 16, ...)\n"},
+        {"report.points=hidden", "report.points: hidden: expected all, or a swept key=values (a swept key: "
+                                 "train.learning_rate, model.hidden)\n"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        config c;
+        config_errors errs = {0};
+        config_defaults(&c);
+        ck_assert_int_eq(config_load(&c, FIXTURES "/many.ini", &errs), 0);
+        ck_assert_int_eq(config_override(&c, bad[i][0], &errs), 0);
+        ck_assert_int_eq(config_check_report(&c, &errs), 1);
+        ck_assert_str_eq(errs.text, bad[i][1]);
+        config_errors_free(&errs);
+        config_free(&c);
+    }
+    config c;
+    config_errors errs = {0};
+    config_defaults(&c);
+    config_load(&c, FIXTURES "/many.ini", &errs);
+    config_override(&c, "report.panel_key=model.hidden", &errs);
+    config_override(&c, "report.x_axis=seconds", &errs);
+    ck_assert_int_eq(config_check_report(&c, &errs), 0);
+    ck_assert_int_eq(config_override(&c, "report.x_axis=minutes", &errs), 1);
+    config_errors_free(&errs);
+    config_free(&c);
+}
+END_TEST
+
+/* Every shipped config's sweep: its curve plots draw every point (fake runs of 2 epochs). */
+START_TEST(test_every_config_draws_every_point)
+{
+    static const char *const inis[] = {"lr_sweep", "hidden_sweep", "batch_sweep", "grid", "threads", "digits"};
+    for (size_t i = 0; i < sizeof inis / sizeof *inis; i++) {
+        fake f;
+        char err[600], warning[300], path[100];
+        snprintf(path, sizeof path, "configs/%s.ini", inis[i]);
+        fake_open(&f, path, -1);
+        ck_assert_msg(report_write(&f.cfg, &f.plan, f.results, f.plots, 0, warning, sizeof warning, err,
+                                   sizeof err) == 0, "%s", err);
+        check_all_points(f.plots, (int)f.plan.npoints);
+        fake_close(&f);
+        leave();
+    }
 }
 END_TEST
 
@@ -522,8 +647,8 @@ START_TEST(test_render)
         fake_close(&f);
         return;
     }
-    static const char *const names[] = {"loss_curves", "acc_vs_lr", "heatmap", "time"};
-    check_rendered(f.plots, names, 4);
+    static const char *const names[] = {"loss_curves", "acc_curves", "loss_time", "acc_vs_lr", "heatmap", "time"};
+    check_rendered(f.plots, names, 6);
     fake_close(&f);
     leave();
     fake_open(&f, FIXTURES "/threads.ini", 3);
@@ -553,6 +678,9 @@ Suite *report_suite(void)
     tcase_add_test(tc, test_speedup);
     tcase_add_test(tc, test_per_class_results);
     tcase_add_test(tc, test_many_points_are_grouped);
+    tcase_add_test(tc, test_report_points_and_panel_key);
+    tcase_add_test(tc, test_report_keys_checked);
+    tcase_add_test(tc, test_every_config_draws_every_point);
     tcase_add_test(tc, test_missing_table_column);
     tcase_add_test(tc, test_relative_links);
     tcase_add_test(tc, test_no_gnuplot_is_a_warning);

@@ -32,7 +32,7 @@ typedef struct produced {
 
 /* The members of results.h5's "summary" read here; HDF5 converts by member name, whatever the file's order. */
 typedef struct summary_row {
-    char run_id[SWEEP_ID], status[16];
+    char *run_id, *status; /* variable-length UTF-8 strings, freed with H5free_memory */
     double seed, learning_rate, epochs_done, best_epoch, train_loss, test_loss, train_acc, test_acc, best_test_acc;
 } summary_row;
 
@@ -57,8 +57,10 @@ static int read_compound(hid_t f, const char *name, hid_t mem, void *rows, int m
 static int read_summary(hid_t f, summary_row *rows, int max)
 {
     hid_t id = H5Tcopy(H5T_C_S1), status = H5Tcopy(H5T_C_S1), mem = H5Tcreate(H5T_COMPOUND, sizeof *rows);
-    H5Tset_size(id, sizeof rows->run_id);
-    H5Tset_size(status, sizeof rows->status);
+    H5Tset_size(id, H5T_VARIABLE);
+    H5Tset_size(status, H5T_VARIABLE);
+    H5Tset_cset(id, H5T_CSET_UTF8);
+    H5Tset_cset(status, H5T_CSET_UTF8);
     H5Tinsert(mem, "run_id", offsetof(summary_row, run_id), id);
     H5Tinsert(mem, "status", offsetof(summary_row, status), status);
     MEMBER(mem, seed, summary_row);
@@ -113,14 +115,71 @@ static void check_curve(hid_t f, const produced *p)
     for (int e = 0; e < p->nrows; e++) {
         const train_epoch *r = &p->rows[e];
         const double want[CURVE_COLS] = {r->epoch,    r->train_loss, r->test_loss, r->train_acc, r->test_acc,
-                                         r->seconds,  r->val_loss,   r->val_acc,   r->lr};
+                                         r->seconds,  r->val_loss,   r->val_acc,   r->lr, r->b_simple};
         for (int c = 0; c < CURVE_COLS; c++)
-            if (c == 5)
+            if (isnan(want[c]))
+                ck_assert(isnan(v[e * CURVE_COLS + c]));
+            else if (c == 5)
                 ck_assert_double_eq_tol(v[e * CURVE_COLS + c], want[c], 1e-6); /* seconds: %.6f */
             else
                 near(v[e * CURVE_COLS + c], want[c], name);
     }
     H5Sclose(space);
+    H5Dclose(ds);
+}
+
+/* The type of member `name` of compound dataset `table`: its class, and for a string whether it is a
+ * variable-length UTF-8 one (else 0); for a number its size. */
+static void member_type(hid_t f, const char *table, const char *name, H5T_class_t *cls, size_t *size)
+{
+    hid_t ds = H5Dopen2(f, table, H5P_DEFAULT), type = H5Dget_type(ds);
+    int i = H5Tget_member_index(type, name);
+    ck_assert_msg(i >= 0, "%s has no member %s", table, name);
+    hid_t m = H5Tget_member_type(type, (unsigned)i);
+    *cls = H5Tget_class(m);
+    *size = *cls == H5T_STRING ? (size_t)(H5Tis_variable_str(m) > 0 && H5Tget_cset(m) == H5T_CSET_UTF8) : H5Tget_size(m);
+    H5Tclose(m);
+    H5Tclose(type);
+    H5Dclose(ds);
+}
+
+/* Each column's type is fixed by its key: a hidden spec is text even where it is one number, the learning
+ * rate and the metrics float64, ids and status UTF-8 strings; a curve's columns are an array of strings. */
+static void check_types(hid_t f, const char *curve_name)
+{
+    static const struct { const char *table, *name; H5T_class_t cls; size_t size; } want[] = {
+        {"summary", "run_id", H5T_STRING, 1}, {"summary", "hidden", H5T_STRING, 1},
+        {"summary", "status", H5T_STRING, 1}, {"summary", "learning_rate", H5T_FLOAT, 8},
+        {"summary", "seed", H5T_FLOAT, 8},    {"summary", "activation", H5T_STRING, 1},
+        {"table", "point_id", H5T_STRING, 1}, {"table", "learning_rate", H5T_FLOAT, 8},
+        {"table", "test_acc_mean", H5T_FLOAT, 8}, {"summary", "val_loss", H5T_FLOAT, 8},
+        {"summary", "val_acc", H5T_FLOAT, 8},  {"summary", "best_val_acc", H5T_FLOAT, 8},
+        {"table", "val_acc_mean", H5T_FLOAT, 8}, {"table", "val_loss_max", H5T_FLOAT, 8}};
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        H5T_class_t cls;
+        size_t size;
+        member_type(f, want[i].table, want[i].name, &cls, &size);
+        ck_assert_msg(cls == want[i].cls && size == want[i].size, "%s.%s: class %d size %zu", want[i].table,
+                      want[i].name, (int)cls, size);
+    }
+    hid_t ds = H5Dopen2(f, curve_name, H5P_DEFAULT), attr = H5Aopen(ds, "columns", H5P_DEFAULT);
+    hid_t type = H5Aget_type(attr), space = H5Aget_space(attr), mem = H5Tcopy(H5T_C_S1);
+    ck_assert_int_eq(H5Tget_class(type), H5T_STRING);
+    ck_assert_int_gt(H5Tis_variable_str(type), 0);
+    ck_assert_int_eq(H5Sget_simple_extent_npoints(space), CURVE_COLS);
+    char *cols[CURVE_COLS];
+    H5Tset_size(mem, H5T_VARIABLE);
+    ck_assert_int_ge(H5Aread(attr, mem, cols), 0);
+    ck_assert_str_eq(cols[0], "epoch");
+    ck_assert_str_eq(cols[5], "seconds");
+    ck_assert_str_eq(cols[CURVE_VAL_ACC], "val_acc");
+    ck_assert_str_eq(cols[CURVE_LR], "lr");
+    for (int i = 0; i < CURVE_COLS; i++)
+        H5free_memory(cols[i]);
+    H5Tclose(mem);
+    H5Sclose(space);
+    H5Tclose(type);
+    H5Aclose(attr);
     H5Dclose(ds);
 }
 
@@ -207,7 +266,12 @@ START_TEST(test_results_h5_holds_what_training_produced)
         near(rows[i].test_acc, p->last.test_acc, "test_acc");
         near(rows[i].best_test_acc, p->best.test_acc, "best_test_acc");
         check_curve(f, p);
+        H5free_memory(rows[i].run_id);
+        H5free_memory(rows[i].status);
     }
+    char curve_name[SWEEP_ID + 16];
+    snprintf(curve_name, sizeof curve_name, "curves/%.*s", SWEEP_ID - 1, runs[0].id);
+    check_types(f, curve_name);
 
     /* table: one row per learning rate, two seeds each */
     table_row t[4];

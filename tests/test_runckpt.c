@@ -1,6 +1,7 @@
 /* In-run checkpoints (runckpt.c) and the progress lines off a terminal: a run stopped at an epoch boundary or
  * mid-epoch and resumed from its checkpoint ends bitwise equal to an uninterrupted one (SGD, momentum, Adam,
- * early stopping, a step schedule, sparse evaluations); a checkpoint with any byte flipped, cut short, or of
+ * early stopping, a step schedule, sparse evaluations, a target reached before the stop and one stopped at after
+ * it, checked between evaluations, with the noise scale); a checkpoint with any byte flipped, cut short, or of
  * another run is refused. Run from the repository root. */
 #include "tests.h"
 #include "config.h"
@@ -75,11 +76,16 @@ static void save(train_job *job, void *ctx)
     }
 }
 
-/* Everything but the seconds of every curve row, the kept weights and the results must be bitwise equal. */
+/* Everything but the seconds of every curve row (and to the target), the kept weights and the results must be
+ * bitwise equal: the steps and examples, and the target's numbers too. */
 static void assert_same(const train_job *a, const train_job *b, const char *what)
 {
     ck_assert_msg(a->status == b->status && a->epochs_done == b->epochs_done && a->final_epoch == b->final_epoch &&
                       a->best_epoch == b->best_epoch, "%s: results differ", what);
+    ck_assert_msg(a->steps == b->steps && a->examples == b->examples && a->steps_to_target == b->steps_to_target &&
+                      a->examples_to_target == b->examples_to_target &&
+                      !memcmp(&a->epochs_to_target, &b->epochs_to_target, sizeof a->epochs_to_target),
+                  "%s: steps, examples or the target's numbers differ", what);
     for (int e = 0; e <= a->cfg.epochs; e++) {
         train_epoch x = a->curve[e], y = b->curve[e];
         x.seconds = y.seconds = 0;
@@ -109,6 +115,11 @@ static void check_resume(const char *const *sets)
     if (whole.best_params)
         ck_assert_msg(whole.epochs_done < whole.cfg.epochs && whole.final_epoch < whole.epochs_done - 1,
                       "%s: the run did not stop early (the case needs it)", sets[0]);
+    if (l.cfg.target_accuracy > 0) /* reached before the stop and kept, or after it and stopped at */
+        ck_assert_msg(whole.steps_to_target >= 0 &&
+                          (l.cfg.stop_at_target ? whole.epochs_to_target > 4 : whole.epochs_to_target <= 3),
+                      "%s: the target is reached at epoch %g (the case needs it %s the stop)", sets[0],
+                      whole.epochs_to_target, l.cfg.stop_at_target ? "after" : "before");
     prepare(&stopped, &l, 1);
     s.fingerprint = runckpt_fingerprint(&stopped);
     stopped.checkpoint = save;
@@ -144,10 +155,16 @@ START_TEST(test_resumed_run_equals_uninterrupted)
                                        "train.schedule=cosine", NULL};
     static const char *const stopping[] = {"train.learning_rate=1", "train.early_stopping=3", "train.epochs=60",
                                            "train.batch_size=32", NULL};
+    static const char *const kept[] = {"train.target_accuracy=0.15", "train.eval_every_steps=3",
+                                       "train.noise_scale=true", NULL};
+    static const char *const reached[] = {"train.target_accuracy=0.3", "train.stop_at_target=true",
+                                          "train.eval_every_steps=3", "train.noise_scale=true", NULL};
     check_resume(sgd);
     check_resume(momentum);
     check_resume(adam);
     check_resume(stopping);
+    check_resume(kept);
+    check_resume(reached);
 }
 END_TEST
 

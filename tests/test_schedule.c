@@ -7,8 +7,10 @@
 #include "h5util.h"
 #include "plandata.h"
 #include "schedule.h"
+#include "shard.h"
 #include "sweep.h"
 #include "train.h"
+#include <stdlib.h>
 #include <string.h>
 
 /* A config from the defaults and overrides ("section.key=value" or "sweep.section.key=list", NULL-terminated). */
@@ -95,17 +97,23 @@ START_TEST(config_decides)
 }
 END_TEST
 
+/* Six runs on one data set: hidden 4, 16 and 8, two seeds each. */
+static void six_runs(config *c, sweep_plan *plan, plandata *data)
+{
+    const char *sets[] = {"data.file=tests/bad_data/good.h5", "experiment.seeds=1,2", "sweep.model.hidden=4,16,8",
+                          NULL};
+    plan_of(c, plan, sets);
+    char err[600];
+    h5util_quiet();
+    ck_assert_msg(plandata_load(data, plan, err, sizeof err) == 0, "%s", err);
+}
+
 START_TEST(order_largest_first)
 {
     config c;
     sweep_plan plan;
-    const char *sets[] = {"data.file=tests/bad_data/good.h5", "experiment.seeds=1,2", "sweep.model.hidden=4,16,8",
-                          NULL};
-    plan_of(&c, &plan, sets);
     static plandata data;
-    char err[600];
-    h5util_quiet();
-    ck_assert_msg(plandata_load(&data, &plan, err, sizeof err) == 0, "%s", err);
+    six_runs(&c, &plan, &data);
     ck_assert_int_eq(data.n, 1);
     long todo[] = {0, 1, 2, 3, 4, 5}, want[] = {2, 3, 4, 5, 0, 1}; /* hidden 16, then 8, then 4; seeds in order */
     schedule_order(&plan, &data, todo, 6);
@@ -117,6 +125,68 @@ START_TEST(order_largest_first)
         ck_assert_int_eq(some[i], some_want[i]);
     plandata_free(&data);
     config_free(&c);
+}
+END_TEST
+
+/* Ownership: largest first, each run to the least-loaded shard (lowest index among equals), whatever is committed. */
+START_TEST(shard_owners_balanced)
+{
+    config c;
+    sweep_plan plan;
+    static plandata data;
+    six_runs(&c, &plan, &data);
+    int owner[6], two[] = {0, 1, 0, 1, 0, 1}, four[] = {2, 3, 0, 1, 2, 3};
+    double load[4];
+    ck_assert_int_eq(shard_assign(&plan, &data, 2, owner, load), 0);
+    for (int i = 0; i < 6; i++)
+        ck_assert_int_eq(owner[i], two[i]);
+    ck_assert(load[0] == load[1] && load[0] > 0);
+    ck_assert_int_eq(shard_assign(&plan, &data, 4, owner, NULL), 0);
+    for (int i = 0; i < 6; i++)
+        ck_assert_int_eq(owner[i], four[i]);
+    ck_assert_int_eq(shard_assign(&plan, &data, 1, owner, NULL), 0);
+    for (int i = 0; i < 6; i++)
+        ck_assert_int_eq(owner[i], 0);
+    plandata_free(&data);
+    config_free(&c);
+}
+END_TEST
+
+START_TEST(shard_parse_text_and_launchers)
+{
+    static const char *const bad[] = {"3/3", "-1/2", "1/0", "x", "", "1/", "/2", "0/+2", "1/2/3", "auto1"};
+    static const char *const vars[] = {"SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN",
+                                       "SLURM_PROCID", "SLURM_NTASKS", "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"};
+    shard s;
+    char err[300];
+    for (int i = 0; i < 7; i++)
+        unsetenv(vars[i]);
+    ck_assert_int_eq(shard_parse("2/5", &s, err, sizeof err), 0);
+    ck_assert(s.index == 2 && s.count == 5);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        ck_assert_msg(shard_parse(bad[i], &s, err, sizeof err) < 0 && strstr(err, "--shard"), "%s", bad[i]);
+    ck_assert_int_eq(shard_parse("auto", &s, err, sizeof err), 0);
+    ck_assert(s.index == 0 && s.count == 1);
+    setenv("SLURM_PROCID", "1", 1);
+    setenv("SLURM_NTASKS", "2", 1);
+    ck_assert_int_eq(shard_parse("auto", &s, err, sizeof err), 0);
+    ck_assert(s.index == 1 && s.count == 2);
+    setenv("SLURM_PROCID", "0", 1); /* mpirun in an allocation: the batch step's task, and Open MPI's rank */
+    setenv("OMPI_COMM_WORLD_RANK", "2", 1);
+    setenv("OMPI_COMM_WORLD_SIZE", "3", 1);
+    ck_assert_int_eq(shard_parse("auto", &s, err, sizeof err), 0);
+    ck_assert(s.index == 2 && s.count == 3);
+    setenv("SLURM_ARRAY_TASK_ID", "7", 1); /* an array before Open MPI's rank */
+    setenv("SLURM_ARRAY_TASK_MIN", "4", 1);
+    setenv("SLURM_ARRAY_TASK_COUNT", "4", 1);
+    ck_assert_int_eq(shard_parse("auto", &s, err, sizeof err), 0);
+    ck_assert(s.index == 3 && s.count == 4);
+    setenv("SLURM_ARRAY_TASK_ID", "8", 1);
+    ck_assert_int_lt(shard_parse("auto", &s, err, sizeof err), 0);
+    unsetenv("SLURM_ARRAY_TASK_COUNT");
+    ck_assert_msg(shard_parse("auto", &s, err, sizeof err) < 0 && strstr(err, "SLURM_ARRAY_TASK_COUNT"), "%s", err);
+    for (int i = 0; i < 7; i++)
+        unsetenv(vars[i]);
 }
 END_TEST
 
@@ -176,6 +246,8 @@ Suite *schedule_suite(void)
     tcase_add_test(tc, largest_step_over_sweep);
     tcase_add_test(tc, config_decides);
     tcase_add_test(tc, order_largest_first);
+    tcase_add_test(tc, shard_owners_balanced);
+    tcase_add_test(tc, shard_parse_text_and_launchers);
     suite_add_tcase(s, tc);
     TCase *tc_cost = tcase_create("cost");
     tcase_add_test(tc_cost, cost_small_net);

@@ -574,6 +574,82 @@ START_TEST(test_early_stopping_keeps_the_best_evaluation)
 }
 END_TEST
 
+/* steps_to_target and its kin from the curve by hand: the first evaluated epoch whose validation accuracy reaches
+ * the target gives them (without eval_every_steps), train.stop_at_target ends the run there with status ok, and a
+ * target never reached leaves them unset. */
+START_TEST(test_steps_to_target_from_the_curve)
+{
+    static const char *const sets[] = {"train.epochs=30", "train.target_accuracy=0.9", NULL};
+    loaded l;
+    load(&l, "configs/digits.ini", sets);
+    train_job job;
+    run(&job, &l, 2);
+    int first = -1, B = train_batch_rows(&l.cfg, l.train.rows), per_epoch = (l.train.rows + B - 1) / B;
+    double seconds = 0;
+    for (int e = 0; e <= job.epochs_done && first < 0; e++) {
+        ck_assert(job.curve[e].evaluated); /* a target evaluates every epoch */
+        seconds += e ? job.curve[e].seconds : 0;
+        if (job.curve[e].val_acc >= 0.9)
+            first = e;
+    }
+    ck_assert_int_gt(first, 0);
+    ck_assert_int_eq(job.epochs_done, 30); /* no stop_at_target: trains on */
+    ck_assert_int_eq(job.steps_to_target, (long long)first * per_epoch);
+    ck_assert_int_eq(job.examples_to_target, (long long)first * l.train.rows);
+    ck_assert(job.epochs_to_target == first);
+    ck_assert_double_eq_tol(job.seconds_to_target, seconds, 1e-9);
+    train_free(&job);
+    /* stop_at_target: the same first epoch, and the run ends there as ok */
+    l.cfg.stop_at_target = 1;
+    run(&job, &l, 2);
+    ck_assert_int_eq(job.status, TRAIN_OK);
+    ck_assert_int_eq(job.epochs_done, first);
+    ck_assert_int_eq(job.steps_to_target, (long long)first * per_epoch);
+    train_free(&job);
+    /* checked every 7 steps too: no later, at a multiple of 7 or at an epoch's end */
+    l.cfg.eval_every_steps = 7;
+    run(&job, &l, 2);
+    ck_assert_int_le(job.steps_to_target, (long long)first * per_epoch);
+    ck_assert(job.steps_to_target % 7 == 0 || job.steps_to_target % per_epoch == 0);
+    ck_assert_int_le(job.epochs_done, first);
+    train_free(&job);
+    /* never reached */
+    l.cfg.target_accuracy = 1;
+    l.cfg.eval_every_steps = 0;
+    l.cfg.epochs = 2;
+    run(&job, &l, 2);
+    ck_assert(job.steps_to_target == -1 && isnan(job.seconds_to_target) && isnan(job.epochs_to_target));
+    ck_assert_int_eq(job.epochs_done, 2);
+    train_free(&job);
+    unload(&l);
+}
+END_TEST
+
+/* train.noise_scale measures B_simple at every evaluation and changes no weight: the same bits without it. */
+START_TEST(test_noise_scale_leaves_weights_unchanged)
+{
+    static const char *const sets[] = {"train.epochs=4", "train.noise_scale=true", NULL};
+    loaded l;
+    load(&l, "configs/digits.ini", sets);
+    train_job with, without;
+    run(&with, &l, 2);
+    l.cfg.noise_scale = 0;
+    run(&without, &l, 2);
+    ck_assert_int_eq(with.epochs_done, 4);
+    ck_assert(memcmp(train_weights(&with), train_weights(&without), with.net.nparams * sizeof(float)) == 0);
+    for (int e = 0; e <= 4; e++) {
+        ck_assert_msg(isfinite(with.curve[e].b_simple) && with.curve[e].b_simple > 0, "epoch %d: %g", e,
+                      with.curve[e].b_simple);
+        ck_assert(isnan(without.curve[e].b_simple));
+        ck_assert(with.curve[e].train_loss == without.curve[e].train_loss);
+    }
+    ck_assert(isfinite(train_b_simple_median(&with)) && isnan(train_b_simple_median(&without)));
+    train_free(&with);
+    train_free(&without);
+    unload(&l);
+}
+END_TEST
+
 Suite *train_suite(void)
 {
     Suite *s = suite_create("train");
@@ -588,6 +664,8 @@ Suite *train_suite(void)
     tcase_add_test(tc, test_divergence_is_a_result);
     tcase_add_test(tc, test_eval_every_changes_only_the_curve);
     tcase_add_test(tc, test_early_stopping_keeps_the_best_evaluation);
+    tcase_add_test(tc, test_steps_to_target_from_the_curve);
+    tcase_add_test(tc, test_noise_scale_leaves_weights_unchanged);
     tcase_add_test(tc, test_huge_inputs_stay_finite);
     tcase_add_test(tc, test_overflowing_start_is_a_result);
     tcase_add_test(tc, test_stop_flag_interrupts);

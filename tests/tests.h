@@ -12,5 +12,6 @@ Suite *results_suite(void);
 Suite *schedule_suite(void);
 Suite *formats_suite(void);
 Suite *runckpt_suite(void);
+Suite *study_suite(void);
 
 #endif

@@ -19,12 +19,6 @@
 need_runner validation_test "build it with make runner, or set RUNNER"
 make_tmp
 
-# col FILE NAME [ROW]: the cell of column NAME in data row ROW (default 1) of a TSV file
-col() {
-    awk -F'\t' -v name="$2" -v row="${3:-1}" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == name) c = i }
-        NR == row + 1 && c { print $c }' "$1"
-}
-
 # run NAME [--set ...]: trains configs/digits.ini as experiment NAME under $tmp/r
 run() {
     name=$1
@@ -139,7 +133,7 @@ check "a run of the old format is intact" $?
 check "an experiment of the old format resumes with validation_fraction = 0" $? "$(cat "$tmp/out")"
 "$RUNNER" --no-plots --results "$tmp/r" --plots "$tmp/p" --set experiment.name=noval --set train.epochs=3 \
     configs/digits.ini >"$tmp/out" 2>&1
-[ $? = 2 ] && grep -q "validation_fraction = 0.1" "$tmp/out"
+[ $? = 2 ] && grep -qF "(data.validation_fraction: (absent) -> 0.1)" "$tmp/out"
 check "with the default validation_fraction it is another experiment" $? "$(cat "$tmp/out")"
 
 finish

@@ -1,0 +1,366 @@
+/* The curve plots: loss per epoch (or optimizer step, or second of training: report.x_axis), test accuracy per
+ * epoch, and loss against wall-clock seconds; a line per sweep point, the mean over its seeds with a min..max band.
+ * When the lines are too many for one legend, small multiples: a panel per value of the panel key
+ * (report.panel_key; auto: every swept key but the line key), a panel that would still hold too many split in
+ * parts. No point is left out of a .dat: report.points only chooses the lines drawn. */
+#include "plot_parts.h"
+#include "gnuplot.h"
+#include "store.h"
+#include "train.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MAX_LINES = PLOT_MAX_LINES };
+
+/* One evaluated epoch of a point over the seeds that reached it: sums (then means), minima and maxima. */
+typedef struct epoch_agg {
+    int n;
+    double train[3], test[3], acc[3]; /* mean, min, max; acc in % */
+    double step, seconds;             /* optimizer steps (NAN: unknown) and cumulative training seconds (mean) */
+} epoch_agg;
+
+typedef struct point_curve {
+    epoch_agg *e; /* (cap), epochs without runs have n = 0 */
+    int cap, nepochs;
+} point_curve;
+
+/* The points drawn, panel by panel. */
+typedef struct layout {
+    long *order;      /* (ndrawn) plan indices */
+    int *start;       /* (npanels + 1) where each panel begins in order */
+    int *part;        /* (npanels) 1.. when a panel is one part of a group split for its size, else 0 */
+    int *block;       /* (npoints) the .dat block of each point, -1 when it has no runs */
+    int ndrawn, npanels, filtered;
+} layout;
+
+static void stat_add(double *s, double v, int first)
+{
+    if (first)
+        s[1] = s[2] = v;
+    s[0] += v;
+    s[1] = fmin(s[1], v), s[2] = fmax(s[2], v);
+}
+
+/* Optimizer steps per epoch of a run: its training rows (samples per second x seconds / epochs, as result.tsv
+ * holds them) over the rows of a batch; NAN when a batch size is set and the rows are unknown. */
+static double steps_per_epoch(const config *c, const tsv_result *r)
+{
+    double rows = r->epochs_done > 0 ? round(r->samples_per_second * r->seconds / r->epochs_done) : NAN;
+    if (c->batch_size == 0)
+        return 1;
+    if (!(rows > 0 && rows < 2e9))
+        return NAN;
+    return ceil(rows / train_batch_rows(c, (int)rows));
+}
+
+/* Adds one run's curve to pc. 0, or -1 when out of memory. */
+static int add_run(point_curve *pc, const config *c, const store_run *run)
+{
+    const curve *cv = &run->curve;
+    double spe = steps_per_epoch(c, &run->result), cum = 0;
+    for (int i = 0; i < cv->n; i++) {
+        const double *v = cv->v + (size_t)i * CURVE_COLS;
+        int e = (int)v[0];
+        /* a row's seconds are its own epoch's: with eval_every > 1 the epochs between rows count as long */
+        cum += i ? v[5] * (v[0] - v[-CURVE_COLS]) : 0;
+        if (e >= pc->cap) {
+            int ncap = e + 1 > 2 * pc->cap ? e + 1 : 2 * pc->cap;
+            epoch_agg *t = realloc(pc->e, (size_t)ncap * sizeof *t);
+            if (!t)
+                return -1;
+            memset(t + pc->cap, 0, (size_t)(ncap - pc->cap) * sizeof *t);
+            pc->e = t, pc->cap = ncap;
+        }
+        epoch_agg *a = &pc->e[e];
+        stat_add(a->train, v[1], !a->n);
+        stat_add(a->test, v[2], !a->n);
+        stat_add(a->acc, 100 * v[4], !a->n);
+        a->step = e * spe;
+        a->seconds += cum;
+        a->n++;
+        pc->nepochs = e + 1 > pc->nepochs ? e + 1 : pc->nepochs;
+    }
+    return 0;
+}
+
+/* The curves of every point with committed runs. 0, or -1 with err. */
+static int load_curves(const points *x, point_curve *pcs, char *err, size_t len)
+{
+    char id[SWEEP_ID], why[300];
+    for (long pt = 0; pt < x->plan->npoints; pt++)
+        for (long r = pt * x->base->nseeds; x->pts[pt].n && r < (pt + 1) * x->base->nseeds; r++) {
+            config c;
+            long long seed;
+            store_run run;
+            sweep_run(x->plan, r, &c, &seed, id, sizeof id);
+            if (store_read_run(x->results_dir, x->plan, r, &run, why, sizeof why) < 0)
+                continue;
+            int rc = add_run(&pcs[pt], &c, &run);
+            store_run_free(&run);
+            if (rc < 0) {
+                snprintf(err, len, "%s/runs/%s/curve.dat: out of memory", x->results_dir, id);
+                return -1;
+            }
+        }
+    return 0;
+}
+
+/* Every point with runs as one block (gnuplot index) of the .dat, in plan order. */
+static void write_dat(FILE *f, const points *x, const point_curve *pcs, const layout *l)
+{
+    fprintf(f, "# loss and test accuracy per evaluated epoch over the committed seeds of each point, one block\n"
+               "# (gnuplot index) per point with runs; step: optimizer steps (nan: unknown); seconds: cumulative\n"
+               "# training seconds, mean over the runs\n"
+               "# epoch runs train_mean train_min train_max test_mean test_min test_max "
+               "test_acc_mean_%% test_acc_min_%% test_acc_max_%% step seconds\n");
+    for (long pt = 0; pt < x->plan->npoints; pt++) {
+        char label[600];
+        if (l->block[pt] < 0)
+            continue;
+        points_label(x, pt, -1, label, sizeof label);
+        fprintf(f, "%s# index %d: %s\n", l->block[pt] ? "\n\n" : "", l->block[pt], label);
+        for (int e = 0; e < pcs[pt].nepochs; e++) {
+            const epoch_agg *a = &pcs[pt].e[e];
+            if (a->n)
+                fprintf(f, "%d %d %.9g %.9g %.9g %.9g %.9g %.9g %.9g %.9g %.9g %.9g %.9g\n", e, a->n,
+                        a->train[0] / a->n, a->train[1], a->train[2], a->test[0] / a->n, a->test[1], a->test[2],
+                        a->acc[0] / a->n, a->acc[1], a->acc[2], a->step, a->seconds / a->n);
+        }
+    }
+}
+
+/* The keys that group the drawn points into panels (grouped[i] = 1): the panel key, or with auto and more lines
+ * than fit every swept key but the line key (the learning rate, else the key with the most values). */
+static void panel_keys(const points *x, int panel, int ndrawn, int *grouped)
+{
+    int line = x->lr;
+    for (int i = 0; i < x->nsweep; i++) {
+        grouped[i] = panel == i;
+        if (line < 0 || (x->lr < 0 && x->base->sweep[i].nvalues > x->base->sweep[line].nvalues))
+            line = x->lr >= 0 ? x->lr : i;
+    }
+    for (int i = 0; panel == CONFIG_PANEL_AUTO && ndrawn > MAX_LINES && i < x->nsweep; i++)
+        grouped[i] = i != line;
+}
+
+/* -1, 0 or 1: the order of points a and b by the value indices of the grouped keys. */
+static int group_cmp(const points *x, const int *grouped, long a, long b)
+{
+    for (int i = 0; i < x->nsweep; i++)
+        if (grouped[i] && points_vindex(x, a, i) != points_vindex(x, b, i))
+            return points_vindex(x, a, i) < points_vindex(x, b, i) ? -1 : 1;
+    return 0;
+}
+
+/* Splits the sorted points into panels: one per group, a group of more than MAX_LINES in equal parts (but with
+ * panel_key = none). */
+static void split_panels(const points *x, layout *l, const int *grouped, int none)
+{
+    for (int i = 0; i < l->ndrawn;) {
+        int g = i + 1;
+        while (g < l->ndrawn && group_cmp(x, grouped, l->order[i], l->order[g]) == 0)
+            g++;
+        int parts = none ? 1 : (g - i + MAX_LINES - 1) / MAX_LINES;
+        for (int p = 0; p < parts; p++) {
+            l->part[l->npanels] = parts > 1 ? p + 1 : 0;
+            l->start[l->npanels++] = i + (int)((long)(g - i) * p / parts);
+        }
+        i = g;
+    }
+    l->start[l->npanels] = l->ndrawn;
+}
+
+/* The points drawn (report.points) in panels (report.panel_key). 0, or -1 with err. */
+static int layout_make(const points *x, layout *l, char *err, size_t len)
+{
+    long np = x->plan->npoints;
+    int fpos, panel, grouped[CONFIG_MAX_SWEEP] = {0}, blocks = 0;
+    char chosen[CONFIG_MAX_VALUES];
+    *l = (layout){0};
+    if (config_report_points(x->base, &fpos, chosen, err, len) < 0 ||
+        config_report_panel(x->base, &panel, err, len) < 0)
+        return -1;
+    l->order = malloc((size_t)np * sizeof *l->order);
+    l->start = malloc((size_t)(np + 1) * sizeof *l->start);
+    l->part = malloc((size_t)(np + 1) * sizeof *l->part);
+    l->block = malloc((size_t)np * sizeof *l->block);
+    if (!l->order || !l->start || !l->part || !l->block) {
+        snprintf(err, len, "out of memory for %ld sweep points", np);
+        return -1;
+    }
+    for (long pt = 0; pt < np; pt++) {
+        l->block[pt] = x->pts[pt].n ? blocks++ : -1;
+        if (x->pts[pt].n && (fpos < 0 || chosen[points_vindex(x, pt, fpos)]))
+            l->order[l->ndrawn++] = pt;
+        l->filtered += x->pts[pt].n && fpos >= 0 && !chosen[points_vindex(x, pt, fpos)];
+    }
+    panel_keys(x, panel, l->ndrawn, grouped);
+    for (int i = 1; i < l->ndrawn; i++) /* stable: plan order within a panel */
+        for (int j = i; j > 0 && group_cmp(x, grouped, l->order[j - 1], l->order[j]) > 0; j--) {
+            long t = l->order[j];
+            l->order[j] = l->order[j - 1], l->order[j - 1] = t;
+        }
+    split_panels(x, l, grouped, panel == CONFIG_PANEL_NONE);
+    return 0;
+}
+
+static void layout_free(layout *l)
+{
+    free(l->order);
+    free(l->start);
+    free(l->part);
+    free(l->block);
+}
+
+/* "k=v, k=v" of the swept keys that are the same across panel p (same = 1) or that vary in it (same = 0). */
+static void panel_label(const points *x, const layout *l, int p, long pt, int same, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    for (int i = 0; i < x->nsweep && used < len; i++) {
+        int constant = 1;
+        for (int j = l->start[p]; j < l->start[p + 1]; j++)
+            constant &= points_vindex(x, l->order[j], i) == points_vindex(x, pt, i);
+        if (constant == same)
+            used += (size_t)snprintf(buf + used, len - used, "%s%s=%s", used ? ", " : "",
+                                     config_key_name(x->base->sweep[i].key), points_value(x, pt, i));
+    }
+}
+
+/* What one curve plot draws: its kind, x column and label, y label, and the .dat columns of its lines. */
+typedef struct curve_spec {
+    int kind, xcol, logy, bands;
+    const char *what, *xlabel, *ylabel, *key;
+    int ycol[2], lo[2];  /* mean column, then min (max follows), of the solid and the dashed line (0: none) */
+} curve_spec;
+
+static void draw_panel(FILE *gp, const points *x, const layout *l, const curve_spec *c, int p, int single)
+{
+    char label[600];
+    int k = 0;
+    if (!single) {
+        panel_label(x, l, p, l->order[l->start[p]], 1, label, sizeof label);
+        if (l->part[p])
+            snprintf(label + strlen(label), sizeof label - strlen(label), "%spart %d", *label ? ", " : "", l->part[p]);
+        fprintf(gp, "    set title ");
+        gnuplot_str(gp, label);
+        fprintf(gp, "\n");
+    }
+    if (single && c->ycol[1]) {
+        gnuplot_clause(gp, &k);
+        fprintf(gp, "keyentry with lines lw 2 lc 'black' title 'test (solid)'");
+        gnuplot_clause(gp, &k);
+        fprintf(gp, "keyentry with lines lw 2 dt 2 lc 'black' title 'train (dashed)'");
+    }
+    for (int j = l->start[p]; j < l->start[p + 1]; j++) {
+        long pt = l->order[j];
+        const char *col = plot_colours[(j - l->start[p]) % MAX_LINES];
+        panel_label(x, l, p, pt, 0, label, sizeof label);
+        for (int s = 0; s < 2 && c->bands; s++)
+            if (c->lo[s]) {
+                gnuplot_clause(gp, &k);
+                fprintf(gp, "dat index %d using %d:%d:%d with filledcurves lc rgb '%s' notitle", l->block[pt],
+                        c->xcol, c->lo[s], c->lo[s] + 1, col);
+            }
+        for (int s = 0; s < 2; s++)
+            if (c->ycol[s]) {
+                gnuplot_clause(gp, &k);
+                fprintf(gp, "dat index %d using %d:%d with lines lw 2%s lc rgb '%s' ", l->block[pt], c->xcol,
+                        c->ycol[s], s ? " dt 2" : "", col);
+                if (s)
+                    fprintf(gp, "notitle");
+                else {
+                    fprintf(gp, "title ");
+                    gnuplot_str(gp, *label ? label : "mean over seeds");
+                }
+            }
+    }
+    fprintf(gp, "\n");
+}
+
+static void curve_script(FILE *gp, const points *x, const layout *l, const curve_spec *c, const char *dir,
+                         const char *title, int epochs)
+{
+    int single = l->npanels == 1, cols = l->npanels <= 3 ? l->npanels : l->npanels <= 4 ? 2 : l->npanels <= 9 ? 3 : 4;
+    gnuplot_begin(gp, x->base->name, dir, plot_name(c->kind), single ? title : NULL);
+    fprintf(gp, "set xlabel '%s'\nset ylabel '%s'\n%s%s", c->xlabel, c->ylabel, c->logy ? "set logscale y\n" : "",
+            c->xcol == 1 && epochs <= 10 ? "set xtics 1\n" : ""); /* whole epochs only */
+    fprintf(gp, "set style fill transparent solid 0.12 noborder\n");
+    if (single) {
+        size_t maxlen = strlen("train (dashed)");
+        char label[600];
+        for (int j = 0; j < l->ndrawn; j++) {
+            panel_label(x, l, 0, l->order[j], 0, label, sizeof label);
+            maxlen = strlen(label) > maxlen ? strlen(label) : maxlen;
+        }
+        gnuplot_key_below(gp, l->ndrawn + (c->ycol[1] ? 2 : 0), maxlen);
+    } else
+        fprintf(gp, "set key %s right font ',9' samplen 2 spacing 0.9 box\n", c->key);
+    gnuplot_loop_size(gp, single ? 1 : cols, single ? 1 : (l->npanels + cols - 1) / cols);
+    if (!single) {
+        fprintf(gp, "    set multiplot layout %d,%d title ", (l->npanels + cols - 1) / cols, cols);
+        gnuplot_str(gp, title);
+        fprintf(gp, "\n");
+    }
+    for (int p = 0; p < l->npanels; p++)
+        draw_panel(gp, x, l, c, p, single);
+    if (!single)
+        fprintf(gp, "    unset multiplot\n");
+    gnuplot_end(gp);
+}
+
+/* Writes one curve plot: the .dat of every point, the script drawing the layout's. */
+static int write_one(plot_set *s, const points *x, const point_curve *pcs, const layout *l, const curve_spec *c,
+                     char *err, size_t len)
+{
+    char title[1200], caption[1600], note[700] = "";
+    int epochs = 0, diverged = 0;
+    for (int j = 0; j < l->ndrawn; j++) {
+        epochs = pcs[l->order[j]].nepochs - 1 > epochs ? pcs[l->order[j]].nepochs - 1 : epochs;
+        diverged |= x->pts[l->order[j]].diverged > 0;
+    }
+    if (l->filtered)
+        snprintf(note, sizeof note, " (%d of %d points as report.points = %s chooses)", l->ndrawn,
+                 l->ndrawn + l->filtered, x->base->report_points);
+    fileio_text dat, gp;
+    if (plot_texts_open(&dat, &gp, err, len) < 0)
+        return -1;
+    write_dat(dat.f, x, pcs, l);
+    snprintf(title, sizeof title, "%s against %s: mean over seeds%s%s%s", c->what, c->xlabel,
+             c->bands ? ", band = min..max" : "", c->ycol[1] && l->npanels > 1 ? "; solid: test, dashed: train" : "",
+             note);
+    curve_script(gp.f, x, l, c, s->dir, title, epochs);
+    snprintf(caption, sizeof caption, "%s against %s, mean over seeds%s, every point drawn%s%s.%s",
+             c->ycol[1] ? "Train (dashed) and test (solid) loss per sample, log scale," : c->what, c->xlabel, c->bands ? " with a min..max band" : "", l->npanels > 1 ? " in small multiples" : "", note,
+             diverged ? " A diverged run stops early: later epochs average the runs that reached them." : "");
+    return plot_save(s, c->kind, &dat, &gp, caption, err, len);
+}
+
+int plot_curves_write(plot_set *s, const points *x, char *err, size_t len)
+{
+    static const int xcols[] = {[X_EPOCH] = 1, [X_STEP] = 12, [X_SECONDS] = 13};
+    static const char *const xlabels[] = {[X_EPOCH] = "epoch", [X_STEP] = "optimizer steps",
+                                          [X_SECONDS] = "training time (s)"};
+    int xa = x->base->report_x_axis, rc = 0;
+    const curve_spec specs[] = {
+        {PLOT_LOSS, xcols[xa], 1, 1, "Loss", xlabels[xa],
+         "loss per sample (nats, log scale)", "top", {6, 3}, {7, 4}},
+        {PLOT_ACC, xcols[xa], 0, 1, "Test accuracy", xlabels[xa], "test accuracy (%)", "bottom", {9, 0}, {10, 0}},
+        {PLOT_LOSS_TIME, 13, 1, 0, "Loss", xlabels[X_SECONDS], "loss per sample (nats, log scale)", "top", {6, 3}, {0, 0}}};
+    layout l;
+    point_curve *pcs = calloc((size_t)x->plan->npoints, sizeof *pcs);
+    if (!pcs) {
+        snprintf(err, len, "out of memory for %ld sweep points", x->plan->npoints);
+        return -1;
+    }
+    rc = layout_make(x, &l, err, len) < 0 || load_curves(x, pcs, err, len) < 0 ? -1 : 0;
+    for (size_t k = 0; k < sizeof specs / sizeof *specs && rc == 0 && l.ndrawn; k++)
+        rc = write_one(s, x, pcs, &l, &specs[k], err, len);
+    for (long pt = 0; pt < x->plan->npoints; pt++)
+        free(pcs[pt].e);
+    free(pcs);
+    layout_free(&l);
+    return rc;
+}

@@ -1,0 +1,473 @@
+/* The study: table.tsv's target columns by sweep point, the best learning rate of each batch size, the S/E fit,
+ * and its section and plots. Only points whose other swept keys have their first values take part (as the
+ * report's other plots), so a sweep of batch, learning rate and more keeps one slice. */
+#include "study.h"
+#include "fileio.h"
+#include "gnuplot.h"
+#include "tsv.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- the analysis ---------------------------------------------------------------------------------------- */
+
+int study_best_lr(const double *lr, const double *steps, int n)
+{
+    int best = -1;
+    for (int i = 0; i < n; i++)
+        if (!isnan(steps[i]) && (best < 0 || steps[i] < steps[best] || (steps[i] == steps[best] && lr[i] < lr[best])))
+            best = i;
+    return best;
+}
+
+/* Sum of squared log residuals of (a, b) = (log S_min, log E_min); J^T J and J^T r into jj and jr when not NULL. */
+static double residuals(const double *B, const double *S, int n, double a, double b, double jj[3], double jr[2])
+{
+    double rss = 0;
+    if (jj)
+        jj[0] = jj[1] = jj[2] = jr[0] = jr[1] = 0;
+    for (int i = 0; i < n; i++) {
+        double p = exp(a), q = exp(b) / B[i], m = p + q, r = log(S[i]) - log(m);
+        double ja = p / m, jb = q / m;
+        rss += r * r;
+        if (jj) {
+            jj[0] += ja * ja, jj[1] += ja * jb, jj[2] += jb * jb;
+            jr[0] += ja * r, jr[1] += jb * r;
+        }
+    }
+    return rss;
+}
+
+/* The start: S = s + e u (u = 1 / B) by least squares weighted by 1 / S^2 (relative errors, as in log space);
+ * where it gives a parameter that is not positive, half the smallest S and half the smallest B S. */
+static void first_guess(const double *B, const double *S, int n, double *s, double *e)
+{
+    double w0 = 0, w1 = 0, w2 = 0, y0 = 0, y1 = 0, smin = S[0], emin = B[0] * S[0];
+    for (int i = 0; i < n; i++) {
+        double w = 1 / (S[i] * S[i]), u = 1 / B[i];
+        w0 += w, w1 += w * u, w2 += w * u * u, y0 += w * S[i], y1 += w * u * S[i];
+        smin = fmin(smin, S[i]);
+        emin = fmin(emin, B[i] * S[i]);
+    }
+    double det = w0 * w2 - w1 * w1;
+    *s = det != 0 ? (w2 * y0 - w1 * y1) / det : 0;
+    *e = det != 0 ? (w0 * y1 - w1 * y0) / det : 0;
+    if (!(*s > 0))
+        *s = smin / 2;
+    if (!(*e > 0))
+        *e = emin / 2;
+}
+
+int study_fit_steps(const double *B, const double *S, int n, study_fit *f)
+{
+    double s, e, jj[3], jr[2];
+    memset(f, 0, sizeof *f);
+    f->n = n;
+    if (n < 2)
+        return -1;
+    first_guess(B, S, n, &s, &e);
+    double a = log(s), b = log(e), rss = residuals(B, S, n, a, b, jj, jr);
+    for (int it = 0; it < 200 && rss > 0; it++) {
+        double det = jj[0] * jj[2] - jj[1] * jj[1];
+        if (!(det > 0))
+            break;
+        double da = (jj[2] * jr[0] - jj[1] * jr[1]) / det, db = (jj[0] * jr[1] - jj[1] * jr[0]) / det, t = 1;
+        double next = residuals(B, S, n, a + da, b + db, NULL, NULL);
+        while (!(next < rss) && t > 1e-6) { /* halve the step until the residual falls */
+            t /= 2;
+            next = residuals(B, S, n, a + t * da, b + t * db, NULL, NULL);
+        }
+        if (!(next < rss))
+            break;
+        a += t * da, b += t * db;
+        double before = rss;
+        rss = residuals(B, S, n, a, b, jj, jr);
+        if (before - rss < 1e-15 * before)
+            break;
+    }
+    residuals(B, S, n, a, b, jj, jr);
+    f->s_min = exp(a);
+    f->e_min = exp(b);
+    f->b_crit = f->e_min / f->s_min;
+    f->rms = sqrt(rss / n);
+    f->s_err = f->e_err = f->b_err = NAN;
+    double det = jj[0] * jj[2] - jj[1] * jj[1];
+    if (n > 2 && det > 0) {
+        /* covariance of (a, b): sigma^2 (J^T J)^-1, sigma^2 from the residuals with n - 2 degrees of freedom */
+        double s2 = rss / (n - 2), vaa = s2 * jj[2] / det, vbb = s2 * jj[0] / det, vab = -s2 * jj[1] / det;
+        f->s_err = exp(sqrt(vaa));
+        f->e_err = exp(sqrt(vbb));
+        f->b_err = exp(sqrt(fmax(0, vaa + vbb - 2 * vab)));
+    }
+    return isfinite(f->s_min) && isfinite(f->e_min) && f->s_min > 0 ? 0 : -1;
+}
+
+/* ---- reading the experiment ------------------------------------------------------------------------------ */
+
+/* table.tsv's target columns of every point (NAN where it has no row). */
+enum { C_STEPS, C_LO, C_HI, C_EXAMPLES, C_EPOCHS, C_SECONDS, C_BSIMPLE, C_REACHED, C_N, NCOLS };
+static const char *const col_names[NCOLS] = {"steps_to_target_median", "steps_to_target_min", "steps_to_target_max",
+                                             "examples_to_target_median", "epochs_to_target_median",
+                                             "seconds_to_target_median", "b_simple_median", "reached", "n"};
+
+/* v (npoints, NCOLS) from x's table.tsv. 0, or -1 with err. */
+static int read_targets(const points *x, double *v, char *err, size_t len)
+{
+    char path[FILEIO_PATH];
+    tsv t;
+    int col[NCOLS], id = -1, rc = fileio_path(path, sizeof path, err, len, "%s/table.tsv", x->results_dir);
+    for (long i = 0; i < x->plan->npoints * NCOLS; i++)
+        v[i] = NAN;
+    if (rc < 0 || tsv_load(&t, path, err, len) < 0 || (id = tsv_col(&t, "point_id", err, len)) < 0) {
+        if (rc == 0)
+            tsv_free(&t);
+        return -1;
+    }
+    for (int c = 0; c < NCOLS && rc == 0; c++)
+        rc = (col[c] = tsv_col(&t, col_names[c], err, len)) < 0 ? -1 : 0;
+    for (int r = 0; r < t.nrows && rc == 0; r++) {
+        long pt = 0;
+        while (pt < x->plan->npoints && strcmp(x->pts[pt].id, tsv_cell(&t, r, id)))
+            pt++;
+        for (int c = 0; c < NCOLS && pt < x->plan->npoints && rc == 0; c++)
+            if (*tsv_cell(&t, r, col[c])) /* empty: not reached */
+                rc = tsv_num(&t, r, col[c], &v[pt * NCOLS + c], err, len);
+    }
+    tsv_free(&t);
+    return rc;
+}
+
+/* One batch size at its best learning rate. */
+typedef struct row {
+    double batch, lr, v[NCOLS];
+} row;
+
+/* The swept key's position in [sweep], or -1. */
+static int swept(const points *x, const char *dotted)
+{
+    for (int i = 0; i < x->nsweep; i++)
+        if (x->base->sweep[i].key == config_find(dotted))
+            return i;
+    return -1;
+}
+
+/* For each value of swept key by (numeric order), the point with the best learning rate among those whose other
+ * keys have their first values: rows (one per value that reached the target at some learning rate). The
+ * number of rows. A batch size of 0 (the whole training set) is read from its steps: examples / steps. */
+static int best_rows(const points *x, const double *v, int by, row *rows)
+{
+    const config_sweep *s = &x->base->sweep[by];
+    int order[CONFIG_MAX_VALUES], nrows = 0;
+    points_numeric_order(x, by, order);
+    for (int a = 0; a < s->nvalues; a++) {
+        double lr[CONFIG_MAX_VALUES], steps[CONFIG_MAX_VALUES];
+        long pts[CONFIG_MAX_VALUES];
+        int n = 0;
+        for (long pt = 0; pt < x->plan->npoints; pt++)
+            if (points_vindex(x, pt, by) == order[a] && points_others_first(x, pt, by, x->lr) && n < CONFIG_MAX_VALUES) {
+                lr[n] = points_number(points_value(x, pt, x->lr));
+                steps[n] = v[pt * NCOLS + C_STEPS];
+                pts[n++] = pt;
+            }
+        int b = study_best_lr(lr, steps, n);
+        if (b < 0)
+            continue;
+        row *r = &rows[nrows++];
+        memcpy(r->v, v + pts[b] * NCOLS, sizeof r->v);
+        r->lr = lr[b];
+        r->batch = points_number(s->values[order[a]]);
+        if (by == swept(x, "train.batch_size") && !(r->batch > 0) && r->v[C_STEPS] > 0)
+            r->batch = round(r->v[C_EXAMPLES] / r->v[C_STEPS]);
+        if (!(r->batch > 0) || !(r->lr > 0)) { /* not a number for a log axis ("16-8" layers): left out */
+            nrows--;
+            continue;
+        }
+        for (int j = nrows - 1; j > 0 && rows[j - 1].batch > rows[j].batch; j--) {
+            row t = rows[j];
+            rows[j] = rows[j - 1];
+            rows[j - 1] = t;
+        }
+    }
+    return nrows;
+}
+
+/* ---- plots ----------------------------------------------------------------------------------------------- */
+
+static const char *const study_plots[] = {"study_steps", "study_time", "study_lr", "study_lr_width"};
+#define NSTUDY ((int)(sizeof study_plots / sizeof study_plots[0]))
+
+static void remove_study_files(const char *dir)
+{
+    static const char *const exts[] = {"gp", "dat", "png", "svg", "log"};
+    char path[FILEIO_PATH], err[200];
+    for (int i = 0; i < NSTUDY; i++)
+        for (int e = 0; e < 5; e++)
+            if (fileio_path(path, sizeof path, err, sizeof err, "%s/%s.%s", dir, study_plots[i], exts[e]) == 0)
+                unlink(path);
+}
+
+/* Writes dir/name.dat (rows: batch lr steps lo hi examples seconds b_simple reached n) and dir/name.gp, whose
+ * plot commands come from draw (given the open script). 0, or -1 with err. */
+static int write_plot(const points *x, const char *dir, const char *name, const row *rows, int n, const char *title,
+                      void (*draw)(FILE *, const void *), const void *arg, char *err, size_t len)
+{
+    char path[FILEIO_PATH];
+    fileio_text dat, gp;
+    if (fileio_text_open(&dat, err, len) < 0)
+        return -1;
+    fprintf(dat.f, "# %s: x lr steps_median steps_min steps_max examples_median seconds_median b_simple_median "
+                   "reached n\n", name);
+    for (int i = 0; i < n; i++) {
+        const double *v = rows[i].v;
+        fprintf(dat.f, "%.9g %.9g %.9g %.9g %.9g %.9g %.9g %.9g %.0f %.0f\n", rows[i].batch, rows[i].lr, v[C_STEPS],
+                isnan(v[C_LO]) ? v[C_STEPS] : v[C_LO], isnan(v[C_HI]) ? v[C_STEPS] : v[C_HI], v[C_EXAMPLES],
+                v[C_SECONDS], fabs(v[C_BSIMPLE]), v[C_REACHED], v[C_N]);
+    }
+    if (fileio_path(path, sizeof path, err, len, "%s/%s.dat", dir, name) < 0 ||
+        fileio_text_save(&dat, path, err, len) < 0 || fileio_text_open(&gp, err, len) < 0)
+        return -1;
+    gnuplot_begin(gp.f, x->base->name, dir, name, title);
+    double lo = rows[0].batch, hi = rows[n - 1].batch; /* rows by rising x */
+    fprintf(gp.f, "set logscale xy\nset format x '%%g'\nset format y '%%g'\nset xrange [%.9g:%.9g]\n"
+                  "set offsets 0, 0, graph 0.1, graph 0.1\nset key top right box\n", lo / 1.5, hi * 1.5);
+    draw(gp.f, arg);
+    if (fileio_path(path, sizeof path, err, len, "%s/%s.gp", dir, name) < 0)
+        return -1;
+    return fileio_text_save(&gp, path, err, len);
+}
+
+/* What the steps plot draws beside the points. */
+typedef struct steps_marks {
+    const row *first;       /* the smallest batch: the perfect-scaling line goes through it */
+    const study_fit *fit;   /* NULL: no fit */
+    double b_simple;        /* NAN: not measured */
+    double s_lo, s_hi;      /* the fewest and most steps of the points: the y range around them */
+} steps_marks;
+
+static void draw_steps(FILE *f, const void *arg)
+{
+    const steps_marks *m = arg;
+    fprintf(f, "set xlabel 'batch size (rows per step)'\nset ylabel 'steps to the target (median over seeds)'\n"
+               "set yrange [%.9g:%.9g]\n", m->s_lo / 4, m->s_hi * 4);
+    if (m->fit)
+        fprintf(f, "set arrow from %.9g, graph 0 to %.9g, graph 1 nohead dt 2 lw 2 lc rgb '#d62728'\n",
+                m->fit->b_crit, m->fit->b_crit);
+    if (!isnan(m->b_simple))
+        fprintf(f, "set arrow from %.9g, graph 0 to %.9g, graph 1 nohead dt 3 lw 2 lc rgb '#1f77b4'\n", m->b_simple,
+                m->b_simple);
+    gnuplot_loop(f);
+    int k = 0;
+    gnuplot_clause(f, &k);
+    fprintf(f, "dat using 1:3:4:5 with yerrorlines lw 2 pt 7 lc rgb 'black' title 'best learning rate per batch'");
+    gnuplot_clause(f, &k);
+    fprintf(f, "dat using 1:3:(sprintf('%%g', $2)) with labels offset 0, 1.2 font ',9' notitle");
+    gnuplot_clause(f, &k);
+    fprintf(f, "%.9g * %.9g / x with lines dt 4 lc rgb 'gray40' title 'perfect scaling'", m->first->v[C_STEPS],
+            m->first->batch);
+    if (m->fit) {
+        gnuplot_clause(f, &k);
+        fprintf(f, "%.9g + %.9g / x with lines lw 2 lc rgb '#d62728' title 'fit S_min + E_min / B (B_crit dashed)'",
+                m->fit->s_min, m->fit->e_min);
+    }
+    if (!isnan(m->b_simple)) {
+        gnuplot_clause(f, &k);
+        fprintf(f, "NaN with lines dt 3 lw 2 lc rgb '#1f77b4' title 'measured B_simple'");
+    }
+    fprintf(f, "\n");
+    gnuplot_end(f);
+}
+
+/* The plot of column col against x, for the time and learning-rate plots: arg is "xlabel\nylabel\ncol". */
+static void draw_column(FILE *f, const void *arg)
+{
+    const char *const *a = arg;
+    fprintf(f, "set xlabel ");
+    gnuplot_str(f, a[0]);
+    fprintf(f, "\nset ylabel ");
+    gnuplot_str(f, a[1]);
+    fprintf(f, "\nunset key\n");
+    gnuplot_loop(f);
+    int k = 0;
+    gnuplot_clause(f, &k);
+    fprintf(f, "dat using 1:%s with linespoints lw 2 pt 7 lc rgb '#1f77b4'\n", a[2]);
+    gnuplot_end(f);
+}
+
+/* ---- the section ----------------------------------------------------------------------------------------- */
+
+/* The median of the finite values of column col of rows (NAN when none). */
+static double rows_median(const row *rows, int n, int col)
+{
+    double v[CONFIG_MAX_VALUES];
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (isfinite(rows[i].v[col]))
+            v[m++] = rows[i].v[col];
+    for (int i = 1; i < m; i++)
+        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            double t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    return m == 0 ? NAN : m % 2 ? v[m / 2] : (v[m / 2 - 1] + v[m / 2]) / 2;
+}
+
+/* Table (e): every batch size at its best learning rate. */
+static void md_table(FILE *md, const row *rows, int n)
+{
+    fprintf(md, "| batch size | best learning rate | seeds reached | steps (median) | steps (min–max) | examples "
+                "(median) | epochs (median) | seconds (median) | B_simple (median) |\n"
+                "|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (int i = 0; i < n; i++) {
+        const double *v = rows[i].v;
+        fprintf(md, "| %g | %g | %.0f of %.0f | %.0f | %.0f–", rows[i].batch, rows[i].lr, v[C_REACHED], v[C_N],
+                v[C_STEPS], v[C_LO]);
+        fprintf(md, isnan(v[C_HI]) ? "(not all reached)" : "%.0f", v[C_HI]);
+        fprintf(md, " | %.0f | %.3g | %.4f | ", v[C_EXAMPLES], v[C_EPOCHS], v[C_SECONDS]);
+        fprintf(md, isnan(v[C_BSIMPLE]) ? "– |\n" : "%.4g |\n", v[C_BSIMPLE]);
+    }
+    fprintf(md, "\n");
+}
+
+/* The fit and B_simple side by side. */
+static void md_fit(FILE *md, const study_fit *f, int nfit, double b_simple)
+{
+    if (nfit < 2) {
+        fprintf(md, "Too few batch sizes reached the target for the fit of S = S_min + E_min / B (%d; it needs 2, "
+                    "and 3 for its errors).\n\n", nfit);
+    } else {
+        fprintf(md, "McCandlish et al.'s trade-off (S/S_min − 1)(E/E_min − 1) = 1 with E = B·S is S(B) = S_min + "
+                    "E_min / B. Fitted to the %d points above by least squares on log S (Gauss–Newton from the "
+                    "linear fit weighted by 1/S²; errors from the residuals' covariance, one sigma, as factors):\n\n"
+                    "| quantity | fit | error (×/÷) |\n|---|---:|---:|\n", nfit);
+        fprintf(md, "| S_min (steps at an infinite batch) | %.4g | %.3g |\n| E_min (examples at batch 1) | %.4g | %.3g |\n"
+                    "| B_crit = E_min / S_min | %.4g | %.3g |\n| rms residual of log S | %.3g | |\n",
+                f->s_min, f->s_err, f->e_min, f->e_err, f->b_crit, f->b_err, f->rms);
+    }
+    if (isnan(b_simple))
+        fprintf(md, "| measured B_simple | not measured (set train.noise_scale = true) | |\n\n");
+    else
+        fprintf(md, "| measured B_simple (median over the best runs' evaluations up to the target) | %.4g | |\n\n",
+                b_simple);
+}
+
+/* The best learning rate of each hidden width (fewest median steps to the target), with model.hidden swept. */
+static int write_lr_width(FILE *md, const points *x, const double *v, const char *dir, const char *rel, char *err,
+                          size_t len)
+{
+    int h = x->hidden;
+    row rows[CONFIG_MAX_VALUES];
+    int n = best_rows(x, v, h, rows);
+    if (n == 0)
+        return 0;
+    static const char *const cols[] = {"hidden units", "best learning rate (fewest steps to the target)", "2"};
+    fprintf(md, "Best learning rate against width: ");
+    for (int i = 0; i < n; i++)
+        fprintf(md, "%s%g units: %g", i ? ", " : "", rows[i].batch, rows[i].lr);
+    fprintf(md, ".\n\n![best learning rate against width](%s/study_lr_width.png)\n\n", rel);
+    return write_plot(x, dir, "study_lr_width", rows, n, "Best learning rate against width", draw_column, cols, err,
+                      len);
+}
+
+/* Why there are no study plots: a line naming the missing keys. */
+static void md_absent(FILE *md, int batch, int lr)
+{
+    fprintf(md, "The study plots are absent: they need both train.batch_size and train.learning_rate swept (each "
+                "batch size at its best learning rate), and this sweep lacks %s%s%s. The per-run numbers are in "
+                "summary.tsv, table.tsv and results.h5.\n\n",
+            batch < 0 ? "train.batch_size" : "", batch < 0 && lr < 0 ? " and " : "", lr < 0 ? "train.learning_rate" : "");
+}
+
+/* The batch study proper: table, fit, plots (a)-(d). */
+static int write_batch_study(FILE *md, const points *x, const double *v, int by, const char *dir, const char *rel,
+                             char *err, size_t len)
+{
+    row rows[CONFIG_MAX_VALUES];
+    int n = best_rows(x, v, by, rows);
+    if (n == 0) {
+        fprintf(md, "No batch size reached the target at any learning rate: no study plots.\n\n");
+        return 0;
+    }
+    double B[CONFIG_MAX_VALUES] = {0}, S[CONFIG_MAX_VALUES] = {0}, b_simple = rows_median(rows, n, C_BSIMPLE);
+    for (int i = 0; i < n; i++)
+        B[i] = rows[i].batch, S[i] = rows[i].v[C_STEPS];
+    study_fit fit;
+    int fitted = study_fit_steps(B, S, n, &fit) == 0;
+    md_table(md, rows, n);
+    md_fit(md, &fit, fitted ? n : 0, b_simple);
+    fprintf(md, "![steps to the target against batch size](%s/study_steps.png)\n\n"
+                "Steps to the target against batch size (log-log), each batch size at its learning rate with the "
+                "fewest median steps (labels; ties to the smaller), bars from the fastest to the slowest seed; the "
+                "grey line is perfect scaling through the smallest batch, the red curve and dashed line the fit and "
+                "its B_crit, the blue dotted line the measured B_simple.\n\n"
+                "![time to the target against batch size](%s/study_time.png)\n\n"
+                "Training time to the target on this machine (evaluations excluded).\n\n"
+                "![learning rate chosen per batch size](%s/study_lr.png)\n\n",
+            rel, rel, rel);
+    steps_marks m = {&rows[0], fitted ? &fit : NULL, b_simple, S[0], S[0]};
+    for (int i = 0; i < n; i++)
+        m.s_lo = fmin(m.s_lo, rows[i].v[C_LO]), m.s_hi = fmax(m.s_hi, fmax(S[i], rows[i].v[C_HI]));
+    static const char *const time_cols[] = {"batch size (rows per step)", "seconds to the target (median)", "7"};
+    static const char *const lr_cols[] = {"batch size (rows per step)", "best learning rate", "2"};
+    if (write_plot(x, dir, "study_steps", rows, n, "Steps to the target against batch size", draw_steps, &m, err,
+                   len) < 0 ||
+        write_plot(x, dir, "study_time", rows, n, "Time to the target against batch size", draw_column, time_cols,
+                   err, len) < 0)
+        return -1;
+    return write_plot(x, dir, "study_lr", rows, n, "Learning rate chosen per batch size", draw_column, lr_cols, err,
+                      len);
+}
+
+int study_write(FILE *md, const points *x, const char *plots_dir, const char *rel, char *err, size_t len)
+{
+    double target = x->base->target_accuracy;
+    remove_study_files(plots_dir);
+    if (!(target > 0))
+        return 0;
+    int val = x->base->validation_fraction > 0, by = swept(x, "train.batch_size"), lr = x->lr;
+    char step_note[160] = "";
+    if (x->base->eval_every_steps > 0)
+        snprintf(step_note, sizeof step_note, " and every %lld steps (on the %s set)", x->base->eval_every_steps,
+                 val ? "validation" : "test");
+    fprintf(md, "## Study: steps to the target\n\nTarget: %s accuracy %g%s, checked after every epoch%s: "
+                "steps_to_target is the first check that reached it, at most %s after the first step whose weights "
+                "did.\n\n",
+            val ? "validation" : "test", target,
+            val ? "" : " (there is no validation set, so the test set decides: an optimistic choice)", step_note,
+            x->base->eval_every_steps > 0 ? "that many steps (or one epoch, if shorter)" : "one epoch of steps");
+    double *v = malloc((size_t)x->plan->npoints * NCOLS * sizeof *v);
+    if (!v) {
+        snprintf(err, len, "%s: out of memory for the study", x->results_dir);
+        return -1;
+    }
+    int rc = read_targets(x, v, err, len);
+    if (rc == 0 && (by < 0 || lr < 0))
+        md_absent(md, by, lr);
+    else if (rc == 0)
+        rc = write_batch_study(md, x, v, by, plots_dir, rel, err, len);
+    if (rc == 0 && lr >= 0 && x->hidden >= 0)
+        rc = write_lr_width(md, x, v, plots_dir, rel, err, len);
+    free(v);
+    return rc;
+}
+
+int study_render(const char *plots_dir, char *warning, size_t wlen, char *err, size_t len)
+{
+    char script[FILEIO_PATH], log[FILEIO_PATH];
+    for (int i = 0; i < NSTUDY; i++) {
+        if (fileio_path(script, sizeof script, err, len, "%s/%s.gp", plots_dir, study_plots[i]) < 0 ||
+            fileio_path(log, sizeof log, err, len, "%s/%s.log", plots_dir, study_plots[i]) < 0)
+            return -1;
+        if (access(script, F_OK) != 0)
+            continue;
+        int rc = gnuplot_run(script, log, err, len);
+        if (rc == 1) {
+            snprintf(warning, wlen, "gnuplot not found: plots not rendered (apt-get install gnuplot-nox; then make plots)");
+            return 0;
+        }
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,283 @@
+#!/bin/sh
+# Scale-out (issue 10): --shard I/N|auto, --collect, --status, --dry-run, and sweeps across processes that share
+# an experiment: three shards with one SIGKILLed and started again, a real `mpirun --oversubscribe -np 3`, and a
+# real single-node Slurm (munged, slurmctld, slurmd started here with a private key, socket, ports and state
+# folder) running an array sweep with one task requeued mid-run and a dependent collect job. Each ends equal to
+# one process: summary.tsv without its timing columns, every curve.dat without its seconds column, every
+# weights.h5 by h5diff. What needs packages (experiments/deps.sh cluster) says "SKIP: reason" when they are not
+# installed. Run from the repo root: RUNNER=./build/runner sh tests/cluster_test.sh. Ends "N passed, M failed".
+
+. "$(dirname "$0")/lib.sh"
+need_runner cluster_test "make runner builds one"
+make_tmp
+RUNNER=$(cd "$(dirname "$RUNNER")" && pwd)/$(basename "$RUNNER")
+repo=$(pwd)
+daemons=""
+# every daemon stopped by its PID, then waited for (an orphan slurmstepd would keep its job's files open)
+tmp_cleanup='for p in $daemons; do kill "$p" 2>/dev/null; done; for p in $daemons; do wait "$p" 2>/dev/null; done'
+
+# 24 runs of 8 each for 3 shards, each run long enough (tenths of a second) to be killed mid-run
+cat >"$tmp/c.ini" <<EOF
+[experiment]
+name = c
+seeds = 1, 2, 3, 4
+threads = 1
+[data]
+file = $repo/data/digits.h5
+scale = 0.0625
+[model]
+hidden = 16
+[train]
+epochs = 300
+batch_size = 16
+[sweep]
+train.learning_rate = 0.03, 0.1, 0.3
+model.hidden = 16, 32
+EOF
+run() { "$RUNNER" --quiet --no-plots "$@" "$tmp/c.ini"; }
+R="$RUNNER --quiet --no-plots" # for a runner in the background, whose PID $! must be the runner's
+
+# same_results A B: experiment folders A and B hold the same runs with the same numbers
+same_results() {
+    [ "$(ls "$1/runs" | wc -l)" = "$(ls "$2/runs" | wc -l)" ] || { echo "run counts differ"; return 1; }
+    strip "$1/summary.tsv" >"$tmp/sa" && strip "$2/summary.tsv" >"$tmp/sb" && cmp -s "$tmp/sa" "$tmp/sb" ||
+        { echo "summary.tsv differs"; return 1; }
+    for d in "$2"/runs/*/; do
+        n=$(basename "$d")
+        awk '{NF = 5; print}' "$1/runs/$n/curve.dat" >"$tmp/ca" 2>/dev/null
+        awk '{NF = 5; print}' "$d/curve.dat" >"$tmp/cb"
+        cmp -s "$tmp/ca" "$tmp/cb" || { echo "$n: curve.dat differs"; return 1; }
+        h5diff -q "$1/runs/$n/weights.h5" "$d/weights.h5" >/dev/null 2>&1 || { echo "$n: weights.h5 differ"; return 1; }
+    done
+}
+
+# ---- bad input: exit 2, one line, nothing written ---------------------------------------------------------
+for s in 3/3 -1/2 1/0 x 1/ /2 1/2/3 "0/+2" " 0/2" 0/1000001 ""; do
+    "$RUNNER" --shard "$s" --results "$tmp/bad" "$tmp/c.ini" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    [ $rc = 2 ] && [ "$(wc -l <"$tmp/err")" = 1 ] && [ ! -e "$tmp/bad" ] && [ ! -s "$tmp/out" ]
+    check "--shard '$s': exit 2, one line, nothing written" $? "rc $rc: $(cat "$tmp/err")"
+done
+for vars in "SLURM_ARRAY_TASK_ID=1" "SLURM_ARRAY_TASK_COUNT=3" "SLURM_ARRAY_TASK_ID=3 SLURM_ARRAY_TASK_COUNT=3" \
+    "SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_MIN=2 SLURM_ARRAY_TASK_COUNT=3" "SLURM_ARRAY_TASK_ID=x SLURM_ARRAY_TASK_COUNT=3" \
+    "SLURM_PROCID=2 SLURM_NTASKS=2" "SLURM_NTASKS=2" "OMPI_COMM_WORLD_RANK=0" "OMPI_COMM_WORLD_RANK=0 OMPI_COMM_WORLD_SIZE=0" \
+    "OMPI_COMM_WORLD_RANK=3 OMPI_COMM_WORLD_SIZE=3 SLURM_PROCID=0 SLURM_NTASKS=3"; do
+    env $vars "$RUNNER" --shard auto --results "$tmp/bad" "$tmp/c.ini" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    [ $rc = 2 ] && [ "$(wc -l <"$tmp/err")" = 1 ] && [ ! -e "$tmp/bad" ]
+    check "--shard auto with $vars: exit 2, one line" $? "rc $rc: $(cat "$tmp/err")"
+done
+env SLURM_ARRAY_TASK_ID=5 SLURM_ARRAY_TASK_MIN=4 SLURM_ARRAY_TASK_COUNT=3 SLURM_PROCID=0 SLURM_NTASKS=1 \
+    "$RUNNER" --shard auto --dry-run "$tmp/c.ini" >"$tmp/out" 2>&1 && grep -q "24 runs, 3 shards" "$tmp/out" &&
+    [ "$(grep -c '^# shard' "$tmp/out")" = 3 ]
+check "--shard auto: a Slurm array task (ID minus MIN of COUNT) before SLURM_PROCID" $?
+for s in 3/3 -1/2 1/0 x; do
+    printf 'shard %s: ' "$s"
+    "$RUNNER" --shard "$s" "$tmp/c.ini" 2>&1
+done >"$tmp/msgs"
+grep -q "^shard 3/3: runner: --shard 3/3: expected I/N with 0 <= I < N" "$tmp/msgs" &&
+    grep -q "^shard x: runner: --shard x: expected I/N (0 <= I < N) or auto" "$tmp/msgs"
+check "--shard messages name the text and what is allowed" $? "$(cat "$tmp/msgs")"
+"$RUNNER" --collect --results "$tmp/none" "$tmp/c.ini" 2>"$tmp/err"
+rc=$?
+[ $rc = 2 ] && grep -q "no such experiment" "$tmp/err" && [ ! -e "$tmp/none/c" ]
+check "--collect of an experiment that does not exist: exit 2, nothing written" $? "rc $rc"
+"$RUNNER" --status --results "$tmp/none" "$tmp/c.ini" 2>/dev/null
+check "--status of an experiment that does not exist: exit 2" $(($? != 2))
+"$RUNNER" --collect --shard 0/2 "$tmp/c.ini" 2>/dev/null
+check "--collect with --shard is a usage error" $(($? != 2))
+
+# ---- ownership: a fixed function of the plan, every run once, balanced ----------------------------------------
+"$RUNNER" --dry-run --shard 0/3 --results "$tmp/dry" "$tmp/c.ini" >"$tmp/plan3" 2>&1
+rc=$?
+[ $rc = 0 ] && [ ! -e "$tmp/dry" ] && [ "$(grep -vc '^#' "$tmp/plan3")" = 24 ] &&
+    [ "$(grep -v '^#' "$tmp/plan3" | cut -f2 | sort | uniq -c | awk '{print $1}' | sort -u)" = 8 ]
+check "--dry-run lists every run once with its shard, 8 runs each, and writes nothing" $? "rc $rc"
+
+# ---- one process: the reference --------------------------------------------------------------------------
+run --results "$tmp/single" || echo "FAIL the reference run"
+
+# ---- three shards, one killed by SIGKILL mid-run and started again ----------------------------------------
+own1=$(grep -v '^#' "$tmp/plan3" | awk -F'\t' '$2 == 1 {print $4}')
+committed1() { n=0; for id in $own1; do [ -d "$tmp/k/c/runs/$id" ] && n=$((n + 1)); done; echo $n; }
+$R --results "$tmp/k" --shard 0/3 "$tmp/c.ini" &
+p0=$!
+$R --results "$tmp/k" --shard 2/3 "$tmp/c.ini" &
+p2=$!
+# one run at a time (scheduling is no part of the identity), so shard 1 is still training when killed
+$R --results "$tmp/k" --shard 1/3 --set experiment.parallel_runs=1 "$tmp/c.ini" &
+p1=$!
+echo "$own1" >"$tmp/own1"
+timeout 20 sh -c "until ls '$tmp/k/c/runs' 2>/dev/null | grep -qxFf '$tmp/own1'; do sleep 0.02; done"
+kill -KILL $p1
+wait $p1 2>/dev/null
+k1=$(committed1)
+wait $p0 && wait $p2
+check "two shards beside each other finish" $?
+[ "$k1" -gt 0 ] && [ "$k1" -lt 8 ]
+check "shard 1 was killed mid-sweep" $? "$k1 of its 8 runs committed"
+"$RUNNER" --status --results "$tmp/k" "$tmp/c.ini" >"$tmp/status" 2>&1
+grep -q "shard 1/3: $k1/8 runs committed$" "$tmp/status" && grep -q "shard 0/3: 8/8 runs committed (done)" "$tmp/status"
+check "--status counts committed runs per shard (N as the shards recorded it)" $? "$(cat "$tmp/status")"
+run --results "$tmp/k" --collect 2>"$tmp/err"
+rc=$?
+[ $rc = 6 ] && grep -q "incomplete: $((8 - k1)) of 24 runs missing or damaged .*owned by shard 1/3 (" "$tmp/err" &&
+    [ -f "$tmp/k/c/summary.tsv" ]
+check "--collect of an incomplete sweep exits 6 naming the shard" $? "rc $rc: $(tail -1 "$tmp/err")"
+run --results "$tmp/k" --shard 1/3 --set train.epochs=7 2>"$tmp/err"
+rc=$?
+[ $rc = 2 ] && grep -q "train.epochs\|epochs = 7" "$tmp/err"
+check "a shard with another config is refused naming the key" $? "rc $rc: $(cat "$tmp/err")"
+run --results "$tmp/k" --shard 1/3 2>"$tmp/err"
+check "the killed shard, started again, finishes" $? "$(cat "$tmp/err")"
+run --results "$tmp/k" --collect
+check "--collect of the complete sweep exits 0" $?
+[ -f "$tmp/k/c/report.md" ] && [ -f "$tmp/k/c/results.h5" ] && msg=$(same_results "$tmp/single/c" "$tmp/k/c")
+check "three shards, one killed and restarted, equal one process" $? "$msg"
+[ -z "$(ls -a "$tmp/k/c/runs" | grep '^\.tmp-\|^\.old-')" ] && [ -z "$(ls -a "$tmp/k/c" | grep '^\.holder-')" ]
+check "no temporary run folder or holder file is left" $?
+
+# ---- threads: SLURM_CPUS_PER_TASK when experiment.threads is 0 --------------------------------------------
+SLURM_CPUS_PER_TASK=1 "$RUNNER" --no-plots --results "$tmp/cpus" --shard 0/3 --set experiment.threads=0 \
+    --set train.epochs=1 "$tmp/c.ini" 2>&1 | grep -q "1 side by side x 1 threads each (auto: .* on 1 cores)"
+check "a shard's threads honour SLURM_CPUS_PER_TASK" $?
+
+# ---- locks: shards share, a plain run or --collect is alone -----------------------------------------------
+run --results "$tmp/l" --shard 0/2 --force 2>/dev/null
+check "--force with --shard is a usage error" $(($? != 2))
+$R --results "$tmp/l" --shard 0/2 "$tmp/c.ini" &
+pl=$!
+timeout 10 sh -c "until ls -a '$tmp/l/c' 2>/dev/null | grep -q '^\.holder-'; do sleep 0.01; done"
+kill -STOP $pl # holding its shared lock for as long as the checks take, however busy the machine
+run --results "$tmp/l" --shard 1/2 2>"$tmp/err"
+check "a second shard shares the lock" $? "$(cat "$tmp/err")"
+run --results "$tmp/l" 2>"$tmp/err"
+rc=$?
+[ $rc = 2 ] && grep -q "another runner (pid $pl) is working on this experiment" "$tmp/err"
+check "a plain run beside a shard is refused, naming the shard's pid" $? "rc $rc: $(cat "$tmp/err")"
+run --results "$tmp/l" --collect 2>/dev/null
+check "--collect beside a shard is refused" $(($? != 2))
+"$RUNNER" --status --results "$tmp/l" "$tmp/c.ini" >/dev/null
+check "--status beside a running shard (no lock)" $?
+kill -CONT $pl
+wait $pl
+check "the stopped shard finishes" $?
+# a runner that took the exclusive lock an instant ago, before its holder file exists: "another runner", no "pid ?"
+(exec 9>"$tmp/l/c/.lock"; flock -x 9; sleep 2) &
+pf=$!
+sleep 0.3
+run --results "$tmp/l" --shard 0/2 2>"$tmp/err"
+rc=$?
+wait $pf
+[ $rc = 2 ] && grep -q "another runner is working on this experiment alone" "$tmp/err" && ! grep -q "pid ?" "$tmp/err"
+check "a lock held without a holder file: 'another runner' without a pid" $? "rc $rc: $(cat "$tmp/err")"
+
+# ---- mpirun: Open MPI's rank and size, without linking MPI -------------------------------------------------
+if command -v mpirun >/dev/null && command -v h5diff >/dev/null; then
+    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self OMPI_MCA_plm_rsh_agent=false \
+        timeout 60 mpirun --oversubscribe -np 3 "$RUNNER" --quiet --no-plots --results "$tmp/mpi" --shard auto \
+        "$tmp/c.ini" >"$tmp/mpi.out" 2>&1
+    check "mpirun -np 3 runner --shard auto" $? "$(tail -3 "$tmp/mpi.out")"
+    [ "$(cat "$tmp/mpi/c/shards.txt")" = 3 ] && run --results "$tmp/mpi" --collect && msg=$(same_results "$tmp/single/c" "$tmp/mpi/c")
+    check "mpirun's 3 shards, collected, equal one process" $? "$msg"
+else
+    echo "SKIP: mpirun or h5diff not installed (experiments/deps.sh cluster): the Open MPI test"
+fi
+
+# ---- Slurm: a single-node cluster of our own ---------------------------------------------------------------
+slurm_up() {
+    for c in munged slurmctld slurmd sbatch scontrol squeue sinfo setpriv python3 h5diff; do
+        command -v $c >/dev/null || { echo "SKIP: $c not installed (experiments/deps.sh cluster): the Slurm test"; return 1; }
+    done
+    [ "$(id -u)" = 0 ] && id munge >/dev/null 2>&1 || { echo "SKIP: not root, or no munge user: the Slurm test"; return 1; }
+    s=$tmp/slurm
+    chmod 755 "$tmp"
+    mkdir -p "$s/munge" "$s/state" "$s/spool" "$s/log" && chmod 755 "$s"
+    chown munge:munge "$s/munge" && chmod 711 "$s/munge"
+    dd if=/dev/urandom of="$s/munge/key" bs=1024 count=1 2>/dev/null
+    chown munge:munge "$s/munge/key" && chmod 400 "$s/munge/key"
+    setpriv --reuid=munge --regid=munge --clear-groups munged -F --socket="$s/munge/sock" --key-file="$s/munge/key" \
+        --log-file="$s/munge/log" --pid-file="$s/munge/pid" --seed-file="$s/munge/seed" >"$s/munged.out" 2>&1 &
+    daemons="$daemons $!"
+    # two free ports: bound by the kernel's choice, then released
+    set -- $(python3 -c 'import socket
+s = [socket.socket() for _ in range(2)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(*(x.getsockname()[1] for x in s))')
+    host=$(hostname)
+    cat >"$s/slurm.conf" <<EOF
+ClusterName=runnertest
+SlurmctldHost=$host(127.0.0.1)
+SlurmUser=root
+SlurmdUser=root
+SlurmctldPort=$1
+SlurmdPort=$2
+AuthType=auth/munge
+AuthInfo=socket=$s/munge/sock
+CredType=cred/munge
+StateSaveLocation=$s/state
+SlurmdSpoolDir=$s/spool
+SlurmctldPidFile=$s/slurmctld.pid
+SlurmdPidFile=$s/slurmd.pid
+SlurmctldLogFile=$s/log/slurmctld.log
+SlurmdLogFile=$s/log/slurmd.log
+ProctrackType=proctrack/pgid
+TaskPlugin=task/none
+SchedulerType=sched/builtin
+SchedulerParameters=batch_sched_delay=0,sched_interval=2
+SelectType=select/cons_tres
+SelectTypeParameters=CR_CPU
+ReturnToService=2
+MpiDefault=none
+JobCompType=jobcomp/none
+AccountingStorageType=accounting_storage/none
+JobAcctGatherType=jobacct_gather/none
+KillWait=5
+MinJobAge=600
+MaxArraySize=1001
+NodeName=rtnode NodeHostname=$host NodeAddr=127.0.0.1 CPUs=$(nproc) State=UNKNOWN
+PartitionName=rt Nodes=rtnode Default=YES MaxTime=INFINITE State=UP OverSubscribe=YES
+EOF
+    SLURM_CONF=$s/slurm.conf
+    export SLURM_CONF
+    timeout 10 sh -c "until [ -S '$s/munge/sock' ]; do sleep 0.05; done" || { echo "munged did not start"; return 2; }
+    slurmctld -D -f "$s/slurm.conf" >"$s/log/slurmctld.out" 2>&1 &
+    daemons="$daemons $!"
+    slurmd -D -N rtnode -f "$s/slurm.conf" >"$s/log/slurmd.out" 2>&1 &
+    daemons="$daemons $!"
+    timeout 20 sh -c 'until sinfo -h -N -o %t 2>/dev/null | grep -q idle; do sleep 0.1; done' ||
+        { echo "the Slurm node did not become idle"; tail -5 "$s/log/slurmctld.log" "$s/log/slurmd.log"; return 2; }
+}
+slurm_up
+up=$?
+[ $up = 2 ] && check "a single-node Slurm starts" 1
+if [ $up = 0 ]; then
+    ids=$(RUNNER=$RUNNER LOGS=$s/log CPUS=1 sh experiments/slurm/submit.sh 3 --no-plots --results "$tmp/slurm-res" "$tmp/c.ini")
+    check "experiments/slurm/submit.sh submits the array and its collect job" $? "$ids"
+    set -- $ids
+    sweep=$1 collect=$2
+    # task 1 requeued once it is training: SIGTERM, then back to pending (Slurm holds a requeued job ~2 minutes:
+    # StartTime lets it go again sooner)
+    timeout 20 sh -c "until squeue -h -j ${sweep}_1 -o %T 2>/dev/null | grep -q RUNNING; do sleep 0.05; done"
+    timeout 20 sh -c "until grep -q '^\[1/' '$s/log/runner-sweep-${sweep}_1.out' 2>/dev/null; do sleep 0.02; done"
+    scontrol requeue "${sweep}_1"
+    check "scontrol requeue of a running task" $?
+    timeout 20 sh -c "until squeue -h -j ${sweep}_1 -o %T 2>/dev/null | grep -q PENDING; do sleep 0.05; done"
+    check "the requeued task is pending again" $?
+    # not within the second of the requeue: slurmd refuses a job whose new credential is as old as the revocation
+    # of its previous one ("Job credential revoked"), which would end the task for good
+    sleep 1.2
+    scontrol update jobid="${sweep}_1" StartTime=now
+    timeout 45 sh -c "while squeue -h -j $sweep,$collect 2>/dev/null | grep -q .; do sleep 0.2; done"
+    check "the array and the collect job end" $?
+    grep -q "stopped by signal 15" "$s/log/runner-sweep-${sweep}_1.out"
+    check "the requeued task was stopped mid-run (SIGTERM) and started again" $? \
+        "$(cat "$s/log/runner-sweep-${sweep}_1.out")"
+    scontrol show job "$collect" | grep -q "JobState=COMPLETED .*\|ExitCode=0:0"
+    check "the dependent collect job exits 0" $? "$(cat "$s/log/runner-collect-$collect.out")"
+    msg=$(same_results "$tmp/single/c" "$tmp/slurm-res/c")
+    check "the Slurm array, requeue included, equals one process" $? "$msg"
+    [ -n "${KEEP:-}" ] && cp -r "$s/log" "$KEEP"
+fi
+
+finish cluster_test

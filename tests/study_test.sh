@@ -1,0 +1,85 @@
+#!/bin/sh
+# Studies (issue #14), run from the repository root:
+#   RUNNER=./build/runner sh tests/study_test.sh
+# (1) A batch-size x learning-rate sweep with a target, stop_at_target and the noise scale: runs that reach the
+#     target stop there with status ok and record steps_to_target; runs that do not (learning rate 0.001) leave
+#     the target cells empty, never 0; curve.dat's b_simple holds numbers; report.md has the study section with
+#     the fit and the plots' data.
+# (2) A target without batch size swept: the per-run numbers, and a report that says why the plots are absent.
+# (3) A run written before the target columns (result.tsv of 14 columns, curve.dat of 9) is still committed:
+#     the experiment resumes without retraining and its target cells are empty.
+# Ends with one line "N passed, M failed".
+
+. "$(dirname "$0")/lib.sh"
+need_runner study_test "build it with make runner, or set RUNNER"
+make_tmp
+
+common="--set data.scale=0.0625 --set model.hidden=16 --set train.epochs=40 --set train.target_accuracy=0.9"
+
+# (1)
+cat >"$tmp/study.ini" <<'INI'
+[experiment]
+name = study
+seeds = 1, 2
+[train]
+stop_at_target = true
+noise_scale = true
+[sweep]
+train.batch_size = 32, 128, 512
+train.learning_rate = 0.001, 0.5, 2
+INI
+# shellcheck disable=SC2086
+capture "$RUNNER" --results "$tmp/r" --no-plots $common "$tmp/study.ini"
+check "study sweep exits 0" "$status" "$(cat "$tmp/err")"
+d=$tmp/r/study
+sum=$d/summary.tsv
+rows=$(($(wc -l <"$sum") - 1))
+[ "$rows" = 18 ]
+check "18 runs in the summary" $? "$rows"
+bad=$(awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+    $c["learning_rate"] == 0.001 && ($c["steps_to_target"] != "" || $c["seconds_to_target"] != "") { print "unreached " $1 }
+    $c["learning_rate"] == 2 && $c["batch_size"] == 32 && ($c["steps_to_target"] == "" || $c["status"] != "ok" ||
+        $c["epochs_done"] >= 40 || $c["epochs_done"] < $c["epochs_to_target"]) { print "reached " $1 }' "$sum")
+[ -z "$bad" ]
+check "target cells: empty when unreached, filled and stopped when reached" $? "$bad"
+b=$(awk 'NR > 1 && $10 != "nan" && $10 > 0 { n++ } END { print n + 0 }' \
+    "$d/runs/batch_size=32_learning_rate=0.5_seed=1/curve.dat")
+[ "$b" -gt 0 ]
+check "curve.dat has b_simple values" $? "$b"
+head -1 "$d/runs/batch_size=32_learning_rate=0.5_seed=1/curve.dat" | grep -q ' lr b_simple$'
+check "curve.dat's last column is b_simple" $?
+[ "$(col "$d/table.tsv" reached 1)" = 0 ] && [ -z "$(col "$d/table.tsv" steps_to_target_median 1)" ]
+check "table.tsv: an unreached point has reached 0 and an empty median" $?
+grep -q '^## Study: steps to the target' "$d/report.md" && grep -q 'B_crit = E_min / S_min' "$d/report.md" &&
+    grep -q 'measured B_simple' "$d/report.md"
+check "report.md has the study section with the fit and B_simple" $?
+n=$(grep -vc '^#' "$tmp/r/plots/study/study_steps.dat")
+[ "$n" = 3 ] && [ -s "$tmp/r/plots/study/study_steps.gp" ] && [ -s "$tmp/r/plots/study/study_time.gp" ]
+check "study_steps.dat has a row per batch size, and the scripts exist" $? "$n rows"
+
+# (2)
+# shellcheck disable=SC2086
+capture "$RUNNER" --results "$tmp/r" --no-plots $common --set experiment.name=nobatch \
+    --set train.learning_rate=1 configs/digits.ini
+check "a target without a sweep exits 0" "$status" "$(cat "$tmp/err")"
+grep -q 'The study plots are absent.*lacks train.batch_size and train.learning_rate' "$tmp/r/nobatch/report.md"
+check "the report says why the study plots are absent" $?
+[ -n "$(col "$tmp/r/nobatch/summary.tsv" steps_to_target)" ]
+check "the per-run steps_to_target is there" $?
+
+# (3)
+capture "$RUNNER" --results "$tmp/r" --no-plots --set experiment.name=old --set train.epochs=2 configs/digits.ini
+check "old-style run trains" "$status" "$(cat "$tmp/err")"
+for run in "$tmp"/r/old/runs/*; do
+    cut -f1-14 "$run/result.tsv" >"$tmp/x" && cat "$tmp/x" >"$run/result.tsv"
+    awk '{ n = NR == 1 ? 10 : 9; line = $1; for (i = 2; i <= n; i++) line = line " " $i; print line }' \
+        "$run/curve.dat" >"$tmp/x" && cat "$tmp/x" >"$run/curve.dat" # the header's "#" is a field
+done
+capture "$RUNNER" --results "$tmp/r" --no-plots --set experiment.name=old --set train.epochs=2 configs/digits.ini
+cat "$tmp/out" "$tmp/err" | grep -q '0 runs to train'
+check "a run written before the target columns resumes without retraining" $? "$(cat "$tmp/out" "$tmp/err")"
+[ "$(head -1 "$tmp/r/old/summary.tsv" | tr '\t' '\n' | tail -1)" = b_simple ] &&
+    [ -z "$(col "$tmp/r/old/summary.tsv" steps_to_target)" ]
+check "its summary has the target columns, empty" $?
+
+finish
