@@ -124,6 +124,7 @@ run-tests: $(BUILD)/check_tests $(BUILD)/runner
 	RUNNER=./$(BUILD)/runner sh tests/pandas_test.sh
 	RUNNER=./$(BUILD)/runner sh tests/study_test.sh
 	RUNNER=./$(BUILD)/runner sh tests/cluster_test.sh
+	RUNNER=./$(BUILD)/runner sh tests/preempt_test.sh
 
 portable:
 	$(MAKE) BUILD=build/portable ARCH= runner

@@ -87,6 +87,8 @@ const config_key config_keys[] = {
      "step schedule: the learning rate is multiplied by this every step_every epochs"},
     {"train", "min_learning_rate", T_REAL, FIELD(min_learning_rate), "0", 0, 1e6, LATER_KEY, NULL,
      "cosine schedule: the learning rate of the last epoch's end; at most learning_rate"},
+    {"train", "checkpoint_every", T_REAL, FIELD(checkpoint_every), "60", 0, 1e9, NO_EFFECT | NO_SWEEP, NULL,
+     "seconds of training between two in-run checkpoints a killed run resumes from (fractions allowed); 0 = off"},
     {"train", "target_accuracy", T_REAL, FIELD(target_accuracy), "0", 0, 1, LATER_KEY, NULL,
      "goal: validation accuracy (test without a validation set) in (0, 1]; runs record steps to it; 0 = off"},
     {"train", "stop_at_target", T_BOOL, FIELD(stop_at_target), "false", 0, 0, LATER_KEY, NULL,

@@ -68,6 +68,7 @@ typedef struct config {
     int schedule;               /* config_schedule */
     long long warmup_epochs, step_every;
     double step_factor, min_learning_rate;
+    double checkpoint_every;    /* seconds of training between in-run checkpoints; 0 = none */
     double target_accuracy;     /* goal accuracy (validation, else test); 0 = none */
     int stop_at_target;         /* end the run when it is reached */
     long long eval_every_steps; /* also check the target every this many steps; 0 = at evaluations */

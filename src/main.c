@@ -16,6 +16,7 @@
 #include "plandata.h"
 #include "progress.h"
 #include "report.h"
+#include "runckpt.h"
 #include "sweep.h"
 #include "schedule.h"
 #include "shard.h"
@@ -111,10 +112,14 @@ static int write_report(const cli_options *opt, const config *cfg, const sweep_p
     return 0;
 }
 
-/* A run in training: its job and id. The pool hands the flight back as the job's owner when it finishes. */
+/* A run in training: its job and id, and its in-run checkpoint. The pool hands the flight back as the job's owner
+ * when it finishes. */
 typedef struct flight {
     train_job job;
     char id[SWEEP_ID];
+    char checkpoint[STORE_PATH + SWEEP_ID + 16];  /* store_checkpoint_path */
+    uint64_t fingerprint;                          /* runckpt_fingerprint of the job as prepared */
+    int warned;                                    /* a checkpoint could not be written: said once */
 } flight;
 
 /* Training the runs that are missing: what is to train, what is in flight, and what failed. */
@@ -164,6 +169,58 @@ static int plan_todo(trainer *t, int force, int quiet)
     return 0;
 }
 
+/* Writes a flight's in-run checkpoint; called by its worker (train_job.checkpoint). A failure is said once, and
+ * the run goes on. */
+static void save_flight(train_job *job, void *ctx)
+{
+    flight *f = ctx;
+    char err[1200];
+    if (runckpt_save(f->checkpoint, job, f->fingerprint, err, sizeof err) < 0 && !f->warned++)
+        fprintf(stderr, "warning: %s; the run goes on without it\n", err);
+}
+
+/* Prepares run c (seed) of f->id. 0, or -1 with err. */
+static int prepare(const trainer *t, flight *f, const config *c, long long seed, char *err, size_t len)
+{
+    const plandata_set *d = plandata_find(t->data, c);
+    int threads = c->threads ? cost_threads(c->threads) : t->threads;
+    return train_prepare_init(&f->job, c, seed, &d->train, &d->val, &d->test, d->nclasses, threads,
+                              plandata_init_weights(t->data, c), err, len);
+}
+
+/* Prepares run c (seed) of f->id and, with train.checkpoint_every, sets up its in-run checkpoints and goes on
+ * from its checkpoint when one fits the run (one that does not is ignored with one warning line: the run starts
+ * from epoch 0). 0, or -1 with err. */
+static int prepare_flight(const trainer *t, flight *f, const config *c, long long seed, char *err, size_t len)
+{
+    if (prepare(t, f, c, seed, err, len) < 0)
+        return -1;
+    if (!(c->checkpoint_every > 0))
+        return 0;
+    if (store_checkpoint_path(t->res, f->id, f->checkpoint, sizeof f->checkpoint, err, len) < 0) {
+        train_free(&f->job);
+        return -1;
+    }
+    f->fingerprint = runckpt_fingerprint(&f->job);
+    f->warned = 0;
+    char why[1200];
+    int got = runckpt_load(f->checkpoint, &f->job, f->fingerprint, why, sizeof why);
+    if (got < 0) {
+        fprintf(stderr, "warning: %s; ignored, the run starts from epoch 0\n", why);
+        train_free(&f->job);
+        if (prepare(t, f, c, seed, err, len) < 0)
+            return -1;
+    } else if (got > 0 && !t->pr.quiet) {
+        fprintf(stderr, "%sresuming %s from epoch %d", t->pr.tty ? "\r\033[K" : "", f->id, f->job.at_epoch - 1);
+        if (f->job.at_rows)
+            fprintf(stderr, " (and %d rows of epoch %d)", f->job.at_rows, f->job.at_epoch);
+        fprintf(stderr, "\n");
+    }
+    f->job.checkpoint = save_flight;
+    f->job.checkpoint_ctx = f;
+    return 0;
+}
+
 /* Starts runs until every worker has one or none is left; a run that cannot start sets t->failed. */
 static void launch(trainer *t)
 {
@@ -174,10 +231,7 @@ static void launch(trainer *t)
         long long seed;
         char id[SWEEP_ID];
         sweep_run(t->plan, t->todo[t->next], &c, &seed, f ? f->id : id, sizeof id);
-        const plandata_set *d = plandata_find(t->data, &c);
-        int threads = c.threads ? cost_threads(c.threads) : t->threads;
-        if (!f || train_prepare_init(&f->job, &c, seed, &d->train, &d->val, &d->test, d->nclasses, threads,
-                                     plandata_init_weights(t->data, &c), err, sizeof err) < 0) {
+        if (!f || prepare_flight(t, f, &c, seed, err, sizeof err) < 0) {
             fprintf(stderr, "%s\n", f ? err : "runner: out of memory");
             free(f);
             t->failed = ERROR_DATA;

@@ -9,13 +9,18 @@
 
 void progress_init(progress *pr, int quiet, long total, double epochs_total)
 {
-    *pr = (progress){.tty = isatty(2), .quiet = quiet, .total = total, .epochs_total = epochs_total, .start = timing_now()};
+    *pr = (progress){.tty = isatty(2), .quiet = quiet, .total = total, .epochs_total = epochs_total,
+                     .start = timing_now(), .every = PROGRESS_EVERY};
 }
 
+/* Called before the job is handed to a worker: at_epoch is still the one train_prepare or a checkpoint set. */
 void progress_started(progress *pr, const char *id, const train_job *job)
 {
-    pr->air[pr->nair] = job;
-    pr->ids[pr->nair++] = id;
+    int i = pr->nair++;
+    pr->air[i] = job;
+    pr->ids[i] = id;
+    pr->began[i] = pr->said[i] = timing_now();
+    pr->from[i] = job->at_epoch > 0 ? job->at_epoch - 1 : 0;
 }
 
 void progress_landed(progress *pr, const train_job *job)
@@ -25,13 +30,37 @@ void progress_landed(progress *pr, const train_job *job)
             pr->nair--;
             pr->air[i] = pr->air[pr->nair];
             pr->ids[i] = pr->ids[pr->nair];
+            pr->began[i] = pr->began[pr->nair];
+            pr->said[i] = pr->said[pr->nair];
+            pr->from[i] = pr->from[pr->nair];
         }
 }
 
-void progress_show(const progress *pr)
+/* Off a terminal: a line for each run in flight whose last one is pr->every seconds old. */
+static void show_lines(progress *pr)
 {
-    if (!pr->tty || pr->quiet)
+    double now = timing_now();
+    for (int i = 0; i < pr->nair; i++) {
+        if (now - pr->said[i] < pr->every)
+            continue;
+        const train_job *j = pr->air[i];
+        int epoch = atomic_load_explicit(&j->progress_epoch, memory_order_acquire);
+        int eval = atomic_load_explicit(&j->progress_eval, memory_order_acquire);
+        double rate = epoch > pr->from[i] ? (now - pr->began[i]) / (epoch - pr->from[i]) : 0;
+        fprintf(stderr, "[%ld/%ld] %s: epoch %d/%lld, train loss %.4f, ETA %.0f s\n", pr->done, pr->total, pr->ids[i],
+                epoch, j->cfg.epochs, j->curve[eval].train_loss, rate * (double)(j->cfg.epochs - epoch));
+        pr->said[i] = now;
+    }
+}
+
+void progress_show(progress *pr)
+{
+    if (pr->quiet)
         return;
+    if (!pr->tty) {
+        show_lines(pr);
+        return;
+    }
     double epochs = pr->epochs_done;
     for (int i = 0; i < pr->nair; i++)
         epochs += atomic_load_explicit(&pr->air[i]->progress_epoch, memory_order_acquire);

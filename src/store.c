@@ -178,6 +178,34 @@ static void recover_runs(const char *runs)
     fileio_sync_path(runs);
 }
 
+#define CHECKPOINT_PREFIX ".ckpt-"
+
+int store_checkpoint_path(const store *s, const char *id, char *buf, size_t size, char *err, size_t len)
+{
+    return fileio_path(buf, size, err, len, "%s/runs/" CHECKPOINT_PREFIX "%s", s->dir, id);
+}
+
+/* In-run checkpoints in runs that no run will resume from: all of them with force, else those of committed runs
+ * (a kill between a commit and its checkpoint's removal) and the temporaries of killed writes. Under the exclusive
+ * lock only: beside shards, any of them may be a shard's run in flight. */
+static void remove_checkpoints(const char *runs, int force)
+{
+    DIR *d = opendir(runs);
+    if (!d)
+        return;
+    size_t n = strlen(CHECKPOINT_PREFIX);
+    for (struct dirent *e; (e = readdir(d));) {
+        char path[STORE_PATH + 300], rundir[STORE_PATH + 300], why[300];
+        if (strncmp(e->d_name, CHECKPOINT_PREFIX, n) ||
+            snprintf(path, sizeof path, "%s/%s", runs, e->d_name) >= (int)sizeof path)
+            continue;
+        snprintf(rundir, sizeof rundir, "%s/%s", runs, e->d_name + n);
+        if (force || fileio_is_temporary(e->d_name) || check_folder(rundir, NULL, why, sizeof why) == STORE_RUN_OK)
+            unlink(path);
+    }
+    closedir(d);
+}
+
 error_class store_open(store *s, const char *root, const config *base, const plandata *data, int flags, char *err,
                        size_t len)
 {
@@ -201,6 +229,7 @@ error_class store_open(store *s, const char *root, const config *base, const pla
         remove_own_leftovers(runs);
     else if (rc == ERROR_NONE) {
         recover_runs(runs);
+        remove_checkpoints(runs, (flags & STORE_FORCE) != 0);
         fileio_remove_temporaries(s->dir);
     }
     if (rc == ERROR_NONE)
@@ -359,6 +388,9 @@ int store_commit(store *s, const char *id, const train_job *job, char *err, size
     }
     if (had_old)
         fileio_remove_tree(old);
+    /* the run is whole now: its in-run checkpoint goes (store_open removes it if a kill comes first) */
+    if (store_checkpoint_path(s, id, tmp, sizeof tmp, err, len) == 0)
+        unlink(tmp);
     return 0;
 }
 

@@ -47,6 +47,12 @@ void store_close(store *s);
  * remains either way, and a kill at any instant leaves the old run or the new one for store_open to find. */
 int store_commit(store *s, const char *id, const train_job *job, char *err, size_t len);
 
+/* The in-run checkpoint (runckpt.h) of run id while it trains: "<dir>/runs/.ckpt-<id>", removed when the run
+ * commits, all of them with --force; store_open, alone (not a shard), removes the leftovers of committed runs and
+ * temporaries. 0, or -1
+ * with err when the path does not fit. */
+int store_checkpoint_path(const store *s, const char *id, char *buf, size_t size, char *err, size_t len);
+
 /* What store_read_run found; every value but STORE_RUN_OK means "not a committed run of this plan". */
 enum { STORE_RUN_OK = 0, STORE_RUN_DAMAGED = -1, STORE_RUN_MISSING = -2, STORE_RUN_BUSY = -3 };
 /* The one definition of a committed run: run r of plan in dir (results/<name>) is there and intact (all five

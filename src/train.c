@@ -273,8 +273,8 @@ static int target_at_evaluation(train_job *job, int epoch)
     return job->cfg.stop_at_target && job->steps_to_target >= 0;
 }
 
-/* Inside an epoch begun at t0 (after job->steps steps): every train.eval_every_steps steps, checks the target on
- * the validation set (the test set without one). */
+/* Inside an epoch begun at t0 (less the seconds it trained before a stop, for a resumed one) after job->steps
+ * steps: every train.eval_every_steps steps, checks the target on the validation set (the test set without one). */
 static void target_between(train_job *job, double t0)
 {
     long long every = job->cfg.eval_every_steps;
@@ -381,30 +381,92 @@ static int start(train_job *job)
     return 0;
 }
 
+/* A fresh run: the shuffle stream, the sample order in file order, and epoch 0 (start). 0 as start. */
+static int begin(train_job *job)
+{
+    rng_init(&job->shuffle, (uint64_t)job->seed, RNG_STREAM_SHUFFLE);
+    for (int i = 0; i < job->train->rows; i++)
+        job->order[i] = i;
+    job->at_epoch = 1;
+    if (!start(job))
+        return 0;
+    job->curve[0].lr = train_schedule_lr(&job->cfg, 0);
+    return 1;
+}
+
+/* Hands the run at (epoch, rows) to job->checkpoint: always when forced (a stop), else at the start of an epoch
+ * once train.checkpoint_every seconds have passed since the last checkpoint (or the start). */
+static void checkpoint_at(train_job *job, int epoch, int rows, int forced)
+{
+    if (!job->checkpoint || (!forced && timing_now() - job->checkpoint_clock < job->cfg.checkpoint_every))
+        return;
+    job->at_epoch = epoch;
+    job->at_rows = rows;
+    job->checkpoint(job, job->checkpoint_ctx);
+    job->checkpoint_clock = timing_now();
+}
+
+int train_state(train_job *job, train_part *parts)
+{
+    size_t np = job->net.nparams * sizeof(float);
+    train_part all[] = {
+        {&job->steps, sizeof job->steps}, {&job->examples, sizeof job->examples},
+        {&job->shuffle, sizeof job->shuffle},
+        {&job->epochs_done, sizeof job->epochs_done}, {&job->final_epoch, sizeof job->final_epoch},
+        {&job->best_eval, sizeof job->best_eval}, {&job->since_best, sizeof job->since_best},
+        {&job->train_seconds, sizeof job->train_seconds},
+        {&job->steps_to_target, sizeof job->steps_to_target},
+        {&job->examples_to_target, sizeof job->examples_to_target},
+        {&job->epochs_to_target, sizeof job->epochs_to_target},
+        {&job->seconds_to_target, sizeof job->seconds_to_target},
+        {job->order, (size_t)job->train->rows * sizeof *job->order}, {job->net.params, np},
+        {job->opt_m, job->opt_m ? np : 0}, {job->opt_v, job->opt_v ? np : 0}, {job->last_good, np},
+        {job->best_params, job->best_params ? np : 0},
+        {job->curve, ((size_t)job->at_epoch + 1) * sizeof *job->curve}};
+    int n = (int)(sizeof all / sizeof all[0]);
+    _Static_assert(sizeof all / sizeof all[0] <= TRAIN_STATE_PARTS, "TRAIN_STATE_PARTS too small");
+    memcpy(parts, all, sizeof all);
+    return n;
+}
+
+int train_state_check(const train_job *job)
+{
+    int rows = job->train->rows, at = job->at_epoch;
+    if (at < 1 || at > job->cfg.epochs || job->at_rows < 0 || job->at_rows > rows || job->steps < 0 ||
+        job->examples < 0 || job->steps_to_target < -1 || job->steps_to_target > job->steps ||
+        job->examples_to_target < -1 || job->examples_to_target > job->examples ||
+        job->epochs_done < 0 || job->epochs_done >= at || job->final_epoch < 0 ||
+        job->final_epoch > job->epochs_done || job->best_eval < -1 || job->best_eval > job->epochs_done ||
+        job->since_best < 0)
+        return -1;
+    for (int i = 0; i < rows; i++)
+        if (job->order[i] < 0 || job->order[i] >= rows)
+            return -1;
+    return 0;
+}
+
 void train_execute(train_job *job)
 {
     omp_set_num_threads(job->threads);
     const dataset *tr = job->train;
     mlp *net = &job->net;
     int B = train_batch_rows(&job->cfg, tr->rows);
-    rng shuffle;
-    rng_init(&shuffle, (uint64_t)job->seed, RNG_STREAM_SHUFFLE);
-    for (int i = 0; i < tr->rows; i++)
-        job->order[i] = i;
-
-    if (!start(job)) {
+    job->checkpoint_clock = timing_now();
+    if (!job->at_epoch && !begin(job)) {
         choose_best(job);
         count_confusion(job);
         return;
     }
-    job->curve[0].lr = train_schedule_lr(&job->cfg, 0);
-    for (int epoch = 1; epoch <= job->cfg.epochs; epoch++) {
+    atomic_store_explicit(&job->progress_epoch, job->at_epoch - 1, memory_order_release);
+    atomic_store_explicit(&job->progress_eval, job->epochs_done, memory_order_release);
+    for (int epoch = job->at_epoch; epoch <= job->cfg.epochs; epoch++) {
+        checkpoint_at(job, epoch, 0, 0);
         double t0 = timing_now(), lr = train_schedule_lr(&job->cfg, epoch - 1);
         job->curve[epoch].lr = lr;
-        if (job->cfg.shuffle)
-            rng_shuffle(&shuffle, job->order, tr->rows);
+        if (job->cfg.shuffle && !job->at_rows)
+            rng_shuffle(&job->shuffle, job->order, tr->rows);
         int finite = 1;
-        for (int s = 0; s < tr->rows && finite; s += B) {
+        for (int s = job->at_rows; s < tr->rows && finite; s += B) {
             int n = tr->rows - s < B ? tr->rows - s : B;
             mlp_update u = update_for(job, ++job->steps, lr);
             mlp_train_rows(net, tr->x, tr->y, job->order + s, n,
@@ -417,15 +479,18 @@ void train_execute(train_job *job)
                 finite = 0;
                 break;
             }
+            job->examples += n;
+            target_between(job, t0 - job->curve[epoch].seconds);
             if (job->stop && *job->stop) {
+                job->curve[epoch].seconds += timing_now() - t0;
+                checkpoint_at(job, epoch, s + n, 1);
                 job->status = TRAIN_INTERRUPTED;
                 return;
             }
-            job->examples += n;
-            target_between(job, t0);
         }
+        job->at_rows = 0;
         job->curve[epoch].epoch = epoch;
-        job->curve[epoch].seconds = timing_now() - t0;
+        job->curve[epoch].seconds += timing_now() - t0; /* a resumed epoch holds the seconds before the stop */
         int eval = evaluated_epoch(job, epoch);
         if (!finite || !(eval ? record(job, epoch) : mlp_params_finite(net))) {
             /* the curve row of a non-finite evaluation is dropped: curve.dat holds finite numbers only */

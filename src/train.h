@@ -11,7 +11,8 @@
  * steps on the validation set): the first check that reaches it gives the *_to_target numbers, and
  * train.stop_at_target ends the run (status ok) at the evaluation that follows it. train.noise_scale measures
  * B_simple (noise.h) at every evaluation. train_prepare runs on the main thread (it may read an HDF5 checkpoint);
- * train_execute only computes, so several may run side by side in worker threads. */
+ * train_execute only computes, so several may run side by side in worker threads. A job whose state an in-run
+ * checkpoint filled (train_state, at_epoch > 0) goes on from there and ends bitwise as if never stopped. */
 #ifndef TRAIN_H
 #define TRAIN_H
 #include <signal.h>
@@ -44,6 +45,11 @@ typedef struct train_job {
     int nclasses;
     int threads;                                 /* OpenMP threads for this run, >= 1 */
     volatile sig_atomic_t *stop;                 /* set from a signal handler: end the run as interrupted */
+    /* in-run checkpoints (runckpt.h): the worker calls checkpoint (NULL: none) with at_epoch and at_rows set, at
+     * the start of an epoch once cfg.checkpoint_every seconds have passed since the last call, and when stop
+     * interrupts the run */
+    void (*checkpoint)(struct train_job *job, void *ctx);
+    void *checkpoint_ctx;
     /* state */
     mlp net;
     float *opt_m, *opt_v;                        /* (nparams) optimizer state, NULL when unused */
@@ -51,9 +57,14 @@ typedef struct train_job {
     float *best_params;                          /* (nparams) with early stopping: weights at final_epoch */
     int *order;                                  /* (train rows) this epoch's sample order */
     noise noise;                                 /* train.noise_scale's scratch; empty without it */
-    long long steps, examples;                   /* optimizer steps and training rows seen so far */
+    long long steps, examples;                   /* optimizer steps (Adam's bias corrections count them) and
+                                                    training rows seen so far */
     int best_eval, since_best;                   /* early stopping: lowest validation loss so far (-1: none),
                                                     and the evaluations since it */
+    rng shuffle;                                 /* the stream of the sample orders */
+    int at_epoch, at_rows;                       /* where training goes on: epoch at_epoch (0: a fresh run) after
+                                                    at_rows of its training rows (0: before its shuffle) */
+    double checkpoint_clock;                     /* timing_now() of the last checkpoint or of the start */
     /* results */
     train_status status;
     int epochs_done;                             /* the last evaluated epoch with finite numbers and weights */
@@ -107,6 +118,16 @@ int train_model_rows(int batch);
 double train_schedule_lr(const config *c, long long e);
 /* Trains; fills the results. Touches no HDF5, safe in a worker thread. */
 void train_execute(train_job *job);
+/* The state train_execute goes on from, for in-run checkpoints: byte ranges of the job at its position (at_epoch,
+ * at_rows): the counters (steps, examples, early stopping's), the target's numbers (whether and where it was
+ * reached), the shuffle stream, the sample order, the weights, the optimizer's state, the kept weights and the
+ * curve up to at_epoch (with its b_simple values). Fills parts (at most TRAIN_STATE_PARTS) and returns their number. */
+enum { TRAIN_STATE_PARTS = 24 };
+typedef struct train_part { void *data; size_t size; } train_part;
+int train_state(train_job *job, train_part *parts);
+/* After train_state's ranges were filled from a checkpoint: 0 when they make a state train_execute can go on from
+ * (every epoch and sample index in range), else -1. */
+int train_state_check(const train_job *job);
 /* 1 when the job has a validation set. */
 int train_has_validation(const train_job *job);
 /* The weights to keep: those of final_epoch (the final ones, the last finite ones for a diverged run, the best

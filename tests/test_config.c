@@ -63,6 +63,7 @@ static const struct { const char *key, *text, *canon; } non_default[] = {
     {"train.step_every", "+20", "20"},
     {"train.step_factor", "0.50", "0.5"},
     {"train.min_learning_rate", "1e-3", "0.001"},
+    {"train.checkpoint_every", "0.25", "0.25"},
     {"train.target_accuracy", "0.95", "0.95"},
     {"train.stop_at_target", "yes", "true"},
     {"train.eval_every_steps", "10", "10"},

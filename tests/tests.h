@@ -11,6 +11,7 @@ Suite *report_suite(void);
 Suite *results_suite(void);
 Suite *schedule_suite(void);
 Suite *formats_suite(void);
+Suite *runckpt_suite(void);
 Suite *study_suite(void);
 
 #endif
