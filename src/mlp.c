@@ -502,6 +502,19 @@ static void chunked_step(mlp *net, const float *x, const int *y, int n, float sc
     }
 }
 
+/* An unchunked step in one parallel region: the passes meet at their work-sharing loops' barriers (one more
+ * before the update), where separate regions per pass would fork the team four times a step. Each thread then
+ * updates its contiguous share of the parameters, each element on its own, so the bits are update_all's. */
+static void team_step(mlp *net, const float *x, const int *y, int n, float scale, const mlp_update *u)
+{
+    forward_pass(net, x, n);
+    loss_rows(net, y, n, scale);
+    backward_pass(net, x, n, 0);
+    #pragma omp barrier
+    size_t np = net->nparams, t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
+    mlp_update_range(u, net->params, net->grads, np * t / nt, np * (t + 1) / nt);
+}
+
 void mlp_train_step(mlp *net, const float *x, const int *y, int n, float scale, const mlp_update *u)
 {
     if (mlp_step_chunked(net, n)) {
@@ -511,6 +524,12 @@ void mlp_train_step(mlp *net, const float *x, const int *y, int n, float scale, 
             chunked_step(net, x, y, n, scale, u);
         } else
             chunked_step(net, x, y, n, scale, u);
+        return;
+    }
+    int nt = pass_threads(2 * pass_work(net, n));
+    if (nt > 1) {
+        #pragma omp parallel num_threads(nt)
+        team_step(net, x, y, n, scale, u);
         return;
     }
     mlp_forward(net, x, n);
