@@ -1,8 +1,8 @@
 /* The network: parameters and workspace, the forward pass, the loss, the backward pass, the optimizer update
  * and the training step, on the tiled kernels of mlp_kernels.c. The loss runs over blocks of rows; each value is
  * written by one thread, so the results are bitwise the same for any thread count. One parallel region per
- * pass (per training step in mlp_train_step), none at all below the serial threshold. A training step of a model with one hidden layer
- * that is big enough is instead the chunked step (one region): threads own fixed chunks of hidden units from
+ * pass, and one per training step, none at all below the serial threshold. A training step of a model with one
+ * hidden layer that is big enough is instead the chunked step: threads own fixed chunks of hidden units from
  * the forward pass to the update, and the logits add the chunks' partial sums in chunk order. */
 #include "mlp_kernels.h"
 #include <stdlib.h>
