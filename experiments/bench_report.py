@@ -326,8 +326,8 @@ plot DATA using 1:($3 == 64 ? $4 : 1/0) with linespoints title '64 features', \\
                 notes.append(f"{f}-{h}-10: {worst['ns'] / base:.2f}x the cheapest per sample-epoch at "
                              f"{worst['rows']} rows")
     rep.add("**Where cost stops being linear.** Per sample-epoch time against rows, worst over best, by shape: " +
-            "; ".join(notes) + ". At a fixed shape the work per sample is constant, so the cost per sample-epoch should be flat in the "
-            "rows. It rises at the small end, where a run's fixed costs (first touch of the buffers, the first "
+            "; ".join(notes) + ". At a fixed shape the work per sample is constant, so the cost per "
+            "sample-epoch should be flat in the rows. It rises at the small end, where a run's fixed costs (first touch of the buffers, the first "
             "epoch's cold caches) are shared by few samples, and at the large end once the training set outgrows "
             "the last-level cache (10^5 x 784 floats is 314 MB), where each batch's gather reads its rows from "
             "memory; the smallest widths are bound by the per-step costs (gather, loss, update of 128 rows), not "
