@@ -1,7 +1,8 @@
 #!/bin/sh
 # make bench: kernel throughput against OpenBLAS sgemm, end-to-end runs against scikit-learn, PyTorch and FANN,
 # the 75-run sweep against scikit-learn + joblib, thread scaling, the scheduler's crossover and peak memory.
-# Every end-to-end measurement is a whole process timed by /usr/bin/time, repeated BENCH_REPS times with the
+# Every end-to-end measurement is a whole process (wall clock around it, CPU and memory from /usr/bin/time),
+# with its own in-process training time (train_s), repeated BENCH_REPS times with the
 # contenders interleaved (each repetition runs every one in turn, so a noisy phase of a shared machine hits all
 # alike); medians are taken by experiments/bench_report.py, which writes results/bench/report.md and the plots.
 # A peer that is not installed (make bench-deps) is skipped and named in the report.
@@ -29,6 +30,13 @@ E2E="$OUT/e2e.tsv"
 SKIP="$OUT/skipped.tsv"
 printf 'workload\ttool\tthreads\trep\twall_s\tuser_s\tsys_s\tmaxrss_kb\tacc\ttrain_s\tstatus\n' > "$E2E"
 printf 'what\twhy\n' > "$SKIP"
+printf 'workload\trows\tfeatures\thidden\tbytes\n' > "$OUT/synthetic.tsv"
+# the arithmetic of every end-to-end workload, from which the report computes GFLOP/s and % of the sgemm peak:
+# runs x epochs x training rows x 6 flop per multiply-add of the layers (forward, weight and input gradients);
+# rows: the training rows (digits' 1437 unless given)
+WL="$OUT/workloads.tsv"
+printf 'workload\tlayers\tepochs\truns\trows\n' > "$WL"
+wl() { printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "${5:-1437}" >> "$WL"; }
 skip() { printf '%s\t%s\n' "$1" "$2" >> "$SKIP"; echo "bench: skipping $1: $2" >&2; }
 
 # ---- machine ------------------------------------------------------------------------------------------------
@@ -63,8 +71,14 @@ else
 fi
 if [ -x "$BIN/bench_kernels" ]; then
   q=""; [ "$QUICK" = 1 ] && q=--quick
-  "$BIN/bench_kernels" $q "$OUT" || echo "bench: a kernel check failed (see $OUT/checks.tsv)" >&2
-  if [ -x "$BIN/bench_kernels_par" ]; then "$BIN/bench_kernels_par" $q --threshold "$OUT" || true; fi
+  # the kernels wait at their barriers as the runner does (src/main.c sets this spin unless the user set one)
+  spin=${GOMP_SPINCOUNT:-300}
+  [ -n "${OMP_WAIT_POLICY:-}" ] && spin=${GOMP_SPINCOUNT:-}
+  env ${spin:+GOMP_SPINCOUNT=$spin} "$BIN/bench_kernels" $q "$OUT" ||
+    echo "bench: a kernel check failed (see $OUT/checks.tsv)" >&2
+  if [ -x "$BIN/bench_kernels_par" ]; then
+    env ${spin:+GOMP_SPINCOUNT=$spin} "$BIN/bench_kernels_par" $q --threshold "$OUT" || true
+  fi
 else
   skip "kernel benchmark" "build/bench/bench_kernels was not built"
 fi
@@ -77,11 +91,14 @@ run() {
   shift 4
   status=ok
   rm -rf "$TMP/results"
-  if ! timeout 900 /usr/bin/time -f '%e\t%U\t%S\t%M' -o "$TMP/time" "$@" > "$TMP/out" 2> "$TMP/err"; then
+  # wall time from the nanosecond clock (/usr/bin/time's %e has 10 ms steps, a fifth of a digits run)
+  t0=$(date +%s%N)
+  if ! timeout 900 /usr/bin/time -f '%U\t%S\t%M' -o "$TMP/time" "$@" > "$TMP/out" 2> "$TMP/err"; then
     status=failed
     sed 's/^/    /' "$TMP/err" | tail -5 >&2
   fi
-  times=$(tail -1 "$TMP/time")
+  t1=$(date +%s%N)
+  times=$(printf '%s\t%s' "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.4f", (b - a) / 1e9}')" "$(tail -1 "$TMP/time")")
   if ls "$TMP"/results/*/summary.tsv > /dev/null 2>&1; then
     set -- $(awk -F'\t' 'FNR==1{for(i=1;i<=NF;i++) c[$i]=i; next}
                         {a=$c["test_acc"]; if (a>m) m=a; t+=$c["train_seconds"]}
@@ -107,10 +124,14 @@ echo "$peers" | grep -q '^joblib	[0-9]' && have_joblib=1
 [ $have_fann = 1 ] || skip "FANN" "libfann-dev is not installed (make bench-deps)"
 
 echo "bench: digits, whole processes, $REPS repetitions interleaved" >&2
+wl digits 64-128-10 50 1
 for rep in $(seq "$REPS"); do
   run digits runner "$NCPU" "$rep" $R configs/digits.ini
   run digits runner-1thread 1 "$rep" $R --threads 1 configs/digits.ini
-  [ $have_sklearn = 1 ] && run digits scikit-learn "$NCPU" "$rep" $PY experiments/bench_peers.py sklearn-digits $DATA
+  # scikit-learn on one thread, as the runner-1thread and pytorch-1thread rows (its GEMMs are too small for
+  # OpenBLAS's threads to pay)
+  [ $have_sklearn = 1 ] && run digits scikit-learn-1thread 1 "$rep" env OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
+    $PY experiments/bench_peers.py sklearn-digits $DATA
   [ $have_torch = 1 ] && run digits pytorch-1thread 1 "$rep" $PY experiments/bench_peers.py torch-digits $DATA 1
   [ $have_torch = 1 ] && [ "$NCPU" -gt 1 ] && \
     run digits pytorch "$NCPU" "$rep" $PY experiments/bench_peers.py torch-digits $DATA "$NCPU"
@@ -120,6 +141,7 @@ done
 echo "bench: the 75-run sweep (configs/grid.ini), $REPS repetitions interleaved" >&2
 grid="configs/grid.ini"
 [ "$QUICK" = 1 ] && grid_set="--set train.epochs=5" || grid_set=""
+for h in 16 32 64 128 256; do wl grid "64-$h-10" "$([ "$QUICK" = 1 ] && echo 5 || echo 50)" 15; done
 for rep in $(seq "$REPS"); do
   run grid runner "$NCPU" "$rep" $R $grid_set $grid
   # scikit-learn scores each fit once, after training: the runner evaluating only after the last epoch does the
@@ -133,6 +155,7 @@ done
 
 echo "bench: thread scaling of whole runs, $REPS repetitions interleaved" >&2
 epochs=150; [ "$QUICK" = 1 ] && epochs=2
+wl scale-small 64-128-10 50 1; wl scale-512 64-512-10 $epochs 1; wl scale-2048 64-2048-10 $epochs 1
 for rep in $(seq "$REPS"); do
   for t in $(seq "$NCPU"); do
     run scale-small runner "$t" "$rep" $R --threads "$t" configs/digits.ini
@@ -150,6 +173,7 @@ if [ "$NCPU" -gt 1 ]; then
   nruns=$((NCPU + 1))
   echo "bench: scheduler crossover: $nruns runs side by side x 1 thread, or one at a time x $NCPU threads" >&2
   seeds=$(seq -s, "$nruns")
+  for h in 64 256 512 1024 2048; do wl "cross-$h" "64-$h-10" $epochs $nruns; done
   for rep in $(seq "$REPS"); do
     for h in 64 256 512 1024 2048; do
       for mode in side-by-side threads-inside; do
@@ -162,6 +186,82 @@ if [ "$NCPU" -gt 1 ]; then
         --set train.batch_size=256 --set train.epochs=$epochs configs/digits.ini
     done
   done
+fi
+
+echo "bench: optimizers and deeper models, $REPS repetitions interleaved" >&2
+wl optimizers 64-128-10 50 1
+epochs=20; [ "$QUICK" = 1 ] && epochs=2
+wl deep-2x256 64-256-256-10 $epochs 1; wl deep-3x256 64-256-256-256-10 $epochs 1
+for rep in $(seq "$REPS"); do
+  for o in sgd momentum adam; do
+    lr=0.1; [ $o = adam ] && lr=0.001  # Adam's usual rate; at SGD's 0.1 it diverges and stops early
+    run optimizers "$o" 1 "$rep" $R --threads 1 --set train.optimizer=$o --set train.learning_rate=$lr \
+      configs/digits.ini
+  done
+  for t in $(seq "$NCPU"); do
+    run deep-2x256 runner "$t" "$rep" $R --threads "$t" --set model.hidden=256-256 --set train.batch_size=64 \
+      --set train.epochs=$epochs configs/digits.ini
+    run deep-3x256 runner "$t" "$rep" $R --threads "$t" --set model.hidden=256-256-256 --set train.batch_size=128 \
+      --set train.epochs=$epochs configs/digits.ini
+  done
+done
+
+if [ "$NCPU" -gt 1 ]; then
+  # a busy machine: NCPU busy loops of other processes while a 2-thread run at hidden 2048 waits at its barriers.
+  # The runner's own wait policy (main.c) against libgomp's default (GOMP_SPINCOUNT=300000, which is what
+  # libgomp spins when nothing is set) and OMP_WAIT_POLICY=passive; quiet first, the same runs loaded after.
+  epochs=20; [ "$QUICK" = 1 ] && epochs=2
+  wl quiet-2048 64-2048-10 $epochs 1; wl loaded-2048 64-2048-10 $epochs 1
+  H="--set model.hidden=2048 --set train.batch_size=256 --set train.epochs=$epochs configs/digits.ini"
+  for load in quiet loaded; do
+    echo "bench: hidden 2048 on a $load machine, $REPS repetitions interleaved" >&2
+    busy=""
+    if [ $load = loaded ]; then
+      for i in $(seq "$NCPU"); do sh -c 'while :; do :; done' & busy="$busy $!"; done
+      trap 'kill $busy 2>/dev/null; rm -rf "$TMP"' EXIT
+    fi
+    for rep in $(seq "$REPS"); do
+      run "$load-2048" runner 1 "$rep" $R --threads 1 $H
+      run "$load-2048" runner 2 "$rep" $R --threads 2 $H
+      run "$load-2048" libgomp-default 2 "$rep" env GOMP_SPINCOUNT=300000 $R --threads 2 $H
+      run "$load-2048" passive 2 "$rep" env OMP_WAIT_POLICY=passive $R --threads 2 $H
+    done
+    [ -n "$busy" ] && kill $busy
+    trap 'rm -rf "$TMP"' EXIT
+  done
+fi
+
+# ---- scaling with work (synthetic data) ---------------------------------------------------------------------
+# make_classification data of 10^3..10^6 rows x 64 and 10^3..10^5 x 784 features (10^6 x 784 is 3.1 GB: only
+# with BENCH_SCALE_FULL=1), written under build/scale (not committed; kept between runs), trained at hidden
+# 16..4096 on 1 thread, once each (no repetitions: the points of one curve check each other), evaluating once
+# at the end. Epochs give each run about 2e10 FLOP (1..20 epochs); a run over 2e11 FLOP in one epoch is left out.
+SCALE="${BENCH_SCALE_DIR:-build/scale}"
+if [ $have_sklearn = 1 ]; then
+  echo "bench: scaling with rows, features and width (synthetic data in $SCALE)" >&2
+  mkdir -p "$SCALE"
+  if [ "$QUICK" = 1 ]; then sizes="1000:64 10000:64"; widths="16 256"
+  else
+    sizes="1000:64 10000:64 100000:64 1000000:64 1000:784 10000:784 100000:784"; widths="16 64 256 1024 4096"
+    [ "${BENCH_SCALE_FULL:-0}" = 1 ] && sizes="$sizes 1000000:784"
+  fi
+  for s in $sizes; do
+    rows=${s%:*} f=${s#*:} file="$SCALE/classification-${s%:*}x${s#*:}.h5"
+    [ -f "$file" ] || $PY experiments/make_classification.py "$rows" "$f" "$file" >&2
+    ntrain=$((rows - (rows + 2) / 5))  # test_fraction 0.2, rounded as the runner splits
+    for h in $widths; do
+      epochs=$(awk -v n=$ntrain -v f=$f -v h=$h 'BEGIN{w = 6 * n * (f * h + h * 10); e = int(2e10 / w);
+                                                        print (w > 2e11 ? 0 : e < 1 ? 1 : e > 20 ? 20 : e)}')
+      [ "$epochs" = 0 ] && continue
+      w="syn-$rows-$f-$h"
+      wl "$w" "$f-$h-10" "$epochs" 1 "$ntrain"
+      printf '%s\t%s\t%s\t%s\t%s\n' "$w" "$rows" "$f" "$h" "$(wc -c < "$file")" >> "$OUT/synthetic.tsv"
+      run "$w" runner 1 1 $R --threads 1 --set data.file="$file" --set data.scale=1 --set model.hidden=$h \
+        --set train.batch_size=128 --set train.epochs=$epochs --set train.eval_every=1000 configs/digits.ini
+    done
+  done
+else
+  skip "scaling section" "it makes its data with scikit-learn (python3-sklearn, python3-h5py)"
 fi
 
 # the load averages again: a shared machine's other work shows here, and in the ranges of the tables

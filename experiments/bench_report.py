@@ -24,6 +24,25 @@ def step_why(hidden):
 GRID_FLOP = 50 * 45 * 6 * 32 * 74 * (16 + 32 + 64 + 128 + 256) * 15
 
 
+# digits' training rows: 1,797 less the 20 % test split (360)
+TRAIN_ROWS = 1437
+# workloads of several runs: their training s is the sum of the runs' own clocks, so their GFLOP/s are per core
+MULTI_RUN = set()
+
+
+def workload_flop(rows):
+    """workload -> training FLOP: runs x epochs x training rows x 6 flop per multiply-add of its layers."""
+    flop = {}
+    for r in rows:
+        if int(r["runs"]) > 1:
+            MULTI_RUN.add(r["workload"])
+        sizes = [int(n) for n in r["layers"].split("-")]
+        macs = sum(a * b for a, b in zip(sizes, sizes[1:]))
+        flop[r["workload"]] = flop.get(r["workload"], 0) + \
+            int(r["runs"]) * int(r["epochs"]) * int(r.get("rows") or TRAIN_ROWS) * 6 * macs
+    return flop
+
+
 def read(path):
     if not os.path.exists(path):
         return []
@@ -106,8 +125,214 @@ def e2e_stats(rows, workload):
             n=len(rs), wall=med(wall), lo=min(wall), hi=max(wall),
             cpu=med([num(r["user_s"]) + num(r["sys_s"]) for r in rs]),
             rss=max(num(r["maxrss_kb"]) for r in rs) / 1024, acc=med([num(r["acc"]) for r in rs]),
-            train=med([num(r["train_s"]) for r in rs]))
+            train=med([num(r["train_s"]) for r in rs]), train_hi=max(num(r["train_s"]) for r in rs))
     return stats
+
+
+def like_for_like(rep, digits):
+    """The digits targets: in-process training time first (like for like), whole processes after."""
+    def tool(name):
+        return next((v for (t, _), v in digits.items() if t == name), None)
+    one, base = tool("runner-1thread"), tool("runner")
+    sk = tool("scikit-learn-1thread") or tool("scikit-learn")
+    torches = [(t, v) for (t, _), v in digits.items() if t.startswith("pytorch") and v["train"] > 0]
+    if not one:
+        return
+    rows = []
+    if sk:
+        rows.append(("scikit-learn fit", f"{sk['train']:.4f}", f"{sk['wall']:.3f}",
+                     f"{sk['train'] / one['train']:.1f}x", f"{sk['wall'] / one['wall']:.1f}x",
+                     f"{sk['train'] / one['wall']:.1f}x"))
+        r = sk["train"] / one["train"]
+        rep.target("digits, 1 thread: runner train_seconds vs scikit-learn's fit (in-process, like for like)",
+                   ">= 10x", f"{r:.1f}x ({one['train'] * 1000:.1f} ms vs {sk['train'] * 1000:.0f} ms)", r >= 10,
+                   "" if r >= 10 else "50 epochs x 45 steps of 64-128-10 at batch 32: each step is a few "
+                   "microseconds of GEMM tiles plus the fixed cost of the batch gather, loss and update")
+        r = sk["train"] / one["wall"]
+        rep.target("digits: runner whole process vs scikit-learn's fit alone", ">= 6x", f"{r:.1f}x", r >= 6,
+                   "" if r >= 6 else f"the runner's process is {one['wall'] * 1000:.0f} ms, of which "
+                   f"{one['train'] * 1000:.0f} ms training; the rest is start-up, HDF5 load, evaluation and "
+                   "the fsync'ed result writes")
+    if torches:
+        t, v = min(torches, key=lambda tv: tv[1]["train"])
+        rows.append((f"PyTorch training loop ({t})", f"{v['train']:.4f}", f"{v['wall']:.3f}",
+                     f"{v['train'] / one['train']:.1f}x", f"{v['wall'] / one['wall']:.1f}x",
+                     f"{v['train'] / one['wall']:.1f}x"))
+        r = v["train"] / one["train"]
+        rep.target(f"digits, 1 thread: runner train_seconds vs PyTorch's loop ({t}, in-process)", ">= 10x",
+                   f"{r:.1f}x", r >= 10, "" if r >= 10 else "as for scikit-learn")
+    if rows:
+        rep.add("### Like for like: training time inside each process\n")
+        rep.add(f"The runner with 1 thread: training {one['train'] * 1000:.1f} ms (`train_seconds`, its own clock "
+                f"around the training steps, evaluation excluded) in a process of {one['wall'] * 1000:.0f} ms. "
+                "Each peer's training time is its own clock around `fit` or the training loop, in its process, "
+                "after its imports. The first ratio is like for like; the whole-process ratio includes Python's "
+                "start-up and imports.\n")
+        rep.add(table(["peer (1 thread)", "peer training s", "peer whole process s", "training / training",
+                       "process / process", "peer training / runner process"], rows) + "\n")
+
+
+def optimizers_and_depth(rep, e2e, rate):
+    """Adam and momentum against SGD at 1 thread; the deeper models' 2-thread speedup."""
+    st = e2e_stats(e2e, "optimizers")
+    sgd = st.get(("sgd", "1"))
+    if sgd:
+        rep.add("## Optimizers and deeper models\n")
+        rows = []
+        for name in ("sgd", "momentum", "adam"):
+            v = st.get((name, "1"))
+            if v:
+                r = v["train"] / sgd["train"]
+                rows.append((name, f"{v['train'] * 1000:.1f}", f"{r:.2f}x", f"{v['acc']:.4f}"))
+                if name != "sgd":
+                    rep.target(f"digits, 1 thread: {name} training time vs SGD", "<= 1.25x", f"{r:.2f}x",
+                               r <= 1.25, "" if r <= 1.25 else "its update reads and writes the moment arrays "
+                               "besides the weights: memory traffic, on a noisy shared machine")
+        rep.add("digits 64-128-10, batch 32, 50 epochs, 1 thread (Adam at lr 0.001); training time medians.\n")
+        rep.add(table(["optimizer", "training ms", "vs SGD", "test accuracy"], rows) + "\n")
+    rows = []
+    for w, label in (("deep-2x256", "64-256-256-10, batch 64"), ("deep-3x256", "64-256-256-256-10, batch 128")):
+        st = e2e_stats(e2e, w)
+        one, two = st.get(("runner", "1")), st.get(("runner", "2"))
+        if one and two:
+            sp = one["train"] / two["train"]
+            rows.append((label, f"{one['train']:.3f}", rate(w, one["train"], 1)[0], f"{two['train']:.3f}",
+                         rate(w, two["train"], 2)[0], f2(sp)))
+            rep.target(f"{label}: 2 threads vs 1 (training time)", ">= 1.8x", f"{sp:.2f}x", sp >= 1.8,
+                       "" if sp >= 1.8 else "one parallel region per layer pass and per update: at these "
+                       "widths a pass is tens of microseconds, and each region's fork and barriers, plus the "
+                       "activations read from the other core, cost a fixed few microseconds")
+    if rows:
+        rep.add("Deeper models (20 epochs), training time with 1 and 2 threads:\n")
+        rep.add(table(["model", "1 thread s", "GFLOP/s", "2 threads s", "GFLOP/s", "speedup"], rows) + "\n")
+
+
+def wait_policy(rep, e2e):
+    """Hidden 2048 at 2 threads on a quiet and on a loaded machine, under each wait policy."""
+    rows, quiet_runner, quiet_gomp = [], None, None
+    for load in ("quiet", "loaded"):
+        st = e2e_stats(e2e, f"{load}-2048")
+        one = st.get(("runner", "1"))
+        if not one:
+            continue
+        for (tool, t), v in sorted(st.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+            rows.append((load, tool, t, f"{v['train']:.3f}", f"{v['train_hi']:.3f}", f"{v['wall']:.3f}",
+                         f2(v["train_hi"] / one["train"])))
+        two = st.get(("runner", "2"))
+        if load == "quiet":
+            quiet_runner, quiet_gomp = two, st.get(("libgomp-default", "2"))
+        elif two:
+            r = two["train_hi"] / one["train"]
+            rep.target("hidden 2048, batch 256, both cores busy: slowest 2-thread run vs median 1-thread",
+                       "<= 2x", f"{r:.2f}x", r <= 2,
+                       "" if r <= 2 else "the other processes take the cores for whole time slices; a thread "
+                       "that waits at a barrier sleeps after the runner's short spin, but the step still waits "
+                       "for the descheduled thread")
+    if quiet_runner and quiet_gomp:
+        r = quiet_runner["train"] / quiet_gomp["train"]
+        rep.target("hidden 2048, 2 threads, quiet machine: the runner's wait policy vs libgomp's default",
+                   "no loss (<= 1.05x)", f"{r:.2f}x", r <= 1.05, "" if r <= 1.05 else "noise of a shared machine")
+    if rows:
+        rep.add("## Waiting for the other thread\n")
+        rep.add("64-2048-10, batch 256, 20 epochs; `loaded`: one busy loop per core in other processes. "
+                "`runner` uses its own default wait policy (src/main.c), `libgomp-default` sets "
+                "GOMP_SPINCOUNT=300000 (what libgomp spins when nothing is set), `passive` sets "
+                "OMP_WAIT_POLICY=passive. Training time median and slowest; the last column is the slowest "
+                "run against the median 1-thread run of the same machine state.\n")
+        rep.add(table(["machine", "wait", "threads", "training s", "slowest s", "wall s", "slowest / 1 thread"],
+                      rows) + "\n")
+
+
+def scaling(rep, e2e, synthetic, workloads, flop, peak):
+    """Time, throughput and memory as rows, features and width grow (one thread, synthetic data)."""
+    epochs = {w["workload"]: (int(w["epochs"]), int(w["rows"])) for w in workloads}
+    pts = []
+    for s in synthetic:
+        st = e2e_stats(e2e, s["workload"]).get(("runner", "1"))
+        if not st or st["train"] <= 0 or s["workload"] not in epochs:
+            continue
+        e, ntrain = epochs[s["workload"]]
+        f, h = int(s["features"]), int(s["hidden"])
+        macs = f * h + h * 10
+        outside = max(st["wall"] - st["train"], 1e-6)
+        pts.append(dict(rows=int(s["rows"]), f=f, h=h, e=e, macs=macs, train=st["train"],
+                        ns=st["train"] / (ntrain * e) * 1e9, gf=flop[s["workload"]] / st["train"] / 1e9,
+                        rss=st["rss"], outside=outside, mb=int(s["bytes"]) / 1e6))
+    if not pts:
+        return
+    rep.add("## Scaling with work (synthetic data)\n")
+    rep.add("scikit-learn's make_classification data (experiments/make_classification.py, 10 classes) of "
+            "10^3..10^6 rows x 64 and 10^3..10^5 x 784 features, hidden 16..4096, batch 128, 1 thread, one "
+            "run each (the points of a curve check each other), evaluating once at the end. Time per "
+            "sample-epoch is the training time over training rows x epochs. *Outside training* is the "
+            "process's wall time less its training time: start-up, the HDF5 load, the split, one evaluation and "
+            "the writes; for hidden 16 that is mostly the load, so file MB over it bounds the load throughput "
+            "from below.\n")
+    rows = [(p["rows"], p["f"], p["h"], p["e"], f"{p['train']:.3f}", f"{p['ns']:.0f}", f1(p["gf"]),
+             f"{100 * p['gf'] / peak:.0f} %" if peak > 0 else "", f"{p['rss']:.0f}", f"{p['outside']:.3f}",
+             f"{p['mb'] / p['outside']:.0f}" if p["h"] == min(q["h"] for q in pts) else "")
+            for p in sorted(pts, key=lambda p: (p["f"], p["h"], p["rows"]))]
+    rep.add(table(["rows", "features", "hidden", "epochs", "training s", "ns / sample-epoch", "GFLOP/s",
+                   "% of sgemm peak (1 core)", "max RSS MiB", "outside training s", "file MB/s (hidden 16)"],
+                  rows) + "\n")
+    data = ""
+    for f in sorted({p["f"] for p in pts}):
+        for r in sorted({p["rows"] for p in pts}):
+            line = sorted((p for p in pts if p["f"] == f and p["rows"] == r), key=lambda p: p["macs"])
+            if line:
+                data += f"# {r} x {f}\n" + "".join(f"{p['macs'] * 6}\t{p['ns']}\t{p['gf']}\n" for p in line) + "\n\n"
+    keys = [(f, r) for f in sorted({p["f"] for p in pts}) for r in sorted({p["rows"] for p in pts})
+            if any(p["f"] == f and p["rows"] == r for p in pts)]
+    plots = ", ".join(f"DATA index {i} using 1:2 with linespoints title '{r} x {f}'" for i, (f, r) in enumerate(keys))
+    rep.plot("scale_time", f"""set title 'Time per sample-epoch against the work per sample (1 thread)'
+set xlabel 'training FLOP per sample (6 x multiply-adds)'
+set ylabel 'ns per sample-epoch'
+set logscale xy
+plot {plots}
+""", data, "time per sample-epoch")
+    plots = ", ".join(f"DATA index {i} using 1:3 with linespoints title '{r} x {f}'" for i, (f, r) in enumerate(keys))
+    rep.plot("scale_gflops", f"""set title 'Throughput against work, with the measured sgemm peak (1 thread)'
+set xlabel 'training FLOP per sample'
+set ylabel 'GFLOP/s'
+set logscale x
+set yrange [0:*]
+plot {plots}, {peak} with lines dt 2 lw 2 lc rgb 'black' title 'sgemm peak'
+""", data, "GFLOP/s against work")
+    mem = "".join(f"{p['rows']}\t{p['rss']}\t{p['f']}\t{p['mb'] / p['outside']}\n"
+                  for p in sorted(pts, key=lambda p: p["rows"]) if p["h"] == min(q["h"] for q in pts))
+    rep.plot("scale_memory", """set title 'Peak memory against rows (hidden 16, 1 thread)'
+set xlabel 'rows'
+set ylabel 'max RSS MiB'
+set logscale xy
+plot DATA using 1:($3 == 64 ? $2 : 1/0) with linespoints title '64 features', \\
+     DATA using 1:($3 == 784 ? $2 : 1/0) with linespoints title '784 features'
+""", mem, "peak memory against rows")
+    rep.plot("scale_load", """set title 'Load throughput: file MB over the time outside training (hidden 16)'
+set xlabel 'rows'
+set ylabel 'MB/s (lower bound)'
+set logscale x
+set yrange [0:*]
+plot DATA using 1:($3 == 64 ? $4 : 1/0) with linespoints title '64 features', \\
+     DATA using 1:($3 == 784 ? $4 : 1/0) with linespoints title '784 features'
+""", mem, "HDF5 load throughput")
+    # where the cost per sample stops being flat in the rows, for each shape measured at 3 sizes or more
+    notes = []
+    for f in sorted({p["f"] for p in pts}):
+        for h in sorted({p["h"] for p in pts}):
+            line = sorted((p for p in pts if p["f"] == f and p["h"] == h), key=lambda p: p["rows"])
+            if len(line) >= 3:
+                base = min(p["ns"] for p in line)
+                worst = max(line, key=lambda p: p["ns"])
+                notes.append(f"{f}-{h}-10: {worst['ns'] / base:.2f}x the cheapest per sample-epoch at "
+                             f"{worst['rows']} rows")
+    rep.add("**Where cost stops being linear.** Per sample-epoch time against rows, worst over best, by shape: " +
+            "; ".join(notes) + ". At a fixed shape the work per sample is constant, so the cost per "
+            "sample-epoch should be flat in the rows. It rises at the small end, where a run's fixed costs (first touch of the buffers, the first "
+            "epoch's cold caches) are shared by few samples, and at the large end once the training set outgrows "
+            "the last-level cache (10^5 x 784 floats is 314 MB), where each batch's gather reads its rows from "
+            "memory; the smallest widths are bound by the per-step costs (gather, loss, update of 128 rows), not "
+            "the GEMMs, and stay far below the peak. A spread much above 2x on one shape is the shared machine's "
+            "noise: these runs are not repeated.\n")
 
 
 def main(out, plots):
@@ -192,6 +417,8 @@ plot DATA using 2:xtic(1) title 'forward (this project)', '' using 3 title 'forw
     scal = read(os.path.join(out, "scaling.tsv"))
     if scal:
         rep.add("### Thread scaling of a training step\n")
+        rep.add("The kernel programs run with the runner's own wait policy (`GOMP_SPINCOUNT=300` unless the "
+                "environment sets one).\n")
         rep.add(table(["batch", "hidden", "threads", "step µs (range)", "speedup", "efficiency"],
                       [(s["batch"], s["hidden"], s["threads"],
                         f"{f1(num(s['step_us']))} ({f1(num(s['lo_us']))}-{f1(num(s['hi_us']))})",
@@ -225,6 +452,29 @@ plot DATA using 1:2 with linespoints lw 2 title 'measured', 1 with lines dt 2 lc
         rep.target("determinism and correctness (bench_kernels)", "ok", c["result"], c["result"] == "ok", c["check"])
 
     # ---- end to end ---------------------------------------------------------------------------------------
+    flop = workload_flop(read(os.path.join(out, "workloads.tsv")))
+    chosen = machine.get("openblas_coretype")
+    peak = next((num(c["gflops"]) for c in core if c["setting"] == chosen), 0.0)
+
+    def rate(workload, seconds, threads):
+        """(GFLOP/s of the training time, % of the sgemm peak of that many cores) as table cells."""
+        if workload not in flop or seconds <= 0:
+            return "", ""
+        gf = flop[workload] / seconds / 1e9
+        cores = min(int(threads), int(ncpu)) if str(threads).isdigit() and ncpu.isdigit() else 1
+        if workload in MULTI_RUN:
+            cores = 1
+        return f1(gf), (f"{100 * gf / (peak * cores):.0f} %" if peak > 0 else "no OpenBLAS")
+
+    if peak > 0:
+        rep.add(f"The sgemm peak is OpenBLAS's single-thread sgemm at 256 x 1024 x 1024 with "
+                f"`OPENBLAS_CORETYPE={chosen}`, measured in this run: {f1(peak)} GFLOP/s per core; a row's % is "
+                "of that times its threads (at most the cores), except for a sweep of several runs, whose training "
+                "s is the sum of its runs' own clocks (so its GFLOP/s are per core). Training GFLOP/s count 6 flop "
+                "per multiply-add "
+                "of every layer for every training row and epoch (biases, activations and the loss not counted) "
+                "over the tool's own training time.\n")
+
     def e2e_table(workload, title, text, base_tool):
         st = e2e_stats(e2e, workload)
         if not st:
@@ -235,10 +485,12 @@ plot DATA using 1:2 with linespoints lw 2 title 'measured', 1 with lines dt 2 lc
         rows = []
         for (tool, thr_), v in sorted(st.items(), key=lambda kv: kv[1]["wall"]):
             ratio = f"{v['wall'] / base['wall']:.1f}x" if base else ""
+            gf, pct = rate(workload, v["train"], thr_)
             rows.append((tool, thr_, f"{v['wall']:.3f} ({v['lo']:.3f}-{v['hi']:.3f})", f"{v['cpu']:.3f}",
-                         f"{v['train']:.3f}", f"{v['acc']:.4f}", f"{v['rss']:.1f}", ratio, v["n"]))
-        rep.add(table(["tool", "threads", "wall s (range)", "CPU s", "training s", "test accuracy",
-                       "max RSS MiB", "wall / this project", "runs"], rows) + "\n")
+                         f"{v['train']:.3f}", gf, pct, f"{v['acc']:.4f}", f"{v['rss']:.1f}", ratio, v["n"]))
+        rep.add(table(["tool", "threads", "wall s (range)", "CPU s", "training s", "training GFLOP/s",
+                       "% of sgemm peak", "test accuracy", "max RSS MiB", "wall / this project", "runs"], rows)
+                + "\n")
         data = "".join(f"{t}\t{v['wall']}\t{v['lo']}\t{v['hi']}\n"
                        for (t, _), v in sorted(st.items(), key=lambda kv: kv[1]["wall"]))
         rep.plot(f"e2e_{workload}", f"""set title '{title}: whole process, median of the repetitions'
@@ -258,19 +510,7 @@ plot DATA using 0:2:xtic(1) with boxes, '' using 0:2:3:4 with yerrorbars lc rgb 
                        "1 and all threads, FANN in its closest mode (sigmoid outputs, MSE, incremental SGD: it has "
                        "neither softmax nor mini-batches). Training s is each tool's own clock around its training "
                        "loop (the runner's excludes its per-epoch evaluation).", "runner")
-    base = next((v for (t, _), v in digits.items() if t == "runner"), None)
-    if base:
-        sk = next((v for (t, _), v in digits.items() if t == "scikit-learn"), None)
-        if sk:
-            r = sk["wall"] / base["wall"]
-            rep.target("digits run vs scikit-learn (whole process)", ">= 8x", f"{r:.1f}x", r >= 8,
-                       f"accuracy {base['acc']:.4f} vs {sk['acc']:.4f}")
-        torches = [(t, v) for (t, _), v in digits.items() if t.startswith("pytorch")]
-        if torches:
-            t, v = min(torches, key=lambda tv: tv[1]["wall"])
-            r = v["wall"] / base["wall"]
-            rep.target("digits run vs PyTorch (whole process, its faster thread count)", ">= 10x",
-                       f"{r:.1f}x ({t})", r >= 10, f"accuracy {base['acc']:.4f} vs {v['acc']:.4f}")
+    like_for_like(rep, digits)
 
     grid = e2e_table("grid", "The 75-run sweep",
                      "configs/grid.ini (5 learning rates x 5 hidden sizes x 3 seeds, 50 epochs each) in the runner, "
@@ -279,17 +519,27 @@ plot DATA using 0:2:xtic(1) with boxes, '' using 0:2:3:4 with yerrorbars lc rgb 
                      "scores each fit once, after training, and so does `runner-eval-at-end` "
                      "(`--set train.eval_every=1000`): the same work. Accuracy is the best run's.", "runner")
     sk = next((v for (t, _), v in grid.items() if t.startswith("scikit-learn")), None)
-    for tool, what in (("runner-eval-at-end", "evaluating once at the end, as scikit-learn"),
-                       ("runner", "evaluating every epoch (the default)")):
+    for tool, what, goal in (("runner-eval-at-end", "evaluating once at the end, as scikit-learn", 12),
+                             ("runner", "evaluating every epoch (the default)", 8)):
         base = next((v for (t, _), v in grid.items() if t == tool), None)
         if base and sk:
             r = sk["wall"] / base["wall"]
-            why = "" if r >= 10 else (
-                f"training steps are {base['train']:.2f} of its {base['cpu']:.2f} CPU s: 168,750 steps of "
-                f"64-{{16..256}}-10 at batch 32, {GRID_FLOP / base['train'] / 1e9:.0f} GFLOP/s per core on "
-                "these 32-row tiles (README, Performance)" +
+            why = "" if r >= goal else (
+                f"its runs' training clocks sum to {base['train']:.2f} s (the process used {base['cpu']:.2f} CPU s): "
+                f"168,750 steps of 64-{{16..256}}-10 at batch 32, {rate('grid', base['train'], 1)[0]} GFLOP/s per "
+                f"core ({rate('grid', base['train'], 1)[1]} of the sgemm peak) on these 32-row tiles; fused sweep "
+                "training (runs sharing batches as one wider model) is not built yet" +
                 ("; the rest is the evaluation after every epoch" if tool == "runner" else ""))
-            rep.target(f"75-run sweep vs scikit-learn + joblib, {what}", ">= 10x", f"{r:.1f}x", r >= 10, why)
+            rep.target(f"75-run sweep vs scikit-learn + joblib, {what} (whole processes)", f">= {goal}x",
+                       f"{r:.1f}x", r >= goal, why)
+    rep.target("any run inside a sweep vs the same run alone", "bitwise equal", "not measured", False,
+               "fused sweep training is not built: every run of a sweep trains alone, so this holds trivially "
+               "(tests/test_train.c compares sweeps with lone runs)")
+
+    optimizers_and_depth(rep, e2e, rate)
+    wait_policy(rep, e2e)
+    scaling(rep, e2e, read(os.path.join(out, "synthetic.tsv")), read(os.path.join(out, "workloads.tsv")), flop,
+            peak)
 
     # ---- whole-run thread scaling -------------------------------------------------------------------------
     scale_rows, scale_data = [], {}

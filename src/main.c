@@ -617,6 +617,26 @@ static int run_config(const cli_options *opt)
     return rc;
 }
 
+/* How long a thread waiting at a barrier spins before it sleeps, unless the user set OMP_WAIT_POLICY or
+ * GOMP_SPINCOUNT. libgomp's default (300,000 spins, a few ms) collapses a 2-thread run when other processes
+ * hold the cores: a waiter spins out the time slice the thread it waits for needs. Measured in make bench
+ * ("Waiting for the other thread"); README, Performance, has the numbers. */
+#define RUNNER_SPINCOUNT "300"
+
+/* libgomp reads its environment in a constructor, before main, so the runner's default takes one re-exec (a few
+ * ms of loading the libraries again), only for a training that may use threads: not with --threads 1 or
+ * OMP_NUM_THREADS=1, nor on one core. Without /proc it keeps libgomp's default. */
+static void default_wait_policy(char **argv, int threads)
+{
+    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT") || threads == 1 || omp_get_max_threads() < 2 ||
+        sysconf(_SC_NPROCESSORS_ONLN) < 2)
+        return;
+    if (setenv("GOMP_SPINCOUNT", RUNNER_SPINCOUNT, 1) == 0) {
+        execv("/proc/self/exe", argv);
+        unsetenv("GOMP_SPINCOUNT");
+    }
+}
+
 int main(int argc, char **argv)
 {
     open_std_fds();
@@ -632,6 +652,7 @@ int main(int argc, char **argv)
         return close_stdout(compare(&opt));
     if (opt.verify)
         return close_stdout(verify(&opt));
+    default_wait_policy(argv, opt.threads);
     /* a reader that went away (runner cfg 2>&1 | head -1) must not end the sweep: writes to it fail instead */
     signal(SIGPIPE, SIG_IGN);
     return close_stdout(run_config(&opt));

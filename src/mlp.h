@@ -87,6 +87,8 @@ int mlp_chunked_shape(int nin, int hidden, int nout, int n);
 double mlp_chunked_floats(int hidden, int nout, int max_rows);
 /* The update u of parameters lo..hi-1 (offsets into params, grads, m and v). */
 void mlp_update_range(const mlp_update *u, float *params, const float *grads, size_t lo, size_t hi);
+/* Its plain twin: one scalar loop; the same bits. */
+void mlp_update_range_ref(const mlp_update *u, float *params, const float *grads, size_t lo, size_t hi);
 /* 1 when every parameter is finite. */
 int mlp_params_finite(const mlp *net);
 

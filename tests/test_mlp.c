@@ -254,6 +254,42 @@ START_TEST(test_chunked_step_matches_plain_step)
 }
 END_TEST
 
+/* The vectorized optimizer updates against their scalar twin, bit for bit: every optimizer with and without
+ * weight decay, ranges that start off alignment and end in a partial block or vector, three steps so that the
+ * moments carry over, and gradients that include zeros, huge, tiny, subnormal, infinite and NaN values. */
+START_TEST(test_update_matches_scalar_twin)
+{
+    enum { N = 1000 };
+    static const size_t ranges[][2] = {{0, N}, {3, 517}, {1, 2}, {7, 264}, {0, 0}};
+    float p0[N], g[N], p[2][N], m[2][N], v[2][N];
+    rng r;
+    rng_init(&r, 5, 1);
+    random_fill(p0, N, &r);
+    random_fill(g, N, &r);
+    g[10] = 0, g[11] = 1e30f, g[12] = -1e-30f, g[13] = 1e-40f, g[14] = INFINITY, g[15] = NAN, g[16] = -INFINITY;
+    for (mlp_optimizer kind = MLP_SGD; kind <= MLP_ADAM; kind++)
+        for (int decay = 0; decay < 2; decay++)
+            for (size_t k = 0; k < sizeof ranges / sizeof ranges[0]; k++) {
+                for (int t = 0; t < 2; t++) {
+                    memcpy(p[t], p0, sizeof p0);
+                    memset(m[t], 0, sizeof m[t]);
+                    memset(v[t], 0, sizeof v[t]);
+                }
+                mlp_update u = {.kind = kind, .lr = 0.01f, .momentum = 0.9f, .beta1 = 0.9f, .beta2 = 0.999f,
+                                .eps = 1e-8f, .c1 = 0.1f, .c2 = 0.001f, .weight_decay = decay ? 1e-3f : 0};
+                for (int step = 0; step < 3; step++) {
+                    u.m = m[0], u.v = v[0];
+                    mlp_update_range(&u, p[0], g, ranges[k][0], ranges[k][1]);
+                    u.m = m[1], u.v = v[1];
+                    mlp_update_range_ref(&u, p[1], g, ranges[k][0], ranges[k][1]);
+                }
+                ck_assert_msg(memcmp(p[0], p[1], sizeof p0) == 0 && memcmp(m[0], m[1], sizeof p0) == 0 &&
+                                  memcmp(v[0], v[1], sizeof p0) == 0,
+                              "optimizer %d, decay %d, range %zu: other bits than the scalar twin", kind, decay, k);
+            }
+}
+END_TEST
+
 /* The softmax loss of every row against log-sum-exp in double from the same float logits, and the prediction
  * against the first largest logit: 2 to 40 classes, spreads from 1e-3 to 80, ties, partial blocks of rows. */
 START_TEST(test_softmax_loss_rows)
@@ -385,6 +421,7 @@ Suite *mlp_suite(void)
     tcase_add_test(tc, test_gradients_all_combinations);
     tcase_add_test(tc, test_kernels_match_plain_twins);
     tcase_add_test(tc, test_chunked_step_matches_plain_step);
+    tcase_add_test(tc, test_update_matches_scalar_twin);
     tcase_add_test(tc, test_softmax_loss_rows);
     tcase_add_test(tc, test_hand_computed_2_2_2);
     tcase_add_test(tc, test_extreme_logits_stay_finite);
