@@ -125,6 +125,7 @@ run-tests: $(BUILD)/check_tests $(BUILD)/runner
 	RUNNER=./$(BUILD)/runner sh tests/study_test.sh
 	RUNNER=./$(BUILD)/runner sh tests/cluster_test.sh
 	RUNNER=./$(BUILD)/runner sh tests/preempt_test.sh
+	RUNNER=./$(BUILD)/runner sh tests/wait_policy_test.sh
 
 portable:
 	$(MAKE) BUILD=build/portable ARCH= runner
