@@ -525,14 +525,7 @@ static int save_h5(const char *dir, const table *summary, const table *points, c
                                               "cell in the .tsv); in b_simple: not measured (train.noise_scale off)");
     if (rc == 0)
         rc = h5_runs(file, 0, dir, rs, p) | h5_runs(file, 1, dir, rs, p);
-    if (rc == 0)
-        return h5util_save(file, path, err, len);
-    char cause[200];
-    h5util_cause(cause, sizeof cause);
-    snprintf(err, len, "%s: cannot write (%s)", path, cause);
-    if (file >= 0)
-        H5Fclose(file);
-    return -1;
+    return h5util_finish(file, rc, path, "cannot write", err, len);
 }
 
 int tables_write(const char *dir, const sweep_plan *p, char *err, size_t len)
