@@ -4,6 +4,7 @@
 #include "study.h"
 #include "fileio.h"
 #include "gnuplot.h"
+#include "stats.h"
 #include "tsv.h"
 #include <math.h>
 #include <stdlib.h>
@@ -300,17 +301,9 @@ static void draw_column(FILE *f, const void *arg)
 static double rows_median(const row *rows, int n, int col)
 {
     double v[CONFIG_MAX_VALUES];
-    int m = 0;
     for (int i = 0; i < n; i++)
-        if (isfinite(rows[i].v[col]))
-            v[m++] = rows[i].v[col];
-    for (int i = 1; i < m; i++)
-        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
-            double t = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = t;
-        }
-    return m == 0 ? NAN : m % 2 ? v[m / 2] : (v[m / 2 - 1] + v[m / 2]) / 2;
+        v[i] = rows[i].v[col];
+    return stats_median(v, n);
 }
 
 /* Table (e): every batch size at its best learning rate. */
