@@ -8,7 +8,6 @@
 #include "points.h"
 #include "study.h"
 #include "tsv.h"
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <fcntl.h>
@@ -360,45 +359,6 @@ int report_link(const char *from, const char *to, char *out, size_t size, char *
 
 /* ---- results/index.md ------------------------------------------------------------------------------------ */
 
-static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* The experiment folders of root that hold a report.md, sorted; -1 with err. */
-static int list_reports(const char *root, char ***names, int *n, char *err, size_t len)
-{
-    DIR *d = opendir(root);
-    *names = NULL;
-    *n = 0;
-    if (!d) {
-        snprintf(err, len, "%s: cannot list: %s", root, strerror(errno));
-        return -1;
-    }
-    int cap = 0, rc = 0;
-    for (struct dirent *e; rc == 0 && (e = readdir(d));) {
-        char path[FILEIO_PATH];
-        if (e->d_name[0] == '.' || snprintf(path, sizeof path, "%s/%s/report.md", root, e->d_name) >= (int)sizeof path ||
-            access(path, R_OK) != 0)
-            continue;
-        if (*n == cap) {
-            char **t = realloc(*names, (size_t)(cap = cap ? 2 * cap : 16) * sizeof *t);
-            if (!t) {
-                rc = -1;
-                break;
-            }
-            *names = t;
-        }
-        if (!((*names)[*n] = strdup(e->d_name)))
-            rc = -1;
-        else
-            (*n)++;
-    }
-    closedir(d);
-    if (rc < 0)
-        snprintf(err, len, "%s: out of memory", root);
-    else if (*n)
-        qsort(*names, (size_t)*n, sizeof **names, cmp_names);
-    return rc;
-}
-
 /* One row of the index: name, committed runs, best mean test accuracy and its point, a link. */
 static void index_row(FILE *f, const char *root, const char *name)
 {
@@ -454,7 +414,8 @@ int report_index(const char *results_root, char *err, size_t len)
     if (lock < 0)
         return -1;
     fileio_remove_temporaries(results_root); /* a killed runner's index.md temporary */
-    if (list_reports(results_root, &names, &n, err, len) < 0) {
+    if ((n = fileio_list_holding(results_root, "report.md", &names)) < 0) {
+        snprintf(err, len, "%s: cannot list: %s", results_root, strerror(errno));
         close(lock);
         return -1;
     }
