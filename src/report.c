@@ -232,16 +232,16 @@ static void md_classes(FILE *f, const confusion *cm, const char *where)
 }
 
 /* The study section (study.h), its plots beside the others. */
-static int md_study(FILE *f, const points *x, const plot_set *s, char *err, size_t len)
+static int md_study(FILE *f, const points *x, const study *st, const plot_set *s, char *err, size_t len)
 {
     char rel[FILEIO_PATH];
     if (report_link(x->results_dir, s->dir, rel, sizeof rel, err, len) < 0)
         return -1;
-    return study_write(f, x, s->dir, rel, err, len);
+    return study_write(f, st, x, s->dir, rel, err, len);
 }
 
-static int write_markdown(const points *x, const plot_set *s, const confusion *cm, const char *where, char *err,
-                          size_t len)
+static int write_markdown(const points *x, const plot_set *s, const study *st, const confusion *cm,
+                          const char *where, char *err, size_t len)
 {
     char path[FILEIO_PATH];
     fileio_text t;
@@ -256,7 +256,7 @@ static int write_markdown(const points *x, const plot_set *s, const confusion *c
     if (rc < 0)
         snprintf(err, len, "%s: out of memory", path);
     if (rc < 0 || md_diverged(t.f, x, err, len) < 0 || md_plots(t.f, x, s, err, len) < 0 ||
-        md_study(t.f, x, s, err, len) < 0) {
+        md_study(t.f, x, st, s, err, len) < 0) {
         fileio_text_drop(&t);
         return -1;
     }
@@ -271,6 +271,7 @@ int report_write(const config *base, const sweep_plan *plan, const char *results
     points x;
     plot_set plots;
     confusion cm;
+    study st;
     char where[SWEEP_ID + 32] = "";
     int rc = points_load(&x, base, plan, results_dir, err, len), have = 0;
     if (rc == 0) {
@@ -285,13 +286,15 @@ int report_write(const config *base, const sweep_plan *plan, const char *results
         rc = plot_write(&plots, &x, have ? &cm : NULL, where, plots_dir, err, len);
     }
     if (rc == 0)
-        rc = write_markdown(&x, &plots, have ? &cm : NULL, where, err, len);
+        rc = study_load(&st, &x, err, len);
+    if (rc == 0)
+        rc = write_markdown(&x, &plots, &st, have ? &cm : NULL, where, err, len);
     if (rc == 0 && render)
         rc = plot_render(&plots, warning, wlen, err, len);
     if (rc == 0 && render && !(wlen && warning[0]))
         rc = study_render(plots.dir, warning, wlen, err, len);
     if (rc == 0)
-        rc = html_report(&x, &plots, !render ? "the plots were not rendered (--no-plots)" : wlen ? warning : "", err,
+        rc = html_report(&x, &plots, &st, !render ? "the plots were not rendered (--no-plots)" : wlen ? warning : "", err,
                          len);
     if (have)
         confusion_free(&cm);
