@@ -8,7 +8,6 @@
 #include "identity.h"
 #include "report.h"
 #include "tsv.h"
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -63,11 +62,6 @@ static void entry_read(catalog_entry *e, const char *root, const char *name)
     }
 }
 
-static int cmp_entries(const void *a, const void *b)
-{
-    return strcmp(((const catalog_entry *)a)->name, ((const catalog_entry *)b)->name);
-}
-
 /* 1 when root/name is an experiment folder: a name that fits and a summary.tsv inside. */
 static int is_experiment(const char *root, const char *name)
 {
@@ -78,31 +72,23 @@ static int is_experiment(const char *root, const char *name)
 
 int catalog_load(catalog *c, const char *root, char *err, size_t len)
 {
+    char **names;
+    int n = fileio_list_holding(root, "summary.tsv", &names), rc = 0;
     *c = (catalog){0};
-    DIR *d = opendir(root);
-    if (!d) {
+    if (n < 0) {
         snprintf(err, len, "%s: cannot list experiments: %s", root, strerror(errno));
         return -1;
     }
-    int cap = 0, rc = 0;
-    for (struct dirent *de; rc == 0 && (de = readdir(d));) {
-        if (!is_experiment(root, de->d_name))
-            continue;
-        if (c->n == cap) {
-            catalog_entry *t = realloc(c->e, (size_t)(cap = cap ? 2 * cap : 16) * sizeof *t);
-            if (!t) {
-                snprintf(err, len, "%s: out of memory", root);
-                rc = -1;
-                break;
-            }
-            c->e = t;
-        }
-        c->e[c->n] = (catalog_entry){0};
-        entry_read(&c->e[c->n++], root, de->d_name);
+    if (n && !(c->e = calloc((size_t)n, sizeof *c->e))) {
+        snprintf(err, len, "%s: out of memory", root);
+        rc = -1;
     }
-    closedir(d);
-    if (c->n)
-        qsort(c->e, (size_t)c->n, sizeof *c->e, cmp_entries);
+    for (int i = 0; i < n; i++) {
+        if (rc == 0 && is_experiment(root, names[i]))
+            entry_read(&c->e[c->n++], root, names[i]);
+        free(names[i]);
+    }
+    free(names);
     return rc;
 }
 

@@ -40,15 +40,7 @@ int checkpoint_save(const mlp *net, const float *params, const char *path, char 
     }
     if (rc == 0)
         rc = h5util_put_string(file, "layers", layers);
-    if (rc < 0) {
-        char cause[200];
-        h5util_cause(cause, sizeof cause);
-        snprintf(err, len, "%s: cannot write checkpoint (%s)", path, cause);
-        if (file >= 0)
-            H5Fclose(file);
-        return -1;
-    }
-    return h5util_save(file, path, err, len);
+    return h5util_finish(file, rc, path, "cannot write checkpoint", err, len);
 }
 
 /* Reads one array, checking rank and dims exactly. */

@@ -245,3 +245,39 @@ void fileio_text_drop(fileio_text *t)
     t->f = NULL;
     t->buf = NULL;
 }
+
+static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+int fileio_list_holding(const char *root, const char *file, char ***names)
+{
+    DIR *d = opendir(root);
+    int n = 0, cap = 0, rc = 0;
+    *names = NULL;
+    if (!d)
+        return -1;
+    for (struct dirent *e; rc == 0 && (e = readdir(d));) {
+        char path[FILEIO_PATH];
+        if (e->d_name[0] == '.' || snprintf(path, sizeof path, "%s/%s/%s", root, e->d_name, file) >= (int)sizeof path ||
+            access(path, R_OK) != 0)
+            continue;
+        char **t = n < cap ? *names : realloc(*names, (size_t)(cap = cap ? 2 * cap : 16) * sizeof *t);
+        if (!t || !(t[n] = strdup(e->d_name)))
+            rc = -1;
+        else
+            n++;
+        if (t)
+            *names = t;
+    }
+    closedir(d);
+    if (rc < 0) {
+        for (int i = 0; i < n; i++)
+            free((*names)[i]);
+        free(*names);
+        *names = NULL;
+        errno = ENOMEM;
+        return -1;
+    }
+    if (n)
+        qsort(*names, (size_t)n, sizeof **names, cmp_names);
+    return n;
+}

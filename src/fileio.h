@@ -44,6 +44,9 @@ int fileio_is_temporary(const char *name);
 /* Removes the temporaries of fileio_write_atomic in folder dir (not below it): call under the lock that covers
  * what is written there, since another runner's temporary looks the same. */
 void fileio_remove_temporaries(const char *dir);
+/* The names of the folders in root that hold a readable file named file, sorted (hidden ones, '.'-first, left
+ * out); free each and the array. Their number, or -1 with errno set (ENOMEM for memory). */
+int fileio_list_holding(const char *root, const char *file, char ***names);
 
 /* A text built in memory (f writes into it), then saved atomically. */
 typedef struct fileio_text {

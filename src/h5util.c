@@ -274,6 +274,18 @@ int h5util_save(hid_t file, const char *path, char *err, size_t len)
     return rc;
 }
 
+int h5util_finish(hid_t file, int rc, const char *path, const char *what, char *err, size_t len)
+{
+    if (rc == 0 && file >= 0)
+        return h5util_save(file, path, err, len);
+    char cause[200];
+    h5util_cause(cause, sizeof cause);
+    snprintf(err, len, "%s: %s (%s)", path, what, cause);
+    if (file >= 0)
+        H5Fclose(file);
+    return -1;
+}
+
 void h5util_version(char *buf, size_t len)
 {
     unsigned maj = 0, min = 0, rel = 0;

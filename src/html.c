@@ -5,6 +5,7 @@
 #include "catalog.h"
 #include "fileio.h"
 #include "report.h"
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -192,13 +193,38 @@ static void svg_inline(FILE *f, const char *svg, int k, const char *title)
     }
 }
 
-static int plots(FILE *f, const points *x, const plot_set *s, const char *no_plots, char *err, size_t len)
+/* Plot name of folder dir (rel from the page) as a figure: its SVG inline with ids prefixed by k (unless no_plots
+ * says why there is none), its caption, and links to its files. 0, or -1 with err. */
+static int figure(FILE *f, const char *dir, const char *rel, const char *name, const char *heading,
+                  const char *caption, int k, const char *no_plots, char *err, size_t len)
 {
-    char rel[FILEIO_PATH], path[FILEIO_PATH];
+    char path[FILEIO_PATH], *svg = NULL;
+    if (fileio_path(path, sizeof path, err, len, "%s/%s.svg", dir, name) < 0)
+        return -1;
+    if (!*no_plots && !(svg = fileio_read(path))) {
+        snprintf(err, len, "%s: cannot read the rendered plot", path);
+        return -1;
+    }
+    fprintf(f, "<figure id=\"%s\">\n<h3>%s</h3>\n", name, heading);
+    if (svg)
+        svg_inline(f, svg, k, heading);
+    free(svg);
+    fprintf(f, "\n<figcaption>");
+    html_text(f, caption);
+    static const char *const files[][2] = {{"png", "PNG"}, {"svg", "SVG"}, {"gp", "script"}, {"dat", "data"}};
+    for (int i = 0; i < 4; i++) {
+        fprintf(f, "%s<a href=\"", i ? ", " : *caption ? " (" : "(");
+        html_text(f, rel);
+        fprintf(f, "/%s.%s\">%s</a>", name, files[i][0], files[i][1]);
+    }
+    fprintf(f, ")</figcaption>\n</figure>\n");
+    return 0;
+}
+
+static int plots(FILE *f, const plot_set *s, const char *rel, const char *no_plots, char *err, size_t len)
+{
     if (s->n == 0)
         return 0;
-    if (report_link(x->results_dir, s->dir, rel, sizeof rel, err, len) < 0)
-        return -1;
     fprintf(f, "<h2>Plots</h2>\n<p>Drawn by gnuplot from the scripts and data beside each image; to draw one again "
                "after editing its script, run <code>gnuplot ");
     html_text(f, s->dir);
@@ -208,29 +234,87 @@ static int plots(FILE *f, const points *x, const plot_set *s, const char *no_plo
         html_text(f, no_plots);
         fprintf(f, ". The scripts and their data are linked below.</p>\n");
     }
-    for (int i = 0; i < s->n; i++) {
-        const char *name = plot_name(s->kind[i]);
-        char *svg = NULL;
-        if (fileio_path(path, sizeof path, err, len, "%s/%s.svg", s->dir, name) < 0)
+    for (int i = 0; i < s->n; i++)
+        if (figure(f, s->dir, rel, plot_name(s->kind[i]), plot_heading(s->kind[i]), s->caption[i], i, no_plots, err,
+                   len) < 0)
             return -1;
-        if (!*no_plots && !(svg = fileio_read(path))) {
-            snprintf(err, len, "%s: cannot read the rendered plot", path);
-            return -1;
-        }
-        fprintf(f, "<figure id=\"%s\">\n<h3>%s</h3>\n", name, plot_heading(s->kind[i]));
-        if (svg)
-            svg_inline(f, svg, i, plot_heading(s->kind[i]));
-        free(svg);
-        fprintf(f, "\n<figcaption>");
-        html_text(f, s->caption[i]);
-        static const char *const files[][2] = {{"png", "PNG"}, {"svg", "SVG"}, {"gp", "script"}, {"dat", "data"}};
-        for (int k = 0; k < 4; k++) {
-            fprintf(f, "%s<a href=\"", k ? ", " : " (");
-            html_text(f, rel);
-            fprintf(f, "/%s.%s\">%s</a>", name, files[k][0], files[k][1]);
-        }
-        fprintf(f, ")</figcaption>\n</figure>\n");
+    return 0;
+}
+
+/* ---- the study (study.h) --------------------------------------------------------------------------------- */
+
+/* Every batch size at its best learning rate, sortable. */
+static void study_table(FILE *f, const study *st)
+{
+    fprintf(f, "<table class=\"sortable\" id=\"study\">\n<thead><tr><th>batch size</th><th>best learning rate</th>"
+               "<th>seeds reached</th><th>steps (median)</th><th>steps (min)</th><th>steps (max)</th><th>examples "
+               "(median)</th><th>epochs (median)</th><th>seconds (median)</th><th>B_simple (median)</th></tr></thead>"
+               "\n<tbody>\n");
+    for (int i = 0; i < st->n; i++) {
+        const double *v = st->rows[i].v;
+        fprintf(f, "<tr><td>%g</td><td>%g</td><td data-v=\"%.0f\">%.0f of %.0f</td><td>%.0f</td><td>%.0f</td>",
+                st->rows[i].batch, st->rows[i].lr, v[STUDY_REACHED], v[STUDY_REACHED], v[STUDY_N], v[STUDY_STEPS],
+                v[STUDY_LO]);
+        fprintf(f, isnan(v[STUDY_HI]) ? "<td data-v=\"\">not all reached</td>" : "<td>%.0f</td>", v[STUDY_HI]);
+        fprintf(f, "<td>%.0f</td><td>%.3g</td><td>%.4f</td>", v[STUDY_EXAMPLES], v[STUDY_EPOCHS], v[STUDY_SECONDS]);
+        fprintf(f, isnan(v[STUDY_BSIMPLE]) ? "<td data-v=\"\">&ndash;</td></tr>\n" : "<td>%.4g</td></tr>\n",
+                v[STUDY_BSIMPLE]);
     }
+    fprintf(f, "</tbody>\n</table>\n");
+}
+
+/* The fit of S = S_min + E_min / B and the measured B_simple. */
+static void study_fit_table(FILE *f, const study *st)
+{
+    const study_fit *q = &st->fit;
+    if (st->fitted)
+        fprintf(f, "<p>McCandlish et al.'s trade-off S(B) = S_min + E_min / B, fitted to the %d points above by least "
+                   "squares on log S (errors: one sigma, as factors):</p>\n<table id=\"study-fit\">\n<thead><tr>"
+                   "<th class=\"text\">quantity</th><th>fit</th><th>error (&times;/&divide;)</th></tr></thead>\n"
+                   "<tbody>\n<tr><td class=\"text\">S_min (steps at an infinite batch)</td><td>%.4g</td><td>%.3g</td>"
+                   "</tr>\n<tr><td class=\"text\">E_min (examples at batch 1)</td><td>%.4g</td><td>%.3g</td></tr>\n"
+                   "<tr><td class=\"text\">B_crit = E_min / S_min</td><td>%.4g</td><td>%.3g</td></tr>\n<tr><td "
+                   "class=\"text\">rms residual of log S</td><td>%.3g</td><td></td></tr>\n</tbody>\n</table>\n",
+                st->n, q->s_min, q->s_err, q->e_min, q->e_err, q->b_crit, q->b_err, q->rms);
+    else
+        fprintf(f, "<p>Too few batch sizes reached the target for the fit of S = S_min + E_min / B (%d; it needs 2, "
+                   "and 3 for its errors).</p>\n", st->n);
+    if (isnan(st->b_simple))
+        fprintf(f, "<p>Measured B_simple: not measured (set train.noise_scale = true).</p>\n");
+    else
+        fprintf(f, "<p>Measured B_simple (median over the best runs' evaluations up to the target): %.4g.</p>\n",
+                st->b_simple);
+}
+
+/* The study section with its plots (rel: plots_dir from the page). 0, or -1 with err. */
+static int study_section(FILE *f, const points *x, const study *st, const char *plots_dir, const char *rel,
+                         const char *no_plots, char *err, size_t len)
+{
+    if (!st->on)
+        return 0;
+    fprintf(f, "<h2>Study: steps to the target</h2>\n<p>Target: %s accuracy %g. Each batch size at its learning "
+               "rate with the fewest median steps to the target (ties to the smaller); report.md explains how a step "
+               "count is measured.</p>\n", x->base->validation_fraction > 0 ? "validation" : "test",
+            x->base->target_accuracy);
+    if (st->batch < 0 || st->lr < 0)
+        fprintf(f, "<p class=\"note\">The study plots are absent: they need both train.batch_size and "
+                   "train.learning_rate swept.</p>\n");
+    else if (st->n == 0)
+        fprintf(f, "<p>No batch size reached the target at any learning rate: no study plots.</p>\n");
+    else {
+        study_table(f, st);
+        study_fit_table(f, st);
+    }
+    if (st->nwidth > 0) {
+        fprintf(f, "<p>Best learning rate against width: ");
+        for (int i = 0; i < st->nwidth; i++)
+            fprintf(f, "%s%g units: %g", i ? ", " : "", st->width[i].batch, st->width[i].lr);
+        fprintf(f, ".</p>\n");
+    }
+    for (int k = 0; k < STUDY_PLOTS; k++)
+        if (study_has_plot(st, k) && figure(f, plots_dir, rel, study_plot_name(k), study_plot_title(k),
+                                            study_plot_caption(k), PLOT_KINDS + k, no_plots, err, len) < 0)
+            return -1;
     return 0;
 }
 
@@ -254,12 +338,12 @@ static int config_text(FILE *f, const points *x, char *err, size_t len)
     return rc;
 }
 
-int html_report(const points *x, const plot_set *s, const char *no_plots, char *err, size_t len)
+int html_report(const points *x, const plot_set *s, const study *st, const char *no_plots, char *err, size_t len)
 {
-    char path[FILEIO_PATH], title[CONFIG_NAME + 16];
+    char path[FILEIO_PATH], title[CONFIG_NAME + 16], rel[FILEIO_PATH];
     fileio_text t;
     if (fileio_path(path, sizeof path, err, len, "%s/report.html", x->results_dir) < 0 ||
-        fileio_text_open(&t, err, len) < 0)
+        report_link(x->results_dir, s->dir, rel, sizeof rel, err, len) < 0 || fileio_text_open(&t, err, len) < 0)
         return -1;
     snprintf(title, sizeof title, "Experiment %s", x->base->name);
     page_begin(t.f, title);
@@ -269,7 +353,8 @@ int html_report(const points *x, const plot_set *s, const char *no_plots, char *
     fprintf(t.f, "</h1>\n");
     run_info(t.f, x);
     results(t.f, x);
-    if (plots(t.f, x, s, no_plots, err, len) < 0 || config_text(t.f, x, err, len) < 0) {
+    if (plots(t.f, s, rel, no_plots, err, len) < 0 || study_section(t.f, x, st, s->dir, rel, no_plots, err, len) < 0 ||
+        config_text(t.f, x, err, len) < 0) {
         fileio_text_drop(&t);
         return -1;
     }

@@ -8,7 +8,6 @@
 #include "points.h"
 #include "study.h"
 #include "tsv.h"
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <fcntl.h>
@@ -233,16 +232,16 @@ static void md_classes(FILE *f, const confusion *cm, const char *where)
 }
 
 /* The study section (study.h), its plots beside the others. */
-static int md_study(FILE *f, const points *x, const plot_set *s, char *err, size_t len)
+static int md_study(FILE *f, const points *x, const study *st, const plot_set *s, char *err, size_t len)
 {
     char rel[FILEIO_PATH];
     if (report_link(x->results_dir, s->dir, rel, sizeof rel, err, len) < 0)
         return -1;
-    return study_write(f, x, s->dir, rel, err, len);
+    return study_write(f, st, x, s->dir, rel, err, len);
 }
 
-static int write_markdown(const points *x, const plot_set *s, const confusion *cm, const char *where, char *err,
-                          size_t len)
+static int write_markdown(const points *x, const plot_set *s, const study *st, const confusion *cm,
+                          const char *where, char *err, size_t len)
 {
     char path[FILEIO_PATH];
     fileio_text t;
@@ -257,7 +256,7 @@ static int write_markdown(const points *x, const plot_set *s, const confusion *c
     if (rc < 0)
         snprintf(err, len, "%s: out of memory", path);
     if (rc < 0 || md_diverged(t.f, x, err, len) < 0 || md_plots(t.f, x, s, err, len) < 0 ||
-        md_study(t.f, x, s, err, len) < 0) {
+        md_study(t.f, x, st, s, err, len) < 0) {
         fileio_text_drop(&t);
         return -1;
     }
@@ -272,6 +271,7 @@ int report_write(const config *base, const sweep_plan *plan, const char *results
     points x;
     plot_set plots;
     confusion cm;
+    study st;
     char where[SWEEP_ID + 32] = "";
     int rc = points_load(&x, base, plan, results_dir, err, len), have = 0;
     if (rc == 0) {
@@ -286,13 +286,15 @@ int report_write(const config *base, const sweep_plan *plan, const char *results
         rc = plot_write(&plots, &x, have ? &cm : NULL, where, plots_dir, err, len);
     }
     if (rc == 0)
-        rc = write_markdown(&x, &plots, have ? &cm : NULL, where, err, len);
+        rc = study_load(&st, &x, err, len);
+    if (rc == 0)
+        rc = write_markdown(&x, &plots, &st, have ? &cm : NULL, where, err, len);
     if (rc == 0 && render)
         rc = plot_render(&plots, warning, wlen, err, len);
     if (rc == 0 && render && !(wlen && warning[0]))
         rc = study_render(plots.dir, warning, wlen, err, len);
     if (rc == 0)
-        rc = html_report(&x, &plots, !render ? "the plots were not rendered (--no-plots)" : wlen ? warning : "", err,
+        rc = html_report(&x, &plots, &st, !render ? "the plots were not rendered (--no-plots)" : wlen ? warning : "", err,
                          len);
     if (have)
         confusion_free(&cm);
@@ -360,45 +362,6 @@ int report_link(const char *from, const char *to, char *out, size_t size, char *
 
 /* ---- results/index.md ------------------------------------------------------------------------------------ */
 
-static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* The experiment folders of root that hold a report.md, sorted; -1 with err. */
-static int list_reports(const char *root, char ***names, int *n, char *err, size_t len)
-{
-    DIR *d = opendir(root);
-    *names = NULL;
-    *n = 0;
-    if (!d) {
-        snprintf(err, len, "%s: cannot list: %s", root, strerror(errno));
-        return -1;
-    }
-    int cap = 0, rc = 0;
-    for (struct dirent *e; rc == 0 && (e = readdir(d));) {
-        char path[FILEIO_PATH];
-        if (e->d_name[0] == '.' || snprintf(path, sizeof path, "%s/%s/report.md", root, e->d_name) >= (int)sizeof path ||
-            access(path, R_OK) != 0)
-            continue;
-        if (*n == cap) {
-            char **t = realloc(*names, (size_t)(cap = cap ? 2 * cap : 16) * sizeof *t);
-            if (!t) {
-                rc = -1;
-                break;
-            }
-            *names = t;
-        }
-        if (!((*names)[*n] = strdup(e->d_name)))
-            rc = -1;
-        else
-            (*n)++;
-    }
-    closedir(d);
-    if (rc < 0)
-        snprintf(err, len, "%s: out of memory", root);
-    else if (*n)
-        qsort(*names, (size_t)*n, sizeof **names, cmp_names);
-    return rc;
-}
-
 /* One row of the index: name, committed runs, best mean test accuracy and its point, a link. */
 static void index_row(FILE *f, const char *root, const char *name)
 {
@@ -454,7 +417,8 @@ int report_index(const char *results_root, char *err, size_t len)
     if (lock < 0)
         return -1;
     fileio_remove_temporaries(results_root); /* a killed runner's index.md temporary */
-    if (list_reports(results_root, &names, &n, err, len) < 0) {
+    if ((n = fileio_list_holding(results_root, "report.md", &names)) < 0) {
+        snprintf(err, len, "%s: cannot list: %s", results_root, strerror(errno));
         close(lock);
         return -1;
     }

@@ -4,7 +4,9 @@
 #include "study.h"
 #include "fileio.h"
 #include "gnuplot.h"
+#include "stats.h"
 #include "tsv.h"
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,42 +108,36 @@ int study_fit_steps(const double *B, const double *S, int n, study_fit *f)
 /* ---- reading the experiment ------------------------------------------------------------------------------ */
 
 /* table.tsv's target columns of every point (NAN where it has no row). */
-enum { C_STEPS, C_LO, C_HI, C_EXAMPLES, C_EPOCHS, C_SECONDS, C_BSIMPLE, C_REACHED, C_N, NCOLS };
-static const char *const col_names[NCOLS] = {"steps_to_target_median", "steps_to_target_min", "steps_to_target_max",
+static const char *const col_names[STUDY_COLS] = {"steps_to_target_median", "steps_to_target_min", "steps_to_target_max",
                                              "examples_to_target_median", "epochs_to_target_median",
                                              "seconds_to_target_median", "b_simple_median", "reached", "n"};
 
-/* v (npoints, NCOLS) from x's table.tsv. 0, or -1 with err. */
+/* v (npoints, STUDY_COLS) from x's table.tsv. 0, or -1 with err. */
 static int read_targets(const points *x, double *v, char *err, size_t len)
 {
     char path[FILEIO_PATH];
     tsv t;
-    int col[NCOLS], id = -1, rc = fileio_path(path, sizeof path, err, len, "%s/table.tsv", x->results_dir);
-    for (long i = 0; i < x->plan->npoints * NCOLS; i++)
+    int col[STUDY_COLS], id = -1, rc = fileio_path(path, sizeof path, err, len, "%s/table.tsv", x->results_dir);
+    for (long i = 0; i < x->plan->npoints * STUDY_COLS; i++)
         v[i] = NAN;
     if (rc < 0 || tsv_load(&t, path, err, len) < 0 || (id = tsv_col(&t, "point_id", err, len)) < 0) {
         if (rc == 0)
             tsv_free(&t);
         return -1;
     }
-    for (int c = 0; c < NCOLS && rc == 0; c++)
+    for (int c = 0; c < STUDY_COLS && rc == 0; c++)
         rc = (col[c] = tsv_col(&t, col_names[c], err, len)) < 0 ? -1 : 0;
     for (int r = 0; r < t.nrows && rc == 0; r++) {
         long pt = 0;
         while (pt < x->plan->npoints && strcmp(x->pts[pt].id, tsv_cell(&t, r, id)))
             pt++;
-        for (int c = 0; c < NCOLS && pt < x->plan->npoints && rc == 0; c++)
+        for (int c = 0; c < STUDY_COLS && pt < x->plan->npoints && rc == 0; c++)
             if (*tsv_cell(&t, r, col[c])) /* empty: not reached */
-                rc = tsv_num(&t, r, col[c], &v[pt * NCOLS + c], err, len);
+                rc = tsv_num(&t, r, col[c], &v[pt * STUDY_COLS + c], err, len);
     }
     tsv_free(&t);
     return rc;
 }
-
-/* One batch size at its best learning rate. */
-typedef struct row {
-    double batch, lr, v[NCOLS];
-} row;
 
 /* The swept key's position in [sweep], or -1. */
 static int swept(const points *x, const char *dotted)
@@ -155,7 +151,7 @@ static int swept(const points *x, const char *dotted)
 /* For each value of swept key by (numeric order), the point with the best learning rate among those whose other
  * keys have their first values: rows (one per value that reached the target at some learning rate). The
  * number of rows. A batch size of 0 (the whole training set) is read from its steps: examples / steps. */
-static int best_rows(const points *x, const double *v, int by, row *rows)
+static int best_rows(const points *x, const double *v, int by, study_row *rows)
 {
     const config_sweep *s = &x->base->sweep[by];
     int order[CONFIG_MAX_VALUES], nrows = 0;
@@ -167,24 +163,24 @@ static int best_rows(const points *x, const double *v, int by, row *rows)
         for (long pt = 0; pt < x->plan->npoints; pt++)
             if (points_vindex(x, pt, by) == order[a] && points_others_first(x, pt, by, x->lr) && n < CONFIG_MAX_VALUES) {
                 lr[n] = points_number(points_value(x, pt, x->lr));
-                steps[n] = v[pt * NCOLS + C_STEPS];
+                steps[n] = v[pt * STUDY_COLS + STUDY_STEPS];
                 pts[n++] = pt;
             }
         int b = study_best_lr(lr, steps, n);
         if (b < 0)
             continue;
-        row *r = &rows[nrows++];
-        memcpy(r->v, v + pts[b] * NCOLS, sizeof r->v);
+        study_row *r = &rows[nrows++];
+        memcpy(r->v, v + pts[b] * STUDY_COLS, sizeof r->v);
         r->lr = lr[b];
         r->batch = points_number(s->values[order[a]]);
-        if (by == swept(x, "train.batch_size") && !(r->batch > 0) && r->v[C_STEPS] > 0)
-            r->batch = round(r->v[C_EXAMPLES] / r->v[C_STEPS]);
+        if (by == swept(x, "train.batch_size") && !(r->batch > 0) && r->v[STUDY_STEPS] > 0)
+            r->batch = round(r->v[STUDY_EXAMPLES] / r->v[STUDY_STEPS]);
         if (!(r->batch > 0) || !(r->lr > 0)) { /* not a number for a log axis ("16-8" layers): left out */
             nrows--;
             continue;
         }
         for (int j = nrows - 1; j > 0 && rows[j - 1].batch > rows[j].batch; j--) {
-            row t = rows[j];
+            study_row t = rows[j];
             rows[j] = rows[j - 1];
             rows[j - 1] = t;
         }
@@ -194,22 +190,36 @@ static int best_rows(const points *x, const double *v, int by, row *rows)
 
 /* ---- plots ----------------------------------------------------------------------------------------------- */
 
-static const char *const study_plots[] = {"study_steps", "study_time", "study_lr", "study_lr_width"};
-#define NSTUDY ((int)(sizeof study_plots / sizeof study_plots[0]))
+static const char *const plot_names[STUDY_PLOTS] = {"study_steps", "study_time", "study_lr", "study_lr_width"};
+static const char *const plot_titles[STUDY_PLOTS] = {
+    "Steps to the target against batch size", "Time to the target against batch size",
+    "Learning rate chosen per batch size", "Best learning rate against width"};
+static const char *const plot_captions[STUDY_PLOTS] = {
+    "Steps to the target against batch size (log-log), each batch size at its learning rate with the fewest median "
+    "steps (labels; ties to the smaller), bars from the fastest to the slowest seed; the grey line is perfect scaling "
+    "through the smallest batch, the red curve and dashed line the fit and its B_crit, the blue dotted line the "
+    "measured B_simple.",
+    "Training time to the target on this machine (evaluations excluded).", "", ""};
+
+const char *study_plot_name(int k) { return plot_names[k]; }
+const char *study_plot_title(int k) { return plot_titles[k]; }
+const char *study_plot_caption(int k) { return plot_captions[k]; }
+
+int study_has_plot(const study *st, int k) { return k == STUDY_PLOT_LR_WIDTH ? st->nwidth > 0 : st->n > 0; }
 
 static void remove_study_files(const char *dir)
 {
     static const char *const exts[] = {"gp", "dat", "png", "svg", "log"};
     char path[FILEIO_PATH], err[200];
-    for (int i = 0; i < NSTUDY; i++)
+    for (int i = 0; i < STUDY_PLOTS; i++)
         for (int e = 0; e < 5; e++)
-            if (fileio_path(path, sizeof path, err, sizeof err, "%s/%s.%s", dir, study_plots[i], exts[e]) == 0)
+            if (fileio_path(path, sizeof path, err, sizeof err, "%s/%s.%s", dir, plot_names[i], exts[e]) == 0)
                 unlink(path);
 }
 
 /* Writes dir/name.dat (rows: batch lr steps lo hi examples seconds b_simple reached n) and dir/name.gp, whose
  * plot commands come from draw (given the open script). 0, or -1 with err. */
-static int write_plot(const points *x, const char *dir, const char *name, const row *rows, int n, const char *title,
+static int write_plot(const points *x, const char *dir, const char *name, const study_row *rows, int n, const char *title,
                       void (*draw)(FILE *, const void *), const void *arg, char *err, size_t len)
 {
     char path[FILEIO_PATH];
@@ -220,9 +230,9 @@ static int write_plot(const points *x, const char *dir, const char *name, const 
                    "reached n\n", name);
     for (int i = 0; i < n; i++) {
         const double *v = rows[i].v;
-        fprintf(dat.f, "%.9g %.9g %.9g %.9g %.9g %.9g %.9g %.9g %.0f %.0f\n", rows[i].batch, rows[i].lr, v[C_STEPS],
-                isnan(v[C_LO]) ? v[C_STEPS] : v[C_LO], isnan(v[C_HI]) ? v[C_STEPS] : v[C_HI], v[C_EXAMPLES],
-                v[C_SECONDS], fabs(v[C_BSIMPLE]), v[C_REACHED], v[C_N]);
+        fprintf(dat.f, "%.9g %.9g %.9g %.9g %.9g %.9g %.9g %.9g %.0f %.0f\n", rows[i].batch, rows[i].lr, v[STUDY_STEPS],
+                isnan(v[STUDY_LO]) ? v[STUDY_STEPS] : v[STUDY_LO], isnan(v[STUDY_HI]) ? v[STUDY_STEPS] : v[STUDY_HI], v[STUDY_EXAMPLES],
+                v[STUDY_SECONDS], fabs(v[STUDY_BSIMPLE]), v[STUDY_REACHED], v[STUDY_N]);
     }
     if (fileio_path(path, sizeof path, err, len, "%s/%s.dat", dir, name) < 0 ||
         fileio_text_save(&dat, path, err, len) < 0 || fileio_text_open(&gp, err, len) < 0)
@@ -239,7 +249,7 @@ static int write_plot(const points *x, const char *dir, const char *name, const 
 
 /* What the steps plot draws beside the points. */
 typedef struct steps_marks {
-    const row *first;       /* the smallest batch: the perfect-scaling line goes through it */
+    const study_row *first;       /* the smallest batch: the perfect-scaling line goes through it */
     const study_fit *fit;   /* NULL: no fit */
     double b_simple;        /* NAN: not measured */
     double s_lo, s_hi;      /* the fewest and most steps of the points: the y range around them */
@@ -263,7 +273,7 @@ static void draw_steps(FILE *f, const void *arg)
     gnuplot_clause(f, &k);
     fprintf(f, "dat using 1:3:(sprintf('%%g', $2)) with labels offset 0, 1.2 font ',9' notitle");
     gnuplot_clause(f, &k);
-    fprintf(f, "%.9g * %.9g / x with lines dt 4 lc rgb 'gray40' title 'perfect scaling'", m->first->v[C_STEPS],
+    fprintf(f, "%.9g * %.9g / x with lines dt 4 lc rgb 'gray40' title 'perfect scaling'", m->first->v[STUDY_STEPS],
             m->first->batch);
     if (m->fit) {
         gnuplot_clause(f, &k);
@@ -297,35 +307,27 @@ static void draw_column(FILE *f, const void *arg)
 /* ---- the section ----------------------------------------------------------------------------------------- */
 
 /* The median of the finite values of column col of rows (NAN when none). */
-static double rows_median(const row *rows, int n, int col)
+static double rows_median(const study_row *rows, int n, int col)
 {
     double v[CONFIG_MAX_VALUES];
-    int m = 0;
     for (int i = 0; i < n; i++)
-        if (isfinite(rows[i].v[col]))
-            v[m++] = rows[i].v[col];
-    for (int i = 1; i < m; i++)
-        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
-            double t = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = t;
-        }
-    return m == 0 ? NAN : m % 2 ? v[m / 2] : (v[m / 2 - 1] + v[m / 2]) / 2;
+        v[i] = rows[i].v[col];
+    return stats_median(v, n);
 }
 
 /* Table (e): every batch size at its best learning rate. */
-static void md_table(FILE *md, const row *rows, int n)
+static void md_table(FILE *md, const study_row *rows, int n)
 {
     fprintf(md, "| batch size | best learning rate | seeds reached | steps (median) | steps (min–max) | examples "
                 "(median) | epochs (median) | seconds (median) | B_simple (median) |\n"
                 "|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (int i = 0; i < n; i++) {
         const double *v = rows[i].v;
-        fprintf(md, "| %g | %g | %.0f of %.0f | %.0f | %.0f–", rows[i].batch, rows[i].lr, v[C_REACHED], v[C_N],
-                v[C_STEPS], v[C_LO]);
-        fprintf(md, isnan(v[C_HI]) ? "(not all reached)" : "%.0f", v[C_HI]);
-        fprintf(md, " | %.0f | %.3g | %.4f | ", v[C_EXAMPLES], v[C_EPOCHS], v[C_SECONDS]);
-        fprintf(md, isnan(v[C_BSIMPLE]) ? "– |\n" : "%.4g |\n", v[C_BSIMPLE]);
+        fprintf(md, "| %g | %g | %.0f of %.0f | %.0f | %.0f–", rows[i].batch, rows[i].lr, v[STUDY_REACHED], v[STUDY_N],
+                v[STUDY_STEPS], v[STUDY_LO]);
+        fprintf(md, isnan(v[STUDY_HI]) ? "(not all reached)" : "%.0f", v[STUDY_HI]);
+        fprintf(md, " | %.0f | %.3g | %.4f | ", v[STUDY_EXAMPLES], v[STUDY_EPOCHS], v[STUDY_SECONDS]);
+        fprintf(md, isnan(v[STUDY_BSIMPLE]) ? "– |\n" : "%.4g |\n", v[STUDY_BSIMPLE]);
     }
     fprintf(md, "\n");
 }
@@ -352,22 +354,27 @@ static void md_fit(FILE *md, const study_fit *f, int nfit, double b_simple)
                 b_simple);
 }
 
+/* The markdown image of study plot k, with its caption when it has one. */
+static void md_image(FILE *md, int k, const char *rel)
+{
+    fprintf(md, "![%c%s](%s/%s.png)\n\n", tolower((unsigned char)plot_titles[k][0]), plot_titles[k] + 1, rel,
+            plot_names[k]);
+    if (*plot_captions[k])
+        fprintf(md, "%s\n\n", plot_captions[k]);
+}
+
 /* The best learning rate of each hidden width (fewest median steps to the target), with model.hidden swept. */
-static int write_lr_width(FILE *md, const points *x, const double *v, const char *dir, const char *rel, char *err,
+static int write_lr_width(FILE *md, const points *x, const study *st, const char *dir, const char *rel, char *err,
                           size_t len)
 {
-    int h = x->hidden;
-    row rows[CONFIG_MAX_VALUES];
-    int n = best_rows(x, v, h, rows);
-    if (n == 0)
-        return 0;
     static const char *const cols[] = {"hidden units", "best learning rate (fewest steps to the target)", "2"};
     fprintf(md, "Best learning rate against width: ");
-    for (int i = 0; i < n; i++)
-        fprintf(md, "%s%g units: %g", i ? ", " : "", rows[i].batch, rows[i].lr);
-    fprintf(md, ".\n\n![best learning rate against width](%s/study_lr_width.png)\n\n", rel);
-    return write_plot(x, dir, "study_lr_width", rows, n, "Best learning rate against width", draw_column, cols, err,
-                      len);
+    for (int i = 0; i < st->nwidth; i++)
+        fprintf(md, "%s%g units: %g", i ? ", " : "", st->width[i].batch, st->width[i].lr);
+    fprintf(md, ".\n\n");
+    md_image(md, STUDY_PLOT_LR_WIDTH, rel);
+    return write_plot(x, dir, plot_names[STUDY_PLOT_LR_WIDTH], st->width, st->nwidth,
+                      plot_titles[STUDY_PLOT_LR_WIDTH], draw_column, cols, err, len);
 }
 
 /* Why there are no study plots: a line naming the missing keys. */
@@ -380,52 +387,71 @@ static void md_absent(FILE *md, int batch, int lr)
 }
 
 /* The batch study proper: table, fit, plots (a)-(d). */
-static int write_batch_study(FILE *md, const points *x, const double *v, int by, const char *dir, const char *rel,
+static int write_batch_study(FILE *md, const points *x, const study *st, const char *dir, const char *rel,
                              char *err, size_t len)
 {
-    row rows[CONFIG_MAX_VALUES];
-    int n = best_rows(x, v, by, rows);
+    const study_row *rows = st->rows;
+    int n = st->n;
     if (n == 0) {
         fprintf(md, "No batch size reached the target at any learning rate: no study plots.\n\n");
         return 0;
     }
-    double B[CONFIG_MAX_VALUES] = {0}, S[CONFIG_MAX_VALUES] = {0}, b_simple = rows_median(rows, n, C_BSIMPLE);
-    for (int i = 0; i < n; i++)
-        B[i] = rows[i].batch, S[i] = rows[i].v[C_STEPS];
-    study_fit fit;
-    int fitted = study_fit_steps(B, S, n, &fit) == 0;
     md_table(md, rows, n);
-    md_fit(md, &fit, fitted ? n : 0, b_simple);
-    fprintf(md, "![steps to the target against batch size](%s/study_steps.png)\n\n"
-                "Steps to the target against batch size (log-log), each batch size at its learning rate with the "
-                "fewest median steps (labels; ties to the smaller), bars from the fastest to the slowest seed; the "
-                "grey line is perfect scaling through the smallest batch, the red curve and dashed line the fit and "
-                "its B_crit, the blue dotted line the measured B_simple.\n\n"
-                "![time to the target against batch size](%s/study_time.png)\n\n"
-                "Training time to the target on this machine (evaluations excluded).\n\n"
-                "![learning rate chosen per batch size](%s/study_lr.png)\n\n",
-            rel, rel, rel);
-    steps_marks m = {&rows[0], fitted ? &fit : NULL, b_simple, S[0], S[0]};
+    md_fit(md, &st->fit, st->fitted ? n : 0, st->b_simple);
+    for (int k = STUDY_PLOT_STEPS; k <= STUDY_PLOT_LR; k++)
+        md_image(md, k, rel);
+    double s0 = rows[0].v[STUDY_STEPS];
+    steps_marks m = {&rows[0], st->fitted ? &st->fit : NULL, st->b_simple, s0, s0};
     for (int i = 0; i < n; i++)
-        m.s_lo = fmin(m.s_lo, rows[i].v[C_LO]), m.s_hi = fmax(m.s_hi, fmax(S[i], rows[i].v[C_HI]));
+        m.s_lo = fmin(m.s_lo, rows[i].v[STUDY_LO]),
+        m.s_hi = fmax(m.s_hi, fmax(rows[i].v[STUDY_STEPS], rows[i].v[STUDY_HI]));
     static const char *const time_cols[] = {"batch size (rows per step)", "seconds to the target (median)", "7"};
     static const char *const lr_cols[] = {"batch size (rows per step)", "best learning rate", "2"};
-    if (write_plot(x, dir, "study_steps", rows, n, "Steps to the target against batch size", draw_steps, &m, err,
+    if (write_plot(x, dir, plot_names[STUDY_PLOT_STEPS], rows, n, plot_titles[STUDY_PLOT_STEPS], draw_steps, &m, err,
                    len) < 0 ||
-        write_plot(x, dir, "study_time", rows, n, "Time to the target against batch size", draw_column, time_cols,
+        write_plot(x, dir, plot_names[STUDY_PLOT_TIME], rows, n, plot_titles[STUDY_PLOT_TIME], draw_column, time_cols,
                    err, len) < 0)
         return -1;
-    return write_plot(x, dir, "study_lr", rows, n, "Learning rate chosen per batch size", draw_column, lr_cols, err,
-                      len);
+    return write_plot(x, dir, plot_names[STUDY_PLOT_LR], rows, n, plot_titles[STUDY_PLOT_LR], draw_column, lr_cols,
+                      err, len);
 }
 
-int study_write(FILE *md, const points *x, const char *plots_dir, const char *rel, char *err, size_t len)
+int study_load(study *st, const points *x, char *err, size_t len)
 {
-    double target = x->base->target_accuracy;
-    remove_study_files(plots_dir);
-    if (!(target > 0))
+    memset(st, 0, sizeof *st);
+    st->b_simple = NAN;
+    if (!(x->base->target_accuracy > 0))
         return 0;
-    int val = x->base->validation_fraction > 0, by = swept(x, "train.batch_size"), lr = x->lr;
+    st->on = 1;
+    st->batch = swept(x, "train.batch_size");
+    st->lr = x->lr;
+    double *v = malloc((size_t)x->plan->npoints * STUDY_COLS * sizeof *v);
+    if (!v) {
+        snprintf(err, len, "%s: out of memory for the study", x->results_dir);
+        return -1;
+    }
+    int rc = read_targets(x, v, err, len);
+    if (rc == 0 && st->batch >= 0 && st->lr >= 0 && (st->n = best_rows(x, v, st->batch, st->rows)) > 0) {
+        double B[CONFIG_MAX_VALUES] = {0}, S[CONFIG_MAX_VALUES] = {0};
+        for (int i = 0; i < st->n; i++)
+            B[i] = st->rows[i].batch, S[i] = st->rows[i].v[STUDY_STEPS];
+        st->b_simple = rows_median(st->rows, st->n, STUDY_BSIMPLE);
+        st->fitted = study_fit_steps(B, S, st->n, &st->fit) == 0;
+    }
+    if (rc == 0 && st->lr >= 0 && x->hidden >= 0)
+        st->nwidth = best_rows(x, v, x->hidden, st->width);
+    free(v);
+    return rc;
+}
+
+int study_write(FILE *md, const study *st, const points *x, const char *plots_dir, const char *rel, char *err,
+                size_t len)
+{
+    remove_study_files(plots_dir);
+    if (!st->on)
+        return 0;
+    double target = x->base->target_accuracy;
+    int val = x->base->validation_fraction > 0, rc = 0;
     char step_note[160] = "";
     if (x->base->eval_every_steps > 0)
         snprintf(step_note, sizeof step_note, " and every %lld steps (on the %s set)", x->base->eval_every_steps,
@@ -436,28 +462,21 @@ int study_write(FILE *md, const points *x, const char *plots_dir, const char *re
             val ? "validation" : "test", target,
             val ? "" : " (there is no validation set, so the test set decides: an optimistic choice)", step_note,
             x->base->eval_every_steps > 0 ? "that many steps (or one epoch, if shorter)" : "one epoch of steps");
-    double *v = malloc((size_t)x->plan->npoints * NCOLS * sizeof *v);
-    if (!v) {
-        snprintf(err, len, "%s: out of memory for the study", x->results_dir);
-        return -1;
-    }
-    int rc = read_targets(x, v, err, len);
-    if (rc == 0 && (by < 0 || lr < 0))
-        md_absent(md, by, lr);
-    else if (rc == 0)
-        rc = write_batch_study(md, x, v, by, plots_dir, rel, err, len);
-    if (rc == 0 && lr >= 0 && x->hidden >= 0)
-        rc = write_lr_width(md, x, v, plots_dir, rel, err, len);
-    free(v);
+    if (st->batch < 0 || st->lr < 0)
+        md_absent(md, st->batch, st->lr);
+    else
+        rc = write_batch_study(md, x, st, plots_dir, rel, err, len);
+    if (rc == 0 && st->nwidth > 0)
+        rc = write_lr_width(md, x, st, plots_dir, rel, err, len);
     return rc;
 }
 
 int study_render(const char *plots_dir, char *warning, size_t wlen, char *err, size_t len)
 {
     char script[FILEIO_PATH], log[FILEIO_PATH];
-    for (int i = 0; i < NSTUDY; i++) {
-        if (fileio_path(script, sizeof script, err, len, "%s/%s.gp", plots_dir, study_plots[i]) < 0 ||
-            fileio_path(log, sizeof log, err, len, "%s/%s.log", plots_dir, study_plots[i]) < 0)
+    for (int i = 0; i < STUDY_PLOTS; i++) {
+        if (fileio_path(script, sizeof script, err, len, "%s/%s.gp", plots_dir, plot_names[i]) < 0 ||
+            fileio_path(log, sizeof log, err, len, "%s/%s.log", plots_dir, plot_names[i]) < 0)
             return -1;
         if (access(script, F_OK) != 0)
             continue;

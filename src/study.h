@@ -18,17 +18,51 @@ typedef struct study_fit {
     double rms;
 } study_fit;
 
+/* table.tsv's target columns of a sweep point, as a study row holds them. */
+enum { STUDY_STEPS, STUDY_LO, STUDY_HI, STUDY_EXAMPLES, STUDY_EPOCHS, STUDY_SECONDS, STUDY_BSIMPLE, STUDY_REACHED,
+       STUDY_N, STUDY_COLS };
+
+/* One value of a swept key (a batch size, or a hidden width) at its best learning rate: that point's columns. */
+typedef struct study_row {
+    double batch, lr, v[STUDY_COLS];
+} study_row;
+
+/* The study plots, in drawing order. */
+enum { STUDY_PLOT_STEPS, STUDY_PLOT_TIME, STUDY_PLOT_LR, STUDY_PLOT_LR_WIDTH, STUDY_PLOTS };
+
+/* The numbers of an experiment's study, read once (study_load) for report.md and report.html. */
+typedef struct study {
+    int on;                             /* the config sets a target: there is a study section */
+    int batch, lr;                      /* [sweep] positions of train.batch_size and learning_rate, -1: not swept */
+    int n;                              /* batch sizes that reached the target, rising (batch and lr swept) */
+    study_row rows[CONFIG_MAX_VALUES];
+    int fitted;                         /* fit holds S_min + E_min / B of rows */
+    study_fit fit;
+    double b_simple;                    /* median B_simple of rows, NAN when not measured */
+    int nwidth;                         /* with model.hidden and learning_rate swept: each width, rising */
+    study_row width[CONFIG_MAX_VALUES];
+} study;
+
 /* The learning rate to keep among n candidates: the fewest steps (NAN: not reached), ties to the smaller lr.
  * Its index, or -1 when none reached the target. */
 int study_best_lr(const double *lr, const double *steps, int n);
 /* Least squares in log space of S(B) = S_min + E_min / B to n points (B[i], S[i] > 0): Gauss-Newton on
  * (log S_min, log E_min) from the weighted linear fit. 0, or -1 with fewer than 2 points or no finite fit. */
 int study_fit_steps(const double *B, const double *S, int n, study_fit *f);
-/* When x's base config sets a target: the study section of report.md into md, and the study plots' .dat and .gp
- * into plots_dir (those of an earlier report removed); the section says why the plots are absent when the sweep
- * lacks train.batch_size or train.learning_rate; rel is plots_dir relative to report.md. Nothing without a
- * target. 0, or -1 with err. */
-int study_write(FILE *md, const points *x, const char *plots_dir, const char *rel, char *err, size_t len);
+/* The study of x from its table.tsv when x's base config sets a target (st->on), else an empty one. 0, or -1
+ * with err. */
+int study_load(study *st, const points *x, char *err, size_t len);
+/* The study section of report.md into md, and the .dat and .gp of the plots st has into plots_dir (those of an
+ * earlier report removed, also without a target); the section says why the plots are absent when the sweep lacks
+ * train.batch_size or train.learning_rate; rel is plots_dir relative to report.md. 0, or -1 with err. */
+int study_write(FILE *md, const study *st, const points *x, const char *plots_dir, const char *rel, char *err,
+                size_t len);
+/* 1 when st has study plot k (STUDY_PLOT_*): study_write wrote it. */
+int study_has_plot(const study *st, int k);
+/* The file name (without extension), the title and the caption ("" for none) of study plot k. */
+const char *study_plot_name(int k);
+const char *study_plot_title(int k);
+const char *study_plot_caption(int k);
 /* Renders the study plots study_write wrote into plots_dir. 0 (no gnuplot: a line in warning), or -1 with err. */
 int study_render(const char *plots_dir, char *warning, size_t wlen, char *err, size_t len);
 

@@ -4,6 +4,7 @@
 #include "confusion.h"
 #include "fileio.h"
 #include "h5util.h"
+#include "stats.h"
 #include "store.h"
 #include <math.h>
 #include <stddef.h>
@@ -222,37 +223,13 @@ static void build_summary(table *t, const runs *rs, const sweep_plan *p)
     }
 }
 
-/* mean, sample standard deviation (0 for one value), min and max of v (n >= 1) */
-static void stats(const double *v, int n, double out[4])
-{
-    double sum = 0, ss = 0, lo = v[0], hi = v[0];
-    for (int i = 0; i < n; i++) {
-        sum += v[i];
-        lo = v[i] < lo ? v[i] : lo;
-        hi = v[i] > hi ? v[i] : hi;
-    }
-    double mean = sum / n;
-    for (int i = 0; i < n; i++)
-        ss += (v[i] - mean) * (v[i] - mean);
-    out[0] = mean;
-    out[1] = n > 1 ? sqrt(ss / (n - 1)) : 0;
-    out[2] = lo;
-    out[3] = hi;
-}
-
 /* The four statistics of v (n) as cells, NANs included (a point without a validation set: "nan"). */
 static void add_stats(table *t, const double *v, int n)
 {
     double s[4];
-    stats(v, n, s);
+    stats_summary(v, n, s);
     for (int k = 0; k < 4; k++)
         add_num(t, "%.9g", fabs(s[k]));
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 /* The median of v (n >= 1), unreached seeds (NAN) counted as never reaching: NAN unless more than half reached;
@@ -261,8 +238,8 @@ static void target_stats(double *v, int n, double out[3])
 {
     for (int i = 0; i < n; i++)
         v[i] = isnan(v[i]) ? INFINITY : v[i];
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    stats_sort(v, n);
+    double med = stats_sorted_median(v, n);
     out[0] = isinf(med) ? NAN : med;
     out[1] = isinf(v[0]) ? NAN : v[0];
     out[2] = isinf(v[n - 1]) ? NAN : v[n - 1];
@@ -525,14 +502,7 @@ static int save_h5(const char *dir, const table *summary, const table *points, c
                                               "cell in the .tsv); in b_simple: not measured (train.noise_scale off)");
     if (rc == 0)
         rc = h5_runs(file, 0, dir, rs, p) | h5_runs(file, 1, dir, rs, p);
-    if (rc == 0)
-        return h5util_save(file, path, err, len);
-    char cause[200];
-    h5util_cause(cause, sizeof cause);
-    snprintf(err, len, "%s: cannot write (%s)", path, cause);
-    if (file >= 0)
-        H5Fclose(file);
-    return -1;
+    return h5util_finish(file, rc, path, "cannot write", err, len);
 }
 
 int tables_write(const char *dir, const sweep_plan *p, char *err, size_t len)

@@ -5,7 +5,8 @@
 #   RUNNER=./build/runner sh tests/html_test.sh     (RUNNER defaults to ./runner)
 #
 # A small sweep, a single run and an experiment on other data are trained into a temporary results root; the
-# pages are checked as text (escaping, links, unique ids, no network), then loaded by chromium: no console
+# pages are checked as text (escaping, links, unique ids, no network; a batch size x learning rate study with a
+# target has report.md's study rows and its plots inline), then loaded by chromium: no console
 # error, every plot drawn at a non-zero size, the tables sortable, and a screenshot that is a real picture. Two
 # broken pages prove those checks can fail. chromium is installed with experiments/deps.sh browser when it is
 # missing; only when that fails or it cannot start are the browser cases skipped, saying so. Ends with one line
@@ -80,6 +81,35 @@ expect "--no-plots: no inline plot" [ "$(grep -c '<svg' "$tmp/np/digits/report.h
 capture env PATH=/nonexistent "$RUNNER" --quiet --results "$tmp/ng" --set train.epochs=2 configs/digits.ini
 expect "no gnuplot: exit 0" [ "$status" = 0 ]
 expect "no gnuplot: the page says so" grep -q 'No plot is drawn in this page: gnuplot not found' "$tmp/ng/digits/report.html"
+
+# ---- the study: a batch size x learning rate sweep with a target gets its section and plots in the page ----
+cat >"$tmp/study.ini" <<'INI'
+[experiment]
+name = study
+seeds = 1
+[sweep]
+train.batch_size = 32, 128
+train.learning_rate = 0.5, 2
+INI
+capture "$RUNNER" --quiet --results "$tmp/st" --set data.scale=0.0625 --set model.hidden=16 --set train.epochs=8 \
+    --set train.target_accuracy=0.8 --set train.stop_at_target=true "$tmp/study.ini"
+expect "study: exit 0" [ "$status" = 0 ]
+h=$tmp/st/study/report.html
+expect "study: the section" grep -q '<h2>Study: steps to the target</h2>' "$h"
+# the table holds report.md's rows: batch size, best learning rate, seeds reached, median steps
+grep '^| [0-9]* | [0-9.]* | [0-9]* of [0-9]* | [0-9]* |' "$tmp/st/study/report.md" |
+    awk -F' [|] ' '{ sub(/^[|] /, ""); split($3, r, " of "); printf "<tr><td>%s</td><td>%s</td><td data-v=\"%s\">%s</td><td>%s</td>\n", $1, $2, r[1], $3, $4 }' >"$tmp/rows"
+expect "study: two batch sizes in report.md" [ "$(wc -l <"$tmp/rows")" = 2 ]
+while read -r row; do
+    expect "study: row $row" grep -qF "$row" "$h"
+done <"$tmp/rows"
+for p in study_steps study_time study_lr; do
+    expect "study: figure $p" grep -q "<figure id=\"$p\">" "$h"
+    [ "$have_gnuplot" = 0 ] || expect "study: $p inline" [ "$(sed -n "/<figure id=\"$p\">/,/<\/figure>/p" "$h" | grep -c '^<svg')" = 1 ]
+done
+dups=$(grep -o " id=[\"'][^\"']*[\"']" "$h" | sort | uniq -d | head -3)
+expect "study: unique ids ($dups)" [ -z "$dups" ]
+expect "study: no section without a target" [ "$(grep -c 'Study:' "$r/lr_sweep/report.html")" = 0 ]
 
 # ---- --list ----------------------------------------------------------------------------------------------
 capture "$RUNNER" --results "$r" --list

@@ -1,10 +1,11 @@
 /* The study's numbers: the noise-scale estimators against an independent NumPy computation with per-sample
  * gradients (tests/reference/noise_scale.py -> tests/fixtures/noise_scale.txt), the best learning rate per batch
- * size, and the S/E fit recovering known S_min and E_min. */
+ * size, the S/E fit recovering known S_min and E_min, and stats.c's median and summary. */
 #include "tests.h"
 #include "fileio.h"
 #include "mlp.h"
 #include "noise.h"
+#include "stats.h"
 #include "study.h"
 #include <math.h>
 #include <stdlib.h>
@@ -123,6 +124,24 @@ START_TEST(test_fit_recovers_smin_emin)
 }
 END_TEST
 
+/* stats.c: the median of the finite values (odd, even, none) and the summary of a point's seeds. */
+START_TEST(test_stats_median_and_summary)
+{
+    double odd[] = {3, NAN, 1, INFINITY, 2}, even[] = {4, 1, -INFINITY, 3, 2}, none[] = {NAN, INFINITY};
+    ck_assert_double_eq(stats_median(odd, 5), 2);
+    ck_assert_double_eq(stats_median(even, 5), 2.5);
+    ck_assert(isnan(stats_median(none, 2)));
+    double v[] = {1, 2, 3, 6}, out[4];
+    stats_summary(v, 4, out);
+    ck_assert_double_eq(out[0], 3);
+    ck_assert_double_eq_tol(out[1], sqrt(14.0 / 3), 1e-12);
+    ck_assert_double_eq(out[2], 1);
+    ck_assert_double_eq(out[3], 6);
+    stats_summary(v, 1, out);
+    ck_assert_double_eq(out[1], 0);
+}
+END_TEST
+
 Suite *study_suite(void)
 {
     Suite *s = suite_create("study");
@@ -130,6 +149,7 @@ Suite *study_suite(void)
     tcase_add_test(tc, test_noise_scale_matches_numpy);
     tcase_add_test(tc, test_best_lr_per_batch);
     tcase_add_test(tc, test_fit_recovers_smin_emin);
+    tcase_add_test(tc, test_stats_median_and_summary);
     suite_add_tcase(s, tc);
     return s;
 }

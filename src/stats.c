@@ -1,0 +1,51 @@
+/* Medians and summaries of small arrays of doubles (stats.h). */
+#include "stats.h"
+#include <math.h>
+#include <stdlib.h>
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+void stats_sort(double *v, int n)
+{
+    if (n > 1)
+        qsort(v, (size_t)n, sizeof *v, cmp_double);
+}
+
+double stats_sorted_median(const double *sorted, int n)
+{
+    return n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+}
+
+double stats_median(double *v, int n)
+{
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (isfinite(v[i])) {
+            double t = v[m];
+            v[m++] = v[i];
+            v[i] = t;
+        }
+    stats_sort(v, m);
+    return m ? stats_sorted_median(v, m) : NAN;
+}
+
+void stats_summary(const double *v, int n, double out[4])
+{
+    double sum = 0, ss = 0, lo = v[0], hi = v[0];
+    for (int i = 0; i < n; i++) {
+        sum += v[i];
+        lo = v[i] < lo ? v[i] : lo;
+        hi = v[i] > hi ? v[i] : hi;
+    }
+    double mean = sum / n;
+    for (int i = 0; i < n; i++)
+        ss += (v[i] - mean) * (v[i] - mean);
+    out[0] = mean;
+    out[1] = n > 1 ? sqrt(ss / (n - 1)) : 0;
+    out[2] = lo;
+    out[3] = hi;
+}

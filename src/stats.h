@@ -1,0 +1,16 @@
+/* Statistics over a handful of doubles (the seeds of a point, the rows of a study): the one definition of a
+ * median and of the mean, standard deviation, min and max that the tables and the report print. */
+#ifndef STATS_H
+#define STATS_H
+
+/* The median of the n values of sorted (rising, n >= 1): the middle one, or the mean of the middle two. */
+double stats_sorted_median(const double *sorted, int n);
+/* The median of the finite values of v (NaN and infinities left out), or NAN when none is finite. Sorts v in
+ * place, finite values first. */
+double stats_median(double *v, int n);
+/* Sorts v (n) rising; NaNs compare equal to everything, so give it none. */
+void stats_sort(double *v, int n);
+/* out = {mean, sample standard deviation (0 for one value), min, max} of v (n >= 1), NaNs propagating. */
+void stats_summary(const double *v, int n, double out[4]);
+
+#endif
