@@ -2,6 +2,7 @@
  * sample order from per-sample arrays, so curves and weights do not depend on the thread count. */
 #include "train.h"
 #include "checkpoint.h"
+#include "stats.h"
 #include "timing.h"
 #include <math.h>
 #include <omp.h>
@@ -286,12 +287,6 @@ static void target_between(train_job *job, double t0)
         target_reached(job, seconds);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 double train_b_simple_median(const train_job *job)
 {
     double *v = malloc(((size_t)job->epochs_done + 1) * sizeof *v), m = NAN;
@@ -299,10 +294,8 @@ double train_b_simple_median(const train_job *job)
     for (int e = 0; v && e <= job->epochs_done; e++)
         if (job->curve[e].evaluated && isfinite(job->curve[e].b_simple))
             v[n++] = job->curve[e].b_simple;
-    if (n) {
-        qsort(v, (size_t)n, sizeof *v, cmp_double);
-        m = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-    }
+    if (v)
+        m = stats_median(v, n);
     free(v);
     return m;
 }
