@@ -122,7 +122,7 @@ cols=$(awk '{ print index($0, $2) }' "$tmp/out" | sort -u | wc -l)
 expect "--list: aligned" [ "$cols" = 1 ]
 # a sweep stopped by SIGINT after its first run: the runs planned are known though not all were trained
 "$RUNNER" --quiet --no-plots --results "$tmp/p" --set experiment.name=part --set experiment.seeds=1 \
-    --set experiment.parallel_runs=1 --threads 1 --set train.epochs=1500 --set sweep.train.learning_rate=0.1,0.2,0.3,0.4 \
+    --set experiment.parallel_runs=1 --threads 1 --set train.epochs=600 --set sweep.train.learning_rate=0.1,0.2,0.3,0.4 \
     configs/lr_sweep.ini >/dev/null 2>&1 </dev/null &
 pid=$!
 i=0
