@@ -28,7 +28,7 @@ scale = 0.0625
 [model]
 hidden = 16
 [train]
-epochs = 300
+epochs = ${CLUSTER_EPOCHS:-300}
 batch_size = 16
 [sweep]
 train.learning_rate = 0.03, 0.1, 0.3
@@ -108,7 +108,8 @@ p2=$!
 $R --results "$tmp/k" --shard 1/3 --set experiment.parallel_runs=1 "$tmp/c.ini" &
 p1=$!
 echo "$own1" >"$tmp/own1"
-timeout 20 sh -c "until ls '$tmp/k/c/runs' 2>/dev/null | grep -qxFf '$tmp/own1'; do sleep 0.02; done"
+# (up to 2 minutes: a sanitized build trains its first run slowly)
+timeout 120 sh -c "until ls '$tmp/k/c/runs' 2>/dev/null | grep -qxFf '$tmp/own1'; do sleep 0.02; done"
 kill -KILL $p1
 wait $p1 2>/dev/null
 k1=$(committed1)
