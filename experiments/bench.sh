@@ -72,7 +72,7 @@ fi
 if [ -x "$BIN/bench_kernels" ]; then
   q=""; [ "$QUICK" = 1 ] && q=--quick
   # the kernels wait at their barriers as the runner does (src/main.c sets this spin unless the user set one)
-  spin=${GOMP_SPINCOUNT:-300}
+  spin=${GOMP_SPINCOUNT:-10000}
   [ -n "${OMP_WAIT_POLICY:-}" ] && spin=${GOMP_SPINCOUNT:-}
   env ${spin:+GOMP_SPINCOUNT=$spin} "$BIN/bench_kernels" $q "$OUT" ||
     echo "bench: a kernel check failed (see $OUT/checks.tsv)" >&2

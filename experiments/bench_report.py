@@ -417,7 +417,7 @@ plot DATA using 2:xtic(1) title 'forward (this project)', '' using 3 title 'forw
     scal = read(os.path.join(out, "scaling.tsv"))
     if scal:
         rep.add("### Thread scaling of a training step\n")
-        rep.add("The kernel programs run with the runner's own wait policy (`GOMP_SPINCOUNT=300` unless the "
+        rep.add("The kernel programs run with the runner's own wait policy (`GOMP_SPINCOUNT=10000` unless the "
                 "environment sets one).\n")
         rep.add(table(["batch", "hidden", "threads", "step µs (range)", "speedup", "efficiency"],
                       [(s["batch"], s["hidden"], s["threads"],

@@ -621,7 +621,7 @@ static int run_config(const cli_options *opt)
  * GOMP_SPINCOUNT. libgomp's default (300,000 spins, a few ms) collapses a 2-thread run when other processes
  * hold the cores: a waiter spins out the time slice the thread it waits for needs. Measured in make bench
  * ("Waiting for the other thread"); README, Performance, has the numbers. */
-#define RUNNER_SPINCOUNT "300"
+#define RUNNER_SPINCOUNT "10000"
 
 /* libgomp reads its environment in a constructor, before main, so the runner's default takes one re-exec (a few
  * ms of loading the libraries again), only for a training that may use threads: not with --threads 1 or

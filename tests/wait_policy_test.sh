@@ -38,7 +38,7 @@ seen() {
 }
 
 if [ "$(getconf _NPROCESSORS_ONLN)" -ge 2 ] && [ -r /proc/self/exe ]; then
-    seen default "unset|300" --
+    seen default "unset|10000" --
 else
     skip default "one core or no /proc: the runner keeps libgomp's default"
 fi
