@@ -88,9 +88,11 @@ int cost_check_memory(const sweep_plan *plan, const plandata *data, int parallel
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     if (limit == 0)
         limit = pages > 0 && page > 0 ? (double)pages * (double)page : 1e18;
-    /* features as floats and one label per row */
-    for (int i = 0; i < data->n; i++)
-        bytes += 4.0 * ((double)data->sets[i].train.rows + data->sets[i].test.rows) * (data->sets[i].train.cols + 1);
+    /* features as floats and one label per row, of the training, validation and test sets */
+    for (int i = 0; i < data->n; i++) {
+        const plandata_set *d = &data->sets[i];
+        bytes += 4.0 * ((double)d->train.rows + d->val.rows + d->test.rows) * (d->train.cols + 1);
+    }
     for (long r = 0; r < plan->nruns; r++) {
         double m = cost_plan_run(plan, data, r).bytes;
         biggest = m > biggest ? m : biggest;

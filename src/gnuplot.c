@@ -224,7 +224,7 @@ static int spawn(const char *script, int fd, pid_t *pid)
  * installed, 2 stopped by the stop flag (gnuplot killed), or -1 with err (a failure or the time limit). */
 int gnuplot_run(const char *script, const char *log, char *err, size_t len)
 {
-    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (fd < 0) {
         snprintf(err, len, "%s: cannot create: %s", log, strerror(errno));
         return -1;

@@ -257,7 +257,7 @@ static error_class check_sums(const char *dir, const plandata *data, int mode, c
         return ERROR_OUTPUT;
     }
     snprintf(path, sizeof path, "%s/" IDENTITY_SUMS, dir);
-    int legacy = mode == IDENTITY_ONCE && access(path, F_OK) != 0 && legacy_manifests(dir, t.buf, detail, 20) < 0;
+    int legacy = mode == IDENTITY_ONCE && access(path, F_OK) != 0 && legacy_manifests(dir, t.buf, detail, sizeof detail) < 0;
     char *old = legacy ? NULL : read_or_create(path, t.buf, mode, err, len);
     int changed = 0;
     if (!old && !legacy && mode == IDENTITY_ONCE) {

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 /* The exit codes; a class of failure becomes one in exit_code only. */
@@ -468,6 +469,9 @@ static int collect(const cli_options *opt, const sweep_plan *plan, const plandat
     }
     verify_counts c;
     int rc = 0;
+    /* a SIGINT or SIGTERM while gnuplot renders kills it (gnuplot_run watches the flag) and ends with its code */
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
     if (collect_scan(res.dir, plan, owner, count, stderr, &c) < 0) {
         fprintf(stderr, "runner: out of memory\n");
         rc = exit_code(ERROR_OUTPUT);
@@ -475,7 +479,7 @@ static int collect(const cli_options *opt, const sweep_plan *plan, const plandat
         fprintf(stderr, "%s\n", err);
         rc = exit_code(ERROR_OUTPUT);
     } else if (write_report(opt, cfg, plan, res.dir) < 0) {
-        rc = exit_code(ERROR_OUTPUT);
+        rc = stop_signal ? 128 + (int)stop_signal : exit_code(ERROR_OUTPUT);
     } else if (c.intact < plan->nruns) {
         collect_incomplete(stderr, res.dir, &c, count, plan->nruns);
         rc = EXIT_INCOMPLETE;
@@ -625,10 +629,13 @@ static int run_config(const cli_options *opt)
 
 /* libgomp reads its environment in a constructor, before main, so the runner's default takes one re-exec (a few
  * ms of loading the libraries again), only for a training that may use threads: not with --threads 1 or
- * OMP_NUM_THREADS=1, nor on one core. Without /proc it keeps libgomp's default. */
-static void default_wait_policy(char **argv, int threads)
+ * OMP_NUM_THREADS=1, nor on one core, nor for --dry-run, --status and --collect, which train nothing. Without
+ * /proc it keeps libgomp's default, and so it does when the dynamic loader was run as the program
+ * (ld.so ./runner: AT_BASE is 0, and /proc/self/exe is the loader, which would take the options as its own). */
+static void default_wait_policy(char **argv, const cli_options *opt)
 {
-    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT") || threads == 1 || omp_get_max_threads() < 2 ||
+    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT") || opt->threads == 1 || opt->dry_run ||
+        opt->status || opt->collect || getauxval(AT_BASE) == 0 || omp_get_max_threads() < 2 ||
         sysconf(_SC_NPROCESSORS_ONLN) < 2)
         return;
     if (setenv("GOMP_SPINCOUNT", RUNNER_SPINCOUNT, 1) == 0) {
@@ -652,7 +659,7 @@ int main(int argc, char **argv)
         return close_stdout(compare(&opt));
     if (opt.verify)
         return close_stdout(verify(&opt));
-    default_wait_policy(argv, opt.threads);
+    default_wait_policy(argv, &opt);
     /* a reader that went away (runner cfg 2>&1 | head -1) must not end the sweep: writes to it fail instead */
     signal(SIGPIPE, SIG_IGN);
     return close_stdout(run_config(&opt));

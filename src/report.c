@@ -398,7 +398,7 @@ static int lock_index(const char *results_root, char *err, size_t len)
     char path[FILEIO_PATH];
     if (fileio_path(path, sizeof path, err, len, "%s/.index.lock", results_root) < 0)
         return -1;
-    int fd = open(path, O_RDWR | O_CREAT, 0666);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
     while (fd >= 0 && flock(fd, LOCK_EX) != 0 && errno == EINTR)
         ;
     if (fd < 0)

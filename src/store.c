@@ -84,12 +84,19 @@ static error_class take_lock(store *s, int shared, char *err, size_t len)
 {
     char path[STORE_PATH + 300];
     snprintf(path, sizeof path, "%s/.lock", s->dir);
-    s->lock_fd = open(path, O_RDWR | O_CREAT, 0666);
+    /* close-on-exec: a gnuplot that outlives the runner must not keep the experiment locked */
+    s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
     if (s->lock_fd < 0) {
         snprintf(err, len, "%s: cannot create lock: %s", path, strerror(errno));
         return ERROR_OUTPUT;
     }
-    if (flock(s->lock_fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
+    int held = flock(s->lock_fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0;
+    if (held && errno != EWOULDBLOCK) {
+        /* no lock at all (NFS without lockd, a Lustre mounted noflock): not another runner */
+        snprintf(err, len, "%s: cannot lock: %s (the results need a filesystem with flock)", path, strerror(errno));
+        return ERROR_OUTPUT;
+    }
+    if (held) {
         char who[200];
         describe_holders(s, who, sizeof who);
         snprintf(err, len, "%s: another runner%s%s%s is working on this experiment%s; wait for it to finish", s->dir,

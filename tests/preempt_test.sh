@@ -115,15 +115,27 @@ train killed --set train.checkpoint_every=7
 [ "$status" = 0 ] && grep -q "0 runs to train, 4 already done" "$tmp/err"
 check "a finished sweep with another train.checkpoint_every trains nothing" $? "$(cat "$tmp/err")"
 
-# SIGTERM checkpoints every run in flight (mid-epoch) and exits 143
-interrupt term TERM
+# SIGTERM checkpoints every run in flight (mid-epoch) and exits 143. No periodic checkpoint may exist first
+# (checkpoint_every 1000 s): the signal is sent once the runner holds the experiment and has trained a moment.
+"$RUNNER" --no-plots --plots "$tmp/plots" --quiet --results "$tmp/term" --set train.checkpoint_every=1000 "$ini" \
+    2>/dev/null &
+pid=$!
+i=0
+while ! ls -a "$tmp/term/$exp" 2>/dev/null | grep -q '^\.holder-' && [ $i -lt 1500 ]; do
+    sleep 0.02
+    i=$((i + 1))
+done
+sleep 0.3
+kill -TERM "$pid" 2>/dev/null
+status=0
+wait "$pid" 2>/dev/null || status=$?
 check "SIGTERM exits 143" $((status != 143)) "status $status"
 n=$(checkpoints term)
 [ "$n" -ge 1 ] && [ "$((n + $(find "$tmp/term/preempt/runs" -name 'optimizer=*' | wc -l)))" -le 4 ]
 check "SIGTERM left a checkpoint of the runs in flight" $? "$n checkpoints"
 train term
-[ "$status" = 0 ] && [ "$(grep -c '^resuming ' "$tmp/err")" = "$n" ]
-check "every run SIGTERM stopped resumes" $? "$(cat "$tmp/err")"
+[ "$status" = 0 ] && [ "$(grep -c '^resuming ' "$tmp/err")" = "$n" ] && grep -q 'rows of epoch' "$tmp/err"
+check "every run SIGTERM stopped resumes, mid-epoch" $? "$(cat "$tmp/err")"
 same term
 check "SIGTERMed and resumed sweep equals the uninterrupted one" $?
 
