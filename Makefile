@@ -110,22 +110,14 @@ test-deps:
 	@sh experiments/deps.sh build python browser $(if $(CC_IS_CLANG),clang)
 	@sh experiments/deps.sh cluster || echo "SKIP: the cluster packages could not be installed (tests/cluster_test.sh skips what needs them)"
 
+# The shell tests, in the order make test runs them (each ends with "N passed, M failed" and fails the target).
+SHELL_TESTS = cli resume disk_full process input store html validation pandas study cluster preempt wait_policy
+
 # CK_FORK=no: libgomp can hang in a child forked after the parent used OpenMP.
 run-tests: $(BUILD)/check_tests $(BUILD)/runner
 	CK_FORK=no ./$(BUILD)/check_tests
-	RUNNER=./$(BUILD)/runner sh tests/cli_test.sh
-	RUNNER=./$(BUILD)/runner sh tests/resume_test.sh
-	RUNNER=./$(BUILD)/runner sh tests/disk_full_test.sh
-	RUNNER=./$(BUILD)/runner sh tests/process_test.sh
-	RUNNER=./$(BUILD)/runner sh tests/input_test.sh
-	RUNNER=./$(BUILD)/runner sh tests/store_test.sh
-	RUNNER=./$(BUILD)/runner sh tests/html_test.sh
-	RUNNER=./$(BUILD)/runner sh tests/validation_test.sh
-	RUNNER=./$(BUILD)/runner sh tests/pandas_test.sh
-	RUNNER=./$(BUILD)/runner sh tests/study_test.sh
-	RUNNER=./$(BUILD)/runner sh tests/cluster_test.sh
-	RUNNER=./$(BUILD)/runner sh tests/preempt_test.sh
-	RUNNER=./$(BUILD)/runner sh tests/wait_policy_test.sh
+	@for t in $(SHELL_TESTS); do echo "RUNNER=./$(BUILD)/runner sh tests/$${t}_test.sh"; \
+	  RUNNER=./$(BUILD)/runner sh tests/$${t}_test.sh || exit 1; done
 
 portable:
 	$(MAKE) BUILD=build/portable ARCH= runner

@@ -28,18 +28,6 @@ static char *identity_text(const config *c)
     return text;
 }
 
-/* The first line where texts a and b differ: its start in each. */
-static void first_difference(const char **a, const char **b)
-{
-    while (**a && **b) {
-        size_t la = strcspn(*a, "\n"), lb = strcspn(*b, "\n");
-        if (la != lb || strncmp(*a, *b, la))
-            break;
-        *a += la + ((*a)[la] != 0);
-        *b += lb + ((*b)[lb] != 0);
-    }
-}
-
 /* Creates path with text unless it exists, atomically even beside other hosts (link(2) of a complete, flushed
  * temporary, which NFS makes atomic too): 0 when written, 1 when the file was there, -1 with err. */
 static int write_once(const char *path, const char *text, char *err, size_t len)
@@ -308,10 +296,10 @@ static int check_config(const char *rundir, const config *want, char *why, size_
         snprintf(why, len, "config.ini %s", bad ? "is malformed" : "cannot be compared: out of memory");
         rc = -1;
     } else if (strcmp(a, b)) {
-        const char *x = a, *y = b;
-        first_difference(&x, &y);
-        snprintf(why, len, "trained with another configuration (config.ini has '%.*s', the plan '%.*s')",
-                 (int)strcspn(x, "\n"), x, (int)strcspn(y, "\n"), y);
+        /* each differing key, as a refused experiment names them */
+        char diff[600];
+        config_identity_diff(a, b, diff, sizeof diff);
+        snprintf(why, len, "trained with another configuration (%s: config.ini -> the plan)", diff);
         rc = -1;
     }
     free(a);
