@@ -32,11 +32,11 @@ printf 'workload\ttool\tthreads\trep\twall_s\tuser_s\tsys_s\tmaxrss_kb\tacc\ttra
 printf 'what\twhy\n' > "$SKIP"
 printf 'workload\trows\tfeatures\thidden\tbytes\n' > "$OUT/synthetic.tsv"
 # the arithmetic of every end-to-end workload, from which the report computes GFLOP/s and % of the sgemm peak:
-# runs x epochs x training rows x 6 flop per multiply-add of the layers (forward, weight and input gradients);
-# rows: the training rows (digits' 1437 unless given)
+# runs x epochs x training rows x the training FLOP of one sample (bench_report.py's sample_flop); rows: the
+# training rows (digits' 1438 unless given)
 WL="$OUT/workloads.tsv"
 printf 'workload\tlayers\tepochs\truns\trows\n' > "$WL"
-wl() { printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "${5:-1437}" >> "$WL"; }
+wl() { printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "${5:-1438}" >> "$WL"; }
 skip() { printf '%s\t%s\n' "$1" "$2" >> "$SKIP"; echo "bench: skipping $1: $2" >&2; }
 
 # ---- machine ------------------------------------------------------------------------------------------------
@@ -109,7 +109,8 @@ run() {
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$w" "$tool" "$thr" "$rep" "$times" "${1:-0}" "${2:-0}" "$status" >> "$E2E"
   printf '  %-8s %-16s %2s threads  rep %s: %s s wall, acc %s\n' "$w" "$tool" "$thr" "$rep" "${times%%	*}" "${1:-?}" >&2
 }
-R="$RUNNER --force --quiet --no-plots --results $TMP/results"
+# no validation split: the runner trains on every training row, as the peers do (like for like)
+R="$RUNNER --force --quiet --no-plots --results $TMP/results --set data.validation_fraction=0"
 
 have_sklearn=0 have_torch=0 have_joblib=0 have_fann=0
 peers=$($PY "$(dirname "$0")/bench_peers.py" check 2>/dev/null || true)
