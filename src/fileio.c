@@ -1,5 +1,6 @@
 /* File helpers: stdio with fsync before rename, errno kept for the message. */
 #include "fileio.h"
+#include "timing.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -74,7 +75,7 @@ char *fileio_read(const char *path)
 int fileio_close_synced(FILE *f)
 {
     int rc = ferror(f) ? -1 : 0;
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+    if (fflush(f) != 0 || timing_fsync(fileno(f)) != 0)
         rc = -1;
     if (fclose(f) != 0)
         rc = -1;
@@ -112,7 +113,7 @@ int fileio_sync_path(const char *path)
     int fd = open(path, O_RDONLY);
     if (fd < 0)
         return -1;
-    int rc = fsync(fd);
+    int rc = timing_fsync(fd);
     close(fd);
     return rc;
 }
