@@ -113,9 +113,19 @@ if [ "$status" = 0 ] && [ "$fsyncs" -gt 0 ]; then
     # again over the committed run: checked before training (it is replaced) and once after
     [ "$status" = 0 ] && [ "$opens" -le 6 ]
     check "weights.h5: twice when a committed run is replaced" $? "status $status, $opens opens"
-    # opening it: plan.txt rewritten, and runs/ not flushed with nothing recovered there (it was 2)
-    grep -qE '^profile: results open .* 1 fsyncs' "$tmp/err"
+    # opening it: runs/ not flushed with nothing recovered there, plan.txt unchanged (it was 2 fsyncs)
+    grep -qE '^profile: results open +[0-9.]+ +lock' "$tmp/err"
     check "fsyncs: runs/ not flushed when nothing was recovered" $? "$(grep 'results open' "$tmp/err")"
+    # nothing to train: the tables, plot scripts and index are what they were, and are not written (nor flushed)
+    # again; report.md and report.html name the date (it was 17)
+    rm -f "$tmp/log"
+    capture env SHIM_LOG="$tmp/log" LD_PRELOAD="$(preload "$shim")" "$RUNNER" --threads 1 --quiet --no-plots \
+        --results "$tmp/res" --set data.validation_fraction=0 --profile configs/digits.ini
+    n=$(grep -c '^fsync' "$tmp/log")
+    [ "$status" = 0 ] && [ "$n" -le 3 ]
+    check "fsyncs: an unchanged file is not written again" $? "status $status, $n fsyncs: $(grep fsyncs "$tmp/err")"
+    [ -s "$tmp/res/digits/table.tsv" ] && [ -s "$tmp/res/plots/digits/loss_curves.gp" ]
+    check "fsyncs: the unchanged files are still there" $?
 else
     fail "counts: the run under the shim" "status $status, $fsyncs fsyncs: $(head -3 "$tmp/err")"
 fi
