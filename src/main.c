@@ -261,6 +261,7 @@ static void commit_run(trainer *t, flight *f)
             fprintf(stderr, "%s\n", err);
             t->failed = ERROR_OUTPUT;
         } else {
+            timing_add(TIMING_TRAIN, job->train_seconds);
             t->diverged += job->status == TRAIN_DIVERGED;
             progress_committed(&t->pr, f->id, job);
         }

@@ -3,7 +3,6 @@
 #include "timing.h"
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,25 +19,25 @@ static struct {
     double start, since;          /* exec's estimated instant; when the main thread entered part */
     _Atomic int part;             /* the main thread's timing_part, read by workers' fsyncs */
     _Atomic long long ns[TIMING_NPARTS], fsyncs[TIMING_NPARTS], fsync_ns[TIMING_NPARTS];
+    _Atomic long long work_ns[TIMING_NPARTS]; /* timing_add's */
 } prof;
 
 static long long to_ns(double s) { return (long long)(s * 1e9 + 0.5); }
 
-/* Seconds this thread has spent on a CPU or waiting for one since its process was created: the time since exec
- * when it has not blocked, and exec keeps counting across the re-exec. From /proc/self/schedstat, else from
- * getrusage (CPU time only). */
+/* Seconds this thread has spent on a CPU or waiting for one since its process was created (exec keeps counting
+ * across the re-exec): the time since exec as far as it has not blocked. The CPU time from the clock (schedstat's
+ * own figure lags by up to a scheduler tick), the waits from /proc/self/schedstat when there is one. */
 static double lifetime(void)
 {
+    struct timespec cpu = {0, 0};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
     FILE *f = fopen("/proc/self/schedstat", "r");
     unsigned long long run = 0, wait = 0;
-    int got = f && fscanf(f, "%llu %llu", &run, &wait) == 2;
+    if (f && fscanf(f, "%llu %llu", &run, &wait) != 2)
+        wait = 0;
     if (f)
         fclose(f);
-    if (got)
-        return 1e-9 * (double)(run + wait);
-    struct rusage u;
-    getrusage(RUSAGE_SELF, &u);
-    return (double)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+    return (double)cpu.tv_sec + 1e-9 * (double)cpu.tv_nsec + 1e-9 * (double)wait;
 }
 
 static void print_profile(void)
@@ -49,16 +48,21 @@ static void print_profile(void)
     static const char *const notes[TIMING_NPARTS] = {
         "exec to main: libraries, the GOMP_SPINCOUNT re-exec", "options, config, plan, folders",
         "HDF5 read, checksums, split", "memory check, thread-creation probe",
-        "lock, recovery, identity, committed runs", "less evaluation", "inside training, summed over runs",
+        "lock, recovery, identity, committed runs", "the workers' training clocks",
+        "train_evaluate, inside training",
         "runs committed", "tables, plot scripts, report, index", "main's return to the exit handlers"};
     timing_enter(TIMING_EXIT);
     double wall = timing_now() - prof.start, sec[TIMING_NPARTS];
     for (int p = 0; p < TIMING_NPARTS; p++)
         sec[p] = 1e-9 * (double)atomic_load(&prof.ns[p]);
-    /* evaluation happened inside the training part's wall time: it is taken out of it, as far as it goes */
-    double eval = sec[TIMING_EVAL] < sec[TIMING_TRAIN] ? sec[TIMING_EVAL] : sec[TIMING_TRAIN];
-    sec[TIMING_TRAIN] -= eval;
-    sec[TIMING_EVAL] = eval;
+    /* the workers trained and evaluated while the main thread waited in the training part: its time is theirs,
+     * shared in proportion */
+    double train = 1e-9 * (double)atomic_load(&prof.work_ns[TIMING_TRAIN]);
+    double eval = 1e-9 * (double)atomic_load(&prof.work_ns[TIMING_EVAL]);
+    if (train + eval > 0) {
+        sec[TIMING_EVAL] = sec[TIMING_TRAIN] * eval / (train + eval);
+        sec[TIMING_TRAIN] -= sec[TIMING_EVAL];
+    }
     fprintf(prof.out, "profile: %.2f ms wall, by part (ms; fsyncs and their ms):\n", 1e3 * wall);
     for (int p = 0; p < TIMING_NPARTS; p++) {
         long long n = atomic_load(&prof.fsyncs[p]);
@@ -67,6 +71,8 @@ static void print_profile(void)
             snprintf(fs, sizeof fs, "%lld fsyncs %.2f ms", n, 1e-6 * (double)atomic_load(&prof.fsync_ns[p]));
         fprintf(prof.out, "profile: %-14s %8.2f  %-22s %s\n", names[p], 1e3 * sec[p], fs, notes[p]);
     }
+    fprintf(prof.out, "profile: (the workers, summed over runs: training %.2f ms, evaluation %.2f ms)\n", 1e3 * train,
+            1e3 * eval);
     fflush(prof.out);
 }
 
@@ -97,7 +103,7 @@ void timing_enter(timing_part p)
 void timing_add(timing_part p, double seconds)
 {
     if (prof.on)
-        atomic_fetch_add(&prof.ns[p], to_ns(seconds));
+        atomic_fetch_add(&prof.work_ns[p], to_ns(seconds));
 }
 
 int timing_fsync(int fd)

@@ -30,7 +30,9 @@ void timing_profile_begin(FILE *f);
 int timing_profiling(void);
 /* The main thread's time counts to part p from now on (no-op when the profile is off). */
 void timing_enter(timing_part p);
-/* Adds seconds to part p from any thread (TIMING_EVAL: the workers'). */
+/* Adds seconds of work done by the training workers, from any thread: TIMING_EVAL (train_evaluate) or
+ * TIMING_TRAIN (a run's training clock, less its evaluation). The main thread's time in TIMING_TRAIN is shared
+ * between the two in proportion to them: with runs side by side, the workers' time adds up to more than it. */
 void timing_add(timing_part p, double seconds);
 /* fsync(fd), counted and timed for the part the main thread is in. fsync's result. */
 int timing_fsync(int fd);

@@ -20,13 +20,19 @@ check "profile: ten parts" $? "$n parts in: $(cat "$tmp/err")"
 [ ! -s "$tmp/out" ]
 check "profile: on stderr, nothing on stdout" $?
 awk '/^profile: [0-9.]+ ms wall/ { wall = $2 }
-     /^profile: / && !/ms wall/ { sub(/^profile: /, ""); n = split($0, w, " +"); for (i = 1; i <= n; i++)
+     /^profile: / && !/ms wall/ && !/^profile: \(/ { sub(/^profile: /, ""); n = split($0, w, " +"); for (i = 1; i <= n; i++)
          if (w[i] ~ /^[0-9]+\.[0-9]+$/) { sum += w[i]; break } }
      END { d = sum - wall; if (d < 0) d = -d; exit !(wall > 0 && d <= 0.02 * wall + 0.05) }' "$tmp/err"
 check "profile: the parts add up to the wall time" $? "$(cat "$tmp/err")"
 grep -qE '^profile: training +[0-9.]+' "$tmp/err" && ! grep -qE '^profile: training +0\.00 ' "$tmp/err" &&
     ! grep -qE '^profile: evaluation +0\.00 ' "$tmp/err"
 check "profile: training and evaluation measured" $? "$(cat "$tmp/err")"
+# runs side by side: the workers' training and evaluation add up to more than the main thread's wait, which is
+# shared between them (neither is 0) and the parts still add up to the wall time
+capture run --profile --set experiment.seeds=1,2,3,4 --set experiment.parallel_runs=2
+grep -qE '^profile: training +[0-9.]+' "$tmp/err" && ! grep -qE '^profile: training +0\.00 ' "$tmp/err" &&
+    ! grep -qE '^profile: evaluation +0\.00 ' "$tmp/err" && grep -qE '^profile: result writes .* 28 fsyncs' "$tmp/err"
+check "profile: runs side by side" $? "$(cat "$tmp/err")"
 capture run
 [ "$status" = 0 ] && ! grep -q '^profile:' "$tmp/err"
 check "profile: none without --profile" $? "$(cat "$tmp/err")"
