@@ -156,7 +156,9 @@ static int plan_todo(trainer *t, int force, int quiet)
         t->owned++;
         sweep_run(plan, r, &c, &seed, id, sizeof id);
         char why[600];
-        int done = store_run_done(t->res, plan, r, why, sizeof why);
+        /* --force trains every run again: only one in use by another process stops it */
+        int done = force ? -store_run_busy(t->res, plan, r, why, sizeof why) : store_run_done(t->res, plan, r, why,
+                                                                                                 sizeof why);
         if (done < 0) { /* in use by another process: not damaged, and not to be replaced, even with --force */
             fprintf(stderr, "%s/runs/%s: %s\n", t->res->dir, id, why);
             return -1;

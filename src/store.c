@@ -448,6 +448,12 @@ static const char *check_curve(const char *path, const tsv_result *m, curve *c)
     return why;
 }
 
+/* Why a run whose weights.h5 another process holds a lock on (cause) is not trained again. */
+static void say_busy(char *why, size_t len, const char *cause)
+{
+    snprintf(why, len, "weights.h5 cannot be read now (%s); not retrained", cause);
+}
+
 /* Checks the other files of run folder rundir: STORE_RUN_OK, or the verdict with the reason in why. */
 static int check_other_files(const char *rundir, char *why, size_t len)
 {
@@ -466,7 +472,7 @@ static int check_other_files(const char *rundir, char *why, size_t len)
     snprintf(path, sizeof path, "%s/weights.h5", rundir);
     hid_t f = h5util_open_busy(path, &busy, cause, sizeof cause);
     if (busy) {
-        snprintf(why, len, "weights.h5 cannot be read now (%s); not retrained", cause);
+        say_busy(why, len, cause);
         rc = STORE_RUN_BUSY;
     } else if (f < 0 || h5util_get_string(f, "layers", layers, sizeof layers) < 0) {
         snprintf(why, len, "weights.h5 is missing or damaged");
@@ -570,6 +576,19 @@ int store_run_done(const store *s, const sweep_plan *plan, long r, char *why, si
 {
     int rc = store_read_run(s->dir, plan, r, NULL, why, len);
     return rc == STORE_RUN_OK ? 1 : rc == STORE_RUN_BUSY ? -1 : 0;
+}
+
+int store_run_busy(const store *s, const sweep_plan *plan, long r, char *why, size_t len)
+{
+    config c;
+    long long seed;
+    char id[SWEEP_ID], path[STORE_PATH + SWEEP_ID + 24], cause[300];
+    sweep_run(plan, r, &c, &seed, id, sizeof id);
+    snprintf(path, sizeof path, "%s/runs/%s/weights.h5", s->dir, id);
+    if (!h5util_busy(path, cause, sizeof cause))
+        return 0;
+    say_busy(why, len, cause);
+    return 1;
 }
 
 void store_run_free(store_run *run) { curve_free(&run->curve); }
