@@ -203,7 +203,8 @@ def process_profile(rep, out):
     rep.add(f"`runner --threads 1 --force --quiet --no-plots --set data.validation_fraction=0 --profile "
             f"configs/digits.ini` (the like-for-like row, with `--profile`), {len(walls)} repetitions: medians per "
             f"part in ms, of a whole process of {wall:.1f} ms measured around it ({seen:.1f} ms seen inside). "
-            "Start-up is the main thread's time on a CPU or waiting for one before main (/proc/self/schedstat); "
+            "Start-up is the main thread's CPU time and its waits for a CPU before main (its CPU clock and "
+            "/proc/self/schedstat); "
             "evaluation is train_evaluate's time, taken out of training's.\n")
     rep.add(table(["part", "ms", "of the process", "fsyncs", "fsync ms", "what"], rows) + "\n")
 
