@@ -484,7 +484,7 @@ static int check_other_files(const char *rundir, char *why, size_t len)
     return rc;
 }
 
-/* Reads result.tsv and curve.dat of run folder rundir into r and checks them: STORE_RUN_OK (store_run_free r), or
+/* Reads result.tsv and curve.dat of run folder rundir into out and checks them: STORE_RUN_OK (store_run_free out), or
  * STORE_RUN_DAMAGED with the reason in why. */
 static int read_texts(const char *rundir, store_run *out, char *why, size_t len)
 {
