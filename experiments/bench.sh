@@ -139,6 +139,19 @@ for rep in $(seq "$REPS"); do
   [ $have_fann = 1 ] && run digits fann 1 "$rep" "$BIN/bench_fann" $DATA
 done
 
+# where the like-for-like digits process's wall time goes: its --profile (src/timing.c) on stderr, each line kept
+# with its repetition, beside the wall time measured around the process
+echo "bench: the digits process part by part (--profile), $REPS repetitions" >&2
+printf 'rep\twall_s\tline\n' > "$OUT/profile.tsv"
+for rep in $(seq "$REPS"); do
+  rm -rf "$TMP/results"
+  t0=$(date +%s%N)
+  $R --threads 1 --profile configs/digits.ini 2> "$TMP/profile" || echo "bench: the profiled run failed" >&2
+  t1=$(date +%s%N)
+  wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.4f", (b - a) / 1e9}')
+  grep '^profile: ' "$TMP/profile" | sed "s/^/$rep\t$wall\t/" >> "$OUT/profile.tsv"
+done
+
 echo "bench: the 75-run sweep (configs/grid.ini), $REPS repetitions interleaved" >&2
 grid="configs/grid.ini"
 [ "$QUICK" = 1 ] && grid_set="--set train.epochs=5" || grid_set=""

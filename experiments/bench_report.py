@@ -4,6 +4,7 @@ the tables to stdout as well. Usage: bench_report.py RESULTS_DIR PLOTS_DIR
 """
 import csv
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -173,6 +174,39 @@ def like_for_like(rep, digits):
                 "start-up and imports.\n")
         rep.add(table(["peer (1 thread)", "peer training s", "peer whole process s", "training / training",
                        "process / process", "peer training / runner process"], rows) + "\n")
+
+
+def process_profile(rep, out):
+    """The digits process part by part: medians of its --profile over the repetitions."""
+    lines = read(os.path.join(out, "profile.tsv"))
+    parts, walls, inside = {}, {}, {}
+    for r in lines:
+        m = re.match(r"profile: ([0-9.]+) ms wall", r["line"])
+        if m:
+            inside[r["rep"]] = float(m.group(1))
+            walls[r["rep"]] = num(r["wall_s"]) * 1000
+            continue
+        m = re.match(r"profile: (\S.*?) +([0-9.]+)  (?:(\d+) fsyncs ([0-9.]+) ms)? *(.*)$", r["line"])
+        if m:
+            p = parts.setdefault(m.group(1), dict(ms=[], n=[], fs=[], what=m.group(5).strip()))
+            p["ms"].append(float(m.group(2)))
+            p["n"].append(int(m.group(3) or 0))
+            p["fs"].append(float(m.group(4) or 0))
+    if not parts:
+        return
+    wall, seen = med(list(walls.values())), med(list(inside.values()))
+    rows = [(name, f2(med(p["ms"])), f"{100 * med(p['ms']) / wall:.0f} %", f"{med(p['n']):.0f}",
+             f2(med(p["fs"])), p["what"]) for name, p in parts.items()]
+    rows.append(("outside the profile", f2(wall - seen), f"{100 * (wall - seen) / wall:.0f} %", "", "",
+                 "fork and exec before the clock, the kernel's teardown, the shell's clock"))
+    rep.add("### The digits process, part by part\n")
+    rep.add(f"`runner --threads 1 --force --quiet --no-plots --set data.validation_fraction=0 --profile "
+            f"configs/digits.ini` (the like-for-like row, with `--profile`), {len(walls)} repetitions: medians per "
+            f"part in ms, of a whole process of {wall:.1f} ms measured around it ({seen:.1f} ms seen inside). "
+            "Start-up is the main thread's CPU time and its waits for a CPU before main (its CPU clock and "
+            "/proc/self/schedstat); "
+            "evaluation is train_evaluate's time, taken out of training's.\n")
+    rep.add(table(["part", "ms", "of the process", "fsyncs", "fsync ms", "what"], rows) + "\n")
 
 
 def optimizers_and_depth(rep, e2e, rate):
@@ -514,6 +548,7 @@ plot DATA using 0:2:xtic(1) with boxes, '' using 0:2:3:4 with yerrorbars lc rgb 
                        "neither softmax nor mini-batches). Training s is each tool's own clock around its training "
                        "loop (the runner's excludes its per-epoch evaluation).", "runner")
     like_for_like(rep, digits)
+    process_profile(rep, out)
 
     grid = e2e_table("grid", "The 75-run sweep",
                      "configs/grid.ini (5 learning rates x 5 hidden sizes x 3 seeds, 50 epochs each) in the runner, "

@@ -37,6 +37,7 @@ static void usage(FILE *f)
                "  --status            committed/total runs per shard (N from --shard, else as the shards last\n"
                "                      ran), without taking the lock\n"
                "  --dry-run           print the plan, each run's shard and estimated work; write nothing\n"
+               "  --profile           after the run, print on stderr where its wall time went, part by part\n"
                "exit status: 0 ok (diverged runs are results), 2 usage or config error (or threads that\n"
                "             cannot be started), 3 data error, 4 output error (or damaged runs found by\n"
                "             --verify, or standard output not written), 5 every run diverged,\n"
@@ -167,6 +168,7 @@ static int *flag_field(int ch, cli_options *o)
     case 'C': return &o->collect;
     case 'T': return &o->status;
     case 'D': return &o->dry_run;
+    case 'X': return &o->profile;
     default: return NULL;
     }
 }
@@ -240,7 +242,8 @@ int cli_parse(int argc, char **argv, cli_options *o)
         {"verify", required_argument, 0, 'v'}, {"plots", required_argument, 0, 'p'},
         {"list", no_argument, 0, 'L'},       {"compare", required_argument, 0, 'K'},
         {"shard", required_argument, 0, 'S'}, {"collect", no_argument, 0, 'C'},
-        {"status", no_argument, 0, 'T'},     {"dry-run", no_argument, 0, 'D'}, {0, 0, 0, 0}};
+        {"status", no_argument, 0, 'T'},     {"dry-run", no_argument, 0, 'D'},
+        {"profile", no_argument, 0, 'X'},    {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->results_root = "results";
     o->threads = -1;

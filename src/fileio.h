@@ -20,8 +20,8 @@ const char *fileio_file_kind(mode_t mode);
 /* The temporary file of fileio_write_atomic is "<path>" FILEIO_TMP "<pid>": the one pattern fileio_is_temporary
  * recognises, so a runner killed while writing leaves nothing that the next one cannot find. */
 #define FILEIO_TMP ".runner-tmp-"
-/* Writes n bytes of text to path through a temporary file, fsync and rename. 0, or -1 with
- * "path: cannot write: cause" in err and errno set. */
+/* Writes n bytes of text to path through a temporary file, fsync and rename; nothing when path is a regular file
+ * that holds exactly that text already. 0, or -1 with "path: cannot write: cause" in err and errno set. */
 int fileio_write_atomic(const char *path, const char *text, size_t n, char *err, size_t len);
 /* Flushes f to disk and closes it; -1 if any step (or an earlier write) failed. */
 int fileio_close_synced(FILE *f);

@@ -67,6 +67,13 @@ static int check_file(const char *path, int *busy, char *why, size_t len)
 
 hid_t h5util_open(const char *path, char *why, size_t len) { return h5util_open_busy(path, NULL, why, len); }
 
+int h5util_busy(const char *path, char *why, size_t len)
+{
+    int busy = 0;
+    check_file(path, &busy, why, len);
+    return busy;
+}
+
 hid_t h5util_open_busy(const char *path, int *busy, char *why, size_t len)
 {
     if (busy)

@@ -14,6 +14,9 @@ hid_t h5util_open(const char *path, char *why, size_t len);
 /* h5util_open that tells "cannot open now" from "damaged": *busy (when not NULL) is 1 when the file failed to
  * open because another process holds a lock on it, else 0. */
 hid_t h5util_open_busy(const char *path, int *busy, char *why, size_t len);
+/* 1 when path is a regular file that another process holds a lock on (why filled), without opening it in HDF5;
+ * else 0. */
+int h5util_busy(const char *path, char *why, size_t len);
 /* Checks that dataset ds of the file at path reads its own values: a virtual dataset whose source file or
  * dataset is missing, or external storage whose file is missing or short, would read as fill values. 0, or -1
  * with why naming the dataset and the missing source. */

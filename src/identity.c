@@ -3,6 +3,7 @@
  * against them. */
 #include "identity.h"
 #include "fileio.h"
+#include "timing.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -39,7 +40,7 @@ static int write_once(const char *path, const char *text, char *err, size_t len)
     snprintf(tmp, sizeof tmp, "%s" FILEIO_TMP "%d%09ld", path, (int)getpid(), now.tv_nsec);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
     size_t n = strlen(text);
-    int bad = fd < 0 || write(fd, text, n) != (ssize_t)n || fsync(fd) != 0;
+    int bad = fd < 0 || write(fd, text, n) != (ssize_t)n || timing_fsync(fd) != 0;
     if (fd >= 0 && close(fd) != 0)
         bad = 1;
     int rc = bad ? -1 : link(tmp, path) == 0 ? 0 : errno == EEXIST ? 1 : -1;

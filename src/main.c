@@ -22,6 +22,7 @@
 #include "shard.h"
 #include "store.h"
 #include "tables.h"
+#include "timing.h"
 #include "train.h"
 #include "verify.h"
 #include <errno.h>
@@ -155,7 +156,9 @@ static int plan_todo(trainer *t, int force, int quiet)
         t->owned++;
         sweep_run(plan, r, &c, &seed, id, sizeof id);
         char why[600];
-        int done = store_run_done(t->res, plan, r, why, sizeof why);
+        /* --force trains every run again: only one in use by another process stops it */
+        int done = force ? -store_run_busy(t->res, plan, r, why, sizeof why) : store_run_done(t->res, plan, r, why,
+                                                                                                 sizeof why);
         if (done < 0) { /* in use by another process: not damaged, and not to be replaced, even with --force */
             fprintf(stderr, "%s/runs/%s: %s\n", t->res->dir, id, why);
             return -1;
@@ -253,10 +256,14 @@ static void commit_run(trainer *t, flight *f)
     char err[1200];
     /* a run that could not start (ERROR_DATA) does not stop this finished one from being written */
     if (job->status != TRAIN_INTERRUPTED && t->failed != ERROR_OUTPUT) {
-        if (store_commit(t->res, f->id, job, err, sizeof err) < 0) {
+        timing_enter(TIMING_WRITES);
+        int committed = store_commit(t->res, f->id, job, err, sizeof err);
+        timing_enter(TIMING_TRAIN);
+        if (committed < 0) {
             fprintf(stderr, "%s\n", err);
             t->failed = ERROR_OUTPUT;
         } else {
+            timing_add(TIMING_TRAIN, job->train_seconds);
             t->diverged += job->status == TRAIN_DIVERGED;
             progress_committed(&t->pr, f->id, job);
         }
@@ -303,6 +310,7 @@ static int train_missing(const cli_options *opt, const sweep_plan *plan, store *
         return exit_code(ERROR_OUTPUT);
     }
     char why[200];
+    timing_enter(TIMING_TRAIN);
     schedule_choose(plan, t.ntodo, cost_threads(0), &t.parallel, &t.threads, why, sizeof why);
     t.threads = cost_threads(t.threads);
     char part[64] = "";
@@ -538,6 +546,7 @@ static int train_and_report(const cli_options *opt, const sweep_plan *plan, cons
         free(owner);
         return exit_code(ERROR_OUTPUT);
     }
+    timing_enter(TIMING_OPEN);
     error_class opened = store_open(&res, opt->results_root, cfg, data,
                                     (opt->force ? STORE_FORCE : 0) | (count ? STORE_SHARED : 0), err, sizeof err);
     if (opened == ERROR_NONE && count && collect_shards_record(res.dir, count, err, sizeof err) < 0) {
@@ -552,6 +561,7 @@ static int train_and_report(const cli_options *opt, const sweep_plan *plan, cons
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     int rc = train_missing(opt, plan, &res, data, owner);
+    timing_enter(TIMING_REPORT);
     /* the tables even when a signal stopped the sweep; a shard leaves them to --collect */
     if (!count && tables_write(res.dir, plan, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
@@ -597,7 +607,9 @@ static int run_config(const cli_options *opt)
     h5util_quiet();
     static plandata data;
     int rc = 0;
+    timing_enter(TIMING_LOAD);
     error_class loaded = plandata_load(&data, &plan, err, sizeof err);
+    timing_enter(TIMING_PROBE);
     for (int i = 0; loaded == ERROR_NONE && i < data.n && !opt->quiet; i++)
         if (data.sets[i].warning[0])
             fprintf(stderr, "warning: %s\n", data.sets[i].warning);
@@ -611,11 +623,12 @@ static int run_config(const cli_options *opt)
         rc = exit_code(ERROR_USAGE);
     } else if (check_threads(opt, &plan) < 0) {
         rc = exit_code(ERROR_USAGE);
-    } else if (prepare_folders(opt, &cfg) < 0) {
+    } else if (timing_enter(TIMING_PLAN), prepare_folders(opt, &cfg) < 0) {
         rc = exit_code(ERROR_OUTPUT);
     } else {
         rc = train_and_report(opt, &plan, &data);
     }
+    timing_enter(TIMING_EXIT);
     plandata_free(&data);
     config_free(&cfg);
     return rc;
@@ -653,6 +666,8 @@ int main(int argc, char **argv)
         return exit_code(ERROR_USAGE);
     if (parsed > 0)
         return close_stdout(0);
+    if (opt.profile)
+        timing_profile_begin(stderr);
     if (opt.list)
         return close_stdout(list(&opt));
     if (opt.ncompare)

@@ -124,6 +124,23 @@ static error_class take_lock(store *s, int shared, char *err, size_t len)
 
 static int check_folder(const char *rundir, store_run *run, char *why, size_t len);
 
+/* The runs of plan that store_read_run found committed in dir since this process took dir's exclusive lock: nobody
+ * else writes there until store_close, so the tables, the points and the plots read such a run again without
+ * checking its weights and identity again (ok: nruns flags). A commit forgets them all: it may replace one. */
+static struct {
+    char dir[STORE_PATH];
+    const sweep_plan *plan;
+    unsigned char *ok;
+} checked;
+
+static void checked_forget(const char *dir)
+{
+    free(checked.ok);
+    checked.ok = NULL;
+    checked.plan = NULL;
+    snprintf(checked.dir, sizeof checked.dir, "%s", dir);
+}
+
 /* A temporary run folder's name: ".tmp-ID@HOST@PID" or ".old-ID@HOST@PID" (".tmp-ID-PID" and ".old-ID-PID"
  * before runners shared an experiment). Its run id into id and, for the current form, the host and PID; 0, or -1
  * for another name. */
@@ -163,6 +180,7 @@ static void remove_own_leftovers(const char *runs)
 static void recover_runs(const char *runs)
 {
     static const char *const prefixes[] = {".tmp-", ".old-"};
+    int changed = 0;
     for (int pass = 0; pass < 2; pass++) {
         DIR *d = opendir(runs);
         if (!d)
@@ -179,10 +197,12 @@ static void recover_runs(const char *runs)
                        errno == ENOENT && (pass == 1 || check_folder(from, NULL, why, sizeof why) == STORE_RUN_OK);
             if (!keep || rename(from, to) != 0)
                 fileio_remove_tree(from);
+            changed = 1;
         }
         closedir(d);
     }
-    fileio_sync_path(runs);
+    if (changed) /* the renames and removals reach the disk before anything else is written */
+        fileio_sync_path(runs);
 }
 
 #define CHECKPOINT_PREFIX ".ckpt-"
@@ -238,6 +258,7 @@ error_class store_open(store *s, const char *root, const config *base, const pla
         recover_runs(runs);
         remove_checkpoints(runs, (flags & STORE_FORCE) != 0);
         fileio_remove_temporaries(s->dir);
+        checked_forget(s->dir);
     }
     if (rc == ERROR_NONE)
         rc = identity_open(s->dir, base, data, shared ? IDENTITY_ONCE : (flags & STORE_FORCE) ? IDENTITY_FORCE : 0,
@@ -250,6 +271,7 @@ error_class store_open(store *s, const char *root, const config *base, const pla
 void store_close(store *s)
 {
     char path[STORE_PATH + 300];
+    checked_forget("");
     if (s->holding) {
         holder_path(s, path, sizeof path);
         unlink(path);
@@ -364,9 +386,8 @@ static int write_run_files(const char *dir, const train_job *job)
         return -1;
     char err[400];
     snprintf(path, sizeof path, "%s/weights.h5", dir);
-    if (checkpoint_save(&job->net, train_weights(job), path, err, sizeof err) < 0 || fileio_sync_path(path) < 0)
-        return -1;
-    return 0;
+    /* checkpoint_save writes it as every atomic file is written: flushed to disk before its rename */
+    return checkpoint_save(&job->net, train_weights(job), path, err, sizeof err) < 0 ? -1 : 0;
 }
 
 int store_commit(store *s, const char *id, const train_job *job, char *err, size_t len)
@@ -379,6 +400,8 @@ int store_commit(store *s, const char *id, const train_job *job, char *err, size
     snprintf(final, sizeof final, "%s/%s", runs, id);
     snprintf(old, sizeof old, "%s/.old-%s@%s@%d", runs, id, host, (int)getpid());
     fileio_remove_tree(tmp);
+    if (!strcmp(checked.dir, s->dir))
+        checked_forget(s->dir);
     errno = 0;
     if (mkdir(tmp, 0777) != 0 || write_run_files(tmp, job) != 0) {
         snprintf(err, len, "%s: cannot write run: %s", final, strerror(errno ? errno : EIO));
@@ -425,6 +448,12 @@ static const char *check_curve(const char *path, const tsv_result *m, curve *c)
     return why;
 }
 
+/* Why a run whose weights.h5 another process holds a lock on (cause) is not trained again. */
+static void say_busy(char *why, size_t len, const char *cause)
+{
+    snprintf(why, len, "weights.h5 cannot be read now (%s); not retrained", cause);
+}
+
 /* Checks the other files of run folder rundir: STORE_RUN_OK, or the verdict with the reason in why. */
 static int check_other_files(const char *rundir, char *why, size_t len)
 {
@@ -443,7 +472,7 @@ static int check_other_files(const char *rundir, char *why, size_t len)
     snprintf(path, sizeof path, "%s/weights.h5", rundir);
     hid_t f = h5util_open_busy(path, &busy, cause, sizeof cause);
     if (busy) {
-        snprintf(why, len, "weights.h5 cannot be read now (%s); not retrained", cause);
+        say_busy(why, len, cause);
         rc = STORE_RUN_BUSY;
     } else if (f < 0 || h5util_get_string(f, "layers", layers, sizeof layers) < 0) {
         snprintf(why, len, "weights.h5 is missing or damaged");
@@ -455,9 +484,9 @@ static int check_other_files(const char *rundir, char *why, size_t len)
     return rc;
 }
 
-/* Checks that run folder rundir holds an intact run, whatever its config: STORE_RUN_OK with run filled (NULL:
- * only checked), or the verdict with the reason in why. */
-static int check_folder(const char *rundir, store_run *run, char *why, size_t len)
+/* Reads result.tsv and curve.dat of run folder rundir into out and checks them: STORE_RUN_OK (store_run_free out), or
+ * STORE_RUN_DAMAGED with the reason in why. */
+static int read_texts(const char *rundir, store_run *out, char *why, size_t len)
 {
     char path[STORE_PATH + 400];
     const char *reason = NULL;
@@ -477,12 +506,41 @@ static int check_folder(const char *rundir, store_run *run, char *why, size_t le
         snprintf(why, len, "%s", reason);
         return STORE_RUN_DAMAGED;
     }
-    int rc = check_other_files(rundir, why, len);
+    *out = r;
+    return STORE_RUN_OK;
+}
+
+/* Checks that run folder rundir holds an intact run, whatever its config: STORE_RUN_OK with run filled (NULL:
+ * only checked), or the verdict with the reason in why. */
+static int check_folder(const char *rundir, store_run *run, char *why, size_t len)
+{
+    store_run r = {0};
+    int rc = read_texts(rundir, &r, why, len);
+    if (rc != STORE_RUN_OK)
+        return rc;
+    rc = check_other_files(rundir, why, len);
     if (rc == STORE_RUN_OK && run)
         *run = r;
     else
         store_run_free(&r);
     return rc;
+}
+
+/* 1 when run r of plan in dir is among the checked ones; with remember, it becomes one (when dir is locked here). */
+static int checked_run(const char *dir, const sweep_plan *plan, long r, int remember)
+{
+    if (!*checked.dir || strcmp(dir, checked.dir) != 0)
+        return 0;
+    if (checked.plan != plan && remember) {
+        free(checked.ok);
+        checked.ok = calloc((size_t)plan->nruns, 1);
+        checked.plan = checked.ok ? plan : NULL;
+    }
+    if (checked.plan != plan)
+        return 0;
+    if (remember)
+        checked.ok[r] = 1;
+    return checked.ok[r];
 }
 
 int store_read_run(const char *dir, const sweep_plan *plan, long r, store_run *run, char *why, size_t len)
@@ -493,6 +551,8 @@ int store_read_run(const char *dir, const sweep_plan *plan, long r, store_run *r
     struct stat st;
     sweep_run(plan, r, &want, &seed, id, sizeof id);
     snprintf(rundir, sizeof rundir, "%s/runs/%s", dir, id);
+    if (checked_run(dir, plan, r, 0)) /* intact when checked, and nobody else has written since */
+        return run ? read_texts(rundir, run, why, len) : STORE_RUN_OK;
     if (lstat(rundir, &st) != 0) {
         snprintf(why, len, "missing");
         return STORE_RUN_MISSING;
@@ -503,6 +563,8 @@ int store_read_run(const char *dir, const sweep_plan *plan, long r, store_run *r
         rc = STORE_RUN_DAMAGED;
         store_run_free(&got);
     }
+    if (rc == STORE_RUN_OK)
+        checked_run(dir, plan, r, 1);
     if (rc == STORE_RUN_OK && run)
         *run = got;
     else if (rc == STORE_RUN_OK)
@@ -514,6 +576,19 @@ int store_run_done(const store *s, const sweep_plan *plan, long r, char *why, si
 {
     int rc = store_read_run(s->dir, plan, r, NULL, why, len);
     return rc == STORE_RUN_OK ? 1 : rc == STORE_RUN_BUSY ? -1 : 0;
+}
+
+int store_run_busy(const store *s, const sweep_plan *plan, long r, char *why, size_t len)
+{
+    config c;
+    long long seed;
+    char id[SWEEP_ID], path[STORE_PATH + SWEEP_ID + 24], cause[300];
+    sweep_run(plan, r, &c, &seed, id, sizeof id);
+    snprintf(path, sizeof path, "%s/runs/%s/weights.h5", s->dir, id);
+    if (!h5util_busy(path, cause, sizeof cause))
+        return 0;
+    say_busy(why, len, cause);
+    return 1;
 }
 
 void store_run_free(store_run *run) { curve_free(&run->curve); }

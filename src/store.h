@@ -65,6 +65,9 @@ int store_read_run(const char *dir, const sweep_plan *plan, long r, store_run *r
 /* 1 when run r of plan is committed in s (store_read_run), 0 when it is to be trained, -1 when it cannot be read
  * now (STORE_RUN_BUSY, with why). */
 int store_run_done(const store *s, const sweep_plan *plan, long r, char *why, size_t len);
+/* 1 when run r's weights.h5 in s is locked by another process (why filled), the one thing that matters of a run
+ * that --force trains again whatever it holds: store_run_done's STORE_RUN_BUSY without the checks. Else 0. */
+int store_run_busy(const store *s, const sweep_plan *plan, long r, char *why, size_t len);
 void store_run_free(store_run *run);
 
 #endif

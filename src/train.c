@@ -159,7 +159,8 @@ const float *train_weights(const train_job *job)
 void train_evaluate(train_job *job, const dataset *d, double *loss, double *acc)
 {
     mlp *net = &job->net;
-    double sum = 0;
+    int timed = timing_profiling();
+    double sum = 0, t0 = timed ? timing_now() : 0;
     long correct = 0;
     for (int s = 0; s < d->rows; s += net->max_rows) {
         int n = d->rows - s < net->max_rows ? d->rows - s : net->max_rows;
@@ -172,6 +173,8 @@ void train_evaluate(train_job *job, const dataset *d, double *loss, double *acc)
     }
     *loss = sum / d->rows;
     *acc = (double)correct / d->rows;
+    if (timed)
+        timing_add(TIMING_EVAL, timing_now() - t0);
 }
 
 double train_schedule_lr(const config *c, long long e)
