@@ -15,6 +15,7 @@ typedef struct cli_options {
     double max_memory;                           /* 0: no --max-memory */
     shard shard;                                 /* shard.count 0: no --shard */
     int collect, status, dry_run;
+    int no_fuse;                                 /* --no-fuse: every run trains alone */
 } cli_options;
 
 /* Parses argv into o: 0 to go on, 1 when --help or --version has answered on stdout, -1 after printing a usage

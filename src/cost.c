@@ -43,6 +43,13 @@ cost cost_run(const config *cfg, int inputs, int nclasses, int train_rows)
     return (cost){units * (double)train_rows * (double)cfg->epochs, run_bytes(cfg, sizes, train_rows)};
 }
 
+double cost_time_weight(const config *cfg, int inputs, int nclasses, int train_rows)
+{
+    int B = train_batch_rows(cfg, train_rows);
+    double steps = (double)cfg->epochs * ((train_rows + B - 1) / B);
+    return cost_run(cfg, inputs, nclasses, train_rows).work + steps * COST_STEP_MADDS;
+}
+
 cost cost_plan_run(const sweep_plan *plan, const plandata *data, long r)
 {
     config c;
