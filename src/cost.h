@@ -17,6 +17,8 @@ enum { COST_BIG_STEP = 65536 };
 typedef struct cost {
     double work;                                 /* multiply-adds of forward passes over all epochs */
     double bytes;                                /* memory the run allocates */
+    double step_bytes;                           /* memory a training step touches: parameters, gradients,
+                                                    optimizer state, activations and the batch */
 } cost;
 
 /* The cost of a run of cfg with these inputs, classes and training rows. Work counts one output unit per class
@@ -26,6 +28,10 @@ cost cost_run(const config *cfg, int inputs, int nclasses, int train_rows);
  * loss's loops): the grid's steps (digits, batch 32, hidden 16 to 256: 4.0 to 21.3 us) fit a + b x work with a
  * about 2.5 us, this many multiply-adds at b's rate. */
 enum { COST_STEP_MADDS = 81920 };
+/* The memory a fused group's steps may touch together (its runs' step_bytes): a 1 MiB L2 cache. Measured on the
+ * grid (configs/grid.ini, 2 cores; up to 0.26 MB a step): groups of 2 to 4 runs trained as fast as each run alone
+ * or a little faster, groups of 13 (some 2 MB of steps) 5 to 15 % slower, each run's step coming from L3. */
+enum { COST_GROUP_BYTES = 1024 * 1024 };
 /* A run's share of a fused group's training time (fused.h): its work plus COST_STEP_MADDS per step. */
 double cost_time_weight(const config *cfg, int inputs, int nclasses, int train_rows);
 /* The cost of run r of plan, whose data data has loaded. */

@@ -25,6 +25,7 @@ fused_key fused_key_of(const sweep_plan *plan, const plandata *data, long r)
                    .shuffle = c.shuffle, .nhidden = c.nhidden, .activation = c.activation, .output = c.output};
     /* a big step trains faster with threads inside than one run per thread of a group */
     k.fusable = d && fused_supported(&c) && cost_step_rows(&c) * cost_hidden_units(&c) < COST_BIG_STEP;
+    k.step_bytes = d ? cost_run(&c, d->train.cols, d->nclasses, d->train.rows).step_bytes : 0;
     return k;
 }
 
@@ -221,6 +222,7 @@ static void epoch_steps(group *g, int tid, int epoch)
 static void group_run(group *g)
 {
     int tid = omp_get_thread_num(), nt = omp_get_num_threads();
+    int outer = omp_get_max_threads();
     omp_set_num_threads(1); /* each run's passes stay on the thread that runs it */
     for (int epoch = g->from;; epoch++) {
         #pragma omp single
@@ -236,19 +238,24 @@ static void group_run(group *g)
         for (int a = 0; a < g->nactive; a++)
             run_alone(g, &g->m[g->active[a]], RUN_END, epoch);
     }
+    omp_set_num_threads(outer);
 }
 
 /* Begins every run (epoch 0's evaluations shared out among the team); those that go on from the first's position
  * (a fresh run's, or a checkpoint's) train in lockstep, the others alone after them. */
 static void group_begin(group *g, int threads)
 {
-    #pragma omp parallel num_threads(threads) if (threads > 1)
-    {
-        omp_set_num_threads(1);
-        #pragma omp for schedule(dynamic, 1)
+    if (threads > 1) {
+        #pragma omp parallel num_threads(threads)
+        {
+            omp_set_num_threads(1);
+            #pragma omp for schedule(dynamic, 1)
+            for (int i = 0; i < g->n; i++)
+                run_alone(g, &g->m[i], RUN_BEGIN, 0);
+        }
+    } else
         for (int i = 0; i < g->n; i++)
             run_alone(g, &g->m[i], RUN_BEGIN, 0);
-    }
     g->from = 0;
     for (int i = 0; i < g->n; i++) {
         const train_job *job = g->m[i].job;
@@ -261,6 +268,7 @@ static void group_begin(group *g, int threads)
 
 void fused_execute(train_job **jobs, int n, int threads)
 {
+    omp_set_num_threads(threads);
     group g = {.n = n};
     const dataset *tr = jobs[0]->train;
     int B = train_batch_rows(&jobs[0]->cfg, tr->rows);
@@ -276,10 +284,11 @@ void fused_execute(train_job **jobs, int n, int threads)
             g.m[i] = (member){.job = jobs[i], .work = cost_time_weight(&jobs[i]->cfg, tr->cols, jobs[i]->nclasses,
                                                                        tr->rows) / (double)jobs[i]->cfg.epochs};
         group_begin(&g, threads);
-        if (g.from) {
-            #pragma omp parallel num_threads(threads) if (threads > 1)
+        if (g.from && threads > 1) {
+            #pragma omp parallel num_threads(threads)
             group_run(&g);
-        }
+        } else if (g.from) /* no region at all: even a team of one costs the kernels' barriers some time */
+            group_run(&g);
         for (int i = 0; i < n; i++) /* train_begin again changes nothing */
             if (g.m[i].alone)
                 train_execute(jobs[i]);

@@ -17,6 +17,7 @@ typedef struct fused_key {
     long long seed;                              /* the shuffle stream (0 when train.shuffle = 0) */
     int batch, shuffle, nhidden, activation, output;
     int fusable;                                 /* 0: the run trains alone (fused_supported, or a big step) */
+    double step_bytes;                           /* cost_run's */
 } fused_key;
 
 /* 1 when a run of cfg may train in a group: none of the features lockstep leaves out (train.noise_scale, a target

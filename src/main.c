@@ -326,7 +326,8 @@ static int train_missing(const cli_options *opt, const sweep_plan *plan, store *
     schedule_choose(plan, t.ntodo, cost_threads(0), &t.parallel, &t.threads, why, sizeof why);
     t.threads = cost_threads(t.threads);
     t.keys = fused_keys(plan, data, t.todo, t.ntodo);
-    t.group = t.keys ? schedule_fuse(plan, t.keys, t.todo, t.ntodo, t.parallel, opt->no_fuse, fused, sizeof fused) : 1;
+    t.group = t.keys ? schedule_fuse(plan, t.keys, t.todo, t.ntodo, t.parallel, t.threads, opt->no_fuse, fused,
+                                              sizeof fused) : 1;
     char part[64] = "";
     if (owner)
         snprintf(part, sizeof part, " shard %d/%d (%s)", opt->shard.index, opt->shard.count, opt->shard.source);
@@ -430,7 +431,7 @@ static int check_memory(const cli_options *opt, const sweep_plan *plan, const pl
         all[r] = r;
     fused_key *keys = all ? fused_keys(plan, data, all, plan->nruns) : NULL;
     if (keys)
-        group = schedule_fuse(plan, keys, all, plan->nruns, parallel, opt->no_fuse, why, sizeof why);
+        group = schedule_fuse(plan, keys, all, plan->nruns, parallel, threads, opt->no_fuse, why, sizeof why);
     free(keys);
     free(all);
     return cost_check_memory(plan, data, parallel * group, opt->max_memory, err, len);

@@ -112,25 +112,31 @@ void schedule_choose(const sweep_plan *plan, long ntodo, int cores, int *paralle
 }
 
 int schedule_fuse(const sweep_plan *plan, const fused_key *keys, const long *todo, long ntodo, int parallel,
-                  int nofuse, char *what, size_t len)
+                  int threads, int nofuse, char *what, size_t len)
 {
     long most = 0, kinds = 0;
+    double step = 1;
     long *rep = malloc((size_t)ntodo * sizeof *rep), *count = calloc((size_t)ntodo + 1, sizeof *count);
     for (long i = 0; rep && count && i < ntodo; i++) {
-        long k = 0;
-        while (k < kinds && !fused_same(&keys[rep[k]], &keys[todo[i]]))
-            k++;
-        if (k == kinds)
+        const fused_key *k = &keys[todo[i]];
+        long j = 0;
+        while (j < kinds && !fused_same(&keys[rep[j]], k))
+            j++;
+        if (j == kinds)
             rep[kinds++] = todo[i];
-        count[k]++;
-        most = count[k] > most ? count[k] : most;
+        count[j]++;
+        most = count[j] > most ? count[j] : most;
+        step = k->fusable && k->step_bytes > step ? k->step_bytes : step;
     }
     free(rep);
     free(count);
-    /* as many groups of a kind as runs side by side: each worker trains one without waiting for another */
+    /* as many groups of a kind as runs side by side, each worker training one without waiting for another, but no
+     * more runs to a group than fit COST_GROUP_BYTES a thread together (the largest runs' steps taken for all) */
+    double fit = COST_GROUP_BYTES * (threads > 1 ? threads : 1) / step;
     int cap = parallel > 0 ? (int)((most + parallel - 1) / parallel) : 1, air = PROGRESS_MAX_AIR / parallel;
     cap = cap < FUSED_GROUP_MAX ? cap : FUSED_GROUP_MAX;
     cap = cap < air ? cap : air;
+    cap = cap < fit ? cap : (int)fit;
     if (nofuse || swept_threads(plan) || cap < 2) {
         snprintf(what, len, nofuse ? "each alone (--no-fuse)" : "each alone");
         return 1;

@@ -15,10 +15,11 @@
 void schedule_choose(const sweep_plan *plan, long ntodo, int cores, int *parallel, int *threads, char *why,
                      size_t len);
 /* Fused groups (fused.h) for the todo runs (ntodo plan indices, largest first; keys indexed by plan index) trained
- * parallel side by side: the most runs per group, as many groups of a kind as runs side by side; 1 for none (nofuse,
- * experiment.threads swept, or no two runs fuse). Fills what with the choice for the printed line. */
+ * parallel side by side on threads each: the most runs per group, as many groups of a kind as runs side by side,
+ * as many as fit COST_GROUP_BYTES a thread; 1 for none (nofuse, experiment.threads swept, or no two runs fuse).
+ * Fills what with the choice for the printed line. */
 int schedule_fuse(const sweep_plan *plan, const fused_key *keys, const long *todo, long ntodo, int parallel,
-                  int nofuse, char *what, size_t len);
+                  int threads, int nofuse, char *what, size_t len);
 /* Orders todo (ntodo plan indices) largest run first by cost_run's work, plan order among equals, so that the
  * sweep does not end with one big run on one core while the others idle (longest processing time first). 0, or
  * -1 when out of memory (todo unchanged: plan order trains correctly, only slower). */
