@@ -137,7 +137,8 @@ int schedule_fuse(const sweep_plan *plan, const fused_key *keys, const long *tod
     cap = cap < FUSED_GROUP_MAX ? cap : FUSED_GROUP_MAX;
     cap = cap < air ? cap : air;
     cap = cap < fit ? cap : (int)fit;
-    if (nofuse || swept_threads(plan) || cap < 2) {
+    /* experiment.parallel_runs = N asks for N runs at a time, each alone */
+    if (nofuse || swept_threads(plan) || plan->base->parallel_runs > 0 || cap < 2) {
         snprintf(what, len, nofuse ? "each alone (--no-fuse)" : "each alone");
         return 1;
     }

@@ -16,7 +16,8 @@ void schedule_choose(const sweep_plan *plan, long ntodo, int cores, int *paralle
                      size_t len);
 /* Fused groups (fused.h) for the todo runs (ntodo plan indices, largest first; keys indexed by plan index) trained
  * parallel side by side on threads each: the most runs per group, as many groups of a kind as runs side by side,
- * as many as fit COST_GROUP_BYTES a thread; 1 for none (nofuse, experiment.threads swept, or no two runs fuse).
+ * as many as fit COST_GROUP_BYTES a thread; 1 for none (nofuse, experiment.threads swept,
+ * experiment.parallel_runs set, or no two runs fuse).
  * Fills what with the choice for the printed line. */
 int schedule_fuse(const sweep_plan *plan, const fused_key *keys, const long *todo, long ntodo, int parallel,
                   int threads, int nofuse, char *what, size_t len);
