@@ -268,6 +268,7 @@ static void group_begin(group *g, int threads)
 
 void fused_execute(train_job **jobs, int n, int threads)
 {
+    threads = threads < n ? threads : n; /* a thread steps whole runs: more would idle (epoch_start's load[]) */
     omp_set_num_threads(threads);
     group g = {.n = n};
     const dataset *tr = jobs[0]->train;

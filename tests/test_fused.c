@@ -137,17 +137,20 @@ START_TEST(test_fused_stop_interrupts_every_run)
     sweep6 s;
     load6(&s);
     volatile sig_atomic_t stop = 1;
-    train_job fused[RUNS], *jobs[RUNS];
-    for (int r = 0; r < RUNS; r++) {
-        prepare(&fused[r], &s, r, 1);
-        fused[r].stop = &stop;
-        jobs[r] = &fused[r];
-    }
-    fused_execute(jobs, RUNS, 1);
-    for (int r = 0; r < RUNS; r++) {
-        ck_assert_int_eq(fused[r].status, TRAIN_INTERRUPTED);
-        ck_assert_int_eq(fused[r].steps, 1); /* a stop is looked for after a step */
-        train_free(&fused[r]);
+    for (int threads = 1; threads <= 2; threads++) {
+        train_job fused[RUNS], *jobs[RUNS];
+        for (int r = 0; r < RUNS; r++) {
+            prepare(&fused[r], &s, r, threads);
+            fused[r].stop = &stop;
+            jobs[r] = &fused[r];
+        }
+        fused_execute(jobs, RUNS, threads);
+        for (int r = 0; r < RUNS; r++) {
+            ck_assert_int_eq(fused[r].status, TRAIN_INTERRUPTED);
+            ck_assert_int_eq(fused[r].steps, 1); /* a stop is looked for after a step */
+            ck_assert_int_eq(fused[r].at_rows, 0); /* no checkpoint callback: the position is not recorded */
+            train_free(&fused[r]);
+        }
     }
     unload6(&s);
 }
