@@ -422,18 +422,11 @@ static int load_config(const cli_options *opt, config *cfg)
 /* Refuses a plan whose data and largest runs, as many as may train at once, would not fit in memory. */
 static int check_memory(const cli_options *opt, const sweep_plan *plan, const plandata *data, char *err, size_t len)
 {
-    int parallel, threads, group = 1;
+    int parallel, threads;
     char why[200];
     schedule_choose(plan, plan->nruns, cost_threads(0), &parallel, &threads, why, sizeof why);
     /* fused groups hold their runs in memory together */
-    long *all = malloc((size_t)plan->nruns * sizeof *all);
-    for (long r = 0; all && r < plan->nruns; r++)
-        all[r] = r;
-    fused_key *keys = all ? fused_keys(plan, data, all, plan->nruns) : NULL;
-    if (keys)
-        group = schedule_fuse(plan, keys, all, plan->nruns, parallel, threads, opt->no_fuse, why, sizeof why);
-    free(keys);
-    free(all);
+    int group = schedule_fuse_all(plan, data, parallel, threads, opt->no_fuse);
     return cost_check_memory(plan, data, parallel * group, opt->max_memory, err, len);
 }
 

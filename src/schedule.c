@@ -146,6 +146,19 @@ int schedule_fuse(const sweep_plan *plan, const fused_key *keys, const long *tod
     return cap;
 }
 
+int schedule_fuse_all(const sweep_plan *plan, const plandata *data, int parallel, int threads, int nofuse)
+{
+    long *all = malloc((size_t)plan->nruns * sizeof *all);
+    for (long r = 0; all && r < plan->nruns; r++)
+        all[r] = r;
+    fused_key *keys = all ? fused_keys(plan, data, all, plan->nruns) : NULL;
+    char what[100];
+    int group = keys ? schedule_fuse(plan, keys, all, plan->nruns, parallel, threads, nofuse, what, sizeof what) : 1;
+    free(keys);
+    free(all);
+    return group;
+}
+
 /* A plan index and its run's work. */
 typedef struct ranked {
     long index;
@@ -250,8 +263,6 @@ schedule_pool *schedule_start(int n)
         }
     return p;
 }
-
-void schedule_submit(schedule_pool *p, train_job *job, void *owner) { schedule_submit_group(p, &job, &owner, 1); }
 
 void schedule_submit_group(schedule_pool *p, train_job **jobs, void **owners, int n)
 {

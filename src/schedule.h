@@ -21,6 +21,8 @@ void schedule_choose(const sweep_plan *plan, long ntodo, int cores, int *paralle
  * Fills what with the choice for the printed line. */
 int schedule_fuse(const sweep_plan *plan, const fused_key *keys, const long *todo, long ntodo, int parallel,
                   int threads, int nofuse, char *what, size_t len);
+/* schedule_fuse's group size for every run of the plan (data loaded); 1 when out of memory. */
+int schedule_fuse_all(const sweep_plan *plan, const plandata *data, int parallel, int threads, int nofuse);
 /* Orders todo (ntodo plan indices) largest run first by cost_run's work, plan order among equals, so that the
  * sweep does not end with one big run on one core while the others idle (longest processing time first). 0, or
  * -1 when out of memory (todo unchanged: plan order trains correctly, only slower). */
@@ -34,10 +36,9 @@ int schedule_probe(int n, char *err, size_t len);
 typedef struct schedule_pool schedule_pool;
 /* Starts n worker threads; NULL when threads cannot be created. */
 schedule_pool *schedule_start(int n);
-/* Hands a prepared job to the workers (main thread); owner (not NULL) comes back from schedule_wait. */
-void schedule_submit(schedule_pool *p, train_job *job, void *owner);
-/* Hands a group of n <= FUSED_GROUP_MAX prepared jobs (a fused group when n > 1) to the workers; owners[i] comes
- * back from schedule_wait when jobs[i] finished (the group's all at once, when it ends). */
+/* Hands a group of n <= FUSED_GROUP_MAX prepared jobs (a fused group when n > 1, else one run alone) to the workers
+ * (main thread); owners[i] (not NULL) comes back from schedule_wait when jobs[i] finished (a group's all at once,
+ * when it ends). */
 void schedule_submit_group(schedule_pool *p, train_job **jobs, void **owners, int n);
 /* The owner of the next finished job, or NULL when none finished within timeout seconds. */
 void *schedule_wait(schedule_pool *p, double timeout);
