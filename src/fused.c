@@ -1,7 +1,8 @@
-/* The group: keys, dealing runs out to groups, and the lockstep loop. Inside the group's parallel region every
- * run's step runs on one thread of the team (its own nested threads set to 1), so it takes the serial path of
- * the same kernels as alone: the kernels' bits do not depend on the thread count, nor does the step's path
- * (mlp_step_chunked looks at the shape and the rows only). */
+/* The group: keys, dealing runs out to groups, and the lockstep loop. Every run's step runs on one thread of the
+ * group's team (its own nested threads set to 1), so it takes the serial path of the same kernels as alone: the
+ * kernels' bits do not depend on the thread count, nor does the step's path (mlp_step_chunked looks at the shape
+ * and the rows only). Each team thread steps its runs through an epoch on its own; the team meets between
+ * epochs, where the runs are evaluated (shared out among the team) and leave or go on. */
 #include "fused.h"
 #include "cost.h"
 #include "timing.h"
@@ -92,42 +93,38 @@ typedef struct member {
     int alive, finite;                           /* still in the group; no non-finite loss this epoch */
     int alone;                                   /* begun at another position than the group's: trains alone */
     int thread;                                  /* the team thread that steps it this epoch */
+    int stopped_at;                              /* rows of the epoch trained when its thread saw a stop; 0 */
 } member;
 
 typedef struct group {
     member *m;
     int n, nactive, *active;                     /* active: indices of the runs training this epoch */
-    float *x;                                    /* (batch, inputs) the gathered batch */
-    int *y;                                      /* (batch) its labels */
+    float *x;                                    /* (threads, batch, inputs) each team thread's gathered batch */
+    int *y;                                      /* (threads, batch) its labels */
     double t0, work;                             /* the epoch's start; the active runs' work */
     int from, rows;                              /* the first epoch and the rows of it already trained */
-    int done, stopped;                           /* no run left; rows trained when a stop came (0: none) */
+    int done, stopped;                           /* no run left; a stop came */
 } group;
 
-/* What a thread of the team does to one run on its own. */
-typedef enum { RUN_BEGIN, RUN_STEP, RUN_END } run_part;
-
-static void run_part_do(group *g, member *m, run_part part, int arg)
+/* Run m's beginning (epoch 0) or, epoch > 0, the end of that epoch. */
+static void run_part(member *m, int epoch)
 {
-    if (part == RUN_BEGIN) {
+    if (!epoch)
         m->alive = train_begin(m->job);
-    } else if (part == RUN_STEP) {
-        m->finite = train_step(m->job, g->x, g->y, arg, m->lr);
-    } else if (!(m->alive = train_epoch_end(m->job, arg, m->finite))) {
+    else if (!(m->alive = train_epoch_end(m->job, epoch, m->finite)))
         train_finish(m->job);
-    }
 }
 
-/* part of run m (arg: a step's rows, an epoch) on the calling thread alone. The kernels share their loops among
- * the innermost team (orphaned omp for), so inside the group's team of several a run's passes get a team of
- * their own: a nested region of one thread. */
-static void run_alone(group *g, member *m, run_part part, int arg)
+/* run_part on the calling thread alone. The kernels share their loops among the innermost team (orphaned omp
+ * for), so inside the group's team of several a run's passes get a team of their own: a nested region of one
+ * thread (thread_steps' likewise). */
+static void run_alone(member *m, int epoch)
 {
     if (omp_in_parallel()) {
         #pragma omp parallel num_threads(1)
-        run_part_do(g, m, part, arg);
+        run_part(m, epoch);
     } else
-        run_part_do(g, m, part, arg);
+        run_part(m, epoch);
 }
 
 /* At the start of epoch (one thread): the runs still in, each one's learning rate and sample order, and each
@@ -154,29 +151,33 @@ static void epoch_start(group *g, int epoch, int nt)
         train_checkpoint(m->job, epoch, 0, 0);
         m->lr = train_epoch_begin(m->job, epoch);
         m->finite = 1;
+        m->stopped_at = 0;
         g->work += m->work;
     }
     g->done = g->nactive == 0;
     g->t0 = timing_now();
 }
 
-/* The batch of rows s..s+n-1 of the sample order, once for the group (every run's order is the same). */
-static void gather(group *g, int s, int n)
+/* Rows s..s+n-1 of lead's sample order (every run's of the group) into x (n, inputs) and y (n). */
+static void gather(const train_job *lead, float *x, int *y, int s, int n)
 {
-    const train_job *lead = g->m[g->active[0]].job;
     const dataset *tr = lead->train;
     for (int i = 0; i < n; i++) {
         int r = lead->order[s + i];
-        memcpy(g->x + (size_t)i * tr->cols, tr->x + (size_t)r * tr->cols, (size_t)tr->cols * sizeof *g->x);
-        g->y[i] = tr->y[r];
+        memcpy(x + (size_t)i * tr->cols, tr->x + (size_t)r * tr->cols, (size_t)tr->cols * sizeof *x);
+        y[i] = tr->y[r];
     }
 }
 
 /* The epoch's training time, shared out by work. After a stop, a run that met a non-finite loss ends diverged
- * as it would alone (it had stopped training), the others end interrupted with a checkpoint of where they are. */
+ * as it would alone (it had stopped training), the others end interrupted with a checkpoint of where they are
+ * (the whole epoch when their thread saw no stop). */
 static void epoch_seconds(group *g, int epoch)
 {
     double spent = timing_now() - g->t0;
+    g->stopped = 0;
+    for (int a = 0; a < g->nactive; a++)
+        g->stopped |= g->m[g->active[a]].stopped_at > 0;
     for (int a = 0; a < g->nactive; a++) {
         member *m = &g->m[g->active[a]];
         m->job->curve[epoch].seconds += spent * (g->work > 0 ? m->work / g->work : 1.0 / g->nactive);
@@ -184,37 +185,37 @@ static void epoch_seconds(group *g, int epoch)
             continue;
         m->alive = 0;
         if (!m->finite) {
-            run_alone(g, m, RUN_END, epoch);
+            run_alone(m, epoch);
             continue;
         }
-        train_checkpoint(m->job, epoch, g->stopped, 1);
+        train_checkpoint(m->job, epoch, m->stopped_at ? m->stopped_at : m->job->train->rows, 1);
         m->job->status = TRAIN_INTERRUPTED;
     }
 }
 
-/* One epoch's steps, run by every thread of the team: a thread steps its own runs; the batch is gathered by one,
- * which also looks for a stop after every step but the epoch's first (so a stopped run has trained rows of it). */
-static void epoch_steps(group *g, int tid, int epoch)
+/* One epoch's steps of team thread tid's runs, on that thread alone (its own batch, gathered once for its runs,
+ * so the team meets only between epochs). A stop is looked for after every step but the epoch's first, so a
+ * stopped run has trained rows of it. */
+static void thread_steps(group *g, int tid, int epoch)
 {
     const train_job *lead = g->m[g->active[0]].job;
     int rows = lead->train->rows, B = train_batch_rows(&lead->cfg, rows), s0 = epoch == g->from ? g->rows : 0;
+    float *x = g->x + (size_t)tid * B * lead->train->cols;
+    int *y = g->y + (size_t)tid * B;
+    volatile sig_atomic_t *stop = lead->stop;
     for (int s = s0; s < rows; s += B) {
-        int n = rows - s < B ? rows - s : B;
-        #pragma omp single
-        {
-            volatile sig_atomic_t *stop = lead->stop;
-            g->stopped = s > s0 && stop && *stop ? s : 0;
-            if (!g->stopped)
-                gather(g, s, n);
-        }
-        if (g->stopped)
-            return;
+        int n = rows - s < B ? rows - s : B, stopped = s > s0 && stop && *stop;
+        if (!stopped)
+            gather(lead, x, y, s, n);
         for (int a = 0; a < g->nactive; a++) {
             member *m = &g->m[g->active[a]];
-            if (m->thread == tid && m->finite)
-                run_alone(g, m, RUN_STEP, n);
+            if (m->thread == tid && stopped)
+                m->stopped_at = s;
+            else if (m->thread == tid && m->finite)
+                m->finite = train_step(m->job, x, y, n, m->lr);
         }
-        #pragma omp barrier
+        if (stopped)
+            return;
     }
 }
 
@@ -229,14 +230,19 @@ static void group_run(group *g)
         epoch_start(g, epoch, nt);
         if (g->done)
             break;
-        epoch_steps(g, tid, epoch);
+        if (nt > 1) {
+            #pragma omp parallel num_threads(1)
+            thread_steps(g, tid, epoch);
+        } else
+            thread_steps(g, tid, epoch);
+        #pragma omp barrier
         #pragma omp single
         epoch_seconds(g, epoch);
         if (g->stopped)
             break;
         #pragma omp for schedule(dynamic, 1)
         for (int a = 0; a < g->nactive; a++)
-            run_alone(g, &g->m[g->active[a]], RUN_END, epoch);
+            run_alone(&g->m[g->active[a]], epoch);
     }
     omp_set_num_threads(outer);
 }
@@ -251,11 +257,11 @@ static void group_begin(group *g, int threads)
             omp_set_num_threads(1);
             #pragma omp for schedule(dynamic, 1)
             for (int i = 0; i < g->n; i++)
-                run_alone(g, &g->m[i], RUN_BEGIN, 0);
+                run_alone(&g->m[i], 0);
         }
     } else
         for (int i = 0; i < g->n; i++)
-            run_alone(g, &g->m[i], RUN_BEGIN, 0);
+            run_alone(&g->m[i], 0);
     g->from = 0;
     for (int i = 0; i < g->n; i++) {
         const train_job *job = g->m[i].job;
@@ -275,8 +281,8 @@ void fused_execute(train_job **jobs, int n, int threads)
     int B = train_batch_rows(&jobs[0]->cfg, tr->rows);
     g.m = calloc((size_t)n, sizeof *g.m);
     g.active = malloc((size_t)n * sizeof *g.active);
-    g.x = malloc((size_t)B * tr->cols * sizeof *g.x);
-    g.y = malloc((size_t)B * sizeof *g.y);
+    g.x = malloc((size_t)threads * B * tr->cols * sizeof *g.x);
+    g.y = malloc((size_t)threads * B * sizeof *g.y);
     if (!g.m || !g.active || !g.x || !g.y || n > FUSED_GROUP_MAX) {
         for (int i = 0; i < n; i++) /* short of memory: the same numbers, one run after the other */
             train_execute(jobs[i]);
