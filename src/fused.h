@@ -1,7 +1,8 @@
 /* Fused sweep training: runs that read the same training rows in the same order in batches of the same size train
- * as one group in lockstep, one mini-batch at a time: a step gathers the batch once and one OpenMP team does every
- * run's step, each by the same kernels as alone, so each run's numbers are bitwise those it gives alone. A run
- * that diverges, early-stops, reaches its target or ends its epochs leaves the group; the others go on. */
+ * as one group in lockstep, epoch by epoch and one mini-batch at a time: each step's batch is gathered once (per
+ * thread of the group's OpenMP team, each thread stepping its share of the runs) and every run's step is the
+ * same kernels' work as alone, so each run's numbers are bitwise those it gives alone. A run that diverges,
+ * early-stops, reaches its target or ends its epochs leaves the group; the others go on. */
 #ifndef FUSED_H
 #define FUSED_H
 #include "config.h"
