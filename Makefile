@@ -116,7 +116,8 @@ test-deps:
 	@sh experiments/deps.sh cluster || echo "SKIP: the cluster packages could not be installed (tests/cluster_test.sh skips what needs them)"
 
 # The shell tests, in the order make test runs them (each ends with "N passed, M failed" and fails the target).
-SHELL_TESTS = cli resume disk_full process input store html validation pandas study cluster preempt wait_policy profile
+SHELL_TESTS = cli resume disk_full process input store html validation pandas study cluster preempt wait_policy profile \
+              fused
 
 # CK_FORK=no: libgomp can hang in a child forked after the parent used OpenMP.
 run-tests: $(BUILD)/check_tests $(BUILD)/runner

@@ -161,11 +161,35 @@ for rep in $(seq "$REPS"); do
   # scikit-learn scores each fit once, after training: the runner evaluating only after the last epoch does the
   # same work (eval_every larger than the epochs)
   run grid runner-eval-at-end "$NCPU" "$rep" $R $grid_set --set train.eval_every=1000 $grid
+  # every run alone (no fused groups): the same numbers, the time fusing saves or costs
+  run grid runner-no-fuse "$NCPU" "$rep" $R $grid_set --no-fuse $grid
+  run grid runner-eval-at-end-no-fuse "$NCPU" "$rep" $R $grid_set --no-fuse --set train.eval_every=1000 $grid
   if [ $have_sklearn = 1 ] && [ $have_joblib = 1 ]; then
     run grid scikit-learn+joblib "$NCPU" "$rep" env BENCH_EPOCHS="${grid_set:+5}" \
       $PY experiments/bench_peers.py sklearn-grid $DATA "$NCPU"
   fi
 done
+
+# any run inside a sweep vs the same run alone: the grid fused and with --no-fuse (every run alone), each run's
+# weights.h5, curve.dat without its seconds column and summary.tsv's row without its timing columns compared
+grid_fused_equal() {
+  for m in fused no-fuse; do
+    f=""; [ $m = no-fuse ] && f=--no-fuse
+    $RUNNER --force --quiet --no-plots --results "$TMP/eq-$m" --set data.validation_fraction=0 $grid_set $f $grid
+  done
+  a=$TMP/eq-fused/grid b=$TMP/eq-no-fuse/grid runs=0 differ=0
+  notime='NR == 1 { for (i = 1; i <= NF; i++) drop[i] = $i == "train_seconds" || $i == "samples_per_second" ||
+          $i ~ /^seconds/ } { for (i = 1; i <= NF; i++) if (!drop[i]) printf "%s\t", $i; print "" }'
+  awk -F'\t' "$notime" "$a/summary.tsv" > "$TMP/sa"; awk -F'\t' "$notime" "$b/summary.tsv" > "$TMP/sb"
+  cmp -s "$TMP/sa" "$TMP/sb" || differ=$((differ + 1))
+  for r in "$a"/runs/*/; do
+    id=$(basename "$r"); runs=$((runs + 1))
+    awk '{ $6 = "" } 1' "$r/curve.dat" > "$TMP/ca"; awk '{ $6 = "" } 1' "$b/runs/$id/curve.dat" > "$TMP/cb"
+    { cmp -s "$r/weights.h5" "$b/runs/$id/weights.h5" && cmp -s "$TMP/ca" "$TMP/cb"; } || differ=$((differ + 1))
+  done
+  printf 'what\truns\tdiffering\n%s\t%s\t%s\n' "grid fused vs --no-fuse" "$runs" "$differ" > "$OUT/fused_equal.tsv"
+}
+grid_fused_equal
 
 echo "bench: thread scaling of whole runs, $REPS repetitions interleaved" >&2
 epochs=150; [ "$QUICK" = 1 ] && epochs=2

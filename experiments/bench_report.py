@@ -565,14 +565,28 @@ plot DATA using 0:2:xtic(1) with boxes, '' using 0:2:3:4 with yerrorbars lc rgb 
             why = "" if r >= goal else (
                 f"its runs' training clocks sum to {base['train']:.2f} s (the process used {base['cpu']:.2f} CPU s): "
                 f"168,750 steps of 64-{{16..256}}-10 at batch 32, {rate('grid', base['train'], 1)[0]} GFLOP/s per "
-                f"core ({rate('grid', base['train'], 1)[1]} of the sgemm peak) on these 32-row tiles; fused sweep "
-                "training (runs sharing batches as one wider model) is not built yet" +
+                f"core ({rate('grid', base['train'], 1)[1]} of the sgemm peak) on these 32-row tiles; fused groups "
+                "share each step's batch but not its arithmetic (each run's step is its own kernels' work)" +
                 ("; the rest is the evaluation after every epoch" if tool == "runner" else ""))
             rep.target(f"75-run sweep vs scikit-learn + joblib, {what} (whole processes)", f">= {goal}x",
                        f"{r:.1f}x", r >= goal, why)
-    rep.target("any run inside a sweep vs the same run alone", "bitwise equal", "not measured", False,
-               "fused sweep training is not built: every run of a sweep trains alone, so this holds trivially "
-               "(tests/test_train.c compares sweeps with lone runs)")
+    for tool, alone in (("runner", "runner-no-fuse"), ("runner-eval-at-end", "runner-eval-at-end-no-fuse")):
+        f = next((v for (t, _), v in grid.items() if t == tool), None)
+        a = next((v for (t, _), v in grid.items() if t == alone), None)
+        if f and a:
+            rep.add(f"Fused groups: `{tool}` {f['wall']:.3f} s wall, {f['train']:.2f} s of summed training clocks; "
+                    f"every run alone (`--no-fuse`) {a['wall']:.3f} s and {a['train']:.2f} s "
+                    f"({a['wall'] / f['wall']:.2f}x the fused wall time).\n")
+    eq = read(os.path.join(out, "fused_equal.tsv"))
+    if eq:
+        e = eq[0]
+        rep.target("any run inside a sweep vs the same run alone", "bitwise equal",
+                   "equal" if e["differing"] == "0" else f"{e['differing']} of {e['runs']} differ",
+                   e["differing"] == "0", f"{e['what']}: {e['runs']} runs' weights.h5, curve.dat (seconds aside) "
+                   "and summary.tsv (timing columns aside) compared")
+    else:
+        rep.target("any run inside a sweep vs the same run alone", "bitwise equal", "not measured", False,
+                   "fused_equal.tsv is missing (bench.sh's grid_fused_equal did not run)")
 
     optimizers_and_depth(rep, e2e, rate)
     wait_policy(rep, e2e)

@@ -24,6 +24,7 @@ static void usage(FILE *f)
                "  --quiet             print nothing but errors\n"
                "  --force             train every run again even if its results exist\n"
                "  --no-plots          write the plot scripts and report but do not render them\n"
+               "  --no-fuse           train every run alone, none in fused groups (the same numbers)\n"
                "  --results DIR       results root (default: results)\n"
                "  --plots DIR         plots root (default: plots, or DIR/plots with --results DIR)\n"
                "  --max-runs N        refuse sweeps with more runs (default: 10000)\n"
@@ -169,6 +170,7 @@ static int *flag_field(int ch, cli_options *o)
     case 'T': return &o->status;
     case 'D': return &o->dry_run;
     case 'X': return &o->profile;
+    case 'F': return &o->no_fuse;
     default: return NULL;
     }
 }
@@ -243,7 +245,8 @@ int cli_parse(int argc, char **argv, cli_options *o)
         {"list", no_argument, 0, 'L'},       {"compare", required_argument, 0, 'K'},
         {"shard", required_argument, 0, 'S'}, {"collect", no_argument, 0, 'C'},
         {"status", no_argument, 0, 'T'},     {"dry-run", no_argument, 0, 'D'},
-        {"profile", no_argument, 0, 'X'},    {0, 0, 0, 0}};
+        {"profile", no_argument, 0, 'X'},    {"no-fuse", no_argument, 0, 'F'},
+        {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->results_root = "results";
     o->threads = -1;

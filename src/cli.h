@@ -16,6 +16,7 @@ typedef struct cli_options {
     shard shard;                                 /* shard.count 0: no --shard */
     int collect, status, dry_run;
     int profile;                                 /* --profile: timing_profile_begin */
+    int no_fuse;                                 /* --no-fuse: every run trains alone */
 } cli_options;
 
 /* Parses argv into o: 0 to go on, 1 when --help or --version has answered on stdout, -1 after printing a usage

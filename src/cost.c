@@ -40,7 +40,21 @@ cost cost_run(const config *cfg, int inputs, int nclasses, int train_rows)
     }
     units += sizes[cfg->nhidden] * nclasses;
     sizes[cfg->nhidden + 1] = mlp_output_units((mlp_output)cfg->output, nclasses);
-    return (cost){units * (double)train_rows * (double)cfg->epochs, run_bytes(cfg, sizes, train_rows)};
+    double params = 0, act = 0, B = train_batch_rows(cfg, train_rows);
+    for (int k = 0; k <= cfg->nhidden; k++) {
+        params += sizes[k + 1] * sizes[k] + sizes[k + 1];
+        act += sizes[k + 1];
+    }
+    double copies = 2 + (cfg->optimizer == OPT_MOMENTUM) + 2 * (cfg->optimizer == OPT_ADAM);
+    double step = 4 * (params * copies + 3 * B * act + B * inputs);
+    return (cost){units * (double)train_rows * (double)cfg->epochs, run_bytes(cfg, sizes, train_rows), step};
+}
+
+double cost_time_weight(const config *cfg, int inputs, int nclasses, int train_rows)
+{
+    int B = train_batch_rows(cfg, train_rows);
+    double steps = (double)cfg->epochs * ((train_rows + B - 1) / B);
+    return cost_run(cfg, inputs, nclasses, train_rows).work + steps * COST_STEP_MADDS;
 }
 
 cost cost_plan_run(const sweep_plan *plan, const plandata *data, long r)

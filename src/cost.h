@@ -10,15 +10,30 @@
 
 /* Rows counted for a step over the whole training set (batch_size 0) before the data is known. */
 enum { COST_WHOLE_SET = 1 << 20 };
+/* A big run: this many batch x hidden units per step or more. Smaller steps stay below the kernels' serial
+ * threshold, so they gain nothing from threads inside a run and train fused (fused.h) or side by side. */
+enum { COST_BIG_STEP = 65536 };
 
 typedef struct cost {
     double work;                                 /* multiply-adds of forward passes over all epochs */
     double bytes;                                /* memory the run allocates */
+    double step_bytes;                           /* memory a training step touches: parameters, gradients,
+                                                    optimizer state, activations and the batch */
 } cost;
 
 /* The cost of a run of cfg with these inputs, classes and training rows. Work counts one output unit per class
  * whatever model.output is: it only ranks runs. */
 cost cost_run(const config *cfg, int inputs, int nclasses, int train_rows);
+/* The forward multiply-adds a training step's fixed cost is worth (bookkeeping, gather, the update's and the
+ * loss's loops): the grid's steps (digits, batch 32, hidden 16 to 256: 4.0 to 21.3 us) fit a + b x work with a
+ * about 2.5 us, this many multiply-adds at b's rate. */
+enum { COST_STEP_MADDS = 81920 };
+/* The memory a fused group's steps may touch together (its runs' step_bytes): a 1 MiB L2 cache. Measured on the
+ * grid (configs/grid.ini, 2 cores; up to 0.26 MB a step): groups of 2 to 4 runs trained as fast as each run alone
+ * or a little faster, groups of 13 (some 2 MB of steps) 5 to 15 % slower, each run's step coming from L3. */
+enum { COST_GROUP_BYTES = 1024 * 1024 };
+/* A run's share of a fused group's training time (fused.h): its work plus COST_STEP_MADDS per step. */
+double cost_time_weight(const config *cfg, int inputs, int nclasses, int train_rows);
 /* The cost of run r of plan, whose data data has loaded. */
 cost cost_plan_run(const sweep_plan *plan, const plandata *data, long r);
 /* The threads a run asking for requested (0: omp_get_max_threads(), which honours OMP_NUM_THREADS) gets: at most

@@ -9,6 +9,7 @@
 #include "collect.h"
 #include "cost.h"
 #include "error.h"
+#include "fused.h"
 #include "fileio.h"
 #include "gnuplot.h"
 #include "h5util.h"
@@ -122,6 +123,7 @@ typedef struct flight {
     char checkpoint[STORE_PATH + SWEEP_ID + 16];  /* store_checkpoint_path */
     uint64_t fingerprint;                          /* runckpt_fingerprint of the job as prepared */
     int warned;                                    /* a checkpoint could not be written: said once */
+    int last;                                      /* the last run of its group */
 } flight;
 
 /* Training the runs that are missing: what is to train, what is in flight, and what failed. */
@@ -134,6 +136,8 @@ typedef struct trainer {
     int shard;                                   /* this process's shard */
     long *todo, ntodo, next, diverged, owned;    /* todo: plan indices, largest run first */
     int parallel, threads, nair;
+    fused_key *keys;                             /* by plan index: which runs fuse */
+    int group, groups;                           /* runs per fused group at most (1: none); groups in flight */
     error_class failed;
     progress pr;
 } trainer;
@@ -225,27 +229,42 @@ static int prepare_flight(const trainer *t, flight *f, const config *c, long lon
     return 0;
 }
 
-/* Starts runs until every worker has one or none is left; a run that cannot start sets t->failed. */
+/* Starts groups of runs (fused, or one alone) until every worker has one or none is left; a run that cannot
+ * start sets t->failed (the runs of its group prepared so far are freed). */
 static void launch(trainer *t)
 {
     char err[1200];
-    while (t->nair < t->parallel && t->next < t->ntodo && !stop_signal && !t->failed) {
-        flight *f = malloc(sizeof *f);
-        config c;
-        long long seed;
-        char id[SWEEP_ID];
-        sweep_run(t->plan, t->todo[t->next], &c, &seed, f ? f->id : id, sizeof id);
-        if (!f || prepare_flight(t, f, &c, seed, err, sizeof err) < 0) {
-            fprintf(stderr, "%s\n", f ? err : "runner: out of memory");
-            free(f);
-            t->failed = ERROR_DATA;
-            break;
+    while (t->groups < t->parallel && t->next < t->ntodo && !stop_signal && !t->failed) {
+        long k = t->group > 1 ? fused_pick(t->keys, t->todo, t->next, t->ntodo, t->group) : 1;
+        train_job *jobs[FUSED_GROUP_MAX];
+        void *owners[FUSED_GROUP_MAX];
+        for (long i = 0; i < k; i++) {
+            flight *f = malloc(sizeof *f);
+            config c;
+            long long seed;
+            char id[SWEEP_ID];
+            sweep_run(t->plan, t->todo[t->next + i], &c, &seed, f ? f->id : id, sizeof id);
+            if (!f || prepare_flight(t, f, &c, seed, err, sizeof err) < 0) {
+                fprintf(stderr, "%s\n", f ? err : "runner: out of memory");
+                free(f);
+                t->failed = ERROR_DATA;
+                while (i-- > 0) {
+                    train_free(jobs[i]);
+                    free(owners[i]);
+                }
+                return;
+            }
+            f->job.stop = &stop_signal;
+            f->last = i == k - 1;
+            jobs[i] = &f->job;
+            owners[i] = f;
         }
-        t->next++;
-        f->job.stop = &stop_signal;
-        t->nair++;
-        progress_started(&t->pr, f->id, &f->job);
-        schedule_submit(t->pool, &f->job, f);
+        for (long i = 0; i < k; i++)
+            progress_started(&t->pr, ((flight *)owners[i])->id, jobs[i]);
+        t->next += k;
+        t->nair += (int)k;
+        t->groups++;
+        schedule_submit_group(t->pool, jobs, owners, (int)k);
     }
 }
 
@@ -292,6 +311,7 @@ static void train_todo(trainer *t)
             continue;
         }
         t->nair--;
+        t->groups -= landed->last;
         progress_landed(&t->pr, &landed->job);
     }
 }
@@ -309,24 +329,30 @@ static int train_missing(const cli_options *opt, const sweep_plan *plan, store *
         free(t.todo);
         return exit_code(ERROR_OUTPUT);
     }
-    char why[200];
+    char why[200], fused[100];
     timing_enter(TIMING_TRAIN);
     schedule_choose(plan, t.ntodo, cost_threads(0), &t.parallel, &t.threads, why, sizeof why);
     t.threads = cost_threads(t.threads);
+    t.keys = fused_keys(plan, data, t.todo, t.ntodo);
+    t.group = t.keys ? schedule_fuse(plan, t.keys, t.todo, t.ntodo, t.parallel, t.threads, opt->no_fuse, fused,
+                                              sizeof fused) : 1;
     char part[64] = "";
     if (owner)
         snprintf(part, sizeof part, " shard %d/%d (%s)", opt->shard.index, opt->shard.count, opt->shard.source);
     if (!opt->quiet)
-        fprintf(stderr, "%s%s: %ld runs to train, %ld already done (skipped); %d side by side x %d threads each (%s)\n",
-                base->name, part, t.ntodo, t.owned - t.ntodo, t.parallel, t.threads, why);
+        fprintf(stderr, "%s%s: %ld runs to train, %ld already done (skipped); %s, %d side by side x %d threads "
+                "each (%s)\n", base->name, part, t.ntodo, t.owned - t.ntodo, t.keys ? fused : "each alone",
+                t.parallel, t.threads, why);
     t.pool = t.ntodo ? schedule_start(t.parallel) : NULL;
     if (t.ntodo && !t.pool) {
         fprintf(stderr, "runner: cannot start worker threads\n");
+        free(t.keys);
         free(t.todo);
         return exit_code(ERROR_USAGE);
     }
     train_todo(&t);
     schedule_stop(t.pool);
+    free(t.keys);
     progress_end(&t.pr, base->name, t.diverged, res->dir);
     int rc = exit_code(t.failed);
     if (!rc && !stop_signal && t.pr.done == t.owned && t.owned && t.diverged == t.pr.done) {
@@ -407,7 +433,9 @@ static int check_memory(const cli_options *opt, const sweep_plan *plan, const pl
     int parallel, threads;
     char why[200];
     schedule_choose(plan, plan->nruns, cost_threads(0), &parallel, &threads, why, sizeof why);
-    return cost_check_memory(plan, data, parallel, opt->max_memory, err, len);
+    /* fused groups hold their runs in memory together */
+    int group = schedule_fuse_all(plan, data, parallel, threads, opt->no_fuse);
+    return cost_check_memory(plan, data, parallel * group, opt->max_memory, err, len);
 }
 
 /* Says (unless quiet) when runs ask for more threads than the cores available, which caps them, and proves that

@@ -1,6 +1,7 @@
 /* The worker pool: a mutex, two condition variables and two fixed queues; no busy waiting. */
 #include "schedule.h"
 #include "cost.h"
+#include "progress.h"
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -10,16 +11,18 @@
 
 enum { QUEUE = 256 };
 
-/* A job and what its submitter handed in with it. */
+/* A group of jobs (one alone, or a fused group) and what its submitter handed in with each. */
 typedef struct entry {
-    train_job *job;
-    void *owner;
+    train_job *jobs[FUSED_GROUP_MAX];
+    void *owners[FUSED_GROUP_MAX];
+    int n;
 } entry;
 
 struct schedule_pool {
     pthread_mutex_t lock;
     pthread_cond_t work, done;
-    entry todo[QUEUE], finished[QUEUE];
+    entry todo[QUEUE];
+    void *finished[QUEUE * FUSED_GROUP_MAX];     /* owners of finished jobs */
     int ntodo, nfinished, shutdown, nthreads;
     pthread_t threads[];
 };
@@ -51,7 +54,7 @@ static long largest_step_units(const sweep_plan *plan)
  * and 1 for small ones; the p with the least time wins, ties going to more runs side by side. */
 static int auto_parallel(long units, long ntodo, int cores)
 {
-    enum { BIG = 65536 };
+    enum { BIG = COST_BIG_STEP };
     const double SPEEDUP = 1.25;
     double best = 0;
     int p = 1;
@@ -66,17 +69,23 @@ static int auto_parallel(long units, long ntodo, int cores)
     return p;
 }
 
+static int swept_threads(const sweep_plan *plan)
+{
+    const config *base = plan->base;
+    int swept = 0;
+    for (int i = 0; i < base->nsweep; i++)
+        swept |= base->sweep[i].key == config_find("experiment.threads");
+    return swept;
+}
+
 void schedule_choose(const sweep_plan *plan, long ntodo, int cores, int *parallel, int *threads, char *why,
                      size_t len)
 {
     const config *base = plan->base;
-    int swept_threads = 0;
-    for (int i = 0; i < base->nsweep; i++)
-        swept_threads |= base->sweep[i].key == config_find("experiment.threads");
     if (cores < 1)
         cores = 1;
     int p, t = base->threads;
-    if (swept_threads) {
+    if (swept_threads(plan)) {
         p = 1;
         snprintf(why, len, "one run at a time: experiment.threads is swept, so each timing is alone");
     } else if (base->parallel_runs > 0) {
@@ -100,6 +109,54 @@ void schedule_choose(const sweep_plan *plan, long ntodo, int cores, int *paralle
         t = cores / p > 1 ? cores / p : 1;
     *parallel = p;
     *threads = t;
+}
+
+int schedule_fuse(const sweep_plan *plan, const fused_key *keys, const long *todo, long ntodo, int parallel,
+                  int threads, int nofuse, char *what, size_t len)
+{
+    long most = 0, kinds = 0;
+    double step = 1;
+    long *rep = malloc((size_t)ntodo * sizeof *rep), *count = calloc((size_t)ntodo + 1, sizeof *count);
+    for (long i = 0; rep && count && i < ntodo; i++) {
+        const fused_key *k = &keys[todo[i]];
+        long j = 0;
+        while (j < kinds && !fused_same(&keys[rep[j]], k))
+            j++;
+        if (j == kinds)
+            rep[kinds++] = todo[i];
+        count[j]++;
+        most = count[j] > most ? count[j] : most;
+        step = k->fusable && k->step_bytes > step ? k->step_bytes : step;
+    }
+    free(rep);
+    free(count);
+    /* as many groups of a kind as runs side by side, each worker training one without waiting for another, but no
+     * more runs to a group than fit COST_GROUP_BYTES a thread together (the largest runs' steps taken for all) */
+    double fit = COST_GROUP_BYTES * (threads > 1 ? threads : 1) / step;
+    int cap = parallel > 0 ? (int)((most + parallel - 1) / parallel) : 1, air = PROGRESS_MAX_AIR / parallel;
+    cap = cap < FUSED_GROUP_MAX ? cap : FUSED_GROUP_MAX;
+    cap = cap < air ? cap : air;
+    cap = cap < fit ? cap : (int)fit;
+    /* experiment.parallel_runs = N asks for N runs at a time, each alone */
+    if (nofuse || swept_threads(plan) || plan->base->parallel_runs > 0 || cap < 2) {
+        snprintf(what, len, nofuse ? "each alone (--no-fuse)" : "each alone");
+        return 1;
+    }
+    snprintf(what, len, "%ld fused groups of up to %d (shared batches)", fused_count(keys, todo, ntodo, cap), cap);
+    return cap;
+}
+
+int schedule_fuse_all(const sweep_plan *plan, const plandata *data, int parallel, int threads, int nofuse)
+{
+    long *all = malloc((size_t)plan->nruns * sizeof *all);
+    for (long r = 0; all && r < plan->nruns; r++)
+        all[r] = r;
+    fused_key *keys = all ? fused_keys(plan, data, all, plan->nruns) : NULL;
+    char what[100];
+    int group = keys ? schedule_fuse(plan, keys, all, plan->nruns, parallel, threads, nofuse, what, sizeof what) : 1;
+    free(keys);
+    free(all);
+    return group;
 }
 
 /* A plan index and its run's work. */
@@ -141,9 +198,13 @@ static void *worker(void *arg)
             break;
         entry e = p->todo[--p->ntodo];
         pthread_mutex_unlock(&p->lock);
-        train_execute(e.job);
+        if (e.n > 1)
+            fused_execute(e.jobs, e.n, e.jobs[0]->threads);
+        else
+            train_execute(e.jobs[0]);
         pthread_mutex_lock(&p->lock);
-        p->finished[p->nfinished++] = e;
+        for (int i = 0; i < e.n; i++)
+            p->finished[p->nfinished++] = e.owners[i];
         pthread_cond_signal(&p->done);
     }
     pthread_mutex_unlock(&p->lock);
@@ -203,11 +264,14 @@ schedule_pool *schedule_start(int n)
     return p;
 }
 
-void schedule_submit(schedule_pool *p, train_job *job, void *owner)
+void schedule_submit_group(schedule_pool *p, train_job **jobs, void **owners, int n)
 {
     pthread_mutex_lock(&p->lock);
-    /* the caller keeps at most one job per worker in flight, so the queues never fill */
-    p->todo[p->ntodo++] = (entry){job, owner};
+    /* the caller keeps at most one group per worker in flight, so the queues never fill */
+    entry *e = &p->todo[p->ntodo++];
+    e->n = n;
+    memcpy(e->jobs, jobs, (size_t)n * sizeof *jobs);
+    memcpy(e->owners, owners, (size_t)n * sizeof *owners);
     pthread_cond_signal(&p->work);
     pthread_mutex_unlock(&p->lock);
 }
@@ -225,7 +289,7 @@ void *schedule_wait(schedule_pool *p, double timeout)
     while (!p->nfinished && rc != ETIMEDOUT)
         rc = pthread_cond_timedwait(&p->done, &p->lock, &until);
     if (p->nfinished)
-        owner = p->finished[--p->nfinished].owner;
+        owner = p->finished[--p->nfinished];
     pthread_mutex_unlock(&p->lock);
     return owner;
 }

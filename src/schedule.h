@@ -4,6 +4,7 @@
 #ifndef SCHEDULE_H
 #define SCHEDULE_H
 #include "config.h"
+#include "fused.h"
 #include "plandata.h"
 #include "sweep.h"
 #include "train.h"
@@ -13,6 +14,15 @@
  * a short reason for the choice. */
 void schedule_choose(const sweep_plan *plan, long ntodo, int cores, int *parallel, int *threads, char *why,
                      size_t len);
+/* Fused groups (fused.h) for the todo runs (ntodo plan indices, largest first; keys indexed by plan index) trained
+ * parallel side by side on threads each: the most runs per group, as many groups of a kind as runs side by side,
+ * as many as fit COST_GROUP_BYTES a thread; 1 for none (nofuse, experiment.threads swept,
+ * experiment.parallel_runs set, or no two runs fuse).
+ * Fills what with the choice for the printed line. */
+int schedule_fuse(const sweep_plan *plan, const fused_key *keys, const long *todo, long ntodo, int parallel,
+                  int threads, int nofuse, char *what, size_t len);
+/* schedule_fuse's group size for every run of the plan (data loaded); 1 when out of memory. */
+int schedule_fuse_all(const sweep_plan *plan, const plandata *data, int parallel, int threads, int nofuse);
 /* Orders todo (ntodo plan indices) largest run first by cost_run's work, plan order among equals, so that the
  * sweep does not end with one big run on one core while the others idle (longest processing time first). 0, or
  * -1 when out of memory (todo unchanged: plan order trains correctly, only slower). */
@@ -26,8 +36,10 @@ int schedule_probe(int n, char *err, size_t len);
 typedef struct schedule_pool schedule_pool;
 /* Starts n worker threads; NULL when threads cannot be created. */
 schedule_pool *schedule_start(int n);
-/* Hands a prepared job to the workers (main thread); owner (not NULL) comes back from schedule_wait. */
-void schedule_submit(schedule_pool *p, train_job *job, void *owner);
+/* Hands a group of n <= FUSED_GROUP_MAX prepared jobs (a fused group when n > 1, else one run alone) to the workers
+ * (main thread); owners[i] (not NULL) comes back from schedule_wait when jobs[i] finished (a group's all at once,
+ * when it ends). */
+void schedule_submit_group(schedule_pool *p, train_job **jobs, void **owners, int n);
 /* The owner of the next finished job, or NULL when none finished within timeout seconds. */
 void *schedule_wait(schedule_pool *p, double timeout);
 /* Lets the workers finish their jobs and joins them. */

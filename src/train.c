@@ -390,9 +390,7 @@ static int begin(train_job *job)
     return 1;
 }
 
-/* Hands the run at (epoch, rows) to job->checkpoint: always when forced (a stop), else at the start of an epoch
- * once train.checkpoint_every seconds have passed since the last checkpoint (or the start). */
-static void checkpoint_at(train_job *job, int epoch, int rows, int forced)
+void train_checkpoint(train_job *job, int epoch, int rows, int forced)
 {
     if (!job->checkpoint || (!forced && timing_now() - job->checkpoint_clock < job->cfg.checkpoint_every))
         return;
@@ -441,81 +439,119 @@ int train_state_check(const train_job *job)
     return 0;
 }
 
-void train_execute(train_job *job)
+int train_begin(train_job *job)
 {
-    omp_set_num_threads(job->threads);
-    const dataset *tr = job->train;
-    mlp *net = &job->net;
-    int B = train_batch_rows(&job->cfg, tr->rows);
     job->checkpoint_clock = timing_now();
     if (!job->at_epoch && !begin(job)) {
         choose_best(job);
         count_confusion(job);
-        return;
+        return 0;
     }
     atomic_store_explicit(&job->progress_epoch, job->at_epoch - 1, memory_order_release);
     atomic_store_explicit(&job->progress_eval, job->epochs_done, memory_order_release);
+    return 1;
+}
+
+double train_epoch_begin(train_job *job, int epoch)
+{
+    double lr = train_schedule_lr(&job->cfg, epoch - 1);
+    job->curve[epoch].lr = lr;
+    if (job->cfg.shuffle && !job->at_rows)
+        rng_shuffle(&job->shuffle, job->order, job->train->rows);
+    return lr;
+}
+
+float train_step_scale(const train_job *job, int n) { return job->cfg.loss == LOSS_MEAN ? 1.0f / (float)n : 1.0f; }
+
+/* After a step of n rows: 1, or 0 when its loss is not finite (the run ends; the weights it updated are dropped:
+ * last_good is kept). */
+static int step_done(train_job *job, int n)
+{
+    double batch_loss = 0;
+    for (int i = 0; i < n; i++)
+        batch_loss += job->net.loss[i];
+    if (!isfinite(batch_loss))
+        return 0;
+    job->examples += n;
+    return 1;
+}
+
+int train_step(train_job *job, const float *x, const int *y, int n, double lr)
+{
+    mlp_update u = update_for(job, ++job->steps, lr);
+    mlp_train_step(&job->net, x, y, n, train_step_scale(job, n), &u);
+    return step_done(job, n);
+}
+
+int train_epoch_end(train_job *job, int epoch, int finite)
+{
+    mlp *net = &job->net;
+    job->at_rows = 0;
+    job->curve[epoch].epoch = epoch;
+    int eval = evaluated_epoch(job, epoch);
+    if (!finite || !(eval ? record(job, epoch) : mlp_params_finite(net))) {
+        /* the curve row of a non-finite evaluation is dropped: curve.dat holds finite numbers only */
+        job->curve[epoch].evaluated = 0;
+        job->status = TRAIN_DIVERGED;
+        job->diverged_epoch = epoch;
+        return 0;
+    }
+    atomic_store_explicit(&job->progress_epoch, epoch, memory_order_release);
+    if (!eval)
+        return 1;
+    for (int e = job->epochs_done + 1; e <= epoch; e++)
+        job->train_seconds += job->curve[e].seconds;
+    job->epochs_done = epoch;
+    memcpy(job->last_good, net->params, net->nparams * sizeof(float));
+    atomic_store_explicit(&job->progress_eval, epoch, memory_order_release);
+    int stop = keep_evaluation(job, epoch);
+    stop |= target_at_evaluation(job, epoch);
+    /* finite but exploding: the epoch stays in the curve, and the run ends there */
+    double factor = job->cfg.diverge_factor;
+    if (factor > 0 && job->curve[epoch].train_loss > factor * job->curve[0].train_loss) {
+        job->status = TRAIN_DIVERGED;
+        job->diverged_epoch = epoch;
+        return 0;
+    }
+    return !stop && epoch < job->cfg.epochs;
+}
+
+void train_finish(train_job *job)
+{
+    choose_best(job);
+    count_confusion(job);
+    job->samples_per_second =
+        job->train_seconds > 0 ? (double)job->train->rows * job->epochs_done / job->train_seconds : 0;
+}
+
+void train_execute(train_job *job)
+{
+    omp_set_num_threads(job->threads);
+    const dataset *tr = job->train;
+    int B = train_batch_rows(&job->cfg, tr->rows);
+    if (!train_begin(job))
+        return;
     for (int epoch = job->at_epoch; epoch <= job->cfg.epochs; epoch++) {
-        checkpoint_at(job, epoch, 0, 0);
-        double t0 = timing_now(), lr = train_schedule_lr(&job->cfg, epoch - 1);
-        job->curve[epoch].lr = lr;
-        if (job->cfg.shuffle && !job->at_rows)
-            rng_shuffle(&job->shuffle, job->order, tr->rows);
+        train_checkpoint(job, epoch, 0, 0);
+        double t0 = timing_now(), lr = train_epoch_begin(job, epoch);
         int finite = 1;
         for (int s = job->at_rows; s < tr->rows && finite; s += B) {
             int n = tr->rows - s < B ? tr->rows - s : B;
             mlp_update u = update_for(job, ++job->steps, lr);
-            mlp_train_rows(net, tr->x, tr->y, job->order + s, n,
-                           job->cfg.loss == LOSS_MEAN ? 1.0f / (float)n : 1.0f, &u);
-            /* a non-finite loss ends the run; the weights it updated are dropped (last_good is kept) */
-            double batch_loss = 0;
-            for (int i = 0; i < n; i++)
-                batch_loss += net->loss[i];
-            if (!isfinite(batch_loss)) {
-                finite = 0;
+            mlp_train_rows(&job->net, tr->x, tr->y, job->order + s, n, train_step_scale(job, n), &u);
+            if (!(finite = step_done(job, n)))
                 break;
-            }
-            job->examples += n;
             target_between(job, t0 - job->curve[epoch].seconds);
             if (job->stop && *job->stop) {
                 job->curve[epoch].seconds += timing_now() - t0;
-                checkpoint_at(job, epoch, s + n, 1);
+                train_checkpoint(job, epoch, s + n, 1);
                 job->status = TRAIN_INTERRUPTED;
                 return;
             }
         }
-        job->at_rows = 0;
-        job->curve[epoch].epoch = epoch;
         job->curve[epoch].seconds += timing_now() - t0; /* a resumed epoch holds the seconds before the stop */
-        int eval = evaluated_epoch(job, epoch);
-        if (!finite || !(eval ? record(job, epoch) : mlp_params_finite(net))) {
-            /* the curve row of a non-finite evaluation is dropped: curve.dat holds finite numbers only */
-            job->curve[epoch].evaluated = 0;
-            job->status = TRAIN_DIVERGED;
-            job->diverged_epoch = epoch;
-            break;
-        }
-        atomic_store_explicit(&job->progress_epoch, epoch, memory_order_release);
-        if (!eval)
-            continue;
-        for (int e = job->epochs_done + 1; e <= epoch; e++)
-            job->train_seconds += job->curve[e].seconds;
-        job->epochs_done = epoch;
-        memcpy(job->last_good, net->params, net->nparams * sizeof(float));
-        atomic_store_explicit(&job->progress_eval, epoch, memory_order_release);
-        int stop = keep_evaluation(job, epoch);
-        stop |= target_at_evaluation(job, epoch);
-        /* finite but exploding: the epoch stays in the curve, and the run ends there */
-        double factor = job->cfg.diverge_factor;
-        if (factor > 0 && job->curve[epoch].train_loss > factor * job->curve[0].train_loss) {
-            job->status = TRAIN_DIVERGED;
-            job->diverged_epoch = epoch;
-            break;
-        }
-        if (stop)
+        if (!train_epoch_end(job, epoch, finite))
             break;
     }
-    choose_best(job);
-    count_confusion(job);
-    job->samples_per_second = job->train_seconds > 0 ? (double)tr->rows * job->epochs_done / job->train_seconds : 0;
+    train_finish(job);
 }

@@ -116,8 +116,30 @@ enum { TRAIN_CONFUSION_MAX = 256 };
 int train_model_rows(int batch);
 /* The learning rate of epoch e (0-based): train.warmup_epochs, then train.schedule (README has the formulas). */
 double train_schedule_lr(const config *c, long long e);
-/* Trains; fills the results. Touches no HDF5, safe in a worker thread. */
+/* Trains; fills the results. Touches no HDF5, safe in a worker thread. train_execute is the pieces below in a
+ * row, which fused.h drives in lockstep for several runs. */
 void train_execute(train_job *job);
+/* Sets up a fresh run (its shuffle stream and epoch 0's evaluation) or one going on from a checkpoint: 1 to train
+ * epoch at_epoch next; 0 when the run ended at epoch 0 (its results are filled). */
+int train_begin(train_job *job);
+/* Epoch epoch's learning rate, recorded in its curve row, and its sample order (shuffled unless train.shuffle = 0
+ * or the epoch goes on after at_rows rows). */
+double train_epoch_begin(train_job *job, int epoch);
+/* The loss scale of a step of n rows: 1/n for train.loss = mean, else 1. */
+float train_step_scale(const train_job *job, int n);
+/* One optimizer step at lr on the gathered batch x (n, inputs), labels y (n), on the calling thread's OpenMP
+ * threads: the bits are those of train_execute's step on the same rows. 1, or 0 when its loss is not finite
+ * (the epoch ends there and the run diverges at train_epoch_end). */
+int train_step(train_job *job, const float *x, const int *y, int n, double lr);
+/* After epoch's steps (finite: none had a non-finite loss) and its curve row's seconds: evaluation, divergence,
+ * early stopping and the target. 1 to go on with the next epoch; 0 when the run ends (its last epoch, diverged,
+ * early-stopped or at its target); train_finish follows. */
+int train_epoch_end(train_job *job, int epoch, int finite);
+/* Hands the run at (epoch, rows) to job->checkpoint (if any): always when forced (a stop), else at the start of an
+ * epoch once train.checkpoint_every seconds have passed since the last checkpoint (or the start). */
+void train_checkpoint(train_job *job, int epoch, int rows, int forced);
+/* After the last epoch: best_epoch, the confusion matrix of the kept weights and samples_per_second. */
+void train_finish(train_job *job);
 /* The state train_execute goes on from, for in-run checkpoints: byte ranges of the job at its position (at_epoch,
  * at_rows): the counters (steps, examples, early stopping's), the target's numbers (whether and where it was
  * reached), the shuffle stream, the sample order, the weights, the optimizer's state, the kept weights and the

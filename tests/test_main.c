@@ -15,6 +15,7 @@ int main(void)
     srunner_add_suite(sr, formats_suite());
     srunner_add_suite(sr, runckpt_suite());
     srunner_add_suite(sr, study_suite());
+    srunner_add_suite(sr, fused_suite());
     srunner_set_fork_status(sr, CK_NOFORK);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

@@ -13,5 +13,6 @@ Suite *schedule_suite(void);
 Suite *formats_suite(void);
 Suite *runckpt_suite(void);
 Suite *study_suite(void);
+Suite *fused_suite(void);
 
 #endif
