@@ -151,13 +151,20 @@ static void forward_pass(mlp *net, const float *x, int n)
     }
 }
 
-/* One parallel region for the whole pass. */
+static int narrow_shape(const mlp *net);
+static void hidden_serial(mlp *net, const float *x, int n);
+static void narrow_output(mlp *net, const int *y, int n, float scale);
+
+/* One parallel region for the whole pass; on one thread, a narrow output layer by mlp_forward_narrow. */
 void mlp_forward(mlp *net, const float *x, int n)
 {
     int nt = pass_threads(pass_work(net, n));
     if (nt > 1) {
         #pragma omp parallel num_threads(nt)
         forward_pass(net, x, n);
+    } else if (narrow_shape(net)) {
+        hidden_serial(net, x, n);
+        narrow_output(net, NULL, n, 0);
     } else
         forward_pass(net, x, n);
 }
@@ -166,13 +173,17 @@ void mlp_forward(mlp *net, const float *x, int n)
 static inline double softplus(double z) { return (z > 0 ? z : 0) + log1p(exp(-fabs(z))); }
 
 enum { LOSS_ROWS = 16 }; /* rows per block of the loss: a vector of floats, one row per lane */
+enum { NARROW_ROWS_MAX = 32 }; /* the widest tile of mlp_forward_narrow that narrow_output takes */
 
 /* Softmax cross-entropy of rows r0..r1-1 (at most LOSS_ROWS), vectorised across rows: one lane per row, the
  * classes in the outer loops, so there are no horizontal reductions. Log-sum-exp around the largest logit, so
  * every exp argument is <= 0; the prediction is the first largest logit. A NaN or +Inf logit makes the loss
  * NaN, as does a row of -Inf; a -Inf logit is a class of probability 0 (an infinite loss if it is the label).
- * Every sum over classes is in class order. */
-static inline void softmax_rows(mlp *net, const int *y, int r0, int r1, float scale)
+ * Every sum over classes is in class order. The logits: rows of a[nlayers] (zt NULL), or the columns of zt
+ * (classes, ld) from mlp_forward_narrow, whose lanes read whole vectors and whose padding columns are computed
+ * and dropped; the gradient goes to d[nlayers] either way. */
+static inline __attribute__((always_inline)) void softmax_block(mlp *net, const float *zt, int ld, const int *y,
+                                                                int r0, int r1, float scale)
 {
     int U = net->size[net->nlayers], nr = r1 - r0;
     const float *z = net->a[net->nlayers] + (size_t)r0 * U;
@@ -184,28 +195,29 @@ static inline void softmax_rows(mlp *net, const int *y, int r0, int r1, float sc
         row[i] = (i < nr ? i : nr - 1) * U;
         label[i] = y[r0 + (i < nr ? i : nr - 1)];
     }
+#define LOGIT(i, k) (zt ? zt[(k) * ld + (i)] : z[row[i] + (k)])
     #pragma omp simd
     for (int i = 0; i < LOSS_ROWS; i++) {
-        m[i] = z[row[i]];
+        m[i] = LOGIT(i, 0);
         best[i] = 0;
         s[i] = 0;
     }
     for (int k = 1; k < U; k++)
         #pragma omp simd
         for (int i = 0; i < LOSS_ROWS; i++) {
-            float v = z[row[i] + k];
+            float v = LOGIT(i, k);
             best[i] = v > m[i] ? k : best[i];
             m[i] = v > m[i] ? v : m[i];
         }
     for (int k = 0; k < U; k++)
         #pragma omp simd
         for (int i = 0; i < LOSS_ROWS; i++)
-            s[i] += exp_nonpos(z[row[i] + k] - m[i]);
+            s[i] += exp_nonpos(LOGIT(i, k) - m[i]);
     #pragma omp simd
     for (int i = 0; i < LOSS_ROWS; i++)
         lse[i] = log_ge1(s[i]); /* s in [1, U] */
     for (int i = 0; i < nr; i++) {
-        net->loss[r0 + i] = (double)m[i] + (double)lse[i] - (double)z[row[i] + label[i]];
+        net->loss[r0 + i] = (double)m[i] + (double)lse[i] - (double)LOGIT(i, label[i]);
         net->correct[r0 + i] = best[i] == label[i];
     }
     if (scale == 0)
@@ -216,10 +228,49 @@ static inline void softmax_rows(mlp *net, const int *y, int r0, int r1, float sc
     for (int k = 0; k < U; k++) {
         #pragma omp simd
         for (int i = 0; i < LOSS_ROWS; i++)
-            g[i] = scale * (exp_nonpos(z[row[i] + k] - m[i]) * s[i] - (float)(label[i] == k));
+            g[i] = scale * (exp_nonpos(LOGIT(i, k) - m[i]) * s[i] - (float)(label[i] == k));
         for (int i = 0; i < nr; i++)
             dz[row[i] + k] = g[i];
     }
+#undef LOGIT
+}
+
+static void softmax_rows(mlp *net, const int *y, int r0, int r1, float scale)
+{
+    softmax_block(net, NULL, 0, y, r0, r1, scale);
+}
+
+/* The output layer by mlp_forward_narrow, on the calling thread, and with y its softmax loss (a step's, as
+ * mlp_loss): the logits land in a[nlayers] as mlp_forward leaves them. */
+static void narrow_output(mlp *net, const int *y, int n, float scale)
+{
+    int L = net->nlayers - 1, IN = net->size[L], U = net->size[L + 1], ld = mlp_narrow_rows();
+    float zt[MLP_NARROW_OUT * NARROW_ROWS_MAX];
+    for (int r0 = 0; r0 < n; r0 += ld) {
+        int nr = imin(ld, n - r0);
+        mlp_forward_narrow(zt, net->h[L] + (size_t)r0 * IN, net->w[L], net->b[L], nr, IN, U);
+        for (int r = 0; y && r < nr; r += LOSS_ROWS)
+            softmax_block(net, zt + r, ld, y, r0 + r, r0 + imin(nr, r + LOSS_ROWS), scale);
+        float *z = net->a[L + 1] + (size_t)r0 * U;
+        for (int i = 0; i < nr; i++)
+            for (int k = 0; k < U; k++)
+                z[i * U + k] = zt[k * ld + i];
+    }
+}
+
+/* 1 when narrow_output takes a model's output layer on one thread (and, with softmax outputs, its loss). */
+static int narrow_shape(const mlp *net)
+{
+    int ld = mlp_narrow_rows();
+    return net->nlayers > 1 && net->size[net->nlayers] <= MLP_NARROW_OUT && ld >= LOSS_ROWS && ld <= NARROW_ROWS_MAX;
+}
+
+/* The hidden layers of a forward pass on the calling thread. */
+static void hidden_serial(mlp *net, const float *x, int n)
+{
+    for (int k = 0; k + 1 < net->nlayers; k++)
+        mlp_forward_layer(net->a[k + 1], net->h[k + 1], net->act, k == 0 ? x : net->h[k], net->w[k], net->b[k], n,
+                          net->size[k], net->size[k + 1], MLP_SERIAL);
 }
 
 /* Per-class binary cross-entropy of row r (sigmoid outputs), in double through a softplus that cannot
@@ -515,6 +566,83 @@ static void team_step(mlp *net, const float *x, const int *y, int n, float scale
     mlp_update_range(u, net->params, net->grads, np * t / nt, np * (t + 1) / nt);
 }
 
+/* 1 when a step of the calling team shares every hidden layer out by units (units_step): each thread gets some of
+ * every layer's units. */
+static int units_shape(const mlp *net, int nt)
+{
+    int ok = nt > 1;
+    for (int k = 1; k < net->nlayers; k++)
+        ok &= mlp_team_groups(net->size[k]) >= nt;
+    return ok;
+}
+
+/* The update of the rows of layer k's weights and biases for its units u0..u1-1. */
+static void update_rows(mlp *net, const mlp_update *u, int k, int u0, int u1)
+{
+    size_t w = (size_t)(net->w[k] - net->params), b = (size_t)(net->b[k] - net->params), IN = (size_t)net->size[k];
+    mlp_update_range(u, net->params, net->grads, w + (size_t)u0 * IN, w + (size_t)u1 * IN);
+    mlp_update_range(u, net->params, net->grads, b + (size_t)u0, b + (size_t)u1);
+}
+
+/* The output layer's logits and the loss: each thread a contiguous run of blocks of LOSS_ROWS rows, its logits then
+ * their loss; a barrier at the end. */
+static void output_loss(mlp *net, const int *y, int n, float scale)
+{
+    int L = net->nlayers - 1, IN = net->size[L], OUT = net->size[L + 1], nb = (n + LOSS_ROWS - 1) / LOSS_ROWS;
+    int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    int r0 = nb * t / nt * LOSS_ROWS, r1 = imin(n, nb * (t + 1) / nt * LOSS_ROWS);
+    if (r0 < r1)
+        mlp_forward_layer(net->a[L + 1] + (size_t)r0 * OUT, NULL, net->act, net->h[L] + (size_t)r0 * IN, net->w[L],
+                          net->b[L], r1 - r0, IN, OUT, MLP_SERIAL);
+    for (int r = r0; r < r1; r += LOSS_ROWS)
+        loss_block(net, y, r, imin(r1, r + LOSS_ROWS), scale);
+    #pragma omp barrier
+}
+
+/* A step in which each thread owns a share of every hidden layer's units (mlp_team_share): it computes their
+ * pre-activations and activations (all rows), their gradients, the rows of the weights into them (gradient and
+ * update) and the columns of the weights out of them, so a layer's weights never leave the core that updates
+ * them; only activations and their gradients cross. The output layer's logits and loss go by rows. A hidden
+ * layer's update waits for the barrier after which no thread reads its weights (the next layer down's input
+ * gradient has read them); no barrier of its own. Every value is computed as in the serial step. */
+static void units_step(mlp *net, const float *x, const int *y, int n, float scale, const mlp_update *u)
+{
+    int L = net->nlayers - 1, u0, u1;
+    mlp_activation act = net->act;
+    for (int k = 0; k < L; k++)
+        mlp_forward_layer(net->a[k + 1], net->h[k + 1], act, k == 0 ? x : net->h[k], net->w[k], net->b[k], n,
+                          net->size[k], net->size[k + 1], MLP_TEAM_OUTS);
+    output_loss(net, y, n, scale);
+    int IN = net->size[L], OUT = net->size[L + 1];
+    mlp_backward_weights(net->gw[L], net->gb[L], net->d[L + 1], net->h[L], n, IN, OUT, MLP_TEAM_INS, 0);
+    mlp_backward_input(net->d[L], net->a[L], net->h[L], act, net->d[L + 1], net->w[L], n, IN, OUT, MLP_TEAM_INS);
+    mlp_team_share(IN, &u0, &u1);
+    for (int o = 0; o < OUT; o++) {
+        size_t at = (size_t)(net->w[L] - net->params) + (size_t)o * IN;
+        mlp_update_range(u, net->params, net->grads, at + (size_t)u0, at + (size_t)u1);
+    }
+    if (u0 == 0 && u1 > 0) {
+        size_t b = (size_t)(net->b[L] - net->params);
+        mlp_update_range(u, net->params, net->grads, b, b + (size_t)OUT);
+    }
+    for (int k = L - 1; k >= 0; k--) {
+        mlp_backward_weights(net->gw[k], net->gb[k], net->d[k + 1], k == 0 ? x : net->h[k], n, net->size[k],
+                             net->size[k + 1], MLP_TEAM_OUTS, 0);
+        if (k > 0 || k + 1 < L) {
+            #pragma omp barrier
+        }
+        if (k + 1 < L) {
+            mlp_team_share(net->size[k + 2], &u0, &u1);
+            update_rows(net, u, k + 1, u0, u1);
+        }
+        if (k > 0)
+            mlp_backward_input(net->d[k], net->a[k], net->h[k], act, net->d[k + 1], net->w[k], n, net->size[k],
+                               net->size[k + 1], MLP_TEAM_INS);
+    }
+    mlp_team_share(net->size[1], &u0, &u1);
+    update_rows(net, u, 0, u0, u1);
+}
+
 void mlp_train_step(mlp *net, const float *x, const int *y, int n, float scale, const mlp_update *u)
 {
     if (mlp_step_chunked(net, n)) {
@@ -527,13 +655,23 @@ void mlp_train_step(mlp *net, const float *x, const int *y, int n, float scale, 
         return;
     }
     int nt = pass_threads(2 * pass_work(net, n));
+    if (nt > 1 && units_shape(net, nt)) {
+        #pragma omp parallel num_threads(nt)
+        units_step(net, x, y, n, scale, u);
+        return;
+    }
     if (nt > 1) {
         #pragma omp parallel num_threads(nt)
         team_step(net, x, y, n, scale, u);
         return;
     }
-    mlp_forward(net, x, n);
-    mlp_loss(net, y, n, scale);
+    if (narrow_shape(net) && net->out == MLP_OUT_SOFTMAX) {
+        hidden_serial(net, x, n);
+        narrow_output(net, y, n, scale);
+    } else {
+        mlp_forward(net, x, n);
+        mlp_loss(net, y, n, scale);
+    }
     backward_run(net, x, n, 0);
     update_all(net, u);
 }
