@@ -643,6 +643,21 @@ static void units_step(mlp *net, const float *x, const int *y, int n, float scal
     update_rows(net, u, 0, u0, u1);
 }
 
+/* The backward pass on the calling thread, each layer updated as soon as nothing reads its weights any more (after
+ * its input gradient), while its gradients are still in cache. */
+static void backward_update(mlp *net, const float *x, int n, const mlp_update *u)
+{
+    for (int k = net->nlayers - 1; k >= 0; k--) {
+        int IN = net->size[k], OUT = net->size[k + 1];
+        mlp_backward_weights(net->gw[k], net->gb[k], net->d[k + 1], k == 0 ? x : net->h[k], n, IN, OUT, MLP_SERIAL,
+                             0);
+        if (k > 0)
+            mlp_backward_input(net->d[k], net->a[k], net->h[k], net->act, net->d[k + 1], net->w[k], n, IN, OUT,
+                               MLP_SERIAL);
+        update_rows(net, u, k, 0, OUT);
+    }
+}
+
 void mlp_train_step(mlp *net, const float *x, const int *y, int n, float scale, const mlp_update *u)
 {
     if (mlp_step_chunked(net, n)) {
@@ -672,8 +687,11 @@ void mlp_train_step(mlp *net, const float *x, const int *y, int n, float scale, 
         mlp_forward(net, x, n);
         mlp_loss(net, y, n, scale);
     }
-    backward_run(net, x, n, 0);
-    update_all(net, u);
+    if (net->nparams >= UPDATE_PARALLEL_MIN && omp_get_max_threads() > 1) {
+        backward_run(net, x, n, 0);
+        update_all(net, u);
+    } else
+        backward_update(net, x, n, u);
 }
 
 int mlp_reserve(mlp *net, int threads, int batch)
