@@ -3,7 +3,10 @@
  * written by one thread, so the results are bitwise the same for any thread count. One parallel region per
  * pass, and one per training step, none at all below the serial threshold. A training step of a model with one
  * hidden layer that is big enough is instead the chunked step: threads own fixed chunks of hidden units from
- * the forward pass to the update, and the logits add the chunks' partial sums in chunk order. */
+ * the forward pass to the update, and the logits add the chunks' partial sums in chunk order. Other steps on a
+ * team are units steps where every hidden layer has units for each thread (each thread owns a share of them;
+ * the same bits as one thread);
+ * on one thread a narrow output layer goes by rows (mlp_forward_narrow). */
 #include "mlp_kernels.h"
 #include <stdlib.h>
 #if defined(__SSE2__)
