@@ -5,8 +5,7 @@
  * hidden layer that is big enough is instead the chunked step: threads own fixed chunks of hidden units from
  * the forward pass to the update, and the logits add the chunks' partial sums in chunk order. Other steps on a
  * team are units steps where every hidden layer has units for each thread (each thread owns a share of them;
- * the same bits as one thread);
- * on one thread a narrow output layer goes by rows (mlp_forward_narrow). */
+ * the same bits as one thread); on one thread a narrow output layer goes by rows (mlp_forward_narrow). */
 #include "mlp_kernels.h"
 #include <stdlib.h>
 #if defined(__SSE2__)
