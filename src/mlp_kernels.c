@@ -22,7 +22,8 @@ enum {
                      share a set) */
     KC = 256      /* reduction steps per packed panel: KC x TN floats on the stack, within L1 */
 };
-_Static_assert((int)TM <= (int)TMAX && (int)MLP_NARROW_OUT <= (int)TMAX, "tile_rows has a case for every height up to TMAX");
+_Static_assert((int)TM <= (int)TMAX && (int)MLP_NARROW_OUT <= (int)TMAX,
+               "tile_rows has a case for every height up to TMAX");
 
 /* h (n) = act(a) */
 static inline void activate(float *restrict h, const float *restrict a, int n, mlp_activation act)

@@ -66,6 +66,63 @@ static void input_twin(float *din, const float *a, const float *h, mlp_activatio
 
 static int same(const float *x, const float *y, size_t n) { return memcmp(x, y, n * sizeof *x) == 0; }
 
+/* A layer's inputs and what its twins make of them: logits, activations, input gradient, and the weight gradient
+ * overwriting (dw0, db0) and added to a start (dws, dbs) (dwa, dba). */
+typedef struct lcase {
+    int B, IN, OUT, acc;
+    mlp_activation act;
+    float *in, *ha, *w, *b, *dout, *a0, *h0, *din0, *dw0, *db0, *dws, *dbs, *dwa, *dba;
+} lcase;
+
+/* The kernels in one sharing mode on t threads against the twins. */
+static void check_mode(const lcase *c, int mode, int t)
+{
+    int B = c->B, IN = c->IN, OUT = c->OUT, acc = c->acc;
+    size_t nin = (size_t)B * IN, nout = (size_t)B * OUT, nw = (size_t)IN * OUT;
+    float *a1 = malloc(nout * 4), *h1 = malloc(nout * 4), *din1 = malloc(nin * 4), *dw1 = malloc(nw * 4);
+    float *db1 = malloc(OUT * 4);
+    memset(a1, 0xff, nout * 4);
+    memset(h1, 0xff, nout * 4);
+    memset(din1, 0xff, nin * 4);
+    memcpy(dw1, c->dws, nw * 4);
+    memcpy(db1, c->dbs, OUT * 4);
+    #pragma omp parallel num_threads(t)
+    {
+        if (mode != MLP_TEAM_INS)
+            mlp_forward_layer(a1, h1, c->act, c->in, c->w, c->b, B, IN, OUT, mode);
+        if (mode != MLP_TEAM_OUTS) {
+            mlp_backward_input(din1, c->in, c->ha, c->act, c->dout, c->w, B, IN, OUT, mode);
+            #pragma omp barrier
+        }
+        mlp_backward_weights(dw1, db1, c->dout, c->in, B, IN, OUT, mode, acc);
+    }
+    if (mode != MLP_TEAM_INS)
+        ck_assert_msg(same(c->a0, a1, nout) && same(c->h0, h1, nout), "%dx%dx%d, mode %d, %d threads: forward differs",
+                      B, IN, OUT, mode, t);
+    if (mode != MLP_TEAM_OUTS)
+        ck_assert_msg(same(c->din0, din1, nin), "%dx%dx%d, mode %d, %d threads: input gradient differs", B, IN, OUT,
+                      mode, t);
+    ck_assert_msg(same(acc ? c->dwa : c->dw0, dw1, nw) && same(acc ? c->dba : c->db0, db1, OUT),
+                  "%dx%dx%d, mode %d, %d threads, acc %d: weight gradient differs", B, IN, OUT, mode, t, acc);
+    free(a1); free(h1); free(din1); free(dw1); free(db1);
+}
+
+/* mlp_forward_narrow's transposed logits against the forward twin's, TN rows at a time. */
+static void check_narrow(const lcase *c)
+{
+    int ld = mlp_narrow_rows(), IN = c->IN, OUT = c->OUT;
+    float *zt = malloc((size_t)MLP_NARROW_OUT * ld * 4);
+    for (int r0 = 0; r0 < c->B; r0 += ld) {
+        int nr = c->B - r0 < ld ? c->B - r0 : ld;
+        mlp_forward_narrow(zt, c->in + (size_t)r0 * IN, c->w, c->b, nr, IN, OUT);
+        for (int i = 0; i < nr; i++)
+            for (int o = 0; o < OUT; o++)
+                ck_assert_msg(memcmp(&zt[o * ld + i], &c->a0[(r0 + i) * OUT + o], 4) == 0,
+                              "%dx%dx%d: narrow logit (%d, %d) differs", c->B, IN, OUT, r0 + i, o);
+    }
+    free(zt);
+}
+
 /* Every kernel in every sharing mode (serial, MLP_TEAM, MLP_TEAM_OUTS, MLP_TEAM_INS on 1, 2 and 3 threads) gives
  * its twin's bits, and mlp_forward_narrow gives the forward twin's logits transposed: narrow and wide layers,
  * widths that are no multiple of a tile, more threads than groups, and panels of more than 256 inputs. */
@@ -73,77 +130,39 @@ START_TEST(test_kernels_match_bitwise_twins)
 {
     static const int shapes[][3] = {{1, 1, 1},   {5, 13, 7},    {32, 64, 128}, {32, 128, 10}, {17, 100, 3},
                                     {30, 70, 12}, {64, 300, 95}, {9, 513, 40},  {40, 33, 257}};
+    static const int modes[] = {MLP_SERIAL, MLP_TEAM, MLP_TEAM_OUTS, MLP_TEAM_INS};
     rng r;
     rng_init(&r, 41, 1);
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         int B = shapes[s][0], IN = shapes[s][1], OUT = shapes[s][2];
-        mlp_activation act = (mlp_activation)(s % 3);
         size_t nin = (size_t)B * IN, nout = (size_t)B * OUT, nw = (size_t)IN * OUT;
-        float *in = malloc(nin * 4), *w = malloc(nw * 4), *b = malloc(OUT * 4), *dout = malloc(nout * 4);
-        float *a0 = malloc(nout * 4), *h0 = malloc(nout * 4), *a1 = malloc(nout * 4), *h1 = malloc(nout * 4);
-        float *dw0 = malloc(nw * 4), *dw1 = malloc(nw * 4), *db0 = malloc(OUT * 4), *db1 = malloc(OUT * 4);
-        float *din0 = malloc(nin * 4), *din1 = malloc(nin * 4), *ha = malloc(nin * 4);
-        fill(in, nin, &r);
-        fill(w, nw, &r);
-        fill(b, OUT, &r);
-        fill(dout, nout, &r);
+        lcase c = {.B = B, .IN = IN, .OUT = OUT, .act = (mlp_activation)(s % 3), .in = malloc(nin * 4),
+                   .ha = malloc(nin * 4), .w = malloc(nw * 4), .b = malloc(OUT * 4), .dout = malloc(nout * 4),
+                   .a0 = malloc(nout * 4), .h0 = malloc(nout * 4), .din0 = malloc(nin * 4), .dw0 = malloc(nw * 4),
+                   .db0 = malloc(OUT * 4), .dws = malloc(nw * 4), .dbs = malloc(OUT * 4), .dwa = malloc(nw * 4),
+                   .dba = malloc(OUT * 4)};
+        fill(c.in, nin, &r);
+        fill(c.w, nw, &r);
+        fill(c.b, OUT, &r);
+        fill(c.dout, nout, &r);
+        fill(c.dws, nw, &r);
+        fill(c.dbs, OUT, &r);
         for (size_t i = 0; i < nin; i++)
-            ha[i] = act_of(act, in[i]);
-        forward_twin(a0, h0, act, in, w, b, B, IN, OUT);
-        input_twin(din0, in, ha, act, dout, w, B, IN, OUT);
-        /* the weight gradient overwriting (dw0, db0) and accumulating onto a random start (dwa, dba) */
-        float *dws = malloc(nw * 4), *dbs = malloc(OUT * 4), *dwa = malloc(nw * 4), *dba = malloc(OUT * 4);
-        fill(dws, nw, &r);
-        fill(dbs, OUT, &r);
-        memcpy(dwa, dws, nw * 4);
-        memcpy(dba, dbs, OUT * 4);
-        weights_twin(dw0, db0, dout, in, B, IN, OUT, 0);
-        weights_twin(dwa, dba, dout, in, B, IN, OUT, 1);
-        static const int modes[] = {MLP_SERIAL, MLP_TEAM, MLP_TEAM_OUTS, MLP_TEAM_INS};
-        for (int acc = 0; acc < 2; acc++)
+            c.ha[i] = act_of(c.act, c.in[i]);
+        forward_twin(c.a0, c.h0, c.act, c.in, c.w, c.b, B, IN, OUT);
+        input_twin(c.din0, c.in, c.ha, c.act, c.dout, c.w, B, IN, OUT);
+        weights_twin(c.dw0, c.db0, c.dout, c.in, B, IN, OUT, 0);
+        memcpy(c.dwa, c.dws, nw * 4);
+        memcpy(c.dba, c.dbs, OUT * 4);
+        weights_twin(c.dwa, c.dba, c.dout, c.in, B, IN, OUT, 1);
+        for (c.acc = 0; c.acc < 2; c.acc++)
             for (int m = 0; m < 4; m++)
-                for (int t = 1; t <= (modes[m] == MLP_SERIAL ? 1 : 3); t++) {
-                    int mode = modes[m];
-                    memset(a1, 0xff, nout * 4);
-                    memset(h1, 0xff, nout * 4);
-                    memset(din1, 0xff, nin * 4);
-                    memcpy(dw1, dws, nw * 4);
-                    memcpy(db1, dbs, OUT * 4);
-                    #pragma omp parallel num_threads(t)
-                    {
-                        if (mode != MLP_TEAM_INS)
-                            mlp_forward_layer(a1, h1, act, in, w, b, B, IN, OUT, mode);
-                        if (mode != MLP_TEAM_OUTS) {
-                            mlp_backward_input(din1, in, ha, act, dout, w, B, IN, OUT, mode);
-                            #pragma omp barrier
-                        }
-                        mlp_backward_weights(dw1, db1, dout, in, B, IN, OUT, mode, acc);
-                    }
-                    if (mode != MLP_TEAM_INS)
-                        ck_assert_msg(same(a0, a1, nout) && same(h0, h1, nout),
-                                      "%dx%dx%d, mode %d, %d threads: forward differs", B, IN, OUT, mode, t);
-                    if (mode != MLP_TEAM_OUTS)
-                        ck_assert_msg(same(din0, din1, nin), "%dx%dx%d, mode %d, %d threads: input gradient differs",
-                                      B, IN, OUT, mode, t);
-                    ck_assert_msg(same(acc ? dwa : dw0, dw1, nw) && same(acc ? dba : db0, db1, OUT),
-                                  "%dx%dx%d, mode %d, %d threads, acc %d: weight gradient differs", B, IN, OUT, mode,
-                                  t, acc);
-                }
-        if (OUT <= MLP_NARROW_OUT) {
-            int ld = mlp_narrow_rows();
-            float *zt = malloc((size_t)MLP_NARROW_OUT * ld * 4);
-            for (int r0 = 0; r0 < B; r0 += ld) {
-                int nr = B - r0 < ld ? B - r0 : ld;
-                mlp_forward_narrow(zt, in + (size_t)r0 * IN, w, b, nr, IN, OUT);
-                for (int i = 0; i < nr; i++)
-                    for (int o = 0; o < OUT; o++)
-                        ck_assert_msg(memcmp(&zt[o * ld + i], &a0[(r0 + i) * OUT + o], 4) == 0,
-                                      "%dx%dx%d: narrow logit (%d, %d) differs", B, IN, OUT, r0 + i, o);
-            }
-            free(zt);
-        }
-        free(in); free(w); free(b); free(dout); free(a0); free(h0); free(a1); free(h1); free(dw0); free(dw1);
-        free(db0); free(db1); free(din0); free(din1); free(ha); free(dws); free(dbs); free(dwa); free(dba);
+                for (int t = 1; t <= (modes[m] == MLP_SERIAL ? 1 : 3); t++)
+                    check_mode(&c, modes[m], t);
+        if (OUT <= MLP_NARROW_OUT)
+            check_narrow(&c);
+        free(c.in); free(c.ha); free(c.w); free(c.b); free(c.dout); free(c.a0); free(c.h0); free(c.din0);
+        free(c.dw0); free(c.db0); free(c.dws); free(c.dbs); free(c.dwa); free(c.dba);
     }
 }
 END_TEST
