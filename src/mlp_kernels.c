@@ -319,7 +319,8 @@ void mlp_forward_narrow(float *zt, const float *in, const float *w, const float 
  * (input block of TN, output chunk of OC) pairs; each dw value is its old value plus the samples in order. The
  * tile broadcasts dout[r][o] down a column: when the chunk is only part of a dout row, the chunk's columns
  * are first copied, KC rows at a time, into a contiguous panel on the stack (dout rows OUT floats apart
- * would otherwise cost a cache line, and at 4 KiB strides a page, per sample). No barrier at the end: the
+ * would otherwise cost a cache line, and at 4 KiB strides a page, per sample), unless those rows fit in L1
+ * (16 KiB: a small step's gradient, which every input block would pack again). No barrier at the end: the
  * caller's next work-sharing loop writes nothing this one reads. */
 enum { OC = 4 * TM }; /* outputs per work item of mlp_backward_weights */
 
@@ -328,7 +329,7 @@ static inline __attribute__((always_inline)) void weights_item(int i0, int c0, i
                                                                const float *dout, const float *in, int B, int IN,
                                                                int OUT, int acc)
 {
-    int pack_dout = OUT > OC;
+    int pack_dout = OUT > OC && imin(B, KC) * OUT > 4096;
     int ni = imin(TN, IN - i0);
     /* groups of outputs: TM, or all of a narrow layer's (up to TMAX) in one tile, which reads in once */
     int gh = !pack_dout && nc <= TMAX ? nc : TM;
