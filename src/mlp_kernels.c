@@ -430,9 +430,11 @@ static inline __attribute__((always_inline)) void input_item(int r0, int r1, int
         size_t ldp = pack_w ? TN : (size_t)IN;
         for (int r = r0; r < r1; r += TM) {
             int m = imin(TM, r1 - r);
-            for (int i = 0; i < m; i++)
-                for (int j = 0; j < TN; j++)
-                    tile[i * TN + j] = k0 == 0 || j >= ni ? 0 : din[(size_t)(r + i) * IN + i0 + j];
+            if (k0 == 0)
+                memset(tile, 0, (size_t)m * TN * sizeof *tile);
+            else
+                for (int i = 0; i < m; i++)
+                    copy_padded(tile + i * TN, din + (size_t)(r + i) * IN + i0, ni, TN);
             tile_rows(tile, dout + (size_t)r * OUT + k0, (size_t)OUT, 1, p, ldp, kc, m, TN);
             for (int i = 0; i < m; i++) {
                 size_t off = (size_t)(r + i) * IN + i0;
