@@ -1,16 +1,13 @@
-/* The network: parameters and workspace, the forward pass, the loss, the backward pass, the optimizer update
- * and the training step, on the tiled kernels of mlp_kernels.c. The loss runs over blocks of rows; each value is
- * written by one thread, so the results are bitwise the same for any thread count. One parallel region per
- * pass, and one per training step, none at all below the serial threshold. A training step of a model with one
- * hidden layer that is big enough is instead the chunked step: threads own fixed chunks of hidden units from
- * the forward pass to the update, and the logits add the chunks' partial sums in chunk order. Other steps on a
- * team are units steps where every hidden layer has units for each thread (each thread owns a share of them;
- * the same bits as one thread); on one thread a narrow output layer goes by rows (mlp_forward_narrow). */
+/* The network: parameters and workspace, the forward pass, the loss, the backward pass and the training step,
+ * on the kernels of mlp_kernels.c (the tiled layers, the optimizer update). The loss runs over blocks of rows;
+ * each value is written by one thread, so the results are bitwise the same for any thread count. One parallel
+ * region per pass, and one per training step, none at all below the serial threshold. A training step of a
+ * model with one hidden layer that is big enough is instead the chunked step: threads own fixed chunks of hidden
+ * units from the forward pass to the update, and the logits add the chunks' partial sums in chunk order. Other
+ * steps on a team are units steps where every hidden layer has units for each thread (each thread owns a share
+ * of them; the same bits as one thread); on one thread a narrow output layer goes by rows (mlp_forward_narrow). */
 #include "mlp_kernels.h"
 #include <stdlib.h>
-#if defined(__SSE2__)
-#include <immintrin.h>
-#endif
 
 /* Hidden units per chunk of the chunked step: a multiple of every tile width, small enough that a 512-unit
  * layer shares out evenly among a few threads. Fixed, so the chunks (and the bits) do not depend on threads. */
@@ -360,99 +357,6 @@ int mlp_params_finite(const mlp *net)
 }
 
 /* ---- training step ---------------------------------------------------------------------------------------- */
-
-/* Square roots of s[0..n-1] in place, 8 (or 4) at a time. GCC vectorizes no sqrtf while math sets errno (and
- * -ffast-math is banned), so Adam would stay scalar; vsqrtps rounds correctly as sqrtss does, so these are the
- * bits the scalar loop gives, NaN included. */
-static void sqrt_block(float *s, size_t n)
-{
-    size_t j = 0;
-#if defined(__AVX__)
-    for (; j + 8 <= n; j += 8)
-        _mm256_storeu_ps(s + j, _mm256_sqrt_ps(_mm256_loadu_ps(s + j)));
-#elif defined(__SSE2__)
-    for (; j + 4 <= n; j += 4)
-        _mm_storeu_ps(s + j, _mm_sqrt_ps(_mm_loadu_ps(s + j)));
-#endif
-    for (; j < n; j++)
-        s[j] = sqrtf(s[j]);
-}
-
-/* Elements per block of the Adam update: its three passes (moments, square roots, step) stay in L1. */
-enum { ADAM_BLOCK = 256 };
-
-/* Adam in blocks: the same operations in the same order as one scalar loop (the tests compare it with
- * mlp_update_range_ref bit for bit), split so that each pass vectorizes. */
-static void adam_range(const mlp_update *u, float *restrict p, const float *restrict g, size_t lo, size_t hi)
-{
-    float lr = u->lr, wd = u->weight_decay, *restrict m = u->m, *restrict v = u->v;
-    float b1 = u->beta1, b2 = u->beta2, eps = u->eps, c1 = u->c1, c2 = u->c2;
-    float s[ADAM_BLOCK];
-    for (size_t at = lo; at < hi; at += ADAM_BLOCK) {
-        size_t n = hi - at < ADAM_BLOCK ? hi - at : ADAM_BLOCK;
-        float *restrict pb = p + at, *restrict mb = m + at, *restrict vb = v + at;
-        const float *restrict gb = g + at;
-        if (wd != 0)
-            for (size_t j = 0; j < n; j++) {
-                float gi = gb[j] + wd * pb[j];
-                mb[j] = b1 * mb[j] + (1 - b1) * gi;
-                vb[j] = b2 * vb[j] + (1 - b2) * gi * gi;
-                s[j] = vb[j] / c2;
-            }
-        else
-            for (size_t j = 0; j < n; j++) {
-                float gi = gb[j];
-                mb[j] = b1 * mb[j] + (1 - b1) * gi;
-                vb[j] = b2 * vb[j] + (1 - b2) * gi * gi;
-                s[j] = vb[j] / c2;
-            }
-        sqrt_block(s, n);
-        for (size_t j = 0; j < n; j++)
-            pb[j] -= lr * (mb[j] / c1) / (s[j] + eps);
-    }
-}
-
-/* Weight decay adds wd p to each gradient inside the same loop (as torch.optim's weight_decay); without it the
- * loops read g alone, so a run without decay keeps its bits even where a weight is not finite. */
-void mlp_update_range(const mlp_update *u, float *restrict p, const float *restrict g, size_t lo, size_t hi)
-{
-    if (u->kind == MLP_ADAM) {
-        adam_range(u, p, g, lo, hi);
-        return;
-    }
-    float lr = u->lr, wd = u->weight_decay, *restrict m = u->m;
-#define GRAD(i) (wd != 0 ? g[i] + wd * p[i] : g[i])
-    if (u->kind == MLP_SGD) {
-        for (size_t i = lo; i < hi; i++)
-            p[i] -= lr * GRAD(i);
-    } else {
-        float mu = u->momentum;
-        for (size_t i = lo; i < hi; i++) {
-            m[i] = mu * m[i] + GRAD(i);
-            p[i] -= lr * m[i];
-        }
-    }
-#undef GRAD
-}
-
-/* The plain twin: one scalar loop per optimizer, as the update was first written. */
-void mlp_update_range_ref(const mlp_update *u, float *p, const float *g, size_t lo, size_t hi)
-{
-    float lr = u->lr, wd = u->weight_decay, *m = u->m, *v = u->v;
-    for (size_t i = lo; i < hi; i++) {
-        float gi = wd != 0 ? g[i] + wd * p[i] : g[i];
-        if (u->kind == MLP_SGD)
-            p[i] -= lr * gi;
-        else if (u->kind == MLP_MOMENTUM) {
-            m[i] = u->momentum * m[i] + gi;
-            p[i] -= lr * m[i];
-        } else {
-            m[i] = u->beta1 * m[i] + (1 - u->beta1) * gi;
-            v[i] = u->beta2 * v[i] + (1 - u->beta2) * gi * gi;
-            p[i] -= lr * (m[i] / u->c1) / (sqrtf(v[i] / u->c2) + u->eps);
-        }
-    }
-}
 
 /* Every parameter, in contiguous shares when the model is big enough; each element on its own, so the same
  * bits whoever updates it. */

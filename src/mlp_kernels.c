@@ -2,8 +2,11 @@
  * block, row chunk) pairs, the input gradient over (input block, row chunk) pairs, the weight gradient over
  * (input block, output chunk) pairs; each value is written by one thread and summed in a fixed order by the
  * same multiply-add on every code path, so the results are bitwise the same for any thread count and any
- * tiling. No float reduction crosses threads. */
+ * tiling. No float reduction crosses threads. Then the optimizer update, vectorised, and its scalar twin. */
 #include "mlp_kernels.h"
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
 
 /* The fast kernels are register-blocked: a tile of TM rows x TN columns of the result stays in vector
  * registers while the reduction index runs. Columns are the vectorised axis (the compiler vectorises the
@@ -525,4 +528,99 @@ void mlp_linear_backward_ref(float *din, float *dw, float *db, const float *dout
                 s += dout[r * OUT + o] * w[o * IN + i];
             din[r * IN + i] = s;
         }
+}
+
+/* ---- the optimizer update ------------------------------------------------------------------------------- */
+
+/* Square roots of s[0..n-1] in place, 8 (or 4) at a time. GCC vectorizes no sqrtf while math sets errno (and
+ * -ffast-math is banned), so Adam would stay scalar; vsqrtps rounds correctly as sqrtss does, so these are the
+ * bits the scalar loop gives, NaN included. */
+static void sqrt_block(float *s, size_t n)
+{
+    size_t j = 0;
+#if defined(__AVX__)
+    for (; j + 8 <= n; j += 8)
+        _mm256_storeu_ps(s + j, _mm256_sqrt_ps(_mm256_loadu_ps(s + j)));
+#elif defined(__SSE2__)
+    for (; j + 4 <= n; j += 4)
+        _mm_storeu_ps(s + j, _mm_sqrt_ps(_mm_loadu_ps(s + j)));
+#endif
+    for (; j < n; j++)
+        s[j] = sqrtf(s[j]);
+}
+
+/* Elements per block of the Adam update: its three passes (moments, square roots, step) stay in L1. */
+enum { ADAM_BLOCK = 256 };
+
+/* Adam in blocks: the same operations in the same order as one scalar loop (the tests compare it with
+ * mlp_update_range_ref bit for bit), split so that each pass vectorizes. */
+static void adam_range(const mlp_update *u, float *restrict p, const float *restrict g, size_t lo, size_t hi)
+{
+    float lr = u->lr, wd = u->weight_decay, *restrict m = u->m, *restrict v = u->v;
+    float b1 = u->beta1, b2 = u->beta2, eps = u->eps, c1 = u->c1, c2 = u->c2;
+    float s[ADAM_BLOCK];
+    for (size_t at = lo; at < hi; at += ADAM_BLOCK) {
+        size_t n = hi - at < ADAM_BLOCK ? hi - at : ADAM_BLOCK;
+        float *restrict pb = p + at, *restrict mb = m + at, *restrict vb = v + at;
+        const float *restrict gb = g + at;
+        if (wd != 0)
+            for (size_t j = 0; j < n; j++) {
+                float gi = gb[j] + wd * pb[j];
+                mb[j] = b1 * mb[j] + (1 - b1) * gi;
+                vb[j] = b2 * vb[j] + (1 - b2) * gi * gi;
+                s[j] = vb[j] / c2;
+            }
+        else
+            for (size_t j = 0; j < n; j++) {
+                float gi = gb[j];
+                mb[j] = b1 * mb[j] + (1 - b1) * gi;
+                vb[j] = b2 * vb[j] + (1 - b2) * gi * gi;
+                s[j] = vb[j] / c2;
+            }
+        sqrt_block(s, n);
+        for (size_t j = 0; j < n; j++)
+            pb[j] -= lr * (mb[j] / c1) / (s[j] + eps);
+    }
+}
+
+/* Weight decay adds wd p to each gradient inside the same loop (as torch.optim's weight_decay); without it the
+ * loops read g alone, so a run without decay keeps its bits even where a weight is not finite. */
+void mlp_update_range(const mlp_update *u, float *restrict p, const float *restrict g, size_t lo, size_t hi)
+{
+    if (u->kind == MLP_ADAM) {
+        adam_range(u, p, g, lo, hi);
+        return;
+    }
+    float lr = u->lr, wd = u->weight_decay, *restrict m = u->m;
+#define GRAD(i) (wd != 0 ? g[i] + wd * p[i] : g[i])
+    if (u->kind == MLP_SGD) {
+        for (size_t i = lo; i < hi; i++)
+            p[i] -= lr * GRAD(i);
+    } else {
+        float mu = u->momentum;
+        for (size_t i = lo; i < hi; i++) {
+            m[i] = mu * m[i] + GRAD(i);
+            p[i] -= lr * m[i];
+        }
+    }
+#undef GRAD
+}
+
+/* The plain twin: one scalar loop per optimizer, as the update was first written. */
+void mlp_update_range_ref(const mlp_update *u, float *p, const float *g, size_t lo, size_t hi)
+{
+    float lr = u->lr, wd = u->weight_decay, *m = u->m, *v = u->v;
+    for (size_t i = lo; i < hi; i++) {
+        float gi = wd != 0 ? g[i] + wd * p[i] : g[i];
+        if (u->kind == MLP_SGD)
+            p[i] -= lr * gi;
+        else if (u->kind == MLP_MOMENTUM) {
+            m[i] = u->momentum * m[i] + gi;
+            p[i] -= lr * m[i];
+        } else {
+            m[i] = u->beta1 * m[i] + (1 - u->beta1) * gi;
+            v[i] = u->beta2 * v[i] + (1 - u->beta2) * gi * gi;
+            p[i] -= lr * (m[i] / u->c1) / (sqrtf(v[i] / u->c2) + u->eps);
+        }
+    }
 }
