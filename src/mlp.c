@@ -472,13 +472,14 @@ static void team_step(mlp *net, const float *x, const int *y, int n, float scale
     mlp_update_range(u, net->params, net->grads, np * t / nt, np * (t + 1) / nt);
 }
 
-/* 1 when a step of the calling team shares every hidden layer out by units (units_step): each thread gets some of
- * every layer's units. */
+/* 1 when a step of nt threads shares every hidden layer out by units (units_step): each thread gets some of every
+ * layer's units, and no more than 5/4 of an even share (96 units in groups of 32 would give one thread twice
+ * the other's work; the step by rows then measures faster). */
 static int units_shape(const mlp *net, int nt)
 {
     int ok = nt > 1;
     for (int k = 1; k < net->nlayers; k++)
-        ok &= mlp_team_groups(net->size[k]) >= nt;
+        ok &= mlp_team_balanced(net->size[k], nt);
     return ok;
 }
 

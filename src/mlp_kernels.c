@@ -201,14 +201,28 @@ static inline __attribute__((always_inline)) void tile_rows(float *restrict c, c
     }
 }
 
-void mlp_team_share(int units, int *u0, int *u1)
+/* Thread t's share of units among nt threads: whole groups of TN units. */
+static void share_of(int units, int t, int nt, int *u0, int *u1)
 {
-    int t = omp_get_thread_num(), nt = omp_get_num_threads(), groups = (units + TN - 1) / TN;
+    int groups = (units + TN - 1) / TN;
     *u0 = imin(units, groups * t / nt * TN);
     *u1 = imin(units, groups * (t + 1) / nt * TN);
 }
 
-int mlp_team_groups(int units) { return (units + TN - 1) / TN; }
+void mlp_team_share(int units, int *u0, int *u1)
+{
+    share_of(units, omp_get_thread_num(), omp_get_num_threads(), u0, u1);
+}
+
+int mlp_team_balanced(int units, int nt)
+{
+    int ok = 1, u0, u1;
+    for (int t = 0; t < nt; t++) {
+        share_of(units, t, nt, &u0, &u1);
+        ok &= u1 > u0 && 4L * (u1 - u0) * nt <= 5L * units;
+    }
+    return ok;
+}
 
 /* Row blocks of a B-row pass on the calling team: one per thread when each gets a few tiles, so that a thread
  * keeps the same rows from layer to layer and reads back the activations it wrote itself (on this VM,

@@ -95,8 +95,8 @@ enum { MLP_SERIAL = 0, MLP_TEAM = 1, MLP_TEAM_OUTS = 2, MLP_TEAM_INS = 3 };
 /* The calling thread's share u0..u1-1 of units 0..units-1: contiguous groups of a tile's width, in thread order,
  * the same for every kernel, so a thread finds the units it computed in one pass in the next. */
 void mlp_team_share(int units, int *u0, int *u1);
-/* The groups that mlp_team_share shares out: a team of more threads leaves some without units. */
-int mlp_team_groups(int units);
+/* 1 when mlp_team_share gives each of nt threads some of the units and none more than 5/4 of an even share. */
+int mlp_team_balanced(int units, int nt);
 
 /* in (B, IN), w (OUT, IN), b (OUT) -> a (B, OUT) = in w^T + b, and h (B, OUT) = act(a) unless h is NULL. team:
  * MLP_TEAM: rows shared out by an orphaned omp for among the calling team; MLP_TEAM_OUTS: the thread's share of

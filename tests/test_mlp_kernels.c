@@ -242,6 +242,36 @@ START_TEST(test_multilayer_step_any_threads)
 }
 END_TEST
 
+/* mlp_team_share cuts 0..units-1 into contiguous shares in thread order, at the same group boundaries for every
+ * team size; mlp_team_balanced accepts a width only when every thread gets some units and none much more. */
+START_TEST(test_team_share_partitions)
+{
+    static const int widths[] = {1, 31, 32, 40, 96, 100, 256, 300, 2048};
+    int w = mlp_narrow_rows(); /* the group width: a tile's */
+    for (size_t i = 0; i < sizeof widths / sizeof widths[0]; i++)
+        for (int t = 1; t <= 5; t++) {
+            int units = widths[i], lo[5], hi[5];
+            #pragma omp parallel num_threads(t)
+            {
+                int id = omp_get_thread_num();
+                mlp_team_share(units, &lo[id], &hi[id]);
+            }
+            for (int k = 0; k < t; k++) {
+                ck_assert_int_eq(lo[k], k == 0 ? 0 : hi[k - 1]);
+                ck_assert(lo[k] <= hi[k] && (lo[k] % w == 0 || lo[k] == units));
+            }
+            ck_assert_int_eq(hi[t - 1], units);
+            int most = 0, some = 1;
+            for (int k = 0; k < t; k++) {
+                most = hi[k] - lo[k] > most ? hi[k] - lo[k] : most;
+                some &= hi[k] > lo[k];
+            }
+            ck_assert_int_eq(mlp_team_balanced(units, t), t > 1 ? some && 4 * most * t <= 5 * units : some);
+        }
+    ck_assert(mlp_team_balanced(256, 2) && !mlp_team_balanced(96, 2));
+}
+END_TEST
+
 Suite *mlp_kernels_suite(void)
 {
     Suite *s = suite_create("mlp_kernels");
@@ -249,6 +279,7 @@ Suite *mlp_kernels_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_kernels_match_bitwise_twins);
     tcase_add_test(tc, test_multilayer_step_any_threads);
+    tcase_add_test(tc, test_team_share_partitions);
     suite_add_tcase(s, tc);
     return s;
 }
