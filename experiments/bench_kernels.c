@@ -3,8 +3,9 @@
  * scaling of a step; and, in the build without the serial threshold (-DMLP_PARALLEL_MIN_WORK=1), where a
  * second thread starts to pay. Every kernel is first checked against its plain twin, and a step for equal bits
  * across thread counts. Built with -DBENCH_OPENBLAS and -lopenblas for the sgemm columns; without, they read 0.
- * Usage: bench_kernels [--quick] [--only=kernels|step|scaling] [--threshold | --sgemm] OUTDIR: writes
- * tab-separated tables to OUTDIR (kernels.tsv, step.tsv, scaling.tsv; or threshold.tsv) and prints them;
+ * Usage: bench_kernels [--quick] [--only=kernels|step|scaling|deep] [--threshold | --sgemm] OUTDIR: writes
+ * tab-separated tables to OUTDIR (kernels.tsv, step.tsv, scaling.tsv, deep.tsv: multi-layer steps; or
+ * threshold.tsv) and prints them;
  * --sgemm prints OpenBLAS's core and its GFLOP/s at one shape and thread (to check OPENBLAS_CORETYPE). Exit 1
  * on a failed check. */
 #include "mlp.h"
@@ -368,6 +369,28 @@ static void bench_step(FILE *tsv, int maxthreads)
     }
 }
 
+/* f(arg[t]) with t + 1 threads for t < nt: one model per thread count, the thread counts alternating within
+ * every repetition. */
+static void time_threads(bench_fn f, void **arg, int nt, stat *st)
+{
+    long n[MAXTHREADS];
+    double tm[MAXTHREADS][MAXREP];
+    for (int t = 0; t < nt; t++) {
+        set_threads(t + 1);
+        n[t] = calibrate(f, arg[t]);
+    }
+    for (int rep = 0; rep < reps; rep++)
+        for (int t = 0; t < nt; t++) {
+            set_threads(t + 1);
+            double t0 = now();
+            for (long i = 0; i < n[t]; i++)
+                f(arg[t]);
+            tm[t][rep] = (now() - t0) / (double)n[t];
+        }
+    for (int t = 0; t < nt; t++)
+        st[t] = summarise(tm[t], reps);
+}
+
 /* Step time for 1..maxthreads threads: speedup and efficiency against one thread. */
 static void bench_scaling(FILE *tsv, int quick, int maxthreads)
 {
@@ -382,25 +405,13 @@ static void bench_scaling(FILE *tsv, int quick, int maxthreads)
         int B = models[m][0], H = models[m][1];
         int nt = maxthreads < MAXTHREADS ? maxthreads : MAXTHREADS;
         step s[MAXTHREADS];
-        long n[MAXTHREADS];
-        double tm[MAXTHREADS][MAXREP];
+        void *arg[MAXTHREADS];
         stat st[MAXTHREADS];
-        /* one model per thread count, the thread counts alternating within every repetition */
         for (int t = 0; t < nt; t++) {
             step_init(&s[t], B, H, MLP_RELU, &r);
-            set_threads(t + 1);
-            n[t] = calibrate(step_ours, &s[t]);
+            arg[t] = &s[t];
         }
-        for (int rep = 0; rep < reps; rep++)
-            for (int t = 0; t < nt; t++) {
-                set_threads(t + 1);
-                double t0 = now();
-                for (long i = 0; i < n[t]; i++)
-                    step_ours(&s[t]);
-                tm[t][rep] = (now() - t0) / (double)n[t];
-            }
-        for (int t = 0; t < nt; t++)
-            st[t] = summarise(tm[t], reps);
+        time_threads(step_ours, arg, nt, st);
         for (int t = 0; t < nt; t++) {
             double sp = st[0].median / st[t].median;
             printf("%5d %6d %3d | %10.1f %8.1f-%-10.1f | %7.2f %10.2f\n", B, H, t + 1, st[t].median * 1e6,
@@ -410,6 +421,81 @@ static void bench_scaling(FILE *tsv, int quick, int maxthreads)
         }
         for (int t = 0; t < nt; t++)
             step_free(&s[t]);
+    }
+}
+
+/* ---- multi-layer steps ----------------------------------------------------------------------------------- */
+
+typedef struct deep {
+    mlp net;
+    int B;
+    float *x;
+    int *y;
+} deep;
+
+/* The same model and batch for every call with the same shape. */
+static void deep_init(deep *d, int B, int layers)
+{
+    int hidden[3] = {256, 256, 256};
+    d->B = B;
+    if (mlp_init(&d->net, STEP_IN, hidden, layers, STEP_OUT, MLP_SIGMOID, MLP_OUT_SOFTMAX, B) < 0) {
+        fprintf(stderr, "bench_kernels: out of memory\n");
+        exit(2);
+    }
+    rng w;
+    rng_init(&w, 8, RNG_STREAM_INIT);
+    mlp_randomize(&d->net, MLP_INIT_XAVIER, &w);
+    d->x = random_floats((size_t)B * STEP_IN, &w, 1);
+    d->y = malloc((size_t)B * sizeof *d->y);
+    for (int i = 0; i < B; i++)
+        d->y[i] = (int)rng_below(&w, STEP_OUT);
+}
+
+static void deep_step(void *p)
+{
+    deep *d = p;
+    mlp_update u = {.kind = MLP_SGD, .lr = 1e-3f};
+    mlp_train_step(&d->net, d->x, d->y, d->B, 1.0f / (float)d->B, &u);
+}
+
+/* The models of the issue's multi-layer target, sigmoid/softmax as configs/digits.ini: step time for
+ * 1..maxthreads threads and the speedup, after a check that three steps leave the same bits with each. */
+static void bench_deep(FILE *tsv, int maxthreads)
+{
+    static const int models[][2] = {{64, 2}, {128, 3}};
+    fprintf(tsv, "batch\tmodel\tthreads\tstep_us\tlo_us\thi_us\tspeedup\n");
+    printf("\nThread scaling of a multi-layer step (sigmoid/softmax, SGD; median of %d)\n%5s %18s %3s | %10s %19s | "
+           "%7s\n", reps, "batch", "model", "thr", "step us", "range", "speedup");
+    for (size_t m = 0; m < sizeof models / sizeof models[0]; m++) {
+        int B = models[m][0], layers = models[m][1], nt = maxthreads < MAXTHREADS ? maxthreads : MAXTHREADS;
+        char name[64];
+        snprintf(name, sizeof name, "64-256%s-10", layers == 2 ? "-256" : "-256-256");
+        deep d[MAXTHREADS];
+        void *arg[MAXTHREADS];
+        stat st[MAXTHREADS];
+        for (int t = 0; t < nt; t++) {
+            deep_init(&d[t], B, layers);
+            set_threads(t + 1);
+            for (int i = 0; i < 3; i++)
+                deep_step(&d[t]);
+            if (memcmp(d[0].net.params, d[t].net.params, d[0].net.nparams * sizeof(float))) {
+                fprintf(stderr, "CHECK FAILED: a %s step with batch %d differs with %d threads\n", name, B, t + 1);
+                failed = 1;
+            }
+            arg[t] = &d[t];
+        }
+        time_threads(deep_step, arg, nt, st);
+        for (int t = 0; t < nt; t++) {
+            double sp = st[0].median / st[t].median;
+            printf("%5d %18s %3d | %10.1f %8.1f-%-10.1f | %7.2f\n", B, name, t + 1, st[t].median * 1e6,
+                   st[t].lo * 1e6, st[t].hi * 1e6, sp);
+            fprintf(tsv, "%d\t%s\t%d\t%.2f\t%.2f\t%.2f\t%.3f\n", B, name, t + 1, st[t].median * 1e6,
+                    st[t].lo * 1e6, st[t].hi * 1e6, sp);
+        }
+        for (int t = 0; t < nt; t++) {
+            mlp_free(&d[t].net);
+            free(d[t].x), free(d[t].y);
+        }
     }
 }
 
@@ -507,7 +593,7 @@ int main(int argc, char **argv)
             dir = argv[i];
     }
     if (!dir) {
-        fprintf(stderr, "usage: bench_kernels [--quick] [--only=kernels|step|scaling] [--threshold | --sgemm] "
+        fprintf(stderr, "usage: bench_kernels [--quick] [--only=kernels|step|scaling|deep] [--threshold | --sgemm] "
                         "OUTDIR\n");
         return 2;
     }
@@ -534,6 +620,11 @@ int main(int argc, char **argv)
         if (!only || !strcmp(only, "scaling")) {
             FILE *f = open_table(dir, "scaling.tsv");
             bench_scaling(f, quick, maxthreads);
+            fclose(f);
+        }
+        if (!only || !strcmp(only, "deep")) {
+            FILE *f = open_table(dir, "deep.tsv");
+            bench_deep(f, maxthreads);
             fclose(f);
         }
     }

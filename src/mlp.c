@@ -1,14 +1,13 @@
-/* The network: parameters and workspace, the forward pass, the loss, the backward pass, the optimizer update
- * and the training step, on the tiled kernels of mlp_kernels.c. The loss runs over blocks of rows; each value is
- * written by one thread, so the results are bitwise the same for any thread count. One parallel region per
- * pass, and one per training step, none at all below the serial threshold. A training step of a model with one
- * hidden layer that is big enough is instead the chunked step: threads own fixed chunks of hidden units from
- * the forward pass to the update, and the logits add the chunks' partial sums in chunk order. */
+/* The network: parameters and workspace, the forward pass, the loss, the backward pass and the training step,
+ * on the kernels of mlp_kernels.c (the tiled layers, the optimizer update). The loss runs over blocks of rows;
+ * each value is written by one thread, so the results are bitwise the same for any thread count. One parallel
+ * region per pass, and one per training step, none at all below the serial threshold. A training step of a
+ * model with one hidden layer that is big enough is instead the chunked step: threads own fixed chunks of hidden
+ * units from the forward pass to the update, and the logits add the chunks' partial sums in chunk order. Other
+ * steps on a team are units steps where every hidden layer has units for each thread (each thread owns a share
+ * of them; the same bits as one thread); on one thread a narrow output layer goes by rows (mlp_forward_narrow). */
 #include "mlp_kernels.h"
 #include <stdlib.h>
-#if defined(__SSE2__)
-#include <immintrin.h>
-#endif
 
 /* Hidden units per chunk of the chunked step: a multiple of every tile width, small enough that a 512-unit
  * layer shares out evenly among a few threads. Fixed, so the chunks (and the bits) do not depend on threads. */
@@ -151,13 +150,20 @@ static void forward_pass(mlp *net, const float *x, int n)
     }
 }
 
-/* One parallel region for the whole pass. */
+static int narrow_shape(const mlp *net);
+static void hidden_serial(mlp *net, const float *x, int n);
+static void narrow_output(mlp *net, const int *y, int n, float scale);
+
+/* One parallel region for the whole pass; on one thread, a narrow output layer by mlp_forward_narrow. */
 void mlp_forward(mlp *net, const float *x, int n)
 {
     int nt = pass_threads(pass_work(net, n));
     if (nt > 1) {
         #pragma omp parallel num_threads(nt)
         forward_pass(net, x, n);
+    } else if (narrow_shape(net)) {
+        hidden_serial(net, x, n);
+        narrow_output(net, NULL, n, 0);
     } else
         forward_pass(net, x, n);
 }
@@ -166,13 +172,17 @@ void mlp_forward(mlp *net, const float *x, int n)
 static inline double softplus(double z) { return (z > 0 ? z : 0) + log1p(exp(-fabs(z))); }
 
 enum { LOSS_ROWS = 16 }; /* rows per block of the loss: a vector of floats, one row per lane */
+enum { NARROW_ROWS_MAX = 32 }; /* the widest tile of mlp_forward_narrow that narrow_output takes */
 
 /* Softmax cross-entropy of rows r0..r1-1 (at most LOSS_ROWS), vectorised across rows: one lane per row, the
  * classes in the outer loops, so there are no horizontal reductions. Log-sum-exp around the largest logit, so
  * every exp argument is <= 0; the prediction is the first largest logit. A NaN or +Inf logit makes the loss
  * NaN, as does a row of -Inf; a -Inf logit is a class of probability 0 (an infinite loss if it is the label).
- * Every sum over classes is in class order. */
-static inline void softmax_rows(mlp *net, const int *y, int r0, int r1, float scale)
+ * Every sum over classes is in class order. The logits: rows of a[nlayers] (zt NULL), or the columns of zt
+ * (classes, ld) from mlp_forward_narrow, whose lanes read whole vectors and whose padding columns are computed
+ * and dropped; the gradient goes to d[nlayers] either way. */
+static inline __attribute__((always_inline)) void softmax_block(mlp *net, const float *zt, int ld, const int *y,
+                                                                int r0, int r1, float scale)
 {
     int U = net->size[net->nlayers], nr = r1 - r0;
     const float *z = net->a[net->nlayers] + (size_t)r0 * U;
@@ -184,28 +194,29 @@ static inline void softmax_rows(mlp *net, const int *y, int r0, int r1, float sc
         row[i] = (i < nr ? i : nr - 1) * U;
         label[i] = y[r0 + (i < nr ? i : nr - 1)];
     }
+#define LOGIT(i, k) (zt ? zt[(k) * ld + (i)] : z[row[i] + (k)])
     #pragma omp simd
     for (int i = 0; i < LOSS_ROWS; i++) {
-        m[i] = z[row[i]];
+        m[i] = LOGIT(i, 0);
         best[i] = 0;
         s[i] = 0;
     }
     for (int k = 1; k < U; k++)
         #pragma omp simd
         for (int i = 0; i < LOSS_ROWS; i++) {
-            float v = z[row[i] + k];
+            float v = LOGIT(i, k);
             best[i] = v > m[i] ? k : best[i];
             m[i] = v > m[i] ? v : m[i];
         }
     for (int k = 0; k < U; k++)
         #pragma omp simd
         for (int i = 0; i < LOSS_ROWS; i++)
-            s[i] += exp_nonpos(z[row[i] + k] - m[i]);
+            s[i] += exp_nonpos(LOGIT(i, k) - m[i]);
     #pragma omp simd
     for (int i = 0; i < LOSS_ROWS; i++)
         lse[i] = log_ge1(s[i]); /* s in [1, U] */
     for (int i = 0; i < nr; i++) {
-        net->loss[r0 + i] = (double)m[i] + (double)lse[i] - (double)z[row[i] + label[i]];
+        net->loss[r0 + i] = (double)m[i] + (double)lse[i] - (double)LOGIT(i, label[i]);
         net->correct[r0 + i] = best[i] == label[i];
     }
     if (scale == 0)
@@ -216,10 +227,49 @@ static inline void softmax_rows(mlp *net, const int *y, int r0, int r1, float sc
     for (int k = 0; k < U; k++) {
         #pragma omp simd
         for (int i = 0; i < LOSS_ROWS; i++)
-            g[i] = scale * (exp_nonpos(z[row[i] + k] - m[i]) * s[i] - (float)(label[i] == k));
+            g[i] = scale * (exp_nonpos(LOGIT(i, k) - m[i]) * s[i] - (float)(label[i] == k));
         for (int i = 0; i < nr; i++)
             dz[row[i] + k] = g[i];
     }
+#undef LOGIT
+}
+
+static void softmax_rows(mlp *net, const int *y, int r0, int r1, float scale)
+{
+    softmax_block(net, NULL, 0, y, r0, r1, scale);
+}
+
+/* The output layer by mlp_forward_narrow, on the calling thread, and with y its softmax loss (a step's, as
+ * mlp_loss): the logits land in a[nlayers] as mlp_forward leaves them. */
+static void narrow_output(mlp *net, const int *y, int n, float scale)
+{
+    int L = net->nlayers - 1, IN = net->size[L], U = net->size[L + 1], ld = mlp_narrow_rows();
+    float zt[MLP_NARROW_OUT * NARROW_ROWS_MAX];
+    for (int r0 = 0; r0 < n; r0 += ld) {
+        int nr = imin(ld, n - r0);
+        mlp_forward_narrow(zt, net->h[L] + (size_t)r0 * IN, net->w[L], net->b[L], nr, IN, U);
+        for (int r = 0; y && r < nr; r += LOSS_ROWS)
+            softmax_block(net, zt + r, ld, y, r0 + r, r0 + imin(nr, r + LOSS_ROWS), scale);
+        float *z = net->a[L + 1] + (size_t)r0 * U;
+        for (int i = 0; i < nr; i++)
+            for (int k = 0; k < U; k++)
+                z[i * U + k] = zt[k * ld + i];
+    }
+}
+
+/* 1 when narrow_output takes a model's output layer on one thread (and, with softmax outputs, its loss). */
+static int narrow_shape(const mlp *net)
+{
+    int ld = mlp_narrow_rows();
+    return net->nlayers > 1 && net->size[net->nlayers] <= MLP_NARROW_OUT && ld >= LOSS_ROWS && ld <= NARROW_ROWS_MAX;
+}
+
+/* The hidden layers of a forward pass on the calling thread. */
+static void hidden_serial(mlp *net, const float *x, int n)
+{
+    for (int k = 0; k + 1 < net->nlayers; k++)
+        mlp_forward_layer(net->a[k + 1], net->h[k + 1], net->act, k == 0 ? x : net->h[k], net->w[k], net->b[k], n,
+                          net->size[k], net->size[k + 1], MLP_SERIAL);
 }
 
 /* Per-class binary cross-entropy of row r (sigmoid outputs), in double through a softplus that cannot
@@ -307,99 +357,6 @@ int mlp_params_finite(const mlp *net)
 }
 
 /* ---- training step ---------------------------------------------------------------------------------------- */
-
-/* Square roots of s[0..n-1] in place, 8 (or 4) at a time. GCC vectorizes no sqrtf while math sets errno (and
- * -ffast-math is banned), so Adam would stay scalar; vsqrtps rounds correctly as sqrtss does, so these are the
- * bits the scalar loop gives, NaN included. */
-static void sqrt_block(float *s, size_t n)
-{
-    size_t j = 0;
-#if defined(__AVX__)
-    for (; j + 8 <= n; j += 8)
-        _mm256_storeu_ps(s + j, _mm256_sqrt_ps(_mm256_loadu_ps(s + j)));
-#elif defined(__SSE2__)
-    for (; j + 4 <= n; j += 4)
-        _mm_storeu_ps(s + j, _mm_sqrt_ps(_mm_loadu_ps(s + j)));
-#endif
-    for (; j < n; j++)
-        s[j] = sqrtf(s[j]);
-}
-
-/* Elements per block of the Adam update: its three passes (moments, square roots, step) stay in L1. */
-enum { ADAM_BLOCK = 256 };
-
-/* Adam in blocks: the same operations in the same order as one scalar loop (the tests compare it with
- * mlp_update_range_ref bit for bit), split so that each pass vectorizes. */
-static void adam_range(const mlp_update *u, float *restrict p, const float *restrict g, size_t lo, size_t hi)
-{
-    float lr = u->lr, wd = u->weight_decay, *restrict m = u->m, *restrict v = u->v;
-    float b1 = u->beta1, b2 = u->beta2, eps = u->eps, c1 = u->c1, c2 = u->c2;
-    float s[ADAM_BLOCK];
-    for (size_t at = lo; at < hi; at += ADAM_BLOCK) {
-        size_t n = hi - at < ADAM_BLOCK ? hi - at : ADAM_BLOCK;
-        float *restrict pb = p + at, *restrict mb = m + at, *restrict vb = v + at;
-        const float *restrict gb = g + at;
-        if (wd != 0)
-            for (size_t j = 0; j < n; j++) {
-                float gi = gb[j] + wd * pb[j];
-                mb[j] = b1 * mb[j] + (1 - b1) * gi;
-                vb[j] = b2 * vb[j] + (1 - b2) * gi * gi;
-                s[j] = vb[j] / c2;
-            }
-        else
-            for (size_t j = 0; j < n; j++) {
-                float gi = gb[j];
-                mb[j] = b1 * mb[j] + (1 - b1) * gi;
-                vb[j] = b2 * vb[j] + (1 - b2) * gi * gi;
-                s[j] = vb[j] / c2;
-            }
-        sqrt_block(s, n);
-        for (size_t j = 0; j < n; j++)
-            pb[j] -= lr * (mb[j] / c1) / (s[j] + eps);
-    }
-}
-
-/* Weight decay adds wd p to each gradient inside the same loop (as torch.optim's weight_decay); without it the
- * loops read g alone, so a run without decay keeps its bits even where a weight is not finite. */
-void mlp_update_range(const mlp_update *u, float *restrict p, const float *restrict g, size_t lo, size_t hi)
-{
-    if (u->kind == MLP_ADAM) {
-        adam_range(u, p, g, lo, hi);
-        return;
-    }
-    float lr = u->lr, wd = u->weight_decay, *restrict m = u->m;
-#define GRAD(i) (wd != 0 ? g[i] + wd * p[i] : g[i])
-    if (u->kind == MLP_SGD) {
-        for (size_t i = lo; i < hi; i++)
-            p[i] -= lr * GRAD(i);
-    } else {
-        float mu = u->momentum;
-        for (size_t i = lo; i < hi; i++) {
-            m[i] = mu * m[i] + GRAD(i);
-            p[i] -= lr * m[i];
-        }
-    }
-#undef GRAD
-}
-
-/* The plain twin: one scalar loop per optimizer, as the update was first written. */
-void mlp_update_range_ref(const mlp_update *u, float *p, const float *g, size_t lo, size_t hi)
-{
-    float lr = u->lr, wd = u->weight_decay, *m = u->m, *v = u->v;
-    for (size_t i = lo; i < hi; i++) {
-        float gi = wd != 0 ? g[i] + wd * p[i] : g[i];
-        if (u->kind == MLP_SGD)
-            p[i] -= lr * gi;
-        else if (u->kind == MLP_MOMENTUM) {
-            m[i] = u->momentum * m[i] + gi;
-            p[i] -= lr * m[i];
-        } else {
-            m[i] = u->beta1 * m[i] + (1 - u->beta1) * gi;
-            v[i] = u->beta2 * v[i] + (1 - u->beta2) * gi * gi;
-            p[i] -= lr * (m[i] / u->c1) / (sqrtf(v[i] / u->c2) + u->eps);
-        }
-    }
-}
 
 /* Every parameter, in contiguous shares when the model is big enough; each element on its own, so the same
  * bits whoever updates it. */
@@ -515,6 +472,99 @@ static void team_step(mlp *net, const float *x, const int *y, int n, float scale
     mlp_update_range(u, net->params, net->grads, np * t / nt, np * (t + 1) / nt);
 }
 
+/* 1 when a step of nt threads shares every hidden layer out by units (units_step): each thread gets some of every
+ * layer's units, and no more than 5/4 of an even share (96 units in groups of 32 would give one thread twice
+ * the other's work; the step by rows then measures faster). */
+static int units_shape(const mlp *net, int nt)
+{
+    int ok = nt > 1;
+    for (int k = 1; k < net->nlayers; k++)
+        ok &= mlp_team_balanced(net->size[k], nt);
+    return ok;
+}
+
+/* The update of the rows of layer k's weights and biases for its units u0..u1-1. */
+static void update_rows(mlp *net, const mlp_update *u, int k, int u0, int u1)
+{
+    size_t w = (size_t)(net->w[k] - net->params), b = (size_t)(net->b[k] - net->params), IN = (size_t)net->size[k];
+    mlp_update_range(u, net->params, net->grads, w + (size_t)u0 * IN, w + (size_t)u1 * IN);
+    mlp_update_range(u, net->params, net->grads, b + (size_t)u0, b + (size_t)u1);
+}
+
+/* The output layer's logits and the loss: each thread a contiguous run of blocks of LOSS_ROWS rows, its logits then
+ * their loss; a barrier at the end. */
+static void output_loss(mlp *net, const int *y, int n, float scale)
+{
+    int L = net->nlayers - 1, IN = net->size[L], OUT = net->size[L + 1], nb = (n + LOSS_ROWS - 1) / LOSS_ROWS;
+    int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    int r0 = nb * t / nt * LOSS_ROWS, r1 = imin(n, nb * (t + 1) / nt * LOSS_ROWS);
+    if (r0 < r1)
+        mlp_forward_layer(net->a[L + 1] + (size_t)r0 * OUT, NULL, net->act, net->h[L] + (size_t)r0 * IN, net->w[L],
+                          net->b[L], r1 - r0, IN, OUT, MLP_SERIAL);
+    for (int r = r0; r < r1; r += LOSS_ROWS)
+        loss_block(net, y, r, imin(r1, r + LOSS_ROWS), scale);
+    #pragma omp barrier
+}
+
+/* A step in which each thread owns a share of every hidden layer's units (mlp_team_share): it computes their
+ * pre-activations and activations (all rows), their gradients, the rows of the weights into them (gradient and
+ * update) and the columns of the weights out of them, so a layer's weights never leave the core that updates
+ * them; only activations and their gradients cross. The output layer's logits and loss go by rows. A hidden
+ * layer's update waits for the barrier after which no thread reads its weights (the next layer down's input
+ * gradient has read them); no barrier of its own. Every value is computed as in the serial step. */
+static void units_step(mlp *net, const float *x, const int *y, int n, float scale, const mlp_update *u)
+{
+    int L = net->nlayers - 1, u0, u1;
+    mlp_activation act = net->act;
+    for (int k = 0; k < L; k++)
+        mlp_forward_layer(net->a[k + 1], net->h[k + 1], act, k == 0 ? x : net->h[k], net->w[k], net->b[k], n,
+                          net->size[k], net->size[k + 1], MLP_TEAM_OUTS);
+    output_loss(net, y, n, scale);
+    int IN = net->size[L], OUT = net->size[L + 1];
+    mlp_backward_weights(net->gw[L], net->gb[L], net->d[L + 1], net->h[L], n, IN, OUT, MLP_TEAM_INS, 0);
+    mlp_backward_input(net->d[L], net->a[L], net->h[L], act, net->d[L + 1], net->w[L], n, IN, OUT, MLP_TEAM_INS);
+    mlp_team_share(IN, &u0, &u1);
+    for (int o = 0; o < OUT; o++) {
+        size_t at = (size_t)(net->w[L] - net->params) + (size_t)o * IN;
+        mlp_update_range(u, net->params, net->grads, at + (size_t)u0, at + (size_t)u1);
+    }
+    if (u0 == 0 && u1 > 0) {
+        size_t b = (size_t)(net->b[L] - net->params);
+        mlp_update_range(u, net->params, net->grads, b, b + (size_t)OUT);
+    }
+    for (int k = L - 1; k >= 0; k--) {
+        mlp_backward_weights(net->gw[k], net->gb[k], net->d[k + 1], k == 0 ? x : net->h[k], n, net->size[k],
+                             net->size[k + 1], MLP_TEAM_OUTS, 0);
+        if (k > 0 || k + 1 < L) {
+            #pragma omp barrier
+        }
+        if (k + 1 < L) {
+            mlp_team_share(net->size[k + 2], &u0, &u1);
+            update_rows(net, u, k + 1, u0, u1);
+        }
+        if (k > 0)
+            mlp_backward_input(net->d[k], net->a[k], net->h[k], act, net->d[k + 1], net->w[k], n, net->size[k],
+                               net->size[k + 1], MLP_TEAM_INS);
+    }
+    mlp_team_share(net->size[1], &u0, &u1);
+    update_rows(net, u, 0, u0, u1);
+}
+
+/* The backward pass on the calling thread, each layer updated as soon as nothing reads its weights any more (after
+ * its input gradient), while its gradients are still in cache. */
+static void backward_update(mlp *net, const float *x, int n, const mlp_update *u)
+{
+    for (int k = net->nlayers - 1; k >= 0; k--) {
+        int IN = net->size[k], OUT = net->size[k + 1];
+        mlp_backward_weights(net->gw[k], net->gb[k], net->d[k + 1], k == 0 ? x : net->h[k], n, IN, OUT, MLP_SERIAL,
+                             0);
+        if (k > 0)
+            mlp_backward_input(net->d[k], net->a[k], net->h[k], net->act, net->d[k + 1], net->w[k], n, IN, OUT,
+                               MLP_SERIAL);
+        update_rows(net, u, k, 0, OUT);
+    }
+}
+
 void mlp_train_step(mlp *net, const float *x, const int *y, int n, float scale, const mlp_update *u)
 {
     if (mlp_step_chunked(net, n)) {
@@ -527,15 +577,28 @@ void mlp_train_step(mlp *net, const float *x, const int *y, int n, float scale, 
         return;
     }
     int nt = pass_threads(2 * pass_work(net, n));
+    if (nt > 1 && units_shape(net, nt)) {
+        #pragma omp parallel num_threads(nt)
+        units_step(net, x, y, n, scale, u);
+        return;
+    }
     if (nt > 1) {
         #pragma omp parallel num_threads(nt)
         team_step(net, x, y, n, scale, u);
         return;
     }
-    mlp_forward(net, x, n);
-    mlp_loss(net, y, n, scale);
-    backward_run(net, x, n, 0);
-    update_all(net, u);
+    if (narrow_shape(net) && net->out == MLP_OUT_SOFTMAX) {
+        hidden_serial(net, x, n);
+        narrow_output(net, y, n, scale);
+    } else {
+        mlp_forward(net, x, n);
+        mlp_loss(net, y, n, scale);
+    }
+    if (net->nparams >= UPDATE_PARALLEL_MIN && omp_get_max_threads() > 1) {
+        backward_run(net, x, n, 0);
+        update_all(net, u);
+    } else
+        backward_update(net, x, n, u);
 }
 
 int mlp_reserve(mlp *net, int threads, int batch)

@@ -69,8 +69,9 @@ void mlp_zero_grads(mlp *net);
  * step is big enough (mlp_step_chunked) takes the chunked step: each thread owns chunks of hidden units, with
  * their rows of the first layer's weights, columns of the second's and activations, from the forward pass to
  * the update, so only the logits and their gradients cross cores; its logits are summed chunk by chunk, so
- * they may differ from mlp_forward's in the last bits. Either way the results do not depend on the thread
- * count. */
+ * they may differ from mlp_forward's in the last bits. Another step on several threads shares every hidden
+ * layer out by units (each thread its units' activations, weights and update). Either way the results do not
+ * depend on the thread count. */
 void mlp_train_step(mlp *net, const float *x, const int *y, int n, float scale, const mlp_update *u);
 /* Gathers the rows rows[0..n-1] of X (each size[0] floats) and their labels Y[rows[i]], then mlp_train_step. In a
  * chunked step every thread gathers its own copy from X, which nobody writes, rather than reading one copy

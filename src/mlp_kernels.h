@@ -87,16 +87,36 @@ static inline float sigmoidf(float x)
  * parallel region at all: even a one-thread region costs a futex system call in libgomp. */
 static inline int pass_threads(long work) { return work >= MLP_PARALLEL_MIN_WORK ? omp_get_max_threads() : 1; }
 
+/* How a kernel shares its work (its team argument): MLP_SERIAL: all on the calling thread; MLP_TEAM: its work
+ * items shared out by an orphaned omp for among the calling team; MLP_TEAM_OUTS / MLP_TEAM_INS: each thread of
+ * the team takes its share (mlp_team_share) of the layer's outputs / inputs, for every row. The values are the
+ * same bits whichever way. */
+enum { MLP_SERIAL = 0, MLP_TEAM = 1, MLP_TEAM_OUTS = 2, MLP_TEAM_INS = 3 };
+/* The calling thread's share u0..u1-1 of units 0..units-1: contiguous groups of a tile's width, in thread order,
+ * the same for every kernel, so a thread finds the units it computed in one pass in the next. */
+void mlp_team_share(int units, int *u0, int *u1);
+/* 1 when mlp_team_share gives each of nt threads some of the units and none more than 5/4 of an even share. */
+int mlp_team_balanced(int units, int nt);
+
 /* in (B, IN), w (OUT, IN), b (OUT) -> a (B, OUT) = in w^T + b, and h (B, OUT) = act(a) unless h is NULL. team:
- * rows shared out by an orphaned omp for among the calling team, else all on the calling thread. */
+ * MLP_TEAM: rows shared out by an orphaned omp for among the calling team; MLP_TEAM_OUTS: the thread's share of
+ * the outputs, then a barrier; MLP_SERIAL: all on the calling thread. */
 void mlp_forward_layer(float *a, float *h, mlp_activation act, const float *in, const float *w, const float *b,
                        int B, int IN, int OUT, int team);
+/* Outputs of a narrow layer (mlp_forward_narrow) and rows per call: the width of a tile (32 floats with AVX-512). */
+enum { MLP_NARROW_OUT = 12 };
+int mlp_narrow_rows(void);
+/* in (nr <= mlp_narrow_rows() rows, IN), w (OUT <= MLP_NARROW_OUT, IN), b (OUT) -> zt (OUT, mlp_narrow_rows()) =
+ * (in w^T + b)^T: row r's logits in column r, each value mlp_forward_layer's bits; columns nr and up hold
+ * padding. On the calling thread. */
+void mlp_forward_narrow(float *zt, const float *in, const float *w, const float *b, int nr, int IN, int OUT);
 /* dout (B, OUT), in (B, IN) -> dw (OUT, IN) += dout^T in, db (OUT) += column sums of dout (db may be NULL);
- * acc: add to dw and db, else overwrite them. team as above, with no barrier at the end. */
+ * acc: add to dw and db, else overwrite them. team as above (MLP_TEAM_INS: db on the thread with input 0), with
+ * no barrier at the end. */
 void mlp_backward_weights(float *dw, float *db, const float *dout, const float *in, int B, int IN, int OUT,
                           int team, int acc);
 /* dout (B, OUT), w (OUT, IN) -> din (B, IN) = dout w, times act'(a) when h is not NULL (a, h (B, IN) of the
- * layer below). team as above. */
+ * layer below). team: MLP_TEAM (a barrier at the end), MLP_TEAM_INS (none) or MLP_SERIAL. */
 void mlp_backward_input(float *din, const float *a, const float *h, mlp_activation act, const float *dout,
                         const float *w, int B, int IN, int OUT, int team);
 

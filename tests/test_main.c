@@ -6,6 +6,7 @@
 int main(void)
 {
     SRunner *sr = srunner_create(mlp_suite());
+    srunner_add_suite(sr, mlp_kernels_suite());
     srunner_add_suite(sr, train_suite());
     srunner_add_suite(sr, config_suite());
     srunner_add_suite(sr, data_suite());

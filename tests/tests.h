@@ -4,6 +4,7 @@
 #include <check.h>
 
 Suite *mlp_suite(void);
+Suite *mlp_kernels_suite(void);
 Suite *train_suite(void);
 Suite *config_suite(void);
 Suite *data_suite(void);

@@ -1,0 +1,285 @@
+/* The layer kernels of mlp_kernels.c against plain twins that spell out each value's chain of operations (so
+ * the comparison is bit for bit), in every way of sharing the work among a team; and the training step on
+ * several threads (the units step of multi-layer models) against the same step on one. */
+#include "mlp_kernels.h"
+#include "tests.h"
+#include <stdlib.h>
+
+static void fill(float *v, size_t n, rng *r)
+{
+    for (size_t i = 0; i < n; i++)
+        v[i] = (float)(2 * rng_uniform(r) - 1);
+}
+
+static float act_of(mlp_activation act, float a)
+{
+    return act == MLP_SIGMOID ? sigmoidf(a) : act == MLP_TANH ? tanhf(a) : a > 0 ? a : 0;
+}
+
+/* a = in w^T + b: each value multiply-adds from 0 in input order, then the bias; h = act(a) */
+static void forward_twin(float *a, float *h, mlp_activation act, const float *in, const float *w, const float *b,
+                         int B, int IN, int OUT)
+{
+    for (int r = 0; r < B; r++)
+        for (int o = 0; o < OUT; o++) {
+            float s = 0;
+            for (int k = 0; k < IN; k++)
+                s = MADD(in[r * IN + k], w[o * IN + k], s);
+            a[r * OUT + o] = s + b[o];
+            if (h)
+                h[r * OUT + o] = act_of(act, s + b[o]);
+        }
+}
+
+/* dw (+)= dout^T in and db (+)= column sums of dout, each a chain over the samples in order */
+static void weights_twin(float *dw, float *db, const float *dout, const float *in, int B, int IN, int OUT, int acc)
+{
+    for (int o = 0; o < OUT; o++) {
+        for (int i = 0; i < IN; i++) {
+            float s = acc ? dw[o * IN + i] : 0;
+            for (int r = 0; r < B; r++)
+                s = MADD(dout[r * OUT + o], in[r * IN + i], s);
+            dw[o * IN + i] = s;
+        }
+        float s = acc ? db[o] : 0;
+        for (int r = 0; r < B; r++)
+            s += dout[r * OUT + o];
+        db[o] = s;
+    }
+}
+
+/* din = dout w, times act'(a) from h = act(a) */
+static void input_twin(float *din, const float *a, const float *h, mlp_activation act, const float *dout,
+                       const float *w, int B, int IN, int OUT)
+{
+    for (int r = 0; r < B; r++)
+        for (int i = 0; i < IN; i++) {
+            float s = 0;
+            for (int o = 0; o < OUT; o++)
+                s = MADD(dout[r * OUT + o], w[o * IN + i], s);
+            size_t at = (size_t)r * IN + i;
+            din[at] = act == MLP_SIGMOID ? s * (h[at] * (1 - h[at]))
+                    : act == MLP_TANH    ? s * (1 - h[at] * h[at])
+                                         : s * (a[at] > 0 ? 1.0f : 0.0f);
+        }
+}
+
+static int same(const float *x, const float *y, size_t n) { return memcmp(x, y, n * sizeof *x) == 0; }
+
+/* A layer's inputs and what its twins make of them: logits, activations, input gradient, and the weight gradient
+ * overwriting (dw0, db0) and added to a start (dws, dbs) (dwa, dba). */
+typedef struct lcase {
+    int B, IN, OUT, acc;
+    mlp_activation act;
+    float *in, *ha, *w, *b, *dout, *a0, *h0, *din0, *dw0, *db0, *dws, *dbs, *dwa, *dba;
+} lcase;
+
+/* The kernels in one sharing mode on t threads against the twins. */
+static void check_mode(const lcase *c, int mode, int t)
+{
+    int B = c->B, IN = c->IN, OUT = c->OUT, acc = c->acc;
+    size_t nin = (size_t)B * IN, nout = (size_t)B * OUT, nw = (size_t)IN * OUT;
+    float *a1 = malloc(nout * 4), *h1 = malloc(nout * 4), *din1 = malloc(nin * 4), *dw1 = malloc(nw * 4);
+    float *db1 = malloc(OUT * 4);
+    memset(a1, 0xff, nout * 4);
+    memset(h1, 0xff, nout * 4);
+    memset(din1, 0xff, nin * 4);
+    memcpy(dw1, c->dws, nw * 4);
+    memcpy(db1, c->dbs, OUT * 4);
+    #pragma omp parallel num_threads(t)
+    {
+        if (mode != MLP_TEAM_INS)
+            mlp_forward_layer(a1, h1, c->act, c->in, c->w, c->b, B, IN, OUT, mode);
+        if (mode != MLP_TEAM_OUTS) {
+            mlp_backward_input(din1, c->in, c->ha, c->act, c->dout, c->w, B, IN, OUT, mode);
+            #pragma omp barrier
+        }
+        mlp_backward_weights(dw1, db1, c->dout, c->in, B, IN, OUT, mode, acc);
+    }
+    if (mode != MLP_TEAM_INS)
+        ck_assert_msg(same(c->a0, a1, nout) && same(c->h0, h1, nout), "%dx%dx%d, mode %d, %d threads: forward differs",
+                      B, IN, OUT, mode, t);
+    if (mode != MLP_TEAM_OUTS)
+        ck_assert_msg(same(c->din0, din1, nin), "%dx%dx%d, mode %d, %d threads: input gradient differs", B, IN, OUT,
+                      mode, t);
+    ck_assert_msg(same(acc ? c->dwa : c->dw0, dw1, nw) && same(acc ? c->dba : c->db0, db1, OUT),
+                  "%dx%dx%d, mode %d, %d threads, acc %d: weight gradient differs", B, IN, OUT, mode, t, acc);
+    free(a1); free(h1); free(din1); free(dw1); free(db1);
+}
+
+/* mlp_forward_narrow's transposed logits against the forward twin's, TN rows at a time. */
+static void check_narrow(const lcase *c)
+{
+    int ld = mlp_narrow_rows(), IN = c->IN, OUT = c->OUT;
+    float *zt = malloc((size_t)MLP_NARROW_OUT * ld * 4);
+    for (int r0 = 0; r0 < c->B; r0 += ld) {
+        int nr = c->B - r0 < ld ? c->B - r0 : ld;
+        mlp_forward_narrow(zt, c->in + (size_t)r0 * IN, c->w, c->b, nr, IN, OUT);
+        for (int i = 0; i < nr; i++)
+            for (int o = 0; o < OUT; o++)
+                ck_assert_msg(memcmp(&zt[o * ld + i], &c->a0[(r0 + i) * OUT + o], 4) == 0,
+                              "%dx%dx%d: narrow logit (%d, %d) differs", c->B, IN, OUT, r0 + i, o);
+    }
+    free(zt);
+}
+
+/* Every kernel in every sharing mode (serial, MLP_TEAM, MLP_TEAM_OUTS, MLP_TEAM_INS on 1, 2 and 3 threads) gives
+ * its twin's bits, and mlp_forward_narrow gives the forward twin's logits transposed: narrow and wide layers,
+ * widths that are no multiple of a tile, more threads than groups, and panels of more than 256 inputs. */
+START_TEST(test_kernels_match_bitwise_twins)
+{
+    static const int shapes[][3] = {{1, 1, 1},   {5, 13, 7},    {32, 64, 128}, {32, 128, 10}, {17, 100, 3},
+                                    {30, 70, 12}, {64, 300, 95}, {9, 513, 40},  {40, 33, 257}};
+    static const int modes[] = {MLP_SERIAL, MLP_TEAM, MLP_TEAM_OUTS, MLP_TEAM_INS};
+    rng r;
+    rng_init(&r, 41, 1);
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        int B = shapes[s][0], IN = shapes[s][1], OUT = shapes[s][2];
+        size_t nin = (size_t)B * IN, nout = (size_t)B * OUT, nw = (size_t)IN * OUT;
+        lcase c = {.B = B, .IN = IN, .OUT = OUT, .act = (mlp_activation)(s % 3), .in = malloc(nin * 4),
+                   .ha = malloc(nin * 4), .w = malloc(nw * 4), .b = malloc(OUT * 4), .dout = malloc(nout * 4),
+                   .a0 = malloc(nout * 4), .h0 = malloc(nout * 4), .din0 = malloc(nin * 4), .dw0 = malloc(nw * 4),
+                   .db0 = malloc(OUT * 4), .dws = malloc(nw * 4), .dbs = malloc(OUT * 4), .dwa = malloc(nw * 4),
+                   .dba = malloc(OUT * 4)};
+        fill(c.in, nin, &r);
+        fill(c.w, nw, &r);
+        fill(c.b, OUT, &r);
+        fill(c.dout, nout, &r);
+        fill(c.dws, nw, &r);
+        fill(c.dbs, OUT, &r);
+        for (size_t i = 0; i < nin; i++)
+            c.ha[i] = act_of(c.act, c.in[i]);
+        forward_twin(c.a0, c.h0, c.act, c.in, c.w, c.b, B, IN, OUT);
+        input_twin(c.din0, c.in, c.ha, c.act, c.dout, c.w, B, IN, OUT);
+        weights_twin(c.dw0, c.db0, c.dout, c.in, B, IN, OUT, 0);
+        memcpy(c.dwa, c.dws, nw * 4);
+        memcpy(c.dba, c.dbs, OUT * 4);
+        weights_twin(c.dwa, c.dba, c.dout, c.in, B, IN, OUT, 1);
+        for (c.acc = 0; c.acc < 2; c.acc++)
+            for (int m = 0; m < 4; m++)
+                for (int t = 1; t <= (modes[m] == MLP_SERIAL ? 1 : 3); t++)
+                    check_mode(&c, modes[m], t);
+        if (OUT <= MLP_NARROW_OUT)
+            check_narrow(&c);
+        free(c.in); free(c.ha); free(c.w); free(c.b); free(c.dout); free(c.a0); free(c.h0); free(c.din0);
+        free(c.dw0); free(c.db0); free(c.dws); free(c.dbs); free(c.dwa); free(c.dba);
+    }
+}
+END_TEST
+
+/* Training steps of multi-layer models (the units step on 2 or more threads where every hidden layer has units
+ * for each thread, the team step elsewhere) give the same bits as on one thread, and on one thread the same bits
+ * as the plain sequence (forward, loss, backward, update) whose loss reads the logits by rows: parameters,
+ * optimizer state, losses and predictions, over three steps. */
+START_TEST(test_multilayer_step_any_threads)
+{
+    static const struct { int B, nh, h[3], OUT; mlp_activation act; mlp_output out; mlp_optimizer opt; } cases[] = {
+        {64, 2, {256, 256}, 10, MLP_SIGMOID, MLP_OUT_SOFTMAX, MLP_SGD},
+        {128, 3, {256, 256, 256}, 10, MLP_RELU, MLP_OUT_SOFTMAX, MLP_MOMENTUM},
+        {77, 2, {300, 170}, 1, MLP_TANH, MLP_OUT_SIGMOID, MLP_ADAM},
+        {100, 3, {200, 90, 250}, 13, MLP_SIGMOID, MLP_OUT_SOFTMAX, MLP_ADAM},
+        {50, 2, {600, 40}, 4, MLP_RELU, MLP_OUT_SOFTMAX, MLP_SGD},
+        {32, 1, {128}, 10, MLP_SIGMOID, MLP_OUT_SOFTMAX, MLP_SGD}};
+    int threads = omp_get_max_threads(), IN = 64;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        int B = cases[c].B, OUT = cases[c].OUT;
+        mlp net, ref;
+        ck_assert_int_eq(mlp_init(&net, IN, cases[c].h, cases[c].nh, OUT, cases[c].act, cases[c].out, B), 0);
+        ck_assert_int_eq(mlp_init(&ref, IN, cases[c].h, cases[c].nh, OUT, cases[c].act, cases[c].out, B), 0);
+        rng r;
+        rng_init(&r, 51 + c, 1);
+        mlp_randomize(&net, MLP_INIT_XAVIER, &r);
+        size_t np = net.nparams;
+        float *x = malloc((size_t)B * IN * 4), *start = malloc(np * 4), *one = malloc(np * 4);
+        float *m = calloc(np, 4), *v = calloc(np, 4), *mr = calloc(np, 4), *vr = calloc(np, 4);
+        float *m1 = malloc(np * 4), *v1 = malloc(np * 4);
+        double *loss1 = malloc((size_t)B * sizeof(double));
+        int *y = malloc((size_t)B * sizeof(int));
+        fill(x, (size_t)B * IN, &r);
+        for (int i = 0; i < B; i++)
+            y[i] = (int)(rng_uniform(&r) * (OUT == 1 ? 2 : OUT));
+        memcpy(start, net.params, np * 4);
+        mlp_update u = {.kind = cases[c].opt, .lr = 0.05f, .momentum = 0.9f, .beta1 = 0.9f, .beta2 = 0.999f,
+                        .eps = 1e-3f, .c1 = 0.1f, .c2 = 0.001f, .m = m, .v = v};
+        mlp_update ur = u;
+        ur.m = mr, ur.v = vr;
+        for (int t = 1; t <= 4; t++) {
+            omp_set_num_threads(t);
+            memcpy(net.params, start, np * 4);
+            memset(m, 0, np * 4);
+            memset(v, 0, np * 4);
+            for (int step = 0; step < 3; step++)
+                mlp_train_step(&net, x, y, B, 1.0f / B, &u);
+            if (t == 1) {
+                memcpy(one, net.params, np * 4);
+                memcpy(m1, m, np * 4);
+                memcpy(v1, v, np * 4);
+                memcpy(loss1, net.loss, (size_t)B * sizeof(double));
+                continue;
+            }
+            ck_assert_msg(same(one, net.params, np) && same(m1, m, np) && same(v1, v, np) &&
+                              memcmp(loss1, net.loss, (size_t)B * sizeof(double)) == 0,
+                          "case %zu: other bits with %d threads", c, t);
+        }
+        /* the plain sequence on one thread */
+        omp_set_num_threads(1);
+        memcpy(ref.params, start, np * 4);
+        for (int step = 0; step < 3; step++) {
+            mlp_forward(&ref, x, B);
+            mlp_loss(&ref, y, B, 1.0f / B);
+            mlp_zero_grads(&ref);
+            mlp_backward(&ref, x, B);
+            mlp_update_range(&ur, ref.params, ref.grads, 0, np);
+        }
+        ck_assert_msg(same(one, ref.params, np) && memcmp(loss1, ref.loss, (size_t)B * sizeof(double)) == 0,
+                      "case %zu: the step differs from the plain sequence", c);
+        omp_set_num_threads(threads);
+        free(x); free(start); free(one); free(m); free(v); free(mr); free(vr); free(m1); free(v1); free(loss1);
+        free(y);
+        mlp_free(&net);
+        mlp_free(&ref);
+    }
+}
+END_TEST
+
+/* mlp_team_share cuts 0..units-1 into contiguous shares in thread order, at the same group boundaries for every
+ * team size; mlp_team_balanced accepts a width only when every thread gets some units and none much more. */
+START_TEST(test_team_share_partitions)
+{
+    static const int widths[] = {1, 31, 32, 40, 96, 100, 256, 300, 2048};
+    int w = mlp_narrow_rows(); /* the group width: a tile's */
+    for (size_t i = 0; i < sizeof widths / sizeof widths[0]; i++)
+        for (int t = 1; t <= 5; t++) {
+            int units = widths[i], lo[5], hi[5];
+            #pragma omp parallel num_threads(t)
+            {
+                int id = omp_get_thread_num();
+                mlp_team_share(units, &lo[id], &hi[id]);
+            }
+            for (int k = 0; k < t; k++) {
+                ck_assert_int_eq(lo[k], k == 0 ? 0 : hi[k - 1]);
+                ck_assert(lo[k] <= hi[k] && (lo[k] % w == 0 || lo[k] == units));
+            }
+            ck_assert_int_eq(hi[t - 1], units);
+            int most = 0, some = 1;
+            for (int k = 0; k < t; k++) {
+                most = hi[k] - lo[k] > most ? hi[k] - lo[k] : most;
+                some &= hi[k] > lo[k];
+            }
+            ck_assert_int_eq(mlp_team_balanced(units, t), t > 1 ? some && 4 * most * t <= 5 * units : some);
+        }
+    ck_assert(mlp_team_balanced(256, 2) && !mlp_team_balanced(96, 2));
+}
+END_TEST
+
+Suite *mlp_kernels_suite(void)
+{
+    Suite *s = suite_create("mlp_kernels");
+    TCase *tc = tcase_create("bitwise");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_kernels_match_bitwise_twins);
+    tcase_add_test(tc, test_multilayer_step_any_threads);
+    tcase_add_test(tc, test_team_share_partitions);
+    suite_add_tcase(s, tc);
+    return s;
+}
