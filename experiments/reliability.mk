@@ -43,7 +43,7 @@ valgrind: reliability-deps
 	$(MAKE) BUILD=build/portable ARCH= build/portable/runner
 	RUNNER=./build/portable/runner sh tests/valgrind_test.sh
 
-FUZZ_SRC     = src/config.c src/config_value.c src/config_load.c src/sweep.c src/fileio.c
+FUZZ_SRC     = src/config.c src/config_value.c src/config_load.c src/sweep.c src/fileio.c src/timing.c
 $(FUZZ_BUILD)/fuzz_config: tests/fuzz_config.c $(FUZZ_SRC) src/config.h src/config_key.h src/sweep.h src/mlp.h \
                            | reliability-deps
 	@mkdir -p $(@D)
