@@ -7,6 +7,7 @@
 #include "cost.h"
 #include "timing.h"
 #include <omp.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,6 +99,9 @@ typedef struct member {
 
 typedef struct group {
     member *m;
+    volatile sig_atomic_t *stop;                 /* the stop flag (NULL: none) */
+    _Atomic int gate;                            /* this epoch: the end of the steps begun (rows), GATE_STOP once
+                                                    a thread saw a stop: the team stops there (thread_steps) */
     int n, nactive, *active;                     /* active: indices of the runs training this epoch */
     float *x;                                    /* (threads, batch, inputs) each team thread's gathered batch */
     int *y;                                      /* (threads, batch) its labels */
@@ -127,8 +131,24 @@ static void run_alone(member *m, int epoch)
         run_part(m, epoch);
 }
 
+enum { GATE_STOP = 1 << 30 };                   /* above any count of rows */
+
+/* A stop seen at the start of epoch, before any run's shuffle: every active run ends interrupted with a checkpoint
+ * of where it is, (epoch, the rows of it trained before), as the epoch's own checkpoint would have it. */
+static void stop_at_start(group *g, int epoch)
+{
+    for (int a = 0; a < g->nactive; a++) {
+        member *m = &g->m[g->active[a]];
+        train_checkpoint(m->job, epoch, epoch == g->from ? g->rows : 0, 1);
+        m->job->status = TRAIN_INTERRUPTED;
+        m->alive = 0;
+    }
+    g->stopped = 1;
+}
+
 /* At the start of epoch (one thread): the runs still in, each one's learning rate and sample order, and each
- * run given to a team thread, largest first to the least loaded (the bits do not depend on it). */
+ * run given to a team thread, largest first to the least loaded (the bits do not depend on it); or, after a
+ * stop, none (stop_at_start). */
 static void epoch_start(group *g, int epoch, int nt)
 {
     double load[FUSED_GROUP_MAX] = {0};
@@ -141,6 +161,12 @@ static void epoch_start(group *g, int epoch, int nt)
                 g->active[at] = g->active[at - 1], at--;
             g->active[at] = i;
         }
+    g->done = g->nactive == 0;
+    if (!g->done && g->stop && *g->stop) {
+        stop_at_start(g, epoch);
+        g->done = 1;
+        return;
+    }
     for (int a = 0; a < g->nactive; a++) {
         member *m = &g->m[g->active[a]];
         int best = 0;
@@ -154,7 +180,7 @@ static void epoch_start(group *g, int epoch, int nt)
         m->stopped_at = 0;
         g->work += m->work;
     }
-    g->done = g->nactive == 0;
+    atomic_store(&g->gate, epoch == g->from ? g->rows : 0);
     g->t0 = timing_now();
 }
 
@@ -193,18 +219,36 @@ static void epoch_seconds(group *g, int epoch)
     }
 }
 
+/* Whether team thread tid, at the step of rows s..s+n-1 of the epoch (not its first step s0 when signalled: the
+ * thread saw a stop), trains it: 1 while no thread has seen a stop; once one has, the step at which every thread
+ * stops is the first that none had begun (every begun step is trained by all, so the runs stop at one position). */
+static int step_gate(group *g, int s, int n, int signalled)
+{
+    int v = atomic_load(&g->gate);
+    for (;;) {
+        if (v & GATE_STOP)
+            return s < (v & ~GATE_STOP);
+        int want = signalled ? v | GATE_STOP : s + n > v ? s + n : v;
+        if (want == v || atomic_compare_exchange_weak(&g->gate, &v, want)) {
+            if (!signalled)
+                return 1;
+            v = want;
+        }
+    }
+}
+
 /* One epoch's steps of team thread tid's runs, on that thread alone (its own batch, gathered once for its runs,
- * so the team meets only between epochs). A stop is looked for after every step but the epoch's first, so a
- * stopped run has trained rows of it. */
+ * so the team meets only between epochs). A stop is looked for after every step (the epoch's start has its own
+ * look, epoch_start), so a stopped run has trained rows of it; the team stops at one step (step_gate). */
 static void thread_steps(group *g, int tid, int epoch)
 {
     const train_job *lead = g->m[g->active[0]].job;
     int rows = lead->train->rows, B = train_batch_rows(&lead->cfg, rows), s0 = epoch == g->from ? g->rows : 0;
     float *x = g->x + (size_t)tid * B * lead->train->cols;
     int *y = g->y + (size_t)tid * B;
-    volatile sig_atomic_t *stop = lead->stop;
     for (int s = s0; s < rows; s += B) {
-        int n = rows - s < B ? rows - s : B, stopped = s > s0 && stop && *stop;
+        int n = rows - s < B ? rows - s : B;
+        int stopped = !step_gate(g, s, n, s > s0 && g->stop && *g->stop);
         if (!stopped)
             gather(lead, x, y, s, n);
         for (int a = 0; a < g->nactive; a++) {
@@ -276,7 +320,7 @@ void fused_execute(train_job **jobs, int n, int threads)
 {
     threads = threads < n ? threads : n; /* a thread steps whole runs: more would idle (epoch_start's load[]) */
     omp_set_num_threads(threads);
-    group g = {.n = n};
+    group g = {.n = n, .stop = jobs[0]->stop};
     const dataset *tr = jobs[0]->train;
     int B = train_batch_rows(&jobs[0]->cfg, tr->rows);
     g.m = calloc((size_t)n, sizeof *g.m);
