@@ -93,6 +93,7 @@ typedef struct member {
     double lr;                                   /* this epoch's */
     int alive, finite;                           /* still in the group; no non-finite loss this epoch */
     int alone;                                   /* begun at another position than the group's: trains alone */
+    int gone;                                    /* handed back (leave): its job is no longer the group's */
     int thread;                                  /* the team thread that steps it this epoch */
     int stopped_at;                              /* rows of the epoch trained when its thread saw a stop; 0 */
 } member;
@@ -108,7 +109,18 @@ typedef struct group {
     double t0, work;                             /* the epoch's start; the active runs' work */
     int from, rows;                              /* the first epoch and the rows of it already trained */
     int done, stopped;                           /* no run left; a stop came */
+    fused_left *left;                            /* hands a run that left back (NULL: none) */
+    void *left_ctx;
 } group;
+
+/* Run i has ended (its results filled, or interrupted): handed back at once, and never touched again. */
+static void leave(group *g, int i)
+{
+    g->m[i].alive = 0;
+    g->m[i].gone = 1;
+    if (g->left)
+        g->left(g->left_ctx, i);
+}
 
 /* Run m's beginning (epoch 0) or, epoch > 0, the end of that epoch. */
 static void run_part(member *m, int epoch)
@@ -141,7 +153,7 @@ static void stop_at_start(group *g, int epoch)
         member *m = &g->m[g->active[a]];
         train_checkpoint(m->job, epoch, epoch == g->from ? g->rows : 0, 1);
         m->job->status = TRAIN_INTERRUPTED;
-        m->alive = 0;
+        leave(g, g->active[a]);
     }
     g->stopped = 1;
 }
@@ -209,13 +221,13 @@ static void epoch_seconds(group *g, int epoch)
         m->job->curve[epoch].seconds += spent * (g->work > 0 ? m->work / g->work : 1.0 / g->nactive);
         if (!g->stopped)
             continue;
-        m->alive = 0;
         if (!m->finite) {
             run_alone(m, epoch);
-            continue;
+        } else {
+            train_checkpoint(m->job, epoch, m->stopped_at ? m->stopped_at : m->job->train->rows, 1);
+            m->job->status = TRAIN_INTERRUPTED;
         }
-        train_checkpoint(m->job, epoch, m->stopped_at ? m->stopped_at : m->job->train->rows, 1);
-        m->job->status = TRAIN_INTERRUPTED;
+        leave(g, g->active[a]);
     }
 }
 
@@ -285,8 +297,11 @@ static void group_run(group *g)
         if (g->stopped)
             break;
         #pragma omp for schedule(dynamic, 1)
-        for (int a = 0; a < g->nactive; a++)
+        for (int a = 0; a < g->nactive; a++) {
             run_alone(&g->m[g->active[a]], epoch);
+            if (!g->m[g->active[a]].alive)
+                leave(g, g->active[a]);
+        }
     }
     omp_set_num_threads(outer);
 }
@@ -313,14 +328,16 @@ static void group_begin(group *g, int threads)
             g->from = job->at_epoch, g->rows = job->at_rows;
         g->m[i].alone = g->m[i].alive && (job->at_epoch != g->from || job->at_rows != g->rows);
         g->m[i].alive &= !g->m[i].alone;
+        if (!g->m[i].alive && !g->m[i].alone)
+            leave(g, i);
     }
 }
 
-void fused_execute(train_job **jobs, int n, int threads)
+void fused_execute(train_job **jobs, int n, int threads, fused_left *left, void *ctx)
 {
     threads = threads < n ? threads : n; /* a thread steps whole runs: more would idle (epoch_start's load[]) */
     omp_set_num_threads(threads);
-    group g = {.n = n, .stop = jobs[0]->stop};
+    group g = {.n = n, .stop = jobs[0]->stop, .left = left, .left_ctx = ctx};
     const dataset *tr = jobs[0]->train;
     int B = train_batch_rows(&jobs[0]->cfg, tr->rows);
     g.m = calloc((size_t)n, sizeof *g.m);
@@ -328,8 +345,11 @@ void fused_execute(train_job **jobs, int n, int threads)
     g.x = malloc((size_t)threads * B * tr->cols * sizeof *g.x);
     g.y = malloc((size_t)threads * B * sizeof *g.y);
     if (!g.m || !g.active || !g.x || !g.y || n > FUSED_GROUP_MAX) {
-        for (int i = 0; i < n; i++) /* short of memory: the same numbers, one run after the other */
+        for (int i = 0; i < n; i++) { /* short of memory: the same numbers, one run after the other */
             train_execute(jobs[i]);
+            if (left)
+                left(ctx, i);
+        }
     } else {
         for (int i = 0; i < n; i++)
             g.m[i] = (member){.job = jobs[i], .work = cost_time_weight(&jobs[i]->cfg, tr->cols, jobs[i]->nclasses,
@@ -341,8 +361,13 @@ void fused_execute(train_job **jobs, int n, int threads)
         } else if (g.from) /* no region at all: even a team of one costs the kernels' barriers some time */
             group_run(&g);
         for (int i = 0; i < n; i++) /* train_begin again changes nothing */
-            if (g.m[i].alone)
+            if (g.m[i].alone) {
                 train_execute(jobs[i]);
+                leave(&g, i);
+            }
+        for (int i = 0; i < n; i++) /* none is left in the group by now; should one be, it is handed back */
+            if (!g.m[i].gone)
+                leave(&g, i);
     }
     free(g.m);
     free(g.active);

@@ -13,6 +13,8 @@
 # (5) SIGINT in a group of 3 runs on a team of 2 threads (one thread steps 2 runs, the other 1, so they are at
 #     different steps): every run is checkpointed at one position (was: each thread's own, and the runs at
 #     another position than the first trained alone on resume); the sweep resumed equals --no-fuse bitwise.
+# (6) A run that leaves its group early (1 epoch, its group's other run 200000) is committed at once, while the
+#     group goes on (was: when the group ended, so a SIGKILL before then lost it).
 # Ends with one line "N passed, M failed".
 
 . "$(dirname "$0")/lib.sh"
@@ -129,8 +131,8 @@ same_runs() {
     check "$3" $? "$runs runs;$(echo "$bad" | cut -c1-300)"
 }
 
-# committed ROOT: the runs of digits under $tmp/ROOT with a result
-committed() { find "$tmp/$1/digits/runs" -name result.tsv 2>/dev/null | wc -l; }
+# committed ROOT: the runs of digits under $tmp/ROOT committed (not a run folder being written, .name)
+committed() { find "$tmp/$1/digits/runs" -path '*/runs/[!.]*/result.tsv' 2>/dev/null | wc -l; }
 
 # ---- (4) a stop in a one-batch epoch ---------------------------------------------------------------------------
 one="--threads 2 --set model.hidden=16 --set train.batch_size=2048 --set train.epochs=10000
@@ -164,5 +166,20 @@ check "a stop on a team of two: every run at one position" $? "$(grep "resuming\
 # shellcheck disable=SC2086
 digits team_alone $team --no-fuse
 same_runs team team_alone "stopped on a team of two and resumed vs --no-fuse"
+
+# ---- (6) a run that leaves early is committed while its group goes on -------------------------------------------
+"$RUNNER" --no-plots --results "$tmp/early" --plots "$tmp/p" --threads 2 --set model.hidden=16 \
+    --set train.batch_size=2048 --set sweep.train.epochs=1,200000 configs/digits.ini >/dev/null 2>"$tmp/early.err" &
+pid=$!
+i=0
+while [ "$(committed early)" = 0 ] && [ $i -lt 300 ]; do
+    sleep 0.01
+    i=$((i + 1))
+done
+kill -KILL "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+grep -q "2 runs to train.*1 fused groups of up to 2" "$tmp/early.err" &&
+    [ -f "$tmp/early/digits/runs/epochs=1_seed=1/result.tsv" ]
+check "a run that left its group is committed while the group trains" $? "$(head -3 "$tmp/early.err")"
 
 finish fused_test
