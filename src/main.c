@@ -26,6 +26,7 @@
 #include "timing.h"
 #include "train.h"
 #include "verify.h"
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <omp.h>
@@ -123,7 +124,7 @@ typedef struct flight {
     char checkpoint[STORE_PATH + SWEEP_ID + 16];  /* store_checkpoint_path */
     uint64_t fingerprint;                          /* runckpt_fingerprint of the job as prepared */
     int warned;                                    /* a checkpoint could not be written: said once */
-    int last;                                      /* the last run of its group */
+    int group;                                     /* its group's slot in trainer.members */
 } flight;
 
 /* Training the runs that are missing: what is to train, what is in flight, and what failed. */
@@ -138,6 +139,8 @@ typedef struct trainer {
     int parallel, threads, nair;
     fused_key *keys;                             /* by plan index: which runs fuse */
     int group, groups;                           /* runs per fused group at most (1: none); groups in flight */
+    int members[PROGRESS_MAX_AIR];               /* by slot: the runs of a group in flight not landed yet (0: free);
+                                                    a group is in flight until the last of its runs lands */
     error_class failed;
     progress pr;
 } trainer;
@@ -236,6 +239,11 @@ static void launch(trainer *t)
     char err[1200];
     while (t->groups < t->parallel && t->next < t->ntodo && !stop_signal && !t->failed) {
         long k = t->group > 1 ? fused_pick(t->keys, t->todo, t->next, t->ntodo, t->group) : 1;
+        int slot = 0;
+        while (t->members[slot]) /* a free one: fewer groups than t->parallel <= PROGRESS_MAX_AIR are in flight */
+            slot++;
+        /* schedule_fuse's groups fit the progress display's runs in flight (PROGRESS_MAX_AIR / parallel each) */
+        assert(t->nair + k <= PROGRESS_MAX_AIR && slot < PROGRESS_MAX_AIR);
         train_job *jobs[FUSED_GROUP_MAX];
         void *owners[FUSED_GROUP_MAX];
         for (long i = 0; i < k; i++) {
@@ -255,7 +263,7 @@ static void launch(trainer *t)
                 return;
             }
             f->job.stop = &stop_signal;
-            f->last = i == k - 1;
+            f->group = slot;
             jobs[i] = &f->job;
             owners[i] = f;
         }
@@ -263,6 +271,7 @@ static void launch(trainer *t)
             progress_started(&t->pr, ((flight *)owners[i])->id, jobs[i]);
         t->next += k;
         t->nair += (int)k;
+        t->members[slot] = (int)k;
         t->groups++;
         schedule_submit_group(t->pool, jobs, owners, (int)k);
     }
@@ -311,7 +320,7 @@ static void train_todo(trainer *t)
             continue;
         }
         t->nair--;
-        t->groups -= landed->last;
+        t->groups -= --t->members[landed->group] == 0;
         progress_landed(&t->pr, &landed->job);
     }
 }

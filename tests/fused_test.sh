@@ -15,6 +15,10 @@
 #     another position than the first trained alone on resume); the sweep resumed equals --no-fuse bitwise.
 # (6) A run that leaves its group early (1 epoch, its group's other run 200000) is committed at once, while the
 #     group goes on (was: when the group ended, so a SIGKILL before then lost it).
+# (7) 512 runs of one kind on 8 cores (an LD_PRELOAD shim says omp_get_num_procs() = 8): 16 groups of 32, 8 side
+#     by side; every run committed, exit 0. A group is in flight until its last run lands (was: until the run
+#     handed in last landed, which the pool hands back first, so a new group joined 31 runs still in flight and
+#     the progress display's 256 slots overflowed; the runner now asserts they fit).
 # Ends with one line "N passed, M failed".
 
 . "$(dirname "$0")/lib.sh"
@@ -181,5 +185,25 @@ wait "$pid" 2>/dev/null
 grep -q "2 runs to train.*1 fused groups of up to 2" "$tmp/early.err" &&
     [ -f "$tmp/early/digits/runs/epochs=1_seed=1/result.tsv" ]
 check "a run that left its group is committed while the group trains" $? "$(head -3 "$tmp/early.err")"
+
+# ---- (7) many groups side by side ------------------------------------------------------------------------------
+cat >"$tmp/procs.c" <<'EOF'
+int omp_get_num_procs(void) { return 8; }
+EOF
+if ldd "$RUNNER" 2>/dev/null | grep -q libasan; then
+    skip "512 runs on 8 cores" "$RUNNER is built with AddressSanitizer"
+elif ! cc -shared -fPIC -o "$tmp/procs.so" "$tmp/procs.c" 2>"$tmp/cc.err"; then
+    skip "512 runs on 8 cores" "cannot compile the shim with cc: $(head -c 200 "$tmp/cc.err")"
+else
+    lrs=$(awk 'BEGIN { for (i = 1; i <= 64; i++) printf "%s%g", (i > 1 ? "," : ""), i / 1000 }')
+    status=0
+    OMP_NUM_THREADS=8 LD_PRELOAD=$(preload "$tmp/procs.so") "$RUNNER" --no-plots --results "$tmp/many" \
+        --plots "$tmp/p" --set train.epochs=2 --set "sweep.train.learning_rate=$lrs" \
+        --set sweep.model.hidden=8,9,10,11,12,13,14,15 configs/digits.ini >/dev/null 2>"$tmp/many.err" || status=$?
+    grep -q "512 runs to train.*16 fused groups of up to 32 (shared batches), 8 side by side" "$tmp/many.err" &&
+        [ "$status" = 0 ] && [ "$(committed many)" = 512 ]
+    check "512 runs in groups of 32, 8 side by side" $? "status $status, $(committed many) committed: \
+$(head -2 "$tmp/many.err"; tail -2 "$tmp/many.err")"
+fi
 
 finish fused_test
