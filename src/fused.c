@@ -1,8 +1,9 @@
 /* The group: keys, dealing runs out to groups, and the lockstep loop. Every run's step runs on one thread of the
- * group's team (its own nested threads set to 1), so it takes the serial path of the same kernels as alone: the
- * kernels' bits do not depend on the thread count, nor does the step's path (mlp_step_chunked looks at the shape
- * and the rows only). Each team thread steps its runs through an epoch on its own; the team meets between
- * epochs, where the runs are evaluated (shared out among the team) and leave or go on. */
+ * group's team (its own nested threads set to 1), so it takes the one-thread path of mlp_train_step, where alone
+ * a run on more threads may take the chunked, team or units path: those paths give the same bits whatever the
+ * thread count (mlp.h), so the run's numbers are those it gives alone. Each team thread steps its runs through
+ * an epoch on its own; the team meets between epochs, where the runs are evaluated (shared out among the team)
+ * and leave or go on, each handed back as it leaves. */
 #include "fused.h"
 #include "cost.h"
 #include "timing.h"
@@ -200,11 +201,9 @@ static void epoch_start(group *g, int epoch, int nt)
 static void gather(const train_job *lead, float *x, int *y, int s, int n)
 {
     const dataset *tr = lead->train;
-    for (int i = 0; i < n; i++) {
-        int r = lead->order[s + i];
-        memcpy(x + (size_t)i * tr->cols, tr->x + (size_t)r * tr->cols, (size_t)tr->cols * sizeof *x);
-        y[i] = tr->y[r];
-    }
+    mlp_gather_rows(x, tr->x, lead->order + s, n, tr->cols);
+    for (int i = 0; i < n; i++)
+        y[i] = tr->y[lead->order[s + i]];
 }
 
 /* The epoch's training time, shared out by work. After a stop, a run that met a non-finite loss ends diverged

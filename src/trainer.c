@@ -8,6 +8,7 @@
 #include "timing.h"
 #include "train.h"
 #include <assert.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -188,6 +189,18 @@ static void launch(trainer *t)
     }
 }
 
+/* A landed run's training time, for --profile: its train_seconds, and an interrupted one's epochs after its last
+ * evaluated one up to the one the stop cut short. */
+static double trained_seconds(const train_job *job)
+{
+    double s = job->train_seconds;
+    int last = atomic_load_explicit(&job->progress_epoch, memory_order_acquire) + 1;
+    last = last < job->cfg.epochs ? last : (int)job->cfg.epochs;
+    for (int e = job->epochs_done + 1; job->status == TRAIN_INTERRUPTED && e <= last; e++)
+        s += job->curve[e].seconds;
+    return s;
+}
+
 /* Writes a finished run (unless it was interrupted or an earlier write failed) and frees it. */
 static void commit_run(trainer *t, flight *f)
 {
@@ -202,7 +215,6 @@ static void commit_run(trainer *t, flight *f)
             fprintf(stderr, "%s\n", err);
             t->failed = ERROR_OUTPUT;
         } else {
-            timing_add(TIMING_TRAIN, job->train_seconds);
             t->diverged += job->status == TRAIN_DIVERGED;
             progress_committed(&t->pr, f->id, job);
         }
@@ -231,6 +243,7 @@ static void train_todo(trainer *t)
             continue;
         }
         trainer_flights_land(&t->air, landed->group);
+        timing_add(TIMING_TRAIN, trained_seconds(&landed->job));
         progress_landed(&t->pr, &landed->job);
     }
 }
