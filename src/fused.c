@@ -207,8 +207,8 @@ static void gather(const train_job *lead, float *x, int *y, int s, int n)
 }
 
 /* The epoch's training time, shared out by work. After a stop, a run that met a non-finite loss ends diverged
- * as it would alone (it had stopped training), the others end interrupted with a checkpoint of where they are
- * (the whole epoch when their thread saw no stop). */
+ * as it would alone (it had stopped training), the others end interrupted with a checkpoint of where they are,
+ * one position for all (step_gate); every run leaves the group. */
 static void epoch_seconds(group *g, int epoch)
 {
     double spent = timing_now() - g->t0;
