@@ -41,8 +41,12 @@ override LDLIBS   += $(HDF5_LIBS) -lm
 # HDF5 from its static archive where one is installed (HDF5_STATIC=0: the shared library): Debian's shared libhdf5
 # loads libcurl and some 30 libraries behind it (its S3 driver), ~5 ms of every process's start-up.
 HDF5_STATIC ?= 1
+# The archive's own dependencies are those pkg-config --static names (its Libs.private, with their -L folders);
+# Debian's hdf5.pc names none, and its archive needs libsz and libz.
 HDF5_A    = $(if $(filter 1,$(HDF5_STATIC)),$(firstword $(wildcard $(patsubst -L%,%/libhdf5.a,$(filter -L%,$(PKG_LIBS))))))
-HDF5_LIBS = $(if $(HDF5_A),$(patsubst -lhdf5,$(HDF5_A) -lsz -lz,$(PKG_LIBS)),$(PKG_LIBS))
+HDF5_PRIV = $(eval HDF5_PRIV := $(filter-out -lhdf5,$(shell pkg-config --static --libs hdf5 2>/dev/null)))$(HDF5_PRIV)
+HDF5_DEPS = $(filter-out $(PKG_LIBS),$(filter -L%,$(HDF5_PRIV))) $(or $(filter-out -L%,$(HDF5_PRIV)),-lsz -lz)
+HDF5_LIBS = $(if $(HDF5_A),$(patsubst -lhdf5,$(HDF5_A) $(HDF5_DEPS),$(PKG_LIBS)),$(PKG_LIBS))
 
 # every module in src/ but main.c, which the tests replace with their own
 SRC     = $(filter-out main.c,$(notdir $(wildcard src/*.c)))
@@ -117,7 +121,7 @@ test-deps:
 
 # The shell tests, in the order make test runs them (each ends with "N passed, M failed" and fails the target).
 SHELL_TESTS = cli resume disk_full process input store html validation pandas study cluster preempt wait_policy profile \
-              fused
+              fused build
 
 # CK_FORK=no: libgomp can hang in a child forked after the parent used OpenMP.
 run-tests: $(BUILD)/check_tests $(BUILD)/runner

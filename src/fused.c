@@ -1,12 +1,14 @@
 /* The group: keys, dealing runs out to groups, and the lockstep loop. Every run's step runs on one thread of the
- * group's team (its own nested threads set to 1), so it takes the serial path of the same kernels as alone: the
- * kernels' bits do not depend on the thread count, nor does the step's path (mlp_step_chunked looks at the shape
- * and the rows only). Each team thread steps its runs through an epoch on its own; the team meets between
- * epochs, where the runs are evaluated (shared out among the team) and leave or go on. */
+ * group's team (its own nested threads set to 1), so it takes the one-thread path of mlp_train_step, where alone
+ * a run on more threads may take the chunked, team or units path: those paths give the same bits whatever the
+ * thread count (mlp.h), so the run's numbers are those it gives alone. Each team thread steps its runs through
+ * an epoch on its own; the team meets between epochs, where the runs are evaluated (shared out among the team)
+ * and leave or go on, each handed back as it leaves. */
 #include "fused.h"
 #include "cost.h"
 #include "timing.h"
 #include <omp.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,19 +94,34 @@ typedef struct member {
     double lr;                                   /* this epoch's */
     int alive, finite;                           /* still in the group; no non-finite loss this epoch */
     int alone;                                   /* begun at another position than the group's: trains alone */
+    int gone;                                    /* handed back (leave): its job is no longer the group's */
     int thread;                                  /* the team thread that steps it this epoch */
     int stopped_at;                              /* rows of the epoch trained when its thread saw a stop; 0 */
 } member;
 
 typedef struct group {
     member *m;
+    volatile sig_atomic_t *stop;                 /* the stop flag (NULL: none) */
+    _Atomic int gate;                            /* this epoch: the end of the steps begun (rows), GATE_STOP once
+                                                    a thread saw a stop: the team stops there (thread_steps) */
     int n, nactive, *active;                     /* active: indices of the runs training this epoch */
     float *x;                                    /* (threads, batch, inputs) each team thread's gathered batch */
     int *y;                                      /* (threads, batch) its labels */
     double t0, work;                             /* the epoch's start; the active runs' work */
     int from, rows;                              /* the first epoch and the rows of it already trained */
     int done, stopped;                           /* no run left; a stop came */
+    fused_left *left;                            /* hands a run that left back (NULL: none) */
+    void *left_ctx;
 } group;
+
+/* Run i has ended (its results filled, or interrupted): handed back at once, and never touched again. */
+static void leave(group *g, int i)
+{
+    g->m[i].alive = 0;
+    g->m[i].gone = 1;
+    if (g->left)
+        g->left(g->left_ctx, i);
+}
 
 /* Run m's beginning (epoch 0) or, epoch > 0, the end of that epoch. */
 static void run_part(member *m, int epoch)
@@ -127,8 +144,24 @@ static void run_alone(member *m, int epoch)
         run_part(m, epoch);
 }
 
+enum { GATE_STOP = 1 << 30 };                   /* above any count of rows */
+
+/* A stop seen at the start of epoch, before any run's shuffle: every active run ends interrupted with a checkpoint
+ * of where it is, (epoch, the rows of it trained before), as the epoch's own checkpoint would have it. */
+static void stop_at_start(group *g, int epoch)
+{
+    for (int a = 0; a < g->nactive; a++) {
+        member *m = &g->m[g->active[a]];
+        train_checkpoint(m->job, epoch, epoch == g->from ? g->rows : 0, 1);
+        m->job->status = TRAIN_INTERRUPTED;
+        leave(g, g->active[a]);
+    }
+    g->stopped = 1;
+}
+
 /* At the start of epoch (one thread): the runs still in, each one's learning rate and sample order, and each
- * run given to a team thread, largest first to the least loaded (the bits do not depend on it). */
+ * run given to a team thread, largest first to the least loaded (the bits do not depend on it); or, after a
+ * stop, none (stop_at_start). */
 static void epoch_start(group *g, int epoch, int nt)
 {
     double load[FUSED_GROUP_MAX] = {0};
@@ -141,6 +174,12 @@ static void epoch_start(group *g, int epoch, int nt)
                 g->active[at] = g->active[at - 1], at--;
             g->active[at] = i;
         }
+    g->done = g->nactive == 0;
+    if (!g->done && g->stop && *g->stop) {
+        stop_at_start(g, epoch);
+        g->done = 1;
+        return;
+    }
     for (int a = 0; a < g->nactive; a++) {
         member *m = &g->m[g->active[a]];
         int best = 0;
@@ -154,7 +193,7 @@ static void epoch_start(group *g, int epoch, int nt)
         m->stopped_at = 0;
         g->work += m->work;
     }
-    g->done = g->nactive == 0;
+    atomic_store(&g->gate, epoch == g->from ? g->rows : 0);
     g->t0 = timing_now();
 }
 
@@ -162,16 +201,14 @@ static void epoch_start(group *g, int epoch, int nt)
 static void gather(const train_job *lead, float *x, int *y, int s, int n)
 {
     const dataset *tr = lead->train;
-    for (int i = 0; i < n; i++) {
-        int r = lead->order[s + i];
-        memcpy(x + (size_t)i * tr->cols, tr->x + (size_t)r * tr->cols, (size_t)tr->cols * sizeof *x);
-        y[i] = tr->y[r];
-    }
+    mlp_gather_rows(x, tr->x, lead->order + s, n, tr->cols);
+    for (int i = 0; i < n; i++)
+        y[i] = tr->y[lead->order[s + i]];
 }
 
 /* The epoch's training time, shared out by work. After a stop, a run that met a non-finite loss ends diverged
- * as it would alone (it had stopped training), the others end interrupted with a checkpoint of where they are
- * (the whole epoch when their thread saw no stop). */
+ * as it would alone (it had stopped training), the others end interrupted with a checkpoint of where they are,
+ * one position for all (step_gate); every run leaves the group. */
 static void epoch_seconds(group *g, int epoch)
 {
     double spent = timing_now() - g->t0;
@@ -183,28 +220,46 @@ static void epoch_seconds(group *g, int epoch)
         m->job->curve[epoch].seconds += spent * (g->work > 0 ? m->work / g->work : 1.0 / g->nactive);
         if (!g->stopped)
             continue;
-        m->alive = 0;
         if (!m->finite) {
             run_alone(m, epoch);
-            continue;
+        } else {
+            train_checkpoint(m->job, epoch, m->stopped_at ? m->stopped_at : m->job->train->rows, 1);
+            m->job->status = TRAIN_INTERRUPTED;
         }
-        train_checkpoint(m->job, epoch, m->stopped_at ? m->stopped_at : m->job->train->rows, 1);
-        m->job->status = TRAIN_INTERRUPTED;
+        leave(g, g->active[a]);
+    }
+}
+
+/* Whether team thread tid, at the step of rows s..s+n-1 of the epoch (not its first step s0 when signalled: the
+ * thread saw a stop), trains it: 1 while no thread has seen a stop; once one has, the step at which every thread
+ * stops is the first that none had begun (every begun step is trained by all, so the runs stop at one position). */
+static int step_gate(group *g, int s, int n, int signalled)
+{
+    int v = atomic_load(&g->gate);
+    for (;;) {
+        if (v & GATE_STOP)
+            return s < (v & ~GATE_STOP);
+        int want = signalled ? v | GATE_STOP : s + n > v ? s + n : v;
+        if (want == v || atomic_compare_exchange_weak(&g->gate, &v, want)) {
+            if (!signalled)
+                return 1;
+            v = want;
+        }
     }
 }
 
 /* One epoch's steps of team thread tid's runs, on that thread alone (its own batch, gathered once for its runs,
- * so the team meets only between epochs). A stop is looked for after every step but the epoch's first, so a
- * stopped run has trained rows of it. */
+ * so the team meets only between epochs). A stop is looked for after every step (the epoch's start has its own
+ * look, epoch_start), so a stopped run has trained rows of it; the team stops at one step (step_gate). */
 static void thread_steps(group *g, int tid, int epoch)
 {
     const train_job *lead = g->m[g->active[0]].job;
     int rows = lead->train->rows, B = train_batch_rows(&lead->cfg, rows), s0 = epoch == g->from ? g->rows : 0;
     float *x = g->x + (size_t)tid * B * lead->train->cols;
     int *y = g->y + (size_t)tid * B;
-    volatile sig_atomic_t *stop = lead->stop;
     for (int s = s0; s < rows; s += B) {
-        int n = rows - s < B ? rows - s : B, stopped = s > s0 && stop && *stop;
+        int n = rows - s < B ? rows - s : B;
+        int stopped = !step_gate(g, s, n, s > s0 && g->stop && *g->stop);
         if (!stopped)
             gather(lead, x, y, s, n);
         for (int a = 0; a < g->nactive; a++) {
@@ -241,8 +296,11 @@ static void group_run(group *g)
         if (g->stopped)
             break;
         #pragma omp for schedule(dynamic, 1)
-        for (int a = 0; a < g->nactive; a++)
+        for (int a = 0; a < g->nactive; a++) {
             run_alone(&g->m[g->active[a]], epoch);
+            if (!g->m[g->active[a]].alive)
+                leave(g, g->active[a]);
+        }
     }
     omp_set_num_threads(outer);
 }
@@ -269,14 +327,16 @@ static void group_begin(group *g, int threads)
             g->from = job->at_epoch, g->rows = job->at_rows;
         g->m[i].alone = g->m[i].alive && (job->at_epoch != g->from || job->at_rows != g->rows);
         g->m[i].alive &= !g->m[i].alone;
+        if (!g->m[i].alive && !g->m[i].alone)
+            leave(g, i);
     }
 }
 
-void fused_execute(train_job **jobs, int n, int threads)
+void fused_execute(train_job **jobs, int n, int threads, fused_left *left, void *ctx)
 {
     threads = threads < n ? threads : n; /* a thread steps whole runs: more would idle (epoch_start's load[]) */
     omp_set_num_threads(threads);
-    group g = {.n = n};
+    group g = {.n = n, .stop = jobs[0]->stop, .left = left, .left_ctx = ctx};
     const dataset *tr = jobs[0]->train;
     int B = train_batch_rows(&jobs[0]->cfg, tr->rows);
     g.m = calloc((size_t)n, sizeof *g.m);
@@ -284,8 +344,11 @@ void fused_execute(train_job **jobs, int n, int threads)
     g.x = malloc((size_t)threads * B * tr->cols * sizeof *g.x);
     g.y = malloc((size_t)threads * B * sizeof *g.y);
     if (!g.m || !g.active || !g.x || !g.y || n > FUSED_GROUP_MAX) {
-        for (int i = 0; i < n; i++) /* short of memory: the same numbers, one run after the other */
+        for (int i = 0; i < n; i++) { /* short of memory: the same numbers, one run after the other */
             train_execute(jobs[i]);
+            if (left)
+                left(ctx, i);
+        }
     } else {
         for (int i = 0; i < n; i++)
             g.m[i] = (member){.job = jobs[i], .work = cost_time_weight(&jobs[i]->cfg, tr->cols, jobs[i]->nclasses,
@@ -297,8 +360,13 @@ void fused_execute(train_job **jobs, int n, int threads)
         } else if (g.from) /* no region at all: even a team of one costs the kernels' barriers some time */
             group_run(&g);
         for (int i = 0; i < n; i++) /* train_begin again changes nothing */
-            if (g.m[i].alone)
+            if (g.m[i].alone) {
                 train_execute(jobs[i]);
+                leave(&g, i);
+            }
+        for (int i = 0; i < n; i++) /* none is left in the group by now; should one be, it is handed back */
+            if (!g.m[i].gone)
+                leave(&g, i);
     }
     free(g.m);
     free(g.active);

@@ -38,9 +38,13 @@ long fused_count(const fused_key *keys, const long *todo, long ntodo, int cap);
  * so that the groups of one kind get similar shares of its big and small runs, moved to todo[next..next+k) (the
  * others keep their order). Returns k >= 1. */
 long fused_pick(const fused_key *keys, long *todo, long next, long ntodo, int cap);
-/* Trains jobs[0..n) (prepared, fresh, of one group) together on threads OpenMP threads; fills each one's
- * results as train_execute would, bitwise. Each run's curve seconds are the group's training time of the epoch
- * shared out by cost_time_weight. Touches no HDF5, safe in a worker thread. */
-void fused_execute(train_job **jobs, int n, int threads);
+/* Called with a run's index when it leaves its group (its results filled, or interrupted), from any thread of the
+ * group's team, once per run: the group never touches that job again, so the callee may hand it on. */
+typedef void fused_left(void *ctx, int i);
+/* Trains jobs[0..n) (prepared, of one kind: fresh or resumed from in-run checkpoints) together on threads OpenMP
+ * threads; fills each one's results as train_execute would, bitwise. Runs resumed at another position than the
+ * group's train alone after it. Each run's curve seconds are the group's training time of the epoch shared out by
+ * cost_time_weight. left (NULL: none) hears of each run as it leaves. Touches no HDF5, safe in a worker thread. */
+void fused_execute(train_job **jobs, int n, int threads, fused_left *left, void *ctx);
 
 #endif

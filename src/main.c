@@ -6,25 +6,22 @@
 #include "catalog.h"
 #include "cli.h"
 #include "config.h"
-#include "collect.h"
 #include "cost.h"
+#include "collect.h"
 #include "error.h"
-#include "fused.h"
 #include "fileio.h"
 #include "gnuplot.h"
 #include "h5util.h"
 #include "identity.h"
 #include "plandata.h"
-#include "progress.h"
 #include "report.h"
-#include "runckpt.h"
 #include "sweep.h"
 #include "schedule.h"
 #include "shard.h"
 #include "store.h"
 #include "tables.h"
 #include "timing.h"
-#include "train.h"
+#include "trainer.h"
 #include "verify.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -115,252 +112,17 @@ static int write_report(const cli_options *opt, const config *cfg, const sweep_p
     return 0;
 }
 
-/* A run in training: its job and id, and its in-run checkpoint. The pool hands the flight back as the job's owner
- * when it finishes. */
-typedef struct flight {
-    train_job job;
-    char id[SWEEP_ID];
-    char checkpoint[STORE_PATH + SWEEP_ID + 16];  /* store_checkpoint_path */
-    uint64_t fingerprint;                          /* runckpt_fingerprint of the job as prepared */
-    int warned;                                    /* a checkpoint could not be written: said once */
-    int last;                                      /* the last run of its group */
-} flight;
-
-/* Training the runs that are missing: what is to train, what is in flight, and what failed. */
-typedef struct trainer {
-    const sweep_plan *plan;
-    store *res;
-    const plandata *data;
-    schedule_pool *pool;
-    const int *owner;                            /* each run's shard (NULL: every run is this process's) */
-    int shard;                                   /* this process's shard */
-    long *todo, ntodo, next, diverged, owned;    /* todo: plan indices, largest run first */
-    int parallel, threads, nair;
-    fused_key *keys;                             /* by plan index: which runs fuse */
-    int group, groups;                           /* runs per fused group at most (1: none); groups in flight */
-    error_class failed;
-    progress pr;
-} trainer;
-
-/* The plan indices of the runs not committed yet (all of them with force), largest first, into t->todo, and the
- * progress display set up for them. 0, or -1 when out of memory. */
-static int plan_todo(trainer *t, int force, int quiet)
-{
-    const sweep_plan *plan = t->plan;
-    t->todo = malloc((size_t)plan->nruns * sizeof *t->todo);
-    if (!t->todo)
-        return -1;
-    double epochs = 0;
-    config c;
-    long long seed;
-    char id[SWEEP_ID];
-    for (long r = 0; r < plan->nruns; r++) {
-        if (t->owner && t->owner[r] != t->shard)
-            continue;
-        t->owned++;
-        sweep_run(plan, r, &c, &seed, id, sizeof id);
-        char why[600];
-        /* --force trains every run again: only one in use by another process stops it */
-        int done = force ? -store_run_busy(t->res, plan, r, why, sizeof why) : store_run_done(t->res, plan, r, why,
-                                                                                                 sizeof why);
-        if (done < 0) { /* in use by another process: not damaged, and not to be replaced, even with --force */
-            fprintf(stderr, "%s/runs/%s: %s\n", t->res->dir, id, why);
-            return -1;
-        }
-        if (force || !done) {
-            t->todo[t->ntodo++] = r;
-            epochs += (double)c.epochs;
-        }
-    }
-    progress_init(&t->pr, quiet, t->ntodo, epochs);
-    schedule_order(plan, t->data, t->todo, t->ntodo);
-    return 0;
-}
-
-/* Writes a flight's in-run checkpoint; called by its worker (train_job.checkpoint). A failure is said once, and
- * the run goes on. */
-static void save_flight(train_job *job, void *ctx)
-{
-    flight *f = ctx;
-    char err[1200];
-    if (runckpt_save(f->checkpoint, job, f->fingerprint, err, sizeof err) < 0 && !f->warned++)
-        fprintf(stderr, "warning: %s; the run goes on without it\n", err);
-}
-
-/* Prepares run c (seed) of f->id. 0, or -1 with err. */
-static int prepare(const trainer *t, flight *f, const config *c, long long seed, char *err, size_t len)
-{
-    const plandata_set *d = plandata_find(t->data, c);
-    int threads = c->threads ? cost_threads(c->threads) : t->threads;
-    return train_prepare_init(&f->job, c, seed, &d->train, &d->val, &d->test, d->nclasses, threads,
-                              plandata_init_weights(t->data, c), err, len);
-}
-
-/* Prepares run c (seed) of f->id and, with train.checkpoint_every, sets up its in-run checkpoints and goes on
- * from its checkpoint when one fits the run (one that does not is ignored with one warning line: the run starts
- * from epoch 0). 0, or -1 with err. */
-static int prepare_flight(const trainer *t, flight *f, const config *c, long long seed, char *err, size_t len)
-{
-    if (prepare(t, f, c, seed, err, len) < 0)
-        return -1;
-    if (!(c->checkpoint_every > 0))
-        return 0;
-    if (store_checkpoint_path(t->res, f->id, f->checkpoint, sizeof f->checkpoint, err, len) < 0) {
-        train_free(&f->job);
-        return -1;
-    }
-    f->fingerprint = runckpt_fingerprint(&f->job);
-    f->warned = 0;
-    char why[1200];
-    int got = runckpt_load(f->checkpoint, &f->job, f->fingerprint, why, sizeof why);
-    if (got < 0) {
-        fprintf(stderr, "warning: %s; ignored, the run starts from epoch 0\n", why);
-        train_free(&f->job);
-        if (prepare(t, f, c, seed, err, len) < 0)
-            return -1;
-    } else if (got > 0 && !t->pr.quiet) {
-        fprintf(stderr, "%sresuming %s from epoch %d", t->pr.tty ? "\r\033[K" : "", f->id, f->job.at_epoch - 1);
-        if (f->job.at_rows)
-            fprintf(stderr, " (and %d rows of epoch %d)", f->job.at_rows, f->job.at_epoch);
-        fprintf(stderr, "\n");
-    }
-    f->job.checkpoint = save_flight;
-    f->job.checkpoint_ctx = f;
-    return 0;
-}
-
-/* Starts groups of runs (fused, or one alone) until every worker has one or none is left; a run that cannot
- * start sets t->failed (the runs of its group prepared so far are freed). */
-static void launch(trainer *t)
-{
-    char err[1200];
-    while (t->groups < t->parallel && t->next < t->ntodo && !stop_signal && !t->failed) {
-        long k = t->group > 1 ? fused_pick(t->keys, t->todo, t->next, t->ntodo, t->group) : 1;
-        train_job *jobs[FUSED_GROUP_MAX];
-        void *owners[FUSED_GROUP_MAX];
-        for (long i = 0; i < k; i++) {
-            flight *f = malloc(sizeof *f);
-            config c;
-            long long seed;
-            char id[SWEEP_ID];
-            sweep_run(t->plan, t->todo[t->next + i], &c, &seed, f ? f->id : id, sizeof id);
-            if (!f || prepare_flight(t, f, &c, seed, err, sizeof err) < 0) {
-                fprintf(stderr, "%s\n", f ? err : "runner: out of memory");
-                free(f);
-                t->failed = ERROR_DATA;
-                while (i-- > 0) {
-                    train_free(jobs[i]);
-                    free(owners[i]);
-                }
-                return;
-            }
-            f->job.stop = &stop_signal;
-            f->last = i == k - 1;
-            jobs[i] = &f->job;
-            owners[i] = f;
-        }
-        for (long i = 0; i < k; i++)
-            progress_started(&t->pr, ((flight *)owners[i])->id, jobs[i]);
-        t->next += k;
-        t->nair += (int)k;
-        t->groups++;
-        schedule_submit_group(t->pool, jobs, owners, (int)k);
-    }
-}
-
-/* Writes a finished run (unless it was interrupted or an earlier write failed) and frees it. */
-static void commit_run(trainer *t, flight *f)
-{
-    train_job *job = &f->job;
-    char err[1200];
-    /* a run that could not start (ERROR_DATA) does not stop this finished one from being written */
-    if (job->status != TRAIN_INTERRUPTED && t->failed != ERROR_OUTPUT) {
-        timing_enter(TIMING_WRITES);
-        int committed = store_commit(t->res, f->id, job, err, sizeof err);
-        timing_enter(TIMING_TRAIN);
-        if (committed < 0) {
-            fprintf(stderr, "%s\n", err);
-            t->failed = ERROR_OUTPUT;
-        } else {
-            timing_add(TIMING_TRAIN, job->train_seconds);
-            t->diverged += job->status == TRAIN_DIVERGED;
-            progress_committed(&t->pr, f->id, job);
-        }
-    }
-    train_free(job);
-    free(f);
-}
-
-/* Trains the runs in t->todo, several side by side, and commits each as it finishes. */
-static void train_todo(trainer *t)
-{
-    flight *landed = NULL;
-    for (;;) {
-        /* the next run starts before the one that finished is written, so no core waits on its disk writes */
-        launch(t);
-        if (landed) {
-            commit_run(t, landed);
-            landed = NULL;
-            progress_show(&t->pr);
-        }
-        if (!t->nair)
-            break;
-        landed = schedule_wait(t->pool, 0.25);
-        if (!landed) {
-            progress_show(&t->pr);
-            continue;
-        }
-        t->nair--;
-        t->groups -= landed->last;
-        progress_landed(&t->pr, &landed->job);
-    }
-}
-
-/* Trains every run of the plan that is not committed yet (all of them with --force), several side by side,
- * largest first, and commits each as it finishes. Returns 0 or an exit code. */
+/* Trains the runs of the plan not committed yet (trainer.h). Returns 0 or an exit code. */
 static int train_missing(const cli_options *opt, const sweep_plan *plan, store *res, const plandata *data,
                          const int *owner)
 {
-    const config *base = plan->base;
-    trainer t = {.plan = plan, .res = res, .data = data, .owner = owner, .shard = opt->shard.index};
-    if (plan_todo(&t, opt->force, opt->quiet) < 0) {
-        if (!t.todo)
-            fprintf(stderr, "runner: out of memory\n");
-        free(t.todo);
-        return exit_code(ERROR_OUTPUT);
-    }
-    char why[200], fused[100];
-    timing_enter(TIMING_TRAIN);
-    schedule_choose(plan, t.ntodo, cost_threads(0), &t.parallel, &t.threads, why, sizeof why);
-    t.threads = cost_threads(t.threads);
-    t.keys = fused_keys(plan, data, t.todo, t.ntodo);
-    t.group = t.keys ? schedule_fuse(plan, t.keys, t.todo, t.ntodo, t.parallel, t.threads, opt->no_fuse, fused,
-                                              sizeof fused) : 1;
-    char part[64] = "";
-    if (owner)
-        snprintf(part, sizeof part, " shard %d/%d (%s)", opt->shard.index, opt->shard.count, opt->shard.source);
-    if (!opt->quiet)
-        fprintf(stderr, "%s%s: %ld runs to train, %ld already done (skipped); %s, %d side by side x %d threads "
-                "each (%s)\n", base->name, part, t.ntodo, t.owned - t.ntodo, t.keys ? fused : "each alone",
-                t.parallel, t.threads, why);
-    t.pool = t.ntodo ? schedule_start(t.parallel) : NULL;
-    if (t.ntodo && !t.pool) {
-        fprintf(stderr, "runner: cannot start worker threads\n");
-        free(t.keys);
-        free(t.todo);
-        return exit_code(ERROR_USAGE);
-    }
-    train_todo(&t);
-    schedule_stop(t.pool);
-    free(t.keys);
-    progress_end(&t.pr, base->name, t.diverged, res->dir);
-    int rc = exit_code(t.failed);
-    if (!rc && !stop_signal && t.pr.done == t.owned && t.owned && t.diverged == t.pr.done) {
+    trainer_counts n;
+    int rc = exit_code(trainer_train(opt, plan, res, data, owner, &stop_signal, &n));
+    if (!rc && !stop_signal && n.done == n.owned && n.owned && n.diverged == n.done) {
         fprintf(stderr, "%s: every run diverged (results are kept; try a smaller train.learning_rate)\n",
-                base->name);
+                plan->base->name);
         rc = EXIT_ALL_DIVERGED;
     }
-    free(t.todo);
     return rc;
 }
 

@@ -612,7 +612,7 @@ int mlp_reserve(mlp *net, int threads, int batch)
     return net->xthreads ? 0 : -1;
 }
 
-static void gather_rows(float *dst, const float *X, const int *rows, int n, int cols)
+void mlp_gather_rows(float *dst, const float *X, const int *rows, int n, int cols)
 {
     for (int i = 0; i < n; i++)
         memcpy(dst + (size_t)i * cols, X + (size_t)rows[i] * cols, (size_t)cols * sizeof *dst);
@@ -628,11 +628,11 @@ void mlp_train_rows(mlp *net, const float *X, const int *Y, const int *rows, int
         #pragma omp parallel num_threads(nt)
         {
             float *x = net->xt + (size_t)omp_get_thread_num() * (size_t)net->max_rows * (size_t)cols;
-            gather_rows(x, X, rows, n, cols);
+            mlp_gather_rows(x, X, rows, n, cols);
             chunked_step(net, x, net->yt, n, scale, u);
         }
         return;
     }
-    gather_rows(net->xt, X, rows, n, cols);
+    mlp_gather_rows(net->xt, X, rows, n, cols);
     mlp_train_step(net, net->xt, net->yt, n, scale, u);
 }

@@ -77,6 +77,8 @@ void mlp_train_step(mlp *net, const float *x, const int *y, int n, float scale, 
  * chunked step every thread gathers its own copy from X, which nobody writes, rather than reading one copy
  * that another core has just written. Needs mlp_reserve; uses at most its threads. */
 void mlp_train_rows(mlp *net, const float *X, const int *Y, const int *rows, int n, float scale, const mlp_update *u);
+/* Copies the rows rows[0..n-1] of X (cols floats each) into dst (n, cols): mlp_train_rows' gather. */
+void mlp_gather_rows(float *dst, const float *X, const int *rows, int n, int cols);
 /* Allocates mlp_train_rows' workspace for up to threads threads and batches of batch rows: a copy of the
  * batch per thread where those batches take the chunked step, else one. 0, or -1 when memory is short. */
 int mlp_reserve(mlp *net, int threads, int batch);

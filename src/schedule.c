@@ -187,6 +187,23 @@ int schedule_order(const sweep_plan *plan, const plandata *data, long *todo, lon
     return 0;
 }
 
+/* A job of a worker's group and where its owner goes. */
+typedef struct leaving {
+    schedule_pool *p;
+    const entry *e;
+} leaving;
+
+/* A run left its group (fused_left): its owner goes to the finished queue at once, so that the main thread commits
+ * it while the group goes on. */
+static void job_left(void *ctx, int i)
+{
+    leaving *l = ctx;
+    pthread_mutex_lock(&l->p->lock);
+    l->p->finished[l->p->nfinished++] = l->e->owners[i];
+    pthread_cond_signal(&l->p->done);
+    pthread_mutex_unlock(&l->p->lock);
+}
+
 static void *worker(void *arg)
 {
     schedule_pool *p = arg;
@@ -198,13 +215,14 @@ static void *worker(void *arg)
             break;
         entry e = p->todo[--p->ntodo];
         pthread_mutex_unlock(&p->lock);
-        if (e.n > 1)
-            fused_execute(e.jobs, e.n, e.jobs[0]->threads);
-        else
-            train_execute(e.jobs[0]);
+        if (e.n > 1) {
+            fused_execute(e.jobs, e.n, e.jobs[0]->threads, job_left, &(leaving){p, &e});
+            pthread_mutex_lock(&p->lock);
+            continue;
+        }
+        train_execute(e.jobs[0]);
         pthread_mutex_lock(&p->lock);
-        for (int i = 0; i < e.n; i++)
-            p->finished[p->nfinished++] = e.owners[i];
+        p->finished[p->nfinished++] = e.owners[0];
         pthread_cond_signal(&p->done);
     }
     pthread_mutex_unlock(&p->lock);

@@ -37,8 +37,8 @@ typedef struct schedule_pool schedule_pool;
 /* Starts n worker threads; NULL when threads cannot be created. */
 schedule_pool *schedule_start(int n);
 /* Hands a group of n <= FUSED_GROUP_MAX prepared jobs (a fused group when n > 1, else one run alone) to the workers
- * (main thread); owners[i] (not NULL) comes back from schedule_wait when jobs[i] finished (a group's all at once,
- * when it ends). */
+ * (main thread); owners[i] (not NULL) comes back from schedule_wait when jobs[i] finished, a group's each as it
+ * leaves the group (the group goes on without it: the main thread may free it then). */
 void schedule_submit_group(schedule_pool *p, train_job **jobs, void **owners, int n);
 /* The owner of the next finished job, or NULL when none finished within timeout seconds. */
 void *schedule_wait(schedule_pool *p, double timeout);

@@ -7,6 +7,18 @@
 # (2) The same with 2 threads per run (--threads 2: one group of a kind at a time, its runs shared out among a
 #     team of two).
 # (3) A run with train.noise_scale (not supported in lockstep) trains alone: the line says so.
+# (4) SIGINT in a group whose epoch is one batch (no step but the epoch's first) stops it at once: exit 130, no
+#     run committed (the group ran to its end), a checkpoint of each of its runs; the sweep resumed equals
+#     --no-fuse bitwise.
+# (5) SIGINT in a group of 3 runs on a team of 2 threads (one thread steps 2 runs, the other 1, so they are at
+#     different steps): every run is checkpointed at one position (was: each thread's own, and the runs at
+#     another position than the first trained alone on resume); the sweep resumed equals --no-fuse bitwise.
+# (6) A run that leaves its group early (1 epoch, its group's other run 200000) is committed at once, while the
+#     group goes on (was: when the group ended, so a SIGKILL before then lost it).
+# (7) 512 runs of one kind on 8 cores (an LD_PRELOAD shim says omp_get_num_procs() = 8): 16 groups of 32, 8 side
+#     by side; every run committed, exit 0. A group is in flight until its last run lands (was: until the run
+#     handed in last landed, which the pool hands back first, so a new group joined 31 runs still in flight and
+#     the progress display's 256 slots overflowed; the runner now asserts they fit).
 # Ends with one line "N passed, M failed".
 
 . "$(dirname "$0")/lib.sh"
@@ -68,5 +80,130 @@ same team alone "fused on two threads vs --no-fuse"
     --set sweep.model.hidden=16,32 --set sweep.train.learning_rate=0.1 configs/grid.ini >/dev/null 2>"$tmp/noise.err"
 grep -q "6 runs to train.*each alone," "$tmp/noise.err"
 check "train.noise_scale trains each run alone" $? "$(head -1 "$tmp/noise.err")"
+
+# ---- stops ------------------------------------------------------------------------------------------------------
+# stopped ROOT SIGNAL WAIT ARGS...: configs/digits.ini with ARGS under $tmp/ROOT, SIGNAL sent once an in-run
+# checkpoint exists (WAIT=ckpt) or after WAIT seconds; status in $status, stderr in $tmp/ROOT.err
+stopped() {
+    root=$1
+    sig=$2
+    wait_for=$3
+    shift 3
+    "$RUNNER" --no-plots --results "$tmp/$root" --plots "$tmp/p" "$@" configs/digits.ini >/dev/null \
+        2>"$tmp/$root.err" &
+    pid=$!
+    if [ "$wait_for" = ckpt ]; then
+        i=0
+        while [ -z "$(find "$tmp/$root" -name '.ckpt-*' ! -name '*.runner-tmp-*' 2>/dev/null)" ] && [ $i -lt 1000 ]
+        do
+            sleep 0.01
+            i=$((i + 1))
+        done
+    else
+        sleep "$wait_for"
+    fi
+    kill "-$sig" "$pid" 2>/dev/null
+    status=0
+    wait "$pid" 2>/dev/null || status=$?
+}
+
+# digits ROOT ARGS...: configs/digits.ini with ARGS under $tmp/ROOT to its end; status in $status
+digits() {
+    root=$1
+    shift
+    status=0
+    "$RUNNER" --no-plots --results "$tmp/$root" --plots "$tmp/p" "$@" configs/digits.ini >/dev/null \
+        2>"$tmp/$root.err" || status=$?
+}
+
+# same_runs A B NAME: every run of digits under $tmp/A equals B's, timing aside
+same_runs() {
+    bad=""
+    runs=0
+    for r in "$tmp/$1"/digits/runs/*/; do
+        id=$(basename "$r")
+        runs=$((runs + 1))
+        cmp -s "$r/weights.h5" "$tmp/$2/digits/runs/$id/weights.h5" || bad="$bad $id/weights.h5"
+        awk '{ $6 = "" } 1' "$r/curve.dat" >"$tmp/ca"
+        awk '{ $6 = "" } 1' "$tmp/$2/digits/runs/$id/curve.dat" >"$tmp/cb" 2>/dev/null
+        cmp -s "$tmp/ca" "$tmp/cb" || bad="$bad $id/curve.dat"
+        strip "$r/result.tsv" >"$tmp/ra"
+        strip "$tmp/$2/digits/runs/$id/result.tsv" >"$tmp/rb" 2>/dev/null
+        cmp -s "$tmp/ra" "$tmp/rb" || bad="$bad $id/result.tsv"
+    done
+    [ "$runs" -gt 0 ] && [ -z "$bad" ]
+    check "$3" $? "$runs runs;$(echo "$bad" | cut -c1-300)"
+}
+
+# committed ROOT: the runs of digits under $tmp/ROOT committed (not a run folder being written, .name)
+committed() { find "$tmp/$1/digits/runs" -path '*/runs/[!.]*/result.tsv' 2>/dev/null | wc -l; }
+
+# ---- (4) a stop in a one-batch epoch ---------------------------------------------------------------------------
+one="--threads 2 --set model.hidden=16 --set train.batch_size=2048 --set train.epochs=10000
+     --set sweep.train.learning_rate=0.1,0.2,0.3,0.4"
+# shellcheck disable=SC2086 # $one is a list of options
+stopped one INT ckpt $one --set train.checkpoint_every=0.05
+n=$(find "$tmp/one/digits/runs" -name '.ckpt-*' ! -name '*.runner-tmp-*' | wc -l)
+grep -q "2 fused groups of up to 2 (shared batches), 1 side by side x 2 threads" "$tmp/one.err" &&
+    [ "$status" = 130 ] && [ "$(committed one)" = 0 ] && [ "$n" = 2 ]
+check "SIGINT stops a group of one-batch epochs at once" $? \
+    "status $status, $(committed one) runs committed, $n checkpoints: $(cat "$tmp/one.err" | head -5)"
+# shellcheck disable=SC2086
+digits one $one --set train.checkpoint_every=0.05
+[ "$status" = 0 ] && [ "$(grep -c "^resuming" "$tmp/one.err")" = 2 ]
+check "the stopped group resumes" $? "status $status: $(head -5 "$tmp/one.err")"
+# shellcheck disable=SC2086
+digits one_alone $one --no-fuse
+same_runs one one_alone "stopped at an epoch's start and resumed vs --no-fuse"
+
+# ---- (5) a stop on a team of two -------------------------------------------------------------------------------
+team="--threads 2 --set model.hidden=256 --set train.batch_size=1 --set train.epochs=150
+      --set train.checkpoint_every=1000 --set sweep.train.learning_rate=0.01,0.02,0.03"
+# shellcheck disable=SC2086
+stopped team INT 0.5 $team
+# shellcheck disable=SC2086
+digits team $team
+positions=$(sed -n 's/^resuming [^ ]* from //p' "$tmp/team.err" | sort -u)
+grep -q "1 fused groups of up to 3 (shared batches), 1 side by side x 2 threads" "$tmp/team.err" &&
+    [ "$(grep -c "^resuming" "$tmp/team.err")" = 3 ] && [ "$(echo "$positions" | wc -l)" = 1 ]
+check "a stop on a team of two: every run at one position" $? "$(grep "resuming\|runs to train" "$tmp/team.err")"
+# shellcheck disable=SC2086
+digits team_alone $team --no-fuse
+same_runs team team_alone "stopped on a team of two and resumed vs --no-fuse"
+
+# ---- (6) a run that leaves early is committed while its group goes on -------------------------------------------
+"$RUNNER" --no-plots --results "$tmp/early" --plots "$tmp/p" --threads 2 --set model.hidden=16 \
+    --set train.batch_size=2048 --set sweep.train.epochs=1,200000 configs/digits.ini >/dev/null 2>"$tmp/early.err" &
+pid=$!
+i=0
+while [ "$(committed early)" = 0 ] && [ $i -lt 300 ]; do
+    sleep 0.01
+    i=$((i + 1))
+done
+kill -KILL "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+grep -q "2 runs to train.*1 fused groups of up to 2" "$tmp/early.err" &&
+    [ -f "$tmp/early/digits/runs/epochs=1_seed=1/result.tsv" ]
+check "a run that left its group is committed while the group trains" $? "$(head -3 "$tmp/early.err")"
+
+# ---- (7) many groups side by side ------------------------------------------------------------------------------
+cat >"$tmp/procs.c" <<'EOF'
+int omp_get_num_procs(void) { return 8; }
+EOF
+if ldd "$RUNNER" 2>/dev/null | grep -q libasan; then
+    skip "512 runs on 8 cores" "$RUNNER is built with AddressSanitizer"
+elif ! cc -shared -fPIC -o "$tmp/procs.so" "$tmp/procs.c" 2>"$tmp/cc.err"; then
+    skip "512 runs on 8 cores" "cannot compile the shim with cc: $(head -c 200 "$tmp/cc.err")"
+else
+    lrs=$(awk 'BEGIN { for (i = 1; i <= 64; i++) printf "%s%g", (i > 1 ? "," : ""), i / 1000 }')
+    status=0
+    OMP_NUM_THREADS=8 LD_PRELOAD=$(preload "$tmp/procs.so") "$RUNNER" --no-plots --results "$tmp/many" \
+        --plots "$tmp/p" --set train.epochs=2 --set "sweep.train.learning_rate=$lrs" \
+        --set sweep.model.hidden=8,9,10,11,12,13,14,15 configs/digits.ini >/dev/null 2>"$tmp/many.err" || status=$?
+    grep -q "512 runs to train.*16 fused groups of up to 32 (shared batches), 8 side by side" "$tmp/many.err" &&
+        [ "$status" = 0 ] && [ "$(committed many)" = 512 ]
+    check "512 runs in groups of 32, 8 side by side" $? "status $status, $(committed many) committed: \
+$(head -2 "$tmp/many.err"; tail -2 "$tmp/many.err")"
+fi
 
 finish fused_test

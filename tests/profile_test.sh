@@ -1,7 +1,8 @@
 #!/bin/sh
 # --profile and the fixed cost of a process (issue 13): the profile names every part of the wall time and its parts
-# add up to it; a run's commit and the reports after it do no more fsyncs and weights.h5 opens than they need (the
-# counts come from an LD_PRELOAD shim compiled here, so a cut that comes back fails here).
+# add up to it (an interrupted run's training counts as training); a run's commit and the reports after it do no
+# more fsyncs and weights.h5 opens than they need (the counts come from an LD_PRELOAD shim compiled here, so a cut
+# that comes back fails here).
 # Run from the repo root: RUNNER=./build/runner sh tests/profile_test.sh. Ends with "N passed, M failed".
 
 . "$(dirname "$0")/lib.sh"
@@ -36,6 +37,23 @@ check "profile: runs side by side" $? "$(cat "$tmp/err")"
 capture run
 [ "$status" = 0 ] && ! grep -q '^profile:' "$tmp/err"
 check "profile: none without --profile" $? "$(cat "$tmp/err")"
+# a run SIGINT stopped: its training time counts as training (was: only a committed run's, so the main thread's
+# wait all went to evaluation); evaluated once, at epoch 0
+# (the runner itself in the background: a function would run in a subshell, which ignores SIGINT)
+"$RUNNER" --threads 1 --force --quiet --no-plots --results "$tmp/res" --profile --set train.epochs=1000000 \
+    --set train.eval_every=1000000 configs/digits.ini 2>"$tmp/err" &
+pid=$!
+sleep 1
+i=0
+# again until the runner says it stopped, should the first come before its handler
+while kill -INT "$pid" 2>/dev/null && ! grep -q "stopped by signal" "$tmp/err" && [ $i -lt 100 ]; do
+    sleep 0.2
+    i=$((i + 1))
+done
+kill -KILL "$pid" 2>/dev/null
+wait "$pid"
+awk '/^profile: training / { t = $3 } /^profile: evaluation / { e = $3 } END { exit !(t > 10 * e) }' "$tmp/err"
+check "profile: an interrupted run's training time is training" $? "$(grep "^profile: [te]" "$tmp/err")"
 
 # --- counted cuts: fsyncs per commit and per process, weights.h5 opens after training ---
 shim=$tmp/shim.so

@@ -11,6 +11,7 @@
 #include "train.h"
 #include <math.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 
 enum { RUNS = 6 };
@@ -91,6 +92,25 @@ static void assert_same(const train_job *a, const train_job *b, int r)
                   "run %d: confusion differs", r);
 }
 
+/* What fused_execute's left callback heard: each run's calls, its place in the order of leaving, and its steps and
+ * first weight then (the group must not touch a run after). Called from any thread of the team. */
+typedef struct leavers {
+    train_job **jobs;
+    _Atomic int calls[RUNS], count;
+    int place[RUNS];
+    long long steps[RUNS];
+    float w0[RUNS];
+} leavers;
+
+static void heard_left(void *ctx, int i)
+{
+    leavers *l = ctx;
+    l->place[i] = atomic_fetch_add(&l->count, 1);
+    l->steps[i] = l->jobs[i]->steps;
+    l->w0[i] = l->jobs[i]->net.params[0];
+    atomic_fetch_add(&l->calls[i], 1);
+}
+
 /* The sweep fused on a team of threads against each run alone (on 1 and on 2 threads). */
 static void fused_equals_alone(int threads)
 {
@@ -101,7 +121,16 @@ static void fused_equals_alone(int threads)
         prepare(&fused[r], &s, r, threads);
         jobs[r] = &fused[r];
     }
-    fused_execute(jobs, RUNS, threads);
+    leavers heard = {.jobs = jobs};
+    fused_execute(jobs, RUNS, threads, heard_left, &heard);
+    /* every run handed back once, as it left (a diverged one before one that trains every epoch), and not touched
+     * after */
+    for (int r = 0; r < RUNS; r++) {
+        ck_assert_int_eq(heard.calls[r], 1);
+        ck_assert_int_eq(heard.steps[r], fused[r].steps);
+        ck_assert(memcmp(&heard.w0[r], &fused[r].net.params[0], sizeof(float)) == 0);
+    }
+    ck_assert_int_lt(heard.place[4], heard.place[0]);
     for (int r = 0; r < RUNS; r++) {
         train_job alone;
         prepare(&alone, &s, r, 1 + r % 2);
@@ -144,10 +173,10 @@ START_TEST(test_fused_stop_interrupts_every_run)
             fused[r].stop = &stop;
             jobs[r] = &fused[r];
         }
-        fused_execute(jobs, RUNS, threads);
+        fused_execute(jobs, RUNS, threads, NULL, NULL);
         for (int r = 0; r < RUNS; r++) {
             ck_assert_int_eq(fused[r].status, TRAIN_INTERRUPTED);
-            ck_assert_int_eq(fused[r].steps, 1); /* a stop is looked for after a step */
+            ck_assert_int_eq(fused[r].steps, 0); /* a stop is looked for at the epoch's start too */
             ck_assert_int_eq(fused[r].at_rows, 0); /* no checkpoint callback: the position is not recorded */
             train_free(&fused[r]);
         }

@@ -10,6 +10,7 @@
 #include "shard.h"
 #include "sweep.h"
 #include "train.h"
+#include "trainer.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -236,6 +237,37 @@ START_TEST(cost_step)
 }
 END_TEST
 
+/* 8 groups of 32 runs side by side (the display's PROGRESS_MAX_AIR runs), 16 in all; each run lands alone, a
+ * group's in the pool's order (the run handed in last first), and a new group starts whenever fewer than 8 are in
+ * flight: the runs in flight never exceed the display's, and a group ends with its last run only. */
+START_TEST(groups_in_flight_until_last_run)
+{
+    enum { PARALLEL = 8, K = 32, GROUPS = 16 };
+    trainer_flights f = {0};
+    int stack[GROUPS * K], top = 0, started = 0, landed = 0, ended = 0;
+    for (;;) {
+        while (f.groups < PARALLEL && started < GROUPS) {
+            ck_assert_int_le(f.nair + K, PROGRESS_MAX_AIR);
+            int slot = trainer_flights_add(&f, K);
+            for (int i = 0; i < K; i++)
+                stack[top++] = slot;
+            started++;
+        }
+        if (!top)
+            break;
+        int slot = stack[--top];
+        landed++;
+        int last = trainer_flights_land(&f, slot);
+        ended += last;
+        ck_assert_int_eq(last, f.members[slot] == 0);
+        ck_assert_int_eq(f.nair, started * K - landed);
+    }
+    ck_assert_int_eq(ended, GROUPS);
+    ck_assert_int_eq(f.groups, 0);
+    ck_assert_int_eq(f.nair, 0);
+}
+END_TEST
+
 Suite *schedule_suite(void)
 {
     Suite *s = suite_create("schedule");
@@ -248,6 +280,7 @@ Suite *schedule_suite(void)
     tcase_add_test(tc, order_largest_first);
     tcase_add_test(tc, shard_owners_balanced);
     tcase_add_test(tc, shard_parse_text_and_launchers);
+    tcase_add_test(tc, groups_in_flight_until_last_run);
     suite_add_tcase(s, tc);
     TCase *tc_cost = tcase_create("cost");
     tcase_add_test(tc_cost, cost_small_net);

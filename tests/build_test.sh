@@ -1,0 +1,51 @@
+#!/bin/sh
+# The link line of the runner (make -n, a pkg-config stand-in in PATH naming a made-up HDF5 install), run from the
+# repository root: sh tests/build_test.sh (RUNNER is not used). With libhdf5.a beside the library, the runner links
+# the archive and the dependencies `pkg-config --static --libs hdf5` names (their -L folders too), so another
+# distribution's archive gets its own (was: -lsz -lz, Debian's, whatever the .pc file said); a .pc file that names
+# none (Debian's) gets -lsz -lz; without the archive, or with HDF5_STATIC=0, the shared library (-lhdf5).
+# Ends with one line "N passed, M failed".
+
+. "$(dirname "$0")/lib.sh"
+make_tmp
+unset MAKEFLAGS MAKELEVEL MFLAGS
+mkdir -p "$tmp/bin" "$tmp/lib"
+cat >"$tmp/bin/pkg-config" <<EOF2
+#!/bin/sh
+case "\$*" in
+*--exists*) exit 0 ;;
+*--cflags*) echo ;;
+"--static --libs hdf5") echo "-L$tmp/lib -lhdf5 \$FAKE_PRIVATE" ;;
+*--libs*) echo "-L$tmp/lib -lhdf5 -linih" ;;
+esac
+EOF2
+chmod +x "$tmp/bin/pkg-config"
+
+# link [MAKE ARGS...]: the line of make -n that links the runner, in $link
+link() {
+    link=$(PATH="$tmp/bin:$PATH" make -n BUILD="$tmp/build" "$@" "$tmp/build/runner" 2>"$tmp/err" |
+        grep -- "-o $tmp/build/runner ")
+}
+
+: >"$tmp/lib/libhdf5.a"
+FAKE_PRIVATE="-L/opt/aec/lib -laec -lz -lm" link
+case "$link" in
+*" $tmp/lib/libhdf5.a -L/opt/aec/lib -laec -lz -lm "*) ! echo "$link" | grep -q -- "-lsz\|-lhdf5" ;;
+*) false ;;
+esac
+check "the archive with the dependencies pkg-config --static names" $? "$link $(head -3 "$tmp/err")"
+
+FAKE_PRIVATE="" link
+case "$link" in *" $tmp/lib/libhdf5.a "*"-lsz -lz "*) true ;; *) false ;; esac
+check "the archive, and -lsz -lz where the .pc file names no dependency (Debian's)" $? "$link"
+
+FAKE_PRIVATE="-laec" link HDF5_STATIC=0
+case "$link" in *" -lhdf5 -linih "*) ! echo "$link" | grep -q "libhdf5.a\|-laec" ;; *) false ;; esac
+check "HDF5_STATIC=0: the shared library" $? "$link"
+
+rm "$tmp/lib/libhdf5.a"
+FAKE_PRIVATE="-laec" link
+case "$link" in *" -lhdf5 -linih "*) ! echo "$link" | grep -q "libhdf5.a\|-laec" ;; *) false ;; esac
+check "no archive: the shared library" $? "$link"
+
+finish build_test
