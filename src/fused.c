@@ -187,7 +187,7 @@ static void epoch_start(group *g, int epoch, int nt)
             best = load[t] < load[best] ? t : best;
         load[best] += m->work;
         m->thread = best;
-        train_checkpoint(m->job, epoch, 0, 0);
+        train_checkpoint(m->job, epoch, m->job->at_rows, 0); /* a resumed epoch may begin mid-way */
         m->lr = train_epoch_begin(m->job, epoch);
         m->finite = 1;
         m->stopped_at = 0;

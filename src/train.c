@@ -532,7 +532,7 @@ void train_execute(train_job *job)
     if (!train_begin(job))
         return;
     for (int epoch = job->at_epoch; epoch <= job->cfg.epochs; epoch++) {
-        train_checkpoint(job, epoch, 0, 0);
+        train_checkpoint(job, epoch, job->at_rows, 0); /* where it is: a resumed epoch may begin mid-way */
         double t0 = timing_now(), lr = train_epoch_begin(job, epoch);
         int finite = 1;
         for (int s = job->at_rows; s < tr->rows && finite; s += B) {

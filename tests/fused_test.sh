@@ -12,7 +12,8 @@
 #     --no-fuse bitwise.
 # (5) SIGINT in a group of 3 runs on a team of 2 threads (one thread steps 2 runs, the other 1, so they are at
 #     different steps): every run is checkpointed at one position (was: each thread's own, and the runs at
-#     another position than the first trained alone on resume); the sweep resumed equals --no-fuse bitwise.
+#     another position than the first trained alone on resume); the sweep resumed (with a checkpoint at every
+#     epoch start, the first one mid-way) equals --no-fuse bitwise.
 # (6) A run that leaves its group early (1 epoch, its group's other run 200000) is committed at once, while the
 #     group goes on (was: when the group ended, so a SIGKILL before then lost it).
 # (7) 512 runs of one kind on 8 cores (an LD_PRELOAD shim says omp_get_num_procs() = 8): 16 groups of 32, 8 side
@@ -161,8 +162,10 @@ team="--threads 2 --set model.hidden=256 --set train.batch_size=1 --set train.ep
       --set train.checkpoint_every=1000 --set sweep.train.learning_rate=0.01,0.02,0.03"
 # shellcheck disable=SC2086
 stopped team INT 0.5 $team
+# resumed with a checkpoint at every epoch start: the first, begun mid-way, must record where it is, not move the
+# run back to the epoch's start (was: the epoch shuffled and trained again from its first row)
 # shellcheck disable=SC2086
-digits team $team
+digits team $team --set train.checkpoint_every=0.000001
 positions=$(sed -n 's/^resuming [^ ]* from //p' "$tmp/team.err" | sort -u)
 grep -q "1 fused groups of up to 3 (shared batches), 1 side by side x 2 threads" "$tmp/team.err" &&
     [ "$(grep -c "^resuming" "$tmp/team.err")" = 3 ] && [ "$(echo "$positions" | wc -l)" = 1 ]

@@ -76,6 +76,10 @@ static void save(train_job *job, void *ctx)
     }
 }
 
+/* A checkpoint that is taken and dropped: a resumed run still passes its checkpoints (at every epoch start here,
+ * checkpoint_every = 0), which must record where it is without moving it. */
+static void drop(train_job *job, void *ctx) { (void)job, (void)ctx; }
+
 /* Everything but the seconds of every curve row (and to the target), the kept weights and the results must be
  * bitwise equal: the steps and examples, and the target's numbers too. */
 static void assert_same(const train_job *a, const train_job *b, const char *what)
@@ -136,6 +140,7 @@ static void check_resume(const char *const *sets)
         ck_assert_int_eq(runckpt_load(from[i], &resumed, runckpt_fingerprint(&resumed), err, sizeof err), 1);
         ck_assert_int_eq(resumed.at_epoch, s.stop_at);
         ck_assert_int_eq(resumed.at_rows, i == 0 ? train_batch_rows(&l.cfg, l.train.rows) : 0);
+        resumed.checkpoint = drop;
         train_execute(&resumed);
         assert_same(&whole, &resumed, sets[0]);
         train_free(&resumed);
