@@ -261,9 +261,10 @@ def optimizers_and_depth(rep, e2e, rate):
                          rate(w, two["train"], 2)[0], f2(sp)))
             rep.target(f"{label}: 2 threads vs 1 (training time)", ">= 1.8x", f"{sp:.2f}x", sp >= 1.8,
                        "" if sp >= 1.8 else "the units step (each thread owns a share of every hidden layer "
-                       "from the forward pass to the update): what remains is the output layer's and the next "
-                       "layer's reads of activations the other core wrote, the update's share of the other "
-                       "core's gradients and six barriers a step (README, Deeper models)")
+                       "from the forward pass to the update; bench_kernels' multi-layer step table): what remains "
+                       "is the activations and gradients the other core wrote, six barriers a step, and a run "
+                       "whose waits at them outlast the runner's short spin (GOMP_SPINCOUNT=10000) sleeps and "
+                       "wakes late at every step (README, Deeper models)")
     if rows:
         rep.add("Deeper models (20 epochs), training time with 1 and 2 threads:\n")
         rep.add(table(["model", "1 thread s", "GFLOP/s", "2 threads s", "GFLOP/s", "speedup"], rows) + "\n")
@@ -293,7 +294,10 @@ def wait_policy(rep, e2e):
     if quiet_runner and quiet_gomp:
         r = quiet_runner["train"] / quiet_gomp["train"]
         rep.target("hidden 2048, 2 threads, quiet machine: the runner's wait policy vs libgomp's default",
-                   "no loss (<= 1.05x)", f"{r:.2f}x", r <= 1.05, "" if r <= 1.05 else "noise of a shared machine")
+                   "no loss (<= 1.05x)", f"{r:.2f}x", r <= 1.05, "" if r <= 1.05 else "the runner's spin "
+                   "(GOMP_SPINCOUNT=10000) is the loaded machine's compromise: a thread that waits longer sleeps "
+                   "and wakes late; longer spins measured level with libgomp's default here but let loaded runs "
+                   "collapse (README, Waiting for the other thread)")
     if rows:
         rep.add("## Waiting for the other thread\n")
         rep.add("64-2048-10, batch 256, 20 epochs; `loaded`: one busy loop per core in other processes. "
