@@ -140,7 +140,9 @@ same_runs() {
 committed() { find "$tmp/$1/digits/runs" -path '*/runs/[!.]*/result.tsv' 2>/dev/null | wc -l; }
 
 # ---- (4) a stop in a one-batch epoch ---------------------------------------------------------------------------
-one="--threads 2 --set model.hidden=16 --set train.batch_size=2048 --set train.epochs=10000
+# FUSED_ONE_EPOCHS, FUSED_TEAM_EPOCHS: the lengths of (4) and (5), long enough that the signal finds them training
+# (fewer under AddressSanitizer, whose steps are many times slower: experiments/reliability.mk)
+one="--threads 2 --set model.hidden=16 --set train.batch_size=2048 --set train.epochs=${FUSED_ONE_EPOCHS:-10000}
      --set sweep.train.learning_rate=0.1,0.2,0.3,0.4"
 # shellcheck disable=SC2086 # $one is a list of options
 stopped one INT ckpt $one --set train.checkpoint_every=0.05
@@ -158,7 +160,7 @@ digits one_alone $one --no-fuse
 same_runs one one_alone "stopped at an epoch's start and resumed vs --no-fuse"
 
 # ---- (5) a stop on a team of two -------------------------------------------------------------------------------
-team="--threads 2 --set model.hidden=256 --set train.batch_size=1 --set train.epochs=150
+team="--threads 2 --set model.hidden=256 --set train.batch_size=1 --set train.epochs=${FUSED_TEAM_EPOCHS:-150}
       --set train.checkpoint_every=1000 --set sweep.train.learning_rate=0.01,0.02,0.03"
 # shellcheck disable=SC2086
 stopped team INT 0.5 $team
