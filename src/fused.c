@@ -248,6 +248,15 @@ static int step_gate(group *g, int s, int n, int signalled)
     }
 }
 
+/* Whether team thread tid has a run still training this epoch (one with a finite loss). */
+static int has_training_run(const group *g, int tid)
+{
+    for (int a = 0; a < g->nactive; a++)
+        if (g->m[g->active[a]].thread == tid && g->m[g->active[a]].finite)
+            return 1;
+    return 0;
+}
+
 /* One epoch's steps of team thread tid's runs, on that thread alone (its own batch, gathered once for its runs,
  * so the team meets only between epochs). A stop is looked for after every step (the epoch's start has its own
  * look, epoch_start), so a stopped run has trained rows of it; the team stops at one step (step_gate). */
@@ -259,6 +268,10 @@ static void thread_steps(group *g, int tid, int epoch)
     int *y = g->y + (size_t)tid * B;
     for (int s = s0; s < rows; s += B) {
         int n = rows - s < B ? rows - s : B;
+        /* a thread with nothing left to train leaves the gate alone: raising it to every step at once would let a
+         * stop wait for the epoch's end */
+        if (!has_training_run(g, tid))
+            return;
         int stopped = !step_gate(g, s, n, s > s0 && g->stop && *g->stop);
         if (!stopped)
             gather(lead, x, y, s, n);

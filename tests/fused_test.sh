@@ -20,6 +20,8 @@
 #     by side; every run committed, exit 0. A group is in flight until its last run lands (was: until the run
 #     handed in last landed, which the pool hands back first, so a new group joined 31 runs still in flight and
 #     the progress display's 256 slots overflowed; the runner now asserts they fit).
+# (8) A stop in a group one of whose team threads has no run left (the other's run left early) comes at the next
+#     step, not at the epoch's end.
 # Ends with one line "N passed, M failed".
 
 . "$(dirname "$0")/lib.sh"
@@ -190,6 +192,21 @@ wait "$pid" 2>/dev/null
 grep -q "2 runs to train.*1 fused groups of up to 2" "$tmp/early.err" &&
     [ -f "$tmp/early/digits/runs/epochs=1_seed=1/result.tsv" ]
 check "a run that left its group is committed while the group trains" $? "$(head -3 "$tmp/early.err")"
+
+# ---- (8) a stop after a run has left its thread idle ------------------------------------------------------------
+# A group of 2 on a team of 2: the 1-epoch run leaves, its thread has nothing to train; a SIGINT mid-epoch stops
+# the other run at the next step (was: the idle thread raised the stop point to the epoch's end at once, so the
+# run trained the rest of the epoch, and a long epoch outlived a scheduler's grace period).
+idle="--threads 2 --set model.hidden=256 --set train.batch_size=1 --set train.eval_every=1000
+      --set train.checkpoint_every=1000 --set sweep.train.epochs=1,2000"
+# shellcheck disable=SC2086
+stopped idle INT 1 $idle
+mv "$tmp/idle.err" "$tmp/idle1.err"
+# shellcheck disable=SC2086
+stopped idle INT 0.5 $idle
+grep -q "1 fused groups of up to 2" "$tmp/idle1.err" && grep -q "^resuming epochs=2000_seed=1 from epoch [0-9]* (and [0-9]* rows" "$tmp/idle.err"
+check "a stop with one thread of the team idle comes at the next step" $? \
+    "$(grep "runs to train" "$tmp/idle1.err"; grep "resuming" "$tmp/idle.err")"
 
 # ---- (7) many groups side by side ------------------------------------------------------------------------------
 cat >"$tmp/procs.c" <<'EOF'
