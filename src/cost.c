@@ -61,9 +61,7 @@ cost cost_plan_run(const sweep_plan *plan, const plandata *data, long r)
 {
     config c;
     long long seed;
-    char id[SWEEP_ID];
-    sweep_run(plan, r, &c, &seed, id, sizeof id);
-    const plandata_set *d = plandata_find(data, &c);
+    const plandata_set *d = plandata_run(data, plan, r, &c, &seed);
     return cost_run(&c, d->train.cols, d->nclasses, d->train.rows);
 }
 

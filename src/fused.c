@@ -21,9 +21,7 @@ fused_key fused_key_of(const sweep_plan *plan, const plandata *data, long r)
 {
     config c;
     long long seed;
-    char id[SWEEP_ID];
-    sweep_run(plan, r, &c, &seed, id, sizeof id);
-    const plandata_set *d = plandata_find(data, &c);
+    const plandata_set *d = plandata_run(data, plan, r, &c, &seed);
     fused_key k = {.set = d, .seed = c.shuffle ? seed : 0, .batch = d ? train_batch_rows(&c, d->train.rows) : 0,
                    .shuffle = c.shuffle, .nhidden = c.nhidden, .activation = c.activation, .output = c.output};
     /* a big step trains faster with threads inside than one run per thread of a group */

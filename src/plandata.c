@@ -21,6 +21,13 @@ const plandata_set *plandata_find(const plandata *d, const config *c)
     return NULL;
 }
 
+const plandata_set *plandata_run(const plandata *d, const sweep_plan *plan, long r, config *c, long long *seed)
+{
+    char id[SWEEP_ID];
+    sweep_run(plan, r, c, seed, id, sizeof id);
+    return plandata_find(d, c);
+}
+
 static int add_init(plandata *d, const config *c, const char *path, char *err, size_t len);
 
 /* The first run of the plan with early stopping but no validation set: ERROR_USAGE naming the key. */

@@ -43,6 +43,8 @@ typedef struct plandata {
 error_class plandata_load(plandata *d, const sweep_plan *plan, char *err, size_t len);
 /* The set that run config c reads, NULL when it was not loaded. */
 const plandata_set *plandata_find(const plandata *d, const config *c);
+/* Run r of plan resolved: its config into *c, its seed into *seed, and the set it reads (NULL when not loaded). */
+const plandata_set *plandata_run(const plandata *d, const sweep_plan *plan, long r, config *c, long long *seed);
 /* The initial weights run config c starts from (model.init_file as read by plandata_load), NULL without one. */
 const float *plandata_init_weights(const plandata *d, const config *c);
 /* Writes "CHECKSUM PATH" (FNV-1a 64 as 16 hex digits) for every data, test and init file of the plan, in plan
