@@ -3,7 +3,7 @@
 # project's.
 # The peers are optional (make bench-deps installs them); a program whose library is missing is not built and
 # the bench says what it skipped. OpenBLAS is linked into the kernel benchmark only, never into the runner.
-.PHONY: bench bench-quick bench-deps bench-programs
+.PHONY: bench bench-quick bench-deps bench-programs bench-threads
 
 BENCH_DIR      = $(BUILD)/bench
 BENCH_OPENBLAS = $(shell pkg-config --exists openblas 2>/dev/null && echo yes)
@@ -25,6 +25,12 @@ bench: $(BUILD)/runner bench-programs
 bench-quick: $(BUILD)/runner bench-programs
 	RUNNER=$(BUILD)/runner BENCH_BIN=$(BENCH_DIR) BENCH_CFLAGS="$(OPT) $(ARCH) -fopenmp" BENCH_QUICK=1 \
 	  BENCH_OUT=$(BENCH_DIR)/quick BENCH_PLOTS=$(BENCH_DIR)/quick/plots sh experiments/bench.sh
+
+# thread scaling on a machine with many cores (README, "Thread scaling to 16 cores"): results/bench/threads
+bench-threads: $(BUILD)/runner $(BENCH_DIR)/bench_kernels
+	RUNNER=$(BUILD)/runner BENCH_BIN=$(BENCH_DIR) BENCH_OUT=results/bench/threads PY=/usr/bin/python3 \
+	  sh experiments/bench_threads.sh
+	/usr/bin/python3 experiments/bench_threads_report.py results/bench/threads "$$(hostname), $$(nproc) cores"
 
 $(BENCH_DIR)/bench_kernels: experiments/bench_kernels.c $(BUILD)/mlp.o $(BUILD)/mlp_kernels.o $(BUILD)/rng.o
 	@mkdir -p $(@D)
