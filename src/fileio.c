@@ -104,7 +104,8 @@ static int holds(const char *path, const char *text, size_t n)
     return same;
 }
 
-int fileio_write_atomic(const char *path, const char *text, size_t n, char *err, size_t len)
+/* fileio_write_atomic, and fileio_write_derived when flush is 0 */
+static int write_replace(const char *path, const char *text, size_t n, int flush, char *err, size_t len)
 {
     if (holds(path, text, n))
         return 0;
@@ -118,8 +119,10 @@ int fileio_write_atomic(const char *path, const char *text, size_t n, char *err,
     errno = 0;
     FILE *f = fopen(tmp, "w");
     int ok = f && fwrite(text, 1, n, f) == n;
-    if (f)
+    if (f && flush)
         ok = fileio_close_synced(f) == 0 && ok;
+    else if (f)
+        ok = fflush(f) == 0 && !ferror(f) && fclose(f) == 0 && ok;
     if (!ok || rename(tmp, path) != 0) {
         int e = errno ? errno : EIO;
         unlink(tmp);
@@ -130,6 +133,16 @@ int fileio_write_atomic(const char *path, const char *text, size_t n, char *err,
     }
     free(tmp);
     return 0;
+}
+
+int fileio_write_atomic(const char *path, const char *text, size_t n, char *err, size_t len)
+{
+    return write_replace(path, text, n, 1, err, len);
+}
+
+int fileio_write_derived(const char *path, const char *text, size_t n, char *err, size_t len)
+{
+    return write_replace(path, text, n, 0, err, len);
 }
 
 int fileio_sync_path(const char *path)
@@ -247,7 +260,8 @@ int fileio_text_open(fileio_text *t, char *err, size_t len)
     return 0;
 }
 
-int fileio_text_save(fileio_text *t, const char *path, char *err, size_t len)
+/* fileio_text_save, and fileio_text_save_derived when flush is 0 */
+static int text_save(fileio_text *t, const char *path, int flush, char *err, size_t len)
 {
     int bad = ferror(t->f);
     bad |= fclose(t->f) != 0;
@@ -256,10 +270,17 @@ int fileio_text_save(fileio_text *t, const char *path, char *err, size_t len)
     if (bad)
         snprintf(err, len, "%s: out of memory", path);
     else
-        rc = fileio_write_atomic(path, t->buf, t->size, err, len);
+        rc = write_replace(path, t->buf, t->size, flush, err, len);
     free(t->buf);
     t->buf = NULL;
     return rc;
+}
+
+int fileio_text_save(fileio_text *t, const char *path, char *err, size_t len) { return text_save(t, path, 1, err, len); }
+
+int fileio_text_save_derived(fileio_text *t, const char *path, char *err, size_t len)
+{
+    return text_save(t, path, 0, err, len);
 }
 
 void fileio_text_drop(fileio_text *t)

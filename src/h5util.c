@@ -262,7 +262,8 @@ hid_t h5util_create_memory(void)
     return file;
 }
 
-int h5util_save(hid_t file, const char *path, char *err, size_t len)
+/* h5util_save, through fileio_write_derived when flush is 0 */
+static int save(hid_t file, const char *path, int flush, char *err, size_t len)
 {
     /* the image is what the core driver holds: the metadata cache goes there first */
     ssize_t size = H5Fflush(file, H5F_SCOPE_GLOBAL) >= 0 ? H5Fget_file_image(file, NULL, 0) : -1;
@@ -276,21 +277,35 @@ int h5util_save(hid_t file, const char *path, char *err, size_t len)
         return -1;
     }
     H5Fclose(file);
-    int rc = fileio_write_atomic(path, image, (size_t)size, err, len);
+    int rc = flush ? fileio_write_atomic(path, image, (size_t)size, err, len)
+                   : fileio_write_derived(path, image, (size_t)size, err, len);
     free(image);
     return rc;
 }
 
-int h5util_finish(hid_t file, int rc, const char *path, const char *what, char *err, size_t len)
+int h5util_save(hid_t file, const char *path, char *err, size_t len) { return save(file, path, 1, err, len); }
+
+/* h5util_finish, and h5util_finish_derived when flush is 0 */
+static int finish(hid_t file, int rc, int flush, const char *path, const char *what, char *err, size_t len)
 {
     if (rc == 0 && file >= 0)
-        return h5util_save(file, path, err, len);
+        return save(file, path, flush, err, len);
     char cause[200];
     h5util_cause(cause, sizeof cause);
     snprintf(err, len, "%s: %s (%s)", path, what, cause);
     if (file >= 0)
         H5Fclose(file);
     return -1;
+}
+
+int h5util_finish(hid_t file, int rc, const char *path, const char *what, char *err, size_t len)
+{
+    return finish(file, rc, 1, path, what, err, len);
+}
+
+int h5util_finish_derived(hid_t file, int rc, const char *path, const char *what, char *err, size_t len)
+{
+    return finish(file, rc, 0, path, what, err, len);
 }
 
 void h5util_version(char *buf, size_t len)

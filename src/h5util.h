@@ -38,6 +38,9 @@ int h5util_save(hid_t file, const char *path, char *err, size_t len);
 /* Ends a file from h5util_create_memory (or its -1): when rc is 0, h5util_save; else closes it and puts
  * "path: what (HDF5's cause)" in err. 0, or -1 with err. */
 int h5util_finish(hid_t file, int rc, const char *path, const char *what, char *err, size_t len);
+/* h5util_finish for a file rebuilt from committed results by every run (results.h5): written as
+ * fileio_write_derived, not flushed to disk. */
+int h5util_finish_derived(hid_t file, int rc, const char *path, const char *what, char *err, size_t len);
 /* HDF5 library version as "1.10.8". */
 void h5util_version(char *buf, size_t len);
 

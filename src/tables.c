@@ -352,7 +352,7 @@ static int save_tsv(const table *t, const char *dir, const char *name, char *err
     fprintf(out.f, "\n");
     for (int i = 0; i < t->ncells; i++)
         fprintf(out.f, "%s%s", t->cells[i].text, (i + 1) % t->ncols ? "\t" : "\n");
-    return fileio_text_save(&out, path, err, len);
+    return fileio_text_save_derived(&out, path, err, len);
 }
 
 /* A variable-length UTF-8 string type, what h5py reads as str (with .asstr()) and pandas as object. */
@@ -502,7 +502,7 @@ static int save_h5(const char *dir, const table *summary, const table *points, c
                                               "cell in the .tsv); in b_simple: not measured (train.noise_scale off)");
     if (rc == 0)
         rc = h5_runs(file, 0, dir, rs, p) | h5_runs(file, 1, dir, rs, p);
-    return h5util_finish(file, rc, path, "cannot write", err, len);
+    return h5util_finish_derived(file, rc, path, "cannot write", err, len);
 }
 
 int tables_write(const char *dir, const sweep_plan *p, char *err, size_t len)
