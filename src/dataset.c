@@ -271,16 +271,18 @@ static int take(dataset *part, const dataset *all, const unsigned char *in_test,
             memcpy(x + (size_t)j * all->cols, all->x + (size_t)i * all->cols, (size_t)all->cols * sizeof(float));
             y[j++] = all->y[i];
         }
-    int rc = dataset_from_arrays(part, x, y, n, all->cols);
-    free(x);
-    free(y);
-    if (rc == 0) {
-        part->nclasses = all->nclasses;
-        part->checksum = all->checksum;
-        if ((part->class_names = copy_names(all->class_names, all->nnames)))
-            part->nnames = all->nnames;
-    }
-    return rc;
+    /* the part keeps the rows just gathered and the whole set's classes and checksum (the data's identity): no
+     * second copy and no FNV-1a of the part, which was computed only to be replaced (0.5 ms of a digits load) */
+    memset(part, 0, sizeof *part);
+    part->rows = n;
+    part->cols = all->cols;
+    part->x = x;
+    part->y = y;
+    part->nclasses = all->nclasses;
+    part->checksum = all->checksum;
+    if ((part->class_names = copy_names(all->class_names, all->nnames)))
+        part->nnames = all->nnames;
+    return 0;
 }
 
 /* Marks n rows of all, chosen by a permutation drawn from (seed, stream), and takes the two parts; -1 when memory
