@@ -245,6 +245,17 @@ int h5util_get_string(hid_t obj, const char *name, char *buf, size_t len)
     return rc;
 }
 
+hid_t h5util_transfer(size_t bytes)
+{
+    size_t size = bytes < 4096 ? 4096 : bytes > (1 << 20) ? (1 << 20) : bytes;
+    hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
+    if (dxpl >= 0 && H5Pset_buffer(dxpl, size, NULL, NULL) < 0) {
+        H5Pclose(dxpl);
+        dxpl = -1;
+    }
+    return dxpl;
+}
+
 hid_t h5util_create_memory(void)
 {
     /* the core driver takes two open files of one name for the same file: each gets its own */

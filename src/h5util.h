@@ -27,6 +27,10 @@ void h5util_cause(char *buf, size_t len);
 int h5util_put_string(hid_t obj, const char *name, const char *value);
 /* Reads a string attribute; returns 0, or -1 when absent or not a string. */
 int h5util_get_string(hid_t obj, const char *name, char *buf, size_t len);
+/* A dataset transfer property list (close it with H5Pclose) whose type-conversion buffer holds bytes, at least 4
+ * KiB and at most HDF5's default 1 MiB: HDF5 calloc's that buffer at every read or write that converts, and a
+ * table of a few rows or a read converted in strips needs no MiB zeroed. -1 on failure. */
+hid_t h5util_transfer(size_t bytes);
 /* Creates an HDF5 file in memory only (core driver, no backing store), to be written out by h5util_save: a full
  * disk then fails one write() we check, never an H5Fclose that leaves HDF5 holding a broken file (HDF5 1.10 would
  * close it again at exit and crash). Returns the file id, or -1. */

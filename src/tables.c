@@ -399,7 +399,11 @@ static int h5_table(hid_t file, const char *name, const table *t)
     H5Pset_obj_track_times(dcpl, 0);
     space = H5Screate_simple(1, dims, NULL);
     ds = H5Dcreate2(file, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    rc = ds >= 0 && H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0 ? 0 : -1;
+    /* the rows at most twice their size in memory once converted (a string's 8-byte pointer, 16 bytes in the file) */
+    hid_t dxpl = h5util_transfer(2 * rec * (size_t)(rows > 0 ? rows : 1));
+    rc = ds >= 0 && dxpl >= 0 && H5Dwrite(ds, type, H5S_ALL, H5S_ALL, dxpl, buf) >= 0 ? 0 : -1;
+    if (dxpl >= 0)
+        H5Pclose(dxpl);
 out:
     if (ds >= 0) H5Dclose(ds);
     if (space >= 0) H5Sclose(space);
