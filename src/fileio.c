@@ -1,4 +1,5 @@
 /* File helpers: stdio with fsync before rename, errno kept for the message. */
+#define _GNU_SOURCE /* sync_file_range, Linux's */
 #include "fileio.h"
 #include "timing.h"
 #include <dirent.h>
@@ -80,6 +81,24 @@ int fileio_close_synced(FILE *f)
     if (fclose(f) != 0)
         rc = -1;
     return rc;
+}
+
+int fileio_close_started(FILE *f)
+{
+    int bad = ferror(f) || fflush(f) != 0, fd = bad ? -1 : dup(fileno(f));
+    if (fclose(f) != 0 && fd >= 0) {
+        close(fd);
+        fd = -1;
+    }
+    if (fd >= 0)
+        sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE); /* a hint: fsync waits for the same pages anyway */
+    return fd;
+}
+
+int fileio_finish_synced(int fd)
+{
+    int rc = timing_fsync(fd);
+    return close(fd) != 0 ? -1 : rc;
 }
 
 /* 1 when path is a regular file that holds exactly the n bytes of text: it was flushed before its rename when it

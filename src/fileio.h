@@ -29,6 +29,12 @@ int fileio_write_atomic(const char *path, const char *text, size_t n, char *err,
 int fileio_write_derived(const char *path, const char *text, size_t n, char *err, size_t len);
 /* Flushes f to disk and closes it; -1 if any step (or an earlier write) failed. */
 int fileio_close_synced(FILE *f);
+/* Flushes f, starts writing its file to disk without waiting, and closes the stream: the file's descriptor (or -1
+ * if any step or an earlier write failed), which fileio_finish_synced waits for. Files started together and then
+ * waited for cost less than each flushed in turn (the disk takes them together). */
+int fileio_close_started(FILE *f);
+/* Waits until the file of fd is on disk (fsync) and closes fd; -1 if either failed. */
+int fileio_finish_synced(int fd);
 /* printf into a path buffer of size bytes. 0, or -1 with "start...: path too long (at most N characters)" in err
  * when it does not fit: a path is never cut. */
 int fileio_path(char *buf, size_t size, char *err, size_t len, const char *fmt, ...)
