@@ -140,8 +140,11 @@ static int write_replace(const char *path, const char *text, size_t n, int flush
     int ok = f && fwrite(text, 1, n, f) == n;
     if (f && flush)
         ok = fileio_close_synced(f) == 0 && ok;
-    else if (f)
-        ok = fflush(f) == 0 && !ferror(f) && fclose(f) == 0 && ok;
+    else if (f) {
+        int bad = fflush(f) != 0 || ferror(f);
+        bad |= fclose(f) != 0;
+        ok = !bad && ok;
+    }
     if (!ok || rename(tmp, path) != 0) {
         int e = errno ? errno : EIO;
         unlink(tmp);
