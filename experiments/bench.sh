@@ -129,6 +129,8 @@ wl digits 64-128-10 50 1
 for rep in $(seq "$REPS"); do
   run digits runner "$NCPU" "$rep" $R configs/digits.ini
   run digits runner-1thread 1 "$rep" $R --threads 1 configs/digits.ini
+  # scikit-learn's fit evaluates nothing per epoch: the like-for-like whole process evaluates once, at the end
+  run digits runner-1thread-evalonce 1 "$rep" $R --threads 1 --set train.eval_every=1000 configs/digits.ini
   # scikit-learn on one thread, as the runner-1thread and pytorch-1thread rows (its GEMMs are too small for
   # OpenBLAS's threads to pay)
   [ $have_sklearn = 1 ] && run digits scikit-learn-1thread 1 "$rep" env OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
@@ -139,17 +141,22 @@ for rep in $(seq "$REPS"); do
   [ $have_fann = 1 ] && run digits fann 1 "$rep" "$BIN/bench_fann" $DATA
 done
 
-# where the like-for-like digits process's wall time goes: its --profile (src/timing.c) on stderr, each line kept
-# with its repetition, beside the wall time measured around the process
-echo "bench: the digits process part by part (--profile), $REPS repetitions" >&2
-printf 'rep\twall_s\tline\n' > "$OUT/profile.tsv"
+# where the like-for-like digits processes' wall time goes (evaluating every epoch, the default, and once at the
+# end, as scikit-learn): their --profile (src/timing.c) on stderr, each line kept with its process and repetition,
+# beside the wall time measured around the process
+echo "bench: the digits processes part by part (--profile), $REPS repetitions interleaved" >&2
+printf 'process\trep\twall_s\tline\n' > "$OUT/profile.tsv"
 for rep in $(seq "$REPS"); do
-  rm -rf "$TMP/results"
-  t0=$(date +%s%N)
-  $R --threads 1 --profile configs/digits.ini 2> "$TMP/profile" || echo "bench: the profiled run failed" >&2
-  t1=$(date +%s%N)
-  wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.4f", (b - a) / 1e9}')
-  grep '^profile: ' "$TMP/profile" | sed "s/^/$rep\t$wall\t/" >> "$OUT/profile.tsv"
+  for process in default evalonce; do
+    set --
+    [ $process = evalonce ] && set -- --set train.eval_every=1000
+    rm -rf "$TMP/results"
+    t0=$(date +%s%N)
+    $R --threads 1 --profile "$@" configs/digits.ini 2> "$TMP/profile" || echo "bench: the profiled run failed" >&2
+    t1=$(date +%s%N)
+    wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.4f", (b - a) / 1e9}')
+    grep '^profile: ' "$TMP/profile" | sed "s/^/$process\t$rep\t$wall\t/" >> "$OUT/profile.tsv"
+  done
 done
 
 echo "bench: the 75-run sweep (configs/grid.ini), $REPS repetitions interleaved" >&2

@@ -131,8 +131,13 @@ static int take_labels(dataset *d, const long long *lab, int is_unsigned, const 
 static int read_values(dataset *d, hid_t xs, hid_t ys, long long *lab, int yunsigned, const char *features,
                        const char *labels, char *why, size_t len)
 {
-    if (H5Dread(xs, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, d->x) < 0 ||
-        H5Dread(ys, yunsigned ? H5T_NATIVE_ULLONG : H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, lab) < 0) {
+    /* converted in strips of 64 KiB, which stay in cache, instead of through a 1 MiB buffer zeroed at every read */
+    hid_t dxpl = h5util_transfer(64 << 10);
+    int bad = dxpl < 0 || H5Dread(xs, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, dxpl, d->x) < 0 ||
+              H5Dread(ys, yunsigned ? H5T_NATIVE_ULLONG : H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, dxpl, lab) < 0;
+    if (dxpl >= 0)
+        H5Pclose(dxpl);
+    if (bad) {
         char cause[200];
         h5util_cause(cause, sizeof cause);
         snprintf(why, len, "cannot read data (%s)", cause);
@@ -271,16 +276,18 @@ static int take(dataset *part, const dataset *all, const unsigned char *in_test,
             memcpy(x + (size_t)j * all->cols, all->x + (size_t)i * all->cols, (size_t)all->cols * sizeof(float));
             y[j++] = all->y[i];
         }
-    int rc = dataset_from_arrays(part, x, y, n, all->cols);
-    free(x);
-    free(y);
-    if (rc == 0) {
-        part->nclasses = all->nclasses;
-        part->checksum = all->checksum;
-        if ((part->class_names = copy_names(all->class_names, all->nnames)))
-            part->nnames = all->nnames;
-    }
-    return rc;
+    /* the part keeps the rows just gathered and the whole set's classes and checksum (the data's identity): no
+     * second copy and no FNV-1a of the part, which was computed only to be replaced (0.5 ms of a digits load) */
+    memset(part, 0, sizeof *part);
+    part->rows = n;
+    part->cols = all->cols;
+    part->x = x;
+    part->y = y;
+    part->nclasses = all->nclasses;
+    part->checksum = all->checksum;
+    if ((part->class_names = copy_names(all->class_names, all->nnames)))
+        part->nnames = all->nnames;
+    return 0;
 }
 
 /* Marks n rows of all, chosen by a permutation drawn from (seed, stream), and takes the two parts; -1 when memory

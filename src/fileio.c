@@ -1,4 +1,5 @@
 /* File helpers: stdio with fsync before rename, errno kept for the message. */
+#define _GNU_SOURCE /* sync_file_range, Linux's */
 #include "fileio.h"
 #include "timing.h"
 #include <dirent.h>
@@ -82,6 +83,24 @@ int fileio_close_synced(FILE *f)
     return rc;
 }
 
+int fileio_close_started(FILE *f)
+{
+    int bad = ferror(f) || fflush(f) != 0, fd = bad ? -1 : dup(fileno(f));
+    if (fclose(f) != 0 && fd >= 0) {
+        close(fd);
+        fd = -1;
+    }
+    if (fd >= 0)
+        sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE); /* a hint: fsync waits for the same pages anyway */
+    return fd;
+}
+
+int fileio_finish_synced(int fd)
+{
+    int rc = timing_fsync(fd);
+    return close(fd) != 0 ? -1 : rc;
+}
+
 /* 1 when path is a regular file that holds exactly the n bytes of text: it was flushed before its rename when it
  * was written, so writing it again would change nothing and cost a flush to disk (a re-run's unchanged plot
  * scripts, index, tables). */
@@ -104,7 +123,8 @@ static int holds(const char *path, const char *text, size_t n)
     return same;
 }
 
-int fileio_write_atomic(const char *path, const char *text, size_t n, char *err, size_t len)
+/* fileio_write_atomic, and fileio_write_derived when flush is 0 */
+static int write_replace(const char *path, const char *text, size_t n, int flush, char *err, size_t len)
 {
     if (holds(path, text, n))
         return 0;
@@ -118,8 +138,13 @@ int fileio_write_atomic(const char *path, const char *text, size_t n, char *err,
     errno = 0;
     FILE *f = fopen(tmp, "w");
     int ok = f && fwrite(text, 1, n, f) == n;
-    if (f)
+    if (f && flush)
         ok = fileio_close_synced(f) == 0 && ok;
+    else if (f) {
+        int bad = fflush(f) != 0 || ferror(f);
+        bad |= fclose(f) != 0;
+        ok = !bad && ok;
+    }
     if (!ok || rename(tmp, path) != 0) {
         int e = errno ? errno : EIO;
         unlink(tmp);
@@ -130,6 +155,16 @@ int fileio_write_atomic(const char *path, const char *text, size_t n, char *err,
     }
     free(tmp);
     return 0;
+}
+
+int fileio_write_atomic(const char *path, const char *text, size_t n, char *err, size_t len)
+{
+    return write_replace(path, text, n, 1, err, len);
+}
+
+int fileio_write_derived(const char *path, const char *text, size_t n, char *err, size_t len)
+{
+    return write_replace(path, text, n, 0, err, len);
 }
 
 int fileio_sync_path(const char *path)
@@ -247,7 +282,8 @@ int fileio_text_open(fileio_text *t, char *err, size_t len)
     return 0;
 }
 
-int fileio_text_save(fileio_text *t, const char *path, char *err, size_t len)
+/* fileio_text_save, and fileio_text_save_derived when flush is 0 */
+static int text_save(fileio_text *t, const char *path, int flush, char *err, size_t len)
 {
     int bad = ferror(t->f);
     bad |= fclose(t->f) != 0;
@@ -256,10 +292,17 @@ int fileio_text_save(fileio_text *t, const char *path, char *err, size_t len)
     if (bad)
         snprintf(err, len, "%s: out of memory", path);
     else
-        rc = fileio_write_atomic(path, t->buf, t->size, err, len);
+        rc = write_replace(path, t->buf, t->size, flush, err, len);
     free(t->buf);
     t->buf = NULL;
     return rc;
+}
+
+int fileio_text_save(fileio_text *t, const char *path, char *err, size_t len) { return text_save(t, path, 1, err, len); }
+
+int fileio_text_save_derived(fileio_text *t, const char *path, char *err, size_t len)
+{
+    return text_save(t, path, 0, err, len);
 }
 
 void fileio_text_drop(fileio_text *t)

@@ -23,8 +23,18 @@ const char *fileio_file_kind(mode_t mode);
 /* Writes n bytes of text to path through a temporary file, fsync and rename; nothing when path is a regular file
  * that holds exactly that text already. 0, or -1 with "path: cannot write: cause" in err and errno set. */
 int fileio_write_atomic(const char *path, const char *text, size_t n, char *err, size_t len);
+/* fileio_write_atomic without the fsync, for a file rebuilt from committed results by every run (tables, plot
+ * scripts, reports, indexes): a kill never leaves it half written (temporary and rename), a power cut may leave it
+ * empty or old, and the next run of the config writes it again, since it no longer holds the text. */
+int fileio_write_derived(const char *path, const char *text, size_t n, char *err, size_t len);
 /* Flushes f to disk and closes it; -1 if any step (or an earlier write) failed. */
 int fileio_close_synced(FILE *f);
+/* Flushes f, starts writing its file to disk without waiting, and closes the stream: the file's descriptor (or -1
+ * if any step or an earlier write failed), which fileio_finish_synced waits for. Files started together and then
+ * waited for cost less than each flushed in turn (the disk takes them together). */
+int fileio_close_started(FILE *f);
+/* Waits until the file of fd is on disk (fsync) and closes fd; -1 if either failed. */
+int fileio_finish_synced(int fd);
 /* printf into a path buffer of size bytes. 0, or -1 with "start...: path too long (at most N characters)" in err
  * when it does not fit: a path is never cut. */
 int fileio_path(char *buf, size_t size, char *err, size_t len, const char *fmt, ...)
@@ -59,6 +69,8 @@ typedef struct fileio_text {
 int fileio_text_open(fileio_text *t, char *err, size_t len);
 /* Closes the stream and writes its text atomically to path; frees it either way. 0, or -1 with err. */
 int fileio_text_save(fileio_text *t, const char *path, char *err, size_t len);
+/* fileio_text_save through fileio_write_derived: for a derived file, not flushed to disk. */
+int fileio_text_save_derived(fileio_text *t, const char *path, char *err, size_t len);
 /* Frees a text that will not be saved (harmless after fileio_text_save). */
 void fileio_text_drop(fileio_text *t);
 

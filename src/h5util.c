@@ -245,6 +245,17 @@ int h5util_get_string(hid_t obj, const char *name, char *buf, size_t len)
     return rc;
 }
 
+hid_t h5util_transfer(size_t bytes)
+{
+    size_t size = bytes < 4096 ? 4096 : bytes > (1 << 20) ? (1 << 20) : bytes;
+    hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
+    if (dxpl >= 0 && H5Pset_buffer(dxpl, size, NULL, NULL) < 0) {
+        H5Pclose(dxpl);
+        dxpl = -1;
+    }
+    return dxpl;
+}
+
 hid_t h5util_create_memory(void)
 {
     /* the core driver takes two open files of one name for the same file: each gets its own */
@@ -262,7 +273,8 @@ hid_t h5util_create_memory(void)
     return file;
 }
 
-int h5util_save(hid_t file, const char *path, char *err, size_t len)
+/* h5util_save, through fileio_write_derived when flush is 0 */
+static int save(hid_t file, const char *path, int flush, char *err, size_t len)
 {
     /* the image is what the core driver holds: the metadata cache goes there first */
     ssize_t size = H5Fflush(file, H5F_SCOPE_GLOBAL) >= 0 ? H5Fget_file_image(file, NULL, 0) : -1;
@@ -276,21 +288,35 @@ int h5util_save(hid_t file, const char *path, char *err, size_t len)
         return -1;
     }
     H5Fclose(file);
-    int rc = fileio_write_atomic(path, image, (size_t)size, err, len);
+    int rc = flush ? fileio_write_atomic(path, image, (size_t)size, err, len)
+                   : fileio_write_derived(path, image, (size_t)size, err, len);
     free(image);
     return rc;
 }
 
-int h5util_finish(hid_t file, int rc, const char *path, const char *what, char *err, size_t len)
+int h5util_save(hid_t file, const char *path, char *err, size_t len) { return save(file, path, 1, err, len); }
+
+/* h5util_finish, and h5util_finish_derived when flush is 0 */
+static int finish(hid_t file, int rc, int flush, const char *path, const char *what, char *err, size_t len)
 {
     if (rc == 0 && file >= 0)
-        return h5util_save(file, path, err, len);
+        return save(file, path, flush, err, len);
     char cause[200];
     h5util_cause(cause, sizeof cause);
     snprintf(err, len, "%s: %s (%s)", path, what, cause);
     if (file >= 0)
         H5Fclose(file);
     return -1;
+}
+
+int h5util_finish(hid_t file, int rc, const char *path, const char *what, char *err, size_t len)
+{
+    return finish(file, rc, 1, path, what, err, len);
+}
+
+int h5util_finish_derived(hid_t file, int rc, const char *path, const char *what, char *err, size_t len)
+{
+    return finish(file, rc, 0, path, what, err, len);
 }
 
 void h5util_version(char *buf, size_t len)

@@ -27,6 +27,10 @@ void h5util_cause(char *buf, size_t len);
 int h5util_put_string(hid_t obj, const char *name, const char *value);
 /* Reads a string attribute; returns 0, or -1 when absent or not a string. */
 int h5util_get_string(hid_t obj, const char *name, char *buf, size_t len);
+/* A dataset transfer property list (close it with H5Pclose) whose type-conversion buffer holds bytes, at least 4
+ * KiB and at most HDF5's default 1 MiB: HDF5 calloc's that buffer at every read or write that converts, and a
+ * table of a few rows or a read converted in strips needs no MiB zeroed. -1 on failure. */
+hid_t h5util_transfer(size_t bytes);
 /* Creates an HDF5 file in memory only (core driver, no backing store), to be written out by h5util_save: a full
  * disk then fails one write() we check, never an H5Fclose that leaves HDF5 holding a broken file (HDF5 1.10 would
  * close it again at exit and crash). Returns the file id, or -1. */
@@ -38,6 +42,9 @@ int h5util_save(hid_t file, const char *path, char *err, size_t len);
 /* Ends a file from h5util_create_memory (or its -1): when rc is 0, h5util_save; else closes it and puts
  * "path: what (HDF5's cause)" in err. 0, or -1 with err. */
 int h5util_finish(hid_t file, int rc, const char *path, const char *what, char *err, size_t len);
+/* h5util_finish for a file rebuilt from committed results by every run (results.h5): written as
+ * fileio_write_derived, not flushed to disk. */
+int h5util_finish_derived(hid_t file, int rc, const char *path, const char *what, char *err, size_t len);
 /* HDF5 library version as "1.10.8". */
 void h5util_version(char *buf, size_t len);
 

@@ -75,7 +75,7 @@ static void page_begin(FILE *f, const char *title)
 static int page_save(fileio_text *t, const char *path, char *err, size_t len)
 {
     fprintf(t->f, "</body>\n</html>\n");
-    return fileio_text_save(t, path, err, len);
+    return fileio_text_save_derived(t, path, err, len);
 }
 
 /* ---- report.html ----------------------------------------------------------------------------------------- */

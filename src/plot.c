@@ -40,9 +40,9 @@ int plot_save(plot_set *s, int kind, fileio_text *dat, fileio_text *gp, const ch
 {
     char path[FILEIO_PATH];
     int rc = fileio_path(path, sizeof path, err, len, "%s/%s.dat", s->dir, plot_names[kind]);
-    rc = rc ? rc : fileio_text_save(dat, path, err, len);
+    rc = rc ? rc : fileio_text_save_derived(dat, path, err, len);
     rc = rc ? rc : fileio_path(path, sizeof path, err, len, "%s/%s.gp", s->dir, plot_names[kind]);
-    rc = rc ? rc : fileio_text_save(gp, path, err, len);
+    rc = rc ? rc : fileio_text_save_derived(gp, path, err, len);
     fileio_text_drop(dat);
     fileio_text_drop(gp);
     if (rc == 0) {

@@ -260,7 +260,7 @@ static int write_markdown(const points *x, const plot_set *s, const study *st, c
         fileio_text_drop(&t);
         return -1;
     }
-    return fileio_text_save(&t, path, err, len);
+    return fileio_text_save_derived(&t, path, err, len);
 }
 
 int report_write(const config *base, const sweep_plan *plan, const char *results_dir, const char *plots_dir,
@@ -434,7 +434,7 @@ int report_index(const char *results_root, char *err, size_t len)
             index_row(t.f, results_root, names[i]);
         if (n == 0)
             fprintf(t.f, "| (none yet) | | | | |\n");
-        rc = fileio_text_save(&t, path, err, len);
+        rc = fileio_text_save_derived(&t, path, err, len);
     }
     if (rc == 0)
         rc = html_index(results_root, err, len);

@@ -352,7 +352,7 @@ static int save_tsv(const table *t, const char *dir, const char *name, char *err
     fprintf(out.f, "\n");
     for (int i = 0; i < t->ncells; i++)
         fprintf(out.f, "%s%s", t->cells[i].text, (i + 1) % t->ncols ? "\t" : "\n");
-    return fileio_text_save(&out, path, err, len);
+    return fileio_text_save_derived(&out, path, err, len);
 }
 
 /* A variable-length UTF-8 string type, what h5py reads as str (with .asstr()) and pandas as object. */
@@ -399,7 +399,11 @@ static int h5_table(hid_t file, const char *name, const table *t)
     H5Pset_obj_track_times(dcpl, 0);
     space = H5Screate_simple(1, dims, NULL);
     ds = H5Dcreate2(file, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    rc = ds >= 0 && H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0 ? 0 : -1;
+    /* the rows at most twice their size in memory once converted (a string's 8-byte pointer, 16 bytes in the file) */
+    hid_t dxpl = h5util_transfer(2 * rec * (size_t)(rows > 0 ? rows : 1));
+    rc = ds >= 0 && dxpl >= 0 && H5Dwrite(ds, type, H5S_ALL, H5S_ALL, dxpl, buf) >= 0 ? 0 : -1;
+    if (dxpl >= 0)
+        H5Pclose(dxpl);
 out:
     if (ds >= 0) H5Dclose(ds);
     if (space >= 0) H5Sclose(space);
@@ -502,7 +506,7 @@ static int save_h5(const char *dir, const table *summary, const table *points, c
                                               "cell in the .tsv); in b_simple: not measured (train.noise_scale off)");
     if (rc == 0)
         rc = h5_runs(file, 0, dir, rs, p) | h5_runs(file, 1, dir, rs, p);
-    return h5util_finish(file, rc, path, "cannot write", err, len);
+    return h5util_finish_derived(file, rc, path, "cannot write", err, len);
 }
 
 int tables_write(const char *dir, const sweep_plan *p, char *err, size_t len)

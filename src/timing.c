@@ -3,6 +3,7 @@
 #include "timing.h"
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -63,7 +64,10 @@ static void print_profile(void)
         sec[TIMING_EVAL] = sec[TIMING_TRAIN] * eval / (train + eval);
         sec[TIMING_TRAIN] -= sec[TIMING_EVAL];
     }
-    fprintf(prof.out, "profile: %.2f ms wall, by part (ms; fsyncs and their ms):\n", 1e3 * wall);
+    struct rusage ru = {0};
+    getrusage(RUSAGE_SELF, &ru);
+    fprintf(prof.out, "profile: %.2f ms wall, %ld page faults, by part (ms; fsyncs and their ms):\n", 1e3 * wall,
+            ru.ru_minflt + ru.ru_majflt);
     for (int p = 0; p < TIMING_NPARTS; p++) {
         long long n = atomic_load(&prof.fsyncs[p]);
         char fs[64] = "";
