@@ -341,6 +341,42 @@ void mlp_forward_narrow(float *zt, const float *in, const float *w, const float 
  * caller's next work-sharing loop writes nothing this one reads. */
 enum { OC = 4 * TM }; /* outputs per work item of mlp_backward_weights */
 
+/* db (n <= OC) += the column sums of d (kc, n; rows ldd apart): one chain over the rows per output, in order,
+ * from db (add) or from 0. With AVX-512 the sums stay in registers, a vector per 16 outputs (masked loads for the
+ * last), every row adding to all of them: a per-group array of sums went through the stack at every row. */
+static inline __attribute__((always_inline)) void bias_sums(float *db, const float *d, size_t ldd, int kc, int n,
+                                                            int add)
+{
+#if defined(__AVX512F__)
+    enum { NV = (OC + 15) / 16 };
+    __m512 sum[NV];
+    __mmask16 k[NV];
+    for (int v = 0; v < NV; v++) {
+        int m = n - 16 * v;
+        k[v] = m >= 16 ? (__mmask16)0xffff : m > 0 ? (__mmask16)((1u << m) - 1) : 0;
+        sum[v] = add ? _mm512_maskz_loadu_ps(k[v], db + 16 * v) : _mm512_setzero_ps();
+    }
+    for (int r = 0; r < kc; r++)
+        for (int v = 0; v < NV; v++)
+            sum[v] = _mm512_add_ps(sum[v], _mm512_maskz_loadu_ps(k[v], d + r * ldd + 16 * v));
+    for (int v = 0; v < NV; v++)
+        _mm512_mask_storeu_ps(db + 16 * v, k[v], sum[v]);
+#else
+    for (int o0 = 0; o0 < n; o0 += TMAX) {
+        int m = imin(TMAX, n - o0);
+        float sum[TMAX];
+        for (int o = 0; o < TMAX; o++)
+            sum[o] = o < m && add ? db[o0 + o] : 0;
+        for (int r = 0; r < kc; r++)
+            #pragma omp simd
+            for (int o = 0; o < TMAX; o++)
+                sum[o] += o < m ? d[r * ldd + o0 + o] : 0;
+        for (int o = 0; o < m; o++)
+            db[o0 + o] = sum[o];
+    }
+#endif
+}
+
 /* The block of inputs i0..i0+TN-1 (fewer at the end) and outputs c0..c0+nc-1 (nc <= OC). */
 static inline __attribute__((always_inline)) void weights_item(int i0, int c0, int nc, float *dw, float *db,
                                                                const float *dout, const float *in, int B, int IN,
@@ -370,7 +406,6 @@ static inline __attribute__((always_inline)) void weights_item(int i0, int c0, i
         for (int g = 0; g < nc; g += gh) {
             int m = imin(gh, nc - g);
             const float *d = pack_dout ? dp + (size_t)g * kc : dout + (size_t)r0 * OUT + c0 + g;
-            size_t ldd = pack_dout ? TM : (size_t)OUT;
             for (int o = 0; o < m; o++)
                 if (acc || r0)
                     copy_padded(tile + o * TN, dw + (size_t)(c0 + g + o) * IN + i0, ni, TN);
@@ -382,19 +417,9 @@ static inline __attribute__((always_inline)) void weights_item(int i0, int c0, i
                 tile_rows(tile, d, 1, (size_t)OUT, x, ldx, kc, m, TN);
             for (int o = 0; o < m; o++)
                 copy_prefix(dw + (size_t)(c0 + g + o) * IN + i0, tile + o * TN, ni, TN);
-            if (i0 == 0 && db) {
-                /* the group's bias gradients side by side: one chain over the samples per output */
-                float sum[TMAX];
-                for (int o = 0; o < TMAX; o++)
-                    sum[o] = o < m && (acc || r0) ? db[c0 + g + o] : 0;
-                for (int r = 0; r < kc; r++)
-                    #pragma omp simd
-                    for (int o = 0; o < TMAX; o++)
-                        sum[o] += o < m ? d[r * ldd + o] : 0;
-                for (int o = 0; o < m; o++)
-                    db[c0 + g + o] = sum[o];
-            }
         }
+        if (i0 == 0 && db)
+            bias_sums(db + c0, dout + (size_t)r0 * OUT + c0, (size_t)OUT, kc, nc, acc || r0);
     }
 }
 
