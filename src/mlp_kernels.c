@@ -377,10 +377,28 @@ static inline __attribute__((always_inline)) void bias_sums(float *db, const flo
 #endif
 }
 
-/* The block of inputs i0..i0+TN-1 (fewer at the end) and outputs c0..c0+nc-1 (nc <= OC). */
+/* The update f of p (n), the parameters whose gradients are g (n): mlp_update_range's operations, in its order. */
+static inline __attribute__((always_inline)) void fold_update(const mlp_fold *f, float *restrict p,
+                                                              float *restrict m, const float *restrict g, int n)
+{
+    float lr = f->lr, wd = f->weight_decay, mu = f->momentum;
+    if (f->kind == MLP_SGD) {
+        #pragma omp simd
+        for (int j = 0; j < n; j++)
+            p[j] -= lr * (wd != 0 ? g[j] + wd * p[j] : g[j]);
+    } else
+        #pragma omp simd
+        for (int j = 0; j < n; j++) {
+            m[j] = mu * m[j] + (wd != 0 ? g[j] + wd * p[j] : g[j]);
+            p[j] -= lr * m[j];
+        }
+}
+
+/* The block of inputs i0..i0+TN-1 (fewer at the end) and outputs c0..c0+nc-1 (nc <= OC); with f, the update of
+ * its weights and biases once their gradients are complete. */
 static inline __attribute__((always_inline)) void weights_item(int i0, int c0, int nc, float *dw, float *db,
                                                                const float *dout, const float *in, int B, int IN,
-                                                               int OUT, int acc)
+                                                               int OUT, int acc, const mlp_fold *f)
 {
     int pack_dout = OUT > OC && imin(B, KC) * OUT > 4096;
     int ni = imin(TN, IN - i0);
@@ -417,9 +435,15 @@ static inline __attribute__((always_inline)) void weights_item(int i0, int c0, i
                 tile_rows(tile, d, 1, (size_t)OUT, x, ldx, kc, m, TN);
             for (int o = 0; o < m; o++)
                 copy_prefix(dw + (size_t)(c0 + g + o) * IN + i0, tile + o * TN, ni, TN);
+            for (int o = 0; f && r0 + kc == B && o < m; o++) {
+                size_t at = (size_t)(c0 + g + o) * IN + i0;
+                fold_update(f, f->w + at, f->mw ? f->mw + at : NULL, tile + o * TN, ni);
+            }
         }
         if (i0 == 0 && db)
             bias_sums(db + c0, dout + (size_t)r0 * OUT + c0, (size_t)OUT, kc, nc, acc || r0);
+        if (i0 == 0 && db && f && r0 + kc == B)
+            fold_update(f, f->b + c0, f->mb ? f->mb + c0 : NULL, db + c0, nc);
     }
 }
 
@@ -435,7 +459,7 @@ void mlp_backward_weights(float *dw, float *db, const float *dout, const float *
         #pragma omp for schedule(static) nowait
         for (int item = 0; item < nib * noc; item++)
             weights_item(item / noc * TN, item % noc * OC, imin(OC, OUT - item % noc * OC), dw, db, dout, in, B,
-                         IN, OUT, acc);
+                         IN, OUT, acc, NULL);
         return;
     }
     if (team == MLP_TEAM_OUTS || team == MLP_TEAM_INS)
@@ -443,11 +467,19 @@ void mlp_backward_weights(float *dw, float *db, const float *dout, const float *
     if (team == MLP_TEAM_OUTS)
         for (int i0 = 0; i0 < IN; i0 += TN)
             for (int c0 = u0; c0 < u1; c0 += OC)
-                weights_item(i0, c0, imin(OC, u1 - c0), dw, db, dout, in, B, IN, OUT, acc);
+                weights_item(i0, c0, imin(OC, u1 - c0), dw, db, dout, in, B, IN, OUT, acc, NULL);
     else
         for (int i0 = u0; i0 < u1; i0 += TN)
             for (int c0 = 0; c0 < OUT; c0 += OC)
-                weights_item(i0, c0, imin(OC, OUT - c0), dw, db, dout, in, B, IN, OUT, acc);
+                weights_item(i0, c0, imin(OC, OUT - c0), dw, db, dout, in, B, IN, OUT, acc, NULL);
+}
+
+void mlp_backward_weights_update(float *dw, float *db, const float *dout, const float *in, int B, int IN, int OUT,
+                                 const mlp_fold *f)
+{
+    for (int i0 = 0; i0 < IN; i0 += TN)
+        for (int c0 = 0; c0 < OUT; c0 += OC)
+            weights_item(i0, c0, imin(OC, OUT - c0), dw, db, dout, in, B, IN, OUT, 0, f);
 }
 
 /* dout (B, OUT), w (OUT, IN) -> din (B, IN) = dout w, times act'(a) when h is not NULL (a, h (B, IN) of the

@@ -115,6 +115,18 @@ void mlp_forward_narrow(float *zt, const float *in, const float *w, const float 
  * no barrier at the end. */
 void mlp_backward_weights(float *dw, float *db, const float *dout, const float *in, int B, int IN, int OUT,
                           int team, int acc);
+/* An SGD or momentum update folded into mlp_backward_weights_update: lr, momentum, weight_decay as mlp_update's;
+ * the layer's weights w (OUT, IN) and biases b (OUT), and their optimizer state mw, mb (momentum; else NULL). */
+typedef struct mlp_fold {
+    mlp_optimizer kind;
+    float lr, momentum, weight_decay;
+    float *w, *b, *mw, *mb;
+} mlp_fold;
+/* mlp_backward_weights on the calling thread, overwriting dw and db (db not NULL), and the update f of the
+ * layer's weights and biases, each as soon as its gradient is complete: every value the bits of
+ * mlp_backward_weights then mlp_update_range. Nothing else may read w or b after it in the step. */
+void mlp_backward_weights_update(float *dw, float *db, const float *dout, const float *in, int B, int IN, int OUT,
+                                 const mlp_fold *f);
 /* dout (B, OUT), w (OUT, IN) -> din (B, IN) = dout w, times act'(a) when h is not NULL (a, h (B, IN) of the
  * layer below). team: MLP_TEAM (a barrier at the end), MLP_TEAM_INS (none) or MLP_SERIAL. */
 void mlp_backward_input(float *din, const float *a, const float *h, mlp_activation act, const float *dout,
