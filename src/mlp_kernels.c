@@ -146,12 +146,13 @@ static void pack_transposed(float *restrict p, int n, const float *restrict w, s
             p[k * n + j] = 0;
 }
 
-/* c (m, n) += a (m, kc) p (kc, n), where a[i][k] sits at a[i * lda + k * ldk] and p[k][j] at p[k * ldp + j].
- * m and n are constants at every call, so each call site gets its own fully unrolled copy with c in
+/* c (m, n) += a (m, kc) p (kc, n), where a[i][k] sits at a[i * lda + k * ldk] and p[k][j] at p[k * ldp + j];
+ * zero: c = a p, as from a c of +0 (the first step adds a +0 in registers: neither a zeroing pass nor its loads).
+ * m, n and zero are constants at every call, so each call site gets its own fully unrolled copy with c in
  * registers: m rows of n / VEC vectors. */
 static inline __attribute__((always_inline)) void tile_madd(float *restrict c, const float *restrict a, size_t lda,
                                                             size_t ldk, const float *restrict p, size_t ldp, int kc,
-                                                            int m, int n)
+                                                            int m, int n, int zero)
 {
     /* the first step reads c and the last writes it, so no copy of the tile stands apart (GCC would make it a
      * memcpy call); every value is still one multiply-add per k in order */
@@ -160,7 +161,7 @@ static inline __attribute__((always_inline)) void tile_madd(float *restrict c, c
         float x = a[i * lda];
         #pragma omp simd
         for (int j = 0; j < n; j++)
-            acc[i][j] = MADD(x, p[j], c[i * n + j]);
+            acc[i][j] = MADD(x, p[j], zero ? 0.0f : c[i * n + j]);
     }
     for (int k = 1; k < kc - 1; k++)
         for (int i = 0; i < m; i++) {
@@ -184,16 +185,19 @@ static inline __attribute__((always_inline)) void tile_madd(float *restrict c, c
         }
 }
 
-/* c (m, n) += a (m, kc) p (kc, n) for 1 <= m <= TMAX: a copy of the tile for each height, so that a short tile
- * also loads p once for all its rows. */
+/* c (m, n) += a (m, kc) p (kc, n) for 1 <= m <= TMAX (c = a p with zero): a copy of the tile for each height, so
+ * that a short tile also loads p once for all its rows. */
 static inline __attribute__((always_inline)) void tile_rows(float *restrict c, const float *restrict a, size_t lda,
                                                             size_t ldk, const float *restrict p, size_t ldp, int kc,
-                                                            int m, int n)
+                                                            int m, int n, int zero)
 {
-    switch (m) {
+    switch (m + (zero ? TMAX : 0)) {
 #define TILE_CASE(M)                                                                                               \
     case M:                                                                                                        \
-        tile_madd(c, a, lda, ldk, p, ldp, kc, M, n);                                                               \
+        tile_madd(c, a, lda, ldk, p, ldp, kc, M, n, 0);                                                            \
+        break;                                                                                                     \
+    case M + TMAX:                                                                                                 \
+        tile_madd(c, a, lda, ldk, p, ldp, kc, M, n, 1);                                                            \
         break;
         TILE_CASE(1) TILE_CASE(2) TILE_CASE(3) TILE_CASE(4) TILE_CASE(5) TILE_CASE(6) TILE_CASE(7) TILE_CASE(8)
         TILE_CASE(9) TILE_CASE(10) TILE_CASE(11) TILE_CASE(12)
@@ -246,12 +250,9 @@ static inline __attribute__((always_inline)) void forward_block(int r0, int r1, 
         pack_transposed(pack, n, w + (size_t)o0 * IN + k0, (size_t)IN, no, kc);
         for (int r = r0; r < r1; r += tm) {
             int m = imin(tm, r1 - r);
-            for (int i = 0; i < m; i++)
-                if (k0 == 0)
-                    memset(tile + i * n, 0, (size_t)n * sizeof *tile);
-                else
-                    copy_padded(tile + i * n, a + (size_t)(r + i) * OUT + o0, no, n);
-            tile_rows(tile, in + (size_t)r * IN + k0, (size_t)IN, 1, pack, (size_t)n, kc, m, n);
+            for (int i = 0; i < m && k0 > 0; i++)
+                copy_padded(tile + i * n, a + (size_t)(r + i) * OUT + o0, no, n);
+            tile_rows(tile, in + (size_t)r * IN + k0, (size_t)IN, 1, pack, (size_t)n, kc, m, n, k0 == 0);
             for (int i = 0; i < m; i++) {
                 float *ar = a + (size_t)(r + i) * OUT + o0, *t = tile + i * n;
                 if (last) {
@@ -320,9 +321,7 @@ void mlp_forward_narrow(float *zt, const float *in, const float *w, const float 
     for (int k0 = 0; k0 < IN; k0 += KC) {
         int kc = imin(KC, IN - k0);
         pack_transposed(pack, TN, in + k0, (size_t)IN, nr, kc);
-        if (k0 == 0)
-            memset(zt, 0, (size_t)OUT * TN * sizeof *zt);
-        tile_rows(zt, w + k0, (size_t)IN, 1, pack, TN, kc, OUT, TN);
+        tile_rows(zt, w + k0, (size_t)IN, 1, pack, TN, kc, OUT, TN, k0 == 0);
     }
     for (int o = 0; o < OUT; o++) {
         float bo = b[o];
@@ -424,15 +423,12 @@ static inline __attribute__((always_inline)) void weights_item(int i0, int c0, i
         for (int g = 0; g < nc; g += gh) {
             int m = imin(gh, nc - g);
             const float *d = pack_dout ? dp + (size_t)g * kc : dout + (size_t)r0 * OUT + c0 + g;
-            for (int o = 0; o < m; o++)
-                if (acc || r0)
-                    copy_padded(tile + o * TN, dw + (size_t)(c0 + g + o) * IN + i0, ni, TN);
-                else
-                    memset(tile + o * TN, 0, TN * sizeof *tile);
+            for (int o = 0; o < m && (acc || r0); o++)
+                copy_padded(tile + o * TN, dw + (size_t)(c0 + g + o) * IN + i0, ni, TN);
             if (pack_dout)
-                tile_rows(tile, d, 1, TM, x, ldx, kc, m, TN);
+                tile_rows(tile, d, 1, TM, x, ldx, kc, m, TN, !(acc || r0));
             else
-                tile_rows(tile, d, 1, (size_t)OUT, x, ldx, kc, m, TN);
+                tile_rows(tile, d, 1, (size_t)OUT, x, ldx, kc, m, TN, !(acc || r0));
             for (int o = 0; o < m; o++)
                 copy_prefix(dw + (size_t)(c0 + g + o) * IN + i0, tile + o * TN, ni, TN);
             for (int o = 0; f && r0 + kc == B && o < m; o++) {
@@ -494,7 +490,7 @@ static inline __attribute__((always_inline)) void input_item(int r0, int r1, int
 {
     int ni = imin(TN, IN - i0);
     int pack_w = OUT > KC || ni < TN;
-    float pack[KC * TN], tile[TM * TN];
+    float pack[KC * TN], tile[TMAX * TN]; /* TMAX: tile_rows has a case for every height */
     for (int k0 = 0; k0 < OUT; k0 += KC) {
         int kc = imin(KC, OUT - k0), last = k0 + kc == OUT;
         if (pack_w)
@@ -504,12 +500,9 @@ static inline __attribute__((always_inline)) void input_item(int r0, int r1, int
         size_t ldp = pack_w ? TN : (size_t)IN;
         for (int r = r0; r < r1; r += TM) {
             int m = imin(TM, r1 - r);
-            if (k0 == 0)
-                memset(tile, 0, (size_t)m * TN * sizeof *tile);
-            else
-                for (int i = 0; i < m; i++)
-                    copy_padded(tile + i * TN, din + (size_t)(r + i) * IN + i0, ni, TN);
-            tile_rows(tile, dout + (size_t)r * OUT + k0, (size_t)OUT, 1, p, ldp, kc, m, TN);
+            for (int i = 0; i < m && k0 > 0; i++)
+                copy_padded(tile + i * TN, din + (size_t)(r + i) * IN + i0, ni, TN);
+            tile_rows(tile, dout + (size_t)r * OUT + k0, (size_t)OUT, 1, p, ldp, kc, m, TN, k0 == 0);
             for (int i = 0; i < m; i++) {
                 size_t off = (size_t)(r + i) * IN + i0;
                 if (last && h)
