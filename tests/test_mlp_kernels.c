@@ -107,6 +107,42 @@ static void check_mode(const lcase *c, int mode, int t)
     free(a1); free(h1); free(din1); free(dw1); free(db1);
 }
 
+/* mlp_backward_weights_update against the weight twin then the scalar update twin, on the layer's parameters laid
+ * out as in the model (weights, then biases): gradients, parameters and momentum state bit for bit, for SGD and
+ * momentum, with and without weight decay. */
+static void check_fold(const lcase *c, rng *r)
+{
+    int B = c->B, IN = c->IN, OUT = c->OUT;
+    size_t nw = (size_t)IN * OUT, np = nw + (size_t)OUT;
+    float *p0 = malloc(np * 4), *m0 = malloc(np * 4), *g = malloc(np * 4), *p1 = malloc(np * 4), *m1 = malloc(np * 4);
+    float *p2 = malloc(np * 4), *m2 = malloc(np * 4), *dw = malloc(nw * 4), *db = malloc(OUT * 4);
+    fill(p0, np, r);
+    fill(m0, np, r);
+    memcpy(g, c->dw0, nw * 4);
+    memcpy(g + nw, c->db0, OUT * 4);
+    static const struct { mlp_optimizer kind; float wd; } opts[] = {
+        {MLP_SGD, 0}, {MLP_SGD, 1e-3f}, {MLP_MOMENTUM, 0}, {MLP_MOMENTUM, 1e-3f}};
+    for (size_t o = 0; o < sizeof opts / sizeof opts[0]; o++) {
+        mlp_update u = {.kind = opts[o].kind, .lr = 0.1f, .momentum = 0.9f, .weight_decay = opts[o].wd, .m = m1};
+        memcpy(p1, p0, np * 4);
+        memcpy(m1, m0, np * 4);
+        mlp_update_range_ref(&u, p1, g, 0, np);
+        memcpy(p2, p0, np * 4);
+        memcpy(m2, m0, np * 4);
+        memset(dw, 0xff, nw * 4);
+        memset(db, 0xff, OUT * 4);
+        mlp_fold f = {.kind = u.kind, .lr = u.lr, .momentum = u.momentum, .weight_decay = u.weight_decay, .w = p2,
+                      .b = p2 + nw, .mw = u.kind == MLP_MOMENTUM ? m2 : NULL,
+                      .mb = u.kind == MLP_MOMENTUM ? m2 + nw : NULL};
+        mlp_backward_weights_update(dw, db, c->dout, c->in, B, IN, OUT, &f);
+        ck_assert_msg(same(dw, c->dw0, nw) && same(db, c->db0, OUT), "%dx%dx%d, update %zu: gradients differ", B, IN,
+                      OUT, o);
+        ck_assert_msg(same(p1, p2, np) && same(m1, m2, np), "%dx%dx%d, update %zu: parameters or state differ", B,
+                      IN, OUT, o);
+    }
+    free(p0); free(m0); free(g); free(p1); free(m1); free(p2); free(m2); free(dw); free(db);
+}
+
 /* mlp_forward_narrow's transposed logits against the forward twin's, TN rows at a time. */
 static void check_narrow(const lcase *c)
 {
@@ -124,7 +160,8 @@ static void check_narrow(const lcase *c)
 }
 
 /* Every kernel in every sharing mode (serial, MLP_TEAM, MLP_TEAM_OUTS, MLP_TEAM_INS on 1, 2 and 3 threads) gives
- * its twin's bits, and mlp_forward_narrow gives the forward twin's logits transposed: narrow and wide layers,
+ * its twin's bits, mlp_forward_narrow gives the forward twin's logits transposed and mlp_backward_weights_update
+ * the twins' gradients and update: narrow and wide layers,
  * widths that are no multiple of a tile, more threads than groups, and panels of more than 256 inputs. */
 START_TEST(test_kernels_match_bitwise_twins)
 {
@@ -161,6 +198,7 @@ START_TEST(test_kernels_match_bitwise_twins)
                     check_mode(&c, modes[m], t);
         if (OUT <= MLP_NARROW_OUT)
             check_narrow(&c);
+        check_fold(&c, &r);
         free(c.in); free(c.ha); free(c.w); free(c.b); free(c.dout); free(c.a0); free(c.h0); free(c.din0);
         free(c.dw0); free(c.db0); free(c.dws); free(c.dbs); free(c.dwa); free(c.dba);
     }
@@ -170,7 +208,7 @@ END_TEST
 /* Training steps of multi-layer models (the units step on 2 or more threads where every hidden layer has units
  * for each thread, the team step elsewhere) give the same bits as on one thread, and on one thread the same bits
  * as the plain sequence (forward, loss, backward, update) whose loss reads the logits by rows: parameters,
- * optimizer state, losses and predictions, over three steps. */
+ * optimizer state, gradients, losses and predictions, over three steps. */
 START_TEST(test_multilayer_step_any_threads)
 {
     static const struct { int B, nh, h[3], OUT; mlp_activation act; mlp_output out; mlp_optimizer opt; } cases[] = {
@@ -179,7 +217,9 @@ START_TEST(test_multilayer_step_any_threads)
         {77, 2, {300, 170}, 1, MLP_TANH, MLP_OUT_SIGMOID, MLP_ADAM},
         {100, 3, {200, 90, 250}, 13, MLP_SIGMOID, MLP_OUT_SOFTMAX, MLP_ADAM},
         {50, 2, {600, 40}, 4, MLP_RELU, MLP_OUT_SOFTMAX, MLP_SGD},
-        {32, 1, {128}, 10, MLP_SIGMOID, MLP_OUT_SOFTMAX, MLP_SGD}};
+        {32, 1, {128}, 10, MLP_SIGMOID, MLP_OUT_SOFTMAX, MLP_SGD},
+        {32, 1, {128}, 10, MLP_SIGMOID, MLP_OUT_SOFTMAX, MLP_MOMENTUM},
+        {50, 2, {100, 40}, 3, MLP_TANH, MLP_OUT_SOFTMAX, MLP_ADAM}};
     int threads = omp_get_max_threads(), IN = 64;
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         int B = cases[c].B, OUT = cases[c].OUT;
@@ -192,7 +232,8 @@ START_TEST(test_multilayer_step_any_threads)
         size_t np = net.nparams;
         float *x = malloc((size_t)B * IN * 4), *start = malloc(np * 4), *one = malloc(np * 4);
         float *m = calloc(np, 4), *v = calloc(np, 4), *mr = calloc(np, 4), *vr = calloc(np, 4);
-        float *m1 = malloc(np * 4), *v1 = malloc(np * 4);
+        float *m1 = malloc(np * 4), *v1 = malloc(np * 4), *g1 = malloc(np * 4);
+        unsigned char *ok1 = malloc((size_t)B);
         double *loss1 = malloc((size_t)B * sizeof(double));
         int *y = malloc((size_t)B * sizeof(int));
         fill(x, (size_t)B * IN, &r);
@@ -215,6 +256,8 @@ START_TEST(test_multilayer_step_any_threads)
                 memcpy(m1, m, np * 4);
                 memcpy(v1, v, np * 4);
                 memcpy(loss1, net.loss, (size_t)B * sizeof(double));
+                memcpy(g1, net.grads, np * 4);
+                memcpy(ok1, net.correct, (size_t)B);
                 continue;
             }
             ck_assert_msg(same(one, net.params, np) && same(m1, m, np) && same(v1, v, np) &&
@@ -231,10 +274,13 @@ START_TEST(test_multilayer_step_any_threads)
             mlp_backward(&ref, x, B);
             mlp_update_range(&ur, ref.params, ref.grads, 0, np);
         }
-        ck_assert_msg(same(one, ref.params, np) && memcmp(loss1, ref.loss, (size_t)B * sizeof(double)) == 0,
+        ck_assert_msg(same(one, ref.params, np) && same(m1, mr, np) && same(g1, ref.grads, np) &&
+                          memcmp(loss1, ref.loss, (size_t)B * sizeof(double)) == 0 &&
+                          memcmp(ok1, ref.correct, (size_t)B) == 0,
                       "case %zu: the step differs from the plain sequence", c);
         omp_set_num_threads(threads);
         free(x); free(start); free(one); free(m); free(v); free(mr); free(vr); free(m1); free(v1); free(loss1);
+        free(g1); free(ok1);
         free(y);
         mlp_free(&net);
         mlp_free(&ref);
