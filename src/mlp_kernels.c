@@ -433,7 +433,10 @@ static inline __attribute__((always_inline)) void weights_item(int i0, int c0, i
                 copy_prefix(dw + (size_t)(c0 + g + o) * IN + i0, tile + o * TN, ni, TN);
             for (int o = 0; f && r0 + kc == B && o < m; o++) {
                 size_t at = (size_t)(c0 + g + o) * IN + i0;
-                fold_update(f, f->w + at, f->mw ? f->mw + at : NULL, tile + o * TN, ni);
+                if (ni == TN) /* a constant width: straight vector code */
+                    fold_update(f, f->w + at, f->mw ? f->mw + at : NULL, tile + o * TN, TN);
+                else
+                    fold_update(f, f->w + at, f->mw ? f->mw + at : NULL, tile + o * TN, ni);
             }
         }
         if (i0 == 0 && db)
