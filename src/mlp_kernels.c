@@ -341,8 +341,9 @@ void mlp_forward_narrow(float *zt, const float *in, const float *w, const float 
 enum { OC = 4 * TM }; /* outputs per work item of mlp_backward_weights */
 
 /* db (n <= OC) += the column sums of d (kc, n; rows ldd apart): one chain over the rows per output, in order,
- * from db (add) or from 0. With AVX-512 the sums stay in registers, a vector per 16 outputs (masked loads for the
- * last), every row adding to all of them: a per-group array of sums went through the stack at every row. */
+ * from db (add) or from 0. With AVX-512 the sums stay in registers, one vector of sums per vector of outputs (masked
+ * loads for the last), every row adding to all of them: a per-group array of sums went through the stack at every
+ * row. */
 static inline __attribute__((always_inline)) void bias_sums(float *db, const float *d, size_t ldd, int kc, int n,
                                                             int add)
 {
