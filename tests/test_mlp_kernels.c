@@ -288,6 +288,41 @@ START_TEST(test_multilayer_step_any_threads)
 }
 END_TEST
 
+/* The forward pass's sigmoid (vectorised by hand where the host has AVX-512) gives sigmoidf's bits for a million
+ * floats spread over every exponent, both signs, and the edges: zeros, infinities, NaNs, subnormals, the values
+ * around exp_nonpos' cut-off of -87 and where the exp underflows. Each row's input reaches its logits unchanged
+ * (weight 1, bias 0) and is compared with sigmoidf of the logit the kernel wrote. */
+START_TEST(test_sigmoid_matches_scalar_over_floats)
+{
+    enum { ROWS = 1 << 15, OUT = 24 }; /* a block and a half of outputs: full and masked vectors */
+    static const uint32_t edges[] = {0x00000000u, 0x80000000u, 0x7f800000u, 0xff800000u, 0x7fc00000u, 0xffc00000u,
+                                     0x7fc01234u, 0xffd00001u, 0x00000001u, 0x807fffffu, 0x42ae0000u, 0xc2ae0000u,
+                                     0xc2adffffu, 0xc2ae0001u, 0x42ae0001u, 0xc2b00000u, 0x42fe0000u, 0xc2fe0000u};
+    float *in = malloc(ROWS * 4), *w = malloc(OUT * 4), *b = calloc(OUT, 4), *a = malloc((size_t)ROWS * OUT * 4);
+    float *h = malloc((size_t)ROWS * OUT * 4);
+    for (int o = 0; o < OUT; o++)
+        w[o] = 1.0f;
+    uint64_t next = 0;
+    uint32_t first = 0;
+    long bad = 0;
+    for (int batch = 0; batch < 32; batch++) {
+        for (int r = 0; r < ROWS; r++) {
+            uint32_t bits = batch == 0 && r < (int)(sizeof edges / sizeof edges[0]) ? edges[r] : (uint32_t)next;
+            next += 4099; /* a stride prime to 2^32: every exponent and sign, many mantissas */
+            memcpy(&in[r], &bits, 4);
+        }
+        mlp_forward_layer(a, h, MLP_SIGMOID, in, w, b, ROWS, 1, OUT, MLP_SERIAL);
+        for (size_t i = 0; i < (size_t)ROWS * OUT; i++) {
+            float want = sigmoidf(a[i]);
+            if (memcmp(&want, &h[i], 4) != 0 && bad++ == 0)
+                memcpy(&first, &a[i], 4);
+        }
+    }
+    ck_assert_msg(bad == 0, "%ld sigmoids differ from sigmoidf, the first of %08x", bad, (unsigned)first);
+    free(in); free(w); free(b); free(a); free(h);
+}
+END_TEST
+
 /* mlp_team_share cuts 0..units-1 into contiguous shares in thread order, at the same group boundaries for every
  * team size; mlp_team_balanced accepts a width only when every thread gets some units and none much more. */
 START_TEST(test_team_share_partitions)
@@ -326,6 +361,7 @@ Suite *mlp_kernels_suite(void)
     tcase_add_test(tc, test_kernels_match_bitwise_twins);
     tcase_add_test(tc, test_multilayer_step_any_threads);
     tcase_add_test(tc, test_team_share_partitions);
+    tcase_add_test(tc, test_sigmoid_matches_scalar_over_floats);
     suite_add_tcase(s, tc);
     return s;
 }
