@@ -240,7 +240,7 @@ static void softmax_rows(mlp *net, const int *y, int r0, int r1, float scale)
 }
 
 /* The output layer by mlp_forward_narrow, on the calling thread, and with y its softmax loss (a step's, as
- * mlp_loss): the logits land in a[nlayers] as mlp_forward leaves them. */
+ * mlp_loss); without y the logits land in a[nlayers] as mlp_forward leaves them. */
 static void narrow_output(mlp *net, const int *y, int n, float scale)
 {
     int L = net->nlayers - 1, IN = net->size[L], U = net->size[L + 1], ld = mlp_narrow_rows();
@@ -250,6 +250,8 @@ static void narrow_output(mlp *net, const int *y, int n, float scale)
         mlp_forward_narrow(zt, net->h[L] + (size_t)r0 * IN, net->w[L], net->b[L], nr, IN, U);
         for (int r = 0; y && r < nr; r += LOSS_ROWS)
             softmax_block(net, zt + r, ld, y, r0 + r, r0 + imin(nr, r + LOSS_ROWS), scale);
+        if (y)
+            continue; /* a step's logits stay in zt: only its loss reads them */
         float *z = net->a[L + 1] + (size_t)r0 * U;
         for (int i = 0; i < nr; i++)
             for (int k = 0; k < U; k++)
@@ -551,17 +553,25 @@ static void units_step(mlp *net, const float *x, const int *y, int n, float scal
 }
 
 /* The backward pass on the calling thread, each layer updated as soon as nothing reads its weights any more (after
- * its input gradient), while its gradients are still in cache. */
+ * its input gradient), while its gradients are still in cache: SGD and momentum inside the weight gradient's
+ * pass, as each tile of gradients is complete (no second pass over them); Adam after it. */
 static void backward_update(mlp *net, const float *x, int n, const mlp_update *u)
 {
     for (int k = net->nlayers - 1; k >= 0; k--) {
         int IN = net->size[k], OUT = net->size[k + 1];
-        mlp_backward_weights(net->gw[k], net->gb[k], net->d[k + 1], k == 0 ? x : net->h[k], n, IN, OUT, MLP_SERIAL,
-                             0);
+        const float *in = k == 0 ? x : net->h[k];
         if (k > 0)
             mlp_backward_input(net->d[k], net->a[k], net->h[k], net->act, net->d[k + 1], net->w[k], n, IN, OUT,
                                MLP_SERIAL);
-        update_rows(net, u, k, 0, OUT);
+        if (u->kind == MLP_ADAM) {
+            mlp_backward_weights(net->gw[k], net->gb[k], net->d[k + 1], in, n, IN, OUT, MLP_SERIAL, 0);
+            update_rows(net, u, k, 0, OUT);
+            continue;
+        }
+        size_t w = (size_t)(net->w[k] - net->params), b = (size_t)(net->b[k] - net->params);
+        mlp_fold f = {.kind = u->kind, .lr = u->lr, .momentum = u->momentum, .weight_decay = u->weight_decay,
+                      .w = net->w[k], .b = net->b[k], .mw = u->m ? u->m + w : NULL, .mb = u->m ? u->m + b : NULL};
+        mlp_backward_weights_update(net->gw[k], net->gb[k], net->d[k + 1], in, n, IN, OUT, &f);
     }
 }
 

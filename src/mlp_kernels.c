@@ -32,9 +32,19 @@ _Static_assert((int)TM <= (int)TMAX && (int)MLP_NARROW_OUT <= (int)TMAX,
 static inline void activate(float *restrict h, const float *restrict a, int n, mlp_activation act)
 {
     if (act == MLP_SIGMOID) {
+#if defined(__AVX512F__)
+        int j = 0;
+        for (; j + 16 <= n; j += 16)
+            _mm512_storeu_ps(h + j, sigmoid16(_mm512_loadu_ps(a + j)));
+        if (j < n) {
+            __mmask16 k = (__mmask16)((1u << (n - j)) - 1);
+            _mm512_mask_storeu_ps(h + j, k, sigmoid16(_mm512_maskz_loadu_ps(k, a + j)));
+        }
+#else
         #pragma omp simd
         for (int j = 0; j < n; j++)
             h[j] = sigmoidf(a[j]);
+#endif
     } else if (act == MLP_TANH) {
         for (int j = 0; j < n; j++)
             h[j] = tanhf(a[j]);
@@ -146,12 +156,13 @@ static void pack_transposed(float *restrict p, int n, const float *restrict w, s
             p[k * n + j] = 0;
 }
 
-/* c (m, n) += a (m, kc) p (kc, n), where a[i][k] sits at a[i * lda + k * ldk] and p[k][j] at p[k * ldp + j].
- * m and n are constants at every call, so each call site gets its own fully unrolled copy with c in
+/* c (m, n) += a (m, kc) p (kc, n), where a[i][k] sits at a[i * lda + k * ldk] and p[k][j] at p[k * ldp + j];
+ * zero: c = a p, as from a c of +0 (the first step adds a +0 in registers: neither a zeroing pass nor its loads).
+ * m, n and zero are constants at every call, so each call site gets its own fully unrolled copy with c in
  * registers: m rows of n / VEC vectors. */
 static inline __attribute__((always_inline)) void tile_madd(float *restrict c, const float *restrict a, size_t lda,
                                                             size_t ldk, const float *restrict p, size_t ldp, int kc,
-                                                            int m, int n)
+                                                            int m, int n, int zero)
 {
     /* the first step reads c and the last writes it, so no copy of the tile stands apart (GCC would make it a
      * memcpy call); every value is still one multiply-add per k in order */
@@ -160,7 +171,7 @@ static inline __attribute__((always_inline)) void tile_madd(float *restrict c, c
         float x = a[i * lda];
         #pragma omp simd
         for (int j = 0; j < n; j++)
-            acc[i][j] = MADD(x, p[j], c[i * n + j]);
+            acc[i][j] = MADD(x, p[j], zero ? 0.0f : c[i * n + j]);
     }
     for (int k = 1; k < kc - 1; k++)
         for (int i = 0; i < m; i++) {
@@ -184,16 +195,19 @@ static inline __attribute__((always_inline)) void tile_madd(float *restrict c, c
         }
 }
 
-/* c (m, n) += a (m, kc) p (kc, n) for 1 <= m <= TMAX: a copy of the tile for each height, so that a short tile
- * also loads p once for all its rows. */
+/* c (m, n) += a (m, kc) p (kc, n) for 1 <= m <= TMAX (c = a p with zero): a copy of the tile for each height, so
+ * that a short tile also loads p once for all its rows. */
 static inline __attribute__((always_inline)) void tile_rows(float *restrict c, const float *restrict a, size_t lda,
                                                             size_t ldk, const float *restrict p, size_t ldp, int kc,
-                                                            int m, int n)
+                                                            int m, int n, int zero)
 {
-    switch (m) {
+    switch (m + (zero ? TMAX : 0)) {
 #define TILE_CASE(M)                                                                                               \
     case M:                                                                                                        \
-        tile_madd(c, a, lda, ldk, p, ldp, kc, M, n);                                                               \
+        tile_madd(c, a, lda, ldk, p, ldp, kc, M, n, 0);                                                            \
+        break;                                                                                                     \
+    case M + TMAX:                                                                                                 \
+        tile_madd(c, a, lda, ldk, p, ldp, kc, M, n, 1);                                                            \
         break;
         TILE_CASE(1) TILE_CASE(2) TILE_CASE(3) TILE_CASE(4) TILE_CASE(5) TILE_CASE(6) TILE_CASE(7) TILE_CASE(8)
         TILE_CASE(9) TILE_CASE(10) TILE_CASE(11) TILE_CASE(12)
@@ -246,12 +260,9 @@ static inline __attribute__((always_inline)) void forward_block(int r0, int r1, 
         pack_transposed(pack, n, w + (size_t)o0 * IN + k0, (size_t)IN, no, kc);
         for (int r = r0; r < r1; r += tm) {
             int m = imin(tm, r1 - r);
-            for (int i = 0; i < m; i++)
-                if (k0 == 0)
-                    memset(tile + i * n, 0, (size_t)n * sizeof *tile);
-                else
-                    copy_padded(tile + i * n, a + (size_t)(r + i) * OUT + o0, no, n);
-            tile_rows(tile, in + (size_t)r * IN + k0, (size_t)IN, 1, pack, (size_t)n, kc, m, n);
+            for (int i = 0; i < m && k0 > 0; i++)
+                copy_padded(tile + i * n, a + (size_t)(r + i) * OUT + o0, no, n);
+            tile_rows(tile, in + (size_t)r * IN + k0, (size_t)IN, 1, pack, (size_t)n, kc, m, n, k0 == 0);
             for (int i = 0; i < m; i++) {
                 float *ar = a + (size_t)(r + i) * OUT + o0, *t = tile + i * n;
                 if (last) {
@@ -320,9 +331,7 @@ void mlp_forward_narrow(float *zt, const float *in, const float *w, const float 
     for (int k0 = 0; k0 < IN; k0 += KC) {
         int kc = imin(KC, IN - k0);
         pack_transposed(pack, TN, in + k0, (size_t)IN, nr, kc);
-        if (k0 == 0)
-            memset(zt, 0, (size_t)OUT * TN * sizeof *zt);
-        tile_rows(zt, w + k0, (size_t)IN, 1, pack, TN, kc, OUT, TN);
+        tile_rows(zt, w + k0, (size_t)IN, 1, pack, TN, kc, OUT, TN, k0 == 0);
     }
     for (int o = 0; o < OUT; o++) {
         float bo = b[o];
@@ -341,10 +350,65 @@ void mlp_forward_narrow(float *zt, const float *in, const float *w, const float 
  * caller's next work-sharing loop writes nothing this one reads. */
 enum { OC = 4 * TM }; /* outputs per work item of mlp_backward_weights */
 
-/* The block of inputs i0..i0+TN-1 (fewer at the end) and outputs c0..c0+nc-1 (nc <= OC). */
+/* db (n <= OC) += the column sums of d (kc, n; rows ldd apart): one chain over the rows per output, in order,
+ * from db (add) or from 0. With AVX-512 the sums stay in registers, one vector of sums per vector of outputs (masked
+ * loads for the last), every row adding to all of them: a per-group array of sums went through the stack at every
+ * row. */
+static inline __attribute__((always_inline)) void bias_sums(float *db, const float *d, size_t ldd, int kc, int n,
+                                                            int add)
+{
+#if defined(__AVX512F__)
+    enum { NV = (OC + 15) / 16 };
+    __m512 sum[NV];
+    __mmask16 k[NV];
+    for (int v = 0; v < NV; v++) {
+        int m = n - 16 * v;
+        k[v] = m >= 16 ? (__mmask16)0xffff : m > 0 ? (__mmask16)((1u << m) - 1) : 0;
+        sum[v] = add ? _mm512_maskz_loadu_ps(k[v], db + 16 * v) : _mm512_setzero_ps();
+    }
+    for (int r = 0; r < kc; r++)
+        for (int v = 0; v < NV; v++)
+            sum[v] = _mm512_add_ps(sum[v], _mm512_maskz_loadu_ps(k[v], d + r * ldd + 16 * v));
+    for (int v = 0; v < NV; v++)
+        _mm512_mask_storeu_ps(db + 16 * v, k[v], sum[v]);
+#else
+    for (int o0 = 0; o0 < n; o0 += TMAX) {
+        int m = imin(TMAX, n - o0);
+        float sum[TMAX];
+        for (int o = 0; o < TMAX; o++)
+            sum[o] = o < m && add ? db[o0 + o] : 0;
+        for (int r = 0; r < kc; r++)
+            #pragma omp simd
+            for (int o = 0; o < TMAX; o++)
+                sum[o] += o < m ? d[r * ldd + o0 + o] : 0;
+        for (int o = 0; o < m; o++)
+            db[o0 + o] = sum[o];
+    }
+#endif
+}
+
+/* The update f of p (n), the parameters whose gradients are g (n): mlp_update_range's operations, in its order. */
+static inline __attribute__((always_inline)) void fold_update(const mlp_fold *f, float *restrict p,
+                                                              float *restrict m, const float *restrict g, int n)
+{
+    float lr = f->lr, wd = f->weight_decay, mu = f->momentum;
+    if (f->kind == MLP_SGD) {
+        #pragma omp simd
+        for (int j = 0; j < n; j++)
+            p[j] -= lr * (wd != 0 ? g[j] + wd * p[j] : g[j]);
+    } else
+        #pragma omp simd
+        for (int j = 0; j < n; j++) {
+            m[j] = mu * m[j] + (wd != 0 ? g[j] + wd * p[j] : g[j]);
+            p[j] -= lr * m[j];
+        }
+}
+
+/* The block of inputs i0..i0+TN-1 (fewer at the end) and outputs c0..c0+nc-1 (nc <= OC); with f, the update of
+ * its weights and biases once their gradients are complete. */
 static inline __attribute__((always_inline)) void weights_item(int i0, int c0, int nc, float *dw, float *db,
                                                                const float *dout, const float *in, int B, int IN,
-                                                               int OUT, int acc)
+                                                               int OUT, int acc, const mlp_fold *f)
 {
     int pack_dout = OUT > OC && imin(B, KC) * OUT > 4096;
     int ni = imin(TN, IN - i0);
@@ -370,31 +434,26 @@ static inline __attribute__((always_inline)) void weights_item(int i0, int c0, i
         for (int g = 0; g < nc; g += gh) {
             int m = imin(gh, nc - g);
             const float *d = pack_dout ? dp + (size_t)g * kc : dout + (size_t)r0 * OUT + c0 + g;
-            size_t ldd = pack_dout ? TM : (size_t)OUT;
-            for (int o = 0; o < m; o++)
-                if (acc || r0)
-                    copy_padded(tile + o * TN, dw + (size_t)(c0 + g + o) * IN + i0, ni, TN);
-                else
-                    memset(tile + o * TN, 0, TN * sizeof *tile);
+            for (int o = 0; o < m && (acc || r0); o++)
+                copy_padded(tile + o * TN, dw + (size_t)(c0 + g + o) * IN + i0, ni, TN);
             if (pack_dout)
-                tile_rows(tile, d, 1, TM, x, ldx, kc, m, TN);
+                tile_rows(tile, d, 1, TM, x, ldx, kc, m, TN, !(acc || r0));
             else
-                tile_rows(tile, d, 1, (size_t)OUT, x, ldx, kc, m, TN);
+                tile_rows(tile, d, 1, (size_t)OUT, x, ldx, kc, m, TN, !(acc || r0));
             for (int o = 0; o < m; o++)
                 copy_prefix(dw + (size_t)(c0 + g + o) * IN + i0, tile + o * TN, ni, TN);
-            if (i0 == 0 && db) {
-                /* the group's bias gradients side by side: one chain over the samples per output */
-                float sum[TMAX];
-                for (int o = 0; o < TMAX; o++)
-                    sum[o] = o < m && (acc || r0) ? db[c0 + g + o] : 0;
-                for (int r = 0; r < kc; r++)
-                    #pragma omp simd
-                    for (int o = 0; o < TMAX; o++)
-                        sum[o] += o < m ? d[r * ldd + o] : 0;
-                for (int o = 0; o < m; o++)
-                    db[c0 + g + o] = sum[o];
+            for (int o = 0; f && r0 + kc == B && o < m; o++) {
+                size_t at = (size_t)(c0 + g + o) * IN + i0;
+                if (ni == TN) /* a constant width: straight vector code */
+                    fold_update(f, f->w + at, f->mw ? f->mw + at : NULL, tile + o * TN, TN);
+                else
+                    fold_update(f, f->w + at, f->mw ? f->mw + at : NULL, tile + o * TN, ni);
             }
         }
+        if (i0 == 0 && db)
+            bias_sums(db + c0, dout + (size_t)r0 * OUT + c0, (size_t)OUT, kc, nc, acc || r0);
+        if (i0 == 0 && db && f && r0 + kc == B)
+            fold_update(f, f->b + c0, f->mb ? f->mb + c0 : NULL, db + c0, nc);
     }
 }
 
@@ -410,7 +469,7 @@ void mlp_backward_weights(float *dw, float *db, const float *dout, const float *
         #pragma omp for schedule(static) nowait
         for (int item = 0; item < nib * noc; item++)
             weights_item(item / noc * TN, item % noc * OC, imin(OC, OUT - item % noc * OC), dw, db, dout, in, B,
-                         IN, OUT, acc);
+                         IN, OUT, acc, NULL);
         return;
     }
     if (team == MLP_TEAM_OUTS || team == MLP_TEAM_INS)
@@ -418,11 +477,19 @@ void mlp_backward_weights(float *dw, float *db, const float *dout, const float *
     if (team == MLP_TEAM_OUTS)
         for (int i0 = 0; i0 < IN; i0 += TN)
             for (int c0 = u0; c0 < u1; c0 += OC)
-                weights_item(i0, c0, imin(OC, u1 - c0), dw, db, dout, in, B, IN, OUT, acc);
+                weights_item(i0, c0, imin(OC, u1 - c0), dw, db, dout, in, B, IN, OUT, acc, NULL);
     else
         for (int i0 = u0; i0 < u1; i0 += TN)
             for (int c0 = 0; c0 < OUT; c0 += OC)
-                weights_item(i0, c0, imin(OC, OUT - c0), dw, db, dout, in, B, IN, OUT, acc);
+                weights_item(i0, c0, imin(OC, OUT - c0), dw, db, dout, in, B, IN, OUT, acc, NULL);
+}
+
+void mlp_backward_weights_update(float *dw, float *db, const float *dout, const float *in, int B, int IN, int OUT,
+                                 const mlp_fold *f)
+{
+    for (int i0 = 0; i0 < IN; i0 += TN)
+        for (int c0 = 0; c0 < OUT; c0 += OC)
+            weights_item(i0, c0, imin(OC, OUT - c0), dw, db, dout, in, B, IN, OUT, 0, f);
 }
 
 /* dout (B, OUT), w (OUT, IN) -> din (B, IN) = dout w, times act'(a) when h is not NULL (a, h (B, IN) of the
@@ -437,7 +504,7 @@ static inline __attribute__((always_inline)) void input_item(int r0, int r1, int
 {
     int ni = imin(TN, IN - i0);
     int pack_w = OUT > KC || ni < TN;
-    float pack[KC * TN], tile[TM * TN];
+    float pack[KC * TN], tile[TMAX * TN]; /* TMAX: tile_rows has a case for every height */
     for (int k0 = 0; k0 < OUT; k0 += KC) {
         int kc = imin(KC, OUT - k0), last = k0 + kc == OUT;
         if (pack_w)
@@ -447,12 +514,9 @@ static inline __attribute__((always_inline)) void input_item(int r0, int r1, int
         size_t ldp = pack_w ? TN : (size_t)IN;
         for (int r = r0; r < r1; r += TM) {
             int m = imin(TM, r1 - r);
-            if (k0 == 0)
-                memset(tile, 0, (size_t)m * TN * sizeof *tile);
-            else
-                for (int i = 0; i < m; i++)
-                    copy_padded(tile + i * TN, din + (size_t)(r + i) * IN + i0, ni, TN);
-            tile_rows(tile, dout + (size_t)r * OUT + k0, (size_t)OUT, 1, p, ldp, kc, m, TN);
+            for (int i = 0; i < m && k0 > 0; i++)
+                copy_padded(tile + i * TN, din + (size_t)(r + i) * IN + i0, ni, TN);
+            tile_rows(tile, dout + (size_t)r * OUT + k0, (size_t)OUT, 1, p, ldp, kc, m, TN, k0 == 0);
             for (int i = 0; i < m; i++) {
                 size_t off = (size_t)(r + i) * IN + i0;
                 if (last && h)

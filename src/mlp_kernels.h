@@ -83,6 +83,35 @@ static inline float sigmoidf(float x)
     return x >= 0 ? s : e * s;
 }
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+
+/* sigmoidf of 16 floats, spelled out: the same operations on the same values, so the same bits (NaN included;
+ * tests/test_mlp_kernels.c compares them over the floats), with the power of two applied by vscalefps (one
+ * rounding of p 2^n, as the multiply by the exact 2^n) and exp_nonpos' clamp and zero as a max and a mask. GCC's
+ * vectorised sigmoidf predicates every operation and broadcasts its constants again at every call. */
+static inline __attribute__((always_inline)) __m512 sigmoid16(__m512 x)
+{
+    const __m512 lo = _mm512_set1_ps(-87.0f), shift = _mm512_set1_ps(12582912.0f), one = _mm512_set1_ps(1.0f);
+    __m512 ax = _mm512_andnot_ps(_mm512_set1_ps(-0.0f), x), t = _mm512_or_ps(x, _mm512_set1_ps(-0.0f)); /* |x|, -|x| */
+    __m512 u = _mm512_max_ps(t, lo);                    /* NaN -> -87, as exp_nonpos */
+    __m512 n = _mm512_sub_ps(_mm512_fmadd_ps(u, _mm512_set1_ps(1.44269504088896341f), shift), shift);
+    __m512 r = _mm512_fmadd_ps(n, _mm512_set1_ps(-0.693359375f), u);
+    r = _mm512_fmadd_ps(n, _mm512_set1_ps(2.12194440e-4f), r);
+    __m512 p = _mm512_fmadd_ps(_mm512_set1_ps(1.9875691500e-4f), r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    p = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), one);
+    /* t - t as GCC compiles it, |x| - |x|: the same 0, and for a NaN the same positive NaN that sigmoidf gives */
+    __m512 e = _mm512_add_ps(_mm512_scalef_ps(p, n), _mm512_sub_ps(ax, ax));
+    e = _mm512_maskz_mov_ps(~_mm512_cmp_ps_mask(t, lo, _CMP_LT_OQ), e); /* below -87: 0 */
+    __m512 sg = _mm512_div_ps(one, _mm512_add_ps(one, e));
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GE_OQ), _mm512_mul_ps(e, sg), sg);
+}
+#endif
+
 /* Threads for a pass of this many multiply-adds: the team, or 1 below the threshold. One thread means no
  * parallel region at all: even a one-thread region costs a futex system call in libgomp. */
 static inline int pass_threads(long work) { return work >= MLP_PARALLEL_MIN_WORK ? omp_get_max_threads() : 1; }
@@ -115,6 +144,18 @@ void mlp_forward_narrow(float *zt, const float *in, const float *w, const float 
  * no barrier at the end. */
 void mlp_backward_weights(float *dw, float *db, const float *dout, const float *in, int B, int IN, int OUT,
                           int team, int acc);
+/* An SGD or momentum update folded into mlp_backward_weights_update: lr, momentum, weight_decay as mlp_update's;
+ * the layer's weights w (OUT, IN) and biases b (OUT), and their optimizer state mw, mb (momentum; else NULL). */
+typedef struct mlp_fold {
+    mlp_optimizer kind;
+    float lr, momentum, weight_decay;
+    float *w, *b, *mw, *mb;
+} mlp_fold;
+/* mlp_backward_weights on the calling thread, overwriting dw and db (db not NULL), and the update f of the
+ * layer's weights and biases, each as soon as its gradient is complete: every value the bits of
+ * mlp_backward_weights then mlp_update_range. Nothing else may read w or b after it in the step. */
+void mlp_backward_weights_update(float *dw, float *db, const float *dout, const float *in, int B, int IN, int OUT,
+                                 const mlp_fold *f);
 /* dout (B, OUT), w (OUT, IN) -> din (B, IN) = dout w, times act'(a) when h is not NULL (a, h (B, IN) of the
  * layer below). team: MLP_TEAM (a barrier at the end), MLP_TEAM_INS (none) or MLP_SERIAL. */
 void mlp_backward_input(float *din, const float *a, const float *h, mlp_activation act, const float *dout,

@@ -107,6 +107,42 @@ static void check_mode(const lcase *c, int mode, int t)
     free(a1); free(h1); free(din1); free(dw1); free(db1);
 }
 
+/* mlp_backward_weights_update against the weight twin then the scalar update twin, on the layer's parameters laid
+ * out as in the model (weights, then biases): gradients, parameters and momentum state bit for bit, for SGD and
+ * momentum, with and without weight decay. */
+static void check_fold(const lcase *c, rng *r)
+{
+    int B = c->B, IN = c->IN, OUT = c->OUT;
+    size_t nw = (size_t)IN * OUT, np = nw + (size_t)OUT;
+    float *p0 = malloc(np * 4), *m0 = malloc(np * 4), *g = malloc(np * 4), *p1 = malloc(np * 4), *m1 = malloc(np * 4);
+    float *p2 = malloc(np * 4), *m2 = malloc(np * 4), *dw = malloc(nw * 4), *db = malloc(OUT * 4);
+    fill(p0, np, r);
+    fill(m0, np, r);
+    memcpy(g, c->dw0, nw * 4);
+    memcpy(g + nw, c->db0, OUT * 4);
+    static const struct { mlp_optimizer kind; float wd; } opts[] = {
+        {MLP_SGD, 0}, {MLP_SGD, 1e-3f}, {MLP_MOMENTUM, 0}, {MLP_MOMENTUM, 1e-3f}};
+    for (size_t o = 0; o < sizeof opts / sizeof opts[0]; o++) {
+        mlp_update u = {.kind = opts[o].kind, .lr = 0.1f, .momentum = 0.9f, .weight_decay = opts[o].wd, .m = m1};
+        memcpy(p1, p0, np * 4);
+        memcpy(m1, m0, np * 4);
+        mlp_update_range_ref(&u, p1, g, 0, np);
+        memcpy(p2, p0, np * 4);
+        memcpy(m2, m0, np * 4);
+        memset(dw, 0xff, nw * 4);
+        memset(db, 0xff, OUT * 4);
+        mlp_fold f = {.kind = u.kind, .lr = u.lr, .momentum = u.momentum, .weight_decay = u.weight_decay, .w = p2,
+                      .b = p2 + nw, .mw = u.kind == MLP_MOMENTUM ? m2 : NULL,
+                      .mb = u.kind == MLP_MOMENTUM ? m2 + nw : NULL};
+        mlp_backward_weights_update(dw, db, c->dout, c->in, B, IN, OUT, &f);
+        ck_assert_msg(same(dw, c->dw0, nw) && same(db, c->db0, OUT), "%dx%dx%d, update %zu: gradients differ", B, IN,
+                      OUT, o);
+        ck_assert_msg(same(p1, p2, np) && same(m1, m2, np), "%dx%dx%d, update %zu: parameters or state differ", B,
+                      IN, OUT, o);
+    }
+    free(p0); free(m0); free(g); free(p1); free(m1); free(p2); free(m2); free(dw); free(db);
+}
+
 /* mlp_forward_narrow's transposed logits against the forward twin's, TN rows at a time. */
 static void check_narrow(const lcase *c)
 {
@@ -124,7 +160,8 @@ static void check_narrow(const lcase *c)
 }
 
 /* Every kernel in every sharing mode (serial, MLP_TEAM, MLP_TEAM_OUTS, MLP_TEAM_INS on 1, 2 and 3 threads) gives
- * its twin's bits, and mlp_forward_narrow gives the forward twin's logits transposed: narrow and wide layers,
+ * its twin's bits, mlp_forward_narrow gives the forward twin's logits transposed and mlp_backward_weights_update
+ * the twins' gradients and update: narrow and wide layers,
  * widths that are no multiple of a tile, more threads than groups, and panels of more than 256 inputs. */
 START_TEST(test_kernels_match_bitwise_twins)
 {
@@ -161,6 +198,7 @@ START_TEST(test_kernels_match_bitwise_twins)
                     check_mode(&c, modes[m], t);
         if (OUT <= MLP_NARROW_OUT)
             check_narrow(&c);
+        check_fold(&c, &r);
         free(c.in); free(c.ha); free(c.w); free(c.b); free(c.dout); free(c.a0); free(c.h0); free(c.din0);
         free(c.dw0); free(c.db0); free(c.dws); free(c.dbs); free(c.dwa); free(c.dba);
     }
@@ -170,7 +208,7 @@ END_TEST
 /* Training steps of multi-layer models (the units step on 2 or more threads where every hidden layer has units
  * for each thread, the team step elsewhere) give the same bits as on one thread, and on one thread the same bits
  * as the plain sequence (forward, loss, backward, update) whose loss reads the logits by rows: parameters,
- * optimizer state, losses and predictions, over three steps. */
+ * optimizer state, gradients, losses and predictions, over three steps. */
 START_TEST(test_multilayer_step_any_threads)
 {
     static const struct { int B, nh, h[3], OUT; mlp_activation act; mlp_output out; mlp_optimizer opt; } cases[] = {
@@ -179,7 +217,9 @@ START_TEST(test_multilayer_step_any_threads)
         {77, 2, {300, 170}, 1, MLP_TANH, MLP_OUT_SIGMOID, MLP_ADAM},
         {100, 3, {200, 90, 250}, 13, MLP_SIGMOID, MLP_OUT_SOFTMAX, MLP_ADAM},
         {50, 2, {600, 40}, 4, MLP_RELU, MLP_OUT_SOFTMAX, MLP_SGD},
-        {32, 1, {128}, 10, MLP_SIGMOID, MLP_OUT_SOFTMAX, MLP_SGD}};
+        {32, 1, {128}, 10, MLP_SIGMOID, MLP_OUT_SOFTMAX, MLP_SGD},
+        {32, 1, {128}, 10, MLP_SIGMOID, MLP_OUT_SOFTMAX, MLP_MOMENTUM},
+        {50, 2, {100, 40}, 3, MLP_TANH, MLP_OUT_SOFTMAX, MLP_ADAM}};
     int threads = omp_get_max_threads(), IN = 64;
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         int B = cases[c].B, OUT = cases[c].OUT;
@@ -192,7 +232,8 @@ START_TEST(test_multilayer_step_any_threads)
         size_t np = net.nparams;
         float *x = malloc((size_t)B * IN * 4), *start = malloc(np * 4), *one = malloc(np * 4);
         float *m = calloc(np, 4), *v = calloc(np, 4), *mr = calloc(np, 4), *vr = calloc(np, 4);
-        float *m1 = malloc(np * 4), *v1 = malloc(np * 4);
+        float *m1 = malloc(np * 4), *v1 = malloc(np * 4), *g1 = malloc(np * 4);
+        unsigned char *ok1 = malloc((size_t)B);
         double *loss1 = malloc((size_t)B * sizeof(double));
         int *y = malloc((size_t)B * sizeof(int));
         fill(x, (size_t)B * IN, &r);
@@ -215,6 +256,8 @@ START_TEST(test_multilayer_step_any_threads)
                 memcpy(m1, m, np * 4);
                 memcpy(v1, v, np * 4);
                 memcpy(loss1, net.loss, (size_t)B * sizeof(double));
+                memcpy(g1, net.grads, np * 4);
+                memcpy(ok1, net.correct, (size_t)B);
                 continue;
             }
             ck_assert_msg(same(one, net.params, np) && same(m1, m, np) && same(v1, v, np) &&
@@ -231,14 +274,52 @@ START_TEST(test_multilayer_step_any_threads)
             mlp_backward(&ref, x, B);
             mlp_update_range(&ur, ref.params, ref.grads, 0, np);
         }
-        ck_assert_msg(same(one, ref.params, np) && memcmp(loss1, ref.loss, (size_t)B * sizeof(double)) == 0,
+        ck_assert_msg(same(one, ref.params, np) && same(m1, mr, np) && same(g1, ref.grads, np) &&
+                          memcmp(loss1, ref.loss, (size_t)B * sizeof(double)) == 0 &&
+                          memcmp(ok1, ref.correct, (size_t)B) == 0,
                       "case %zu: the step differs from the plain sequence", c);
         omp_set_num_threads(threads);
         free(x); free(start); free(one); free(m); free(v); free(mr); free(vr); free(m1); free(v1); free(loss1);
+        free(g1); free(ok1);
         free(y);
         mlp_free(&net);
         mlp_free(&ref);
     }
+}
+END_TEST
+
+/* The forward pass's sigmoid (vectorised by hand where the host has AVX-512) gives sigmoidf's bits for a million
+ * floats spread over every exponent, both signs, and the edges: zeros, infinities, NaNs, subnormals, the values
+ * around exp_nonpos' cut-off of -87 and where the exp underflows. Each row's input reaches its logits unchanged
+ * (weight 1, bias 0) and is compared with sigmoidf of the logit the kernel wrote. */
+START_TEST(test_sigmoid_matches_scalar_over_floats)
+{
+    enum { ROWS = 1 << 15, OUT = 24 }; /* a block and a half of outputs: full and masked vectors */
+    static const uint32_t edges[] = {0x00000000u, 0x80000000u, 0x7f800000u, 0xff800000u, 0x7fc00000u, 0xffc00000u,
+                                     0x7fc01234u, 0xffd00001u, 0x00000001u, 0x807fffffu, 0x42ae0000u, 0xc2ae0000u,
+                                     0xc2adffffu, 0xc2ae0001u, 0x42ae0001u, 0xc2b00000u, 0x42fe0000u, 0xc2fe0000u};
+    float *in = malloc(ROWS * 4), *w = malloc(OUT * 4), *b = calloc(OUT, 4), *a = malloc((size_t)ROWS * OUT * 4);
+    float *h = malloc((size_t)ROWS * OUT * 4);
+    for (int o = 0; o < OUT; o++)
+        w[o] = 1.0f;
+    uint64_t next = 0;
+    uint32_t first = 0;
+    long bad = 0;
+    for (int batch = 0; batch < 32; batch++) {
+        for (int r = 0; r < ROWS; r++) {
+            uint32_t bits = batch == 0 && r < (int)(sizeof edges / sizeof edges[0]) ? edges[r] : (uint32_t)next;
+            next += 4099; /* a stride prime to 2^32: every exponent and sign, many mantissas */
+            memcpy(&in[r], &bits, 4);
+        }
+        mlp_forward_layer(a, h, MLP_SIGMOID, in, w, b, ROWS, 1, OUT, MLP_SERIAL);
+        for (size_t i = 0; i < (size_t)ROWS * OUT; i++) {
+            float want = sigmoidf(a[i]);
+            if (memcmp(&want, &h[i], 4) != 0 && bad++ == 0)
+                memcpy(&first, &a[i], 4);
+        }
+    }
+    ck_assert_msg(bad == 0, "%ld sigmoids differ from sigmoidf, the first of %08x", bad, (unsigned)first);
+    free(in); free(w); free(b); free(a); free(h);
 }
 END_TEST
 
@@ -280,6 +361,7 @@ Suite *mlp_kernels_suite(void)
     tcase_add_test(tc, test_kernels_match_bitwise_twins);
     tcase_add_test(tc, test_multilayer_step_any_threads);
     tcase_add_test(tc, test_team_share_partitions);
+    tcase_add_test(tc, test_sigmoid_matches_scalar_over_floats);
     suite_add_tcase(s, tc);
     return s;
 }
