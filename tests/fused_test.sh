@@ -199,14 +199,23 @@ check "a run that left its group is committed while the group trains" $? "$(head
 # run trained the rest of the epoch, and a long epoch outlived a scheduler's grace period).
 idle="--threads 2 --set model.hidden=256 --set train.batch_size=1 --set train.eval_every=1000
       --set train.checkpoint_every=1000 --set sweep.train.epochs=1,2000"
+# A stop can also land between two epochs (the team's barriers there take milliseconds on a busy machine, where
+# the idle thread sleeps): that is a right answer too, so up to three stops are tried, each seen by the resume
+# after it. With the old behaviour every stop landed at an epoch's end.
 # shellcheck disable=SC2086
 stopped idle INT 1 $idle
 mv "$tmp/idle.err" "$tmp/idle1.err"
-# shellcheck disable=SC2086
-stopped idle INT 0.5 $idle
-grep -q "1 fused groups of up to 2" "$tmp/idle1.err" && grep -q "^resuming epochs=2000_seed=1 from epoch [0-9]* (and [0-9]* rows" "$tmp/idle.err"
+: >"$tmp/idle.all"
+for attempt in 1 2 3; do
+    # shellcheck disable=SC2086
+    stopped idle INT 0.5 $idle
+    cat "$tmp/idle.err" >>"$tmp/idle.all"
+    grep -q "^resuming epochs=2000_seed=1 from epoch [0-9]* (and [0-9]* rows" "$tmp/idle.err" && break
+done
+grep -q "1 fused groups of up to 2" "$tmp/idle1.err" &&
+    grep -q "^resuming epochs=2000_seed=1 from epoch [0-9]* (and [0-9]* rows" "$tmp/idle.err"
 check "a stop with one thread of the team idle comes at the next step" $? \
-    "$(grep "runs to train" "$tmp/idle1.err"; grep "resuming" "$tmp/idle.err")"
+    "$(grep "runs to train" "$tmp/idle1.err"; grep "resuming" "$tmp/idle.all")"
 
 # ---- (7) many groups side by side ------------------------------------------------------------------------------
 cat >"$tmp/procs.c" <<'EOF'
