@@ -200,13 +200,13 @@ check "a run that left its group is committed while the group trains" $? "$(head
 idle="--threads 2 --set model.hidden=256 --set train.batch_size=1 --set train.eval_every=1000
       --set train.checkpoint_every=1000 --set sweep.train.epochs=1,2000"
 # A stop can also land between two epochs (the team's barriers there take milliseconds on a busy machine, where
-# the idle thread sleeps): that is a right answer too, so up to three stops are tried, each seen by the resume
+# the idle thread sleeps): that is a right answer too, so up to five stops are tried, each seen by the resume
 # after it. With the old behaviour every stop landed at an epoch's end.
 # shellcheck disable=SC2086
 stopped idle INT 1 $idle
 mv "$tmp/idle.err" "$tmp/idle1.err"
 : >"$tmp/idle.all"
-for attempt in 1 2 3; do
+for attempt in 1 2 3 4 5; do
     # shellcheck disable=SC2086
     stopped idle INT 0.5 $idle
     cat "$tmp/idle.err" >>"$tmp/idle.all"
