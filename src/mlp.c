@@ -553,8 +553,8 @@ static void units_step(mlp *net, const float *x, const int *y, int n, float scal
 }
 
 /* The backward pass on the calling thread, each layer updated as soon as nothing reads its weights any more (after
- * its input gradient), while its gradients are still in cache: SGD and momentum inside the weight gradient's
- * pass, as each tile of gradients is complete (no second pass over them); Adam after it. */
+ * its input gradient), inside the weight gradient's pass, as each tile of gradients is complete (no second pass
+ * over them). */
 static void backward_update(mlp *net, const float *x, int n, const mlp_update *u)
 {
     for (int k = net->nlayers - 1; k >= 0; k--) {
@@ -563,14 +563,11 @@ static void backward_update(mlp *net, const float *x, int n, const mlp_update *u
         if (k > 0)
             mlp_backward_input(net->d[k], net->a[k], net->h[k], net->act, net->d[k + 1], net->w[k], n, IN, OUT,
                                MLP_SERIAL);
-        if (u->kind == MLP_ADAM) {
-            mlp_backward_weights(net->gw[k], net->gb[k], net->d[k + 1], in, n, IN, OUT, MLP_SERIAL, 0);
-            update_rows(net, u, k, 0, OUT);
-            continue;
-        }
         size_t w = (size_t)(net->w[k] - net->params), b = (size_t)(net->b[k] - net->params);
         mlp_fold f = {.kind = u->kind, .lr = u->lr, .momentum = u->momentum, .weight_decay = u->weight_decay,
-                      .w = net->w[k], .b = net->b[k], .mw = u->m ? u->m + w : NULL, .mb = u->m ? u->m + b : NULL};
+                      .beta1 = u->beta1, .beta2 = u->beta2, .eps = u->eps, .c1 = u->c1, .c2 = u->c2,
+                      .w = net->w[k], .b = net->b[k], .mw = u->m ? u->m + w : NULL, .mb = u->m ? u->m + b : NULL,
+                      .vw = u->v ? u->v + w : NULL, .vb = u->v ? u->v + b : NULL};
         mlp_backward_weights_update(net->gw[k], net->gb[k], net->d[k + 1], in, n, IN, OUT, &f);
     }
 }

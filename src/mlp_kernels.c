@@ -2,7 +2,8 @@
  * block, row chunk) pairs, the input gradient over (input block, row chunk) pairs, the weight gradient over
  * (input block, output chunk) pairs; each value is written by one thread and summed in a fixed order by the
  * same multiply-add on every code path, so the results are bitwise the same for any thread count and any
- * tiling. No float reduction crosses threads. Then the optimizer update, vectorised, and its scalar twin. */
+ * tiling. No float reduction crosses threads. The optimizer update is in mlp_update.c, but for its fold into the
+ * weight gradient's pass. */
 #include "mlp_kernels.h"
 #if defined(__SSE2__)
 #include <immintrin.h>
@@ -387,12 +388,15 @@ static inline __attribute__((always_inline)) void bias_sums(float *db, const flo
 #endif
 }
 
-/* The update f of p (n), the parameters whose gradients are g (n): mlp_update_range's operations, in its order. */
-static inline __attribute__((always_inline)) void fold_update(const mlp_fold *f, float *restrict p,
-                                                              float *restrict m, const float *restrict g, int n)
+/* The update f of p (n), the parameters whose gradients are g (n), with their state m, v (n; as f needs):
+ * mlp_update_range's operations, in its order. n <= MLP_ADAM_BLOCK. */
+static inline __attribute__((always_inline)) void fold_update(const mlp_fold *f, float *restrict p, float *restrict m,
+                                                              float *restrict v, const float *restrict g, int n)
 {
     float lr = f->lr, wd = f->weight_decay, mu = f->momentum;
-    if (f->kind == MLP_SGD) {
+    if (f->kind == MLP_ADAM)
+        mlp_adam_block(f, p, m, v, g, (size_t)n);
+    else if (f->kind == MLP_SGD) {
         #pragma omp simd
         for (int j = 0; j < n; j++)
             p[j] -= lr * (wd != 0 ? g[j] + wd * p[j] : g[j]);
@@ -444,16 +448,17 @@ static inline __attribute__((always_inline)) void weights_item(int i0, int c0, i
                 copy_prefix(dw + (size_t)(c0 + g + o) * IN + i0, tile + o * TN, ni, TN);
             for (int o = 0; f && r0 + kc == B && o < m; o++) {
                 size_t at = (size_t)(c0 + g + o) * IN + i0;
+                float *mw = f->mw ? f->mw + at : NULL, *vw = f->vw ? f->vw + at : NULL;
                 if (ni == TN) /* a constant width: straight vector code */
-                    fold_update(f, f->w + at, f->mw ? f->mw + at : NULL, tile + o * TN, TN);
+                    fold_update(f, f->w + at, mw, vw, tile + o * TN, TN);
                 else
-                    fold_update(f, f->w + at, f->mw ? f->mw + at : NULL, tile + o * TN, ni);
+                    fold_update(f, f->w + at, mw, vw, tile + o * TN, ni);
             }
         }
         if (i0 == 0 && db)
             bias_sums(db + c0, dout + (size_t)r0 * OUT + c0, (size_t)OUT, kc, nc, acc || r0);
         if (i0 == 0 && db && f && r0 + kc == B)
-            fold_update(f, f->b + c0, f->mb ? f->mb + c0 : NULL, db + c0, nc);
+            fold_update(f, f->b + c0, f->mb ? f->mb + c0 : NULL, f->vb ? f->vb + c0 : NULL, db + c0, nc);
     }
 }
 
@@ -606,99 +611,4 @@ void mlp_linear_backward_ref(float *din, float *dw, float *db, const float *dout
                 s += dout[r * OUT + o] * w[o * IN + i];
             din[r * IN + i] = s;
         }
-}
-
-/* ---- the optimizer update ------------------------------------------------------------------------------- */
-
-/* Square roots of s[0..n-1] in place, 8 (or 4) at a time. GCC vectorizes no sqrtf while math sets errno (and
- * -ffast-math is banned), so Adam would stay scalar; vsqrtps rounds correctly as sqrtss does, so these are the
- * bits the scalar loop gives, NaN included. */
-static void sqrt_block(float *s, size_t n)
-{
-    size_t j = 0;
-#if defined(__AVX__)
-    for (; j + 8 <= n; j += 8)
-        _mm256_storeu_ps(s + j, _mm256_sqrt_ps(_mm256_loadu_ps(s + j)));
-#elif defined(__SSE2__)
-    for (; j + 4 <= n; j += 4)
-        _mm_storeu_ps(s + j, _mm_sqrt_ps(_mm_loadu_ps(s + j)));
-#endif
-    for (; j < n; j++)
-        s[j] = sqrtf(s[j]);
-}
-
-/* Elements per block of the Adam update: its three passes (moments, square roots, step) stay in L1. */
-enum { ADAM_BLOCK = 256 };
-
-/* Adam in blocks: the same operations in the same order as one scalar loop (the tests compare it with
- * mlp_update_range_ref bit for bit), split so that each pass vectorizes. */
-static void adam_range(const mlp_update *u, float *restrict p, const float *restrict g, size_t lo, size_t hi)
-{
-    float lr = u->lr, wd = u->weight_decay, *restrict m = u->m, *restrict v = u->v;
-    float b1 = u->beta1, b2 = u->beta2, eps = u->eps, c1 = u->c1, c2 = u->c2;
-    float s[ADAM_BLOCK];
-    for (size_t at = lo; at < hi; at += ADAM_BLOCK) {
-        size_t n = hi - at < ADAM_BLOCK ? hi - at : ADAM_BLOCK;
-        float *restrict pb = p + at, *restrict mb = m + at, *restrict vb = v + at;
-        const float *restrict gb = g + at;
-        if (wd != 0)
-            for (size_t j = 0; j < n; j++) {
-                float gi = gb[j] + wd * pb[j];
-                mb[j] = b1 * mb[j] + (1 - b1) * gi;
-                vb[j] = b2 * vb[j] + (1 - b2) * gi * gi;
-                s[j] = vb[j] / c2;
-            }
-        else
-            for (size_t j = 0; j < n; j++) {
-                float gi = gb[j];
-                mb[j] = b1 * mb[j] + (1 - b1) * gi;
-                vb[j] = b2 * vb[j] + (1 - b2) * gi * gi;
-                s[j] = vb[j] / c2;
-            }
-        sqrt_block(s, n);
-        for (size_t j = 0; j < n; j++)
-            pb[j] -= lr * (mb[j] / c1) / (s[j] + eps);
-    }
-}
-
-/* Weight decay adds wd p to each gradient inside the same loop (as torch.optim's weight_decay); without it the
- * loops read g alone, so a run without decay keeps its bits even where a weight is not finite. */
-void mlp_update_range(const mlp_update *u, float *restrict p, const float *restrict g, size_t lo, size_t hi)
-{
-    if (u->kind == MLP_ADAM) {
-        adam_range(u, p, g, lo, hi);
-        return;
-    }
-    float lr = u->lr, wd = u->weight_decay, *restrict m = u->m;
-#define GRAD(i) (wd != 0 ? g[i] + wd * p[i] : g[i])
-    if (u->kind == MLP_SGD) {
-        for (size_t i = lo; i < hi; i++)
-            p[i] -= lr * GRAD(i);
-    } else {
-        float mu = u->momentum;
-        for (size_t i = lo; i < hi; i++) {
-            m[i] = mu * m[i] + GRAD(i);
-            p[i] -= lr * m[i];
-        }
-    }
-#undef GRAD
-}
-
-/* The plain twin: one scalar loop per optimizer, as the update was first written. */
-void mlp_update_range_ref(const mlp_update *u, float *p, const float *g, size_t lo, size_t hi)
-{
-    float lr = u->lr, wd = u->weight_decay, *m = u->m, *v = u->v;
-    for (size_t i = lo; i < hi; i++) {
-        float gi = wd != 0 ? g[i] + wd * p[i] : g[i];
-        if (u->kind == MLP_SGD)
-            p[i] -= lr * gi;
-        else if (u->kind == MLP_MOMENTUM) {
-            m[i] = u->momentum * m[i] + gi;
-            p[i] -= lr * m[i];
-        } else {
-            m[i] = u->beta1 * m[i] + (1 - u->beta1) * gi;
-            v[i] = u->beta2 * v[i] + (1 - u->beta2) * gi * gi;
-            p[i] -= lr * (m[i] / u->c1) / (sqrtf(v[i] / u->c2) + u->eps);
-        }
-    }
 }

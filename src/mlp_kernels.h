@@ -83,8 +83,10 @@ static inline float sigmoidf(float x)
     return x >= 0 ? s : e * s;
 }
 
-#if defined(__AVX512F__)
+#if defined(__SSE2__)
 #include <immintrin.h>
+#endif
+#if defined(__AVX512F__)
 
 /* sigmoidf of 16 floats, spelled out: the same operations on the same values, so the same bits (NaN included;
  * tests/test_mlp_kernels.c compares them over the floats), with the power of two applied by vscalefps (one
@@ -144,13 +146,67 @@ void mlp_forward_narrow(float *zt, const float *in, const float *w, const float 
  * no barrier at the end. */
 void mlp_backward_weights(float *dw, float *db, const float *dout, const float *in, int B, int IN, int OUT,
                           int team, int acc);
-/* An SGD or momentum update folded into mlp_backward_weights_update: lr, momentum, weight_decay as mlp_update's;
- * the layer's weights w (OUT, IN) and biases b (OUT), and their optimizer state mw, mb (momentum; else NULL). */
+/* An update folded into mlp_backward_weights_update: kind and scalars as mlp_update's; the layer's weights w (OUT,
+ * IN) and biases b (OUT), and their optimizer state mw, mb (momentum and Adam; else NULL), vw, vb (Adam). */
 typedef struct mlp_fold {
     mlp_optimizer kind;
-    float lr, momentum, weight_decay;
-    float *w, *b, *mw, *mb;
+    float lr, momentum, weight_decay, beta1, beta2, eps, c1, c2;
+    float *w, *b, *mw, *mb, *vw, *vb;
 } mlp_fold;
+
+/* Square roots of s[0..n-1] in place, a vector at a time. GCC vectorizes no sqrtf while math sets errno (and
+ * -ffast-math is banned), so Adam would stay scalar; vsqrtps rounds correctly as sqrtss does, so these are the
+ * bits the scalar loop gives, NaN included. */
+static inline __attribute__((always_inline)) void mlp_sqrt_block(float *s, size_t n)
+{
+    size_t j = 0;
+#if defined(__AVX512F__)
+    for (; j + 16 <= n; j += 16)
+        _mm512_storeu_ps(s + j, _mm512_sqrt_ps(_mm512_loadu_ps(s + j)));
+#endif
+#if defined(__AVX__)
+    for (; j + 8 <= n; j += 8)
+        _mm256_storeu_ps(s + j, _mm256_sqrt_ps(_mm256_loadu_ps(s + j)));
+#elif defined(__SSE2__)
+    for (; j + 4 <= n; j += 4)
+        _mm_storeu_ps(s + j, _mm_sqrt_ps(_mm_loadu_ps(s + j)));
+#endif
+    for (; j < n; j++)
+        s[j] = sqrtf(s[j]);
+}
+
+/* Most elements of one call of mlp_adam_block: its three passes (moments, square roots, step) stay in L1. */
+enum { MLP_ADAM_BLOCK = 256 };
+
+/* Adam with f's scalars on n <= MLP_ADAM_BLOCK parameters p, their gradients g and moments m, v: the operations of
+ * mlp_update_range_ref's scalar loop in its order (the same bits), split into passes that each vectorize. */
+static inline __attribute__((always_inline)) void mlp_adam_block(const mlp_fold *f, float *restrict p,
+                                                                 float *restrict m, float *restrict v,
+                                                                 const float *restrict g, size_t n)
+{
+    float lr = f->lr, wd = f->weight_decay, b1 = f->beta1, b2 = f->beta2, eps = f->eps, c1 = f->c1, c2 = f->c2;
+    float s[MLP_ADAM_BLOCK];
+    if (wd != 0)
+        #pragma omp simd
+        for (size_t j = 0; j < n; j++) {
+            float gi = g[j] + wd * p[j];
+            m[j] = b1 * m[j] + (1 - b1) * gi;
+            v[j] = b2 * v[j] + (1 - b2) * gi * gi;
+            s[j] = v[j] / c2;
+        }
+    else
+        #pragma omp simd
+        for (size_t j = 0; j < n; j++) {
+            float gi = g[j];
+            m[j] = b1 * m[j] + (1 - b1) * gi;
+            v[j] = b2 * v[j] + (1 - b2) * gi * gi;
+            s[j] = v[j] / c2;
+        }
+    mlp_sqrt_block(s, n);
+    #pragma omp simd
+    for (size_t j = 0; j < n; j++)
+        p[j] -= lr * (m[j] / c1) / (s[j] + eps);
+}
 /* mlp_backward_weights on the calling thread, overwriting dw and db (db not NULL), and the update f of the
  * layer's weights and biases, each as soon as its gradient is complete: every value the bits of
  * mlp_backward_weights then mlp_update_range. Nothing else may read w or b after it in the step. */

@@ -290,6 +290,41 @@ START_TEST(test_update_matches_scalar_twin)
 }
 END_TEST
 
+/* Adam's values, not only its bits: three steps of mlp_update_range and of its twin on parameters from 0, with and
+ * without weight decay, against the update computed in double (torch.optim.Adam's formula, the bias corrections
+ * 1 - beta^t): each step within 2e-6 of the reference's, so an update off by 1e-4 fails. */
+START_TEST(test_adam_step_values)
+{
+    enum { N = 37 };
+    const float b1 = 0.9f, b2 = 0.999f, eps = 1e-8f, lr = 0.01f;
+    for (int decay = 0; decay < 2; decay++)
+        for (int twin = 0; twin < 2; twin++) {
+            float p[N] = {0}, m[N] = {0}, v[N] = {0}, g[N];
+            double pd[N] = {0}, md[N] = {0}, vd[N] = {0}, wd = decay ? 0.01 : 0;
+            for (int t = 1; t <= 3; t++) {
+                for (int i = 0; i < N; i++)
+                    g[i] = (float)((i % 7 - 3) * 0.3 + 0.05 * t + 0.01 * i); /* 0.01 .. 1.3, both signs */
+                mlp_update u = {.kind = MLP_ADAM, .lr = lr, .beta1 = b1, .beta2 = b2, .eps = eps,
+                                .c1 = (float)(1 - pow(b1, t)), .c2 = (float)(1 - pow(b2, t)),
+                                .weight_decay = (float)wd, .m = m, .v = v};
+                float before[N];
+                memcpy(before, p, sizeof p);
+                (twin ? mlp_update_range_ref : mlp_update_range)(&u, p, g, 0, N);
+                for (int i = 0; i < N; i++) {
+                    double gi = g[i] + (double)(float)wd * pd[i];
+                    md[i] = b1 * md[i] + (1 - (double)b1) * gi;
+                    vd[i] = b2 * vd[i] + (1 - (double)b2) * gi * gi;
+                    double step = lr * (md[i] / (1 - pow(b1, t))) / (sqrt(vd[i] / (1 - pow(b2, t))) + eps);
+                    pd[i] -= step;
+                    double got = (double)before[i] - p[i];
+                    ck_assert_msg(fabs(got - step) <= 2e-6 * fabs(step), "decay %d, twin %d, step %d, [%d]: %.9g, "
+                                  "reference %.9g", decay, twin, t, i, got, step);
+                }
+            }
+        }
+}
+END_TEST
+
 /* The softmax loss of every row against log-sum-exp in double from the same float logits, and the prediction
  * against the first largest logit: 2 to 40 classes, spreads from 1e-3 to 80, ties, partial blocks of rows. */
 START_TEST(test_softmax_loss_rows)
@@ -422,6 +457,7 @@ Suite *mlp_suite(void)
     tcase_add_test(tc, test_kernels_match_plain_twins);
     tcase_add_test(tc, test_chunked_step_matches_plain_step);
     tcase_add_test(tc, test_update_matches_scalar_twin);
+    tcase_add_test(tc, test_adam_step_values);
     tcase_add_test(tc, test_softmax_loss_rows);
     tcase_add_test(tc, test_hand_computed_2_2_2);
     tcase_add_test(tc, test_extreme_logits_stay_finite);

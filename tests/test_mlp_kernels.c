@@ -108,39 +108,49 @@ static void check_mode(const lcase *c, int mode, int t)
 }
 
 /* mlp_backward_weights_update against the weight twin then the scalar update twin, on the layer's parameters laid
- * out as in the model (weights, then biases): gradients, parameters and momentum state bit for bit, for SGD and
- * momentum, with and without weight decay. */
+ * out as in the model (weights, then biases): gradients, parameters and optimizer state bit for bit, for SGD,
+ * momentum and Adam, with and without weight decay, from c's dout and from a copy of it with NaN and infinities. */
 static void check_fold(const lcase *c, rng *r)
 {
     int B = c->B, IN = c->IN, OUT = c->OUT;
-    size_t nw = (size_t)IN * OUT, np = nw + (size_t)OUT;
-    float *p0 = malloc(np * 4), *m0 = malloc(np * 4), *g = malloc(np * 4), *p1 = malloc(np * 4), *m1 = malloc(np * 4);
-    float *p2 = malloc(np * 4), *m2 = malloc(np * 4), *dw = malloc(nw * 4), *db = malloc(OUT * 4);
+    size_t nw = (size_t)IN * OUT, np = nw + (size_t)OUT, nout = (size_t)B * OUT;
+    float *p0 = malloc(np * 4), *m0 = malloc(np * 4), *v0 = malloc(np * 4), *g = malloc(np * 4), *p1 = malloc(np * 4);
+    float *m1 = malloc(np * 4), *v1 = malloc(np * 4), *p2 = malloc(np * 4), *m2 = malloc(np * 4);
+    float *v2 = malloc(np * 4), *dw = malloc(nw * 4), *db = malloc(OUT * 4), *bad = malloc(nout * 4);
     fill(p0, np, r);
     fill(m0, np, r);
-    memcpy(g, c->dw0, nw * 4);
-    memcpy(g + nw, c->db0, OUT * 4);
+    fill(v0, np, r);
+    for (size_t i = 0; i < np; i++)
+        v0[i] = fabsf(v0[i]); /* Adam's second moment is never negative */
+    memcpy(bad, c->dout, nout * 4);
+    bad[0] = NAN, bad[nout / 2] = INFINITY, bad[nout - 1] = -INFINITY;
     static const struct { mlp_optimizer kind; float wd; } opts[] = {
-        {MLP_SGD, 0}, {MLP_SGD, 1e-3f}, {MLP_MOMENTUM, 0}, {MLP_MOMENTUM, 1e-3f}};
-    for (size_t o = 0; o < sizeof opts / sizeof opts[0]; o++) {
-        mlp_update u = {.kind = opts[o].kind, .lr = 0.1f, .momentum = 0.9f, .weight_decay = opts[o].wd, .m = m1};
-        memcpy(p1, p0, np * 4);
-        memcpy(m1, m0, np * 4);
-        mlp_update_range_ref(&u, p1, g, 0, np);
-        memcpy(p2, p0, np * 4);
-        memcpy(m2, m0, np * 4);
-        memset(dw, 0xff, nw * 4);
-        memset(db, 0xff, OUT * 4);
-        mlp_fold f = {.kind = u.kind, .lr = u.lr, .momentum = u.momentum, .weight_decay = u.weight_decay, .w = p2,
-                      .b = p2 + nw, .mw = u.kind == MLP_MOMENTUM ? m2 : NULL,
-                      .mb = u.kind == MLP_MOMENTUM ? m2 + nw : NULL};
-        mlp_backward_weights_update(dw, db, c->dout, c->in, B, IN, OUT, &f);
-        ck_assert_msg(same(dw, c->dw0, nw) && same(db, c->db0, OUT), "%dx%dx%d, update %zu: gradients differ", B, IN,
-                      OUT, o);
-        ck_assert_msg(same(p1, p2, np) && same(m1, m2, np), "%dx%dx%d, update %zu: parameters or state differ", B,
-                      IN, OUT, o);
+        {MLP_SGD, 0}, {MLP_SGD, 1e-3f}, {MLP_MOMENTUM, 0}, {MLP_MOMENTUM, 1e-3f}, {MLP_ADAM, 0}, {MLP_ADAM, 1e-3f}};
+    for (int nan = 0; nan < 2; nan++) {
+        const float *dout = nan ? bad : c->dout;
+        weights_twin(g, g + nw, dout, c->in, B, IN, OUT, 0);
+        for (size_t o = 0; o < sizeof opts / sizeof opts[0]; o++) {
+            mlp_update u = {.kind = opts[o].kind, .lr = 0.1f, .momentum = 0.9f, .beta1 = 0.9f, .beta2 = 0.999f,
+                            .eps = 1e-8f, .c1 = 0.19f, .c2 = 0.002f, .weight_decay = opts[o].wd, .m = m1, .v = v1};
+            int state = u.kind != MLP_SGD, adam = u.kind == MLP_ADAM;
+            memcpy(p1, p0, np * 4), memcpy(m1, m0, np * 4), memcpy(v1, v0, np * 4);
+            mlp_update_range_ref(&u, p1, g, 0, np);
+            memcpy(p2, p0, np * 4), memcpy(m2, m0, np * 4), memcpy(v2, v0, np * 4);
+            memset(dw, 0xff, nw * 4);
+            memset(db, 0xff, OUT * 4);
+            mlp_fold f = {.kind = u.kind, .lr = u.lr, .momentum = u.momentum, .weight_decay = u.weight_decay,
+                          .beta1 = u.beta1, .beta2 = u.beta2, .eps = u.eps, .c1 = u.c1, .c2 = u.c2, .w = p2,
+                          .b = p2 + nw, .mw = state ? m2 : NULL, .mb = state ? m2 + nw : NULL,
+                          .vw = adam ? v2 : NULL, .vb = adam ? v2 + nw : NULL};
+            mlp_backward_weights_update(dw, db, dout, c->in, B, IN, OUT, &f);
+            ck_assert_msg(same(dw, g, nw) && same(db, g + nw, OUT), "%dx%dx%d, update %zu, nan %d: gradients differ",
+                          B, IN, OUT, o, nan);
+            ck_assert_msg(same(p1, p2, np) && same(m1, m2, np) && same(v1, v2, np),
+                          "%dx%dx%d, update %zu, nan %d: parameters or state differ", B, IN, OUT, o, nan);
+        }
     }
-    free(p0); free(m0); free(g); free(p1); free(m1); free(p2); free(m2); free(dw); free(db);
+    free(p0); free(m0); free(v0); free(g); free(p1); free(m1); free(v1); free(p2); free(m2); free(v2); free(dw);
+    free(db); free(bad);
 }
 
 /* mlp_forward_narrow's transposed logits against the forward twin's, TN rows at a time. */
@@ -161,7 +171,7 @@ static void check_narrow(const lcase *c)
 
 /* Every kernel in every sharing mode (serial, MLP_TEAM, MLP_TEAM_OUTS, MLP_TEAM_INS on 1, 2 and 3 threads) gives
  * its twin's bits, mlp_forward_narrow gives the forward twin's logits transposed and mlp_backward_weights_update
- * the twins' gradients and update: narrow and wide layers,
+ * the twins' gradients and update (SGD, momentum, Adam): narrow and wide layers,
  * widths that are no multiple of a tile, more threads than groups, and panels of more than 256 inputs. */
 START_TEST(test_kernels_match_bitwise_twins)
 {
@@ -219,6 +229,7 @@ START_TEST(test_multilayer_step_any_threads)
         {50, 2, {600, 40}, 4, MLP_RELU, MLP_OUT_SOFTMAX, MLP_SGD},
         {32, 1, {128}, 10, MLP_SIGMOID, MLP_OUT_SOFTMAX, MLP_SGD},
         {32, 1, {128}, 10, MLP_SIGMOID, MLP_OUT_SOFTMAX, MLP_MOMENTUM},
+        {32, 1, {128}, 10, MLP_SIGMOID, MLP_OUT_SOFTMAX, MLP_ADAM},
         {50, 2, {100, 40}, 3, MLP_TANH, MLP_OUT_SOFTMAX, MLP_ADAM}};
     int threads = omp_get_max_threads(), IN = 64;
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
