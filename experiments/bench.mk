@@ -32,7 +32,8 @@ bench-threads: $(BUILD)/runner $(BENCH_DIR)/bench_kernels
 	  sh experiments/bench_threads.sh
 	/usr/bin/python3 experiments/bench_threads_report.py results/bench/threads "$$(hostname), $$(nproc) cores"
 
-$(BENCH_DIR)/bench_kernels: experiments/bench_kernels.c $(BUILD)/mlp.o $(BUILD)/mlp_kernels.o $(BUILD)/rng.o
+$(BENCH_DIR)/bench_kernels: experiments/bench_kernels.c $(BUILD)/mlp.o $(BUILD)/mlp_kernels.o $(BUILD)/mlp_update.o \
+                             $(BUILD)/rng.o
 	@mkdir -p $(@D)
 	$(CC) -Isrc $(CPPFLAGS) $(CFLAGS) $(BENCH_BLASFLAGS) $(LDFLAGS) -o $@ $^ $(BENCH_BLASLIBS) $(LDLIBS)
 
@@ -42,6 +43,7 @@ $(BENCH_DIR)/%_par.o: src/%.c | have-deps $(BUILD)/buildinfo.h
 	$(CC) $(CPPFLAGS) -DMLP_PARALLEL_MIN_WORK=1 $(CFLAGS) -c -o $@ $<
 
 $(BENCH_DIR)/bench_kernels_par: experiments/bench_kernels.c $(BENCH_DIR)/mlp_par.o $(BENCH_DIR)/mlp_kernels_par.o \
+                                $(BENCH_DIR)/mlp_update_par.o \
                                 $(BUILD)/rng.o
 	@mkdir -p $(@D)
 	$(CC) -Isrc $(CPPFLAGS) $(CFLAGS) $(BENCH_BLASFLAGS) $(LDFLAGS) -o $@ $^ $(BENCH_BLASLIBS) $(LDLIBS)
