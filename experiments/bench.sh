@@ -58,7 +58,7 @@ skip() { printf '%s\t%s\n' "$1" "$2" >> "$SKIP"; echo "bench: skipping $1: $2" >
 } > "$OUT/machine.tsv"
 # the host's steal time (/proc/stat: time this VM's cores were ready but ran another guest), over the bench: a
 # shared machine's noise that no load average shows
-STAT0=$(awk '/^cpu /{t=0; for (i=2;i<=NF;i++) t+=$i; print $9, t}' /proc/stat)
+STAT0=$(awk '/^cpu /{t=0; for (i=2;i<=9;i++) t+=$i; print $9, t}' /proc/stat)
 
 # ---- OpenBLAS core check and kernels ------------------------------------------------------------------------
 if [ -x "$BIN/bench_kernels" ] && "$BIN/bench_kernels" --sgemm | grep -qv '^none'; then
@@ -314,7 +314,7 @@ fi
 
 # the load averages again: a shared machine's other work shows here, and in the ranges of the tables
 printf 'load_after\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.tsv"
-printf 'cpu_steal\t%s\n' "$(awk -v s0="${STAT0% *}" -v t0="${STAT0#* }" '/^cpu /{t=0; for (i=2;i<=NF;i++) t+=$i;
+printf 'cpu_steal\t%s\n' "$(awk -v s0="${STAT0% *}" -v t0="${STAT0#* }" '/^cpu /{t=0; for (i=2;i<=9;i++) t+=$i;
   printf "%.2f %% of the cores'"'"' time during the bench went to other guests of the host", 100 * ($9 - s0) / (t - t0)}' \
   /proc/stat)" >> "$OUT/machine.tsv"
 $PY "$(dirname "$0")/bench_report.py" "$OUT" "$PLOTS"

@@ -23,7 +23,12 @@ fi
 START=$(date +%s)
 mkdir -p "$OUT"
 TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
+busy=""
+# the busy loops of the loaded part go with the script, however it ends (a background job of a script ignores
+# SIGINT)
+trap 'kill $busy 2>/dev/null; rm -rf "$TMP"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 E2E="$OUT/e2e.tsv"
 printf 'workload\ttool\tthreads\trep\twall_s\ttrain_s\tstatus\n' > "$E2E"
 printf 'key\tvalue\n' > "$OUT/machine.tsv"
@@ -110,12 +115,13 @@ fi
 # others, quiet; then with NCPU busy loops of other processes, at 1 and all threads (twice each: a collapse is
 # what this looks for, not a median)
 SPIN="$OUT/spin.tsv"
-printf 'load\tspin\tthreads\trep\twall_s\ttrain_s\n' > "$SPIN"
+printf 'load\tspin\tthreads\trep\twall_s\ttrain_s\tstatus\n' > "$SPIN"
 spin() {  # LOAD SPIN THREADS REP
   env_spin=""; [ "$2" = runner ] || env_spin="GOMP_SPINCOUNT=$2"
   E2E="$TMP/spin_e2e" TO=40 run "wait-$1" "$2" "$3" "$4" env $env_spin $R --threads "$3" --set model.hidden=2048 \
     --set train.batch_size=256 --set train.epochs=40 configs/digits.ini
-  tail -1 "$TMP/spin_e2e" | awk -F'\t' -v l="$1" '{printf "%s\t%s\t%s\t%s\t%s\t%s\n", l, $2, $3, $4, $5, $6}' >> "$SPIN"
+  tail -1 "$TMP/spin_e2e" | awk -F'\t' -v l="$1" '{printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l, $2, $3, $4, $5, $6, $7}' \
+    >> "$SPIN"
 }
 WT=$(printf '%s\n' 1 8 "$NCPU" | awk -v n="$NCPU" '$1 <= n' | sort -un)
 if left "wait policy, quiet"; then
@@ -124,12 +130,12 @@ if left "wait policy, quiet"; then
   done
 fi
 if left "wait policy, loaded"; then
-  busy=""
   for i in $(seq "$NCPU"); do sh -c 'while :; do :; done' & busy="$busy $!"; done
   for rep in 1 2; do
     for s in runner 100000 300000; do for t in 1 "$NCPU"; do spin loaded $s "$t" "$rep"; done; done
   done
   kill $busy
+  busy=""
 fi
 printf 'load_after\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.tsv"
 printf 'seconds\t%s\n' "$(($(date +%s) - START))" >> "$OUT/machine.tsv"

@@ -47,7 +47,7 @@ def runs_table(e2e, lines):
             continue
         m = statistics.median(train[(w, tool, t)])
         one = train.get((w, tool, "1"))
-        sp = statistics.median(one) / m if one else 0
+        sp = statistics.median(one) / m if one and m > 0 else 0
         name = NAMES.get(w, w) + ("" if tool == "runner" else f" ({tool})")
         series.setdefault(name, []).append((int(t), sp))
         lines.append(f"| {name} | {t} | {m:.3f} | {spread(train[(w, tool, t)])} | {sp:.2f}x | "
@@ -73,11 +73,10 @@ def grid_table(e2e, lines):
     return points
 
 
-def kernel_table(rows, lines, key, label):
+def kernel_table(rows, lines, key, label, shown):
     by = {}
     for r in rows:
         by.setdefault((r["batch"], r[key]), []).append(r)
-    shown = {1, 2, 4, 8, 16}
     lines += [f"| batch | {label} | " + " | ".join(f"{t} thr" for t in sorted(shown)) + " |",
               "|---|---|" + "---|" * len(shown)]
     for (b, m), rs in by.items():
@@ -92,7 +91,7 @@ def spin_table(rows, lines):
     for (load, spin, t) in sorted(train, key=lambda k: (k[0] != "quiet", k[1], int(k[2]))):
         m = statistics.median(train[(load, spin, t)])
         one = train.get((load, spin, "1"))
-        ratio = f"{statistics.median(one) / m:.2f}x" if one and t != "1" else ""
+        ratio = f"{statistics.median(one) / m:.2f}x" if one and t != "1" and m > 0 else ""
         name = "the runner's (10000)" if spin == "runner" else spin
         lines.append(f"| {load} | {name} | {t} | {m:.3f} | {spread(train[(load, spin, t)])} | {ratio} |")
 
@@ -124,6 +123,7 @@ def main():
     machine = {r["key"]: r["value"] for r in read(os.path.join(d, "machine.tsv")) if r["key"] != "skipped"}
     skipped = [r["value"] for r in read(os.path.join(d, "machine.tsv")) if r["key"] == "skipped"]
     e2e = read(os.path.join(d, "e2e.tsv"))
+    shown = {int(t) for t in machine.get("threads", "1 2 4 8 16").split()}
     lines = [f"# Thread scaling on {label}", "",
              f"{machine.get('cpu', '?')}, {machine.get('cores', '?')} cores, {machine.get('kernel', '?')}, "
              f"{int(machine.get('memory_kb', 0)) // 2**20} GiB; {machine.get('runner', '')}; "
@@ -143,14 +143,17 @@ def main():
         rows = read(os.path.join(d, name))
         if rows:
             lines += ["", f"## Training steps alone (bench_kernels, {name})", ""]
-            kernel_table(rows, lines, key, label2)
+            kernel_table(rows, lines, key, label2, shown)
     spin = read(os.path.join(d, "spin.tsv"))
     if spin:
-        lines += ["", "## The wait policy at 16 threads (hidden 2048, batch 256, 40 epochs), quiet and with every "
-                  "core busy with other processes", ""]
+        most = max(int(r["threads"]) for r in spin)
+        lines += ["", f"## The wait policy up to {most} threads (hidden 2048, batch 256, 40 epochs), quiet and with "
+                  "every core busy with other processes", ""]
         spin_table(spin, lines)
     if skipped:
         lines += ["", "Left out (the script's time limit): " + "; ".join(skipped) + "."]
+    if machine.get("note"):
+        lines += ["", machine["note"]]
     drawn = plot(os.path.join(d, "threads"), series, grid, label)
     if drawn:
         lines += ["", f"![Thread scaling on {label}](threads.png)"]

@@ -85,7 +85,7 @@ int fileio_close_synced(FILE *f)
 
 int fileio_close_started(FILE *f)
 {
-    int bad = ferror(f) || fflush(f) != 0, fd = bad ? -1 : dup(fileno(f));
+    int bad = ferror(f) || fflush(f) != 0, fd = bad ? -1 : fcntl(fileno(f), F_DUPFD_CLOEXEC, 0);
     if (fclose(f) != 0 && fd >= 0) {
         close(fd);
         fd = -1;
@@ -101,9 +101,10 @@ int fileio_finish_synced(int fd)
     return close(fd) != 0 ? -1 : rc;
 }
 
-/* 1 when path is a regular file that holds exactly the n bytes of text: it was flushed before its rename when it
- * was written, so writing it again would change nothing and cost a flush to disk (a re-run's unchanged plot
- * scripts, index, tables). */
+/* 1 when path is a regular file that holds exactly the n bytes of text, so writing it again would change nothing
+ * (a re-run's unchanged plot scripts, index, tables). A path is written either always durably or always as a
+ * derived file: one that fileio_write_atomic finds holding its text was flushed before its rename, when it wrote
+ * it. */
 static int holds(const char *path, const char *text, size_t n)
 {
     struct stat st;
