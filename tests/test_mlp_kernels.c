@@ -360,7 +360,8 @@ START_TEST(test_team_share_partitions)
             }
             ck_assert_int_eq(mlp_team_balanced(units, t), t > 1 ? some && 4 * most * t <= 5 * units : some);
         }
-    ck_assert(mlp_team_balanced(256, 2) && !mlp_team_balanced(96, 2));
+    /* eight tiles share evenly between two threads; three cannot (two against one) */
+    ck_assert(mlp_team_balanced(8 * w, 2) && !mlp_team_balanced(3 * w, 2));
 }
 END_TEST
 
