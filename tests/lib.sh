@@ -71,6 +71,28 @@ finish() {
     [ "$failed" = 0 ]
 }
 
+# shim_open_wrappers: the C source of open and open64 for an LD_PRELOAD shim (a test's), each calling the shim's
+# own `static void on_open(const char *path)` before the real call; the shim includes dlfcn.h and stdarg.h.
+shim_open_wrappers() {
+    cat <<'C'
+#define SHIM_OPEN(name)                                                                                         \
+    int name(const char *path, int flags, ...)                                                                 \
+    {                                                                                                          \
+        static int (*real)(const char *, int, ...);                                                            \
+        if (!real)                                                                                             \
+            real = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, #name);                                   \
+        va_list ap;                                                                                            \
+        va_start(ap, flags);                                                                                   \
+        int mode = va_arg(ap, int);                                                                            \
+        va_end(ap);                                                                                            \
+        on_open(path);                                                                                         \
+        return real(path, flags, mode);                                                                        \
+    }
+SHIM_OPEN(open)
+SHIM_OPEN(open64)
+C
+}
+
 # preload SHIM: the LD_PRELOAD value that puts SHIM (a library compiled by a test) under $RUNNER; a runner built
 # with AddressSanitizer (make asan) needs its runtime first in the list.
 preload() {

@@ -41,7 +41,7 @@ int rename(const char *from, const char *to)
     }
     return real(from, to);
 }
-static void count(const char *path)
+static void on_open(const char *path)
 {
     const char *what = getenv("SHIM_COUNT_OPEN");
     if (what && strstr(path, what)) {
@@ -52,22 +52,8 @@ static void count(const char *path)
         }
     }
 }
-#define OPEN(name)                                                                                              \
-    int name(const char *path, int flags, ...)                                                                 \
-    {                                                                                                          \
-        static int (*real)(const char *, int, ...);                                                            \
-        if (!real)                                                                                             \
-            real = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, #name);                                   \
-        va_list ap;                                                                                            \
-        va_start(ap, flags);                                                                                   \
-        int mode = va_arg(ap, int);                                                                            \
-        va_end(ap);                                                                                            \
-        count(path);                                                                                           \
-        return real(path, flags, mode);                                                                        \
-    }
-OPEN(open)
-OPEN(open64)
 C
+shim_open_wrappers >>"$tmp/shim.c"
 shim=""
 if cc -shared -fPIC -o "$tmp/shim.so" "$tmp/shim.c" -ldl 2>"$tmp/cc.err"; then
     shim="$tmp/shim.so"
