@@ -43,7 +43,7 @@ printf 'key\tvalue\n' > "$OUT/machine.tsv"
   printf 'date\t%s\n' "$(date -u +%Y-%m-%dT%H:%MZ)"
 } >> "$OUT/machine.tsv"
 
-left() { [ $(($(date +%s) - START)) -lt "$LIMIT" ] || { printf 'skipped\t%s\n' "$1" >> "$OUT/machine.tsv"; return 1; }; }
+left() { [ $(($(date +%s) - START)) -lt "$LIMIT" ] || { printf 'skipped\t%s (the time limit)\n' "$1" >> "$OUT/machine.tsv"; return 1; }; }
 
 # run WORKLOAD TOOL THREADS REP CMD...: one whole runner process; train_s sums summary.tsv's train_seconds
 run() {
@@ -97,18 +97,20 @@ done
 # a larger workload, when this machine can make its data: 100,000 x 784 make_classification, hidden 1024,
 # batch 256, 2 epochs
 SYN="$TMP/syn.h5"
-if left "synthetic 100000 x 784" && $PY "$(dirname "$0")/make_classification.py" 100000 784 "$SYN" > /dev/null \
-     2> "$TMP/syn.err"; then
-  for rep in $(seq "$REPS"); do
-    left "synthetic, repetition $rep" || break
-    for t in $THREADS; do
-      run syn-1024 runner "$t" "$rep" $R --threads "$t" --set data.file="$SYN" --set data.scale=1 \
-        --set model.hidden=1024 --set train.batch_size=256 --set train.epochs=2 --set train.eval_every=1000 \
-        configs/digits.ini
+if left "synthetic 100000 x 784"; then
+  if $PY "$(dirname "$0")/make_classification.py" 100000 784 "$SYN" > /dev/null 2> "$TMP/syn.err"; then
+    for rep in $(seq "$REPS"); do
+      left "synthetic, repetition $rep" || break
+      for t in $THREADS; do
+        run syn-1024 runner "$t" "$rep" $R --threads "$t" --set data.file="$SYN" --set data.scale=1 \
+          --set model.hidden=1024 --set train.batch_size=256 --set train.epochs=2 --set train.eval_every=1000 \
+          configs/digits.ini
+      done
     done
-  done
-else
-  printf 'skipped\tsynthetic 100000 x 784: %s\n' "$(tail -1 "$TMP/syn.err" 2>/dev/null)" >> "$OUT/machine.tsv"
+  else
+    printf 'skipped\tsynthetic 100000 x 784 (%s could not make its data%s)\n' "$PY" \
+      "$(tail -1 "$TMP/syn.err" | sed 's/^/: /')" >> "$OUT/machine.tsv"
+  fi
 fi
 
 # the wait policy: hidden 2048, batch 256, 40 epochs at 1, 8 and all threads with the runner's spin and three

@@ -151,7 +151,7 @@ def main():
                   "every core busy with other processes", ""]
         spin_table(spin, lines)
     if skipped:
-        lines += ["", "Left out (the script's time limit): " + "; ".join(skipped) + "."]
+        lines += ["", "Left out: " + "; ".join(skipped) + "."]
     if machine.get("note"):
         lines += ["", machine["note"]]
     drawn = plot(os.path.join(d, "threads"), series, grid, label)
