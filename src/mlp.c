@@ -564,10 +564,8 @@ static void backward_update(mlp *net, const float *x, int n, const mlp_update *u
             mlp_backward_input(net->d[k], net->a[k], net->h[k], net->act, net->d[k + 1], net->w[k], n, IN, OUT,
                                MLP_SERIAL);
         size_t w = (size_t)(net->w[k] - net->params), b = (size_t)(net->b[k] - net->params);
-        mlp_fold f = {.kind = u->kind, .lr = u->lr, .momentum = u->momentum, .weight_decay = u->weight_decay,
-                      .beta1 = u->beta1, .beta2 = u->beta2, .eps = u->eps, .c1 = u->c1, .c2 = u->c2,
-                      .w = net->w[k], .b = net->b[k], .mw = u->m ? u->m + w : NULL, .mb = u->m ? u->m + b : NULL,
-                      .vw = u->v ? u->v + w : NULL, .vb = u->v ? u->v + b : NULL};
+        mlp_fold f = {.u = u, .w = net->w[k], .b = net->b[k], .mw = u->m ? u->m + w : NULL,
+                      .mb = u->m ? u->m + b : NULL, .vw = u->v ? u->v + w : NULL, .vb = u->v ? u->v + b : NULL};
         mlp_backward_weights_update(net->gw[k], net->gb[k], net->d[k + 1], in, n, IN, OUT, &f);
     }
 }

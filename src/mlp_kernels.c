@@ -393,10 +393,10 @@ static inline __attribute__((always_inline)) void bias_sums(float *db, const flo
 static inline __attribute__((always_inline)) void fold_update(const mlp_fold *f, float *restrict p, float *restrict m,
                                                               float *restrict v, const float *restrict g, int n)
 {
-    float lr = f->lr, wd = f->weight_decay, mu = f->momentum;
-    if (f->kind == MLP_ADAM)
+    float lr = f->u->lr, wd = f->u->weight_decay, mu = f->u->momentum;
+    if (f->u->kind == MLP_ADAM)
         mlp_adam_block(f, p, m, v, g, (size_t)n);
-    else if (f->kind == MLP_SGD) {
+    else if (f->u->kind == MLP_SGD) {
         #pragma omp simd
         for (int j = 0; j < n; j++)
             p[j] -= lr * (wd != 0 ? g[j] + wd * p[j] : g[j]);

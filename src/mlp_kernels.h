@@ -146,11 +146,11 @@ void mlp_forward_narrow(float *zt, const float *in, const float *w, const float 
  * no barrier at the end. */
 void mlp_backward_weights(float *dw, float *db, const float *dout, const float *in, int B, int IN, int OUT,
                           int team, int acc);
-/* An update folded into mlp_backward_weights_update: kind and scalars as mlp_update's; the layer's weights w (OUT,
- * IN) and biases b (OUT), and their optimizer state mw, mb (momentum and Adam; else NULL), vw, vb (Adam). */
+/* An update folded into mlp_backward_weights_update: the step u (its optimizer and scalars; its m and v, the whole
+ * model's, are not read here); the layer's weights w (OUT, IN) and biases b (OUT), and their optimizer state mw, mb
+ * (momentum and Adam; else NULL), vw, vb (Adam). */
 typedef struct mlp_fold {
-    mlp_optimizer kind;
-    float lr, momentum, weight_decay, beta1, beta2, eps, c1, c2;
+    const mlp_update *u;
     float *w, *b, *mw, *mb, *vw, *vb;
 } mlp_fold;
 
@@ -184,7 +184,8 @@ static inline __attribute__((always_inline)) void mlp_adam_block(const mlp_fold 
                                                                  float *restrict m, float *restrict v,
                                                                  const float *restrict g, size_t n)
 {
-    float lr = f->lr, wd = f->weight_decay, b1 = f->beta1, b2 = f->beta2, eps = f->eps, c1 = f->c1, c2 = f->c2;
+    const mlp_update *u = f->u;
+    float lr = u->lr, wd = u->weight_decay, b1 = u->beta1, b2 = u->beta2, eps = u->eps, c1 = u->c1, c2 = u->c2;
     float s[MLP_ADAM_BLOCK];
     if (wd != 0)
         #pragma omp simd

@@ -7,8 +7,7 @@
  * bit). */
 static void adam_range(const mlp_update *u, float *restrict p, const float *restrict g, size_t lo, size_t hi)
 {
-    mlp_fold f = {.kind = MLP_ADAM, .lr = u->lr, .weight_decay = u->weight_decay, .beta1 = u->beta1,
-                  .beta2 = u->beta2, .eps = u->eps, .c1 = u->c1, .c2 = u->c2};
+    mlp_fold f = {.u = u};
     for (size_t at = lo; at < hi; at += MLP_ADAM_BLOCK) {
         size_t n = hi - at < MLP_ADAM_BLOCK ? hi - at : MLP_ADAM_BLOCK;
         mlp_adam_block(&f, p + at, u->m + at, u->v + at, g + at, n);

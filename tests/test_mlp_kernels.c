@@ -138,9 +138,7 @@ static void check_fold(const lcase *c, rng *r)
             memcpy(p2, p0, np * 4), memcpy(m2, m0, np * 4), memcpy(v2, v0, np * 4);
             memset(dw, 0xff, nw * 4);
             memset(db, 0xff, OUT * 4);
-            mlp_fold f = {.kind = u.kind, .lr = u.lr, .momentum = u.momentum, .weight_decay = u.weight_decay,
-                          .beta1 = u.beta1, .beta2 = u.beta2, .eps = u.eps, .c1 = u.c1, .c2 = u.c2, .w = p2,
-                          .b = p2 + nw, .mw = state ? m2 : NULL, .mb = state ? m2 + nw : NULL,
+            mlp_fold f = {.u = &u, .w = p2, .b = p2 + nw, .mw = state ? m2 : NULL, .mb = state ? m2 + nw : NULL,
                           .vw = adam ? v2 : NULL, .vb = adam ? v2 + nw : NULL};
             mlp_backward_weights_update(dw, db, dout, c->in, B, IN, OUT, &f);
             ck_assert_msg(same(dw, g, nw) && same(db, g + nw, OUT), "%dx%dx%d, update %zu, nan %d: gradients differ",
