@@ -13,9 +13,10 @@
 need_runner preempt_test "build it with make runner, or set RUNNER"
 make_tmp
 
-# about a second for the sweep on two cores; PREEMPT_EPOCHS shortens it for slower builds (make asan), the
-# schedule's step and the patience in proportion
-epochs=${PREEMPT_EPOCHS:-800}
+# about a second for the sweep on this 2-core machine (0.36 s at 800 epochs once training got faster: a faster CI
+# machine finished it before the SIGTERM below came); PREEMPT_EPOCHS changes it, the schedule's step and the
+# patience in proportion
+epochs=${PREEMPT_EPOCHS:-2400}
 cat >"$tmp/sweep.ini" <<INI
 [experiment]
 name = preempt
@@ -94,8 +95,10 @@ same() {
     return $bad
 }
 
-# the uninterrupted sweep, without checkpoints
+# the uninterrupted sweep, without checkpoints; its wall time in ms (GNU date) sets when the SIGTERM below comes
+t0=$(date +%s%N)
 train ref --quiet --set train.checkpoint_every=0
+ref_ms=$((($(date +%s%N) - t0) / 1000000))
 check "uninterrupted sweep" "$status" "$(cat "$tmp/err")"
 [ "$(checkpoints ref)" = 0 ]
 check "train.checkpoint_every = 0 writes no checkpoint" $?
@@ -116,7 +119,8 @@ train killed --set train.checkpoint_every=7
 check "a finished sweep with another train.checkpoint_every trains nothing" $? "$(cat "$tmp/err")"
 
 # SIGTERM checkpoints every run in flight (mid-epoch) and exits 143. No periodic checkpoint may exist first
-# (checkpoint_every 1000 s): the signal is sent once the runner holds the experiment and has trained a moment.
+# (checkpoint_every 1000 s): the signal is sent once the runner holds the experiment and has trained for a third
+# of the uninterrupted sweep's time (at least 0.1 s), so that the runs are in flight on a machine of any speed.
 "$RUNNER" --no-plots --plots "$tmp/plots" --quiet --results "$tmp/term" --set train.checkpoint_every=1000 "$ini" \
     2>/dev/null &
 pid=$!
@@ -125,14 +129,15 @@ while ! ls -a "$tmp/term/$exp" 2>/dev/null | grep -q '^\.holder-' && [ $i -lt 15
     sleep 0.02
     i=$((i + 1))
 done
-sleep 0.3
+wait_ms=$((ref_ms / 3 > 100 ? ref_ms / 3 : 100))
+sleep "$((wait_ms / 1000)).$(printf '%03d' $((wait_ms % 1000)))"
 kill -TERM "$pid" 2>/dev/null
 status=0
 wait "$pid" 2>/dev/null || status=$?
 check "SIGTERM exits 143" $((status != 143)) "status $status"
 n=$(checkpoints term)
 [ "$n" -ge 1 ] && [ "$((n + $(find "$tmp/term/preempt/runs" -name 'optimizer=*' | wc -l)))" -le 4 ]
-check "SIGTERM left a checkpoint of the runs in flight" $? "$n checkpoints"
+check "SIGTERM left a checkpoint of the runs in flight" $? "$n checkpoints (signal $wait_ms ms after the hold; the sweep alone took $ref_ms ms)"
 train term
 # (mid-epoch; or at an epoch's start when the signal came while the runs' fused group was between two epochs)
 [ "$status" = 0 ] && [ "$(grep -c '^resuming ' "$tmp/err")" = "$n" ]
