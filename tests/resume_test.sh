@@ -29,18 +29,21 @@ INI
 "$RUNNER" --no-plots --plots "$tmp/plots" --quiet --results "$tmp/ref" "$tmp/sweep.ini"
 check "uninterrupted sweep" $?
 
-# kill at several points, 40 ms later each time, until a kill finds runs committed (a fixed list of delays let a
-# faster machine finish the sweep between kills); the runner is started anew after every kill. A life commits
-# only the runs it trains from start to end: the first to reach that kills the others mid-sweep, 40 ms later.
+# kill at several points, each a quarter later than the one before (from 40 ms), until a kill finds runs
+# committed (a fixed list of delays let a faster machine finish the sweep between kills, and a sanitized runner
+# needs seconds); the runner is started anew after every kill. A life commits only the runs it trains from start
+# to end: the first to do so is killed at most a quarter past the time the first runs take, well before the last
+# ones (3 groups of runs, 2 side by side).
 delay=40
 kills=0
-while [ "$(ls "$tmp/killed/resume/runs" 2>/dev/null | wc -l)" = 0 ] && [ $kills -lt 60 ]; do
+while [ "$(ls "$tmp/killed/resume/runs" 2>/dev/null | wc -l)" = 0 ] && [ $kills -lt 40 ]; do
     "$RUNNER" --no-plots --plots "$tmp/plots" --quiet --results "$tmp/killed" "$tmp/sweep.ini" &
     pid=$!
     sleep "$((delay / 1000)).$(printf '%03d' $((delay % 1000)))"
     kill -9 "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
-    delay=$((delay + 40))
+    last=$delay
+    delay=$((delay * 5 / 4))
     kills=$((kills + 1))
 done
 # every committed run is complete; temporary folders are never counted as runs
@@ -53,7 +56,7 @@ for d in "$tmp/killed/resume/runs/"*; do
 done
 check "committed runs complete after SIGKILL" $bad
 committed=$(ls "$tmp/killed/resume/runs" | wc -l)
-echo "resume_test: $committed of 12 runs committed when the kills stopped ($kills kills, the last $((delay - 40)) ms in)"
+echo "resume_test: $committed of 12 runs committed when the kills stopped ($kills kills, the last $last ms in)"
 [ "$committed" -gt 0 ] && [ "$committed" -lt 12 ]
 check "the kills landed mid-sweep, after some runs committed" $?
 "$RUNNER" --no-plots --plots "$tmp/plots" --quiet --results "$tmp/killed" "$tmp/sweep.ini"
