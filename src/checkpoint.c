@@ -1,9 +1,11 @@
 /* Checkpoint save and load in the nn.Linear layout; shapes are checked against the model, never coerced. */
 #include "checkpoint.h"
+#include "fileio.h"
 #include "h5util.h"
 #include <hdf5.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int write_array(hid_t file, const char *name, const float *v, int rank, const hsize_t *dims)
@@ -20,9 +22,9 @@ static int write_array(hid_t file, const char *name, const float *v, int rank, c
     return rc;
 }
 
-int checkpoint_save(const mlp *net, const float *params, const char *path, char *err, size_t len)
+char *checkpoint_image(const mlp *net, const float *params, size_t *size, const char *path, char *err, size_t len)
 {
-    hid_t file = h5util_create_memory(); /* written out by h5util_save: see h5util.h */
+    hid_t file = h5util_create_memory(); /* the bytes come from h5util_image: see h5util.h */
     int rc = file >= 0 ? 0 : -1;
     size_t off = 0;
     char layers[256] = "";
@@ -40,7 +42,16 @@ int checkpoint_save(const mlp *net, const float *params, const char *path, char 
     }
     if (rc == 0)
         rc = h5util_put_string(file, "layers", layers);
-    return h5util_finish(file, rc, path, "cannot write checkpoint", err, len);
+    return h5util_image(file, rc, size, path, "cannot write checkpoint", err, len);
+}
+
+int checkpoint_save(const mlp *net, const float *params, const char *path, char *err, size_t len)
+{
+    size_t size;
+    char *image = checkpoint_image(net, params, &size, path, err, len);
+    int rc = image ? fileio_write_atomic(path, image, size, err, len) : -1;
+    free(image);
+    return rc;
 }
 
 /* Reads one array, checking rank and dims exactly. */

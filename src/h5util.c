@@ -273,40 +273,43 @@ hid_t h5util_create_memory(void)
     return file;
 }
 
-/* h5util_save, through fileio_write_derived when flush is 0 */
-static int save(hid_t file, const char *path, int flush, char *err, size_t len)
+char *h5util_image(hid_t file, int rc, size_t *size, const char *path, const char *what, char *err, size_t len)
 {
     /* the image is what the core driver holds: the metadata cache goes there first */
-    ssize_t size = H5Fflush(file, H5F_SCOPE_GLOBAL) >= 0 ? H5Fget_file_image(file, NULL, 0) : -1;
-    char *image = size > 0 ? malloc((size_t)size) : NULL;
-    if (!image || H5Fget_file_image(file, image, (size_t)size) != size) {
+    ssize_t n = rc == 0 && file >= 0 && H5Fflush(file, H5F_SCOPE_GLOBAL) >= 0 ? H5Fget_file_image(file, NULL, 0) : -1;
+    char *image = n > 0 ? malloc((size_t)n) : NULL;
+    if (!image || H5Fget_file_image(file, image, (size_t)n) != n) {
         char cause[200];
-        h5util_cause(cause, sizeof cause);
-        snprintf(err, len, "%s: cannot write (%s)", path, image ? cause : "out of memory");
+        if (n > 0 && !image)
+            snprintf(cause, sizeof cause, "out of memory");
+        else
+            h5util_cause(cause, sizeof cause);
+        snprintf(err, len, "%s: %s (%s)", path, what, cause);
         free(image);
-        H5Fclose(file);
-        return -1;
+        if (file >= 0)
+            H5Fclose(file);
+        return NULL;
     }
     H5Fclose(file);
-    int rc = flush ? fileio_write_atomic(path, image, (size_t)size, err, len)
-                   : fileio_write_derived(path, image, (size_t)size, err, len);
-    free(image);
-    return rc;
+    *size = (size_t)n;
+    return image;
 }
-
-int h5util_save(hid_t file, const char *path, char *err, size_t len) { return save(file, path, 1, err, len); }
 
 /* h5util_finish, and h5util_finish_derived when flush is 0 */
 static int finish(hid_t file, int rc, int flush, const char *path, const char *what, char *err, size_t len)
 {
-    if (rc == 0 && file >= 0)
-        return save(file, path, flush, err, len);
-    char cause[200];
-    h5util_cause(cause, sizeof cause);
-    snprintf(err, len, "%s: %s (%s)", path, what, cause);
-    if (file >= 0)
-        H5Fclose(file);
-    return -1;
+    size_t size;
+    char *image = h5util_image(file, rc, &size, path, what, err, len);
+    if (!image)
+        return -1;
+    rc = flush ? fileio_write_atomic(path, image, size, err, len) : fileio_write_derived(path, image, size, err, len);
+    free(image);
+    return rc;
+}
+
+int h5util_save(hid_t file, const char *path, char *err, size_t len)
+{
+    return finish(file, 0, 1, path, "cannot write", err, len);
 }
 
 int h5util_finish(hid_t file, int rc, const char *path, const char *what, char *err, size_t len)

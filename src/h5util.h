@@ -45,6 +45,10 @@ int h5util_finish(hid_t file, int rc, const char *path, const char *what, char *
 /* h5util_finish for a file rebuilt from committed results by every run (results.h5): written as
  * fileio_write_derived, not flushed to disk. */
 int h5util_finish_derived(hid_t file, int rc, const char *path, const char *what, char *err, size_t len);
+/* The bytes of a file from h5util_create_memory (or its -1), which it closes: when rc is 0, a malloc'd image of
+ * *size bytes, for a caller that writes it out with other files; else NULL with "path: what (HDF5's cause)" in err
+ * (path only names the file in err). */
+char *h5util_image(hid_t file, int rc, size_t *size, const char *path, const char *what, char *err, size_t len);
 /* HDF5 library version as "1.10.8". */
 void h5util_version(char *buf, size_t len);
 
