@@ -26,6 +26,28 @@ NCPU=$(nproc)
 mkdir -p "$OUT" "$PLOTS"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
+# set_aside: the last process's results folder moved out of the way, deleted only with $TMP at the end. On an
+# ext4 mounted without a journal (this VM's), the kernel will not reuse an inode freed in the last minutes, and
+# every file then created near the freed ones searches past them. Deleting each repetition's results before the
+# next made the bench's own runs pay that: the 75-run grid (some 1,000 files a process) took 806 ms right after an
+# rm -rf of the last repetition's results and 764 ms with them set aside (medians of 6, interleaved, each way in
+# its own folder; a file created there afterwards cost 257 vs 82 us); a digits process (35 files) 31.6 vs 32.1 ms,
+# the same within the noise (10 interleaved).
+kept=0
+set_aside() {
+  [ -e "$TMP/results" ] || return 0
+  kept=$((kept + 1))
+  mkdir -p "$TMP/kept" && mv "$TMP/results" "$TMP/kept/$kept"
+}
+# create_cost NAME: microseconds per file for 200 empty files created in a new folder of $TMP, where the runner's
+# results go (kept until the end, as they are): the state of the file system the runs met
+create_cost() {
+  $PY -c 'import os, sys, time
+d = sys.argv[1]; os.makedirs(d); t = time.perf_counter()
+for i in range(200): os.close(os.open("%s/f%d" % (d, i), os.O_WRONLY | os.O_CREAT, 0o644))
+print("%.0f us a file (200 created in the results folder)" % ((time.perf_counter() - t) / 200 * 1e6))' "$TMP/$1" \
+    2>/dev/null || echo "not measured"
+}
 E2E="$OUT/e2e.tsv"
 SKIP="$OUT/skipped.tsv"
 printf 'workload\ttool\tthreads\trep\twall_s\tuser_s\tsys_s\tmaxrss_kb\tacc\ttrain_s\tstatus\n' > "$E2E"
@@ -55,6 +77,7 @@ skip() { printf '%s\t%s\n' "$1" "$2" >> "$SKIP"; echo "bench: skipping $1: $2" >
   printf 'load_before\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
   printf 'repetitions\t%s\n' "$REPS"
   printf 'openblas_coretype\t%s\n' "$OPENBLAS_CORETYPE"
+  printf 'file_create_before\t%s\n' "$(create_cost probe-before)"
 } > "$OUT/machine.tsv"
 # the host's steal time (/proc/stat: time this VM's cores were ready but ran another guest), over the bench: a
 # shared machine's noise that no load average shows
@@ -93,7 +116,7 @@ run() {
   w=$1 tool=$2 thr=$3 rep=$4
   shift 4
   status=ok
-  rm -rf "$TMP/results"
+  set_aside
   # wall time from the nanosecond clock (/usr/bin/time's %e has 10 ms steps, a fifth of a digits run)
   t0=$(date +%s%N)
   if ! timeout 900 /usr/bin/time -f '%U\t%S\t%M' -o "$TMP/time" "$@" > "$TMP/out" 2> "$TMP/err"; then
@@ -153,7 +176,7 @@ for rep in $(seq "$REPS"); do
   for process in default evalonce; do
     set --
     [ $process = evalonce ] && set -- --set train.eval_every=1000
-    rm -rf "$TMP/results"
+    set_aside
     t0=$(date +%s%N)
     $R --threads 1 --profile "$@" configs/digits.ini 2> "$TMP/profile" || echo "bench: the profiled run failed" >&2
     t1=$(date +%s%N)
@@ -314,6 +337,7 @@ fi
 
 # the load averages again: a shared machine's other work shows here, and in the ranges of the tables
 printf 'load_after\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.tsv"
+printf 'file_create_after\t%s\n' "$(create_cost probe-after)" >> "$OUT/machine.tsv"
 printf 'cpu_steal\t%s\n' "$(awk -v s0="${STAT0% *}" -v t0="${STAT0#* }" '/^cpu /{t=0; for (i=2;i<=9;i++) t+=$i;
   printf "%.2f %% of the cores'"'"' time during the bench went to other guests of the host", 100 * ($9 - s0) / (t - t0)}' \
   /proc/stat)" >> "$OUT/machine.tsv"
