@@ -26,6 +26,10 @@ NCPU=$(nproc)
 mkdir -p "$OUT" "$PLOTS"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
+# a signal ends the bench through its EXIT trap (dash runs none when a signal kills it), so the results set aside
+# below are removed too
+trap 'exit 130' INT HUP
+trap 'exit 143' TERM
 # set_aside: the last process's results folder moved out of the way, deleted only with $TMP at the end. On an
 # ext4 mounted without a journal (this VM's), the kernel will not reuse an inode freed in the last minutes, and
 # every file then created near the freed ones searches past them. Deleting each repetition's results before the

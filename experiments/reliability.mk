@@ -30,7 +30,7 @@ ASAN_ENV     = ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:strict_string_checks=
 # (the sanitized runner is tens of times slower: resume_test's 12-run sweep takes 29 s at 40 epochs, and its kills
 # come later each time until runs are committed, so 10 epochs (about 7 s) keep the test near half a minute; 40
 # epochs still outlast cluster_test's kills, in a fraction of the time 1000 take; preempt_test kills once a
-# checkpoint exists, 0.1 s into training, and times its SIGTERM from its sweep's own length: 160 epochs, about 2 s
+# checkpoint exists, 0.1 s into training, and times its SIGTERM from its sweep's own length: 160 epochs, about 11 s
 # sanitized, still run past both; fused_test's cases (4) and (5) at a tenth of their length train about as long
 # sanitized as whole ones do plain)
 

@@ -173,10 +173,20 @@ static void remove_own_leftovers(const char *runs)
         closedir(d);
 }
 
-/* A commit killed part way leaves .tmp-ID-PID (the new run, complete once all its files are written) and, between
- * its two renames, .old-ID-PID (the run it replaces) with no ID. The complete new run takes the free ID first, else
- * the old one comes back; whatever is left is never a result and goes. Under the exclusive lock only: nobody is
- * committing. */
+/* 1 when runs holds the .old- folder of the commit whose .tmp- folder is tmp_name */
+static int replacing(const char *runs, const char *tmp_name)
+{
+    char old[STORE_PATH + 300];
+    struct stat st;
+    return snprintf(old, sizeof old, "%s/.old-%s", runs, tmp_name + 5) < (int)sizeof old && lstat(old, &st) == 0;
+}
+
+/* A commit killed part way leaves .tmp-ID-PID (the new run) and, between its two renames, .old-ID-PID (the run it
+ * replaces) with no ID. Only a .tmp- beside its own .old- (the same name past the prefix) is known to be on disk
+ * whole: that rename comes after every file of the new run was fsync'ed. It takes the free ID first, if its files
+ * check out; else the old run comes back. Any other .tmp- (a commit killed before its renames: its files may be
+ * written but not yet on disk, the last one only part written) is never a result and goes, and its run trains
+ * again. Under the exclusive lock only: nobody is committing. */
 static void recover_runs(const char *runs)
 {
     static const char *const prefixes[] = {".tmp-", ".old-"};
@@ -194,7 +204,8 @@ static void recover_runs(const char *runs)
             snprintf(from, sizeof from, "%s/%s", runs, e->d_name);
             int keep = temporary_name(e->d_name, id, sizeof id, host, sizeof host, &pid) == 0 &&
                        snprintf(to, sizeof to, "%s/%s", runs, id) < (int)sizeof to && lstat(to, &st) != 0 &&
-                       errno == ENOENT && (pass == 1 || check_folder(from, NULL, why, sizeof why) == STORE_RUN_OK);
+                       errno == ENOENT && (pass == 1 || (replacing(runs, e->d_name) &&
+                                                          check_folder(from, NULL, why, sizeof why) == STORE_RUN_OK));
             if (!keep || rename(from, to) != 0)
                 fileio_remove_tree(from);
             changed = 1;
@@ -377,20 +388,19 @@ static int write_class_files(const char *dir, const train_job *job, int *fds, in
 
 /* The run's files in dir, each flushed to disk: written and started together, then waited for (with 5 files 0.4 ms
  * less than each written and flushed in turn). weights.h5 is one of them, its bytes built in memory first: written
- * in place (the folder is the run's temporary one, renamed into runs/ once every file is on disk), not through a
- * temporary file of its own, which cost an inode, a rename and a flush of its own per run. */
-static int write_run_files(const char *dir, const train_job *job)
+ * in place (the folder is the run's temporary one, renamed into runs/ once every file is on disk; recover_runs
+ * trusts no such folder a commit left before its renames), not through a temporary file, a rename and a flush of
+ * its own. 0, or -1 with errno, or with why filled when the weights' image could not be built. */
+static int write_run_files(const char *dir, const train_job *job, char *why, size_t wlen)
 {
     static const char *const names[] = {"weights.h5", "curve.dat", "result.tsv", "config.ini", "manifest.txt"};
-    char path[STORE_PATH + 400], err[STORE_PATH + 600];
+    char path[STORE_PATH + 400];
     int fds[7], n = 0, rc = 0;
     size_t size = 0;
     snprintf(path, sizeof path, "%s/weights.h5", dir);
-    char *image = checkpoint_image(&job->net, train_weights(job), &size, path, err, sizeof err);
-    if (!image) {
-        errno = EIO; /* HDF5's cause is in err: the commit reports the errno */
+    char *image = checkpoint_image(&job->net, train_weights(job), &size, path, why, wlen);
+    if (!image)
         return -1;
-    }
     for (int i = 0; i < 5 && rc == 0; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         FILE *f = fopen(path, "w");
@@ -436,8 +446,10 @@ int store_commit(store *s, const char *id, const train_job *job, char *err, size
     if (!strcmp(checked.dir, s->dir))
         checked_forget(s->dir);
     errno = 0;
-    if (mkdir(tmp, 0777) != 0 || write_run_files(tmp, job) != 0) {
-        snprintf(err, len, "%s: cannot write run: %s", final, strerror(errno ? errno : EIO));
+    char why[STORE_PATH + 600] = "";
+    if (mkdir(tmp, 0777) != 0 || write_run_files(tmp, job, why, sizeof why) != 0) {
+        /* the system's cause, or the weights' image's own (HDF5's, or out of memory) */
+        snprintf(err, len, "%s: cannot write run: %.700s", final, *why ? why : strerror(errno ? errno : EIO));
         fileio_remove_tree(tmp);
         return -1;
     }

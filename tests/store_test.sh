@@ -157,6 +157,13 @@ mv "$tmp/res/a/runs/hidden=16_seed=1" "$tmp/res/a/runs/.old-hidden=16_seed=1-998
 run --set train.epochs=3 "$tmp/a.ini" 2>"$tmp/err"
 grep -q "0 runs to train, 2 already done" "$tmp/err" && [ "$(ls -a "$tmp/res/a/runs" | grep -c '^\.')" = 2 ]
 check "an incomplete .tmp- is removed and the .old- restored" $?
+# a complete .tmp- without its .old- (a commit killed before its renames, when its files may be written but not yet
+# on disk) is never promoted: it goes and its run trains again (was: promoted if its files read whole)
+mv "$tmp/res/a/runs/hidden=16_seed=1" "$tmp/res/a/runs/.tmp-hidden=16_seed=1@$(hostname)@997"
+run --set train.epochs=3 "$tmp/a.ini" 2>"$tmp/err"
+grep -q "1 runs to train, 1 already done" "$tmp/err" && [ "$(ls -a "$tmp/res/a/runs" | grep -c '^\.')" = 2 ] &&
+    [ -f "$tmp/res/a/runs/hidden=16_seed=1/weights.h5" ]
+check "a .tmp- without its .old- is removed and its run trained again" $? "$(cat "$tmp/err")"
 
 # 11. a weights.h5 locked by another process is busy, not damaged: --verify and a run exit 4, nothing retrained
 if command -v flock >/dev/null; then
