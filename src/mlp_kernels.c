@@ -388,26 +388,6 @@ static inline __attribute__((always_inline)) void bias_sums(float *db, const flo
 #endif
 }
 
-/* The update f of p (n), the parameters whose gradients are g (n), with their state m, v (n; as f needs):
- * mlp_update_range's operations, in its order. n <= MLP_ADAM_BLOCK. */
-static inline __attribute__((always_inline)) void fold_update(const mlp_fold *f, float *restrict p, float *restrict m,
-                                                              float *restrict v, const float *restrict g, int n)
-{
-    float lr = f->u->lr, wd = f->u->weight_decay, mu = f->u->momentum;
-    if (f->u->kind == MLP_ADAM)
-        mlp_adam_block(f, p, m, v, g, (size_t)n);
-    else if (f->u->kind == MLP_SGD) {
-        #pragma omp simd
-        for (int j = 0; j < n; j++)
-            p[j] -= lr * (wd != 0 ? g[j] + wd * p[j] : g[j]);
-    } else
-        #pragma omp simd
-        for (int j = 0; j < n; j++) {
-            m[j] = mu * m[j] + (wd != 0 ? g[j] + wd * p[j] : g[j]);
-            p[j] -= lr * m[j];
-        }
-}
-
 /* The block of inputs i0..i0+TN-1 (fewer at the end) and outputs c0..c0+nc-1 (nc <= OC); with f, the update of
  * its weights and biases once their gradients are complete. */
 static inline __attribute__((always_inline)) void weights_item(int i0, int c0, int nc, float *dw, float *db,
@@ -450,15 +430,16 @@ static inline __attribute__((always_inline)) void weights_item(int i0, int c0, i
                 size_t at = (size_t)(c0 + g + o) * IN + i0;
                 float *mw = f->mw ? f->mw + at : NULL, *vw = f->vw ? f->vw + at : NULL;
                 if (ni == TN) /* a constant width: straight vector code */
-                    fold_update(f, f->w + at, mw, vw, tile + o * TN, TN);
+                    mlp_update_block(f->u, f->w + at, mw, vw, tile + o * TN, TN);
                 else
-                    fold_update(f, f->w + at, mw, vw, tile + o * TN, ni);
+                    mlp_update_block(f->u, f->w + at, mw, vw, tile + o * TN, (size_t)ni);
             }
         }
         if (i0 == 0 && db)
             bias_sums(db + c0, dout + (size_t)r0 * OUT + c0, (size_t)OUT, kc, nc, acc || r0);
         if (i0 == 0 && db && f && r0 + kc == B)
-            fold_update(f, f->b + c0, f->mb ? f->mb + c0 : NULL, f->vb ? f->vb + c0 : NULL, db + c0, nc);
+            mlp_update_block(f->u, f->b + c0, f->mb ? f->mb + c0 : NULL, f->vb ? f->vb + c0 : NULL, db + c0,
+                             (size_t)nc);
     }
 }
 

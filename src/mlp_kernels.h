@@ -175,18 +175,37 @@ static inline __attribute__((always_inline)) void mlp_sqrt_block(float *s, size_
         s[j] = sqrtf(s[j]);
 }
 
-/* Most elements of one call of mlp_adam_block: its three passes (moments, square roots, step) stay in L1. */
-enum { MLP_ADAM_BLOCK = 256 };
+/* Most elements of one call of mlp_update_block: Adam's three passes (moments, square roots, step) stay in L1. */
+enum { MLP_UPDATE_BLOCK = 256 };
 
-/* Adam with f's scalars on n <= MLP_ADAM_BLOCK parameters p, their gradients g and moments m, v: the operations of
- * mlp_update_range_ref's scalar loop in its order (the same bits), split into passes that each vectorize. */
-static inline __attribute__((always_inline)) void mlp_adam_block(const mlp_fold *f, float *restrict p,
-                                                                 float *restrict m, float *restrict v,
-                                                                 const float *restrict g, size_t n)
+/* The update u (its optimizer and scalars; its own m and v are not read) of n <= MLP_UPDATE_BLOCK parameters p,
+ * their gradients g and state m (momentum, Adam; else NULL), v (Adam): the operations of mlp_update_range_ref's
+ * scalar loop in its order (the same bits), Adam's split into passes that each vectorize. Weight decay adds wd p
+ * to each gradient inside the same loop (as torch.optim's weight_decay); without it the loops read g alone, so a
+ * run without decay keeps its bits even where a weight is not finite. mlp_update_range and the update folded into
+ * mlp_backward_weights_update are both this. */
+static inline __attribute__((always_inline)) void mlp_update_block(const mlp_update *u, float *restrict p,
+                                                                   float *restrict m, float *restrict v,
+                                                                   const float *restrict g, size_t n)
 {
-    const mlp_update *u = f->u;
-    float lr = u->lr, wd = u->weight_decay, b1 = u->beta1, b2 = u->beta2, eps = u->eps, c1 = u->c1, c2 = u->c2;
-    float s[MLP_ADAM_BLOCK];
+    float lr = u->lr, wd = u->weight_decay;
+    if (u->kind == MLP_SGD) {
+        #pragma omp simd
+        for (size_t j = 0; j < n; j++)
+            p[j] -= lr * (wd != 0 ? g[j] + wd * p[j] : g[j]);
+        return;
+    }
+    if (u->kind == MLP_MOMENTUM) {
+        float mu = u->momentum;
+        #pragma omp simd
+        for (size_t j = 0; j < n; j++) {
+            m[j] = mu * m[j] + (wd != 0 ? g[j] + wd * p[j] : g[j]);
+            p[j] -= lr * m[j];
+        }
+        return;
+    }
+    float b1 = u->beta1, b2 = u->beta2, eps = u->eps, c1 = u->c1, c2 = u->c2;
+    float s[MLP_UPDATE_BLOCK];
     if (wd != 0)
         #pragma omp simd
         for (size_t j = 0; j < n; j++) {

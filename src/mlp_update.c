@@ -1,40 +1,13 @@
-/* The optimizer update of a range of parameters (SGD, momentum, Adam), vectorised, and its scalar twin. The
- * update folded into the weight gradient's pass (mlp_backward_weights_update) performs the same operations on
- * each value, so the same bits. */
+/* The optimizer update of a range of parameters (SGD, momentum, Adam), in blocks of mlp_update_block (which the
+ * update folded into the weight gradient's pass, mlp_backward_weights_update, calls too), and its scalar twin. */
 #include "mlp_kernels.h"
 
-/* Adam in blocks of MLP_ADAM_BLOCK, each by mlp_adam_block (the tests compare it with mlp_update_range_ref bit for
- * bit). */
-static void adam_range(const mlp_update *u, float *restrict p, const float *restrict g, size_t lo, size_t hi)
-{
-    mlp_fold f = {.u = u};
-    for (size_t at = lo; at < hi; at += MLP_ADAM_BLOCK) {
-        size_t n = hi - at < MLP_ADAM_BLOCK ? hi - at : MLP_ADAM_BLOCK;
-        mlp_adam_block(&f, p + at, u->m + at, u->v + at, g + at, n);
-    }
-}
-
-/* Weight decay adds wd p to each gradient inside the same loop (as torch.optim's weight_decay); without it the
- * loops read g alone, so a run without decay keeps its bits even where a weight is not finite. */
 void mlp_update_range(const mlp_update *u, float *restrict p, const float *restrict g, size_t lo, size_t hi)
 {
-    if (u->kind == MLP_ADAM) {
-        adam_range(u, p, g, lo, hi);
-        return;
+    for (size_t at = lo; at < hi; at += MLP_UPDATE_BLOCK) {
+        size_t n = hi - at < MLP_UPDATE_BLOCK ? hi - at : MLP_UPDATE_BLOCK;
+        mlp_update_block(u, p + at, u->m ? u->m + at : NULL, u->v ? u->v + at : NULL, g + at, n);
     }
-    float lr = u->lr, wd = u->weight_decay, *restrict m = u->m;
-#define GRAD(i) (wd != 0 ? g[i] + wd * p[i] : g[i])
-    if (u->kind == MLP_SGD) {
-        for (size_t i = lo; i < hi; i++)
-            p[i] -= lr * GRAD(i);
-    } else {
-        float mu = u->momentum;
-        for (size_t i = lo; i < hi; i++) {
-            m[i] = mu * m[i] + GRAD(i);
-            p[i] -= lr * m[i];
-        }
-    }
-#undef GRAD
 }
 
 /* The plain twin: one scalar loop per optimizer, as the update was first written. */
