@@ -279,6 +279,13 @@ for rep in $(seq "$REPS"); do
     run deep-3x256 runner "$t" "$rep" $R --threads "$t" --set model.hidden=256-256-256 --set train.batch_size=128 \
       --set train.epochs=$epochs configs/digits.ini
   done
+  # the same 2-thread runs with their threads left to the kernel (OMP_PROC_BIND set: the runner pins nothing)
+  if [ "$NCPU" = 2 ]; then
+    run deep-2x256 runner-unpinned 2 "$rep" env OMP_PROC_BIND=false $R --threads 2 --set model.hidden=256-256 \
+      --set train.batch_size=64 --set train.epochs=$epochs configs/digits.ini
+    run deep-3x256 runner-unpinned 2 "$rep" env OMP_PROC_BIND=false $R --threads 2 \
+      --set model.hidden=256-256-256 --set train.batch_size=128 --set train.epochs=$epochs configs/digits.ini
+  fi
 done
 
 if [ "$NCPU" -gt 1 ]; then
@@ -300,6 +307,7 @@ if [ "$NCPU" -gt 1 ]; then
       run "$load-2048" runner 2 "$rep" $R --threads 2 $H
       run "$load-2048" libgomp-default 2 "$rep" env GOMP_SPINCOUNT=300000 $R --threads 2 $H
       run "$load-2048" passive 2 "$rep" env OMP_WAIT_POLICY=passive $R --threads 2 $H
+      [ "$NCPU" = 2 ] && run "$load-2048" unpinned 2 "$rep" env OMP_PROC_BIND=false $R --threads 2 $H
     done
     [ -n "$busy" ] && kill $busy
     trap 'rm -rf "$TMP"' EXIT

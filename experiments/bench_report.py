@@ -286,22 +286,27 @@ def optimizers_and_depth(rep, e2e, rate):
     for w, label in (("deep-2x256", "64-256-256-10, batch 64"), ("deep-3x256", "64-256-256-256-10, batch 128")):
         st = e2e_stats(e2e, w)
         one, two = st.get(("runner", "1")), st.get(("runner", "2"))
+        free = st.get(("runner-unpinned", "2"))
         if one and two:
             sp = one["train"] / two["train"]
-            rows.append((label, f"{one['train']:.3f}", rate(w, one["train"], 1)[0], f"{two['train']:.3f}",
-                         rate(w, two["train"], 2)[0], f2(sp)))
+            rows.append((label, f"{one['train']:.3f}", rate(w, one["train"], 1)[0],
+                         f"{two['train']:.3f} ({two['train_lo']:.3f}-{two['train_hi']:.3f})",
+                         rate(w, two["train"], 2)[0], f2(sp),
+                         f"{free['train']:.3f} ({free['train_lo']:.3f}-{free['train_hi']:.3f}), "
+                         f"{f2(one['train'] / free['train'])}" if free else "-"))
             rep.target(f"{label}: 2 threads vs 1 (training time)", ">= 1.8x", f"{sp:.2f}x", sp >= 1.8,
                        "" if sp >= 1.8 else f"2-thread repetitions {two['train_lo']:.3f}-{two['train_hi']:.3f} s, "
                        f"best {one['train'] / two['train_lo']:.2f}x (1 thread {one['train_lo']:.3f}-"
                        f"{one['train_hi']:.3f} s): the units step (each thread owns a share of every hidden layer "
                        "from the forward pass to the update; bench_kernels' multi-layer step table): what remains "
-                       "is the activations and gradients the other core wrote, six barriers a step, and a run "
-                       "whose waits at them outlast the runner's short spin (GOMP_SPINCOUNT=10000) sleeps and "
-                       "wakes late at every step; on a shared VM whole 2-thread runs swing between repetitions "
-                       "with no cause found in the runner (README, Performance)")
+                       "is the activations and gradients the other core wrote, six barriers a step, the serial "
+                       "gather and the epoch's short last step")
     if rows:
-        rep.add("Deeper models (20 epochs), training time with 1 and 2 threads:\n")
-        rep.add(table(["model", "1 thread s", "GFLOP/s", "2 threads s", "GFLOP/s", "speedup"], rows) + "\n")
+        rep.add("Deeper models (20 epochs), training time with 1 and 2 threads (medians, the range in brackets); "
+                "the last column: the same 2-thread runs with the threads left to the kernel (`OMP_PROC_BIND=false`: "
+                "the runner pins nothing), and their speedup:\n")
+        rep.add(table(["model", "1 thread s", "GFLOP/s", "2 threads s", "GFLOP/s", "speedup", "2 threads unpinned s"],
+                      rows) + "\n")
 
 
 def wait_policy(rep, e2e):
@@ -338,7 +343,9 @@ def wait_policy(rep, e2e):
         rep.add("64-2048-10, batch 256, 20 epochs; `loaded`: one busy loop per core in other processes. "
                 "`runner` uses its own default wait policy (src/main.c), `libgomp-default` sets "
                 "GOMP_SPINCOUNT=300000 (what libgomp spins when nothing is set), `passive` sets "
-                "OMP_WAIT_POLICY=passive. Training time median and slowest; the last column is the slowest "
+                "OMP_WAIT_POLICY=passive; all three pin the run's two threads to a core each (src/schedule.c), "
+                "`unpinned` is the runner's default with OMP_PROC_BIND=false, which leaves them to the kernel. "
+                "Training time median and slowest; the last column is the slowest "
                 "run against the median 1-thread run of the same machine state.\n")
         rep.add(table(["machine", "wait", "threads", "training s", "slowest s", "wall s", "slowest / 1 thread"],
                       rows) + "\n")

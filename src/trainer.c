@@ -274,7 +274,7 @@ error_class trainer_train(const cli_options *opt, const sweep_plan *plan, store 
         fprintf(stderr, "%s%s: %ld runs to train, %ld already done (skipped); %s, %d side by side x %d threads "
                 "each (%s)\n", base->name, part, t.ntodo, t.owned - t.ntodo, t.keys ? fused : "each alone",
                 t.parallel, t.threads, why);
-    t.pool = t.ntodo ? schedule_start(t.parallel) : NULL;
+    t.pool = t.ntodo ? schedule_start(t.parallel, t.threads) : NULL;
     if (t.ntodo && !t.pool) {
         fprintf(stderr, "runner: cannot start worker threads\n");
         free(t.keys);
