@@ -325,6 +325,17 @@ void mlp_loss(mlp *net, const int *y, int n, float scale)
         loss_rows(net, y, n, scale);
 }
 
+void mlp_evaluate(mlp *net, const float *x, const int *y, int n)
+{
+    if (pass_threads(pass_work(net, n)) == 1 && narrow_shape(net) && net->out == MLP_OUT_SOFTMAX) {
+        hidden_serial(net, x, n);
+        narrow_output(net, y, n, 0); /* mlp_forward's path on one thread, the loss read from zt as a step's */
+        return;
+    }
+    mlp_forward(net, x, n);
+    mlp_loss(net, y, n, 0);
+}
+
 static void backward_pass(mlp *net, const float *x, int n, int acc)
 {
     for (int k = net->nlayers - 1; k >= 0; k--) {

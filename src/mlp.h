@@ -61,6 +61,9 @@ void mlp_forward(mlp *net, const float *x, int n);
 /* After mlp_forward: per-sample loss and correctness into loss[] and correct[], and, when scale != 0, the
  * output gradient d[nlayers] = scale * dLoss/dlogits. Labels y (n) in 0..K-1. */
 void mlp_loss(mlp *net, const int *y, int n, float scale);
+/* mlp_forward then mlp_loss(net, y, n, 0): the same loss[] and correct[] bits; the logits in a[nlayers] are left
+ * undefined (on one thread a narrow softmax output takes its loss from the transposed logits it computed). */
+void mlp_evaluate(mlp *net, const float *x, const int *y, int n);
 /* After mlp_loss with scale != 0: accumulates the parameter gradients of the n samples into grads. */
 void mlp_backward(mlp *net, const float *x, int n);
 void mlp_zero_grads(mlp *net);

@@ -164,8 +164,7 @@ void train_evaluate(train_job *job, const dataset *d, double *loss, double *acc)
     long correct = 0;
     for (int s = 0; s < d->rows; s += net->max_rows) {
         int n = d->rows - s < net->max_rows ? d->rows - s : net->max_rows;
-        mlp_forward(net, d->x + (size_t)s * d->cols, n);
-        mlp_loss(net, d->y + s, n, 0);
+        mlp_evaluate(net, d->x + (size_t)s * d->cols, d->y + s, n);
         for (int i = 0; i < n; i++) {
             sum += net->loss[i];
             correct += net->correct[i];

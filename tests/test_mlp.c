@@ -367,6 +367,54 @@ START_TEST(test_softmax_loss_rows)
 }
 END_TEST
 
+/* mlp_evaluate against mlp_forward then mlp_loss, bit for bit: narrow softmax outputs (its own path on one
+ * thread), a sigmoid output and a wide softmax (mlp_forward's), 1-3 hidden layers, row counts that leave partial
+ * tiles and blocks, and extreme inputs; on 1 and 2 threads. */
+START_TEST(test_evaluate_matches_forward_loss)
+{
+    enum { ROWS = 300 };
+    static const int shapes[][5] = {
+        /* inputs, hidden layers, hidden units, outputs, output kind (0 softmax, 1 sigmoid) */
+        {64, 1, 128, 10, 0}, {64, 1, 16, 10, 0}, {7, 2, 40, 12, 0}, {5, 3, 33, 3, 0}, {9, 1, 20, 13, 0},
+        {6, 1, 24, 4, 1}, {64, 1, 256, 10, 0},
+    };
+    rng r;
+    rng_init(&r, 5, 2);
+    int threads = omp_get_max_threads();
+    for (size_t c = 0; c < sizeof shapes / sizeof shapes[0]; c++) {
+        const int *sh = shapes[c];
+        int hidden[3] = {sh[2], sh[2] + 3, sh[2] - 1};
+        mlp_output out = sh[4] ? MLP_OUT_SIGMOID : MLP_OUT_SOFTMAX;
+        mlp a, b;
+        ck_assert_int_eq(mlp_init(&a, sh[0], hidden, sh[1], sh[3], MLP_SIGMOID, out, ROWS), 0);
+        ck_assert_int_eq(mlp_init(&b, sh[0], hidden, sh[1], sh[3], MLP_SIGMOID, out, ROWS), 0);
+        mlp_randomize(&a, MLP_INIT_NORMAL, &r);
+        memcpy(b.params, a.params, a.nparams * sizeof *a.params);
+        float *x = malloc((size_t)ROWS * sh[0] * sizeof *x);
+        int y[ROWS];
+        for (int i = 0; i < ROWS * sh[0]; i++)
+            x[i] = (float)((2 * rng_uniform(&r) - 1) * (i % 97 == 0 ? 40 : 2));
+        for (int i = 0; i < ROWS; i++)
+            y[i] = (int)(rng_uniform(&r) * sh[3]);
+        for (int t = 1; t <= 2; t++) {
+            omp_set_num_threads(t);
+            for (int n = 1; n <= ROWS; n += n < 40 ? 13 : 127) {
+                mlp_forward(&a, x, n);
+                mlp_loss(&a, y, n, 0);
+                mlp_evaluate(&b, x, y, n);
+                ck_assert_msg(memcmp(a.loss, b.loss, (size_t)n * sizeof *a.loss) == 0 &&
+                              memcmp(a.correct, b.correct, (size_t)n) == 0,
+                              "shape %zu, %d rows, %d threads: mlp_evaluate differs", c, n, t);
+            }
+        }
+        omp_set_num_threads(threads);
+        free(x);
+        mlp_free(&a);
+        mlp_free(&b);
+    }
+}
+END_TEST
+
 /* A 2-2-2 sigmoid net worked by hand: x = (1, 1), W0 = [[1, -1], [0.5, -0.5]], b0 = 0, so a1 = (0, 0) and
  * h = (0.5, 0.5); W1 = [[2, 0], [0, 2]], b1 = (-1, ln 3 - 1), so z = (0, ln 3). Softmax p = (1/4, 3/4); with
  * label 1 the loss is ln(4/3) and dz = p - e1 = (1/4, -1/4); dW1 = dz h^T = +-1/8; dh = W1^T dz = (1/2, -1/2);
@@ -459,6 +507,7 @@ Suite *mlp_suite(void)
     tcase_add_test(tc, test_update_matches_scalar_twin);
     tcase_add_test(tc, test_adam_step_values);
     tcase_add_test(tc, test_softmax_loss_rows);
+    tcase_add_test(tc, test_evaluate_matches_forward_loss);
     tcase_add_test(tc, test_hand_computed_2_2_2);
     tcase_add_test(tc, test_extreme_logits_stay_finite);
     suite_add_tcase(s, tc);
