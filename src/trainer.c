@@ -10,6 +10,7 @@
 #include <assert.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 
 int trainer_flights_add(trainer_flights *f, int k)
@@ -223,28 +224,49 @@ static void commit_run(trainer *t, flight *f)
     free(f);
 }
 
-/* Trains the runs in t->todo, several side by side, and commits each as it finishes. */
+/* How long the main thread waits for the rest of a group whose first run finished before it writes any of them:
+ * a fused group's runs end at the same epoch, each handed back a moment after the one before (its final
+ * evaluation and confusion matrix), and the group's worker takes no new group until all of them have landed.
+ * Writing the first (about 2 ms, more when fsync is slow) before the others landed left each worker idle between
+ * groups. A run that left its group early (diverged, stopped) waits this long before it is written. */
+#define LAND_WAIT 0.002
+
+/* Lands f and whatever else of its group follows within LAND_WAIT of each other, appending them to landed[*n]. */
+static void land(trainer *t, flight *f, flight **landed, int *n)
+{
+    while (f) {
+        int whole = trainer_flights_land(&t->air, f->group);
+        timing_add(TIMING_TRAIN, trained_seconds(&f->job));
+        progress_landed(&t->pr, &f->job);
+        landed[(*n)++] = f;
+        f = whole ? NULL : schedule_wait(t->pool, LAND_WAIT);
+    }
+}
+
+/* Trains the runs in t->todo, several side by side, and commits each as it finishes. The next group starts as
+ * soon as a worker's group has landed, before any of its runs is written, and between two writes the main thread
+ * lands the runs that finished meanwhile, so a worker waits on the disk only when runs finish faster than they
+ * are written: no new group starts while more than a group's runs wait to be written, which bounds the runs in
+ * memory as before (those in flight and a group landed). */
 static void train_todo(trainer *t)
 {
-    flight *landed = NULL;
+    flight *landed[PROGRESS_MAX_AIR + FUSED_GROUP_MAX];
+    int nlanded = 0;
     for (;;) {
-        /* the next run starts before the one that finished is written, so no core waits on its disk writes */
-        launch(t);
-        if (landed) {
-            commit_run(t, landed);
-            landed = NULL;
+        if (nlanded <= t->group)
+            launch(t);
+        double wait = 0.25;
+        if (nlanded) {
+            commit_run(t, landed[0]);
+            memmove(landed, landed + 1, (size_t)--nlanded * sizeof *landed);
             progress_show(&t->pr);
-        }
-        if (!t->air.nair)
+            wait = 0; /* only what finished during the write */
+        } else if (!t->air.nair)
             break;
-        landed = schedule_wait(t->pool, 0.25);
-        if (!landed) {
+        flight *f = schedule_wait(t->pool, wait);
+        if (!f && wait > 0)
             progress_show(&t->pr);
-            continue;
-        }
-        trainer_flights_land(&t->air, landed->group);
-        timing_add(TIMING_TRAIN, trained_seconds(&landed->job));
-        progress_landed(&t->pr, &landed->job);
+        land(t, f, landed, &nlanded);
     }
 }
 
