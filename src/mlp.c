@@ -617,9 +617,15 @@ void mlp_train_step(mlp *net, const float *x, const int *y, int n, float scale, 
         backward_update(net, x, n, u);
 }
 
+/* 1 when a step of n rows on nt threads is a units step (mlp_train_step's choice). */
+static int units_step_of(const mlp *net, int n, int nt)
+{
+    return !mlp_step_chunked(net, n) && pass_threads(2 * pass_work(net, n)) > 1 && units_shape(net, nt);
+}
+
 int mlp_reserve(mlp *net, int threads, int batch)
 {
-    int copies = threads > 1 && mlp_step_chunked(net, batch) ? threads : 1;
+    int copies = threads > 1 && (mlp_step_chunked(net, batch) || units_step_of(net, batch, threads)) ? threads : 1;
     free(net->xt);
     free(net->yt);
     net->xt = alloc_floats((size_t)copies * (size_t)net->max_rows * (size_t)net->size[0], sizeof(float));
@@ -639,13 +645,16 @@ void mlp_train_rows(mlp *net, const float *X, const int *Y, const int *rows, int
     int cols = net->size[0], nt = omp_get_max_threads();
     for (int i = 0; i < n; i++)
         net->yt[i] = Y[rows[i]];
-    nt = nt < net->xthreads ? nt : net->xthreads;
-    if (nt > 1 && mlp_step_chunked(net, n)) {
+    int chunked = mlp_step_chunked(net, n), units = !chunked && units_step_of(net, n, nt);
+    if (nt > 1 && nt <= net->xthreads && (chunked || units)) {
         #pragma omp parallel num_threads(nt)
         {
             float *x = net->xt + (size_t)omp_get_thread_num() * (size_t)net->max_rows * (size_t)cols;
             mlp_gather_rows(x, X, rows, n, cols);
-            chunked_step(net, x, net->yt, n, scale, u);
+            if (chunked)
+                chunked_step(net, x, net->yt, n, scale, u);
+            else
+                units_step(net, x, net->yt, n, scale, u);
         }
         return;
     }

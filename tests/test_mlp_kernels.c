@@ -297,6 +297,55 @@ START_TEST(test_multilayer_step_any_threads)
 }
 END_TEST
 
+/* mlp_train_rows (each thread of a chunked or units step gathers its own copy of the batch) gives the same bits on
+ * 1 to 4 threads: a units-step model, a chunked one and one that stays serial, three steps over shuffled rows of a
+ * larger X. */
+START_TEST(test_train_rows_any_threads)
+{
+    static const struct { int nh, h[2], B; } cases[] = {{2, {256, 256}, 64}, {1, {512, 0}, 256}, {1, {128, 0}, 32}};
+    enum { ROWS = 1000, IN = 64, OUT = 10 }; /* 3 steps of the largest batch */
+    int threads = omp_get_max_threads();
+    rng r;
+    rng_init(&r, 77, 3);
+    float *X = malloc((size_t)ROWS * IN * 4);
+    int Y[ROWS], order[ROWS];
+    fill(X, (size_t)ROWS * IN, &r);
+    for (int i = 0; i < ROWS; i++)
+        Y[i] = (int)(rng_uniform(&r) * OUT), order[i] = i;
+    rng_shuffle(&r, order, ROWS);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        int B = cases[c].B;
+        float *start = NULL, *one = NULL;
+        for (int t = 1; t <= 4; t++) {
+            mlp net;
+            ck_assert_int_eq(mlp_init(&net, IN, cases[c].h, cases[c].nh, OUT, MLP_SIGMOID, MLP_OUT_SOFTMAX, B), 0);
+            ck_assert_int_eq(mlp_reserve(&net, t, B), 0);
+            size_t np = net.nparams;
+            if (!start) {
+                rng_init(&r, 78 + c, 1);
+                mlp_randomize(&net, MLP_INIT_XAVIER, &r);
+                start = malloc(np * 4), one = malloc(np * 4);
+                memcpy(start, net.params, np * 4);
+            }
+            memcpy(net.params, start, np * 4);
+            omp_set_num_threads(t);
+            mlp_update u = {.kind = MLP_SGD, .lr = 0.1f};
+            for (int step = 0; step < 3; step++)
+                mlp_train_rows(&net, X, Y, order + step * B, B, 1.0f / B, &u);
+            if (t == 1)
+                memcpy(one, net.params, np * 4);
+            else
+                ck_assert_msg(same(one, net.params, np), "case %zu: other bits with %d threads", c, t);
+            mlp_free(&net);
+        }
+        omp_set_num_threads(threads);
+        free(start);
+        free(one);
+    }
+    free(X);
+}
+END_TEST
+
 /* The forward pass's sigmoid (vectorised by hand where the host has AVX-512) gives sigmoidf's bits for a million
  * floats spread over every exponent, both signs, and the edges: zeros, infinities, NaNs, subnormals, the values
  * around exp_nonpos' cut-off of -87 and where the exp underflows. Each row's input reaches its logits unchanged
@@ -370,6 +419,7 @@ Suite *mlp_kernels_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_kernels_match_bitwise_twins);
     tcase_add_test(tc, test_multilayer_step_any_threads);
+    tcase_add_test(tc, test_train_rows_any_threads);
     tcase_add_test(tc, test_team_share_partitions);
     tcase_add_test(tc, test_sigmoid_matches_scalar_over_floats);
     suite_add_tcase(s, tc);
