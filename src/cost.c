@@ -16,17 +16,15 @@ static double run_bytes(const config *cfg, const double *sizes, int train_rows)
     }
     int inputs = (int)sizes[0], B = train_batch_rows(cfg, train_rows);
     double rows = train_model_rows(B);
-    /* params, grads and the last finite copy, optimizer state, three activations per unit and row, the gathered
-     * batch; with one hidden layer the chunked step's workspace and, where it is taken, a batch per thread */
+    /* params, grads and the last finite copy, optimizer state, three activations per unit and row; with one hidden
+     * layer the chunked step's workspace; the gathered batch (B rows), one per thread where a step of several
+     * threads may take one (counted for every model on several threads: an upper bound) */
     double copies = 3 + (cfg->optimizer == OPT_MOMENTUM) + 2 * (cfg->optimizer == OPT_ADAM);
-    double nout = sizes[cfg->nhidden + 1], chunked = 0, batches = 1;
-    if (cfg->nhidden == 1) {
+    double nout = sizes[cfg->nhidden + 1], chunked = 0, batches = cost_threads(cfg->threads);
+    if (cfg->nhidden == 1)
         chunked = mlp_chunked_floats(cfg->hidden[0], (int)nout, (int)rows);
-        if (mlp_chunked_shape(inputs, cfg->hidden[0], (int)nout, B))
-            batches = cost_threads(cfg->threads);
-    }
-    /* per row also the loss (8 bytes), the prediction (1) and the gathered label (4) */
-    return 4 * (params * copies + 3 * rows * units + batches * rows * inputs + chunked) + 13 * rows +
+    /* per row also the loss (8 bytes) and the prediction (1); per batch row the gathered label (4) */
+    return 4 * (params * copies + 3 * rows * units + batches * B * inputs + chunked) + 9 * rows + 4.0 * B +
            4.0 * train_rows + (double)(cfg->epochs + 1) * sizeof(train_epoch);
 }
 
@@ -93,7 +91,7 @@ static const char *size_text(double bytes, char *buf, size_t len)
     return buf;
 }
 
-int cost_check_memory(const sweep_plan *plan, const plandata *data, int parallel, double limit, char *err,
+int cost_check_memory(const sweep_plan *plan, const plandata *data, int parallel, int group, double limit, char *err,
                       size_t len)
 {
     double biggest = 0, bytes = 0;
@@ -109,10 +107,11 @@ int cost_check_memory(const sweep_plan *plan, const plandata *data, int parallel
         double m = cost_plan_run(plan, data, r).bytes;
         biggest = m > biggest ? m : biggest;
     }
-    /* main's train_todo starts the next run (train_prepare allocates it whole) before it writes and frees the one
-     * that finished, so that no core waits on the disk: with more runs than side by side, parallel + 1 runs are
-     * allocated at once, parallel_runs = 1 included (two then, as tests/pandas_test.sh pins) */
-    parallel += plan->nruns > parallel;
+    /* trainer.c's train_todo starts the next group (train_prepare allocates its runs whole) before it writes and
+     * frees the group that finished, so that no core waits on the disk: with more runs than side by side, a landed
+     * group more is allocated at once; unfused runs are groups of one, so parallel_runs = 1 has two (as
+     * tests/pandas_test.sh pins) */
+    parallel += plan->nruns > parallel ? group : 0;
     bytes += parallel * biggest;
     if (bytes > limit) {
         char need[32], one[32], allowed[32];

@@ -44,9 +44,10 @@ int cost_threads(int requested);
 long cost_step_rows(const config *cfg);
 /* Hidden units of cfg's model, every layer together. */
 long cost_hidden_units(const config *cfg);
-/* Refuses a plan whose data and largest runs, parallel of them training at once, would need more than limit bytes
- * (0: the machine's physical memory). 0, or -1 with the reason in err. */
-int cost_check_memory(const sweep_plan *plan, const plandata *data, int parallel, double limit, char *err,
+/* Refuses a plan whose data and largest runs, parallel of them training at once and, when more runs follow, a
+ * landed group of up to group runs waiting to be written, would need more than limit bytes (0: the machine's
+ * physical memory). 0, or -1 with the reason in err. */
+int cost_check_memory(const sweep_plan *plan, const plandata *data, int parallel, int group, double limit, char *err,
                       size_t len);
 
 #endif

@@ -6,6 +6,7 @@
  * and leave or go on, each handed back as it leaves. */
 #include "fused.h"
 #include "cost.h"
+#include "placement.h"
 #include "timing.h"
 #include <omp.h>
 #include <stdatomic.h>
@@ -347,6 +348,7 @@ void fused_execute(train_job **jobs, int n, int threads, fused_left *left, void 
 {
     threads = threads < n ? threads : n; /* a thread steps whole runs: more would idle (epoch_start's load[]) */
     omp_set_num_threads(threads);
+    placement_pin(threads);
     group g = {.n = n, .stop = jobs[0]->stop, .left = left, .left_ctx = ctx};
     const dataset *tr = jobs[0]->train;
     int B = train_batch_rows(&jobs[0]->cfg, tr->rows);

@@ -196,9 +196,9 @@ static int check_memory(const cli_options *opt, const sweep_plan *plan, const pl
     int parallel, threads;
     char why[200];
     schedule_choose(plan, plan->nruns, cost_threads(0), &parallel, &threads, why, sizeof why);
-    /* fused groups hold their runs in memory together */
+    /* fused groups hold their runs in memory together, and a landed group waits to be written (trainer.c) */
     int group = schedule_fuse_all(plan, data, parallel, threads, opt->no_fuse);
-    return cost_check_memory(plan, data, parallel * group, opt->max_memory, err, len);
+    return cost_check_memory(plan, data, parallel * group, group, opt->max_memory, err, len);
 }
 
 /* Says (unless quiet) when runs ask for more threads than the cores available, which caps them, and proves that

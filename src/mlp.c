@@ -617,20 +617,23 @@ void mlp_train_step(mlp *net, const float *x, const int *y, int n, float scale, 
         backward_update(net, x, n, u);
 }
 
-/* 1 when a step of n rows on nt threads is a units step (mlp_train_step's choice). */
+/* 1 when a step of n rows on nt threads is a units step (mlp_train_step's choice there, whatever the calling
+ * thread's own thread count). */
 static int units_step_of(const mlp *net, int n, int nt)
 {
-    return !mlp_step_chunked(net, n) && pass_threads(2 * pass_work(net, n)) > 1 && units_shape(net, nt);
+    return !mlp_step_chunked(net, n) && 2 * pass_work(net, n) >= MLP_PARALLEL_MIN_WORK && units_shape(net, nt);
 }
 
 int mlp_reserve(mlp *net, int threads, int batch)
 {
     int copies = threads > 1 && (mlp_step_chunked(net, batch) || units_step_of(net, batch, threads)) ? threads : 1;
+    batch = batch < net->max_rows ? batch : net->max_rows;
     free(net->xt);
     free(net->yt);
-    net->xt = alloc_floats((size_t)copies * (size_t)net->max_rows * (size_t)net->size[0], sizeof(float));
-    net->yt = alloc_floats((size_t)net->max_rows, sizeof(int));
+    net->xt = alloc_floats((size_t)copies * (size_t)batch * (size_t)net->size[0], sizeof(float));
+    net->yt = alloc_floats((size_t)batch, sizeof(int));
     net->xthreads = net->xt && net->yt ? copies : 0;
+    net->xrows = batch;
     return net->xthreads ? 0 : -1;
 }
 
@@ -649,7 +652,7 @@ void mlp_train_rows(mlp *net, const float *X, const int *Y, const int *rows, int
     if (nt > 1 && nt <= net->xthreads && (chunked || units)) {
         #pragma omp parallel num_threads(nt)
         {
-            float *x = net->xt + (size_t)omp_get_thread_num() * (size_t)net->max_rows * (size_t)cols;
+            float *x = net->xt + (size_t)omp_get_thread_num() * (size_t)net->xrows * (size_t)cols;
             mlp_gather_rows(x, X, rows, n, cols);
             if (chunked)
                 chunked_step(net, x, net->yt, n, scale, u);

@@ -30,10 +30,10 @@ typedef struct mlp {
     /* workspace of the chunked step (one hidden layer): partial logits per chunk (chunks, max_rows, outputs),
      * the output layer's weights and gradients by chunk ((outputs, chunk width) blocks), zero biases */
     float *part, *w2c, *g2c, *zero;
-    /* mlp_train_rows' gathered batches: xthreads copies of (max_rows, inputs), one per thread of a chunked step
-     * (mlp_reserve), and the labels (max_rows) */
+    /* mlp_train_rows' gathered batches: xthreads copies of (xrows, inputs), one per thread of a chunked or units
+     * step (mlp_reserve), and the labels (xrows) */
     float *xt;
-    int *yt, xthreads;
+    int *yt, xthreads, xrows;
 } mlp;
 
 typedef enum { MLP_SGD, MLP_MOMENTUM, MLP_ADAM } mlp_optimizer;
@@ -77,13 +77,15 @@ void mlp_zero_grads(mlp *net);
  * depend on the thread count. */
 void mlp_train_step(mlp *net, const float *x, const int *y, int n, float scale, const mlp_update *u);
 /* Gathers the rows rows[0..n-1] of X (each size[0] floats) and their labels Y[rows[i]], then mlp_train_step. In a
- * chunked step every thread gathers its own copy from X, which nobody writes, rather than reading one copy
- * that another core has just written. Needs mlp_reserve; uses at most its threads. */
+ * chunked or units step every thread gathers its own copy from X, which nobody writes, rather than reading one
+ * copy that another core has just written (where mlp_reserve made a copy for each; else one copy, read by all).
+ * Needs mlp_reserve for batches of at least n rows. */
 void mlp_train_rows(mlp *net, const float *X, const int *Y, const int *rows, int n, float scale, const mlp_update *u);
 /* Copies the rows rows[0..n-1] of X (cols floats each) into dst (n, cols): mlp_train_rows' gather. */
 void mlp_gather_rows(float *dst, const float *X, const int *rows, int n, int cols);
-/* Allocates mlp_train_rows' workspace for up to threads threads and batches of batch rows: a copy of the
- * batch per thread where those batches take the chunked step, else one. 0, or -1 when memory is short. */
+/* Allocates mlp_train_rows' workspace for up to threads threads and batches of batch rows (at most max_rows): a
+ * copy of the batch per thread where those batches take the chunked or the units step on threads threads, else
+ * one. 0, or -1 when memory is short. */
 int mlp_reserve(mlp *net, int threads, int batch);
 /* 1 when mlp_train_step takes the chunked step for n samples (decided by the shapes alone). */
 int mlp_step_chunked(const mlp *net, int n);

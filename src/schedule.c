@@ -1,13 +1,11 @@
-/* The worker pool: a mutex, two condition variables and two fixed queues; no busy waiting. Where the runs fill
- * every core the process may use, each worker's threads are pinned to cores of their own. */
-#define _GNU_SOURCE /* sched_getaffinity, pthread_setaffinity_np */
+/* The worker pool: a mutex, two condition variables and two fixed queues; no busy waiting. Each worker is given
+ * its cores where the runs are pinned (placement.h). */
 #include "schedule.h"
 #include "cost.h"
+#include "placement.h"
 #include "progress.h"
 #include <errno.h>
-#include <omp.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +27,7 @@ struct schedule_pool {
     void *finished[QUEUE * FUSED_GROUP_MAX];     /* owners of finished jobs */
     int ntodo, nfinished, shutdown, nthreads, started;
     int team;                                    /* threads per worker */
-    int *cpus;                                   /* (nthreads * team) the cores to pin to, NULL: none */
+    int *cores;                                  /* (nthreads * team) placement_cores', NULL: none */
     pthread_t threads[];
 };
 
@@ -210,58 +208,12 @@ static void job_left(void *ctx, int i)
     pthread_mutex_unlock(&l->p->lock);
 }
 
-/* The cores of the process (its affinity mask, in order) when the workers' teams fill them exactly and nobody
- * placed the threads already (OMP_PROC_BIND, OMP_PLACES: libgomp's placement, the user's choice): n workers of
- * team threads each, worker w's thread t on core w * team + t. NULL otherwise. Pinned, a team's threads stay on
- * their cores: left to the kernel, two threads of one team sometimes shared a core for much of a run (a futex
- * wake-up brings the sleeper to the waker's core), and a 2-thread step waited at every barrier (make bench,
- * "Optimizers and deeper models": 64-256-256-10 at batch 64 took 0.035-0.037 s on 2 threads in 10 of 10 runs
- * pinned, 0.050-0.065 s in 4 of 10 unpinned, 0.060 s on 1). Where the runs leave cores free, other work may
- * need them, and pinned threads could not move away from it. */
-static int *team_cpus(int n, int team)
-{
-    cpu_set_t mask;
-    if (getenv("OMP_PROC_BIND") || getenv("OMP_PLACES") || sched_getaffinity(0, sizeof mask, &mask) != 0 ||
-        CPU_COUNT(&mask) != n * team || n * team < 2)
-        return NULL;
-    int *cpus = malloc((size_t)(n * team) * sizeof *cpus), k = 0;
-    for (int c = 0; cpus && c < CPU_SETSIZE; c++)
-        if (CPU_ISSET(c, &mask))
-            cpus[k++] = c;
-    return cpus;
-}
-
-/* Pins the calling thread to core cpu; a failure leaves it where it was (only the speed is at stake). */
-static void pin_to(int cpu)
-{
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    CPU_SET(cpu, &one);
-    pthread_setaffinity_np(pthread_self(), sizeof one, &one);
-}
-
-/* Pins worker w and the threads of its OpenMP team (libgomp gives a team's thread t the same pool thread in
- * every region of the worker, so they stay pinned for the regions of its runs). */
-static void pin_team(const schedule_pool *p, int w)
-{
-    const int *cpus = p->cpus + (size_t)w * (size_t)p->team;
-    if (p->team == 1)
-        pin_to(cpus[0]);
-    else {
-        #pragma omp parallel num_threads(p->team)
-        pin_to(cpus[omp_get_thread_num()]);
-    }
-}
-
 static void *worker(void *arg)
 {
     schedule_pool *p = arg;
     pthread_mutex_lock(&p->lock);
     int w = p->started++;
-    pthread_mutex_unlock(&p->lock);
-    if (p->cpus)
-        pin_team(p, w);
-    pthread_mutex_lock(&p->lock);
+    placement_give(p->cores ? p->cores + (size_t)w * (size_t)p->team : NULL, p->team);
     for (;;) {
         while (!p->ntodo && !p->shutdown)
             pthread_cond_wait(&p->work, &p->lock);
@@ -320,13 +272,13 @@ int schedule_probe(int n, char *err, size_t len)
     return -1;
 }
 
-schedule_pool *schedule_start(int n, int threads)
+schedule_pool *schedule_start(int n, int threads, int shared)
 {
     schedule_pool *p = calloc(1, sizeof *p + (size_t)n * sizeof(pthread_t));
     if (!p)
         return NULL;
     p->team = threads;
-    p->cpus = team_cpus(n, threads);
+    p->cores = placement_cores(n, threads, shared);
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->work, NULL);
     pthread_cond_init(&p->done, NULL);
@@ -381,6 +333,6 @@ void schedule_stop(schedule_pool *p)
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->work);
     pthread_cond_destroy(&p->done);
-    free(p->cpus);
+    free(p->cores);
     free(p);
 }

@@ -35,8 +35,8 @@ int schedule_probe(int n, char *err, size_t len);
 
 typedef struct schedule_pool schedule_pool;
 /* Starts n worker threads for runs of threads OpenMP threads each, pinned to cores of their own where they fill
- * the process's cores (schedule.c); NULL when threads cannot be created. */
-schedule_pool *schedule_start(int n, int threads);
+ * the process's cores (placement_cores; shared: never); NULL when threads cannot be created. */
+schedule_pool *schedule_start(int n, int threads, int shared);
 /* Hands a group of n <= FUSED_GROUP_MAX prepared jobs (a fused group when n > 1, else one run alone) to the workers
  * (main thread); owners[i] (not NULL) comes back from schedule_wait when jobs[i] finished, a group's each as it
  * leaves the group (the group goes on without it: the main thread may free it then). */

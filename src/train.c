@@ -2,6 +2,7 @@
  * sample order from per-sample arrays, so curves and weights do not depend on the thread count. */
 #include "train.h"
 #include "checkpoint.h"
+#include "placement.h"
 #include "stats.h"
 #include "timing.h"
 #include <math.h>
@@ -526,6 +527,7 @@ void train_finish(train_job *job)
 void train_execute(train_job *job)
 {
     omp_set_num_threads(job->threads);
+    placement_pin(job->threads);
     const dataset *tr = job->train;
     int B = train_batch_rows(&job->cfg, tr->rows);
     if (!train_begin(job))

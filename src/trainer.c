@@ -10,8 +10,8 @@
 #include <assert.h>
 #include <stdatomic.h>
 #include <stdio.h>
-#include <string.h>
 #include <stdlib.h>
+#include <string.h>
 
 int trainer_flights_add(trainer_flights *f, int k)
 {
@@ -246,8 +246,8 @@ static void land(trainer *t, flight *f, flight **landed, int *n)
 /* Trains the runs in t->todo, several side by side, and commits each as it finishes. The next group starts as
  * soon as a worker's group has landed, before any of its runs is written, and between two writes the main thread
  * lands the runs that finished meanwhile, so a worker waits on the disk only when runs finish faster than they
- * are written: no new group starts while more than a group's runs wait to be written, which bounds the runs in
- * memory as before (those in flight and a group landed). */
+ * are written: no new group starts while more than a group's runs wait to be written. So at most the groups in
+ * flight and one landed group are in memory at once, as main's check_memory counts them. */
 static void train_todo(trainer *t)
 {
     flight *landed[PROGRESS_MAX_AIR + FUSED_GROUP_MAX];
@@ -296,7 +296,7 @@ error_class trainer_train(const cli_options *opt, const sweep_plan *plan, store 
         fprintf(stderr, "%s%s: %ld runs to train, %ld already done (skipped); %s, %d side by side x %d threads "
                 "each (%s)\n", base->name, part, t.ntodo, t.owned - t.ntodo, t.keys ? fused : "each alone",
                 t.parallel, t.threads, why);
-    t.pool = t.ntodo ? schedule_start(t.parallel, t.threads) : NULL;
+    t.pool = t.ntodo ? schedule_start(t.parallel, t.threads, opt->shard.count > 0) : NULL;
     if (t.ntodo && !t.pool) {
         fprintf(stderr, "runner: cannot start worker threads\n");
         free(t.keys);

@@ -3,6 +3,7 @@
  * plain twins; exact hand-computed values for a 2-2-2 net. Plus numerical stability at extreme logits. */
 #include "tests.h"
 #include "mlp.h"
+#include "mlp_kernels.h" /* mlp_narrow_rows: whether the narrow evaluation applies */
 #include "rng.h"
 #include <math.h>
 #include <omp.h>
@@ -401,7 +402,13 @@ START_TEST(test_evaluate_matches_forward_loss)
             for (int n = 1; n <= ROWS; n += n < 40 ? 13 : 127) {
                 mlp_forward(&a, x, n);
                 mlp_loss(&a, y, n, 0);
+                /* the narrow path leaves the logits alone: a sentinel there shows it was taken */
+                memset(b.a[b.nlayers], 0x7f, (size_t)n * sh[3] * sizeof(float));
                 mlp_evaluate(&b, x, y, n);
+                static const unsigned char sentinel[4] = {0x7f, 0x7f, 0x7f, 0x7f};
+                if (t == 1 && sh[3] <= 12 && !sh[4] && mlp_narrow_rows() >= 16) /* one thread: always narrow */
+                    ck_assert_msg(memcmp(b.a[b.nlayers], sentinel, 4) == 0,
+                                  "shape %zu, %d rows: the narrow evaluation was not taken", c, n);
                 ck_assert_msg(memcmp(a.loss, b.loss, (size_t)n * sizeof *a.loss) == 0 &&
                               memcmp(a.correct, b.correct, (size_t)n) == 0,
                               "shape %zu, %d rows, %d threads: mlp_evaluate differs", c, n, t);

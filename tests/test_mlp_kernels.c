@@ -302,7 +302,9 @@ END_TEST
  * larger X. */
 START_TEST(test_train_rows_any_threads)
 {
-    static const struct { int nh, h[2], B; } cases[] = {{2, {256, 256}, 64}, {1, {512, 0}, 256}, {1, {128, 0}, 32}};
+    /* the last field: 1 where the step of several threads gives each its own copy (units, chunked) */
+    static const struct { int nh, h[2], B, copies; } cases[] = {
+        {2, {256, 256}, 64, 1}, {1, {512, 0}, 256, 1}, {1, {128, 0}, 32, 0}};
     enum { ROWS = 1000, IN = 64, OUT = 10 }; /* 3 steps of the largest batch */
     int threads = omp_get_max_threads();
     rng r;
@@ -319,7 +321,9 @@ START_TEST(test_train_rows_any_threads)
         for (int t = 1; t <= 4; t++) {
             mlp net;
             ck_assert_int_eq(mlp_init(&net, IN, cases[c].h, cases[c].nh, OUT, MLP_SIGMOID, MLP_OUT_SOFTMAX, B), 0);
+            omp_set_num_threads(1); /* mlp_reserve decides by its threads argument, not the caller's count */
             ck_assert_int_eq(mlp_reserve(&net, t, B), 0);
+            ck_assert_int_eq(net.xthreads, cases[c].copies && t > 1 ? t : 1);
             size_t np = net.nparams;
             if (!start) {
                 rng_init(&r, 78 + c, 1);

@@ -1,16 +1,20 @@
 /* The scheduler's choices (runs side by side, threads per run, the reason shown) for a few plans and core counts,
  * the largest-first order of runs, and the run-cost model against work and bytes counted by hand. Run from the
  * repository root. */
+#define _GNU_SOURCE /* sched_getaffinity */
 #include "tests.h"
 #include "config.h"
 #include "cost.h"
 #include "h5util.h"
+#include "placement.h"
 #include "plandata.h"
 #include "schedule.h"
 #include "shard.h"
 #include "sweep.h"
 #include "train.h"
 #include "trainer.h"
+#include <omp.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -201,9 +205,10 @@ START_TEST(cost_small_net)
     cost k = cost_run(&c, 4, 2, 10);
     /* (4 x 3 + 3 x 2) multiply-adds per row, 10 rows, 2 epochs */
     ck_assert_double_eq(k.work, 360);
-    /* floats: 23 params x 3 (params, grads, last finite), 3 x 256 rows x 5 units, 256 rows x 4 inputs, the chunked
-     * workspace 256 x 2 + 2 x 3 x 2 + 2 = 526: 5459 floats; per row 13 bytes; 10 order ints; 3 curve rows */
-    ck_assert_double_eq(k.bytes, 4 * 5459 + 13 * 256 + 4 * 10 + 3 * sizeof(train_epoch));
+    /* floats: 23 params x 3 (params, grads, last finite), 3 x 256 rows x 5 units, the gathered batch 5 rows x 4
+     * inputs (one thread: one copy), the chunked workspace 256 x 2 + 2 x 3 x 2 + 2 = 526: 4455 floats; per row 9
+     * bytes; 5 gathered labels; 10 order ints; 3 curve rows */
+    ck_assert_double_eq(k.bytes, 4 * 4455 + 9 * 256 + 4 * 5 + 4 * 10 + 3 * sizeof(train_epoch));
     config_free(&c);
 }
 END_TEST
@@ -268,6 +273,51 @@ START_TEST(groups_in_flight_until_last_run)
 }
 END_TEST
 
+/* The calling thread's single core, or -1 when it may run on more than one. */
+static int only_core(void)
+{
+    cpu_set_t m;
+    if (sched_getaffinity(0, sizeof m, &m) != 0 || CPU_COUNT(&m) != 1)
+        return -1;
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &m))
+            return c;
+    return -1;
+}
+
+/* placement_pin pins every thread of the team it is asked for, also after a smaller region made libgomp replace
+ * the team's extra threads (new threads start with their creator's single core), and a region of the pinned size
+ * then finds thread t on core t. The cores given need not differ, so any machine with a core runs it; the threads
+ * get the process's whole mask back at the end. */
+START_TEST(placement_pins_every_team)
+{
+    cpu_set_t all;
+    ck_assert_int_eq(sched_getaffinity(0, sizeof all, &all), 0);
+    int first = -1, last = -1;
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &all))
+            first = first < 0 ? c : first, last = c;
+    const int cores[3] = {first, last, last}; /* the third not the master's: a new thread inherits the master's core */
+    int seen[3];
+    placement_give(cores, 3);
+    placement_pin(3);
+    #pragma omp parallel num_threads(2)
+    seen[omp_get_thread_num()] = only_core();  /* a smaller team: libgomp ends the third thread */
+    ck_assert_int_eq(seen[0], cores[0]);
+    ck_assert_int_eq(seen[1], cores[1]);
+    placement_pin(3);
+    #pragma omp parallel num_threads(3)
+    seen[omp_get_thread_num()] = only_core();
+    for (int t = 0; t < 3; t++)
+        ck_assert_msg(seen[t] == cores[t], "thread %d on core %d, want %d", t, seen[t], cores[t]);
+    placement_give(NULL, 0);
+    placement_pin(3); /* nothing given: nothing pinned */
+    #pragma omp parallel num_threads(3)
+    sched_setaffinity(0, sizeof all, &all);
+    ck_assert_int_eq(only_core() == -1, CPU_COUNT(&all) > 1);
+}
+END_TEST
+
 Suite *schedule_suite(void)
 {
     Suite *s = suite_create("schedule");
@@ -281,6 +331,7 @@ Suite *schedule_suite(void)
     tcase_add_test(tc, shard_owners_balanced);
     tcase_add_test(tc, shard_parse_text_and_launchers);
     tcase_add_test(tc, groups_in_flight_until_last_run);
+    tcase_add_test(tc, placement_pins_every_team);
     suite_add_tcase(s, tc);
     TCase *tc_cost = tcase_create("cost");
     tcase_add_test(tc_cost, cost_small_net);
