@@ -343,7 +343,7 @@ def wait_policy(rep, e2e):
         rep.add("64-2048-10, batch 256, 20 epochs; `loaded`: one busy loop per core in other processes. "
                 "`runner` uses its own default wait policy (src/main.c), `libgomp-default` sets "
                 "GOMP_SPINCOUNT=300000 (what libgomp spins when nothing is set), `passive` sets "
-                "OMP_WAIT_POLICY=passive; all three pin the run's two threads to a core each (src/schedule.c), "
+                "OMP_WAIT_POLICY=passive; all three pin the run's two threads to a core each (src/placement.c), "
                 "`unpinned` is the runner's default with OMP_PROC_BIND=false, which leaves them to the kernel. "
                 "Training time median and slowest; the last column is the slowest "
                 "run against the median 1-thread run of the same machine state.\n")
