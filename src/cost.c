@@ -17,10 +17,14 @@ static double run_bytes(const config *cfg, const double *sizes, int train_rows)
     int inputs = (int)sizes[0], B = train_batch_rows(cfg, train_rows);
     double rows = train_model_rows(B);
     /* params, grads and the last finite copy, optimizer state, three activations per unit and row; with one hidden
-     * layer the chunked step's workspace; the gathered batch (B rows), one per thread where a step of several
-     * threads may take one (counted for every model on several threads: an upper bound) */
+     * layer the chunked step's workspace; the gathered batch (B rows), one per thread where the step takes one
+     * (mlp_batch_copies, on all the threads a run may have) */
     double copies = 3 + (cfg->optimizer == OPT_MOMENTUM) + 2 * (cfg->optimizer == OPT_ADAM);
-    double nout = sizes[cfg->nhidden + 1], chunked = 0, batches = cost_threads(cfg->threads);
+    double nout = sizes[cfg->nhidden + 1], chunked = 0;
+    int isize[MLP_MAX_LAYERS + 1];
+    for (int k = 0; k <= cfg->nhidden + 1; k++)
+        isize[k] = (int)sizes[k];
+    double batches = mlp_batch_copies(isize, cfg->nhidden + 1, cost_threads(cfg->threads), B);
     if (cfg->nhidden == 1)
         chunked = mlp_chunked_floats(cfg->hidden[0], (int)nout, (int)rows);
     /* per row also the loss (8 bytes) and the prediction (1); per batch row the gathered label (4) */
@@ -112,6 +116,7 @@ int cost_check_memory(const sweep_plan *plan, const plandata *data, int parallel
      * group more is allocated at once; unfused runs are groups of one, so parallel_runs = 1 has two (as
      * tests/pandas_test.sh pins) */
     parallel += plan->nruns > parallel ? group : 0;
+    parallel = plan->nruns < parallel ? (int)plan->nruns : parallel; /* never more than the plan has */
     bytes += parallel * biggest;
     if (bytes > limit) {
         char need[32], one[32], allowed[32];

@@ -617,16 +617,32 @@ void mlp_train_step(mlp *net, const float *x, const int *y, int n, float scale, 
         backward_update(net, x, n, u);
 }
 
+int mlp_batch_copies(const int *size, int nlayers, int threads, int batch)
+{
+    if (threads < 2)
+        return 1;
+    if (nlayers == 2 && mlp_chunked_shape(size[0], size[1], size[2], batch))
+        return threads;
+    /* a units step: mlp_train_step's choice on threads threads (pass_work and units_shape, from the sizes) */
+    long work = 0;
+    for (int k = 0; k < nlayers; k++)
+        work += (long)batch * size[k] * size[k + 1];
+    int units = 2 * work >= MLP_PARALLEL_MIN_WORK;
+    for (int k = 1; k < nlayers; k++)
+        units &= mlp_team_balanced(size[k], threads);
+    return units ? threads : 1;
+}
+
 /* 1 when a step of n rows on nt threads is a units step (mlp_train_step's choice there, whatever the calling
  * thread's own thread count). */
 static int units_step_of(const mlp *net, int n, int nt)
 {
-    return !mlp_step_chunked(net, n) && 2 * pass_work(net, n) >= MLP_PARALLEL_MIN_WORK && units_shape(net, nt);
+    return !mlp_step_chunked(net, n) && mlp_batch_copies(net->size, net->nlayers, nt, n) > 1;
 }
 
 int mlp_reserve(mlp *net, int threads, int batch)
 {
-    int copies = threads > 1 && (mlp_step_chunked(net, batch) || units_step_of(net, batch, threads)) ? threads : 1;
+    int copies = mlp_batch_copies(net->size, net->nlayers, threads, batch);
     batch = batch < net->max_rows ? batch : net->max_rows;
     free(net->xt);
     free(net->yt);

@@ -87,6 +87,9 @@ void mlp_gather_rows(float *dst, const float *X, const int *rows, int n, int col
  * copy of the batch per thread where those batches take the chunked or the units step on threads threads, else
  * one. 0, or -1 when memory is short. */
 int mlp_reserve(mlp *net, int threads, int batch);
+/* Copies of a batch of batch rows that mlp_reserve keeps for a model of layer sizes size[0..nlayers] on threads
+ * threads: one per thread where such a step is chunked or a units step, else 1 (the cost model counts them). */
+int mlp_batch_copies(const int *size, int nlayers, int threads, int batch);
 /* 1 when mlp_train_step takes the chunked step for n samples (decided by the shapes alone). */
 int mlp_step_chunked(const mlp *net, int n);
 /* The same for a model nin-hidden-nout with one hidden layer, before it exists. */
