@@ -299,8 +299,8 @@ def optimizers_and_depth(rep, e2e, rate):
                        f"best {one['train'] / two['train_lo']:.2f}x (1 thread {one['train_lo']:.3f}-"
                        f"{one['train_hi']:.3f} s): the units step (each thread owns a share of every hidden layer "
                        "from the forward pass to the update; bench_kernels' multi-layer step table): what remains "
-                       "is the activations and gradients the other core wrote, six barriers a step, the serial "
-                       "gather and the epoch's short last step")
+                       "is the activations and gradients the other core wrote, six barriers and a fork a step, "
+                       "the epoch's serial shuffle and its short last step")
     if rows:
         rep.add("Deeper models (20 epochs), training time with 1 and 2 threads (medians, the range in brackets); "
                 "the last column: the same 2-thread runs with the threads left to the kernel (`OMP_PROC_BIND=false`: "

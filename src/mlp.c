@@ -131,13 +131,16 @@ void mlp_randomize(mlp *net, mlp_init_kind kind, rng *r)
 
 /* ---- network --------------------------------------------------------------------------------------------- */
 
-static long pass_work(const mlp *net, int n)
+/* Multiply-adds of a pass of n rows through layers of sizes size[0..nlayers]. */
+static long sizes_work(const int *size, int nlayers, int n)
 {
     long work = 0;
-    for (int k = 0; k < net->nlayers; k++)
-        work += (long)n * net->size[k] * net->size[k + 1];
+    for (int k = 0; k < nlayers; k++)
+        work += (long)n * size[k] * size[k + 1];
     return work;
 }
+
+static long pass_work(const mlp *net, int n) { return sizes_work(net->size, net->nlayers, n); }
 
 /* The layers of a forward pass, one after the other: inside a parallel region they meet at the barriers of
  * their work-sharing loops. */
@@ -488,13 +491,15 @@ static void team_step(mlp *net, const float *x, const int *y, int n, float scale
 /* 1 when a step of nt threads shares every hidden layer out by units (units_step): each thread gets some of every
  * layer's units, and no more than 5/4 of an even share (96 units in groups of 32 would give one thread twice
  * the other's work; the step by rows then measures faster). */
-static int units_shape(const mlp *net, int nt)
+static int units_sizes(const int *size, int nlayers, int nt)
 {
     int ok = nt > 1;
-    for (int k = 1; k < net->nlayers; k++)
-        ok &= mlp_team_balanced(net->size[k], nt);
+    for (int k = 1; k < nlayers; k++)
+        ok &= mlp_team_balanced(size[k], nt);
     return ok;
 }
+
+static int units_shape(const mlp *net, int nt) { return units_sizes(net->size, net->nlayers, nt); }
 
 /* The update of the rows of layer k's weights and biases for its units u0..u1-1. */
 static void update_rows(mlp *net, const mlp_update *u, int k, int u0, int u1)
@@ -619,25 +624,10 @@ void mlp_train_step(mlp *net, const float *x, const int *y, int n, float scale, 
 
 int mlp_batch_copies(const int *size, int nlayers, int threads, int batch)
 {
-    if (threads < 2)
-        return 1;
-    if (nlayers == 2 && mlp_chunked_shape(size[0], size[1], size[2], batch))
-        return threads;
-    /* a units step: mlp_train_step's choice on threads threads (pass_work and units_shape, from the sizes) */
-    long work = 0;
-    for (int k = 0; k < nlayers; k++)
-        work += (long)batch * size[k] * size[k + 1];
-    int units = 2 * work >= MLP_PARALLEL_MIN_WORK;
-    for (int k = 1; k < nlayers; k++)
-        units &= mlp_team_balanced(size[k], threads);
-    return units ? threads : 1;
-}
-
-/* 1 when a step of n rows on nt threads is a units step (mlp_train_step's choice there, whatever the calling
- * thread's own thread count). */
-static int units_step_of(const mlp *net, int n, int nt)
-{
-    return !mlp_step_chunked(net, n) && mlp_batch_copies(net->size, net->nlayers, nt, n) > 1;
+    int chunked = nlayers == 2 && mlp_chunked_shape(size[0], size[1], size[2], batch);
+    /* a units step: mlp_train_step's choice on threads threads, made from the sizes */
+    int units = 2 * sizes_work(size, nlayers, batch) >= MLP_PARALLEL_MIN_WORK && units_sizes(size, nlayers, threads);
+    return threads > 1 && (chunked || units) ? threads : 1;
 }
 
 int mlp_reserve(mlp *net, int threads, int batch)
@@ -664,8 +654,9 @@ void mlp_train_rows(mlp *net, const float *X, const int *Y, const int *rows, int
     int cols = net->size[0], nt = omp_get_max_threads();
     for (int i = 0; i < n; i++)
         net->yt[i] = Y[rows[i]];
-    int chunked = mlp_step_chunked(net, n), units = !chunked && units_step_of(net, n, nt);
-    if (nt > 1 && nt <= net->xthreads && (chunked || units)) {
+    /* a chunked or units step on nt threads, with a copy of the batch for each */
+    if (nt > 1 && nt <= net->xthreads && mlp_batch_copies(net->size, net->nlayers, nt, n) > 1) {
+        int chunked = mlp_step_chunked(net, n);
         #pragma omp parallel num_threads(nt)
         {
             float *x = net->xt + (size_t)omp_get_thread_num() * (size_t)net->xrows * (size_t)cols;
