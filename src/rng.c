@@ -45,11 +45,14 @@ double rng_normal(rng *r)
 
 uint64_t rng_below(rng *r, uint64_t n)
 {
-    /* Rejection keeps every residue equally likely. */
-    uint64_t limit = UINT64_MAX - UINT64_MAX % n;
+    /* Rejection keeps every residue equally likely: draws from limit up are drawn again. limit is above
+     * UINT64_MAX - n, so only a draw above that needs it (one in 2^64 / n): the same draws, one division fewer. */
     uint64_t x;
-    do x = rng_next(r); while (x >= limit);
-    return x % n;
+    for (;;) {
+        x = rng_next(r);
+        if (x <= UINT64_MAX - n || x < UINT64_MAX - UINT64_MAX % n)
+            return x % n;
+    }
 }
 
 void rng_shuffle(rng *r, int *a, int n)

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "dataset.h"
 #include "h5util.h"
+#include "rng.h"
 #include "store.h"
 #include "sweep.h"
 #include "train.h"
@@ -650,6 +651,32 @@ START_TEST(test_noise_scale_leaves_weights_unchanged)
 }
 END_TEST
 
+/* rng_below draws what its definition draws: the first x of rng_next below the largest multiple of n, reduced mod
+ * n, leaving the generator where the definition leaves it; for small n (the shuffles') and for n near 2^64, where a
+ * draw is rejected about half the time. */
+START_TEST(test_rng_below_matches_its_definition)
+{
+    static const uint64_t ns[] = {1, 2, 3, 10, 1437, 1797, 1u << 31, UINT64_MAX / 2 + 2, UINT64_MAX - 1, UINT64_MAX};
+    for (size_t k = 0; k < sizeof ns / sizeof ns[0]; k++) {
+        rng a, b;
+        rng_init(&a, 5 + k, 1);
+        b = a;
+        uint64_t n = ns[k], limit = UINT64_MAX - UINT64_MAX % n;
+        int rejected = 0;
+        for (int i = 0; i < 20000; i++) {
+            uint64_t x, want;
+            while ((x = rng_next(&b)) >= limit)
+                rejected++;
+            want = x % n;
+            ck_assert_msg(rng_below(&a, n) == want, "n = %llu, draw %d", (unsigned long long)n, i);
+        }
+        ck_assert(memcmp(&a, &b, sizeof a) == 0);
+        if (n == UINT64_MAX / 2 + 2)
+            ck_assert_int_gt(rejected, 5000); /* the rejecting branch ran */
+    }
+}
+END_TEST
+
 Suite *train_suite(void)
 {
     Suite *s = suite_create("train");
@@ -671,6 +698,7 @@ Suite *train_suite(void)
     tcase_add_test(tc, test_stop_flag_interrupts);
     tcase_add_test(tc, test_checkpoint_round_trip);
     tcase_add_test(tc, test_checkpoint_disk_full);
+    tcase_add_test(tc, test_rng_below_matches_its_definition);
     suite_add_tcase(s, tc);
     return s;
 }
