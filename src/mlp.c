@@ -501,14 +501,6 @@ static int units_sizes(const int *size, int nlayers, int nt)
 
 static int units_shape(const mlp *net, int nt) { return units_sizes(net->size, net->nlayers, nt); }
 
-/* The update of the rows of layer k's weights and biases for its units u0..u1-1. */
-static void update_rows(mlp *net, const mlp_update *u, int k, int u0, int u1)
-{
-    size_t w = (size_t)(net->w[k] - net->params), b = (size_t)(net->b[k] - net->params), IN = (size_t)net->size[k];
-    mlp_update_range(u, net->params, net->grads, w + (size_t)u0 * IN, w + (size_t)u1 * IN);
-    mlp_update_range(u, net->params, net->grads, b + (size_t)u0, b + (size_t)u1);
-}
-
 /* The output layer's logits and the loss: each thread a contiguous run of blocks of LOSS_ROWS rows, its logits then
  * their loss; a barrier at the end. */
 static void output_loss(mlp *net, const int *y, int n, float scale)
@@ -524,48 +516,46 @@ static void output_loss(mlp *net, const int *y, int n, float scale)
     #pragma omp barrier
 }
 
+/* Layer k's update folded into its weight gradient's pass (mlp_backward_weights_update) for the step u. */
+static mlp_fold fold_of(const mlp *net, const mlp_update *u, int k)
+{
+    size_t w = (size_t)(net->w[k] - net->params), b = (size_t)(net->b[k] - net->params);
+    return (mlp_fold){.u = u, .w = net->w[k], .b = net->b[k], .mw = u->m ? u->m + w : NULL,
+                      .mb = u->m ? u->m + b : NULL, .vw = u->v ? u->v + w : NULL, .vb = u->v ? u->v + b : NULL};
+}
+
 /* A step in which each thread owns a share of every hidden layer's units (mlp_team_share): it computes their
  * pre-activations and activations (all rows), their gradients, the rows of the weights into them (gradient and
  * update) and the columns of the weights out of them, so a layer's weights never leave the core that updates
- * them; only activations and their gradients cross. The output layer's logits and loss go by rows. A hidden
- * layer's update waits for the barrier after which no thread reads its weights (the next layer down's input
- * gradient has read them); no barrier of its own. Every value is computed as in the serial step. */
+ * them; only activations and their gradients cross. The output layer's logits and loss go by rows. Each layer's
+ * update is folded into its weight gradient's pass, as on one thread, once no thread reads its weights any more:
+ * the output layer's columns right after the thread's own input gradient has read them, a hidden layer's rows
+ * after the barrier that ends the input gradient below it (which reads every row), the first layer's at once.
+ * Every value is computed as in the serial step. */
 static void units_step(mlp *net, const float *x, const int *y, int n, float scale, const mlp_update *u)
 {
-    int L = net->nlayers - 1, u0, u1;
+    int L = net->nlayers - 1;
     mlp_activation act = net->act;
     for (int k = 0; k < L; k++)
         mlp_forward_layer(net->a[k + 1], net->h[k + 1], act, k == 0 ? x : net->h[k], net->w[k], net->b[k], n,
                           net->size[k], net->size[k + 1], MLP_TEAM_OUTS);
     output_loss(net, y, n, scale);
     int IN = net->size[L], OUT = net->size[L + 1];
-    mlp_backward_weights(net->gw[L], net->gb[L], net->d[L + 1], net->h[L], n, IN, OUT, MLP_TEAM_INS, 0);
     mlp_backward_input(net->d[L], net->a[L], net->h[L], act, net->d[L + 1], net->w[L], n, IN, OUT, MLP_TEAM_INS);
-    mlp_team_share(IN, &u0, &u1);
-    for (int o = 0; o < OUT; o++) {
-        size_t at = (size_t)(net->w[L] - net->params) + (size_t)o * IN;
-        mlp_update_range(u, net->params, net->grads, at + (size_t)u0, at + (size_t)u1);
-    }
-    if (u0 == 0 && u1 > 0) {
-        size_t b = (size_t)(net->b[L] - net->params);
-        mlp_update_range(u, net->params, net->grads, b, b + (size_t)OUT);
-    }
+    mlp_fold f = fold_of(net, u, L);
+    mlp_backward_weights_update(net->gw[L], net->gb[L], net->d[L + 1], net->h[L], n, IN, OUT, MLP_TEAM_INS, &f);
     for (int k = L - 1; k >= 0; k--) {
-        mlp_backward_weights(net->gw[k], net->gb[k], net->d[k + 1], k == 0 ? x : net->h[k], n, net->size[k],
-                             net->size[k + 1], MLP_TEAM_OUTS, 0);
-        if (k > 0 || k + 1 < L) {
+        /* d[k + 1] complete (k > 0: read whole below; k == 0: only the thread's own units of it are read) */
+        if (k > 0) {
             #pragma omp barrier
-        }
-        if (k + 1 < L) {
-            mlp_team_share(net->size[k + 2], &u0, &u1);
-            update_rows(net, u, k + 1, u0, u1);
-        }
-        if (k > 0)
             mlp_backward_input(net->d[k], net->a[k], net->h[k], act, net->d[k + 1], net->w[k], n, net->size[k],
                                net->size[k + 1], MLP_TEAM_INS);
+            #pragma omp barrier
+        }
+        f = fold_of(net, u, k);
+        mlp_backward_weights_update(net->gw[k], net->gb[k], net->d[k + 1], k == 0 ? x : net->h[k], n, net->size[k],
+                                    net->size[k + 1], MLP_TEAM_OUTS, &f);
     }
-    mlp_team_share(net->size[1], &u0, &u1);
-    update_rows(net, u, 0, u0, u1);
 }
 
 /* The backward pass on the calling thread, each layer updated as soon as nothing reads its weights any more (after
@@ -579,10 +569,8 @@ static void backward_update(mlp *net, const float *x, int n, const mlp_update *u
         if (k > 0)
             mlp_backward_input(net->d[k], net->a[k], net->h[k], net->act, net->d[k + 1], net->w[k], n, IN, OUT,
                                MLP_SERIAL);
-        size_t w = (size_t)(net->w[k] - net->params), b = (size_t)(net->b[k] - net->params);
-        mlp_fold f = {.u = u, .w = net->w[k], .b = net->b[k], .mw = u->m ? u->m + w : NULL,
-                      .mb = u->m ? u->m + b : NULL, .vw = u->v ? u->v + w : NULL, .vb = u->v ? u->v + b : NULL};
-        mlp_backward_weights_update(net->gw[k], net->gb[k], net->d[k + 1], in, n, IN, OUT, &f);
+        mlp_fold f = fold_of(net, u, k);
+        mlp_backward_weights_update(net->gw[k], net->gb[k], net->d[k + 1], in, n, IN, OUT, MLP_SERIAL, &f);
     }
 }
 

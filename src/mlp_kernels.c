@@ -389,7 +389,9 @@ static inline __attribute__((always_inline)) void bias_sums(float *db, const flo
 }
 
 /* The block of inputs i0..i0+TN-1 (fewer at the end) and outputs c0..c0+nc-1 (nc <= OC); with f, the update of
- * its weights and biases once their gradients are complete. */
+ * its weights and biases once their gradients are complete, the weights' straight from the tile: dw then holds
+ * only the partial sums of earlier panels (storing the finished tiles too took 6 % of the digits model's first
+ * layer pass, 3.04 against 2.85 us). */
 static inline __attribute__((always_inline)) void weights_item(int i0, int c0, int nc, float *dw, float *db,
                                                                const float *dout, const float *in, int B, int IN,
                                                                int OUT, int acc, const mlp_fold *f)
@@ -424,7 +426,7 @@ static inline __attribute__((always_inline)) void weights_item(int i0, int c0, i
                 tile_rows(tile, d, 1, TM, x, ldx, kc, m, TN, !(acc || r0));
             else
                 tile_rows(tile, d, 1, (size_t)OUT, x, ldx, kc, m, TN, !(acc || r0));
-            for (int o = 0; o < m; o++)
+            for (int o = 0; o < m && !(f && r0 + kc == B); o++)
                 copy_prefix(dw + (size_t)(c0 + g + o) * IN + i0, tile + o * TN, ni, TN);
             for (int o = 0; f && r0 + kc == B && o < m; o++) {
                 size_t at = (size_t)(c0 + g + o) * IN + i0;
@@ -446,16 +448,17 @@ static inline __attribute__((always_inline)) void weights_item(int i0, int c0, i
 /* team: MLP_TEAM: items shared out among the calling team; MLP_TEAM_OUTS: the rows of dw (and db) of the thread's
  * share of the outputs; MLP_TEAM_INS: the columns of dw of its share of the inputs (db with the first); no barrier
  * at the end. Else all on the calling thread. db may be NULL: no bias gradients. acc: add to dw and db, else
- * overwrite them (no zeroing pass needed). */
-void mlp_backward_weights(float *dw, float *db, const float *dout, const float *in, int B, int IN, int OUT,
-                          int team, int acc)
+ * overwrite them (no zeroing pass needed). f: the update folded in (NULL: none). */
+static inline __attribute__((always_inline)) void weights_pass(float *dw, float *db, const float *dout,
+                                                               const float *in, int B, int IN, int OUT, int team,
+                                                               int acc, const mlp_fold *f)
 {
     int nib = (IN + TN - 1) / TN, noc = (OUT + OC - 1) / OC, u0 = 0, u1 = team == MLP_TEAM_OUTS ? OUT : IN;
     if (team == MLP_TEAM) {
         #pragma omp for schedule(static) nowait
         for (int item = 0; item < nib * noc; item++)
             weights_item(item / noc * TN, item % noc * OC, imin(OC, OUT - item % noc * OC), dw, db, dout, in, B,
-                         IN, OUT, acc, NULL);
+                         IN, OUT, acc, f);
         return;
     }
     if (team == MLP_TEAM_OUTS || team == MLP_TEAM_INS)
@@ -463,19 +466,23 @@ void mlp_backward_weights(float *dw, float *db, const float *dout, const float *
     if (team == MLP_TEAM_OUTS)
         for (int i0 = 0; i0 < IN; i0 += TN)
             for (int c0 = u0; c0 < u1; c0 += OC)
-                weights_item(i0, c0, imin(OC, u1 - c0), dw, db, dout, in, B, IN, OUT, acc, NULL);
+                weights_item(i0, c0, imin(OC, u1 - c0), dw, db, dout, in, B, IN, OUT, acc, f);
     else
         for (int i0 = u0; i0 < u1; i0 += TN)
             for (int c0 = 0; c0 < OUT; c0 += OC)
-                weights_item(i0, c0, imin(OC, OUT - c0), dw, db, dout, in, B, IN, OUT, acc, NULL);
+                weights_item(i0, c0, imin(OC, OUT - c0), dw, db, dout, in, B, IN, OUT, acc, f);
+}
+
+void mlp_backward_weights(float *dw, float *db, const float *dout, const float *in, int B, int IN, int OUT,
+                          int team, int acc)
+{
+    weights_pass(dw, db, dout, in, B, IN, OUT, team, acc, NULL);
 }
 
 void mlp_backward_weights_update(float *dw, float *db, const float *dout, const float *in, int B, int IN, int OUT,
-                                 const mlp_fold *f)
+                                 int team, const mlp_fold *f)
 {
-    for (int i0 = 0; i0 < IN; i0 += TN)
-        for (int c0 = 0; c0 < OUT; c0 += OC)
-            weights_item(i0, c0, imin(OC, OUT - c0), dw, db, dout, in, B, IN, OUT, 0, f);
+    weights_pass(dw, db, dout, in, B, IN, OUT, team, 0, f);
 }
 
 /* dout (B, OUT), w (OUT, IN) -> din (B, IN) = dout w, times act'(a) when h is not NULL (a, h (B, IN) of the

@@ -227,11 +227,14 @@ static inline __attribute__((always_inline)) void mlp_update_block(const mlp_upd
     for (size_t j = 0; j < n; j++)
         p[j] -= lr * (m[j] / c1) / (s[j] + eps);
 }
-/* mlp_backward_weights on the calling thread, overwriting dw and db (db not NULL), and the update f of the
- * layer's weights and biases, each as soon as its gradient is complete: every value the bits of
- * mlp_backward_weights then mlp_update_range. Nothing else may read w or b after it in the step. */
+/* The weight gradient (as mlp_backward_weights, overwriting) and the update f of the layer's weights and biases,
+ * each as soon as its gradient is complete: every value the bits of mlp_backward_weights then mlp_update_range.
+ * The bias gradients land in db (not NULL); the weight gradients go from registers into the update, so dw is only
+ * scratch space (B rows over 256) and holds no gradient after it. team: MLP_SERIAL, or MLP_TEAM_OUTS /
+ * MLP_TEAM_INS as mlp_backward_weights (no barrier at the end). Nothing may read the weights and biases it
+ * updates after it in the step. */
 void mlp_backward_weights_update(float *dw, float *db, const float *dout, const float *in, int B, int IN, int OUT,
-                                 const mlp_fold *f);
+                                 int team, const mlp_fold *f);
 /* dout (B, OUT), w (OUT, IN) -> din (B, IN) = dout w, times act'(a) when h is not NULL (a, h (B, IN) of the
  * layer below). team: MLP_TEAM (a barrier at the end), MLP_TEAM_INS (none) or MLP_SERIAL. */
 void mlp_backward_input(float *din, const float *a, const float *h, mlp_activation act, const float *dout,
