@@ -428,13 +428,13 @@ static inline __attribute__((always_inline)) void weights_item(int i0, int c0, i
                 tile_rows(tile, d, 1, (size_t)OUT, x, ldx, kc, m, TN, !(acc || r0));
             for (int o = 0; o < m && !(f && r0 + kc == B); o++)
                 copy_prefix(dw + (size_t)(c0 + g + o) * IN + i0, tile + o * TN, ni, TN);
-            for (int o = 0; f && r0 + kc == B && o < m; o++) {
-                size_t at = (size_t)(c0 + g + o) * IN + i0;
+            if (f && r0 + kc == B) {
+                size_t at = (size_t)(c0 + g) * IN + i0;
                 float *mw = f->mw ? f->mw + at : NULL, *vw = f->vw ? f->vw + at : NULL;
                 if (ni == TN) /* a constant width: straight vector code */
-                    mlp_update_block(f->u, f->w + at, mw, vw, tile + o * TN, TN);
+                    mlp_update_rows(f->u, f->w + at, mw, vw, (size_t)IN, tile, TN, m, TN);
                 else
-                    mlp_update_block(f->u, f->w + at, mw, vw, tile + o * TN, (size_t)ni);
+                    mlp_update_rows(f->u, f->w + at, mw, vw, (size_t)IN, tile, TN, m, (size_t)ni);
             }
         }
         if (i0 == 0 && db)

@@ -178,55 +178,90 @@ static inline __attribute__((always_inline)) void mlp_sqrt_block(float *s, size_
 /* Most elements of one call of mlp_update_block: Adam's three passes (moments, square roots, step) stay in L1. */
 enum { MLP_UPDATE_BLOCK = 256 };
 
-/* The update u (its optimizer and scalars; its own m and v are not read) of n <= MLP_UPDATE_BLOCK parameters p,
- * their gradients g and state m (momentum, Adam; else NULL), v (Adam): the operations of mlp_update_range_ref's
- * scalar loop in its order (the same bits), Adam's split into passes that each vectorize. Weight decay adds wd p
- * to each gradient inside the same loop (as torch.optim's weight_decay); without it the loops read g alone, so a
- * run without decay keeps its bits even where a weight is not finite. mlp_update_range and the update folded into
- * mlp_backward_weights_update are both this. */
-static inline __attribute__((always_inline)) void mlp_update_block(const mlp_update *u, float *restrict p,
-                                                                   float *restrict m, float *restrict v,
-                                                                   const float *restrict g, size_t n)
+/* The update u (its optimizer and scalars; its own m and v are not read) of rows x n parameters p (rows ld apart,
+ * n <= MLP_UPDATE_BLOCK), their gradients g (rows ldg apart) and state m (momentum, Adam; else NULL), v (Adam), laid
+ * out as p: the operations of mlp_update_range_ref's scalar loop in its order (the same bits), Adam's split into
+ * passes that each vectorize. The optimizer and whether there is weight decay are looked at once for all the rows,
+ * each case its own loop: a select inside the loop, and the look at every row of a folded update's tile, made the
+ * update cost several times its arithmetic. Weight decay adds wd p to each gradient inside the same loop (as
+ * torch.optim's weight_decay); without it the loops read g alone, so a run without decay keeps its bits even where
+ * a weight is not finite. mlp_update_range and the update folded into mlp_backward_weights_update are both this. */
+static inline __attribute__((always_inline)) void mlp_update_rows(const mlp_update *u, float *restrict p,
+                                                                  float *restrict m, float *restrict v, size_t ld,
+                                                                  const float *restrict g, size_t ldg, int rows,
+                                                                  size_t n)
 {
     float lr = u->lr, wd = u->weight_decay;
+    if (u->kind == MLP_SGD && wd == 0) {
+        for (int r = 0; r < rows; r++)
+            #pragma omp simd
+            for (size_t j = 0; j < n; j++)
+                p[r * ld + j] -= lr * g[r * ldg + j];
+        return;
+    }
     if (u->kind == MLP_SGD) {
-        #pragma omp simd
-        for (size_t j = 0; j < n; j++)
-            p[j] -= lr * (wd != 0 ? g[j] + wd * p[j] : g[j]);
+        for (int r = 0; r < rows; r++)
+            #pragma omp simd
+            for (size_t j = 0; j < n; j++)
+                p[r * ld + j] -= lr * (g[r * ldg + j] + wd * p[r * ld + j]);
         return;
     }
     if (u->kind == MLP_MOMENTUM) {
         float mu = u->momentum;
-        #pragma omp simd
-        for (size_t j = 0; j < n; j++) {
-            m[j] = mu * m[j] + (wd != 0 ? g[j] + wd * p[j] : g[j]);
-            p[j] -= lr * m[j];
+        for (int r = 0; r < rows; r++) {
+            float *pr = p + r * ld, *mr = m + r * ld;
+            const float *gr = g + r * ldg;
+            if (wd == 0)
+                #pragma omp simd
+                for (size_t j = 0; j < n; j++) {
+                    mr[j] = mu * mr[j] + gr[j];
+                    pr[j] -= lr * mr[j];
+                }
+            else
+                #pragma omp simd
+                for (size_t j = 0; j < n; j++) {
+                    mr[j] = mu * mr[j] + (gr[j] + wd * pr[j]);
+                    pr[j] -= lr * mr[j];
+                }
         }
         return;
     }
     float b1 = u->beta1, b2 = u->beta2, eps = u->eps, c1 = u->c1, c2 = u->c2;
     float s[MLP_UPDATE_BLOCK];
-    if (wd != 0)
+    for (int r = 0; r < rows; r++) {
+        float *pr = p + r * ld, *mr = m + r * ld, *vr = v + r * ld;
+        const float *gr = g + r * ldg;
+        if (wd != 0)
+            #pragma omp simd
+            for (size_t j = 0; j < n; j++) {
+                float gi = gr[j] + wd * pr[j];
+                mr[j] = b1 * mr[j] + (1 - b1) * gi;
+                vr[j] = b2 * vr[j] + (1 - b2) * gi * gi;
+                s[j] = vr[j] / c2;
+            }
+        else
+            #pragma omp simd
+            for (size_t j = 0; j < n; j++) {
+                float gi = gr[j];
+                mr[j] = b1 * mr[j] + (1 - b1) * gi;
+                vr[j] = b2 * vr[j] + (1 - b2) * gi * gi;
+                s[j] = vr[j] / c2;
+            }
+        mlp_sqrt_block(s, n);
         #pragma omp simd
-        for (size_t j = 0; j < n; j++) {
-            float gi = g[j] + wd * p[j];
-            m[j] = b1 * m[j] + (1 - b1) * gi;
-            v[j] = b2 * v[j] + (1 - b2) * gi * gi;
-            s[j] = v[j] / c2;
-        }
-    else
-        #pragma omp simd
-        for (size_t j = 0; j < n; j++) {
-            float gi = g[j];
-            m[j] = b1 * m[j] + (1 - b1) * gi;
-            v[j] = b2 * v[j] + (1 - b2) * gi * gi;
-            s[j] = v[j] / c2;
-        }
-    mlp_sqrt_block(s, n);
-    #pragma omp simd
-    for (size_t j = 0; j < n; j++)
-        p[j] -= lr * (m[j] / c1) / (s[j] + eps);
+        for (size_t j = 0; j < n; j++)
+            pr[j] -= lr * (mr[j] / c1) / (s[j] + eps);
+    }
 }
+
+/* mlp_update_rows of one row. */
+static inline __attribute__((always_inline)) void mlp_update_block(const mlp_update *u, float *restrict p,
+                                                                   float *restrict m, float *restrict v,
+                                                                   const float *restrict g, size_t n)
+{
+    mlp_update_rows(u, p, m, v, 0, g, 0, 1, n);
+}
+
 /* The weight gradient (as mlp_backward_weights, overwriting) and the update f of the layer's weights and biases,
  * each as soon as its gradient is complete: every value the bits of mlp_backward_weights then mlp_update_range.
  * The bias gradients land in db (not NULL); the weight gradients go from registers into the update, so dw is only
