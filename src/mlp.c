@@ -545,9 +545,13 @@ static void units_step(mlp *net, const float *x, const int *y, int n, float scal
     mlp_fold f = fold_of(net, u, L);
     mlp_backward_weights_update(net->gw[L], net->gb[L], net->d[L + 1], net->h[L], n, IN, OUT, MLP_TEAM_INS, &f);
     for (int k = L - 1; k >= 0; k--) {
-        /* d[k + 1] complete (k > 0: read whole below; k == 0: only the thread's own units of it are read) */
+        /* the input gradient reads the whole of d[k + 1]: the output layer's input gradient is complete after a
+         * barrier, a hidden layer's was at the previous iteration's second barrier; then every read of w[k] ends
+         * before its rows are updated. k == 0 reads only the thread's own units of d[1]. */
         if (k > 0) {
-            #pragma omp barrier
+            if (k == L - 1) {
+                #pragma omp barrier
+            }
             mlp_backward_input(net->d[k], net->a[k], net->h[k], act, net->d[k + 1], net->w[k], n, net->size[k],
                                net->size[k + 1], MLP_TEAM_INS);
             #pragma omp barrier

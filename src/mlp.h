@@ -67,14 +67,15 @@ void mlp_evaluate(mlp *net, const float *x, const int *y, int n);
 /* After mlp_loss with scale != 0: accumulates the parameter gradients of the n samples into grads. */
 void mlp_backward(mlp *net, const float *x, int n);
 void mlp_zero_grads(mlp *net);
-/* One training step on n <= max_rows samples: gradients of the loss (scale as in mlp_loss) into grads, per-sample
- * loss and correctness as mlp_loss, and the update u of every parameter. A model with one hidden layer whose
- * step is big enough (mlp_step_chunked) takes the chunked step: each thread owns chunks of hidden units, with
- * their rows of the first layer's weights, columns of the second's and activations, from the forward pass to
- * the update, so only the logits and their gradients cross cores; its logits are summed chunk by chunk, so
- * they may differ from mlp_forward's in the last bits. Another step on several threads shares every hidden
- * layer out by units (each thread its units' activations, weights and update). Either way the results do not
- * depend on the thread count. */
+/* One training step on n <= max_rows samples: gradients of the loss (scale as in mlp_loss), per-sample loss and
+ * correctness as mlp_loss, and the update u of every parameter. grads is its workspace: where the update is folded
+ * into the gradient's pass (one thread, and the units step below) only the bias gradients are left there. A model
+ * with one hidden layer whose step is big enough (mlp_step_chunked) takes the chunked step: each thread owns
+ * chunks of hidden units, with their rows of the first layer's weights, columns of the second's and activations,
+ * from the forward pass to the update, so only the logits and their gradients cross cores; its logits are summed
+ * chunk by chunk, so they may differ from mlp_forward's in the last bits. Another step on several threads shares
+ * every hidden layer out by units (each thread its units' activations, weights and update). Either way the
+ * results do not depend on the thread count. */
 void mlp_train_step(mlp *net, const float *x, const int *y, int n, float scale, const mlp_update *u);
 /* Gathers the rows rows[0..n-1] of X (each size[0] floats) and their labels Y[rows[i]], then mlp_train_step. In a
  * chunked or units step every thread gathers its own copy from X, which nobody writes, rather than reading one

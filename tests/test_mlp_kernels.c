@@ -223,7 +223,8 @@ END_TEST
 /* Training steps of multi-layer models (the units step on 2 or more threads where every hidden layer has units
  * for each thread, the team step elsewhere) give the same bits as on one thread, and on one thread the same bits
  * as the plain sequence (forward, loss, backward, update) whose loss reads the logits by rows: parameters,
- * optimizer state, losses and predictions, over three steps. */
+ * optimizer state, losses and predictions, over three steps; with and without weight decay, and a batch longer than
+ * one 256-row panel. */
 START_TEST(test_multilayer_step_any_threads)
 {
     static const struct { int B, nh, h[3], OUT; mlp_activation act; mlp_output out; mlp_optimizer opt; } cases[] = {
@@ -235,7 +236,8 @@ START_TEST(test_multilayer_step_any_threads)
         {32, 1, {128}, 10, MLP_SIGMOID, MLP_OUT_SOFTMAX, MLP_SGD},
         {32, 1, {128}, 10, MLP_SIGMOID, MLP_OUT_SOFTMAX, MLP_MOMENTUM},
         {32, 1, {128}, 10, MLP_SIGMOID, MLP_OUT_SOFTMAX, MLP_ADAM},
-        {50, 2, {100, 40}, 3, MLP_TANH, MLP_OUT_SOFTMAX, MLP_ADAM}};
+        {50, 2, {100, 40}, 3, MLP_TANH, MLP_OUT_SOFTMAX, MLP_ADAM},
+        {300, 3, {256, 128, 64}, 10, MLP_SIGMOID, MLP_OUT_SOFTMAX, MLP_MOMENTUM}};
     int threads = omp_get_max_threads(), IN = 64;
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         int B = cases[c].B, OUT = cases[c].OUT;
@@ -256,8 +258,9 @@ START_TEST(test_multilayer_step_any_threads)
         for (int i = 0; i < B; i++)
             y[i] = (int)(rng_uniform(&r) * (OUT == 1 ? 2 : OUT));
         memcpy(start, net.params, np * 4);
+        /* every other case with weight decay */
         mlp_update u = {.kind = cases[c].opt, .lr = 0.05f, .momentum = 0.9f, .beta1 = 0.9f, .beta2 = 0.999f,
-                        .eps = 1e-3f, .c1 = 0.1f, .c2 = 0.001f, .m = m, .v = v};
+                        .eps = 1e-3f, .c1 = 0.1f, .c2 = 0.001f, .weight_decay = c % 2 ? 1e-3f : 0, .m = m, .v = v};
         mlp_update ur = u;
         ur.m = mr, ur.v = vr;
         for (int t = 1; t <= 4; t++) {
