@@ -402,7 +402,7 @@ static inline __attribute__((always_inline)) void weights_item(int i0, int c0, i
     int gh = !pack_dout && nc <= TMAX ? nc : TM;
     float xp[KC * TN], dp[OC * KC], tile[TMAX * TN];
     for (int r0 = 0; r0 < B; r0 += KC) {
-        int kc = imin(KC, B - r0);
+        int kc = imin(KC, B - r0), update = f && r0 + kc == B; /* update: the gradients are complete */
         /* the columns of in: in place, or zero-padded in xp (kc, TN) for the last, narrow block */
         const float *x = in + (size_t)r0 * IN + i0;
         size_t ldx = (size_t)IN;
@@ -426,20 +426,20 @@ static inline __attribute__((always_inline)) void weights_item(int i0, int c0, i
                 tile_rows(tile, d, 1, TM, x, ldx, kc, m, TN, !(acc || r0));
             else
                 tile_rows(tile, d, 1, (size_t)OUT, x, ldx, kc, m, TN, !(acc || r0));
-            for (int o = 0; o < m && !(f && r0 + kc == B); o++)
-                copy_prefix(dw + (size_t)(c0 + g + o) * IN + i0, tile + o * TN, ni, TN);
-            if (f && r0 + kc == B) {
+            if (update) {
                 size_t at = (size_t)(c0 + g) * IN + i0;
                 float *mw = f->mw ? f->mw + at : NULL, *vw = f->vw ? f->vw + at : NULL;
                 if (ni == TN) /* a constant width: straight vector code */
                     mlp_update_rows(f->u, f->w + at, mw, vw, (size_t)IN, tile, TN, m, TN);
                 else
                     mlp_update_rows(f->u, f->w + at, mw, vw, (size_t)IN, tile, TN, m, (size_t)ni);
-            }
+            } else
+                for (int o = 0; o < m; o++)
+                    copy_prefix(dw + (size_t)(c0 + g + o) * IN + i0, tile + o * TN, ni, TN);
         }
         if (i0 == 0 && db)
             bias_sums(db + c0, dout + (size_t)r0 * OUT + c0, (size_t)OUT, kc, nc, acc || r0);
-        if (i0 == 0 && db && f && r0 + kc == B)
+        if (i0 == 0 && db && update)
             mlp_update_block(f->u, f->b + c0, f->mb ? f->mb + c0 : NULL, f->vb ? f->vb + c0 : NULL, db + c0,
                              (size_t)nc);
     }

@@ -175,7 +175,7 @@ static inline __attribute__((always_inline)) void mlp_sqrt_block(float *s, size_
         s[j] = sqrtf(s[j]);
 }
 
-/* Most elements of one call of mlp_update_block: Adam's three passes (moments, square roots, step) stay in L1. */
+/* Most elements of a row of mlp_update_rows: Adam's three passes (moments, square roots, step) stay in L1. */
 enum { MLP_UPDATE_BLOCK = 256 };
 
 /* The update u (its optimizer and scalars; its own m and v are not read) of rows x n parameters p (rows ld apart,
