@@ -112,8 +112,52 @@ void mlp_free(mlp *net)
     memset(net, 0, sizeof *net);
 }
 
+/* ---- the first layer kept transposed ---------------------------------------------------------------------- */
+
+/* The first layer's weights in layer w0 (OUT, IN) <-> (IN, OUT) of each of params, t_m and t_v, through grads. */
+static void transpose_first(mlp *net)
+{
+    size_t off = (size_t)(net->w[0] - net->params), nw = (size_t)net->size[0] * (size_t)net->size[1];
+    float *all[3] = {net->params, net->t_m, net->t_v}, *tmp = net->gw[0];
+    int rows = net->t_live ? net->size[0] : net->size[1], cols = net->t_live ? net->size[1] : net->size[0];
+    for (int i = 0; i < 3; i++)
+        if (all[i]) {
+            mlp_transpose(tmp, all[i] + off, rows, cols);
+            memcpy(all[i] + off, tmp, nw * sizeof *tmp);
+        }
+    net->t_live = !net->t_live;
+}
+
+/* The first layer in the usual layout. */
+static void first_usual(mlp *net)
+{
+    if (net->t_live)
+        transpose_first(net);
+}
+
+/* The first layer transposed, with u's optimizer state. */
+static void first_transposed(mlp *net, const mlp_update *u)
+{
+    if (net->t_live && (net->t_m != u->m || net->t_v != u->v))
+        transpose_first(net);
+    if (!net->t_live) {
+        net->t_m = u->m;
+        net->t_v = u->v;
+        transpose_first(net);
+    }
+}
+
+void mlp_steps_begin(mlp *net) { net->t_allowed = 1; }
+
+void mlp_steps_end(mlp *net)
+{
+    first_usual(net);
+    net->t_allowed = 0;
+}
+
 void mlp_randomize(mlp *net, mlp_init_kind kind, rng *r)
 {
+    first_usual(net);
     for (int k = 0; k < net->nlayers; k++) {
         int in = net->size[k], out = net->size[k + 1];
         size_t nw = (size_t)in * (size_t)out;
@@ -148,8 +192,12 @@ static void forward_pass(mlp *net, const float *x, int n)
 {
     for (int k = 0; k < net->nlayers; k++) {
         int hidden = k + 1 < net->nlayers;
-        mlp_forward_layer(net->a[k + 1], hidden ? net->h[k + 1] : NULL, net->act, k == 0 ? x : net->h[k],
-                      net->w[k], net->b[k], n, net->size[k], net->size[k + 1], 1);
+        if (k == 0 && net->t_live) /* on one thread: a step's */
+            mlp_forward_layer_t(net->a[1], hidden ? net->h[1] : NULL, net->act, x, net->w[0], net->b[0], n,
+                                net->size[0], net->size[1]);
+        else
+            mlp_forward_layer(net->a[k + 1], hidden ? net->h[k + 1] : NULL, net->act, k == 0 ? x : net->h[k],
+                              net->w[k], net->b[k], n, net->size[k], net->size[k + 1], 1);
     }
 }
 
@@ -158,7 +206,7 @@ static void hidden_serial(mlp *net, const float *x, int n);
 static void narrow_output(mlp *net, const int *y, int n, float scale);
 
 /* One parallel region for the whole pass; on one thread, a narrow output layer by mlp_forward_narrow. */
-void mlp_forward(mlp *net, const float *x, int n)
+static void forward_any(mlp *net, const float *x, int n)
 {
     int nt = pass_threads(pass_work(net, n));
     if (nt > 1) {
@@ -169,6 +217,12 @@ void mlp_forward(mlp *net, const float *x, int n)
         narrow_output(net, NULL, n, 0);
     } else
         forward_pass(net, x, n);
+}
+
+void mlp_forward(mlp *net, const float *x, int n)
+{
+    first_usual(net);
+    forward_any(net, x, n);
 }
 
 /* log(1 + exp(z)) without overflow */
@@ -273,8 +327,12 @@ static int narrow_shape(const mlp *net)
 static void hidden_serial(mlp *net, const float *x, int n)
 {
     for (int k = 0; k + 1 < net->nlayers; k++)
-        mlp_forward_layer(net->a[k + 1], net->h[k + 1], net->act, k == 0 ? x : net->h[k], net->w[k], net->b[k], n,
-                          net->size[k], net->size[k + 1], MLP_SERIAL);
+        if (k == 0 && net->t_live)
+            mlp_forward_layer_t(net->a[1], net->h[1], net->act, x, net->w[0], net->b[0], n, net->size[0],
+                                net->size[1]);
+        else
+            mlp_forward_layer(net->a[k + 1], net->h[k + 1], net->act, k == 0 ? x : net->h[k], net->w[k],
+                              net->b[k], n, net->size[k], net->size[k + 1], MLP_SERIAL);
 }
 
 /* Per-class binary cross-entropy of row r (sigmoid outputs), in double through a softplus that cannot
@@ -330,6 +388,7 @@ void mlp_loss(mlp *net, const int *y, int n, float scale)
 
 void mlp_evaluate(mlp *net, const float *x, const int *y, int n)
 {
+    first_usual(net);
     if (pass_threads(pass_work(net, n)) == 1 && narrow_shape(net) && net->out == MLP_OUT_SOFTMAX) {
         hidden_serial(net, x, n);
         narrow_output(net, y, n, 0); /* mlp_forward's path on one thread, the loss read from zt as a step's */
@@ -360,7 +419,11 @@ static void backward_run(mlp *net, const float *x, int n, int acc)
         backward_pass(net, x, n, acc);
 }
 
-void mlp_backward(mlp *net, const float *x, int n) { backward_run(net, x, n, 1); }
+void mlp_backward(mlp *net, const float *x, int n)
+{
+    first_usual(net);
+    backward_run(net, x, n, 1);
+}
 
 void mlp_zero_grads(mlp *net) { memset(net->grads, 0, net->nparams * sizeof(float)); }
 
@@ -574,13 +637,17 @@ static void backward_update(mlp *net, const float *x, int n, const mlp_update *u
             mlp_backward_input(net->d[k], net->a[k], net->h[k], net->act, net->d[k + 1], net->w[k], n, IN, OUT,
                                MLP_SERIAL);
         mlp_fold f = fold_of(net, u, k);
-        mlp_backward_weights_update(net->gw[k], net->gb[k], net->d[k + 1], in, n, IN, OUT, MLP_SERIAL, &f);
+        if (k == 0 && net->t_live)
+            mlp_backward_weights_update_t(net->gb[0], net->d[1], x, n, IN, OUT, &f);
+        else
+            mlp_backward_weights_update(net->gw[k], net->gb[k], net->d[k + 1], in, n, IN, OUT, MLP_SERIAL, &f);
     }
 }
 
 void mlp_train_step(mlp *net, const float *x, const int *y, int n, float scale, const mlp_update *u)
 {
     if (mlp_step_chunked(net, n)) {
+        first_usual(net);
         int nt = omp_get_max_threads();
         if (nt > 1) {
             #pragma omp parallel num_threads(nt)
@@ -590,6 +657,12 @@ void mlp_train_step(mlp *net, const float *x, const int *y, int n, float scale, 
         return;
     }
     int nt = pass_threads(2 * pass_work(net, n));
+    /* one thread, the update folded in: the first layer transposed where allowed and it pays */
+    int fold = nt == 1 && !(net->nparams >= UPDATE_PARALLEL_MIN && omp_get_max_threads() > 1);
+    if (fold && net->t_allowed && mlp_transposed_shape(n, net->size[0], net->size[1]))
+        first_transposed(net, u);
+    else
+        first_usual(net);
     if (nt > 1 && units_shape(net, nt)) {
         #pragma omp parallel num_threads(nt)
         units_step(net, x, y, n, scale, u);
@@ -604,10 +677,10 @@ void mlp_train_step(mlp *net, const float *x, const int *y, int n, float scale, 
         hidden_serial(net, x, n);
         narrow_output(net, y, n, scale);
     } else {
-        mlp_forward(net, x, n);
+        forward_any(net, x, n);
         mlp_loss(net, y, n, scale);
     }
-    if (net->nparams >= UPDATE_PARALLEL_MIN && omp_get_max_threads() > 1) {
+    if (!fold) {
         backward_run(net, x, n, 0);
         update_all(net, u);
     } else
@@ -649,6 +722,7 @@ void mlp_train_rows(mlp *net, const float *X, const int *Y, const int *rows, int
     /* a chunked or units step on nt threads, with a copy of the batch for each */
     if (nt > 1 && nt <= net->xthreads && mlp_batch_copies(net->size, net->nlayers, nt, n) > 1) {
         int chunked = mlp_step_chunked(net, n);
+        first_usual(net);
         #pragma omp parallel num_threads(nt)
         {
             float *x = net->xt + (size_t)omp_get_thread_num() * (size_t)net->xrows * (size_t)cols;

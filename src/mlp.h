@@ -34,6 +34,10 @@ typedef struct mlp {
      * step (mlp_reserve), and the labels (xrows) */
     float *xt;
     int *yt, xthreads, xrows;
+    /* the first layer kept transposed (mlp_steps_begin): t_allowed between mlp_steps_begin and mlp_steps_end;
+     * t_live while w[0] and the first layer's weights in the optimizer state t_m, t_v hold their transposes */
+    int t_allowed, t_live;
+    float *t_m, *t_v;
 } mlp;
 
 typedef enum { MLP_SGD, MLP_MOMENTUM, MLP_ADAM } mlp_optimizer;
@@ -77,6 +81,16 @@ void mlp_zero_grads(mlp *net);
  * every hidden layer out by units (each thread its units' activations, weights and update). Either way the
  * results do not depend on the thread count. */
 void mlp_train_step(mlp *net, const float *x, const int *y, int n, float scale, const mlp_update *u);
+/* Between mlp_steps_begin and mlp_steps_end, a one-thread step whose first layer is small enough keeps that layer's
+ * weights transposed ((size[1], size[0]) becomes (size[0], size[1]), in place in params, and likewise in the
+ * optimizer state m and v of the step's update): its forward pass then reads them in place, where the usual layout
+ * packs a transposed copy at every step, and its gradient and update work on them in that layout, the same bits.
+ * Until mlp_steps_end, the first layer's weights in params, m and v are in that layout after a step; mlp_forward,
+ * mlp_evaluate, mlp_backward and mlp_randomize put them back first (a later step transposes them again), as does a
+ * step that takes another path. Whoever reads params, m or v directly calls mlp_steps_end first. Both transposes go
+ * through grads (a step's workspace). */
+void mlp_steps_begin(mlp *net);
+void mlp_steps_end(mlp *net);
 /* Gathers the rows rows[0..n-1] of X (each size[0] floats) and their labels Y[rows[i]], then mlp_train_step. In a
  * chunked or units step every thread gathers its own copy from X, which nobody writes, rather than reading one
  * copy that another core has just written (where mlp_reserve made a copy for each; else one copy, read by all).

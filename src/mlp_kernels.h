@@ -270,6 +270,23 @@ static inline __attribute__((always_inline)) void mlp_update_block(const mlp_upd
  * updates after it in the step. */
 void mlp_backward_weights_update(float *dw, float *db, const float *dout, const float *in, int B, int IN, int OUT,
                                  int team, const mlp_fold *f);
+/* The first layer kept transposed (mlp.h, mlp_steps_begin): its forward pass from wt (IN, OUT) = w^T, whose tiles
+ * read their columns in place where the packed layout copies and transposes w's blocks at every step; the same
+ * bits as mlp_forward_layer. On the calling thread. */
+void mlp_forward_layer_t(float *a, float *h, mlp_activation act, const float *in, const float *wt, const float *b,
+                         int B, int IN, int OUT);
+/* Its weight gradient and update: as mlp_backward_weights_update (the same bits), with f's weights w and their state
+ * mw, vw transposed (IN, OUT); the gradients dW^T in tiles of inputs by outputs, each tile's chains over all B
+ * rows in registers. The bias gradients land in db. Needs mlp_transposed_shape. On the calling thread. */
+void mlp_backward_weights_update_t(float *db, const float *dout, const float *in, int B, int IN, int OUT,
+                                   const mlp_fold *f);
+/* The most weights (IN x OUT) a first layer kept transposed has: 256 KiB, within L2, where the tiles read it. */
+enum { MLP_TRANSPOSED_MAX = 65536 };
+/* 1 when a first layer IN -> OUT at batches of B rows may be kept transposed: B within one 256-row panel, more
+ * outputs than one vector, no multiple of 1024 (rows 4 KiB apart), and at most MLP_TRANSPOSED_MAX weights. */
+int mlp_transposed_shape(int B, int IN, int OUT);
+/* dst (cols, rows) = src (rows, cols)^T. */
+void mlp_transpose(float *dst, const float *src, int rows, int cols);
 /* dout (B, OUT), w (OUT, IN) -> din (B, IN) = dout w, times act'(a) when h is not NULL (a, h (B, IN) of the
  * layer below). team: MLP_TEAM (a barrier at the end), MLP_TEAM_INS (none) or MLP_SERIAL. */
 void mlp_backward_input(float *din, const float *a, const float *h, mlp_activation act, const float *dout,

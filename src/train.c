@@ -392,6 +392,7 @@ static int begin(train_job *job)
 
 void train_checkpoint(train_job *job, int epoch, int rows, int forced)
 {
+    mlp_steps_end(&job->net); /* a checkpoint holds params, opt_m and opt_v; a stop may come mid-epoch */
     if (!job->checkpoint || (!forced && timing_now() - job->checkpoint_clock < job->cfg.checkpoint_every))
         return;
     job->at_epoch = epoch;
@@ -456,6 +457,7 @@ double train_epoch_begin(train_job *job, int epoch)
 {
     double lr = train_schedule_lr(&job->cfg, epoch - 1);
     job->curve[epoch].lr = lr;
+    mlp_steps_begin(&job->net); /* until the epoch's end or a checkpoint */
     if (job->cfg.shuffle && !job->at_rows)
         rng_shuffle(&job->shuffle, job->order, job->train->rows);
     return lr;
@@ -486,6 +488,7 @@ int train_step(train_job *job, const float *x, const int *y, int n, double lr)
 int train_epoch_end(train_job *job, int epoch, int finite)
 {
     mlp *net = &job->net;
+    mlp_steps_end(net); /* params, opt_m and opt_v are read below */
     job->at_rows = 0;
     job->curve[epoch].epoch = epoch;
     int eval = evaluated_epoch(job, epoch);

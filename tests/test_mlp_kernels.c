@@ -151,10 +151,51 @@ static void check_fold(const lcase *c, rng *r)
                                   "%dx%dx%d, update %zu, nan %d, mode %d, %d threads: bias gradients, parameters or "
                                   "state differ", B, IN, OUT, o, nan, modes[k], t);
                 }
+            if (!mlp_transposed_shape(B, IN, OUT))
+                continue;
+            /* the same with the weights and their state transposed (IN, OUT), put back for the comparison */
+            float *all[3][2] = {{p0, p2}, {m0, m2}, {v0, v2}};
+            for (int i = 0; i < 3; i++) {
+                mlp_transpose(all[i][1], all[i][0], OUT, IN);
+                memcpy(all[i][1] + nw, all[i][0] + nw, (size_t)OUT * 4);
+            }
+            memset(db, 0xff, OUT * 4);
+            mlp_fold f = {.u = &u, .w = p2, .b = p2 + nw, .mw = state ? m2 : NULL, .mb = state ? m2 + nw : NULL,
+                          .vw = adam ? v2 : NULL, .vb = adam ? v2 + nw : NULL};
+            mlp_backward_weights_update_t(db, dout, c->in, B, IN, OUT, &f);
+            for (int i = 0; i < 3; i++) {
+                mlp_transpose(dw, all[i][1], IN, OUT);
+                memcpy(all[i][1], dw, nw * 4);
+            }
+            ck_assert_msg(same(db, g + nw, OUT) && same(p1, p2, np) && same(m1, m2, np) && same(v1, v2, np),
+                          "%dx%dx%d, update %zu, nan %d, transposed: bias gradients, parameters or state differ", B,
+                          IN, OUT, o, nan);
         }
     }
     free(p0); free(m0); free(v0); free(g); free(p1); free(m1); free(v1); free(p2); free(m2); free(v2); free(dw);
     free(db); free(bad);
+}
+
+/* mlp_forward_layer_t, from the weights transposed, against the forward twin, where the shape allows it (with a
+ * zero-padded copy of a last, narrower block of outputs). */
+static int check_forward_t(const lcase *c)
+{
+    int B = c->B, IN = c->IN, OUT = c->OUT;
+    size_t nout = (size_t)B * OUT, nw = (size_t)IN * OUT;
+    if (!mlp_transposed_shape(B, IN, OUT))
+        return 0;
+    float *wt = malloc(nw * 4), *a1 = malloc(nout * 4), *h1 = malloc(nout * 4);
+    mlp_transpose(wt, c->w, OUT, IN);
+    memset(a1, 0xff, nout * 4);
+    memset(h1, 0xff, nout * 4);
+    mlp_forward_layer_t(a1, h1, c->act, c->in, wt, c->b, B, IN, OUT);
+    ck_assert_msg(same(c->a0, a1, nout) && same(c->h0, h1, nout), "%dx%dx%d: forward from the transpose differs", B,
+                  IN, OUT);
+    memset(a1, 0xff, nout * 4);
+    mlp_forward_layer_t(a1, NULL, c->act, c->in, wt, c->b, B, IN, OUT);
+    ck_assert_msg(same(c->a0, a1, nout), "%dx%dx%d: forward from the transpose differs without h", B, IN, OUT);
+    free(wt); free(a1); free(h1);
+    return 1;
 }
 
 /* mlp_forward_narrow's transposed logits against the forward twin's, TN rows at a time. */
@@ -175,14 +216,16 @@ static void check_narrow(const lcase *c)
 
 /* Every kernel in every sharing mode (serial, MLP_TEAM, MLP_TEAM_OUTS, MLP_TEAM_INS on 1, 2 and 3 threads) gives
  * its twin's bits, mlp_forward_narrow gives the forward twin's logits transposed and mlp_backward_weights_update
- * the twins' gradients and update (SGD, momentum, Adam): narrow and wide layers,
+ * the twins' gradients and update (SGD, momentum, Adam), as do the kernels of a first layer kept transposed
+ * (mlp_forward_layer_t, mlp_backward_weights_update_t) where the shape allows: narrow and wide layers,
  * widths that are no multiple of a tile, more threads than groups, and panels of more than 256 inputs. */
 START_TEST(test_kernels_match_bitwise_twins)
 {
     static const int shapes[][3] = {{1, 1, 1},   {5, 13, 7},    {32, 64, 128}, {32, 128, 10}, {17, 100, 3},
                                     {30, 70, 12}, {64, 300, 95}, {9, 513, 40},  {40, 33, 257},
-                                    {300, 40, 37}};
+                                    {300, 40, 37}, {7, 45, 50},    {3, 20, 33},   {256, 64, 48}};
     static const int modes[] = {MLP_SERIAL, MLP_TEAM, MLP_TEAM_OUTS, MLP_TEAM_INS};
+    int transposed = 0; /* shapes the transposed first layer takes */
     rng r;
     rng_init(&r, 41, 1);
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
@@ -213,10 +256,14 @@ START_TEST(test_kernels_match_bitwise_twins)
                     check_mode(&c, modes[m], t);
         if (OUT <= MLP_NARROW_OUT)
             check_narrow(&c);
+        transposed += check_forward_t(&c);
         check_fold(&c, &r);
         free(c.in); free(c.ha); free(c.w); free(c.b); free(c.dout); free(c.a0); free(c.h0); free(c.din0);
         free(c.dw0); free(c.db0); free(c.dws); free(c.dbs); free(c.dwa); free(c.dba);
     }
+    /* the layers of more than 16 outputs but the 300-row batch (over one panel): whole blocks, a padded last
+     * block, a last block one vector wide, padded or not */
+    ck_assert_int_ge(transposed, 7); /* more where a tile is narrower than 32 floats */
 }
 END_TEST
 
@@ -300,6 +347,87 @@ START_TEST(test_multilayer_step_any_threads)
         free(x); free(start); free(one); free(m); free(v); free(mr); free(vr); free(m1); free(v1); free(loss1);
         free(ok1);
         free(y);
+        mlp_free(&net);
+        mlp_free(&ref);
+    }
+}
+END_TEST
+
+/* Steps with the first layer kept transposed (mlp_steps_begin) give the bits of the same steps without: parameters,
+ * optimizer state, losses and predictions, for every optimizer with and without weight decay, narrow, wide and
+ * partial blocks of hidden units, deeper models, a batch of one row, a batch over one panel and a first layer of 16
+ * units (which keep the usual layout) and batches of several sizes in turn; an evaluation between steps, and a step on two threads (another
+ * path), put the layout back and the next step transposes it again. The layout is checked to be transposed after a
+ * step where the shape allows it, so the test does exercise that path. */
+START_TEST(test_transposed_first_layer_same_bits)
+{
+    static const struct { int B, nh, h[2], OUT; mlp_activation act; mlp_output out; mlp_optimizer opt; } cases[] = {
+        {32, 1, {128}, 10, MLP_SIGMOID, MLP_OUT_SOFTMAX, MLP_SGD},
+        {32, 1, {128}, 10, MLP_SIGMOID, MLP_OUT_SOFTMAX, MLP_MOMENTUM},
+        {32, 1, {128}, 10, MLP_SIGMOID, MLP_OUT_SOFTMAX, MLP_ADAM},
+        {7, 1, {48}, 10, MLP_RELU, MLP_OUT_SOFTMAX, MLP_ADAM},
+        {1, 1, {100}, 3, MLP_TANH, MLP_OUT_SIGMOID, MLP_MOMENTUM},
+        {64, 2, {256, 256}, 10, MLP_SIGMOID, MLP_OUT_SOFTMAX, MLP_SGD},
+        {50, 2, {40, 37}, 1, MLP_TANH, MLP_OUT_SIGMOID, MLP_ADAM},
+        {80, 1, {1000}, 10, MLP_SIGMOID, MLP_OUT_SOFTMAX, MLP_SGD}, /* under the chunked step's work */
+        {300, 1, {64}, 10, MLP_SIGMOID, MLP_OUT_SOFTMAX, MLP_MOMENTUM},
+        {32, 1, {16}, 10, MLP_SIGMOID, MLP_OUT_SOFTMAX, MLP_ADAM}};
+    int threads = omp_get_max_threads(), IN = 37;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        int B = cases[c].B, OUT = cases[c].OUT, K = OUT == 1 ? 2 : OUT;
+        mlp net, ref;
+        ck_assert_int_eq(mlp_init(&net, IN, cases[c].h, cases[c].nh, OUT, cases[c].act, cases[c].out, B), 0);
+        ck_assert_int_eq(mlp_init(&ref, IN, cases[c].h, cases[c].nh, OUT, cases[c].act, cases[c].out, B), 0);
+        rng r;
+        rng_init(&r, 91 + c, 1);
+        mlp_randomize(&net, MLP_INIT_XAVIER, &r);
+        memcpy(ref.params, net.params, net.nparams * 4);
+        size_t np = net.nparams;
+        float *x = malloc((size_t)B * IN * 4), *m = calloc(np, 4), *v = calloc(np, 4), *mr = calloc(np, 4);
+        float *vr = calloc(np, 4);
+        int *y = malloc((size_t)B * sizeof(int));
+        fill(x, (size_t)B * IN, &r);
+        for (int i = 0; i < B; i++)
+            y[i] = (int)(rng_uniform(&r) * K);
+        mlp_update u = {.kind = cases[c].opt, .lr = 0.05f, .momentum = 0.9f, .beta1 = 0.9f, .beta2 = 0.999f,
+                        .eps = 1e-3f, .c1 = 0.1f, .c2 = 0.001f, .weight_decay = c % 2 ? 1e-3f : 0, .m = m, .v = v};
+        mlp_update ur = u;
+        ur.m = mr, ur.v = vr;
+        int allowed = mlp_transposed_shape(B, IN, cases[c].h[0]);
+        size_t last = sizeof cases / sizeof cases[0] - 1; /* the 16 units are transposed where tiles are narrower */
+        ck_assert_int_eq(allowed, c + 1 < last || (c == last && allowed));
+        omp_set_num_threads(1);
+        mlp_steps_begin(&net);
+        /* steps of B rows, then B - 1 (or 1), an evaluation, a step on two threads and two more on one */
+        static const int plan[] = {0, 0, 1, 2, 3, 0, 0};
+        for (size_t s = 0; s < sizeof plan / sizeof plan[0]; s++) {
+            int n = plan[s] == 1 && B > 1 ? B - 1 : B;
+            if (plan[s] == 2) {
+                mlp_evaluate(&net, x, y, B);
+                mlp_evaluate(&ref, x, y, B);
+                ck_assert_msg(!net.t_live && memcmp(net.loss, ref.loss, (size_t)B * sizeof(double)) == 0,
+                              "case %zu: the evaluation between steps differs", c);
+                continue;
+            }
+            omp_set_num_threads(plan[s] == 3 ? 2 : 1);
+            mlp_train_step(&net, x, y, n, 1.0f / n, &u);
+            mlp_train_step(&ref, x, y, n, 1.0f / n, &ur);
+            if (plan[s] != 3)
+                ck_assert_msg(net.t_live == allowed, "case %zu step %zu: the first layer is %s", c, s,
+                              net.t_live ? "transposed" : "not transposed");
+            ck_assert_msg(memcmp(net.loss, ref.loss, (size_t)n * sizeof(double)) == 0 &&
+                              memcmp(net.correct, ref.correct, (size_t)n) == 0,
+                          "case %zu step %zu: losses differ", c, s);
+        }
+        omp_set_num_threads(1);
+        mlp_steps_end(&net);
+        ck_assert_msg(!net.t_live && same(net.params, ref.params, np) && same(m, mr, np) && same(v, vr, np),
+                      "case %zu: parameters or optimizer state differ", c);
+        /* after mlp_steps_end, a step keeps the usual layout */
+        mlp_train_step(&net, x, y, B, 1.0f / B, &u);
+        ck_assert(!net.t_live);
+        omp_set_num_threads(threads);
+        free(x); free(m); free(v); free(mr); free(vr); free(y);
         mlp_free(&net);
         mlp_free(&ref);
     }
@@ -433,6 +561,7 @@ Suite *mlp_kernels_suite(void)
     tcase_add_test(tc, test_kernels_match_bitwise_twins);
     tcase_add_test(tc, test_multilayer_step_any_threads);
     tcase_add_test(tc, test_train_rows_any_threads);
+    tcase_add_test(tc, test_transposed_first_layer_same_bits);
     tcase_add_test(tc, test_team_share_partitions);
     tcase_add_test(tc, test_sigmoid_matches_scalar_over_floats);
     suite_add_tcase(s, tc);
