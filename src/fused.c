@@ -286,6 +286,16 @@ static void thread_steps(group *g, int tid, int epoch)
     }
 }
 
+/* thread_steps, then each of the thread's runs' first layer back in its usual layout (mlp_steps_end), inside the
+ * epoch's time as alone. */
+static void thread_epoch(group *g, int tid, int epoch)
+{
+    thread_steps(g, tid, epoch);
+    for (int a = 0; a < g->nactive; a++)
+        if (g->m[g->active[a]].thread == tid)
+            mlp_steps_end(&g->m[g->active[a]].job->net);
+}
+
 /* The group from its first epoch on, run by every thread of the team (a team of one without threads). */
 static void group_run(group *g)
 {
@@ -299,9 +309,9 @@ static void group_run(group *g)
             break;
         if (nt > 1) {
             #pragma omp parallel num_threads(1)
-            thread_steps(g, tid, epoch);
+            thread_epoch(g, tid, epoch);
         } else
-            thread_steps(g, tid, epoch);
+            thread_epoch(g, tid, epoch);
         #pragma omp barrier
         #pragma omp single
         epoch_seconds(g, epoch);

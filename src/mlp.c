@@ -425,7 +425,11 @@ void mlp_backward(mlp *net, const float *x, int n)
     backward_run(net, x, n, 1);
 }
 
-void mlp_zero_grads(mlp *net) { memset(net->grads, 0, net->nparams * sizeof(float)); }
+void mlp_zero_grads(mlp *net)
+{
+    first_usual(net); /* its transpose goes through grads */
+    memset(net->grads, 0, net->nparams * sizeof(float));
+}
 
 int mlp_params_finite(const mlp *net)
 {

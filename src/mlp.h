@@ -86,9 +86,9 @@ void mlp_train_step(mlp *net, const float *x, const int *y, int n, float scale, 
  * optimizer state m and v of the step's update): its forward pass then reads them in place, where the usual layout
  * packs a transposed copy at every step, and its gradient and update work on them in that layout, the same bits.
  * Until mlp_steps_end, the first layer's weights in params, m and v are in that layout after a step; mlp_forward,
- * mlp_evaluate, mlp_backward and mlp_randomize put them back first (a later step transposes them again), as does a
- * step that takes another path. Whoever reads params, m or v directly calls mlp_steps_end first. Both transposes go
- * through grads (a step's workspace). */
+ * mlp_evaluate, mlp_backward, mlp_zero_grads and mlp_randomize put them back first (a later step transposes them
+ * again), as does a step that takes another path. Whoever reads params, m or v directly calls mlp_steps_end first.
+ * Both transposes go through grads (a step's workspace). m and v must outlive the layout. */
 void mlp_steps_begin(mlp *net);
 void mlp_steps_end(mlp *net);
 /* Gathers the rows rows[0..n-1] of X (each size[0] floats) and their labels Y[rows[i]], then mlp_train_step. In a

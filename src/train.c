@@ -553,6 +553,7 @@ void train_execute(train_job *job)
                 return;
             }
         }
+        mlp_steps_end(&job->net); /* inside the epoch's time: the layout's transposes are training's cost */
         job->curve[epoch].seconds += timing_now() - t0; /* a resumed epoch holds the seconds before the stop */
         if (!train_epoch_end(job, epoch, finite))
             break;
