@@ -179,6 +179,11 @@ static void epoch_start(group *g, int epoch, int nt)
         g->done = 1;
         return;
     }
+    /* runs whose order would be drawn from the same state as the first's copy its draw (a shuffle is 4 us a run) */
+    const train_job *first = g->nactive ? g->m[g->active[0]].job : NULL;
+    int twin[FUSED_GROUP_MAX] = {0};
+    for (int a = 1; a < g->nactive; a++)
+        twin[a] = train_same_order(g->m[g->active[a]].job, first);
     for (int a = 0; a < g->nactive; a++) {
         member *m = &g->m[g->active[a]];
         int best = 0;
@@ -187,7 +192,7 @@ static void epoch_start(group *g, int epoch, int nt)
         load[best] += m->work;
         m->thread = best;
         train_checkpoint(m->job, epoch, m->job->at_rows, 0); /* a resumed epoch may begin mid-way */
-        m->lr = train_epoch_begin(m->job, epoch);
+        m->lr = train_epoch_begin_as(m->job, epoch, twin[a] ? first : NULL);
         m->finite = 1;
         m->stopped_at = 0;
         g->work += m->work;

@@ -453,15 +453,27 @@ int train_begin(train_job *job)
     return 1;
 }
 
-double train_epoch_begin(train_job *job, int epoch)
+int train_same_order(const train_job *job, const train_job *twin)
+{
+    return job->cfg.shuffle && twin->cfg.shuffle && !job->at_rows && !twin->at_rows &&
+           job->train->rows == twin->train->rows && memcmp(&job->shuffle, &twin->shuffle, sizeof job->shuffle) == 0 &&
+           memcmp(job->order, twin->order, (size_t)job->train->rows * sizeof *job->order) == 0;
+}
+
+double train_epoch_begin_as(train_job *job, int epoch, const train_job *twin)
 {
     double lr = train_schedule_lr(&job->cfg, epoch - 1);
     job->curve[epoch].lr = lr;
     mlp_steps_begin(&job->net); /* until the epoch's end or a checkpoint */
-    if (job->cfg.shuffle && !job->at_rows)
+    if (twin) {
+        job->shuffle = twin->shuffle;
+        memcpy(job->order, twin->order, (size_t)job->train->rows * sizeof *job->order);
+    } else if (job->cfg.shuffle && !job->at_rows)
         rng_shuffle(&job->shuffle, job->order, job->train->rows);
     return lr;
 }
+
+double train_epoch_begin(train_job *job, int epoch) { return train_epoch_begin_as(job, epoch, NULL); }
 
 float train_step_scale(const train_job *job, int n) { return job->cfg.loss == LOSS_MEAN ? 1.0f / (float)n : 1.0f; }
 

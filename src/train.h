@@ -125,6 +125,12 @@ int train_begin(train_job *job);
 /* Epoch epoch's learning rate, recorded in its curve row, and its sample order (shuffled unless train.shuffle = 0
  * or the epoch goes on after at_rows rows). */
 double train_epoch_begin(train_job *job, int epoch);
+/* 1 when job's sample order for the coming epoch is twin's: both shuffle from the epoch's start, and their shuffle
+ * streams and orders are the same now (the same draws then give the same order). */
+int train_same_order(const train_job *job, const train_job *twin);
+/* train_epoch_begin with the order that twin has just drawn for the same epoch (train_same_order held before it
+ * did) copied, with its stream, instead of drawn again. twin NULL: train_epoch_begin. */
+double train_epoch_begin_as(train_job *job, int epoch, const train_job *twin);
 /* The loss scale of a step of n rows: 1/n for train.loss = mean, else 1. */
 float train_step_scale(const train_job *job, int n);
 /* One optimizer step at lr on the gathered batch x (n, inputs), labels y (n), on the calling thread's OpenMP

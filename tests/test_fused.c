@@ -1,8 +1,8 @@
 /* Fused sweep training: a group of runs trained in lockstep gives each run bitwise what it gives alone (curves,
- * kept and final weights, confusion, status, divergence and early-stopping epochs, the target's step), with a run
- * that diverges, one that early-stops and one that stops at its target leaving the group; on a team of one thread
- * and of two; an interrupted group leaves every run interrupted; and the dealing of runs into groups. Run from the
- * repository root. */
+ * kept and final weights, confusion, status, divergence and early-stopping epochs, the target's step, the sample
+ * order and shuffle stream), with a run that diverges, one that early-stops and one that stops at its target
+ * leaving the group; on a team of one thread and of two; an interrupted group leaves every run interrupted; and the
+ * dealing of runs into groups. Run from the repository root. */
 #include "tests.h"
 #include "config.h"
 #include "dataset.h"
@@ -90,6 +90,11 @@ static void assert_same(const train_job *a, const train_job *b, int r)
     ck_assert_msg(memcmp(a->net.params, b->net.params, bytes) == 0, "run %d: final weights differ", r);
     ck_assert_msg(memcmp(a->confusion, b->confusion, (size_t)a->nclasses * a->nclasses * sizeof(int)) == 0,
                   "run %d: confusion differs", r);
+    /* what a checkpoint would hold to go on from: the sample order and the shuffle stream (a group's runs copy the
+     * first one's draw) */
+    ck_assert_msg(memcmp(&a->shuffle, &b->shuffle, sizeof a->shuffle) == 0 &&
+                      memcmp(a->order, b->order, (size_t)a->train->rows * sizeof *a->order) == 0,
+                  "run %d: sample order or shuffle stream differs", r);
 }
 
 /* What fused_execute's left callback heard: each run's calls, its place in the order of leaving, and its steps and
