@@ -267,6 +267,32 @@ START_TEST(test_kernels_match_bitwise_twins)
 }
 END_TEST
 
+/* A model and optimizer of the step tests below. */
+typedef struct step_case {
+    int B, nh, h[3], OUT;
+    mlp_activation act;
+    mlp_output out;
+    mlp_optimizer opt;
+} step_case;
+
+/* Case k of the step tests on IN inputs: net with weights drawn (Xavier) from a stream seeded seed, ref a copy of it,
+ * then from the same stream a batch x (B, IN) and its labels y; returns the step's update (every other case with
+ * weight decay), whose optimizer state m and v the caller sets. */
+static mlp_update step_setup(const step_case *c, size_t k, int IN, uint64_t seed, mlp *net, mlp *ref, float *x, int *y)
+{
+    ck_assert_int_eq(mlp_init(net, IN, c->h, c->nh, c->OUT, c->act, c->out, c->B), 0);
+    ck_assert_int_eq(mlp_init(ref, IN, c->h, c->nh, c->OUT, c->act, c->out, c->B), 0);
+    rng r;
+    rng_init(&r, seed, 1);
+    mlp_randomize(net, MLP_INIT_XAVIER, &r);
+    memcpy(ref->params, net->params, net->nparams * 4);
+    fill(x, (size_t)c->B * IN, &r);
+    for (int i = 0; i < c->B; i++)
+        y[i] = (int)(rng_uniform(&r) * (c->OUT == 1 ? 2 : c->OUT));
+    return (mlp_update){.kind = c->opt, .lr = 0.05f, .momentum = 0.9f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-3f,
+                        .c1 = 0.1f, .c2 = 0.001f, .weight_decay = k % 2 ? 1e-3f : 0};
+}
+
 /* Training steps of multi-layer models (the units step on 2 or more threads where every hidden layer has units
  * for each thread, the team step elsewhere) give the same bits as on one thread, and on one thread the same bits
  * as the plain sequence (forward, loss, backward, update) whose loss reads the logits by rows: parameters,
@@ -274,7 +300,7 @@ END_TEST
  * one 256-row panel. */
 START_TEST(test_multilayer_step_any_threads)
 {
-    static const struct { int B, nh, h[3], OUT; mlp_activation act; mlp_output out; mlp_optimizer opt; } cases[] = {
+    static const step_case cases[] = {
         {64, 2, {256, 256}, 10, MLP_SIGMOID, MLP_OUT_SOFTMAX, MLP_SGD},
         {128, 3, {256, 256, 256}, 10, MLP_RELU, MLP_OUT_SOFTMAX, MLP_MOMENTUM},
         {77, 2, {300, 170}, 1, MLP_TANH, MLP_OUT_SIGMOID, MLP_ADAM},
@@ -287,27 +313,19 @@ START_TEST(test_multilayer_step_any_threads)
         {300, 3, {256, 128, 64}, 10, MLP_SIGMOID, MLP_OUT_SOFTMAX, MLP_MOMENTUM}};
     int threads = omp_get_max_threads(), IN = 64;
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        int B = cases[c].B, OUT = cases[c].OUT;
+        int B = cases[c].B;
         mlp net, ref;
-        ck_assert_int_eq(mlp_init(&net, IN, cases[c].h, cases[c].nh, OUT, cases[c].act, cases[c].out, B), 0);
-        ck_assert_int_eq(mlp_init(&ref, IN, cases[c].h, cases[c].nh, OUT, cases[c].act, cases[c].out, B), 0);
-        rng r;
-        rng_init(&r, 51 + c, 1);
-        mlp_randomize(&net, MLP_INIT_XAVIER, &r);
+        float *x = malloc((size_t)B * IN * 4);
+        int *y = malloc((size_t)B * sizeof(int));
+        mlp_update u = step_setup(&cases[c], c, IN, 51 + c, &net, &ref, x, y);
         size_t np = net.nparams;
-        float *x = malloc((size_t)B * IN * 4), *start = malloc(np * 4), *one = malloc(np * 4);
+        float *start = malloc(np * 4), *one = malloc(np * 4);
         float *m = calloc(np, 4), *v = calloc(np, 4), *mr = calloc(np, 4), *vr = calloc(np, 4);
         float *m1 = malloc(np * 4), *v1 = malloc(np * 4);
         unsigned char *ok1 = malloc((size_t)B);
         double *loss1 = malloc((size_t)B * sizeof(double));
-        int *y = malloc((size_t)B * sizeof(int));
-        fill(x, (size_t)B * IN, &r);
-        for (int i = 0; i < B; i++)
-            y[i] = (int)(rng_uniform(&r) * (OUT == 1 ? 2 : OUT));
         memcpy(start, net.params, np * 4);
-        /* every other case with weight decay */
-        mlp_update u = {.kind = cases[c].opt, .lr = 0.05f, .momentum = 0.9f, .beta1 = 0.9f, .beta2 = 0.999f,
-                        .eps = 1e-3f, .c1 = 0.1f, .c2 = 0.001f, .weight_decay = c % 2 ? 1e-3f : 0, .m = m, .v = v};
+        u.m = m, u.v = v;
         mlp_update ur = u;
         ur.m = mr, ur.v = vr;
         for (int t = 1; t <= 4; t++) {
@@ -362,7 +380,7 @@ END_TEST
  * step where the shape allows it, so the test does exercise that path. */
 START_TEST(test_transposed_first_layer_same_bits)
 {
-    static const struct { int B, nh, h[2], OUT; mlp_activation act; mlp_output out; mlp_optimizer opt; } cases[] = {
+    static const step_case cases[] = {
         {32, 1, {128}, 10, MLP_SIGMOID, MLP_OUT_SOFTMAX, MLP_SGD},
         {32, 1, {128}, 10, MLP_SIGMOID, MLP_OUT_SOFTMAX, MLP_MOMENTUM},
         {32, 1, {128}, 10, MLP_SIGMOID, MLP_OUT_SOFTMAX, MLP_ADAM},
@@ -375,23 +393,14 @@ START_TEST(test_transposed_first_layer_same_bits)
         {32, 1, {16}, 10, MLP_SIGMOID, MLP_OUT_SOFTMAX, MLP_ADAM}};
     int threads = omp_get_max_threads(), IN = 37;
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        int B = cases[c].B, OUT = cases[c].OUT, K = OUT == 1 ? 2 : OUT;
+        int B = cases[c].B;
         mlp net, ref;
-        ck_assert_int_eq(mlp_init(&net, IN, cases[c].h, cases[c].nh, OUT, cases[c].act, cases[c].out, B), 0);
-        ck_assert_int_eq(mlp_init(&ref, IN, cases[c].h, cases[c].nh, OUT, cases[c].act, cases[c].out, B), 0);
-        rng r;
-        rng_init(&r, 91 + c, 1);
-        mlp_randomize(&net, MLP_INIT_XAVIER, &r);
-        memcpy(ref.params, net.params, net.nparams * 4);
-        size_t np = net.nparams;
-        float *x = malloc((size_t)B * IN * 4), *m = calloc(np, 4), *v = calloc(np, 4), *mr = calloc(np, 4);
-        float *vr = calloc(np, 4);
+        float *x = malloc((size_t)B * IN * 4);
         int *y = malloc((size_t)B * sizeof(int));
-        fill(x, (size_t)B * IN, &r);
-        for (int i = 0; i < B; i++)
-            y[i] = (int)(rng_uniform(&r) * K);
-        mlp_update u = {.kind = cases[c].opt, .lr = 0.05f, .momentum = 0.9f, .beta1 = 0.9f, .beta2 = 0.999f,
-                        .eps = 1e-3f, .c1 = 0.1f, .c2 = 0.001f, .weight_decay = c % 2 ? 1e-3f : 0, .m = m, .v = v};
+        mlp_update u = step_setup(&cases[c], c, IN, 91 + c, &net, &ref, x, y);
+        size_t np = net.nparams;
+        float *m = calloc(np, 4), *v = calloc(np, 4), *mr = calloc(np, 4), *vr = calloc(np, 4);
+        u.m = m, u.v = v;
         mlp_update ur = u;
         ur.m = mr, ur.v = vr;
         int allowed = mlp_transposed_shape(B, IN, cases[c].h[0]);
