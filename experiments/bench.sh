@@ -263,6 +263,15 @@ if [ "$NCPU" -gt 1 ]; then
   done
 fi
 
+# round_trip WORKLOAD TOOL REP: the cross-core round trip (bench_kernels --round-trip, ns) just before a 2-thread run,
+# a row of round_trip.tsv: the host moves this VM's two vCPUs nearer and further apart from minute to minute, and a
+# 2-thread step's barriers and shared activations pay the distance (bench_kernels.c says what it measured)
+printf 'workload\ttool\trep\tns\n' > "$OUT/round_trip.tsv"
+round_trip() {
+  [ -x "$BIN/bench_kernels" ] || return 0
+  printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$("$BIN/bench_kernels" --round-trip)" >> "$OUT/round_trip.tsv"
+}
+
 echo "bench: optimizers and deeper models, $REPS repetitions interleaved" >&2
 wl optimizers 64-128-10 50 1
 epochs=20; [ "$QUICK" = 1 ] && epochs=2
@@ -274,15 +283,19 @@ for rep in $(seq "$REPS"); do
       configs/digits.ini
   done
   for t in $(seq "$NCPU"); do
+    [ "$t" = 2 ] && round_trip deep-2x256 runner "$rep"
     run deep-2x256 runner "$t" "$rep" $R --threads "$t" --set model.hidden=256-256 --set train.batch_size=64 \
       --set train.epochs=$epochs configs/digits.ini
+    [ "$t" = 2 ] && round_trip deep-3x256 runner "$rep"
     run deep-3x256 runner "$t" "$rep" $R --threads "$t" --set model.hidden=256-256-256 --set train.batch_size=128 \
       --set train.epochs=$epochs configs/digits.ini
   done
   # the same 2-thread runs with their threads left to the kernel (OMP_PROC_BIND set: the runner pins nothing)
   if [ "$NCPU" = 2 ]; then
+    round_trip deep-2x256 runner-unpinned "$rep"
     run deep-2x256 runner-unpinned 2 "$rep" env OMP_PROC_BIND=false $R --threads 2 --set model.hidden=256-256 \
       --set train.batch_size=64 --set train.epochs=$epochs configs/digits.ini
+    round_trip deep-3x256 runner-unpinned "$rep"
     run deep-3x256 runner-unpinned 2 "$rep" env OMP_PROC_BIND=false $R --threads 2 \
       --set model.hidden=256-256-256 --set train.batch_size=128 --set train.epochs=$epochs configs/digits.ini
   fi

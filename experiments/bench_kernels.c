@@ -6,12 +6,17 @@
  * Usage: bench_kernels [--quick] [--only=kernels|step|scaling|deep] [--threshold | --sgemm] OUTDIR: writes
  * tab-separated tables to OUTDIR (kernels.tsv, step.tsv, scaling.tsv, deep.tsv: multi-layer steps; or
  * threshold.tsv) and prints them;
- * --sgemm prints OpenBLAS's core and its GFLOP/s at one shape and thread (to check OPENBLAS_CORETYPE). Exit 1
- * on a failed check. */
+ * --sgemm prints OpenBLAS's core and its GFLOP/s at one shape and thread (to check OPENBLAS_CORETYPE);
+ * --round-trip prints the nanoseconds a cache line takes from one core to another and back. Exit 1 on a failed
+ * check. */
+#define _GNU_SOURCE /* sched_getaffinity, pthread_setaffinity_np */
 #include "mlp.h"
 #include "rng.h"
 #include <math.h>
 #include <omp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -575,6 +580,60 @@ static FILE *open_table(const char *dir, const char *name)
     return f;
 }
 
+/* --round-trip: two threads pinned to the first two CPUs this process may run on hand a counter back and forth
+ * through one cache line; prints the median of 5 runs of 20,000 round trips in ns ("none" with fewer than two
+ * CPUs). Every barrier of a 2-thread step waits at least this long, and every line of activations the other core
+ * wrote costs part of it. On the development VM it read about 80 ns in some minutes and about 350 ns in others
+ * (the host had placed the two vCPUs far apart); in the slow minutes a 2-thread step of 64-256-256-10 at batch 64
+ * took as long as one thread's (305-320 against 310 us), in the fast ones 1.65x less. bench.sh takes it before
+ * every 2-thread run of the deeper models. */
+static _Atomic int baton __attribute__((aligned(64)));
+
+static void bench_round_trip(void)
+{
+    cpu_set_t mask;
+    int cpu[2], k = 0;
+    if (sched_getaffinity(0, sizeof mask, &mask) == 0)
+        for (int c = 0; c < CPU_SETSIZE && k < 2; c++)
+            if (CPU_ISSET(c, &mask))
+                cpu[k++] = c;
+    if (k < 2) {
+        printf("none\n");
+        return;
+    }
+    enum { ROUNDS = 20000, RUNS = 5 };
+    double ns[RUNS];
+    for (int run = 0; run < RUNS; run++) {
+        double t0 = 0, t1 = 0;
+        atomic_store(&baton, 0);
+        #pragma omp parallel num_threads(2)
+        {
+            int t = omp_get_thread_num();
+            cpu_set_t one;
+            CPU_ZERO(&one);
+            CPU_SET(cpu[t], &one);
+            pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+            #pragma omp barrier
+            if (t == 0)
+                t0 = now();
+            /* thread 0 turns the even counts odd, thread 1 the odd ones even */
+            for (int i = 0; i < ROUNDS; i++) {
+                int want = 2 * i + t;
+                while (atomic_load_explicit(&baton, memory_order_acquire) != want)
+                    ;
+                atomic_store_explicit(&baton, want + 1, memory_order_release);
+            }
+            if (t == 0) {
+                while (atomic_load_explicit(&baton, memory_order_acquire) != 2 * ROUNDS)
+                    ;
+                t1 = now();
+            }
+        }
+        ns[run] = (t1 - t0) / ROUNDS * 1e9;
+    }
+    printf("%.0f\n", summarise(ns, RUNS).median);
+}
+
 int main(int argc, char **argv)
 {
     int quick = 0, threshold = 0;
@@ -589,12 +648,15 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--sgemm")) {
             bench_sgemm();
             return 0;
+        } else if (!strcmp(argv[i], "--round-trip")) {
+            bench_round_trip();
+            return 0;
         } else
             dir = argv[i];
     }
     if (!dir) {
-        fprintf(stderr, "usage: bench_kernels [--quick] [--only=kernels|step|scaling|deep] [--threshold | --sgemm] "
-                        "OUTDIR\n");
+        fprintf(stderr, "usage: bench_kernels [--quick] [--only=kernels|step|scaling|deep] [--threshold | --sgemm | "
+                        "--round-trip] OUTDIR\n");
         return 2;
     }
     if (quick)

@@ -264,7 +264,20 @@ def process_profile_one(rep, out, process, what, extra):
     rep.add(table(["part", "ms", "of the process", "fsyncs", "fsync ms", "what"], rows) + "\n")
 
 
-def optimizers_and_depth(rep, e2e, rate):
+# a cross-core round trip (bench_kernels --round-trip) under this many ns: the two cores near each other (the
+# development VM read 50-90 ns in such minutes and 340-360 ns in the others)
+NEAR_NS = 150
+
+
+def round_trips(trips, workload, tool, e2e):
+    """(round trip ns, 2-thread training s) for each repetition of a deeper model's 2-thread runs, in order."""
+    ns = {r["rep"]: num(r["ns"], -1) for r in trips if r["workload"] == workload and r["tool"] == tool}
+    return [(ns[r["rep"]], num(r["train_s"])) for r in e2e
+            if r["workload"] == workload and r["tool"] == tool and r["threads"] == "2" and r["status"] == "ok"
+            and ns.get(r["rep"], -1) >= 0]
+
+
+def optimizers_and_depth(rep, e2e, rate, trips):
     """Adam and momentum against SGD at 1 thread; the deeper models' 2-thread speedup."""
     st = e2e_stats(e2e, "optimizers")
     sgd = st.get(("sgd", "1"))
@@ -289,24 +302,37 @@ def optimizers_and_depth(rep, e2e, rate):
         free = st.get(("runner-unpinned", "2"))
         if one and two:
             sp = one["train"] / two["train"]
+            trip = round_trips(trips, w, "runner", e2e)
+            near = [t for ns, t in trip if ns < NEAR_NS]
             rows.append((label, f"{one['train']:.3f}", rate(w, one["train"], 1)[0],
                          f"{two['train']:.3f} ({two['train_lo']:.3f}-{two['train_hi']:.3f})",
                          rate(w, two["train"], 2)[0], f2(sp),
+                         ", ".join(f"{ns:.0f}: {t:.3f}" for ns, t in trip) or "-",
                          f"{free['train']:.3f} ({free['train_lo']:.3f}-{free['train_hi']:.3f}), "
                          f"{f2(one['train'] / free['train'])}" if free else "-"))
+            far = len(trip) - len(near)
+            where = (f"; the cross-core round trip before the 2-thread runs read {', '.join(f'{ns:.0f}' for ns, _ in trip)}"
+                     f" ns: {far} of {len(trip)} over {NEAR_NS} ns" + (" (the host had put the cores far apart)" if far else "") +
+                     ", and the "
+                     + (f"{len(near)} with the cores near ran {f2(one['train'] / med(near))}x (median)" if near else
+                        "cores were never near") if trip else "")
             rep.target(f"{label}: 2 threads vs 1 (training time)", ">= 1.8x", f"{sp:.2f}x", sp >= 1.8,
                        "" if sp >= 1.8 else f"2-thread repetitions {two['train_lo']:.3f}-{two['train_hi']:.3f} s, "
                        f"best {one['train'] / two['train_lo']:.2f}x (1 thread {one['train_lo']:.3f}-"
                        f"{one['train_hi']:.3f} s): the units step (each thread owns a share of every hidden layer "
                        "from the forward pass to the update; bench_kernels' multi-layer step table): what remains "
                        "is the activations and gradients the other core wrote, six barriers and a fork a step, "
-                       "the epoch's serial shuffle and its short last step")
+                       "the epoch's serial shuffle and its short last step" + where)
     if rows:
         rep.add("Deeper models (20 epochs), training time with 1 and 2 threads (medians, the range in brackets); "
-                "the last column: the same 2-thread runs with the threads left to the kernel (`OMP_PROC_BIND=false`: "
-                "the runner pins nothing), and their speedup:\n")
-        rep.add(table(["model", "1 thread s", "GFLOP/s", "2 threads s", "GFLOP/s", "speedup", "2 threads unpinned s"],
-                      rows) + "\n")
+                "the cross-core round trip (`bench_kernels --round-trip`, ns) taken just before each 2-thread run, "
+                "with that run's training time (a 2-thread step waits on the other core at every barrier and for "
+                "every line of activations it wrote: the host moves this VM's two vCPUs nearer and further apart "
+                f"from minute to minute, and under {NEAR_NS} ns they are near); the last column: the same 2-thread runs "
+                "with the threads left to the kernel (`OMP_PROC_BIND=false`: the runner pins nothing), and their "
+                "speedup:\n")
+        rep.add(table(["model", "1 thread s", "GFLOP/s", "2 threads s", "GFLOP/s", "speedup",
+                       "round trip ns: 2-thread s", "2 threads unpinned s"], rows) + "\n")
 
 
 def wait_policy(rep, e2e):
@@ -669,7 +695,7 @@ plot DATA using 0:2:xtic(1) with boxes, '' using 0:2:3:4 with yerrorbars lc rgb 
         rep.target("any run inside a sweep vs the same run alone", "bitwise equal", "not measured", False,
                    "fused_equal.tsv is missing (bench.sh's grid_fused_equal did not run)")
 
-    optimizers_and_depth(rep, e2e, rate)
+    optimizers_and_depth(rep, e2e, rate, read(os.path.join(out, "round_trip.tsv")))
     wait_policy(rep, e2e)
     scaling(rep, e2e, read(os.path.join(out, "synthetic.tsv")), read(os.path.join(out, "workloads.tsv")), flop,
             peak)
