@@ -64,6 +64,14 @@ WL="$OUT/workloads.tsv"
 printf 'workload\tlayers\tepochs\truns\trows\n' > "$WL"
 wl() { printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "${5:-1438}" >> "$WL"; }
 skip() { printf '%s\t%s\n' "$1" "$2" >> "$SKIP"; echo "bench: skipping $1: $2" >&2; }
+# round_trip WORKLOAD TOOL REP: the cross-core round trip (bench_kernels --round-trip, ns) just before a 2-thread run,
+# a row of round_trip.tsv: the host moves this VM's two vCPUs nearer and further apart from minute to minute, and a
+# 2-thread step's barriers and shared activations pay the distance (bench_kernels.c says what it measured)
+printf 'workload\ttool\trep\tns\n' > "$OUT/round_trip.tsv"
+round_trip() {
+  [ -x "$BIN/bench_kernels" ] || return 0
+  printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$("$BIN/bench_kernels" --round-trip)" >> "$OUT/round_trip.tsv"
+}
 
 # ---- machine ------------------------------------------------------------------------------------------------
 {
@@ -235,6 +243,7 @@ for rep in $(seq "$REPS"); do
   for t in $(seq "$NCPU"); do
     run scale-small runner "$t" "$rep" $R --threads "$t" configs/digits.ini
     for h in 512 2048; do
+      [ "$t" = 2 ] && round_trip "scale-$h" runner "$rep"
       run "scale-$h" runner "$t" "$rep" $R --threads "$t" --set model.hidden=$h --set train.batch_size=256 \
         --set train.epochs=$epochs configs/digits.ini
     done
@@ -262,15 +271,6 @@ if [ "$NCPU" -gt 1 ]; then
     done
   done
 fi
-
-# round_trip WORKLOAD TOOL REP: the cross-core round trip (bench_kernels --round-trip, ns) just before a 2-thread run,
-# a row of round_trip.tsv: the host moves this VM's two vCPUs nearer and further apart from minute to minute, and a
-# 2-thread step's barriers and shared activations pay the distance (bench_kernels.c says what it measured)
-printf 'workload\ttool\trep\tns\n' > "$OUT/round_trip.tsv"
-round_trip() {
-  [ -x "$BIN/bench_kernels" ] || return 0
-  printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$("$BIN/bench_kernels" --round-trip)" >> "$OUT/round_trip.tsv"
-}
 
 echo "bench: optimizers and deeper models, $REPS repetitions interleaved" >&2
 wl optimizers 64-128-10 50 1

@@ -277,6 +277,19 @@ def round_trips(trips, workload, tool, e2e):
             and ns.get(r["rep"], -1) >= 0]
 
 
+def placement_note(trip, one_train):
+    """What the round trips before a workload's 2-thread runs read, for the note of a missed 2-thread target: how
+    many found the cores far apart, and the speedup of those that found them near (one_train: the 1-thread median)."""
+    if not trip:
+        return ""
+    near = [t for ns, t in trip if ns < NEAR_NS]
+    far = len(trip) - len(near)
+    return (f"; the cross-core round trip before the 2-thread runs read {', '.join(f'{ns:.0f}' for ns, _ in trip)} "
+            f"ns: {far} of {len(trip)} over {NEAR_NS} ns" + (" (the host had put the cores far apart)" if far else "")
+            + (f", and the {len(near)} with the cores near ran {f2(one_train / med(near))}x (median)" if near else
+               ", and the cores were never near"))
+
+
 def optimizers_and_depth(rep, e2e, rate, trips):
     """Adam and momentum against SGD at 1 thread; the deeper models' 2-thread speedup."""
     st = e2e_stats(e2e, "optimizers")
@@ -303,26 +316,19 @@ def optimizers_and_depth(rep, e2e, rate, trips):
         if one and two:
             sp = one["train"] / two["train"]
             trip = round_trips(trips, w, "runner", e2e)
-            near = [t for ns, t in trip if ns < NEAR_NS]
             rows.append((label, f"{one['train']:.3f}", rate(w, one["train"], 1)[0],
                          f"{two['train']:.3f} ({two['train_lo']:.3f}-{two['train_hi']:.3f})",
                          rate(w, two["train"], 2)[0], f2(sp),
                          ", ".join(f"{ns:.0f}: {t:.3f}" for ns, t in trip) or "-",
                          f"{free['train']:.3f} ({free['train_lo']:.3f}-{free['train_hi']:.3f}), "
                          f"{f2(one['train'] / free['train'])}" if free else "-"))
-            far = len(trip) - len(near)
-            where = (f"; the cross-core round trip before the 2-thread runs read {', '.join(f'{ns:.0f}' for ns, _ in trip)}"
-                     f" ns: {far} of {len(trip)} over {NEAR_NS} ns" + (" (the host had put the cores far apart)" if far else "") +
-                     ", and the "
-                     + (f"{len(near)} with the cores near ran {f2(one['train'] / med(near))}x (median)" if near else
-                        "cores were never near") if trip else "")
             rep.target(f"{label}: 2 threads vs 1 (training time)", ">= 1.8x", f"{sp:.2f}x", sp >= 1.8,
                        "" if sp >= 1.8 else f"2-thread repetitions {two['train_lo']:.3f}-{two['train_hi']:.3f} s, "
                        f"best {one['train'] / two['train_lo']:.2f}x (1 thread {one['train_lo']:.3f}-"
                        f"{one['train_hi']:.3f} s): the units step (each thread owns a share of every hidden layer "
                        "from the forward pass to the update; bench_kernels' multi-layer step table): what remains "
                        "is the activations and gradients the other core wrote, six barriers and a fork a step, "
-                       "the epoch's serial shuffle and its short last step" + where)
+                       "the epoch's serial shuffle and its short last step" + placement_note(trip, one["train"]))
     if rows:
         rep.add("Deeper models (20 epochs), training time with 1 and 2 threads (medians, the range in brackets); "
                 "the cross-core round trip (`bench_kernels --round-trip`, ns) taken just before each 2-thread run, "
@@ -701,7 +707,7 @@ plot DATA using 0:2:xtic(1) with boxes, '' using 0:2:3:4 with yerrorbars lc rgb 
             peak)
 
     # ---- whole-run thread scaling -------------------------------------------------------------------------
-    scale_rows, scale_data = [], {}
+    scale_rows, scale_data, trips = [], {}, read(os.path.join(out, "round_trip.tsv"))
     for w, label in (("scale-small", "digits (hidden 128, batch 32)"), ("scale-512", "hidden 512, batch 256"),
                      ("scale-2048", "hidden 2048, batch 256")):
         st = e2e_stats(e2e, w)
@@ -711,19 +717,22 @@ plot DATA using 0:2:xtic(1) with boxes, '' using 0:2:3:4 with yerrorbars lc rgb 
         for (tool, t), v in sorted(st.items(), key=lambda kv: int(kv[0][1])):
             sp = one["train"] / v["train"] if one and v["train"] > 0 else float("nan")
             spw = one["wall"] / v["wall"] if one else float("nan")
+            trip = round_trips(trips, w, tool, e2e) if t == "2" else []
             scale_rows.append((label, t, f"{v['wall']:.3f}", f"{v['train']:.3f}", f2(sp), f2(sp / int(t)),
-                               f2(spw), f"{v['rss']:.1f}"))
+                               f2(spw), f"{v['rss']:.1f}", ", ".join(f"{ns:.0f}" for ns, _ in trip) or "-"))
             scale_data.setdefault(label, []).append((int(t), sp))
             if t == "2" and w != "scale-small":
                 rep.target(f"2 threads, whole run of {label} (training time)", ">= 1.7x", f"{sp:.2f}x", sp >= 1.7,
                            "" if sp >= 1.7 else step_why(label.split()[1].rstrip(",")) +
-                           "; per batch, every thread gathers the shuffled rows")
+                           "; per batch, every thread gathers the shuffled rows" + placement_note(trip, one["train"]))
     if scale_rows:
         rep.add("## Thread scaling of whole runs\n")
         rep.add("`./runner --threads N` on the digits config and on wider models (150 epochs); speedup of the "
-                "training time (the runner's clock, evaluation excluded) and of the wall time over 1 thread.\n")
+                "training time (the runner's clock, evaluation excluded) and of the wall time over 1 thread; the "
+                "cross-core round trips taken before the wider models' 2-thread runs (ns, in repetition order; "
+                f"under {NEAR_NS} the cores are near, see \"Optimizers and deeper models\").\n")
         rep.add(table(["model", "threads", "wall s", "training s", "speedup", "efficiency", "wall speedup",
-                       "max RSS MiB"], scale_rows) + "\n")
+                       "max RSS MiB", "round trips ns"], scale_rows) + "\n")
         lines, data = [], ""
         for i, (label, pts) in enumerate(scale_data.items()):
             data += "".join(f"{t}\t{s}\n" for t, s in pts) + "\n\n"
