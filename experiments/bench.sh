@@ -65,8 +65,8 @@ printf 'workload\tlayers\tepochs\truns\trows\n' > "$WL"
 wl() { printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "${5:-1438}" >> "$WL"; }
 skip() { printf '%s\t%s\n' "$1" "$2" >> "$SKIP"; echo "bench: skipping $1: $2" >&2; }
 # round_trip WORKLOAD TOOL REP: the cross-core round trip (bench_kernels --round-trip, ns) just before a 2-thread run,
-# a row of round_trip.tsv: the host moves this VM's two vCPUs nearer and further apart from minute to minute, and a
-# 2-thread step's barriers and shared activations pay the distance (bench_kernels.c says what it measured)
+# a row of round_trip.tsv: on this VM the two vCPUs are near each other in some minutes and far apart in others, and
+# a 2-thread step's barriers and shared activations pay the distance (bench_kernels.c says what it measured)
 printf 'workload\ttool\trep\tns\n' > "$OUT/round_trip.tsv"
 round_trip() {
   [ -x "$BIN/bench_kernels" ] || return 0

@@ -270,7 +270,7 @@ NEAR_NS = 150
 
 
 def round_trips(trips, workload, tool, e2e):
-    """(round trip ns, 2-thread training s) for each repetition of a deeper model's 2-thread runs, in order."""
+    """(round trip ns, 2-thread training s) for each repetition of a workload's 2-thread runs by tool, in order."""
     ns = {r["rep"]: num(r["ns"], -1) for r in trips if r["workload"] == workload and r["tool"] == tool}
     return [(ns[r["rep"]], num(r["train_s"])) for r in e2e
             if r["workload"] == workload and r["tool"] == tool and r["threads"] == "2" and r["status"] == "ok"
@@ -333,8 +333,8 @@ def optimizers_and_depth(rep, e2e, rate, trips):
         rep.add("Deeper models (20 epochs), training time with 1 and 2 threads (medians, the range in brackets); "
                 "the cross-core round trip (`bench_kernels --round-trip`, ns) taken just before each 2-thread run, "
                 "with that run's training time (a 2-thread step waits on the other core at every barrier and for "
-                "every line of activations it wrote: the host moves this VM's two vCPUs nearer and further apart "
-                f"from minute to minute, and under {NEAR_NS} ns they are near); the last column: the same 2-thread runs "
+                "every line of activations it wrote: on this VM the two vCPUs are near each other in some minutes and "
+                f"far apart in others, and under {NEAR_NS} ns they are near); the last column: the same 2-thread runs "
                 "with the threads left to the kernel (`OMP_PROC_BIND=false`: the runner pins nothing), and their "
                 "speedup:\n")
         rep.add(table(["model", "1 thread s", "GFLOP/s", "2 threads s", "GFLOP/s", "speedup",
