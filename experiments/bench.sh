@@ -70,7 +70,8 @@ skip() { printf '%s\t%s\n' "$1" "$2" >> "$SKIP"; echo "bench: skipping $1: $2" >
 printf 'workload\ttool\trep\tns\n' > "$OUT/round_trip.tsv"
 round_trip() {
   [ -x "$BIN/bench_kernels" ] || return 0
-  printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$("$BIN/bench_kernels" --round-trip)" >> "$OUT/round_trip.tsv"
+  printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$(timeout 20 "$BIN/bench_kernels" --round-trip || echo none)" \
+    >> "$OUT/round_trip.tsv"
 }
 
 # ---- machine ------------------------------------------------------------------------------------------------
@@ -243,7 +244,7 @@ for rep in $(seq "$REPS"); do
   for t in $(seq "$NCPU"); do
     run scale-small runner "$t" "$rep" $R --threads "$t" configs/digits.ini
     for h in 512 2048; do
-      [ "$t" = 2 ] && round_trip "scale-$h" runner "$rep"
+      if [ "$t" = 2 ]; then round_trip "scale-$h" runner "$rep"; fi
       run "scale-$h" runner "$t" "$rep" $R --threads "$t" --set model.hidden=$h --set train.batch_size=256 \
         --set train.epochs=$epochs configs/digits.ini
     done
@@ -283,19 +284,17 @@ for rep in $(seq "$REPS"); do
       configs/digits.ini
   done
   for t in $(seq "$NCPU"); do
-    [ "$t" = 2 ] && round_trip deep-2x256 runner "$rep"
+    if [ "$t" = 2 ]; then round_trip deep-2x256 runner "$rep"; fi
     run deep-2x256 runner "$t" "$rep" $R --threads "$t" --set model.hidden=256-256 --set train.batch_size=64 \
       --set train.epochs=$epochs configs/digits.ini
-    [ "$t" = 2 ] && round_trip deep-3x256 runner "$rep"
+    if [ "$t" = 2 ]; then round_trip deep-3x256 runner "$rep"; fi
     run deep-3x256 runner "$t" "$rep" $R --threads "$t" --set model.hidden=256-256-256 --set train.batch_size=128 \
       --set train.epochs=$epochs configs/digits.ini
   done
   # the same 2-thread runs with their threads left to the kernel (OMP_PROC_BIND set: the runner pins nothing)
   if [ "$NCPU" = 2 ]; then
-    round_trip deep-2x256 runner-unpinned "$rep"
     run deep-2x256 runner-unpinned 2 "$rep" env OMP_PROC_BIND=false $R --threads 2 --set model.hidden=256-256 \
       --set train.batch_size=64 --set train.epochs=$epochs configs/digits.ini
-    round_trip deep-3x256 runner-unpinned "$rep"
     run deep-3x256 runner-unpinned 2 "$rep" env OMP_PROC_BIND=false $R --threads 2 \
       --set model.hidden=256-256-256 --set train.batch_size=128 --set train.epochs=$epochs configs/digits.ini
   fi

@@ -582,7 +582,7 @@ static FILE *open_table(const char *dir, const char *name)
 
 /* --round-trip: two threads pinned to the first two CPUs this process may run on hand a counter back and forth
  * through one cache line; prints the median of 5 runs of 20,000 round trips in ns ("none" with fewer than two
- * CPUs). Every barrier of a 2-thread step waits at least this long, and every line of activations the other core
+ * CPUs, a team of one thread or a pin refused). Every barrier of a 2-thread step waits at least this long, and every line of activations the other core
  * wrote costs part of it. On the development VM it read 50-90 ns in some minutes and 340-360 ns in others (the
  * host, it appears, had placed the two vCPUs far apart); in the slow minutes a 2-thread step of 64-256-256-10 at
  * batch 64 took as long as one thread's (305-320 against 310 us), in the fast ones 1.65x less. bench.sh takes it
@@ -606,28 +606,37 @@ static void bench_round_trip(void)
     for (int run = 0; run < RUNS; run++) {
         double t0 = 0, t1 = 0;
         atomic_store(&baton, 0);
-        #pragma omp parallel num_threads(2)
+        int team = 0, pinned = 1;
+        #pragma omp parallel num_threads(2) reduction(&& : pinned)
         {
             int t = omp_get_thread_num();
             cpu_set_t one;
             CPU_ZERO(&one);
             CPU_SET(cpu[t], &one);
-            pthread_setaffinity_np(pthread_self(), sizeof one, &one);
-            #pragma omp barrier
-            if (t == 0)
-                t0 = now();
-            /* thread 0 turns the even counts odd, thread 1 the odd ones even */
-            for (int i = 0; i < ROUNDS; i++) {
-                int want = 2 * i + t;
-                while (atomic_load_explicit(&baton, memory_order_acquire) != want)
-                    ;
-                atomic_store_explicit(&baton, want + 1, memory_order_release);
+            pinned = pthread_setaffinity_np(pthread_self(), sizeof one, &one) == 0;
+            #pragma omp single
+            team = omp_get_num_threads();
+            if (team == 2) /* else (OMP_THREAD_LIMIT, OMP_DYNAMIC) no partner would ever answer */
+            {
+                if (t == 0)
+                    t0 = now();
+                /* thread 0 turns the even counts odd, thread 1 the odd ones even */
+                for (int i = 0; i < ROUNDS; i++) {
+                    int want = 2 * i + t;
+                    while (atomic_load_explicit(&baton, memory_order_acquire) != want)
+                        ;
+                    atomic_store_explicit(&baton, want + 1, memory_order_release);
+                }
+                if (t == 0) {
+                    while (atomic_load_explicit(&baton, memory_order_acquire) != 2 * ROUNDS)
+                        ;
+                    t1 = now();
+                }
             }
-            if (t == 0) {
-                while (atomic_load_explicit(&baton, memory_order_acquire) != 2 * ROUNDS)
-                    ;
-                t1 = now();
-            }
+        }
+        if (team != 2 || !pinned) {
+            printf("none\n"); /* two threads on two known cores, or no reading */
+            return;
         }
         ns[run] = (t1 - t0) / ROUNDS * 1e9;
     }
