@@ -582,11 +582,11 @@ static FILE *open_table(const char *dir, const char *name)
 
 /* --round-trip: two threads pinned to the first two CPUs this process may run on hand a counter back and forth
  * through one cache line; prints the median of 5 runs of 20,000 round trips in ns ("none" with fewer than two
- * CPUs, a team of one thread or a pin refused). Every barrier of a 2-thread step waits at least this long, and every line of activations the other core
- * wrote costs part of it. On the development VM it read 50-90 ns in some minutes and 340-360 ns in others (the
- * host, it appears, had placed the two vCPUs far apart); in the slow minutes a 2-thread step of 64-256-256-10 at
- * batch 64 took as long as one thread's (305-320 against 310 us), in the fast ones 1.65x less. bench.sh takes it
- * before every 2-thread run of the deeper and the wider models. */
+ * CPUs, a team of one thread or a pin refused). Every barrier of a 2-thread step waits at least this long, and
+ * every line of activations the other core wrote costs part of it. On the development VM it read 50-90 ns in some
+ * minutes and 340-360 ns in others (the host, it appears, had placed the two vCPUs far apart); in the slow minutes
+ * a 2-thread step of 64-256-256-10 at batch 64 took as long as one thread's (308-321 against 310 us), in the fast
+ * ones 185-191 us. bench.sh takes it before every 2-thread run of the deeper and the wider models. */
 static _Atomic int baton __attribute__((aligned(64)));
 
 static void bench_round_trip(void)

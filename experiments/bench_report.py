@@ -336,9 +336,9 @@ def optimizers_and_depth(rep, e2e, rate, trips):
                 "the cross-core round trip (`bench_kernels --round-trip`, ns) taken just before each 2-thread run, "
                 "with that run's training time (a 2-thread step waits on the other core at every barrier and for "
                 "every line of activations it wrote; on the development VM the round trip read 50-90 ns in some "
-                f"minutes and 340-360 ns in others, and under {NEAR_NS} ns this report calls the cores near); the last column: the same 2-thread runs "
-                "with the threads left to the kernel (`OMP_PROC_BIND=false`: the runner pins nothing), and their "
-                "speedup:\n")
+                f"minutes and 340-360 ns in others, and under {NEAR_NS} ns this report calls the cores near); the "
+                "last column: the same 2-thread runs with the threads left to the kernel (`OMP_PROC_BIND=false`: "
+                "the runner pins nothing), and their speedup:\n")
         rep.add(table(["model", "1 thread s", "GFLOP/s", "2 threads s", "GFLOP/s", "speedup",
                        "round trip ns: 2-thread s", "2 threads unpinned s"], rows) + "\n")
 
