@@ -154,34 +154,24 @@ typedef struct mlp_fold {
     float *w, *b, *mw, *mb, *vw, *vb;
 } mlp_fold;
 
-/* Square roots of s[0..n-1] in place, a vector at a time. GCC vectorizes no sqrtf while math sets errno (and
- * -ffast-math is banned), so Adam would stay scalar; vsqrtps rounds correctly as sqrtss does, so these are the
- * bits the scalar loop gives, NaN included. */
-static inline __attribute__((always_inline)) void mlp_sqrt_block(float *s, size_t n)
+/* a / c for floats a and c, given r = 1.0 / c in double: the same bits as the float division, NaN, infinities,
+ * zeros and subnormals included, at a multiply's cost. Why: a / c is never a float midpoint (the odd 25-bit M of a
+ * midpoint M 2^e would need c's odd part times M, over 2^24, to equal a's odd part, under 2^24), and a / c's distance
+ * to the nearest midpoint is a nonzero multiple of 2^min(ea, ec + e) over c, at least 2^-49 of it. a r in double
+ * is within 2^-52 of a / c (two roundings of 2^-53), so it lies on the same side of every midpoint and rounds to
+ * the float a / c does. tests/test_mlp_kernels.c checks every significand of a against several c. */
+static inline __attribute__((always_inline)) float mlp_div_by(float a, double r)
 {
-    size_t j = 0;
-#if defined(__AVX512F__)
-    for (; j + 16 <= n; j += 16)
-        _mm512_storeu_ps(s + j, _mm512_sqrt_ps(_mm512_loadu_ps(s + j)));
-#endif
-#if defined(__AVX__)
-    for (; j + 8 <= n; j += 8)
-        _mm256_storeu_ps(s + j, _mm256_sqrt_ps(_mm256_loadu_ps(s + j)));
-#elif defined(__SSE2__)
-    for (; j + 4 <= n; j += 4)
-        _mm_storeu_ps(s + j, _mm_sqrt_ps(_mm_loadu_ps(s + j)));
-#endif
-    for (; j < n; j++)
-        s[j] = sqrtf(s[j]);
+    return (float)((double)a * r);
 }
 
-/* Most elements of a row of mlp_update_rows: Adam's three passes (moments, square roots, step) stay in L1. */
+/* The elements mlp_update_range hands mlp_update_rows at a time. */
 enum { MLP_UPDATE_BLOCK = 256 };
 
 /* The update u (its optimizer and scalars; its own m and v are not read) of rows x n parameters p (rows ld apart,
  * n <= MLP_UPDATE_BLOCK), their gradients g (rows ldg apart) and state m (momentum, Adam; else NULL), v (Adam), laid
- * out as p: the operations of mlp_update_range_ref's scalar loop in its order (the same bits), Adam's split into
- * passes that each vectorize. The optimizer and whether there is weight decay are looked at once for all the rows,
+ * out as p: the operations of mlp_update_range_ref's scalar loop in its order (the same bits), Adam's one loop whose
+ * divisions by c1 and c2 are multiplies in double (mlp_div_by). The optimizer and whether there is weight decay are looked at once for all the rows,
  * each case its own loop: a select inside the loop, and the look at every row of a folded update's tile, made the
  * update cost several times its arithmetic. Weight decay adds wd p to each gradient inside the same loop (as
  * torch.optim's weight_decay); without it the loops read g alone, so a run without decay keeps its bits even where
@@ -226,8 +216,8 @@ static inline __attribute__((always_inline)) void mlp_update_rows(const mlp_upda
         }
         return;
     }
-    float b1 = u->beta1, b2 = u->beta2, eps = u->eps, c1 = u->c1, c2 = u->c2;
-    float s[MLP_UPDATE_BLOCK];
+    float b1 = u->beta1, b2 = u->beta2, eps = u->eps;
+    double r1 = 1.0 / u->c1, r2 = 1.0 / u->c2;
     for (int r = 0; r < rows; r++) {
         float *pr = p + r * ld, *mr = m + r * ld, *vr = v + r * ld;
         const float *gr = g + r * ldg;
@@ -237,7 +227,7 @@ static inline __attribute__((always_inline)) void mlp_update_rows(const mlp_upda
                 float gi = gr[j] + wd * pr[j];
                 mr[j] = b1 * mr[j] + (1 - b1) * gi;
                 vr[j] = b2 * vr[j] + (1 - b2) * gi * gi;
-                s[j] = vr[j] / c2;
+                pr[j] -= lr * mlp_div_by(mr[j], r1) / (sqrtf(mlp_div_by(vr[j], r2)) + eps);
             }
         else
             #pragma omp simd
@@ -245,12 +235,8 @@ static inline __attribute__((always_inline)) void mlp_update_rows(const mlp_upda
                 float gi = gr[j];
                 mr[j] = b1 * mr[j] + (1 - b1) * gi;
                 vr[j] = b2 * vr[j] + (1 - b2) * gi * gi;
-                s[j] = vr[j] / c2;
+                pr[j] -= lr * mlp_div_by(mr[j], r1) / (sqrtf(mlp_div_by(vr[j], r2)) + eps);
             }
-        mlp_sqrt_block(s, n);
-        #pragma omp simd
-        for (size_t j = 0; j < n; j++)
-            pr[j] -= lr * (mr[j] / c1) / (s[j] + eps);
     }
 }
 

@@ -534,6 +534,53 @@ START_TEST(test_sigmoid_matches_scalar_over_floats)
 }
 END_TEST
 
+/* mlp_div_by (Adam's divisions by c1 and c2, a multiply in double) gives the float division's bits: every
+ * significand of a in [1, 2), both signs, against divisors that are Adam's c1 and c2 at several steps, 1, and
+ * others spread over (0, 1] and beyond; every subnormal a against one divisor; and the edges (zeros, infinities,
+ * NaNs, the largest floats, whose quotients overflow). A multiply by the reciprocal in float, or rounded once to
+ * float, would fail here. */
+START_TEST(test_div_by_matches_division)
+{
+    float cs[24];
+    int nc = 0;
+    for (int t = 1; t <= 1000; t *= 10) {
+        cs[nc++] = (float)(1.0 - pow(0.9, t));
+        cs[nc++] = (float)(1.0 - pow(0.999, t));
+    }
+    static const float more[] = {1.0f, 0.5f, 0.7f, 0.1f, 0.3333333f, 0.999999f, 1e-3f, 1e-30f, 3.0f, 1e20f, -0.37f};
+    for (size_t i = 0; i < sizeof more / sizeof more[0]; i++)
+        cs[nc++] = more[i];
+    static const uint32_t edges[] = {0x00000000u, 0x80000000u, 0x7f800000u, 0xff800000u, 0x7fc00000u, 0xffc00000u,
+                                     0x7fc01234u, 0x7f800001u, 0x7f7fffffu, 0xff7fffffu, 0x00800000u, 0x00000001u};
+    long bad = 0;
+    uint32_t first_a = 0;
+    float first_c = 0;
+    for (int k = 0; k < nc; k++) {
+        float c = cs[k];
+        double r = 1.0 / c;
+        for (uint32_t bits = 0; bits < (1u << 24); bits++) {
+            /* significands of [1, 2) with either sign; for the first divisor the subnormals instead of the
+             * negatives */
+            uint32_t ab = (bits & 0x7fffffu) | (bits >> 23 ? (k == 0 ? 0 : 0xbf800000u) : 0x3f800000u);
+            float a, want, got;
+            memcpy(&a, &ab, 4);
+            want = a / c, got = mlp_div_by(a, r);
+            if (memcmp(&want, &got, 4) != 0 && bad++ == 0)
+                first_a = ab, first_c = c;
+        }
+        for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+            float a, want, got;
+            memcpy(&a, &edges[i], 4);
+            want = a / c, got = mlp_div_by(a, r);
+            if (memcmp(&want, &got, 4) != 0 && bad++ == 0)
+                first_a = edges[i], first_c = c;
+        }
+    }
+    ck_assert_msg(bad == 0, "%ld quotients differ from the division, the first %08x / %a", bad, (unsigned)first_a,
+                  (double)first_c);
+}
+END_TEST
+
 /* mlp_team_share cuts 0..units-1 into contiguous shares in thread order, at the same group boundaries for every
  * team size; mlp_team_balanced accepts a width only when every thread gets some units and none much more. */
 START_TEST(test_team_share_partitions)
@@ -576,6 +623,7 @@ Suite *mlp_kernels_suite(void)
     tcase_add_test(tc, test_transposed_first_layer_same_bits);
     tcase_add_test(tc, test_team_share_partitions);
     tcase_add_test(tc, test_sigmoid_matches_scalar_over_floats);
+    tcase_add_test(tc, test_div_by_matches_division);
     suite_add_tcase(s, tc);
     return s;
 }
