@@ -535,9 +535,9 @@ START_TEST(test_sigmoid_matches_scalar_over_floats)
 END_TEST
 
 /* mlp_div_by (Adam's divisions by c1 and c2, a multiply in double) gives the float division's bits: every
- * significand of a in [1, 2), both signs, against divisors that are Adam's c1 and c2 at several steps, 1, and
- * others spread over (0, 1] and beyond; every subnormal a against one divisor; and the edges (zeros, infinities,
- * NaNs, the largest floats, whose quotients overflow). A multiply by the reciprocal in float, or rounded once to
+ * significand of a in [1, 2) against 19 divisors (Adam's c1 and c2 at several steps, 1, and others spread over
+ * (0, 1] and beyond, one negative), negated too against all but the first; every subnormal a against the first;
+ * and the edges (zeros, infinities, NaNs, the largest floats, whose quotients overflow). A multiply by the reciprocal in float, or rounded once to
  * float, would fail here. */
 START_TEST(test_div_by_matches_division)
 {
