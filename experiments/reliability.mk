@@ -26,7 +26,8 @@ FUZZ_ARGS    = -max_len=4096 -timeout=10 -print_final_stats=1 -artifact_prefix=$
 ASAN_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ASAN_ENV     = ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
                UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-               RESUME_EPOCHS=10 PREEMPT_EPOCHS=160 CLUSTER_EPOCHS=40 FUSED_ONE_EPOCHS=1000 FUSED_TEAM_EPOCHS=15
+               RESUME_EPOCHS=10 PREEMPT_EPOCHS=160 CLUSTER_EPOCHS=40 FUSED_ONE_EPOCHS=1000 FUSED_TEAM_EPOCHS=15 \
+               HTML_STOP_EPOCHS=40
 # (the sanitized runner is tens of times slower: resume_test's 12-run sweep takes 29 s at 40 epochs, and its kills
 # come later each time until runs are committed, so 10 epochs (about 7 s) keep the test near half a minute; 40
 # epochs still outlast cluster_test's kills, in a fraction of the time 1000 take; preempt_test kills once a

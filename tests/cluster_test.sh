@@ -165,19 +165,18 @@ kill -CONT $pl
 wait $pl
 check "the stopped shard finishes" $?
 # a runner that took the exclusive lock an instant ago, before its holder file exists: "another runner", no "pid ?"
-(exec 9>"$tmp/l/c/.lock"; flock -x 9; sleep 2) &
-pf=$!
-sleep 0.3
+hold_lock "$tmp/l/c/.lock" ">"
 run --results "$tmp/l" --shard 0/2 2>"$tmp/err"
 rc=$?
-wait $pf
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
 [ $rc = 2 ] && grep -q "another runner is working on this experiment alone" "$tmp/err" && ! grep -q "pid ?" "$tmp/err"
 check "a lock held without a holder file: 'another runner' without a pid" $? "rc $rc: $(cat "$tmp/err")"
 
 # ---- mpirun: Open MPI's rank and size, without linking MPI -------------------------------------------------
 if command -v mpirun >/dev/null && command -v h5diff >/dev/null; then
     OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self OMPI_MCA_plm_rsh_agent=false \
-        timeout 60 mpirun --oversubscribe -np 3 "$RUNNER" --quiet --no-plots --results "$tmp/mpi" --shard auto \
+        timeout 300 mpirun --oversubscribe -np 3 "$RUNNER" --quiet --no-plots --results "$tmp/mpi" --shard auto \
         "$tmp/c.ini" >"$tmp/mpi.out" 2>&1
     check "mpirun -np 3 runner --shard auto" $? "$(tail -3 "$tmp/mpi.out")"
     [ "$(cat "$tmp/mpi/c/shards.txt")" = 3 ] && run --results "$tmp/mpi" --collect && msg=$(same_results "$tmp/single/c" "$tmp/mpi/c")
@@ -270,7 +269,7 @@ if [ $up = 0 ]; then
     # of its previous one ("Job credential revoked"), which would end the task for good
     sleep 1.2
     scontrol update jobid="${sweep}_1" StartTime=now
-    timeout 45 sh -c "while squeue -h -j $sweep,$collect 2>/dev/null | grep -q .; do sleep 0.2; done"
+    timeout 300 sh -c "while squeue -h -j $sweep,$collect 2>/dev/null | grep -q .; do sleep 0.2; done"
     check "the array and the collect job end" $?
     grep -q "stopped by signal 15" "$s/log/runner-sweep-${sweep}_1.out"
     check "the requeued task was stopped mid-run (SIGTERM) and started again" $? \

@@ -86,7 +86,9 @@ check "train.noise_scale trains each run alone" $? "$(head -1 "$tmp/noise.err")"
 
 # ---- stops ------------------------------------------------------------------------------------------------------
 # stopped ROOT SIGNAL WAIT ARGS...: configs/digits.ini with ARGS under $tmp/ROOT, SIGNAL sent once an in-run
-# checkpoint exists (WAIT=ckpt) or after WAIT seconds; status in $status, stderr in $tmp/ROOT.err
+# checkpoint exists (WAIT=ckpt) or WAIT seconds after the runner says what it trains (its signal handlers are in
+# place by then: a SIGINT before them is lost, dash starting background jobs with SIGINT ignored, and the run
+# would train to its end); status in $status, stderr in $tmp/ROOT.err
 stopped() {
     root=$1
     sig=$2
@@ -103,6 +105,11 @@ stopped() {
             i=$((i + 1))
         done
     else
+        i=0
+        while ! grep -q "runs to train" "$tmp/$root.err" && [ $i -lt 3000 ]; do
+            sleep 0.01
+            i=$((i + 1))
+        done
         sleep "$wait_for"
     fi
     kill "-$sig" "$pid" 2>/dev/null
@@ -183,7 +190,7 @@ same_runs team team_alone "stopped on a team of two and resumed vs --no-fuse"
     --set train.batch_size=2048 --set sweep.train.epochs=1,200000 configs/digits.ini >/dev/null 2>"$tmp/early.err" &
 pid=$!
 i=0
-while [ "$(committed early)" = 0 ] && [ $i -lt 300 ]; do
+while [ "$(committed early)" = 0 ] && [ $i -lt 3000 ]; do
     sleep 0.01
     i=$((i + 1))
 done

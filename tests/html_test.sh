@@ -122,12 +122,14 @@ cols=$(awk '{ print index($0, $2) }' "$tmp/out" | sort -u | wc -l)
 expect "--list: aligned" [ "$cols" = 1 ]
 # a sweep stopped by SIGINT after its first run: the runs planned are known though not all were trained
 "$RUNNER" --quiet --no-plots --results "$tmp/p" --set experiment.name=part --set experiment.seeds=1 \
-    --set experiment.parallel_runs=1 --threads 1 --set train.epochs=600 --set sweep.train.learning_rate=0.1,0.2,0.3,0.4 \
+    --set experiment.parallel_runs=1 --threads 1 --set train.epochs="${HTML_STOP_EPOCHS:-600}" \
+    --set sweep.train.learning_rate=0.1,0.2,0.3,0.4 \
     configs/lr_sweep.ini >/dev/null 2>&1 </dev/null &
 pid=$!
 i=0
-# (up to 2 minutes: the first run takes seconds under make asan's sanitizers)
-while [ "$i" -lt 2400 ] && [ -z "$(ls "$tmp/p/part/runs" 2>/dev/null)" ]; do
+# (up to 5 minutes, leaving as soon as the first run commits: 600 epochs took over a minute under make asan's
+# sanitizers, which sets HTML_STOP_EPOCHS lower)
+while [ "$i" -lt 6000 ] && [ -z "$(ls "$tmp/p/part/runs" 2>/dev/null)" ]; do
     sleep 0.05
     i=$((i + 1))
 done

@@ -48,6 +48,24 @@ capture() {
     "$@" >"$tmp/out" 2>"$tmp/err" </dev/null || status=$?
 }
 
+# hold_lock FILE [>]: a background process opens FILE (for reading, or with > for writing), takes flock -x on it
+# and keeps it until killed (at most 5 minutes); returns once the lock is held (a fixed sleep could come first on a
+# slow machine), at most a minute, the process's PID in $holder. Kill and wait for it when done.
+hold_lock() {
+    rm -f "$tmp/held"
+    if [ "${2:-}" = ">" ]; then
+        sh -c 'exec 9>"$1"; flock -x 9; : >"$2"; exec sleep 300' sh "$1" "$tmp/held" &
+    else
+        sh -c 'exec 9<"$1"; flock -x 9; : >"$2"; exec sleep 300' sh "$1" "$tmp/held" &
+    fi
+    holder=$!
+    i=0
+    while [ ! -e "$tmp/held" ] && [ $i -lt 3000 ]; do
+        sleep 0.02
+        i=$((i + 1))
+    done
+}
+
 # col FILE NAME [ROW]: the cell of column NAME in data row ROW (default 1) of a TSV file
 col() {
     awk -F'\t' -v name="$2" -v row="${3:-1}" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == name) c = i }

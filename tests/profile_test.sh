@@ -63,6 +63,12 @@ while kill -INT "$pid" 2>/dev/null && ! grep -q "stopped by signal" "$tmp/err" &
     sleep 0.2
     i=$((i + 1))
 done
+# then up to 10 s for the profile's last line (it comes from an exit handler: a KILL at once could cut it off)
+i=0
+while ! grep -q '^profile: (the workers' "$tmp/err" && [ $i -lt 500 ]; do
+    sleep 0.02
+    i=$((i + 1))
+done
 kill -KILL "$pid" 2>/dev/null
 wait "$pid"
 awk '/^profile: training / { t = $3 } /^profile: evaluation / { e = $3 } END { exit !(t > 3 * e) }' "$tmp/err"
@@ -211,9 +217,7 @@ check "derived files emptied or cut short are written whole by the next run" $? 
 if command -v flock >/dev/null && [ -f "$tmp/res/digits/runs/seed=1/weights.h5" ]; then
     w="$tmp/res/digits/runs/seed=1/weights.h5"
     before=$(ls -li "$w")
-    sh -c 'exec 9<"$1"; flock -x 9; exec sleep 5' sh "$w" &
-    holder=$!
-    sleep 0.3
+    hold_lock "$w"
     capture run
     [ "$status" = 4 ] && grep -q "seed=1: weights.h5 cannot be read now" "$tmp/err" && [ "$(ls -li "$w")" = "$before" ]
     check "--force: a locked weights.h5 exits 4 and retrains nothing" $? "status $status: $(cat "$tmp/err")"

@@ -131,11 +131,24 @@ out=$("$RUNNER" --no-plots --plots "$tmp/plots" --results "$tmp/killed" --set 's
 echo "$out" | grep -q "3 runs to train, 12 already done"
 check "adding a sweep value trains only the new runs" $?
 
+# until the runner $pid has written its holder file in $tmp/lock (it has the lock, and its signal handlers come
+# right after), at most a minute; then a tenth of a second more. A fixed sleep could come first on a slow
+# machine: a second runner would take the lock, and a SIGINT before the handler is lost (dash starts background
+# jobs with SIGINT ignored).
+holding() {
+    i=0
+    while ! ls -a "$tmp"/lock/*/ 2>/dev/null | grep -q "^\.holder-$1@" && [ $i -lt 3000 ]; do
+        sleep 0.02
+        i=$((i + 1))
+    done
+    sleep 0.1
+}
+
 # a second runner on a locked experiment is refused (the first trains long enough, 2000 epochs, that it still
 # holds the lock, and is still running for the signals below, on a faster machine too)
 "$RUNNER" --no-plots --plots "$tmp/plots" --quiet --results "$tmp/lock" --set train.epochs=2000 "$tmp/sweep.ini" &
 pid=$!
-sleep 0.3
+holding $pid
 "$RUNNER" --no-plots --plots "$tmp/plots" --quiet --results "$tmp/lock" --set train.epochs=2000 "$tmp/sweep.ini" 2>"$tmp/err"
 st=$?
 [ $st = 2 ] && grep -q "another runner (pid $pid) is working on this experiment" "$tmp/err"
@@ -147,7 +160,7 @@ wait "$pid"
 check "SIGINT exits 130" $(( $? != 130 ))
 "$RUNNER" --no-plots --plots "$tmp/plots" --quiet --results "$tmp/lock" --set train.epochs=2000 "$tmp/sweep.ini" &
 pid=$!
-sleep 0.3
+holding $pid
 kill -TERM "$pid"
 wait "$pid"
 check "SIGTERM exits 143" $(( $? != 143 ))

@@ -170,9 +170,7 @@ if command -v flock >/dev/null; then
     w="$tmp/res/a/runs/hidden=64_seed=1/weights.h5"
     before=$(ls -li "$w")
     # one process holds the lock, so killing it by its PID releases it
-    sh -c 'exec 9<"$1"; flock -x 9; exec sleep 5' sh "$w" &
-    holder=$!
-    sleep 0.3
+    hold_lock "$w"
     "$RUNNER" --results "$tmp/res" --verify a >/dev/null 2>"$tmp/err"
     [ $? = 4 ] && grep -q "hidden=64_seed=1: cannot be read now" "$tmp/err" && ! grep -q "damaged:" "$tmp/err"
     check "--verify reports a locked weights.h5 as busy, not damaged (exit 4)" $?
