@@ -43,8 +43,8 @@ typedef struct mlp {
 typedef enum { MLP_SGD, MLP_MOMENTUM, MLP_ADAM } mlp_optimizer;
 
 /* An optimizer step: p -= lr g (sgd); m = momentum m + g, p -= lr m (momentum); Adam with bias corrections
- * c1 = 1 - beta1^t, c2 = 1 - beta2^t; each with g = gradient + weight_decay p (every parameter, biases too).
- * m, v (nparams): state, NULL where unused. */
+ * c1 = 1 - beta1^t, c2 = 1 - beta2^t, both in (0, 1] (the kernels' division by them needs it: mlp_div_by); each
+ * with g = gradient + weight_decay p (every parameter, biases too). m, v (nparams): state, NULL where unused. */
 typedef struct mlp_update {
     mlp_optimizer kind;
     float lr, momentum, beta1, beta2, eps, c1, c2, weight_decay;

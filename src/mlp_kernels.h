@@ -154,12 +154,15 @@ typedef struct mlp_fold {
     float *w, *b, *mw, *mb, *vw, *vb;
 } mlp_fold;
 
-/* a / c for floats a and c, given r = 1.0 / c in double: the same bits as the float division, NaN, infinities,
- * zeros and subnormals included, at a multiply's cost. Why: a / c is never a float midpoint (the odd 25-bit M of a
- * midpoint M 2^e would need c's odd part times M, over 2^24, to equal a's odd part, under 2^24), and a / c's distance
- * to the nearest midpoint is a nonzero multiple of 2^min(ea, ec + e) over c, at least 2^-49 of it. a r in double
- * is within 2^-52 of a / c (two roundings of 2^-53), so it lies on the same side of every midpoint and rounds to
- * the float a / c does. tests/test_mlp_kernels.c checks every significand of a against several c. */
+/* a / c for floats a and c with 0 < c <= 1 (Adam's c1 and c2), given r = 1.0 / c in double: the same bits as the
+ * float division, for any a (zeros, infinities, a NaN, subnormals and quotients that overflow included), by two
+ * conversions and a multiply on the FMA units rather than the divider. Why: a / c is never a float midpoint. Of
+ * 2^-126 and up, a midpoint is M 2^e with M odd and of 25 bits, and c's odd part times M, over 2^24, would have to
+ * equal a's odd part, under 2^24. Below, midpoints are odd multiples of 2^-150, and a, a multiple of 2^-149, equal
+ * to c M 2^-150 would make c an even integer, which |c| < 2 excludes. a / c's distance to the nearest midpoint is
+ * a nonzero multiple of 2^min(ea, ec + e) over c, at least 2^-49 of the quotient; a r in double is within 2^-51 of
+ * a / c (two roundings of 2^-53), so it lies on the same side of every midpoint and rounds to the float a / c does.
+ * tests/test_mlp_kernels.c checks every significand in several binades against several c. */
 static inline __attribute__((always_inline)) float mlp_div_by(float a, double r)
 {
     return (float)((double)a * r);
@@ -168,12 +171,12 @@ static inline __attribute__((always_inline)) float mlp_div_by(float a, double r)
 /* The elements mlp_update_range hands mlp_update_rows at a time. */
 enum { MLP_UPDATE_BLOCK = 256 };
 
-/* The update u (its optimizer and scalars; its own m and v are not read) of rows x n parameters p (rows ld apart,
- * n <= MLP_UPDATE_BLOCK), their gradients g (rows ldg apart) and state m (momentum, Adam; else NULL), v (Adam), laid
- * out as p: the operations of mlp_update_range_ref's scalar loop in its order (the same bits), Adam's one loop whose
- * divisions by c1 and c2 are multiplies in double (mlp_div_by). The optimizer and whether there is weight decay are looked at once for all the rows,
- * each case its own loop: a select inside the loop, and the look at every row of a folded update's tile, made the
- * update cost several times its arithmetic. Weight decay adds wd p to each gradient inside the same loop (as
+/* The update u (its optimizer and scalars; its own m and v are not read) of rows x n parameters p (rows ld apart),
+ * their gradients g (rows ldg apart) and state m (momentum, Adam; else NULL), v (Adam), laid out as p: the
+ * operations of mlp_update_range_ref's scalar loop in its order (the same bits), Adam's divisions by c1 and c2 as
+ * multiplies in double (mlp_div_by). The optimizer and whether there is weight decay are looked at once for all
+ * the rows, each case its own loop: a select inside the loop, and the look at every row of a folded update's tile,
+ * made the update cost several times its arithmetic. Weight decay adds wd p to each gradient inside the same loop (as
  * torch.optim's weight_decay); without it the loops read g alone, so a run without decay keeps its bits even where
  * a weight is not finite. mlp_update_range and the update folded into mlp_backward_weights_update are both this. */
 static inline __attribute__((always_inline)) void mlp_update_rows(const mlp_update *u, float *restrict p,

@@ -106,7 +106,7 @@ stopped() {
         done
     else
         i=0
-        while ! grep -q "runs to train" "$tmp/$root.err" && [ $i -lt 3000 ]; do
+        while ! grep -q "runs to train" "$tmp/$root.err" && kill -0 "$pid" 2>/dev/null && [ $i -lt 3000 ]; do
             sleep 0.01
             i=$((i + 1))
         done

@@ -49,18 +49,19 @@ capture() {
 }
 
 # hold_lock FILE [>]: a background process opens FILE (for reading, or with > for writing), takes flock -x on it
-# and keeps it until killed (at most 5 minutes); returns once the lock is held (a fixed sleep could come first on a
-# slow machine), at most a minute, the process's PID in $holder. Kill and wait for it when done.
+# and keeps it until killed (at most 5 minutes, its output on /dev/null, so that a test that ends early leaves no
+# pipe open); returns once the lock is held (a fixed sleep could come first on a slow machine), at most a minute,
+# the process's PID in $holder. Kill and wait for it when done.
 hold_lock() {
     rm -f "$tmp/held"
     if [ "${2:-}" = ">" ]; then
-        sh -c 'exec 9>"$1"; flock -x 9; : >"$2"; exec sleep 300' sh "$1" "$tmp/held" &
+        sh -c 'exec 9>"$1" && flock -x 9 && : >"$2" && exec sleep 300' sh "$1" "$tmp/held" </dev/null >/dev/null 2>&1 &
     else
-        sh -c 'exec 9<"$1"; flock -x 9; : >"$2"; exec sleep 300' sh "$1" "$tmp/held" &
+        sh -c 'exec 9<"$1" && flock -x 9 && : >"$2" && exec sleep 300' sh "$1" "$tmp/held" </dev/null >/dev/null 2>&1 &
     fi
     holder=$!
     i=0
-    while [ ! -e "$tmp/held" ] && [ $i -lt 3000 ]; do
+    while [ ! -e "$tmp/held" ] && kill -0 "$holder" 2>/dev/null && [ $i -lt 3000 ]; do
         sleep 0.02
         i=$((i + 1))
     done

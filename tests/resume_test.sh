@@ -131,13 +131,14 @@ out=$("$RUNNER" --no-plots --plots "$tmp/plots" --results "$tmp/killed" --set 's
 echo "$out" | grep -q "3 runs to train, 12 already done"
 check "adding a sweep value trains only the new runs" $?
 
-# until the runner $pid has written its holder file in $tmp/lock (it has the lock, and its signal handlers come
-# right after), at most a minute; then a tenth of a second more. A fixed sleep could come first on a slow
-# machine: a second runner would take the lock, and a SIGINT before the handler is lost (dash starts background
-# jobs with SIGINT ignored).
+# until the runner $1 has written its holder file in $tmp/lock (it has the lock), at most a minute, then a tenth
+# of a second more. A fixed sleep could come first on a slow machine, and a second runner would take the lock. (Its
+# signal handlers come after the store is open: the SIGINT below is sent only after a whole second process has run,
+# and a SIGTERM before them exits 143 all the same.)
 holding() {
     i=0
-    while ! ls -a "$tmp"/lock/*/ 2>/dev/null | grep -q "^\.holder-$1@" && [ $i -lt 3000 ]; do
+    while ! ls -a "$tmp"/lock/*/ 2>/dev/null | grep -q "^\.holder-$1@" && kill -0 "$1" 2>/dev/null &&
+        [ $i -lt 3000 ]; do
         sleep 0.02
         i=$((i + 1))
     done

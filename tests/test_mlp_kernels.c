@@ -534,11 +534,11 @@ START_TEST(test_sigmoid_matches_scalar_over_floats)
 }
 END_TEST
 
-/* mlp_div_by (Adam's divisions by c1 and c2, a multiply in double) gives the float division's bits: every
- * significand of a in [1, 2) against 19 divisors (Adam's c1 and c2 at several steps, 1, and others spread over
- * (0, 1] and beyond, one negative), negated too against all but the first; every subnormal a against the first;
- * and the edges (zeros, infinities, NaNs, the largest floats, whose quotients overflow). A multiply by the reciprocal in float, or rounded once to
- * float, would fail here. */
+/* mlp_div_by (Adam's divisions by c1 and c2, a multiply in double) gives the float division's bits for divisors in
+ * (0, 1]: Adam's c1 and c2 at steps 1 to 1000 and a dozen others; every significand of a in four binades, [1, 2)
+ * of both signs, [2^127, 2^128) (quotients up to and over the largest float) and the subnormals (and zero); and
+ * the edges (zeros, infinities, NaNs, the largest floats). A multiply by the reciprocal in float, or rounded once
+ * to float, would fail here. */
 START_TEST(test_div_by_matches_division)
 {
     float cs[24];
@@ -547,9 +547,10 @@ START_TEST(test_div_by_matches_division)
         cs[nc++] = (float)(1.0 - pow(0.9, t));
         cs[nc++] = (float)(1.0 - pow(0.999, t));
     }
-    static const float more[] = {1.0f, 0.5f, 0.7f, 0.1f, 0.3333333f, 0.999999f, 1e-3f, 1e-30f, 3.0f, 1e20f, -0.37f};
+    static const float more[] = {0.25f, 0.5f, 0.7f, 0.15f, 0.3333333f, 0.999999f, 1e-3f, 1e-30f, 0x1p-126f, 0.77f};
     for (size_t i = 0; i < sizeof more / sizeof more[0]; i++)
         cs[nc++] = more[i];
+    static const uint32_t binade[4] = {0x3f800000u, 0xbf800000u, 0x7f000000u, 0};
     static const uint32_t edges[] = {0x00000000u, 0x80000000u, 0x7f800000u, 0xff800000u, 0x7fc00000u, 0xffc00000u,
                                      0x7fc01234u, 0x7f800001u, 0x7f7fffffu, 0xff7fffffu, 0x00800000u, 0x00000001u};
     long bad = 0;
@@ -558,10 +559,8 @@ START_TEST(test_div_by_matches_division)
     for (int k = 0; k < nc; k++) {
         float c = cs[k];
         double r = 1.0 / c;
-        for (uint32_t bits = 0; bits < (1u << 24); bits++) {
-            /* significands of [1, 2) with either sign; for the first divisor the subnormals instead of the
-             * negatives */
-            uint32_t ab = (bits & 0x7fffffu) | (bits >> 23 ? (k == 0 ? 0 : 0xbf800000u) : 0x3f800000u);
+        for (uint32_t bits = 0; bits < (1u << 25); bits++) {
+            uint32_t ab = binade[bits >> 23] | (bits & 0x7fffffu);
             float a, want, got;
             memcpy(&a, &ab, 4);
             want = a / c, got = mlp_div_by(a, r);
