@@ -535,7 +535,7 @@ START_TEST(test_sigmoid_matches_scalar_over_floats)
 END_TEST
 
 /* mlp_div_by (Adam's divisions by c1 and c2, a multiply in double) gives the float division's bits for divisors in
- * (0, 1]: Adam's c1 and c2 at steps 1 to 1000 and a dozen others; every significand of a in four binades, [1, 2)
+ * (0, 1]: Adam's c1 and c2 at steps 1 to 1000 and ten others; every significand of a in four binades, [1, 2)
  * of both signs, [2^127, 2^128) (quotients up to and over the largest float) and the subnormals (and zero); and
  * the edges (zeros, infinities, NaNs, the largest floats). A multiply by the reciprocal in float, or rounded once
  * to float, would fail here. */
