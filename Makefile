@@ -35,7 +35,8 @@ CHECK_LIBS = $(eval CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null))$
 # -ffp-contract=off: a multiply-add is fused only where the code says so (MADD), as GCC does in ISO C mode
 # anyway; clang would fuse others by default, and its results would differ from GCC's in the last bits.
 # -fno-math-errno: sqrtf in a loop compiles to the vector square root (Adam's update, one loop instead of three);
-# no value changes (both round correctly), only errno after a negative argument, which nothing reads.
+# no value changes (the vector square root rounds correctly too), only whether math functions set errno, which no
+# code reads after one.
 override CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I$(BUILD) $(PKG_CFLAGS)
 override CFLAGS   += -std=c11 -ffp-contract=off -fno-math-errno -fopenmp -MMD -MP $(SAN)
 override LDFLAGS  += -fopenmp $(SAN)
