@@ -168,9 +168,6 @@ static inline __attribute__((always_inline)) float mlp_div_by(float a, double r)
     return (float)((double)a * r);
 }
 
-/* The elements mlp_update_range hands mlp_update_rows at a time. */
-enum { MLP_UPDATE_BLOCK = 256 };
-
 /* The update u (its optimizer and scalars; its own m and v are not read) of rows x n parameters p (rows ld apart),
  * their gradients g (rows ldg apart) and state m (momentum, Adam; else NULL), v (Adam), laid out as p: the
  * operations of mlp_update_range_ref's scalar loop in its order (the same bits), Adam's divisions by c1 and c2 as

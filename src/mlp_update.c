@@ -1,13 +1,12 @@
-/* The optimizer update of a range of parameters (SGD, momentum, Adam), in blocks of mlp_update_block (which the
- * update folded into the weight gradient's pass, mlp_backward_weights_update, calls too), and its scalar twin. */
+/* The optimizer update of a range of parameters (SGD, momentum, Adam): mlp_update_block, which the update folded
+ * into the weight gradient's pass (mlp_backward_weights_update) calls too, over the whole range; and its scalar
+ * twin. */
 #include "mlp_kernels.h"
 
 void mlp_update_range(const mlp_update *u, float *restrict p, const float *restrict g, size_t lo, size_t hi)
 {
-    for (size_t at = lo; at < hi; at += MLP_UPDATE_BLOCK) {
-        size_t n = hi - at < MLP_UPDATE_BLOCK ? hi - at : MLP_UPDATE_BLOCK;
-        mlp_update_block(u, p + at, u->m ? u->m + at : NULL, u->v ? u->v + at : NULL, g + at, n);
-    }
+    if (hi > lo)
+        mlp_update_block(u, p + lo, u->m ? u->m + lo : NULL, u->v ? u->v + lo : NULL, g + lo, hi - lo);
 }
 
 /* The plain twin: one scalar loop per optimizer, as the update was first written. */
