@@ -43,6 +43,7 @@ typedef struct flight {
     uint64_t fingerprint;                          /* runckpt_fingerprint of the job as prepared */
     int warned;                                    /* a checkpoint could not be written: said once */
     int group;                                     /* its group's slot in trainer_flights */
+    double restored;                               /* training seconds its checkpoint held (0: a fresh run) */
 } flight;
 
 /* Training the runs that are missing: what is to train, what is in flight, and what failed. */
@@ -108,6 +109,16 @@ static void save_flight(train_job *job, void *ctx)
         fprintf(stderr, "warning: %s; the run goes on without it\n", err);
 }
 
+/* The seconds job has trained, in this process or before: its train_seconds, and the epochs after its last evaluated
+ * one up to last (an epoch a stop cut short holds the seconds before the stop). */
+static double seconds_through(const train_job *job, int last)
+{
+    double s = job->train_seconds;
+    for (int e = job->epochs_done + 1; e <= last; e++)
+        s += job->curve[e].seconds;
+    return s;
+}
+
 /* Prepares run c (seed) of f->id. 0, or -1 with err. */
 static int prepare(const trainer *t, flight *f, const config *c, long long seed, char *err, size_t len)
 {
@@ -122,6 +133,7 @@ static int prepare(const trainer *t, flight *f, const config *c, long long seed,
  * from epoch 0). 0, or -1 with err. */
 static int prepare_flight(const trainer *t, flight *f, const config *c, long long seed, char *err, size_t len)
 {
+    f->restored = 0;
     if (prepare(t, f, c, seed, err, len) < 0)
         return -1;
     if (!(c->checkpoint_every > 0))
@@ -139,7 +151,9 @@ static int prepare_flight(const trainer *t, flight *f, const config *c, long lon
         train_free(&f->job);
         if (prepare(t, f, c, seed, err, len) < 0)
             return -1;
-    } else if (got > 0 && !t->pr.quiet) {
+    } else if (got > 0)
+        f->restored = seconds_through(&f->job, f->job.at_epoch);
+    if (got > 0 && !t->pr.quiet) {
         fprintf(stderr, "%sresuming %s from epoch %d", t->pr.tty ? "\r\033[K" : "", f->id, f->job.at_epoch - 1);
         if (f->job.at_rows)
             fprintf(stderr, " (and %d rows of epoch %d)", f->job.at_rows, f->job.at_epoch);
@@ -190,16 +204,14 @@ static void launch(trainer *t)
     }
 }
 
-/* A landed run's training time, for --profile: its train_seconds, and an interrupted one's epochs after its last
- * evaluated one up to the one the stop cut short. */
-static double trained_seconds(const train_job *job)
+/* A landed run's training time in this process, for --profile: its train_seconds, an interrupted one's epochs
+ * after its last evaluated one up to the one the stop cut short, less what its checkpoint held. */
+static double trained_seconds(const flight *f)
 {
-    double s = job->train_seconds;
+    const train_job *job = &f->job;
     int last = atomic_load_explicit(&job->progress_epoch, memory_order_acquire) + 1;
     last = last < job->cfg.epochs ? last : (int)job->cfg.epochs;
-    for (int e = job->epochs_done + 1; job->status == TRAIN_INTERRUPTED && e <= last; e++)
-        s += job->curve[e].seconds;
-    return s;
+    return seconds_through(job, job->status == TRAIN_INTERRUPTED ? last : 0) - f->restored;
 }
 
 /* Writes a finished run (unless it was interrupted or an earlier write failed) and frees it. */
@@ -236,7 +248,7 @@ static void land(trainer *t, flight *f, flight **landed, int *n)
 {
     while (f) {
         int whole = trainer_flights_land(&t->air, f->group);
-        timing_add(TIMING_TRAIN, trained_seconds(&f->job));
+        timing_add(TIMING_TRAIN, trained_seconds(f));
         progress_landed(&t->pr, &f->job);
         landed[(*n)++] = f;
         f = whole ? NULL : schedule_wait(t->pool, LAND_WAIT);

@@ -48,31 +48,53 @@ check "profile: runs side by side" $? "$(cat "$tmp/err")"
 capture run
 [ "$status" = 0 ] && ! grep -q '^profile:' "$tmp/err"
 check "profile: none without --profile" $? "$(cat "$tmp/err")"
+# stop_and_profile PID: SIGINT the runner PID (again until it says it stopped, should the first come before its
+# handler), then up to 10 s for the profile's last line (it comes from an exit handler: a KILL at once could cut it
+# off), then KILL and reap it
+stop_and_profile() {
+    i=0
+    while kill -INT "$1" 2>/dev/null && ! grep -q "stopped by signal" "$tmp/err" && [ $i -lt 100 ]; do
+        sleep 0.2
+        i=$((i + 1))
+    done
+    i=0
+    while ! grep -q '^profile: (the workers' "$tmp/err" && [ $i -lt 500 ]; do
+        sleep 0.02
+        i=$((i + 1))
+    done
+    kill -KILL "$1" 2>/dev/null
+    wait "$1"
+}
+
 # a run SIGINT stopped: its training time counts as training (was: only a committed run's, so the main thread's
 # wait all went to evaluation, leaving training near 0); evaluated once, at epoch 0. Training 3x the evaluation
 # tells the two apart with room: under ASan on a slow machine one evaluation took 99 ms and a second of the run
 # trained 893 ms, so the former 10x failed there.
 # (the runner itself in the background: a function would run in a subshell, which ignores SIGINT)
-"$RUNNER" --threads 1 --force --quiet --no-plots --results "$tmp/res" --profile --set train.epochs=1000000 \
+"$RUNNER" --threads 1 --force --quiet --no-plots --results "$tmp/stop" --profile --set train.epochs=1000000 \
     --set train.eval_every=1000000 configs/digits.ini 2>"$tmp/err" &
 pid=$!
 sleep 2
+stop_and_profile "$pid"
+awk '/^profile: training / { t = $3 } /^profile: evaluation / { e = $3 } END { exit !(t > 3 * e) }' "$tmp/err"
+check "profile: an interrupted run's training time is training" $? "$(grep "^profile: [te]" "$tmp/err")"
+
+# the same run resumed from the checkpoint that stop wrote, and stopped again: the workers' training counts this
+# process's seconds only (was: the checkpoint's too, 3990 ms of training in a process of 1008 ms), so one run on one
+# thread cannot have trained longer than the process's wall time
+"$RUNNER" --threads 1 --no-plots --results "$tmp/stop" --profile --set train.epochs=1000000 \
+    --set train.eval_every=1000000 configs/digits.ini 2>"$tmp/err" &
+pid=$!
 i=0
-# again until the runner says it stopped, should the first come before its handler
-while kill -INT "$pid" 2>/dev/null && ! grep -q "stopped by signal" "$tmp/err" && [ $i -lt 100 ]; do
+while ! grep -q "^resuming" "$tmp/err" && kill -0 "$pid" 2>/dev/null && [ $i -lt 300 ]; do
     sleep 0.2
     i=$((i + 1))
 done
-# then up to 10 s for the profile's last line (it comes from an exit handler: a KILL at once could cut it off)
-i=0
-while ! grep -q '^profile: (the workers' "$tmp/err" && [ $i -lt 500 ]; do
-    sleep 0.02
-    i=$((i + 1))
-done
-kill -KILL "$pid" 2>/dev/null
-wait "$pid"
-awk '/^profile: training / { t = $3 } /^profile: evaluation / { e = $3 } END { exit !(t > 3 * e) }' "$tmp/err"
-check "profile: an interrupted run's training time is training" $? "$(grep "^profile: [te]" "$tmp/err")"
+sleep 0.5
+stop_and_profile "$pid"
+grep -q "^resuming" "$tmp/err" &&
+    awk '/^profile: [0-9.]+ ms wall/ { w = $2 } /^profile: \(the workers/ { t = $8 } END { exit !(t > 0 && t <= w) }' "$tmp/err"
+check "profile: a resumed run's training time is this process's" $? "$(grep -E "^(resuming|profile: [0-9(])" "$tmp/err")"
 
 # --- counted cuts: fsyncs per commit and per process, weights.h5 opens after training ---
 shim=$tmp/shim.so
