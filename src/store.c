@@ -223,9 +223,24 @@ int store_checkpoint_path(const store *s, const char *id, char *buf, size_t size
     return fileio_path(buf, size, err, len, "%s/runs/" CHECKPOINT_PREFIX "%s", s->dir, id);
 }
 
+/* 1 when the checkpoint at ckpt is no newer than the run committed in rundir (its manifest, written after every
+ * checkpoint of the training it holds): a kill came between the commit and the checkpoint's removal. A newer one
+ * comes from training the run again after the commit (--force after a config change, then a stop): its resume
+ * decides whether it fits. */
+static int older_than_commit(const char *ckpt, const char *rundir)
+{
+    char manifest[STORE_PATH + 320];
+    struct stat c, m;
+    if (snprintf(manifest, sizeof manifest, "%s/manifest.txt", rundir) >= (int)sizeof manifest ||
+        stat(ckpt, &c) != 0 || stat(manifest, &m) != 0)
+        return 0;
+    return c.st_mtim.tv_sec < m.st_mtim.tv_sec ||
+           (c.st_mtim.tv_sec == m.st_mtim.tv_sec && c.st_mtim.tv_nsec <= m.st_mtim.tv_nsec);
+}
+
 /* In-run checkpoints in runs that no run will resume from: all of them with force, else those of committed runs
- * (a kill between a commit and its checkpoint's removal) and the temporaries of killed writes. Under the exclusive
- * lock only: beside shards, any of them may be a shard's run in flight. */
+ * that are no newer than the commit (a kill between a commit and its checkpoint's removal) and the temporaries of
+ * killed writes. Under the exclusive lock only: beside shards, any of them may be a shard's run in flight. */
 static void remove_checkpoints(const char *runs, int force)
 {
     DIR *d = opendir(runs);
@@ -238,7 +253,8 @@ static void remove_checkpoints(const char *runs, int force)
             snprintf(path, sizeof path, "%s/%s", runs, e->d_name) >= (int)sizeof path)
             continue;
         snprintf(rundir, sizeof rundir, "%s/%s", runs, e->d_name + n);
-        if (force || fileio_is_temporary(e->d_name) || check_folder(rundir, NULL, why, sizeof why) == STORE_RUN_OK)
+        if (force || fileio_is_temporary(e->d_name) ||
+            (older_than_commit(path, rundir) && check_folder(rundir, NULL, why, sizeof why) == STORE_RUN_OK))
             unlink(path);
     }
     closedir(d);

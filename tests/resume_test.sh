@@ -166,4 +166,45 @@ kill -TERM "$pid"
 wait "$pid"
 check "SIGTERM exits 143" $(( $? != 143 ))
 
+# A run trained again with --force after a config change and stopped keeps its checkpoint: the next runner
+# resumes it. (Was: the folder still held the run of the old config, a committed run, so opening the results
+# removed the checkpoint as stale and the run started over from epoch 0.) A checkpoint no newer than its committed
+# run (a kill between the commit and the checkpoint's removal) still goes.
+d=$tmp/again
+"$RUNNER" --threads 1 --quiet --no-plots --results "$d" --set train.epochs=2 configs/digits.ini
+long="--threads 1 --no-plots --results $d --set train.epochs=1000000 --set train.eval_every=1000000"
+# stop_when PATTERN: SIGINT the runner $pid once PATTERN is in $tmp/err (or it has exited; up to 5 minutes), again
+# until it says it stopped, then reap it
+stop_when() {
+    i=0
+    while ! grep -q "$1" "$tmp/err" && kill -0 "$pid" 2>/dev/null && [ $i -lt 1500 ]; do
+        sleep 0.2
+        i=$((i + 1))
+    done
+    sleep 0.3
+    i=0
+    while kill -INT "$pid" 2>/dev/null && ! grep -q "stopped by signal" "$tmp/err" && [ $i -lt 100 ]; do
+        sleep 0.2
+        i=$((i + 1))
+    done
+    wait "$pid"
+}
+# shellcheck disable=SC2086 # $long is a list of options
+"$RUNNER" --force $long configs/digits.ini 2>"$tmp/err" &
+pid=$!
+stop_when "runs to train"
+[ -f "$d/digits/runs/.ckpt-seed=1" ] && [ -f "$d/digits/runs/seed=1/manifest.txt" ]
+check "a run trained again with --force and stopped: a checkpoint beside the old committed run" $? "$(cat "$tmp/err")"
+# shellcheck disable=SC2086
+"$RUNNER" $long configs/digits.ini 2>"$tmp/err" &
+pid=$!
+stop_when "^resuming "
+grep -q "^resuming seed=1 from epoch [1-9]" "$tmp/err"
+check "the next runner resumes that checkpoint" $? "$(cat "$tmp/err")"
+"$RUNNER" --threads 1 --quiet --no-plots --force --results "$tmp/stale" configs/digits.ini &&
+    echo "not read" >"$tmp/stale/digits/runs/.ckpt-seed=1" && touch -d "2000-01-01" "$tmp/stale/digits/runs/.ckpt-seed=1" &&
+    "$RUNNER" --threads 1 --quiet --no-plots --results "$tmp/stale" configs/digits.ini &&
+    [ ! -e "$tmp/stale/digits/runs/.ckpt-seed=1" ]
+check "a checkpoint older than its committed run is removed" $?
+
 finish
