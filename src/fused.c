@@ -100,7 +100,7 @@ typedef struct member {
 
 typedef struct group {
     member *m;
-    volatile sig_atomic_t *stop;                 /* the stop flag (NULL: none) */
+    volatile sig_atomic_t *stop, *halt;          /* the stop flags (train_job's; NULL: none) */
     _Atomic int gate;                            /* this epoch: the end of the steps begun (rows), GATE_STOP once
                                                     a thread saw a stop: the team stops there (thread_steps) */
     int n, nactive, *active;                     /* active: indices of the runs training this epoch */
@@ -174,7 +174,7 @@ static void epoch_start(group *g, int epoch, int nt)
             g->active[at] = i;
         }
     g->done = g->nactive == 0;
-    if (!g->done && g->stop && *g->stop) {
+    if (!g->done && train_stop_asked(g->stop, g->halt)) {
         stop_at_start(g, epoch);
         g->done = 1;
         return;
@@ -276,7 +276,7 @@ static void thread_steps(group *g, int tid, int epoch)
          * stop wait for the epoch's end */
         if (!has_training_run(g, tid))
             return;
-        int stopped = !step_gate(g, s, n, s > s0 && g->stop && *g->stop);
+        int stopped = !step_gate(g, s, n, s > s0 && train_stop_asked(g->stop, g->halt));
         if (!stopped)
             gather(lead, x, y, s, n);
         for (int a = 0; a < g->nactive; a++) {
@@ -364,7 +364,7 @@ void fused_execute(train_job **jobs, int n, int threads, fused_left *left, void 
     threads = threads < n ? threads : n; /* a thread steps whole runs: more would idle (epoch_start's load[]) */
     omp_set_num_threads(threads);
     placement_pin(threads);
-    group g = {.n = n, .stop = jobs[0]->stop, .left = left, .left_ctx = ctx};
+    group g = {.n = n, .stop = jobs[0]->stop, .halt = jobs[0]->halt, .left = left, .left_ctx = ctx};
     const dataset *tr = jobs[0]->train;
     int B = train_batch_rows(&jobs[0]->cfg, tr->rows);
     g.m = calloc((size_t)n, sizeof *g.m);

@@ -558,7 +558,7 @@ void train_execute(train_job *job)
             if (!(finite = step_done(job, n)))
                 break;
             target_between(job, t0 - job->curve[epoch].seconds);
-            if (job->stop && *job->stop) {
+            if (train_stop_asked(job->stop, job->halt)) {
                 job->curve[epoch].seconds += timing_now() - t0;
                 train_checkpoint(job, epoch, s + n, 1);
                 job->status = TRAIN_INTERRUPTED;

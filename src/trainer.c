@@ -60,6 +60,8 @@ typedef struct trainer {
     int group;                                   /* runs per fused group at most (1: none) */
     trainer_flights air;
     volatile sig_atomic_t *stop;
+    volatile sig_atomic_t halt;                  /* a run could not be written: the runs in flight stop as a signal
+                                                    would stop them (their checkpoints keep them), none starts */
     error_class failed;
     progress pr;
 } trainer;
@@ -190,6 +192,7 @@ static void launch(trainer *t)
                 return;
             }
             f->job.stop = t->stop;
+            f->job.halt = &t->halt;
             jobs[i] = &f->job;
             owners[i] = f;
         }
@@ -227,6 +230,7 @@ static void commit_run(trainer *t, flight *f)
         if (committed < 0) {
             fprintf(stderr, "%s\n", err);
             t->failed = ERROR_OUTPUT;
+            t->halt = 1;
         } else {
             t->diverged += job->status == TRAIN_DIVERGED;
             progress_committed(&t->pr, f->id, job);

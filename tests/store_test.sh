@@ -11,12 +11,14 @@ need_runner store_test "build it with make runner, or set RUNNER"
 make_tmp
 run() { "$RUNNER" --no-plots --plots "$tmp/plots" --results "$tmp/res" "$@"; }
 
-# the shim: SHIM_KILL_RENAME kills the process renaming a ".tmp-" run folder into place; SHIM_SLOW_RENAME=TEXT
+# the shim: SHIM_KILL_RENAME kills the process renaming a ".tmp-" run folder into place, SHIM_FAIL_RENAME makes
+# that rename fail with ENOSPC; SHIM_SLOW_RENAME=TEXT
 # makes a rename onto a path containing TEXT wait 2 s, after touching SHIM_MARK; SHIM_COUNT_OPEN=TEXT appends a
 # line to SHIM_COUNT_FILE for every open of a path containing TEXT
 cat >"$tmp/shim.c" <<'C'
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -32,6 +34,10 @@ int rename(const char *from, const char *to)
     const char *base = strrchr(from, '/') ? strrchr(from, '/') + 1 : from;
     if (getenv("SHIM_KILL_RENAME") && !strncmp(base, ".tmp-", 5))
         kill(getpid(), SIGKILL);
+    if (getenv("SHIM_FAIL_RENAME") && !strncmp(base, ".tmp-", 5)) {
+        errno = ENOSPC;
+        return -1;
+    }
     const char *slow = getenv("SHIM_SLOW_RENAME");
     if (slow && strstr(to, slow)) {
         FILE *f = fopen(getenv("SHIM_MARK"), "w");
@@ -235,5 +241,32 @@ run --set train.epochs=3 "$tmp/a.ini" 2>"$tmp/err"
 grep -q "2 runs to train, 0 already done" "$tmp/err" && [ -z "$(ls -a "$tmp/res/a/runs" | grep '^\.[a-z]')" ] &&
     [ -f "$tmp/d.h5" ] && "$RUNNER" --results "$tmp/res" --verify a >/dev/null
 check "a file or a nested folder where a run belongs is replaced and removed (links not followed)" $?
+
+# 17. a run that cannot be committed stops the runs in flight, as a signal would (each writes its checkpoint), and
+# the runner exits 4 (was: they trained on to their end, here a million epochs, and were then not written). Two runs
+# side by side: one diverges at once and fails to commit; the other would train for hours.
+cat >"$tmp/halt.ini" <<INI
+[experiment]
+name = halt
+seeds = 1
+parallel_runs = 2
+[data]
+file = $tmp/d.h5
+scale = 0.0625
+[model]
+hidden = 16
+[train]
+epochs = 1000000
+[sweep]
+train.learning_rate = 1000, 0.01
+INI
+if [ -n "$shim" ]; then
+    SHIM_FAIL_RENAME=1 LD_PRELOAD="$(preload "$shim")" timeout 300 "$RUNNER" --threads 1 --no-plots \
+        --plots "$tmp/plots" --results "$tmp/halt" "$tmp/halt.ini" 2>"$tmp/err"
+    status=$?
+    [ "$status" = 4 ] && grep -q "cannot commit run: No space left on device" "$tmp/err" &&
+        [ -n "$(find "$tmp/halt/halt/runs" -name '.ckpt-*' ! -name '*.runner-tmp-*')" ]
+    check "a failed commit stops the runs in flight with their checkpoints, exit 4" $? "status $status: $(cat "$tmp/err")"
+fi
 
 finish
