@@ -17,7 +17,7 @@ const char *const plot_colours[PLOT_MAX_LINES] = {"#1f77b4", "#d62728", "#2ca02c
                                                   "#9467bd", "#8c564b", "#e377c2", "#17becf"};
 static const char *const plot_names[PLOT_KINDS] = {"loss_curves", "acc_curves", "loss_time", "acc_vs_lr",
                                                    "heatmap", "time", "speedup", "confusion"};
-static const char *const plot_headings[PLOT_KINDS] = {"Loss curves", "Test accuracy curves",
+static const char *const plot_headings[PLOT_KINDS] = {"Loss curves", "Accuracy curves",
                                                       "Loss against training time", "Accuracy vs learning rate",
                                                       "Accuracy heatmap", "Time per epoch and throughput",
                                                       "Parallel speedup", "Confusion matrix"};

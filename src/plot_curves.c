@@ -1,5 +1,5 @@
-/* The curve plots: loss per epoch (or optimizer step, or second of training: report.x_axis), test accuracy per
- * epoch, and loss against wall-clock seconds; a line per sweep point, the mean over its seeds with a min..max band.
+/* The curve plots: loss per epoch (or optimizer step, or second of training: report.x_axis), test accuracy (and
+ * validation accuracy, dashed, where runs have a validation set) per epoch, and loss against wall-clock seconds; a line per sweep point, the mean over its seeds with a min..max band.
  * When the lines are too many for one legend, small multiples: a panel per value of the panel key
  * (report.panel_key; auto: every swept key but the line key), a panel that would still hold too many split in
  * parts. No point is left out of a .dat: report.points only chooses the lines drawn. */
@@ -18,6 +18,8 @@ enum { MAX_LINES = PLOT_MAX_LINES };
 typedef struct epoch_agg {
     int n;
     double train[3], test[3], acc[3]; /* mean, min, max; acc in % */
+    int nval;                         /* runs with a validation accuracy (a finite val_acc) at this epoch */
+    double val[3];                    /* their validation accuracy in %: mean, min, max */
     double step, seconds;             /* optimizer steps (NAN: unknown) and cumulative training seconds (mean) */
 } epoch_agg;
 
@@ -77,6 +79,8 @@ static int add_run(point_curve *pc, const config *c, const store_run *run)
         stat_add(a->train, v[1], !a->n);
         stat_add(a->test, v[2], !a->n);
         stat_add(a->acc, 100 * v[4], !a->n);
+        if (isfinite(v[CURVE_VAL_ACC]))
+            stat_add(a->val, 100 * v[CURVE_VAL_ACC], !a->nval++);
         a->step = e * spe;
         a->seconds += cum;
         a->n++;
@@ -112,9 +116,10 @@ static void write_dat(FILE *f, const points *x, const point_curve *pcs, const la
 {
     fprintf(f, "# loss and test accuracy per evaluated epoch over the committed seeds of each point, one block\n"
                "# (gnuplot index) per point with runs; step: optimizer steps (nan: unknown); seconds: cumulative\n"
-               "# training seconds, mean over the runs\n"
+               "# training seconds, mean over the runs; val_acc: over the runs with a validation set (nan: none)\n"
                "# epoch runs train_mean train_min train_max test_mean test_min test_max "
-               "test_acc_mean_%% test_acc_min_%% test_acc_max_%% step seconds\n");
+               "test_acc_mean_%% test_acc_min_%% test_acc_max_%% step seconds "
+               "val_acc_mean_%% val_acc_min_%% val_acc_max_%%\n");
     for (long pt = 0; pt < x->plan->npoints; pt++) {
         char label[600];
         if (l->block[pt] < 0)
@@ -124,9 +129,10 @@ static void write_dat(FILE *f, const points *x, const point_curve *pcs, const la
         for (int e = 0; e < pcs[pt].nepochs; e++) {
             const epoch_agg *a = &pcs[pt].e[e];
             if (a->n)
-                fprintf(f, "%d %d %.9g %.9g %.9g %.9g %.9g %.9g %.9g %.9g %.9g %.9g %.9g\n", e, a->n,
+                fprintf(f, "%d %d %.9g %.9g %.9g %.9g %.9g %.9g %.9g %.9g %.9g %.9g %.9g %.9g %.9g %.9g\n", e, a->n,
                         a->train[0] / a->n, a->train[1], a->train[2], a->test[0] / a->n, a->test[1], a->test[2],
-                        a->acc[0] / a->n, a->acc[1], a->acc[2], a->step, a->seconds / a->n);
+                        a->acc[0] / a->n, a->acc[1], a->acc[2], a->step, a->seconds / a->n,
+                        a->nval ? a->val[0] / a->nval : NAN, a->nval ? a->val[1] : NAN, a->nval ? a->val[2] : NAN);
         }
     }
 }
@@ -234,6 +240,7 @@ typedef struct curve_spec {
     int kind, xcol, logy, bands;
     const char *what, *xlabel, *ylabel, *key;
     int ycol[2], lo[2];  /* mean column, then min (max follows), of the solid and the dashed line (0: none) */
+    const char *solid, *dashed; /* what the two lines are, with a dashed one: "test", "train" */
 } curve_spec;
 
 static void draw_panel(FILE *gp, const points *x, const layout *l, const curve_spec *c, int p, int single)
@@ -250,9 +257,9 @@ static void draw_panel(FILE *gp, const points *x, const layout *l, const curve_s
     }
     if (single && c->ycol[1]) {
         gnuplot_clause(gp, &k);
-        fprintf(gp, "keyentry with lines lw 2 lc 'black' title 'test (solid)'");
+        fprintf(gp, "keyentry with lines lw 2 lc 'black' title '%s (solid)'", c->solid);
         gnuplot_clause(gp, &k);
-        fprintf(gp, "keyentry with lines lw 2 dt 2 lc 'black' title 'train (dashed)'");
+        fprintf(gp, "keyentry with lines lw 2 dt 2 lc 'black' title '%s (dashed)'", c->dashed);
     }
     for (int j = l->start[p]; j < l->start[p + 1]; j++) {
         long pt = l->order[j];
@@ -289,7 +296,7 @@ static void curve_script(FILE *gp, const points *x, const layout *l, const curve
             c->xcol == 1 && epochs <= 10 ? "set xtics 1\n" : ""); /* whole epochs only */
     fprintf(gp, "set style fill transparent solid 0.12 noborder\n");
     if (single) {
-        size_t maxlen = strlen("train (dashed)");
+        size_t maxlen = c->ycol[1] ? strlen(c->dashed) + strlen(" (dashed)") : 0;
         char label[600];
         for (int j = 0; j < l->ndrawn; j++) {
             panel_label(x, l, 0, l->order[j], 0, label, sizeof label);
@@ -312,15 +319,27 @@ static void curve_script(FILE *gp, const points *x, const layout *l, const curve
 }
 
 /* Writes one curve plot: the .dat of every point, the script drawing the layout's. */
-static int write_one(plot_set *s, const points *x, const point_curve *pcs, const layout *l, const curve_spec *c,
+static int write_one(plot_set *s, const points *x, const point_curve *pcs, const layout *l, const curve_spec *spec,
                      char *err, size_t len)
 {
-    char title[1200], caption[1600], note[700] = "";
-    int epochs = 0, diverged = 0;
+    char title[1200], caption[1600], note[700] = "", lines[200] = "";
+    int epochs = 0, diverged = 0, val = 0;
     for (int j = 0; j < l->ndrawn; j++) {
-        epochs = pcs[l->order[j]].nepochs - 1 > epochs ? pcs[l->order[j]].nepochs - 1 : epochs;
+        const point_curve *pc = &pcs[l->order[j]];
+        epochs = pc->nepochs - 1 > epochs ? pc->nepochs - 1 : epochs;
         diverged |= x->pts[l->order[j]].diverged > 0;
+        for (int e = 0; e < pc->nepochs; e++)
+            val |= pc->e[e].nval > 0;
     }
+    /* the accuracy plot's dashed line is the validation accuracy: none when no drawn run has a validation set */
+    curve_spec cs = *spec;
+    const curve_spec *c = &cs;
+    if (cs.kind == PLOT_ACC && !val) {
+        cs.ycol[1] = cs.lo[1] = 0;
+        cs.what = "Test accuracy", cs.ylabel = "test accuracy (%)";
+    }
+    if (cs.ycol[1])
+        snprintf(lines, sizeof lines, "; solid: %s, dashed: %s", cs.solid, cs.dashed);
     if (l->filtered)
         snprintf(note, sizeof note, " (%d of %d points as report.points = %s chooses)", l->ndrawn,
                  l->ndrawn + l->filtered, x->base->report_points);
@@ -329,11 +348,13 @@ static int write_one(plot_set *s, const points *x, const point_curve *pcs, const
         return -1;
     write_dat(dat.f, x, pcs, l);
     snprintf(title, sizeof title, "%s against %s: mean over seeds%s%s%s", c->what, c->xlabel,
-             c->bands ? ", band = min..max" : "", c->ycol[1] && l->npanels > 1 ? "; solid: test, dashed: train" : "",
-             note);
+             c->bands ? ", band = min..max" : "", l->npanels > 1 ? lines : "", note);
     curve_script(gp.f, x, l, c, s->dir, title, epochs);
     snprintf(caption, sizeof caption, "%s against %s, mean over seeds%s, every point drawn%s%s.%s",
-             c->ycol[1] ? "Train (dashed) and test (solid) loss per sample, log scale," : c->what, c->xlabel, c->bands ? " with a min..max band" : "", l->npanels > 1 ? " in small multiples" : "", note,
+             !c->ycol[1]          ? c->what
+             : c->kind == PLOT_ACC ? "Test (solid) and validation (dashed) accuracy,"
+                                   : "Train (dashed) and test (solid) loss per sample, log scale,",
+             c->xlabel, c->bands ? " with a min..max band" : "", l->npanels > 1 ? " in small multiples" : "", note,
              diverged ? " A diverged run stops early: later epochs average the runs that reached them." : "");
     return plot_save(s, c->kind, &dat, &gp, caption, err, len);
 }
@@ -346,9 +367,11 @@ int plot_curves_write(plot_set *s, const points *x, char *err, size_t len)
     int xa = x->base->report_x_axis, rc = 0;
     const curve_spec specs[] = {
         {PLOT_LOSS, xcols[xa], 1, 1, "Loss", xlabels[xa],
-         "loss per sample (nats, log scale)", "top", {6, 3}, {7, 4}},
-        {PLOT_ACC, xcols[xa], 0, 1, "Test accuracy", xlabels[xa], "test accuracy (%)", "bottom", {9, 0}, {10, 0}},
-        {PLOT_LOSS_TIME, 13, 1, 0, "Loss", xlabels[X_SECONDS], "loss per sample (nats, log scale)", "top", {6, 3}, {0, 0}}};
+         "loss per sample (nats, log scale)", "top", {6, 3}, {7, 4}, "test", "train"},
+        {PLOT_ACC, xcols[xa], 0, 1, "Accuracy", xlabels[xa], "accuracy (%)", "bottom", {9, 14}, {10, 15}, "test",
+         "validation"},
+        {PLOT_LOSS_TIME, 13, 1, 0, "Loss", xlabels[X_SECONDS], "loss per sample (nats, log scale)", "top", {6, 3}, {0, 0},
+         "test", "train"}};
     layout l;
     point_curve *pcs = calloc((size_t)x->plan->npoints, sizeof *pcs);
     if (!pcs) {

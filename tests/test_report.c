@@ -40,6 +40,8 @@ typedef struct fake {
 static double fake_test_loss(long p, int s, int e) { return (1 + 0.5 * p) / (e + 1) + (s ? 0.05 : -0.05); }
 static double fake_train_loss(long p, int s, int e) { return 0.8 * (1 + 0.5 * p) / (e + 1) + (s ? 0.02 : -0.02); }
 static double fake_test_acc(long p, int s, int e) { return 0.5 + 0.1 * e + 0.01 * p + (s ? 0.005 : -0.005); }
+/* 1: the runs have a validation set, its accuracy 0.01 over the test accuracy; else none has */
+static int fake_val;
 
 /* Seconds per epoch: 0.1 for 16 hidden units, proportional to the width; 2 threads are 1.6x faster, 4 are 3.2x. */
 static double fake_seconds(const config *c)
@@ -118,16 +120,26 @@ static void fake_run(const char *dir, const config *c, long p, int s, int last, 
     snprintf(path, sizeof path, "%s/curve.dat", dir);
     FILE *f = create(path);
     fprintf(f, "%s\n", curve_header);
-    for (int e = 0; e <= last; e++)
-        fprintf(f, "%d %.9g %.9g %.9g %.9g %.6f nan nan 0.1 nan\n", e, fake_train_loss(p, s, e), fake_test_loss(p, s, e),
+    for (int e = 0; e <= last; e++) {
+        fprintf(f, "%d %.9g %.9g %.9g %.9g %.6f ", e, fake_train_loss(p, s, e), fake_test_loss(p, s, e),
                 fake_test_acc(p, s, e) + 0.02, fake_test_acc(p, s, e), e ? sec : 0.0);
+        if (fake_val)
+            fprintf(f, "%.9g %.9g 0.1 nan\n", fake_test_loss(p, s, e) + 0.1, fake_test_acc(p, s, e) + 0.01);
+        else
+            fprintf(f, "nan nan 0.1 nan\n");
+    }
     done(f);
     snprintf(path, sizeof path, "%s/result.tsv", dir);
     f = create(path);
-    fprintf(f, "%s\n%s\t%d\t%d\t%.9g\t%.9g\t%.9g\t%.9g\t%d\t%.9g\t%.6f\t%.1f\tnan\tnan\tnan\t\t\t\t\t\n", tsv_result_header,
+    fprintf(f, "%s\n%s\t%d\t%d\t%.9g\t%.9g\t%.9g\t%.9g\t%d\t%.9g\t%.6f\t%.1f\t", tsv_result_header,
             diverged ? "diverged" : "ok", last, diverged ? last + 1 : 0, fake_train_loss(p, s, last),
             fake_test_loss(p, s, last), fake_test_acc(p, s, last) + 0.02, fake_test_acc(p, s, last), last,
             fake_test_acc(p, s, last), sec * last, TRAIN_ROWS / sec);
+    if (fake_val) /* val_loss val_acc best_val_acc */
+        fprintf(f, "%.9g\t%.9g\t%.9g\t\t\t\t\t\n", fake_test_loss(p, s, last) + 0.1, fake_test_acc(p, s, last) + 0.01,
+                fake_test_acc(p, s, last) + 0.01);
+    else
+        fprintf(f, "nan\tnan\tnan\t\t\t\t\t\n");
     done(f);
     snprintf(path, sizeof path, "%s/manifest.txt", dir);
     f = create(path);
@@ -367,6 +379,43 @@ START_TEST(test_curve_aggregates_by_hand)
     const double acc[6] = {0.1, 72, 62.5, 81.5, 2, 1};
     for (int i = 0; i < 6; i++)
         ck_assert_double_eq_tol(v[i], acc[i], 1e-7);
+    fake_close(&f);
+}
+END_TEST
+
+/* The accuracy plot draws the validation accuracy dashed when runs have one; without (the golden files) it stays
+ * the test accuracy alone. The fixture's config with a validation set. */
+START_TEST(test_validation_accuracy_curves)
+{
+    fake f;
+    char err[600], warning[300], ini[] = "/tmp/report_val_XXXXXX";
+    double v[16];
+    char *text = slurp(FIXTURES "/lr_hidden.ini"), *at = text ? strstr(text, "validation_fraction = 0") : NULL;
+    ck_assert_ptr_nonnull(at);
+    int fd = mkstemp(ini);
+    ck_assert_int_ge(fd, 0);
+    FILE *w = fdopen(fd, "w");
+    fprintf(w, "%.*svalidation_fraction = 0.1%s", (int)(at - text), text, at + strlen("validation_fraction = 0"));
+    done(w);
+    free(text);
+    fake_val = 1;
+    fake_open(&f, ini, -1);
+    fake_val = 0;
+    unlink(ini);
+    ck_assert_msg(report_write(&f.cfg, &f.plan, f.results, f.plots, 0, warning, sizeof warning, err, sizeof err) == 0,
+                  "%s", err);
+    /* epoch runs, then column 14 on: val_acc mean, min, max in %, each seed's 0.01 over its test accuracy */
+    dat_row("plots/report_test/acc_curves.dat", 1, 2, v, 16); /* point 1, epoch 2: test 70.5 and 71.5 % */
+    const double want[3] = {72, 71.5, 72.5};
+    ck_assert_double_eq_tol(v[1], 2, 1e-9);
+    for (int i = 0; i < 3; i++)
+        ck_assert_double_eq_tol(v[13 + i], want[i], 1e-7);
+    char *gp = slurp("plots/report_test/acc_curves.gp");
+    ck_assert_ptr_nonnull(gp);
+    ck_assert_msg(strstr(gp, "title 'validation (dashed)'") && strstr(gp, "using 1:14 with lines lw 2 dt 2") &&
+                      strstr(gp, "using 1:15:16 with filledcurves") && strstr(gp, "set ylabel 'accuracy (%)'"),
+                  "acc_curves.gp draws no validation line:\n%s", gp);
+    free(gp);
     fake_close(&f);
 }
 END_TEST
@@ -675,6 +724,7 @@ Suite *report_suite(void)
     tcase_add_checked_fixture(tc, enter, leave);
     tcase_add_test(tc, test_report_matches_golden);
     tcase_add_test(tc, test_curve_aggregates_by_hand);
+    tcase_add_test(tc, test_validation_accuracy_curves);
     tcase_add_test(tc, test_speedup);
     tcase_add_test(tc, test_per_class_results);
     tcase_add_test(tc, test_many_points_are_grouped);
