@@ -102,13 +102,15 @@ static int plan_todo(trainer *t, int force, int quiet)
 }
 
 /* Writes a flight's in-run checkpoint; called by its worker (train_job.checkpoint). A failure is said once, and
- * the run goes on. */
+ * the run goes on, or stops (a signal, a failed commit) without it. */
 static void save_flight(train_job *job, void *ctx)
 {
     flight *f = ctx;
     char err[1200];
     if (runckpt_save(f->checkpoint, job, f->fingerprint, err, sizeof err) < 0 && !f->warned++)
-        fprintf(stderr, "warning: %s; the run goes on without it\n", err);
+        fprintf(stderr, "warning: %s; the run %s\n", err,
+                train_stop_asked(job->stop, job->halt) ? "stops without it (it resumes from its last checkpoint, if any)"
+                                                       : "goes on without it");
 }
 
 /* The seconds job has trained, in this process or before: its train_seconds, and the epochs after its last evaluated
