@@ -100,7 +100,8 @@ typedef struct member {
 
 typedef struct group {
     member *m;
-    volatile sig_atomic_t *stop, *halt;          /* the stop flags (train_job's; NULL: none) */
+    volatile sig_atomic_t *stop;                 /* the stop flag (NULL: none) */
+    _Atomic int *halt;                           /* train_job's halt (NULL: none) */
     _Atomic int gate;                            /* this epoch: the end of the steps begun (rows), GATE_STOP once
                                                     a thread saw a stop: the team stops there (thread_steps) */
     int n, nactive, *active;                     /* active: indices of the runs training this epoch */

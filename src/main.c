@@ -271,6 +271,7 @@ static int collect(const cli_options *opt, const sweep_plan *plan, const plandat
     /* a SIGINT or SIGTERM while gnuplot renders kills it (gnuplot_run watches the flag) and ends with its code */
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
+    store_forget_done_checkpoints(&res, plan); /* those a shard killed after its commit left */
     if (collect_scan(res.dir, plan, owner, count, stderr, &c) < 0) {
         fprintf(stderr, "runner: out of memory\n");
         rc = exit_code(ERROR_OUTPUT);

@@ -223,24 +223,11 @@ int store_checkpoint_path(const store *s, const char *id, char *buf, size_t size
     return fileio_path(buf, size, err, len, "%s/runs/" CHECKPOINT_PREFIX "%s", s->dir, id);
 }
 
-/* 1 when the checkpoint at ckpt is no newer than the run committed in rundir (its manifest, written after every
- * checkpoint of the training it holds): a kill came between the commit and the checkpoint's removal. A newer one
- * comes from training the run again after the commit (--force after a config change, then a stop): its resume
- * decides whether it fits. */
-static int older_than_commit(const char *ckpt, const char *rundir)
-{
-    char manifest[STORE_PATH + 320];
-    struct stat c, m;
-    if (snprintf(manifest, sizeof manifest, "%s/manifest.txt", rundir) >= (int)sizeof manifest ||
-        stat(ckpt, &c) != 0 || stat(manifest, &m) != 0)
-        return 0;
-    return c.st_mtim.tv_sec < m.st_mtim.tv_sec ||
-           (c.st_mtim.tv_sec == m.st_mtim.tv_sec && c.st_mtim.tv_nsec <= m.st_mtim.tv_nsec);
-}
-
-/* In-run checkpoints in runs that no run will resume from: all of them with force, else those of committed runs
- * that are no newer than the commit (a kill between a commit and its checkpoint's removal) and the temporaries of
- * killed writes. Under the exclusive lock only: beside shards, any of them may be a shard's run in flight. */
+/* In-run checkpoints that no run will resume from: all of them with force, else the temporaries of killed writes.
+ * (Those of runs committed by a runner killed before it removed them go once the plan says the run is done:
+ * store_forget_checkpoint. A folder's committed run says nothing by itself: it may be another config's, and the
+ * checkpoint that of the run being trained again.) Under the exclusive lock only: beside shards, any of them may be
+ * a shard's run in flight. */
 static void remove_checkpoints(const char *runs, int force)
 {
     DIR *d = opendir(runs);
@@ -248,13 +235,11 @@ static void remove_checkpoints(const char *runs, int force)
         return;
     size_t n = strlen(CHECKPOINT_PREFIX);
     for (struct dirent *e; (e = readdir(d));) {
-        char path[STORE_PATH + 300], rundir[STORE_PATH + 300], why[300];
+        char path[STORE_PATH + 300];
         if (strncmp(e->d_name, CHECKPOINT_PREFIX, n) ||
             snprintf(path, sizeof path, "%s/%s", runs, e->d_name) >= (int)sizeof path)
             continue;
-        snprintf(rundir, sizeof rundir, "%s/%s", runs, e->d_name + n);
-        if (force || fileio_is_temporary(e->d_name) ||
-            (older_than_commit(path, rundir) && check_folder(rundir, NULL, why, sizeof why) == STORE_RUN_OK))
+        if (force || fileio_is_temporary(e->d_name))
             unlink(path);
     }
     closedir(d);
@@ -278,6 +263,7 @@ error_class store_open(store *s, const char *root, const config *base, const pla
             return ERROR_OUTPUT;
         }
     int shared = (flags & STORE_SHARED) != 0;
+    s->shared = shared;
     error_class rc = take_lock(s, shared, err, len);
     if (rc == ERROR_NONE && shared)
         remove_own_leftovers(runs);
@@ -653,3 +639,29 @@ int store_run_busy(const store *s, const sweep_plan *plan, long r, char *why, si
 }
 
 void store_run_free(store_run *run) { curve_free(&run->curve); }
+
+/* Run r's in-run checkpoint path into path (size bytes); 0, or -1 when it does not fit. */
+static int run_checkpoint_path(const store *s, const sweep_plan *plan, long r, char *path, size_t size)
+{
+    config c;
+    long long seed;
+    char id[SWEEP_ID], err[300];
+    sweep_run(plan, r, &c, &seed, id, sizeof id);
+    return store_checkpoint_path(s, id, path, size, err, sizeof err);
+}
+
+void store_forget_checkpoint(const store *s, const sweep_plan *plan, long r)
+{
+    char path[STORE_PATH + SWEEP_ID + 16];
+    if (!s->shared && run_checkpoint_path(s, plan, r, path, sizeof path) == 0)
+        unlink(path);
+}
+
+void store_forget_done_checkpoints(const store *s, const sweep_plan *plan)
+{
+    char path[STORE_PATH + SWEEP_ID + 16], why[600];
+    for (long r = 0; r < plan->nruns && !s->shared; r++)
+        if (run_checkpoint_path(s, plan, r, path, sizeof path) == 0 && access(path, F_OK) == 0 &&
+            store_run_done(s, plan, r, why, sizeof why) == 1)
+            unlink(path);
+}

@@ -24,6 +24,7 @@ enum { STORE_FORCE = 1, STORE_SHARED = 2 };
 typedef struct store {
     char dir[STORE_PATH];    /* <root>/<name> */
     int lock_fd, holding;    /* holding: this process's holder file exists */
+    int shared;              /* the lock is shared (a shard) */
 } store;
 
 /* A committed run, read back. */
@@ -69,5 +70,10 @@ int store_run_done(const store *s, const sweep_plan *plan, long r, char *why, si
  * that --force trains again whatever it holds: store_run_done's STORE_RUN_BUSY without the checks. Else 0. */
 int store_run_busy(const store *s, const sweep_plan *plan, long r, char *why, size_t len);
 void store_run_free(store_run *run);
+/* Removes the in-run checkpoint of run r of plan, which the caller found committed (store_run_done): a run that is
+ * done never resumes. Only where s holds the lock alone (beside shards, another process may be training r). */
+void store_forget_checkpoint(const store *s, const sweep_plan *plan, long r);
+/* store_forget_checkpoint of every run of plan that has a checkpoint and is committed (--collect). */
+void store_forget_done_checkpoints(const store *s, const sweep_plan *plan);
 
 #endif

@@ -45,7 +45,7 @@ typedef struct train_job {
     int nclasses;
     int threads;                                 /* OpenMP threads for this run, >= 1 */
     volatile sig_atomic_t *stop;                 /* set from a signal handler: end the run as interrupted */
-    volatile sig_atomic_t *halt;                 /* set by the trainer when a run could not be written: the same
+    _Atomic int *halt;                           /* set by the trainer when a run could not be written: the same
                                                     (NULL: none) */
     /* in-run checkpoints (runckpt.h): the worker calls checkpoint (NULL: none) with at_epoch and at_rows set, at
      * the start of an epoch once cfg.checkpoint_every seconds have passed since the last call, and when stop
@@ -91,9 +91,9 @@ typedef struct train_job {
 } train_job;
 
 /* 1 when stop or halt (train_job's; either may be NULL) asks the run to end as interrupted. */
-static inline int train_stop_asked(volatile sig_atomic_t *stop, volatile sig_atomic_t *halt)
+static inline int train_stop_asked(volatile sig_atomic_t *stop, _Atomic int *halt)
 {
-    return (stop && *stop) || (halt && *halt);
+    return (stop && *stop) || (halt && atomic_load_explicit(halt, memory_order_acquire));
 }
 
 /* Allocates everything for cfg and seed and draws (or, with model.init_file, loads) the initial weights.

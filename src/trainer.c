@@ -60,7 +60,7 @@ typedef struct trainer {
     int group;                                   /* runs per fused group at most (1: none) */
     trainer_flights air;
     volatile sig_atomic_t *stop;
-    volatile sig_atomic_t halt;                  /* a run could not be written: the runs in flight stop as a signal
+    _Atomic int halt;                            /* a run could not be written: the runs in flight stop as a signal
                                                     would stop them (their checkpoints keep them), none starts */
     error_class failed;
     progress pr;
@@ -94,7 +94,8 @@ static int plan_todo(trainer *t, int force, int quiet)
         if (force || !done) {
             t->todo[t->ntodo++] = r;
             epochs += (double)c.epochs;
-        }
+        } else /* one a runner killed after the commit left */
+            store_forget_checkpoint(t->res, plan, r);
     }
     progress_init(&t->pr, quiet, t->ntodo, epochs);
     schedule_order(plan, t->data, t->todo, t->ntodo);
@@ -209,14 +210,14 @@ static void launch(trainer *t)
     }
 }
 
-/* A landed run's training time in this process, for --profile: its train_seconds, an interrupted one's epochs
- * after its last evaluated one up to the one the stop cut short, less what its checkpoint held. */
+/* A landed run's training time in this process, for --profile: its train_seconds and the epochs after its last
+ * evaluated one up to the one after its last finished one (the one a stop or a divergence cut short; nothing for a
+ * run that trained to its end), less what its checkpoint held. */
 static double trained_seconds(const flight *f)
 {
     const train_job *job = &f->job;
     int last = atomic_load_explicit(&job->progress_epoch, memory_order_acquire) + 1;
-    last = last < job->cfg.epochs ? last : (int)job->cfg.epochs;
-    return seconds_through(job, job->status == TRAIN_INTERRUPTED ? last : 0) - f->restored;
+    return seconds_through(job, last < job->cfg.epochs ? last : (int)job->cfg.epochs) - f->restored;
 }
 
 /* Writes a finished run (unless it was interrupted or an earlier write failed) and frees it. */
@@ -232,7 +233,7 @@ static void commit_run(trainer *t, flight *f)
         if (committed < 0) {
             fprintf(stderr, "%s\n", err);
             t->failed = ERROR_OUTPUT;
-            t->halt = 1;
+            atomic_store_explicit(&t->halt, 1, memory_order_release);
         } else {
             t->diverged += job->status == TRAIN_DIVERGED;
             progress_committed(&t->pr, f->id, job);

@@ -168,20 +168,25 @@ check "SIGTERM exits 143" $(( $? != 143 ))
 
 # A run trained again with --force after a config change and stopped keeps its checkpoint: the next runner
 # resumes it. (Was: the folder still held the run of the old config, a committed run, so opening the results
-# removed the checkpoint as stale and the run started over from epoch 0.) A checkpoint no newer than its committed
-# run (a kill between the commit and the checkpoint's removal) still goes.
+# removed the checkpoint as stale and the run started over from epoch 0.) The checkpoint of a run that is done (a
+# kill between the commit and the checkpoint's removal) still goes, at a plain start and at --collect.
 d=$tmp/again
 "$RUNNER" --threads 1 --quiet --no-plots --results "$d" --set train.epochs=2 configs/digits.ini
-long="--threads 1 --no-plots --results $d --set train.epochs=1000000 --set train.eval_every=1000000"
-# stop_when PATTERN: SIGINT the runner $pid once PATTERN is in $tmp/err (or it has exited; up to 5 minutes), again
-# until it says it stopped, then reap it
+long="--threads 1 --no-plots --results $d --set train.epochs=1000000 --set train.eval_every=1000000
+      --set train.checkpoint_every=0.1"
+# stop_when PATTERN: SIGINT the runner $pid once PATTERN is in $tmp/err and it has written a checkpoint of its own
+# (or it has exited; up to 5 minutes each), again until it says it stopped, then reap it
 stop_when() {
     i=0
     while ! grep -q "$1" "$tmp/err" && kill -0 "$pid" 2>/dev/null && [ $i -lt 1500 ]; do
         sleep 0.2
         i=$((i + 1))
     done
-    sleep 0.3
+    i=0
+    while [ ! "$d/digits/runs/.ckpt-seed=1" -nt "$tmp/err" ] && kill -0 "$pid" 2>/dev/null && [ $i -lt 1500 ]; do
+        sleep 0.2
+        i=$((i + 1))
+    done
     i=0
     while kill -INT "$pid" 2>/dev/null && ! grep -q "stopped by signal" "$tmp/err" && [ $i -lt 100 ]; do
         sleep 0.2
@@ -201,10 +206,11 @@ pid=$!
 stop_when "^resuming "
 grep -q "^resuming seed=1 from epoch [1-9]" "$tmp/err"
 check "the next runner resumes that checkpoint" $? "$(cat "$tmp/err")"
+stale=$tmp/stale/digits/runs/.ckpt-seed=1
 "$RUNNER" --threads 1 --quiet --no-plots --force --results "$tmp/stale" configs/digits.ini &&
-    echo "not read" >"$tmp/stale/digits/runs/.ckpt-seed=1" && touch -d "2000-01-01" "$tmp/stale/digits/runs/.ckpt-seed=1" &&
-    "$RUNNER" --threads 1 --quiet --no-plots --results "$tmp/stale" configs/digits.ini &&
-    [ ! -e "$tmp/stale/digits/runs/.ckpt-seed=1" ]
-check "a checkpoint older than its committed run is removed" $?
+    echo "not read" >"$stale" && "$RUNNER" --threads 1 --quiet --no-plots --results "$tmp/stale" configs/digits.ini &&
+    [ ! -e "$stale" ] && echo "not read" >"$stale" &&
+    "$RUNNER" --quiet --no-plots --results "$tmp/stale" --collect configs/digits.ini && [ ! -e "$stale" ]
+check "the checkpoint of a run that is done is removed by a plain start and by --collect" $?
 
 finish

@@ -244,7 +244,8 @@ check "a file or a nested folder where a run belongs is replaced and removed (li
 
 # 17. a run that cannot be committed stops the runs in flight, as a signal would (each writes its checkpoint), and
 # the runner exits 4 (was: they trained on to their end, here a million epochs, and were then not written). Two runs
-# side by side: one diverges at once and fails to commit; the other would train for hours.
+# side by side, then fused on two threads: one diverges at once and fails to commit; the other would train for
+# minutes. No checkpoint but the one the stop writes (checkpoint_every 1e9).
 cat >"$tmp/halt.ini" <<INI
 [experiment]
 name = halt
@@ -260,13 +261,16 @@ epochs = 1000000
 [sweep]
 train.learning_rate = 1000, 0.01
 INI
-if [ -n "$shim" ]; then
-    SHIM_FAIL_RENAME=1 LD_PRELOAD="$(preload "$shim")" timeout 300 "$RUNNER" --threads 1 --no-plots \
-        --plots "$tmp/plots" --results "$tmp/halt" "$tmp/halt.ini" 2>"$tmp/err"
+for threads in 1 2; do
+    [ -n "$shim" ] || break
+    SHIM_FAIL_RENAME=1 LD_PRELOAD="$(preload "$shim")" timeout 60 "$RUNNER" --threads $threads --no-plots \
+        --plots "$tmp/plots" --results "$tmp/halt$threads" --set train.checkpoint_every=1e9 \
+        $([ $threads = 2 ] && echo --set experiment.parallel_runs=auto) "$tmp/halt.ini" 2>"$tmp/err"
     status=$?
     [ "$status" = 4 ] && grep -q "cannot commit run: No space left on device" "$tmp/err" &&
-        [ -n "$(find "$tmp/halt/halt/runs" -name '.ckpt-*' ! -name '*.runner-tmp-*')" ]
-    check "a failed commit stops the runs in flight with their checkpoints, exit 4" $? "status $status: $(cat "$tmp/err")"
-fi
+        [ -n "$(find "$tmp/halt$threads/halt/runs" -name '.ckpt-*' ! -name '*.runner-tmp-*')" ]
+    check "a failed commit stops the runs in flight with their checkpoints, exit 4 ($threads threads a run)" $? \
+        "status $status: $(cat "$tmp/err")"
+done
 
 finish
