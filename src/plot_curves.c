@@ -114,9 +114,9 @@ static int load_curves(const points *x, point_curve *pcs, char *err, size_t len)
 /* Every point with runs as one block (gnuplot index) of the .dat, in plan order. */
 static void write_dat(FILE *f, const points *x, const point_curve *pcs, const layout *l)
 {
-    fprintf(f, "# loss and test accuracy per evaluated epoch over the committed seeds of each point, one block\n"
-               "# (gnuplot index) per point with runs; step: optimizer steps (nan: unknown); seconds: cumulative\n"
-               "# training seconds, mean over the runs; val_acc: over the runs with a validation set (nan: none)\n"
+    fprintf(f, "# loss, test and validation accuracy per evaluated epoch over the committed seeds of each point, one\n"
+               "# block (gnuplot index) per point with runs; step: optimizer steps (nan: unknown); seconds: cumulative\n"
+               "# training seconds, mean over the runs; val_acc: nan without a validation set\n"
                "# epoch runs train_mean train_min train_max test_mean test_min test_max "
                "test_acc_mean_%% test_acc_min_%% test_acc_max_%% step seconds "
                "val_acc_mean_%% val_acc_min_%% val_acc_max_%%\n");
@@ -296,7 +296,8 @@ static void curve_script(FILE *gp, const points *x, const layout *l, const curve
             c->xcol == 1 && epochs <= 10 ? "set xtics 1\n" : ""); /* whole epochs only */
     fprintf(gp, "set style fill transparent solid 0.12 noborder\n");
     if (single) {
-        size_t maxlen = c->ycol[1] ? strlen(c->dashed) + strlen(" (dashed)") : 0;
+        size_t maxlen = strlen("train (dashed)"), dashed = c->ycol[1] ? strlen(c->dashed) + strlen(" (dashed)") : 0;
+        maxlen = dashed > maxlen ? dashed : maxlen;
         char label[600];
         for (int j = 0; j < l->ndrawn; j++) {
             panel_label(x, l, 0, l->order[j], 0, label, sizeof label);

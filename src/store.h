@@ -49,9 +49,8 @@ void store_close(store *s);
 int store_commit(store *s, const char *id, const train_job *job, char *err, size_t len);
 
 /* The in-run checkpoint (runckpt.h) of run id while it trains: "<dir>/runs/.ckpt-<id>", removed when the run
- * commits, all of them with --force; store_open, alone (not a shard), removes the leftovers of committed runs and
- * temporaries. 0, or -1
- * with err when the path does not fit. */
+ * commits, all of them with --force; store_open, alone (not a shard), removes the temporaries of killed writes, and
+ * store_forget_checkpoint those of runs that are done. 0, or -1 with err when the path does not fit. */
 int store_checkpoint_path(const store *s, const char *id, char *buf, size_t size, char *err, size_t len);
 
 /* What store_read_run found; every value but STORE_RUN_OK means "not a committed run of this plan". */

@@ -93,7 +93,7 @@ done
 sleep 0.5
 stop_and_profile "$pid"
 grep -q "^resuming" "$tmp/err" &&
-    awk '/^profile: [0-9.]+ ms wall/ { w = $2 } /^profile: \(the workers/ { t = $8 } END { exit !(t >= 0 && t <= w) }' "$tmp/err"
+    awk '/^profile: [0-9.]+ ms wall/ { w = $2 } /^profile: \(the workers/ { t = $8 } END { exit !(t != "" && w != "" && t >= 0 && t <= w) }' "$tmp/err"
 check "profile: a resumed run's training time is this process's" $? "$(grep -E "^(resuming|profile: [0-9(])" "$tmp/err")"
 
 # --- counted cuts: fsyncs per commit and per process, weights.h5 opens after training ---

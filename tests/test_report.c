@@ -267,6 +267,7 @@ static void enter(void) { ck_assert_ptr_nonnull(getcwd(repo_dir, sizeof repo_dir
 
 static void leave(void)
 {
+    fake_val = 0; /* should a test have stopped between setting and clearing it */
     if (chdir(repo_dir) != 0)
         abort(); /* every later test would run in the wrong folder */
     if (*temp_dir)
