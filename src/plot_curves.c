@@ -1,5 +1,6 @@
 /* The curve plots: loss per epoch (or optimizer step, or second of training: report.x_axis), test accuracy (and
- * validation accuracy, dashed, where runs have a validation set) per epoch, and loss against wall-clock seconds; a line per sweep point, the mean over its seeds with a min..max band.
+ * validation accuracy, dashed, where runs have a validation set) per epoch, and loss against wall-clock seconds; a
+ * line per sweep point, the mean over its seeds with a min..max band.
  * When the lines are too many for one legend, small multiples: a panel per value of the panel key
  * (report.panel_key; auto: every swept key but the line key), a panel that would still hold too many split in
  * parts. No point is left out of a .dat: report.points only chooses the lines drawn. */
@@ -115,8 +116,8 @@ static int load_curves(const points *x, point_curve *pcs, char *err, size_t len)
 static void write_dat(FILE *f, const points *x, const point_curve *pcs, const layout *l)
 {
     fprintf(f, "# loss, test and validation accuracy per evaluated epoch over the committed seeds of each point, one\n"
-               "# block (gnuplot index) per point with runs; step: optimizer steps (nan: unknown); seconds: cumulative\n"
-               "# training seconds, mean over the runs; val_acc: nan without a validation set\n"
+               "# block (gnuplot index) per point with runs; step: optimizer steps (nan: unknown); seconds:\n"
+               "# cumulative training seconds, mean over the runs; val_acc: nan without a validation set\n"
                "# epoch runs train_mean train_min train_max test_mean test_min test_max "
                "test_acc_mean_%% test_acc_min_%% test_acc_max_%% step seconds "
                "val_acc_mean_%% val_acc_min_%% val_acc_max_%%\n");
@@ -371,8 +372,8 @@ int plot_curves_write(plot_set *s, const points *x, char *err, size_t len)
          "loss per sample (nats, log scale)", "top", {6, 3}, {7, 4}, "test", "train"},
         {PLOT_ACC, xcols[xa], 0, 1, "Accuracy", xlabels[xa], "accuracy (%)", "bottom", {9, 14}, {10, 15}, "test",
          "validation"},
-        {PLOT_LOSS_TIME, 13, 1, 0, "Loss", xlabels[X_SECONDS], "loss per sample (nats, log scale)", "top", {6, 3}, {0, 0},
-         "test", "train"}};
+        {PLOT_LOSS_TIME, 13, 1, 0, "Loss", xlabels[X_SECONDS], "loss per sample (nats, log scale)", "top", {6, 3},
+         {0, 0}, "test", "train"}};
     layout l;
     point_curve *pcs = calloc((size_t)x->plan->npoints, sizeof *pcs);
     if (!pcs) {

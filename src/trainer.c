@@ -110,7 +110,7 @@ static void save_flight(train_job *job, void *ctx)
     char err[1200];
     if (runckpt_save(f->checkpoint, job, f->fingerprint, err, sizeof err) < 0 && !f->warned++)
         fprintf(stderr, "warning: %s; the run %s\n", err,
-                train_stop_asked(job->stop, job->halt) ? "stops without it (it resumes from its last checkpoint, if any)"
+                train_stop_asked(job->stop, job->halt) ? "stops without it (and resumes from its last one, if any)"
                                                        : "goes on without it");
 }
 
