@@ -48,6 +48,25 @@ capture() {
     "$@" >"$tmp/out" 2>"$tmp/err" </dev/null || status=$?
 }
 
+# wait_for_line PID PATTERN: returns once PATTERN is in $tmp/err or the process PID has exited, at most 5 minutes.
+wait_for_line() {
+    i=0
+    while ! grep -q "$2" "$tmp/err" && kill -0 "$1" 2>/dev/null && [ $i -lt 1500 ]; do
+        sleep 0.2
+        i=$((i + 1))
+    done
+}
+
+# sigint_runner PID: SIGINT the runner PID, again until it says in $tmp/err that it stopped (the first may come
+# before its handler), at most 20 s.
+sigint_runner() {
+    i=0
+    while kill -INT "$1" 2>/dev/null && ! grep -q "stopped by signal" "$tmp/err" && [ $i -lt 100 ]; do
+        sleep 0.2
+        i=$((i + 1))
+    done
+}
+
 # hold_lock FILE [>]: a background process opens FILE (for reading, or with > for writing), takes flock -x on it
 # and keeps it until killed (at most 5 minutes, its output on /dev/null, so that a test that ends early leaves no
 # pipe open); returns once the lock is held (a fixed sleep could come first on a slow machine), at most a minute,

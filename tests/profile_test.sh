@@ -48,15 +48,10 @@ check "profile: runs side by side" $? "$(cat "$tmp/err")"
 capture run
 [ "$status" = 0 ] && ! grep -q '^profile:' "$tmp/err"
 check "profile: none without --profile" $? "$(cat "$tmp/err")"
-# stop_and_profile PID: SIGINT the runner PID (again until it says it stopped, should the first come before its
-# handler), then up to 10 s for the profile's last line (it comes from an exit handler: a KILL at once could cut it
-# off), then KILL and reap it
+# stop_and_profile PID: sigint_runner PID, then up to 10 s for the profile's last line (it comes from an exit
+# handler: a KILL at once could cut it off), then KILL and reap it
 stop_and_profile() {
-    i=0
-    while kill -INT "$1" 2>/dev/null && ! grep -q "stopped by signal" "$tmp/err" && [ $i -lt 100 ]; do
-        sleep 0.2
-        i=$((i + 1))
-    done
+    sigint_runner "$1"
     i=0
     while ! grep -q '^profile: (the workers' "$tmp/err" && [ $i -lt 500 ]; do
         sleep 0.02
@@ -85,11 +80,7 @@ check "profile: an interrupted run's training time is training" $? "$(grep "^pro
 "$RUNNER" --threads 1 --no-plots --results "$tmp/stop" --profile --set train.epochs=1000000 \
     --set train.eval_every=1000000 configs/digits.ini 2>"$tmp/err" &
 pid=$!
-i=0
-while ! grep -q "^resuming" "$tmp/err" && kill -0 "$pid" 2>/dev/null && [ $i -lt 300 ]; do
-    sleep 0.2
-    i=$((i + 1))
-done
+wait_for_line "$pid" "^resuming"
 sleep 0.5
 stop_and_profile "$pid"
 grep -q "^resuming" "$tmp/err" &&

@@ -174,24 +174,16 @@ d=$tmp/again
 "$RUNNER" --threads 1 --quiet --no-plots --results "$d" --set train.epochs=2 configs/digits.ini
 long="--threads 1 --no-plots --results $d --set train.epochs=1000000 --set train.eval_every=1000000
       --set train.checkpoint_every=0.1"
-# stop_when PATTERN: SIGINT the runner $pid once PATTERN is in $tmp/err and it has written a checkpoint of its own
-# (or it has exited; up to 5 minutes each), again until it says it stopped, then reap it
+# stop_when PATTERN: sigint_runner $pid once PATTERN is in $tmp/err and it has written a checkpoint of its own (or
+# it has exited; up to 5 minutes each), then reap it
 stop_when() {
-    i=0
-    while ! grep -q "$1" "$tmp/err" && kill -0 "$pid" 2>/dev/null && [ $i -lt 1500 ]; do
-        sleep 0.2
-        i=$((i + 1))
-    done
+    wait_for_line "$pid" "$1"
     i=0
     while [ ! "$d/digits/runs/.ckpt-seed=1" -nt "$tmp/err" ] && kill -0 "$pid" 2>/dev/null && [ $i -lt 1500 ]; do
         sleep 0.2
         i=$((i + 1))
     done
-    i=0
-    while kill -INT "$pid" 2>/dev/null && ! grep -q "stopped by signal" "$tmp/err" && [ $i -lt 100 ]; do
-        sleep 0.2
-        i=$((i + 1))
-    done
+    sigint_runner "$pid"
     wait "$pid"
 }
 # shellcheck disable=SC2086 # $long is a list of options

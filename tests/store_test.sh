@@ -245,27 +245,13 @@ check "a file or a nested folder where a run belongs is replaced and removed (li
 # 17. a run that cannot be committed stops the runs in flight, as a signal would (each writes its checkpoint), and
 # the runner exits 4 (was: they trained on to their end, here a million epochs, and were then not written). Two runs
 # side by side, then fused on two threads: one diverges at once and fails to commit; the other would train for
-# minutes. No checkpoint but the one the stop writes (checkpoint_every 1e9).
-cat >"$tmp/halt.ini" <<INI
-[experiment]
-name = halt
-seeds = 1
-parallel_runs = 2
-[data]
-file = $tmp/d.h5
-scale = 0.0625
-[model]
-hidden = 16
-[train]
-epochs = 1000000
-[sweep]
-train.learning_rate = 1000, 0.01
-INI
+# minutes. No checkpoint but the one the stop writes (checkpoint_every 1e9). a.ini at hidden 16 alone.
 for threads in 1 2; do
     [ -n "$shim" ] || break
     SHIM_FAIL_RENAME=1 LD_PRELOAD="$(preload "$shim")" timeout 60 "$RUNNER" --threads $threads --no-plots \
-        --plots "$tmp/plots" --results "$tmp/halt$threads" --set train.checkpoint_every=1e9 \
-        $([ $threads = 2 ] && echo --set experiment.parallel_runs=auto) "$tmp/halt.ini" 2>"$tmp/err"
+        --plots "$tmp/plots" --results "$tmp/halt$threads" --set experiment.name=halt --set train.epochs=1000000 \
+        --set sweep.model.hidden=16 --set sweep.train.learning_rate=1000,0.01 --set train.checkpoint_every=1e9 \
+        --set "experiment.parallel_runs=$([ $threads = 2 ] && echo auto || echo 2)" "$tmp/a.ini" 2>"$tmp/err"
     status=$?
     [ "$status" = 4 ] && grep -q "cannot commit run: No space left on device" "$tmp/err" &&
         [ -n "$(find "$tmp/halt$threads/halt/runs" -name '.ckpt-*' ! -name '*.runner-tmp-*')" ]
