@@ -85,10 +85,11 @@ static error_class check_identity(const char *dir, const config *base, int mode,
         char diff[600];
         config_identity_diff(old, identity, diff, sizeof diff);
         snprintf(err, len, "%s: results there come from a different configuration (%s); %s", dir, diff,
-                 mode == IDENTITY_ONCE ? "every shard must run the experiment's configuration"
-                                       : "use another experiment.name, or --force to train everything again");
+                 mode == IDENTITY_ONCE   ? "every shard must run the experiment's configuration"
+                 : mode == IDENTITY_READ ? "give the configuration they were trained with"
+                                         : "use another experiment.name, or --force to train everything again");
         rc = ERROR_USAGE;
-    } else if (!old || strcmp(old, identity)) {
+    } else if (mode != IDENTITY_READ && (!old || strcmp(old, identity))) {
         rc = fileio_write_atomic(path, identity, strlen(identity), err, len) < 0 ? ERROR_OUTPUT : ERROR_NONE;
     }
     free(old);
@@ -269,11 +270,11 @@ static error_class check_sums(const char *dir, const plandata *data, int mode, c
     }
     error_class rc = ERROR_NONE;
     if (changed && mode != IDENTITY_FORCE) {
-        snprintf(err + strlen(err), len - strlen(err), "; use another experiment.name, or --force to train "
-                 "everything again");
+        snprintf(err + strlen(err), len - strlen(err), "%s", mode == IDENTITY_READ ? "" : "; use another "
+                 "experiment.name, or --force to train everything again");
         rc = ERROR_USAGE;
         fileio_text_drop(&t);
-    } else if (!old || strcmp(old, t.buf))
+    } else if (mode != IDENTITY_READ && (!old || strcmp(old, t.buf)))
         rc = fileio_text_save(&t, path, err, len) < 0 ? ERROR_OUTPUT : ERROR_NONE;
     else
         fileio_text_drop(&t);
@@ -316,7 +317,7 @@ error_class identity_open(const char *dir, const config *base, const plandata *d
     error_class rc = check_identity(dir, base, mode, err, len);
     if (rc == ERROR_NONE && data)
         rc = check_sums(dir, data, mode, err, len);
-    if (rc == ERROR_NONE)
+    if (rc == ERROR_NONE && mode != IDENTITY_READ)
         rc = write_plan(dir, base, mode, err, len);
     return rc;
 }

@@ -15,8 +15,9 @@ enum { IDENTITY_PATH = 1024 };
 
 /* identity_open's modes besides 0 (alone: refuse a difference, record the identity): IDENTITY_FORCE (alone:
  * replace a different one), IDENTITY_ONCE (beside other shards: refuse a difference, write only what is missing,
- * and that without replacing what another shard wrote an instant before). */
-enum { IDENTITY_FORCE = 1, IDENTITY_ONCE = 2 };
+ * and that without replacing what another shard wrote an instant before), IDENTITY_READ (--status, without the
+ * lock: refuse a difference, write nothing). */
+enum { IDENTITY_FORCE = 1, IDENTITY_ONCE = 2, IDENTITY_READ = 3 };
 /* In experiment folder dir, under its lock: compares experiment.ini with base's identity and, when data is given,
  * IDENTITY_SUMS with its checksums (an experiment without them, from an earlier version, with its runs'
  * manifests), refusing a difference as mode says; then records all three. ERROR_NONE; ERROR_USAGE naming the

@@ -300,6 +300,8 @@ static int survey(const cli_options *opt, const sweep_plan *plan, const plandata
     int count = opt->shard.count ? opt->shard.count : collect_shards_recorded(dir);
     count = count && !(opt->dry_run && !opt->shard.count) ? count : 1;
     int *owner = malloc((size_t)plan->nruns * sizeof *owner), rc = 0;
+    char err[1200];
+    error_class opened;
     double *load = malloc((size_t)count * sizeof *load);
     verify_counts c = {0};
     if (!owner || !load || shard_assign(plan, data, count, owner, load) < 0) {
@@ -312,6 +314,9 @@ static int survey(const cli_options *opt, const sweep_plan *plan, const plandata
         rc = exit_code(ERROR_USAGE);
     } else if (opt->collect) {
         rc = collect(opt, plan, data, owner, count);
+    } else if ((opened = identity_open(dir, plan->base, data, IDENTITY_READ, err, sizeof err)) != ERROR_NONE) {
+        fprintf(stderr, "%s\n", err); /* another configuration's runs are not this one's, damaged or not */
+        rc = exit_code(opened);
     } else if (collect_scan(dir, plan, owner, count, NULL, &c) < 0) {
         fprintf(stderr, "runner: out of memory\n");
         rc = exit_code(ERROR_OUTPUT);

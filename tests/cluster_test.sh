@@ -121,6 +121,11 @@ check "shard 1 was killed mid-sweep" $? "$k1 of its 8 runs committed"
 "$RUNNER" --status --results "$tmp/k" "$tmp/c.ini" >"$tmp/status" 2>&1
 grep -q "shard 1/3: $k1/8 runs committed$" "$tmp/status" && grep -q "shard 0/3: 8/8 runs committed (done)" "$tmp/status"
 check "--status counts committed runs per shard (N as the shards recorded it)" $? "$(cat "$tmp/status")"
+"$RUNNER" --status --results "$tmp/k" --set train.epochs=7 "$tmp/c.ini" >"$tmp/status" 2>&1
+rc=$?
+[ $rc = 2 ] && grep -q "different configuration (train.epochs: .* -> 7)" "$tmp/status" && ! grep -q damaged "$tmp/status"
+check "--status of a changed config is refused as a run would be (exit 2), not counted as damaged runs" $? \
+    "rc $rc: $(cat "$tmp/status")"
 run --results "$tmp/k" --collect 2>"$tmp/err"
 rc=$?
 [ $rc = 6 ] && grep -q "incomplete: $((8 - k1)) of 24 runs missing or damaged .*owned by shard 1/3 (" "$tmp/err" &&
