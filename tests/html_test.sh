@@ -151,7 +151,7 @@ capture "$RUNNER" --results "$r" --compare digits lr_sweep
 md=$r/compare-digits+lr_sweep.md
 expect "--compare: exit 0" [ "$status" = 0 ]
 expect "--compare: markdown" [ -s "$md" ]
-expect "--compare: lr_sweep row" grep -q '^| \[lr_sweep\](lr_sweep/report.md) | `learning_rate=1` | 89.23 ± 3.48 |' "$md"
+expect "--compare: lr_sweep row" grep -q '^| \[lr_sweep\](lr_sweep/report.md) | `learning_rate=1` | validation | 89.23 ± 3.48 |' "$md"
 expect "--compare: digits row" grep -q '^| \[digits\](digits/report.md) | `all` |' "$md"
 expect "--compare: plot linked" grep -q '(plots/compare-digits+lr_sweep/loss_curves.png)' "$md"
 expect "--compare: two curves in the data" [ "$(grep -c '^# index' "$r/plots/compare-digits+lr_sweep/loss_curves.dat")" = 2 ]
