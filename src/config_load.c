@@ -57,6 +57,17 @@ static int closest_key(const char *section, const char *name)
     return bestd <= (len < 6 ? 1 : len / 3 + 1) ? best : -1;
 }
 
+/* The sections as a list: "experiment, data, ..., sweep" (brackets 0), or "[experiment], ... or [sweep]". */
+static const char *section_list(char *buf, size_t len, int brackets)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    for (int i = 0; i < NSECTIONS && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, brackets ? "%s[%s]" : "%s%s",
+                                 i == 0 ? "" : brackets && i == NSECTIONS - 1 ? " or " : ", ", sections[i]);
+    return buf;
+}
+
 static int section_known(const char *s)
 {
     for (int i = 0; i < NSECTIONS; i++)
@@ -253,9 +264,11 @@ static int lint_line(parse_ctx *p, char *s)
         while (e > b && isspace((unsigned char)e[-1])) e--;
         snprintf(p->section, sizeof p->section, "%.*s", (int)(e - b), b);
         p->section_ok = section_known(p->section);
-        if (!p->section_ok)
-            config_error(p->errs, "%s:%d: [%s]: unknown section (allowed: experiment, data, model, train, sweep)",
-                         p->path, p->line, printable(p->section, shown, sizeof shown));
+        if (!p->section_ok) {
+            char list[120];
+            config_error(p->errs, "%s:%d: [%s]: unknown section (allowed: %s)", p->path, p->line,
+                         printable(p->section, shown, sizeof shown), section_list(list, sizeof list, 0));
+        }
         return 1;
     }
     size_t name = strcspn(s, "=:");
@@ -378,8 +391,9 @@ static int handler(void *user, const char *section_unused, const char *name, con
 {
     parse_ctx *p = user;
     if (!p->section[0]) {
-        config_error(p->errs, "%s:%d: %s: key outside any section (put it under [experiment], [data], [model], "
-                     "[train] or [sweep])", p->path, p->line, name);
+        char list[120];
+        config_error(p->errs, "%s:%d: %s: key outside any section (put it under %s)", p->path, p->line, name,
+                     section_list(list, sizeof list, 1));
         return 1;
     }
     if (!p->section_ok)

@@ -279,7 +279,7 @@ START_TEST(test_all_errors_reported_with_lines)
              "%1$s:6: train.lerning_rate: unknown key (did you mean train.learning_rate?)\n"
              "%1$s:7: malformed line 'this line is wrong' (expected key = value, [section] or a ; comment)\n"
              "%1$s:8: train.epochs: duplicate key (first set on line 4)\n"
-             "%1$s:9: [modle]: unknown section (allowed: experiment, data, model, train, sweep)\n",
+             "%1$s:9: [modle]: unknown section (allowed: experiment, data, model, train, report, sweep)\n",
              path);
     ck_assert_str_eq(errs.text, expect);
     config_errors_free(&errs);
