@@ -160,8 +160,12 @@ void config_blame(const config *c, const char *dotted, char *msg, size_t len)
 
 void config_origin(const config *c, int key, char *buf, size_t len)
 {
-    if (c->key_line[key])
+    if (c->key_line[key] > 0)
         snprintf(buf, len, "%s:%d: %s.%s", c->path, c->key_line[key], config_key_section(key), config_key_name(key));
+    else if (c->key_line[key] == CONFIG_LINE_SET)
+        snprintf(buf, len, "runner: --set %s.%s", config_key_section(key), config_key_name(key));
+    else if (c->path[0])
+        snprintf(buf, len, "%s: %s.%s (its default)", c->path, config_key_section(key), config_key_name(key));
     else
         snprintf(buf, len, "%s.%s", config_key_section(key), config_key_name(key));
 }

@@ -15,7 +15,8 @@ enum {
     CONFIG_MAX_SWEEP = 16,      /* swept keys */
     CONFIG_MAX_VALUES = 64,     /* values per swept key */
     CONFIG_VALUE = 64,          /* longest single swept value text */
-    CONFIG_MAX_BYTES = 1 << 20  /* longest config file: far beyond any real one, and a read that always ends */
+    CONFIG_MAX_BYTES = 1 << 20, /* longest config file: far beyond any real one, and a read that always ends */
+    CONFIG_LINE_SET = -1        /* config.key_line of a key given by --set */
 };
 
 typedef enum { OPT_SGD, OPT_MOMENTUM, OPT_ADAM } config_optimizer;
@@ -78,7 +79,7 @@ typedef struct config {
     config_sweep *sweep;        /* (nsweep), owned; NULL when nothing is swept */
     int nsweep;
     char path[CONFIG_PATH];     /* the file it came from */
-    int key_line[64];           /* line of each key in that file, 0 for defaults and --set */
+    int key_line[64];           /* line of each key in that file, 0 for defaults, CONFIG_LINE_SET for --set */
 } config;
 
 /* A growing list of error lines. */
@@ -96,8 +97,9 @@ int config_override(config *c, const char *assignment, config_errors *errs);
 int config_set(config *c, int key, const char *value, char *why, size_t whylen);
 /* Canonical text of key KEY's current value (parses back to the same value). */
 void config_format(const config *c, int key, char *buf, size_t len);
-/* "FILE:LINE: data.file" (or "data.file" for a default or --set) naming where key KEY was set, to prefix
- * messages about what its value points to. */
+/* "FILE:LINE: data.file" ("runner: --set data.file" for --set, "FILE: data.file (its default)" for a default,
+ * "data.file" for a default of a config read from no file) naming where key KEY was set, to prefix messages about
+ * what its value points to. */
 void config_origin(const config *c, int key, char *buf, size_t len);
 /* The same for key KEY of a run of base: its [sweep] line when base sweeps it. */
 void config_sweep_origin(const config *base, int key, char *buf, size_t len);

@@ -336,7 +336,10 @@ static void report(parse_ctx *p, const char *section, const char *name, const ch
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    config_error(p->errs, "%s:%d: %s.%s: %s", p->path, p->line, section, name, msg);
+    if (p->line > 0)
+        config_error(p->errs, "%s:%d: %s.%s: %s", p->path, p->line, section, name, msg);
+    else /* --set sweep.KEY=LIST */
+        config_error(p->errs, "runner: --set %s.%s: %s", section, name, msg);
 }
 
 static int add_sweep(config *c, parse_ctx *p, const char *name, const char *value)
@@ -513,7 +516,7 @@ int config_override(config *c, const char *assignment, config_errors *errs)
     if (config_set(c, k, value, why, sizeof why) < 0)
         config_error(errs, "runner: --set %s: %s", name, why);
     else
-        c->key_line[k] = 0;
+        c->key_line[k] = CONFIG_LINE_SET;
     return errs->n - before;
 }
 

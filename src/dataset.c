@@ -195,7 +195,10 @@ static void read_class_names(dataset *d, hid_t ys)
     H5Aclose(a);
 }
 
-int dataset_load(dataset *d, const char *path, const char *features, const char *labels, char *err, size_t len)
+/* dataset_load; *missing (when not NULL) becomes "data.features" or "data.labels" when that dataset is not in
+ * the file (or cannot be opened), the key a config's message should name (load_blame). */
+static int load(dataset *d, const char *path, const char *features, const char *labels, const char **missing,
+                char *err, size_t len)
 {
     memset(d, 0, sizeof *d);
     char why[400];
@@ -207,8 +210,11 @@ int dataset_load(dataset *d, const char *path, const char *features, const char 
     if (file < 0)
         goto out;
     if ((xs = open_dataset(file, path, features, 2, xd, &xc, &xunsigned, why, sizeof why)) < 0 ||
-        (ys = open_dataset(file, path, labels, 1, yd, &yc, &yunsigned, why, sizeof why)) < 0)
+        (ys = open_dataset(file, path, labels, 1, yd, &yc, &yunsigned, why, sizeof why)) < 0) {
+        if (missing)
+            *missing = xs < 0 ? "data.features" : "data.labels";
         goto out;
+    }
     if (check_layout(features, labels, xd, yd, xc, yc, why, sizeof why) < 0)
         goto out;
     d->rows = (int)xd[0];
@@ -236,6 +242,22 @@ out:
         dataset_free(d);
     }
     return rc;
+}
+
+int dataset_load(dataset *d, const char *path, const char *features, const char *labels, char *err, size_t len)
+{
+    return load(d, path, features, labels, NULL, err, len);
+}
+
+/* Loads c's file_key (data.file or data.test_file) as d; a failure names the dataset's key where the config
+ * gives it, else the file's. 0, or -1 with err. */
+static int load_blame(dataset *d, const config *c, const char *file_key, char *err, size_t len)
+{
+    const char *path = strcmp(file_key, "data.file") ? c->test_file : c->file, *blame = file_key;
+    if (load(d, path, c->features, c->labels, &blame, err, len) == 0)
+        return 0;
+    config_blame(c, c->key_line[config_find(blame)] ? blame : file_key, err, len);
+    return -1;
 }
 
 int dataset_from_arrays(dataset *d, const float *x, const int *y, int rows, int cols)
@@ -498,16 +520,13 @@ static int open_train_test(const config *c, dataset *train, dataset *test, char 
 {
     dataset all;
     memset(test, 0, sizeof *test);
-    if (dataset_load(&all, c->file, c->features, c->labels, err, len) < 0) {
-        config_blame(c, "data.file", err, len);
+    if (load_blame(&all, c, "data.file", err, len) < 0)
         return -1;
-    }
     if (scale_loaded(&all, c, c->file, err, len) < 0)
         return -1;
     if (c->test_file[0]) {
         *train = all;
-        if (dataset_load(test, c->test_file, c->features, c->labels, err, len) < 0) {
-            config_blame(c, "data.test_file", err, len);
+        if (load_blame(test, c, "data.test_file", err, len) < 0) {
             dataset_free(train);
             return -1;
         }
