@@ -130,9 +130,14 @@ static int train_missing(const cli_options *opt, const sweep_plan *plan, store *
 /* --verify NAME: lists the missing and damaged runs of results/NAME. Returns the exit code. */
 static int verify(const cli_options *opt)
 {
-    char err[1200];
+    char err[1200], dir[STORE_PATH];
     long bad;
     h5util_quiet();
+    snprintf(dir, sizeof dir, "%s/%s", opt->results_root, opt->verify);
+    if (access(dir, F_OK) != 0 && errno == ENOENT) { /* a folder without its plan is a damaged experiment: exit 4 */
+        fprintf(stderr, "%s: no such experiment (no runner has opened it; train it first)\n", dir);
+        return exit_code(ERROR_USAGE);
+    }
     if (verify_experiment(opt->results_root, opt->verify, stderr, stdout, &bad, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         return exit_code(ERROR_OUTPUT);

@@ -25,7 +25,10 @@ void verify_runs(const char *dir, const sweep_plan *plan, const int *owner, FILE
         config cfg;
         long long seed;
         sweep_run(plan, r, &cfg, &seed, id, sizeof id);
-        fprintf(lines, "%s/runs/%s: %s: %s\n", dir, id, verdicts[-rc], why);
+        if (rc == STORE_RUN_MISSING) /* why says nothing more */
+            fprintf(lines, "%s/runs/%s: missing\n", dir, id);
+        else
+            fprintf(lines, "%s/runs/%s: %s: %s\n", dir, id, verdicts[-rc], why);
     }
 }
 

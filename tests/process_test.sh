@@ -55,6 +55,8 @@ for opt in plots results; do
 done
 capture "$RUNNER" --results "$tmp/r" --verify ''
 one_line "empty --verify" "$status" 2 "--verify" && pass
+capture "$RUNNER" --results "$tmp/r" --verify nope
+one_line "--verify of an experiment that does not exist" "$status" 2 "no such experiment" && pass
 
 # --- threads: capped at the cores, and a failure to create them refused before anything is written
 cores=$(nproc)

@@ -146,7 +146,7 @@ if [ -n "$shim" ]; then
     ls -a "$tmp/res/a/runs" | grep -q "^\.tmp-" && ls -a "$tmp/res/a/runs" | grep -q "^\.old-"
     check "the shim kills a --force between its renames" $?
     "$RUNNER" --results "$tmp/res" --verify a >/dev/null 2>"$tmp/err"
-    [ $? = 4 ] && grep -q ": missing: " "$tmp/err" && grep -q "2 runs, 1 intact, 0 damaged, 1 missing" "$tmp/err"
+    [ $? = 4 ] && grep -q ": missing$" "$tmp/err" && grep -q "2 runs, 1 intact, 0 damaged, 1 missing" "$tmp/err"
     check "--verify reports the run the plan expects but the folder lacks (exit 4)" $?
     run --set train.epochs=3 "$tmp/a.ini" 2>"$tmp/err"
     grep -q "0 runs to train, 2 already done" "$tmp/err" && [ "$(ls -a "$tmp/res/a/runs" | grep -c '^\.')" = 2 ]
@@ -220,7 +220,7 @@ sweep.train.learning_rate=linspace(0.01, 1, 64)
 sweep.train.epochs=1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16
 INI
 "$RUNNER" --results "$tmp/res" --verify big >/dev/null 2>"$tmp/err"
-[ $? = 4 ] && [ "$(grep -c ": missing: " "$tmp/err")" = 1024 ] && [ "$(wc -c <"$tmp/err")" -gt 65536 ] &&
+[ $? = 4 ] && [ "$(grep -c ": missing$" "$tmp/err")" = 1024 ] && [ "$(wc -c <"$tmp/err")" -gt 65536 ] &&
     tail -1 "$tmp/err" | grep -q "1024 runs, 0 intact, 0 damaged, 1024 missing"
 check "--verify prints every line and the count beyond 64 KiB" $?
 
