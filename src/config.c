@@ -459,38 +459,40 @@ int config_copy(config *dst, const config *src)
     return 0;
 }
 
-/* train.stop_at_target needs a target. 0, or -1 with the message. */
-static int check_target(const config *base, const config *run, char *err, size_t len)
+/* Appends one line "ORIGIN: VALUE what (allowed)SUFFIX" to err (lines joined by newlines). */
+static void broken_rule(const config *base, const config *run, const char *key, const char *what, const char *suffix,
+                        char *err, size_t len)
 {
-    char origin[CONFIG_PATH + 64];
-    if (!run->stop_at_target || run->target_accuracy > 0)
-        return 0;
-    config_sweep_origin(base, config_find("train.stop_at_target"), origin, sizeof origin);
-    snprintf(err, len, "%s: true needs a target, and train.target_accuracy is 0 (allowed: false without one; set "
-             "train.target_accuracy in (0, 1] to stop there)", origin);
-    return -1;
+    char origin[CONFIG_PATH + 64], v[64];
+    int k = config_find(key);
+    size_t used = strlen(err);
+    config_sweep_origin(base, k, origin, sizeof origin);
+    config_format(run, k, v, sizeof v);
+    if (used < len)
+        snprintf(err + used, len - used, "%s%s: %s %s%s", used ? "\n" : "", origin, v, what, suffix);
 }
 
-int config_check_run(const config *base, const config *run, char *err, size_t len)
+int config_check_run(const config *base, const config *run, const char *suffix, char *err, size_t len)
 {
-    if (check_target(base, run, err, len) < 0)
-        return -1;
-    static const char *const keys[] = {"train.warmup_epochs", "train.min_learning_rate"};
-    char origin[CONFIG_PATH + 64], v[64], limit[64];
-    for (int i = 0; i < 2; i++) {
-        int k = config_find(keys[i]);
-        int bad = i == 0 ? run->warmup_epochs >= run->epochs : run->min_learning_rate > run->learning_rate;
-        if (!bad)
-            continue;
-        config_sweep_origin(base, k, origin, sizeof origin);
-        config_format(run, k, v, sizeof v);
-        config_format(run, config_find(i == 0 ? "train.epochs" : "train.learning_rate"), limit, sizeof limit);
-        snprintf(err, len, i == 0 ? "%s: %s is not less than train.epochs = %s (allowed: 0 to epochs - 1)"
-                                  : "%s: %s is above train.learning_rate = %s (allowed: 0 to learning_rate)",
-                 origin, v, limit);
-        return -1;
+    char what[200], limit[64];
+    err[0] = 0;
+    if (run->stop_at_target && !(run->target_accuracy > 0))
+        broken_rule(base, run, "train.stop_at_target", "needs a target, and train.target_accuracy is 0 (allowed: "
+                    "false without one; set train.target_accuracy in (0, 1] to stop there)", suffix, err, len);
+    if (run->early_stopping > 0 && run->validation_fraction == 0)
+        broken_rule(base, run, "train.early_stopping", "needs a validation set, and data.validation_fraction is 0 "
+                    "(allowed: 0 without one; set data.validation_fraction above 0 to stop early)", suffix, err, len);
+    if (run->warmup_epochs >= run->epochs) {
+        config_format(run, config_find("train.epochs"), limit, sizeof limit);
+        snprintf(what, sizeof what, "is not less than train.epochs = %s (allowed: 0 to epochs - 1)", limit);
+        broken_rule(base, run, "train.warmup_epochs", what, suffix, err, len);
     }
-    return 0;
+    if (run->min_learning_rate > run->learning_rate) {
+        config_format(run, config_find("train.learning_rate"), limit, sizeof limit);
+        snprintf(what, sizeof what, "is above train.learning_rate = %s (allowed: 0 to learning_rate)", limit);
+        broken_rule(base, run, "train.min_learning_rate", what, suffix, err, len);
+    }
+    return err[0] ? -1 : 0;
 }
 
 void config_free(config *c)

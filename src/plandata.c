@@ -30,31 +30,12 @@ const plandata_set *plandata_run(const plandata *d, const sweep_plan *plan, long
 
 static int add_init(plandata *d, const config *c, const char *path, char *err, size_t len);
 
-/* The first run of the plan with early stopping but no validation set: ERROR_USAGE naming the key. */
-static error_class check_early_stopping(const sweep_plan *plan, char *err, size_t len)
-{
-    config c;
-    long long seed;
-    char id[SWEEP_ID];
-    for (long r = 0; r < plan->nruns; r++) {
-        sweep_run(plan, r, &c, &seed, id, sizeof id);
-        if (c.early_stopping > 0 && c.validation_fraction == 0) {
-            config_origin(&c, config_find("train.early_stopping"), err, len);
-            size_t used = strlen(err);
-            snprintf(err + used, len - used, ": %lld needs a validation set, and data.validation_fraction is 0 "
-                     "(allowed: 0 without one; set data.validation_fraction above 0 to stop early)", c.early_stopping);
-            return ERROR_USAGE;
-        }
-    }
-    return ERROR_NONE;
-}
-
 error_class plandata_load(plandata *d, const sweep_plan *plan, char *err, size_t len)
 {
     config c;
     long long seed;
     char id[SWEEP_ID];
-    error_class rc = check_early_stopping(plan, err, len);
+    error_class rc = ERROR_NONE;
     for (long r = 0; r < plan->nruns && rc == ERROR_NONE; r++) {
         sweep_run(plan, r, &c, &seed, id, sizeof id);
         if (plandata_find(d, &c))

@@ -110,10 +110,10 @@ int sweep_plan_init(sweep_plan *p, const config *base, long max_runs, char *err,
         long long seed;
         char id[SWEEP_ID];
         sweep_run(p, i * base->nseeds, &run, &seed, id, sizeof id);
-        if (config_check_run(base, &run, err, len) < 0) {
-            size_t used = strlen(err);
-            if (base->nsweep && used < len)
-                snprintf(err + used, len - used, " at sweep point %s", full);
+        char at[sizeof full + 20] = "";
+        if (base->nsweep)
+            snprintf(at, sizeof at, " at sweep point %s", full);
+        if (config_check_run(base, &run, at, err, len) < 0) {
             rc = -1;
             break;
         }
