@@ -26,7 +26,7 @@ fused_key fused_key_of(const sweep_plan *plan, const plandata *data, long r)
     fused_key k = {.set = d, .seed = c.shuffle ? seed : 0, .batch = d ? train_batch_rows(&c, d->train.rows) : 0,
                    .shuffle = c.shuffle, .nhidden = c.nhidden, .activation = c.activation, .output = c.output};
     /* a big step trains faster with threads inside than one run per thread of a group */
-    k.fusable = d && fused_supported(&c) && cost_step_rows(&c) * cost_hidden_units(&c) < COST_BIG_STEP;
+    k.fusable = d && fused_supported(&c) && (long)k.batch * cost_hidden_units(&c) < COST_BIG_STEP;
     k.step_bytes = d ? cost_run(&c, d->train.cols, d->nclasses, d->train.rows).step_bytes : 0;
     return k;
 }

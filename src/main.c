@@ -200,7 +200,7 @@ static int check_memory(const cli_options *opt, const sweep_plan *plan, const pl
 {
     int parallel, threads;
     char why[200];
-    schedule_choose(plan, plan->nruns, cost_threads(0), &parallel, &threads, why, sizeof why);
+    schedule_choose(plan, data, plan->nruns, cost_threads(0), &parallel, &threads, why, sizeof why);
     /* fused groups hold their runs in memory together, and a landed group waits to be written (trainer.c) */
     int group = schedule_fuse_all(plan, data, parallel, threads, opt->no_fuse);
     return cost_check_memory(plan, data, parallel * group, group, opt->max_memory, err, len);
@@ -209,13 +209,13 @@ static int check_memory(const cli_options *opt, const sweep_plan *plan, const pl
 /* Says (unless quiet) when runs ask for more threads than the cores available, which caps them, and proves that
  * the most threads the sweep will have alive at once can be created: the runs side by side, each with its
  * threads. 0, or -1 after printing why: before anything is written, not as libgomp's abort mid-sweep. */
-static int check_threads(const cli_options *opt, const sweep_plan *plan)
+static int check_threads(const cli_options *opt, const sweep_plan *plan, const plandata *data)
 {
     int asked = 0, most = 0, parallel, threads;
     config c;
     long long seed;
     char id[SWEEP_ID], why[200], err[300];
-    schedule_choose(plan, plan->nruns, cost_threads(0), &parallel, &threads, why, sizeof why);
+    schedule_choose(plan, data, plan->nruns, cost_threads(0), &parallel, &threads, why, sizeof why);
     for (long r = 0; r < plan->nruns; r++) {
         sweep_run(plan, r, &c, &seed, id, sizeof id);
         int want = c.threads ? c.threads : omp_get_max_threads();
@@ -423,7 +423,7 @@ static int run_config(const cli_options *opt)
     } else if (check_memory(opt, &plan, &data, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         rc = exit_code(ERROR_USAGE);
-    } else if (check_threads(opt, &plan) < 0) {
+    } else if (check_threads(opt, &plan, &data) < 0) {
         rc = exit_code(ERROR_USAGE);
     } else if (timing_enter(TIMING_PLAN), prepare_folders(opt, &cfg) < 0) {
         rc = exit_code(ERROR_OUTPUT);

@@ -32,17 +32,22 @@ struct schedule_pool {
 };
 
 /* Batch x hidden units per step of the plan's largest run, to tell big runs from small: the largest batch and
- * the largest hidden units among the base config and every sweep point, each taken on its own. */
-static long largest_step_units(const sweep_plan *plan)
+ * the largest hidden units among every sweep point, each taken on its own. A whole-set batch (batch_size 0) is
+ * the point's training rows where data is given, else COST_WHOLE_SET. */
+static long largest_step_units(const sweep_plan *plan, const plandata *data)
 {
     const config *base = plan->base;
-    long batch = cost_step_rows(base), hidden = cost_hidden_units(base);
+    long batch = 0, hidden = 0;
     config c;
     long long seed;
     char id[SWEEP_ID];
     for (long pt = 0; pt < plan->npoints; pt++) {
-        sweep_run(plan, pt * base->nseeds, &c, &seed, id, sizeof id);
-        long b = cost_step_rows(&c), h = cost_hidden_units(&c);
+        const plandata_set *d = NULL;
+        if (data)
+            d = plandata_run(data, plan, pt * base->nseeds, &c, &seed);
+        else
+            sweep_run(plan, pt * base->nseeds, &c, &seed, id, sizeof id);
+        long b = d ? train_batch_rows(&c, d->train.rows) : cost_step_rows(&c), h = cost_hidden_units(&c);
         batch = b > batch ? b : batch;
         hidden = h > hidden ? h : hidden;
     }
@@ -82,8 +87,8 @@ static int swept_threads(const sweep_plan *plan)
     return swept;
 }
 
-void schedule_choose(const sweep_plan *plan, long ntodo, int cores, int *parallel, int *threads, char *why,
-                     size_t len)
+void schedule_choose(const sweep_plan *plan, const plandata *data, long ntodo, int cores, int *parallel, int *threads,
+                     char *why, size_t len)
 {
     const config *base = plan->base;
     if (cores < 1)
@@ -99,7 +104,7 @@ void schedule_choose(const sweep_plan *plan, long ntodo, int cores, int *paralle
         p = cores / t > 1 ? cores / t : 1;
         snprintf(why, len, "auto: %d cores / %d threads per run", cores, t);
     } else {
-        long units = largest_step_units(plan);
+        long units = largest_step_units(plan, data);
         p = auto_parallel(units, ntodo, cores);
         snprintf(why, len, "auto: %ld runs of up to %ld batch x hidden units on %d cores", ntodo, units, cores);
     }

@@ -10,9 +10,11 @@
 #include "train.h"
 
 /* Chooses runs side by side (*parallel) and threads per run (*threads) for ntodo of the plan's runs on cores
- * cores. A sweep over experiment.threads runs one at a time so its timings mean what they say. Fills why with
- * a short reason for the choice. */
-void schedule_choose(const sweep_plan *plan, long ntodo, int cores, int *parallel, int *threads, char *why,
+ * cores, with the plan's data (its training rows size a whole-set batch; NULL: a placeholder). A sweep over
+ * experiment.threads runs one at a time so its timings mean what they say. Fills why with a short reason for the
+ * choice. */
+void schedule_choose(const sweep_plan *plan, const plandata *data, long ntodo, int cores, int *parallel, int *threads,
+                     char *why,
                      size_t len);
 /* Fused groups (fused.h) for the todo runs (ntodo plan indices, largest first; keys indexed by plan index) trained
  * parallel side by side on threads each: the most runs per group, as many groups of a kind as runs side by side,

@@ -303,7 +303,7 @@ error_class trainer_train(const cli_options *opt, const sweep_plan *plan, store 
     }
     char why[200], fused[100];
     timing_enter(TIMING_TRAIN);
-    schedule_choose(plan, t.ntodo, cost_threads(0), &t.parallel, &t.threads, why, sizeof why);
+    schedule_choose(plan, data, t.ntodo, cost_threads(0), &t.parallel, &t.threads, why, sizeof why);
     t.threads = cost_threads(t.threads);
     t.keys = fused_keys(plan, data, t.todo, t.ntodo);
     t.group = t.keys ? schedule_fuse(plan, t.keys, t.todo, t.ntodo, t.parallel, t.threads, opt->no_fuse, fused,

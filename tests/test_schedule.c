@@ -43,7 +43,7 @@ static void check_choice(const char *const *sets, long ntodo, int cores, int par
     plan_of(&c, &plan, sets);
     int p = -1, t = -1;
     char text[200];
-    schedule_choose(&plan, ntodo, cores, &p, &t, text, sizeof text);
+    schedule_choose(&plan, NULL, ntodo, cores, &p, &t, text, sizeof text);
     ck_assert_int_eq(p, parallel);
     ck_assert_int_eq(t, threads);
     ck_assert_str_eq(text, why);
@@ -112,6 +112,28 @@ static void six_runs(config *c, sweep_plan *plan, plandata *data)
     h5util_quiet();
     ck_assert_msg(plandata_load(data, plan, err, sizeof err) == 0, "%s", err);
 }
+
+START_TEST(whole_set_batch_is_its_rows)
+{
+    /* with the data known, batch 0 is the training rows (good.h5: 40 rows, 8 held out for test and 3 of the
+     * other 32 for validation: 29) times 300 + 70 hidden units, never the placeholder */
+    const char *sets[] = {"data.file=tests/bad_data/good.h5", "model.hidden=16", "train.batch_size=32",
+                          "sweep.model.hidden=8,300-70", "sweep.train.batch_size=8,0", NULL};
+    config c;
+    sweep_plan plan;
+    static plandata data;
+    plan_of(&c, &plan, sets);
+    char err[600], text[200];
+    h5util_quiet();
+    ck_assert_msg(plandata_load(&data, &plan, err, sizeof err) == 0, "%s", err);
+    int rows = data.sets[0].train.rows, p, t;
+    ck_assert_int_eq(rows, 29);
+    schedule_choose(&plan, &data, 1, 1, &p, &t, text, sizeof text);
+    ck_assert_str_eq(text, "auto: 1 runs of up to 10730 batch x hidden units on 1 cores");
+    plandata_free(&data);
+    config_free(&c);
+}
+END_TEST
 
 START_TEST(order_largest_first)
 {
@@ -328,6 +350,7 @@ Suite *schedule_suite(void)
     tcase_add_test(tc, small_runs_side_by_side);
     tcase_add_test(tc, big_runs_get_threads);
     tcase_add_test(tc, largest_step_over_sweep);
+    tcase_add_test(tc, whole_set_batch_is_its_rows);
     tcase_add_test(tc, config_decides);
     tcase_add_test(tc, order_largest_first);
     tcase_add_test(tc, shard_owners_balanced);
