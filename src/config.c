@@ -300,9 +300,13 @@ int config_report_points(const config *c, int *pos, char chosen[CONFIG_MAX_VALUE
         int found = -1;
         for (int j = 0; j < s->nvalues && found < 0; j++)
             found = same_value(s->values[j], item, n) ? j : -1;
-        if (found < 0) {
-            snprintf(why, len, "%.*s is not a value of %s (its values: %s%s)", (int)(n < 100 ? n : 100), item, key, s->values[0],
-                     s->nvalues > 1 ? ", ..." : "");
+        if (found < 0) { /* its values, the first 8 of a longer list */
+            char values[8 * (CONFIG_VALUE + 2) + 8] = "";
+            size_t used = 0;
+            for (int j = 0; j < s->nvalues && j < 8; j++)
+                used += (size_t)snprintf(values + used, sizeof values - used, "%s%s", j ? ", " : "", s->values[j]);
+            snprintf(why, len, "%.*s is not a value of %s (its values: %s%s)", (int)(n < 100 ? n : 100), item, key,
+                     values, s->nvalues > 8 ? ", ..." : "");
             return -1;
         }
         chosen[found] = 1;

@@ -154,22 +154,28 @@ static int md_diverged(FILE *f, const points *x, char *err, size_t len)
     return rc;
 }
 
-static int md_plots(FILE *f, const points *x, const plot_set *s, char *err, size_t len)
+/* The plots section; undrawn: why the images are not drawn yet (--no-plots, no gnuplot: the section says so and
+ * how to draw them, and the images appear once they are), "" when they were drawn. */
+static int md_plots(FILE *f, const points *x, const plot_set *s, const char *undrawn, char *err, size_t len)
 {
     char rel[FILEIO_PATH], path[FILEIO_PATH];
     if (s->n == 0)
         return 0;
     if (report_link(x->results_dir, s->dir, rel, sizeof rel, err, len) < 0)
         return -1;
-    fprintf(f, "## Plots\n\nDrawn by gnuplot from the scripts and data beside each image; to draw one again after "
-               "editing its script, run `gnuplot %s/NAME.gp` from the repository root.\n\n", s->dir);
+    if (*undrawn)
+        fprintf(f, "## Plots\n\nNot drawn yet: %s. Each plot's gnuplot script and data are linked below; draw them "
+                   "with `gnuplot %s/NAME.gp` from the repository root (or `make plots` for every experiment), and "
+                   "the images below appear.\n\n", undrawn, s->dir);
+    else
+        fprintf(f, "## Plots\n\nDrawn by gnuplot from the scripts and data beside each image; to draw one again "
+                   "after editing its script, run `gnuplot %s/NAME.gp` from the repository root.\n\n", s->dir);
     for (int i = 0; i < s->n; i++) {
         const char *name = plot_name(s->kind[i]);
         if (fileio_path(path, sizeof path, err, len, "%s/%s", rel, name) < 0)
             return -1;
         fprintf(f, "### %s\n\n![%s](%s.png)\n\n%s ([SVG](%s.svg), [script](%s.gp), [data](%s.dat))\n\n",
-                plot_heading(s->kind[i]), plot_heading(s->kind[i]), path, s->caption[i], path,
-                path, path);
+                plot_heading(s->kind[i]), plot_heading(s->kind[i]), path, s->caption[i], path, path, path);
     }
     return 0;
 }
@@ -241,7 +247,7 @@ static int md_study(FILE *f, const points *x, const study *st, const plot_set *s
 }
 
 static int write_markdown(const points *x, const plot_set *s, const study *st, const confusion *cm,
-                          const char *where, char *err, size_t len)
+                          const char *where, const char *undrawn, char *err, size_t len)
 {
     char path[FILEIO_PATH];
     fileio_text t;
@@ -255,7 +261,7 @@ static int write_markdown(const points *x, const plot_set *s, const study *st, c
         md_classes(t.f, cm, where);
     if (rc < 0)
         snprintf(err, len, "%s: out of memory", path);
-    if (rc < 0 || md_diverged(t.f, x, err, len) < 0 || md_plots(t.f, x, s, err, len) < 0 ||
+    if (rc < 0 || md_diverged(t.f, x, err, len) < 0 || md_plots(t.f, x, s, undrawn, err, len) < 0 ||
         md_study(t.f, x, st, s, err, len) < 0) {
         fileio_text_drop(&t);
         return -1;
@@ -287,15 +293,17 @@ int report_write(const config *base, const sweep_plan *plan, const char *results
     }
     if (rc == 0)
         rc = study_load(&st, &x, err, len);
+    const char *no_plots = "the plots were not rendered (--no-plots)";
     if (rc == 0)
-        rc = write_markdown(&x, &plots, &st, have ? &cm : NULL, where, err, len);
+        rc = write_markdown(&x, &plots, &st, have ? &cm : NULL, where, render ? "" : no_plots, err, len);
     if (rc == 0 && render)
         rc = plot_render(&plots, warning, wlen, err, len);
     if (rc == 0 && render && !(wlen && warning[0]))
         rc = study_render(plots.dir, warning, wlen, err, len);
+    if (rc == 0 && render && wlen && warning[0]) /* gnuplot missing: the report says so instead of broken images */
+        rc = write_markdown(&x, &plots, &st, have ? &cm : NULL, where, warning, err, len);
     if (rc == 0)
-        rc = html_report(&x, &plots, &st, !render ? "the plots were not rendered (--no-plots)" : wlen ? warning : "", err,
-                         len);
+        rc = html_report(&x, &plots, &st, !render ? no_plots : wlen ? warning : "", err, len);
     if (have)
         confusion_free(&cm);
     points_free(&x);

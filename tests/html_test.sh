@@ -81,6 +81,10 @@ expect "--no-plots: no inline plot" [ "$(grep -c '<svg' "$tmp/np/digits/report.h
 capture env PATH=/nonexistent "$RUNNER" --quiet --results "$tmp/ng" --set train.epochs=2 configs/digits.ini
 expect "no gnuplot: exit 0" [ "$status" = 0 ]
 expect "no gnuplot: the page says so" grep -q 'No plot is drawn in this page: gnuplot not found' "$tmp/ng/digits/report.html"
+expect "no gnuplot: report.md says so, and how to draw them" grep -q '^Not drawn yet: gnuplot not found.*make plots' \
+    "$tmp/ng/digits/report.md"
+expect "--no-plots: report.md says so" grep -q '^Not drawn yet: the plots were not rendered (--no-plots)' \
+    "$tmp/np/digits/report.md"
 
 # ---- the study: a batch size x learning rate sweep with a target gets its section and plots in the page ----
 cat >"$tmp/study.ini" <<'INI'

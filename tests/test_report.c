@@ -571,11 +571,12 @@ END_TEST
 START_TEST(test_report_keys_checked)
 {
     static const char *const bad[][2] = {
-        {"report.panel_key=model.init", "report.panel_key: model.init is not a swept key (allowed: auto, none, or a "
-                                        "swept key: train.learning_rate, model.hidden)\n"},
-        {"report.points=model.hidden=16,48", "report.points: 48 is not a value of model.hidden (its values: 16, ...)\n"},
-        {"report.points=hidden", "report.points: hidden: expected all, or a swept key=values (a swept key: "
-                                 "train.learning_rate, model.hidden)\n"},
+        {"report.panel_key=model.init", "runner: --set report.panel_key: model.init is not a swept key (allowed: "
+                                        "auto, none, or a swept key: train.learning_rate, model.hidden)\n"},
+        {"report.points=model.hidden=16,48", "runner: --set report.points: 48 is not a value of model.hidden (its "
+                                             "values: 16, 32)\n"},
+        {"report.points=hidden", "runner: --set report.points: hidden: expected all, or a swept key=values (a swept "
+                                 "key: train.learning_rate, model.hidden)\n"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         config c;
