@@ -105,7 +105,7 @@ $(BUILD)/buildinfo.h: FORCE
 	@mkdir -p $(@D)
 	@{ printf '#define BUILD_GIT_REV "%s"\n#define BUILD_CFLAGS "%s"\n' \
 	    "$$(git describe --always --dirty 2>/dev/null || echo unknown)" \
-	    "$(filter-out -W% -g -std=% -ffp-contract=off -fno-math-errno -MMD -MP -fopenmp $(SAN),$(CFLAGS)) -fopenmp $(SAN)"; \
+	    "$(strip $(filter-out -W% -g -std=% -ffp-contract=off -fno-math-errno -MMD -MP -fopenmp $(SAN),$(CFLAGS)) -fopenmp $(SAN))"; \
 	  printf '#if defined(__clang__)\n#define BUILD_COMPILER __VERSION__\n'; \
 	  printf '#else\n#define BUILD_COMPILER "gcc " __VERSION__\n#endif\n'; } > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@

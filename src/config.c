@@ -437,14 +437,17 @@ void config_help(FILE *f)
 {
     const char *last = "";
     char range[160];
+    int width = 0; /* the longest key name: every description starts in one column */
+    for (int k = 0; k < NKEYS; k++)
+        width = (int)strlen(config_keys[k].name) > width ? (int)strlen(config_keys[k].name) : width;
     for (int k = 0; k < NKEYS; k++) {
         const config_key *d = &config_keys[k];
         if (strcmp(last, d->section))
             fprintf(f, "\n[%s]\n", d->section);
         last = d->section;
         config_allowed(k, range, sizeof range);
-        fprintf(f, "  %-14s = %-15s %s\n  %-14s   %-15s (%s)\n", d->name, *d->def ? d->def : "(empty)", d->help, "",
-                "", range);
+        fprintf(f, "  %-*s = %-15s %s\n  %-*s   %-15s (%s)\n", width, d->name, *d->def ? d->def : "(empty)", d->help,
+                width, "", "", range);
     }
     fprintf(f, "\n[sweep]\n  section.key = a, b, c | logspace(a, b, n) | linspace(a, b, n)\n"
                "  trains the Cartesian product of every swept key, times every seed; generated values are rounded\n"
