@@ -288,8 +288,75 @@ static void draw_panel(FILE *gp, const points *x, const layout *l, const curve_s
     fprintf(gp, "\n");
 }
 
-static void curve_script(FILE *gp, const points *x, const layout *l, const curve_spec *c, const char *dir,
-                         const char *title, int epochs)
+/* The value of dat column col (1, 3, 6, 9, 12, 13, 14: epoch, train, test, test accuracy, step, seconds, validation
+ * accuracy means) at epoch e of a point. */
+static double dat_value(const epoch_agg *a, int e, int col)
+{
+    switch (col) {
+    case 1: return e;
+    case 3: return a->train[0] / a->n;
+    case 6: return a->test[0] / a->n;
+    case 9: return a->acc[0] / a->n;
+    case 12: return a->step;
+    case 13: return a->seconds / a->n;
+    case 14: return a->nval ? a->val[0] / a->nval : NAN;
+    default: return NAN;
+    }
+}
+
+/* Where a key may go inside a panel, in the order preferred on a tie after the spec's own corner. */
+static const char *const key_places[] = {"top right", "bottom right", "top left", "bottom left", "right center",
+                                         "left center"};
+enum { KEY_PLACES = sizeof key_places / sizeof *key_places };
+
+const char *plot_key_place(const double (*at)[2], long n, int bottom)
+{
+    double lo[2] = {INFINITY, INFINITY}, hi[2] = {-INFINITY, -INFINITY};
+    long hits[KEY_PLACES] = {0};
+    for (long i = 0; i < n; i++)
+        for (int d = 0; d < 2; d++)
+            lo[d] = fmin(lo[d], at[i][d]), hi[d] = fmax(hi[d], at[i][d]);
+    for (long i = 0; i < n && hi[0] > lo[0] && hi[1] > lo[1]; i++) {
+        /* a place's region: half the x range (a key's width with these labels) by 35 % of the y range */
+        double fx = (at[i][0] - lo[0]) / (hi[0] - lo[0]), fy = (at[i][1] - lo[1]) / (hi[1] - lo[1]);
+        int right = fx >= 0.5, left = fx <= 0.5, top = fy >= 0.65, low = fy <= 0.35, centre = fy > 0.3 && fy < 0.7;
+        int in[KEY_PLACES] = {top && right, low && right, top && left, low && left, centre && right, centre && left};
+        for (int k = 0; k < KEY_PLACES; k++)
+            hits[k] += in[k];
+    }
+    int best = bottom ? 1 : 0; /* the spec's corner first, so it wins a tie */
+    for (int k = 0; k < KEY_PLACES; k++)
+        best = hits[k] < hits[best] ? k : best;
+    return key_places[best];
+}
+
+/* Where panel p's key goes: plot_key_place of its lines' plotted values (log10 on a log axis; those that are not
+ * finite left out). */
+static const char *key_place(const point_curve *pcs, const layout *l, int p, const curve_spec *c)
+{
+    long n = 0, cap = 0;
+    double(*at)[2] = NULL;
+    for (int j = l->start[p]; j < l->start[p + 1]; j++)
+        cap += 2L * pcs[l->order[j]].nepochs;
+    if (cap > 0 && !(at = malloc((size_t)cap * sizeof *at)))
+        cap = 0; /* out of memory: the spec's corner */
+    for (int j = l->start[p]; j < l->start[p + 1] && at; j++) {
+        const point_curve *pc = &pcs[l->order[j]];
+        for (int e = 0; e < pc->nepochs; e++)
+            for (int s = 0; s < 2 && pc->e[e].n && c->ycol[s]; s++) {
+                double x = dat_value(&pc->e[e], e, c->xcol), y = dat_value(&pc->e[e], e, c->ycol[s]);
+                y = c->logy ? (y > 0 ? log10(y) : NAN) : y;
+                if (isfinite(x) && isfinite(y))
+                    at[n][0] = x, at[n][1] = y, n++;
+            }
+    }
+    const char *place = plot_key_place((const double(*)[2])at, n, strcmp(c->key, "top") != 0);
+    free(at);
+    return place;
+}
+
+static void curve_script(FILE *gp, const points *x, const layout *l, const point_curve *pcs, const curve_spec *c,
+                         const char *dir, const char *title, int epochs)
 {
     int single = l->npanels == 1, cols = l->npanels <= 3 ? l->npanels : l->npanels <= 4 ? 2 : l->npanels <= 9 ? 3 : 4;
     gnuplot_begin(gp, x->base->name, dir, plot_name(c->kind), single ? title : NULL);
@@ -306,15 +373,18 @@ static void curve_script(FILE *gp, const points *x, const layout *l, const curve
         }
         gnuplot_key_below(gp, l->ndrawn + (c->ycol[1] ? 2 : 0), maxlen);
     } else
-        fprintf(gp, "set key %s right font ',9' samplen 2 spacing 0.9 box\n", c->key);
+        fprintf(gp, "set key font ',9' samplen 2 spacing 0.9 box\n");
     gnuplot_loop_size(gp, single ? 1 : cols, single ? 1 : (l->npanels + cols - 1) / cols);
     if (!single) {
         fprintf(gp, "    set multiplot layout %d,%d title ", (l->npanels + cols - 1) / cols, cols);
         gnuplot_str(gp, title);
         fprintf(gp, "\n");
     }
-    for (int p = 0; p < l->npanels; p++)
+    for (int p = 0; p < l->npanels; p++) {
+        if (!single)
+            fprintf(gp, "    set key %s\n", key_place(pcs, l, p, c));
         draw_panel(gp, x, l, c, p, single);
+    }
     if (!single)
         fprintf(gp, "    unset multiplot\n");
     gnuplot_end(gp);
@@ -351,7 +421,7 @@ static int write_one(plot_set *s, const points *x, const point_curve *pcs, const
     write_dat(dat.f, x, pcs, l);
     snprintf(title, sizeof title, "%s against %s: mean over seeds%s%s%s", c->what, c->xlabel,
              c->bands ? ", band = min..max" : "", l->npanels > 1 ? lines : "", note);
-    curve_script(gp.f, x, l, c, s->dir, title, epochs);
+    curve_script(gp.f, x, l, pcs, c, s->dir, title, epochs);
     snprintf(caption, sizeof caption, "%s against %s, mean over seeds%s, every point drawn%s%s.%s",
              !c->ycol[1]          ? c->what
              : c->kind == PLOT_ACC ? "Test (solid) and validation (dashed) accuracy,"

@@ -9,6 +9,7 @@
 #include "report.h"
 #include "curve.h"
 #include "h5util.h"
+#include "plot_parts.h"
 #include "tables.h"
 #include "tsv.h"
 #include "sweep.h"
@@ -521,6 +522,29 @@ static void check_all_points(const char *dir, int n)
     }
 }
 
+/* A panel's key goes where the fewest plotted values are: the spec's corner while it is free, else the first free
+ * place, and the spec's corner with nothing plotted. */
+START_TEST(test_key_place)
+{
+    double at[40][2];
+    for (int i = 0; i < 10; i++) { /* a falling loss: top left and bottom right taken */
+        at[i][0] = i, at[i][1] = 9 - i;
+    }
+    ck_assert_str_eq(plot_key_place((const double(*)[2])at, 10, 0), "top right");
+    ck_assert_str_eq(plot_key_place((const double(*)[2])at, 10, 1), "top right"); /* its own corner is taken */
+    for (int i = 0; i < 10; i++) /* a rising accuracy: bottom left and top right taken */
+        at[i][1] = i;
+    ck_assert_str_eq(plot_key_place((const double(*)[2])at, 10, 1), "bottom right");
+    for (int i = 0; i < 20; i++) { /* flat lines at the top and at the bottom (runs at chance): the middle is free */
+        at[i][0] = i % 10, at[i][1] = i < 10 ? 100 : 10;
+    }
+    ck_assert_str_eq(plot_key_place((const double(*)[2])at, 20, 1), "right center");
+    ck_assert_str_eq(plot_key_place((const double(*)[2])at, 20, 0), "right center");
+    ck_assert_str_eq(plot_key_place((const double(*)[2])at, 0, 1), "bottom right");
+    ck_assert_str_eq(plot_key_place((const double(*)[2])at, 0, 0), "top right");
+}
+END_TEST
+
 /* Ten points are too many curves for one legend: a panel per hidden size, each with the five learning rates. */
 START_TEST(test_many_points_are_grouped)
 {
@@ -534,6 +558,9 @@ START_TEST(test_many_points_are_grouped)
     ck_assert_ptr_nonnull(gp);
     ck_assert_msg(strstr(gp, "set multiplot layout 1,2") && strstr(gp, "set title 'hidden=16'") &&
                   strstr(gp, "set title 'hidden=32'") && strstr(gp, "title 'learning_rate=0.03'"), "%s", gp);
+    /* each panel places its key (falling losses leave the top right free) */
+    const char *key = strstr(gp, "    set key top right\n");
+    ck_assert_msg(key && strstr(key + 1, "    set key top right\n"), "%s", gp);
     free(gp);
     fake_close(&f);
 }
@@ -725,6 +752,7 @@ Suite *report_suite(void)
     TCase *tc = tcase_create("files");
     tcase_add_checked_fixture(tc, enter, leave);
     tcase_add_test(tc, test_report_matches_golden);
+    tcase_add_test(tc, test_key_place);
     tcase_add_test(tc, test_curve_aggregates_by_hand);
     tcase_add_test(tc, test_validation_accuracy_curves);
     tcase_add_test(tc, test_speedup);
