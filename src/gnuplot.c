@@ -52,8 +52,7 @@ static void put_path(FILE *f, const char *dir, const char *name, const char *ext
     fprintf(f, "/%s%s%s'", name, ext ? "." : "", ext ? ext : "");
 }
 
-/* Writes a string expression gnuplot shows as several lines: 'line 1'."\n".'line 2'. */
-static void put_lines(FILE *f, const char *s)
+void gnuplot_lines(FILE *f, const char *s)
 {
     char line[1000];
     for (int first = 1;; first = 0) {
@@ -83,7 +82,7 @@ void gnuplot_begin(FILE *f, const char *experiment, const char *dir, const char 
     fprintf(f, "\n");
     if (title) {
         fprintf(f, "set title ");
-        put_lines(f, title);
+        gnuplot_lines(f, title);
         fprintf(f, "\n");
     }
     fprintf(f, "set grid\nset border lw 1.2\n");

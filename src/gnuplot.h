@@ -12,6 +12,8 @@ enum { GNUPLOT_TIMEOUT_MAX = 86400 };
 
 /* Writes s as a gnuplot single-quoted string. */
 void gnuplot_str(FILE *f, const char *s);
+/* Writes s as a string expression gnuplot shows as several lines, split at '\n': 'line 1'."\n".'line 2'. */
+void gnuplot_lines(FILE *f, const char *s);
 /* Writes s as a double-quoted string cell of a .dat file. */
 void gnuplot_dat_str(FILE *f, const char *s);
 /* The head of a script of experiment that reads dir/name.dat and writes dir/name.png and .svg; title split into

@@ -377,7 +377,7 @@ static void curve_script(FILE *gp, const points *x, const layout *l, const point
     gnuplot_loop_size(gp, single ? 1 : cols, single ? 1 : (l->npanels + cols - 1) / cols);
     if (!single) {
         fprintf(gp, "    set multiplot layout %d,%d title ", (l->npanels + cols - 1) / cols, cols);
-        gnuplot_str(gp, title);
+        gnuplot_lines(gp, title);
         fprintf(gp, "\n");
     }
     for (int p = 0; p < l->npanels; p++) {
@@ -415,12 +415,15 @@ static int write_one(plot_set *s, const points *x, const point_curve *pcs, const
     if (l->filtered)
         snprintf(note, sizeof note, " (%d of %d points as report.points = %s chooses)", l->ndrawn,
                  l->ndrawn + l->filtered, x->base->report_points);
+    /* the title's note on a line of its own: on one line with the rest it ran past the image's sides */
+    char title_note[sizeof note];
+    snprintf(title_note, sizeof title_note, "%s%s", *note ? "\n" : "", *note ? note + 1 : "");
     fileio_text dat, gp;
     if (plot_texts_open(&dat, &gp, err, len) < 0)
         return -1;
     write_dat(dat.f, x, pcs, l);
     snprintf(title, sizeof title, "%s against %s: mean over seeds%s%s%s", c->what, c->xlabel,
-             c->bands ? ", band = min..max" : "", l->npanels > 1 ? lines : "", note);
+             c->bands ? ", band = min..max" : "", l->npanels > 1 ? lines : "", title_note);
     curve_script(gp.f, x, l, pcs, c, s->dir, title, epochs);
     snprintf(caption, sizeof caption, "%s against %s, mean over seeds%s, every point drawn%s%s.%s",
              !c->ycol[1]          ? c->what
