@@ -172,7 +172,10 @@ void config_origin(const config *c, int key, char *buf, size_t len)
 void config_sweep_origin(const config *base, int key, char *buf, size_t len)
 {
     for (int i = 0; i < base->nsweep; i++)
-        if (base->sweep[i].key == key && base->sweep[i].line) {
+        if (base->sweep[i].key == key && base->sweep[i].line == CONFIG_LINE_SET) {
+            snprintf(buf, len, "runner: --set sweep.%s.%s", config_key_section(key), config_key_name(key));
+            return;
+        } else if (base->sweep[i].key == key && base->sweep[i].line > 0) {
             snprintf(buf, len, "%s:%d: sweep.%s.%s", base->path, base->sweep[i].line, config_key_section(key),
                      config_key_name(key));
             return;

@@ -490,7 +490,10 @@ int config_override(config *c, const char *assignment, config_errors *errs)
                 memmove(&c->sweep[i], &c->sweep[i + 1], (size_t)(c->nsweep - i - 1) * sizeof *c->sweep);
                 c->nsweep--;
             }
+        int added = c->nsweep;
         add_sweep(c, &p, name + 6, value);
+        if (c->nsweep > added)
+            c->sweep[added].line = CONFIG_LINE_SET;
         return errs->n - before;
     }
     int k = config_find(name);

@@ -256,7 +256,9 @@ static int load_blame(dataset *d, const config *c, const char *file_key, char *e
     const char *path = strcmp(file_key, "data.file") ? c->test_file : c->file, *blame = file_key;
     if (load(d, path, c->features, c->labels, &blame, err, len) == 0)
         return 0;
-    config_blame(c, c->key_line[config_find(blame)] ? blame : file_key, err, len);
+    /* the training file loaded with these names, so a test file without them is the test file's fault */
+    int named = !strcmp(file_key, "data.file") && c->key_line[config_find(blame)] != 0;
+    config_blame(c, named ? blame : file_key, err, len);
     return -1;
 }
 

@@ -347,6 +347,10 @@ int identity_load_plan(const char *dir, config *cfg, char *err, size_t len)
         *end = keep;
     }
     free(text);
+    /* read from the plan, not given by --set: messages name the keys alone */
+    memset(cfg->key_line, 0, sizeof cfg->key_line);
+    for (int i = 0; i < cfg->nsweep; i++)
+        cfg->sweep[i].line = 0;
     if (errs.n == 0)
         return 0;
     snprintf(err, len, "%s: not a plan this runner wrote: %.*s", path, (int)strcspn(errs.text, "\n"), errs.text);

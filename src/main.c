@@ -393,7 +393,7 @@ static int run_config(const cli_options *opt)
     if (cfg.threads == 0 && shard_cpus() > 0)
         omp_set_num_threads(shard_cpus());
 
-    char err[1200];
+    char err[4096]; /* a run breaking every rule between keys gets a line for each, each naming its sweep point */
     sweep_plan plan;
     if (sweep_plan_init(&plan, &cfg, opt->max_runs, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);

@@ -232,7 +232,7 @@ static void time_script(const points *x, const char *dir, FILE *gp, long drawn, 
      * would run into each other at 30 degrees (more than 12 of them) turned to 60 */
     fprintf(gp, "    set multiplot layout 2,1 title ");
     gnuplot_str(gp, title);
-    fprintf(gp, "\n    set lmargin at screen 0.12\n    set rmargin at screen 0.97\n"
+    fprintf(gp, "\n    set lmargin at screen 0.15\n    set rmargin at screen 0.97\n"
                 "    set xtics 1 format ''\n    set xlabel ''\n"
                 "    set ylabel 'seconds per epoch (s)'\n"
                 "    plot dat using 1:2 with boxes lc rgb '%s'\n"

@@ -289,7 +289,7 @@ static void draw_panel(FILE *gp, const points *x, const layout *l, const curve_s
 }
 
 /* The value of dat column col (1, 3, 6, 9, 12, 13, 14: epoch, train, test, test accuracy, step, seconds, validation
- * accuracy means) at epoch e of a point. */
+ * accuracy means) at epoch e of a point, as write_dat writes it. */
 static double dat_value(const epoch_agg *a, int e, int col)
 {
     switch (col) {
@@ -317,7 +317,8 @@ const char *plot_key_place(const double (*at)[2], long n, int bottom)
         for (int d = 0; d < 2; d++)
             lo[d] = fmin(lo[d], at[i][d]), hi[d] = fmax(hi[d], at[i][d]);
     for (long i = 0; i < n && hi[0] > lo[0] && hi[1] > lo[1]; i++) {
-        /* a place's region: half the x range (a key's width with these labels) by 35 % of the y range */
+        /* a place's region: half the x range (a key's width with these labels) by the top or bottom 35 % of the y
+         * range, or its middle 40 % */
         double fx = (at[i][0] - lo[0]) / (hi[0] - lo[0]), fy = (at[i][1] - lo[1]) / (hi[1] - lo[1]);
         int right = fx >= 0.5, left = fx <= 0.5, top = fy >= 0.65, low = fy <= 0.35, centre = fy > 0.3 && fy < 0.7;
         int in[KEY_PLACES] = {top && right, low && right, top && left, low && left, centre && right, centre && left};

@@ -165,8 +165,8 @@ static int md_plots(FILE *f, const points *x, const plot_set *s, const char *und
         return -1;
     if (*undrawn)
         fprintf(f, "## Plots\n\nNot drawn yet: %s. Each plot's gnuplot script and data are linked below; draw them "
-                   "with `gnuplot %s/NAME.gp` from the repository root (or `make plots` for every experiment), and "
-                   "the images below appear.\n\n", undrawn, s->dir);
+                   "with `gnuplot %s/NAME.gp` from the repository root%s, and the images below appear.\n\n", undrawn,
+                s->dir, strstr(undrawn, "make plots") ? "" : " (or `make plots` for every experiment)");
     else
         fprintf(f, "## Plots\n\nDrawn by gnuplot from the scripts and data beside each image; to draw one again "
                    "after editing its script, run `gnuplot %s/NAME.gp` from the repository root.\n\n", s->dir);

@@ -14,8 +14,7 @@
  * experiment.threads runs one at a time so its timings mean what they say. Fills why with a short reason for the
  * choice. */
 void schedule_choose(const sweep_plan *plan, const plandata *data, long ntodo, int cores, int *parallel, int *threads,
-                     char *why,
-                     size_t len);
+                     char *why, size_t len);
 /* Fused groups (fused.h) for the todo runs (ntodo plan indices, largest first; keys indexed by plan index) trained
  * parallel side by side on threads each: the most runs per group, as many groups of a kind as runs side by side,
  * as many as fit COST_GROUP_BYTES a thread; 1 for none (nofuse, experiment.threads swept,

@@ -103,3 +103,4 @@ done
 # a --set value's error says it came from --set
 run_case set_data_file 3 --set data.file=tests/bad_data/none.h5 "$dir/no_features.ini"
 run_case set_sweep_unknown_key 2 --set sweep.train.bogus=1,2 "$dir/no_features.ini"
+run_case set_sweep_rule 2 --set sweep.train.warmup_epochs=0,1 "$dir/no_features.ini"

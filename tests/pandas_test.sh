@@ -69,8 +69,8 @@ answer 2 --set train.learning_rate=0.5 configs/lr_sweep.ini &&
 check "--set on a swept key is refused with the sweep hint" $? "$(cat "$tmp/err")"
 
 # ---- [report] -----------------------------------------------------------------------------------------------
-answer 2 --set report.panel_key=model.hidden configs/lr_sweep.ini && grep -qx "report.panel_key: model.hidden is \
-not a swept key (allowed: auto, none, or a swept key: train.learning_rate)" "$tmp/err"
+answer 2 --set report.panel_key=model.hidden configs/lr_sweep.ini && grep -qx "runner: --set report.panel_key: \
+model.hidden is not a swept key (allowed: auto, none, or a swept key: train.learning_rate)" "$tmp/err"
 check "a panel key that is not swept: exit 2, one line, nothing written" $? "$(cat "$tmp/err")"
 answer 2 --set report.x_axis=minutes configs/lr_sweep.ini && grep -q "report.x_axis" "$tmp/err"
 check "an unknown report.x_axis: exit 2, one line naming the key" $? "$(cat "$tmp/err")"

@@ -256,6 +256,34 @@ START_TEST(test_digits_config_values)
 }
 END_TEST
 
+/* Where a key was set, as messages about its value name it: a line of the file, --set (a key or a sweep list), the
+ * default of the config's file; a sweep line of the file. */
+START_TEST(test_key_origins)
+{
+    config c;
+    config_errors errs = {0};
+    char origin[700];
+    config_defaults(&c);
+    ck_assert_int_eq(config_load(&c, "configs/lr_sweep.ini", &errs), 0);
+    config_origin(&c, config_find("data.file"), origin, sizeof origin);
+    ck_assert_str_eq(origin, "configs/lr_sweep.ini:8: data.file");
+    config_origin(&c, config_find("data.labels"), origin, sizeof origin);
+    ck_assert_str_eq(origin, "configs/lr_sweep.ini: data.labels (its default)");
+    config_sweep_origin(&c, config_find("train.learning_rate"), origin, sizeof origin);
+    ck_assert_str_eq(origin, "configs/lr_sweep.ini:25: sweep.train.learning_rate");
+    ck_assert_int_eq(config_override(&c, "data.file=x.h5", &errs), 0);
+    config_origin(&c, config_find("data.file"), origin, sizeof origin);
+    ck_assert_str_eq(origin, "runner: --set data.file");
+    ck_assert_int_eq(config_override(&c, "sweep.train.warmup_epochs=0,1", &errs), 0);
+    config_sweep_origin(&c, config_find("train.warmup_epochs"), origin, sizeof origin);
+    ck_assert_str_eq(origin, "runner: --set sweep.train.warmup_epochs");
+    ck_assert_int_eq(config_override(&c, "sweep.train.learning_rate=0.1,0.2", &errs), 0); /* replaces the file's */
+    config_sweep_origin(&c, config_find("train.learning_rate"), origin, sizeof origin);
+    ck_assert_str_eq(origin, "runner: --set sweep.train.learning_rate");
+    config_free(&c);
+}
+END_TEST
+
 START_TEST(test_all_errors_reported_with_lines)
 {
     config c;
@@ -477,6 +505,7 @@ Suite *config_suite(void)
     Suite *s = suite_create("config");
     TCase *tc = tcase_create("config");
     tcase_add_test(tc, test_every_key_round_trips);
+    tcase_add_test(tc, test_key_origins);
     tcase_add_test(tc, test_identity_of_later_keys);
     tcase_add_test(tc, test_setters_reject_out_of_range);
     tcase_add_test(tc, test_digits_config_values);
