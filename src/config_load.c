@@ -483,17 +483,26 @@ int config_override(config *c, const char *assignment, config_errors *errs)
     const char *value = eq + 1;
     if (!strncmp(name, "sweep.", 6)) {
         parse_ctx p = {.c = c, .path = "--set", .errs = errs};
-        int k = config_find(name + 6);
-        /* a swept key given again on the command line replaces the file's list */
-        for (int i = 0; k >= 0 && i < c->nsweep; i++)
+        int k = config_find(name + 6), at = -1;
+        /* a swept key given again on the command line replaces the file's list in its place: the order of the
+         * swept keys makes the run ids, so moving it would rename every run */
+        for (int i = 0; k >= 0 && i < c->nsweep && at < 0; i++)
             if (c->sweep[i].key == k) {
+                at = i;
                 memmove(&c->sweep[i], &c->sweep[i + 1], (size_t)(c->nsweep - i - 1) * sizeof *c->sweep);
                 c->nsweep--;
             }
         int added = c->nsweep;
         add_sweep(c, &p, name + 6, value);
-        if (c->nsweep > added)
-            c->sweep[added].line = CONFIG_LINE_SET;
+        if (c->nsweep > added) {
+            config_sweep s = c->sweep[added];
+            s.line = CONFIG_LINE_SET;
+            if (at >= 0) {
+                memmove(&c->sweep[at + 1], &c->sweep[at], (size_t)(added - at) * sizeof *c->sweep);
+                added = at;
+            }
+            c->sweep[added] = s;
+        }
         return errs->n - before;
     }
     int k = config_find(name);

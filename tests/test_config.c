@@ -280,6 +280,11 @@ START_TEST(test_key_origins)
     ck_assert_int_eq(config_override(&c, "sweep.train.learning_rate=0.1,0.2", &errs), 0); /* replaces the file's */
     config_sweep_origin(&c, config_find("train.learning_rate"), origin, sizeof origin);
     ck_assert_str_eq(origin, "runner: --set sweep.train.learning_rate");
+    /* in its place: the order of the swept keys makes the run ids */
+    ck_assert_int_eq(c.nsweep, 2);
+    ck_assert_int_eq(c.sweep[0].key, config_find("train.learning_rate"));
+    ck_assert_int_eq(c.sweep[0].nvalues, 2);
+    ck_assert_int_eq(c.sweep[1].key, config_find("train.warmup_epochs"));
     config_free(&c);
 }
 END_TEST
