@@ -389,8 +389,9 @@ static int run_config(const cli_options *opt)
     config cfg;
     if (load_config(opt, &cfg) < 0)
         return exit_code(ERROR_USAGE);
-    /* the cores Slurm gave this task, unless the config or --threads says */
-    if (cfg.threads == 0 && shard_cpus() > 0)
+    /* the cores Slurm gave this task: a run's threads when the config and --threads leave them to the runner, and
+     * with threads given, what the runs side by side share (it took the machine's cores there) */
+    if (shard_cpus() > 0)
         omp_set_num_threads(shard_cpus());
 
     char err[4096]; /* a run breaking every rule between keys gets a line for each, each naming its sweep point */

@@ -28,7 +28,10 @@ static int env_number(const char *name, long *v, char *err, size_t len)
         return 0;
     if (whole(s, v) == 0)
         return 1;
-    snprintf(err, len, "runner: --shard auto: %s=%.40s is not a whole number", name, s);
+    if (*s && strspn(s, "0123456789") == strlen(s)) /* digits alone: too large */
+        snprintf(err, len, "runner: --shard auto: %s=%.40s is more than %d", name, s, SHARD_MAX);
+    else
+        snprintf(err, len, "runner: --shard auto: %s=%.40s is not a whole number", name, s);
     return -1;
 }
 

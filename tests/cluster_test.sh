@@ -72,6 +72,9 @@ env SLURM_ARRAY_TASK_ID=5 SLURM_ARRAY_TASK_MIN=4 SLURM_ARRAY_TASK_COUNT=3 SLURM_
     "$RUNNER" --shard auto --dry-run "$tmp/c.ini" >"$tmp/out" 2>&1 && grep -q "24 runs, 3 shards" "$tmp/out" &&
     [ "$(grep -c '^# shard' "$tmp/out")" = 3 ]
 check "--shard auto: a Slurm array task (ID minus MIN of COUNT) before SLURM_PROCID" $?
+env OMPI_COMM_WORLD_RANK=0 OMPI_COMM_WORLD_SIZE=2000000 "$RUNNER" --shard auto --dry-run "$tmp/c.ini" 2>"$tmp/err"
+grep -qx "runner: --shard auto: OMPI_COMM_WORLD_SIZE=2000000 is more than 1000000" "$tmp/err"
+check "--shard auto: a count past the limit says so (not 'not a whole number')" $? "$(cat "$tmp/err")"
 for s in 3/3 -1/2 1/0 x; do
     printf 'shard %s: ' "$s"
     "$RUNNER" --shard "$s" "$tmp/c.ini" 2>&1
@@ -148,6 +151,9 @@ check "no temporary run folder or holder file is left" $?
 SLURM_CPUS_PER_TASK=1 "$RUNNER" --no-plots --results "$tmp/cpus" --shard 0/3 --set experiment.threads=0 \
     --set train.epochs=1 "$tmp/c.ini" 2>&1 | grep -q "1 side by side x 1 threads each (auto: .* on 1 cores)"
 check "a shard's threads honour SLURM_CPUS_PER_TASK" $?
+SLURM_CPUS_PER_TASK=1 "$RUNNER" --no-plots --results "$tmp/cpus1" --shard 0/3 --set experiment.threads=1 \
+    --set train.epochs=1 "$tmp/c.ini" 2>&1 | grep -q "1 side by side x 1 threads each (auto: 1 cores / 1 threads"
+check "with threads given, the runs side by side share SLURM_CPUS_PER_TASK" $?
 
 # ---- locks: shards share, a plain run or --collect is alone -----------------------------------------------
 run --results "$tmp/l" --shard 0/2 --force 2>/dev/null
