@@ -98,7 +98,7 @@ const config_key config_keys[] = {
     {"train", "noise_scale", T_BOOL, FIELD(noise_scale), "false", 0, 0, LATER_KEY, NULL,
      "true: estimate the gradient noise scale B_simple at every evaluation (curve.dat's b_simple)"},
     {"train", "noise_big_batch", T_INT, FIELD(noise_big_batch), "0", 0, 100000000, LATER_KEY, NULL,
-     "rows of the noise scale's big batch: batch_size to the training rows; 0 = the whole training set"},
+     "rows of the noise scale's big batch: two batches' rows to the training rows; 0 = the whole training set"},
     {"report", "x_axis", T_CHOICE, FIELD(report_x_axis), "epoch", 0, 0, NO_EFFECT | NO_SWEEP, "epoch|step|seconds",
      "x axis of the loss and accuracy curves: epochs, optimizer steps, or seconds of training"},
     {"report", "points", T_STRING, FIELD(report_points), "all", 0, 0, NO_EFFECT | NO_SWEEP, NULL,

@@ -503,7 +503,8 @@ static int save_h5(const char *dir, const table *summary, const table *points, c
     if (rc == 0)
         rc = h5_table(file, "summary", summary) | h5_table(file, "table", points) |
              h5util_put_string(file, "note", "NaN in the *_to_target columns: the target was not reached (an empty "
-                                              "cell in the .tsv); in b_simple: not measured (train.noise_scale off)");
+                                              "cell in the .tsv); in b_simple: not measured (train.noise_scale off, "
+                                              "or fewer than two batches in the big one, as in a full-batch run)");
     if (rc == 0)
         rc = h5_runs(file, 0, dir, rs, p) | h5_runs(file, 1, dir, rs, p);
     return h5util_finish_derived(file, rc, path, "cannot write", err, len);

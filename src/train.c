@@ -124,13 +124,18 @@ int train_check_noise(const config *base, const config *cfg, int train_rows, cha
 {
     long long big = cfg->noise_big_batch;
     int B = train_batch_rows(cfg, train_rows);
-    if (big == 0 || (big >= B && big <= train_rows))
+    /* B_simple compares a batch's gradient with the big batch's: it needs two batches in the big one */
+    if (big == 0 || (big >= 2LL * B && big <= train_rows))
         return 0;
     char origin[CONFIG_PATH + 64];
     config_sweep_origin(base, config_find("train.noise_big_batch"), origin, sizeof origin);
-    snprintf(err, len, "%s: %lld rows %s (allowed: 0 = the whole training set, or %d to %d: from the batch's rows "
-             "to the training rows)", origin, big, big < B ? "is fewer than a batch" : "is more than the training set",
-             B, train_rows);
+    if (2LL * B > train_rows)
+        snprintf(err, len, "%s: %lld rows: a batch of %d of %d training rows leaves no room for two batches "
+                 "(allowed: 0, which measures nothing here either)", origin, big, B, train_rows);
+    else
+        snprintf(err, len, "%s: %lld rows %s (allowed: 0 = the whole training set, or %lld to %d: from two batches' "
+                 "rows to the training rows)", origin, big, big < 2LL * B ? "is fewer than two batches"
+                 : "is more than the training set", 2LL * B, train_rows);
     return -1;
 }
 

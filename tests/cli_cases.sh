@@ -34,7 +34,7 @@ for name in \
     early_stopping_no_validation several_rules \
     step_every_zero weight_decay_negative warmup_not_below_epochs min_lr_above_lr min_lr_above_swept_lr \
     warmup_swept_epochs schedule_unknown range_target_accuracy stop_at_target_no_target \
-    noise_big_batch_below_batch noise_big_batch_above_rows
+    noise_big_batch_below_batch noise_big_batch_one_batch noise_big_batch_above_rows
 do
     run_case "$name" 2 "$dir/$name.ini"
 done
