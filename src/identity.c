@@ -86,7 +86,7 @@ static error_class check_identity(const char *dir, const config *base, int mode,
         config_identity_diff(old, identity, diff, sizeof diff);
         snprintf(err, len, "%s: results there come from a different configuration (%s); %s", dir, diff,
                  mode == IDENTITY_ONCE   ? "every shard must run the experiment's configuration"
-                 : mode == IDENTITY_READ ? "give the configuration they were trained with"
+                 : mode == IDENTITY_READ || mode == IDENTITY_COLLECT ? "give the configuration they were trained with"
                                          : "use another experiment.name, or --force to train everything again");
         rc = ERROR_USAGE;
     } else if (mode != IDENTITY_READ && (!old || strcmp(old, identity))) {
@@ -270,7 +270,7 @@ static error_class check_sums(const char *dir, const plandata *data, int mode, c
     }
     error_class rc = ERROR_NONE;
     if (changed && mode != IDENTITY_FORCE) {
-        snprintf(err + strlen(err), len - strlen(err), "%s", mode == IDENTITY_READ ? "" : "; use another "
+        snprintf(err + strlen(err), len - strlen(err), "%s", mode == IDENTITY_READ || mode == IDENTITY_COLLECT ? "" : "; use another "
                  "experiment.name, or --force to train everything again");
         rc = ERROR_USAGE;
         fileio_text_drop(&t);

@@ -16,8 +16,9 @@ enum { IDENTITY_PATH = 1024 };
 /* identity_open's modes besides 0 (alone: refuse a difference, record the identity): IDENTITY_FORCE (alone:
  * replace a different one), IDENTITY_ONCE (beside other shards: refuse a difference, write only what is missing,
  * and that without replacing what another shard wrote an instant before), IDENTITY_READ (--status, without the
- * lock: refuse a difference, write nothing). */
-enum { IDENTITY_FORCE = 1, IDENTITY_ONCE = 2, IDENTITY_READ = 3 };
+ * lock: refuse a difference, write nothing), IDENTITY_COLLECT (--collect: as 0, but its refusal asks for the
+ * configuration the results were trained with, since --collect takes no --force). */
+enum { IDENTITY_FORCE = 1, IDENTITY_ONCE = 2, IDENTITY_READ = 3, IDENTITY_COLLECT = 4 };
 /* In experiment folder dir, under its lock (IDENTITY_READ: without it): compares experiment.ini with base's identity
  * and, when data is given, IDENTITY_SUMS with its checksums (an experiment without them, from an earlier version,
  * with its runs' manifests), refusing a difference as mode says; then records all three (IDENTITY_READ: none). ERROR_NONE; ERROR_USAGE naming the

@@ -266,7 +266,7 @@ static int collect(const cli_options *opt, const sweep_plan *plan, const plandat
     store res;
     if (prepare_folders(opt, cfg) < 0)
         return exit_code(ERROR_OUTPUT);
-    error_class opened = store_open(&res, opt->results_root, cfg, data, 0, err, sizeof err);
+    error_class opened = store_open(&res, opt->results_root, cfg, data, STORE_COLLECT, err, sizeof err);
     if (opened != ERROR_NONE) {
         fprintf(stderr, "%s\n", err);
         return exit_code(opened);

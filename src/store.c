@@ -274,8 +274,8 @@ error_class store_open(store *s, const char *root, const config *base, const pla
         checked_forget(s->dir);
     }
     if (rc == ERROR_NONE)
-        rc = identity_open(s->dir, base, data, shared ? IDENTITY_ONCE : (flags & STORE_FORCE) ? IDENTITY_FORCE : 0,
-                           err, len);
+        rc = identity_open(s->dir, base, data, shared ? IDENTITY_ONCE : (flags & STORE_FORCE) ? IDENTITY_FORCE
+                                               : (flags & STORE_COLLECT) ? IDENTITY_COLLECT : 0, err, len);
     if (rc != ERROR_NONE)
         store_close(s);
     return rc;

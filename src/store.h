@@ -18,8 +18,9 @@
 enum { STORE_PATH = 1024, STORE_HOST = 33 };
 /* The holder files beside the lock, one per process holding it: STORE_HOLDER "PID@HOST". */
 #define STORE_HOLDER ".holder-"
-/* store_open's flags: replace a different identity (--force); take the lock shared (a shard). */
-enum { STORE_FORCE = 1, STORE_SHARED = 2 };
+/* store_open's flags: replace a different identity (--force); take the lock shared (a shard); --collect (which a
+ * refused identity asks for the trained configuration, not --force). */
+enum { STORE_FORCE = 1, STORE_SHARED = 2, STORE_COLLECT = 4 };
 
 typedef struct store {
     char dir[STORE_PATH];    /* <root>/<name> */

@@ -129,6 +129,11 @@ rc=$?
 [ $rc = 2 ] && grep -q "different configuration (train.epochs: .* -> 7)" "$tmp/status" && ! grep -q damaged "$tmp/status"
 check "--status of a changed config is refused as a run would be (exit 2), not counted as damaged runs" $? \
     "rc $rc: $(cat "$tmp/status")"
+"$RUNNER" --collect --no-plots --results "$tmp/k" --set train.epochs=7 "$tmp/c.ini" >"$tmp/status" 2>&1
+rc=$?
+[ $rc = 2 ] && grep -q "give the configuration they were trained with" "$tmp/status" && ! grep -q -- "--force" "$tmp/status"
+check "--collect of a changed config: exit 2, asking for the trained config (it takes no --force)" $? \
+    "rc $rc: $(cat "$tmp/status")"
 run --results "$tmp/k" --collect 2>"$tmp/err"
 rc=$?
 [ $rc = 6 ] && grep -q "incomplete: $((8 - k1)) of 24 runs missing or damaged .*owned by shard 1/3 (" "$tmp/err" &&
