@@ -28,13 +28,15 @@ int collect_shards_record(const char *dir, int count, char *err, size_t len)
 }
 
 void collect_dry_run(FILE *out, const sweep_plan *plan, const plandata *data, const int *owner, const double *load,
-                     int count)
+                     int count, const shard *self)
 {
     double total = 0;
     for (int s = 0; s < count; s++)
         total += load[s];
     fprintf(out, "# %s: %ld runs, %d shard%s; work in multiply-adds of forward passes (the run-cost model)\n",
             plan->base->name, plan->nruns, count, count > 1 ? "s" : "");
+    if (self)
+        fprintf(out, "# this process: shard %d/%d (from %s)\n", self->index, self->count, self->source);
     fprintf(out, "# run\tshard\twork\tid\n");
     long *runs = count > 0 ? calloc((size_t)count, sizeof *runs) : NULL;
     for (long r = 0; r < plan->nruns; r++) {

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include "plandata.h"
+#include "shard.h"
 #include "sweep.h"
 #include "verify.h"
 
@@ -15,9 +16,10 @@
 int collect_shards_recorded(const char *dir);
 /* Records count in dir (when it differs from what is there). 0, or -1 with err. */
 int collect_shards_record(const char *dir, int count, char *err, size_t len);
-/* The plan, each run with its shard and work, and each shard's runs and work, to out. */
+/* The plan, each run with its shard and work, and each shard's runs and work, to out; with self (a shard given by
+ * --shard or read by --shard auto; NULL: none), which shard this process is and where that came from. */
 void collect_dry_run(FILE *out, const sweep_plan *plan, const plandata *data, const int *owner, const double *load,
-                     int count);
+                     int count, const shard *self);
 /* verify_runs over dir with per-shard counts (count shards, owner[r] each run's): lines as verify_runs. 0, or -1
  * when out of memory; collect_counts_free either way. */
 int collect_scan(const char *dir, const sweep_plan *plan, const int *owner, int count, FILE *lines, verify_counts *c);

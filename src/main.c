@@ -313,7 +313,7 @@ static int survey(const cli_options *opt, const sweep_plan *plan, const plandata
         fprintf(stderr, "runner: out of memory\n");
         rc = exit_code(ERROR_OUTPUT);
     } else if (opt->dry_run) {
-        collect_dry_run(stdout, plan, data, owner, load, count);
+        collect_dry_run(stdout, plan, data, owner, load, count, opt->shard.count ? &opt->shard : NULL);
     } else if (!identity_exists(dir)) {
         fprintf(stderr, "%s: no such experiment (no runner has opened it; train it first)\n", dir);
         rc = exit_code(ERROR_USAGE);

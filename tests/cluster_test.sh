@@ -70,7 +70,8 @@ for vars in "SLURM_ARRAY_TASK_ID=1" "SLURM_ARRAY_TASK_COUNT=3" "SLURM_ARRAY_TASK
 done
 env SLURM_ARRAY_TASK_ID=5 SLURM_ARRAY_TASK_MIN=4 SLURM_ARRAY_TASK_COUNT=3 SLURM_PROCID=0 SLURM_NTASKS=1 \
     "$RUNNER" --shard auto --dry-run "$tmp/c.ini" >"$tmp/out" 2>&1 && grep -q "24 runs, 3 shards" "$tmp/out" &&
-    [ "$(grep -c '^# shard' "$tmp/out")" = 3 ]
+    [ "$(grep -c '^# shard' "$tmp/out")" = 3 ] &&
+    grep -qx "# this process: shard 1/3 (from SLURM_ARRAY_TASK_ID)" "$tmp/out"
 check "--shard auto: a Slurm array task (ID minus MIN of COUNT) before SLURM_PROCID" $?
 env OMPI_COMM_WORLD_RANK=0 OMPI_COMM_WORLD_SIZE=2000000 "$RUNNER" --shard auto --dry-run "$tmp/c.ini" 2>"$tmp/err"
 grep -qx "runner: --shard auto: OMPI_COMM_WORLD_SIZE=2000000 is more than 1000000" "$tmp/err"
