@@ -343,9 +343,14 @@ static void md_fit(FILE *md, const study_fit *f, int nfit, double b_simple)
                     "E_min / B. Fitted to the %d points above by least squares on log S (Gauss–Newton from the "
                     "linear fit weighted by 1/S²; errors from the residuals' covariance, one sigma, as factors):\n\n"
                     "| quantity | fit | error (×/÷) |\n|---|---:|---:|\n", nfit);
-        fprintf(md, "| S_min (steps at an infinite batch) | %.4g | %.3g |\n| E_min (examples at batch 1) | %.4g | %.3g |\n"
-                    "| B_crit = E_min / S_min | %.4g | %.3g |\n| rms residual of log S | %.3g | |\n",
-                f->s_min, f->s_err, f->e_min, f->e_err, f->b_crit, f->b_err, f->rms);
+        /* two points fix both parameters exactly: no residuals, so no error (the cell says why, not "nan") */
+        char err[3][32];
+        const double errs[3] = {f->s_err, f->e_err, f->b_err};
+        for (int i = 0; i < 3; i++)
+            snprintf(err[i], sizeof err[i], nfit == 2 || !isfinite(errs[i]) ? "– (needs 3 points)" : "%.3g", errs[i]);
+        fprintf(md, "| S_min (steps at an infinite batch) | %.4g | %s |\n| E_min (examples at batch 1) | %.4g | %s |\n"
+                    "| B_crit = E_min / S_min | %.4g | %s |\n| rms residual of log S | %.3g | |\n",
+                f->s_min, err[0], f->e_min, err[1], f->b_crit, err[2], f->rms);
     }
     if (isnan(b_simple))
         fprintf(md, "| measured B_simple | not measured (set train.noise_scale = true) | |\n\n");

@@ -56,6 +56,13 @@ check "report.md has the study section with the fit and B_simple" $?
 n=$(grep -vc '^#' "$tmp/r/plots/study/study_steps.dat")
 [ "$n" = 3 ] && [ -s "$tmp/r/plots/study/study_steps.gp" ] && [ -s "$tmp/r/plots/study/study_time.gp" ]
 check "study_steps.dat has a row per batch size, and the scripts exist" $? "$n rows"
+# two batch sizes fix the fit exactly: its errors say why they are absent, not nan
+# shellcheck disable=SC2086
+capture "$RUNNER" --results "$tmp/r2" --no-plots $common --set "sweep.train.batch_size=32, 128" \
+    --set "sweep.train.learning_rate=0.5, 2" "$tmp/study.ini"
+grep -q '^| S_min (steps at an infinite batch) | [0-9.e+]* | – (needs 3 points) |$' "$tmp/r2/study/report.md" &&
+    ! grep -q 'nan' "$tmp/r2/study/report.md"
+check "a fit of two batch sizes: its errors say they need 3 points" $? "$(grep -n 'S_min\|nan' "$tmp/r2/study/report.md")"
 
 # (2)
 # shellcheck disable=SC2086
