@@ -92,7 +92,7 @@ const config_key config_keys[] = {
     {"train", "target_accuracy", T_REAL, FIELD(target_accuracy), "0", 0, 1, LATER_KEY, NULL,
      "goal: validation accuracy (test without a validation set) in (0, 1]; runs record steps to it; 0 = off"},
     {"train", "stop_at_target", T_BOOL, FIELD(stop_at_target), "false", 0, 0, LATER_KEY, NULL,
-     "true: a run ends (status ok) at the evaluation that reaches target_accuracy"},
+     "true: a run ends (status ok) at the evaluation that reaches target_accuracy (a step check: at its epoch's end)"},
     {"train", "eval_every_steps", T_INT, FIELD(eval_every_steps), "0", 0, 1000000000, LATER_KEY, NULL,
      "with a target: also check it every this many steps (on the validation set, else the test set); 0 = at evaluations"},
     {"train", "noise_scale", T_BOOL, FIELD(noise_scale), "false", 0, 0, LATER_KEY, NULL,
