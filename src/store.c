@@ -249,7 +249,7 @@ error_class store_open(store *s, const char *root, const config *base, const pla
                        size_t len)
 {
     memset(s, 0, sizeof *s);
-    s->lock_fd = -1;
+    s->lock_fd = s->shard_fd = -1;
     char runs[STORE_PATH + 16];
     snprintf(s->dir, sizeof s->dir, "%s/%s", root, base->name);
     snprintf(runs, sizeof runs, "%s/runs", s->dir);
@@ -292,7 +292,33 @@ void store_close(store *s)
     }
     if (s->lock_fd >= 0)
         close(s->lock_fd); /* releases the flock */
-    s->lock_fd = -1;
+    if (s->shard_fd >= 0)
+        close(s->shard_fd);
+    s->lock_fd = s->shard_fd = -1;
+}
+
+error_class store_claim_shard(store *s, int index, int count, char *err, size_t len)
+{
+    char path[STORE_PATH + 64];
+    snprintf(path, sizeof path, "%s/.shard-%d-of-%d", s->dir, index, count);
+    /* the file stays: removing a lock file races with a process about to lock it */
+    s->shard_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (s->shard_fd < 0) {
+        snprintf(err, len, "%s: cannot create: %s", path, strerror(errno));
+        return ERROR_OUTPUT;
+    }
+    if (flock(s->shard_fd, LOCK_EX | LOCK_NB) == 0)
+        return ERROR_NONE;
+    int why = errno;
+    close(s->shard_fd);
+    s->shard_fd = -1;
+    if (why != EWOULDBLOCK) { /* the experiment's own lock worked on this filesystem: not expected */
+        snprintf(err, len, "%s: cannot lock: %s", path, strerror(why));
+        return ERROR_OUTPUT;
+    }
+    snprintf(err, len, "%s: shard %d/%d is already running in another process (a second copy would train the same "
+             "runs beside it); let it finish, or stop it first", s->dir, index, count);
+    return ERROR_USAGE;
 }
 
 static void cpu_model(char *buf, size_t len)

@@ -25,6 +25,7 @@ enum { STORE_FORCE = 1, STORE_SHARED = 2, STORE_COLLECT = 4 };
 typedef struct store {
     char dir[STORE_PATH];    /* <root>/<name> */
     int lock_fd, holding;    /* holding: this process's holder file exists */
+    int shard_fd;            /* store_claim_shard's lock, -1 when none */
     int shared;              /* the lock is shared (a shard) */
 } store;
 
@@ -45,6 +46,11 @@ typedef struct store_run {
 error_class store_open(store *s, const char *root, const config *base, const plandata *data, int flags, char *err,
                        size_t len);
 void store_close(store *s);
+/* A shard's claim on its index among count shards (a shard's store): an exclusive lock on
+ * <dir>/.shard-INDEX-of-COUNT, held until store_close, so a second copy of the same shard (a launcher started
+ * twice) is refused where it would train the same runs beside the first. ERROR_NONE; ERROR_USAGE when another
+ * process holds it; ERROR_OUTPUT when the file cannot be made. One line in err. */
+error_class store_claim_shard(store *s, int index, int count, char *err, size_t len);
 /* Commits a finished run (replacing an older one of the same id). 0, or -1 with err; nothing half-written
  * remains either way, and a kill at any instant leaves the old run or the new one for store_open to find. */
 int store_commit(store *s, const char *id, const train_job *job, char *err, size_t len);

@@ -167,9 +167,17 @@ check "--force with --shard is a usage error" $(($? != 2))
 $R --results "$tmp/l" --shard 0/2 "$tmp/c.ini" &
 pl=$!
 timeout 10 sh -c "until ls -a '$tmp/l/c' 2>/dev/null | grep -q '^\.holder-'; do sleep 0.01; done"
+# its claim on shard 0/2 follows the shared lock: wait until /proc/locks lists it (a probe with flock(1) would
+# take the lock for an instant and could make the runner refuse itself)
+f=$tmp/l/c/.shard-0-of-2
+timeout 10 sh -c "until [ -e '$f' ] && grep -q \":\$(stat -c %i '$f') \" /proc/locks; do sleep 0.01; done"
 kill -STOP $pl # holding its shared lock for as long as the checks take, however busy the machine
 run --results "$tmp/l" --shard 1/2 2>"$tmp/err"
 check "a second shard shares the lock" $? "$(cat "$tmp/err")"
+run --results "$tmp/l" --shard 0/2 2>"$tmp/err"
+rc=$?
+[ $rc = 2 ] && grep -q "shard 0/2 is already running in another process" "$tmp/err" && [ "$(wc -l <"$tmp/err")" = 1 ]
+check "a second copy of the same shard is refused (exit 2, one line)" $? "rc $rc: $(cat "$tmp/err")"
 run --results "$tmp/l" 2>"$tmp/err"
 rc=$?
 [ $rc = 2 ] && grep -q "another runner (pid $pl) is working on this experiment" "$tmp/err"
