@@ -1,6 +1,7 @@
 /* Catalog: the experiment folders of a results root read through the one reader of each format (points.c for
  * table.tsv, tsv.c for summary.tsv, identity.c for the plan, curve.c for curve.dat, config.c for a run's config.ini); --list
  * prints them, --compare puts their best points side by side and draws their loss curves with gnuplot.c. */
+#include "stats.h"
 #include "catalog.h"
 #include "curve.h"
 #include "fileio.h"
@@ -113,7 +114,7 @@ static void list_cells(const catalog_entry *e, char cell[LIST_COLS][SWEEP_ID + 8
     else
         snprintf(cell[1], sizeof cell[1], "%d/%ld", e->committed, e->planned);
     if (e->has_best) {
-        snprintf(cell[2], sizeof cell[2], "%.2f ± %.2f", 100 * e->best.acc_mean, 100 * e->best.acc_std);
+        stats_pm(cell[2], sizeof cell[2], 100 * e->best.acc_mean, 100 * e->best.acc_std, 2, "±");
         snprintf(cell[3], sizeof cell[3], "%s", e->best.id);
     } else {
         snprintf(cell[2], sizeof cell[2], "-");
@@ -400,9 +401,11 @@ static error_class compare_markdown(const member *m, int n, const char *root, ca
                  "|---|---|---|---:|---:|---:|---:|---:|\n", file);
     for (int i = 0; i < n; i++) {
         const point *p = &m[i].best;
-        fprintf(t.f, "| [%s](%s/report.md) | `%s` | %s | %.2f ± %.2f | %.4f ± %.4f | %d | %d | %.4g |\n", m[i].name,
-                m[i].name, p->id, m[i].on_val ? "validation" : "test (optimistic)", 100 * p->acc_mean,
-                100 * p->acc_std, p->loss_mean, p->loss_std, p->n, p->diverged, p->sec_epoch);
+        char pm[2][64];
+        fprintf(t.f, "| [%s](%s/report.md) | `%s` | %s | %s | %s | %d | %d | %.4g |\n", m[i].name, m[i].name, p->id,
+                m[i].on_val ? "validation" : "test (optimistic)",
+                stats_pm(pm[0], sizeof pm[0], 100 * p->acc_mean, 100 * p->acc_std, 2, "±"),
+                stats_pm(pm[1], sizeof pm[1], p->loss_mean, p->loss_std, 4, "±"), p->n, p->diverged, p->sec_epoch);
     }
     fprintf(t.f, "\n## Loss curves\n\n![Loss per epoch of each best point](%s/loss_curves.png)\n\nTrain (dashed) and "
                  "test (solid) loss per epoch of each best point, mean over its committed runs, log scale "

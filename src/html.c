@@ -1,6 +1,7 @@
 /* HTML pages: written whole in memory and saved atomically. Every text that comes from a config, a file name or a
  * table is escaped (html_text); the plots are gnuplot's own SVG files copied inline with their ids prefixed per
  * plot, since gnuplot names its markers and clip paths alike in every file and ids must be unique in a page. */
+#include "stats.h"
 #include "html.h"
 #include "catalog.h"
 #include "fileio.h"
@@ -116,6 +117,7 @@ static void run_info(FILE *f, const points *x)
 static void result_row(FILE *f, const points *x, long pt, int best)
 {
     const point *p = &x->pts[pt];
+    char pm[2][64];
     fprintf(f, "<tr%s>", best ? " class=\"best\"" : "");
     for (int i = 0; i < x->nsweep; i++) {
         fprintf(f, "<td class=\"text\">");
@@ -127,9 +129,10 @@ static void result_row(FILE *f, const points *x, long pt, int best)
     if (p->n == 0)
         fprintf(f, "<td data-v=\"\">not run yet</td><td data-v=\"\"></td><td>0</td><td>0</td><td data-v=\"\"></td>");
     else
-        fprintf(f, "<td data-v=\"%.6g\">%.2f &plusmn; %.2f</td><td data-v=\"%.9g\">%.4f &plusmn; %.4f</td>"
+        fprintf(f, "<td data-v=\"%.6g\">%s</td><td data-v=\"%.9g\">%s</td>"
                    "<td>%d</td><td>%d</td><td data-v=\"%.9g\">%.4g</td>",
-                100 * p->acc_mean, 100 * p->acc_mean, 100 * p->acc_std, p->loss_mean, p->loss_mean, p->loss_std, p->n,
+                100 * p->acc_mean, stats_pm(pm[0], sizeof pm[0], 100 * p->acc_mean, 100 * p->acc_std, 2, "&plusmn;"),
+                p->loss_mean, stats_pm(pm[1], sizeof pm[1], p->loss_mean, p->loss_std, 4, "&plusmn;"), p->n,
                 p->diverged, p->sec_epoch, p->sec_epoch);
     fprintf(f, "</tr>\n");
 }
@@ -158,14 +161,15 @@ static void results(FILE *f, const points *x)
         fprintf(f, "%s%s = ", i ? ", " : "", config_key_name(x->base->sweep[i].key));
         html_text(f, points_value(x, best, i));
     }
+    char pm[3][64];
     if (on_val)
-        fprintf(f, "%sselected on validation accuracy %.2f &plusmn; %.2f %%; ", x->nsweep ? ": " : "",
-                100 * p->val_acc_mean, 100 * p->val_acc_std);
+        fprintf(f, "%sselected on validation accuracy %s %%; ", x->nsweep ? ": " : "",
+                stats_pm(pm[0], sizeof pm[0], 100 * p->val_acc_mean, 100 * p->val_acc_std, 2, "&plusmn;"));
     else
         fprintf(f, "%sselected on test accuracy (optimistic: no validation set); ", x->nsweep ? ": " : "");
-    fprintf(f, "test accuracy %.2f &plusmn; %.2f %% over %d seed%s, test loss %.4f &plusmn; %.4f.</p>\n",
-            100 * p->acc_mean, 100 * p->acc_std, p->n, p->n == 1 ? "" : "s", p->loss_mean,
-            p->loss_std);
+    fprintf(f, "test accuracy %s %% over %d seed%s, test loss %s.</p>\n",
+            stats_pm(pm[1], sizeof pm[1], 100 * p->acc_mean, 100 * p->acc_std, 2, "&plusmn;"), p->n,
+            p->n == 1 ? "" : "s", stats_pm(pm[2], sizeof pm[2], p->loss_mean, p->loss_std, 4, "&plusmn;"));
 }
 
 /* Copies gnuplot's SVG from its <svg> element on, each id and reference to one prefixed with "p<k>-", with title
@@ -382,8 +386,9 @@ static void index_row(FILE *f, const char *root, const catalog_entry *e)
     if (e->planned >= 0)
         fprintf(f, " of %ld", e->planned);
     if (e->has_best) {
-        fprintf(f, "</td><td data-v=\"%.6g\">%.2f &plusmn; %.2f</td><td class=\"text\"><code>", 100 * e->best.acc_mean,
-                100 * e->best.acc_mean, 100 * e->best.acc_std);
+        char pm[64];
+        fprintf(f, "</td><td data-v=\"%.6g\">%s</td><td class=\"text\"><code>", 100 * e->best.acc_mean,
+                stats_pm(pm, sizeof pm, 100 * e->best.acc_mean, 100 * e->best.acc_std, 2, "&plusmn;"));
         html_text(f, e->best.id);
         fprintf(f, "</code>");
     } else

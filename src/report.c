@@ -1,5 +1,6 @@
 /* report.md and results/index.md: Markdown written whole in memory and saved atomically; the numbers come from
  * the experiment's points (table.tsv, summary.tsv, the committed runs) and the plots just written. */
+#include "stats.h"
 #include "report.h"
 #include "confusion.h"
 #include "fileio.h"
@@ -82,12 +83,15 @@ static void md_row(FILE *f, const points *x, long pt, int bold)
         fprintf(f, " not run yet | | | 0 | 0 | |\n");
         return;
     }
+    char pm[3][64];
     if (isfinite(p->val_acc_mean))
-        fprintf(f, " %s%.2f ± %.2f%s |", b, 100 * p->val_acc_mean, 100 * p->val_acc_std, b);
+        fprintf(f, " %s%s%s |", b, stats_pm(pm[0], sizeof pm[0], 100 * p->val_acc_mean, 100 * p->val_acc_std, 2, "±"), b);
     else
         fprintf(f, " – |");
-    fprintf(f, " %s%.2f ± %.2f%s | %s%.4f ± %.4f%s | %s%d%s | %s%d%s | %s%.4g%s |\n", b, 100 * p->acc_mean,
-            100 * p->acc_std, b, b, p->loss_mean, p->loss_std, b, b, p->n, b, b, p->diverged, b, b, p->sec_epoch, b);
+    fprintf(f, " %s%s%s | %s%s%s | %s%d%s | %s%d%s | %s%.4g%s |\n", b,
+            stats_pm(pm[1], sizeof pm[1], 100 * p->acc_mean, 100 * p->acc_std, 2, "±"), b, b,
+            stats_pm(pm[2], sizeof pm[2], p->loss_mean, p->loss_std, 4, "±"), b, b, p->n, b, b, p->diverged, b, b,
+            p->sec_epoch, b);
 }
 
 static void md_results(FILE *f, const points *x)
@@ -117,13 +121,15 @@ static void md_results(FILE *f, const points *x)
     fprintf(f, "\n**Best configuration:** ");
     for (int i = 0; i < x->nsweep; i++)
         fprintf(f, "%s%s = %s", i ? ", " : "", config_key_name(x->base->sweep[i].key), points_value(x, best, i));
+    char pm[3][64];
     if (on_val)
-        fprintf(f, "%sselected on validation accuracy %.2f ± %.2f %%; ", x->nsweep ? ": " : "", 100 * p->val_acc_mean,
-                100 * p->val_acc_std);
+        fprintf(f, "%sselected on validation accuracy %s %%; ", x->nsweep ? ": " : "",
+                stats_pm(pm[0], sizeof pm[0], 100 * p->val_acc_mean, 100 * p->val_acc_std, 2, "±"));
     else
         fprintf(f, "%sselected on test accuracy (optimistic); ", x->nsweep ? ": " : "");
-    fprintf(f, "test accuracy %.2f ± %.2f %% over %d seed%s, test loss %.4f ± %.4f.\n\n", 100 * p->acc_mean,
-            100 * p->acc_std, p->n, p->n == 1 ? "" : "s", p->loss_mean, p->loss_std);
+    fprintf(f, "test accuracy %s %% over %d seed%s, test loss %s.\n\n",
+            stats_pm(pm[1], sizeof pm[1], 100 * p->acc_mean, 100 * p->acc_std, 2, "±"), p->n, p->n == 1 ? "" : "s",
+            stats_pm(pm[2], sizeof pm[2], p->loss_mean, p->loss_std, 4, "±"));
 }
 
 /* The diverged runs of summary.tsv. */
@@ -388,12 +394,14 @@ static void index_row(FILE *f, const char *root, const char *name)
     tsv_free(&t);
     long best = -1;
     int on_val = 0;
+    char pm[64];
     if (snprintf(path, sizeof path, "%s/%s/table.tsv", root, name) < (int)sizeof path &&
         points_read_table(path, &rows, &nrows, why, sizeof why) == 0)
         best = points_best(rows, nrows, &on_val);
     if (best >= 0)
-        fprintf(f, " | %.2f ± %.2f | `%s` | %s |\n", 100 * rows[best].acc_mean, 100 * rows[best].acc_std,
-                rows[best].id, on_val ? "validation" : "test (optimistic)");
+        fprintf(f, " | %s | `%s` | %s |\n",
+                stats_pm(pm, sizeof pm, 100 * rows[best].acc_mean, 100 * rows[best].acc_std, 2, "±"), rows[best].id,
+                on_val ? "validation" : "test (optimistic)");
     else
         fprintf(f, " | – | – | – |\n");
     free(rows);

@@ -1,6 +1,7 @@
 /* Medians and summaries of small arrays of doubles (stats.h). */
 #include "stats.h"
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 static int cmp_double(const void *a, const void *b)
@@ -33,6 +34,15 @@ double stats_median(double *v, int n)
     return m ? stats_sorted_median(v, m) : NAN;
 }
 
+const char *stats_pm(char *buf, size_t len, double mean, double sd, int prec, const char *pm)
+{
+    if (isnan(sd))
+        snprintf(buf, len, "%.*f", prec, mean);
+    else
+        snprintf(buf, len, "%.*f %s %.*f", prec, mean, pm, prec, sd);
+    return buf;
+}
+
 void stats_summary(const double *v, int n, double out[4])
 {
     double sum = 0, ss = 0, lo = v[0], hi = v[0];
@@ -45,7 +55,7 @@ void stats_summary(const double *v, int n, double out[4])
     for (int i = 0; i < n; i++)
         ss += (v[i] - mean) * (v[i] - mean);
     out[0] = mean;
-    out[1] = n > 1 ? sqrt(ss / (n - 1)) : 0;
+    out[1] = n > 1 ? sqrt(ss / (n - 1)) : NAN; /* a sample's spread: none of one value */
     out[2] = lo;
     out[3] = hi;
 }

@@ -2,6 +2,7 @@
  * median and of the mean, standard deviation, min and max that the tables and the report print. */
 #ifndef STATS_H
 #define STATS_H
+#include <stddef.h>
 
 /* The median of the n values of sorted (rising, n >= 1): the middle one, or the mean of the middle two. */
 double stats_sorted_median(const double *sorted, int n);
@@ -10,7 +11,11 @@ double stats_sorted_median(const double *sorted, int n);
 double stats_median(double *v, int n);
 /* Sorts v (n) rising; NaNs compare equal to everything, so give it none. */
 void stats_sort(double *v, int n);
-/* out = {mean, sample standard deviation (0 for one value), min, max} of v (n >= 1), NaNs propagating. */
+/* out = {mean, sample standard deviation (NaN for one value: no spread to measure), min, max} of v (n >= 1), NaNs
+ * propagating. */
 void stats_summary(const double *v, int n, double out[4]);
+/* "MEAN PM SD" with prec decimals (pm: "±", or "&plusmn;" in HTML), or "MEAN" alone where sd is NaN (one run);
+ * returns buf. */
+const char *stats_pm(char *buf, size_t len, double mean, double sd, int prec, const char *pm);
 
 #endif

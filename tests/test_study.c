@@ -138,7 +138,10 @@ START_TEST(test_stats_median_and_summary)
     ck_assert_double_eq(out[2], 1);
     ck_assert_double_eq(out[3], 6);
     stats_summary(v, 1, out);
-    ck_assert_double_eq(out[1], 0);
+    ck_assert(isnan(out[1])); /* one value has no spread to measure */
+    char buf[64];
+    ck_assert_str_eq(stats_pm(buf, sizeof buf, 97.5, out[1], 2, "±"), "97.50");
+    ck_assert_str_eq(stats_pm(buf, sizeof buf, 97.5, 0.4, 2, "±"), "97.50 ± 0.40");
 }
 END_TEST
 
