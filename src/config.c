@@ -489,13 +489,6 @@ int config_check_run(const config *base, const config *run, const char *suffix, 
     if (run->stop_at_target && !(run->target_accuracy > 0))
         broken_rule(base, run, "train.stop_at_target", "needs a target, and train.target_accuracy is 0 (allowed: "
                     "false without one; set train.target_accuracy in (0, 1] to stop there)", suffix, err, len);
-    if (run->eval_every_steps > 0 && !(run->target_accuracy > 0))
-        broken_rule(base, run, "train.eval_every_steps", "checks a target, and train.target_accuracy is 0 (allowed: "
-                    "0 without one; set train.target_accuracy in (0, 1] to check it every that many steps)", suffix,
-                    err, len);
-    if (run->noise_big_batch > 0 && !run->noise_scale)
-        broken_rule(base, run, "train.noise_big_batch", "is the noise scale's big batch, and train.noise_scale is "
-                    "false (allowed: 0 without it; set train.noise_scale = true to measure it)", suffix, err, len);
     if (run->early_stopping > 0 && run->validation_fraction == 0)
         broken_rule(base, run, "train.early_stopping", "needs a validation set, and data.validation_fraction is 0 "
                     "(allowed: 0 without one; set data.validation_fraction above 0 to stop early)", suffix, err, len);

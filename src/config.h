@@ -103,9 +103,8 @@ void config_format(const config *c, int key, char *buf, size_t len);
 void config_origin(const config *c, int key, char *buf, size_t len);
 /* The same for key KEY of a run of base: its [sweep] line when base sweeps it. */
 void config_sweep_origin(const config *base, int key, char *buf, size_t len);
-/* The checks between keys, on the resolved config run of a run of base: stop_at_target and eval_every_steps need
- * a target, noise_big_batch noise_scale, early_stopping a validation set, warmup_epochs < epochs and
- * min_learning_rate <= learning_rate. 0, or -1 with
+/* The checks between keys, on the resolved config run of a run of base: stop_at_target needs a target,
+ * early_stopping a validation set, warmup_epochs < epochs and min_learning_rate <= learning_rate. 0, or -1 with
  * every rule the run breaks in err, one line each, "FILE:LINE: section.key: what is wrong (allowed)SUFFIX". */
 int config_check_run(const config *base, const config *run, const char *suffix, char *err, size_t len);
 /* Prefixes msg (in place) with the origin of key "section.key". */
