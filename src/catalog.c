@@ -401,7 +401,7 @@ static error_class compare_markdown(const member *m, int n, const char *root, ca
                  "|---|---|---|---:|---:|---:|---:|---:|\n", file);
     for (int i = 0; i < n; i++) {
         const point *p = &m[i].best;
-        char pm[2][64];
+        char pm[2][128];
         fprintf(t.f, "| [%s](%s/report.md) | `%s` | %s | %s | %s | %d | %d | %.4g |\n", m[i].name, m[i].name, p->id,
                 m[i].on_val ? "validation" : "test (optimistic)",
                 stats_pm(pm[0], sizeof pm[0], 100 * p->acc_mean, 100 * p->acc_std, 2, "±"),

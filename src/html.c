@@ -117,7 +117,7 @@ static void run_info(FILE *f, const points *x)
 static void result_row(FILE *f, const points *x, long pt, int best)
 {
     const point *p = &x->pts[pt];
-    char pm[2][64];
+    char pm[2][128];
     fprintf(f, "<tr%s>", best ? " class=\"best\"" : "");
     for (int i = 0; i < x->nsweep; i++) {
         fprintf(f, "<td class=\"text\">");
@@ -161,7 +161,7 @@ static void results(FILE *f, const points *x)
         fprintf(f, "%s%s = ", i ? ", " : "", config_key_name(x->base->sweep[i].key));
         html_text(f, points_value(x, best, i));
     }
-    char pm[3][64];
+    char pm[3][128];
     if (on_val)
         fprintf(f, "%sselected on validation accuracy %s %%; ", x->nsweep ? ": " : "",
                 stats_pm(pm[0], sizeof pm[0], 100 * p->val_acc_mean, 100 * p->val_acc_std, 2, "&plusmn;"));
@@ -271,15 +271,18 @@ static void study_table(FILE *f, const study *st)
 static void study_fit_table(FILE *f, const study *st)
 {
     const study_fit *q = &st->fit;
+    char e[3][32];
     if (st->fitted)
         fprintf(f, "<p>McCandlish et al.'s trade-off S(B) = S_min + E_min / B, fitted to the %d points above by least "
                    "squares on log S (errors: one sigma, as factors):</p>\n<table id=\"study-fit\">\n<thead><tr>"
                    "<th class=\"text\">quantity</th><th>fit</th><th>error (&times;/&divide;)</th></tr></thead>\n"
-                   "<tbody>\n<tr><td class=\"text\">S_min (steps at an infinite batch)</td><td>%.4g</td><td>%.3g</td>"
-                   "</tr>\n<tr><td class=\"text\">E_min (examples at batch 1)</td><td>%.4g</td><td>%.3g</td></tr>\n"
-                   "<tr><td class=\"text\">B_crit = E_min / S_min</td><td>%.4g</td><td>%.3g</td></tr>\n<tr><td "
+                   "<tbody>\n<tr><td class=\"text\">S_min (steps at an infinite batch)</td><td>%.4g</td><td>%s</td>"
+                   "</tr>\n<tr><td class=\"text\">E_min (examples at batch 1)</td><td>%.4g</td><td>%s</td></tr>\n"
+                   "<tr><td class=\"text\">B_crit = E_min / S_min</td><td>%.4g</td><td>%s</td></tr>\n<tr><td "
                    "class=\"text\">rms residual of log S</td><td>%.3g</td><td></td></tr>\n</tbody>\n</table>\n",
-                st->n, q->s_min, q->s_err, q->e_min, q->e_err, q->b_crit, q->b_err, q->rms);
+                st->n, q->s_min, study_fit_error(e[0], sizeof e[0], q->s_err, st->n), q->e_min,
+                study_fit_error(e[1], sizeof e[1], q->e_err, st->n), q->b_crit,
+                study_fit_error(e[2], sizeof e[2], q->b_err, st->n), q->rms);
     else
         fprintf(f, "<p>Too few batch sizes reached the target for the fit of S = S_min + E_min / B (%d; it needs 2, "
                    "and 3 for its errors).</p>\n", st->n);
@@ -386,7 +389,7 @@ static void index_row(FILE *f, const char *root, const catalog_entry *e)
     if (e->planned >= 0)
         fprintf(f, " of %ld", e->planned);
     if (e->has_best) {
-        char pm[64];
+        char pm[128];
         fprintf(f, "</td><td data-v=\"%.6g\">%s</td><td class=\"text\"><code>", 100 * e->best.acc_mean,
                 stats_pm(pm, sizeof pm, 100 * e->best.acc_mean, 100 * e->best.acc_std, 2, "&plusmn;"));
         html_text(f, e->best.id);

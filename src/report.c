@@ -83,7 +83,7 @@ static void md_row(FILE *f, const points *x, long pt, int bold)
         fprintf(f, " not run yet | | | 0 | 0 | |\n");
         return;
     }
-    char pm[3][64];
+    char pm[3][128];
     if (isfinite(p->val_acc_mean))
         fprintf(f, " %s%s%s |", b, stats_pm(pm[0], sizeof pm[0], 100 * p->val_acc_mean, 100 * p->val_acc_std, 2, "±"), b);
     else
@@ -121,7 +121,7 @@ static void md_results(FILE *f, const points *x)
     fprintf(f, "\n**Best configuration:** ");
     for (int i = 0; i < x->nsweep; i++)
         fprintf(f, "%s%s = %s", i ? ", " : "", config_key_name(x->base->sweep[i].key), points_value(x, best, i));
-    char pm[3][64];
+    char pm[3][128];
     if (on_val)
         fprintf(f, "%sselected on validation accuracy %s %%; ", x->nsweep ? ": " : "",
                 stats_pm(pm[0], sizeof pm[0], 100 * p->val_acc_mean, 100 * p->val_acc_std, 2, "±"));
@@ -394,7 +394,7 @@ static void index_row(FILE *f, const char *root, const char *name)
     tsv_free(&t);
     long best = -1;
     int on_val = 0;
-    char pm[64];
+    char pm[128];
     if (snprintf(path, sizeof path, "%s/%s/table.tsv", root, name) < (int)sizeof path &&
         points_read_table(path, &rows, &nrows, why, sizeof why) == 0)
         best = points_best(rows, nrows, &on_val);

@@ -332,6 +332,18 @@ static void md_table(FILE *md, const study_row *rows, int n)
     fprintf(md, "\n");
 }
 
+const char *study_fit_error(char *buf, size_t len, double err, int n)
+{
+    /* two points fix both parameters exactly: no residuals, so no error (the cell says why, never "nan") */
+    if (n == 2)
+        snprintf(buf, len, "– (needs 3 points)");
+    else if (!isfinite(err))
+        snprintf(buf, len, "–");
+    else
+        snprintf(buf, len, "%.3g", err);
+    return buf;
+}
+
 /* The fit and B_simple side by side. */
 static void md_fit(FILE *md, const study_fit *f, int nfit, double b_simple)
 {
@@ -343,11 +355,10 @@ static void md_fit(FILE *md, const study_fit *f, int nfit, double b_simple)
                     "E_min / B. Fitted to the %d points above by least squares on log S (Gauss–Newton from the "
                     "linear fit weighted by 1/S²; errors from the residuals' covariance, one sigma, as factors):\n\n"
                     "| quantity | fit | error (×/÷) |\n|---|---:|---:|\n", nfit);
-        /* two points fix both parameters exactly: no residuals, so no error (the cell says why, not "nan") */
         char err[3][32];
         const double errs[3] = {f->s_err, f->e_err, f->b_err};
         for (int i = 0; i < 3; i++)
-            snprintf(err[i], sizeof err[i], nfit == 2 || !isfinite(errs[i]) ? "– (needs 3 points)" : "%.3g", errs[i]);
+            study_fit_error(err[i], sizeof err[i], errs[i], nfit);
         fprintf(md, "| S_min (steps at an infinite batch) | %.4g | %s |\n| E_min (examples at batch 1) | %.4g | %s |\n"
                     "| B_crit = E_min / S_min | %.4g | %s |\n| rms residual of log S | %.3g | |\n",
                 f->s_min, err[0], f->e_min, err[1], f->b_crit, err[2], f->rms);

@@ -18,6 +18,10 @@ typedef struct study_fit {
     double rms;
 } study_fit;
 
+/* The text of a fit error err of n points: "%.3g", or why there is none ("– (needs 3 points)" for two, which the
+ * fit meets exactly, "–" otherwise); returns buf. */
+const char *study_fit_error(char *buf, size_t len, double err, int n);
+
 /* table.tsv's target columns of a sweep point, as a study row holds them. */
 enum { STUDY_STEPS, STUDY_LO, STUDY_HI, STUDY_EXAMPLES, STUDY_EPOCHS, STUDY_SECONDS, STUDY_BSIMPLE, STUDY_REACHED,
        STUDY_N, STUDY_COLS };

@@ -100,6 +100,8 @@ capture "$RUNNER" --quiet --results "$tmp/st" --set data.scale=0.0625 --set mode
 expect "study: exit 0" [ "$status" = 0 ]
 h=$tmp/st/study/report.html
 expect "study: the section" grep -q '<h2>Study: steps to the target</h2>' "$h"
+expect "study: a fit of two batch sizes says its errors need 3 points, never nan" \
+    sh -c "grep -q '<td>– (needs 3 points)</td>' '$h' && ! sed -n '/id=\"study-fit\"/,/<\/table>/p' '$h' | grep -q nan"
 # the table holds report.md's rows: batch size, best learning rate, seeds reached, median steps
 grep '^| [0-9]* | [0-9.]* | [0-9]* of [0-9]* | [0-9]* |' "$tmp/st/study/report.md" |
     awk -F' [|] ' '{ sub(/^[|] /, ""); split($3, r, " of "); printf "<tr><td>%s</td><td>%s</td><td data-v=\"%s\">%s</td><td>%s</td>\n", $1, $2, r[1], $3, $4 }' >"$tmp/rows"

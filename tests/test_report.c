@@ -156,7 +156,7 @@ static double sample_std(const double *v, int n, double mean)
     double ss = 0;
     for (int i = 0; i < n; i++)
         ss += (v[i] - mean) * (v[i] - mean);
-    return n > 1 ? sqrt(ss / (n - 1)) : 0;
+    return n > 1 ? sqrt(ss / (n - 1)) : NAN; /* as stats_summary: one value has no spread */
 }
 
 /* A table.tsv row after the swept values (columns of tables_header): aggregates over the n runs of a
