@@ -423,6 +423,19 @@ static void diff_key(const char *old, const char *now, const char *section, cons
              a ? a : "(absent)", b ? (int)nn : 8, b ? b : "(absent)");
 }
 
+/* The swept keys of an identity text in their order, "a, b" (its [sweep] lines' names). */
+static void sweep_order(const char *text, char *out, size_t len)
+{
+    const char *s = strstr(text, "\n[sweep]\n");
+    size_t used = 0;
+    out[0] = 0;
+    for (s = s ? s + 9 : NULL; s && *s && *s != '['; s += strcspn(s, "\n") + (s[strcspn(s, "\n")] != 0)) {
+        size_t n = strcspn(s, " =\n");
+        if (n && used < len)
+            used += (size_t)snprintf(out + used, len - used, "%s%.*s", used ? ", " : "", (int)n, s);
+    }
+}
+
 void config_identity_diff(const char *old, const char *now, char *out, size_t len)
 {
     out[0] = 0;
@@ -432,7 +445,13 @@ void config_identity_diff(const char *old, const char *now, char *out, size_t le
         snprintf(swept, sizeof swept, "%s.%s", config_keys[k].section, config_keys[k].name);
         diff_key(old, now, "sweep", swept, out, len);
     }
-    if (!out[0])
+    char a[400], b[400];
+    sweep_order(old, a, sizeof a);
+    sweep_order(now, b, sizeof b);
+    if (!out[0] && strcmp(a, b)) /* the same lists in another order, which would rename every run */
+        snprintf(out, len, "the swept keys in another order: %s -> %s; the order makes the run ids, so list them as "
+                 "before", a, b);
+    else if (!out[0])
         snprintf(out, len, "the files differ in a line that is not a key");
 }
 

@@ -473,6 +473,12 @@ START_TEST(test_identity_diff_names_keys)
                           "model.activation: sigmoid -> relu");
     config_identity_diff(old, old, out, sizeof out);
     ck_assert_str_eq(out, "the files differ in a line that is not a key");
+    /* the same swept keys in another order (they make the run ids) */
+    const char *ab = "[experiment]\nname = x\n\n[sweep]\ntrain.learning_rate = (swept)\nmodel.hidden = (swept)\n",
+               *ba = "[experiment]\nname = x\n\n[sweep]\nmodel.hidden = (swept)\ntrain.learning_rate = (swept)\n";
+    config_identity_diff(ab, ba, out, sizeof out);
+    ck_assert_str_eq(out, "the swept keys in another order: train.learning_rate, model.hidden -> model.hidden, "
+                          "train.learning_rate; the order makes the run ids, so list them as before");
 }
 END_TEST
 
