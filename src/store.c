@@ -103,10 +103,10 @@ static error_class take_lock(store *s, int shared, char *err, size_t len)
                  *who ? " (" : "", who, *who ? ")" : "", shared ? " alone (a plain run or --collect)" : "");
         return ERROR_USAGE;
     }
-    if (!shared) { /* alone: every holder file left is a killed holder's */
+    if (!shared) { /* alone: every holder file left is a killed holder's, every shard's claim a finished shard's */
         DIR *d = opendir(s->dir);
         for (struct dirent *e; d && (e = readdir(d));)
-            if (!strncmp(e->d_name, STORE_HOLDER, strlen(STORE_HOLDER)) &&
+            if ((!strncmp(e->d_name, STORE_HOLDER, strlen(STORE_HOLDER)) || !strncmp(e->d_name, ".shard-", 7)) &&
                 snprintf(path, sizeof path, "%s/%s", s->dir, e->d_name) < (int)sizeof path)
                 unlink(path);
         if (d)
@@ -290,10 +290,10 @@ void store_close(store *s)
         unlink(path);
         s->holding = 0;
     }
+    if (s->shard_fd >= 0) /* before the experiment's lock, which a plain run needs to remove the claim's file */
+        close(s->shard_fd);
     if (s->lock_fd >= 0)
         close(s->lock_fd); /* releases the flock */
-    if (s->shard_fd >= 0)
-        close(s->shard_fd);
     s->lock_fd = s->shard_fd = -1;
 }
 
@@ -307,17 +307,27 @@ error_class store_claim_shard(store *s, int index, int count, char *err, size_t 
         snprintf(err, len, "%s: cannot create: %s", path, strerror(errno));
         return ERROR_OUTPUT;
     }
-    if (flock(s->shard_fd, LOCK_EX | LOCK_NB) == 0)
+    char host[STORE_HOST], holder[STORE_HOST + 32];
+    if (flock(s->shard_fd, LOCK_EX | LOCK_NB) == 0) { /* the file names its holder, for a refused copy */
+        host_name(host, sizeof host);
+        int n = snprintf(holder, sizeof holder, "%d@%s\n", (int)getpid(), host);
+        int named = ftruncate(s->shard_fd, 0) == 0 && pwrite(s->shard_fd, holder, (size_t)n, 0) == n;
+        (void)named; /* only a refused copy's message reads the name: the lock holds either way */
         return ERROR_NONE;
+    }
     int why = errno;
+    ssize_t got = pread(s->shard_fd, holder, sizeof holder - 1, 0);
+    holder[got > 0 ? got : 0] = 0;
+    holder[strcspn(holder, "\n")] = 0;
     close(s->shard_fd);
     s->shard_fd = -1;
     if (why != EWOULDBLOCK) { /* the experiment's own lock worked on this filesystem: not expected */
         snprintf(err, len, "%s: cannot lock: %s", path, strerror(why));
         return ERROR_OUTPUT;
     }
-    snprintf(err, len, "%s: shard %d/%d is already running in another process (a second copy would train the same "
-             "runs beside it); let it finish, or stop it first", s->dir, index, count);
+    snprintf(err, len, "%s: shard %d/%d is already running in another process%s%s%s (a second copy would train the "
+             "same runs beside it); let it finish, or stop it first", s->dir, index, count, *holder ? " (pid " : "",
+             holder, *holder ? ")" : "");
     return ERROR_USAGE;
 }
 

@@ -47,8 +47,9 @@ error_class store_open(store *s, const char *root, const config *base, const pla
                        size_t len);
 void store_close(store *s);
 /* A shard's claim on its index among count shards (a shard's store): an exclusive lock on
- * <dir>/.shard-INDEX-of-COUNT, held until store_close, so a second copy of the same shard (a launcher started
- * twice) is refused where it would train the same runs beside the first. ERROR_NONE; ERROR_USAGE when another
+ * <dir>/.shard-INDEX-of-COUNT, which names its holder (PID@HOST), held until store_close, so a second copy of the
+ * same shard (a launcher started twice) is refused, naming the first, where it would train the same runs beside it.
+ * store_open alone (a plain run, --collect) removes the files. ERROR_NONE; ERROR_USAGE when another
  * process holds it; ERROR_OUTPUT when the file cannot be made. One line in err. */
 error_class store_claim_shard(store *s, int index, int count, char *err, size_t len);
 /* Commits a finished run (replacing an older one of the same id). 0, or -1 with err; nothing half-written

@@ -176,7 +176,8 @@ run --results "$tmp/l" --shard 1/2 2>"$tmp/err"
 check "a second shard shares the lock" $? "$(cat "$tmp/err")"
 run --results "$tmp/l" --shard 0/2 2>"$tmp/err"
 rc=$?
-[ $rc = 2 ] && grep -q "shard 0/2 is already running in another process" "$tmp/err" && [ "$(wc -l <"$tmp/err")" = 1 ]
+[ $rc = 2 ] && grep -q "shard 0/2 is already running in another process (pid $pl@" "$tmp/err" &&
+    [ "$(wc -l <"$tmp/err")" = 1 ]
 check "a second copy of the same shard is refused (exit 2, one line)" $? "rc $rc: $(cat "$tmp/err")"
 run --results "$tmp/l" 2>"$tmp/err"
 rc=$?
@@ -189,6 +190,9 @@ check "--status beside a running shard (no lock)" $?
 kill -CONT $pl
 wait $pl
 check "the stopped shard finishes" $?
+run --results "$tmp/l" --collect >/dev/null 2>&1
+! ls -a "$tmp/l/c" | grep -q '^\.shard-'
+check "--collect (alone under the lock) removes the shards' claim files" $?
 # a runner that took the exclusive lock an instant ago, before its holder file exists: "another runner", no "pid ?"
 hold_lock "$tmp/l/c/.lock" ">"
 run --results "$tmp/l" --shard 0/2 2>"$tmp/err"
