@@ -75,7 +75,7 @@ int shard_parse(const char *text, shard *s, char *err, size_t len)
             if (found)
                 return found < 0 ? -1 : 0;
         }
-        *s = (shard){0, 1, "no launcher"};
+        *s = (shard){0, 1, "--shard auto, no launcher variable set"};
         return 0;
     }
     const char *slash = strchr(text, '/');
