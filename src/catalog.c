@@ -397,8 +397,8 @@ static error_class compare_markdown(const member *m, int n, const char *root, ca
                  "validation accuracy over its seeds, then the lowest validation loss; on test accuracy and loss "
                  "instead where the experiment has no validation set (an optimistic choice, marked). Its test "
                  "accuracy and loss, mean ± standard deviation over its seeds; all trained and tested on `%s`.\n\n"
-                 "| experiment | best point | selected on | test accuracy (%%) | test loss | n | diverged | s / epoch |\n"
-                 "|---|---|---|---:|---:|---:|---:|---:|\n", file);
+                 "| experiment | best point | selected on | test accuracy (%%) | test loss | n | diverged "
+                 "| s / epoch |\n|---|---|---|---:|---:|---:|---:|---:|\n", file);
     for (int i = 0; i < n; i++) {
         const point *p = &m[i].best;
         char pm[2][128];

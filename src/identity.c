@@ -270,8 +270,9 @@ static error_class check_sums(const char *dir, const plandata *data, int mode, c
     }
     error_class rc = ERROR_NONE;
     if (changed && mode != IDENTITY_FORCE) {
-        snprintf(err + strlen(err), len - strlen(err), "%s", mode == IDENTITY_READ || mode == IDENTITY_COLLECT ? "" : "; use another "
-                 "experiment.name, or --force to train everything again");
+        int hint = mode != IDENTITY_READ && mode != IDENTITY_COLLECT; /* neither takes --force */
+        snprintf(err + strlen(err), len - strlen(err), "%s",
+                 hint ? "; use another experiment.name, or --force to train everything again" : "");
         rc = ERROR_USAGE;
         fileio_text_drop(&t);
     } else if (mode != IDENTITY_READ && (!old || strcmp(old, t.buf)))

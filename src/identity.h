@@ -21,8 +21,9 @@ enum { IDENTITY_PATH = 1024 };
 enum { IDENTITY_FORCE = 1, IDENTITY_ONCE = 2, IDENTITY_READ = 3, IDENTITY_COLLECT = 4 };
 /* In experiment folder dir, under its lock (IDENTITY_READ: without it): compares experiment.ini with base's identity
  * and, when data is given, IDENTITY_SUMS with its checksums (an experiment without them, from an earlier version,
- * with its runs' manifests), refusing a difference as mode says; then records all three (IDENTITY_READ: none). ERROR_NONE; ERROR_USAGE naming the
- * keys that differ or the changed file; ERROR_OUTPUT when the disk refuses. One line in err. */
+ * with its runs' manifests), refusing a difference as mode says; then records all three (IDENTITY_READ: none).
+ * ERROR_NONE; ERROR_USAGE naming the keys that differ or the changed file; ERROR_OUTPUT when the disk refuses. One
+ * line in err. */
 error_class identity_open(const char *dir, const config *base, const plandata *data, int mode, char *err,
                           size_t len);
 /* 0 when run folder rundir of experiment dir belongs to it: its config.ini resolves to want (compared as

@@ -247,8 +247,8 @@ static void time_script(const points *x, const char *dir, FILE *gp, long drawn, 
     double unit = most >= 1e6 ? 1e6 : most >= 1e3 ? 1e3 : 1;
     fprintf(gp, "\n    set ylabel 'throughput (%ssamples/s)'\n"
                 "    plot dat using 1:($3 / %g):xtic(5) with boxes lc rgb '%s'\n"
-                "    unset multiplot\n    unset lmargin\n    unset rmargin\n", unit == 1e6 ? "million " : unit == 1e3 ? "thousand " : "", unit,
-            plot_colours[2]);
+                "    unset multiplot\n    unset lmargin\n    unset rmargin\n",
+            unit == 1e6 ? "million " : unit == 1e3 ? "thousand " : "", unit, plot_colours[2]);
     gnuplot_end(gp);
 }
 

@@ -16,8 +16,9 @@ int plot_save(plot_set *s, int kind, fileio_text *dat, fileio_text *gp, const ch
 int plot_curves_write(plot_set *s, const points *x, char *err, size_t len);
 /* Where a panel's key goes ("top right", "bottom right", "top left", "bottom left", "right center", "left center"):
  * the place whose region (half the range of x by the top or bottom 35 % of the range of y, or its middle 40 %, of
- * the n plotted values at) the fewest values fall in; on a tie the first of that order, starting from bottom right when bottom (else top right). A fixed
- * corner lay over the slow runs' loss curves (top right) and over diverged runs at chance accuracy (bottom right). */
+ * the n plotted values at) the fewest values fall in; on a tie the first of that order, starting from bottom right
+ * when bottom (else top right). A fixed corner lay over the slow runs' loss curves (top right) and over diverged
+ * runs at chance accuracy (bottom right). */
 const char *plot_key_place(const double (*at)[2], long n, int bottom);
 
 #endif

@@ -85,7 +85,8 @@ static void md_row(FILE *f, const points *x, long pt, int bold)
     }
     char pm[3][128];
     if (isfinite(p->val_acc_mean))
-        fprintf(f, " %s%s%s |", b, stats_pm(pm[0], sizeof pm[0], 100 * p->val_acc_mean, 100 * p->val_acc_std, 2, "±"), b);
+        fprintf(f, " %s%s%s |", b,
+                stats_pm(pm[0], sizeof pm[0], 100 * p->val_acc_mean, 100 * p->val_acc_std, 2, "±"), b);
     else
         fprintf(f, " – |");
     fprintf(f, " %s%s%s | %s%s%s | %s%d%s | %s%d%s | %s%.4g%s |\n", b,
