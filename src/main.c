@@ -127,6 +127,13 @@ static int train_missing(const cli_options *opt, const sweep_plan *plan, store *
     return rc;
 }
 
+/* Says that experiment folder dir does not exist (for --verify, --status, --collect). Returns the exit code. */
+static int no_such_experiment(const char *dir)
+{
+    fprintf(stderr, "%s: no such experiment (no runner has opened it; train it first)\n", dir);
+    return exit_code(ERROR_USAGE);
+}
+
 /* --verify NAME: lists the missing and damaged runs of results/NAME. Returns the exit code. */
 static int verify(const cli_options *opt)
 {
@@ -134,10 +141,8 @@ static int verify(const cli_options *opt)
     long bad;
     h5util_quiet();
     snprintf(dir, sizeof dir, "%s/%s", opt->results_root, opt->verify);
-    if (access(dir, F_OK) != 0 && errno == ENOENT) { /* a folder without its plan is a damaged experiment: exit 4 */
-        fprintf(stderr, "%s: no such experiment (no runner has opened it; train it first)\n", dir);
-        return exit_code(ERROR_USAGE);
-    }
+    if (access(dir, F_OK) != 0 && errno == ENOENT) /* a folder without its plan is a damaged experiment: exit 4 */
+        return no_such_experiment(dir);
     if (verify_experiment(opt->results_root, opt->verify, stderr, stdout, &bad, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         return exit_code(ERROR_OUTPUT);
@@ -315,8 +320,7 @@ static int survey(const cli_options *opt, const sweep_plan *plan, const plandata
     } else if (opt->dry_run) {
         collect_dry_run(stdout, plan, data, owner, load, count, opt->shard.count ? &opt->shard : NULL);
     } else if (!identity_exists(dir)) {
-        fprintf(stderr, "%s: no such experiment (no runner has opened it; train it first)\n", dir);
-        rc = exit_code(ERROR_USAGE);
+        rc = no_such_experiment(dir);
     } else if (opt->collect) {
         rc = collect(opt, plan, data, owner, count);
     } else if ((opened = identity_open(dir, plan->base, data, IDENTITY_READ, err, sizeof err)) != ERROR_NONE) {

@@ -113,6 +113,22 @@ static int load_curves(const points *x, point_curve *pcs, char *err, size_t len)
 }
 
 /* Every point with runs as one block (gnuplot index) of the .dat, in plan order. */
+/* The value of dat column col (1, 3, 6, 9, 12, 13, 14: epoch, train, test, test accuracy, step, seconds, validation
+ * accuracy means) at epoch e of a point: what write_dat writes there, and what a panel's key avoids. */
+static double dat_value(const epoch_agg *a, int e, int col)
+{
+    switch (col) {
+    case 1: return e;
+    case 3: return a->train[0] / a->n;
+    case 6: return a->test[0] / a->n;
+    case 9: return a->acc[0] / a->n;
+    case 12: return a->step;
+    case 13: return a->seconds / a->n;
+    case 14: return a->nval ? a->val[0] / a->nval : NAN;
+    default: return NAN;
+    }
+}
+
 static void write_dat(FILE *f, const points *x, const point_curve *pcs, const layout *l)
 {
     fprintf(f, "# loss, test and validation accuracy per evaluated epoch over the committed seeds of each point, one\n"
@@ -131,9 +147,9 @@ static void write_dat(FILE *f, const points *x, const point_curve *pcs, const la
             const epoch_agg *a = &pcs[pt].e[e];
             if (a->n)
                 fprintf(f, "%d %d %.9g %.9g %.9g %.9g %.9g %.9g %.9g %.9g %.9g %.9g %.9g %.9g %.9g %.9g\n", e, a->n,
-                        a->train[0] / a->n, a->train[1], a->train[2], a->test[0] / a->n, a->test[1], a->test[2],
-                        a->acc[0] / a->n, a->acc[1], a->acc[2], a->step, a->seconds / a->n,
-                        a->nval ? a->val[0] / a->nval : NAN, a->nval ? a->val[1] : NAN, a->nval ? a->val[2] : NAN);
+                        dat_value(a, e, 3), a->train[1], a->train[2], dat_value(a, e, 6), a->test[1], a->test[2],
+                        dat_value(a, e, 9), a->acc[1], a->acc[2], dat_value(a, e, 12), dat_value(a, e, 13),
+                        dat_value(a, e, 14), a->nval ? a->val[1] : NAN, a->nval ? a->val[2] : NAN);
         }
     }
 }
@@ -286,22 +302,6 @@ static void draw_panel(FILE *gp, const points *x, const layout *l, const curve_s
             }
     }
     fprintf(gp, "\n");
-}
-
-/* The value of dat column col (1, 3, 6, 9, 12, 13, 14: epoch, train, test, test accuracy, step, seconds, validation
- * accuracy means) at epoch e of a point, as write_dat writes it. */
-static double dat_value(const epoch_agg *a, int e, int col)
-{
-    switch (col) {
-    case 1: return e;
-    case 3: return a->train[0] / a->n;
-    case 6: return a->test[0] / a->n;
-    case 9: return a->acc[0] / a->n;
-    case 12: return a->step;
-    case 13: return a->seconds / a->n;
-    case 14: return a->nval ? a->val[0] / a->nval : NAN;
-    default: return NAN;
-    }
 }
 
 /* Where a key may go inside a panel, in the order preferred on a tie after the spec's own corner. */

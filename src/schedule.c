@@ -42,11 +42,8 @@ static long largest_step_units(const sweep_plan *plan, const plandata *data)
     long long seed;
     char id[SWEEP_ID];
     for (long pt = 0; pt < plan->npoints; pt++) {
-        const plandata_set *d = NULL;
-        if (data)
-            d = plandata_run(data, plan, pt * base->nseeds, &c, &seed);
-        else
-            sweep_run(plan, pt * base->nseeds, &c, &seed, id, sizeof id);
+        sweep_run(plan, pt * base->nseeds, &c, &seed, id, sizeof id);
+        const plandata_set *d = data ? plandata_find(data, &c) : NULL;
         long b = d ? train_batch_rows(&c, d->train.rows) : cost_step_rows(&c), h = cost_hidden_units(&c);
         batch = b > batch ? b : batch;
         hidden = h > hidden ? h : hidden;
