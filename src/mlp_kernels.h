@@ -168,6 +168,28 @@ static inline __attribute__((always_inline)) float mlp_div_by(float a, double r)
     return (float)((double)a * r);
 }
 
+/* Adam's part of mlp_update_rows. decay (weight decay) and whole (c1 is 1, so m / c1 is m) are constants at each
+ * call, so each case compiles to its own loop. */
+static inline __attribute__((always_inline)) void adam_rows(const mlp_update *u, float *restrict p, float *restrict m,
+                                                            float *restrict v, size_t ld, const float *restrict g,
+                                                            size_t ldg, int rows, size_t n, int decay, int whole)
+{
+    float lr = u->lr, wd = u->weight_decay, b1 = u->beta1, b2 = u->beta2, eps = u->eps;
+    double r1 = 1.0 / u->c1, r2 = 1.0 / u->c2;
+    for (int r = 0; r < rows; r++) {
+        float *pr = p + r * ld, *mr = m + r * ld, *vr = v + r * ld;
+        const float *gr = g + r * ldg;
+        #pragma omp simd
+        for (size_t j = 0; j < n; j++) {
+            float gi = decay ? gr[j] + wd * pr[j] : gr[j];
+            mr[j] = b1 * mr[j] + (1 - b1) * gi;
+            vr[j] = b2 * vr[j] + (1 - b2) * gi * gi;
+            float mh = whole ? mr[j] : mlp_div_by(mr[j], r1);
+            pr[j] -= lr * mh / (sqrtf(mlp_div_by(vr[j], r2)) + eps);
+        }
+    }
+}
+
 /* The update u (its optimizer and scalars; its own m and v are not read) of rows x n parameters p (rows ld apart),
  * their gradients g (rows ldg apart) and state m (momentum, Adam; else NULL), v (Adam), laid out as p: the
  * operations of mlp_update_range_ref's scalar loop in its order (the same bits), Adam's divisions by c1 and c2 as
@@ -175,7 +197,10 @@ static inline __attribute__((always_inline)) float mlp_div_by(float a, double r)
  * the rows, each case its own loop: a select inside the loop, and the look at every row of a folded update's tile,
  * made the update cost several times its arithmetic. Weight decay adds wd p to each gradient inside the same loop (as
  * torch.optim's weight_decay); without it the loops read g alone, so a run without decay keeps its bits even where
- * a weight is not finite. mlp_update_range and the update folded into mlp_backward_weights_update are both this. */
+ * a weight is not finite. Once Adam's c1 = 1 - beta1^t rounds to 1 (from step 165 at beta1 = 0.9, step 5 of 50
+ * digits epochs), m / c1 is m and that loop leaves the correction out: the same bits, and a sixth less time for the
+ * digits model's first layer (gradient and update 7.8 against 9.2 us). mlp_update_range and the update folded into
+ * mlp_backward_weights_update are both this. */
 static inline __attribute__((always_inline)) void mlp_update_rows(const mlp_update *u, float *restrict p,
                                                                   float *restrict m, float *restrict v, size_t ld,
                                                                   const float *restrict g, size_t ldg, int rows,
@@ -216,28 +241,15 @@ static inline __attribute__((always_inline)) void mlp_update_rows(const mlp_upda
         }
         return;
     }
-    float b1 = u->beta1, b2 = u->beta2, eps = u->eps;
-    double r1 = 1.0 / u->c1, r2 = 1.0 / u->c2;
-    for (int r = 0; r < rows; r++) {
-        float *pr = p + r * ld, *mr = m + r * ld, *vr = v + r * ld;
-        const float *gr = g + r * ldg;
-        if (wd != 0)
-            #pragma omp simd
-            for (size_t j = 0; j < n; j++) {
-                float gi = gr[j] + wd * pr[j];
-                mr[j] = b1 * mr[j] + (1 - b1) * gi;
-                vr[j] = b2 * vr[j] + (1 - b2) * gi * gi;
-                pr[j] -= lr * mlp_div_by(mr[j], r1) / (sqrtf(mlp_div_by(vr[j], r2)) + eps);
-            }
-        else
-            #pragma omp simd
-            for (size_t j = 0; j < n; j++) {
-                float gi = gr[j];
-                mr[j] = b1 * mr[j] + (1 - b1) * gi;
-                vr[j] = b2 * vr[j] + (1 - b2) * gi * gi;
-                pr[j] -= lr * mlp_div_by(mr[j], r1) / (sqrtf(mlp_div_by(vr[j], r2)) + eps);
-            }
-    }
+    int decay = wd != 0, whole = u->c1 == 1;
+    if (decay && whole)
+        adam_rows(u, p, m, v, ld, g, ldg, rows, n, 1, 1);
+    else if (decay)
+        adam_rows(u, p, m, v, ld, g, ldg, rows, n, 1, 0);
+    else if (whole)
+        adam_rows(u, p, m, v, ld, g, ldg, rows, n, 0, 1);
+    else
+        adam_rows(u, p, m, v, ld, g, ldg, rows, n, 0, 0);
 }
 
 /* mlp_update_rows of one row. */

@@ -256,7 +256,7 @@ START_TEST(test_chunked_step_matches_plain_step)
 END_TEST
 
 /* The vectorized optimizer updates against their scalar twin, bit for bit: every optimizer with and without
- * weight decay, ranges that start off alignment and end in a partial block or vector, three steps so that the
+ * weight decay (Adam also at c1 = 1, from step 165), ranges that start off alignment and end in a partial block or vector, three steps so that the
  * moments carry over, and gradients that include zeros, huge, tiny, subnormal, infinite and NaN values. */
 START_TEST(test_update_matches_scalar_twin)
 {
@@ -268,16 +268,18 @@ START_TEST(test_update_matches_scalar_twin)
     random_fill(p0, N, &r);
     random_fill(g, N, &r);
     g[10] = 0, g[11] = 1e30f, g[12] = -1e-30f, g[13] = 1e-40f, g[14] = INFINITY, g[15] = NAN, g[16] = -INFINITY;
-    for (mlp_optimizer kind = MLP_SGD; kind <= MLP_ADAM; kind++)
+    for (int kc = 0; kc < 4; kc++) /* SGD, momentum, Adam, Adam with c1 = 1 (no correction of m) */
         for (int decay = 0; decay < 2; decay++)
             for (size_t k = 0; k < sizeof ranges / sizeof ranges[0]; k++) {
+                mlp_optimizer kind = kc < 2 ? (mlp_optimizer)kc : MLP_ADAM;
                 for (int t = 0; t < 2; t++) {
                     memcpy(p[t], p0, sizeof p0);
                     memset(m[t], 0, sizeof m[t]);
                     memset(v[t], 0, sizeof v[t]);
                 }
                 mlp_update u = {.kind = kind, .lr = 0.01f, .momentum = 0.9f, .beta1 = 0.9f, .beta2 = 0.999f,
-                                .eps = 1e-8f, .c1 = 0.1f, .c2 = 0.001f, .weight_decay = decay ? 1e-3f : 0};
+                                .eps = 1e-8f, .c1 = kc == 3 ? 1 : 0.1f, .c2 = 0.001f,
+                                .weight_decay = decay ? 1e-3f : 0};
                 for (int step = 0; step < 3; step++) {
                     u.m = m[0], u.v = v[0];
                     mlp_update_range(&u, p[0], g, ranges[k][0], ranges[k][1]);
@@ -286,14 +288,15 @@ START_TEST(test_update_matches_scalar_twin)
                 }
                 ck_assert_msg(memcmp(p[0], p[1], sizeof p0) == 0 && memcmp(m[0], m[1], sizeof p0) == 0 &&
                                   memcmp(v[0], v[1], sizeof p0) == 0,
-                              "optimizer %d, decay %d, range %zu: other bits than the scalar twin", kind, decay, k);
+                              "optimizer %d, decay %d, range %zu: other bits than the scalar twin", kc, decay, k);
             }
 }
 END_TEST
 
-/* Adam's values, not only its bits: three steps of mlp_update_range and of its twin on parameters from 0, with and
- * without weight decay, against the update computed in double (torch.optim.Adam's formula, the bias corrections
- * 1 - beta^t): each step within 2e-6 of the reference's, so an update off by 1e-4 fails. */
+/* Adam's values, not only its bits: five steps of mlp_update_range and of its twin on parameters from 0 (steps 1 to 3
+ * and 400, 401, where c1 is 1 in float), with and without weight decay, against the update computed in double
+ * (torch.optim.Adam's formula, the bias corrections 1 - beta^t): each step within 2e-6 of the reference's, so an
+ * update off by 1e-4 fails. */
 START_TEST(test_adam_step_values)
 {
     enum { N = 37 };
@@ -302,9 +305,11 @@ START_TEST(test_adam_step_values)
         for (int twin = 0; twin < 2; twin++) {
             float p[N] = {0}, m[N] = {0}, v[N] = {0}, g[N];
             double pd[N] = {0}, md[N] = {0}, vd[N] = {0}, wd = decay ? 0.01 : 0;
-            for (int t = 1; t <= 3; t++) {
+            static const int steps[] = {1, 2, 3, 400, 401}; /* at 400, c1 = 1 - 0.9^400 is 1 in float */
+            for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++) {
+                int t = steps[k];
                 for (int i = 0; i < N; i++)
-                    g[i] = (float)((i % 7 - 3) * 0.3 + 0.05 * t + 0.01 * i); /* 0.01 .. 1.3, both signs */
+                    g[i] = (float)((i % 7 - 3) * 0.3 + 0.05 * (int)k + 0.01 * i); /* 0.01 .. 1.3, both signs */
                 mlp_update u = {.kind = MLP_ADAM, .lr = lr, .beta1 = b1, .beta2 = b2, .eps = eps,
                                 .c1 = (float)(1 - pow(b1, t)), .c2 = (float)(1 - pow(b2, t)),
                                 .weight_decay = (float)wd, .m = m, .v = v};

@@ -109,7 +109,7 @@ static void check_mode(const lcase *c, int mode, int t)
 
 /* mlp_backward_weights_update against the weight twin then the scalar update twin, on the layer's parameters laid
  * out as in the model (weights, then biases): bias gradients, parameters and optimizer state bit for bit, for SGD,
- * momentum and Adam, with and without weight decay, from c's dout and from a copy of it with NaN and infinities; on
+ * momentum and Adam (c1 below 1, and 1), with and without weight decay, from c's dout and from a copy of it with NaN and infinities; on
  * the calling thread, and by each thread's share of the outputs and of the inputs on 1 to 3 threads. */
 static void check_fold(const lcase *c, rng *r)
 {
@@ -125,14 +125,16 @@ static void check_fold(const lcase *c, rng *r)
         v0[i] = fabsf(v0[i]); /* Adam's second moment is never negative */
     memcpy(bad, c->dout, nout * 4);
     bad[0] = NAN, bad[nout / 2] = INFINITY, bad[nout - 1] = -INFINITY;
-    static const struct { mlp_optimizer kind; float wd; } opts[] = {
-        {MLP_SGD, 0}, {MLP_SGD, 1e-3f}, {MLP_MOMENTUM, 0}, {MLP_MOMENTUM, 1e-3f}, {MLP_ADAM, 0}, {MLP_ADAM, 1e-3f}};
+    /* Adam with c1 = 1 too: its loops without the first moment's correction */
+    static const struct { mlp_optimizer kind; float wd, c1; } opts[] = {
+        {MLP_SGD, 0, 0}, {MLP_SGD, 1e-3f, 0}, {MLP_MOMENTUM, 0, 0}, {MLP_MOMENTUM, 1e-3f, 0}, {MLP_ADAM, 0, 0.19f},
+        {MLP_ADAM, 1e-3f, 0.19f}, {MLP_ADAM, 0, 1}, {MLP_ADAM, 1e-3f, 1}};
     for (int nan = 0; nan < 2; nan++) {
         const float *dout = nan ? bad : c->dout;
         weights_twin(g, g + nw, dout, c->in, B, IN, OUT, 0);
         for (size_t o = 0; o < sizeof opts / sizeof opts[0]; o++) {
             mlp_update u = {.kind = opts[o].kind, .lr = 0.1f, .momentum = 0.9f, .beta1 = 0.9f, .beta2 = 0.999f,
-                            .eps = 1e-8f, .c1 = 0.19f, .c2 = 0.002f, .weight_decay = opts[o].wd, .m = m1, .v = v1};
+                            .eps = 1e-8f, .c1 = opts[o].c1, .c2 = 0.002f, .weight_decay = opts[o].wd, .m = m1, .v = v1};
             int state = u.kind != MLP_SGD, adam = u.kind == MLP_ADAM;
             memcpy(p1, p0, np * 4), memcpy(m1, m0, np * 4), memcpy(v1, v0, np * 4);
             mlp_update_range_ref(&u, p1, g, 0, np);
