@@ -197,10 +197,10 @@ static inline __attribute__((always_inline)) void adam_rows(const mlp_update *u,
  * the rows, each case its own loop: a select inside the loop, and the look at every row of a folded update's tile,
  * made the update cost several times its arithmetic. Weight decay adds wd p to each gradient inside the same loop (as
  * torch.optim's weight_decay); without it the loops read g alone, so a run without decay keeps its bits even where
- * a weight is not finite. Once Adam's c1 = 1 - beta1^t rounds to 1 (from step 165 at beta1 = 0.9, step 5 of 50
- * digits epochs), m / c1 is m and that loop leaves the correction out: the same bits, and a sixth less time for the
- * digits model's first layer (gradient and update 7.8 against 9.2 us). mlp_update_range and the update folded into
- * mlp_backward_weights_update are both this. */
+ * a weight is not finite. Once Adam's c1 = 1 - beta1^t rounds to 1 (from step 165 at beta1 = 0.9, in the fourth
+ * of the digits run's 50 epochs), m / c1 is m and that loop leaves the correction out: the same bits, and a sixth
+ * less time for the digits model's first layer (gradient and update 7.8 against 9.2 us). mlp_update_range and the
+ * update folded into mlp_backward_weights_update are both this. */
 static inline __attribute__((always_inline)) void mlp_update_rows(const mlp_update *u, float *restrict p,
                                                                   float *restrict m, float *restrict v, size_t ld,
                                                                   const float *restrict g, size_t ldg, int rows,

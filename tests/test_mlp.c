@@ -255,9 +255,10 @@ START_TEST(test_chunked_step_matches_plain_step)
 }
 END_TEST
 
-/* The vectorized optimizer updates against their scalar twin, bit for bit: every optimizer with and without
- * weight decay (Adam also at c1 = 1, from step 165), ranges that start off alignment and end in a partial block or vector, three steps so that the
- * moments carry over, and gradients that include zeros, huge, tiny, subnormal, infinite and NaN values. */
+/* The vectorized optimizer updates against their scalar twin, bit for bit: every optimizer with and without weight
+ * decay (Adam also at c1 = 1, from step 165), ranges that start off alignment and end in a partial block or vector,
+ * three steps so that the moments carry over, and gradients that include zeros, huge, tiny, subnormal, infinite and NaN
+ * values. */
 START_TEST(test_update_matches_scalar_twin)
 {
     enum { N = 1000 };

@@ -107,10 +107,10 @@ static void check_mode(const lcase *c, int mode, int t)
     free(a1); free(h1); free(din1); free(dw1); free(db1);
 }
 
-/* mlp_backward_weights_update against the weight twin then the scalar update twin, on the layer's parameters laid
- * out as in the model (weights, then biases): bias gradients, parameters and optimizer state bit for bit, for SGD,
- * momentum and Adam (c1 below 1, and 1), with and without weight decay, from c's dout and from a copy of it with NaN and infinities; on
- * the calling thread, and by each thread's share of the outputs and of the inputs on 1 to 3 threads. */
+/* mlp_backward_weights_update against the weight twin then the scalar update twin, on the layer's parameters laid out
+ * as in the model (weights, then biases): bias gradients, parameters and optimizer state bit for bit, for SGD, momentum
+ * and Adam (c1 below 1, and 1), with and without weight decay, from c's dout and from a copy of it with NaN and
+ * infinities; on the calling thread, and by each thread's share of the outputs and of the inputs on 1 to 3 threads. */
 static void check_fold(const lcase *c, rng *r)
 {
     int B = c->B, IN = c->IN, OUT = c->OUT;
