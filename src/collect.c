@@ -33,8 +33,8 @@ void collect_dry_run(FILE *out, const sweep_plan *plan, const plandata *data, co
     double total = 0;
     for (int s = 0; s < count; s++)
         total += load[s];
-    fprintf(out, "# %s: %ld runs, %d shard%s; work in multiply-adds of forward passes (the run-cost model)\n",
-            plan->base->name, plan->nruns, count, count > 1 ? "s" : "");
+    fprintf(out, "# %s: %ld run%s, %d shard%s; work in multiply-adds of forward passes (the run-cost model)\n",
+            plan->base->name, plan->nruns, plan->nruns == 1 ? "" : "s", count, count > 1 ? "s" : "");
     if (self)
         fprintf(out, "# this process: shard %d/%d (from %s)\n", self->index, self->count, self->source);
     fprintf(out, "# run\tshard\twork\tid\n");
@@ -49,8 +49,8 @@ void collect_dry_run(FILE *out, const sweep_plan *plan, const plandata *data, co
             runs[owner[r]]++;
     }
     for (int s = 0; s < count; s++)
-        fprintf(out, "# shard %d/%d: %ld runs, work %.4g (%.1f%% of %.4g)\n", s, count, runs ? runs[s] : -1L,
-                load[s], total > 0 ? 100 * load[s] / total : 0.0, total);
+        fprintf(out, "# shard %d/%d: %ld run%s, work %.4g (%.1f%% of %.4g)\n", s, count, runs ? runs[s] : -1L,
+                runs && runs[s] == 1 ? "" : "s", load[s], total > 0 ? 100 * load[s] / total : 0.0, total);
     free(runs);
 }
 

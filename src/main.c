@@ -294,7 +294,8 @@ static int collect(const cli_options *opt, const sweep_plan *plan, const plandat
         collect_incomplete(stderr, res.dir, &c, count, plan->nruns);
         rc = EXIT_INCOMPLETE;
     } else if (!opt->quiet) {
-        fprintf(stderr, "%s: all %ld runs committed; tables in %s\n", cfg->name, plan->nruns, res.dir);
+        fprintf(stderr, "%s: %s%ld run%s committed; tables in %s\n", cfg->name, plan->nruns == 1 ? "" : "all ",
+                plan->nruns, plan->nruns == 1 ? "" : "s", res.dir);
     }
     collect_counts_free(&c);
     store_close(&res);

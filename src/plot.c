@@ -397,8 +397,8 @@ static int write_speedup(plot_set *s, const points *x, char *err, size_t len)
     if (plot_texts_open(&dat, &gp, err, len) < 0)
         return -1;
     fprintf(dat.f, "# seconds per epoch against the thread count, one block (gnuplot index) per series; speedup\n"
-                   "# and ideal are relative to %g threads\n"
-                   "# threads seconds_per_epoch speedup ideal efficiency_%%\n", t0);
+                   "# and ideal are relative to %g thread%s\n"
+                   "# threads seconds_per_epoch speedup ideal efficiency_%%\n", t0, t0 == 1 ? "" : "s");
     long series[MAX_LINES], total;
     int blocks = speed_blocks(x, dat.f, order, series, &total);
     if (blocks == 0) {

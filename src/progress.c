@@ -99,6 +99,6 @@ void progress_end(const progress *pr, const char *name, long diverged, const cha
     if (pr->tty && !pr->quiet)
         fprintf(stderr, "\r\033[K");
     if (!pr->quiet)
-        fprintf(stderr, "%s: %ld runs trained (%ld diverged) in %.1f s; results in %s\n", name, pr->done, diverged,
-                timing_now() - pr->start, dir);
+        fprintf(stderr, "%s: %ld run%s trained (%ld diverged) in %.1f s; results in %s\n", name, pr->done,
+                pr->done == 1 ? "" : "s", diverged, timing_now() - pr->start, dir);
 }

@@ -99,11 +99,12 @@ void schedule_choose(const sweep_plan *plan, const plandata *data, long ntodo, i
         snprintf(why, len, "experiment.parallel_runs = %d", p);
     } else if (t > 0) {
         p = cores / t > 1 ? cores / t : 1;
-        snprintf(why, len, "auto: %d cores / %d threads per run", cores, t);
+        snprintf(why, len, "auto: %d core%s / %d thread%s per run", cores, cores == 1 ? "" : "s", t, t == 1 ? "" : "s");
     } else {
         long units = largest_step_units(plan, data);
         p = auto_parallel(units, ntodo, cores);
-        snprintf(why, len, "auto: %ld runs of up to %ld batch x hidden units on %d cores", ntodo, units, cores);
+        snprintf(why, len, "auto: %ld run%s of up to %ld batch x hidden units on %d core%s", ntodo,
+                 ntodo == 1 ? "" : "s", units, cores, cores == 1 ? "" : "s");
     }
     if (p > ntodo)
         p = (int)ntodo;

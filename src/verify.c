@@ -48,8 +48,8 @@ int verify_experiment(const char *root, const char *name, FILE *lines, FILE *ok,
     verify_counts c = {0};
     verify_runs(dir, &plan, NULL, lines, &c);
     *bad = plan.nruns - c.intact;
-    fprintf(*bad ? lines : ok, "%s: %ld runs, %ld intact, %ld damaged, %ld missing, %ld cannot be read now%s\n",
-            dir, plan.nruns, c.intact, c.damaged, c.missing, c.busy,
+    fprintf(*bad ? lines : ok, "%s: %ld run%s, %ld intact, %ld damaged, %ld missing, %ld cannot be read now%s\n",
+            dir, plan.nruns, plan.nruns == 1 ? "" : "s", c.intact, c.damaged, c.missing, c.busy,
             *bad ? " (run the config again to train what is missing or damaged)" : "");
     config_free(&cfg);
     return 0;

@@ -155,10 +155,10 @@ check "no temporary run folder or holder file is left" $?
 
 # ---- threads: SLURM_CPUS_PER_TASK when experiment.threads is 0 --------------------------------------------
 SLURM_CPUS_PER_TASK=1 "$RUNNER" --no-plots --results "$tmp/cpus" --shard 0/3 --set experiment.threads=0 \
-    --set train.epochs=1 "$tmp/c.ini" 2>&1 | grep -q "1 side by side x 1 threads each (auto: .* on 1 cores)"
+    --set train.epochs=1 "$tmp/c.ini" 2>&1 | grep -q "1 side by side x 1 thread each (auto: .* on 1 core)"
 check "a shard's threads honour SLURM_CPUS_PER_TASK" $?
 SLURM_CPUS_PER_TASK=1 "$RUNNER" --no-plots --results "$tmp/cpus1" --shard 0/3 --set experiment.threads=1 \
-    --set train.epochs=1 "$tmp/c.ini" 2>&1 | grep -q "1 side by side x 1 threads each (auto: 1 cores / 1 threads"
+    --set train.epochs=1 "$tmp/c.ini" 2>&1 | grep -q "1 side by side x 1 thread each (auto: 1 core / 1 thread"
 check "with threads given, the runs side by side share SLURM_CPUS_PER_TASK" $?
 
 # ---- locks: shards share, a plain run or --collect is alone -----------------------------------------------

@@ -143,7 +143,7 @@ refused() {
     [ "$status" = 4 ] && grep -q "not writable" "$tmp/err" && [ ! -s "$tmp/out" ]
     check "$1: exit 4 saying not writable" $? "status $status, took $took s: $(cat "$tmp/err" "$tmp/out")"
     # (no wall-time bound: a refusal of ~20 ms against 2 runs of ~0.1 s failed on one scheduling stall)
-    ! grep -q "runs to train" "$tmp/err" && [ "$(ls -A "$tmp/ro/full/runs" | wc -l)" = "$before" ]
+    ! grep -q "to train, " "$tmp/err" && [ "$(ls -A "$tmp/ro/full/runs" | wc -l)" = "$before" ]
     check "$1: refused before training" $? \
         "took $took s (the first 2 runs $train_time s): $(ls -A "$tmp/ro/full/runs" | tr '\n' ' ')"
 }

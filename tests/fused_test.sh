@@ -106,7 +106,7 @@ stopped() {
         done
     else
         i=0
-        while ! grep -q "runs to train" "$tmp/$root.err" && kill -0 "$pid" 2>/dev/null && [ $i -lt 3000 ]; do
+        while ! grep -q "to train, " "$tmp/$root.err" && kill -0 "$pid" 2>/dev/null && [ $i -lt 3000 ]; do
             sleep 0.01
             i=$((i + 1))
         done
@@ -180,7 +180,7 @@ digits team $team --set train.checkpoint_every=0.000001
 positions=$(sed -n 's/^resuming [^ ]* from //p' "$tmp/team.err" | sort -u)
 grep -q "1 fused groups of up to 3 (shared batches), 1 side by side x 2 threads" "$tmp/team.err" &&
     [ "$(grep -c "^resuming" "$tmp/team.err")" = 3 ] && [ "$(echo "$positions" | wc -l)" = 1 ]
-check "a stop on a team of two: every run at one position" $? "$(grep "resuming\|runs to train" "$tmp/team.err")"
+check "a stop on a team of two: every run at one position" $? "$(grep "resuming\|to train, " "$tmp/team.err")"
 # shellcheck disable=SC2086
 digits team_alone $team --no-fuse
 same_runs team team_alone "stopped on a team of two and resumed vs --no-fuse"
@@ -222,7 +222,7 @@ done
 grep -q "1 fused groups of up to 2" "$tmp/idle1.err" &&
     grep -q "^resuming epochs=2000_seed=1 from epoch [0-9]* (and [0-9]* rows" "$tmp/idle.err"
 check "a stop with one thread of the team idle comes at the next step" $? \
-    "$(grep "runs to train" "$tmp/idle1.err"; grep "resuming" "$tmp/idle.all")"
+    "$(grep "to train, " "$tmp/idle1.err"; grep "resuming" "$tmp/idle.all")"
 
 # ---- (7) many groups side by side ------------------------------------------------------------------------------
 cat >"$tmp/procs.c" <<'EOF'

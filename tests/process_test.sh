@@ -156,7 +156,7 @@ status=0
 "$RUNNER" --no-plots --set experiment.name="$name" --results "$tmp/r" "$cfg" >/dev/null 2>&- </dev/null || status=$?
 if [ "$status" != 0 ]; then
     fail "stderr closed" "exit status $status, expected 0"
-elif grep -r -l -e "runs to train" -e "runs trained" "$tmp/r" >"$tmp/stray"; then
+elif grep -r -l -e "to train, " -e " trained (" "$tmp/r" >"$tmp/stray"; then
     fail "stderr closed" "messages written into $(tr '\n' ' ' <"$tmp/stray")"
 else
     pass
@@ -166,7 +166,7 @@ status=0
 "$RUNNER" --no-plots --set experiment.name="$name" --results "$tmp/r" "$cfg" <&- >&- 2>&- || status=$?
 if [ "$status" != 0 ] || [ ! -s "$tmp/r/$name/summary.tsv" ]; then
     fail "fds 0-2 closed" "exit status $status, expected 0 and a summary"
-elif grep -r -l -e "runs to train" -e "runs trained" "$tmp/r" >"$tmp/stray"; then
+elif grep -r -l -e "to train, " -e " trained (" "$tmp/r" >"$tmp/stray"; then
     fail "fds 0-2 closed" "messages written into $(tr '\n' ' ' <"$tmp/stray")"
 else
     pass

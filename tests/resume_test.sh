@@ -89,7 +89,7 @@ echo "1 2 3" >"$tmp/killed/resume/runs/$first/curve.dat"
     grep -q "12 runs, 11 intact, 1 damaged" "$tmp/err"
 check "--verify names the damaged run and exits 4" $?
 out=$("$RUNNER" --no-plots --plots "$tmp/plots" --results "$tmp/killed" "$tmp/sweep.ini" 2>&1)
-echo "$out" | grep -q "1 runs to train, 11 already done" && "$RUNNER" --no-plots --plots "$tmp/plots" --results "$tmp/killed" --verify resume >/dev/null
+echo "$out" | grep -q "1 run to train, 11 already done" && "$RUNNER" --no-plots --plots "$tmp/plots" --results "$tmp/killed" --verify resume >/dev/null
 check "resume retrains only the damaged run" $?
 strip "$tmp/killed/resume/summary.tsv" >"$tmp/b"
 cmp -s "$tmp/a" "$tmp/b"
@@ -189,7 +189,7 @@ stop_when() {
 # shellcheck disable=SC2086 # $long is a list of options
 "$RUNNER" --force $long configs/digits.ini 2>"$tmp/err" &
 pid=$!
-stop_when "runs to train"
+stop_when "to train, "
 [ -f "$d/digits/runs/.ckpt-seed=1" ] && [ -f "$d/digits/runs/seed=1/manifest.txt" ]
 check "a run trained again with --force and stopped: a checkpoint beside the old committed run" $? "$(cat "$tmp/err")"
 # shellcheck disable=SC2086

@@ -89,7 +89,7 @@ cp data/digits.h5 "$tmp/d.h5"
 run --quiet "$tmp/a.ini"
 run --quiet --force --set train.epochs=3 --set sweep.model.hidden=16 "$tmp/a.ini"
 run --set train.epochs=3 "$tmp/a.ini" 2>"$tmp/err"
-grep -q "1 runs to train, 1 already done" "$tmp/err" && grep -q "^hidden = 64" "$tmp/res/a/runs/hidden=64_seed=1/config.ini" &&
+grep -q "1 run to train, 1 already done" "$tmp/err" && grep -q "^hidden = 64" "$tmp/res/a/runs/hidden=64_seed=1/config.ini" &&
     grep -q "^epochs = 3" "$tmp/res/a/runs/hidden=64_seed=1/config.ini"
 check "a run of another configuration is retrained, never adopted" $?
 # a run whose config.ini says another width is not a run of this plan: --verify names it
@@ -167,7 +167,7 @@ check "an incomplete .tmp- is removed and the .old- restored" $?
 # on disk) is never promoted: it goes and its run trains again (was: promoted if its files read whole)
 mv "$tmp/res/a/runs/hidden=16_seed=1" "$tmp/res/a/runs/.tmp-hidden=16_seed=1@$(hostname)@997"
 run --set train.epochs=3 "$tmp/a.ini" 2>"$tmp/err"
-grep -q "1 runs to train, 1 already done" "$tmp/err" && [ "$(ls -a "$tmp/res/a/runs" | grep -c '^\.')" = 2 ] &&
+grep -q "1 run to train, 1 already done" "$tmp/err" && [ "$(ls -a "$tmp/res/a/runs" | grep -c '^\.')" = 2 ] &&
     [ -f "$tmp/res/a/runs/hidden=16_seed=1/weights.h5" ]
 check "a .tmp- without its .old- is removed and its run trained again" $? "$(cat "$tmp/err")"
 

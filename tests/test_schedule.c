@@ -74,7 +74,7 @@ START_TEST(big_runs_get_threads)
     /* 256 x 1024 units: two threads pay, so two runs on 8 cores take 4 threads each (1 / 1.75 < 2 / 2.75) */
     const char *sets[] = {"model.hidden=1024", "train.batch_size=256", "sweep.train.learning_rate=0.1,0.2", NULL};
     check_choice(sets, 2, 8, 2, 4, "auto: 2 runs of up to 262144 batch x hidden units on 8 cores");
-    check_choice(sets, 1, 8, 1, 8, "auto: 1 runs of up to 262144 batch x hidden units on 8 cores");
+    check_choice(sets, 1, 8, 1, 8, "auto: 1 run of up to 262144 batch x hidden units on 8 cores");
     /* sixteen runs fill eight cores one each: eight rounds of 1 beat sixteen of 1 / 2.75 */
     check_choice(sets, 16, 8, 8, 1, "auto: 16 runs of up to 262144 batch x hidden units on 8 cores");
     /* five runs on sixteen cores: one at a time on 16 threads (5 / 4.75) beats two rounds of four (2 / 1.75) */
@@ -88,7 +88,7 @@ START_TEST(largest_step_over_sweep)
      * (the whole training set) counts as COST_WHOLE_SET rows */
     const char *sets[] = {"model.hidden=16", "train.batch_size=32", "sweep.model.hidden=8,300-70",
                           "sweep.train.batch_size=8,0", NULL};
-    check_choice(sets, 1, 1, 1, 1, "auto: 1 runs of up to 387973120 batch x hidden units on 1 cores");
+    check_choice(sets, 1, 1, 1, 1, "auto: 1 run of up to 387973120 batch x hidden units on 1 core");
 }
 END_TEST
 
@@ -98,7 +98,7 @@ START_TEST(config_decides)
     check_choice(runs, 4, 8, 3, 2, "experiment.parallel_runs = 3");
     const char *threads[] = {"experiment.threads=2", "sweep.train.learning_rate=0.1,0.2,0.3,0.4,0.5", NULL};
     check_choice(threads, 5, 8, 4, 2, "auto: 8 cores / 2 threads per run");
-    check_choice(threads, 5, 1, 1, 2, "auto: 1 cores / 2 threads per run");
+    check_choice(threads, 5, 1, 1, 2, "auto: 1 core / 2 threads per run");
 }
 END_TEST
 
@@ -129,7 +129,7 @@ START_TEST(whole_set_batch_is_its_rows)
     int rows = data.sets[0].train.rows, p, t;
     ck_assert_int_eq(rows, 29);
     schedule_choose(&plan, &data, 1, 1, &p, &t, text, sizeof text);
-    ck_assert_str_eq(text, "auto: 1 runs of up to 10730 batch x hidden units on 1 cores");
+    ck_assert_str_eq(text, "auto: 1 run of up to 10730 batch x hidden units on 1 core");
     plandata_free(&data);
     config_free(&c);
 }

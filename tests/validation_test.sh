@@ -110,7 +110,7 @@ check "curve.dat's validation columns hold nan" $? "$(cat "$curve")"
 check "summary.tsv and table.tsv hold nan for validation" $?
 grep -q "optimistic" "$tmp/r/noval/report.md"
 check "the report says a selection on the test set is optimistic" $?
-"$RUNNER" --results "$tmp/r" --verify noval 2>&1 | grep -q "1 runs, 1 intact"
+"$RUNNER" --results "$tmp/r" --verify noval 2>&1 | grep -q "1 run, 1 intact"
 check "a run without a validation set is intact" $?
 
 # a curve.dat that lost its validation numbers while result.tsv has them: damaged
@@ -125,7 +125,7 @@ d=$tmp/r/noval/runs/seed=1
 awk 'NR == 1 { print "# epoch train_loss test_loss train_acc test_acc seconds"; next } { NF = 6; print }' \
     "$d/curve.dat" >"$tmp/c" && mv "$tmp/c" "$d/curve.dat"
 awk -F'\t' 'BEGIN { OFS = "\t" } { NF = 11; print }' "$d/result.tsv" >"$tmp/t" && mv "$tmp/t" "$d/result.tsv"
-"$RUNNER" --results "$tmp/r" --verify noval 2>&1 | grep -q "1 runs, 1 intact"
+"$RUNNER" --results "$tmp/r" --verify noval 2>&1 | grep -q "1 run, 1 intact"
 check "a run of the old format is intact" $?
 "$RUNNER" --no-plots --results "$tmp/r" --plots "$tmp/p" --set experiment.name=noval \
     --set data.validation_fraction=0 --set train.epochs=3 configs/digits.ini >"$tmp/out" 2>&1 &&
