@@ -229,8 +229,8 @@ static int check_threads(const cli_options *opt, const sweep_plan *plan, const p
         most = get > most ? get : most;
     }
     if (cost_threads(asked) < asked && !opt->quiet)
-        fprintf(stderr, "%s: %d threads per run requested, capped at the %d cores available\n", plan->base->name,
-                asked, cost_threads(asked));
+        fprintf(stderr, "%s: %d threads per run requested, capped at the %d core%s available\n", plan->base->name,
+                asked, cost_threads(asked), cost_threads(asked) == 1 ? "" : "s");
     if (schedule_probe(parallel * most, err, sizeof err) == 0)
         return 0;
     fprintf(stderr, "runner: %s, %d side by side x %d each (lower --threads or experiment.parallel_runs, or raise "

@@ -90,8 +90,9 @@ void progress_committed(progress *pr, const char *id, const train_job *job)
         fprintf(stderr, "[%ld/%ld] %s: DIVERGED at epoch %d (last finite epoch %d: test_acc %.4f)\n", pr->done,
                 pr->total, id, job->diverged_epoch, job->epochs_done, e->test_acc);
     else
-        fprintf(stderr, "[%ld/%ld] %s: ok, test_acc %.4f, test_loss %.4f, %d epochs in %.2f s\n", pr->done,
-                pr->total, id, e->test_acc, e->test_loss, job->epochs_done, job->train_seconds);
+        fprintf(stderr, "[%ld/%ld] %s: ok, test_acc %.4f, test_loss %.4f, %d epoch%s in %.2f s\n", pr->done,
+                pr->total, id, e->test_acc, e->test_loss, job->epochs_done, job->epochs_done == 1 ? "" : "s",
+                job->train_seconds);
 }
 
 void progress_end(const progress *pr, const char *name, long diverged, const char *dir)

@@ -149,7 +149,8 @@ int schedule_fuse(const sweep_plan *plan, const fused_key *keys, const long *tod
         snprintf(what, len, nofuse ? "each alone (--no-fuse)" : "each alone");
         return 1;
     }
-    snprintf(what, len, "%ld fused groups of up to %d (shared batches)", fused_count(keys, todo, ntodo, cap), cap);
+    long groups = fused_count(keys, todo, ntodo, cap);
+    snprintf(what, len, "%ld fused group%s of up to %d (shared batches)", groups, groups == 1 ? "" : "s", cap);
     return cap;
 }
 

@@ -178,7 +178,7 @@ stopped team INT 0.5 $team
 # shellcheck disable=SC2086
 digits team $team --set train.checkpoint_every=0.000001
 positions=$(sed -n 's/^resuming [^ ]* from //p' "$tmp/team.err" | sort -u)
-grep -q "1 fused groups of up to 3 (shared batches), 1 side by side x 2 threads" "$tmp/team.err" &&
+grep -q "1 fused group of up to 3 (shared batches), 1 side by side x 2 threads" "$tmp/team.err" &&
     [ "$(grep -c "^resuming" "$tmp/team.err")" = 3 ] && [ "$(echo "$positions" | wc -l)" = 1 ]
 check "a stop on a team of two: every run at one position" $? "$(grep "resuming\|to train, " "$tmp/team.err")"
 # shellcheck disable=SC2086
@@ -196,7 +196,7 @@ while [ "$(committed early)" = 0 ] && [ $i -lt 3000 ]; do
 done
 kill -KILL "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
-grep -q "2 runs to train.*1 fused groups of up to 2" "$tmp/early.err" &&
+grep -q "2 runs to train.*1 fused group of up to 2" "$tmp/early.err" &&
     [ -f "$tmp/early/digits/runs/epochs=1_seed=1/result.tsv" ]
 check "a run that left its group is committed while the group trains" $? "$(head -3 "$tmp/early.err")"
 
@@ -219,7 +219,7 @@ for attempt in 1 2 3 4 5; do
     cat "$tmp/idle.err" >>"$tmp/idle.all"
     grep -q "^resuming epochs=2000_seed=1 from epoch [0-9]* (and [0-9]* rows" "$tmp/idle.err" && break
 done
-grep -q "1 fused groups of up to 2" "$tmp/idle1.err" &&
+grep -q "1 fused group of up to 2" "$tmp/idle1.err" &&
     grep -q "^resuming epochs=2000_seed=1 from epoch [0-9]* (and [0-9]* rows" "$tmp/idle.err"
 check "a stop with one thread of the team idle comes at the next step" $? \
     "$(grep "to train, " "$tmp/idle1.err"; grep "resuming" "$tmp/idle.all")"

@@ -310,7 +310,7 @@ START_TEST(test_adam_step_values)
             for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++) {
                 int t = steps[k];
                 for (int i = 0; i < N; i++)
-                    g[i] = (float)((i % 7 - 3) * 0.3 + 0.05 * (int)k + 0.01 * i); /* 0.01 .. 1.3, both signs */
+                    g[i] = (float)((i % 7 - 3) * 0.3 + 0.05 * (int)k + 0.01 * i); /* 0 .. 1.44, both signs */
                 mlp_update u = {.kind = MLP_ADAM, .lr = lr, .beta1 = b1, .beta2 = b2, .eps = eps,
                                 .c1 = (float)(1 - pow(b1, t)), .c2 = (float)(1 - pow(b2, t)),
                                 .weight_decay = (float)wd, .m = m, .v = v};
