@@ -154,8 +154,10 @@ static int md_diverged(FILE *f, const points *x, char *err, size_t len)
                        "| run | diverged at epoch | last finite epoch |\n|---|---:|---:|\n");
         fprintf(f, "| `%s` | %s | %s |\n", tsv_cell(&t, r, col[0]), tsv_cell(&t, r, col[2]), tsv_cell(&t, r, col[3]));
     }
-    if (rc == 0 && n == 0)
-        fprintf(f, t.nrows == 1 ? "The run did not diverge.\n" : "None of the %d runs diverged.\n", t.nrows);
+    if (rc == 0 && n == 0 && t.nrows == 1)
+        fprintf(f, "The run did not diverge.\n");
+    else if (rc == 0 && n == 0)
+        fprintf(f, "None of the %d runs diverged.\n", t.nrows);
     fprintf(f, "\n");
     tsv_free(&t);
     return rc;
