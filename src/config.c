@@ -160,15 +160,20 @@ void config_blame(const config *c, const char *dotted, char *msg, size_t len)
 
 void config_origin(const config *c, int key, char *buf, size_t len)
 {
+    const char *section = config_key_section(key), *name = config_key_name(key);
+    const char *sweep = c->swept >> key & 1 ? "sweep." : ""; /* a run's swept key: the sweep gave its value */
     if (c->key_line[key] > 0)
-        snprintf(buf, len, "%s:%d: %s.%s", c->path, c->key_line[key], config_key_section(key), config_key_name(key));
+        snprintf(buf, len, "%s:%d: %s%s.%s", c->path, c->key_line[key], sweep, section, name);
     else if (c->key_line[key] == CONFIG_LINE_SET)
-        snprintf(buf, len, "runner: --set %s.%s", config_key_section(key), config_key_name(key));
+        snprintf(buf, len, "runner: --set %s%s.%s", sweep, section, name);
     else if (c->path[0])
-        snprintf(buf, len, "%s: %s.%s (its default)", c->path, config_key_section(key), config_key_name(key));
+        snprintf(buf, len, "%s: %s%s.%s%s", c->path, sweep, section, name, sweep[0] ? "" : " (its default)");
     else
-        snprintf(buf, len, "%s.%s", config_key_section(key), config_key_name(key));
+        snprintf(buf, len, "%s%s.%s", sweep, section, name);
 }
+
+int config_key_given(const config *c, int key) { return c->key_line[key] != 0 || (c->swept >> key & 1); }
+
 void config_sweep_origin(const config *base, int key, char *buf, size_t len)
 {
     for (int i = 0; i < base->nsweep; i++)

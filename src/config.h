@@ -80,6 +80,7 @@ typedef struct config {
     int nsweep;
     char path[CONFIG_PATH];     /* the file it came from */
     int key_line[64];           /* line of each key in that file, 0 for defaults, CONFIG_LINE_SET for --set */
+    unsigned long long swept;   /* a run's: bit k when key k's value is a sweep's (key_line: the [sweep] line) */
 } config;
 
 /* A growing list of error lines. */
@@ -98,9 +99,12 @@ int config_set(config *c, int key, const char *value, char *why, size_t whylen);
 /* Canonical text of key KEY's current value (parses back to the same value). */
 void config_format(const config *c, int key, char *buf, size_t len);
 /* "FILE:LINE: data.file" ("runner: --set data.file" for --set, "FILE: data.file (its default)" for a default,
- * "data.file" for a default of a config read from no file) naming where key KEY was set, to prefix messages about
- * what its value points to. */
+ * "data.file" for a default of a config read from no file; "FILE:LINE: sweep.data.file" or "runner: --set
+ * sweep.data.file" for a run's swept key) naming where key KEY was set, to prefix messages about what its value
+ * points to. */
 void config_origin(const config *c, int key, char *buf, size_t len);
+/* 1 when c's value of key KEY was given (a line, --set or a sweep), 0 for its default. */
+int config_key_given(const config *c, int key);
 /* The same for key KEY of a run of base: its [sweep] line when base sweeps it. */
 void config_sweep_origin(const config *base, int key, char *buf, size_t len);
 /* The checks between keys, on the resolved config run of a run of base: stop_at_target needs a target,

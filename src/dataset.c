@@ -257,7 +257,7 @@ static int load_blame(dataset *d, const config *c, const char *file_key, char *e
     if (load(d, path, c->features, c->labels, &blame, err, len) == 0)
         return 0;
     /* the training file loaded with these names, so a test file without them is the test file's fault */
-    int named = !strcmp(file_key, "data.file") && c->key_line[config_find(blame)] != 0;
+    int named = !strcmp(file_key, "data.file") && config_key_given(c, config_find(blame));
     config_blame(c, named ? blame : file_key, err, len);
     return -1;
 }

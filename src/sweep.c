@@ -50,12 +50,15 @@ void sweep_run(const sweep_plan *p, long r, config *out, long long *seed, char *
     *out = *c;
     out->sweep = NULL;
     out->nsweep = 0;
+    out->swept = 0;
     char why[300];
     size_t used = 0;
     id[0] = 0;
     for (int i = 0; i < c->nsweep; i++) {
         const char *v = c->sweep[i].values[sweep_value_index(p, pt, i)];
         config_set(out, c->sweep[i].key, v, why, sizeof why); /* validated when the sweep was read */
+        out->key_line[c->sweep[i].key] = c->sweep[i].line; /* messages about the value name the sweep */
+        out->swept |= 1ull << c->sweep[i].key;
         used = append_part(id, used, idlen, config_key_name(c->sweep[i].key), v);
     }
     *seed = c->seeds[r % c->nseeds];

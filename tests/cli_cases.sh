@@ -96,7 +96,7 @@ dir=tests/bad_data
 for name in \
     not_hdf5 truncated directory missing_file no_features no_labels features_rank1 labels_rank2 \
     rows_mismatch zero_rows negative_label float_labels nan_feature inf_feature single_class \
-    test_file_features init_wrong_shape init_missing_bias1 init_extra_layer features_key
+    test_file_features init_wrong_shape init_missing_bias1 init_extra_layer features_key features_swept
 do
     run_case "$name" 3 "$dir/$name.ini"
 done
@@ -104,3 +104,5 @@ done
 run_case set_data_file 3 --set data.file=tests/bad_data/none.h5 "$dir/no_features.ini"
 run_case set_sweep_unknown_key 2 --set sweep.train.bogus=1,2 "$dir/no_features.ini"
 run_case set_sweep_rule 2 --set sweep.train.warmup_epochs=0,1 "$dir/no_features.ini"
+# a swept value's error names the sweep that gave it, here over the file's own line
+run_case set_sweep_features 3 --set sweep.data.features=X,Z "$dir/features_key.ini"
