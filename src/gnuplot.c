@@ -199,6 +199,23 @@ static int wait_child(pid_t pid, int *status)
     }
 }
 
+int gnuplot_installed(void)
+{
+    const char *path = getenv("PATH");
+    if (!path)
+        path = "/bin:/usr/bin"; /* posix_spawnp's search without PATH */
+    for (const char *p = path;; p += strcspn(p, ":") + 1) {
+        int n = (int)strcspn(p, ":");
+        char file[FILEIO_PATH];
+        /* an empty entry is the current directory, as for the shell */
+        int w = snprintf(file, sizeof file, "%.*s/gnuplot", n ? n : 1, n ? p : ".");
+        if (w > 0 && (size_t)w < sizeof file && access(file, X_OK) == 0)
+            return 1;
+        if (!p[n])
+            return 0;
+    }
+}
+
 /* Starts "gnuplot script" in its own process group with stdin from /dev/null and stdout and stderr on fd.
  * 0 with its pid, or posix_spawnp's error number. */
 static int spawn(const char *script, int fd, pid_t *pid)

@@ -490,7 +490,7 @@ int plot_render(const plot_set *s, char *warning, size_t wlen, char *err, size_t
             return -1;
         int rc = gnuplot_run(script, log, err, len);
         if (rc == 1) {
-            snprintf(warning, wlen, "gnuplot not found: plots not rendered (apt-get install gnuplot-nox; then make plots)");
+            snprintf(warning, wlen, "%s", GNUPLOT_MISSING);
             return 0;
         }
         if (rc != 0) {

@@ -4,6 +4,7 @@
 #include "report.h"
 #include "confusion.h"
 #include "fileio.h"
+#include "gnuplot.h"
 #include "html.h"
 #include "plot.h"
 #include "points.h"
@@ -302,17 +303,24 @@ int report_write(const config *base, const sweep_plan *plan, const char *results
     }
     if (rc == 0)
         rc = study_load(&st, &x, err, len);
-    const char *no_plots = "the plots were not rendered (--no-plots)";
+    /* why the images are not drawn: the report says so instead of linking images that do not exist */
+    const char *undrawn = render ? "" : "the plots were not rendered (--no-plots)";
+    if (render && !gnuplot_installed()) {
+        undrawn = GNUPLOT_MISSING;
+        render = 0;
+        if (wlen)
+            snprintf(warning, wlen, "%s", GNUPLOT_MISSING);
+    }
     if (rc == 0)
-        rc = write_markdown(&x, &plots, &st, have ? &cm : NULL, where, render ? "" : no_plots, err, len);
+        rc = write_markdown(&x, &plots, &st, have ? &cm : NULL, where, undrawn, err, len);
     if (rc == 0 && render)
         rc = plot_render(&plots, warning, wlen, err, len);
     if (rc == 0 && render && !(wlen && warning[0]))
         rc = study_render(plots.dir, warning, wlen, err, len);
-    if (rc == 0 && render && wlen && warning[0]) /* gnuplot missing: the report says so instead of broken images */
+    if (rc == 0 && render && wlen && warning[0]) /* gnuplot gone since the look above */
         rc = write_markdown(&x, &plots, &st, have ? &cm : NULL, where, warning, err, len);
     if (rc == 0)
-        rc = html_report(&x, &plots, &st, !render ? no_plots : wlen ? warning : "", err, len);
+        rc = html_report(&x, &plots, &st, !render ? undrawn : wlen ? warning : "", err, len);
     if (have)
         confusion_free(&cm);
     points_free(&x);

@@ -498,7 +498,7 @@ int study_render(const char *plots_dir, char *warning, size_t wlen, char *err, s
             continue;
         int rc = gnuplot_run(script, log, err, len);
         if (rc == 1) {
-            snprintf(warning, wlen, "gnuplot not found: plots not rendered (apt-get install gnuplot-nox; then make plots)");
+            snprintf(warning, wlen, "%s", GNUPLOT_MISSING);
             return 0;
         }
         if (rc != 0)

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "report.h"
 #include "curve.h"
+#include "gnuplot.h"
 #include "h5util.h"
 #include "plot_parts.h"
 #include "tables.h"
@@ -701,6 +702,42 @@ START_TEST(test_no_gnuplot_is_a_warning)
 }
 END_TEST
 
+/* gnuplot_installed looks where posix_spawnp would: an executable file named gnuplot in a PATH entry, an empty
+ * entry meaning the working directory. */
+START_TEST(test_gnuplot_on_path)
+{
+    char *saved = getenv("PATH") ? strdup(getenv("PATH")) : NULL, dir[] = "/tmp/report_path_XXXXXX", path[200];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    memcpy(temp_dir, dir, sizeof dir);
+    snprintf(path, sizeof path, "/nonexistent:%s", dir);
+    setenv("PATH", path, 1);
+    int none = gnuplot_installed();
+    snprintf(path, sizeof path, "%s/gnuplot", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fclose(f);
+    ck_assert_int_eq(chmod(path, 0644), 0);
+    int not_executable = gnuplot_installed();
+    ck_assert_int_eq(chmod(path, 0755), 0);
+    int executable = gnuplot_installed();
+    ck_assert_int_eq(chdir(dir), 0);
+    setenv("PATH", "/nonexistent:", 1);
+    int empty_entry = gnuplot_installed();
+    setenv("PATH", "/nonexistent", 1);
+    int elsewhere = gnuplot_installed();
+    if (saved)
+        setenv("PATH", saved, 1);
+    else
+        unsetenv("PATH");
+    free(saved);
+    ck_assert_int_eq(none, 0);
+    ck_assert_int_eq(not_executable, 0);
+    ck_assert_int_eq(executable, 1);
+    ck_assert_int_eq(empty_entry, 1);
+    ck_assert_int_eq(elsewhere, 0);
+}
+END_TEST
+
 static void check_rendered(const char *plots, const char *const *names, int n)
 {
     for (int i = 0; i < 2 * n; i++) {
@@ -764,6 +801,7 @@ Suite *report_suite(void)
     tcase_add_test(tc, test_missing_table_column);
     tcase_add_test(tc, test_relative_links);
     tcase_add_test(tc, test_no_gnuplot_is_a_warning);
+    tcase_add_test(tc, test_gnuplot_on_path);
     suite_add_tcase(s, tc);
     TCase *render = tcase_create("render");
     tcase_add_checked_fixture(render, enter, leave);
