@@ -7,6 +7,7 @@
 #include "fileio.h"
 #include "gnuplot.h"
 #include "identity.h"
+#include "plural.h"
 #include "report.h"
 #include "tsv.h"
 #include <errno.h>
@@ -419,7 +420,7 @@ error_class catalog_compare(const char *root, const char *plots_root, const char
 {
     char tag[MAX_COMPARED * (CONFIG_NAME + 1) + 16] = "compare";
     if (n < 2 || n > MAX_COMPARED) {
-        snprintf(err, len, "runner: --compare: %d experiment%s given (compare 2 to %d)", n, n == 1 ? "" : "s",
+        snprintf(err, len, "runner: --compare: %d experiment%s given (compare 2 to %d)", n, plural(n),
                  MAX_COMPARED);
         return ERROR_USAGE;
     }

@@ -2,6 +2,7 @@
 #include "collect.h"
 #include "cost.h"
 #include "fileio.h"
+#include "plural.h"
 #include "store.h"
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,7 @@ void collect_dry_run(FILE *out, const sweep_plan *plan, const plandata *data, co
     for (int s = 0; s < count; s++)
         total += load[s];
     fprintf(out, "# %s: %ld run%s, %d shard%s; work in multiply-adds of forward passes (the run-cost model)\n",
-            plan->base->name, plan->nruns, plan->nruns == 1 ? "" : "s", count, count > 1 ? "s" : "");
+            plan->base->name, plan->nruns, plural(plan->nruns), count, plural(count));
     if (self)
         fprintf(out, "# this process: shard %d/%d (from %s)\n", self->index, self->count, self->source);
     fprintf(out, "# run\tshard\twork\tid\n");
@@ -50,7 +51,7 @@ void collect_dry_run(FILE *out, const sweep_plan *plan, const plandata *data, co
     }
     for (int s = 0; s < count; s++)
         fprintf(out, "# shard %d/%d: %ld run%s, work %.4g (%.1f%% of %.4g)\n", s, count, runs ? runs[s] : -1L,
-                runs && runs[s] == 1 ? "" : "s", load[s], total > 0 ? 100 * load[s] / total : 0.0, total);
+                plural(runs ? runs[s] : -1L), load[s], total > 0 ? 100 * load[s] / total : 0.0, total);
     free(runs);
 }
 

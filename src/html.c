@@ -5,6 +5,7 @@
 #include "html.h"
 #include "catalog.h"
 #include "fileio.h"
+#include "plural.h"
 #include "report.h"
 #include <math.h>
 #include <stdlib.h>
@@ -88,8 +89,8 @@ static void run_info(FILE *f, const points *x)
     for (long pt = 0; pt < x->plan->npoints; pt++)
         diverged += x->pts[pt].diverged;
     fprintf(f, "<h2>What was run</h2>\n<ul>\n<li><b>Runs:</b> %ld of %ld committed: %ld sweep point%s &times; %d "
-               "seed%s (", x->committed, x->plan->nruns, x->plan->npoints, x->plan->npoints == 1 ? "" : "s",
-            b->nseeds, b->nseeds == 1 ? "" : "s");
+               "seed%s (", x->committed, x->plan->nruns, x->plan->npoints, plural(x->plan->npoints),
+            b->nseeds, plural(b->nseeds));
     for (int i = 0; i < b->nseeds; i++)
         fprintf(f, "%s%lld", i ? ", " : "", b->seeds[i]);
     fprintf(f, "); %d diverged.</li>\n<li><b>Swept:</b> %s", diverged, b->nsweep ? "" : "nothing");
@@ -169,7 +170,7 @@ static void results(FILE *f, const points *x)
         fprintf(f, "%sselected on test accuracy (optimistic: no validation set); ", x->nsweep ? ": " : "");
     fprintf(f, "test accuracy %s %% over %d seed%s, test loss %s.</p>\n",
             stats_pm(pm[1], sizeof pm[1], 100 * p->acc_mean, 100 * p->acc_std, 2, "&plusmn;"), p->n,
-            p->n == 1 ? "" : "s", stats_pm(pm[2], sizeof pm[2], p->loss_mean, p->loss_std, 4, "&plusmn;"));
+            plural(p->n), stats_pm(pm[2], sizeof pm[2], p->loss_mean, p->loss_std, 4, "&plusmn;"));
 }
 
 /* Copies gnuplot's SVG from its <svg> element on, each id and reference to one prefixed with "p<k>-", with title

@@ -14,6 +14,7 @@
 #include "h5util.h"
 #include "identity.h"
 #include "plandata.h"
+#include "plural.h"
 #include "report.h"
 #include "sweep.h"
 #include "schedule.h"
@@ -230,7 +231,7 @@ static int check_threads(const cli_options *opt, const sweep_plan *plan, const p
     }
     if (cost_threads(asked) < asked && !opt->quiet)
         fprintf(stderr, "%s: %d threads per run requested, capped at the %d core%s available\n", plan->base->name,
-                asked, cost_threads(asked), cost_threads(asked) == 1 ? "" : "s");
+                asked, cost_threads(asked), plural(cost_threads(asked)));
     if (schedule_probe(parallel * most, err, sizeof err) == 0)
         return 0;
     fprintf(stderr, "runner: %s, %d side by side x %d each (lower --threads or experiment.parallel_runs, or raise "
@@ -295,7 +296,7 @@ static int collect(const cli_options *opt, const sweep_plan *plan, const plandat
         rc = EXIT_INCOMPLETE;
     } else if (!opt->quiet) {
         fprintf(stderr, "%s: %s%ld run%s committed; tables in %s\n", cfg->name, plan->nruns == 1 ? "" : "all ",
-                plan->nruns, plan->nruns == 1 ? "" : "s", res.dir);
+                plan->nruns, plural(plan->nruns), res.dir);
     }
     collect_counts_free(&c);
     store_close(&res);

@@ -4,6 +4,7 @@
 #include "plot_parts.h"
 #include "fileio.h"
 #include "gnuplot.h"
+#include "plural.h"
 #include "store.h"
 #include <math.h>
 #include <stdio.h>
@@ -349,7 +350,7 @@ static void speed_script(const points *x, const char *dir, FILE *gp, const long 
     gnuplot_str(gp, title);
     /* the key sits above the ideal line, where only a superlinear speedup could be */
     fprintf(gp, "\n    set key top left box opaque\n    set ylabel 'speedup T(%g thread%s) / T(n threads)%s'\n",
-            t0, t0 == 1 ? "" : "s", log ? " (log scale)" : "");
+            t0, plural(t0), log ? " (log scale)" : "");
     fprintf(gp, "%s", log ? "    set logscale y 2\n    set yrange [*:*]\n" : "    set yrange [0:*]\n");
     for (int pass = 0; pass < 2; pass++) {
         int k = 0;
@@ -398,7 +399,7 @@ static int write_speedup(plot_set *s, const points *x, char *err, size_t len)
         return -1;
     fprintf(dat.f, "# seconds per epoch against the thread count, one block (gnuplot index) per series; speedup\n"
                    "# and ideal are relative to %g thread%s\n"
-                   "# threads seconds_per_epoch speedup ideal efficiency_%%\n", t0, t0 == 1 ? "" : "s");
+                   "# threads seconds_per_epoch speedup ideal efficiency_%%\n", t0, plural(t0));
     long series[MAX_LINES], total;
     int blocks = speed_blocks(x, dat.f, order, series, &total);
     if (blocks == 0) {
@@ -408,7 +409,7 @@ static int write_speedup(plot_set *s, const points *x, char *err, size_t len)
     }
     char title[400], caption[600];
     snprintf(title, sizeof title, "Speedup and parallel efficiency over %g thread%s (seconds per epoch)%s", t0,
-             t0 == 1 ? "" : "s", total > blocks ? ", first series" : "");
+             plural(t0), total > blocks ? ", first series" : "");
     speed_script(x, s->dir, gp.f, series, blocks, order, title);
     snprintf(caption, sizeof caption, "Speedup T(%g)/T(n) of the seconds per epoch (left) and parallel "
              "efficiency (right) against the thread count; dashed: ideal.", t0);

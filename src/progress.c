@@ -1,6 +1,7 @@
 /* The display reads the runs in flight through their _Atomic progress counters, which workers publish with
  * release stores. */
 #include "progress.h"
+#include "plural.h"
 #include "timing.h"
 #include <stdatomic.h>
 #include <stdio.h>
@@ -91,7 +92,7 @@ void progress_committed(progress *pr, const char *id, const train_job *job)
                 pr->total, id, job->diverged_epoch, job->epochs_done, e->test_acc);
     else
         fprintf(stderr, "[%ld/%ld] %s: ok, test_acc %.4f, test_loss %.4f, %d epoch%s in %.2f s\n", pr->done,
-                pr->total, id, e->test_acc, e->test_loss, job->epochs_done, job->epochs_done == 1 ? "" : "s",
+                pr->total, id, e->test_acc, e->test_loss, job->epochs_done, plural(job->epochs_done),
                 job->train_seconds);
 }
 
@@ -101,5 +102,5 @@ void progress_end(const progress *pr, const char *name, long diverged, const cha
         fprintf(stderr, "\r\033[K");
     if (!pr->quiet)
         fprintf(stderr, "%s: %ld run%s trained (%ld diverged) in %.1f s; results in %s\n", name, pr->done,
-                pr->done == 1 ? "" : "s", diverged, timing_now() - pr->start, dir);
+                plural(pr->done), diverged, timing_now() - pr->start, dir);
 }

@@ -1,6 +1,7 @@
 /* report.md and results/index.md: Markdown written whole in memory and saved atomically; the numbers come from
  * the experiment's points (table.tsv, summary.tsv, the committed runs) and the plots just written. */
 #include "stats.h"
+#include "plural.h"
 #include "report.h"
 #include "confusion.h"
 #include "fileio.h"
@@ -33,7 +34,7 @@ static void md_run_info(FILE *f, const points *x)
     for (long pt = 0; pt < x->plan->npoints; pt++)
         diverged += x->pts[pt].diverged;
     fprintf(f, "## What was run\n\n- **Runs:** %ld of %ld committed: %ld sweep point%s × %d seed%s (", x->committed,
-            x->plan->nruns, x->plan->npoints, x->plan->npoints == 1 ? "" : "s", b->nseeds, b->nseeds == 1 ? "" : "s");
+            x->plan->nruns, x->plan->npoints, plural(x->plan->npoints), b->nseeds, plural(b->nseeds));
     for (int i = 0; i < b->nseeds; i++)
         fprintf(f, "%s%lld", i ? ", " : "", b->seeds[i]);
     fprintf(f, "); %d diverged.\n", diverged);
@@ -130,7 +131,7 @@ static void md_results(FILE *f, const points *x)
     else
         fprintf(f, "%sselected on test accuracy (optimistic); ", x->nsweep ? ": " : "");
     fprintf(f, "test accuracy %s %% over %d seed%s, test loss %s.\n\n",
-            stats_pm(pm[1], sizeof pm[1], 100 * p->acc_mean, 100 * p->acc_std, 2, "±"), p->n, p->n == 1 ? "" : "s",
+            stats_pm(pm[1], sizeof pm[1], 100 * p->acc_mean, 100 * p->acc_std, 2, "±"), p->n, plural(p->n),
             stats_pm(pm[2], sizeof pm[2], p->loss_mean, p->loss_std, 4, "±"));
 }
 

@@ -3,6 +3,7 @@
 #include "schedule.h"
 #include "cost.h"
 #include "placement.h"
+#include "plural.h"
 #include "progress.h"
 #include <errno.h>
 #include <pthread.h>
@@ -99,12 +100,12 @@ void schedule_choose(const sweep_plan *plan, const plandata *data, long ntodo, i
         snprintf(why, len, "experiment.parallel_runs = %d", p);
     } else if (t > 0) {
         p = cores / t > 1 ? cores / t : 1;
-        snprintf(why, len, "auto: %d core%s / %d thread%s per run", cores, cores == 1 ? "" : "s", t, t == 1 ? "" : "s");
+        snprintf(why, len, "auto: %d core%s / %d thread%s per run", cores, plural(cores), t, plural(t));
     } else {
         long units = largest_step_units(plan, data);
         p = auto_parallel(units, ntodo, cores);
         snprintf(why, len, "auto: %ld run%s of up to %ld batch x hidden units on %d core%s", ntodo,
-                 ntodo == 1 ? "" : "s", units, cores, cores == 1 ? "" : "s");
+                 plural(ntodo), units, cores, plural(cores));
     }
     if (p > ntodo)
         p = (int)ntodo;
@@ -150,7 +151,7 @@ int schedule_fuse(const sweep_plan *plan, const fused_key *keys, const long *tod
         return 1;
     }
     long groups = fused_count(keys, todo, ntodo, cap);
-    snprintf(what, len, "%ld fused group%s of up to %d (shared batches)", groups, groups == 1 ? "" : "s", cap);
+    snprintf(what, len, "%ld fused group%s of up to %d (shared batches)", groups, plural(groups), cap);
     return cap;
 }
 

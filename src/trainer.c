@@ -3,6 +3,7 @@
 #include "trainer.h"
 #include "cost.h"
 #include "fused.h"
+#include "plural.h"
 #include "runckpt.h"
 #include "schedule.h"
 #include "timing.h"
@@ -313,8 +314,8 @@ error_class trainer_train(const cli_options *opt, const sweep_plan *plan, store 
         snprintf(part, sizeof part, " shard %d/%d (%s)", opt->shard.index, opt->shard.count, opt->shard.source);
     if (!opt->quiet)
         fprintf(stderr, "%s%s: %ld run%s to train, %ld already done (skipped); %s, %d side by side x %d thread%s "
-                "each (%s)\n", base->name, part, t.ntodo, t.ntodo == 1 ? "" : "s", t.owned - t.ntodo,
-                t.keys ? fused : "each alone", t.parallel, t.threads, t.threads == 1 ? "" : "s", why);
+                "each (%s)\n", base->name, part, t.ntodo, plural(t.ntodo), t.owned - t.ntodo,
+                t.keys ? fused : "each alone", t.parallel, t.threads, plural(t.threads), why);
     t.pool = t.ntodo ? schedule_start(t.parallel, t.threads, opt->shard.count > 0) : NULL;
     if (t.ntodo && !t.pool) {
         fprintf(stderr, "runner: cannot start worker threads\n");

@@ -3,6 +3,7 @@
 #include "verify.h"
 #include "config.h"
 #include "identity.h"
+#include "plural.h"
 #include "store.h"
 #include <string.h>
 
@@ -49,7 +50,7 @@ int verify_experiment(const char *root, const char *name, FILE *lines, FILE *ok,
     verify_runs(dir, &plan, NULL, lines, &c);
     *bad = plan.nruns - c.intact;
     fprintf(*bad ? lines : ok, "%s: %ld run%s, %ld intact, %ld damaged, %ld missing, %ld cannot be read now%s\n",
-            dir, plan.nruns, plan.nruns == 1 ? "" : "s", c.intact, c.damaged, c.missing, c.busy,
+            dir, plan.nruns, plural(plan.nruns), c.intact, c.damaged, c.missing, c.busy,
             *bad ? " (run the config again to train what is missing or damaged)" : "");
     config_free(&cfg);
     return 0;
