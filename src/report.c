@@ -1,13 +1,13 @@
 /* report.md and results/index.md: Markdown written whole in memory and saved atomically; the numbers come from
  * the experiment's points (table.tsv, summary.tsv, the committed runs) and the plots just written. */
 #include "stats.h"
-#include "plural.h"
 #include "report.h"
 #include "confusion.h"
 #include "fileio.h"
 #include "gnuplot.h"
 #include "html.h"
 #include "plot.h"
+#include "plural.h"
 #include "points.h"
 #include "study.h"
 #include "tsv.h"
