@@ -505,6 +505,13 @@ int plot_render(const plot_set *s, char *warning, size_t wlen, char *err, size_t
     return 0;
 }
 
+void plot_unrender(const plot_set *s)
+{
+    static const char *const images[] = {"png", "svg"};
+    for (int i = 0; i < s->n; i++)
+        remove_files(s->dir, plot_names[s->kind[i]], images, 2);
+}
+
 /* Removes the files of plots this report does not draw (left by an earlier sweep of the same name). */
 static void remove_stale(const plot_set *s)
 {

@@ -26,6 +26,9 @@ int plot_write(plot_set *s, const points *x, const confusion *cm, const char *wh
                size_t len);
 /* Renders every plot of s with gnuplot. 0 (a missing gnuplot: one line in warning), or -1 with err. */
 int plot_render(const plot_set *s, char *warning, size_t wlen, char *err, size_t len);
+/* Removes the images (PNG, SVG) of every plot of s: a report that does not draw them shows none left from an
+ * earlier render of other numbers. */
+void plot_unrender(const plot_set *s);
 /* The file name (without extension) and the heading of a kind of plot. */
 const char *plot_name(int kind);
 const char *plot_heading(int kind);

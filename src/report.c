@@ -312,13 +312,29 @@ int report_write(const config *base, const sweep_plan *plan, const char *results
         if (wlen)
             snprintf(warning, wlen, "%s", GNUPLOT_MISSING);
     }
+    if (rc == 0 && *undrawn) {
+        plot_unrender(&plots);
+        study_unrender(plots.dir);
+    }
     if (rc == 0)
         rc = write_markdown(&x, &plots, &st, have ? &cm : NULL, where, undrawn, err, len);
+    int drawn = 0; /* 0 drawn or not asked, -1 a script failed, timed out or was stopped */
     if (rc == 0 && render)
-        rc = plot_render(&plots, warning, wlen, err, len);
-    if (rc == 0 && render && !(wlen && warning[0]))
-        rc = study_render(plots.dir, warning, wlen, err, len);
-    if (rc == 0 && render && wlen && warning[0]) /* gnuplot gone since the look above */
+        drawn = plot_render(&plots, warning, wlen, err, len);
+    if (rc == 0 && render && drawn == 0 && !(wlen && warning[0]))
+        drawn = study_render(plots.dir, warning, wlen, err, len);
+    char failed[400] = "";
+    if (drawn < 0) {
+        /* the report says why, and shows none of the images (some of an earlier render) beside its numbers;
+         * err stays the failure's */
+        snprintf(failed, sizeof failed, "rendering failed (%s)", err);
+        plot_unrender(&plots);
+        study_unrender(plots.dir);
+        char again[300];
+        if (write_markdown(&x, &plots, &st, have ? &cm : NULL, where, failed, again, sizeof again) == 0)
+            html_report(&x, &plots, &st, failed, again, sizeof again);
+        rc = -1;
+    } else if (rc == 0 && render && wlen && warning[0]) /* gnuplot gone since the look above */
         rc = write_markdown(&x, &plots, &st, have ? &cm : NULL, where, warning, err, len);
     if (rc == 0)
         rc = html_report(&x, &plots, &st, !render ? undrawn : wlen ? warning : "", err, len);

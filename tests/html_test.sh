@@ -75,11 +75,17 @@ expect "best row marked" grep -q '<tr class="best"><td class="text">1</td><td da
 expect "report.md agrees" grep -q '| \*\*1\*\* | \*\*90.05 ± 0.40\*\* | \*\*89.23 ± 3.48\*\*' "$r/lr_sweep/report.md"
 
 # ---- without rendering, and without gnuplot: the page says why there is no plot ---------------------------
+# an image left by an earlier render would show beside the new numbers: a report that draws none removes them
+mkdir -p "$tmp/np/plots/digits" "$tmp/ng/plots/digits"
+: >"$tmp/np/plots/digits/loss_curves.png"
+: >"$tmp/ng/plots/digits/acc_curves.svg"
 capture "$RUNNER" --quiet --no-plots --results "$tmp/np" --set train.epochs=2 configs/digits.ini
+expect "--no-plots: no image left from before" [ ! -e "$tmp/np/plots/digits/loss_curves.png" ]
 expect "--no-plots: says so" grep -q 'plots were not rendered (--no-plots)' "$tmp/np/digits/report.html"
 expect "--no-plots: no inline plot" [ "$(grep -c '<svg' "$tmp/np/digits/report.html")" = 0 ]
 capture env PATH=/nonexistent "$RUNNER" --quiet --results "$tmp/ng" --set train.epochs=2 configs/digits.ini
 expect "no gnuplot: exit 0" [ "$status" = 0 ]
+expect "no gnuplot: no image left from before" [ ! -e "$tmp/ng/plots/digits/acc_curves.svg" ]
 expect "no gnuplot: the page says so" grep -q 'No plot is drawn in this page: gnuplot not found' "$tmp/ng/digits/report.html"
 expect "no gnuplot: report.md says so, and how to draw them" grep -q '^Not drawn yet: gnuplot not found.*make plots' \
     "$tmp/ng/digits/report.md"

@@ -102,6 +102,11 @@ results_kept() {
     grep -q input_test "$tmp/results/index.md" || why="$why; $1: index.md does not list the experiment"
     [ -s "$tmp/plots/input_test/loss_curves.gp" ] || why="$why; $1: no loss_curves.gp"
     [ -e "$tmp/plots/input_test/loss_curves.png" ] && why="$why; $1: a loss_curves.png from a failed render"
+    # the reports say why, with the new numbers, and show no image (stale.png: one left from an earlier render)
+    ls "$tmp/plots/input_test" | grep -q '\.png$\|\.svg$' && why="$why; $1: images left: $(ls "$tmp/plots/input_test" | grep '\.png$\|\.svg$' | tr '\n' ' ')"
+    grep -q '^Not drawn yet: rendering failed (' "$r/report.md" || why="$why; $1: report.md does not say the render failed"
+    grep -q 'No plot is drawn in this page: rendering failed (' "$r/report.html" 2>/dev/null ||
+        why="$why; $1: report.html missing or does not say the render failed"
     "$RUNNER" --results "$tmp/results" --verify input_test >/dev/null 2>&1 || why="$why; $1: --verify fails"
 }
 
@@ -129,6 +134,7 @@ gone() {
 }
 
 rm -rf "$tmp/results" "$tmp/plots"
+mkdir -p "$tmp/plots/input_test" && : >"$tmp/plots/input_test/acc_curves.png"
 bounded env PATH="$tmp/fail:$PATH" "$RUNNER" --quiet --results "$tmp/results" --plots "$tmp/plots" "$tmp/cfg.ini"
 why=
 [ "$status" = 4 ] || why="$why; exit status $status, expected 4"
@@ -138,6 +144,7 @@ results_kept failing
 verdict "gnuplot_fails"
 
 rm -rf "$tmp/results" "$tmp/plots" "$tmp"/*.pid
+mkdir -p "$tmp/plots/input_test" && : >"$tmp/plots/input_test/acc_curves.png"
 bounded env PATH="$tmp/hang:$PATH" RUNNER_GNUPLOT_TIMEOUT=1 "$RUNNER" --quiet --results "$tmp/results" \
     --plots "$tmp/plots" "$tmp/cfg.ini"
 why=
