@@ -182,7 +182,8 @@ typedef struct member {
     point best;
     int on_val;              /* best chosen on validation accuracy (else on test accuracy) */
     config cfg;
-    int has_cfg, runs, nepochs;
+    char sums[2][17];        /* the data checksums of its first run's manifest (training file, test data) */
+    int has_cfg, has_sums, runs, nepochs;
     double *sum;             /* (nepochs, 2): train and test loss summed over the runs that reached the epoch */
     int *count;              /* (nepochs) */
 } member;
@@ -252,6 +253,10 @@ static int member_run(member *m, const char *dir, const char *id, char *err, siz
         return -1;
     config_defaults(&m->cfg);
     m->has_cfg = 1;
+    char rundir[FILEIO_PATH];
+    if (fileio_path(rundir, sizeof rundir, err, len, "%s/runs/%s", dir, id) < 0)
+        return -1;
+    m->has_sums = identity_run_sums(rundir, m->sums[0], m->sums[1]) == 0;
     if (config_load(&m->cfg, path, &errs) > 0) {
         snprintf(err, len, "%.*s", (int)strcspn(errs.text, "\n"), errs.text);
         config_errors_free(&errs);
@@ -304,13 +309,22 @@ static error_class member_load(member *m, const char *root, char *err, size_t le
     return ERROR_NONE;
 }
 
-/* Experiments compare when their runs saw the same data: ERROR_NONE, or ERROR_USAGE naming the first key of
- * [data] in which b differs from a. */
+/* Experiments compare when their runs saw the same data: the same contents (the checksums their manifests record,
+ * whatever the files' paths; the paths and dataset names when a run from before the checksums has none), split
+ * and scaled alike. ERROR_NONE, or ERROR_USAGE naming what differs: the data, or the first key of [data]. */
 static error_class same_data(const member *a, const member *b, char *err, size_t len)
 {
-    static const char *const keys[] = {"data.file",          "data.features",   "data.labels", "data.test_file",
-                                       "data.test_fraction", "data.split_seed", "data.scale"};
-    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+    static const char *const keys[] = {"data.test_fraction", "data.split_seed", "data.scale", "data.file",
+                                       "data.features",      "data.labels",     "data.test_file"};
+    int sums = a->has_sums && b->has_sums;
+    for (int i = 0; sums && i < 2; i++)
+        if (strcmp(a->sums[i], b->sums[i])) {
+            snprintf(err, len, "runner: --compare: experiment '%s' is not comparable with '%s': its %s data differ "
+                     "(FNV-1a 64 %s, not %s)", b->name, a->name, i ? "test" : "training", b->sums[i], a->sums[i]);
+            return ERROR_USAGE;
+        }
+    size_t nkeys = sums ? 3 : sizeof keys / sizeof keys[0]; /* the same contents: paths and names may differ */
+    for (size_t k = 0; k < nkeys; k++) {
         char va[CONFIG_PATH], vb[CONFIG_PATH];
         int key = config_find(keys[k]);
         config_format(&a->cfg, key, va, sizeof va);

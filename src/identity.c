@@ -155,6 +155,20 @@ static int manifest_value(const char *text, const char *key, char *buf, size_t l
     return -1;
 }
 
+int identity_run_sums(const char *rundir, char train[17], char test[17])
+{
+    char path[IDENTITY_PATH + 400];
+    snprintf(path, sizeof path, "%s/manifest.txt", rundir);
+    char *manifest = fileio_read(path);
+    int rc = manifest && manifest_value(manifest, "data_fnv1a64", train, 17) == 0 &&
+                     manifest_value(manifest, "test_fnv1a64", test, 17) == 0 && strlen(train) == 16 &&
+                     strlen(test) == 16
+                 ? 0
+                 : -1;
+    free(manifest);
+    return rc;
+}
+
 /* 1 when sums (lines "CHECKSUM PATH") lists path but never with checksum hex; the first listed into was. */
 static int sums_differ(const char *sums, const char *path, const char *hex, char *was, size_t wlen)
 {

@@ -30,6 +30,10 @@ error_class identity_open(const char *dir, const config *base, const plandata *d
  * config_write's identity: seeds, threads and scheduling left out) and its manifest's data checksums are those of
  * IDENTITY_SUMS; else -1 with the reason in why. */
 int identity_check_run(const char *dir, const char *rundir, const config *want, char *why, size_t len);
+/* The data checksums run folder rundir's manifest records, 16 hex digits each: its training file's (train) and its
+ * test data's (test: the training file's when the test set was split from it). 0, or -1 when it records none (a
+ * run from before they were). */
+int identity_run_sums(const char *rundir, char train[17], char test[17]);
 /* 1 when experiment folder dir has an identity (some runner opened it), else 0. */
 int identity_exists(const char *dir);
 /* The base config of experiment dir's IDENTITY_PLAN (config_free it). 0, or -1 with err. */

@@ -33,6 +33,15 @@ odd="$tmp/a<b&c>.h5"
 cp data/digits.h5 "$odd"
 capture "$RUNNER" --quiet --results "$r" --set experiment.name=other --set "data.file=$odd" --set train.epochs=2 configs/digits.ini
 expect "train other" [ "$status" = 0 ]
+# two experiments (a root of their own) on one path whose contents changed between them
+cp data/digits.h5 "$tmp/changing.h5"
+capture "$RUNNER" --quiet --results "$tmp/c" --set experiment.name=before --set "data.file=$tmp/changing.h5" \
+    --set train.epochs=1 configs/digits.ini
+expect "train before" [ "$status" = 0 ]
+cp tests/bad_data/good.h5 "$tmp/changing.h5"
+capture "$RUNNER" --quiet --results "$tmp/c" --set experiment.name=after --set "data.file=$tmp/changing.h5" \
+    --set train.epochs=1 configs/digits.ini
+expect "train after" [ "$status" = 0 ]
 have_gnuplot=0
 command -v gnuplot >/dev/null 2>&1 && have_gnuplot=1
 
@@ -169,8 +178,11 @@ expect "--compare: plot linked" grep -q '(plots/compare-digits+lr_sweep/loss_cur
 expect "--compare: two curves in the data" [ "$(grep -c '^# index' "$r/plots/compare-digits+lr_sweep/loss_curves.dat")" = 2 ]
 expect "--compare: 4 epochs each" [ "$(grep -c '^[0-9]' "$r/plots/compare-digits+lr_sweep/loss_curves.dat")" = 8 ]
 [ "$have_gnuplot" = 0 ] || expect "--compare: plot rendered" [ -s "$r/plots/compare-digits+lr_sweep/loss_curves.svg" ]
+# the same contents at another path compare (other: a copy of digits.h5)
+capture "$RUNNER" --results "$r" --no-plots --compare digits other
+expect "--compare: the same data at another path: exit 0 ($(head -c 200 "$tmp/err"))" [ "$status" = 0 ]
 ls "$r" >"$tmp/before"
-for c in "digits nosuch:'nosuch'" "digits other:'other' is not comparable with 'digits': data.file" \
+for c in "digits nosuch:'nosuch'" \
          "digits:1 experiment given" "digits digits:'digits' given twice" "digits ../r:'../r'"; do
     names=${c%%:*}
     # shellcheck disable=SC2086 # names is a list of words
@@ -183,6 +195,15 @@ for c in "digits nosuch:'nosuch'" "digits other:'other' is not comparable with '
 done
 ls "$r" >"$tmp/after"
 expect "--compare refused: nothing written" cmp -s "$tmp/before" "$tmp/after"
+# the same path, other contents: refused on the checksums the runs' manifests record
+ls "$tmp/c" >"$tmp/before"
+capture "$RUNNER" --results "$tmp/c" --compare before after
+expect "--compare: changed contents at one path: exit 2 ($status)" [ "$status" = 2 ]
+expect "--compare: changed contents at one path: one line" [ "$(wc -l <"$tmp/err")" = 1 ]
+expect "--compare: names the data ($(head -c 200 "$tmp/err"))" \
+    grep -qF "'after' is not comparable with 'before': its training data differ (FNV-1a 64 " "$tmp/err"
+ls "$tmp/c" >"$tmp/after"
+expect "--compare refused on the checksums: nothing written" cmp -s "$tmp/before" "$tmp/after"
 
 # ---- the browser -----------------------------------------------------------------------------------------
 command -v chromium >/dev/null 2>&1 || sh experiments/deps.sh browser >/dev/null 2>&1
