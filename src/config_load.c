@@ -362,8 +362,11 @@ static int add_sweep(config *c, parse_ctx *p, const char *name, const char *valu
         return 1;
     }
     if (!config_key_sweepable(k)) {
-        report(p, "sweep", name, "cannot be swept (%s)",
-               k == config_key_index("experiment", "seeds") ? "list the seeds in experiment.seeds" : "it names the experiment");
+        const char *why = k == config_key_index("experiment", "seeds")  ? "list the seeds in experiment.seeds"
+                          : k == config_key_index("experiment", "name") ? "it names the experiment"
+                                                                         : "it sets how the whole experiment runs or is "
+                                                                           "reported, one value for all its runs";
+        report(p, "sweep", name, "cannot be swept (%s)", why);
         return 1;
     }
     if (p && p->sweep_seen[k]) {

@@ -28,7 +28,7 @@ for name in \
     range_test_fraction range_batch_size range_threads bad_choice bad_boolean \
     layers_empty_width layers_zero layers_words seeds_duplicate seeds_empty_item seeds_negative \
     name_parent name_absolute name_slash name_dot long_line several_errors \
-    sweep_empty_item sweep_unknown_key sweep_logspace_zero sweep_name \
+    sweep_empty_item sweep_unknown_key sweep_logspace_zero sweep_name sweep_whole_experiment \
     sweep_extra_argument string_comment string_too_long seeds_too_long sweep_long_id \
     range_validation_fraction range_early_stopping validation_no_rows validation_class_lost \
     early_stopping_no_validation several_rules \
