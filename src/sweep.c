@@ -104,8 +104,15 @@ int sweep_plan_init(sweep_plan *p, const config *base, long max_runs, char *err,
         sweep_point_id(p, i, full, sizeof full);
         size_t idlen = (base->nsweep ? strlen(full) : 0) + seed_width;
         if (idlen > SWEEP_ID_MAX) {
+            int longest = 0; /* the swept key with the longest value at this point: the first to shorten */
+            for (int k = 1; k < base->nsweep; k++)
+                if (strlen(base->sweep[k].values[sweep_value_index(p, i, k)]) >
+                    strlen(base->sweep[longest].values[sweep_value_index(p, i, longest)]))
+                    longest = k;
+            char origin[CONFIG_PATH + 64];
+            config_sweep_origin(base, base->sweep[longest].key, origin, sizeof origin);
             snprintf(err, len, "%s: run id '%.60s...' is %zu characters long, more than %d (it names a folder: "
-                     "shorten the swept values or sweep fewer keys)", base->path, full, idlen, SWEEP_ID_MAX);
+                     "shorten the swept values or sweep fewer keys)", origin, full, idlen, SWEEP_ID_MAX);
             rc = -1;
             break;
         }
@@ -123,8 +130,16 @@ int sweep_plan_init(sweep_plan *p, const config *base, long max_runs, char *err,
         snprintf(ids[i], SWEEP_ID, "%s", full);
         for (long j = 0; j < i; j++)
             if (!strcmp(ids[i], ids[j])) {
-                snprintf(err, len, "%s: two sweep points share the run id '%s' (make the values differ in letters "
-                         "or digits)", base->path, ids[i]);
+                /* the first key whose values differ between the two points: they differ only in characters a
+                 * folder name replaces ('_' and '=' among them, so no two keys' parts can run together) */
+                int k = 0;
+                while (k + 1 < base->nsweep && sweep_value_index(p, i, k) == sweep_value_index(p, j, k))
+                    k++;
+                char origin[CONFIG_PATH + 64];
+                config_sweep_origin(base, base->sweep[k].key, origin, sizeof origin);
+                snprintf(err, len, "%s: '%s' and '%s' give the same run id '%s' (make the values differ in letters "
+                         "or digits)", origin, base->sweep[k].values[sweep_value_index(p, j, k)],
+                         base->sweep[k].values[sweep_value_index(p, i, k)], ids[i]);
                 rc = -1;
                 break;
             }

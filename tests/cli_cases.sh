@@ -28,7 +28,7 @@ for name in \
     range_test_fraction range_batch_size range_threads bad_choice bad_boolean \
     layers_empty_width layers_zero layers_words seeds_duplicate seeds_empty_item seeds_negative \
     name_parent name_absolute name_slash name_dot long_line several_errors \
-    sweep_empty_item sweep_unknown_key sweep_logspace_zero sweep_name sweep_whole_experiment \
+    sweep_empty_item sweep_unknown_key sweep_logspace_zero sweep_name sweep_whole_experiment sweep_same_id \
     sweep_extra_argument string_comment string_too_long seeds_too_long sweep_long_id \
     range_validation_fraction range_early_stopping validation_no_rows validation_class_lost \
     early_stopping_no_validation several_rules \
@@ -104,5 +104,6 @@ done
 run_case set_data_file 3 --set data.file=tests/bad_data/none.h5 "$dir/no_features.ini"
 run_case set_sweep_unknown_key 2 --set sweep.train.bogus=1,2 "$dir/no_features.ini"
 run_case set_sweep_rule 2 --set sweep.train.warmup_epochs=0,1 "$dir/no_features.ini"
+run_case set_sweep_same_id 2 --set "sweep.data.file=a/b.h5, a-b.h5" "$dir/no_features.ini"
 # a swept value's error names the sweep that gave it, here over the file's own line
 run_case set_sweep_features 3 --set sweep.data.features=X,Z "$dir/features_key.ini"
