@@ -146,9 +146,11 @@ experiments: deps
 	@$(MAKE) --no-print-directory runner
 	@for c in $(CONFIGS); do ./runner $$c; rc=$$?; [ $$rc = 0 ] || [ $$rc = 5 ] || exit $$rc; done
 
-# Re-renders every plot from its script (edit a script, then make plots).
+# Re-renders every plot from its script (edit a script, then make plots); PLOTS=DIR for another plots root
+# (the runner's --results DIR puts them in DIR/plots).
+PLOTS = plots
 plots: deps
-	@for f in plots/*/*.gp; do [ -f "$$f" ] || continue; echo "gnuplot $$f"; gnuplot "$$f" || exit $$?; done
+	@for f in $(PLOTS)/*/*.gp; do [ -f "$$f" ] || continue; echo "gnuplot $$f"; gnuplot "$$f" || exit $$?; done
 
 data: python-deps
 	/usr/bin/python3 experiments/export_digits.py data/digits.h5

@@ -21,7 +21,7 @@ static void usage(FILE *f)
                "  --threads N         OpenMP threads per run (overrides experiment.threads; 0 = all;\n"
                "                      more than the cores available are capped)\n"
                "  --set S.KEY=VALUE   override a config key (repeatable); sweep.S.KEY=LIST replaces a sweep list\n"
-               "  --quiet             print nothing but errors\n"
+               "  --quiet             print nothing but errors and warnings\n"
                "  --force             train every run again even if its results exist\n"
                "  --no-plots          write the plot scripts and report but do not render them\n"
                "  --no-fuse           train every run alone, none in fused groups (the same numbers)\n"

@@ -165,6 +165,21 @@ static int md_diverged(FILE *f, const points *x, char *err, size_t len)
     return rc;
 }
 
+/* The command that draws every plot of the experiments beside plots folder dir: make plots, with PLOTS=ROOT for a
+ * root other than plots (--results, --plots). */
+static void draw_all_hint(const char *dir, char *buf, size_t len)
+{
+    const char *slash = strrchr(dir, '/');
+    int root = slash ? (int)(slash - dir) : 1;
+    const char *at = slash ? dir : ".";
+    if (root == 5 && !strncmp(at, "plots", 5))
+        snprintf(buf, len, "make plots");
+    else if (at[strspn(at, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+")] == 0)
+        snprintf(buf, len, "make plots PLOTS=%.*s", root, at);
+    else
+        snprintf(buf, len, "make plots PLOTS='%.*s'", root, at);
+}
+
 /* The plots section; undrawn: why the images are not drawn yet (--no-plots, no gnuplot: the section says so and
  * how to draw them, and the images appear once they are), "" when they were drawn. */
 static int md_plots(FILE *f, const points *x, const plot_set *s, const char *undrawn, char *err, size_t len)
@@ -174,10 +189,13 @@ static int md_plots(FILE *f, const points *x, const plot_set *s, const char *und
         return 0;
     if (report_link(x->results_dir, s->dir, rel, sizeof rel, err, len) < 0)
         return -1;
+    char all[FILEIO_PATH + 32];
+    draw_all_hint(s->dir, all, sizeof all);
     if (*undrawn)
         fprintf(f, "## Plots\n\nNot drawn yet: %s. Each plot's gnuplot script and data are linked below; draw them "
-                   "with `gnuplot %s/NAME.gp` from the repository root%s, and the images below appear.\n\n", undrawn,
-                s->dir, strstr(undrawn, "make plots") ? "" : " (or `make plots` for every experiment)");
+                   "with `gnuplot %s/NAME.gp` from the repository root%s%s%s, and the images below appear.\n\n",
+                undrawn, s->dir, strstr(undrawn, "make plots") ? "" : " (or `", strstr(undrawn, "make plots") ? "" : all,
+                strstr(undrawn, "make plots") ? "" : "` for every experiment)");
     else
         fprintf(f, "## Plots\n\nDrawn by gnuplot from the scripts and data beside each image; to draw one again "
                    "after editing its script, run `gnuplot %s/NAME.gp` from the repository root.\n\n", s->dir);
@@ -306,11 +324,16 @@ int report_write(const config *base, const sweep_plan *plan, const char *results
         rc = study_load(&st, &x, err, len);
     /* why the images are not drawn: the report says so instead of linking images that do not exist */
     const char *undrawn = render ? "" : "the plots were not rendered (--no-plots)";
+    char missing[FILEIO_PATH + 128];
     if (render && !gnuplot_installed()) {
-        undrawn = GNUPLOT_MISSING;
+        char all[FILEIO_PATH + 32];
+        draw_all_hint(plots.dir, all, sizeof all);
+        snprintf(missing, sizeof missing, "gnuplot not found: plots not rendered (apt-get install gnuplot-nox; then %s)",
+                 all);
+        undrawn = missing;
         render = 0;
         if (wlen)
-            snprintf(warning, wlen, "%s", GNUPLOT_MISSING);
+            snprintf(warning, wlen, "%s", missing);
     }
     if (rc == 0 && *undrawn) {
         plot_unrender(&plots);

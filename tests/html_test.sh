@@ -100,6 +100,10 @@ expect "no gnuplot: report.md says so, and how to draw them" grep -q '^Not drawn
     "$tmp/ng/digits/report.md"
 expect "--no-plots: report.md says so" grep -q '^Not drawn yet: the plots were not rendered (--no-plots)' \
     "$tmp/np/digits/report.md"
+# make plots draws another root's plots with PLOTS=ROOT
+expect "no gnuplot: the command for this root" grep -qF "then make plots PLOTS=$tmp/ng/plots)" "$tmp/ng/digits/report.md"
+expect "--no-plots: the command for this root" grep -qF "(or \`make plots PLOTS=$tmp/np/plots\` for every experiment)" \
+    "$tmp/np/digits/report.md"
 
 # ---- the study: a batch size x learning rate sweep with a target gets its section and plots in the page ----
 cat >"$tmp/study.ini" <<'INI'
