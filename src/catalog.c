@@ -389,10 +389,20 @@ static error_class compare_plot(const member *m, int n, const char *tag, const c
     fileio_text_drop(&dat);
     fileio_text_drop(&gp);
     rc = rc ? rc : fileio_path(log, sizeof log, err, len, "%s/loss_curves.log", dir);
+    if (rc == 0 && render && !gnuplot_installed())
+        render = 0, snprintf(out->warning, sizeof out->warning, "gnuplot not found: plot not rendered "
+                             "(apt-get install gnuplot-nox)");
     if (rc == 0 && render && (rc = gnuplot_run(path, log, err, len)) == 1)
-        rc = 0, snprintf(out->warning, sizeof out->warning, "gnuplot not found: plot not rendered");
-    if (rc == 0 && !render)
+        rc = 0, render = 0, snprintf(out->warning, sizeof out->warning, "gnuplot not found: plot not rendered "
+                                     "(apt-get install gnuplot-nox)");
+    if (rc == 0 && !render && !out->warning[0])
         snprintf(out->warning, sizeof out->warning, "plot not rendered (--no-plots)");
+    if (rc != 0 || !render) { /* no image left from an earlier comparison beside these numbers */
+        static const char *const images[] = {"png", "svg"};
+        for (int i = 0; i < 2; i++)
+            if (fileio_path(path, sizeof path, NULL, 0, "%s/loss_curves.%s", dir, images[i]) == 0)
+                unlink(path);
+    }
     return rc < 0 ? ERROR_OUTPUT : ERROR_NONE;
 }
 
@@ -422,7 +432,11 @@ static error_class compare_markdown(const member *m, int n, const char *root, ca
                 stats_pm(pm[0], sizeof pm[0], 100 * p->acc_mean, 100 * p->acc_std, 2, "±"),
                 stats_pm(pm[1], sizeof pm[1], p->loss_mean, p->loss_std, 4, "±"), p->n, p->diverged, p->sec_epoch);
     }
-    fprintf(t.f, "\n## Loss curves\n\n![Loss per epoch of each best point](%s/loss_curves.png)\n\nTrain (dashed) and "
+    fprintf(t.f, "\n## Loss curves\n\n");
+    if (out->warning[0])
+        fprintf(t.f, "Not drawn yet: %s. Draw it with `gnuplot %s/loss_curves.gp` from the repository root, and the "
+                     "image below appears.\n\n", out->warning, out->plots);
+    fprintf(t.f, "![Loss per epoch of each best point](%s/loss_curves.png)\n\nTrain (dashed) and "
                  "test (solid) loss per epoch of each best point, mean over its committed runs, log scale "
                  "([SVG](%s/loss_curves.svg), [script](%s/loss_curves.gp), [data](%s/loss_curves.dat)).\n",
             rel, rel, rel, rel);

@@ -185,6 +185,9 @@ expect "--compare: 4 epochs each" [ "$(grep -c '^[0-9]' "$r/plots/compare-digits
 # the same contents at another path compare (other: a copy of digits.h5)
 capture "$RUNNER" --results "$r" --no-plots --compare digits other
 expect "--compare: the same data at another path: exit 0 ($(head -c 200 "$tmp/err"))" [ "$status" = 0 ]
+expect "--compare --no-plots: the table says the plot is not drawn" \
+    grep -q '^Not drawn yet: plot not rendered (--no-plots)' "$r/compare-digits+other.md"
+expect "--compare --no-plots: no image" [ ! -e "$r/plots/compare-digits+other/loss_curves.png" ]
 ls "$r" >"$tmp/before"
 for c in "digits nosuch:'nosuch'" \
          "digits:1 experiment given" "digits digits:'digits' given twice" "digits ../r:'../r'"; do
