@@ -417,15 +417,28 @@ static const char *identity_value(const char *text, const char *section, const c
     return NULL;
 }
 
-/* Appends "section.key: old -> new" for key (or swept key) k when it differs between the two texts. */
-static void diff_key(const char *old, const char *now, const char *section, const char *key, char *out, size_t len)
+/* Appends "section.key: old -> new" for key k, or for the [sweep] line key (k < 0), when it differs between the
+ * two texts. A key an identity leaves out is at its later_value ("1 (the default)"); a [sweep] line left out is a
+ * key not swept. */
+static void diff_key(const char *old, const char *now, int k, const char *section, const char *key, char *out,
+                     size_t len)
 {
     size_t no = 0, nn = 0, used = strlen(out);
     const char *a = identity_value(old, section, key, &no), *b = identity_value(now, section, key, &nn);
     if ((!a && !b) || (a && b && no == nn && !strncmp(a, b, no)) || used >= len)
         return;
-    snprintf(out + used, len - used, "%s%s.%s: %.*s -> %.*s", used ? ", " : "", section, key, a ? (int)no : 8,
-             a ? a : "(absent)", b ? (int)nn : 8, b ? b : "(absent)");
+    char absent[CONFIG_VALUE + 48] = "(not swept)", dotted[80];
+    if (k >= 0) { /* a key swept on either side: the [sweep] line's difference says it */
+        size_t n;
+        snprintf(dotted, sizeof dotted, "%s.%s", section, key);
+        if (identity_value(old, "sweep", dotted, &n) || identity_value(now, "sweep", dotted, &n))
+            return;
+    }
+    if (k >= 0)
+        snprintf(absent, sizeof absent, "%s (%s)", later_value(k),
+                 strcmp(later_value(k), config_keys[k].def) ? "as results from before the key" : "the default");
+    snprintf(out + used, len - used, "%s%s.%s: %.*s -> %.*s", used ? ", " : "", section, key,
+             a ? (int)no : (int)strlen(absent), a ? a : absent, b ? (int)nn : (int)strlen(absent), b ? b : absent);
 }
 
 /* The swept keys of an identity text in their order, "a, b" (its [sweep] lines' names). */
@@ -446,9 +459,9 @@ void config_identity_diff(const char *old, const char *now, char *out, size_t le
     out[0] = 0;
     for (int k = 0; k < NKEYS; k++) {
         char swept[80];
-        diff_key(old, now, config_keys[k].section, config_keys[k].name, out, len);
+        diff_key(old, now, k, config_keys[k].section, config_keys[k].name, out, len);
         snprintf(swept, sizeof swept, "%s.%s", config_keys[k].section, config_keys[k].name);
-        diff_key(old, now, "sweep", swept, out, len);
+        diff_key(old, now, -1, "sweep", swept, out, len);
     }
     char a[400], b[400];
     sweep_order(old, a, sizeof a);

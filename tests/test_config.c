@@ -469,8 +469,14 @@ START_TEST(test_identity_diff_names_keys)
     const char *old = "[experiment]\nname = x\n\n[model]\nhidden = 128\nactivation = sigmoid\n",
                *now = "[experiment]\nname = x\n\n[model]\nactivation = relu\n\n[sweep]\nmodel.hidden = (swept)\n";
     config_identity_diff(old, now, out, sizeof out);
-    ck_assert_str_eq(out, "model.hidden: 128 -> (absent), sweep.model.hidden: (absent) -> (swept), "
-                          "model.activation: sigmoid -> relu");
+    ck_assert_str_eq(out, "sweep.model.hidden: (not swept) -> (swept), model.activation: sigmoid -> relu");
+    /* a key left out at its default, or at the value results from before it were made with */
+    const char *dflt = "[experiment]\nname = x\n\n[data]\nfile = d.h5\n",
+               *set = "[experiment]\nname = x\n\n[data]\nfile = d.h5\nvalidation_fraction = 0.1\n\n[train]\n"
+                      "eval_every = 5\n";
+    config_identity_diff(dflt, set, out, sizeof out);
+    ck_assert_str_eq(out, "data.validation_fraction: 0 (as results from before the key) -> 0.1, "
+                          "train.eval_every: 1 (the default) -> 5");
     config_identity_diff(old, old, out, sizeof out);
     ck_assert_str_eq(out, "the files differ in a line that is not a key");
     /* the same swept keys in another order (they make the run ids) */

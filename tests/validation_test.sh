@@ -133,7 +133,7 @@ check "a run of the old format is intact" $?
 check "an experiment of the old format resumes with validation_fraction = 0" $? "$(cat "$tmp/out")"
 "$RUNNER" --no-plots --results "$tmp/r" --plots "$tmp/p" --set experiment.name=noval --set train.epochs=3 \
     configs/digits.ini >"$tmp/out" 2>&1
-[ $? = 2 ] && grep -qF "(data.validation_fraction: (absent) -> 0.1)" "$tmp/out"
+[ $? = 2 ] && grep -qF "(data.validation_fraction: 0 (as results from before the key) -> 0.1)" "$tmp/out"
 check "with the default validation_fraction it is another experiment" $? "$(cat "$tmp/out")"
 
 finish
