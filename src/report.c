@@ -102,11 +102,14 @@ static void md_results(FILE *f, const points *x)
     int on_val;
     long best = points_best(x->pts, x->plan->npoints, &on_val);
     fprintf(f, "## Results\n\nFinal validation accuracy, test accuracy and test loss of each sweep point, mean ± "
-               "standard deviation over its seeds (a diverged run counts with its last finite epoch). The best point, "
-               "in bold, %s\n\n|", on_val ? "is the one with the highest mean validation accuracy (rows held out of "
-               "the training set): the test set plays no part in the choice, so its test accuracy is the estimate."
-               : "is the one with the highest mean test accuracy: without a validation set (data.validation_fraction "
-               "= 0) the test set chooses it, which makes its test accuracy an optimistic estimate.");
+               "standard deviation over its seeds (a diverged run counts with its last finite epoch). %s\n\n|",
+            best < 0 ? "No point is in bold as the best: every run of every point diverged."
+            : on_val ? "The best point, in bold, is the one with the highest mean validation accuracy (rows held out "
+                       "of the training set): the test set plays no part in the choice, so its test accuracy is the "
+                       "estimate."
+                     : "The best point, in bold, is the one with the highest mean test accuracy: without a validation "
+                       "set (data.validation_fraction = 0) the test set chooses it, which makes its test accuracy an "
+                       "optimistic estimate.");
     for (int i = 0; i < x->nsweep; i++)
         fprintf(f, " %s |", config_key_name(x->base->sweep[i].key));
     fprintf(f, "%s validation accuracy (%%) | test accuracy (%%) | test loss | n | diverged | s / epoch |\n|",

@@ -102,6 +102,9 @@ check "summary after retraining equals the uninterrupted one" $?
     --set "sweep.train.learning_rate=1, 10" --set train.epochs=5 "$tmp/sweep.ini" 2>"$tmp/err"
 [ $? = 5 ] && grep -q "every run diverged" "$tmp/err"
 check "all-diverged sweep exits 5" $?
+grep -q 'No point is in bold as the best: every run of every point diverged\.' "$tmp/div/div/report.md" &&
+    ! grep -q 'The best point, in bold' "$tmp/div/div/report.md"
+check "all-diverged sweep: report.md names no best point" $?
 
 # a config change that makes old runs incomparable is refused, --force retrains
 "$RUNNER" --no-plots --plots "$tmp/plots" --quiet --results "$tmp/killed" --set model.hidden=16 "$tmp/sweep.ini" 2>"$tmp/err"
@@ -112,7 +115,7 @@ check "changed config refused with exit 2" $?
 ! grep -q eval_every "$tmp/killed/resume/experiment.ini"
 check "experiment.ini leaves train.eval_every out at its default" $?
 "$RUNNER" --no-plots --plots "$tmp/plots" --quiet --results "$tmp/killed" --set train.eval_every=5 "$tmp/sweep.ini" 2>"$tmp/err"
-[ $? = 2 ] && grep -q "(train.eval_every: (absent) -> 5)" "$tmp/err"
+[ $? = 2 ] && grep -qF "(train.eval_every: 1 (the default) -> 5)" "$tmp/err"
 check "a changed train.eval_every is refused with exit 2" $?
 # sparse curves: rows at epochs 0, 7, 14, 20 pass --verify; epochs that do not rise are damage
 "$RUNNER" --no-plots --plots "$tmp/plots" --quiet --results "$tmp/sparse" --set experiment.seeds=1 \
