@@ -2,6 +2,7 @@
  * overflow and the machine's memory before anything is allocated. */
 #include "dataset.h"
 #include "h5util.h"
+#include "plural.h"
 #include "rng.h"
 #include <math.h>
 #include <stdio.h>
@@ -537,8 +538,8 @@ static int open_train_test(const config *c, dataset *train, dataset *test, char 
             return -1;
         }
         if (test->cols != train->cols) {
-            snprintf(err, len, "%s: '%s' has %d features but the training data has %d", c->test_file, c->features,
-                     test->cols, train->cols);
+            snprintf(err, len, "%s: '%s' has %d feature%s but the training data has %d", c->test_file, c->features,
+                     test->cols, plural(test->cols), train->cols);
             config_blame(c, "data.test_file", err, len);
             dataset_free(train);
             dataset_free(test);

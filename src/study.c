@@ -4,6 +4,7 @@
 #include "study.h"
 #include "fileio.h"
 #include "gnuplot.h"
+#include "plural.h"
 #include "stats.h"
 #include "tsv.h"
 #include <ctype.h>
@@ -476,8 +477,8 @@ int study_write(FILE *md, const study *st, const points *x, const char *plots_di
     int val = x->base->validation_fraction > 0, rc = 0;
     char step_note[160] = "";
     if (x->base->eval_every_steps > 0)
-        snprintf(step_note, sizeof step_note, " and every %lld steps (on the %s set)", x->base->eval_every_steps,
-                 val ? "validation" : "test");
+        snprintf(step_note, sizeof step_note, " and every %lld step%s (on the %s set)", x->base->eval_every_steps,
+                 plural(x->base->eval_every_steps), val ? "validation" : "test");
     fprintf(md, "## Study: steps to the target\n\nTarget: %s accuracy %g%s, checked after every epoch%s: "
                 "steps_to_target is the first check that reached it, at most %s after the first step whose weights "
                 "did.\n\n",
