@@ -354,7 +354,7 @@ int dataset_split(const dataset *all, double fraction, uint64_t seed, dataset *t
     }
     if (hold_out(all, ntest, seed, RNG_STREAM_SPLIT, train, test) < 0) {
         snprintf(err, len, "out of memory splitting the data");
-        return -1;
+        return -2;
     }
     return 0;
 }
@@ -518,24 +518,25 @@ void dataset_free(dataset *d)
     memset(d, 0, sizeof *d);
 }
 
-/* The train and test sets of c, before the validation split: 0, or -1 with err. */
-static int open_train_test(const config *c, dataset *train, dataset *test, char *err, size_t len)
+/* The train and test sets of c, before the validation split: ERROR_NONE; ERROR_DATA with err (a file), or
+ * ERROR_USAGE when data.test_fraction leaves an empty part (the config's choice, as data.validation_fraction's). */
+static error_class open_train_test(const config *c, dataset *train, dataset *test, char *err, size_t len)
 {
     dataset all;
     memset(test, 0, sizeof *test);
     if (load_blame(&all, c, "data.file", err, len) < 0)
-        return -1;
+        return ERROR_DATA;
     if (scale_loaded(&all, c, c->file, err, len) < 0)
-        return -1;
+        return ERROR_DATA;
     if (c->test_file[0]) {
         *train = all;
         if (load_blame(test, c, "data.test_file", err, len) < 0) {
             dataset_free(train);
-            return -1;
+            return ERROR_DATA;
         }
         if (scale_loaded(test, c, c->test_file, err, len) < 0) {
             dataset_free(train);
-            return -1;
+            return ERROR_DATA;
         }
         if (test->cols != train->cols) {
             snprintf(err, len, "%s: '%s' has %d feature%s but the training data has %d", c->test_file, c->features,
@@ -543,7 +544,7 @@ static int open_train_test(const config *c, dataset *train, dataset *test, char 
             config_blame(c, "data.test_file", err, len);
             dataset_free(train);
             dataset_free(test);
-            return -1;
+            return ERROR_DATA;
         }
     } else {
         char why[200];
@@ -552,10 +553,10 @@ static int open_train_test(const config *c, dataset *train, dataset *test, char 
         if (rc < 0) {
             snprintf(err, len, "%s: %s", c->file, why);
             config_blame(c, "data.test_fraction", err, len);
-            return -1;
+            return rc == -1 ? ERROR_USAGE : ERROR_DATA;
         }
     }
-    return 0;
+    return ERROR_NONE;
 }
 
 /* Holds data.validation_fraction of *train out into val (nothing when it is 0): 0, or -1 with err. */
@@ -580,8 +581,9 @@ error_class dataset_open_config(const config *c, dataset *train, dataset *val, d
                                 char *err, size_t len)
 {
     memset(val, 0, sizeof *val);
-    if (open_train_test(c, train, test, err, len) < 0)
-        return ERROR_DATA;
+    error_class rc = open_train_test(c, train, test, err, len);
+    if (rc != ERROR_NONE)
+        return rc;
     int n = train->nclasses > test->nclasses ? train->nclasses : test->nclasses;
     if (n < 2) {
         snprintf(err, len, "%s: every label is 0; classification needs at least two classes", c->file);

@@ -29,7 +29,7 @@ int dataset_load(dataset *d, const char *path, const char *features, const char 
 /* Copies arrays into a dataset (for generated data and tests); returns 0 or -1 when memory is short. */
 int dataset_from_arrays(dataset *d, const float *x, const int *y, int rows, int cols);
 /* Holds out round(fraction * rows) rows chosen by a permutation seeded with seed; both parts keep file order.
- * Returns 0, or -1 with the reason when a part would be empty. */
+ * Returns 0, or with the reason -1 when a part would be empty, -2 out of memory. */
 int dataset_split(const dataset *all, double fraction, uint64_t seed, dataset *train, dataset *test, char *err,
                   size_t len);
 /* Holds out round(fraction * rows) rows of all for validation, drawn from split_seed's own stream (so the test

@@ -30,7 +30,7 @@ for name in \
     name_parent name_absolute name_slash name_dot long_line several_errors \
     sweep_empty_item sweep_unknown_key sweep_logspace_zero sweep_name sweep_whole_experiment sweep_same_id \
     sweep_extra_argument string_comment string_too_long seeds_too_long sweep_long_id \
-    range_validation_fraction range_early_stopping validation_no_rows validation_class_lost \
+    range_validation_fraction range_early_stopping validation_no_rows validation_class_lost test_fraction_no_rows \
     early_stopping_no_validation several_rules \
     step_every_zero weight_decay_negative warmup_not_below_epochs min_lr_above_lr min_lr_above_swept_lr \
     warmup_swept_epochs schedule_unknown range_target_accuracy stop_at_target_no_target \
