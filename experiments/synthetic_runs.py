@@ -31,9 +31,7 @@ file = {data}
 scale = 0.0625
 [model]
 hidden = 4
-[train]
-epochs = 1
-[sweep]
+""" + ("" if epochs > 1 else "[train]\nepochs = 1\n") + f"""[sweep]
 train.batch_size = linspace(1, {batches}, {batches})
 """ + (f"train.eval_every = linspace(1, {evals}, {evals})\n" if evals > 1 else "") + (
         f"train.epochs = linspace(1, {epochs}, {epochs})\n" if epochs > 1 else "")

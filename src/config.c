@@ -542,6 +542,16 @@ int config_check_run(const config *base, const config *run, const char *suffix, 
     return err[0] ? -1 : 0;
 }
 
+void config_shadowed(const config *c, config_errors *warnings)
+{
+    for (int i = 0; i < c->nsweep; i++) {
+        int k = c->sweep[i].key;
+        if (c->sweep[i].line > 0 && c->key_line[k] > 0)
+            config_error(warnings, "%s:%d: %s.%s: warning: also swept on line %d, whose values replace this one",
+                         c->path, c->key_line[k], config_key_section(k), config_key_name(k), c->sweep[i].line);
+    }
+}
+
 void config_free(config *c)
 {
     free(c->sweep);

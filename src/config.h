@@ -111,6 +111,9 @@ void config_sweep_origin(const config *base, int key, char *buf, size_t len);
  * early_stopping a validation set, warmup_epochs < epochs and min_learning_rate <= learning_rate. 0, or -1 with
  * every rule the run breaks in err, one line each, "FILE:LINE: section.key: what is wrong (allowed)SUFFIX". */
 int config_check_run(const config *base, const config *run, const char *suffix, char *err, size_t len);
+/* Adds a line to warnings for each key c's file both sets in its section and sweeps (the sweep's values replace
+ * the single one: allowed, since configs did it before, but never silently). --set sweep.KEY does it on purpose. */
+void config_shadowed(const config *c, config_errors *warnings);
 /* Prefixes msg (in place) with the origin of key "section.key". */
 void config_blame(const config *c, const char *dotted, char *msg, size_t len);
 /* Key index of "section.key", or -1. */

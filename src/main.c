@@ -191,8 +191,13 @@ static int load_config(const cli_options *opt, config *cfg)
         config_check_report(cfg, &errs);
     if (opt->threads >= 0)
         cfg->threads = opt->threads;
-    if (!errs.n)
+    if (!errs.n) {
+        config_shadowed(cfg, &errs);
+        if (errs.n)
+            fputs(errs.text, stderr);
+        config_errors_free(&errs);
         return 0;
+    }
     fputs(errs.text, stderr);
     if (errs.n > 50)
         fprintf(stderr, "%s: ... and %d more errors\n", opt->config, errs.n - 50);

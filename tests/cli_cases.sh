@@ -69,8 +69,8 @@ awk 'BEGIN { s = "; "; while (length(s) < 1000) s = s "x"; for (i = 0; i < 1100;
     >"$tmp/too_large_config.ini"
 run_case too_large_config 2 "$tmp/too_large_config.ini"
 
-# ---- accepted: exit 0, nothing on stderr, results written ------------------------------------------------------
-for name in accept_crlf accept_bom accept_inline_comments accept_indented; do
+# ---- accepted: exit 0, nothing on stderr but a warning, results written ----------------------------------------
+for name in accept_crlf accept_bom accept_inline_comments accept_indented accept_set_and_swept; do
     run_case "$name" 0 --set train.epochs=1 --quiet "$dir/$name.ini"
 done
 

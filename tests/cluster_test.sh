@@ -26,8 +26,6 @@ threads = 1
 [data]
 file = $repo/data/digits.h5
 scale = 0.0625
-[model]
-hidden = 16
 [train]
 epochs = ${CLUSTER_EPOCHS:-1000}
 batch_size = 16

@@ -75,8 +75,6 @@ seeds = 1
 [data]
 file = $tmp/d.h5
 scale = 0.0625
-[model]
-hidden = 16
 [train]
 epochs = 2
 [sweep]
