@@ -150,7 +150,7 @@ experiments: deps
 # (the runner's --results DIR puts them in DIR/plots).
 PLOTS = plots
 plots: deps
-	@for f in $(PLOTS)/*/*.gp; do [ -f "$$f" ] || continue; echo "gnuplot $$f"; gnuplot "$$f" || exit $$?; done
+	@for f in "$(PLOTS)"/*/*.gp; do [ -f "$$f" ] || continue; echo "gnuplot $$f"; gnuplot "$$f" || exit $$?; done
 
 data: python-deps
 	/usr/bin/python3 experiments/export_digits.py data/digits.h5

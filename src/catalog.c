@@ -389,14 +389,13 @@ static error_class compare_plot(const member *m, int n, const char *tag, const c
     fileio_text_drop(&dat);
     fileio_text_drop(&gp);
     rc = rc ? rc : fileio_path(log, sizeof log, err, len, "%s/loss_curves.log", dir);
-    if (rc == 0 && render && !gnuplot_installed())
-        render = 0, snprintf(out->warning, sizeof out->warning, "gnuplot not found: plot not rendered "
-                             "(apt-get install gnuplot-nox)");
-    if (rc == 0 && render && (rc = gnuplot_run(path, log, err, len)) == 1)
-        rc = 0, render = 0, snprintf(out->warning, sizeof out->warning, "gnuplot not found: plot not rendered "
-                                     "(apt-get install gnuplot-nox)");
-    if (rc == 0 && !render && !out->warning[0])
-        snprintf(out->warning, sizeof out->warning, "plot not rendered (--no-plots)");
+    int missing = rc == 0 && render && !gnuplot_installed();
+    if (rc == 0 && render && !missing && (rc = gnuplot_run(path, log, err, len)) == 1)
+        rc = 0, missing = 1; /* gone since the look */
+    if (missing || (rc == 0 && !render))
+        snprintf(out->warning, sizeof out->warning, "%s", missing ? "gnuplot not found: plot not rendered "
+                 "(apt-get install gnuplot-nox)" : "plot not rendered (--no-plots)");
+    render = render && !missing;
     if (rc != 0 || !render) { /* no image left from an earlier comparison beside these numbers */
         static const char *const images[] = {"png", "svg"};
         for (int i = 0; i < 2; i++)

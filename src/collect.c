@@ -97,5 +97,5 @@ void collect_incomplete(FILE *out, const char *dir, const verify_counts *c, int 
     }
     fprintf(out, "%s: incomplete: %ld of %ld runs missing or damaged (%ld missing, %ld damaged, %ld cannot be read "
             "now); owned by shard%s%s (run them again, e.g. runner --shard I/N CONFIG, then --collect)\n", dir,
-            nruns - c->intact, nruns, c->missing, c->damaged, c->busy, listed > 1 ? "s" : "", list);
+            nruns - c->intact, nruns, c->missing, c->damaged, c->busy, plural(listed), list);
 }

@@ -33,8 +33,6 @@ void gnuplot_tics(FILE *f, const char *axis, const config_sweep *s, const int *o
 /* Rendering stops (gnuplot killed) once *stop is non-zero (a signal handler's flag; NULL: never), and a script
  * may run for RUNNER_GNUPLOT_TIMEOUT seconds (default GNUPLOT_TIMEOUT). 0, or -1 with err on a bad value. */
 int gnuplot_init(volatile sig_atomic_t *stop, char *err, size_t len);
-/* The warning of a report whose plots are not rendered because gnuplot is not installed. */
-#define GNUPLOT_MISSING "gnuplot not found: plots not rendered (apt-get install gnuplot-nox; then make plots)"
 /* 1 when an executable gnuplot is on PATH (where gnuplot_run would start it), else 0. */
 int gnuplot_installed(void);
 /* Runs "gnuplot script" with its output in log (removed on success). 0, 1 when gnuplot is not installed, 2 when

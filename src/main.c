@@ -93,7 +93,7 @@ static int prepare_folders(const cli_options *opt, const config *cfg)
 /* Plots and report.md of the experiment in results_dir, then results/index.md. 0, or -1 after printing why. */
 static int write_report(const cli_options *opt, const config *cfg, const sweep_plan *plan, const char *results_dir)
 {
-    char plots_dir[STORE_PATH], warning[300], err[1200];
+    char plots_dir[STORE_PATH], warning[STORE_PATH + 200], err[1200];
     if (plots_path(opt, cfg->name, plots_dir, sizeof plots_dir) < 0)
         return -1;
     /* the index lists this report even when rendering failed; a stop signal says so itself */

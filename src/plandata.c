@@ -1,5 +1,6 @@
 /* The plan's data sets, found by a key built from the [data] keys of a run's config. */
 #include "plandata.h"
+#include "plural.h"
 #include "train.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,7 +58,7 @@ error_class plandata_load(plandata *d, const sweep_plan *plan, char *err, size_t
         if (n)
             snprintf(s->warning, sizeof s->warning, "%s: %d of the %d classes %s no rows (label%s %s): labels are "
                      "read as 0..max, so they count as classes; relabel to 0..K-1 (experiments/csv_to_h5.py does)",
-                     c.file, n, s->nclasses, n > 1 ? "have" : "has", n > 1 ? "s" : "", empty);
+                     c.file, n, s->nclasses, n > 1 ? "have" : "has", plural(n), empty);
         d->n++;
     }
     if (rc != ERROR_NONE)

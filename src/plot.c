@@ -481,7 +481,7 @@ static void remove_files(const char *dir, const char *name, const char *const *e
     }
 }
 
-int plot_render(const plot_set *s, char *warning, size_t wlen, char *err, size_t len)
+int plot_render(const plot_set *s, char *err, size_t len)
 {
     char script[FILEIO_PATH], log[FILEIO_PATH];
     for (int i = 0; i < s->n; i++) {
@@ -490,17 +490,8 @@ int plot_render(const plot_set *s, char *warning, size_t wlen, char *err, size_t
             fileio_path(log, sizeof log, err, len, "%s/%s.log", s->dir, name) < 0)
             return -1;
         int rc = gnuplot_run(script, log, err, len);
-        if (rc == 1) {
-            snprintf(warning, wlen, "%s", GNUPLOT_MISSING);
-            return 0;
-        }
-        if (rc != 0) {
-            /* images of a script that failed, timed out or was killed may be half-written, or left from an
-             * earlier render of other data */
-            static const char *const images[] = {"png", "svg"};
-            remove_files(s->dir, name, images, 2);
-            return -1;
-        }
+        if (rc != 0) /* a failed script's images may be half-written: the caller removes them (plot_unrender) */
+            return rc == 1 ? 1 : -1;
     }
     return 0;
 }

@@ -24,8 +24,9 @@ typedef struct plot_set {
  * matrix of the sweep point called where, and removes the files of the others. 0, or -1 with err. */
 int plot_write(plot_set *s, const points *x, const confusion *cm, const char *where, const char *dir, char *err,
                size_t len);
-/* Renders every plot of s with gnuplot. 0 (a missing gnuplot: one line in warning), or -1 with err. */
-int plot_render(const plot_set *s, char *warning, size_t wlen, char *err, size_t len);
+/* Renders every plot of s with gnuplot. 0, 1 when gnuplot is not installed, or -1 with err (a script failed,
+ * timed out or was stopped: its images may be half-written, for plot_unrender). */
+int plot_render(const plot_set *s, char *err, size_t len);
 /* Removes the images (PNG, SVG) of every plot of s: a report that does not draw them shows none left from an
  * earlier render of other numbers. */
 void plot_unrender(const plot_set *s);

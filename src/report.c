@@ -183,6 +183,14 @@ static void draw_all_hint(const char *dir, char *buf, size_t len)
         snprintf(buf, len, "make plots PLOTS='%.*s'", root, at);
 }
 
+/* Why plots of the set s are not drawn when gnuplot is missing, with how to draw them. */
+static void gnuplot_missing(const plot_set *s, char *buf, size_t len)
+{
+    char all[FILEIO_PATH + 32];
+    draw_all_hint(s->dir, all, sizeof all);
+    snprintf(buf, len, "gnuplot not found: plots not rendered (apt-get install gnuplot-nox; then %s)", all);
+}
+
 /* The plots section; undrawn: why the images are not drawn yet (--no-plots, no gnuplot: the section says so and
  * how to draw them, and the images appear once they are), "" when they were drawn. */
 static int md_plots(FILE *f, const points *x, const plot_set *s, const char *undrawn, char *err, size_t len)
@@ -325,45 +333,45 @@ int report_write(const config *base, const sweep_plan *plan, const char *results
     }
     if (rc == 0)
         rc = study_load(&st, &x, err, len);
-    /* why the images are not drawn: the report says so instead of linking images that do not exist */
-    const char *undrawn = render ? "" : "the plots were not rendered (--no-plots)";
-    char missing[FILEIO_PATH + 128];
-    if (render && !gnuplot_installed()) {
-        char all[FILEIO_PATH + 32];
-        draw_all_hint(plots.dir, all, sizeof all);
-        snprintf(missing, sizeof missing, "gnuplot not found: plots not rendered (apt-get install gnuplot-nox; then %s)",
-                 all);
-        undrawn = missing;
-        render = 0;
-        if (wlen)
-            snprintf(warning, wlen, "%s", missing);
-    }
+    /* why the images are not drawn: the report says so instead of linking images that do not exist, and shows
+     * none left by an earlier render beside its numbers */
+    char undrawn[FILEIO_PATH + 1400] = "";
+    if (rc == 0 && !render)
+        snprintf(undrawn, sizeof undrawn, "the plots were not rendered (--no-plots)");
+    else if (rc == 0 && !gnuplot_installed())
+        gnuplot_missing(&plots, undrawn, sizeof undrawn);
     if (rc == 0 && *undrawn) {
         plot_unrender(&plots);
         study_unrender(plots.dir);
     }
     if (rc == 0)
         rc = write_markdown(&x, &plots, &st, have ? &cm : NULL, where, undrawn, err, len);
-    int drawn = 0; /* 0 drawn or not asked, -1 a script failed, timed out or was stopped */
-    if (rc == 0 && render)
-        drawn = plot_render(&plots, warning, wlen, err, len);
-    if (rc == 0 && render && drawn == 0 && !(wlen && warning[0]))
-        drawn = study_render(plots.dir, warning, wlen, err, len);
-    char failed[400] = "";
-    if (drawn < 0) {
-        /* the report says why, and shows none of the images (some of an earlier render) beside its numbers;
-         * err stays the failure's */
-        snprintf(failed, sizeof failed, "rendering failed (%s)", err);
+    /* 0 drawn, 1 gnuplot gone since the look above, -1 a script failed, timed out or was stopped (err) */
+    int drawn = rc == 0 && !*undrawn ? plot_render(&plots, err, len) : 0;
+    if (rc == 0 && !*undrawn && drawn == 0)
+        drawn = study_render(plots.dir, err, len);
+    if (drawn == 1)
+        gnuplot_missing(&plots, undrawn, sizeof undrawn);
+    else if (drawn < 0)
+        snprintf(undrawn, sizeof undrawn, "rendering failed (%s)", err);
+    if (drawn != 0) { /* the reports are written again, saying why, with no image */
         plot_unrender(&plots);
         study_unrender(plots.dir);
-        char again[300];
-        if (write_markdown(&x, &plots, &st, have ? &cm : NULL, where, failed, again, sizeof again) == 0)
-            html_report(&x, &plots, &st, failed, again, sizeof again);
-        rc = -1;
-    } else if (rc == 0 && render && wlen && warning[0]) /* gnuplot gone since the look above */
-        rc = write_markdown(&x, &plots, &st, have ? &cm : NULL, where, warning, err, len);
-    if (rc == 0)
-        rc = html_report(&x, &plots, &st, !render ? undrawn : wlen ? warning : "", err, len);
+        char again[600];
+        int ok = write_markdown(&x, &plots, &st, have ? &cm : NULL, where, undrawn, again, sizeof again) == 0 &&
+                 html_report(&x, &plots, &st, undrawn, again, sizeof again) == 0;
+        if (drawn < 0 && !ok) { /* err stays the render's, with what the rewrite met */
+            size_t used = strlen(err);
+            snprintf(err + used, used < len ? len - used : 0, "; and the reports could not say so: %s", again);
+        } else if (!ok) {
+            snprintf(err, len, "%s", again);
+            rc = -1;
+        }
+        rc = drawn < 0 ? -1 : rc;
+    } else if (rc == 0)
+        rc = html_report(&x, &plots, &st, undrawn, err, len);
+    if (wlen && rc == 0 && *undrawn && render) /* a missing gnuplot: the caller warns */
+        snprintf(warning, wlen, "%s", undrawn);
     if (have)
         confusion_free(&cm);
     points_free(&x);

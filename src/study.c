@@ -494,7 +494,7 @@ int study_write(FILE *md, const study *st, const points *x, const char *plots_di
     return rc;
 }
 
-int study_render(const char *plots_dir, char *warning, size_t wlen, char *err, size_t len)
+int study_render(const char *plots_dir, char *err, size_t len)
 {
     char script[FILEIO_PATH], log[FILEIO_PATH];
     for (int i = 0; i < STUDY_PLOTS; i++) {
@@ -504,10 +504,8 @@ int study_render(const char *plots_dir, char *warning, size_t wlen, char *err, s
         if (access(script, F_OK) != 0)
             continue;
         int rc = gnuplot_run(script, log, err, len);
-        if (rc == 1) {
-            snprintf(warning, wlen, "%s", GNUPLOT_MISSING);
-            return 0;
-        }
+        if (rc == 1)
+            return 1;
         if (rc != 0)
             return -1;
     }

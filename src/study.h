@@ -67,8 +67,8 @@ int study_has_plot(const study *st, int k);
 const char *study_plot_name(int k);
 const char *study_plot_title(int k);
 const char *study_plot_caption(int k);
-/* Renders the study plots study_write wrote into plots_dir. 0 (no gnuplot: a line in warning), or -1 with err. */
-int study_render(const char *plots_dir, char *warning, size_t wlen, char *err, size_t len);
+/* Renders the study plots study_write wrote into plots_dir. 0, 1 when gnuplot is not installed, or -1 with err. */
+int study_render(const char *plots_dir, char *err, size_t len);
 /* Removes the images (PNG, SVG) of the study plots in plots_dir, as plot_unrender. */
 void study_unrender(const char *plots_dir);
 
