@@ -317,6 +317,15 @@ static error_class same_data(const member *a, const member *b, char *err, size_t
     static const char *const keys[] = {"data.test_fraction", "data.split_seed", "data.scale", "data.file",
                                        "data.features",      "data.labels",     "data.test_file"};
     int sums = a->has_sums && b->has_sums;
+    /* a test set split from the file records the file's checksum, as a separate test file that is the same file
+     * would: whether there is a test file tells them apart */
+    if (sums && !a->cfg.test_file[0] != !b->cfg.test_file[0]) {
+        const char *file = "data.test_file", *split = "a split of data.file";
+        snprintf(err, len, "runner: --compare: experiment '%s' is not comparable with '%s': its test set is %s, "
+                 "that of '%s' %s", b->name, a->name, b->cfg.test_file[0] ? file : split, a->name,
+                 a->cfg.test_file[0] ? file : split);
+        return ERROR_USAGE;
+    }
     for (int i = 0; sums && i < 2; i++)
         if (strcmp(a->sums[i], b->sums[i])) {
             snprintf(err, len, "runner: --compare: experiment '%s' is not comparable with '%s': its %s data differ "

@@ -42,6 +42,12 @@ cp tests/bad_data/good.h5 "$tmp/changing.h5"
 capture "$RUNNER" --quiet --results "$tmp/c" --set experiment.name=after --set "data.file=$tmp/changing.h5" \
     --set train.epochs=1 configs/digits.ini
 expect "train after" [ "$status" = 0 ]
+# the same file as the test set, and a split of it: both record the file's checksum for their test data
+capture "$RUNNER" --quiet --results "$tmp/c" --set experiment.name=split --set train.epochs=1 configs/digits.ini
+expect "train split" [ "$status" = 0 ]
+capture "$RUNNER" --quiet --results "$tmp/c" --set experiment.name=testfile --set data.test_file=data/digits.h5 \
+    --set train.epochs=1 configs/digits.ini
+expect "train testfile" [ "$status" = 0 ]
 have_gnuplot=0
 command -v gnuplot >/dev/null 2>&1 && have_gnuplot=1
 
@@ -209,6 +215,10 @@ expect "--compare: changed contents at one path: exit 2 ($status)" [ "$status" =
 expect "--compare: changed contents at one path: one line" [ "$(wc -l <"$tmp/err")" = 1 ]
 expect "--compare: names the data ($(head -c 200 "$tmp/err"))" \
     grep -qF "'after' is not comparable with 'before': its training data differ (FNV-1a 64 " "$tmp/err"
+capture "$RUNNER" --results "$tmp/c" --compare split testfile
+expect "--compare: a test file against a split of the same file: exit 2 ($status)" [ "$status" = 2 ]
+expect "--compare: names the test sets ($(head -c 200 "$tmp/err"))" grep -qF "'testfile' is not comparable with \
+'split': its test set is data.test_file, that of 'split' a split of data.file" "$tmp/err"
 ls "$tmp/c" >"$tmp/after"
 expect "--compare refused on the checksums: nothing written" cmp -s "$tmp/before" "$tmp/after"
 
