@@ -297,6 +297,38 @@ void store_close(store *s)
     s->lock_fd = s->shard_fd = -1;
 }
 
+/* The count M of a shard of another count than count that holds its claim in experiment folder dir, with "shard
+ * I/M (pid PID@HOST)" in what; else 0. Each claim is probed with a shared lock taken and dropped at once. */
+static int other_count_running(const char *dir, int count, char *what, size_t len)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int found = 0;
+    while (d && !found && (e = readdir(d))) {
+        int i, m, end = 0;
+        if (sscanf(e->d_name, ".shard-%d-of-%d%n", &i, &m, &end) != 2 || e->d_name[end] || m == count)
+            continue;
+        char path[STORE_PATH + 300], holder[STORE_HOST + 32] = "";
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+            flock(fd, LOCK_UN);
+        else if (errno == EWOULDBLOCK) {
+            ssize_t got = pread(fd, holder, sizeof holder - 1, 0);
+            holder[got > 0 ? got : 0] = 0;
+            holder[strcspn(holder, "\n")] = 0;
+            snprintf(what, len, "shard %d/%d%s%s%s", i, m, *holder ? " (pid " : "", holder, *holder ? ")" : "");
+            found = m;
+        }
+        close(fd);
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
 error_class store_claim_shard(store *s, int index, int count, char *err, size_t len)
 {
     char path[STORE_PATH + 64];
@@ -308,14 +340,27 @@ error_class store_claim_shard(store *s, int index, int count, char *err, size_t 
         return ERROR_OUTPUT;
     }
     char host[STORE_HOST], holder[STORE_HOST + 32];
-    if (flock(s->shard_fd, LOCK_EX | LOCK_NB) == 0) { /* the file names its holder, for a refused copy */
+    int locked, why = 0;
+    /* a few tries: another count's shard probing this file (other_count_running) holds it for an instant */
+    for (int tries = 0; !(locked = flock(s->shard_fd, LOCK_EX | LOCK_NB) == 0) && (why = errno) == EWOULDBLOCK &&
+                        tries < 20;
+         tries++)
+        nanosleep(&(struct timespec){.tv_nsec = 5000000}, NULL);
+    if (locked) { /* the file names its holder, for a refused copy */
         host_name(host, sizeof host);
         int n = snprintf(holder, sizeof holder, "%d@%s\n", (int)getpid(), host);
         int named = ftruncate(s->shard_fd, 0) == 0 && pwrite(s->shard_fd, holder, (size_t)n, 0) == n;
         (void)named; /* only a refused copy's message reads the name: the lock holds either way */
-        return ERROR_NONE;
+        char other[STORE_HOST + 96];
+        int m = other_count_running(s->dir, count, other, sizeof other);
+        if (!m)
+            return ERROR_NONE;
+        close(s->shard_fd);
+        s->shard_fd = -1;
+        snprintf(err, len, "%s: %s is running in another process (shards of %d and of %d would train the same runs "
+                 "twice); let it finish or stop it, and run every shard with one count", s->dir, other, m, count);
+        return ERROR_USAGE;
     }
-    int why = errno;
     ssize_t got = pread(s->shard_fd, holder, sizeof holder - 1, 0);
     holder[got > 0 ? got : 0] = 0;
     holder[strcspn(holder, "\n")] = 0;

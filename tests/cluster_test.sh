@@ -177,6 +177,13 @@ rc=$?
 [ $rc = 2 ] && grep -q "shard 0/2 is already running in another process (pid $pl@" "$tmp/err" &&
     [ "$(wc -l <"$tmp/err")" = 1 ]
 check "a second copy of the same shard is refused (exit 2, one line)" $? "rc $rc: $(cat "$tmp/err")"
+cp "$tmp/l/c/shards.txt" "$tmp/shards.before"
+run --results "$tmp/l" --shard 2/3 2>"$tmp/err"
+rc=$?
+[ $rc = 2 ] && grep -q "shard 0/2 (pid $pl@.*) is running in another process (shards of 2 and of 3 would train the same runs twice)" "$tmp/err" &&
+    [ "$(wc -l <"$tmp/err")" = 1 ] && cmp -s "$tmp/l/c/shards.txt" "$tmp/shards.before"
+check "a shard of another count beside a running shard is refused (exit 2, one line), shards.txt kept" $? \
+    "rc $rc: $(cat "$tmp/err")"
 run --results "$tmp/l" 2>"$tmp/err"
 rc=$?
 [ $rc = 2 ] && grep -q "another runner (pid $pl) is working on this experiment" "$tmp/err"
