@@ -220,10 +220,11 @@ static int md_plots(FILE *f, const points *x, const plot_set *s, const char *und
     return 0;
 }
 
-/* The test confusion matrix of point pt summed over its committed runs' confusion.tsv into cm: 1, or 0 when none
- * of them has one (runs from before it existed, too many classes). */
+/* The test confusion matrix of point pt summed over its committed runs' confusion.tsv into cm: the number of runs
+ * summed, 0 when none of them has one (runs from before it existed, too many classes). */
 static int point_confusion(const points *x, long pt, confusion *cm)
 {
+    int used = 0;
     memset(cm, 0, sizeof *cm);
     for (int s = 0; pt >= 0 && s < x->base->nseeds; s++) {
         config c;
@@ -240,8 +241,9 @@ static int point_confusion(const points *x, long pt, confusion *cm)
             confusion_add(cm, &one);
             confusion_free(&one);
         }
+        used++;
     }
-    return cm->k > 0;
+    return cm->k > 0 ? used : 0;
 }
 
 /* Per-class accuracy of the best point: each true class's share of its test rows predicted right, and the class
@@ -318,17 +320,20 @@ int report_write(const config *base, const sweep_plan *plan, const char *results
     plot_set plots;
     confusion cm;
     study st;
-    char where[SWEEP_ID + 32] = "";
+    char where[SWEEP_ID + 128] = "";
     int rc = points_load(&x, base, plan, results_dir, err, len), have = 0;
     if (rc == 0) {
         long best = points_best(x.pts, plan->npoints, NULL);
-        have = point_confusion(&x, best, &cm);
-        if (have && x.nsweep) {
-            char label[SWEEP_ID];
+        int used = point_confusion(&x, best, &cm), n = best >= 0 ? x.pts[best].n : 0;
+        have = used > 0;
+        char label[SWEEP_ID] = "", some[96] = "";
+        if (have && x.nsweep)
             points_label(&x, best, -1, label, sizeof label);
-            snprintf(where, sizeof where, "the best point (%s)", label);
-        } else
-            snprintf(where, sizeof where, "the best point");
+        if (have && used < n) /* the others' confusion.tsv is missing: the sums say whose they are */
+            snprintf(some, sizeof some, "%s%d of its %d runs, the others without confusion.tsv", *label ? ", " : "",
+                     used, n);
+        snprintf(where, sizeof where, "the best point%s%s%s%s", *label || *some ? " (" : "", label, some,
+                 *label || *some ? ")" : "");
         rc = plot_write(&plots, &x, have ? &cm : NULL, where, plots_dir, err, len);
     }
     if (rc == 0)

@@ -106,6 +106,14 @@ expect "no gnuplot: report.md says so, and how to draw them" grep -q '^Not drawn
     "$tmp/ng/digits/report.md"
 expect "--no-plots: report.md says so" grep -q '^Not drawn yet: the plots were not rendered (--no-plots)' \
     "$tmp/np/digits/report.md"
+# a run without its confusion.tsv: the per-class sums say how many runs they hold
+capture "$RUNNER" --quiet --no-plots --results "$tmp/cf" --set train.epochs=1 --set "experiment.seeds=1, 2" \
+    configs/digits.ini
+rm -f "$tmp/cf/digits/runs/seed=2/confusion.tsv"
+capture "$RUNNER" --quiet --no-plots --results "$tmp/cf" --set train.epochs=1 --set "experiment.seeds=1, 2" \
+    configs/digits.ini
+expect "a missing confusion.tsv: the per-class table counts 1 of 2 runs" \
+    grep -q 'at the best point (1 of its 2 runs, the others without confusion.tsv)' "$tmp/cf/digits/report.md"
 # make plots draws another root's plots with PLOTS=ROOT
 expect "no gnuplot: the command for this root" grep -qF "then make plots PLOTS=$tmp/ng/plots)" "$tmp/ng/digits/report.md"
 expect "--no-plots: the command for this root" grep -qF "(or \`make plots PLOTS=$tmp/np/plots\` for every experiment)" \
