@@ -23,6 +23,7 @@
 #include "tables.h"
 #include "timing.h"
 #include "trainer.h"
+#include "tsv.h"
 #include "verify.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -119,13 +120,26 @@ static int train_missing(const cli_options *opt, const sweep_plan *plan, store *
                          const int *owner)
 {
     trainer_counts n;
-    int rc = exit_code(trainer_train(opt, plan, res, data, owner, &stop_signal, &n));
-    if (!rc && !stop_signal && n.done == n.owned && n.owned && n.diverged == n.done) {
-        fprintf(stderr, "%s: every run diverged (results are kept; try a smaller train.learning_rate)\n",
-                plan->base->name);
-        rc = EXIT_ALL_DIVERGED;
-    }
-    return rc;
+    return exit_code(trainer_train(opt, plan, res, data, owner, &stop_signal, &n));
+}
+
+/* EXIT_ALL_DIVERGED, with its line, when the summary.tsv just written in experiment folder dir lists every run of
+ * the plan and every one diverged (trained now or before: a rerun says the same); else rc. */
+static int all_diverged(const sweep_plan *plan, const char *dir, int rc)
+{
+    char path[STORE_PATH + 32], why[300];
+    tsv t;
+    snprintf(path, sizeof path, "%s/summary.tsv", dir);
+    if (rc || stop_signal || tsv_load(&t, path, why, sizeof why) < 0)
+        return rc;
+    int col = tsv_col(&t, "status", why, sizeof why), all = col >= 0 && t.nrows == plan->nruns && t.nrows > 0;
+    for (int r = 0; all && r < t.nrows; r++)
+        all = !strcmp(tsv_cell(&t, r, col), "diverged");
+    tsv_free(&t);
+    if (!all)
+        return rc;
+    fprintf(stderr, "%s: every run diverged (results are kept; try a smaller train.learning_rate)\n", plan->base->name);
+    return EXIT_ALL_DIVERGED;
 }
 
 /* Says that experiment folder dir does not exist (for --verify, --status, --collect). Returns the exit code. */
@@ -299,7 +313,7 @@ static int collect(const cli_options *opt, const sweep_plan *plan, const plandat
     } else if (c.intact < plan->nruns) {
         collect_incomplete(stderr, res.dir, &c, count, plan->nruns);
         rc = EXIT_INCOMPLETE;
-    } else if (!opt->quiet) {
+    } else if ((rc = all_diverged(plan, res.dir, 0)) == 0 && !opt->quiet) {
         fprintf(stderr, "%s: %s%ld run%s committed; tables in %s\n", cfg->name, plan->nruns == 1 ? "" : "all ",
                 plan->nruns, plural(plan->nruns), res.dir);
     }
@@ -382,7 +396,8 @@ static int train_and_report(const cli_options *opt, const sweep_plan *plan, cons
     if (!count && tables_write(res.dir, plan, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         rc = rc ? rc : exit_code(ERROR_OUTPUT);
-    }
+    } else if (!count) /* a shard's runs are a part: --collect judges the experiment */
+        rc = all_diverged(plan, res.dir, rc);
     if (!count && (rc == 0 || rc == EXIT_ALL_DIVERGED) && !stop_signal &&
         write_report(opt, cfg, plan, res.dir) < 0 && !stop_signal)
         rc = exit_code(ERROR_OUTPUT);
