@@ -173,6 +173,7 @@ static int best_rows(const points *x, const double *v, int by, study_row *rows)
         study_row *r = &rows[nrows++];
         memcpy(r->v, v + pts[b] * STUDY_COLS, sizeof r->v);
         r->lr = lr[b];
+        r->value = order[a];
         r->batch = points_number(s->values[order[a]]);
         if (by == swept(x, "train.batch_size") && !(r->batch > 0) && r->v[STUDY_STEPS] > 0)
             r->batch = round(r->v[STUDY_EXAMPLES] / r->v[STUDY_STEPS]);
@@ -323,6 +324,31 @@ static double rows_median(const study_row *rows, int n, int col)
 }
 
 /* Table (e): every batch size at its best learning rate. */
+/* The lines under the table that say what it leaves out: the values of swept key by with no row (never at the
+ * target at any learning rate, or no number for a log axis), and the first values the other swept keys are held
+ * at. */
+static void md_left_out(FILE *md, const points *x, int by, const study_row *rows, int n)
+{
+    const config_sweep *s = &x->base->sweep[by];
+    int missing = 0;
+    for (int i = 0; i < s->nvalues; i++) {
+        int has = 0;
+        for (int r = 0; r < n; r++)
+            has |= rows[r].value == i;
+        if (!has)
+            fprintf(md, "%s%s", missing++ ? ", " : "\nNot in the table or the fit: batch_size = ", s->values[i]);
+    }
+    if (missing)
+        fprintf(md, " (no seed reached the target at any learning rate, or no number for a log axis).\n");
+    int held = 0;
+    for (int i = 0; i < x->nsweep; i++)
+        if (i != by && i != x->lr)
+            fprintf(md, "%s%s = %s", held++ ? ", " : "\nThe other swept keys are held at their first values: ",
+                    config_key_name(x->base->sweep[i].key), x->base->sweep[i].values[0]);
+    if (held)
+        fprintf(md, ".\n");
+}
+
 static void md_table(FILE *md, const study_row *rows, int n)
 {
     fprintf(md, "| batch size | best learning rate | seeds reached | steps (median) | steps (min–max) | examples "
@@ -420,6 +446,7 @@ static int write_batch_study(FILE *md, const points *x, const study *st, const c
         return 0;
     }
     md_table(md, rows, n);
+    md_left_out(md, x, st->batch, rows, n);
     md_fit(md, &st->fit, st->fitted ? n : 0, st->b_simple);
     for (int k = STUDY_PLOT_STEPS; k <= STUDY_PLOT_LR; k++)
         md_image(md, k, rel);

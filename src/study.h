@@ -29,6 +29,7 @@ enum { STUDY_STEPS, STUDY_LO, STUDY_HI, STUDY_EXAMPLES, STUDY_EPOCHS, STUDY_SECO
 /* One value of a swept key (a batch size, or a hidden width) at its best learning rate: that point's columns. */
 typedef struct study_row {
     double batch, lr, v[STUDY_COLS];
+    int value; /* the index of its value in the swept key's list */
 } study_row;
 
 /* The study plots, in drawing order. */

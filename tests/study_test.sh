@@ -63,6 +63,14 @@ capture "$RUNNER" --results "$tmp/r2" --no-plots $common --set "sweep.train.batc
 grep -q '^| S_min (steps at an infinite batch) | [0-9.e+]* | – (needs 3 points) |$' "$tmp/r2/study/report.md" &&
     ! grep -q 'nan' "$tmp/r2/study/report.md"
 check "a fit of two batch sizes: its errors say they need 3 points" $? "$(grep -n 'S_min\|nan' "$tmp/r2/study/report.md")"
+# a batch size that never reaches the target, and a third swept key: the section says what it leaves out
+# shellcheck disable=SC2086
+capture "$RUNNER" --results "$tmp/r3" --no-plots $common --set "sweep.train.batch_size=32, 0" \
+    --set "sweep.train.learning_rate=0.001, 2" --set "sweep.model.hidden=16, 8" --set experiment.seeds=1 "$tmp/study.ini"
+grep -q '^Not in the table or the fit: batch_size = 0 (no seed reached the target' "$tmp/r3/study/report.md" &&
+    grep -q '^The other swept keys are held at their first values: hidden = 16\.$' "$tmp/r3/study/report.md"
+check "the study names the batch sizes it leaves out and the values it holds the other keys at" $? \
+    "$(grep -n 'Not in\|held at' "$tmp/r3/study/report.md")"
 
 # (2)
 # shellcheck disable=SC2086
