@@ -66,8 +66,19 @@ static char *read_or_create(const char *path, const char *text, int mode, char *
     return fileio_read(path);
 }
 
+/* 1 when text has the shape of an identity this runner writes: its sections in order, whole lines (an empty,
+ * truncated or overwritten experiment.ini has not, and a key-by-key comparison with it would name keys that do
+ * not differ). */
+static int identity_shaped(const char *text)
+{
+    size_t n = strlen(text);
+    const char *data = strstr(text, "\n[data]\n"), *model = strstr(text, "\n[model]\n"), *train = strstr(text, "\n[train]\n");
+    return !strncmp(text, "[experiment]\nname = ", 20) && n && text[n - 1] == '\n' && data && model && train &&
+           data < model && model < train;
+}
+
 /* Compares experiment.ini with the identity of base: writes it when new (or with IDENTITY_FORCE), refuses a
- * different one, naming each key that differs. */
+ * different one, naming each key that differs, and a damaged one as such. */
 static error_class check_identity(const char *dir, const config *base, int mode, char *err, size_t len)
 {
     char path[IDENTITY_PATH + 32];
@@ -81,6 +92,13 @@ static error_class check_identity(const char *dir, const config *base, int mode,
     error_class rc = ERROR_NONE;
     if (!old && mode == IDENTITY_ONCE) {
         rc = ERROR_OUTPUT;
+    } else if (old && strcmp(old, identity) && mode != IDENTITY_FORCE && !identity_shaped(old)) {
+        snprintf(err, len, "%s: experiment.ini is damaged (not the identity a runner writes: empty, cut short or "
+                 "overwritten), so its runs cannot be matched to a configuration; restore it, or %s", dir,
+                 mode == IDENTITY_ONCE || mode == IDENTITY_READ || mode == IDENTITY_COLLECT
+                     ? "train everything again with a plain run and --force"
+                     : "--force to train everything again");
+        rc = ERROR_OUTPUT; /* the results folder's damage, as --verify's damaged runs */
     } else if (old && strcmp(old, identity) && mode != IDENTITY_FORCE) {
         char diff[600];
         config_identity_diff(old, identity, diff, sizeof diff);

@@ -259,4 +259,18 @@ for threads in 1 2; do
         skip "a failed commit in a fused group" "the scheduler did not fuse the two runs here: $(head -1 "$tmp/err")"
 done
 
+# 18. a damaged experiment.ini (cut short, overwritten) is named as such, exit 4, not compared key by key as if
+# every key had changed; --force starts over
+rm -rf "$tmp/dmg"
+"$RUNNER" --quiet --no-plots --plots "$tmp/plots" --results "$tmp/dmg" --set train.epochs=1 "$tmp/a.ini"
+head -c 20 "$tmp/dmg/a/experiment.ini" >"$tmp/cut" && mv "$tmp/cut" "$tmp/dmg/a/experiment.ini"
+"$RUNNER" --quiet --no-plots --plots "$tmp/plots" --results "$tmp/dmg" --set train.epochs=1 "$tmp/a.ini" 2>"$tmp/err"
+status=$?
+[ "$status" = 4 ] && grep -q "experiment.ini is damaged (not the identity a runner writes" "$tmp/err" &&
+    [ "$(wc -l <"$tmp/err")" = 1 ] && ! grep -q "different configuration" "$tmp/err"
+check "a cut experiment.ini is refused as damaged (exit 4, one line)" $? "status $status: $(cat "$tmp/err")"
+"$RUNNER" --quiet --no-plots --plots "$tmp/plots" --results "$tmp/dmg" --set train.epochs=1 --force "$tmp/a.ini" &&
+    "$RUNNER" --quiet --no-plots --plots "$tmp/plots" --results "$tmp/dmg" --set train.epochs=1 "$tmp/a.ini"
+check "--force rewrites a damaged experiment.ini, and the next run resumes" $?
+
 finish
