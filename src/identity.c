@@ -302,9 +302,13 @@ static error_class check_sums(const char *dir, const plandata *data, int mode, c
     }
     error_class rc = ERROR_NONE;
     if (changed && mode != IDENTITY_FORCE) {
-        int hint = mode != IDENTITY_READ && mode != IDENTITY_COLLECT; /* neither takes --force */
+        /* --status, --verify and --collect take no --force, nor does a shard: a plain run does */
         snprintf(err + strlen(err), len - strlen(err), "%s",
-                 hint ? "; use another experiment.name, or --force to train everything again" : "");
+                 mode == IDENTITY_ONCE ? "; every shard must run on the experiment's data (or train everything "
+                                         "again with a plain run and --force)"
+                 : mode != IDENTITY_READ && mode != IDENTITY_COLLECT
+                     ? "; use another experiment.name, or --force to train everything again"
+                     : "");
         rc = ERROR_USAGE;
         fileio_text_drop(&t);
     } else if (mode != IDENTITY_READ && (!old || strcmp(old, t.buf)))

@@ -420,10 +420,16 @@ static int run_config(const cli_options *opt)
         return exit_code(ERROR_USAGE);
     /* the cores Slurm gave this task: a run's threads when the config and --threads leave them to the runner, and
      * with threads given, what the runs side by side share (it took the machine's cores there) */
-    if (shard_cpus() > 0)
-        omp_set_num_threads(shard_cpus());
-
     char err[4096]; /* a run breaking every rule between keys gets a line for each, each naming its sweep point */
+    int cpus = shard_cpus(err, sizeof err);
+    if (cpus < 0) {
+        fprintf(stderr, "%s\n", err);
+        config_free(&cfg);
+        return exit_code(ERROR_USAGE);
+    }
+    if (cpus > 0)
+        omp_set_num_threads(cpus);
+
     sweep_plan plan;
     if (sweep_plan_init(&plan, &cfg, opt->max_runs, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);

@@ -94,11 +94,16 @@ int shard_parse(const char *text, shard *s, char *err, size_t len)
     return 0;
 }
 
-int shard_cpus(void)
+int shard_cpus(char *err, size_t len)
 {
     long v;
     const char *s = getenv("SLURM_CPUS_PER_TASK");
-    return s && whole(s, &v) == 0 && v > 0 ? (int)v : 0;
+    if (!s)
+        return 0;
+    if (whole(s, &v) == 0 && v > 0 && v <= 1 << 20)
+        return (int)v;
+    snprintf(err, len, "runner: SLURM_CPUS_PER_TASK=%.40s: expected the task's cores, a whole number from 1", s);
+    return -1;
 }
 
 /* Heap of shard indices ordered by (load, index): the least-loaded shard, lowest index among equals, on top. */

@@ -22,7 +22,8 @@ int shard_parse(const char *text, shard *s, char *err, size_t len);
  * equals, each to the shard with the least work so far (the lowest index among equals). 0, or -1 when out of
  * memory. */
 int shard_assign(const sweep_plan *plan, const plandata *data, int count, int *owner, double *load);
-/* SLURM_CPUS_PER_TASK when set to a positive integer, else 0: the cores a Slurm task was given. */
-int shard_cpus(void);
+/* SLURM_CPUS_PER_TASK, the cores a Slurm task was given: that positive integer, 0 when unset, or -1 with err
+ * when it is anything else. */
+int shard_cpus(char *err, size_t len);
 
 #endif

@@ -158,6 +158,11 @@ check "a shard's threads honour SLURM_CPUS_PER_TASK" $?
 SLURM_CPUS_PER_TASK=1 "$RUNNER" --no-plots --results "$tmp/cpus1" --shard 0/3 --set experiment.threads=1 \
     --set train.epochs=1 "$tmp/c.ini" 2>&1 | grep -q "1 side by side x 1 thread each (auto: 1 core / 1 thread"
 check "with threads given, the runs side by side share SLURM_CPUS_PER_TASK" $?
+SLURM_CPUS_PER_TASK=abc "$RUNNER" --no-plots --results "$tmp/cpus2" --shard 0/3 "$tmp/c.ini" 2>"$tmp/err"
+rc=$?
+[ $rc = 2 ] && [ "$(cat "$tmp/err")" = "runner: SLURM_CPUS_PER_TASK=abc: expected the task's cores, a whole number from 1" ] &&
+    [ ! -e "$tmp/cpus2" ]
+check "a malformed SLURM_CPUS_PER_TASK is exit 2 with one line, nothing written" $? "rc $rc: $(cat "$tmp/err")"
 
 # ---- locks: shards share, a plain run or --collect is alone -----------------------------------------------
 run --results "$tmp/l" --shard 0/2 --force 2>/dev/null
