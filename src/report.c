@@ -55,9 +55,13 @@ static void md_run_info(FILE *f, const points *x)
         long long seed;
         sweep_run(x->plan, x->first_run, &c, &seed, id, sizeof id);
     }
+    if (!*id) { /* nothing committed yet: no manifest to read the machine and the build from */
+        fprintf(f, "- **Machine, build:** not known yet (no run is committed: they come from a run's manifest)\n");
+        return;
+    }
     fprintf(f, "- **Machine:** %s (%s logical CPUs), host `%s`\n- **Build:** %s, flags `%s`, git `%s`, HDF5 %s\n"
                "  (from the manifest of run `%s`)\n",
-            v[0], v[1], v[2], v[3], v[4], v[5], v[6], *id ? id : "none");
+            v[0], v[1], v[2], v[3], v[4], v[5], v[6], id);
 }
 
 static int md_config(FILE *f, const points *x)

@@ -151,6 +151,16 @@ check "three shards, one killed and restarted, equal one process" $? "$msg"
 [ -z "$(ls -a "$tmp/k/c/runs" | grep '^\.tmp-\|^\.old-')" ] && [ -z "$(ls -a "$tmp/k/c" | grep '^\.holder-')" ]
 check "no temporary run folder or holder file is left" $?
 
+# ---- --collect before any run is committed: its report says the machine is not known yet ------------------
+run --results "$tmp/nocommit" --shard 1/2 --set experiment.seeds=1 --set sweep.model.hidden=16 \
+    --set sweep.train.learning_rate=0.1 --set train.epochs=1 2>/dev/null
+run --results "$tmp/nocommit" --collect --set experiment.seeds=1 --set sweep.model.hidden=16 \
+    --set sweep.train.learning_rate=0.1 --set train.epochs=1 2>/dev/null
+rc=$?
+[ $rc = 6 ] && grep -q '^- \*\*Machine, build:\*\* not known yet (no run is committed' "$tmp/nocommit/c/report.md" &&
+    ! grep -q 'manifest of run `none`' "$tmp/nocommit/c/report.md"
+check "a report of no committed run names no manifest" $? "rc $rc"
+
 # ---- threads: SLURM_CPUS_PER_TASK when experiment.threads is 0 --------------------------------------------
 SLURM_CPUS_PER_TASK=1 "$RUNNER" --no-plots --results "$tmp/cpus" --shard 0/3 --set experiment.threads=0 \
     --set train.epochs=1 "$tmp/c.ini" 2>&1 | grep -q "1 side by side x 1 thread each (auto: .* on 1 core)"
