@@ -219,8 +219,15 @@ static int operands(int argc, char **argv, cli_options *o)
 {
     if (mode_args(o) < 0)
         return -1;
-    if (o->verify && optind == argc && !o->list && !o->compare[0])
+    if (o->verify && !o->list && !o->compare[0]) {
+        /* it reads the experiment's own plan: a config, --set or --shard would change nothing, silently */
+        if (optind < argc || o->nsets || o->shard.count) {
+            fprintf(stderr, "runner: --verify reads the experiment's own plan and takes no %s\n",
+                    optind < argc ? "config file" : o->nsets ? "--set" : "--shard");
+            return -1;
+        }
         return 0;
+    }
     if (o->list || o->compare[0])
         return catalog_args(argc, argv, o);
     if (optind != argc - 1) {

@@ -81,6 +81,9 @@ run_case usage_unknown_option 2 --bogus "$dir/valid.ini"
 run_case usage_threads_not_integer 2 --threads abc "$dir/valid.ini"
 run_case usage_set_without_equals 2 --set train.epochs "$dir/valid.ini"
 run_case usage_set_unknown_key 2 --set train.nokey=1 "$dir/valid.ini"
+# --verify reads the experiment's plan: a config or --set given with it would be ignored
+run_case usage_verify_with_config 2 --verify x "$dir/valid.ini"
+run_case usage_verify_with_set 2 --verify x --set train.epochs=2
 # a newline in a --set value would have split the run's config.ini line in two
 run_case usage_set_newline 2 --set "data.features=X
 [train]" "$dir/valid.ini"
