@@ -66,15 +66,37 @@ static char *read_or_create(const char *path, const char *text, int mode, char *
     return fileio_read(path);
 }
 
-/* 1 when text has the shape of an identity this runner writes: its sections in order, whole lines (an empty,
- * truncated or overwritten experiment.ini has not, and a key-by-key comparison with it would name keys that do
- * not differ). */
+/* 1 when text has the shape of an identity this runner writes (config_write's): "[experiment]" and the name
+ * first, whole lines, each blank, a section header, "key = value" with a key of its section, or in [sweep]
+ * "section.key = (swept)". An empty, cut or overwritten experiment.ini has not, and a key-by-key comparison with it
+ * would name keys that do not differ. (A section whose keys are all swept or left out has no header: none is
+ * required but the first.) */
 static int identity_shaped(const char *text)
 {
     size_t n = strlen(text);
-    const char *data = strstr(text, "\n[data]\n"), *model = strstr(text, "\n[model]\n"), *train = strstr(text, "\n[train]\n");
-    return !strncmp(text, "[experiment]\nname = ", 20) && n && text[n - 1] == '\n' && data && model && train &&
-           data < model && model < train;
+    if (strncmp(text, "[experiment]\nname = ", 20) || text[n - 1] != '\n')
+        return 0;
+    char section[16] = "";
+    for (const char *l = text; *l; l += strcspn(l, "\n") + 1) {
+        size_t len = strcspn(l, "\n"), key = strcspn(l, " \n");
+        if (len == 0)
+            continue;
+        if (l[0] == '[') {
+            if (len < 3 || len - 2 >= sizeof section || l[len - 1] != ']')
+                return 0;
+            snprintf(section, sizeof section, "%.*s", (int)(len - 2), l + 1);
+            continue;
+        }
+        char dotted[96];
+        if (key >= 64 || key + 3 > len || strncmp(l + key, " = ", 3))
+            return 0;
+        int sweep = !strcmp(section, "sweep");
+        snprintf(dotted, sizeof dotted, "%s%s%.*s", sweep ? "" : section, sweep ? "" : ".", (int)key, l);
+        int ok = config_find(dotted) >= 0 && (!sweep || (len == key + 10 && !strncmp(l + key + 3, "(swept)", 7)));
+        if (!ok)
+            return 0;
+    }
+    return 1;
 }
 
 /* Compares experiment.ini with the identity of base: writes it when new (or with IDENTITY_FORCE), refuses a

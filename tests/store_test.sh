@@ -272,5 +272,13 @@ check "a cut experiment.ini is refused as damaged (exit 4, one line)" $? "status
 "$RUNNER" --quiet --no-plots --plots "$tmp/plots" --results "$tmp/dmg" --set train.epochs=1 --force "$tmp/a.ini" &&
     "$RUNNER" --quiet --no-plots --plots "$tmp/plots" --results "$tmp/dmg" --set train.epochs=1 "$tmp/a.ini"
 check "--force rewrites a damaged experiment.ini, and the next run resumes" $?
+# a section may be absent (every key of it swept): such a file is a configuration, compared key by key
+awk '/^\[model\]$/ { skip = 1; next } /^\[/ { skip = 0 } !skip' "$tmp/dmg/a/experiment.ini" >"$tmp/nomodel" &&
+    mv "$tmp/nomodel" "$tmp/dmg/a/experiment.ini"
+"$RUNNER" --quiet --no-plots --plots "$tmp/plots" --results "$tmp/dmg" --set train.epochs=1 "$tmp/a.ini" 2>"$tmp/err"
+status=$?
+[ "$status" = 2 ] && grep -q "different configuration (model\." "$tmp/err"
+check "an experiment.ini without a [model] section is compared, not called damaged (exit 2)" $? \
+    "status $status: $(cat "$tmp/err")"
 
 finish
