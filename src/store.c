@@ -298,7 +298,8 @@ void store_close(store *s)
 }
 
 /* The count M of a shard of another count than count that holds its claim in experiment folder dir, with "shard
- * I/M (pid PID@HOST)" in what; else 0. Each claim is probed with a shared lock taken and dropped at once. */
+ * I/M (pid PID@HOST)" in what; else 0. Each claim is probed with a shared lock taken and dropped at once (under
+ * .shard-claim: no claim is being made meanwhile). */
 static int other_count_running(const char *dir, int count, char *what, size_t len)
 {
     DIR *d = opendir(dir);
@@ -340,12 +341,15 @@ error_class store_claim_shard(store *s, int index, int count, char *err, size_t 
         return ERROR_OUTPUT;
     }
     char host[STORE_HOST], holder[STORE_HOST + 32];
-    int locked, why = 0;
-    /* a few tries: another count's shard probing this file (other_count_running) holds it for an instant */
-    for (int tries = 0; !(locked = flock(s->shard_fd, LOCK_EX | LOCK_NB) == 0) && (why = errno) == EWOULDBLOCK &&
-                        tries < 20;
-         tries++)
-        nanosleep(&(struct timespec){.tv_nsec = 5000000}, NULL);
+    /* claims one at a time (.shard-claim, held for the instant of a claim): of two shards of different counts
+     * starting together exactly one runs, and no probe of other_count_running meets a claim half made */
+    char claim[STORE_PATH + 64];
+    snprintf(claim, sizeof claim, "%s/.shard-claim", s->dir);
+    int serial = open(claim, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (serial >= 0)
+        while (flock(serial, LOCK_EX) != 0 && errno == EINTR) {
+        }
+    int locked = flock(s->shard_fd, LOCK_EX | LOCK_NB) == 0, why = locked ? 0 : errno;
     if (locked) { /* the file names its holder, for a refused copy */
         host_name(host, sizeof host);
         int n = snprintf(holder, sizeof holder, "%d@%s\n", (int)getpid(), host);
@@ -353,6 +357,8 @@ error_class store_claim_shard(store *s, int index, int count, char *err, size_t 
         (void)named; /* only a refused copy's message reads the name: the lock holds either way */
         char other[STORE_HOST + 96];
         int m = other_count_running(s->dir, count, other, sizeof other);
+        if (serial >= 0)
+            close(serial);
         if (!m)
             return ERROR_NONE;
         close(s->shard_fd);
@@ -361,6 +367,8 @@ error_class store_claim_shard(store *s, int index, int count, char *err, size_t 
                  "twice); let it finish or stop it, and run every shard with one count", s->dir, other, m, count);
         return ERROR_USAGE;
     }
+    if (serial >= 0)
+        close(serial);
     ssize_t got = pread(s->shard_fd, holder, sizeof holder - 1, 0);
     holder[got > 0 ? got : 0] = 0;
     holder[strcspn(holder, "\n")] = 0;
