@@ -131,7 +131,9 @@ static int catalog_args(int argc, char **argv, cli_options *o)
 static int mode_args(const cli_options *o)
 {
     if (o->collect + o->status + o->dry_run + (o->verify || o->list || o->compare[0]) > 1 ||
-        (o->collect && o->shard.count) || (o->force && (o->shard.count || o->collect || o->status || o->dry_run))) {
+        (o->collect && o->shard.count) ||
+        (o->force && (o->shard.count || o->collect || o->status || o->dry_run || o->verify || o->list ||
+                      o->compare[0]))) {
         fprintf(stderr, "runner: --verify, --list, --compare, --collect, --status and --dry-run go alone, --collect "
                 "without --shard, and --force only with a plain run (see runner --help)\n");
         return -1;

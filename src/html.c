@@ -102,6 +102,11 @@ static void run_info(FILE *f, const points *x)
             html_text(f, b->sweep[i].values[j]);
         }
     }
+    if (x->first_run < 0) { /* nothing committed yet: no manifest to read the machine and the build from */
+        fprintf(f, "</li>\n<li><b>Machine, build:</b> not known yet (no run is committed: they come from a run's "
+                   "manifest)</li>\n</ul>\n");
+        return;
+    }
     static const char *const keys[] = {"cpu", "logical_cpus", "host", "compiler", "cflags", "git_revision"};
     static const char *const before[] = {"</li>\n<li><b>Machine:</b> ", " (", " logical CPUs), host <code>",
                                          "</code></li>\n<li><b>Build:</b> ", ", flags <code>", "</code>, git <code>"};

@@ -84,6 +84,7 @@ run_case usage_set_unknown_key 2 --set train.nokey=1 "$dir/valid.ini"
 # --verify reads the experiment's plan: a config or --set given with it would be ignored
 run_case usage_verify_with_config 2 --verify x "$dir/valid.ini"
 run_case usage_verify_with_set 2 --verify x --set train.epochs=2
+run_case usage_verify_force 2 --verify x --force
 # a newline in a --set value would have split the run's config.ini line in two
 run_case usage_set_newline 2 --set "data.features=X
 [train]" "$dir/valid.ini"

@@ -158,8 +158,10 @@ run --results "$tmp/nocommit" --collect --set experiment.seeds=1 --set sweep.mod
     --set sweep.train.learning_rate=0.1 --set train.epochs=1 2>/dev/null
 rc=$?
 [ $rc = 6 ] && grep -q '^- \*\*Machine, build:\*\* not known yet (no run is committed' "$tmp/nocommit/c/report.md" &&
-    ! grep -q 'manifest of run `none`' "$tmp/nocommit/c/report.md"
-check "a report of no committed run names no manifest" $? "rc $rc"
+    ! grep -q 'manifest of run `none`' "$tmp/nocommit/c/report.md" &&
+    grep -q 'Machine, build:</b> not known yet' "$tmp/nocommit/c/report.html" &&
+    ! grep -q 'unknown logical CPUs' "$tmp/nocommit/c/report.html"
+check "a report of no committed run names no manifest (report.md and report.html)" $? "rc $rc"
 
 # ---- threads: SLURM_CPUS_PER_TASK when experiment.threads is 0 --------------------------------------------
 SLURM_CPUS_PER_TASK=1 "$RUNNER" --no-plots --results "$tmp/cpus" --shard 0/3 --set experiment.threads=0 \
