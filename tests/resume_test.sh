@@ -97,24 +97,21 @@ check "summary after retraining equals the uninterrupted one" $?
 
 # a sweep in which every run diverges says so and exits 5
 # (the article's digits setup, raw pixels and summed loss, with learning rates 10 and 100 times the article's)
-"$RUNNER" --no-plots --plots "$tmp/plots" --quiet --results "$tmp/div" --set experiment.name=div --set data.scale=1 --set model.init=normal \
-    --set model.output=sigmoid --set train.loss=sum --set train.batch_size=0 \
-    --set "sweep.train.learning_rate=1, 10" --set train.epochs=5 "$tmp/sweep.ini" 2>"$tmp/err"
-[ $? = 5 ] && grep -q "every run diverged" "$tmp/err"
+diverging() {
+    "$RUNNER" --no-plots --plots "$tmp/plots" --quiet --results "$tmp/div" --set experiment.name=div --set data.scale=1 \
+        --set model.init=normal --set model.output=sigmoid --set train.loss=sum --set train.batch_size=0 \
+        --set "sweep.train.learning_rate=1, 10" --set train.epochs=5 "$@" "$tmp/sweep.ini" 2>"$tmp/err"
+    [ $? = 5 ] && grep -q "every run diverged" "$tmp/err"
+}
+diverging
 check "all-diverged sweep exits 5" $?
 grep -q 'No point is in bold as the best: every run of every point diverged\.' "$tmp/div/div/report.md" &&
     ! grep -q 'The best point, in bold' "$tmp/div/div/report.md"
 check "all-diverged sweep: report.md names no best point" $?
 # the verdict is the experiment's, not this process's: a rerun that trains nothing, and --collect, say it again
-"$RUNNER" --no-plots --plots "$tmp/plots" --quiet --results "$tmp/div" --set experiment.name=div --set data.scale=1 --set model.init=normal \
-    --set model.output=sigmoid --set train.loss=sum --set train.batch_size=0 \
-    --set "sweep.train.learning_rate=1, 10" --set train.epochs=5 "$tmp/sweep.ini" 2>"$tmp/err"
-[ $? = 5 ] && grep -q "every run diverged" "$tmp/err"
+diverging
 check "all-diverged sweep, run again: exits 5 again" $?
-"$RUNNER" --no-plots --plots "$tmp/plots" --quiet --results "$tmp/div" --set experiment.name=div --set data.scale=1 --set model.init=normal \
-    --set model.output=sigmoid --set train.loss=sum --set train.batch_size=0 \
-    --set "sweep.train.learning_rate=1, 10" --set train.epochs=5 --collect "$tmp/sweep.ini" 2>"$tmp/err"
-[ $? = 5 ] && grep -q "every run diverged" "$tmp/err"
+diverging --collect
 check "all-diverged sweep, --collect: exits 5" $?
 
 # a config change that makes old runs incomparable is refused, --force retrains
