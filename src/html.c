@@ -316,6 +316,14 @@ static int study_section(FILE *f, const points *x, const study *st, const char *
         fprintf(f, "<p>No batch size reached the target at any learning rate: no study plots.</p>\n");
     else {
         study_table(f, st);
+        char left[2048];
+        study_left_out(st, x, left, sizeof left);
+        for (char *l = left; *l; l += strcspn(l, "\n") + 1) { /* each line a paragraph under the table */
+            l[strcspn(l, "\n")] = 0;
+            fprintf(f, "<p class=\"note\">");
+            html_text(f, l);
+            fprintf(f, "</p>\n");
+        }
         study_fit_table(f, st);
     }
     if (st->nwidth > 0) {

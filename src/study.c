@@ -323,32 +323,32 @@ static double rows_median(const study_row *rows, int n, int col)
     return stats_median(v, n);
 }
 
-/* Table (e): every batch size at its best learning rate. */
-/* The lines under the table that say what it leaves out: the values of swept key by with no row (never at the
- * target at any learning rate, or no number for a log axis), and the first values the other swept keys are held
- * at. */
-static void md_left_out(FILE *md, const points *x, int by, const study_row *rows, int n)
+void study_left_out(const study *st, const points *x, char *buf, size_t len)
 {
-    const config_sweep *s = &x->base->sweep[by];
-    int missing = 0;
+    const config_sweep *s = &x->base->sweep[st->batch];
+    size_t used = 0;
+    int missing = 0, held = 0;
+    buf[0] = 0;
+#define ADD(...) (used += (size_t)snprintf(buf + used, used < len ? len - used : 0, __VA_ARGS__))
     for (int i = 0; i < s->nvalues; i++) {
         int has = 0;
-        for (int r = 0; r < n; r++)
-            has |= rows[r].value == i;
+        for (int r = 0; r < st->n; r++)
+            has |= st->rows[r].value == i;
         if (!has)
-            fprintf(md, "%s%s", missing++ ? ", " : "\nNot in the table or the fit: batch_size = ", s->values[i]);
+            ADD("%s%s", missing++ ? ", " : "Not in the table or the fit: batch_size = ", s->values[i]);
     }
     if (missing)
-        fprintf(md, " (no seed reached the target at any learning rate, or no number for a log axis).\n");
-    int held = 0;
+        ADD(" (no seed reached the target at any learning rate, or no number for a log axis).\n");
     for (int i = 0; i < x->nsweep; i++)
-        if (i != by && i != x->lr)
-            fprintf(md, "%s%s = %s", held++ ? ", " : "\nThe other swept keys are held at their first values: ",
-                    config_key_name(x->base->sweep[i].key), x->base->sweep[i].values[0]);
+        if (i != st->batch && i != x->lr)
+            ADD("%s%s = %s", held++ ? ", " : "The other swept keys are held at their first values: ",
+                config_key_name(x->base->sweep[i].key), x->base->sweep[i].values[0]);
     if (held)
-        fprintf(md, ".\n");
+        ADD(".\n");
+#undef ADD
 }
 
+/* Table (e): every batch size at its best learning rate. */
 static void md_table(FILE *md, const study_row *rows, int n)
 {
     fprintf(md, "| batch size | best learning rate | seeds reached | steps (median) | steps (min–max) | examples "
@@ -446,7 +446,10 @@ static int write_batch_study(FILE *md, const points *x, const study *st, const c
         return 0;
     }
     md_table(md, rows, n);
-    md_left_out(md, x, st->batch, rows, n);
+    char left[2048];
+    study_left_out(st, x, left, sizeof left);
+    for (const char *l = left; *l; l += strcspn(l, "\n") + 1) /* each line a paragraph under the table */
+        fprintf(md, "\n%.*s\n", (int)strcspn(l, "\n"), l);
     md_fit(md, &st->fit, st->fitted ? n : 0, st->b_simple);
     for (int k = STUDY_PLOT_STEPS; k <= STUDY_PLOT_LR; k++)
         md_image(md, k, rel);

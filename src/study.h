@@ -62,6 +62,10 @@ int study_load(study *st, const points *x, char *err, size_t len);
  * train.batch_size or train.learning_rate; rel is plots_dir relative to report.md. 0, or -1 with err. */
 int study_write(FILE *md, const study *st, const points *x, const char *plots_dir, const char *rel, char *err,
                 size_t len);
+/* What the study's table leaves out (st->n rows), as lines of plain text in buf ("" when nothing): the batch sizes
+ * with no row (never at the target at any learning rate, or no number for a log axis) and the first values the
+ * other swept keys are held at. */
+void study_left_out(const study *st, const points *x, char *buf, size_t len);
 /* 1 when st has study plot k (STUDY_PLOT_*): study_write wrote it. */
 int study_has_plot(const study *st, int k);
 /* The file name (without extension), the title and the caption ("" for none) of study plot k. */

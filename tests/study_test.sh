@@ -71,6 +71,10 @@ grep -q '^Not in the table or the fit: batch_size = 0 (no seed reached the targe
     grep -q '^The other swept keys are held at their first values: hidden = 16\.$' "$tmp/r3/study/report.md"
 check "the study names the batch sizes it leaves out and the values it holds the other keys at" $? \
     "$(grep -n 'Not in\|held at' "$tmp/r3/study/report.md")"
+grep -q '<p class="note">Not in the table or the fit: batch_size = 0 (' "$tmp/r3/study/report.html" &&
+    grep -q '<p class="note">The other swept keys are held at their first values: hidden = 16\.</p>' \
+        "$tmp/r3/study/report.html"
+check "report.html says the same" $? "$(grep -n 'Not in\|held at' "$tmp/r3/study/report.html")"
 
 # (2)
 # shellcheck disable=SC2086
