@@ -7,6 +7,7 @@
 #include "fileio.h"
 #include "gnuplot.h"
 #include "identity.h"
+#include "plot.h"
 #include "plural.h"
 #include "report.h"
 #include "tsv.h"
@@ -405,12 +406,8 @@ static error_class compare_plot(const member *m, int n, const char *tag, const c
         snprintf(out->warning, sizeof out->warning, "%s", missing ? "gnuplot not found: plot not rendered "
                  "(apt-get install gnuplot-nox)" : "plot not rendered (--no-plots)");
     render = render && !missing;
-    if (rc != 0 || !render) { /* no image left from an earlier comparison beside these numbers */
-        static const char *const images[] = {"png", "svg"};
-        for (int i = 0; i < 2; i++)
-            if (fileio_path(path, sizeof path, NULL, 0, "%s/loss_curves.%s", dir, images[i]) == 0)
-                unlink(path);
-    }
+    if (rc != 0 || !render) /* no image left from an earlier comparison beside these numbers */
+        plot_remove_images(dir, "loss_curves");
     return rc < 0 ? ERROR_OUTPUT : ERROR_NONE;
 }
 

@@ -158,18 +158,24 @@ void config_blame(const config *c, const char *dotted, char *msg, size_t len)
     free(copy);
 }
 
-void config_origin(const config *c, int key, char *buf, size_t len)
+/* Where key was given, as config_origin words it: line of path (> 0), --set (CONFIG_LINE_SET) or its default (0);
+ * swept: by a [sweep] line or --set sweep.KEY rather than the key itself. */
+static void origin_at(const char *path, int line, int swept, int key, char *buf, size_t len)
 {
-    const char *section = config_key_section(key), *name = config_key_name(key);
-    const char *sweep = c->swept >> key & 1 ? "sweep." : ""; /* a run's swept key: the sweep gave its value */
-    if (c->key_line[key] > 0)
-        snprintf(buf, len, "%s:%d: %s%s.%s", c->path, c->key_line[key], sweep, section, name);
-    else if (c->key_line[key] == CONFIG_LINE_SET)
+    const char *section = config_key_section(key), *name = config_key_name(key), *sweep = swept ? "sweep." : "";
+    if (line > 0)
+        snprintf(buf, len, "%s:%d: %s%s.%s", path, line, sweep, section, name);
+    else if (line == CONFIG_LINE_SET)
         snprintf(buf, len, "runner: --set %s%s.%s", sweep, section, name);
-    else if (c->path[0])
-        snprintf(buf, len, "%s: %s%s.%s%s", c->path, sweep, section, name, sweep[0] ? "" : " (its default)");
+    else if (path[0])
+        snprintf(buf, len, "%s: %s%s.%s%s", path, sweep, section, name, swept ? "" : " (its default)");
     else
         snprintf(buf, len, "%s%s.%s", sweep, section, name);
+}
+
+void config_origin(const config *c, int key, char *buf, size_t len)
+{
+    origin_at(c->path, c->key_line[key], c->swept >> key & 1, key, buf, len);
 }
 
 int config_key_given(const config *c, int key) { return c->key_line[key] != 0 || (c->swept >> key & 1); }
@@ -177,12 +183,8 @@ int config_key_given(const config *c, int key) { return c->key_line[key] != 0 ||
 void config_sweep_origin(const config *base, int key, char *buf, size_t len)
 {
     for (int i = 0; i < base->nsweep; i++)
-        if (base->sweep[i].key == key && base->sweep[i].line == CONFIG_LINE_SET) {
-            snprintf(buf, len, "runner: --set sweep.%s.%s", config_key_section(key), config_key_name(key));
-            return;
-        } else if (base->sweep[i].key == key && base->sweep[i].line > 0) {
-            snprintf(buf, len, "%s:%d: sweep.%s.%s", base->path, base->sweep[i].line, config_key_section(key),
-                     config_key_name(key));
+        if (base->sweep[i].key == key && base->sweep[i].line != 0) {
+            origin_at(base->path, base->sweep[i].line, 1, key, buf, len);
             return;
         }
     config_origin(base, key, buf, len);
@@ -428,15 +430,14 @@ static void diff_key(const char *old, const char *now, int k, const char *sectio
     if ((!a && !b) || (a && b && no == nn && !strncmp(a, b, no)) || used >= len)
         return;
     char absent[CONFIG_VALUE + 48] = "(not swept)", dotted[80];
-    if (k >= 0) { /* a key swept on either side: the [sweep] line's difference says it */
+    if (k >= 0) {
         size_t n;
         snprintf(dotted, sizeof dotted, "%s.%s", section, key);
         if (identity_value(old, "sweep", dotted, &n) || identity_value(now, "sweep", dotted, &n))
-            return;
-    }
-    if (k >= 0)
+            return; /* a key swept on either side: the [sweep] line's difference says it */
         snprintf(absent, sizeof absent, "%s (%s)", later_value(k),
                  strcmp(later_value(k), config_keys[k].def) ? "as results from before the key" : "the default");
+    }
     snprintf(out + used, len - used, "%s%s.%s: %.*s -> %.*s", used ? ", " : "", section, key,
              a ? (int)no : (int)strlen(absent), a ? a : absent, b ? (int)nn : (int)strlen(absent), b ? b : absent);
 }

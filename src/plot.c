@@ -496,11 +496,16 @@ int plot_render(const plot_set *s, char *err, size_t len)
     return 0;
 }
 
-void plot_unrender(const plot_set *s)
+void plot_remove_images(const char *dir, const char *name)
 {
     static const char *const images[] = {"png", "svg"};
+    remove_files(dir, name, images, 2);
+}
+
+void plot_unrender(const plot_set *s)
+{
     for (int i = 0; i < s->n; i++)
-        remove_files(s->dir, plot_names[s->kind[i]], images, 2);
+        plot_remove_images(s->dir, plot_names[s->kind[i]]);
 }
 
 /* Removes the files of plots this report does not draw (left by an earlier sweep of the same name). */

@@ -195,6 +195,13 @@ static void gnuplot_missing(const plot_set *s, char *buf, size_t len)
     snprintf(buf, len, "gnuplot not found: plots not rendered (apt-get install gnuplot-nox; then %s)", all);
 }
 
+/* Removes every image of the experiment's plots and study plots in s's folder. */
+static void unrender(const plot_set *s)
+{
+    plot_unrender(s);
+    study_unrender(s->dir);
+}
+
 /* The plots section; undrawn: why the images are not drawn yet (--no-plots, no gnuplot: the section says so and
  * how to draw them, and the images appear once they are), "" when they were drawn. */
 static int md_plots(FILE *f, const points *x, const plot_set *s, const char *undrawn, char *err, size_t len)
@@ -204,13 +211,15 @@ static int md_plots(FILE *f, const points *x, const plot_set *s, const char *und
         return 0;
     if (report_link(x->results_dir, s->dir, rel, sizeof rel, err, len) < 0)
         return -1;
-    char all[FILEIO_PATH + 32];
-    draw_all_hint(s->dir, all, sizeof all);
+    char all[FILEIO_PATH + 32], hint[FILEIO_PATH + 64] = ""; /* for every experiment, unless undrawn says it */
+    if (*undrawn && !strstr(undrawn, "make plots")) {
+        draw_all_hint(s->dir, all, sizeof all);
+        snprintf(hint, sizeof hint, " (or `%s` for every experiment)", all);
+    }
     if (*undrawn)
         fprintf(f, "## Plots\n\nNot drawn yet: %s. Each plot's gnuplot script and data are linked below; draw them "
-                   "with `gnuplot %s/NAME.gp` from the repository root%s%s%s, and the images below appear.\n\n",
-                undrawn, s->dir, strstr(undrawn, "make plots") ? "" : " (or `", strstr(undrawn, "make plots") ? "" : all,
-                strstr(undrawn, "make plots") ? "" : "` for every experiment)");
+                   "with `gnuplot %s/NAME.gp` from the repository root%s, and the images below appear.\n\n",
+                undrawn, s->dir, hint);
     else
         fprintf(f, "## Plots\n\nDrawn by gnuplot from the scripts and data beside each image; to draw one again "
                    "after editing its script, run `gnuplot %s/NAME.gp` from the repository root.\n\n", s->dir);
@@ -349,10 +358,8 @@ int report_write(const config *base, const sweep_plan *plan, const char *results
         snprintf(undrawn, sizeof undrawn, "the plots were not rendered (--no-plots)");
     else if (rc == 0 && !gnuplot_installed())
         gnuplot_missing(&plots, undrawn, sizeof undrawn);
-    if (rc == 0 && *undrawn) {
-        plot_unrender(&plots);
-        study_unrender(plots.dir);
-    }
+    if (rc == 0 && *undrawn)
+        unrender(&plots);
     if (rc == 0)
         rc = write_markdown(&x, &plots, &st, have ? &cm : NULL, where, undrawn, err, len);
     /* 0 drawn, 1 gnuplot gone since the look above, -1 a script failed, timed out or was stopped (err) */
@@ -364,19 +371,15 @@ int report_write(const config *base, const sweep_plan *plan, const char *results
     else if (drawn < 0)
         snprintf(undrawn, sizeof undrawn, "rendering failed (%s)", err);
     if (drawn != 0) { /* the reports are written again, saying why, with no image */
-        plot_unrender(&plots);
-        study_unrender(plots.dir);
+        unrender(&plots);
         char again[600];
         int ok = write_markdown(&x, &plots, &st, have ? &cm : NULL, where, undrawn, again, sizeof again) == 0 &&
                  html_report(&x, &plots, &st, undrawn, again, sizeof again) == 0;
-        if (drawn < 0 && !ok) { /* err stays the render's, with what the rewrite met */
-            size_t used = strlen(err);
-            snprintf(err + used, used < len ? len - used : 0, "; and the reports could not say so: %s", again);
-        } else if (!ok) {
-            snprintf(err, len, "%s", again);
-            rc = -1;
-        }
-        rc = drawn < 0 ? -1 : rc;
+        size_t used = drawn < 0 ? strlen(err) : 0; /* a failed render's err stays, with what the rewrite met */
+        if (!ok)
+            snprintf(err + used, used < len ? len - used : 0, "%s%s", used ? "; and the reports could not say so: "
+                     : "", again);
+        rc = drawn < 0 || !ok ? -1 : rc;
     } else if (rc == 0)
         rc = html_report(&x, &plots, &st, undrawn, err, len);
     if (wlen && rc == 0 && *undrawn && render) /* a missing gnuplot: the caller warns */

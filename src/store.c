@@ -297,6 +297,14 @@ void store_close(store *s)
     s->lock_fd = s->shard_fd = -1;
 }
 
+/* The holder a claim's file names (PID@HOST, "" when none) into holder. */
+static void read_holder(int fd, char *holder, size_t size)
+{
+    ssize_t got = pread(fd, holder, size - 1, 0);
+    holder[got > 0 ? got : 0] = 0;
+    holder[strcspn(holder, "\n")] = 0;
+}
+
 /* The count M of a shard of another count than count that holds its claim in experiment folder dir, with "shard
  * I/M (pid PID@HOST)" in what; else 0. Each claim is probed with a shared lock taken and dropped at once (under
  * .shard-claim: no claim is being made meanwhile). */
@@ -317,9 +325,7 @@ static int other_count_running(const char *dir, int count, char *what, size_t le
         if (flock(fd, LOCK_SH | LOCK_NB) == 0)
             flock(fd, LOCK_UN);
         else if (errno == EWOULDBLOCK) {
-            ssize_t got = pread(fd, holder, sizeof holder - 1, 0);
-            holder[got > 0 ? got : 0] = 0;
-            holder[strcspn(holder, "\n")] = 0;
+            read_holder(fd, holder, sizeof holder);
             snprintf(what, len, "shard %d/%d%s%s%s", i, m, *holder ? " (pid " : "", holder, *holder ? ")" : "");
             found = m;
         }
@@ -349,29 +355,27 @@ error_class store_claim_shard(store *s, int index, int count, char *err, size_t 
     if (serial >= 0)
         while (flock(serial, LOCK_EX) != 0 && errno == EINTR) {
         }
-    int locked = flock(s->shard_fd, LOCK_EX | LOCK_NB) == 0, why = locked ? 0 : errno;
+    int locked = flock(s->shard_fd, LOCK_EX | LOCK_NB) == 0, why = locked ? 0 : errno, m = 0;
+    char other[STORE_HOST + 96];
     if (locked) { /* the file names its holder, for a refused copy */
         host_name(host, sizeof host);
         int n = snprintf(holder, sizeof holder, "%d@%s\n", (int)getpid(), host);
         int named = ftruncate(s->shard_fd, 0) == 0 && pwrite(s->shard_fd, holder, (size_t)n, 0) == n;
         (void)named; /* only a refused copy's message reads the name: the lock holds either way */
-        char other[STORE_HOST + 96];
-        int m = other_count_running(s->dir, count, other, sizeof other);
-        if (serial >= 0)
-            close(serial);
-        if (!m)
-            return ERROR_NONE;
+        m = other_count_running(s->dir, count, other, sizeof other);
+    }
+    if (serial >= 0)
+        close(serial);
+    if (locked && !m)
+        return ERROR_NONE;
+    if (locked) {
         close(s->shard_fd);
         s->shard_fd = -1;
         snprintf(err, len, "%s: %s is running in another process (shards of %d and of %d would train the same runs "
                  "twice); let it finish or stop it, and run every shard with one count", s->dir, other, m, count);
         return ERROR_USAGE;
     }
-    if (serial >= 0)
-        close(serial);
-    ssize_t got = pread(s->shard_fd, holder, sizeof holder - 1, 0);
-    holder[got > 0 ? got : 0] = 0;
-    holder[strcspn(holder, "\n")] = 0;
+    read_holder(s->shard_fd, holder, sizeof holder);
     close(s->shard_fd);
     s->shard_fd = -1;
     if (why != EWOULDBLOCK) { /* the experiment's own lock worked on this filesystem: not expected */

@@ -4,6 +4,7 @@
 #include "study.h"
 #include "fileio.h"
 #include "gnuplot.h"
+#include "plot.h"
 #include "plural.h"
 #include "stats.h"
 #include "tsv.h"
@@ -209,21 +210,21 @@ const char *study_plot_caption(int k) { return plot_captions[k]; }
 
 int study_has_plot(const study *st, int k) { return k == STUDY_PLOT_LR_WIDTH ? st->nwidth > 0 : st->n > 0; }
 
-/* Removes dir/NAME.EXT of every study plot for n of the extensions gp, dat, png, svg, log from index first (the
- * images: 2 and 3). */
-static void remove_study_exts(const char *dir, int first, int n)
+static void remove_study_files(const char *dir)
 {
     static const char *const exts[] = {"gp", "dat", "png", "svg", "log"};
     char path[FILEIO_PATH], err[200];
     for (int i = 0; i < STUDY_PLOTS; i++)
-        for (int e = first; e < first + n; e++)
+        for (int e = 0; e < 5; e++)
             if (fileio_path(path, sizeof path, err, sizeof err, "%s/%s.%s", dir, plot_names[i], exts[e]) == 0)
                 unlink(path);
 }
 
-static void remove_study_files(const char *dir) { remove_study_exts(dir, 0, 5); }
-
-void study_unrender(const char *plots_dir) { remove_study_exts(plots_dir, 2, 2); }
+void study_unrender(const char *plots_dir)
+{
+    for (int i = 0; i < STUDY_PLOTS; i++)
+        plot_remove_images(plots_dir, plot_names[i]);
+}
 
 /* Writes dir/name.dat (rows: batch lr steps lo hi examples seconds b_simple reached n) and dir/name.gp, whose
  * plot commands come from draw (given the open script). 0, or -1 with err. */
