@@ -594,8 +594,30 @@ static void say_busy(char *why, size_t len, const char *cause)
     snprintf(why, len, "weights.h5 cannot be read now (%s); not retrained", cause);
 }
 
-/* Checks the other files of run folder rundir: STORE_RUN_OK, or the verdict with the reason in why. */
-static int check_other_files(const char *rundir, char *why, size_t len)
+/* A run whose curve.dat has the lr column was written by a runner that writes confusion.tsv (up to
+ * TRAIN_CONFUSION_MAX classes; runs from before it have neither): then the file must be there, a square matrix of
+ * the classes of the model (layers, as weights.h5 names it). NULL, or why the run is damaged. */
+static const char *check_confusion(const char *rundir, const char *layers, const curve *c)
+{
+    const char *dash = strrchr(layers, '-');
+    int units = dash ? atoi(dash + 1) : 0, classes = units == 1 ? 2 : units;
+    if (c->n == 0 || isnan(c->v[CURVE_LR]) || classes < 1 || classes > TRAIN_CONFUSION_MAX)
+        return NULL;
+    char path[STORE_PATH + 400], err[STORE_PATH + 400];
+    snprintf(path, sizeof path, "%s/confusion.tsv", rundir);
+    if (access(path, F_OK) != 0)
+        return "confusion.tsv missing";
+    confusion m;
+    if (confusion_load(path, &m, err, sizeof err) < 0)
+        return "confusion.tsv is malformed";
+    int k = m.k;
+    confusion_free(&m);
+    return k == classes ? NULL : "confusion.tsv does not have the model's classes";
+}
+
+/* Checks the other files of run folder rundir, whose curve.dat holds c: STORE_RUN_OK, or the verdict with the reason
+ * in why. */
+static int check_other_files(const char *rundir, const curve *c, char *why, size_t len)
 {
     static const char *const plain[] = {"config.ini", "manifest.txt"};
     char path[STORE_PATH + 400];
@@ -608,6 +630,7 @@ static int check_other_files(const char *rundir, char *why, size_t len)
         }
     }
     char layers[256], cause[300];
+    const char *reason;
     int busy, rc = STORE_RUN_OK;
     snprintf(path, sizeof path, "%s/weights.h5", rundir);
     hid_t f = h5util_open_busy(path, &busy, cause, sizeof cause);
@@ -616,6 +639,9 @@ static int check_other_files(const char *rundir, char *why, size_t len)
         rc = STORE_RUN_BUSY;
     } else if (f < 0 || h5util_get_string(f, "layers", layers, sizeof layers) < 0) {
         snprintf(why, len, "weights.h5 is missing or damaged");
+        rc = STORE_RUN_DAMAGED;
+    } else if ((reason = check_confusion(rundir, layers, c))) {
+        snprintf(why, len, "%s", reason);
         rc = STORE_RUN_DAMAGED;
     }
     if (f >= 0)
@@ -658,12 +684,35 @@ static int check_folder(const char *rundir, store_run *run, char *why, size_t le
     int rc = read_texts(rundir, &r, why, len);
     if (rc != STORE_RUN_OK)
         return rc;
-    rc = check_other_files(rundir, why, len);
+    rc = check_other_files(rundir, &r.curve, why, len);
     if (rc == STORE_RUN_OK && run)
         *run = r;
     else
         store_run_free(&r);
     return rc;
+}
+
+/* Whether curve c's rows are the epochs that a run of cfg evaluates (train_curve_epoch) up to its last row, which
+ * ends every run: 0, or -1 with the first epoch out of place in why. The rows alone cannot tell a row lost from the
+ * middle from train.eval_every's gaps. */
+static int check_schedule(const curve *c, const config *cfg, char *why, size_t len)
+{
+    long long e = 0, k = cfg->eval_every; /* e: the first epoch after the previous row */
+    for (long i = 0; i < c->n; e = (long long)c->v[(size_t)i++ * CURVE_COLS] + 1) {
+        long long at = (long long)c->v[(size_t)i * CURVE_COLS];
+        /* the first epoch from e that gets a row */
+        long long due = cfg->target_accuracy > 0 ? e : (e + k - 1) / k * k;
+        if (cfg->epochs >= e && cfg->epochs < due)
+            due = cfg->epochs;
+        if (due < at || (due > at && i + 1 < c->n)) {
+            snprintf(why, len, due < at ? "curve.dat has no row for epoch %lld (train.eval_every = %lld)"
+                                        : "curve.dat has a row for epoch %lld, which is not evaluated (train.eval_every = "
+                                          "%lld)",
+                     due < at ? due : at, k);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 /* 1 when run r of plan in dir is among the checked ones; with remember, it becomes one (when dir is locked here). */
@@ -699,7 +748,8 @@ int store_read_run(const char *dir, const sweep_plan *plan, long r, store_run *r
     }
     store_run got = {0};
     int rc = check_folder(rundir, &got, why, len);
-    if (rc == STORE_RUN_OK && identity_check_run(dir, rundir, &want, why, len) < 0) {
+    if (rc == STORE_RUN_OK && (identity_check_run(dir, rundir, &want, why, len) < 0 ||
+                               check_schedule(&got.curve, &want, why, len) < 0)) {
         rc = STORE_RUN_DAMAGED;
         store_run_free(&got);
     }

@@ -353,10 +353,9 @@ static void choose_best(train_job *job)
     }
 }
 
-/* The epochs that get a curve row: 0, every eval_every-th, the last; every one with a target. */
-static int evaluated_epoch(const train_job *job, int epoch)
+int train_curve_epoch(const config *cfg, long long epoch)
 {
-    return epoch % job->cfg.eval_every == 0 || epoch == job->cfg.epochs || job->cfg.target_accuracy > 0;
+    return epoch % cfg->eval_every == 0 || epoch == cfg->epochs || cfg->target_accuracy > 0;
 }
 
 /* Evaluates the initial weights (epoch 0) and keeps them; 0 when they already overflow: nothing to train from,
@@ -508,7 +507,7 @@ int train_epoch_end(train_job *job, int epoch, int finite)
     mlp_steps_end(net); /* params, opt_m and opt_v are read below */
     job->at_rows = 0;
     job->curve[epoch].epoch = epoch;
-    int eval = evaluated_epoch(job, epoch);
+    int eval = train_curve_epoch(&job->cfg, epoch);
     if (!finite || !(eval ? record(job, epoch) : mlp_params_finite(net))) {
         /* the curve row of a non-finite evaluation is dropped: curve.dat holds finite numbers only */
         job->curve[epoch].evaluated = 0;

@@ -119,6 +119,9 @@ int train_batch_rows(const config *cfg, int train_rows);
 /* Evaluation forwards TRAIN_EVAL_ROWS rows at a time, or a whole batch when batches are larger: the rows the model
  * is allocated for with batch rows per step. cost_run predicts a run's memory from these two. */
 enum { TRAIN_EVAL_ROWS = 256 };
+/* 1 when epoch gets a row in a run's curve (unless the run stopped before it): 0, every train.eval_every-th, the
+ * last (train.epochs); every one with a train.target_accuracy. */
+int train_curve_epoch(const config *cfg, long long epoch);
 /* Runs with more classes record no confusion matrix (its size grows as the square). */
 enum { TRAIN_CONFUSION_MAX = 256 };
 int train_model_rows(int batch);

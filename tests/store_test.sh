@@ -228,6 +228,27 @@ run --quiet --set experiment.name=long --set sweep.train.learning_rate="linspace
 "$RUNNER" --results "$tmp/res" --verify long 2>&1 | grep -q "40 runs, 40 intact, 0 damaged, 0 missing"
 check "--verify reads back a plan with a 40-value sweep list" $?
 
+# 15b. a row lost from the middle of curve.dat, a row the schedule (train.eval_every) does not make, a missing
+# confusion.tsv: each run is damaged, named with its cause, and trained again; a run from before confusion.tsv (its
+# curve.dat without the lr column) is intact without one
+run --quiet --set experiment.name=sched --set train.epochs=4 --set train.eval_every=2 --set "experiment.seeds=1, 2" \
+    "$tmp/a.ini"
+s="$tmp/res/sched/runs"
+sed -i '3d' "$s/hidden=16_seed=1/curve.dat"
+awk 'NR == 2 { print; $1 = 1 } 1' "$s/hidden=16_seed=2/curve.dat" >"$tmp/c" && mv "$tmp/c" "$s/hidden=16_seed=2/curve.dat"
+rm "$s/hidden=64_seed=1/confusion.tsv" "$s/hidden=64_seed=2/confusion.tsv"
+awk '{ NF = NR == 1 ? 9 : 8; print }' "$s/hidden=64_seed=2/curve.dat" >"$tmp/c" && mv "$tmp/c" "$s/hidden=64_seed=2/curve.dat"
+"$RUNNER" --results "$tmp/res" --verify sched >/dev/null 2>"$tmp/err"
+[ $? = 4 ] && grep -q "hidden=16_seed=1: damaged: curve.dat has no row for epoch 2 (train.eval_every = 2)$" "$tmp/err" &&
+    grep -q "hidden=16_seed=2: damaged: curve.dat has a row for epoch 1, which is not evaluated" "$tmp/err" &&
+    grep -q "hidden=64_seed=1: damaged: confusion.tsv missing$" "$tmp/err" && ! grep -q "hidden=64_seed=2" "$tmp/err" &&
+    grep -q "4 runs, 1 intact, 3 damaged" "$tmp/err"
+check "--verify finds a curve row lost or added against the schedule and a missing confusion.tsv" $? "$(cat "$tmp/err")"
+run --set experiment.name=sched --set train.epochs=4 --set train.eval_every=2 --set "experiment.seeds=1, 2" \
+    "$tmp/a.ini" 2>"$tmp/err"
+grep -q "3 runs to train, 1 already done" "$tmp/err" && "$RUNNER" --results "$tmp/res" --verify sched >/dev/null 2>&1
+check "the damaged runs are trained again, the older run kept" $? "$(cat "$tmp/err")"
+
 # 16. a file, and a nested folder, where a run folder belongs: replaced, and no .old- left behind
 rm -rf "$tmp/res/a/runs/hidden=16_seed=1"
 echo junk >"$tmp/res/a/runs/hidden=16_seed=1"
