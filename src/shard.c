@@ -50,15 +50,28 @@ static int from_env(const char *index_var, const char *count_var, shard *s, char
                  hi ? count_var : index_var);
         return -1;
     }
-    if (!strcmp(index_var, "SLURM_ARRAY_TASK_ID") && env_number("SLURM_ARRAY_TASK_MIN", &min, err, len) < 0)
+    /* an array --array=1-8 numbers its tasks from 1, and --array=0-14:2 in steps of 2 */
+    long step = 1;
+    int array = !strcmp(index_var, "SLURM_ARRAY_TASK_ID");
+    if (array && (env_number("SLURM_ARRAY_TASK_MIN", &min, err, len) < 0 ||
+                  env_number("SLURM_ARRAY_TASK_STEP", &step, err, len) < 0))
         return -1;
-    /* an array --array=1-8 numbers its tasks from 1 */
-    if (i < min || i - min >= n || n < 1) {
-        snprintf(err, len, "runner: --shard auto: %s=%ld%s is not below %s=%ld", index_var, i,
-                 min ? " (minus SLURM_ARRAY_TASK_MIN)" : "", count_var, n);
+    if (step < 1) {
+        snprintf(err, len, "runner: --shard auto: SLURM_ARRAY_TASK_STEP=0 is not a step");
         return -1;
     }
-    *s = (shard){(int)(i - min), (int)n, index_var};
+    if (array && (i < min || (i - min) % step || (i - min) / step >= n || n < 1)) {
+        /* an index list (--array=1,3,7) has no step that numbers its tasks */
+        snprintf(err, len, "runner: --shard auto: SLURM_ARRAY_TASK_ID=%ld is not one of SLURM_ARRAY_TASK_COUNT=%ld "
+                 "tasks from SLURM_ARRAY_TASK_MIN=%ld in steps of %ld (submit a range: --array=0-%ld)", i, n, min,
+                 step, n > 0 ? n - 1 : 0);
+        return -1;
+    }
+    if (!array && (i >= n || n < 1)) {
+        snprintf(err, len, "runner: --shard auto: %s=%ld is not below %s=%ld", index_var, i, count_var, n);
+        return -1;
+    }
+    *s = (shard){(int)((i - min) / step), (int)n, index_var};
     return 1;
 }
 

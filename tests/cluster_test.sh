@@ -71,6 +71,18 @@ env SLURM_ARRAY_TASK_ID=5 SLURM_ARRAY_TASK_MIN=4 SLURM_ARRAY_TASK_COUNT=3 SLURM_
     [ "$(grep -c '^# shard' "$tmp/out")" = 3 ] &&
     grep -qx "# this process: shard 1/3 (from SLURM_ARRAY_TASK_ID)" "$tmp/out"
 check "--shard auto: a Slurm array task (ID minus MIN of COUNT) before SLURM_PROCID" $?
+env SLURM_ARRAY_TASK_ID=14 SLURM_ARRAY_TASK_MIN=10 SLURM_ARRAY_TASK_STEP=2 SLURM_ARRAY_TASK_COUNT=3 \
+    "$RUNNER" --shard auto --dry-run "$tmp/c.ini" >"$tmp/out" 2>&1 &&
+    grep -qx "# this process: shard 2/3 (from SLURM_ARRAY_TASK_ID)" "$tmp/out"
+check "--shard auto: a stepped array (--array=10-14:2): task 14 is shard 2 of 3" $? "$(cat "$tmp/out")"
+for id in 13 16; do
+    env SLURM_ARRAY_TASK_ID=$id SLURM_ARRAY_TASK_MIN=10 SLURM_ARRAY_TASK_STEP=2 SLURM_ARRAY_TASK_COUNT=3 \
+        "$RUNNER" --shard auto --dry-run "$tmp/c.ini" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    [ $rc = 2 ] && grep -qx "runner: --shard auto: SLURM_ARRAY_TASK_ID=$id is not one of SLURM_ARRAY_TASK_COUNT=3 tasks \
+from SLURM_ARRAY_TASK_MIN=10 in steps of 2 (submit a range: --array=0-2)" "$tmp/err"
+    check "--shard auto: task $id outside a stepped array: exit 2, says how to submit" $? "rc $rc: $(cat "$tmp/err")"
+done
 env OMPI_COMM_WORLD_RANK=0 OMPI_COMM_WORLD_SIZE=2000000 "$RUNNER" --shard auto --dry-run "$tmp/c.ini" 2>"$tmp/err"
 grep -qx "runner: --shard auto: OMPI_COMM_WORLD_SIZE=2000000 is more than 1000000" "$tmp/err"
 check "--shard auto: a count past the limit says so (not 'not a whole number')" $? "$(cat "$tmp/err")"
