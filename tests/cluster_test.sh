@@ -188,6 +188,22 @@ rc=$?
     [ ! -e "$tmp/cpus2" ]
 check "a malformed SLURM_CPUS_PER_TASK is exit 2 with one line, nothing written" $? "rc $rc: $(cat "$tmp/err")"
 
+# submit.sh's default cores per task: 4, or the most any node has (sinfo) where that is fewer, so that an array
+# never waits for a node that does not exist. Stand-in sinfo and sbatch record what it would submit.
+mkdir -p "$tmp/fakebin"
+printf '#!/bin/sh\necho "$FAKE_CPUS"\n' >"$tmp/fakebin/sinfo"
+printf '#!/bin/sh\necho "$*" >>"$FAKE_LOG"\necho 42\n' >"$tmp/fakebin/sbatch"
+chmod +x "$tmp/fakebin/sinfo" "$tmp/fakebin/sbatch"
+for case in "2 2" "8+ 4" "4 4" "x 4"; do
+    node=${case% *} want=${case#* }
+    : >"$tmp/fake.log"
+    env -u CPUS PATH="$tmp/fakebin:$PATH" FAKE_CPUS=$node FAKE_LOG="$tmp/fake.log" sh experiments/slurm/submit.sh 3 \
+        "$tmp/c.ini" >"$tmp/out" 2>"$tmp/err"
+    grep -q -- "--array=0-2 --cpus-per-task=$want " "$tmp/fake.log" && [ "$(cat "$tmp/out")" = "42 42" ] &&
+        { [ "$want" = 4 ] || grep -q "CPUS=$want a task: no node has more" "$tmp/err"; }
+    check "submit.sh: nodes of $node CPUs (sinfo): --cpus-per-task=$want" $? "$(cat "$tmp/fake.log" "$tmp/err")"
+done
+
 # ---- locks: shards share, a plain run or --collect is alone -----------------------------------------------
 run --results "$tmp/l" --shard 0/2 --force 2>/dev/null
 check "--force with --shard is a usage error" $(($? != 2))
