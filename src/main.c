@@ -115,14 +115,6 @@ static int write_report(const cli_options *opt, const config *cfg, const sweep_p
     return 0;
 }
 
-/* Trains the runs of the plan not committed yet (trainer.h). Returns 0 or an exit code. */
-static int train_missing(const cli_options *opt, const sweep_plan *plan, store *res, const plandata *data,
-                         const int *owner)
-{
-    trainer_counts n;
-    return exit_code(trainer_train(opt, plan, res, data, owner, &stop_signal, &n));
-}
-
 /* EXIT_ALL_DIVERGED, with its line, when the summary.tsv just written in experiment folder dir lists every run of
  * the plan and every one diverged (trained now or before: a rerun says the same); else rc. */
 static int all_diverged(const sweep_plan *plan, const char *dir, int rc)
@@ -390,7 +382,7 @@ static int train_and_report(const cli_options *opt, const sweep_plan *plan, cons
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    int rc = train_missing(opt, plan, &res, data, owner);
+    int rc = exit_code(trainer_train(opt, plan, &res, data, owner, &stop_signal));
     timing_enter(TIMING_REPORT);
     /* the tables even when a signal stopped the sweep; a shard leaves them to --collect */
     if (!count && tables_write(res.dir, plan, err, sizeof err) < 0) {

@@ -291,11 +291,10 @@ static void train_todo(trainer *t)
 }
 
 error_class trainer_train(const cli_options *opt, const sweep_plan *plan, store *res, const plandata *data,
-                          const int *owner, volatile sig_atomic_t *stop, trainer_counts *counts)
+                          const int *owner, volatile sig_atomic_t *stop)
 {
     const config *base = plan->base;
     trainer t = {.plan = plan, .res = res, .data = data, .owner = owner, .shard = opt->shard.index, .stop = stop};
-    *counts = (trainer_counts){0};
     if (plan_todo(&t, opt->force, opt->quiet) < 0) {
         if (!t.todo)
             fprintf(stderr, "runner: out of memory\n");
@@ -329,7 +328,6 @@ error_class trainer_train(const cli_options *opt, const sweep_plan *plan, store 
     schedule_stop(t.pool);
     free(t.keys);
     progress_end(&t.pr, base->name, t.diverged, res->dir);
-    *counts = (trainer_counts){.owned = t.owned, .done = t.pr.done, .diverged = t.diverged};
     free(t.todo);
     return t.failed;
 }

@@ -23,17 +23,12 @@ int trainer_flights_add(trainer_flights *f, int k);
 /* A run of the group in slot lands: 1 when it was the group's last (the group is no longer in flight), else 0. */
 int trainer_flights_land(trainer_flights *f, int slot);
 
-/* What a training did: this process's runs of the plan, those committed now, and those among them diverged. */
-typedef struct trainer_counts {
-    long owned, done, diverged;
-} trainer_counts;
-
 /* Trains every run of the plan that is not committed yet in res (all of them with opt->force; only those whose
  * owner[] is opt->shard.index when owner is not NULL), several side by side, largest first, and commits each as it
  * lands; *stop (set by a signal) ends the sweep with the runs in flight interrupted (their in-run checkpoints
- * written). Fills counts. ERROR_NONE, or the class of the failure after its line was printed (ERROR_OUTPUT: out of
+ * written). ERROR_NONE, or the class of the failure after its line was printed (ERROR_OUTPUT: out of
  * memory or a commit failed; ERROR_USAGE: no worker thread; ERROR_DATA: a run could not start). */
 error_class trainer_train(const cli_options *opt, const sweep_plan *plan, store *res, const plandata *data,
-                          const int *owner, volatile sig_atomic_t *stop, trainer_counts *counts);
+                          const int *owner, volatile sig_atomic_t *stop);
 
 #endif
