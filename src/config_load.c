@@ -476,13 +476,17 @@ int config_load(config *c, const char *path, config_errors *errs)
 int config_override(config *c, const char *assignment, config_errors *errs)
 {
     int before = errs->n;
-    const char *eq = strchr(assignment, '=');
+    const char *eq = strchr(assignment, '='), *key = assignment + strspn(assignment, " \t");
     char name[128];
-    if (!eq || eq == assignment || eq - assignment >= (long)sizeof name) {
+    /* blanks around the key, as an INI line may have them ('train.epochs = 3') */
+    int n = eq ? (int)(eq - key) : 0;
+    while (n > 0 && (key[n - 1] == ' ' || key[n - 1] == '\t'))
+        n--;
+    if (!eq || n <= 0 || n >= (int)sizeof name) {
         config_error(errs, "runner: --set %s: expected section.key=value", assignment);
         return errs->n - before;
     }
-    snprintf(name, sizeof name, "%.*s", (int)(eq - assignment), assignment);
+    snprintf(name, sizeof name, "%.*s", n, key);
     const char *value = eq + 1;
     if (!strncmp(name, "sweep.", 6)) {
         parse_ctx p = {.c = c, .path = "--set", .errs = errs};

@@ -253,6 +253,15 @@ START_TEST(test_digits_config_values)
     ck_assert_int_eq(config_override(&c, "train.epochs=0", &errs), 1);
     ck_assert_str_eq(errs.text, "runner: --set train.epochs: out of range '0' (an integer from 1 to 10000000)\n");
     config_errors_free(&errs);
+    /* blanks around the key and the value, as on an INI line */
+    ck_assert_int_eq(config_override(&c, " train.epochs = 7 ", &errs), 0);
+    ck_assert_int_eq(c.epochs, 7);
+    ck_assert_int_eq(config_override(&c, "\tsweep.model.hidden\t= 8, 16", &errs), 0);
+    ck_assert_int_eq(c.nsweep, 1);
+    ck_assert_int_eq(config_override(&c, "  = 7", &errs), 1);
+    ck_assert_str_eq(errs.text, "runner: --set   = 7: expected section.key=value\n");
+    config_errors_free(&errs);
+    config_free(&c);
 }
 END_TEST
 
