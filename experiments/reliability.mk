@@ -2,7 +2,7 @@
 # valgrind's memcheck on short runs, the config fuzzer, a full disk and a read-only results directory.
 # Included by the Makefile; on its own: make -f Makefile -f experiments/reliability.mk TARGET.
 #
-#   make asan        build/asan: make test (Check tests, cli, resume and disk-full tests) under ASan + UBSan + LSan
+#   make asan        build/asan: make test (the Check tests and every shell suite) under ASan + UBSan + LSan
 #   make valgrind    build/portable (no -march=native: valgrind cannot decode AVX-512), tests/valgrind_test.sh
 #   make fuzz        libFuzzer on the config layer for FUZZ_TIME seconds (default 60) from tests/fuzz_corpus
 #   make fuzz-long   the same for an hour
