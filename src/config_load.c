@@ -473,21 +473,9 @@ int config_load(config *c, const char *path, config_errors *errs)
     return errs->n - before;
 }
 
-int config_override(config *c, const char *assignment, config_errors *errs)
+/* config_override with the value (blanks trimmed) apart from the name. */
+static void override_value(config *c, const char *name, const char *value, config_errors *errs)
 {
-    int before = errs->n;
-    const char *eq = strchr(assignment, '='), *key = assignment + strspn(assignment, " \t");
-    char name[128];
-    /* blanks around the key, as an INI line may have them ('train.epochs = 3') */
-    int n = eq ? (int)(eq - key) : 0;
-    while (n > 0 && (key[n - 1] == ' ' || key[n - 1] == '\t'))
-        n--;
-    if (!eq || n <= 0 || n >= (int)sizeof name) {
-        config_error(errs, "runner: --set %s: expected section.key=value", assignment);
-        return errs->n - before;
-    }
-    snprintf(name, sizeof name, "%.*s", n, key);
-    const char *value = eq + 1;
     if (!strncmp(name, "sweep.", 6)) {
         parse_ctx p = {.c = c, .path = "--set", .errs = errs};
         int k = config_find(name + 6), at = -1;
@@ -510,7 +498,7 @@ int config_override(config *c, const char *assignment, config_errors *errs)
             }
             c->sweep[added] = s;
         }
-        return errs->n - before;
+        return;
     }
     int k = config_find(name);
     if (k < 0) {
@@ -523,19 +511,47 @@ int config_override(config *c, const char *assignment, config_errors *errs)
                          config_keys[near].name);
         else
             config_error(errs, "runner: --set %s: unknown key (runner --help lists every section.key)", name);
-        return errs->n - before;
+        return;
     }
     for (int i = 0; i < c->nsweep; i++)
         if (c->sweep[i].key == k) {
             config_error(errs, "runner: --set %s: the key is swept, so a single value would change nothing (use "
                          "--set sweep.%s=LIST to replace its list)", name, name);
-            return errs->n - before;
+            return;
         }
     char why[400];
     if (config_set(c, k, value, why, sizeof why) < 0)
         config_error(errs, "runner: --set %s: %s", name, why);
     else
         c->key_line[k] = CONFIG_LINE_SET;
+}
+
+int config_override(config *c, const char *assignment, config_errors *errs)
+{
+    int before = errs->n;
+    const char *eq = strchr(assignment, '='), *key = assignment + strspn(assignment, " \t");
+    char name[128];
+    /* blanks around the key and the value, as an INI line may have them ('train.epochs = 3') */
+    int n = eq ? (int)(eq - key) : 0;
+    while (n > 0 && (key[n - 1] == ' ' || key[n - 1] == '\t'))
+        n--;
+    if (!eq || n <= 0 || n >= (int)sizeof name) {
+        config_error(errs, "runner: --set %s: expected section.key=value", assignment);
+        return errs->n - before;
+    }
+    snprintf(name, sizeof name, "%.*s", n, key);
+    const char *value = eq + 1 + strspn(eq + 1, " \t");
+    size_t vn = strlen(value);
+    while (vn > 0 && (value[vn - 1] == ' ' || value[vn - 1] == '\t'))
+        vn--;
+    char *v = malloc(vn + 1);
+    if (!v) {
+        config_error(errs, "runner: --set %s: out of memory", name);
+        return errs->n - before;
+    }
+    snprintf(v, vn + 1, "%.*s", (int)vn, value);
+    override_value(c, name, v, errs);
+    free(v);
     return errs->n - before;
 }
 

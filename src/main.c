@@ -149,13 +149,16 @@ static int verify(const cli_options *opt)
     h5util_quiet();
     snprintf(dir, sizeof dir, "%s/%s", opt->results_root, opt->verify);
     if (access(dir, F_OK) != 0 && errno == ENOENT) { /* a folder without its plan is a damaged experiment: exit 4 */
-        /* a path to an experiment's folder, where its name belongs: say how to name it */
-        const char *slash = strrchr(opt->verify, '/');
-        char own[STORE_PATH + 32];
-        snprintf(own, sizeof own, "%s/experiment.ini", opt->verify);
+        /* a path to an experiment's folder, where its name belongs: say how to name it (trailing slashes aside) */
+        char path[STORE_PATH], own[STORE_PATH + 32];
+        snprintf(path, sizeof path, "%s", opt->verify);
+        for (size_t n = strlen(path); n > 1 && path[n - 1] == '/'; n--)
+            path[n - 1] = 0;
+        const char *slash = strrchr(path, '/');
+        snprintf(own, sizeof own, "%s/experiment.ini", path);
         if (slash && slash[1] && access(own, F_OK) == 0) {
             fprintf(stderr, "runner: --verify takes an experiment's name: for %s, run --results %.*s --verify %s\n",
-                    opt->verify, slash == opt->verify ? 1 : (int)(slash - opt->verify), opt->verify, slash + 1);
+                    opt->verify, slash == path ? 1 : (int)(slash - path), path, slash + 1);
             return exit_code(ERROR_USAGE);
         }
         return no_such_experiment(dir);

@@ -51,17 +51,24 @@ static int from_env(const char *index_var, const char *count_var, shard *s, char
         return -1;
     }
     /* an array --array=1-8 numbers its tasks from 1, and --array=0-14:2 in steps of 2 */
-    long step = 1;
+    long step = 1, max = -1;
     int array = !strcmp(index_var, "SLURM_ARRAY_TASK_ID");
     if (array && (env_number("SLURM_ARRAY_TASK_MIN", &min, err, len) < 0 ||
-                  env_number("SLURM_ARRAY_TASK_STEP", &step, err, len) < 0))
+                  env_number("SLURM_ARRAY_TASK_STEP", &step, err, len) < 0 ||
+                  env_number("SLURM_ARRAY_TASK_MAX", &max, err, len) < 0))
         return -1;
     if (step < 1) {
         snprintf(err, len, "runner: --shard auto: SLURM_ARRAY_TASK_STEP=0 is not a step");
         return -1;
     }
+    /* an index list (--array=1,3,7) has no step that numbers its tasks: its MAX is not MIN + STEP (COUNT - 1) */
+    if (array && max >= 0 && n >= 1 && max != min + step * (n - 1)) {
+        snprintf(err, len, "runner: --shard auto: a job array of SLURM_ARRAY_TASK_COUNT=%ld tasks from "
+                 "SLURM_ARRAY_TASK_MIN=%ld to SLURM_ARRAY_TASK_MAX=%ld is not a range in steps of %ld (submit a range: "
+                 "--array=0-%ld)", n, min, max, step, n - 1);
+        return -1;
+    }
     if (array && (i < min || (i - min) % step || (i - min) / step >= n || n < 1)) {
-        /* an index list (--array=1,3,7) has no step that numbers its tasks */
         snprintf(err, len, "runner: --shard auto: SLURM_ARRAY_TASK_ID=%ld is not one of SLURM_ARRAY_TASK_COUNT=%ld "
                  "tasks from SLURM_ARRAY_TASK_MIN=%ld in steps of %ld (submit a range: --array=0-%ld)", i, n, min,
                  step, n > 0 ? n - 1 : 0);

@@ -88,6 +88,7 @@ run_case usage_verify_force 2 --verify x --force
 # a path to an experiment's folder where its name belongs: how to name it
 mkdir -p "$tmp/exp/e" && : >"$tmp/exp/e/experiment.ini"
 run_case usage_verify_path 2 --verify "$tmp/exp/e"
+run_case usage_verify_path_slash 2 --verify "$tmp/exp/e//"
 # a newline in a --set value would have split the run's config.ini line in two
 run_case usage_set_newline 2 --set "data.features=X
 [train]" "$dir/valid.ini"

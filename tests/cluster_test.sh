@@ -83,6 +83,18 @@ for id in 13 16; do
 from SLURM_ARRAY_TASK_MIN=10 in steps of 2 (submit a range: --array=0-2)" "$tmp/err"
     check "--shard auto: task $id outside a stepped array: exit 2, says how to submit" $? "rc $rc: $(cat "$tmp/err")"
 done
+# an index list (--array=1,3,7): MAX is not MIN + STEP (COUNT - 1), so no task can know its shard
+for step in "" "SLURM_ARRAY_TASK_STEP=1" "SLURM_ARRAY_TASK_STEP=2"; do
+    env SLURM_ARRAY_TASK_ID=3 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_MAX=7 SLURM_ARRAY_TASK_COUNT=3 $step \
+        "$RUNNER" --shard auto --dry-run "$tmp/c.ini" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    [ $rc = 2 ] && [ ! -s "$tmp/out" ] && grep -q "runner: --shard auto: a job array of SLURM_ARRAY_TASK_COUNT=3 tasks \
+from SLURM_ARRAY_TASK_MIN=1 to SLURM_ARRAY_TASK_MAX=7 is not a range in steps of [12] (submit a range: --array=0-2)" "$tmp/err"
+    check "--shard auto: an index-list array (1,3,7; ${step:-no step}) is refused in every task" $? "rc $rc: $(cat "$tmp/err")"
+done
+env SLURM_ARRAY_TASK_ID=14 SLURM_ARRAY_TASK_MIN=10 SLURM_ARRAY_TASK_MAX=14 SLURM_ARRAY_TASK_STEP=2 \
+    SLURM_ARRAY_TASK_COUNT=3 "$RUNNER" --shard auto --dry-run "$tmp/c.ini" 2>&1 | grep -qx "# this process: shard 2/3 (from SLURM_ARRAY_TASK_ID)"
+check "--shard auto: a stepped array with its MAX" $?
 env OMPI_COMM_WORLD_RANK=0 OMPI_COMM_WORLD_SIZE=2000000 "$RUNNER" --shard auto --dry-run "$tmp/c.ini" 2>"$tmp/err"
 grep -qx "runner: --shard auto: OMPI_COMM_WORLD_SIZE=2000000 is more than 1000000" "$tmp/err"
 check "--shard auto: a count past the limit says so (not 'not a whole number')" $? "$(cat "$tmp/err")"
@@ -191,10 +203,10 @@ check "a malformed SLURM_CPUS_PER_TASK is exit 2 with one line, nothing written"
 # submit.sh's default cores per task: 4, or the most any node has (sinfo) where that is fewer, so that an array
 # never waits for a node that does not exist. Stand-in sinfo and sbatch record what it would submit.
 mkdir -p "$tmp/fakebin"
-printf '#!/bin/sh\necho "$FAKE_CPUS"\n' >"$tmp/fakebin/sinfo"
+printf '#!/bin/sh\nprintf "%%b\\n" "$FAKE_CPUS"\n' >"$tmp/fakebin/sinfo"
 printf '#!/bin/sh\necho "$*" >>"$FAKE_LOG"\necho 42\n' >"$tmp/fakebin/sbatch"
 chmod +x "$tmp/fakebin/sinfo" "$tmp/fakebin/sbatch"
-for case in "2 2" "8+ 4" "4 4" "x 4"; do
+for case in "2 2" "2\\n32 4" "1\\n3 3" "4 4" "x 4"; do
     node=${case% *} want=${case#* }
     : >"$tmp/fake.log"
     env -u CPUS PATH="$tmp/fakebin:$PATH" FAKE_CPUS=$node FAKE_LOG="$tmp/fake.log" sh experiments/slurm/submit.sh 3 \

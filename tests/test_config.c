@@ -256,8 +256,14 @@ START_TEST(test_digits_config_values)
     /* blanks around the key and the value, as on an INI line */
     ck_assert_int_eq(config_override(&c, " train.epochs = 7 ", &errs), 0);
     ck_assert_int_eq(c.epochs, 7);
-    ck_assert_int_eq(config_override(&c, "\tsweep.model.hidden\t= 8, 16", &errs), 0);
+    ck_assert_int_eq(config_override(&c, "\tsweep.model.hidden\t= 8, 16 ", &errs), 0);
     ck_assert_int_eq(c.nsweep, 1);
+    ck_assert_int_eq(config_override(&c, "train.optimizer = adam\t", &errs), 0);
+    ck_assert_int_eq(c.optimizer, OPT_ADAM);
+    ck_assert_int_eq(config_override(&c, "train.shuffle = false", &errs), 0);
+    ck_assert_int_eq(c.shuffle, 0);
+    ck_assert_int_eq(config_override(&c, "data.file = d ata.h5 ", &errs), 0);
+    ck_assert_str_eq(c.file, "d ata.h5");
     ck_assert_int_eq(config_override(&c, "  = 7", &errs), 1);
     ck_assert_str_eq(errs.text, "runner: --set   = 7: expected section.key=value\n");
     config_errors_free(&errs);

@@ -17,7 +17,7 @@ export RUNNER
 logs=${LOGS:-.}
 if [ -z "${CPUS:-}" ]; then
     CPUS=4
-    most=$(sinfo -h -o %c 2>/dev/null | tr -d '+' | sort -n | tail -n 1) || most=
+    most=$(sinfo -h -N -o %c 2>/dev/null | tr -d '+' | sort -n | tail -n 1) || most=  # -N: a line per node
     case "$most" in
     '' | *[!0-9]* | 0) ;;
     *) if [ "$most" -lt "$CPUS" ]; then
