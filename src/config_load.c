@@ -526,24 +526,29 @@ static void override_value(config *c, const char *name, const char *value, confi
         c->key_line[k] = CONFIG_LINE_SET;
 }
 
+/* s[0..n) without spaces and tabs at either end (a newline stays, for the value's checks to refuse): its start into
+ * *s, its length returned. */
+static size_t unblank(const char **s, size_t n)
+{
+    for (; n && (**s == ' ' || **s == '\t'); n--)
+        (*s)++;
+    while (n && ((*s)[n - 1] == ' ' || (*s)[n - 1] == '\t'))
+        n--;
+    return n;
+}
+
 int config_override(config *c, const char *assignment, config_errors *errs)
 {
     int before = errs->n;
-    const char *eq = strchr(assignment, '='), *key = assignment + strspn(assignment, " \t");
+    const char *eq = strchr(assignment, '='), *key = assignment, *value = eq ? eq + 1 : NULL;
     char name[128];
     /* blanks around the key and the value, as an INI line may have them ('train.epochs = 3') */
-    int n = eq ? (int)(eq - key) : 0;
-    while (n > 0 && (key[n - 1] == ' ' || key[n - 1] == '\t'))
-        n--;
-    if (!eq || n <= 0 || n >= (int)sizeof name) {
+    size_t n = eq ? unblank(&key, (size_t)(eq - assignment)) : 0, vn = eq ? unblank(&value, strlen(value)) : 0;
+    if (!eq || n == 0 || n >= sizeof name) {
         config_error(errs, "runner: --set %s: expected section.key=value", assignment);
         return errs->n - before;
     }
-    snprintf(name, sizeof name, "%.*s", n, key);
-    const char *value = eq + 1 + strspn(eq + 1, " \t");
-    size_t vn = strlen(value);
-    while (vn > 0 && (value[vn - 1] == ' ' || value[vn - 1] == '\t'))
-        vn--;
+    snprintf(name, sizeof name, "%.*s", (int)n, key);
     char *v = malloc(vn + 1);
     if (!v) {
         config_error(errs, "runner: --set %s: out of memory", name);
