@@ -98,14 +98,15 @@ $(BUILD)/tests/%.o: tests/%.c | have-check $(BUILD)/buildinfo.h
 	@mkdir -p $(@D)
 	$(CC) -Isrc $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-# Git revision, code-generating flags and the compiler, for --version and the manifest beside every run;
+# Git revision, code-generating flags (-ffp-contract=off and -fno-math-errno among them: they decide the numbers)
+# and the compiler, for --version and the manifest beside every run;
 # rewritten only when they change. BUILD_COMPILER comes from the compiler that includes the header, so it
 # names the one that really built the binary.
 $(BUILD)/buildinfo.h: FORCE
 	@mkdir -p $(@D)
 	@{ printf '#define BUILD_GIT_REV "%s"\n#define BUILD_CFLAGS "%s"\n' \
 	    "$$(git describe --always --dirty 2>/dev/null || echo unknown)" \
-	    "$(strip $(filter-out -W% -g -std=% -ffp-contract=off -fno-math-errno -MMD -MP -fopenmp $(SAN),$(CFLAGS)) -fopenmp $(SAN))"; \
+	    "$(strip $(filter-out -W% -g -std=% -MMD -MP -fopenmp $(SAN),$(CFLAGS)) -fopenmp $(SAN))"; \
 	  printf '#if defined(__clang__)\n#define BUILD_COMPILER __VERSION__\n'; \
 	  printf '#else\n#define BUILD_COMPILER "gcc " __VERSION__\n#endif\n'; } > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
