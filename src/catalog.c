@@ -58,7 +58,7 @@ static void entry_read(catalog_entry *e, const char *root, const char *name)
     int nrows;
     if (snprintf(path, sizeof path, "%s/table.tsv", dir) < (int)sizeof path &&
         points_read_table(path, &rows, &nrows, why, sizeof why) == 0) {
-        long best = points_best(rows, nrows, NULL);
+        long best = points_best(rows, nrows, &e->best_on_val);
         if ((e->has_best = best >= 0))
             e->best = rows[best];
         free(rows);

@@ -17,6 +17,7 @@ typedef struct catalog_entry {
     int committed;          /* rows of summary.tsv, -1 when it cannot be read */
     long planned;           /* runs the experiment plans (its saved plan), -1 when unknown */
     int has_best;           /* best is a point that did not diverge whole */
+    int best_on_val;        /* the validation set chose it (else the test set) */
     point best;
     char date[24];          /* when summary.tsv was last written, UTC "YYYY-MM-DD HH:MM" */
 } catalog_entry;

@@ -92,3 +92,16 @@ void confusion_free(confusion *c)
     free(c->count);
     memset(c, 0, sizeof *c);
 }
+
+long confusion_row(const confusion *c, int i, int *worst)
+{
+    const long *row = c->count + (size_t)i * c->k;
+    long n = 0;
+    *worst = -1;
+    for (int j = 0; j < c->k; j++) {
+        n += row[j];
+        if (j != i && row[j] > 0 && (*worst < 0 || row[j] > row[*worst]))
+            *worst = j;
+    }
+    return n;
+}

@@ -19,5 +19,8 @@ int confusion_load(const char *path, confusion *c, char *err, size_t len);
 /* Adds b's counts to a (same classes). 0, or -1 when the classes differ. */
 int confusion_add(confusion *a, const confusion *b);
 void confusion_free(confusion *c);
+/* True class i's test rows (returned) and, in *worst, the class it is most often predicted as instead (the lowest on
+ * ties; -1 when never wrong). */
+long confusion_row(const confusion *c, int i, int *worst);
 
 #endif

@@ -133,8 +133,14 @@ static void result_row(FILE *f, const points *x, long pt, int best)
     if (x->nsweep == 0)
         fprintf(f, "<td class=\"text\">all</td>");
     if (p->n == 0)
-        fprintf(f, "<td data-v=\"\">not run yet</td><td data-v=\"\"></td><td>0</td><td>0</td><td data-v=\"\"></td>");
+        fprintf(f, "<td data-v=\"\"></td><td data-v=\"\">not run yet</td><td data-v=\"\"></td><td>0</td><td>0</td>"
+                   "<td data-v=\"\"></td>");
+    else if (isfinite(p->val_acc_mean))
+        fprintf(f, "<td data-v=\"%.6g\">%s</td>", 100 * p->val_acc_mean,
+                stats_pm(pm[0], sizeof pm[0], 100 * p->val_acc_mean, 100 * p->val_acc_std, 2, "&plusmn;"));
     else
+        fprintf(f, "<td data-v=\"\">&ndash;</td>");
+    if (p->n > 0)
         fprintf(f, "<td data-v=\"%.6g\">%s</td><td data-v=\"%.9g\">%s</td>"
                    "<td>%d</td><td>%d</td><td data-v=\"%.9g\">%.4g</td>",
                 100 * p->acc_mean, stats_pm(pm[0], sizeof pm[0], 100 * p->acc_mean, 100 * p->acc_std, 2, "&plusmn;"),
@@ -147,13 +153,18 @@ static void results(FILE *f, const points *x)
 {
     int on_val;
     long best = points_best(x->pts, x->plan->npoints, &on_val);
-    fprintf(f, "<h2>Results</h2>\n<p>Final test accuracy and test loss of each sweep point, mean &plusmn; standard "
-               "deviation over its seeds (a diverged run counts with its last finite epoch). The best point is in "
-               "bold. Click a column's header to sort by it.</p>\n<table class=\"sortable\" id=\"results\">\n"
-               "<thead><tr>");
+    fprintf(f, "<h2>Results</h2>\n<p>Final validation accuracy, test accuracy and test loss of each sweep point, mean "
+               "&plusmn; standard deviation over its seeds (a diverged run counts with its last finite epoch). %s "
+               "Click a column's header to sort by it.</p>\n<table class=\"sortable\" id=\"results\">\n<thead><tr>",
+            best < 0 ? "No point is in bold as the best: every run of every point diverged."
+            : on_val ? "The best point, in bold, has the highest mean validation accuracy: the test set plays no part "
+                       "in the choice."
+                     : "The best point, in bold, has the highest mean test accuracy: without a validation set the test "
+                       "set chooses it, which makes its test accuracy optimistic.");
     for (int i = 0; i < x->nsweep; i++)
         fprintf(f, "<th class=\"text\">%s</th>", config_key_name(x->base->sweep[i].key));
-    fprintf(f, "%s<th class=\"acc\">test accuracy (%%)</th><th>test loss</th><th>n</th><th>diverged</th>"
+    fprintf(f, "%s<th>validation accuracy (%%)</th><th class=\"acc\">test accuracy (%%)</th><th>test loss</th>"
+               "<th>n</th><th>diverged</th>"
                "<th>s / epoch</th></tr></thead>\n<tbody>\n", x->nsweep ? "" : "<th class=\"text\">point</th>");
     for (long pt = 0; pt < x->plan->npoints; pt++)
         result_row(f, x, pt, pt == best);
@@ -176,6 +187,61 @@ static void results(FILE *f, const points *x)
     fprintf(f, "test accuracy %s %% over %d seed%s, test loss %s.</p>\n",
             stats_pm(pm[1], sizeof pm[1], 100 * p->acc_mean, 100 * p->acc_std, 2, "&plusmn;"), p->n,
             plural(p->n), stats_pm(pm[2], sizeof pm[2], p->loss_mean, p->loss_std, 4, "&plusmn;"));
+}
+
+/* Per-class accuracy of the best point from cm, summed at where: as report.md's table. */
+static void classes(FILE *f, const confusion *cm, const char *where)
+{
+    fprintf(f, "<h2>Per-class results</h2>\n<p>Test accuracy of each class at ");
+    html_text(f, where);
+    fprintf(f, ", summed over its seeds (the confusion matrix is under Plots and in each run's confusion.tsv).</p>\n"
+               "<table class=\"sortable\" id=\"classes\">\n<thead><tr><th>class</th><th class=\"text\">name</th>"
+               "<th>test rows</th><th>correct</th><th>accuracy (%%)</th><th class=\"text\">most often predicted "
+               "instead</th></tr></thead>\n<tbody>\n");
+    for (int i = 0; i < cm->k; i++) {
+        int worst;
+        long n = confusion_row(cm, i, &worst), right = cm->count[(size_t)i * cm->k + i];
+        fprintf(f, "<tr><td>%d</td><td class=\"text\">", i);
+        html_text(f, cm->name[i]);
+        if (n)
+            fprintf(f, "</td><td>%ld</td><td>%ld</td><td data-v=\"%.6g\">%.2f</td><td class=\"text\">", n, right,
+                    100.0 * right / n, 100.0 * right / n);
+        else
+            fprintf(f, "</td><td>0</td><td>0</td><td data-v=\"\"></td><td class=\"text\">");
+        if (worst >= 0) {
+            html_text(f, cm->name[worst]);
+            fprintf(f, " (%ld)", cm->count[(size_t)i * cm->k + worst]);
+        }
+        fprintf(f, "</td></tr>\n");
+    }
+    fprintf(f, "</tbody>\n</table>\n");
+}
+
+/* The diverged runs of summary.tsv, as report.md lists them. 0, or -1 with err. */
+static int diverged(FILE *f, const points *x, char *err, size_t len)
+{
+    tsv t;
+    int col[4], n = 0, rc = report_summary(x->results_dir, &t, col, err, len);
+    fprintf(f, "<h2>Diverged runs</h2>\n");
+    for (int r = 0; r < t.nrows && rc == 0; r++) {
+        if (strcmp(tsv_cell(&t, r, col[1]), "diverged"))
+            continue;
+        if (n++ == 0)
+            fprintf(f, "<p>A diverged run keeps the numbers of its last finite epoch.</p>\n<table class=\"sortable\" "
+                       "id=\"diverged\">\n<thead><tr><th class=\"text\">run</th><th>diverged at epoch</th><th>last "
+                       "finite epoch</th></tr></thead>\n<tbody>\n");
+        fprintf(f, "<tr><td class=\"text\"><code>");
+        html_text(f, tsv_cell(&t, r, col[0]));
+        fprintf(f, "</code></td><td>%s</td><td>%s</td></tr>\n", tsv_cell(&t, r, col[2]), tsv_cell(&t, r, col[3]));
+    }
+    if (rc == 0 && n > 0)
+        fprintf(f, "</tbody>\n</table>\n");
+    else if (rc == 0 && t.nrows == 1)
+        fprintf(f, "<p>The run did not diverge.</p>\n");
+    else if (rc == 0)
+        fprintf(f, "<p>None of the %d runs diverged.</p>\n", t.nrows);
+    tsv_free(&t);
+    return rc;
 }
 
 /* Copies gnuplot's SVG from its <svg> element on, each id and reference to one prefixed with "p<k>-", with title
@@ -359,7 +425,8 @@ static int config_text(FILE *f, const points *x, char *err, size_t len)
     return rc;
 }
 
-int html_report(const points *x, const plot_set *s, const study *st, const char *no_plots, char *err, size_t len)
+int html_report(const points *x, const plot_set *s, const study *st, const confusion *cm, const char *where,
+                const char *no_plots, char *err, size_t len)
 {
     char path[FILEIO_PATH], title[CONFIG_NAME + 16], rel[FILEIO_PATH];
     fileio_text t;
@@ -374,7 +441,9 @@ int html_report(const points *x, const plot_set *s, const study *st, const char 
     fprintf(t.f, "</h1>\n");
     run_info(t.f, x);
     results(t.f, x);
-    if (plots(t.f, s, rel, no_plots, err, len) < 0 || study_section(t.f, x, st, s->dir, rel, no_plots, err, len) < 0 ||
+    if (cm)
+        classes(t.f, cm, where);
+    if (diverged(t.f, x, err, len) < 0 || plots(t.f, s, rel, no_plots, err, len) < 0 || study_section(t.f, x, st, s->dir, rel, no_plots, err, len) < 0 ||
         config_text(t.f, x, err, len) < 0) {
         fileio_text_drop(&t);
         return -1;
@@ -407,9 +476,9 @@ static void index_row(FILE *f, const char *root, const catalog_entry *e)
         fprintf(f, "</td><td data-v=\"%.6g\">%s</td><td class=\"text\"><code>", 100 * e->best.acc_mean,
                 stats_pm(pm, sizeof pm, 100 * e->best.acc_mean, 100 * e->best.acc_std, 2, "&plusmn;"));
         html_text(f, e->best.id);
-        fprintf(f, "</code>");
+        fprintf(f, "</code></td><td class=\"text\">%s", e->best_on_val ? "validation" : "test (optimistic)");
     } else
-        fprintf(f, "</td><td data-v=\"\">&ndash;</td><td class=\"text\">&ndash;");
+        fprintf(f, "</td><td data-v=\"\">&ndash;</td><td class=\"text\">&ndash;</td><td class=\"text\">&ndash;");
     fprintf(f, "</td><td class=\"text\">%s</td></tr>\n", e->date);
 }
 
@@ -427,9 +496,12 @@ int html_index(const char *results_root, char *err, size_t len)
     page_begin(t.f, "Experiments");
     fprintf(t.f, "<nav><a href=\"index.md\">index.md</a></nav>\n<h1>Experiments</h1>\n<p>One row per experiment; "
                  "accuracy is the final test accuracy of the best sweep point, mean &plusmn; standard deviation over "
-                 "its seeds. Click a column's header to sort by it.</p>\n<table class=\"sortable\" id=\"experiments\">"
+                 "its seeds, selected on mean validation accuracy where the experiment has a validation set, else on test accuracy, "
+                 "which makes its test accuracy optimistic. Click a column's header to sort by it.</p>\n"
+                 "<table class=\"sortable\" id=\"experiments\">"
                  "\n<thead><tr><th class=\"text\">experiment</th><th>runs committed of planned</th><th class=\"acc\">best test "
-                 "accuracy (%%)</th><th class=\"text\">best point</th><th class=\"text\">written (UTC)</th></tr>"
+                 "accuracy (%%)</th><th class=\"text\">best point</th><th class=\"text\">selected on</th><th class=\"text\">"
+                 "written (UTC)</th></tr>"
                  "</thead>\n<tbody>\n");
     for (int i = 0; i < c.n; i++)
         index_row(t.f, results_root, &c.e[i]);

@@ -142,18 +142,24 @@ static void md_results(FILE *f, const points *x)
             stats_pm(pm[2], sizeof pm[2], p->loss_mean, p->loss_std, 4, "±"));
 }
 
+int report_summary(const char *results_dir, tsv *t, int col[4], char *err, size_t len)
+{
+    char path[FILEIO_PATH];
+    static const char *const names[] = {"run_id", "status", "diverged_epoch", "epochs_done"};
+    memset(t, 0, sizeof *t);
+    if (fileio_path(path, sizeof path, err, len, "%s/summary.tsv", results_dir) < 0)
+        return -1;
+    int rc = tsv_load(t, path, err, len);
+    for (int k = 0; k < 4 && rc == 0; k++)
+        rc = (col[k] = tsv_col(t, names[k], err, len)) < 0 ? -1 : 0;
+    return rc;
+}
+
 /* The diverged runs of summary.tsv. */
 static int md_diverged(FILE *f, const points *x, char *err, size_t len)
 {
-    char path[FILEIO_PATH];
     tsv t;
-    int col[4], n = 0;
-    static const char *const names[] = {"run_id", "status", "diverged_epoch", "epochs_done"};
-    if (fileio_path(path, sizeof path, err, len, "%s/summary.tsv", x->results_dir) < 0)
-        return -1;
-    int rc = tsv_load(&t, path, err, len);
-    for (int k = 0; k < 4 && rc == 0; k++)
-        rc = (col[k] = tsv_col(&t, names[k], err, len)) < 0 ? -1 : 0;
+    int col[4], n = 0, rc = report_summary(x->results_dir, &t, col, err, len);
     fprintf(f, "## Diverged runs\n\n");
     for (int r = 0; r < t.nrows && rc == 0; r++) {
         if (strcmp(tsv_cell(&t, r, col[1]), "diverged"))
@@ -270,13 +276,8 @@ static void md_classes(FILE *f, const confusion *cm, const char *where)
                "|---:|---|---:|---:|---:|---|\n", where);
     for (int i = 0; i < K; i++) {
         const long *row = cm->count + (size_t)i * K;
-        long n = 0;
-        int worst = -1;
-        for (int j = 0; j < K; j++) {
-            n += row[j];
-            if (j != i && row[j] > 0 && (worst < 0 || row[j] > row[worst]))
-                worst = j;
-        }
+        int worst;
+        long n = confusion_row(cm, i, &worst);
         fprintf(f, "| %d | ", i);
         md_cell(f, cm->name[i]);
         if (n)
@@ -374,14 +375,14 @@ int report_write(const config *base, const sweep_plan *plan, const char *results
         unrender(&plots);
         char again[600];
         int ok = write_markdown(&x, &plots, &st, have ? &cm : NULL, where, undrawn, again, sizeof again) == 0 &&
-                 html_report(&x, &plots, &st, undrawn, again, sizeof again) == 0;
+                 html_report(&x, &plots, &st, have ? &cm : NULL, where, undrawn, again, sizeof again) == 0;
         size_t used = drawn < 0 ? strlen(err) : 0; /* a failed render's err stays, with what the rewrite met */
         if (!ok)
             snprintf(err + used, used < len ? len - used : 0, "%s%s", used ? "; and the reports could not say so: "
                      : "", again);
         rc = drawn < 0 || !ok ? -1 : rc;
     } else if (rc == 0)
-        rc = html_report(&x, &plots, &st, undrawn, err, len);
+        rc = html_report(&x, &plots, &st, have ? &cm : NULL, where, undrawn, err, len);
     if (wlen && rc == 0 && *undrawn && render) /* a missing gnuplot: the caller warns */
         snprintf(warning, wlen, "%s", undrawn);
     if (have)

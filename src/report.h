@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include "config.h"
 #include "sweep.h"
+#include "tsv.h"
 
 /* Writes plots_dir/ (.dat aggregates and .gp scripts, and with render set .png and .svg by running gnuplot)
  * and results_dir/report.md for the experiment of plan. 0, or -1 with one line in err. A missing gnuplot is
@@ -19,5 +20,8 @@ int report_index(const char *results_root, char *err, size_t len);
 int report_relative(const char *from, const char *to, char *out, size_t len);
 /* report_relative, or -1 with "from: cannot link to to from there (path too long)" in err. */
 int report_link(const char *from, const char *to, char *out, size_t size, char *err, size_t len);
+/* Loads results_dir/summary.tsv into t (tsv_free it either way) with the columns run_id, status, diverged_epoch and
+ * epochs_done in col: the diverged runs both reports list. 0, or -1 with err. */
+int report_summary(const char *results_dir, tsv *t, int col[4], char *err, size_t len);
 
 #endif

@@ -86,8 +86,18 @@ for f in index.html lr_sweep/report.html; do
     expect "$f: $(wc -l <"$tmp/links") links resolve ($(head -3 "$tmp/broken" | tr '\n' ' '))" [ ! -s "$tmp/broken" ]
 done
 # the best row is marked and the numbers are report.md's
-expect "best row marked" grep -q '<tr class="best"><td class="text">1</td><td data-v="89.2' "$r/lr_sweep/report.html"
+expect "best row marked, validation then test accuracy" \
+    grep -q '<tr class="best"><td class="text">1</td><td data-v="90.0463">90.05 &plusmn; 0.40</td><td data-v="89.2' \
+    "$r/lr_sweep/report.html"
 expect "report.md agrees" grep -q '| \*\*1\*\* | \*\*90.05 ± 0.40\*\* | \*\*89.23 ± 3.48\*\*' "$r/lr_sweep/report.md"
+# report.md's other sections are in the page too: the per-class table, the diverged runs; the index says which set
+# chose each best point
+expect "per-class table in the page" grep -q '<h2>Per-class results</h2>' "$r/lr_sweep/report.html"
+rows_html=$(grep -c '^<tr><td>[0-9]*</td><td class="text">' "$r/lr_sweep/report.html")
+rows_md=$(sed -n '/^## Per-class results/,/^## /p' "$r/lr_sweep/report.md" | grep -c '^| [0-9]')
+expect "per-class rows as report.md's: 10 ($rows_html, $rows_md)" [ "$rows_html $rows_md" = "10 10" ]
+expect "diverged runs in the page" grep -q '<h2>Diverged runs</h2>' "$r/lr_sweep/report.html"
+expect "index.html: selected on" grep -q '<code>learning_rate=1</code></td><td class="text">validation</td>' "$r/index.html"
 
 # ---- without rendering, and without gnuplot: the page says why there is no plot ---------------------------
 # an image left by an earlier render would show beside the new numbers: a report that draws none removes them
