@@ -3,7 +3,8 @@
 the plan at scale: one real tiny run (digits, 1 epoch, 4 hidden units) trained by the runner itself (--shard 0/N
 owns exactly one run), then every other run of the plan as a folder whose config.ini says its own batch size,
 evaluation interval, epochs and seed, its other files hard links to the real run's (identical numbers are fine for
-timing; every run passes the store's checks), its curve.dat to a copy with the rows of its own evaluation interval.
+timing; every run passes the store's checks), its curve.dat and result.tsv to copies with the rows of its own
+evaluation interval and epochs.
 Then times --dry-run, --status and --collect with /usr/bin/time -v.
 
 usage: experiments/synthetic_runs.py N [DIR] [RUNNER]   (DIR default /tmp/synthetic-N, RUNNER default ./runner)
@@ -39,21 +40,39 @@ train.batch_size = linspace(1, {batches}, {batches})
 
 
 CURVES = {}
+RESULTS = {}
 
 
 def curve_for(root, real, every, epochs):
-    """The real run's curve.dat with the rows a run of train.eval_every = every and train.epochs = epochs keeps (0,
-    every every-th, epochs, and the real run's last, which ends every run), written once per pair under root."""
+    """A curve.dat with the rows a run of train.eval_every = every and train.epochs = epochs keeps (0, every every-th
+    epoch, and epochs), each a copy of the real run's row of that epoch or its last, written once per pair under
+    root."""
     if (every, epochs) not in CURVES:
         with open(os.path.join(real, "curve.dat")) as f:
             header, *rows = f.read().splitlines(True)
-        last = int(rows[-1].split()[0])
-        keep = [r for r in rows if int(r.split()[0]) in (epochs, last) or int(r.split()[0]) % every == 0]
+        keep = [str(e) + rows[min(e, len(rows) - 1)][len(rows[min(e, len(rows) - 1)].split()[0]):]
+                for e in range(epochs + 1) if e % every == 0 or e == epochs]
         path = os.path.join(root, f"curve-{every}-{epochs}.dat")
         with open(path, "w") as f:
             f.write(header + "".join(keep))
         CURVES[every, epochs] = path
     return CURVES[every, epochs]
+
+
+def result_for(root, real, epochs):
+    """The real run's result.tsv with epochs_done = epochs (a run that trained to its end) and its best epoch no later,
+    written once per epoch count under root."""
+    if epochs not in RESULTS:
+        with open(os.path.join(real, "result.tsv")) as f:
+            header, row = f.read().splitlines(True)
+        cells = row.split("\t")
+        cells[1] = str(epochs)
+        cells[7] = str(min(int(cells[7]), epochs))  # best_epoch: an evaluated epoch
+        path = os.path.join(root, f"result-{epochs}.tsv")
+        with open(path, "w") as f:
+            f.write(header + "\t".join(cells))
+        RESULTS[epochs] = path
+    return RESULTS[epochs]
 
 
 def timed(label, cmd):
@@ -99,10 +118,11 @@ def main():
         text = re.sub(r"(?m)^epochs = .*$", f"epochs = {values.get('epochs', '1')}", text)
         text = re.sub(r"seed \d+$", f"seed {values['seed']}", text, count=1, flags=re.M)
         os.mkdir(d + ".part")
-        for name in ("result.tsv", "weights.h5", "manifest.txt", "confusion.tsv"):
+        for name in ("weights.h5", "manifest.txt", "confusion.tsv"):
             os.link(os.path.join(source, name), os.path.join(d + ".part", name))
-        os.link(curve_for(root, os.path.join(runs, real), int(values.get("eval_every", "1")),
-                          int(values.get("epochs", "1"))), os.path.join(d + ".part", "curve.dat"))
+        every, epochs = int(values.get("eval_every", "1")), int(values.get("epochs", "1"))
+        os.link(curve_for(root, os.path.join(runs, real), every, epochs), os.path.join(d + ".part", "curve.dat"))
+        os.link(result_for(root, os.path.join(runs, real), epochs), os.path.join(d + ".part", "result.tsv"))
         with open(os.path.join(d + ".part", "config.ini"), "w") as f:
             f.write(text)
         os.rename(d + ".part", d)

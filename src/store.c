@@ -692,9 +692,11 @@ static int check_folder(const char *rundir, store_run *run, char *why, size_t le
     return rc;
 }
 
-/* Whether curve c's rows are the epochs that a run of cfg evaluates (train_curve_epoch) up to its last row, which
- * ends every run: 0, or -1 with the first epoch out of place in why. The rows alone cannot tell a row lost from the
- * middle from train.eval_every's gaps. */
+/* Whether curve c's rows are the epochs that a run of cfg evaluates (train_curve_epoch), up to its last: 0, or -1
+ * with the first epoch out of place in why. The rows alone cannot tell a row lost from the middle from
+ * train.eval_every's gaps. Every run ends at an evaluated epoch: its last (train.epochs), the last finite
+ * evaluation before it diverged, or where early stopping or the target stopped it, so the last row is held to the
+ * schedule too. */
 static int check_schedule(const curve *c, const config *cfg, char *why, size_t len)
 {
     long long e = 0, k = cfg->eval_every; /* e: the first epoch after the previous row */
@@ -704,7 +706,7 @@ static int check_schedule(const curve *c, const config *cfg, char *why, size_t l
         long long due = cfg->target_accuracy > 0 ? e : (e + k - 1) / k * k;
         if (cfg->epochs >= e && cfg->epochs < due)
             due = cfg->epochs;
-        if (due < at || (due > at && i + 1 < c->n)) {
+        if (due != at) {
             snprintf(why, len, due < at ? "curve.dat has no row for epoch %lld (train.eval_every = %lld)"
                                         : "curve.dat has a row for epoch %lld, which is not evaluated (train.eval_every = "
                                           "%lld)",
@@ -713,6 +715,32 @@ static int check_schedule(const curve *c, const config *cfg, char *why, size_t l
         }
     }
     return 0;
+}
+
+/* Whether result m tells a run of cfg that ended as train_execute ends one: 0, or -1 with why. Without diverging, a
+ * run stops before train.epochs only by early stopping or at its target (train.stop_at_target, the target
+ * reached); a diverged one ends between its last finite evaluation and train.epochs; the best epoch is evaluated.
+ * A result.tsv that says otherwise was edited or belongs to another config, and its numbers would read as a whole
+ * run's. */
+static int check_progress(const tsv_result *m, const config *cfg, char *why, size_t len)
+{
+    int stopped = cfg->early_stopping > 0 || (cfg->target_accuracy > 0 && cfg->stop_at_target &&
+                                              !isnan(m->steps_to_target));
+    if (m->epochs_done > cfg->epochs)
+        snprintf(why, len, "result.tsv: epochs_done %d is past train.epochs %lld", m->epochs_done, cfg->epochs);
+    else if (!m->diverged && m->epochs_done < cfg->epochs && !stopped)
+        snprintf(why, len,
+                 "result.tsv: the run ends at epoch %d of %lld, but it did not diverge, stop early or reach its target",
+                 m->epochs_done, cfg->epochs);
+    else if (m->diverged && (m->diverged_epoch < m->epochs_done || m->diverged_epoch > cfg->epochs))
+        snprintf(why, len, "result.tsv: diverged_epoch %d is not between epochs_done %d and train.epochs %lld",
+                 m->diverged_epoch, m->epochs_done, cfg->epochs);
+    else if (m->best_epoch < 0 || m->best_epoch > m->epochs_done)
+        snprintf(why, len, "result.tsv: best_epoch %d is not between 0 and epochs_done %d", m->best_epoch,
+                 m->epochs_done);
+    else
+        return 0;
+    return -1;
 }
 
 /* 1 when run r of plan in dir is among the checked ones; with remember, it becomes one (when dir is locked here). */
@@ -749,7 +777,8 @@ int store_read_run(const char *dir, const sweep_plan *plan, long r, store_run *r
     store_run got = {0};
     int rc = check_folder(rundir, &got, why, len);
     if (rc == STORE_RUN_OK && (identity_check_run(dir, rundir, &want, why, len) < 0 ||
-                               check_schedule(&got.curve, &want, why, len) < 0)) {
+                               check_schedule(&got.curve, &want, why, len) < 0 ||
+                               check_progress(&got.result, &want, why, len) < 0)) {
         rc = STORE_RUN_DAMAGED;
         store_run_free(&got);
     }

@@ -249,6 +249,31 @@ run --set experiment.name=sched --set train.epochs=4 --set train.eval_every=2 --
 grep -q "3 runs to train, 1 already done" "$tmp/err" && "$RUNNER" --results "$tmp/res" --verify sched >/dev/null 2>&1
 check "the damaged runs are trained again, the older run kept" $? "$(cat "$tmp/err")"
 
+# 15c. result.tsv must tell a run that ended as training ends one, and curve.dat's last row must be an evaluated
+# epoch: a run cut short at epoch 2 of 4 (its curve too) that did not diverge or stop early; a last row at epoch 3,
+# which train.eval_every = 2 does not evaluate (epochs_done to match); a best epoch past the last; a diverged run
+# whose divergence comes before its last evaluation. Each is damaged, named, and trained again.
+res() { awk -F'\t' -v OFS='\t' -v col="$2" -v val="$3" 'NR == 2 { $col = val } 1' "$s/$1/result.tsv" >"$tmp/r" &&
+    mv "$tmp/r" "$s/$1/result.tsv"; }
+head -3 "$s/hidden=16_seed=1/curve.dat" >"$tmp/c" && mv "$tmp/c" "$s/hidden=16_seed=1/curve.dat"
+res hidden=16_seed=1 2 2
+awk '$1 == 4 { $1 = 3 } 1' "$s/hidden=16_seed=2/curve.dat" >"$tmp/c" && mv "$tmp/c" "$s/hidden=16_seed=2/curve.dat"
+res hidden=16_seed=2 2 3
+res hidden=64_seed=1 8 9
+res hidden=64_seed=2 1 diverged && res hidden=64_seed=2 3 1
+"$RUNNER" --results "$tmp/res" --verify sched >/dev/null 2>"$tmp/err"
+[ $? = 4 ] &&
+    grep -q "hidden=16_seed=1: damaged: result.tsv: the run ends at epoch 2 of 4, but it did not diverge, stop early or reach its target$" "$tmp/err" &&
+    grep -q "hidden=16_seed=2: damaged: curve.dat has a row for epoch 3, which is not evaluated (train.eval_every = 2)$" "$tmp/err" &&
+    grep -q "hidden=64_seed=1: damaged: result.tsv: best_epoch 9 is not between 0 and epochs_done 4$" "$tmp/err" &&
+    grep -q "hidden=64_seed=2: damaged: result.tsv: diverged_epoch 1 is not between epochs_done 4 and train.epochs 4$" "$tmp/err" &&
+    grep -q "4 runs, 0 intact, 4 damaged" "$tmp/err"
+check "--verify finds a result.tsv that does not end as a run ends, and a last curve row off the schedule" $? "$(cat "$tmp/err")"
+run --set experiment.name=sched --set train.epochs=4 --set train.eval_every=2 --set "experiment.seeds=1, 2" \
+    "$tmp/a.ini" 2>"$tmp/err"
+grep -q "4 runs to train, 0 already done" "$tmp/err" && "$RUNNER" --results "$tmp/res" --verify sched >/dev/null 2>&1
+check "those runs are trained again" $? "$(cat "$tmp/err")"
+
 # 16. a file, and a nested folder, where a run folder belongs: replaced, and no .old- left behind
 rm -rf "$tmp/res/a/runs/hidden=16_seed=1"
 echo junk >"$tmp/res/a/runs/hidden=16_seed=1"
