@@ -1,4 +1,4 @@
-/* curve.dat: numbers printed with %.9g (the epoch as an integer, seconds with %.6f), read back with strtod; a row
+/* curve.dat: numbers printed with %.9g (the epoch as an integer, seconds with %.6g), read back with strtod; a row
  * is one number per column whose first, the epoch, is a whole number above the previous row's; the two validation
  * ones are both "nan" in every row or finite in every row, b_simple is a number or "nan", the others finite. */
 #include "curve.h"
@@ -13,7 +13,7 @@
  * appended, never inserted, so that older files stay readable (curve_parse). */
 #define CURVE_COLUMNS(X)                                                                                          \
     X(epoch, "%.0f") X(train_loss, "%.9g") X(test_loss, "%.9g") X(train_acc, "%.9g") X(test_acc, "%.9g")          \
-    X(seconds, "%.6f") X(val_loss, "%.9g") X(val_acc, "%.9g") X(lr, "%.9g")               \
+    X(seconds, "%.6g") X(val_loss, "%.9g") X(val_acc, "%.9g") X(lr, "%.9g")               \
     X(b_simple, "%.9g")
 #define NAME(field, fmt) " " #field
 #define VALUE(field, fmt) (double)c->field,

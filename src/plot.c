@@ -258,7 +258,8 @@ static int write_time(plot_set *s, const points *x, char *err, size_t len)
     fileio_text dat, gp;
     if (plot_texts_open(&dat, &gp, err, len) < 0)
         return -1;
-    fprintf(dat.f, "# training time per sweep point (mean over its runs)\n"
+    fprintf(dat.f, "# training time per sweep point (seconds per epoch: the mean over its runs; samples per second: "
+                   "their samples over their seconds)\n"
                    "# index seconds_per_epoch samples_per_second runs label\n");
     long drawn = 0;
     size_t chars = 0;
@@ -278,8 +279,9 @@ static int write_time(plot_set *s, const points *x, char *err, size_t len)
         return 0;
     }
     time_script(x, s->dir, gp.f, drawn, chars, "Training time per epoch and throughput per sweep point");
-    return plot_save(s, PLOT_TIME, &dat, &gp, "Seconds per training epoch (top) and training throughput in samples per "
-                     "second (bottom), mean over the runs of each sweep point.", err, len);
+    return plot_save(s, PLOT_TIME, &dat, &gp, "Seconds per training epoch (top, the mean over the runs of each sweep "
+                     "point) and training throughput in samples per second (bottom, the runs' samples over their "
+                     "seconds together).", err, len);
 }
 
 /* ---- speedup over threads -------------------------------------------------------------------------------- */

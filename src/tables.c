@@ -146,7 +146,7 @@ static void add_result(table *t, const tsv_result *m)
     add_num(t, "%.9g", m->test_acc);
     add_int(t, m->best_epoch);
     add_num(t, "%.9g", m->best_test_acc);
-    add_num(t, "%.6f", m->seconds);
+    add_num(t, "%.6g", m->seconds);
     add_num(t, "%.1f", m->samples_per_second);
     add_num(t, "%.9g", fabs(m->val_loss)); /* fabs: NAN (no validation set) prints "nan", never "-nan" */
     add_num(t, "%.9g", fabs(m->val_acc));
@@ -154,7 +154,7 @@ static void add_result(table *t, const tsv_result *m)
     add_optional(t, "%.0f", m->steps_to_target);
     add_optional(t, "%.9g", m->epochs_to_target);
     add_optional(t, "%.0f", m->examples_to_target);
-    add_optional(t, "%.6f", m->seconds_to_target);
+    add_optional(t, "%.6g", m->seconds_to_target);
     add_optional(t, "%.9g", m->b_simple);
 }
 
@@ -252,7 +252,7 @@ static void add_target(table *t, const tsv_result *const *m, int n, double *v)
     static const size_t fields[] = {offsetof(tsv_result, steps_to_target), offsetof(tsv_result, epochs_to_target),
                                     offsetof(tsv_result, examples_to_target), offsetof(tsv_result, seconds_to_target),
                                     offsetof(tsv_result, b_simple)};
-    static const char *const formats[] = {"%.0f", "%.9g", "%.0f", "%.6f", "%.9g"};
+    static const char *const formats[] = {"%.0f", "%.9g", "%.0f", "%.6g", "%.9g"};
     int reached = 0;
     for (int i = 0; i < n; i++)
         reached += !isnan(m[i]->steps_to_target);
@@ -283,7 +283,7 @@ static void point_row(table *t, const runs *rs, const sweep_plan *p, long pt, do
     int ns = p->base->nseeds;
     const config *base = p->base;
     int n = 0, diverged = 0;
-    double best = 0, secs = 0, per_epoch = 0, sps = 0;
+    double best = 0, secs = 0, per_epoch = 0, samples = 0;
     const tsv_result *ms[CONFIG_MAX_SEEDS];
     for (long r = pt * base->nseeds; r < (pt + 1) * base->nseeds; r++) {
         if (!rs->done[r])
@@ -297,7 +297,7 @@ static void point_row(table *t, const runs *rs, const sweep_plan *p, long pt, do
         diverged += m->diverged;
         secs += m->seconds;
         per_epoch += m->epochs_done ? m->seconds / m->epochs_done : 0;
-        sps += m->samples_per_second;
+        samples += m->samples_per_second * m->seconds; /* the run's samples: rows x epochs_done */
         ms[n++] = m;
     }
     if (!n)
@@ -315,9 +315,11 @@ static void point_row(table *t, const runs *rs, const sweep_plan *p, long pt, do
     add_stats(t, loss, n);
     add_num(t, "%.9g", best / n);
     add_int(t, diverged);
-    add_num(t, "%.6f", secs / n);
-    add_num(t, "%.6f", per_epoch / n);
-    add_num(t, "%.1f", sps / n);
+    add_num(t, "%.6g", secs / n);
+    add_num(t, "%.6g", per_epoch / n);
+    /* the runs' samples over their seconds together: with equal epochs, the rows over seconds_per_epoch, so the
+     * two never disagree on which point is faster (a mean of the runs' rates favours a fast outlier) */
+    add_num(t, "%.1f", secs > 0 ? samples / secs : 0);
     add_stats(t, acc + ns, n);
     add_stats(t, loss + ns, n);
     add_target(t, ms, n, acc);

@@ -125,14 +125,14 @@ static void put_optional(FILE *f, const char *fmt, double v)
 
 void tsv_result_row(FILE *f, const tsv_result *m)
 {
-    fprintf(f, "%s\t%d\t%d\t%.9g\t%.9g\t%.9g\t%.9g\t%d\t%.9g\t%.6f\t%.1f\t%.9g\t%.9g\t%.9g",
+    fprintf(f, "%s\t%d\t%d\t%.9g\t%.9g\t%.9g\t%.9g\t%d\t%.9g\t%.6g\t%.1f\t%.9g\t%.9g\t%.9g",
             m->diverged ? "diverged" : "ok", m->epochs_done, m->diverged_epoch, m->train_loss, m->test_loss,
             m->train_acc, m->test_acc, m->best_epoch, m->best_test_acc, m->seconds, m->samples_per_second,
             fabs(m->val_loss), fabs(m->val_acc), fabs(m->best_val_acc)); /* fabs: "nan", never "-nan" */
     put_optional(f, "%.0f", m->steps_to_target);
     put_optional(f, "%.9g", m->epochs_to_target);
     put_optional(f, "%.0f", m->examples_to_target);
-    put_optional(f, "%.6f", m->seconds_to_target);
+    put_optional(f, "%.6g", m->seconds_to_target);
     put_optional(f, "%.9g", m->b_simple);
 }
 

@@ -25,7 +25,7 @@ enum { NRUNS = 4, MAX_EPOCHS = 64 };
 typedef struct produced {
     char id[SWEEP_ID];
     long long seed;
-    double lr;
+    double lr, seconds, samples_per_second;
     int epochs_done, best_epoch, nrows;
     train_epoch last, best, rows[MAX_EPOCHS]; /* rows: the evaluated epochs */
 } produced;
@@ -38,6 +38,7 @@ typedef struct summary_row {
 
 typedef struct table_row {
     double n, test_acc_mean, test_acc_min, test_acc_max, test_loss_mean, diverged;
+    double seconds_mean, seconds_per_epoch, samples_per_second;
 } table_row;
 
 #define MEMBER(type, name, t) H5Tinsert(type, #name, offsetof(t, name), H5T_NATIVE_DOUBLE)
@@ -88,6 +89,9 @@ static int read_table(hid_t f, table_row *rows, int max)
     MEMBER(mem, test_acc_max, table_row);
     MEMBER(mem, test_loss_mean, table_row);
     MEMBER(mem, diverged, table_row);
+    MEMBER(mem, seconds_mean, table_row);
+    MEMBER(mem, seconds_per_epoch, table_row);
+    MEMBER(mem, samples_per_second, table_row);
     int n = read_compound(f, "table", mem, rows, max);
     H5Tclose(mem);
     return n;
@@ -120,7 +124,7 @@ static void check_curve(hid_t f, const produced *p)
             if (isnan(want[c]))
                 ck_assert(isnan(v[e * CURVE_COLS + c]));
             else if (c == 5)
-                ck_assert_double_eq_tol(v[e * CURVE_COLS + c], want[c], 1e-6); /* seconds: %.6f */
+                ck_assert_double_eq_tol(v[e * CURVE_COLS + c], want[c], fmax(5e-6 * want[c], 1e-12)); /* seconds: %.6g */
             else
                 near(v[e * CURVE_COLS + c], want[c], name);
     }
@@ -212,6 +216,8 @@ static void train_all(store *s, const sweep_plan *plan, produced *out)
         ck_assert_int_lt(job.epochs_done, MAX_EPOCHS);
         p->lr = c.learning_rate;
         p->epochs_done = job.epochs_done;
+        p->seconds = job.train_seconds;
+        p->samples_per_second = job.samples_per_second;
         p->best_epoch = job.best_epoch;
         p->last = job.curve[job.epochs_done];
         p->best = job.curve[job.best_epoch];
@@ -285,6 +291,14 @@ START_TEST(test_results_h5_holds_what_training_produced)
         near(t[pt].test_acc_max, fmax(a, b), "test_acc_max");
         near(t[pt].test_loss_mean, (runs[2 * pt].last.test_loss + runs[2 * pt + 1].last.test_loss) / 2,
              "test_loss_mean");
+        /* the times to 6 digits (not 6 decimals); the throughput is the two runs' samples over their seconds */
+        const produced *r0 = &runs[2 * pt], *r1 = &runs[2 * pt + 1];
+        double s0 = r0->seconds, s1 = r1->seconds;
+        ck_assert_double_eq_tol(t[pt].seconds_mean, (s0 + s1) / 2, 5e-6 * (s0 + s1) / 2);
+        double per = (s0 / r0->epochs_done + s1 / r1->epochs_done) / 2;
+        ck_assert_double_eq_tol(t[pt].seconds_per_epoch, per, 5e-6 * per);
+        double sps = (r0->samples_per_second * s0 + r1->samples_per_second * s1) / (s0 + s1);
+        ck_assert_double_eq_tol(t[pt].samples_per_second, sps, 1e-4 * sps);
     }
     H5Fclose(f);
     store_close(&s);
