@@ -183,6 +183,66 @@ static error_class write_plan(const char *dir, const config *base, int mode, cha
     return failed ? ERROR_OUTPUT : ERROR_NONE;
 }
 
+char *identity_plan_lists(const config *base)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&text, &size);
+    if (!f)
+        return NULL;
+    fprintf(f, "experiment.seeds=");
+    for (int i = 0; i < base->nseeds; i++)
+        fprintf(f, "%s%lld", i ? ", " : "", base->seeds[i]);
+    fprintf(f, "\n");
+    for (int i = 0; i < base->nsweep; i++) {
+        const config_sweep *w = &base->sweep[i];
+        fprintf(f, "sweep.%s.%s=", config_key_section(w->key), config_key_name(w->key));
+        for (int j = 0; j < w->nvalues; j++)
+            fprintf(f, "%s%s", j ? ", " : "", w->values[j]);
+        fprintf(f, "\n");
+    }
+    if (fclose(f) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* The value of line "key=value" of lists into buf ("none" when absent); 0, or -1 when absent. */
+static int plan_value(const char *lists, const char *key, size_t klen, char *buf, size_t len)
+{
+    for (const char *l = lists; *l; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] != 0))
+        if (!strncmp(l, key, klen) && l[klen] == '=') {
+            snprintf(buf, len, "%.*s", (int)strcspn(l + klen + 1, "\n"), l + klen + 1);
+            return 0;
+        }
+    snprintf(buf, len, "none");
+    return -1;
+}
+
+/* The first line of a (key k of length klen) whose value differs in b, "key: A -> B" into out; 1, else 0. */
+static int plan_line_differs(const char *a, const char *b, const char *k, size_t klen, char *out, size_t len)
+{
+    char va[300], vb[300];
+    int ina = plan_value(a, k, klen, va, sizeof va), inb = plan_value(b, k, klen, vb, sizeof vb);
+    if (ina == inb && !strcmp(va, vb))
+        return 0;
+    snprintf(out, len, "%.*s: %s -> %s", (int)klen, k, va, vb);
+    return 1;
+}
+
+int identity_plan_diff(const char *a, const char *b, char *out, size_t len)
+{
+    const char *both[2] = {a, b};
+    for (int t = 0; t < 2; t++) /* the keys of a, then those only b has */
+        for (const char *l = both[t]; *l; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] != 0)) {
+            size_t klen = strcspn(l, "=\n");
+            if (l[klen] == '=' && plan_line_differs(a, b, l, klen, out, len))
+                return 1;
+        }
+    return 0;
+}
+
 /* The value of "key = value" in a manifest, into buf; 0, or -1 when absent. */
 static int manifest_value(const char *text, const char *key, char *buf, size_t len)
 {

@@ -36,6 +36,12 @@ int identity_check_run(const char *dir, const char *rundir, const config *want, 
 int identity_run_sums(const char *rundir, char train[17], char test[17]);
 /* 1 when experiment folder dir has an identity (some runner opened it), else 0. */
 int identity_exists(const char *dir);
+/* What the identity leaves out of base that decides its runs and which shard owns each: "experiment.seeds=1, 2"
+ * and a line "sweep.section.key=a, b" per sweep list, in plan order, as a text to free (NULL: out of memory). */
+char *identity_plan_lists(const config *base);
+/* The first line ("key=value") that differs between two identity_plan_lists texts, as "key: A -> B" ("none" for
+ * a missing line) into out; 0 when they are equal. */
+int identity_plan_diff(const char *a, const char *b, char *out, size_t len);
 /* The base config of experiment dir's IDENTITY_PLAN (config_free it). 0, or -1 with err. */
 int identity_load_plan(const char *dir, config *cfg, char *err, size_t len);
 

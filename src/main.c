@@ -382,7 +382,7 @@ static int train_and_report(const cli_options *opt, const sweep_plan *plan, cons
     error_class opened = store_open(&res, opt->results_root, cfg, data,
                                     (opt->force ? STORE_FORCE : 0) | (count ? STORE_SHARED : 0), err, sizeof err);
     if (opened == ERROR_NONE && count &&
-        (opened = store_claim_shard(&res, opt->shard.index, count, err, sizeof err)) != ERROR_NONE)
+        (opened = store_claim_shard(&res, opt->shard.index, count, cfg, err, sizeof err)) != ERROR_NONE)
         store_close(&res);
     else if (opened == ERROR_NONE && count && collect_shards_record(res.dir, count, err, sizeof err) < 0) {
         store_close(&res);

@@ -305,17 +305,22 @@ static void read_holder(int fd, char *holder, size_t size)
     holder[strcspn(holder, "\n")] = 0;
 }
 
-/* The count M of a shard of another count than count that holds its claim in experiment folder dir, with "shard
- * I/M (pid PID@HOST)" in what; else 0. Each claim is probed with a shared lock taken and dropped at once (under
- * .shard-claim: no claim is being made meanwhile). */
-static int other_count_running(const char *dir, int count, char *what, size_t len)
+/* A shard of experiment folder dir other than shard index/count that holds its claim and would not train the same
+ * plan beside it: one of another count, or one whose seeds or sweep lists (its claim's lines after the first,
+ * identity_plan_lists) differ from lists. Its count M (with "shard I/M (pid PID@HOST)" in what and, for another
+ * plan, the first difference in diff), else 0. Each claim is probed with a shared lock taken and dropped at once
+ * (under .shard-claim: no claim is being made meanwhile). A claim without lists (a runner from before them) is
+ * judged by its count alone. */
+static int other_shard_running(const char *dir, int index, int count, const char *lists, char *what, size_t len,
+                               char *diff, size_t dlen)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
     int found = 0;
+    *diff = 0;
     while (d && !found && (e = readdir(d))) {
         int i, m, end = 0;
-        if (sscanf(e->d_name, ".shard-%d-of-%d%n", &i, &m, &end) != 2 || e->d_name[end] || m == count)
+        if (sscanf(e->d_name, ".shard-%d-of-%d%n", &i, &m, &end) != 2 || e->d_name[end] || (i == index && m == count))
             continue;
         char path[STORE_PATH + 300], holder[STORE_HOST + 32] = "";
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
@@ -325,9 +330,13 @@ static int other_count_running(const char *dir, int count, char *what, size_t le
         if (flock(fd, LOCK_SH | LOCK_NB) == 0)
             flock(fd, LOCK_UN);
         else if (errno == EWOULDBLOCK) {
-            read_holder(fd, holder, sizeof holder);
-            snprintf(what, len, "shard %d/%d%s%s%s", i, m, *holder ? " (pid " : "", holder, *holder ? ")" : "");
-            found = m;
+            char *text = m == count ? fileio_read(path) : NULL, *rest = text ? strchr(text, '\n') : NULL;
+            if (m != count || (rest && rest[1] && identity_plan_diff(rest + 1, lists, diff, dlen))) {
+                read_holder(fd, holder, sizeof holder);
+                snprintf(what, len, "shard %d/%d%s%s%s", i, m, *holder ? " (pid " : "", holder, *holder ? ")" : "");
+                found = m;
+            }
+            free(text);
         }
         close(fd);
     }
@@ -336,19 +345,25 @@ static int other_count_running(const char *dir, int count, char *what, size_t le
     return found;
 }
 
-error_class store_claim_shard(store *s, int index, int count, char *err, size_t len)
+error_class store_claim_shard(store *s, int index, int count, const config *base, char *err, size_t len)
 {
     char path[STORE_PATH + 64];
+    char *lists = identity_plan_lists(base);
+    if (!lists) {
+        snprintf(err, len, "out of memory");
+        return ERROR_OUTPUT;
+    }
     snprintf(path, sizeof path, "%s/.shard-%d-of-%d", s->dir, index, count);
     /* the file stays: removing a lock file races with a process about to lock it */
     s->shard_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
     if (s->shard_fd < 0) {
         snprintf(err, len, "%s: cannot create: %s", path, strerror(errno));
+        free(lists);
         return ERROR_OUTPUT;
     }
     char host[STORE_HOST], holder[STORE_HOST + 32];
-    /* claims one at a time (.shard-claim, held for the instant of a claim): of two shards of different counts
-     * starting together exactly one runs, and no probe of other_count_running meets a claim half made */
+    /* claims one at a time (.shard-claim, held for the instant of a claim): of two shards of different counts or
+     * plans starting together exactly one runs, and no probe of other_shard_running meets a claim half made */
     char claim[STORE_PATH + 64];
     snprintf(claim, sizeof claim, "%s/.shard-claim", s->dir);
     int serial = open(claim, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
@@ -356,14 +371,17 @@ error_class store_claim_shard(store *s, int index, int count, char *err, size_t 
         while (flock(serial, LOCK_EX) != 0 && errno == EINTR) {
         }
     int locked = flock(s->shard_fd, LOCK_EX | LOCK_NB) == 0, why = locked ? 0 : errno, m = 0;
-    char other[STORE_HOST + 96];
-    if (locked) { /* the file names its holder, for a refused copy */
+    char other[STORE_HOST + 96], diff[700];
+    if (locked) { /* the file names its holder, for a refused copy, then its plan, for a shard of another one */
         host_name(host, sizeof host);
         int n = snprintf(holder, sizeof holder, "%d@%s\n", (int)getpid(), host);
-        int named = ftruncate(s->shard_fd, 0) == 0 && pwrite(s->shard_fd, holder, (size_t)n, 0) == n;
-        (void)named; /* only a refused copy's message reads the name: the lock holds either way */
-        m = other_count_running(s->dir, count, other, sizeof other);
+        size_t k = strlen(lists);
+        int named = ftruncate(s->shard_fd, 0) == 0 && pwrite(s->shard_fd, holder, (size_t)n, 0) == n &&
+                    pwrite(s->shard_fd, lists, k, n) == (ssize_t)k;
+        (void)named; /* only a refused shard's message reads it: the lock holds either way */
+        m = other_shard_running(s->dir, index, count, lists, other, sizeof other, diff, sizeof diff);
     }
+    free(lists);
     if (serial >= 0)
         close(serial);
     if (locked && !m)
@@ -371,8 +389,14 @@ error_class store_claim_shard(store *s, int index, int count, char *err, size_t 
     if (locked) {
         close(s->shard_fd);
         s->shard_fd = -1;
-        snprintf(err, len, "%s: %s is running in another process (shards of %d and of %d would train the same runs "
-                 "twice); let it finish or stop it, and run every shard with one count", s->dir, other, m, count);
+        if (m == count)
+            snprintf(err, len, "%s: %s is running in another process with other runs (%s; the shards of two plans "
+                     "would train some runs twice and others never); let it finish or stop it, and run every shard "
+                     "with one config", s->dir, other, diff);
+        else
+            snprintf(err, len, "%s: %s is running in another process (shards of %d and of %d would train the same "
+                     "runs twice); let it finish or stop it, and run every shard with one count", s->dir, other, m,
+                     count);
         return ERROR_USAGE;
     }
     read_holder(s->shard_fd, holder, sizeof holder);

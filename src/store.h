@@ -47,11 +47,13 @@ error_class store_open(store *s, const char *root, const config *base, const pla
                        size_t len);
 void store_close(store *s);
 /* A shard's claim on its index among count shards (a shard's store): an exclusive lock on
- * <dir>/.shard-INDEX-of-COUNT, which names its holder (PID@HOST), held until store_close, so a second copy of the
- * same shard (a launcher started twice) is refused, naming the first, where it would train the same runs beside it.
- * store_open alone (a plain run, --collect) removes the files. ERROR_NONE; ERROR_USAGE when another
- * process holds it; ERROR_OUTPUT when the file cannot be made. One line in err. */
-error_class store_claim_shard(store *s, int index, int count, char *err, size_t len);
+ * <dir>/.shard-INDEX-of-COUNT, which names its holder (PID@HOST) and then the seeds and sweep lists of base
+ * (identity_plan_lists), held until store_close, so a second copy of the same shard (a launcher started twice) is
+ * refused, naming the first, where it would train the same runs beside it, and so is a shard beside a running one
+ * of another count or of other seeds or sweep lists, whose runs and owners differ. store_open alone (a plain run,
+ * --collect) removes the files. ERROR_NONE; ERROR_USAGE when another process holds it or runs another count or
+ * plan; ERROR_OUTPUT when the file cannot be made. One line in err. */
+error_class store_claim_shard(store *s, int index, int count, const config *base, char *err, size_t len);
 /* Commits a finished run (replacing an older one of the same id). 0, or -1 with err; nothing half-written
  * remains either way, and a kill at any instant leaves the old run or the new one for store_open to find. */
 int store_commit(store *s, const char *id, const train_job *job, char *err, size_t len);

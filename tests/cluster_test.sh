@@ -241,6 +241,17 @@ rc=$?
     [ "$(wc -l <"$tmp/err")" = 1 ] && cmp -s "$tmp/l/c/shards.txt" "$tmp/shards.before"
 check "a shard of another count beside a running shard is refused (exit 2, one line), shards.txt kept" $? \
     "rc $rc: $(cat "$tmp/err")"
+# a shard of the same count but other seeds or sweep lists: its runs and their owners differ, so beside the running
+# shard it would train some runs twice (at the same time) and leave others to nobody
+for change in "experiment.seeds=1, 2, 3, 4, 5|experiment.seeds: 1, 2, 3, 4 -> 1, 2, 3, 4, 5" \
+    "sweep.model.hidden=16, 32, 64|sweep.model.hidden: 16, 32 -> 16, 32, 64"; do
+    run --results "$tmp/l" --shard 1/2 --set "${change%%|*}" 2>"$tmp/err"
+    rc=$?
+    [ $rc = 2 ] && grep -q "shard 0/2 (pid $pl@.*) is running in another process with other runs (${change#*|}; " \
+        "$tmp/err" && [ "$(wc -l <"$tmp/err")" = 1 ] && cmp -s "$tmp/l/c/shards.txt" "$tmp/shards.before"
+    check "a shard of other runs (${change%%=*}) beside a running shard is refused (exit 2, one line)" $? \
+        "rc $rc: $(cat "$tmp/err")"
+done
 run --results "$tmp/l" 2>"$tmp/err"
 rc=$?
 [ $rc = 2 ] && grep -q "another runner (pid $pl) is working on this experiment" "$tmp/err"
