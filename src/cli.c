@@ -204,6 +204,10 @@ static int value_arg(int ch, const char *arg, cli_options *o)
         }
         return 0;
     case 'S':
+        if (o->shard.count) { /* the last would win: submit.sh's --shard auto beside a user's own --shard 0/2 */
+            fprintf(stderr, "runner: --shard given twice (%s): a process trains one shard\n", arg);
+            return -1;
+        }
         if (shard_parse(arg, &o->shard, err, sizeof err) < 0) {
             fprintf(stderr, "%s\n", err);
             return -1;

@@ -79,6 +79,7 @@ run_case usage_no_config 2
 run_case usage_two_configs 2 "$dir/valid.ini" "$dir/valid.ini"
 run_case usage_unknown_option 2 --bogus "$dir/valid.ini"
 run_case usage_threads_not_integer 2 --threads abc "$dir/valid.ini"
+run_case usage_shard_twice 2 --shard auto --shard 1/2 "$dir/valid.ini"
 run_case usage_set_without_equals 2 --set train.epochs "$dir/valid.ini"
 run_case usage_set_unknown_key 2 --set train.nokey=1 "$dir/valid.ini"
 # --verify reads the experiment's plan: a config or --set given with it would be ignored
