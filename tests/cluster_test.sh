@@ -216,6 +216,32 @@ for case in "2 2" "2\\n32 4" "1\\n3 3" "4 4" "x 4"; do
     check "submit.sh: nodes of $node CPUs (sinfo): --cpus-per-task=$want" $? "$(cat "$tmp/fake.log" "$tmp/err")"
 done
 
+# submit.sh submits nothing for what would fail in every task: its own options among the runner's, N at the
+# cluster's MaxArraySize (a stand-in scontrol), a config the runner refuses (its line shown), a RUNNER that is
+# not a program; a LOGS folder that does not exist is made (Slurm cannot open a log there: every task failed)
+printf '#!/bin/sh\necho "MaxArraySize            = 4"\n' >"$tmp/fakebin/scontrol"
+chmod +x "$tmp/fakebin/scontrol"
+for case in "3|--shard 0/2|--shard: not a runner option here" "3|--collect|--collect: not a runner option here" \
+    "4||N = 4: this cluster's MaxArraySize is 4, so N is at most 3" \
+    "3|--set train.epochs=0|nothing submitted: .*--dry-run --shard 0/3 ... exited 2" \
+    "3|RUNNER=/nonexistent/runner|RUNNER=/nonexistent/runner is not a program"; do
+    n=${case%%|*} rest=${case#*|} args=${rest%%|*} want=${rest#*|}
+    : >"$tmp/fake.log"
+    case "$args" in RUNNER=*) runner=${args#RUNNER=} args= ;; *) runner=$RUNNER ;; esac
+    # shellcheck disable=SC2086 # args: words
+    PATH="$tmp/fakebin:$PATH" FAKE_CPUS=4 FAKE_LOG="$tmp/fake.log" RUNNER=$runner sh experiments/slurm/submit.sh "$n" \
+        $args "$tmp/c.ini" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    [ $rc = 2 ] && [ ! -s "$tmp/fake.log" ] && [ ! -s "$tmp/out" ] && grep -q -- "$want" "$tmp/err"
+    check "submit.sh refuses ${args:-N=$n}${runner%%./runner} before submitting (exit 2)" $? "rc $rc: $(cat "$tmp/err" "$tmp/fake.log")"
+done
+: >"$tmp/fake.log"
+PATH="$tmp/fakebin:$PATH" FAKE_CPUS=4 FAKE_LOG="$tmp/fake.log" LOGS="$tmp/new/logs" sh experiments/slurm/submit.sh 3 \
+    "$tmp/c.ini" >"$tmp/out" 2>"$tmp/err"
+[ -d "$tmp/new/logs" ] && grep -q -- "--output=$tmp/new/logs/runner-sweep-" "$tmp/fake.log" && [ "$(cat "$tmp/out")" = "42 42" ]
+check "submit.sh makes the LOGS folder" $? "$(cat "$tmp/err" "$tmp/fake.log")"
+rm "$tmp/fakebin/scontrol"
+
 # ---- locks: shards share, a plain run or --collect is alone -----------------------------------------------
 run --results "$tmp/l" --shard 0/2 --force 2>/dev/null
 check "--force with --shard is a usage error" $(($? != 2))

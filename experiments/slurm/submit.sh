@@ -6,15 +6,41 @@
 # CPUS (cores per task; default 4, or the most CPUs any node has where that is fewer, which sinfo tells: a task
 # asking for more than any node has would wait for ever), SBATCH_ARGS (more sbatch options for both jobs, e.g. "-p long -t 12:00:00").
 # N is at most the cluster's MaxArraySize minus 1 (scontrol show config | grep MaxArraySize).
+# Before submitting anything it asks the runner for shard 0/N's plan (--dry-run), so a missing config, a bad
+# option or a RUNNER that does not run fails here, not in N tasks. Exit 2: usage (N, an option that is
+# submit.sh's own, a RUNNER that is not a program); the runner's own code when it refuses the plan (its line is
+# printed: 2 for a config, 3 for data); 1 when sbatch failed.
 set -eu
 [ $# -ge 2 ] || { echo "usage: $0 N [runner options] CONFIG" >&2; exit 2; }
 n=$1
 shift
 case "$n" in '' | *[!0-9]* | 0) echo "$0: N must be a positive integer" >&2; exit 2 ;; esac
+for arg in "$@"; do
+    case "$arg" in
+    --shard | --shard=* | --collect | --force | --status | --dry-run | --verify | --verify=*)
+        echo "$0: $arg: not a runner option here (every task runs --shard auto, the collect job --collect)" >&2
+        exit 2 ;;
+    esac
+done
+max=$(scontrol show config 2>/dev/null | sed -n 's/^MaxArraySize *= *\([0-9]*\).*/\1/p') || max=
+if [ -n "$max" ] && [ "$n" -ge "$max" ]; then
+    echo "$0: N = $n: this cluster's MaxArraySize is $max, so N is at most $((max - 1))" >&2
+    exit 2
+fi
 here=$(cd "$(dirname "$0")" && pwd)
-RUNNER=$(cd "$(dirname "${RUNNER:-./runner}")" && pwd)/$(basename "${RUNNER:-./runner}")
+RUNNER=${RUNNER:-./runner}
+rdir=$(cd "$(dirname "$RUNNER")" 2>/dev/null && pwd) && [ -f "$rdir/${RUNNER##*/}" ] && [ -x "$rdir/${RUNNER##*/}" ] ||
+    { echo "$0: RUNNER=$RUNNER is not a program (make runner, or set RUNNER)" >&2; exit 2; }
+RUNNER=$rdir/${RUNNER##*/}
 export RUNNER
+status=0
+"$RUNNER" --dry-run --shard "0/$n" "$@" >/dev/null || status=$?
+if [ "$status" != 0 ]; then
+    echo "$0: nothing submitted: $RUNNER --dry-run --shard 0/$n ... exited $status" >&2
+    exit "$status"
+fi
 logs=${LOGS:-.}
+mkdir -p "$logs" || exit 2 # Slurm cannot open a log in a missing folder: every task would fail without one
 if [ -z "${CPUS:-}" ]; then
     CPUS=4
     most=$(sinfo -h -N -o %c 2>/dev/null | tr -d '+' | sort -n | tail -n 1) || most=  # -N: a line per node
