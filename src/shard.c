@@ -82,6 +82,16 @@ static int from_env(const char *index_var, const char *count_var, shard *s, char
     return 1;
 }
 
+/* 1 when this process is a task of a Slurm job step started by srun: SLURM_STEP_ID is a step's number, not unset
+ * (the batch script itself, as in Slurm 22.05) nor one of the special ids from 0xfffffff0 on (batch, extern,
+ * interactive; above SHARD_MAX), where SLURM_PROCID is 0 whatever SLURM_NTASKS says. */
+static int task_step(void)
+{
+    const char *id = getenv("SLURM_STEP_ID");
+    long v;
+    return id && whole(id, &v) == 0;
+}
+
 int shard_parse(const char *text, shard *s, char *err, size_t len)
 {
     /* Open MPI's rank before SLURM_PROCID: mpirun inside a Slurm allocation passes every rank the batch step's
@@ -92,6 +102,14 @@ int shard_parse(const char *text, shard *s, char *err, size_t len)
     if (!strcmp(text, "auto")) {
         for (int k = 0; k < 3; k++) {
             int found = from_env(vars[k][0], vars[k][1], s, err, len);
+            if (found > 0 && k == 2 && s->count > 1 && !task_step()) {
+                snprintf(err, len, "runner: --shard auto: SLURM_PROCID=%d of SLURM_NTASKS=%d belongs to the batch "
+                         "script itself (SLURM_STEP_ID %s), which runs once: the other %d shard%s would never run; start "
+                         "the tasks with srun (srun runner --shard auto CONFIG), or submit a job array", s->index,
+                         s->count, getenv("SLURM_STEP_ID") ? "names no task step" : "unset", s->count - 1,
+                         s->count - 1 == 1 ? "" : "s");
+                return -1;
+            }
             if (found)
                 return found < 0 ? -1 : 0;
         }

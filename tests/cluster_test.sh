@@ -60,7 +60,8 @@ done
 for vars in "SLURM_ARRAY_TASK_ID=1" "SLURM_ARRAY_TASK_COUNT=3" "SLURM_ARRAY_TASK_ID=3 SLURM_ARRAY_TASK_COUNT=3" \
     "SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_MIN=2 SLURM_ARRAY_TASK_COUNT=3" "SLURM_ARRAY_TASK_ID=x SLURM_ARRAY_TASK_COUNT=3" \
     "SLURM_PROCID=2 SLURM_NTASKS=2" "SLURM_NTASKS=2" "OMPI_COMM_WORLD_RANK=0" "OMPI_COMM_WORLD_RANK=0 OMPI_COMM_WORLD_SIZE=0" \
-    "OMPI_COMM_WORLD_RANK=3 OMPI_COMM_WORLD_SIZE=3 SLURM_PROCID=0 SLURM_NTASKS=3"; do
+    "OMPI_COMM_WORLD_RANK=3 OMPI_COMM_WORLD_SIZE=3 SLURM_PROCID=0 SLURM_NTASKS=3" "SLURM_PROCID=0 SLURM_NTASKS=2" \
+    "SLURM_PROCID=0 SLURM_NTASKS=2 SLURM_STEP_ID=4294967294"; do
     env $vars "$RUNNER" --shard auto --results "$tmp/bad" "$tmp/c.ini" >"$tmp/out" 2>"$tmp/err"
     rc=$?
     [ $rc = 2 ] && [ "$(wc -l <"$tmp/err")" = 1 ] && [ ! -e "$tmp/bad" ]
@@ -71,6 +72,13 @@ env SLURM_ARRAY_TASK_ID=5 SLURM_ARRAY_TASK_MIN=4 SLURM_ARRAY_TASK_COUNT=3 SLURM_
     [ "$(grep -c '^# shard' "$tmp/out")" = 3 ] &&
     grep -qx "# this process: shard 1/3 (from SLURM_ARRAY_TASK_ID)" "$tmp/out"
 check "--shard auto: a Slurm array task (ID minus MIN of COUNT) before SLURM_PROCID" $?
+# SLURM_PROCID of several tasks outside a task step is the batch script's own (sbatch -n 2 without srun): refused
+# above; inside an srun step (SLURM_STEP_ID a step's number) it is the task's
+env SLURM_PROCID=0 SLURM_NTASKS=2 "$RUNNER" --shard auto --dry-run "$tmp/c.ini" 2>&1 |
+    grep -q "SLURM_PROCID=0 of SLURM_NTASKS=2 belongs to the batch script itself (SLURM_STEP_ID unset), which runs once: the other 1 shard would never run; start the tasks with srun" &&
+    env SLURM_PROCID=1 SLURM_NTASKS=2 SLURM_STEP_ID=0 "$RUNNER" --shard auto --dry-run "$tmp/c.ini" 2>&1 |
+    grep -qx "# this process: shard 1/2 (from SLURM_PROCID)"
+check "--shard auto: SLURM_PROCID counts inside an srun step only" $?
 env SLURM_ARRAY_TASK_ID=14 SLURM_ARRAY_TASK_MIN=10 SLURM_ARRAY_TASK_STEP=2 SLURM_ARRAY_TASK_COUNT=3 \
     "$RUNNER" --shard auto --dry-run "$tmp/c.ini" >"$tmp/out" 2>&1 &&
     grep -qx "# this process: shard 2/3 (from SLURM_ARRAY_TASK_ID)" "$tmp/out"
@@ -406,6 +414,15 @@ if [ $up = 0 ]; then
     check "the dependent collect job exits 0" $? "$(cat "$s/log/runner-collect-$collect.out")"
     msg=$(same_results "$tmp/single/c" "$tmp/slurm-res/c")
     check "the Slurm array, requeue included, equals one process" $? "$msg"
+    # a batch script of 2 tasks: --shard auto in the script itself is refused; under srun each task is a shard
+    job=$(sbatch --parsable -n 2 -c 1 --output="$s/log/tasks-%j.out" --wrap "$RUNNER --dry-run --shard auto \
+        '$tmp/c.ini' >/dev/null; echo rc=\$?; srun $RUNNER --dry-run --shard auto '$tmp/c.ini' | grep 'this process'")
+    timeout 60 sh -c "while squeue -h -j $job 2>/dev/null | grep -q .; do sleep 0.2; done"
+    out=$s/log/tasks-$job.out
+    grep -q "belongs to the batch script itself" "$out" && grep -qx "rc=2" "$out" &&
+        grep -qx "# this process: shard 0/2 (from SLURM_PROCID)" "$out" &&
+        grep -qx "# this process: shard 1/2 (from SLURM_PROCID)" "$out"
+    check "sbatch -n 2: --shard auto refused in the batch script, each srun task a shard" $? "$(cat "$out")"
     [ -n "${KEEP:-}" ] && cp -r "$s/log" "$KEEP"
 fi
 

@@ -183,10 +183,11 @@ START_TEST(shard_parse_text_and_launchers)
 {
     static const char *const bad[] = {"3/3", "-1/2", "1/0", "x", "", "1/", "/2", "0/+2", "1/2/3", "auto1"};
     static const char *const vars[] = {"SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN",
-                                       "SLURM_PROCID", "SLURM_NTASKS", "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"};
+                                       "SLURM_PROCID", "SLURM_NTASKS", "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE",
+                                       "SLURM_STEP_ID"};
     shard s;
     char err[300];
-    for (int i = 0; i < 7; i++)
+    for (int i = 0; i < 8; i++)
         unsetenv(vars[i]);
     ck_assert_int_eq(shard_parse("2/5", &s, err, sizeof err), 0);
     ck_assert(s.index == 2 && s.count == 5);
@@ -196,6 +197,11 @@ START_TEST(shard_parse_text_and_launchers)
     ck_assert(s.index == 0 && s.count == 1);
     setenv("SLURM_PROCID", "1", 1);
     setenv("SLURM_NTASKS", "2", 1);
+    /* outside a task step (no SLURM_STEP_ID, or the batch step's), SLURM_PROCID is the batch script's own */
+    ck_assert_msg(shard_parse("auto", &s, err, sizeof err) < 0 && strstr(err, "start the tasks with srun"), "%s", err);
+    setenv("SLURM_STEP_ID", "4294967294", 1);
+    ck_assert_int_lt(shard_parse("auto", &s, err, sizeof err), 0);
+    setenv("SLURM_STEP_ID", "0", 1);
     ck_assert_int_eq(shard_parse("auto", &s, err, sizeof err), 0);
     ck_assert(s.index == 1 && s.count == 2);
     setenv("SLURM_PROCID", "0", 1); /* mpirun in an allocation: the batch step's task, and Open MPI's rank */
@@ -212,7 +218,7 @@ START_TEST(shard_parse_text_and_launchers)
     ck_assert_int_lt(shard_parse("auto", &s, err, sizeof err), 0);
     unsetenv("SLURM_ARRAY_TASK_COUNT");
     ck_assert_msg(shard_parse("auto", &s, err, sizeof err) < 0 && strstr(err, "SLURM_ARRAY_TASK_COUNT"), "%s", err);
-    for (int i = 0; i < 7; i++)
+    for (int i = 0; i < 8; i++)
         unsetenv(vars[i]);
 }
 END_TEST
