@@ -125,6 +125,10 @@ static double dat_value(const epoch_agg *a, int e, int col)
     case 12: return a->step;
     case 13: return a->seconds / a->n;
     case 14: return a->nval ? a->val[0] / a->nval : NAN;
+    case 4: case 5: return a->train[col - 3];
+    case 7: case 8: return a->test[col - 6];
+    case 10: case 11: return a->acc[col - 9];
+    case 15: case 16: return a->nval ? a->val[col - 14] : NAN;
     default: return NAN;
     }
 }
@@ -356,13 +360,97 @@ static const char *key_place(const point_curve *pcs, const layout *l, int p, con
     return place;
 }
 
+/* 1 when every panel draws the same lines (as many, with the same labels in the same order): then one key serves
+ * them all, in a cell of its own, instead of a key over each panel's data. */
+static int same_lines(const points *x, const layout *l)
+{
+    char a[600], b[600];
+    int n = l->start[1] - l->start[0];
+    for (int p = 1; p < l->npanels; p++) {
+        if (l->start[p + 1] - l->start[p] != n)
+            return 0;
+        for (int j = 0; j < n; j++) {
+            panel_label(x, l, 0, l->order[l->start[0] + j], 0, a, sizeof a);
+            panel_label(x, l, p, l->order[l->start[p] + j], 0, b, sizeof b);
+            if (strcmp(a, b) != 0)
+                return 0;
+        }
+    }
+    return 1;
+}
+
+/* The y range every panel shares, so that one height means one value across them: the drawn lines' and bands'
+ * extremes (positive ones on a log axis), widened to whole decades (log) or to a round step of about a tenth of
+ * the span, as gnuplot's own autoscale would widen each panel's. 1 with lo and hi, 0 when nothing is finite. */
+static int shared_yrange(const point_curve *pcs, const layout *l, const curve_spec *c, double *lo, double *hi)
+{
+    *lo = INFINITY, *hi = -INFINITY;
+    for (int j = 0; j < l->ndrawn; j++) {
+        const point_curve *pc = &pcs[l->order[j]];
+        for (int e = 0; e < pc->nepochs; e++)
+            for (int s = 0; s < 2 && pc->e[e].n; s++) {
+                int cols[3] = {c->ycol[s], c->bands ? c->lo[s] : 0, c->bands && c->lo[s] ? c->lo[s] + 1 : 0};
+                for (int k = 0; k < 3; k++) {
+                    double y = cols[k] ? dat_value(&pc->e[e], e, cols[k]) : NAN;
+                    if (isfinite(y) && (!c->logy || y > 0))
+                        *lo = fmin(*lo, y), *hi = fmax(*hi, y);
+                }
+            }
+    }
+    if (!(*lo <= *hi))
+        return 0;
+    if (c->logy) {
+        *lo = pow(10, floor(log10(*lo))), *hi = pow(10, ceil(log10(*hi)));
+        *hi = *hi > *lo ? *hi : *lo * 10;
+        return 1;
+    }
+    double span = *hi - *lo > 0 ? *hi - *lo : fmax(fabs(*hi), 1), step = pow(10, floor(log10(span)));
+    step = span / step > 5 ? step : span / step > 2 ? step / 2 : step / 5;
+    *lo = floor(*lo / step) * step, *hi = ceil(*hi / step) * step;
+    *hi = *hi > *lo ? *hi : *lo + step;
+    return 1;
+}
+
+/* A cell with the key of lines that every panel draws (panel 0's), and what the dashed ones are. */
+static void key_cell(FILE *gp, const points *x, const layout *l, const curve_spec *c)
+{
+    char label[600];
+    int k = 0;
+    fprintf(gp, "    unset title\n    unset border\n    unset xtics\n    unset ytics\n    unset grid\n"
+                "    unset xlabel\n    unset ylabel\n    unset logscale y\n    set xrange [0:1]\n    set yrange [0:1]\n"
+                "    set key center center box font ',11' samplen 3\n");
+    gnuplot_clause(gp, &k);
+    fprintf(gp, "NaN notitle"); /* a plot of key entries alone is refused */
+    if (c->ycol[1]) {
+        gnuplot_clause(gp, &k);
+        fprintf(gp, "keyentry with lines lw 2 lc 'black' title '%s (solid)'", c->solid);
+        gnuplot_clause(gp, &k);
+        fprintf(gp, "keyentry with lines lw 2 dt 2 lc 'black' title '%s (dashed)'", c->dashed);
+    }
+    for (int j = l->start[0]; j < l->start[1]; j++) {
+        panel_label(x, l, 0, l->order[j], 0, label, sizeof label);
+        gnuplot_clause(gp, &k);
+        fprintf(gp, "keyentry with lines lw 2 lc rgb '%s' title ", plot_colours[(j - l->start[0]) % MAX_LINES]);
+        gnuplot_str(gp, *label ? label : "mean over seeds");
+    }
+    fprintf(gp, "\n");
+}
+
 static void curve_script(FILE *gp, const points *x, const layout *l, const point_curve *pcs, const curve_spec *c,
                          const char *dir, const char *title, int epochs)
 {
-    int single = l->npanels == 1, cols = l->npanels <= 3 ? l->npanels : l->npanels <= 4 ? 2 : l->npanels <= 9 ? 3 : 4;
+    int single = l->npanels == 1, shared = !single && same_lines(x, l), cells = l->npanels + shared;
+    int cols = cells <= 3 ? cells : cells <= 4 ? 2 : cells <= 9 ? 3 : 4;
+    double lo, hi;
+    int ranged = !single && shared_yrange(pcs, l, c, &lo, &hi);
     gnuplot_begin(gp, x->base->name, dir, plot_name(c->kind), single ? title : NULL);
-    fprintf(gp, "set xlabel '%s'\nset ylabel '%s'\n%s%s", c->xlabel, c->ylabel, c->logy ? "set logscale y\n" : "",
-            c->xcol == 1 && epochs <= 10 ? "set xtics 1\n" : ""); /* whole epochs only */
+    /* the axes' settings, again in each format's pass when the key cell has changed them in the one before */
+    char axes[400];
+    snprintf(axes, sizeof axes, "set xlabel '%s'\nset ylabel '%s'\n%s%s", c->xlabel, c->ylabel,
+             c->logy ? "set logscale y\n" : "", c->xcol == 1 && epochs <= 10 ? "set xtics 1\n" : ""); /* whole epochs */
+    fprintf(gp, "%s", axes);
+    if (ranged)
+        fprintf(gp, "set yrange [%.6g:%.6g]\n", lo, hi);
     fprintf(gp, "set style fill transparent solid 0.12 noborder\n");
     if (single) {
         size_t maxlen = strlen("train (dashed)"), dashed = c->ycol[1] ? strlen(c->dashed) + strlen(" (dashed)") : 0;
@@ -373,19 +461,31 @@ static void curve_script(FILE *gp, const points *x, const layout *l, const point
             maxlen = strlen(label) > maxlen ? strlen(label) : maxlen;
         }
         gnuplot_key_below(gp, l->ndrawn + (c->ycol[1] ? 2 : 0), maxlen);
-    } else
+    } else if (shared)
+        fprintf(gp, "unset key\n");
+    else
         fprintf(gp, "set key font ',9' samplen 2 spacing 0.9 box\n");
-    gnuplot_loop_size(gp, single ? 1 : cols, single ? 1 : (l->npanels + cols - 1) / cols);
+    gnuplot_loop_size(gp, single ? 1 : cols, single ? 1 : (cells + cols - 1) / cols);
+    if (shared) { /* undo the key cell of the previous pass */
+        fprintf(gp, "    set border lw 1.2\n    set xtics\n    set ytics\n    set grid\n    unset key\n");
+        for (const char *a = axes; *a; a += strcspn(a, "\n") + 1)
+            fprintf(gp, "    %.*s\n", (int)strcspn(a, "\n"), a);
+        fprintf(gp, "    set autoscale x\n");
+        if (ranged)
+            fprintf(gp, "    set yrange [%.6g:%.6g]\n", lo, hi);
+    }
     if (!single) {
-        fprintf(gp, "    set multiplot layout %d,%d title ", (l->npanels + cols - 1) / cols, cols);
+        fprintf(gp, "    set multiplot layout %d,%d title ", (cells + cols - 1) / cols, cols);
         gnuplot_lines(gp, title);
         fprintf(gp, "\n");
     }
     for (int p = 0; p < l->npanels; p++) {
-        if (!single)
+        if (!single && !shared)
             fprintf(gp, "    set key %s\n", key_place(pcs, l, p, c));
         draw_panel(gp, x, l, c, p, single);
     }
+    if (shared)
+        key_cell(gp, x, l, c);
     if (!single)
         fprintf(gp, "    unset multiplot\n");
     gnuplot_end(gp);
