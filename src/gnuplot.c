@@ -125,6 +125,18 @@ void gnuplot_clause(FILE *f, int *k)
     (*k)++;
 }
 
+int gnuplot_grid_cols(int cells) { return cells <= 3 ? cells : cells <= 4 ? 2 : cells <= 9 ? 3 : 4; }
+
+void gnuplot_key_cell(FILE *f, int *k)
+{
+    fprintf(f, "    unset title\n    unset border\n    unset xtics\n    unset ytics\n    unset grid\n"
+               "    unset xlabel\n    unset ylabel\n    unset logscale\n    unset colorbox\n    set xrange [0:1]\n"
+               "    set yrange [0:1]\n    set key center center box font ',11' samplen 3\n");
+    *k = 0;
+    gnuplot_clause(f, k);
+    fprintf(f, "NaN notitle"); /* a plot of key entries alone is refused */
+}
+
 void gnuplot_tics(FILE *gp, const char *axis, const config_sweep *s, const int *order)
 {
     fprintf(gp, "set %stics (", axis);

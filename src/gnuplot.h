@@ -28,6 +28,12 @@ void gnuplot_end(FILE *f);
 void gnuplot_key_below(FILE *f, int entries, size_t maxlen);
 /* Starts the next clause of a plot command (*k counts the clauses written so far). */
 void gnuplot_clause(FILE *f, int *k);
+/* Columns of a multiplot grid of cells: 1-3 in a row, then 2, 3 or 4 columns. */
+int gnuplot_grid_cols(int cells);
+/* Draws, in the next cell of a multiplot, a key alone (no axes, borders, tics, grid, labels or log scale: the
+ * caller sets them again before its next pass): the plot command is opened (k is 1); the caller adds a clause
+ * per entry ("keyentry with ... title ...") and ends the line. */
+void gnuplot_key_cell(FILE *f, int *k);
 /* set <axis>tics: the values of swept key s in the given order (NULL: list order), one per whole number. */
 void gnuplot_tics(FILE *f, const char *axis, const config_sweep *s, const int *order);
 /* Rendering stops (gnuplot killed) once *stop is non-zero (a signal handler's flag; NULL: never), and a script

@@ -66,18 +66,54 @@ static int series_key(const points *x)
     return -1;
 }
 
-/* One block per series value: learning rate, accuracy mean, min, max (%), runs, diverged. Returns the number
- * of blocks; *diverged is set when a drawn point has a diverged run. */
-static int acc_blocks(const points *x, int s, FILE *dat, int *diverged)
+/* The panels of a summary plot over swept keys keep1 and keep2 (-1: none): one per combination of the other swept
+ * keys' values, each named by its point where keep1 and keep2 have their first values (like, plan order), at most
+ * SUMMARY_PANELS of them; how many combinations there are. */
+enum { SUMMARY_PANELS = 12 };
+static long summary_panels(const points *x, int keep1, int keep2, long *like, int *n)
+{
+    long total = 0;
+    *n = 0;
+    for (long pt = 0; pt < x->plan->npoints; pt++)
+        if (points_vindex(x, pt, keep1) == 0 && (keep2 < 0 || points_vindex(x, pt, keep2) == 0)) {
+            if (*n < SUMMARY_PANELS)
+                like[(*n)++] = pt;
+            total++;
+        }
+    return total;
+}
+
+/* " at batch_size=8": the title's note of a one-panel summary, and of more panels than are drawn: "; the first 12
+ * of 16 combinations of batch_size, epochs". */
+static void panels_note(const points *x, int keep1, int keep2, const long *like, int n, long total, char *buf,
+                        size_t len)
+{
+    char others[400];
+    points_others_note(x, keep1, keep2, like[0], others, sizeof others);
+    buf[0] = 0;
+    if (n == 1 && *others)
+        snprintf(buf, len, " at %s", others);
+    if (total > n) {
+        size_t used = strlen(buf);
+        used += (size_t)snprintf(buf + used, len - used, "%s the first %d of %ld combinations of ", n == 1 ? ";" : ":",
+                                 n, total);
+        for (int i = 0, k = 0; i < x->nsweep && used < len; i++)
+            if (i != keep1 && i != keep2)
+                used += (size_t)snprintf(buf + used, len - used, "%s%s", k++ ? ", " : "",
+                                         config_key_name(x->base->sweep[i].key));
+    }
+}
+
+/* One block per series value of the panel of point like: learning rate, accuracy mean, min, max (%), runs,
+ * diverged. Returns the number of blocks (from block b0 on); *diverged is set when a drawn point has a diverged
+ * run, *lo lowers to the least min accuracy. */
+static int acc_blocks(const points *x, int s, long first, int b0, FILE *dat, int *diverged, double *lo)
 {
     int order[CONFIG_MAX_VALUES], nseries = s >= 0 ? x->base->sweep[s].nvalues : 1, blocks = 0;
     points_numeric_order(x, x->lr, order);
-    long first = -1;
-    for (long pt = 0; pt < x->plan->npoints && first < 0; pt++)
-        first = points_others_first(x, pt, x->lr, s) ? pt : -1;
     for (int j = 0; j < nseries && blocks < MAX_LINES; j++) {
         char label[600];
-        fprintf(dat, "%s# index %d: ", blocks ? "\n\n" : "", blocks);
+        fprintf(dat, "%s# index %d: ", b0 + blocks ? "\n\n" : "", b0 + blocks);
         for (int a = 0; a < x->base->sweep[x->lr].nvalues; a++) {
             long pt = points_with(x, first, x->lr, order[a], s, j);
             const point *p = &x->pts[pt];
@@ -88,6 +124,7 @@ static int acc_blocks(const points *x, int s, FILE *dat, int *diverged)
             if (p->n == 0)
                 continue;
             *diverged |= p->diverged > 0;
+            *lo = fmin(*lo, 100 * p->acc_min);
             fprintf(dat, "%s %.9g %.9g %.9g %d %d\n", points_value(x, pt, x->lr), 100 * p->acc_mean,
                     100 * p->acc_min, 100 * p->acc_max, p->n, p->diverged);
         }
@@ -96,9 +133,32 @@ static int acc_blocks(const points *x, int s, FILE *dat, int *diverged)
     return blocks;
 }
 
-static void acc_script(const points *x, const char *dir, FILE *gp, int s, int blocks, int diverged, const char *title)
+/* The plot command of one acc_vs_lr panel: blocks b0.. (one per series), the diverged points circled. */
+static void acc_panel(FILE *gp, const char (*labels)[600], int b0, int blocks, int diverged, int titled)
 {
-    char labels[MAX_LINES][600];
+    int k = 0;
+    for (int b = 0; b < blocks; b++) {
+        gnuplot_clause(gp, &k);
+        fprintf(gp, "dat index %d using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 1.2 lc rgb '%s' ", b0 + b,
+                plot_colours[b % MAX_LINES]);
+        if (titled) {
+            fprintf(gp, "title ");
+            gnuplot_str(gp, labels[b]);
+        } else
+            fprintf(gp, "notitle");
+    }
+    if (diverged) {
+        gnuplot_clause(gp, &k);
+        fprintf(gp, "dat index %d:%d using 1:($6 > 0 ? $2 : NaN) with points pt 6 ps 3 lw 2 lc rgb 'black' %s", b0,
+                b0 + blocks - 1, titled ? "title 'diverged (any seed)'" : "notitle");
+    }
+    fprintf(gp, "\n");
+}
+
+static void acc_script(const points *x, const char *dir, FILE *gp, int s, int blocks, const long *like, int npanels,
+                       int diverged, double lo, const char *title)
+{
+    char labels[MAX_LINES][600], axes[400], yrange[64];
     size_t maxlen = diverged ? strlen("diverged (any seed)") : 0;
     for (int b = 0; b < blocks; b++) {
         snprintf(labels[b], sizeof labels[b], "%s=%s", s >= 0 ? config_key_name(x->base->sweep[s].key) : "",
@@ -107,101 +167,160 @@ static void acc_script(const points *x, const char *dir, FILE *gp, int s, int bl
             snprintf(labels[b], sizeof labels[b], "mean over seeds");
         maxlen = strlen(labels[b]) > maxlen ? strlen(labels[b]) : maxlen;
     }
-    gnuplot_begin(gp, x->base->name, dir, "acc_vs_lr", title);
-    fprintf(gp, "set xlabel 'learning rate (log scale)'\nset ylabel 'final test accuracy (%%)'\nset logscale x\n"
-                "set format x '%%g'\nset autoscale xfix\nset offsets graph 0.05, graph 0.05, 0, 0\n"
-                "set yrange [*:100]\n");
-    gnuplot_key_below(gp, blocks + diverged, maxlen);
-    gnuplot_loop(gp);
-    int k = 0;
+    /* panels share the y range: the least min accuracy drawn, down to a multiple of 10 */
+    snprintf(yrange, sizeof yrange, npanels > 1 && lo < 100 ? "%g" : "*", floor(lo / 10) * 10);
+    snprintf(axes, sizeof axes, "set xlabel 'learning rate (log scale)'\nset ylabel 'final test accuracy (%%)'\n"
+                                "set logscale x\nset yrange [%s:100]\n", yrange);
+    gnuplot_begin(gp, x->base->name, dir, "acc_vs_lr", npanels == 1 ? title : NULL);
+    fprintf(gp, "%sset format x '%%g'\nset autoscale xfix\nset offsets graph 0.05, graph 0.05, 0, 0\n", axes);
+    if (npanels == 1) {
+        gnuplot_key_below(gp, blocks + diverged, maxlen);
+        gnuplot_loop(gp);
+        acc_panel(gp, (const char(*)[600])labels, 0, blocks, diverged, 1);
+        gnuplot_end(gp);
+        return;
+    }
+    int cells = npanels + 1, cols = gnuplot_grid_cols(cells);
+    gnuplot_loop_size(gp, cols, (cells + cols - 1) / cols);
+    /* what the key cell of the previous pass unset */
+    fprintf(gp, "    set border 31 lw 1.2\n    set xtics\n    set ytics\n    set grid\n    unset key\n"
+                "    set autoscale x\n    set autoscale xfix\n"); /* xfix alone keeps a fixed range fixed */
+    for (const char *a = axes; *a; a += strcspn(a, "\n") + 1)
+        fprintf(gp, "    %.*s\n", (int)strcspn(a, "\n"), a);
+    fprintf(gp, "    set multiplot layout %d,%d title ", (cells + cols - 1) / cols, cols);
+    gnuplot_lines(gp, title);
+    fprintf(gp, "\n");
+    for (int p = 0; p < npanels; p++) {
+        char others[400];
+        points_others_note(x, x->lr, s, like[p], others, sizeof others);
+        fprintf(gp, "    set title ");
+        gnuplot_str(gp, others);
+        fprintf(gp, "\n");
+        acc_panel(gp, (const char(*)[600])labels, p * blocks, blocks, diverged, 0);
+    }
+    int k;
+    gnuplot_key_cell(gp, &k);
     for (int b = 0; b < blocks; b++) {
         gnuplot_clause(gp, &k);
-        fprintf(gp, "dat index %d using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 1.2 lc rgb '%s' title ", b,
-                plot_colours[b % MAX_LINES]);
+        fprintf(gp, "keyentry with yerrorlines lw 2 pt 7 ps 1.2 lc rgb '%s' title ", plot_colours[b % MAX_LINES]);
         gnuplot_str(gp, labels[b]);
     }
     if (diverged) {
         gnuplot_clause(gp, &k);
-        fprintf(gp, "dat using 1:($6 > 0 ? $2 : NaN) with points pt 6 ps 3 lw 2 lc rgb 'black' "
-                    "title 'diverged (any seed)'");
+        fprintf(gp, "keyentry with points pt 6 ps 3 lw 2 lc rgb 'black' title 'diverged (any seed)'");
     }
-    fprintf(gp, "\n");
+    fprintf(gp, "\n    unset multiplot\n");
     gnuplot_end(gp);
 }
 
 static int write_acc_vs_lr(plot_set *set, const points *x, char *err, size_t len)
 {
-    int s = series_key(x), diverged = 0;
-    char others[400], title[800], caption[900];
-    points_others_note(x, x->lr, s, others, sizeof others);
+    int s = series_key(x), diverged = 0, npanels, blocks = 0;
+    long like[SUMMARY_PANELS], total = summary_panels(x, x->lr, s, like, &npanels);
+    double lo = 100;
+    char note[800], title[1200], caption[1200];
+    panels_note(x, x->lr, s, like, npanels, total, note, sizeof note);
     fileio_text dat, gp;
     if (plot_texts_open(&dat, &gp, err, len) < 0)
         return -1;
-    fprintf(dat.f, "# final test accuracy against the learning rate, one block (gnuplot index) per series\n"
-                   "# learning_rate acc_mean_%% acc_min_%% acc_max_%% runs diverged\n");
-    int blocks = acc_blocks(x, s, dat.f, &diverged);
+    fprintf(dat.f, "# final test accuracy against the learning rate, one block (gnuplot index) per series%s\n"
+                   "# learning_rate acc_mean_%% acc_min_%% acc_max_%% runs diverged\n",
+            npanels > 1 ? " of each panel, panel by panel" : "");
+    for (int p = 0; p < npanels; p++)
+        blocks = acc_blocks(x, s, like[p], p * blocks, dat.f, &diverged, &lo);
+    int nseries = s >= 0 ? x->base->sweep[s].nvalues : 1;
     snprintf(title, sizeof title, "Final test accuracy vs learning rate (mean over seeds, bars = min..max)%s%s%s",
-             *others ? " at " : "", others, blocks < (s >= 0 ? x->base->sweep[s].nvalues : 1) ? ", first series" : "");
-    acc_script(x, set->dir, gp.f, s, blocks, diverged, title);
+             npanels > 1 ? ", a panel per combination of the other swept keys" : "", note,
+             blocks < nseries ? ", first series" : "");
+    acc_script(x, set->dir, gp.f, s, blocks, like, npanels, diverged, lo, title);
     snprintf(caption, sizeof caption, "Final test accuracy against the learning rate%s%s, mean over seeds with "
-             "min..max bars; circled points had a diverged run.", *others ? " at " : "", others);
+             "min..max bars; circled points had a diverged run.",
+             npanels > 1 ? ", a panel per combination of the other swept keys" : "", note);
     return plot_save(set, PLOT_ACC_VS_LR, &dat, &gp, caption, err, len);
 }
 
 /* ---- heatmap of learning rate x hidden ------------------------------------------------------------------- */
 
-/* Cells: x index (learning rate by value), y index (hidden in sweep order), accuracy mean (%), runs, diverged. */
-static void heat_cells(const points *x, FILE *dat, const int *order)
+/* Cells of the panel of point first: x index (learning rate by value), y index (hidden in sweep order), accuracy
+ * mean (%), runs, diverged; *lo and *hi widen to the means drawn. */
+static void heat_cells(const points *x, FILE *dat, const int *order, long first, double *lo, double *hi)
 {
     const config_sweep *l = &x->base->sweep[x->lr], *h = &x->base->sweep[x->hidden];
-    long first = 0;
-    while (!points_others_first(x, first, x->lr, x->hidden))
-        first++;
     for (int j = 0; j < h->nvalues; j++) {
         for (int a = 0; a < l->nvalues; a++) {
             const point *p = &x->pts[points_with(x, first, x->lr, order[a], x->hidden, j)];
             fprintf(dat, "%d %d %.9g %d %d\n", a, j, p->n ? 100 * p->acc_mean : 0, p->n, p->diverged);
+            if (p->n)
+                *lo = fmin(*lo, 100 * p->acc_mean), *hi = fmax(*hi, 100 * p->acc_mean);
         }
         fprintf(dat, "\n");
     }
 }
 
 /* set xtics ('0.01' 0, '0.1' 1): the values of swept key i in the given order (NULL: list order). */
-static void heat_script(const points *x, const char *dir, FILE *gp, const int *order, const char *title)
+static void heat_script(const points *x, const char *dir, FILE *gp, const int *order, const long *like, int npanels,
+                        double lo, double hi, const char *title)
 {
-    gnuplot_begin(gp, x->base->name, dir, "heatmap", title);
+    gnuplot_begin(gp, x->base->name, dir, "heatmap", npanels == 1 ? title : NULL);
     fprintf(gp, "set xlabel 'learning rate'\nset ylabel 'hidden layer sizes (units)'\n"
                 "set cblabel 'mean final test accuracy (%%)'\nunset key\nunset grid\n"
                 "set palette defined (0 '#ffffcc', 1 '#a1dab4', 2 '#41b6c4')\n");
+    if (npanels > 1 && lo < hi) /* one colour, one accuracy, in every panel */
+        fprintf(gp, "set cbrange [%.9g:%.9g]\n", lo, hi);
     gnuplot_tics(gp, "x", &x->base->sweep[x->lr], order);
     gnuplot_tics(gp, "y", &x->base->sweep[x->hidden], NULL);
     fprintf(gp, "# a cell's label: its mean, and how many of its runs diverged\n"
                 "cell(acc, n, d) = n == 0 ? \"no runs\" : sprintf(\"%%.2f%%%%\", acc) . "
                 "(d > 0 ? sprintf(\"\\n%%d of %%d diverged\", d, n) : \"\")\n");
-    gnuplot_loop(gp);
-    /* a nan in the file would make gnuplot drop the whole row, label included */
-    fprintf(gp, "    plot dat using 1:2:($4 > 0 ? $3 : NaN) with image, \\\n"
-                "         dat using 1:2:(cell($3, $4, $5)) with labels font \",12\"\n");
+    int cols = gnuplot_grid_cols(npanels);
+    gnuplot_loop_size(gp, cols, (npanels + cols - 1) / cols);
+    if (npanels > 1) {
+        fprintf(gp, "    set multiplot layout %d,%d title ", (npanels + cols - 1) / cols, cols);
+        gnuplot_lines(gp, title);
+        fprintf(gp, "\n");
+    }
+    for (int p = 0; p < npanels; p++) {
+        if (npanels > 1) {
+            char others[400];
+            points_others_note(x, x->lr, x->hidden, like[p], others, sizeof others);
+            fprintf(gp, "    set title ");
+            gnuplot_str(gp, others);
+            fprintf(gp, "\n");
+        }
+        /* a nan in the file would make gnuplot drop the whole row, label included */
+        fprintf(gp, "    plot dat index %d using 1:2:($4 > 0 ? $3 : NaN) with image, \\\n"
+                    "         dat index %d using 1:2:(cell($3, $4, $5)) with labels font \",%d\"\n",
+                p, p, npanels > 1 ? 9 : 12);
+    }
+    if (npanels > 1)
+        fprintf(gp, "    unset multiplot\n");
     gnuplot_end(gp);
 }
 
 static int write_heatmap(plot_set *s, const points *x, char *err, size_t len)
 {
-    int order[CONFIG_MAX_VALUES];
-    char others[400], title[800], caption[900];
+    int order[CONFIG_MAX_VALUES], npanels;
+    long like[SUMMARY_PANELS], total = summary_panels(x, x->lr, x->hidden, like, &npanels);
+    double lo = INFINITY, hi = -INFINITY;
+    char note[800], title[1200], caption[1200];
     points_numeric_order(x, x->lr, order);
-    points_others_note(x, x->lr, x->hidden, others, sizeof others);
+    panels_note(x, x->lr, x->hidden, like, npanels, total, note, sizeof note);
     fileio_text dat, gp;
     if (plot_texts_open(&dat, &gp, err, len) < 0)
         return -1;
-    fprintf(dat.f, "# mean final test accuracy over seeds, one row per cell, a blank line after each hidden size\n"
-                   "# lr_index hidden_index acc_mean_%% runs diverged (runs = 0: no data, drawn blank)\n");
-    heat_cells(x, dat.f, order);
+    fprintf(dat.f, "# mean final test accuracy over seeds, one row per cell, a blank line after each hidden size%s\n"
+                   "# lr_index hidden_index acc_mean_%% runs diverged (runs = 0: no data, drawn blank)\n",
+            npanels > 1 ? ", one block (gnuplot index) per panel" : "");
+    for (int p = 0; p < npanels; p++) {
+        fprintf(dat.f, "%s", p ? "\n" : "");
+        heat_cells(x, dat.f, order, like[p], &lo, &hi);
+    }
     snprintf(title, sizeof title, "Mean final test accuracy by learning rate and hidden size%s%s",
-             *others ? " at " : "", others);
-    heat_script(x, s->dir, gp.f, order, title);
+             npanels > 1 ? ", a panel per combination of the other swept keys" : "", note);
+    heat_script(x, s->dir, gp.f, order, like, npanels, lo, hi, title);
     snprintf(caption, sizeof caption, "Mean final test accuracy over seeds for each learning rate and hidden "
-             "size%s%s.", *others ? " at " : "", others);
+             "size%s%s.", npanels > 1 ? ", a panel per combination of the other swept keys (one colour scale)" : "",
+             note);
     return plot_save(s, PLOT_HEATMAP, &dat, &gp, caption, err, len);
 }
 

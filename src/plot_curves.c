@@ -415,12 +415,8 @@ static int shared_yrange(const point_curve *pcs, const layout *l, const curve_sp
 static void key_cell(FILE *gp, const points *x, const layout *l, const curve_spec *c)
 {
     char label[600];
-    int k = 0;
-    fprintf(gp, "    unset title\n    unset border\n    unset xtics\n    unset ytics\n    unset grid\n"
-                "    unset xlabel\n    unset ylabel\n    unset logscale y\n    set xrange [0:1]\n    set yrange [0:1]\n"
-                "    set key center center box font ',11' samplen 3\n");
-    gnuplot_clause(gp, &k);
-    fprintf(gp, "NaN notitle"); /* a plot of key entries alone is refused */
+    int k;
+    gnuplot_key_cell(gp, &k);
     if (c->ycol[1]) {
         gnuplot_clause(gp, &k);
         fprintf(gp, "keyentry with lines lw 2 lc 'black' title '%s (solid)'", c->solid);
@@ -440,7 +436,7 @@ static void curve_script(FILE *gp, const points *x, const layout *l, const point
                          const char *dir, const char *title, int epochs)
 {
     int single = l->npanels == 1, shared = !single && same_lines(x, l), cells = l->npanels + shared;
-    int cols = cells <= 3 ? cells : cells <= 4 ? 2 : cells <= 9 ? 3 : 4;
+    int cols = gnuplot_grid_cols(cells);
     double lo, hi;
     int ranged = !single && shared_yrange(pcs, l, c, &lo, &hi);
     gnuplot_begin(gp, x->base->name, dir, plot_name(c->kind), single ? title : NULL);
@@ -467,7 +463,7 @@ static void curve_script(FILE *gp, const points *x, const layout *l, const point
         fprintf(gp, "set key font ',9' samplen 2 spacing 0.9 box\n");
     gnuplot_loop_size(gp, single ? 1 : cols, single ? 1 : (cells + cols - 1) / cols);
     if (shared) { /* undo the key cell of the previous pass */
-        fprintf(gp, "    set border lw 1.2\n    set xtics\n    set ytics\n    set grid\n    unset key\n");
+        fprintf(gp, "    set border 31 lw 1.2\n    set xtics\n    set ytics\n    set grid\n    unset key\n");
         for (const char *a = axes; *a; a += strcspn(a, "\n") + 1)
             fprintf(gp, "    %.*s\n", (int)strcspn(a, "\n"), a);
         fprintf(gp, "    set autoscale x\n");

@@ -232,8 +232,8 @@ int points_others_first(const points *x, long pt, int keep1, int keep2)
     return 1;
 }
 
-/* "hidden=16, threads=1": the first values of the swept keys but keep1 and keep2; "" when there are none. */
-void points_others_note(const points *x, int keep1, int keep2, char *buf, size_t len)
+/* "hidden=16, threads=1": the values at point pt of the swept keys but keep1 and keep2; "" when there are none. */
+void points_others_note(const points *x, int keep1, int keep2, long pt, char *buf, size_t len)
 {
     size_t used = 0;
     buf[0] = 0;
@@ -241,7 +241,7 @@ void points_others_note(const points *x, int keep1, int keep2, char *buf, size_t
         if (i == keep1 || i == keep2)
             continue;
         int n = snprintf(buf + used, len - used, "%s%s=%s", used ? ", " : "", config_key_name(x->base->sweep[i].key),
-                         x->base->sweep[i].values[0]);
+                         points_value(x, pt, i));
         used += n > 0 && (size_t)n < len - used ? (size_t)n : 0;
     }
 }

@@ -53,8 +53,8 @@ void points_manifest(const points *x, const char *key, char *out, size_t len);
 void points_label(const points *x, long pt, int skip, char *buf, size_t len);
 /* 1 when every swept key but keep1 and keep2 has its first value at point pt. */
 int points_others_first(const points *x, long pt, int keep1, int keep2);
-/* "hidden=16, threads=1": the first values of the swept keys but keep1 and keep2; "" when there are none. */
-void points_others_note(const points *x, int keep1, int keep2, char *buf, size_t len);
+/* "hidden=16, threads=1": the values at point pt of the swept keys but keep1 and keep2; "" when there are none. */
+void points_others_note(const points *x, int keep1, int keep2, long pt, char *buf, size_t len);
 /* The value indices of swept key i, by increasing numeric value (order has nvalues entries). */
 void points_numeric_order(const points *x, int i, int *order);
 /* The point whose key i has value index v and whose other keys equal those of point like (but key j: vj). */

@@ -525,6 +525,38 @@ static void check_all_points(const char *dir, int n)
     }
 }
 
+/* A third swept key: acc_vs_lr and the heatmap draw a panel per batch size (every point, one key, one colour
+ * scale), not the first batch size alone. */
+START_TEST(test_summary_panels)
+{
+    fake f;
+    char err[600], warning[300];
+    fake_open(&f, FIXTURES "/three.ini", -1);
+    ck_assert_msg(report_write(&f.cfg, &f.plan, f.results, f.plots, 0, warning, sizeof warning, err, sizeof err) == 0,
+                  "%s", err);
+    ck_assert_int_eq(dat_blocks("plots/report_three/acc_vs_lr.dat"), 6); /* 3 panels x 2 hidden sizes */
+    char *dat = slurp("plots/report_three/acc_vs_lr.dat"), *gp = slurp("plots/report_three/acc_vs_lr.gp");
+    ck_assert_ptr_nonnull(dat);
+    ck_assert_ptr_nonnull(gp);
+    int rows = 0;
+    for (const char *l = dat; *l; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] != 0))
+        rows += *l != '#' && *l != '\n';
+    ck_assert_int_eq(rows, 12); /* every point */
+    ck_assert_msg(strstr(gp, "set multiplot layout 2,2") && strstr(gp, "set title 'batch_size=8'") &&
+                  strstr(gp, "set title 'batch_size=16'") && strstr(gp, "set title 'batch_size=32'") &&
+                  strstr(gp, "dat index 4 using 1:2:3:4") && strstr(gp, "keyentry with yerrorlines") &&
+                  !strstr(gp, " at batch_size"), "%.3000s", gp);
+    free(dat);
+    free(gp);
+    gp = slurp("plots/report_three/heatmap.gp");
+    ck_assert_ptr_nonnull(gp);
+    ck_assert_msg(strstr(gp, "set multiplot layout 1,3") && strstr(gp, "set cbrange [") &&
+                  strstr(gp, "dat index 2 using 1:2:(cell(") && strstr(gp, "set title 'batch_size=32'"), "%.3000s", gp);
+    free(gp);
+    fake_close(&f);
+}
+END_TEST
+
 /* A panel's key goes where the fewest plotted values are: the spec's corner while it is free, else the first free
  * place, and the spec's corner with nothing plotted. */
 START_TEST(test_key_place)
@@ -794,6 +826,7 @@ Suite *report_suite(void)
     tcase_add_checked_fixture(tc, enter, leave);
     tcase_add_test(tc, test_report_matches_golden);
     tcase_add_test(tc, test_key_place);
+    tcase_add_test(tc, test_summary_panels);
     tcase_add_test(tc, test_curve_aggregates_by_hand);
     tcase_add_test(tc, test_validation_accuracy_curves);
     tcase_add_test(tc, test_speedup);
