@@ -94,7 +94,18 @@ void gnuplot_loop(FILE *f) { gnuplot_loop_size(f, 1, 1); }
 void gnuplot_loop_size(FILE *f, int cols, int rows)
 {
     /* a panel of a grid gets 3/5 of a single plot's width and height, never less than one plot in all */
-    int w = cols > 1 ? cols * PLOT_W * 3 / 5 : PLOT_W, h = rows > 1 ? rows * PLOT_H * 3 / 5 : PLOT_H;
+    gnuplot_loop_px(f, cols > 1 ? cols * PLOT_W * 3 / 5 : PLOT_W, rows > 1 ? rows * PLOT_H * 3 / 5 : PLOT_H);
+}
+
+int gnuplot_width_for(int labels)
+{
+    /* a label turned upright takes about a line of the font (1.4 of its size), plus the margins and the y axis */
+    int w = 180 + (int)(labels * 1.4 * FONT_PT);
+    return w < PLOT_W ? PLOT_W : w > 4 * PLOT_W ? 4 * PLOT_W : w;
+}
+
+void gnuplot_loop_px(FILE *f, int w, int h)
+{
     w = w < PLOT_W ? PLOT_W : w, h = h < PLOT_H ? PLOT_H : h;
     fprintf(f, "do for [ext in \"png svg\"] {\n"
                "    if (ext eq \"png\") {\n"

@@ -23,6 +23,11 @@ void gnuplot_begin(FILE *f, const char *experiment, const char *dir, const char 
 void gnuplot_loop(FILE *f);
 /* The same for a multiplot of cols x rows panels: the image grows with the grid. */
 void gnuplot_loop_size(FILE *f, int cols, int rows);
+/* The same, w x h pixels (at least one plot's). */
+void gnuplot_loop_px(FILE *f, int w, int h);
+/* The width in pixels that labels x-tic labels turned upright need side by side (one plot's at least, four at
+ * most). */
+int gnuplot_width_for(int labels);
 void gnuplot_end(FILE *f);
 /* A boxed key under the plot for entries titles of at most maxlen characters. */
 void gnuplot_key_below(FILE *f, int entries, size_t maxlen);

@@ -347,7 +347,9 @@ static void time_script(const points *x, const char *dir, FILE *gp, long drawn, 
     fprintf(gp, "set style fill solid 0.7 border -1\nset boxwidth 0.6\nset yrange [0:*]\n"
                 "set offsets 0, 0, graph 0.08, 0\n"
                 "set xrange [-0.6:%ld.6]\nset grid noxtics ytics\nunset key\n", drawn - 1);
-    gnuplot_loop(gp);
+    /* more than 24 bars: their labels upright, in an image as wide as they need (they piled up at 60 degrees) */
+    int upright = chars > 70 && drawn > 24;
+    gnuplot_loop_px(gp, upright ? gnuplot_width_for((int)drawn) : 0, upright ? 760 : 0);
     /* both panels' sides at the same place (each would size its own left margin to its tics), and labels that
      * would run into each other at 30 degrees (more than 12 of them) turned to 60 */
     fprintf(gp, "    set multiplot layout 2,1 title ");
@@ -357,7 +359,8 @@ static void time_script(const points *x, const char *dir, FILE *gp, long drawn, 
                 "    set ylabel 'seconds per epoch (s)'\n"
                 "    plot dat using 1:2 with boxes lc rgb '%s'\n"
                 "    set xtics format '%%g'%s\n    set xlabel ",
-            plot_colours[0], chars <= 70 ? "" : drawn > 12 ? " rotate by 60 right" : " rotate by 30 right");
+            plot_colours[0], chars <= 70 ? "" : upright ? " rotate by 90 right" : drawn > 12 ? " rotate by 60 right"
+                                                                                : " rotate by 30 right");
     gnuplot_str(gp, *keys ? keys : "");
     /* in thousands or millions with gnuplot's own %g tics: an SI format of fixed precision ("%.0s%c") gave
      * every tic between 2M and 3M the same label */

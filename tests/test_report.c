@@ -678,6 +678,15 @@ START_TEST(test_every_config_draws_every_point)
         ck_assert_msg(report_write(&f.cfg, &f.plan, f.results, f.plots, 0, warning, sizeof warning, err,
                                    sizeof err) == 0, "%s", err);
         check_all_points(f.plots, (int)f.plan.npoints);
+        if (!strcmp(inis[i], "grid")) { /* 25 bars: their labels upright, not piled up at 60 degrees */
+            char gpath[400];
+            snprintf(gpath, sizeof gpath, "%s/time.gp", f.plots);
+            char *gp = slurp(gpath);
+            ck_assert_ptr_nonnull(gp);
+            ck_assert_msg(strstr(gp, "set xtics format '%g' rotate by 90 right") && strstr(gp, "size 900,760"), "%s",
+                          gp);
+            free(gp);
+        }
         fake_close(&f);
         leave();
     }
