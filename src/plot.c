@@ -105,9 +105,9 @@ static void panels_note(const points *x, int keep1, int keep2, const long *like,
 }
 
 /* One block per series value of the panel of point like: learning rate, accuracy mean, min, max (%), runs,
- * diverged. Returns the number of blocks (from block b0 on); *diverged is set when a drawn point has a diverged
- * run, *lo lowers to the least min accuracy. */
-static int acc_blocks(const points *x, int s, long first, int b0, FILE *dat, int *diverged, double *lo)
+ * diverged. Returns the number of blocks (from block b0 on), each one's count of rows in rows[b0 + j]; *diverged
+ * is set when a drawn point has a diverged run, *lo lowers to the least min accuracy. */
+static int acc_blocks(const points *x, int s, long first, int b0, FILE *dat, int *diverged, double *lo, int *rows)
 {
     int order[CONFIG_MAX_VALUES], nseries = s >= 0 ? x->base->sweep[s].nvalues : 1, blocks = 0;
     points_numeric_order(x, x->lr, order);
@@ -121,6 +121,7 @@ static int acc_blocks(const points *x, int s, long first, int b0, FILE *dat, int
                 points_label(x, pt, x->lr, label, sizeof label);
                 fprintf(dat, "%s\n", label);
             }
+            rows[b0 + blocks] += p->n > 0;
             if (p->n == 0)
                 continue;
             *diverged |= p->diverged > 0;
@@ -128,16 +129,29 @@ static int acc_blocks(const points *x, int s, long first, int b0, FILE *dat, int
             fprintf(dat, "%s %.9g %.9g %.9g %d %d\n", points_value(x, pt, x->lr), 100 * p->acc_mean,
                     100 * p->acc_min, 100 * p->acc_max, p->n, p->diverged);
         }
+        /* a block of comments alone is no block to gnuplot, whose index would then skip to the next one */
+        if (!rows[b0 + blocks])
+            fprintf(dat, "nan nan nan nan 0 0\n");
         blocks++;
     }
     return blocks;
 }
 
-/* The plot command of one acc_vs_lr panel: blocks b0.. (one per series), the diverged points circled. */
-static void acc_panel(FILE *gp, const char (*labels)[600], int b0, int blocks, int diverged, int titled)
+/* The plot command of one acc_vs_lr panel: blocks b0.. (one per series; those without rows left out, and a panel
+ * without any drawn empty, on the ranges the panels share), the diverged points circled. */
+static void acc_panel(FILE *gp, const char (*labels)[600], int b0, int blocks, const int *rows, int diverged,
+                      int titled)
 {
-    int k = 0;
+    int k = 0, any = 0;
+    for (int b = 0; b < blocks; b++)
+        any |= rows[b0 + b] > 0;
+    if (!any && !titled) {
+        fprintf(gp, "    plot NaN notitle\n");
+        return;
+    }
     for (int b = 0; b < blocks; b++) {
+        if (!rows[b0 + b] && !titled)
+            continue;
         gnuplot_clause(gp, &k);
         fprintf(gp, "dat index %d using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 1.2 lc rgb '%s' ", b0 + b,
                 plot_colours[b % MAX_LINES]);
@@ -156,7 +170,7 @@ static void acc_panel(FILE *gp, const char (*labels)[600], int b0, int blocks, i
 }
 
 static void acc_script(const points *x, const char *dir, FILE *gp, int s, int blocks, const long *like, int npanels,
-                       int diverged, double lo, const char *title)
+                       const int *rows, int diverged, double lo, const char *title)
 {
     char labels[MAX_LINES][600], axes[400], yrange[64];
     size_t maxlen = diverged ? strlen("diverged (any seed)") : 0;
@@ -176,15 +190,28 @@ static void acc_script(const points *x, const char *dir, FILE *gp, int s, int bl
     if (npanels == 1) {
         gnuplot_key_below(gp, blocks + diverged, maxlen);
         gnuplot_loop(gp);
-        acc_panel(gp, (const char(*)[600])labels, 0, blocks, diverged, 1);
+        acc_panel(gp, (const char(*)[600])labels, 0, blocks, rows, diverged, 1);
         gnuplot_end(gp);
         return;
     }
     int cells = npanels + 1, cols = gnuplot_grid_cols(cells);
+    /* one x range for every panel, a panel without runs included: the learning rates' with a twentieth of the
+     * decades they span (a decade when they are one value) on either side */
+    const config_sweep *lr = &x->base->sweep[x->lr];
+    double lmin = INFINITY, lmax = -INFINITY;
+    for (int v = 0; v < lr->nvalues; v++) {
+        double r = points_number(lr->values[v]);
+        if (r > 0)
+            lmin = fmin(lmin, log10(r)), lmax = fmax(lmax, log10(r));
+    }
+    double pad = lmax > lmin ? (lmax - lmin) / 20 : 1;
     gnuplot_loop_size(gp, cols, (cells + cols - 1) / cols);
     /* what the key cell of the previous pass unset */
-    fprintf(gp, "    set border 31 lw 1.2\n    set xtics\n    set ytics\n    set grid\n    unset key\n"
-                "    set autoscale x\n    set autoscale xfix\n"); /* xfix alone keeps a fixed range fixed */
+    fprintf(gp, "    set border 31 lw 1.2\n    set xtics\n    set ytics\n    set grid\n    unset key\n");
+    if (lmin <= lmax)
+        fprintf(gp, "    set xrange [%.6g:%.6g]\n", pow(10, lmin - pad), pow(10, lmax + pad));
+    else
+        fprintf(gp, "    set autoscale x\n    set autoscale xfix\n"); /* xfix alone keeps a fixed range fixed */
     for (const char *a = axes; *a; a += strcspn(a, "\n") + 1)
         fprintf(gp, "    %.*s\n", (int)strcspn(a, "\n"), a);
     fprintf(gp, "    set multiplot layout %d,%d title ", (cells + cols - 1) / cols, cols);
@@ -192,11 +219,16 @@ static void acc_script(const points *x, const char *dir, FILE *gp, int s, int bl
     fprintf(gp, "\n");
     for (int p = 0; p < npanels; p++) {
         char others[400];
+        int any = 0;
+        for (int b = 0; b < blocks; b++)
+            any |= rows[p * blocks + b] > 0;
         points_others_note(x, x->lr, s, like[p], others, sizeof others);
+        if (!any)
+            snprintf(others + strlen(others), sizeof others - strlen(others), " (no runs)");
         fprintf(gp, "    set title ");
         gnuplot_str(gp, others);
         fprintf(gp, "\n");
-        acc_panel(gp, (const char(*)[600])labels, p * blocks, blocks, diverged, 0);
+        acc_panel(gp, (const char(*)[600])labels, p * blocks, blocks, rows, diverged, 0);
     }
     int k;
     gnuplot_key_cell(gp, &k);
@@ -215,7 +247,7 @@ static void acc_script(const points *x, const char *dir, FILE *gp, int s, int bl
 
 static int write_acc_vs_lr(plot_set *set, const points *x, char *err, size_t len)
 {
-    int s = series_key(x), diverged = 0, npanels, blocks = 0;
+    int s = series_key(x), diverged = 0, npanels, blocks = 0, rows[SUMMARY_PANELS * MAX_LINES] = {0};
     long like[SUMMARY_PANELS], total = summary_panels(x, x->lr, s, like, &npanels);
     double lo = 100;
     char note[800], title[1200], caption[1200];
@@ -227,12 +259,12 @@ static int write_acc_vs_lr(plot_set *set, const points *x, char *err, size_t len
                    "# learning_rate acc_mean_%% acc_min_%% acc_max_%% runs diverged\n",
             npanels > 1 ? " of each panel, panel by panel" : "");
     for (int p = 0; p < npanels; p++)
-        blocks = acc_blocks(x, s, like[p], p * blocks, dat.f, &diverged, &lo);
+        blocks = acc_blocks(x, s, like[p], p * blocks, dat.f, &diverged, &lo, rows);
     int nseries = s >= 0 ? x->base->sweep[s].nvalues : 1;
     snprintf(title, sizeof title, "Final test accuracy vs learning rate (mean over seeds, bars = min..max)%s%s%s",
              npanels > 1 ? ", a panel per combination of the other swept keys" : "", note,
              blocks < nseries ? ", first series" : "");
-    acc_script(x, set->dir, gp.f, s, blocks, like, npanels, diverged, lo, title);
+    acc_script(x, set->dir, gp.f, s, blocks, like, npanels, rows, diverged, lo, title);
     snprintf(caption, sizeof caption, "Final test accuracy against the learning rate%s%s, mean over seeds with "
              "min..max bars; circled points had a diverged run.",
              npanels > 1 ? ", a panel per combination of the other swept keys" : "", note);
@@ -265,8 +297,8 @@ static void heat_script(const points *x, const char *dir, FILE *gp, const int *o
     fprintf(gp, "set xlabel 'learning rate'\nset ylabel 'hidden layer sizes (units)'\n"
                 "set cblabel 'mean final test accuracy (%%)'\nunset key\nunset grid\n"
                 "set palette defined (0 '#ffffcc', 1 '#a1dab4', 2 '#41b6c4')\n");
-    if (npanels > 1 && lo < hi) /* one colour, one accuracy, in every panel */
-        fprintf(gp, "set cbrange [%.9g:%.9g]\n", lo, hi);
+    if (npanels > 1 && lo <= hi) /* one colour, one accuracy, in every panel (a panel without runs included) */
+        fprintf(gp, "set cbrange [%.9g:%.9g]\n", lo < hi ? lo : lo - 1, lo < hi ? hi : hi + 1);
     gnuplot_tics(gp, "x", &x->base->sweep[x->lr], order);
     gnuplot_tics(gp, "y", &x->base->sweep[x->hidden], NULL);
     fprintf(gp, "# a cell's label: its mean, and how many of its runs diverged\n"
@@ -347,7 +379,8 @@ static void time_script(const points *x, const char *dir, FILE *gp, long drawn, 
     fprintf(gp, "set style fill solid 0.7 border -1\nset boxwidth 0.6\nset yrange [0:*]\n"
                 "set offsets 0, 0, graph 0.08, 0\n"
                 "set xrange [-0.6:%ld.6]\nset grid noxtics ytics\nunset key\n", drawn - 1);
-    /* more than 24 bars: their labels upright, in an image as wide as they need (they piled up at 60 degrees) */
+    /* more than 24 bars: their labels upright, in an image as wide as they need (they piled up at 60 degrees), up
+     * to four plots wide: past about 200 bars they crowd again */
     int upright = chars > 70 && drawn > 24;
     gnuplot_loop_px(gp, upright ? gnuplot_width_for((int)drawn) : 0, upright ? 760 : 0);
     /* both panels' sides at the same place (each would size its own left margin to its tics), and labels that
