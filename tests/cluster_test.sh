@@ -230,7 +230,8 @@ done
 printf '#!/bin/sh\necho "MaxArraySize            = 4"\n' >"$tmp/fakebin/scontrol"
 chmod +x "$tmp/fakebin/scontrol"
 for case in "3|--shard 0/2|--shard: not a runner option here" "3|--collect|--collect: not a runner option here" \
-    "4||N = 4: this cluster's MaxArraySize is 4, so N is at most 3" \
+    "3|--help|--help: not a runner option here" "08||N must be a positive integer (no leading zero)" \
+    "5||N = 5: this cluster's MaxArraySize is 4 (task indices up to 3), so N is at most 4" \
     "3|--set train.epochs=0|nothing submitted: .*--dry-run --shard 0/3 ... exited 2" \
     "3|RUNNER=/nonexistent/runner|RUNNER=/nonexistent/runner is not a program"; do
     n=${case%%|*} rest=${case#*|} args=${rest%%|*} want=${rest#*|}
@@ -248,6 +249,26 @@ PATH="$tmp/fakebin:$PATH" FAKE_CPUS=4 FAKE_LOG="$tmp/fake.log" LOGS="$tmp/new/lo
     "$tmp/c.ini" >"$tmp/out" 2>"$tmp/err"
 [ -d "$tmp/new/logs" ] && grep -q -- "--output=$tmp/new/logs/runner-sweep-" "$tmp/fake.log" && [ "$(cat "$tmp/out")" = "42 42" ]
 check "submit.sh makes the LOGS folder" $? "$(cat "$tmp/err" "$tmp/fake.log")"
+# N = MaxArraySize fits (indices 0 to N - 1); data the submitting host cannot read (only on the compute nodes) is
+# said and submitted anyway, as with CHECK=0, which skips the check
+for case in "4||" "3|--set data.file=/nonexistent/digits.h5|the check could not run here (" "3|CHECK=0|"; do
+    n=${case%%|*} rest=${case#*|} args=${rest%%|*} want=${rest#*|}
+    : >"$tmp/fake.log"
+    check=1
+    case "$args" in CHECK=0) check=0 args= ;; esac
+    # shellcheck disable=SC2086 # args: words
+    PATH="$tmp/fakebin:$PATH" FAKE_CPUS=4 FAKE_LOG="$tmp/fake.log" CHECK=$check sh experiments/slurm/submit.sh "$n" \
+        $args "$tmp/c.ini" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    [ $rc = 0 ] && grep -q -- "--array=0-$((n - 1)) " "$tmp/fake.log" && [ "$(cat "$tmp/out")" = "42 42" ] &&
+        { [ -z "$want" ] || grep -q -- "$want" "$tmp/err"; }
+    check "submit.sh submits N=$n ${args:-CHECK=$check}" $? "rc $rc: $(cat "$tmp/err" "$tmp/fake.log")"
+done
+printf '#!/bin/sh\necho "MaxArraySize            = 0"\n' >"$tmp/fakebin/scontrol"
+: >"$tmp/fake.log"
+PATH="$tmp/fakebin:$PATH" FAKE_LOG="$tmp/fake.log" sh experiments/slurm/submit.sh 2 "$tmp/c.ini" >/dev/null 2>"$tmp/err"
+[ $? = 2 ] && [ ! -s "$tmp/fake.log" ] && grep -q "job arrays turned off (MaxArraySize = 0)" "$tmp/err"
+check "submit.sh on a cluster without job arrays: exit 2, nothing submitted" $? "$(cat "$tmp/err")"
 rm "$tmp/fakebin/scontrol"
 
 # ---- locks: shards share, a plain run or --collect is alone -----------------------------------------------

@@ -5,26 +5,32 @@
 # Environment: RUNNER (default ./runner, made absolute), LOGS (the folder of the jobs' logs, default .),
 # CPUS (cores per task; default 4, or the most CPUs any node has where that is fewer, which sinfo tells: a task
 # asking for more than any node has would wait for ever), SBATCH_ARGS (more sbatch options for both jobs, e.g. "-p long -t 12:00:00").
-# N is at most the cluster's MaxArraySize minus 1 (scontrol show config | grep MaxArraySize).
-# Before submitting anything it asks the runner for shard 0/N's plan (--dry-run), so a missing config, a bad
-# option or a RUNNER that does not run fails here, not in N tasks. Exit 2: usage (N, an option that is
-# submit.sh's own, a RUNNER that is not a program); the runner's own code when it refuses the plan (its line is
-# printed: 2 for a config, 3 for data); 1 when sbatch failed.
+# N is at most the cluster's MaxArraySize (task indices 0 to N - 1; scontrol show config | grep MaxArraySize).
+# Before submitting anything it asks the runner for shard 0/N's plan (--dry-run), so a config error or a bad
+# option fails here, not in N tasks. Exit 2: usage (N, an option that is submit.sh's own, a RUNNER that is not a
+# program, a config or option the runner refuses: its line is printed); 1 when sbatch failed. Where the check
+# itself cannot run here (the data only on the compute nodes: exit 3; a runner built for their CPU: a signal) it
+# says so and submits anyway; CHECK=0 skips it.
 set -eu
 [ $# -ge 2 ] || { echo "usage: $0 N [runner options] CONFIG" >&2; exit 2; }
 n=$1
 shift
-case "$n" in '' | *[!0-9]* | 0) echo "$0: N must be a positive integer" >&2; exit 2 ;; esac
+# no leading zero: the checks read N as decimal, the shell's arithmetic below as octal
+case "$n" in '' | *[!0-9]* | 0*) echo "$0: N must be a positive integer (no leading zero)" >&2; exit 2 ;; esac
 for arg in "$@"; do
     case "$arg" in
-    --shard | --shard=* | --collect | --force | --status | --dry-run | --verify | --verify=*)
+    --shard | --shard=* | --collect | --force | --status | --dry-run | --verify | --verify=* | --list | --compare | \
+        --compare=* | --help | -h | --version)
         echo "$0: $arg: not a runner option here (every task runs --shard auto, the collect job --collect)" >&2
         exit 2 ;;
     esac
 done
 max=$(scontrol show config 2>/dev/null | sed -n 's/^MaxArraySize *= *\([0-9]*\).*/\1/p') || max=
-if [ -n "$max" ] && [ "$n" -ge "$max" ]; then
-    echo "$0: N = $n: this cluster's MaxArraySize is $max, so N is at most $((max - 1))" >&2
+if [ "$max" = 0 ]; then
+    echo "$0: this cluster has job arrays turned off (MaxArraySize = 0): run the shards another way (README)" >&2
+    exit 2
+elif [ -n "$max" ] && [ "$n" -gt "$max" ]; then
+    echo "$0: N = $n: this cluster's MaxArraySize is $max (task indices up to $((max - 1))), so N is at most $max" >&2
     exit 2
 fi
 here=$(cd "$(dirname "$0")" && pwd)
@@ -34,10 +40,13 @@ rdir=$(cd "$(dirname "$RUNNER")" 2>/dev/null && pwd) && [ -f "$rdir/${RUNNER##*/
 RUNNER=$rdir/${RUNNER##*/}
 export RUNNER
 status=0
-"$RUNNER" --dry-run --shard "0/$n" "$@" >/dev/null || status=$?
-if [ "$status" != 0 ]; then
-    echo "$0: nothing submitted: $RUNNER --dry-run --shard 0/$n ... exited $status" >&2
-    exit "$status"
+[ "${CHECK:-1}" = 0 ] || "$RUNNER" --dry-run --shard "0/$n" "$@" >/dev/null || status=$?
+if [ "$status" = 2 ]; then
+    echo "$0: nothing submitted: $RUNNER --dry-run --shard 0/$n ... exited 2" >&2
+    exit 2
+elif [ "$status" != 0 ]; then
+    echo "$0: the check could not run here ($RUNNER --dry-run --shard 0/$n ... exited $status: data only on the" \
+        "compute nodes, or a runner built for their CPU?); submitting anyway (CHECK=0 skips the check)" >&2
 fi
 logs=${LOGS:-.}
 mkdir -p "$logs" || exit 2 # Slurm cannot open a log in a missing folder: every task would fail without one
