@@ -208,26 +208,29 @@ char *identity_plan_lists(const config *base)
     return text;
 }
 
-/* The value of line "key=value" of lists into buf ("none" when absent); 0, or -1 when absent. */
-static int plan_value(const char *lists, const char *key, size_t klen, char *buf, size_t len)
+/* The value of line "key=value" of lists (key of length klen), with its length in *n; NULL when absent. */
+static const char *plan_value(const char *lists, const char *key, size_t klen, size_t *n)
 {
     for (const char *l = lists; *l; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] != 0))
         if (!strncmp(l, key, klen) && l[klen] == '=') {
-            snprintf(buf, len, "%.*s", (int)strcspn(l + klen + 1, "\n"), l + klen + 1);
-            return 0;
+            *n = strcspn(l + klen + 1, "\n");
+            return l + klen + 1;
         }
-    snprintf(buf, len, "none");
-    return -1;
+    *n = 0;
+    return NULL;
 }
 
-/* The first line of a (key k of length klen) whose value differs in b, "key: A -> B" into out; 1, else 0. */
+/* 1 when key k (of length klen) has another value, or none, in b than in a, with "key: A -> B" in out (each value
+ * cut at 200 characters: only the text is cut, never the comparison), else 0. */
 static int plan_line_differs(const char *a, const char *b, const char *k, size_t klen, char *out, size_t len)
 {
-    char va[300], vb[300];
-    int ina = plan_value(a, k, klen, va, sizeof va), inb = plan_value(b, k, klen, vb, sizeof vb);
-    if (ina == inb && !strcmp(va, vb))
+    size_t na, nb;
+    const char *va = plan_value(a, k, klen, &na), *vb = plan_value(b, k, klen, &nb);
+    if ((va != NULL) == (vb != NULL) && na == nb && (!va || !memcmp(va, vb, na)))
         return 0;
-    snprintf(out, len, "%.*s: %s -> %s", (int)klen, k, va, vb);
+    snprintf(out, len, "%.*s: %.*s%s -> %.*s%s", (int)klen, k, va ? (int)(na > 200 ? 200 : na) : 4,
+             va ? va : "none", na > 200 ? "..." : "", vb ? (int)(nb > 200 ? 200 : nb) : 4, vb ? vb : "none",
+             nb > 200 ? "..." : "");
     return 1;
 }
 

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "cost.h"
 #include "h5util.h"
+#include "identity.h"
 #include "placement.h"
 #include "plandata.h"
 #include "schedule.h"
@@ -176,6 +177,28 @@ START_TEST(shard_owners_balanced)
         ck_assert_int_eq(owner[i], 0);
     plandata_free(&data);
     config_free(&c);
+}
+END_TEST
+
+/* Shards of two plans are told apart by their whole seed and sweep lists, however long (a difference after the
+ * first 300 characters passed as none); the message names the first list that differs, cut short. */
+START_TEST(plan_lists_differ_anywhere)
+{
+    char a[4000] = "experiment.seeds=1, 2\nsweep.train.learning_rate=", b[4000], out[700];
+    for (int i = 0; i < 60; i++)
+        snprintf(a + strlen(a), sizeof a - strlen(a), "%s0.%04d", i ? ", " : "", i + 1);
+    snprintf(b, sizeof b, "%s, 0.9\n", a);
+    strcat(a, ", 0.8\n");
+    ck_assert_int_eq(identity_plan_diff(a, a, out, sizeof out), 0);
+    ck_assert_int_eq(identity_plan_diff(a, b, out, sizeof out), 1);
+    ck_assert_msg(!strncmp(out, "sweep.train.learning_rate: 0.0001, ", 35) && strstr(out, "... -> 0.0001") &&
+                  strlen(out) < 500, "%s", out);
+    char c[4000];
+    snprintf(c, sizeof c, "%ssweep.model.hidden=16\n", a); /* a list only one of them has */
+    ck_assert_int_eq(identity_plan_diff(a, c, out, sizeof out), 1);
+    ck_assert_str_eq(out, "sweep.model.hidden: none -> 16");
+    ck_assert_int_eq(identity_plan_diff(c, a, out, sizeof out), 1);
+    ck_assert_str_eq(out, "sweep.model.hidden: 16 -> none");
 }
 END_TEST
 
@@ -361,6 +384,7 @@ Suite *schedule_suite(void)
     tcase_add_test(tc, order_largest_first);
     tcase_add_test(tc, shard_owners_balanced);
     tcase_add_test(tc, shard_parse_text_and_launchers);
+    tcase_add_test(tc, plan_lists_differ_anywhere);
     tcase_add_test(tc, groups_in_flight_until_last_run);
     tcase_add_test(tc, placement_pins_every_team);
     suite_add_tcase(s, tc);
