@@ -176,7 +176,7 @@ static void acc_script(const points *x, const char *dir, FILE *gp, int s, int bl
     size_t maxlen = diverged ? strlen("diverged (any seed)") : 0;
     for (int b = 0; b < blocks; b++) {
         snprintf(labels[b], sizeof labels[b], "%s=%s", s >= 0 ? config_key_name(x->base->sweep[s].key) : "",
-                 s >= 0 ? x->base->sweep[s].values[b] : "");
+                 s >= 0 ? points_shown(x, s, x->base->sweep[s].values[b]) : "");
         if (s < 0)
             snprintf(labels[b], sizeof labels[b], "mean over seeds");
         maxlen = strlen(labels[b]) > maxlen ? strlen(labels[b]) : maxlen;
@@ -364,7 +364,7 @@ static void short_label(const points *x, long pt, char *buf, size_t len)
     size_t used = 0;
     snprintf(buf, len, "all");
     for (int i = 0; i < x->nsweep; i++) {
-        int n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", points_value(x, pt, i));
+        int n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", points_shown(x, i, points_value(x, pt, i)));
         used += n > 0 && (size_t)n < len - used ? (size_t)n : 0;
     }
 }

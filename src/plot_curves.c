@@ -252,7 +252,8 @@ static void panel_label(const points *x, const layout *l, int p, long pt, int sa
             constant &= points_vindex(x, l->order[j], i) == points_vindex(x, pt, i);
         if (constant == same)
             used += (size_t)snprintf(buf + used, len - used, "%s%s=%s", used ? ", " : "",
-                                     config_key_name(x->base->sweep[i].key), points_value(x, pt, i));
+                                     config_key_name(x->base->sweep[i].key),
+                                     points_shown(x, i, points_value(x, pt, i)));
     }
 }
 

@@ -99,6 +99,15 @@ const char *points_value(const points *x, long pt, int i)
     return x->base->sweep[i].values[x->vidx[pt * x->nsweep + i]];
 }
 
+const char *points_shown(const points *x, int i, const char *value)
+{
+    int key = x->base->sweep[i].key;
+    return !strcmp(value, "0") && !strcmp(config_key_section(key), "train") &&
+                   !strcmp(config_key_name(key), "batch_size")
+               ? "full"
+               : value;
+}
+
 int points_vindex(const points *x, long pt, int i) { return x->vidx[pt * x->nsweep + i]; }
 
 double points_number(const char *s)
@@ -216,7 +225,7 @@ void points_label(const points *x, long pt, int skip, char *buf, size_t len)
         if (i == skip)
             continue;
         int n = snprintf(buf + used, len - used, "%s%s=%s", used ? ", " : "", config_key_name(x->base->sweep[i].key),
-                         points_value(x, pt, i));
+                         points_shown(x, i, points_value(x, pt, i)));
         used += n > 0 && (size_t)n < len - used ? (size_t)n : 0;
     }
     if (!used)
@@ -241,7 +250,7 @@ void points_others_note(const points *x, int keep1, int keep2, long pt, char *bu
         if (i == keep1 || i == keep2)
             continue;
         int n = snprintf(buf + used, len - used, "%s%s=%s", used ? ", " : "", config_key_name(x->base->sweep[i].key),
-                         points_value(x, pt, i));
+                         points_shown(x, i, points_value(x, pt, i)));
         used += n > 0 && (size_t)n < len - used ? (size_t)n : 0;
     }
 }

@@ -42,6 +42,9 @@ int points_read_table(const char *path, point **rows, int *n, char *err, size_t 
  * choice; on_val may be NULL). Never one whose runs all diverged. -1: none. */
 long points_best(const point *p, long n, int *on_val);
 
+/* A value of swept key i as a figure shows it: train.batch_size = 0 (every training row in one step) as "full",
+ * else the value itself. */
+const char *points_shown(const points *x, int i, const char *value);
 /* The value text and value index of swept key i at point pt. */
 const char *points_value(const points *x, long pt, int i);
 int points_vindex(const points *x, long pt, int i);

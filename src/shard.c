@@ -104,8 +104,8 @@ int shard_parse(const char *text, shard *s, char *err, size_t len)
             int found = from_env(vars[k][0], vars[k][1], s, err, len);
             if (found > 0 && k == 2 && s->count > 1 && !task_step()) {
                 snprintf(err, len, "runner: --shard auto: SLURM_PROCID=%d of SLURM_NTASKS=%d belongs to the batch "
-                         "script itself (SLURM_STEP_ID %s), which runs once: the other %d shard%s would never run; start "
-                         "the tasks with srun (srun runner --shard auto CONFIG), or submit a job array", s->index,
+                         "script itself (SLURM_STEP_ID %s), which runs once: the other %d shard%s would never run; "
+                         "start the tasks with srun (srun runner --shard auto CONFIG), or submit a job array", s->index,
                          s->count, getenv("SLURM_STEP_ID") ? "names no task step" : "unset", s->count - 1,
                          s->count - 1 == 1 ? "" : "s");
                 return -1;

@@ -543,7 +543,7 @@ START_TEST(test_summary_panels)
         rows += *l != '#' && *l != '\n';
     ck_assert_int_eq(rows, 12); /* every point */
     ck_assert_msg(strstr(gp, "set multiplot layout 2,2") && strstr(gp, "set title 'batch_size=8'") &&
-                  strstr(gp, "set title 'batch_size=16'") && strstr(gp, "set title 'batch_size=32'") &&
+                  strstr(gp, "set title 'batch_size=16'") && strstr(gp, "set title 'batch_size=full'") &&
                   strstr(gp, "dat index 4 using 1:2:3:4") && strstr(gp, "keyentry with yerrorlines") &&
                   !strstr(gp, " at batch_size"), "%.3000s", gp);
     free(dat);
@@ -551,7 +551,7 @@ START_TEST(test_summary_panels)
     gp = slurp("plots/report_three/heatmap.gp");
     ck_assert_ptr_nonnull(gp);
     ck_assert_msg(strstr(gp, "set multiplot layout 1,3") && strstr(gp, "set cbrange [") &&
-                  strstr(gp, "dat index 2 using 1:2:(cell(") && strstr(gp, "set title 'batch_size=32'"), "%.3000s", gp);
+                  strstr(gp, "dat index 2 using 1:2:(cell(") && strstr(gp, "set title 'batch_size=full'"), "%.3000s", gp);
     free(gp);
     /* a panel without committed runs (as --collect meets one): drawn empty on the shared ranges, and its blocks
      * hold a row each, or gnuplot's index would skip them and the next panel would draw nothing */
