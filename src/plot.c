@@ -261,13 +261,15 @@ static int write_acc_vs_lr(plot_set *set, const points *x, char *err, size_t len
     for (int p = 0; p < npanels; p++)
         blocks = acc_blocks(x, s, like[p], p * blocks, dat.f, &diverged, &lo, rows);
     int nseries = s >= 0 ? x->base->sweep[s].nvalues : 1;
-    snprintf(title, sizeof title, "Final test accuracy vs learning rate (mean over seeds, bars = min..max)%s%s%s",
-             npanels > 1 ? ", a panel per combination of the other swept keys" : "", note,
-             blocks < nseries ? ", first series" : "");
+    int seeds = x->base->nseeds;
+    snprintf(title, sizeof title, "Final test accuracy vs learning rate (mean over %d seed%s, bars = min..max)%s%s%s",
+             seeds, seeds == 1 ? "" : "s", npanels > 1 ? ", a panel per combination of the other swept keys" : "",
+             note, blocks < nseries ? ", first series" : "");
     acc_script(x, set->dir, gp.f, s, blocks, like, npanels, rows, diverged, lo, title);
-    snprintf(caption, sizeof caption, "Final test accuracy against the learning rate%s%s, mean over seeds with "
+    snprintf(caption, sizeof caption, "Final test accuracy against the learning rate%s%s, mean over %d seed%s with "
              "min..max bars; circled points had a diverged run.",
-             npanels > 1 ? ", a panel per combination of the other swept keys" : "", note);
+             npanels > 1 ? ", a panel per combination of the other swept keys" : "", note, seeds,
+             seeds == 1 ? "" : "s");
     return plot_save(set, PLOT_ACC_VS_LR, &dat, &gp, caption, err, len);
 }
 
@@ -350,8 +352,8 @@ static int write_heatmap(plot_set *s, const points *x, char *err, size_t len)
     snprintf(title, sizeof title, "Mean final test accuracy by learning rate and hidden size%s%s",
              npanels > 1 ? ", a panel per combination of the other swept keys" : "", note);
     heat_script(x, s->dir, gp.f, order, like, npanels, lo, hi, title);
-    snprintf(caption, sizeof caption, "Mean final test accuracy over seeds for each learning rate and hidden "
-             "size%s%s.", npanels > 1 ? ", a panel per combination of the other swept keys (one colour scale)" : "",
+    snprintf(caption, sizeof caption, "Mean final test accuracy over %d seed%s for each learning rate and hidden "
+             "size%s%s.", x->base->nseeds, x->base->nseeds == 1 ? "" : "s", npanels > 1 ? ", a panel per combination of the other swept keys (one colour scale)" : "",
              note);
     return plot_save(s, PLOT_HEATMAP, &dat, &gp, caption, err, len);
 }
