@@ -181,8 +181,9 @@ static void acc_script(const points *x, const char *dir, FILE *gp, int s, int bl
             snprintf(labels[b], sizeof labels[b], "mean over seeds");
         maxlen = strlen(labels[b]) > maxlen ? strlen(labels[b]) : maxlen;
     }
-    /* panels share the y range: the least min accuracy drawn, down to a multiple of 10 */
-    snprintf(yrange, sizeof yrange, npanels > 1 && lo < 100 ? "%g" : "*", floor(lo / 10) * 10);
+    /* panels share the y range, fixed, so that a panel without runs has one too: the least min accuracy drawn,
+     * down to a multiple of 10 (90 when every point is at 100 %) */
+    snprintf(yrange, sizeof yrange, npanels > 1 ? "%g" : "*", fmin(floor(lo / 10) * 10, 90));
     snprintf(axes, sizeof axes, "set xlabel 'learning rate (log scale)'\nset ylabel 'final test accuracy (%%)'\n"
                                 "set logscale x\nset yrange [%s:100]\n", yrange);
     gnuplot_begin(gp, x->base->name, dir, "acc_vs_lr", npanels == 1 ? title : NULL);
@@ -260,16 +261,23 @@ static int write_acc_vs_lr(plot_set *set, const points *x, char *err, size_t len
             npanels > 1 ? " of each panel, panel by panel" : "");
     for (int p = 0; p < npanels; p++)
         blocks = acc_blocks(x, s, like[p], p * blocks, dat.f, &diverged, &lo, rows);
-    int nseries = s >= 0 ? x->base->sweep[s].nvalues : 1;
-    int seeds = x->base->nseeds;
-    snprintf(title, sizeof title, "Final test accuracy vs learning rate (mean over %d seed%s, bars = min..max)%s%s%s",
-             seeds, seeds == 1 ? "" : "s", npanels > 1 ? ", a panel per combination of the other swept keys" : "",
-             note, blocks < nseries ? ", first series" : "");
+    int nseries = s >= 0 ? x->base->sweep[s].nvalues : 1, drawn = 0;
+    for (int b = 0; b < npanels * blocks; b++)
+        drawn += rows[b];
+    if (!drawn) { /* no committed run to draw (a --collect that found none): no plot, as no curve */
+        fileio_text_drop(&dat);
+        fileio_text_drop(&gp);
+        return 0;
+    }
+    char seeds[64];
+    points_seeds_note(x, seeds, sizeof seeds);
+    snprintf(title, sizeof title, "Final test accuracy vs learning rate (mean over %s, bars = min..max)%s%s%s", seeds,
+             npanels > 1 ? ", a panel per combination of the other swept keys" : "", note,
+             blocks < nseries ? ", first series" : "");
     acc_script(x, set->dir, gp.f, s, blocks, like, npanels, rows, diverged, lo, title);
-    snprintf(caption, sizeof caption, "Final test accuracy against the learning rate%s%s, mean over %d seed%s with "
+    snprintf(caption, sizeof caption, "Final test accuracy against the learning rate%s%s, mean over %s with "
              "min..max bars; circled points had a diverged run.",
-             npanels > 1 ? ", a panel per combination of the other swept keys" : "", note, seeds,
-             seeds == 1 ? "" : "s");
+             npanels > 1 ? ", a panel per combination of the other swept keys" : "", note, seeds);
     return plot_save(set, PLOT_ACC_VS_LR, &dat, &gp, caption, err, len);
 }
 
@@ -352,9 +360,10 @@ static int write_heatmap(plot_set *s, const points *x, char *err, size_t len)
     snprintf(title, sizeof title, "Mean final test accuracy by learning rate and hidden size%s%s",
              npanels > 1 ? ", a panel per combination of the other swept keys" : "", note);
     heat_script(x, s->dir, gp.f, order, like, npanels, lo, hi, title);
-    snprintf(caption, sizeof caption, "Mean final test accuracy over %d seed%s for each learning rate and hidden "
-             "size%s%s.", x->base->nseeds, x->base->nseeds == 1 ? "" : "s", npanels > 1 ? ", a panel per combination of the other swept keys (one colour scale)" : "",
-             note);
+    char seeds[64];
+    points_seeds_note(x, seeds, sizeof seeds);
+    snprintf(caption, sizeof caption, "Mean final test accuracy over %s for each learning rate and hidden size%s%s.",
+             seeds, npanels > 1 ? ", a panel per combination of the other swept keys (one colour scale)" : "", note);
     return plot_save(s, PLOT_HEATMAP, &dat, &gp, caption, err, len);
 }
 

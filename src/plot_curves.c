@@ -520,15 +520,17 @@ static int write_one(plot_set *s, const points *x, const point_curve *pcs, const
     if (plot_texts_open(&dat, &gp, err, len) < 0)
         return -1;
     write_dat(dat.f, x, pcs, l);
-    int seeds = x->base->nseeds;
-    snprintf(title, sizeof title, "%s against %s: mean over %d seed%s%s%s%s", c->what, c->xlabel, seeds,
-             seeds == 1 ? "" : "s", c->bands ? ", band = min..max" : "", l->npanels > 1 ? lines : "", title_note);
+    char seeds[64];
+    points_seeds_note(x, seeds, sizeof seeds);
+    snprintf(title, sizeof title, "%s against %s: mean over %s%s%s%s", c->what, c->xlabel, seeds,
+             c->bands ? ", band = min..max" : "", l->npanels > 1 ? lines : "", title_note);
     curve_script(gp.f, x, l, pcs, c, s->dir, title, epochs);
-    snprintf(caption, sizeof caption, "%s against %s, mean over %d seed%s%s, every point drawn%s%s.%s",
+    snprintf(caption, sizeof caption, "%s against %s, mean over %s%s, every point drawn%s%s.%s",
              !c->ycol[1]          ? c->what
              : c->kind == PLOT_ACC ? "Test (solid) and validation (dashed) accuracy,"
                                    : "Train (dashed) and test (solid) loss per sample, log scale,",
-             c->xlabel, seeds, seeds == 1 ? "" : "s", c->bands ? " with a min..max band" : "", l->npanels > 1 ? " in small multiples" : "", note,
+             c->xlabel, seeds, c->bands ? " with a min..max band" : "", l->npanels > 1 ? " in small multiples" : "",
+             note,
              diverged ? " A diverged run stops early: later epochs average the runs that reached them." : "");
     return plot_save(s, c->kind, &dat, &gp, caption, err, len);
 }

@@ -99,6 +99,20 @@ const char *points_value(const points *x, long pt, int i)
     return x->base->sweep[i].values[x->vidx[pt * x->nsweep + i]];
 }
 
+void points_seeds_note(const points *x, char *buf, size_t len)
+{
+    int lo = 0, hi = 0;
+    for (long pt = 0; pt < x->plan->npoints; pt++)
+        if (x->pts[pt].n > 0) {
+            lo = lo && lo < x->pts[pt].n ? lo : x->pts[pt].n;
+            hi = hi > x->pts[pt].n ? hi : x->pts[pt].n;
+        }
+    if (lo == hi)
+        snprintf(buf, len, "%d seed%s", hi, hi == 1 ? "" : "s");
+    else
+        snprintf(buf, len, "%d to %d seeds", lo, hi);
+}
+
 const char *points_shown(const points *x, int i, const char *value)
 {
     int key = x->base->sweep[i].key;

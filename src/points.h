@@ -42,6 +42,9 @@ int points_read_table(const char *path, point **rows, int *n, char *err, size_t 
  * choice; on_val may be NULL). Never one whose runs all diverged. -1: none. */
 long points_best(const point *p, long n, int *on_val);
 
+/* How many seeds a point's means are over, as a figure says it: "3 seeds", or "2 to 3 seeds" where some points
+ * have fewer committed runs than others (a partial --collect). */
+void points_seeds_note(const points *x, char *buf, size_t len);
 /* A value of swept key i as a figure shows it: train.batch_size = 0 (every training row in one step) as "full",
  * else the value itself. */
 const char *points_shown(const points *x, int i, const char *value);

@@ -525,6 +525,24 @@ static void check_all_points(const char *dir, int n)
     }
 }
 
+/* The seeds a figure's means are over: the points' committed runs, a range where they differ. */
+START_TEST(test_seeds_note)
+{
+    sweep_plan plan = {.npoints = 3};
+    point pts[3] = {{.n = 2}, {.n = 0}, {.n = 2}};
+    points x = {.plan = &plan, .pts = pts};
+    char note[64];
+    points_seeds_note(&x, note, sizeof note);
+    ck_assert_str_eq(note, "2 seeds");
+    pts[2].n = 1;
+    points_seeds_note(&x, note, sizeof note);
+    ck_assert_str_eq(note, "1 to 2 seeds");
+    pts[0].n = 1;
+    points_seeds_note(&x, note, sizeof note);
+    ck_assert_str_eq(note, "1 seed");
+}
+END_TEST
+
 /* A third swept key: acc_vs_lr and the heatmap draw a panel per batch size (every point, one key, one colour
  * scale), not the first batch size alone. */
 START_TEST(test_summary_panels)
@@ -571,9 +589,17 @@ START_TEST(test_summary_panels)
     gp = slurp("plots/report_three/acc_vs_lr.gp");
     ck_assert_msg(strstr(dat, "batch_size=16\nnan nan nan nan 0 0\n") && strstr(gp, "set title 'batch_size=16 (no runs)'") &&
                   strstr(gp, "    plot NaN notitle\n") && strstr(gp, "    set xrange [") &&
-                  strstr(gp, "dat index 4 using 1:2:3:4"), "%.3000s", gp);
+                  strstr(gp, "    set yrange [") && !strstr(gp, "set yrange [*") &&
+                  strstr(gp, "dat index 4 using 1:2:3:4") && strstr(gp, "(mean over 2 seeds,"), "%.3000s", gp);
     free(dat);
     free(gp);
+    /* no committed run at all: no acc_vs_lr (gnuplot had nothing to scale an axis on), the rest as before */
+    t = create("results/report_three/table.tsv");
+    fprintf(t, "point_id\tlearning_rate\thidden\tbatch_size\t%s\n", tables_header);
+    done(t);
+    ck_assert_msg(report_write(&f.cfg, &f.plan, f.results, f.plots, 0, warning, sizeof warning, err, sizeof err) == 0,
+                  "%s", err);
+    ck_assert_int_ne(access("plots/report_three/acc_vs_lr.gp", F_OK), 0);
     fake_close(&f);
 }
 END_TEST
@@ -857,6 +883,7 @@ Suite *report_suite(void)
     tcase_add_test(tc, test_report_matches_golden);
     tcase_add_test(tc, test_key_place);
     tcase_add_test(tc, test_summary_panels);
+    tcase_add_test(tc, test_seeds_note);
     tcase_add_test(tc, test_curve_aggregates_by_hand);
     tcase_add_test(tc, test_validation_accuracy_curves);
     tcase_add_test(tc, test_speedup);
