@@ -230,7 +230,8 @@ done
 printf '#!/bin/sh\necho "MaxArraySize            = 4"\n' >"$tmp/fakebin/scontrol"
 chmod +x "$tmp/fakebin/scontrol"
 for case in "3|--shard 0/2|--shard: not a runner option here" "3|--collect|--collect: not a runner option here" \
-    "3|--help|--help: not a runner option here" "08||N must be a positive integer (no leading zero)" \
+    "3|--help|--help: not a runner option here" "3|--vers|--vers: not a runner option here" \
+    "3|--dry|--dry: not a runner option here" "08||N must be a positive integer (no leading zero)" \
     "5||N = 5: this cluster's MaxArraySize is 4 (task indices up to 3), so N is at most 4" \
     "3|--set train.epochs=0|nothing submitted: .*--dry-run --shard 0/3 ... exited 2" \
     "3|RUNNER=/nonexistent/runner|RUNNER=/nonexistent/runner is not a program"; do

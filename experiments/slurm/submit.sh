@@ -17,13 +17,25 @@ n=$1
 shift
 # no leading zero: the checks read N as decimal, the shell's arithmetic below as octal
 case "$n" in '' | *[!0-9]* | 0*) echo "$0: N must be a positive integer (no leading zero)" >&2; exit 2 ;; esac
+# the runner's options that are submit.sh's own or that train nothing, as the runner reads them: a long option
+# or any prefix of it that names no other one (getopt_long takes "--vers" for --version)
 for arg in "$@"; do
     case "$arg" in
-    --shard | --shard=* | --collect | --force | --status | --dry-run | --verify | --verify=* | --list | --compare | \
-        --compare=* | --help | -h | --version)
-        echo "$0: $arg: not a runner option here (every task runs --shard auto, the collect job --collect)" >&2
-        exit 2 ;;
+    -h) name=help ;;
+    --?*) name=${arg#--}; name=${name%%=*} ;;
+    *) continue ;;
     esac
+    own= other=
+    for o in shard collect force status dry-run verify list compare help version; do
+        case "$o" in "$name"*) own=$o ;; esac
+    done
+    for o in threads set quiet no-plots results max-runs max-memory plots profile no-fuse; do
+        case "$o" in "$name"*) other=$o ;; esac
+    done
+    if [ -n "$own" ] && [ -z "$other" ]; then
+        echo "$0: $arg: not a runner option here (every task runs --shard auto, the collect job --collect)" >&2
+        exit 2
+    fi
 done
 max=$(scontrol show config 2>/dev/null | sed -n 's/^MaxArraySize *= *\([0-9]*\).*/\1/p') || max=
 if [ "$max" = 0 ]; then
