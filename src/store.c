@@ -310,17 +310,20 @@ static void read_holder(int fd, char *holder, size_t size)
  * identity_plan_lists) differ from lists. Its count M (with "shard I/M (pid PID@HOST)" in what and, for another
  * plan, the first difference in diff), else 0. Each claim is probed with a shared lock taken and dropped at once
  * (under .shard-claim: no claim is being made meanwhile). A claim without lists (a runner from before them) is
- * judged by its count alone. */
+ * judged by its count alone. The running shards of count were each admitted beside the others, so they run one
+ * plan: the first whose lists are read stands for them all, and the rest of count are not opened (a start reads
+ * one claim, not one per shard). */
 static int other_shard_running(const char *dir, int index, int count, const char *lists, char *what, size_t len,
                                char *diff, size_t dlen)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
-    int found = 0;
+    int found = 0, compared = 0;
     *diff = 0;
     while (d && !found && (e = readdir(d))) {
         int i, m, end = 0;
-        if (sscanf(e->d_name, ".shard-%d-of-%d%n", &i, &m, &end) != 2 || e->d_name[end] || (i == index && m == count))
+        if (sscanf(e->d_name, ".shard-%d-of-%d%n", &i, &m, &end) != 2 || e->d_name[end] ||
+            (m == count && (i == index || compared)))
             continue;
         char path[STORE_PATH + 300], holder[STORE_HOST + 32] = "";
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
@@ -331,7 +334,8 @@ static int other_shard_running(const char *dir, int index, int count, const char
             flock(fd, LOCK_UN);
         else if (errno == EWOULDBLOCK) {
             char *text = m == count ? fileio_read(path) : NULL, *rest = text ? strchr(text, '\n') : NULL;
-            if (m != count || (rest && rest[1] && identity_plan_diff(rest + 1, lists, diff, dlen))) {
+            compared = rest && rest[1];
+            if (m != count || (compared && identity_plan_diff(rest + 1, lists, diff, dlen))) {
                 read_holder(fd, holder, sizeof holder);
                 snprintf(what, len, "shard %d/%d%s%s%s", i, m, *holder ? " (pid " : "", holder, *holder ? ")" : "");
                 found = m;
