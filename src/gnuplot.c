@@ -148,6 +148,13 @@ void gnuplot_key_cell(FILE *f, int *k)
     fprintf(f, "NaN notitle"); /* a plot of key entries alone is refused */
 }
 
+void gnuplot_key_cell_undo(FILE *f, const char *axes)
+{
+    fprintf(f, "    set border 31 lw 1.2\n    set xtics\n    set ytics\n    set grid\n    unset key\n");
+    for (const char *a = axes; *a; a += strcspn(a, "\n") + (a[strcspn(a, "\n")] != 0))
+        fprintf(f, "    %.*s\n", (int)strcspn(a, "\n"), a);
+}
+
 void gnuplot_tics(FILE *gp, const char *axis, const config_sweep *s, const int *order)
 {
     fprintf(gp, "set %stics (", axis);

@@ -39,6 +39,9 @@ int gnuplot_grid_cols(int cells);
  * caller sets them again before its next pass): the plot command is opened (k is 1); the caller adds a clause
  * per entry ("keyentry with ... title ...") and ends the line. */
 void gnuplot_key_cell(FILE *f, int *k);
+/* At the start of a format's pass, what the previous pass's key cell unset: the border, tics, grid and no key,
+ * then each line of axes (the plot's "set xlabel ..." settings, one per line). The x range is the caller's. */
+void gnuplot_key_cell_undo(FILE *f, const char *axes);
 /* set <axis>tics: the values of swept key s in the given order (NULL: list order), one per whole number. */
 void gnuplot_tics(FILE *f, const char *axis, const config_sweep *s, const int *order);
 /* Rendering stops (gnuplot killed) once *stop is non-zero (a signal handler's flag; NULL: never), and a script

@@ -137,6 +137,18 @@ static error_class check_identity(const char *dir, const config *base, int mode,
     return rc;
 }
 
+/* Every sweep list of base as a line "sweep.section.key=a, b", in plan order. */
+static void put_sweep_lists(FILE *f, const config *base)
+{
+    for (int i = 0; i < base->nsweep; i++) {
+        const config_sweep *w = &base->sweep[i];
+        fprintf(f, "sweep.%s.%s=", config_key_section(w->key), config_key_name(w->key));
+        for (int j = 0; j < w->nvalues; j++)
+            fprintf(f, "%s%s", j ? ", " : "", w->values[j]);
+        fprintf(f, "\n");
+    }
+}
+
 /* Writes IDENTITY_PLAN: every key of base as "section.key=value" and every sweep list as "sweep.section.key=a, b",
  * the --set syntax (a sweep list can be longer than an INI line may be). What --verify expects. */
 static error_class write_plan(const char *dir, const config *base, int mode, char *err, size_t len)
@@ -168,13 +180,7 @@ static error_class write_plan(const char *dir, const config *base, int mode, cha
             fprintf(t.f, "%s.%.*s=%.*s\n", section, (int)(eq - l), l, (int)(l + n - eq - 3), eq + 3);
     }
     free(ini);
-    for (int i = 0; i < base->nsweep; i++) {
-        const config_sweep *w = &base->sweep[i];
-        fprintf(t.f, "sweep.%s.%s=", config_key_section(w->key), config_key_name(w->key));
-        for (int j = 0; j < w->nvalues; j++)
-            fprintf(t.f, "%s%s", j ? ", " : "", w->values[j]);
-        fprintf(t.f, "\n");
-    }
+    put_sweep_lists(t.f, base);
     snprintf(path, sizeof path, "%s/" IDENTITY_PLAN, dir);
     if (mode != IDENTITY_ONCE)
         return fileio_text_save(&t, path, err, len) < 0 ? ERROR_OUTPUT : ERROR_NONE;
@@ -194,13 +200,7 @@ char *identity_plan_lists(const config *base)
     for (int i = 0; i < base->nseeds; i++)
         fprintf(f, "%s%lld", i ? ", " : "", base->seeds[i]);
     fprintf(f, "\n");
-    for (int i = 0; i < base->nsweep; i++) {
-        const config_sweep *w = &base->sweep[i];
-        fprintf(f, "sweep.%s.%s=", config_key_section(w->key), config_key_name(w->key));
-        for (int j = 0; j < w->nvalues; j++)
-            fprintf(f, "%s%s", j ? ", " : "", w->values[j]);
-        fprintf(f, "\n");
-    }
+    put_sweep_lists(f, base);
     if (fclose(f) != 0) {
         free(text);
         return NULL;

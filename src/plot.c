@@ -207,14 +207,11 @@ static void acc_script(const points *x, const char *dir, FILE *gp, int s, int bl
     }
     double pad = lmax > lmin ? (lmax - lmin) / 20 : 1;
     gnuplot_loop_size(gp, cols, (cells + cols - 1) / cols);
-    /* what the key cell of the previous pass unset */
-    fprintf(gp, "    set border 31 lw 1.2\n    set xtics\n    set ytics\n    set grid\n    unset key\n");
+    gnuplot_key_cell_undo(gp, axes);
     if (lmin <= lmax)
         fprintf(gp, "    set xrange [%.6g:%.6g]\n", pow(10, lmin - pad), pow(10, lmax + pad));
     else
         fprintf(gp, "    set autoscale x\n    set autoscale xfix\n"); /* xfix alone keeps a fixed range fixed */
-    for (const char *a = axes; *a; a += strcspn(a, "\n") + 1)
-        fprintf(gp, "    %.*s\n", (int)strcspn(a, "\n"), a);
     fprintf(gp, "    set multiplot layout %d,%d title ", (cells + cols - 1) / cols, cols);
     gnuplot_lines(gp, title);
     fprintf(gp, "\n");

@@ -463,10 +463,8 @@ static void curve_script(FILE *gp, const points *x, const layout *l, const point
     else
         fprintf(gp, "set key font ',9' samplen 2 spacing 0.9 box\n");
     gnuplot_loop_size(gp, single ? 1 : cols, single ? 1 : (cells + cols - 1) / cols);
-    if (shared) { /* undo the key cell of the previous pass */
-        fprintf(gp, "    set border 31 lw 1.2\n    set xtics\n    set ytics\n    set grid\n    unset key\n");
-        for (const char *a = axes; *a; a += strcspn(a, "\n") + 1)
-            fprintf(gp, "    %.*s\n", (int)strcspn(a, "\n"), a);
+    if (shared) {
+        gnuplot_key_cell_undo(gp, axes);
         fprintf(gp, "    set autoscale x\n");
         if (ranged)
             fprintf(gp, "    set yrange [%.6g:%.6g]\n", lo, hi);
