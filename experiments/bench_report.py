@@ -206,14 +206,16 @@ def profile_parts(out, process="default"):
     """The digits process's --profile over the repetitions: (parts {name: dict(ms, n, fs: lists, what)}, walls
     {rep: ms measured around the process}, inside {rep: ms the profile saw})."""
     lines = read(os.path.join(out, "profile.tsv"))
-    parts, walls, inside = {}, {}, {}
+    parts, walls, inside, faults = {}, {}, {}, {}
     for r in lines:
         if r.get("process", "default") != process:  # a profile.tsv without the column: the default process's
             continue
-        m = re.match(r"profile: ([0-9.]+) ms wall", r["line"])
+        m = re.match(r"profile: ([0-9.]+) ms wall(?:, (\d+) page faults)?", r["line"])
         if m:
             inside[r["rep"]] = float(m.group(1))
             walls[r["rep"]] = num(r["wall_s"]) * 1000
+            if m.group(2):
+                faults[r["rep"]] = int(m.group(2))
             continue
         m = re.match(r"profile: (\S.*?) +([0-9.]+)  (?:(\d+) fsyncs ([0-9.]+) ms)? *(.*)$", r["line"])
         if m:
@@ -221,7 +223,7 @@ def profile_parts(out, process="default"):
             p["ms"].append(float(m.group(2)))
             p["n"].append(int(m.group(3) or 0))
             p["fs"].append(float(m.group(4) or 0))
-    return parts, walls, inside
+    return parts, walls, inside, faults
 
 
 PROFILED = (("default", "evaluating every epoch (the default)", ""),
@@ -232,7 +234,7 @@ def profile_medians(out):
     """{process: {part: median ms, "wall": the median whole process}} of the digits processes' --profile."""
     out_m = {}
     for process, _, _ in PROFILED:
-        parts, walls, _ = profile_parts(out, process)
+        parts, walls, _, _ = profile_parts(out, process)
         if parts:
             out_m[process] = {name: med(p["ms"]) for name, p in parts.items()}
             out_m[process]["wall"] = med(list(walls.values()))
@@ -246,9 +248,10 @@ def process_profile(rep, out):
 
 
 def process_profile_one(rep, out, process, what, extra):
-    parts, walls, inside = profile_parts(out, process)
+    parts, walls, inside, faults = profile_parts(out, process)
     if not parts:
         return
+    faulted = f", {med(list(faults.values())):.0f} page faults" if faults else ""
     wall, seen = med(list(walls.values())), med(list(inside.values()))
     rows = [(name, f2(med(p["ms"])), f"{100 * med(p['ms']) / wall:.0f} %", f"{med(p['n']):.0f}",
              f2(med(p["fs"])), p["what"]) for name, p in parts.items()]
@@ -257,7 +260,8 @@ def process_profile_one(rep, out, process, what, extra):
     rep.add(f"### The digits process, part by part: {what}\n")
     rep.add(f"`runner --threads 1 --force --quiet --no-plots --set data.validation_fraction=0{extra} --profile "
             f"configs/digits.ini` (the like-for-like row, with `--profile`), {len(walls)} repetitions: medians per "
-            f"part in ms, of a whole process of {wall:.1f} ms measured around it ({seen:.1f} ms seen inside). "
+            f"part in ms, of a whole process of {wall:.1f} ms measured around it ({seen:.1f} ms seen inside"
+            f"{faulted}). "
             "Start-up is the main thread's CPU time and its waits for a CPU before main (its CPU clock and "
             "/proc/self/schedstat); "
             "evaluation is train_evaluate's time, taken out of training's.\n")
