@@ -7,8 +7,9 @@
  * tab-separated tables to OUTDIR (kernels.tsv, step.tsv, scaling.tsv, deep.tsv: multi-layer steps; or
  * threshold.tsv) and prints them;
  * --sgemm prints OpenBLAS's core and its GFLOP/s at one shape and thread (to check OPENBLAS_CORETYPE);
- * --round-trip prints the nanoseconds a cache line takes from one core to another and back. Exit 1 on a failed
- * check. */
+ * --round-trip prints the nanoseconds a cache line takes from one core to another and back;
+ * --os-costs prints what the machine charges a process around its work: a page fault (us), a system call (us) and a
+ * bare process (/bin/true spawned and waited for, ms). Exit 1 on a failed check. */
 #define _GNU_SOURCE /* sched_getaffinity, pthread_setaffinity_np */
 #include "mlp.h"
 #include "rng.h"
@@ -16,6 +17,11 @@
 #include <omp.h>
 #include <pthread.h>
 #include <sched.h>
+#include <spawn.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -643,6 +649,50 @@ static void bench_round_trip(void)
     printf("%.0f\n", summarise(ns, RUNS).median);
 }
 
+/* --os-costs: medians of RUNS readings each. A page fault: the first write to each page of a fresh anonymous mapping
+ * (the kernel's entry and exit, a zeroed page and its mapping); a system call: getppid, which glibc does not cache;
+ * a bare process: posix_spawn of /bin/true and waitpid (fork, exec, the loader, exit and teardown). On a VM whose
+ * kernel isolates its page tables (PTI) every kernel entry is dear, and a short process pays it hundreds of times. */
+extern char **environ;
+
+static void bench_os_costs(void)
+{
+    enum { RUNS = 7, PAGES = 1024, CALLS = 10000, SPAWNS = 21 };
+    double fault[RUNS], call[RUNS], spawn[SPAWNS];
+    long page = sysconf(_SC_PAGESIZE);
+    for (int run = 0; run < RUNS; run++) {
+        size_t len = (size_t)PAGES * (size_t)page;
+        volatile char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED) {
+            printf("none\n");
+            return;
+        }
+        double t0 = now();
+        for (size_t i = 0; i < len; i += (size_t)page)
+            m[i] = 1;
+        double t1 = now();
+        munmap((void *)m, len);
+        for (int i = 0; i < CALLS; i++)
+            syscall(SYS_getppid);
+        double t2 = now();
+        fault[run] = (t1 - t0) / PAGES * 1e6;
+        call[run] = (t2 - t1) / CALLS * 1e6;
+    }
+    char *argv[] = {"true", NULL};
+    for (int i = 0; i < SPAWNS; i++) {
+        pid_t pid;
+        int status;
+        double t0 = now();
+        if (posix_spawn(&pid, "/bin/true", NULL, NULL, argv, environ) != 0 || waitpid(pid, &status, 0) != pid) {
+            printf("none\n");
+            return;
+        }
+        spawn[i] = (now() - t0) * 1e3;
+    }
+    printf("%.2f\t%.2f\t%.2f\n", summarise(fault, RUNS).median, summarise(call, RUNS).median,
+           summarise(spawn, SPAWNS).median);
+}
+
 int main(int argc, char **argv)
 {
     int quick = 0, threshold = 0;
@@ -660,12 +710,15 @@ int main(int argc, char **argv)
         } else if (!strcmp(argv[i], "--round-trip")) {
             bench_round_trip();
             return 0;
+        } else if (!strcmp(argv[i], "--os-costs")) {
+            bench_os_costs();
+            return 0;
         } else
             dir = argv[i];
     }
     if (!dir) {
         fprintf(stderr, "usage: bench_kernels [--quick] [--only=kernels|step|scaling|deep] [--threshold | --sgemm | "
-                        "--round-trip] OUTDIR\n");
+                        "--round-trip | --os-costs] OUTDIR\n");
         return 2;
     }
     if (quick)

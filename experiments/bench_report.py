@@ -134,7 +134,7 @@ def e2e_stats(rows, workload):
     return stats
 
 
-def like_for_like(rep, digits, prof):
+def like_for_like(rep, digits, prof, machine):
     """The digits targets: in-process training time first (like for like), whole processes after."""
     def tool(name):
         return next((v for (t, _), v in digits.items() if t == name), None)
@@ -157,7 +157,7 @@ def like_for_like(rep, digits, prof):
                    "sigmoid (an exp and a division a unit, which no reordering may change without changing the "
                    "bits) the rest")
         eo = tool("runner-1thread-evalonce")
-        whole_process_target(rep, sk, one, eo, prof)
+        whole_process_target(rep, sk, one, eo, prof, machine)
     if torches:
         t, v = min(torches, key=lambda tv: tv[1]["train"])
         rows.append((f"PyTorch training loop ({t})", f"{v['train']:.4f}", f"{v['wall']:.3f}",
@@ -177,7 +177,17 @@ def like_for_like(rep, digits, prof):
                        "process / process", "peer training / runner process"], rows) + "\n")
 
 
-def whole_process_target(rep, sk, one, eo, prof):
+def os_costs_note(machine):
+    """What the kernel charges a process on this machine (machine.tsv's os_costs), as a clause, or ""."""
+    m = re.match(r"page fault ([0-9.]+) us, system call ([0-9.]+) us, bare process \S+ \S+ ([0-9.]+) ms",
+                 machine.get("os_costs", ""))
+    if not m:
+        return ""
+    return (f"; on this machine a page fault costs {m.group(1)} us, a system call {m.group(2)} us and a bare "
+            f"process (/bin/true) {m.group(3)} ms (bench_kernels --os-costs)")
+
+
+def whole_process_target(rep, sk, one, eo, prof, machine):
     """The target "runner whole process vs scikit-learn's fit alone": the runner evaluating once at the end, as
     scikit-learn's fit does (no per-epoch evaluation), with the default process (evaluating every epoch) beside it.
     prof: {process: {part: median ms}}."""
@@ -199,6 +209,7 @@ def whole_process_target(rep, sk, one, eo, prof):
                          f"rest {p['wall'] - p.get('training', 0) - p.get('evaluation', 0):.1f} ms (see the "
                          "part-by-part tables below)" if p else
                          f"{main['train'] * 1000:.0f} ms training, the rest start-up, load and writes"))
+        why += os_costs_note(machine)
     rep.target("digits: runner whole process vs scikit-learn's fit alone", ">= 6x", shown, r >= 6, why)
 
 
@@ -668,7 +679,7 @@ plot DATA using 0:2:xtic(1) with boxes, '' using 0:2:3:4 with yerrorbars lc rgb 
                        "1 and all threads, FANN in its closest mode (sigmoid outputs, MSE, incremental SGD: it has "
                        "neither softmax nor mini-batches). Training s is each tool's own clock around its training "
                        "loop (the runner's excludes its per-epoch evaluation).", "runner")
-    like_for_like(rep, digits, profile_medians(out))
+    like_for_like(rep, digits, profile_medians(out), machine)
     process_profile(rep, out)
 
     grid = e2e_table("grid", "The 75-run sweep",
