@@ -91,8 +91,9 @@ round_trip() {
   printf 'repetitions\t%s\n' "$REPS"
   printf 'openblas_coretype\t%s\n' "$OPENBLAS_CORETYPE"
   printf 'file_create_before\t%s\n' "$(create_cost probe-before)"
-  # what the kernel charges a short process (bench_kernels --os-costs): the whole-process rows pay it hundreds of times
-  printf 'os_costs\t%s\n' "$({ [ -x "$BIN/bench_kernels" ] && "$BIN/bench_kernels" --os-costs; } | awk -F'\t' '
+  # what the kernel charges a short process (bench_kernels --os-costs), which the whole-process rows pay many times
+  printf 'os_costs\t%s\n' "$({ [ -x "$BIN/bench_kernels" ] && timeout 60 "$BIN/bench_kernels" --os-costs; } |
+    awk -F'\t' '
     NF == 3 { printf "page fault %s us, system call %s us, bare process (/bin/true spawned) %s ms", $1, $2, $3; ok = 1 }
     END { if (!ok) print "not measured" }')"
 } > "$OUT/machine.tsv"

@@ -215,7 +215,8 @@ def whole_process_target(rep, sk, one, eo, prof, machine):
 
 def profile_parts(out, process="default"):
     """The digits process's --profile over the repetitions: (parts {name: dict(ms, n, fs: lists, what)}, walls
-    {rep: ms measured around the process}, inside {rep: ms the profile saw})."""
+    {rep: ms measured around the process}, inside {rep: ms the profile saw}, faults {rep: the page faults that
+    trapped, the heap mapped ahead in one call left out})."""
     lines = read(os.path.join(out, "profile.tsv"))
     parts, walls, inside, faults = {}, {}, {}, {}
     for r in lines:
@@ -262,7 +263,8 @@ def process_profile_one(rep, out, process, what, extra):
     parts, walls, inside, faults = profile_parts(out, process)
     if not parts:
         return
-    faulted = f", {med(list(faults.values())):.0f} page faults" if faults else ""
+    faulted = (f", {med(list(faults.values())):.0f} page faults that trapped (--profile: the heap mapped ahead in one "
+               "call left out)" if faults else "")
     wall, seen = med(list(walls.values())), med(list(inside.values()))
     rows = [(name, f2(med(p["ms"])), f"{100 * med(p['ms']) / wall:.0f} %", f"{med(p['n']):.0f}",
              f2(med(p["fs"])), p["what"]) for name, p in parts.items()]

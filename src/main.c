@@ -419,6 +419,38 @@ static int train_and_report(const cli_options *opt, const sweep_plan *plan, cons
     return rc;
 }
 
+/* A process's first touch of each page of its heap is a page fault, and on some hosts a fault costs far more than
+ * the memory: 11 us on the Zen 5 VM of 2026-12-02, whose kernel isolates its page tables (a syscall 1 us), where a
+ * digits process took some 840 of them, about 600 on the heap (HDF5's 1 MiB cache at each file open, the model's
+ * buffers, the data read into them). One madvise(MADV_POPULATE_WRITE) maps a block of heap in the kernel without a
+ * fault per page; freed, the block stays in the heap (keep_freed_memory) for the allocations that follow. It costs
+ * the populate (about 1 ms there) and up to HEAP_PREFAULT of resident memory a process may not use; it is done once
+ * the config and plan are good, so an error exits without it. A kernel before Linux 5.14 refuses the advice and
+ * nothing changes; under AddressSanitizer or valgrind, whose allocators do not hand the block out again, it is only
+ * the cost. README, Performance, "Fixed cost of a process", has the numbers. */
+enum { HEAP_PREFAULT = 3 << 20 };
+#if defined(__linux__) && !defined(MADV_POPULATE_WRITE)
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14's value, for C libraries whose headers predate it */
+#endif
+
+static void prefault_heap(void)
+{
+#ifdef MADV_POPULATE_WRITE
+    long page = sysconf(_SC_PAGESIZE);
+    char *p = page > 0 ? malloc(HEAP_PREFAULT) : NULL;
+    if (p) {
+        uintptr_t a = ((uintptr_t)p + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+        uintptr_t b = ((uintptr_t)p + HEAP_PREFAULT) & ~((uintptr_t)page - 1);
+        struct rusage before = {0}, after = {0};
+        getrusage(RUSAGE_SELF, &before);
+        if (madvise((void *)a, b - a, MADV_POPULATE_WRITE) == 0 && getrusage(RUSAGE_SELF, &after) == 0)
+            timing_prefaulted((long)((b - a) / (uintptr_t)page),
+                              after.ru_minflt + after.ru_majflt - before.ru_minflt - before.ru_majflt);
+        free(p);
+    }
+#endif
+}
+
 /* Trains the config's runs that are missing and writes the tables and the report, or surveys them (--dry-run,
  * --status, --collect). Returns the exit code. */
 static int run_config(const cli_options *opt)
@@ -451,6 +483,7 @@ static int run_config(const cli_options *opt)
         return exit_code(ERROR_USAGE);
     }
     h5util_quiet();
+    prefault_heap();
     static plandata data;
     int rc = 0;
     timing_enter(TIMING_LOAD);
@@ -513,32 +546,6 @@ static void keep_freed_memory(void)
     mallopt(M_TRIM_THRESHOLD, 64 << 20);
 }
 
-/* A process's first touch of each page of its heap is a page fault, and on some hosts a fault costs far more than
- * the memory: about 11 us on the Zen 5 VM of 2026-12-02 (a kernel entry and exit each, a syscall 1 us), where a
- * digits process took some 800 of them, about 600 on the heap (HDF5's 1 MiB cache at each file open, the model's
- * buffers, the data read into them). One madvise(MADV_POPULATE_WRITE) maps a block of heap in the kernel without a
- * fault per page; the block, freed, stays in the heap (keep_freed_memory) for the allocations that follow. Where the
- * kernel lacks it (before Linux 5.14) nothing changes. README, Performance, "Fixed cost of a process", has the
- * numbers. */
-enum { HEAP_PREFAULT = 4 << 20 };
-
-static void prefault_heap(void)
-{
-#ifdef MADV_POPULATE_WRITE
-    long page = sysconf(_SC_PAGESIZE);
-    char *p = page > 0 ? malloc(HEAP_PREFAULT) : NULL;
-    if (p) {
-        uintptr_t a = ((uintptr_t)p + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
-        uintptr_t b = ((uintptr_t)p + HEAP_PREFAULT) & ~((uintptr_t)page - 1);
-        struct rusage before = {0}, after = {0};
-        getrusage(RUSAGE_SELF, &before);
-        if (madvise((void *)a, b - a, MADV_POPULATE_WRITE) == 0 && getrusage(RUSAGE_SELF, &after) == 0)
-            timing_prefaulted(after.ru_minflt - before.ru_minflt);
-        free(p);
-    }
-#endif
-}
-
 int main(int argc, char **argv)
 {
     keep_freed_memory();
@@ -558,7 +565,6 @@ int main(int argc, char **argv)
     if (opt.verify)
         return close_stdout(verify(&opt));
     default_wait_policy(argv, &opt);
-    prefault_heap();
     /* a reader that went away (runner cfg 2>&1 | head -1) must not end the sweep: writes to it fail instead */
     signal(SIGPIPE, SIG_IGN);
     return close_stdout(run_config(&opt));

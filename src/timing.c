@@ -21,7 +21,7 @@ static struct {
     _Atomic int part;             /* the main thread's timing_part, read by workers' fsyncs */
     _Atomic long long ns[TIMING_NPARTS], fsyncs[TIMING_NPARTS], fsync_ns[TIMING_NPARTS];
     _Atomic long long work_ns[TIMING_NPARTS]; /* timing_add's */
-    long prefaulted;              /* timing_prefaulted's */
+    long prefaulted, prefaults;   /* timing_prefaulted's pages and faults */
 } prof;
 
 static long long to_ns(double s) { return (long long)(s * 1e9 + 0.5); }
@@ -71,7 +71,7 @@ static void print_profile(void)
     if (prof.prefaulted > 0)
         snprintf(ahead, sizeof ahead, " (and %ld pages of heap mapped ahead in one call)", prof.prefaulted);
     fprintf(prof.out, "profile: %.2f ms wall, %ld page faults%s, by part (ms; fsyncs and their ms):\n", 1e3 * wall,
-            ru.ru_minflt + ru.ru_majflt - prof.prefaulted, ahead);
+            ru.ru_minflt + ru.ru_majflt - prof.prefaults, ahead);
     for (int p = 0; p < TIMING_NPARTS; p++) {
         long long n = atomic_load(&prof.fsyncs[p]);
         char fs[64] = "";
@@ -98,7 +98,11 @@ void timing_profile_begin(FILE *f)
 
 int timing_profiling(void) { return prof.on; }
 
-void timing_prefaulted(long faults) { prof.prefaulted = faults; }
+void timing_prefaulted(long pages, long faults)
+{
+    prof.prefaulted = pages;
+    prof.prefaults = faults;
+}
 
 void timing_enter(timing_part p)
 {

@@ -34,9 +34,9 @@ void timing_enter(timing_part p);
  * TIMING_TRAIN (a run's training clock, less its evaluation). The main thread's time in TIMING_TRAIN is shared
  * between the two in proportion to them: with runs side by side, the workers' time adds up to more than it. */
 void timing_add(timing_part p, double seconds);
-/* The page faults the kernel counted while it mapped a block of heap ahead in one call (main.c, prefault_heap): the
- * profile's count leaves them out and names them apart, since none of them trapped. */
-void timing_prefaulted(long faults);
+/* pages of heap were mapped ahead in one call (main.c, prefault_heap), and the kernel counted faults for them: the
+ * profile's count of page faults leaves those out, since none of them trapped, and names the pages apart. */
+void timing_prefaulted(long pages, long faults);
 /* fsync(fd), counted and timed for the part the main thread is in. fsync's result. */
 int timing_fsync(int fd);
 
