@@ -27,7 +27,8 @@ static struct {
 static long long to_ns(double s) { return (long long)(s * 1e9 + 0.5); }
 
 /* Seconds this thread has spent on a CPU or waiting for one since its process was created (exec keeps counting
- * across the re-exec): the time since exec as far as it has not blocked. The CPU time from the clock (schedstat's
+ * across the re-exec): the time since the fork, the child's work before its exec included (a shell's, which grows
+ * when it sets up a pipeline), as far as it has not blocked. The CPU time from the clock (schedstat's
  * own figure lags by up to a scheduler tick), the waits from /proc/self/schedstat when there is one. */
 static double lifetime(void)
 {
@@ -48,9 +49,9 @@ static void print_profile(void)
         "start-up", "config/plan", "data load", "thread probe", "results open", "training", "evaluation",
         "result writes", "tables/report", "exit"};
     static const char *const notes[TIMING_NPARTS] = {
-        "exec to main: libraries, the GOMP_SPINCOUNT re-exec", "options, config, plan, folders",
+        "fork to main: the child before exec, libraries, the GOMP_SPINCOUNT re-exec", "options, config, plan, folders",
         "HDF5 read, checksums, split", "memory check, thread-creation probe",
-        "lock, recovery, identity, committed runs", "the workers' training clocks",
+        "lock, recovery, identity, committed runs", "main's wait for the workers (their clocks: last line)",
         "train_evaluate, inside training",
         "runs committed", "tables, plot scripts, report, index", "main's return to the exit handlers"};
     timing_enter(TIMING_EXIT);

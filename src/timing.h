@@ -10,7 +10,7 @@ double timing_now(void);
 /* The parts of a process's wall time, in the order they come. The main thread is always in exactly one part
  * (TIMING_STARTUP until timing_profile_begin); TIMING_EVAL is measured inside the workers' training instead. */
 typedef enum timing_part {
-    TIMING_STARTUP,  /* exec to main: loading the libraries, and the GOMP_SPINCOUNT re-exec when it happens */
+    TIMING_STARTUP,  /* fork to main: the child before exec, the libraries, the GOMP_SPINCOUNT re-exec if any */
     TIMING_PLAN,     /* options, config, plan, folders */
     TIMING_LOAD,     /* HDF5 load, checksums, split */
     TIMING_PROBE,    /* memory check and thread-creation probe */
