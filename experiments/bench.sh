@@ -74,6 +74,14 @@ round_trip() {
     >> "$OUT/round_trip.tsv"
 }
 
+# os_costs: what the kernel charges a short process (bench_kernels --os-costs), which the whole-process rows pay many
+# times; read before and after the runs, as the host's other work moves it
+os_costs() {
+  { [ -x "$BIN/bench_kernels" ] && timeout 60 "$BIN/bench_kernels" --os-costs; } | awk -F'\t' '
+    NF == 3 { printf "page fault %s us, system call %s us, bare process (/bin/true spawned) %s ms", $1, $2, $3; ok = 1 }
+    END { if (!ok) print "not measured" }'
+}
+
 # ---- machine ------------------------------------------------------------------------------------------------
 {
   printf 'key\tvalue\n'
@@ -89,13 +97,11 @@ round_trip() {
   printf 'cflags\t%s\n' "${BENCH_CFLAGS:-unknown}"
   printf 'load_before\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
   printf 'repetitions\t%s\n' "$REPS"
+  if [ "$QUICK" = 1 ]; then printf 'run\tsmoke run (BENCH_QUICK=1): short trainings, not measurements\n'
+  else printf 'run\tfull\n'; fi
   printf 'openblas_coretype\t%s\n' "$OPENBLAS_CORETYPE"
   printf 'file_create_before\t%s\n' "$(create_cost probe-before)"
-  # what the kernel charges a short process (bench_kernels --os-costs), which the whole-process rows pay many times
-  printf 'os_costs\t%s\n' "$({ [ -x "$BIN/bench_kernels" ] && timeout 60 "$BIN/bench_kernels" --os-costs; } |
-    awk -F'\t' '
-    NF == 3 { printf "page fault %s us, system call %s us, bare process (/bin/true spawned) %s ms", $1, $2, $3; ok = 1 }
-    END { if (!ok) print "not measured" }')"
+  printf 'os_costs\t%s\n' "$(os_costs)"
 } > "$OUT/machine.tsv"
 # the host's steal time (/proc/stat: time this VM's cores were ready but ran another guest), over the bench: a
 # shared machine's noise that no load average shows
@@ -130,19 +136,31 @@ fi
 # ---- end to end ---------------------------------------------------------------------------------------------
 # run WORKLOAD TOOL THREADS REP CMD...: one whole process under /usr/bin/time; its last line `acc=... train_s=...`
 # (the peers) or its summary.tsv (the runner) gives the accuracy.
+# timed COMMAND...: runs it and leaves its wall time in seconds in $TMP/wall, from a monotonic clock read just before
+# its spawn and just after its exit (bench_kernels --time; /usr/bin/time's %e has 10 ms steps, a fifth of a digits
+# run, and a shell's $(date) on each side adds a process start of its own, 5-7 ms on the third host); its status
+timed() {
+  if [ -x "$BIN/bench_kernels" ]; then
+    "$BIN/bench_kernels" --time "$TMP/wall" "$@"
+  else
+    _t0=$(date +%s%N)
+    "$@"
+    _rc=$?
+    _t1=$(date +%s%N)
+    awk -v a="$_t0" -v b="$_t1" 'BEGIN{printf "%.6f\n", (b - a) / 1e9}' > "$TMP/wall"
+    return $_rc
+  fi
+}
 run() {
   w=$1 tool=$2 thr=$3 rep=$4
   shift 4
   status=ok
   set_aside
-  # wall time from the nanosecond clock (/usr/bin/time's %e has 10 ms steps, a fifth of a digits run)
-  t0=$(date +%s%N)
-  if ! timeout 900 /usr/bin/time -f '%U\t%S\t%M' -o "$TMP/time" "$@" > "$TMP/out" 2> "$TMP/err"; then
+  if ! timed timeout 900 /usr/bin/time -f '%U\t%S\t%M' -o "$TMP/time" "$@" > "$TMP/out" 2> "$TMP/err"; then
     status=failed
     sed 's/^/    /' "$TMP/err" | tail -5 >&2
   fi
-  t1=$(date +%s%N)
-  times=$(printf '%s\t%s' "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.4f", (b - a) / 1e9}')" "$(tail -1 "$TMP/time")")
+  times=$(printf '%s\t%s' "$(awk '{printf "%.4f", $1}' "$TMP/wall")" "$(tail -1 "$TMP/time")")
   if ls "$TMP"/results/*/summary.tsv > /dev/null 2>&1; then
     set -- $(awk -F'\t' 'FNR==1{for(i=1;i<=NF;i++) c[$i]=i; next}
                         {a=$c["test_acc"]; if (a>m) m=a; t+=$c["train_seconds"]}
@@ -195,10 +213,9 @@ for rep in $(seq "$REPS"); do
     set --
     [ $process = evalonce ] && set -- --set train.eval_every=1000
     set_aside
-    t0=$(date +%s%N)
-    $R --threads 1 --profile "$@" configs/digits.ini 2> "$TMP/profile" || echo "bench: the profiled run failed" >&2
-    t1=$(date +%s%N)
-    wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.4f", (b - a) / 1e9}')
+    timed $R --threads 1 --profile "$@" configs/digits.ini 2> "$TMP/profile" ||
+      echo "bench: the profiled run failed" >&2
+    wall=$(awk '{printf "%.4f", $1}' "$TMP/wall")
     grep '^profile: ' "$TMP/profile" | sed "s/^/$process\t$rep\t$wall\t/" >> "$OUT/profile.tsv"
   done
 done
@@ -367,6 +384,7 @@ fi
 # the load averages again: a shared machine's other work shows here, and in the ranges of the tables
 printf 'load_after\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.tsv"
 printf 'file_create_after\t%s\n' "$(create_cost probe-after)" >> "$OUT/machine.tsv"
+printf 'os_costs_after\t%s\n' "$(os_costs)" >> "$OUT/machine.tsv"
 printf 'cpu_steal\t%s\n' "$(awk -v s0="${STAT0% *}" -v t0="${STAT0#* }" '/^cpu /{t=0; for (i=2;i<=9;i++) t+=$i;
   printf "%.2f %% of the cores'"'"' time during the bench went to other guests of the host", 100 * ($9 - s0) / (t - t0)}' \
   /proc/stat)" >> "$OUT/machine.tsv"

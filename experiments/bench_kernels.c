@@ -9,10 +9,13 @@
  * --sgemm prints OpenBLAS's core and its GFLOP/s at one shape and thread (to check OPENBLAS_CORETYPE);
  * --round-trip prints the nanoseconds a cache line takes from one core to another and back;
  * --os-costs prints what the machine charges a process around its work: a page fault (us), a system call (us) and a
- * bare process (/bin/true spawned and waited for, ms). Exit 1 on a failed check. */
+ * bare process (/bin/true spawned and waited for, ms), tab-separated;
+ * --time FILE CMD [ARG...] runs CMD and writes its wall time in seconds to FILE, and exits with CMD's status.
+ * Exit 1 on a failed check, 2 on a bad command line. */
 #define _GNU_SOURCE /* sched_getaffinity, pthread_setaffinity_np */
 #include "mlp.h"
 #include "rng.h"
+#include <errno.h>
 #include <math.h>
 #include <omp.h>
 #include <pthread.h>
@@ -696,6 +699,43 @@ static void bench_os_costs(void)
            summarise(spawn, SPAWNS).median);
 }
 
+/* --time FILE CMD [ARG...]: runs CMD (found on PATH) with this process's descriptors and environment and writes to FILE
+ * the seconds from just before its spawn to just after its exit: the process's wall time without a timer's own
+ * start-up in it (a shell's $(date) on each side added 5-7 ms on a VM where /bin/true took 2.6 ms). Returns CMD's
+ * exit status (128 + its signal), or 127 when it cannot run. */
+static int time_command(const char *file, char **cmd)
+{
+    pid_t pid;
+    int status;
+    double t0 = now();
+    int rc = posix_spawnp(&pid, cmd[0], NULL, NULL, cmd, environ);
+    if (rc != 0) {
+        fprintf(stderr, "bench_kernels: cannot run %s: %s\n", cmd[0], strerror(rc));
+        return 127;
+    }
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return 127;
+    double t1 = now();
+    FILE *f = fopen(file, "w");
+    if (!f || fprintf(f, "%.6f\n", t1 - t0) < 0 || fclose(f) != 0) {
+        fprintf(stderr, "bench_kernels: cannot write %s\n", file);
+        return 127;
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int usage(FILE *f, int rc)
+{
+    fprintf(f, "usage: bench_kernels [--quick] [--only=kernels|step|scaling|deep] [--threshold] OUTDIR\n"
+               "       bench_kernels --sgemm | --round-trip | --os-costs\n"
+               "       bench_kernels --time FILE CMD [ARG...]\n"
+               "--sgemm: OpenBLAS's core and its single-thread sgemm GFLOP/s; --round-trip: a cache line's round trip "
+               "between two cores, ns;\n--os-costs: page fault us, system call us, /bin/true spawned and waited for "
+               "ms; --time: CMD's wall time in seconds, to FILE\n");
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     int quick = 0, threshold = 0;
@@ -716,12 +756,21 @@ int main(int argc, char **argv)
         } else if (!strcmp(argv[i], "--os-costs")) {
             bench_os_costs();
             return 0;
-        } else
+        } else if (!strcmp(argv[i], "--time")) {
+            if (i + 2 >= argc)
+                return usage(stderr, 2);
+            return time_command(argv[i + 1], argv + i + 2);
+        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            return usage(stdout, 0);
+        else if (argv[i][0] == '-' || dir)
+            return usage(stderr, 2);
+        else
             dir = argv[i];
     }
-    if (!dir) {
-        fprintf(stderr, "usage: bench_kernels [--quick] [--only=kernels|step|scaling|deep] [--threshold | --sgemm | "
-                        "--round-trip | --os-costs] OUTDIR\n");
+    if (!dir)
+        return usage(stderr, 2);
+    if (only && strcmp(only, "kernels") && strcmp(only, "step") && strcmp(only, "scaling") && strcmp(only, "deep")) {
+        fprintf(stderr, "bench_kernels: --only=%s: not one of kernels, step, scaling, deep\n", only);
         return 2;
     }
     if (quick)
