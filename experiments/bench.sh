@@ -134,8 +134,6 @@ else
 fi
 
 # ---- end to end ---------------------------------------------------------------------------------------------
-# run WORKLOAD TOOL THREADS REP CMD...: one whole process under /usr/bin/time; its last line `acc=... train_s=...`
-# (the peers) or its summary.tsv (the runner) gives the accuracy.
 # timed COMMAND...: runs it and leaves its wall time in seconds in $TMP/wall, from a monotonic clock read just before
 # its spawn and just after its exit (bench_kernels --time; /usr/bin/time's %e has 10 ms steps, a fifth of a digits
 # run, and a shell's $(date) on each side adds a process start of its own, 5-7 ms on the third host); its status
@@ -151,6 +149,8 @@ timed() {
     return $_rc
   fi
 }
+# run WORKLOAD TOOL THREADS REP CMD...: one whole process, timed, under /usr/bin/time (its CPU time and memory); its
+# last line `acc=... train_s=...` (the peers) or its summary.tsv (the runner) gives the accuracy.
 run() {
   w=$1 tool=$2 thr=$3 rep=$4
   shift 4

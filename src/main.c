@@ -28,15 +28,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
-#include <stdint.h>
-#include <sys/mman.h>
-#include <sys/resource.h>
 #include <omp.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 /* The exit codes; a class of failure becomes one in exit_code only. */
