@@ -21,15 +21,15 @@
 #include <pthread.h>
 #include <sched.h>
 #include <spawn.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #ifdef BENCH_OPENBLAS
 #include <cblas.h>
@@ -652,11 +652,29 @@ static void bench_round_trip(void)
     printf("%.0f\n", summarise(ns, RUNS).median);
 }
 
+extern char **environ;
+
+/* Runs cmd (found on PATH) with this process's descriptors and environment and waits for it: the seconds from just
+ * before its spawn to just after its exit, its wait status in *status; -1 (errno set) when it cannot run. */
+static double spawn_wait(char **cmd, int *status)
+{
+    pid_t pid;
+    double t0 = now();
+    int rc = posix_spawnp(&pid, cmd[0], NULL, NULL, cmd, environ);
+    if (rc != 0) {
+        errno = rc;
+        return -1;
+    }
+    while (waitpid(pid, status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return now() - t0;
+}
+
 /* --os-costs: medians of RUNS readings each. A page fault: the first write to each page of a fresh anonymous mapping
  * (the kernel's entry and exit, a zeroed page and its mapping); a system call: getppid, which glibc does not cache;
  * a bare process: posix_spawn of /bin/true and waitpid (fork, exec, the loader, exit and teardown). On a VM whose
  * kernel isolates its page tables (PTI) every kernel entry is dear, and a short process pays it hundreds of times. */
-extern char **environ;
 
 static void bench_os_costs(void)
 {
@@ -684,16 +702,15 @@ static void bench_os_costs(void)
         fault[run] = (t1 - t0) / PAGES * 1e6;
         call[run] = (t3 - t2) / CALLS * 1e6;
     }
-    char *argv[] = {"true", NULL};
+    char *argv[] = {"/bin/true", NULL};
     for (int i = 0; i < SPAWNS; i++) {
-        pid_t pid;
         int status;
-        double t0 = now();
-        if (posix_spawn(&pid, "/bin/true", NULL, NULL, argv, environ) != 0 || waitpid(pid, &status, 0) != pid) {
+        double seconds = spawn_wait(argv, &status);
+        if (seconds < 0) {
             printf("none\n");
             return;
         }
-        spawn[i] = (now() - t0) * 1e3;
+        spawn[i] = seconds * 1e3;
     }
     printf("%.2f\t%.2f\t%.2f\n", summarise(fault, RUNS).median, summarise(call, RUNS).median,
            summarise(spawn, SPAWNS).median);
@@ -705,20 +722,14 @@ static void bench_os_costs(void)
  * exit status (128 + its signal), or 127 when it cannot run. */
 static int time_command(const char *file, char **cmd)
 {
-    pid_t pid;
     int status;
-    double t0 = now();
-    int rc = posix_spawnp(&pid, cmd[0], NULL, NULL, cmd, environ);
-    if (rc != 0) {
-        fprintf(stderr, "bench_kernels: cannot run %s: %s\n", cmd[0], strerror(rc));
+    double seconds = spawn_wait(cmd, &status);
+    if (seconds < 0) {
+        fprintf(stderr, "bench_kernels: cannot run %s: %s\n", cmd[0], strerror(errno));
         return 127;
     }
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return 127;
-    double t1 = now();
     FILE *f = fopen(file, "w");
-    if (!f || fprintf(f, "%.6f\n", t1 - t0) < 0 || fclose(f) != 0) {
+    if (!f || fprintf(f, "%.6f\n", seconds) < 0 || fclose(f) != 0) {
         fprintf(stderr, "bench_kernels: cannot write %s\n", file);
         return 127;
     }

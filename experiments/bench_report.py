@@ -281,8 +281,8 @@ def process_profile_one(rep, out, process, what, extra):
             f"configs/digits.ini` (the like-for-like row, with `--profile`), {len(walls)} repetitions: medians per "
             f"part in ms, of a whole process of {wall:.1f} ms measured around it ({seen:.1f} ms seen inside"
             f"{faulted}). "
-            "Start-up is the main thread's CPU time and its waits for a CPU before main (its CPU clock and "
-            "/proc/self/schedstat); "
+            "Start-up is the main thread's CPU time and its waits for a CPU from the fork to main (its CPU clock "
+            "and /proc/self/schedstat); "
             "evaluation is train_evaluate's time, taken out of training's.\n")
     rep.add(table(["part", "ms", "of the process", "fsyncs", "fsync ms", "what"], rows) + "\n")
 
@@ -814,8 +814,8 @@ plot DATA using 1:2 with linespoints lw 2 title 'side by side, 1 thread each', \
 """, cross_data, "scheduler crossover")
 
     # ---- targets ------------------------------------------------------------------------------------------
-    targets = rep.targets
-    if machine.get("run", "").startswith("smoke"):
+    targets, smoke = rep.targets, machine.get("run", "").startswith("smoke")
+    if smoke:
         # BENCH_QUICK=1: short trainings and 2 repetitions check that every part runs; they measure nothing
         targets = [(what, goal, measured, "(smoke run)", "") for what, goal, measured, _, _ in targets]
         rep.md[1:1] = ["**A smoke run (`BENCH_QUICK=1`, `make bench-quick`): every workload trains for a few epochs "
@@ -823,7 +823,7 @@ plot DATA using 1:2 with linespoints lw 2 title 'side by side, 1 thread each', \
                        "It checks that every part runs and draws; its numbers are not measurements and no target is "
                        "judged. `make bench` measures.**\n"]
     summary = ["## Targets\n", table(["target", "goal", "measured", "", "note"], targets) + "\n"]
-    at = 4 if machine.get("run", "").startswith("smoke") else 3  # after the title, the opening and the machine
+    at = 4 if smoke else 3  # after the title, the opening (and the smoke run's banner) and the machine
     rep.md[at:at] = summary
     text = "\n".join(rep.md)
     with open(os.path.join(out, "report.md"), "w") as f:
