@@ -3,7 +3,9 @@
 # repository root: sh tests/build_test.sh (RUNNER is not used). With libhdf5.a beside the library, the runner links
 # the archive and the dependencies `pkg-config --static --libs hdf5` names (their -L folders too), so another
 # distribution's archive gets its own (was: -lsz -lz, Debian's, whatever the .pc file said); a .pc file that names
-# none (Debian's) gets -lsz -lz; without the archive, or with HDF5_STATIC=0, the shared library (-lhdf5).
+# none (Debian's) gets -lsz -lz; without the archive, or with HDF5_STATIC=0, the shared library (-lhdf5). The small
+# libraries (z, sz with the aec it needs, inih) come from their archives where the compiler finds them (a compiler
+# stand-in answers -print-file-name from the made-up folder), as -lNAME where it does not or with STATIC_LIBS=0.
 # Ends with one line "N passed, M failed".
 
 . "$(dirname "$0")/lib.sh"
@@ -20,10 +22,18 @@ case "\$*" in
 esac
 EOF2
 chmod +x "$tmp/bin/pkg-config"
+cat >"$tmp/bin/cc-stand-in" <<EOF2
+#!/bin/sh
+case "\$1" in
+-print-file-name=*) f=\${1#-print-file-name=}; if [ -e "$tmp/lib/\$f" ]; then echo "$tmp/lib/\$f"; else echo "\$f"; fi ;;
+*) exec gcc "\$@" ;;
+esac
+EOF2
+chmod +x "$tmp/bin/cc-stand-in"
 
 # link [MAKE ARGS...]: the line of make -n that links the runner, in $link
 link() {
-    link=$(PATH="$tmp/bin:$PATH" make -n BUILD="$tmp/build" "$@" "$tmp/build/runner" 2>"$tmp/err" |
+    link=$(PATH="$tmp/bin:$PATH" make -n CC="$tmp/bin/cc-stand-in" BUILD="$tmp/build" "$@" "$tmp/build/runner" 2>"$tmp/err" |
         grep -- "-o $tmp/build/runner ")
 }
 
@@ -38,6 +48,26 @@ check "the archive with the dependencies pkg-config --static names" $? "$link $(
 FAKE_PRIVATE="" link
 case "$link" in *" $tmp/lib/libhdf5.a "*"-lsz -lz "*) true ;; *) false ;; esac
 check "the archive, and -lsz -lz where the .pc file names no dependency (Debian's)" $? "$link"
+
+: >"$tmp/lib/libsz.a"
+: >"$tmp/lib/libaec.a"
+: >"$tmp/lib/libz.a"
+FAKE_PRIVATE="" link
+case "$link" in
+*" $tmp/lib/libhdf5.a $tmp/lib/libsz.a $tmp/lib/libaec.a $tmp/lib/libz.a -linih "*) ! echo "$link" | grep -q -- "-lsz\|-lz " ;;
+*) false ;;
+esac
+check "the archives of libsz (libaec's after it) and zlib where found, -linih where not" $? "$link"
+
+FAKE_PRIVATE="" link STATIC_LIBS=0
+case "$link" in *" $tmp/lib/libhdf5.a "*"-lsz -lz -linih "*) ! echo "$link" | grep -q "libsz.a\|libz.a" ;; *) false ;; esac
+check "STATIC_LIBS=0: -lsz -lz -linih beside the archives" $? "$link"
+
+rm "$tmp/lib/libaec.a"
+FAKE_PRIVATE="" link
+case "$link" in *" $tmp/lib/libsz.a -laec $tmp/lib/libz.a "*) true ;; *) false ;; esac
+check "libsz's archive without libaec's: -laec after it" $? "$link"
+rm "$tmp/lib/libsz.a" "$tmp/lib/libz.a"
 
 FAKE_PRIVATE="-laec" link HDF5_STATIC=0
 case "$link" in *" -lhdf5 -linih "*) ! echo "$link" | grep -q "libhdf5.a\|-laec" ;; *) false ;; esac
