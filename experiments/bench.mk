@@ -33,7 +33,7 @@ bench-threads: $(BUILD)/runner $(BENCH_DIR)/bench_kernels
 	/usr/bin/python3 experiments/bench_threads_report.py results/bench/threads "$$(hostname), $$(nproc) cores"
 
 $(BENCH_DIR)/bench_kernels: experiments/bench_kernels.c $(BUILD)/mlp.o $(BUILD)/mlp_kernels.o $(BUILD)/mlp_update.o \
-                             $(BUILD)/rng.o
+                             $(BUILD)/rng.o $(BUILD)/team.o
 	@mkdir -p $(@D)
 	$(CC) -Isrc $(CPPFLAGS) $(CFLAGS) $(BENCH_BLASFLAGS) $(LDFLAGS) -o $@ $^ $(BENCH_BLASLIBS) $(LDLIBS)
 
@@ -44,7 +44,7 @@ $(BENCH_DIR)/%_par.o: src/%.c | have-deps $(BUILD)/buildinfo.h
 
 $(BENCH_DIR)/bench_kernels_par: experiments/bench_kernels.c $(BENCH_DIR)/mlp_par.o $(BENCH_DIR)/mlp_kernels_par.o \
                                 $(BENCH_DIR)/mlp_update_par.o \
-                                $(BUILD)/rng.o
+                                $(BUILD)/rng.o $(BUILD)/team.o
 	@mkdir -p $(@D)
 	$(CC) -Isrc $(CPPFLAGS) $(CFLAGS) $(BENCH_BLASFLAGS) $(LDFLAGS) -o $@ $^ $(BENCH_BLASLIBS) $(LDLIBS)
 

@@ -7,6 +7,7 @@
  * steps on a team are units steps where every hidden layer has units for each thread (each thread owns a share
  * of them; the same bits as one thread); on one thread a narrow output layer goes by rows (mlp_forward_narrow). */
 #include "mlp_kernels.h"
+#include "team.h"
 #include <stdlib.h>
 
 /* Hidden units per chunk of the chunked step: a multiple of every tile width, small enough that a 512-unit
@@ -569,8 +570,8 @@ static int units_sizes(const int *size, int nlayers, int nt)
 static int units_shape(const mlp *net, int nt) { return units_sizes(net->size, net->nlayers, nt); }
 
 /* The output layer's logits and the loss: each thread a contiguous run of blocks of LOSS_ROWS rows, its logits then
- * their loss; a barrier at the end. */
-static void output_loss(mlp *net, const int *y, int n, float scale)
+ * their loss; the barrier bar at the end. */
+static void output_loss(mlp *net, const int *y, int n, float scale, team_barrier *bar)
 {
     int L = net->nlayers - 1, IN = net->size[L], OUT = net->size[L + 1], nb = (n + LOSS_ROWS - 1) / LOSS_ROWS;
     int t = omp_get_thread_num(), nt = omp_get_num_threads();
@@ -580,7 +581,7 @@ static void output_loss(mlp *net, const int *y, int n, float scale)
                           net->b[L], r1 - r0, IN, OUT, MLP_SERIAL);
     for (int r = r0; r < r1; r += LOSS_ROWS)
         loss_block(net, y, r, imin(r1, r + LOSS_ROWS), scale);
-    #pragma omp barrier
+    team_barrier_wait(bar);
 }
 
 /* Layer k's update folded into its weight gradient's pass (mlp_backward_weights_update) for the step u. */
@@ -599,14 +600,17 @@ static mlp_fold fold_of(const mlp *net, const mlp_update *u, int k)
  * the output layer's columns right after the thread's own input gradient has read them, a hidden layer's rows
  * after the barrier that ends the input gradient below it (which reads every row), the first layer's at once.
  * Every value is computed as in the serial step. */
-static void units_step(mlp *net, const float *x, const int *y, int n, float scale, const mlp_update *u)
+static void units_step(mlp *net, const float *x, const int *y, int n, float scale, const mlp_update *u,
+                       team_barrier *bar)
 {
     int L = net->nlayers - 1;
     mlp_activation act = net->act;
-    for (int k = 0; k < L; k++)
+    for (int k = 0; k < L; k++) {
         mlp_forward_layer(net->a[k + 1], net->h[k + 1], act, k == 0 ? x : net->h[k], net->w[k], net->b[k], n,
                           net->size[k], net->size[k + 1], MLP_TEAM_OUTS);
-    output_loss(net, y, n, scale);
+        team_barrier_wait(bar); /* the next layer reads every unit */
+    }
+    output_loss(net, y, n, scale, bar);
     int IN = net->size[L], OUT = net->size[L + 1];
     mlp_backward_input(net->d[L], net->a[L], net->h[L], act, net->d[L + 1], net->w[L], n, IN, OUT, MLP_TEAM_INS);
     mlp_fold f = fold_of(net, u, L);
@@ -616,12 +620,11 @@ static void units_step(mlp *net, const float *x, const int *y, int n, float scal
          * barrier, a hidden layer's was at the previous iteration's second barrier; then every read of w[k] ends
          * before its rows are updated. k == 0 reads only the thread's own units of d[1]. */
         if (k > 0) {
-            if (k == L - 1) {
-                #pragma omp barrier
-            }
+            if (k == L - 1)
+                team_barrier_wait(bar);
             mlp_backward_input(net->d[k], net->a[k], net->h[k], act, net->d[k + 1], net->w[k], n, net->size[k],
                                net->size[k + 1], MLP_TEAM_INS);
-            #pragma omp barrier
+            team_barrier_wait(bar);
         }
         f = fold_of(net, u, k);
         mlp_backward_weights_update(net->gw[k], net->gb[k], net->d[k + 1], k == 0 ? x : net->h[k], n, net->size[k],
@@ -668,8 +671,9 @@ void mlp_train_step(mlp *net, const float *x, const int *y, int n, float scale, 
     else
         first_usual(net);
     if (nt > 1 && units_shape(net, nt)) {
+        team_barrier bar = TEAM_BARRIER_INIT;
         #pragma omp parallel num_threads(nt)
-        units_step(net, x, y, n, scale, u);
+        units_step(net, x, y, n, scale, u, &bar);
         return;
     }
     if (nt > 1) {
@@ -727,6 +731,7 @@ void mlp_train_rows(mlp *net, const float *X, const int *Y, const int *rows, int
     if (nt > 1 && nt <= net->xthreads && mlp_batch_copies(net->size, net->nlayers, nt, n) > 1) {
         int chunked = mlp_step_chunked(net, n);
         first_usual(net);
+        team_barrier bar = TEAM_BARRIER_INIT;
         #pragma omp parallel num_threads(nt)
         {
             float *x = net->xt + (size_t)omp_get_thread_num() * (size_t)net->xrows * (size_t)cols;
@@ -734,7 +739,7 @@ void mlp_train_rows(mlp *net, const float *X, const int *Y, const int *rows, int
             if (chunked)
                 chunked_step(net, x, net->yt, n, scale, u);
             else
-                units_step(net, x, net->yt, n, scale, u);
+                units_step(net, x, net->yt, n, scale, u, &bar);
         }
         return;
     }

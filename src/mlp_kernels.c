@@ -291,8 +291,8 @@ static inline __attribute__((always_inline)) void forward_block(int r0, int r1, 
 
 /* mlp_forward_layer for output blocks of n columns and row tiles of tm rows (constants). MLP_TEAM: (row block,
  * output block) items, row block outermost, shared out by an orphaned omp for among the calling team;
- * MLP_TEAM_OUTS: every row of the thread's share of the outputs, then a barrier; else every item on the calling
- * thread, in one row block. */
+ * MLP_TEAM_OUTS: every row of the thread's share of the outputs, no barrier (the caller's); else every item on
+ * the calling thread, in one row block. */
 static inline __attribute__((always_inline)) void forward_blocks(float *a, float *h, mlp_activation act,
                                                                  const float *in, const float *w, const float *b,
                                                                  int B, int IN, int OUT, int n, int tm, int team)
@@ -308,7 +308,6 @@ static inline __attribute__((always_inline)) void forward_blocks(float *a, float
         mlp_team_share(OUT, &u0, &u1);
         for (int o0 = u0; o0 < u1; o0 += n)
             forward_block(0, B, o0, a, h, act, in, w, b, IN, OUT, n, tm, 0);
-        #pragma omp barrier
     } else
         for (int o0 = 0; o0 < OUT; o0 += n)
             forward_block(0, B, o0, a, h, act, in, w, b, IN, OUT, n, tm, 0);

@@ -131,7 +131,7 @@ int mlp_team_balanced(int units, int nt);
 
 /* in (B, IN), w (OUT, IN), b (OUT) -> a (B, OUT) = in w^T + b, and h (B, OUT) = act(a) unless h is NULL. team:
  * MLP_TEAM: rows shared out by an orphaned omp for among the calling team; MLP_TEAM_OUTS: the thread's share of
- * the outputs, then a barrier; MLP_SERIAL: all on the calling thread. */
+ * the outputs, no barrier at the end; MLP_SERIAL: all on the calling thread. */
 void mlp_forward_layer(float *a, float *h, mlp_activation act, const float *in, const float *w, const float *b,
                        int B, int IN, int OUT, int team);
 /* Outputs of a narrow layer (mlp_forward_narrow) and rows per call: the width of a tile (32 floats with AVX-512). */

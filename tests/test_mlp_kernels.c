@@ -1,9 +1,14 @@
 /* The layer kernels of mlp_kernels.c against plain twins that spell out each value's chain of operations (so
  * the comparison is bit for bit), in every way of sharing the work among a team; and the training step on
- * several threads (the units step of multi-layer models) against the same step on one. */
+ * several threads (the units step of multi-layer models) against the same step on one, with the barrier it
+ * waits at (team.c). */
 #include "mlp_kernels.h"
+#include "team.h"
 #include "tests.h"
+#include <limits.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static void fill(float *v, size_t n, rng *r)
 {
@@ -613,6 +618,98 @@ START_TEST(test_team_share_partitions)
 }
 END_TEST
 
+/* team_barrier_wait: no thread leaves a barrier before every thread has written what it wrote before arriving,
+ * over many barriers in a row, for teams of 2 and 3 and for one more thread than cores (libgomp's throttled spins,
+ * so the waiters sleep too: one thread is made late every 64 rounds), and a team of one passes alone. */
+START_TEST(test_team_barrier_holds_every_thread)
+{
+    enum { ROUNDS = 20000, MAXT = 64 };
+    int procs = omp_get_num_procs(), teams[] = {2, 3, procs + 1 < MAXT ? procs + 1 : MAXT};
+    for (size_t k = 0; k < sizeof teams / sizeof teams[0]; k++) {
+        int t = teams[k];
+        static _Atomic int seen[MAXT];
+        _Atomic int wrong = 0;
+        team_barrier bar = TEAM_BARRIER_INIT;
+        for (int i = 0; i < t; i++)
+            atomic_store_explicit(&seen[i], -1, memory_order_relaxed);
+        #pragma omp parallel num_threads(t)
+        {
+            int id = omp_get_thread_num(), nt = omp_get_num_threads();
+            for (int r = 0; r < ROUNDS; r++) {
+                if (r % 64 == id)
+                    usleep(200);
+                atomic_store_explicit(&seen[id], r, memory_order_relaxed);
+                team_barrier_wait(&bar);
+                for (int i = 0; i < nt; i++)
+                    if (atomic_load_explicit(&seen[i], memory_order_relaxed) != r)
+                        atomic_fetch_add(&wrong, 1);
+                team_barrier_wait(&bar); /* nobody writes round r + 1 before all have read round r */
+            }
+        }
+        ck_assert_msg(atomic_load(&wrong) == 0, "team of %d: %d reads of another thread's round were stale", t,
+                      atomic_load(&wrong));
+        ck_assert_int_eq(atomic_load(&bar.arrived), 0);
+        ck_assert_int_eq(atomic_load(&bar.sleepers), 0);
+        ck_assert_uint_eq(atomic_load(&bar.gen), 2u * ROUNDS);
+    }
+    team_barrier one = TEAM_BARRIER_INIT;
+    team_barrier_wait(&one); /* outside a parallel region: returns at once */
+    ck_assert_uint_eq(atomic_load(&one.gen), 0u);
+}
+END_TEST
+
+/* team_spin_count reads GOMP_SPINCOUNT and OMP_WAIT_POLICY as libgomp does (both restored after). */
+START_TEST(test_team_spin_count_as_libgomp)
+{
+    static const struct {
+        const char *count, *policy;
+        int threads, procs;
+        unsigned long long spins;
+    } cases[] = {
+        {NULL, NULL, 2, 2, 300000},           {NULL, NULL, 3, 2, 1000},
+        {"10000", NULL, 2, 2, 10000},         {"10000", NULL, 3, 2, 1000},
+        {"500", NULL, 3, 2, 500},             {" 2k ", NULL, 2, 2, 2000},
+        {"3M", NULL, 2, 2, 3000000},          {"1 g", NULL, 2, 2, 1000000000},
+        {"7T", NULL, 2, 2, 7000000000000ULL}, {"infinite", NULL, 2, 2, ULLONG_MAX},
+        {"INFINITY", NULL, 2, 2, ULLONG_MAX}, {"99999999999999999T", NULL, 2, 2, ULLONG_MAX},
+        {"abc", NULL, 2, 2, 300000},          {"12x", NULL, 2, 2, 300000},
+        {"-5", NULL, 2, 2, 300000},           {"", NULL, 2, 2, 300000},
+        {"4k2", NULL, 2, 2, 300000},          {NULL, "passive", 2, 2, 0},
+        {NULL, " ACTIVE ", 2, 2, 30000000000ULL}, {NULL, "active", 3, 2, 30000000000ULL},
+        {NULL, "sometimes", 2, 2, 300000},    {"7", "PASSIVE", 2, 2, 7},
+        {"0", NULL, 2, 2, 0},
+    };
+    char *old_count = getenv("GOMP_SPINCOUNT"), *old_policy = getenv("OMP_WAIT_POLICY");
+    old_count = old_count ? strdup(old_count) : NULL;
+    old_policy = old_policy ? strdup(old_policy) : NULL;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (cases[i].count)
+            setenv("GOMP_SPINCOUNT", cases[i].count, 1);
+        else
+            unsetenv("GOMP_SPINCOUNT");
+        if (cases[i].policy)
+            setenv("OMP_WAIT_POLICY", cases[i].policy, 1);
+        else
+            unsetenv("OMP_WAIT_POLICY");
+        ck_assert_msg(team_spin_count(cases[i].threads, cases[i].procs) == cases[i].spins,
+                      "GOMP_SPINCOUNT '%s', OMP_WAIT_POLICY '%s', %d threads on %d cores: %llu spins, not %llu",
+                      cases[i].count ? cases[i].count : "(unset)", cases[i].policy ? cases[i].policy : "(unset)",
+                      cases[i].threads, cases[i].procs, team_spin_count(cases[i].threads, cases[i].procs),
+                      cases[i].spins);
+    }
+    if (old_count)
+        setenv("GOMP_SPINCOUNT", old_count, 1);
+    else
+        unsetenv("GOMP_SPINCOUNT");
+    if (old_policy)
+        setenv("OMP_WAIT_POLICY", old_policy, 1);
+    else
+        unsetenv("OMP_WAIT_POLICY");
+    free(old_count);
+    free(old_policy);
+}
+END_TEST
+
 Suite *mlp_kernels_suite(void)
 {
     Suite *s = suite_create("mlp_kernels");
@@ -623,6 +720,8 @@ Suite *mlp_kernels_suite(void)
     tcase_add_test(tc, test_train_rows_any_threads);
     tcase_add_test(tc, test_transposed_first_layer_same_bits);
     tcase_add_test(tc, test_team_share_partitions);
+    tcase_add_test(tc, test_team_barrier_holds_every_thread);
+    tcase_add_test(tc, test_team_spin_count_as_libgomp);
     tcase_add_test(tc, test_sigmoid_matches_scalar_over_floats);
     tcase_add_test(tc, test_div_by_matches_division);
     suite_add_tcase(s, tc);
