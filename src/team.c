@@ -89,21 +89,20 @@ unsigned long long team_spin_count(int threads, int procs)
     return spins;
 }
 
-/* The environment is read once; a team's size against the cores at each wait (both cached). */
-static unsigned long long spins_for(int threads)
+/* The spins for a team that fits the cores and for one that outnumbers them, read once before main, as libgomp
+ * reads its environment and counts the cores then: a worker pinned to one core later (placement.c) would count
+ * one, and its team of two would spin only the throttled 1000 times, which made loaded runs slower. */
+static int start_procs = 1;
+static unsigned long long spins_fit = DEFAULT_SPINS, spins_crowded = THROTTLED_SPINS;
+
+__attribute__((constructor)) static void read_environment(void)
 {
-    static _Atomic int procs;
-    static _Atomic unsigned long long alone, crowded; /* +1, so that 0 means not read yet */
-    int p = atomic_load_explicit(&procs, memory_order_relaxed);
-    if (!p) {
-        p = omp_get_num_procs();
-        atomic_store_explicit(&alone, team_spin_count(1, 1) + 1, memory_order_relaxed);
-        atomic_store_explicit(&crowded, team_spin_count(2, 1) + 1, memory_order_relaxed);
-        atomic_store_explicit(&procs, p, memory_order_relaxed);
-    }
-    unsigned long long n = atomic_load_explicit(threads > p ? &crowded : &alone, memory_order_relaxed);
-    return n ? n - 1 : team_spin_count(threads, p); /* not yet visible in another thread: read it again */
+    start_procs = omp_get_num_procs();
+    spins_fit = team_spin_count(1, 1);
+    spins_crowded = team_spin_count(2, 1);
 }
+
+unsigned long long team_barrier_spins(int threads) { return threads > start_procs ? spins_crowded : spins_fit; }
 
 static inline void relax(void)
 {
@@ -149,7 +148,7 @@ void team_barrier_wait(team_barrier *b)
             wake_all(&b->gen);
         return;
     }
-    for (unsigned long long i = spins_for(n); i > 0; i--) {
+    for (unsigned long long i = team_barrier_spins(n); i > 0; i--) {
         if (atomic_load_explicit(&b->gen, memory_order_acquire) != g)
             return;
         relax();

@@ -19,6 +19,11 @@ typedef struct team_barrier {
  * asleep. A team of one returns at once. */
 void team_barrier_wait(team_barrier *b);
 
+/* The spins team_barrier_wait makes before sleeping in a team of `threads`: team_spin_count with the environment
+ * and the cores of the process as they were at its start (libgomp's view), whatever the calling thread is pinned
+ * to since. */
+unsigned long long team_barrier_spins(int threads);
+
 /* The spins before sleeping for a team of `threads` on `procs` cores, from GOMP_SPINCOUNT and OMP_WAIT_POLICY as
  * libgomp reads them: its value, "infinite", or with a k, M, G or T suffix; ACTIVE: all but endless; PASSIVE: 0;
  * neither: 300000; a bad value counts as unset. */

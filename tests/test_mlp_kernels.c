@@ -2,11 +2,14 @@
  * the comparison is bit for bit), in every way of sharing the work among a team; and the training step on
  * several threads (the units step of multi-layer models) against the same step on one, with the barrier it
  * waits at (team.c). */
+#define _GNU_SOURCE /* sched_getaffinity */
 #include "mlp_kernels.h"
 #include "team.h"
 #include "tests.h"
 #include <limits.h>
+#include <sched.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -658,6 +661,34 @@ START_TEST(test_team_barrier_holds_every_thread)
 }
 END_TEST
 
+/* The barrier's spins count the cores the process had at its start, as libgomp does: a thread pinned to one core
+ * since (as placement.c pins a sweep's workers) still spins in full in a team of two (when it started with two
+ * cores or more), not the throttled 1000 times of a team that outnumbers its cores. */
+START_TEST(test_team_barrier_spins_after_pinning)
+{
+    int procs = omp_get_num_procs();
+    if (procs < 2) {
+        fprintf(stderr, "test_team_barrier_spins_after_pinning: skipped, one core\n");
+        return;
+    }
+    unsigned long long two = team_barrier_spins(2), crowded = team_barrier_spins(procs + 1);
+    cpu_set_t old, one;
+    ck_assert_int_eq(sched_getaffinity(0, sizeof old, &old), 0);
+    CPU_ZERO(&one);
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &old)) {
+            CPU_SET(c, &one);
+            break;
+        }
+    ck_assert_int_eq(sched_setaffinity(0, sizeof one, &one), 0);
+    ck_assert_int_eq(omp_get_num_procs(), 1);
+    unsigned long long pinned = team_barrier_spins(2);
+    ck_assert_int_eq(sched_setaffinity(0, sizeof old, &old), 0);
+    ck_assert_msg(pinned == two, "pinned to one core, a team of two spins %llu times, not %llu", pinned, two);
+    ck_assert_uint_eq(crowded, team_spin_count(procs + 1, procs));
+}
+END_TEST
+
 /* team_spin_count reads GOMP_SPINCOUNT and OMP_WAIT_POLICY as libgomp does (both restored after). */
 START_TEST(test_team_spin_count_as_libgomp)
 {
@@ -721,6 +752,7 @@ Suite *mlp_kernels_suite(void)
     tcase_add_test(tc, test_transposed_first_layer_same_bits);
     tcase_add_test(tc, test_team_share_partitions);
     tcase_add_test(tc, test_team_barrier_holds_every_thread);
+    tcase_add_test(tc, test_team_barrier_spins_after_pinning);
     tcase_add_test(tc, test_team_spin_count_as_libgomp);
     tcase_add_test(tc, test_sigmoid_matches_scalar_over_floats);
     tcase_add_test(tc, test_div_by_matches_division);
