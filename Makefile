@@ -51,11 +51,15 @@ HDF5_PRIV = $(eval HDF5_PRIV := $(filter-out -lhdf5,$(shell pkg-config --static 
 HDF5_DEPS = $(filter-out $(PKG_LIBS),$(filter -L%,$(HDF5_PRIV))) $(or $(filter-out -L%,$(HDF5_PRIV)),-lsz -lz)
 HDF5_LIBS = $(if $(HDF5_A),$(patsubst -lhdf5,$(HDF5_A) $(HDF5_DEPS),$(PKG_LIBS)),$(PKG_LIBS))
 # The small libraries behind them (zlib, libsz and the libaec it needs, inih) from their archives too, where the
-# compiler finds them (STATIC_LIBS=0: shared): loading a shared library costs every process its own openat, mmaps,
-# relocations and page faults, ~0.4 ms each on the third host (runner --help 9.7 -> 8.6 ms, README, Performance).
+# linker would find them: in the link line's -L folders first, then the compiler's (STATIC_LIBS=0: shared).
+# Loading a shared library costs every process its own openat, mmaps, relocations and page faults, ~0.4 ms each on
+# the third host (README, Performance). An archive is a copy: a security update of zlib reaches the runner when it
+# is built again.
 STATIC_LIBS ?= 1
-STATIC_NAMES = z sz inih
-archive_of = $(or $(abspath $(filter /%,$(shell $(CC) -print-file-name=lib$(1:-l%=%).a 2>/dev/null))),$1)
+STATIC_NAMES = z sz aec inih
+LINK_DIRS  = $(patsubst -L%,%,$(filter -L%,$(HDF5_LIBS)))
+archive_of = $(or $(firstword $(wildcard $(addsuffix /lib$(1:-l%=%).a,$(LINK_DIRS)))),$(abspath $(filter /%,$(shell \
+               $(CC) -print-file-name=lib$(1:-l%=%).a 2>/dev/null))),$1)
 static_of  = $(if $(filter $(STATIC_NAMES:%=-l%),$1),$(call after_sz,$(call archive_of,$1)),$1)
 after_sz   = $1$(if $(filter %/libsz.a,$1), $(call archive_of,-laec))
 LINK_LIBS  = $(eval LINK_LIBS := $(if $(filter 1,$(STATIC_LIBS)),$(foreach w,$(HDF5_LIBS),$(call static_of,$w)),$(HDF5_LIBS)))$(LINK_LIBS)

@@ -672,8 +672,10 @@ void mlp_train_step(mlp *net, const float *x, const int *y, int n, float scale, 
         first_usual(net);
     if (nt > 1 && units_shape(net, nt)) {
         team_barrier bar = TEAM_BARRIER_INIT;
+        team_barrier_begin(nt);
         #pragma omp parallel num_threads(nt)
         units_step(net, x, y, n, scale, u, &bar);
+        team_barrier_end(nt);
         return;
     }
     if (nt > 1) {
@@ -732,6 +734,7 @@ void mlp_train_rows(mlp *net, const float *X, const int *Y, const int *rows, int
         int chunked = mlp_step_chunked(net, n);
         first_usual(net);
         team_barrier bar = TEAM_BARRIER_INIT;
+        team_barrier_begin(nt);
         #pragma omp parallel num_threads(nt)
         {
             float *x = net->xt + (size_t)omp_get_thread_num() * (size_t)net->xrows * (size_t)cols;
@@ -741,6 +744,7 @@ void mlp_train_rows(mlp *net, const float *X, const int *Y, const int *rows, int
             else
                 units_step(net, x, net->yt, n, scale, u, &bar);
         }
+        team_barrier_end(nt);
         return;
     }
     mlp_gather_rows(net->xt, X, rows, n, cols);

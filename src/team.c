@@ -2,17 +2,19 @@
  * sleep on it as a futex once their spins run out. libgomp's barriers (GCC 12) wake that futex at every barrier
  * whether or not anyone sleeps: 7 system calls in a 2-thread step of 64-256-256-10 at batch 64 (strace), on the
  * Zen 5 VM of 2026-12-02 1.1-1.3 us each in a ~115 us step, which is why the units step of mlp.c waits here
- * instead. The parallel region's own fork and join stay libgomp's. */
+ * instead. The parallel region's own fork and join stay libgomp's. Spinning first is what libgomp does too, and
+ * for as long: a waiter that slept at once would pay a futex wait and a wake at every barrier of a step whose
+ * phases last a few microseconds; the spins are bounded, and shorter when threads outnumber the cores. */
 #include "team.h"
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <omp.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <strings.h>
 #include <unistd.h>
-#include <sched.h>
 #if defined(__linux__)
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -21,9 +23,12 @@
 #include <immintrin.h>
 #endif
 
-enum { THROTTLED_SPINS = 1000 }; /* libgomp's, for a team that outnumbers the cores */
-#define DEFAULT_SPINS 300000ULL  /* libgomp's default */
-#define ACTIVE_SPINS 30000000000ULL /* libgomp's for OMP_WAIT_POLICY=ACTIVE: minutes */
+/* libgomp's (GCC 12, env.c): the spins by default and under OMP_WAIT_POLICY=ACTIVE (minutes), and the throttled
+ * spins when its threads outnumber the cores: unset, ACTIVE, PASSIVE (0), never more than the spins */
+#define DEFAULT_SPINS 300000ULL
+#define ACTIVE_SPINS 30000000000ULL
+#define THROTTLED_SPINS 100ULL
+#define THROTTLED_ACTIVE_SPINS 1000ULL
 
 static const char *skip_space(const char *s)
 {
@@ -32,8 +37,9 @@ static const char *skip_space(const char *s)
     return s;
 }
 
-/* GOMP_SPINCOUNT's value into *n: digits with an optional k, M, G or T (powers of 1000), or "infinite" /
- * "infinity", with spaces around; 0 when it is not one of them. */
+/* GOMP_SPINCOUNT's value into *n as libgomp reads it: strtoull's number (a sign included: "-5" wraps) with an
+ * optional k, M, G or T (powers of 1000, saturating), or "infinite" / "infinity", with spaces around; 0 when it
+ * is none of them. */
 static int parse_spins(const char *s, unsigned long long *n)
 {
     s = skip_space(s);
@@ -41,12 +47,10 @@ static int parse_spins(const char *s, unsigned long long *n)
         *n = ULLONG_MAX;
         return *skip_space(s + 8) == '\0';
     }
-    if (!isdigit((unsigned char)*s))
-        return 0;
     char *end;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10), mult = 1;
-    if (errno)
+    if (errno || end == s)
         return 0;
     end = (char *)skip_space(end);
     if (*end) {
@@ -84,16 +88,19 @@ unsigned long long team_spin_count(int threads, int procs)
     const char *s = getenv("GOMP_SPINCOUNT");
     if (s && parse_spins(s, &given))
         spins = given;
-    if (threads > procs && policy <= 0 && spins > THROTTLED_SPINS)
-        spins = THROTTLED_SPINS;
-    return spins;
+    unsigned long long throttled = policy > 0 ? THROTTLED_ACTIVE_SPINS : policy < 0 ? 0 : THROTTLED_SPINS;
+    return threads > procs && throttled < spins ? throttled : spins;
 }
 
-/* The spins for a team that fits the cores and for one that outnumbers them, read once before main, as libgomp
- * reads its environment and counts the cores then: a worker pinned to one core later (placement.c) would count
- * one, and its team of two would spin only the throttled 1000 times, which made loaded runs slower. */
+/* The spins for threads that fit the cores and for more, read once before main, as libgomp reads its environment
+ * and counts the cores then: a worker pinned to one core later (placement.c) would count one, and its team of two
+ * would spin only the throttled few times, which made loaded runs slower. Like libgomp's count of the threads it
+ * manages, `managed` is the calling thread plus the other threads of every team between team_barrier_begin and
+ * team_barrier_end, so that teams side by side that outnumber the cores spin briefly (libgomp also counts the
+ * teams of regions that use no team barrier, which this count does not see). */
 static int start_procs = 1;
 static unsigned long long spins_fit = DEFAULT_SPINS, spins_crowded = THROTTLED_SPINS;
+static _Atomic int managed = 1;
 
 __attribute__((constructor)) static void read_environment(void)
 {
@@ -102,12 +109,20 @@ __attribute__((constructor)) static void read_environment(void)
     spins_crowded = team_spin_count(2, 1);
 }
 
-unsigned long long team_barrier_spins(int threads) { return threads > start_procs ? spins_crowded : spins_fit; }
+void team_barrier_begin(int threads) { atomic_fetch_add(&managed, threads - 1); }
+void team_barrier_end(int threads) { atomic_fetch_sub(&managed, threads - 1); }
+
+unsigned long long team_barrier_spins(void)
+{
+    return atomic_load_explicit(&managed, memory_order_relaxed) > start_procs ? spins_crowded : spins_fit;
+}
 
 static inline void relax(void)
 {
 #if defined(__SSE2__)
     _mm_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
 #endif
 }
 
@@ -148,7 +163,7 @@ void team_barrier_wait(team_barrier *b)
             wake_all(&b->gen);
         return;
     }
-    for (unsigned long long i = team_barrier_spins(n); i > 0; i--) {
+    for (unsigned long long i = team_barrier_spins(); i > 0; i--) {
         if (atomic_load_explicit(&b->gen, memory_order_acquire) != g)
             return;
         relax();

@@ -5,7 +5,8 @@
 # distribution's archive gets its own (was: -lsz -lz, Debian's, whatever the .pc file said); a .pc file that names
 # none (Debian's) gets -lsz -lz; without the archive, or with HDF5_STATIC=0, the shared library (-lhdf5). The small
 # libraries (z, sz with the aec it needs, inih) come from their archives where the compiler finds them (a compiler
-# stand-in answers -print-file-name from the made-up folder), as -lNAME where it does not or with STATIC_LIBS=0.
+# stand-in answers -print-file-name from the made-up folder) or in a -L folder of the link line, as -lNAME where
+# neither has one or with STATIC_LIBS=0.
 # Ends with one line "N passed, M failed".
 
 . "$(dirname "$0")/lib.sh"
@@ -62,6 +63,17 @@ check "the archives of libsz (libaec's after it) and zlib where found, -linih wh
 FAKE_PRIVATE="" link STATIC_LIBS=0
 case "$link" in *" $tmp/lib/libhdf5.a "*"-lsz -lz -linih "*) ! echo "$link" | grep -q "libsz.a\|libz.a" ;; *) false ;; esac
 check "STATIC_LIBS=0: -lsz -lz -linih beside the archives" $? "$link"
+
+mkdir -p "$tmp/opt"
+: >"$tmp/opt/libinih.a"
+FAKE_PRIVATE="-L$tmp/opt -lsz -laec -lz" link
+case "$link" in
+*" $tmp/lib/libsz.a $tmp/lib/libaec.a $tmp/lib/libaec.a $tmp/lib/libz.a $tmp/opt/libinih.a "*)
+    ! echo "$link" | grep -q -- "-laec\|-linih" ;;
+*) false ;;
+esac
+check "archives in the -L folders pkg-config names too, libaec's where it is named" $? "$link"
+rm -r "$tmp/opt"
 
 rm "$tmp/lib/libaec.a"
 FAKE_PRIVATE="" link
