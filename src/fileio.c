@@ -168,6 +168,73 @@ int fileio_write_derived(const char *path, const char *text, size_t n, char *err
     return write_replace(path, text, n, 0, err, len);
 }
 
+int fileio_batch_write(fileio_batch *b, const char *path, const char *text, size_t n, char *err, size_t len)
+{
+    if (holds(path, text, n))
+        return 0;
+    size_t plen = strlen(path);
+    char *tmp = b->n < FILEIO_BATCH ? malloc(plen + 32) : NULL, *dst = tmp ? strdup(path) : NULL;
+    if (!dst) {
+        free(tmp);
+        snprintf(err, len, "%s: cannot write: %s", path, strerror(b->n < FILEIO_BATCH ? ENOMEM : E2BIG));
+        return -1;
+    }
+    snprintf(tmp, plen + 32, "%s" FILEIO_TMP "%d", path, (int)getpid());
+    errno = 0;
+    FILE *f = fopen(tmp, "w");
+    int ok = f && fwrite(text, 1, n, f) == n, fd = f ? fileio_close_started(f) : -1;
+    if (!ok || fd < 0) {
+        int e = errno ? errno : EIO;
+        if (fd >= 0)
+            close(fd);
+        unlink(tmp);
+        snprintf(err, len, "%s: cannot write: %s", path, strerror(e));
+        free(tmp);
+        free(dst);
+        return -1;
+    }
+    b->tmp[b->n] = tmp, b->path[b->n] = dst, b->fd[b->n] = fd;
+    b->n++;
+    return 0;
+}
+
+int fileio_batch_commit(fileio_batch *b, char *err, size_t len)
+{
+    int rc = 0;
+    for (int i = 0; i < b->n; i++) {
+        errno = 0;
+        int synced = fileio_finish_synced(b->fd[i]) == 0;
+        b->fd[i] = -1;
+        if (rc == 0 && !synced) {
+            snprintf(err, len, "%s: cannot write: %s", b->path[i], strerror(errno ? errno : EIO));
+            rc = -1;
+        }
+    }
+    for (int i = 0; i < b->n && rc == 0; i++)
+        if (rename(b->tmp[i], b->path[i]) != 0) {
+            snprintf(err, len, "%s: cannot write: %s", b->path[i], strerror(errno));
+            rc = -1;
+        } else {
+            free(b->tmp[i]);
+            b->tmp[i] = NULL;
+        }
+    fileio_batch_drop(b);
+    return rc;
+}
+
+void fileio_batch_drop(fileio_batch *b)
+{
+    for (int i = 0; i < b->n; i++) {
+        if (b->fd[i] >= 0)
+            close(b->fd[i]);
+        if (b->tmp[i])
+            unlink(b->tmp[i]);
+        free(b->tmp[i]);
+        free(b->path[i]);
+    }
+    b->n = 0;
+}
+
 int fileio_sync_path(const char *path)
 {
     int fd = open(path, O_RDONLY);

@@ -101,7 +101,8 @@ static int identity_shaped(const char *text)
 
 /* Compares experiment.ini with the identity of base: writes it when new (or with IDENTITY_FORCE), refuses a
  * different one, naming each key that differs, and a damaged one as such. */
-static error_class check_identity(const char *dir, const config *base, int mode, char *err, size_t len)
+static error_class check_identity(const char *dir, const config *base, int mode, fileio_batch *batch, char *err,
+                                  size_t len)
 {
     char path[IDENTITY_PATH + 32];
     char *identity = identity_text(base);
@@ -130,7 +131,7 @@ static error_class check_identity(const char *dir, const config *base, int mode,
                                          : "use another experiment.name, or --force to train everything again");
         rc = ERROR_USAGE;
     } else if (mode != IDENTITY_READ && (!old || strcmp(old, identity))) {
-        rc = fileio_write_atomic(path, identity, strlen(identity), err, len) < 0 ? ERROR_OUTPUT : ERROR_NONE;
+        rc = fileio_batch_write(batch, path, identity, strlen(identity), err, len) < 0 ? ERROR_OUTPUT : ERROR_NONE;
     }
     free(old);
     free(identity);
@@ -151,7 +152,8 @@ static void put_sweep_lists(FILE *f, const config *base)
 
 /* Writes IDENTITY_PLAN: every key of base as "section.key=value" and every sweep list as "sweep.section.key=a, b",
  * the --set syntax (a sweep list can be longer than an INI line may be). What --verify expects. */
-static error_class write_plan(const char *dir, const config *base, int mode, char *err, size_t len)
+static error_class write_plan(const char *dir, const config *base, int mode, fileio_batch *batch, char *err,
+                              size_t len)
 {
     char path[IDENTITY_PATH + 32], *ini = NULL;
     size_t size = 0;
@@ -182,9 +184,13 @@ static error_class write_plan(const char *dir, const config *base, int mode, cha
     free(ini);
     put_sweep_lists(t.f, base);
     snprintf(path, sizeof path, "%s/" IDENTITY_PLAN, dir);
-    if (mode != IDENTITY_ONCE)
-        return fileio_text_save(&t, path, err, len) < 0 ? ERROR_OUTPUT : ERROR_NONE;
-    int failed = fflush(t.f) != 0 || write_once(path, t.buf, err, len) < 0;
+    int failed = fflush(t.f) != 0;
+    if (failed)
+        snprintf(err, len, "out of memory");
+    else if (mode != IDENTITY_ONCE)
+        failed = fileio_batch_write(batch, path, t.buf, t.size, err, len) < 0;
+    else
+        failed = write_once(path, t.buf, err, len) < 0;
     fileio_text_drop(&t);
     return failed ? ERROR_OUTPUT : ERROR_NONE;
 }
@@ -351,7 +357,8 @@ static int legacy_manifests(const char *dir, const char *sums, char *why, size_t
 
 /* Compares the checksums of the plan's data files with dir's IDENTITY_SUMS (or, when it is missing, with the
  * manifests of the runs there): refuses changed data unless force, and records the checksums. */
-static error_class check_sums(const char *dir, const plandata *data, int mode, char *err, size_t len)
+static error_class check_sums(const char *dir, const plandata *data, int mode, fileio_batch *batch, char *err,
+                              size_t len)
 {
     char path[IDENTITY_PATH + 32], detail[1024] = "";
     fileio_text t;
@@ -396,10 +403,11 @@ static error_class check_sums(const char *dir, const plandata *data, int mode, c
                      : "");
         rc = ERROR_USAGE;
         fileio_text_drop(&t);
-    } else if (mode != IDENTITY_READ && (!old || strcmp(old, t.buf)))
-        rc = fileio_text_save(&t, path, err, len) < 0 ? ERROR_OUTPUT : ERROR_NONE;
-    else
+    } else {
+        if (mode != IDENTITY_READ && (!old || strcmp(old, t.buf)))
+            rc = fileio_batch_write(batch, path, t.buf, t.size, err, len) < 0 ? ERROR_OUTPUT : ERROR_NONE;
         fileio_text_drop(&t);
+    }
     free(old);
     return rc;
 }
@@ -436,11 +444,17 @@ static int check_config(const char *rundir, const config *want, char *why, size_
 error_class identity_open(const char *dir, const config *base, const plandata *data, int mode, char *err,
                           size_t len)
 {
-    error_class rc = check_identity(dir, base, mode, err, len);
+    /* the three files started to the disk together and renamed in this order once all are there; nothing written
+     * when a check refuses */
+    fileio_batch batch = {0};
+    error_class rc = check_identity(dir, base, mode, &batch, err, len);
     if (rc == ERROR_NONE && data)
-        rc = check_sums(dir, data, mode, err, len);
+        rc = check_sums(dir, data, mode, &batch, err, len);
     if (rc == ERROR_NONE && mode != IDENTITY_READ)
-        rc = write_plan(dir, base, mode, err, len);
+        rc = write_plan(dir, base, mode, &batch, err, len);
+    if (rc == ERROR_NONE && fileio_batch_commit(&batch, err, len) < 0)
+        rc = ERROR_OUTPUT;
+    fileio_batch_drop(&batch);
     return rc;
 }
 
