@@ -170,13 +170,25 @@ int fileio_write_derived(const char *path, const char *text, size_t n, char *err
 
 int fileio_batch_write(fileio_batch *b, const char *path, const char *text, size_t n, char *err, size_t len)
 {
+    for (int i = 0; i < b->n; i++)
+        if (!strcmp(b->path[i], path)) { /* its temporary would be the earlier one's */
+            snprintf(err, len, "%s: cannot write: written twice in one batch", path);
+            errno = EINVAL;
+            return -1;
+        }
+    if (b->n == FILEIO_BATCH) {
+        snprintf(err, len, "%s: cannot write: more than %d files in one batch", path, FILEIO_BATCH);
+        errno = EINVAL;
+        return -1;
+    }
     if (holds(path, text, n))
         return 0;
     size_t plen = strlen(path);
-    char *tmp = b->n < FILEIO_BATCH ? malloc(plen + 32) : NULL, *dst = tmp ? strdup(path) : NULL;
+    char *tmp = malloc(plen + 32), *dst = tmp ? strdup(path) : NULL;
     if (!dst) {
         free(tmp);
-        snprintf(err, len, "%s: cannot write: %s", path, strerror(b->n < FILEIO_BATCH ? ENOMEM : E2BIG));
+        snprintf(err, len, "%s: cannot write: %s", path, strerror(ENOMEM));
+        errno = ENOMEM;
         return -1;
     }
     snprintf(tmp, plen + 32, "%s" FILEIO_TMP "%d", path, (int)getpid());
@@ -191,6 +203,7 @@ int fileio_batch_write(fileio_batch *b, const char *path, const char *text, size
         snprintf(err, len, "%s: cannot write: %s", path, strerror(e));
         free(tmp);
         free(dst);
+        errno = e;
         return -1;
     }
     b->tmp[b->n] = tmp, b->path[b->n] = dst, b->fd[b->n] = fd;

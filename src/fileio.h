@@ -17,8 +17,9 @@ char *fileio_read(const char *path);
 int fileio_open_regular(const char *path, mode_t *mode);
 /* What a file that is not a regular file is, in words: "a FIFO", "a character device", ... */
 const char *fileio_file_kind(mode_t mode);
-/* The temporary file of fileio_write_atomic is "<path>" FILEIO_TMP "<pid>": the one pattern fileio_is_temporary
- * recognises, so a runner killed while writing leaves nothing that the next one cannot find. */
+/* The temporary file of fileio_write_atomic (and of a batch's files) is "<path>" FILEIO_TMP "<pid>": the one
+ * pattern fileio_is_temporary recognises, so a runner killed while writing leaves nothing that the next one cannot
+ * find. */
 #define FILEIO_TMP ".runner-tmp-"
 /* Writes n bytes of text to path through a temporary file, fsync and rename; nothing when path is a regular file
  * that holds exactly that text already. 0, or -1 with "path: cannot write: cause" in err and errno set. */
@@ -37,7 +38,8 @@ typedef struct fileio_batch {
     int fd[FILEIO_BATCH];
 } fileio_batch; /* {0}: empty */
 /* Starts n bytes of text for path; nothing when path is a regular file that holds exactly that text already. 0, or
- * -1 with "path: cannot write: cause" in err (what the batch held before stays in it). */
+ * -1 with "path: cannot write: cause" in err and errno set (what the batch held before stays in it); a path
+ * already in the batch, or one file more than FILEIO_BATCH, is refused. */
 int fileio_batch_write(fileio_batch *b, const char *path, const char *text, size_t n, char *err, size_t len);
 /* Waits until every started file is on disk, then renames each into place, in order, and empties the batch. 0, or
  * -1 with err; the files not renamed by then are removed. */
@@ -68,7 +70,7 @@ void fileio_remove_tree(const char *path);
 /* 1 when a file name is a temporary of fileio_write_atomic ("NAME" FILEIO_TMP "PID", or the "NAME.tmpPID" of
  * earlier versions). */
 int fileio_is_temporary(const char *name);
-/* Removes the temporaries of fileio_write_atomic in folder dir (not below it): call under the lock that covers
+/* Removes the temporaries of fileio_write_atomic and of batches in folder dir (not below it): call under the lock that covers
  * what is written there, since another runner's temporary looks the same. */
 void fileio_remove_temporaries(const char *dir);
 /* The names of the folders in root that hold a readable file named file, sorted (hidden ones, '.'-first, left

@@ -184,7 +184,7 @@ static error_class write_plan(const char *dir, const config *base, int mode, fil
     free(ini);
     put_sweep_lists(t.f, base);
     snprintf(path, sizeof path, "%s/" IDENTITY_PLAN, dir);
-    int failed = fflush(t.f) != 0;
+    int failed = ferror(t.f) || fflush(t.f) != 0; /* a line lost to memory would go unseen in the text */
     if (failed)
         snprintf(err, len, "out of memory");
     else if (mode != IDENTITY_ONCE)
@@ -365,7 +365,7 @@ static error_class check_sums(const char *dir, const plandata *data, int mode, f
     if (fileio_text_open(&t, err, len) < 0)
         return ERROR_OUTPUT;
     plandata_sums(data, t.f);
-    if (fflush(t.f) != 0) {
+    if (ferror(t.f) || fflush(t.f) != 0) {
         fileio_text_drop(&t);
         snprintf(err, len, "out of memory");
         return ERROR_OUTPUT;
@@ -444,8 +444,9 @@ static int check_config(const char *rundir, const config *want, char *why, size_
 error_class identity_open(const char *dir, const config *base, const plandata *data, int mode, char *err,
                           size_t len)
 {
-    /* the three files started to the disk together and renamed in this order once all are there; nothing written
-     * when a check refuses */
+    /* the three files started to the disk together and renamed in this order once all are there; a plain run
+     * writes nothing when a check refuses (a shard's experiment.ini and plan.txt are created at once by
+     * write_once, the others' to read) */
     fileio_batch batch = {0};
     error_class rc = check_identity(dir, base, mode, &batch, err, len);
     if (rc == ERROR_NONE && data)

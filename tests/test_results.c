@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 enum { NRUNS = 4, MAX_EPOCHS = 64 };
@@ -391,6 +392,68 @@ START_TEST(test_temporary_names)
 }
 END_TEST
 
+/* A batch of durable writes: the files appear only at the commit, with their texts; a file that already holds its
+ * text is left alone; the same path twice and a file past FILEIO_BATCH are refused; a dropped batch leaves neither
+ * the files nor a temporary; a commit whose rename fails (the folder gone) says which file. */
+START_TEST(test_batch_writes)
+{
+    char root[] = "/tmp/runner_batch_XXXXXX", err[400], a[300], b[300], c[300], sub[300];
+    ck_assert_ptr_nonnull(mkdtemp(root));
+    snprintf(a, sizeof a, "%s/a.ini", root);
+    snprintf(b, sizeof b, "%s/b.txt", root);
+    snprintf(c, sizeof c, "%s/c.txt", root);
+    fileio_batch batch = {0};
+    ck_assert_msg(fileio_batch_write(&batch, a, "alpha\n", 6, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(fileio_batch_write(&batch, b, "beta\n", 5, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(fileio_batch_write(&batch, a, "again\n", 6, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "a.ini: cannot write: written twice in one batch") != NULL, "%s", err);
+    ck_assert_int_ne(access(a, F_OK), 0); /* nothing in place before the commit */
+    ck_assert_int_eq(batch.n, 2);
+    ck_assert_msg(fileio_batch_commit(&batch, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(batch.n, 0);
+    char *ta = fileio_read(a), *tb = fileio_read(b);
+    ck_assert_str_eq(ta, "alpha\n");
+    ck_assert_str_eq(tb, "beta\n");
+    free(ta);
+    free(tb);
+    /* a holds its text: not written again (its inode stays); c is new; past FILEIO_BATCH: refused */
+    struct stat before, after;
+    ck_assert_int_eq(stat(a, &before), 0);
+    ck_assert_int_eq(fileio_batch_write(&batch, a, "alpha\n", 6, err, sizeof err), 0);
+    ck_assert_int_eq(batch.n, 0);
+    for (int i = 0; i < FILEIO_BATCH; i++) {
+        snprintf(sub, sizeof sub, "%s/n%d", root, i);
+        ck_assert_msg(fileio_batch_write(&batch, sub, "n\n", 2, err, sizeof err) == 0, "%s", err);
+    }
+    ck_assert_int_eq(fileio_batch_write(&batch, c, "gamma\n", 6, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "more than") != NULL, "%s", err);
+    fileio_batch_drop(&batch); /* nothing renamed, no temporary left */
+    ck_assert_int_eq(batch.n, 0);
+    ck_assert_int_eq(stat(a, &after), 0);
+    ck_assert(before.st_ino == after.st_ino);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "test $(ls -A '%s' | wc -l) -eq 2", root); /* a.ini and b.txt */
+    ck_assert_int_eq(system(cmd), 0);
+    /* the folder of a started file removed before the commit: the rename fails, the message names the file */
+    snprintf(sub, sizeof sub, "%s/sub", root);
+    ck_assert_int_eq(mkdir(sub, 0777), 0);
+    snprintf(c, sizeof c, "%s/sub/c.txt", root);
+    ck_assert_msg(fileio_batch_write(&batch, b, "beta 2\n", 7, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(fileio_batch_write(&batch, c, "gamma\n", 6, err, sizeof err) == 0, "%s", err);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", sub);
+    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(fileio_batch_commit(&batch, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "sub/c.txt: cannot write") != NULL, "%s", err);
+    tb = fileio_read(b); /* renamed in order: b before the failure */
+    ck_assert_str_eq(tb, "beta 2\n");
+    free(tb);
+    snprintf(cmd, sizeof cmd, "test $(ls -A '%s' | wc -l) -eq 2", root);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 Suite *results_suite(void)
 {
     Suite *s = suite_create("results");
@@ -400,6 +463,7 @@ Suite *results_suite(void)
     tcase_add_test(tc, test_store_refusals_are_usage_errors);
     tcase_add_test(tc, test_remove_tree_nested_files_links);
     tcase_add_test(tc, test_temporary_names);
+    tcase_add_test(tc, test_batch_writes);
     suite_add_tcase(s, tc);
     return s;
 }
