@@ -124,36 +124,59 @@ static int holds(const char *path, const char *text, size_t n)
     return same;
 }
 
+/* The failure of a write through tmp, path's temporary: tmp removed and freed, "path: cannot write: cause" in err
+ * (errno's, or EIO where none was set) and errno kept. -1. */
+static int temporary_failed(const char *path, char *tmp, char *err, size_t len)
+{
+    int e = errno ? errno : EIO;
+    unlink(tmp);
+    snprintf(err, len, "%s: cannot write: %s", path, strerror(e));
+    free(tmp);
+    errno = e;
+    return -1;
+}
+
+/* path's temporary ("<path>" FILEIO_TMP "<pid>") created and the n bytes of text written to it: the open stream,
+ * and its name in *tmp (free it); NULL with err and errno set, and nothing left behind. */
+static FILE *write_temporary(const char *path, const char *text, size_t n, char **tmp, char *err, size_t len)
+{
+    size_t plen = strlen(path);
+    *tmp = malloc(plen + 32);
+    if (!*tmp) {
+        snprintf(err, len, "%s: cannot write: %s", path, strerror(ENOMEM));
+        errno = ENOMEM;
+        return NULL;
+    }
+    snprintf(*tmp, plen + 32, "%s" FILEIO_TMP "%d", path, (int)getpid());
+    errno = 0;
+    FILE *f = fopen(*tmp, "w");
+    if (f && fwrite(text, 1, n, f) == n)
+        return f;
+    if (f)
+        fclose(f);
+    temporary_failed(path, *tmp, err, len);
+    return NULL;
+}
+
 /* fileio_write_atomic, and fileio_write_derived when flush is 0 */
 static int write_replace(const char *path, const char *text, size_t n, int flush, char *err, size_t len)
 {
     if (holds(path, text, n))
         return 0;
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 32);
-    if (!tmp) {
-        snprintf(err, len, "%s: cannot write: %s", path, strerror(ENOMEM));
+    char *tmp;
+    FILE *f = write_temporary(path, text, n, &tmp, err, len);
+    if (!f)
         return -1;
-    }
-    snprintf(tmp, plen + 32, "%s" FILEIO_TMP "%d", path, (int)getpid());
-    errno = 0;
-    FILE *f = fopen(tmp, "w");
-    int ok = f && fwrite(text, 1, n, f) == n;
-    if (f && flush)
-        ok = fileio_close_synced(f) == 0 && ok;
-    else if (f) {
+    int ok;
+    if (flush)
+        ok = fileio_close_synced(f) == 0;
+    else {
         int bad = fflush(f) != 0 || ferror(f);
         bad |= fclose(f) != 0;
-        ok = !bad && ok;
+        ok = !bad;
     }
-    if (!ok || rename(tmp, path) != 0) {
-        int e = errno ? errno : EIO;
-        unlink(tmp);
-        snprintf(err, len, "%s: cannot write: %s", path, strerror(e));
-        free(tmp);
-        errno = e; /* for callers that report errno */
-        return -1;
-    }
+    if (!ok || rename(tmp, path) != 0)
+        return temporary_failed(path, tmp, err, len);
     free(tmp);
     return 0;
 }
@@ -183,28 +206,17 @@ int fileio_batch_write(fileio_batch *b, const char *path, const char *text, size
     }
     if (holds(path, text, n))
         return 0;
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 32), *dst = tmp ? strdup(path) : NULL;
+    char *tmp, *dst = strdup(path);
     if (!dst) {
-        free(tmp);
         snprintf(err, len, "%s: cannot write: %s", path, strerror(ENOMEM));
         errno = ENOMEM;
         return -1;
     }
-    snprintf(tmp, plen + 32, "%s" FILEIO_TMP "%d", path, (int)getpid());
-    errno = 0;
-    FILE *f = fopen(tmp, "w");
-    int ok = f && fwrite(text, 1, n, f) == n, fd = f ? fileio_close_started(f) : -1;
-    if (!ok || fd < 0) {
-        int e = errno ? errno : EIO;
-        if (fd >= 0)
-            close(fd);
-        unlink(tmp);
-        snprintf(err, len, "%s: cannot write: %s", path, strerror(e));
-        free(tmp);
+    FILE *f = write_temporary(path, text, n, &tmp, err, len);
+    int fd = f ? fileio_close_started(f) : -1;
+    if (fd < 0) {
         free(dst);
-        errno = e;
-        return -1;
+        return f ? temporary_failed(path, tmp, err, len) : -1;
     }
     b->tmp[b->n] = tmp, b->path[b->n] = dst, b->fd[b->n] = fd;
     b->n++;
