@@ -724,29 +724,90 @@ void mlp_gather_rows(float *dst, const float *X, const int *rows, int n, int col
         memcpy(dst + (size_t)i * cols, X + (size_t)rows[i] * cols, (size_t)cols * sizeof *dst);
 }
 
-void mlp_train_rows(mlp *net, const float *X, const int *Y, const int *rows, int n, float scale, const mlp_update *u)
+/* 1 when a step of n rows from mlp_train_rows takes a team of nt threads (chunked or units), each thread with its
+ * own copy of the batch. */
+static int rows_team(const mlp *net, int nt, int n)
 {
-    int cols = net->size[0], nt = omp_get_max_threads();
+    return nt > 1 && nt <= net->xthreads && mlp_batch_copies(net->size, net->nlayers, nt, n) > 1;
+}
+
+static void gather_labels(mlp *net, const int *Y, const int *rows, int n)
+{
     for (int i = 0; i < n; i++)
         net->yt[i] = Y[rows[i]];
-    /* a chunked or units step on nt threads, with a copy of the batch for each */
-    if (nt > 1 && nt <= net->xthreads && mlp_batch_copies(net->size, net->nlayers, nt, n) > 1) {
+}
+
+/* The calling thread's part of a team's step of n rows (labels gathered): its copy of the batch, then its share of
+ * the chunked or the units step. */
+static void rows_team_step(mlp *net, const float *X, const int *rows, int n, int chunked, float scale,
+                           const mlp_update *u, team_barrier *bar)
+{
+    int cols = net->size[0];
+    float *x = net->xt + (size_t)omp_get_thread_num() * (size_t)net->xrows * (size_t)cols;
+    mlp_gather_rows(x, X, rows, n, cols);
+    if (chunked)
+        chunked_step(net, x, net->yt, n, scale, u);
+    else
+        units_step(net, x, net->yt, n, scale, u, bar);
+}
+
+void mlp_train_rows(mlp *net, const float *X, const int *Y, const int *rows, int n, float scale, const mlp_update *u)
+{
+    int nt = omp_get_max_threads();
+    gather_labels(net, Y, rows, n);
+    if (rows_team(net, nt, n)) {
         int chunked = mlp_step_chunked(net, n);
         first_usual(net);
         team_barrier bar = TEAM_BARRIER_INIT;
         team_barrier_begin(nt);
         #pragma omp parallel num_threads(nt)
-        {
-            float *x = net->xt + (size_t)omp_get_thread_num() * (size_t)net->xrows * (size_t)cols;
-            mlp_gather_rows(x, X, rows, n, cols);
-            if (chunked)
-                chunked_step(net, x, net->yt, n, scale, u);
-            else
-                units_step(net, x, net->yt, n, scale, u, &bar);
-        }
+        rows_team_step(net, X, rows, n, chunked, scale, u, &bar);
         team_barrier_end(nt);
         return;
     }
-    mlp_gather_rows(net->xt, X, rows, n, cols);
+    mlp_gather_rows(net->xt, X, rows, n, net->size[0]);
     mlp_train_step(net, net->xt, net->yt, n, scale, u);
+}
+
+/* Where the steps take a team, one region holds them all: between two steps the team waits at its own barrier
+ * (twice: the step is over, then the next one's labels and update are ready) while the calling thread runs
+ * after(); a fork and a join of libgomp's cost ~3 us a step, the two barriers ~0.5 (README, Performance). */
+int mlp_train_rows_run(mlp *net, const float *X, const int *Y, const int *rows, int n, int steps, float scale,
+                       mlp_update *u, int (*after)(void *ctx, mlp_update *next), void *ctx)
+{
+    int nt = omp_get_max_threads();
+    if (steps < 2 || !rows_team(net, nt, n)) {
+        int taken = 0;
+        while (taken < steps) {
+            mlp_train_rows(net, X, Y, rows + (size_t)taken * n, n, scale, u);
+            taken++;
+            if (!after(ctx, taken < steps ? u : NULL))
+                break;
+        }
+        return taken;
+    }
+    int chunked = mlp_step_chunked(net, n), taken = 0, go = 1;
+    first_usual(net);
+    team_barrier bar = TEAM_BARRIER_INIT;
+    team_barrier_begin(nt);
+    #pragma omp parallel num_threads(nt)
+    for (int i = 0;; i++) {
+        /* go and the labels are written here by the calling thread alone, and read by all only between the next
+         * two barriers */
+        if (omp_get_thread_num() == 0) {
+            if (i > 0) {
+                taken = i;
+                go = after(ctx, i < steps ? u : NULL) && i < steps;
+            }
+            if (go)
+                gather_labels(net, Y, rows + (size_t)i * n, n);
+        }
+        team_barrier_wait(&bar);
+        if (!go)
+            break;
+        rows_team_step(net, X, rows + (size_t)i * n, n, chunked, scale, u, &bar);
+        team_barrier_wait(&bar); /* the step is over: its loss is complete, and nobody reads u or the labels */
+    }
+    team_barrier_end(nt);
+    return taken;
 }

@@ -96,6 +96,13 @@ void mlp_steps_end(mlp *net);
  * copy that another core has just written (where mlp_reserve made a copy for each; else one copy, read by all).
  * Needs mlp_reserve for batches of at least n rows. */
 void mlp_train_rows(mlp *net, const float *X, const int *Y, const int *rows, int n, float scale, const mlp_update *u);
+/* Up to `steps` steps of n rows each, step i over rows[i * n .. i * n + n - 1], as many calls of mlp_train_rows (the
+ * same bits) with u. After each step the calling thread runs after(ctx, next), with next NULL after the last of
+ * them, else pointing at u, which after sets for the next step when it returns non-zero; 0 ends the run there.
+ * Returns the steps taken. Where those steps take a team of threads, the team persists from the first to the
+ * last: its other threads wait while after runs, which must not start a parallel region of its own. */
+int mlp_train_rows_run(mlp *net, const float *X, const int *Y, const int *rows, int n, int steps, float scale,
+                       mlp_update *u, int (*after)(void *ctx, mlp_update *next), void *ctx);
 /* Copies the rows rows[0..n-1] of X (cols floats each) into dst (n, cols): mlp_train_rows' gather. */
 void mlp_gather_rows(float *dst, const float *X, const int *rows, int n, int cols);
 /* Allocates mlp_train_rows' workspace for up to threads threads and batches of batch rows (at most max_rows): a

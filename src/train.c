@@ -284,10 +284,15 @@ static int target_at_evaluation(train_job *job, int epoch)
 
 /* Inside an epoch begun at t0 (less the seconds it trained before a stop, for a resumed one) after job->steps
  * steps: every train.eval_every_steps steps, checks the target on the validation set (the test set without one). */
-static void target_between(train_job *job, double t0)
+static int target_due(const train_job *job)
 {
     long long every = job->cfg.eval_every_steps;
-    if (job->cfg.target_accuracy <= 0 || every <= 0 || job->steps % every || job->steps_to_target >= 0)
+    return job->cfg.target_accuracy > 0 && every > 0 && job->steps % every == 0 && job->steps_to_target < 0;
+}
+
+static void target_between(train_job *job, double t0)
+{
+    if (!target_due(job))
         return;
     double seconds = job->train_seconds + timing_now() - t0, loss, acc;
     train_evaluate(job, train_has_validation(job) ? job->val : job->test, &loss, &acc);
@@ -543,6 +548,27 @@ void train_finish(train_job *job)
         job->train_seconds > 0 ? (double)job->train->rows * job->epochs_done / job->train_seconds : 0;
 }
 
+/* A run of train_execute's steps of n rows each at the rate lr; finite: 0 once a step's loss was not. */
+typedef struct steps_run {
+    train_job *job;
+    double lr;
+    int n, finite;
+} steps_run;
+
+/* mlp_train_rows_run's after: the step's loss checked, then the next step's update, unless the run of steps
+ * ends here: a loss not finite, the target to check (train_evaluate's threads are not to run inside the steps'
+ * team) or a stop asked. train_execute then does what the step asks, as after a step taken alone. */
+static int after_step(void *ctx, mlp_update *next)
+{
+    steps_run *run = ctx;
+    train_job *job = run->job;
+    if (!(run->finite = step_done(job, run->n)) || !next || target_due(job) ||
+        train_stop_asked(job->stop, job->halt))
+        return 0;
+    *next = update_for(job, ++job->steps, run->lr);
+    return 1;
+}
+
 void train_execute(train_job *job)
 {
     omp_set_num_threads(job->threads);
@@ -555,16 +581,19 @@ void train_execute(train_job *job)
         train_checkpoint(job, epoch, job->at_rows, 0); /* where it is: a resumed epoch may begin mid-way */
         double t0 = timing_now(), lr = train_epoch_begin(job, epoch);
         int finite = 1;
-        for (int s = job->at_rows; s < tr->rows && finite; s += B) {
+        for (int s = job->at_rows; s < tr->rows && finite;) {
+            /* the full batches from s in one run of steps (a team's, where they take one), a last short one alone */
             int n = tr->rows - s < B ? tr->rows - s : B;
+            steps_run run = {job, lr, n, 1};
             mlp_update u = update_for(job, ++job->steps, lr);
-            mlp_train_rows(&job->net, tr->x, tr->y, job->order + s, n, train_step_scale(job, n), &u);
-            if (!(finite = step_done(job, n)))
+            s += n * mlp_train_rows_run(&job->net, tr->x, tr->y, job->order + s, n, (tr->rows - s) / n,
+                                        train_step_scale(job, n), &u, after_step, &run);
+            if (!(finite = run.finite))
                 break;
             target_between(job, t0 - job->curve[epoch].seconds);
             if (train_stop_asked(job->stop, job->halt)) {
                 job->curve[epoch].seconds += timing_now() - t0;
-                train_checkpoint(job, epoch, s + n, 1);
+                train_checkpoint(job, epoch, s, 1);
                 job->status = TRAIN_INTERRUPTED;
                 return;
             }

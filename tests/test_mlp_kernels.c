@@ -510,6 +510,87 @@ START_TEST(test_train_rows_any_threads)
 }
 END_TEST
 
+/* mlp_train_rows_run's after(): records each step's loss (complete when after runs), halves the rate for the next
+ * step, and ends the run after stop_after steps (0: never). */
+typedef struct run_log {
+    mlp *net;
+    int n, calls, stop_after, nulls;
+    double loss[4];
+} run_log;
+
+static int log_after(void *ctx, mlp_update *next)
+{
+    run_log *g = ctx;
+    double sum = 0;
+    for (int i = 0; i < g->n; i++)
+        sum += g->net->loss[i];
+    g->loss[g->calls++] = sum;
+    g->nulls += next == NULL;
+    if (g->calls == g->stop_after || !next)
+        return 0;
+    next->lr *= 0.5f;
+    return 1;
+}
+
+/* mlp_train_rows_run (one team for all its steps where they take one) gives the bits of mlp_train_rows step by step
+ * on 1 to 4 threads, for a units-step model, a chunked one and one that stays serial: the same parameters and
+ * losses, after() called once per step with the next update (NULL after the last), and a run that after() ends
+ * early takes exactly the steps before. */
+START_TEST(test_train_rows_run_same_bits)
+{
+    static const struct { int nh, h[2], B; } cases[] = {{2, {256, 256}, 64}, {1, {512, 0}, 256}, {1, {128, 0}, 32}};
+    enum { ROWS = 1000, IN = 64, OUT = 10, STEPS = 3 };
+    int threads = omp_get_max_threads();
+    rng r;
+    rng_init(&r, 79, 3);
+    float *X = malloc((size_t)ROWS * IN * 4);
+    int Y[ROWS], order[ROWS];
+    fill(X, (size_t)ROWS * IN, &r);
+    for (int i = 0; i < ROWS; i++)
+        Y[i] = (int)(rng_uniform(&r) * OUT), order[i] = i;
+    rng_shuffle(&r, order, ROWS);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        int B = cases[c].B;
+        for (int t = 1; t <= 4; t++)
+            for (int stop_after = 0; stop_after <= 2; stop_after += 2) {
+                mlp net, ref;
+                ck_assert_int_eq(mlp_init(&net, IN, cases[c].h, cases[c].nh, OUT, MLP_SIGMOID, MLP_OUT_SOFTMAX, B), 0);
+                ck_assert_int_eq(mlp_init(&ref, IN, cases[c].h, cases[c].nh, OUT, MLP_SIGMOID, MLP_OUT_SOFTMAX, B), 0);
+                omp_set_num_threads(1);
+                ck_assert_int_eq(mlp_reserve(&net, t, B), 0);
+                ck_assert_int_eq(mlp_reserve(&ref, t, B), 0);
+                rng_init(&r, 80 + c, 1);
+                mlp_randomize(&net, MLP_INIT_XAVIER, &r);
+                memcpy(ref.params, net.params, net.nparams * 4);
+                omp_set_num_threads(t);
+                int want = stop_after ? stop_after : STEPS;
+                double loss[STEPS];
+                mlp_update u = {.kind = MLP_SGD, .lr = 0.1f};
+                for (int step = 0; step < want; step++, u.lr *= 0.5f) {
+                    mlp_train_rows(&ref, X, Y, order + step * B, B, 1.0f / B, &u);
+                    loss[step] = 0;
+                    for (int i = 0; i < B; i++)
+                        loss[step] += ref.loss[i];
+                }
+                run_log g = {.net = &net, .n = B, .stop_after = stop_after};
+                u.lr = 0.1f;
+                int taken = mlp_train_rows_run(&net, X, Y, order, B, STEPS, 1.0f / B, &u, log_after, &g);
+                ck_assert_msg(taken == want && g.calls == want && g.nulls == (stop_after ? 0 : 1),
+                              "case %zu, %d threads: %d steps taken, %d calls, %d without a next step", c, t, taken,
+                              g.calls, g.nulls);
+                for (int step = 0; step < want; step++)
+                    ck_assert_msg(g.loss[step] == loss[step], "case %zu, %d threads: step %d's loss differs", c, t,
+                                  step);
+                ck_assert_msg(same(ref.params, net.params, net.nparams), "case %zu, %d threads: other bits", c, t);
+                mlp_free(&net);
+                mlp_free(&ref);
+            }
+        omp_set_num_threads(threads);
+    }
+    free(X);
+}
+END_TEST
+
 /* The forward pass's sigmoid (vectorised by hand where the host has AVX-512) gives sigmoidf's bits for a million
  * floats spread over every exponent, both signs, and the edges: zeros, infinities, NaNs, subnormals, the values
  * around exp_nonpos' cut-off of -87 and where the exp underflows. Each row's input reaches its logits unchanged
@@ -796,6 +877,7 @@ Suite *mlp_kernels_suite(void)
     tcase_add_test(tc, test_kernels_match_bitwise_twins);
     tcase_add_test(tc, test_multilayer_step_any_threads);
     tcase_add_test(tc, test_train_rows_any_threads);
+    tcase_add_test(tc, test_train_rows_run_same_bits);
     tcase_add_test(tc, test_transposed_first_layer_same_bits);
     tcase_add_test(tc, test_team_share_partitions);
     tcase_add_test(tc, test_team_barrier_holds_every_thread);

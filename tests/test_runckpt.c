@@ -48,11 +48,14 @@ static void unload(loaded *l)
     config_free(&l->cfg);
 }
 
+/* The threads a prepared run trains on. */
+static int run_threads = 1;
+
 static void prepare(train_job *job, loaded *l, long long seed)
 {
     char err[600];
-    ck_assert_msg(train_prepare(job, &l->cfg, seed, &l->train, &l->val, &l->test, l->nclasses, 1, err, sizeof err) == 0,
-                  "%s", err);
+    ck_assert_msg(train_prepare(job, &l->cfg, seed, &l->train, &l->val, &l->test, l->nclasses, run_threads, err,
+                                sizeof err) == 0, "%s", err);
 }
 
 /* A run that writes a checkpoint at every epoch start (checkpoint_every = 0) and is stopped in epoch stop_at. */
@@ -170,6 +173,33 @@ START_TEST(test_resumed_run_equals_uninterrupted)
     check_resume(stopping);
     check_resume(kept);
     check_resume(reached);
+}
+END_TEST
+
+/* A model whose steps on two threads take a team that persists across them (mlp_train_rows_run): stopped and
+ * resumed the same bits, the run of steps ended by the stop after the first batch of epoch 4 and every 3 steps by
+ * the target's check, and the same bits on one thread, whose steps go one by one. */
+START_TEST(test_resumed_team_run_equals_uninterrupted)
+{
+    static const char *const sgd[] = {"model.hidden=256-256", "train.batch_size=64", "train.epochs=6", NULL};
+    static const char *const kept[] = {"model.hidden=256-256", "train.batch_size=64", "train.epochs=6",
+                                       "train.target_accuracy=0.15", "train.eval_every_steps=3", NULL};
+    run_threads = 2;
+    check_resume(sgd);
+    check_resume(kept);
+    loaded l;
+    load(&l, kept);
+    train_job two, one;
+    prepare(&two, &l, 1);
+    train_execute(&two);
+    run_threads = 1;
+    prepare(&one, &l, 1);
+    train_execute(&one);
+    ck_assert(two.steps_to_target > 0 && two.steps_to_target % 3 == 0);
+    assert_same(&one, &two, "2 threads against 1");
+    train_free(&two);
+    train_free(&one);
+    unload(&l);
 }
 END_TEST
 
@@ -296,6 +326,7 @@ Suite *runckpt_suite(void)
     TCase *tc = tcase_create("runckpt");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_resumed_run_equals_uninterrupted);
+    tcase_add_test(tc, test_resumed_team_run_equals_uninterrupted);
     tcase_add_test(tc, test_damaged_or_foreign_checkpoints_are_refused);
     tcase_add_test(tc, test_progress_lines_off_a_terminal);
     suite_add_tcase(s, tc);
