@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -264,6 +265,39 @@ static int spawn(const char *script, int fd, pid_t *pid)
     posix_spawnattr_destroy(&at);
     posix_spawn_file_actions_destroy(&fa);
     return rc;
+}
+
+/* The modification time of dir/name.ext into *t; 0, or -1 when it cannot be read (no such file). */
+static int mtime_of(const char *dir, const char *name, const char *ext, struct timespec *t)
+{
+    char path[FILEIO_PATH];
+    struct stat st;
+    if (snprintf(path, sizeof path, "%s/%s.%s", dir, name, ext) >= (int)sizeof path || stat(path, &st) != 0)
+        return -1;
+    *t = st.st_mtim;
+    return 0;
+}
+
+static int later(struct timespec a, struct timespec b)
+{
+    return a.tv_sec > b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec > b.tv_nsec);
+}
+
+/* Both images strictly newer than both texts (rewritten, so given a new time, only when they change: write_replace
+ * in fileio.c), and no .log: gnuplot_run creates it before it starts gnuplot and removes it only once gnuplot has
+ * finished well, so a render killed half-way or failed leaves it. */
+int gnuplot_current(const char *dir, const char *name)
+{
+    static const char *const images[] = {"png", "svg"}, *const texts[] = {"dat", "gp"};
+    struct timespec img, text, log;
+    if (mtime_of(dir, name, "log", &log) == 0)
+        return 0;
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++)
+            if (mtime_of(dir, name, images[i], &img) < 0 || mtime_of(dir, name, texts[j], &text) < 0 ||
+                !later(img, text))
+                return 0;
+    return 1;
 }
 
 /* Runs "gnuplot script" with its output in log (removed on success, and when stopped). 0, 1 when gnuplot is not

@@ -651,6 +651,8 @@ int plot_render(const plot_set *s, char *err, size_t len)
     char script[FILEIO_PATH], log[FILEIO_PATH];
     for (int i = 0; i < s->n; i++) {
         const char *name = plot_names[s->kind[i]];
+        if (gnuplot_current(s->dir, name))
+            continue;
         if (fileio_path(script, sizeof script, err, len, "%s/%s.gp", s->dir, name) < 0 ||
             fileio_path(log, sizeof log, err, len, "%s/%s.log", s->dir, name) < 0)
             return -1;

@@ -194,4 +194,56 @@ want="runner: RUNNER_GNUPLOT_TIMEOUT=soon: expected seconds per plot script, mor
 [ -e "$tmp/results" ] && why="$why; files were created under the results root"
 verdict "bad_gnuplot_timeout"
 
+# ---- (3) a re-run draws only what changed -----------------------------------------------------------------------
+# gnuplot behind a wrapper that records each script it is given: a run with nothing new draws nothing and leaves
+# the images as they were; a missing image, a render's log left behind (a killed render) and a .dat newer than its
+# images each draw that plot alone; --no-plots removes the images, so the next run draws them all.
+if real=$(command -v gnuplot); then
+    mkdir "$tmp/count"
+    printf '#!/bin/sh\necho "${1##*/}" >>"%s/rendered"\nexec "%s" "$@"\n' "$tmp" "$real" >"$tmp/count/gnuplot"
+    chmod +x "$tmp/count/gnuplot"
+    rm -rf "$tmp/results" "$tmp/plots"
+    p=$tmp/plots/input_test
+    # drawn NAME: runs the runner with the wrapper; why gets NAME and what was drawn unless that is $want
+    drawn() {
+        rm -f "$tmp/rendered"
+        bounded env PATH="$tmp/count:$PATH" "$RUNNER" --quiet --results "$tmp/results" --plots "$tmp/plots" "$@" \
+            "$tmp/cfg.ini"
+        [ "$status" = 0 ] || why="$why; $1: exit status $status"
+        got=$(sort "$tmp/rendered" 2>/dev/null | tr '\n' ' ')
+        if [ "$want" = every ]; then
+            want=$(cd "$p" && ls ./*.gp | sed 's|^\./||' | sort | tr '\n' ' ')
+            [ -n "$want" ] || why="$why; no plot script was written"
+        fi
+        [ "$got" = "$want" ] || why="$why; drew '$got', expected '$want'"
+    }
+    why= want=every
+    drawn
+    ls -l --time-style=full-iso "$p" >"$tmp/before"
+    want=
+    drawn
+    ls -l --time-style=full-iso "$p" | cmp -s - "$tmp/before" || why="$why; a run with nothing new changed the plots"
+    verdict "rerun_draws_nothing"
+    why=
+    rm "$p/loss_curves.svg"
+    : >"$p/acc_curves.log"
+    touch "$p/confusion.dat"
+    want="acc_curves.gp confusion.gp loss_curves.gp "
+    drawn
+    [ -e "$p/acc_curves.log" ] && why="$why; acc_curves.log is left"
+    [ -s "$p/loss_curves.svg" ] || why="$why; loss_curves.svg is not drawn again"
+    want=
+    drawn
+    verdict "rerun_draws_what_changed"
+    why=
+    want=
+    drawn --no-plots
+    ls "$p" | grep -q '\.png$\|\.svg$' && why="$why; --no-plots left images"
+    want=every
+    drawn
+    verdict "rerun_after_no_plots_draws_all"
+else
+    skip rerun_draws_nothing "gnuplot is not installed"
+fi
+
 finish
