@@ -354,8 +354,9 @@ def optimizers_and_depth(rep, e2e, rate, trips):
                        f"best {one['train'] / two['train_lo']:.2f}x (1 thread {one['train_lo']:.3f}-"
                        f"{one['train_hi']:.3f} s): the units step (each thread owns a share of every hidden layer "
                        "from the forward pass to the update; bench_kernels' multi-layer step table): what remains "
-                       "is the activations and gradients the other core wrote, six barriers and a fork a step, "
-                       "the epoch's serial shuffle and its short last step" + placement_note(trip, one["train"]))
+                       "is the activations and gradients the other core wrote and six barriers a step (one team "
+                       "for all of an epoch's full batches: no fork per step), the epoch's serial shuffle and its "
+                       "short last step" + placement_note(trip, one["train"]))
     if rows:
         rep.add("Deeper models (20 epochs), training time with 1 and 2 threads (medians, the range in brackets); "
                 "the cross-core round trip (`bench_kernels --round-trip`, ns) taken just before each 2-thread run, "
