@@ -100,7 +100,8 @@ void mlp_train_rows(mlp *net, const float *X, const int *Y, const int *rows, int
  * same bits) with u. After each step the calling thread runs after(ctx, next), with next NULL after the last of
  * them, else pointing at u, which after sets for the next step when it returns non-zero; 0 ends the run there.
  * Returns the steps taken. Where those steps take a team of threads, the team persists from the first to the
- * last: its other threads wait while after runs, which must not start a parallel region of its own. */
+ * last: its other threads wait while after runs (a parallel region that after started would run on its one
+ * thread). */
 int mlp_train_rows_run(mlp *net, const float *X, const int *Y, const int *rows, int n, int steps, float scale,
                        mlp_update *u, int (*after)(void *ctx, mlp_update *next), void *ctx);
 /* Copies the rows rows[0..n-1] of X (cols floats each) into dst (n, cols): mlp_train_rows' gather. */

@@ -19,7 +19,7 @@
 typedef struct loaded {
     config cfg;
     dataset train, val, test;
-    int nclasses;
+    int nclasses, threads; /* the threads a prepared run trains on (load: 1) */
 } loaded;
 
 /* configs/digits.ini with a small model and the overrides in sets (NULL-terminated), and its data. */
@@ -34,6 +34,7 @@ static void load(loaded *l, const char *const *sets)
     for (; sets && *sets; sets++)
         config_override(&l->cfg, *sets, &errs);
     ck_assert_msg(errs.n == 0, "%s", errs.text);
+    l->threads = 1;
     h5util_quiet();
     char err[600];
     ck_assert_msg(dataset_open_config(&l->cfg, &l->train, &l->val, &l->test, &l->nclasses, err, sizeof err) == 0,
@@ -48,13 +49,10 @@ static void unload(loaded *l)
     config_free(&l->cfg);
 }
 
-/* The threads a prepared run trains on. */
-static int run_threads = 1;
-
 static void prepare(train_job *job, loaded *l, long long seed)
 {
     char err[600];
-    ck_assert_msg(train_prepare(job, &l->cfg, seed, &l->train, &l->val, &l->test, l->nclasses, run_threads, err,
+    ck_assert_msg(train_prepare(job, &l->cfg, seed, &l->train, &l->val, &l->test, l->nclasses, l->threads, err,
                                 sizeof err) == 0, "%s", err);
 }
 
@@ -105,10 +103,11 @@ static void assert_same(const train_job *a, const train_job *b, const char *what
 /* Trains sets uninterrupted, then stopped in epoch E and resumed from the mid-epoch checkpoint and from the one at
  * the start of epoch E: the same bits all three ways. E is 4, or with early stopping the last epoch trained, where
  * the best weights are older than the current ones and the evaluations without a better one are counted. */
-static void check_resume(const char *const *sets)
+static void check_resume_on(const char *const *sets, int threads)
 {
     loaded l;
     load(&l, sets);
+    l.threads = threads;
     char path[] = "/tmp/runckpt_XXXXXX", boundary[64];
     int fd = mkstemp(path);
     ck_assert_int_ge(fd, 0);
@@ -154,6 +153,8 @@ static void check_resume(const char *const *sets)
     unload(&l);
 }
 
+static void check_resume(const char *const *sets) { check_resume_on(sets, 1); }
+
 START_TEST(test_resumed_run_equals_uninterrupted)
 {
     static const char *const sgd[] = {"train.optimizer=sgd", NULL};
@@ -178,24 +179,28 @@ END_TEST
 
 /* A model whose steps on two threads take a team that persists across them (mlp_train_rows_run): stopped and
  * resumed the same bits, the run of steps ended by the stop after the first batch of epoch 4 and every 3 steps by
- * the target's check, and the same bits on one thread, whose steps go one by one. */
+ * the target's check (reached between two steps, not at an epoch's end), and the same bits on one thread, whose
+ * steps go one by one. */
 START_TEST(test_resumed_team_run_equals_uninterrupted)
 {
     static const char *const sgd[] = {"model.hidden=256-256", "train.batch_size=64", "train.epochs=6", NULL};
     static const char *const kept[] = {"model.hidden=256-256", "train.batch_size=64", "train.epochs=6",
                                        "train.target_accuracy=0.15", "train.eval_every_steps=3", NULL};
-    run_threads = 2;
-    check_resume(sgd);
-    check_resume(kept);
+    check_resume_on(sgd, 2);
+    check_resume_on(kept, 2);
     loaded l;
     load(&l, kept);
     train_job two, one;
+    l.threads = 2;
     prepare(&two, &l, 1);
     train_execute(&two);
-    run_threads = 1;
+    l.threads = 1;
     prepare(&one, &l, 1);
     train_execute(&one);
-    ck_assert(two.steps_to_target > 0 && two.steps_to_target % 3 == 0);
+    int B = train_batch_rows(&l.cfg, l.train.rows), per_epoch = (l.train.rows + B - 1) / B;
+    ck_assert_msg(two.steps_to_target > 0 && two.steps_to_target % 3 == 0 && two.steps_to_target % per_epoch != 0,
+                  "the target was reached at step %lld (%d an epoch): the case needs it between two steps",
+                  two.steps_to_target, per_epoch);
     assert_same(&one, &two, "2 threads against 1");
     train_free(&two);
     train_free(&one);
