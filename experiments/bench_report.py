@@ -12,12 +12,15 @@ import sys
 
 
 
-def step_why(hidden):
-    """Why a 2-thread step of 64-hidden-10 misses 1.7x here; the profile behind it is in README, Performance."""
+def step_why(hidden, whole=False):
+    """Why a 2-thread step of 64-hidden-10 misses 1.7x here (whole: in a whole run, where one team takes all of an
+    epoch's full batches); the profile behind it is in README, Performance."""
     per_thread = int(hidden) // 64 // 2
-    return (f"chunked step: {per_thread} chunks of 64 hidden units per thread; per step the team forks, meets at "
-            "3 barriers and sums the chunks' logits (about 20 us of a 200 us step at hidden 512); a buffer the "
-            "other core wrote costs this VM about twice as much to read")
+    fork = ("the team (one for all of an epoch's full batches) meets at 5 barriers a step" if whole else
+            "per step the team forks, meets at 3 barriers")
+    return (f"chunked step: {per_thread} chunks of 64 hidden units per thread; {fork} and sums the chunks' logits "
+            "(about 20 us of a 200 us step at hidden 512); a buffer the other core wrote costs this VM about twice "
+            "as much to read")
 
 
 # digits' training rows: 1,797 less the 20 % test split (359); the bench trains the runner without a validation
@@ -753,7 +756,7 @@ plot DATA using 0:2:xtic(1) with boxes, '' using 0:2:3:4 with yerrorbars lc rgb 
             scale_data.setdefault(label, []).append((int(t), sp))
             if t == "2" and w != "scale-small":
                 rep.target(f"2 threads, whole run of {label} (training time)", ">= 1.7x", f"{sp:.2f}x", sp >= 1.7,
-                           "" if sp >= 1.7 else step_why(label.split()[1].rstrip(",")) +
+                           "" if sp >= 1.7 else step_why(label.split()[1].rstrip(","), whole=True) +
                            "; per batch, every thread gathers the shuffled rows" +
                            (placement_note(trip, one["train"]) if one else ""))
     if scale_rows:

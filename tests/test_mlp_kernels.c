@@ -457,6 +457,21 @@ START_TEST(test_transposed_first_layer_same_bits)
 }
 END_TEST
 
+/* rows random rows of in features (malloc'ed) with labels in Y (below out) and order a shuffle of 0..rows-1, drawn from
+ * seed. */
+static float *shuffled_rows(uint64_t seed, int rows, int in, int out, int *Y, int *order)
+{
+    rng r;
+    rng_init(&r, seed, 3);
+    float *X = malloc((size_t)rows * in * 4);
+    ck_assert_ptr_nonnull(X);
+    fill(X, (size_t)rows * in, &r);
+    for (int i = 0; i < rows; i++)
+        Y[i] = (int)(rng_uniform(&r) * out), order[i] = i;
+    rng_shuffle(&r, order, rows);
+    return X;
+}
+
 /* mlp_train_rows (each thread of a chunked or units step gathers its own copy of the batch) gives the same bits on
  * 1 to 4 threads: a units-step model, a chunked one and one that stays serial, three steps over shuffled rows of a
  * larger X. */
@@ -468,13 +483,8 @@ START_TEST(test_train_rows_any_threads)
     enum { ROWS = 1000, IN = 64, OUT = 10 }; /* 3 steps of the largest batch */
     int threads = omp_get_max_threads();
     rng r;
-    rng_init(&r, 77, 3);
-    float *X = malloc((size_t)ROWS * IN * 4);
     int Y[ROWS], order[ROWS];
-    fill(X, (size_t)ROWS * IN, &r);
-    for (int i = 0; i < ROWS; i++)
-        Y[i] = (int)(rng_uniform(&r) * OUT), order[i] = i;
-    rng_shuffle(&r, order, ROWS);
+    float *X = shuffled_rows(77, ROWS, IN, OUT, Y, order);
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         int B = cases[c].B;
         float *start = NULL, *one = NULL;
@@ -543,13 +553,8 @@ START_TEST(test_train_rows_run_same_bits)
     enum { ROWS = 1000, IN = 64, OUT = 10, STEPS = 3 };
     int threads = omp_get_max_threads();
     rng r;
-    rng_init(&r, 79, 3);
-    float *X = malloc((size_t)ROWS * IN * 4);
     int Y[ROWS], order[ROWS];
-    fill(X, (size_t)ROWS * IN, &r);
-    for (int i = 0; i < ROWS; i++)
-        Y[i] = (int)(rng_uniform(&r) * OUT), order[i] = i;
-    rng_shuffle(&r, order, ROWS);
+    float *X = shuffled_rows(79, ROWS, IN, OUT, Y, order);
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         int B = cases[c].B;
         for (int t = 1; t <= 4; t++)
