@@ -267,12 +267,14 @@ static int spawn(const char *script, int fd, pid_t *pid)
     return rc;
 }
 
-/* The modification time of dir/name.ext into *t; 0, or -1 when it cannot be read (no such file). */
-static int mtime_of(const char *dir, const char *name, const char *ext, struct timespec *t)
+/* The modification time of dir/name.ext into *t; 0, or -1 when it cannot be read (no such file) or, with whole,
+ * when it is no regular file with something in it. */
+static int mtime_of(const char *dir, const char *name, const char *ext, int whole, struct timespec *t)
 {
     char path[FILEIO_PATH];
     struct stat st;
-    if (snprintf(path, sizeof path, "%s/%s.%s", dir, name, ext) >= (int)sizeof path || stat(path, &st) != 0)
+    if (snprintf(path, sizeof path, "%s/%s.%s", dir, name, ext) >= (int)sizeof path || stat(path, &st) != 0 ||
+        (whole && !(S_ISREG(st.st_mode) && st.st_size > 0)))
         return -1;
     *t = st.st_mtim;
     return 0;
@@ -283,18 +285,18 @@ static int later(struct timespec a, struct timespec b)
     return a.tv_sec > b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec > b.tv_nsec);
 }
 
-/* Both images strictly newer than both texts (rewritten, so given a new time, only when they change: write_replace
+/* Both images regular files, not empty, strictly newer than both texts (rewritten, so given a new time, only when they change: write_replace
  * in fileio.c), and no .log: gnuplot_run creates it before it starts gnuplot and removes it only once gnuplot has
  * finished well, so a render killed half-way or failed leaves it. */
 int gnuplot_current(const char *dir, const char *name)
 {
     static const char *const images[] = {"png", "svg"}, *const texts[] = {"dat", "gp"};
     struct timespec img, text, log;
-    if (mtime_of(dir, name, "log", &log) == 0)
+    if (mtime_of(dir, name, "log", 0, &log) == 0)
         return 0;
     for (int i = 0; i < 2; i++)
         for (int j = 0; j < 2; j++)
-            if (mtime_of(dir, name, images[i], &img) < 0 || mtime_of(dir, name, texts[j], &text) < 0 ||
+            if (mtime_of(dir, name, images[i], 1, &img) < 0 || mtime_of(dir, name, texts[j], 0, &text) < 0 ||
                 !later(img, text))
                 return 0;
     return 1;

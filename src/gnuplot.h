@@ -49,7 +49,7 @@ void gnuplot_tics(FILE *f, const char *axis, const config_sweep *s, const int *o
 int gnuplot_init(volatile sig_atomic_t *stop, char *err, size_t len);
 /* 1 when an executable gnuplot is on PATH (where gnuplot_run would start it), else 0. */
 int gnuplot_installed(void);
-/* 1 when dir/name.png and dir/name.svg were drawn by a render of dir/name.gp and dir/name.dat as they are now, which
+/* 1 when dir/name.png and dir/name.svg (regular files, not empty) were drawn by a render of dir/name.gp and dir/name.dat as they are now, which
  * need not run again: neither text has changed since (their times), and no render of them failed or was cut short
  * (dir/name.log). A file system whose times cannot tell them apart says 0. */
 int gnuplot_current(const char *dir, const char *name);

@@ -196,8 +196,8 @@ verdict "bad_gnuplot_timeout"
 
 # ---- (3) a re-run draws only what changed -----------------------------------------------------------------------
 # gnuplot behind a wrapper that records each script it is given: a run with nothing new draws nothing and leaves
-# the images as they were; a missing image, a render's log left behind (a killed render) and a .dat newer than its
-# images each draw that plot alone; --no-plots removes the images, so the next run draws them all.
+# the images as they were; a missing image, an empty one, a render's log left behind (a killed render) and a .dat
+# newer than its images each draw that plot alone; --no-plots removes the images, so the next run draws them all.
 if real=$(command -v gnuplot); then
     mkdir "$tmp/count"
     printf '#!/bin/sh\necho "${1##*/}" >>"%s/rendered"\nexec "%s" "$@"\n' "$tmp" "$real" >"$tmp/count/gnuplot"
@@ -228,7 +228,8 @@ if real=$(command -v gnuplot); then
     rm "$p/loss_curves.svg"
     : >"$p/acc_curves.log"
     touch "$p/confusion.dat"
-    want="acc_curves.gp confusion.gp loss_curves.gp "
+    : >"$p/time.png"
+    want="acc_curves.gp confusion.gp loss_curves.gp time.gp "
     drawn
     [ -e "$p/acc_curves.log" ] && why="$why; acc_curves.log is left"
     [ -s "$p/loss_curves.svg" ] || why="$why; loss_curves.svg is not drawn again"
