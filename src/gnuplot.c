@@ -3,6 +3,7 @@
  * that runs past the time limit, or a stop signal meanwhile, kills the group. */
 #include "gnuplot.h"
 #include "fileio.h"
+#include "dataset.h"
 #include "timing.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -267,39 +268,71 @@ static int spawn(const char *script, int fd, pid_t *pid)
     return rc;
 }
 
-/* The modification time of dir/name.ext into *t; 0, or -1 when it cannot be read (no such file) or, with whole,
- * when it is no regular file with something in it. */
-static int mtime_of(const char *dir, const char *name, const char *ext, int whole, struct timespec *t)
+/* What dir/name's render draws from and leaves, as one line into line: FNV-1a 64 of its script and of its data,
+ * then each image's size and modification time. 0, or -1 when a file cannot be read or an image is no regular file
+ * with something in it. */
+static int drawn_line(const char *dir, const char *name, char *line, size_t len)
 {
+    static const char *const texts[] = {"gp", "dat"}, *const images[] = {"png", "svg"};
     char path[FILEIO_PATH];
-    struct stat st;
-    if (snprintf(path, sizeof path, "%s/%s.%s", dir, name, ext) >= (int)sizeof path || stat(path, &st) != 0 ||
-        (whole && !(S_ISREG(st.st_mode) && st.st_size > 0)))
-        return -1;
-    *t = st.st_mtim;
+    size_t used = 0;
+    for (int i = 0; i < 4; i++) {
+        const char *ext = i < 2 ? texts[i] : images[i - 2];
+        if (snprintf(path, sizeof path, "%s/%s.%s", dir, name, ext) >= (int)sizeof path)
+            return -1;
+        int w;
+        if (i < 2) {
+            char *text = fileio_read(path);
+            if (!text)
+                return -1;
+            w = snprintf(line + used, len - used, "%016llx ",
+                         (unsigned long long)dataset_fnv1a(DATASET_FNV_BASIS, text, strlen(text)));
+            free(text);
+        } else {
+            struct stat st;
+            if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0)
+                return -1;
+            w = snprintf(line + used, len - used, "%lld %lld.%09ld%s", (long long)st.st_size,
+                         (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, i < 3 ? " " : "\n");
+        }
+        if (w < 0 || (size_t)w >= len - used)
+            return -1;
+        used += (size_t)w;
+    }
     return 0;
 }
 
-static int later(struct timespec a, struct timespec b)
+static int drawn_path(const char *dir, const char *name, char *path, size_t len)
 {
-    return a.tv_sec > b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec > b.tv_nsec);
+    return snprintf(path, len, "%s/%s.drawn", dir, name) < (int)len ? 0 : -1;
 }
 
-/* Both images regular files, not empty, strictly newer than both texts (rewritten, so given a new time, only when they change: write_replace
- * in fileio.c), and no .log: gnuplot_run creates it before it starts gnuplot and removes it only once gnuplot has
- * finished well, so a render killed half-way or failed leaves it. */
 int gnuplot_current(const char *dir, const char *name)
 {
-    static const char *const images[] = {"png", "svg"}, *const texts[] = {"dat", "gp"};
-    struct timespec img, text, log;
-    if (mtime_of(dir, name, "log", 0, &log) == 0)
+    char path[FILEIO_PATH], want[200];
+    if (drawn_path(dir, name, path, sizeof path) < 0 || drawn_line(dir, name, want, sizeof want) < 0)
         return 0;
-    for (int i = 0; i < 2; i++)
-        for (int j = 0; j < 2; j++)
-            if (mtime_of(dir, name, images[i], 1, &img) < 0 || mtime_of(dir, name, texts[j], 0, &text) < 0 ||
-                !later(img, text))
-                return 0;
-    return 1;
+    char *have = fileio_read(path);
+    int same = have && !strcmp(have, want);
+    free(have);
+    return same;
+}
+
+void gnuplot_mark_drawn(const char *dir, const char *name)
+{
+    char path[FILEIO_PATH], line[200], err[FILEIO_PATH + 200];
+    if (drawn_path(dir, name, path, sizeof path) < 0)
+        return;
+    if (drawn_line(dir, name, line, sizeof line) < 0 || fileio_write_derived(path, line, strlen(line), err,
+                                                                             sizeof err) < 0)
+        unlink(path); /* drawn again next time */
+}
+
+void gnuplot_unmark(const char *dir, const char *name)
+{
+    char path[FILEIO_PATH];
+    if (drawn_path(dir, name, path, sizeof path) == 0)
+        unlink(path);
 }
 
 /* Runs "gnuplot script" with its output in log (removed on success, and when stopped). 0, 1 when gnuplot is not

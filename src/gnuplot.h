@@ -49,10 +49,16 @@ void gnuplot_tics(FILE *f, const char *axis, const config_sweep *s, const int *o
 int gnuplot_init(volatile sig_atomic_t *stop, char *err, size_t len);
 /* 1 when an executable gnuplot is on PATH (where gnuplot_run would start it), else 0. */
 int gnuplot_installed(void);
-/* 1 when dir/name.png and dir/name.svg (regular files, not empty) were drawn by a render of dir/name.gp and dir/name.dat as they are now, which
- * need not run again: neither text has changed since (their times), and no render of them failed or was cut short
- * (dir/name.log). A file system whose times cannot tell them apart says 0. */
+/* A render's stamp, dir/name.drawn: FNV-1a 64 of the script dir/name.gp and of its data dir/name.dat, and the size
+ * and modification time of each image (dir/name.png, dir/name.svg) as the render left them. gnuplot_current: 1 when
+ * the stamp matches the files as they are now, so that the images were drawn from these texts and nobody has
+ * written them since (a render by hand, cut short or not, changes their times; a clock set back or files copied
+ * from elsewhere change nothing the stamp holds); 0 otherwise, or when an image is no regular file with something
+ * in it. gnuplot_unmark removes the stamp before a render; gnuplot_mark_drawn writes it once one has finished well
+ * (or removes it, if it cannot). */
 int gnuplot_current(const char *dir, const char *name);
+void gnuplot_unmark(const char *dir, const char *name);
+void gnuplot_mark_drawn(const char *dir, const char *name);
 /* Runs "gnuplot script" with its output in log (removed on success). 0, 1 when gnuplot is not installed, 2 when
  * stopped by the flag of gnuplot_init, or -1 with err naming gnuplot's first error line or the time limit. */
 int gnuplot_run(const char *script, const char *log, char *err, size_t len);

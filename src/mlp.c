@@ -659,11 +659,11 @@ void mlp_train_step(mlp *net, const float *x, const int *y, int n, float scale, 
     if (mlp_step_chunked(net, n)) {
         first_usual(net);
         int nt = omp_get_max_threads();
-        /* on one thread inside another team's region, a region of its own too: its work-sharing loops and
-         * barriers are this step's, not the caller's team's (outside any region they run on the caller alone;
-         * a region of one thread per step measured 1.5 % slower there) */
+        /* on one thread from a thread of a team of several, a region of its own too: its work-sharing loops and
+         * barriers are this step's, not that team's (outside any region, or in a team of one, they run on the
+         * caller alone; a region of one thread per step measured 1.5 % slower there) */
         team_barrier bar = TEAM_BARRIER_INIT;
-        if (nt > 1 || omp_in_parallel()) {
+        if (nt > 1 || omp_get_num_threads() > 1) {
             team_barrier_begin(nt);
             #pragma omp parallel num_threads(nt)
             chunked_step(net, x, y, n, scale, u, &bar);

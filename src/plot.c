@@ -656,17 +656,19 @@ int plot_render(const plot_set *s, char *err, size_t len)
         if (fileio_path(script, sizeof script, err, len, "%s/%s.gp", s->dir, name) < 0 ||
             fileio_path(log, sizeof log, err, len, "%s/%s.log", s->dir, name) < 0)
             return -1;
+        gnuplot_unmark(s->dir, name);
         int rc = gnuplot_run(script, log, err, len);
         if (rc != 0) /* a failed script's images may be half-written: the caller removes them (plot_unrender) */
             return rc == 1 ? 1 : -1;
+        gnuplot_mark_drawn(s->dir, name);
     }
     return 0;
 }
 
 void plot_remove_images(const char *dir, const char *name)
 {
-    static const char *const images[] = {"png", "svg"};
-    remove_files(dir, name, images, 2);
+    static const char *const images[] = {"png", "svg", "drawn"};
+    remove_files(dir, name, images, 3);
 }
 
 void plot_unrender(const plot_set *s)
@@ -678,13 +680,13 @@ void plot_unrender(const plot_set *s)
 /* Removes the files of plots this report does not draw (left by an earlier sweep of the same name). */
 static void remove_stale(const plot_set *s)
 {
-    static const char *const exts[] = {"gp", "dat", "png", "svg", "log"};
+    static const char *const exts[] = {"gp", "dat", "png", "svg", "log", "drawn"};
     for (int k = 0; k < PLOT_KINDS; k++) {
         int drawn = 0;
         for (int i = 0; i < s->n; i++)
             drawn |= s->kind[i] == k;
         if (!drawn)
-            remove_files(s->dir, plot_names[k], exts, 5);
+            remove_files(s->dir, plot_names[k], exts, 6);
     }
 }
 

@@ -196,26 +196,29 @@ verdict "bad_gnuplot_timeout"
 
 # ---- (3) a re-run draws only what changed -----------------------------------------------------------------------
 # gnuplot behind a wrapper that records each script it is given: a run with nothing new draws nothing and leaves
-# the images as they were; a missing image, an empty one, a render's log left behind (a killed render) and a .dat
-# newer than its images each draw that plot alone; --no-plots removes the images, so the next run draws them all.
+# the images as they were; a missing image, an empty one, a render's stamp gone (a render cut short leaves none) and
+# an image whose time moved (drawn again by hand, or a clock or a copy ahead) each draw that plot alone; new numbers
+# (a run trained again: its seconds differ) draw the plots whose data changed; --no-plots removes the images, so the
+# next run draws them all.
 if real=$(command -v gnuplot); then
     mkdir "$tmp/count"
     printf '#!/bin/sh\necho "${1##*/}" >>"%s/rendered"\nexec "%s" "$@"\n' "$tmp" "$real" >"$tmp/count/gnuplot"
     chmod +x "$tmp/count/gnuplot"
     rm -rf "$tmp/results" "$tmp/plots"
     p=$tmp/plots/input_test
-    # drawn NAME: runs the runner with the wrapper; why gets NAME and what was drawn unless that is $want
+    # drawn [ARG...]: runs the runner with the wrapper; why gets what was drawn unless that is $want (any: not
+    # checked; every: each script in the folder)
     drawn() {
         rm -f "$tmp/rendered"
         bounded env PATH="$tmp/count:$PATH" "$RUNNER" --quiet --results "$tmp/results" --plots "$tmp/plots" "$@" \
             "$tmp/cfg.ini"
-        [ "$status" = 0 ] || why="$why; $1: exit status $status"
+        [ "$status" = 0 ] || why="$why; exit status $status"
         got=$(sort "$tmp/rendered" 2>/dev/null | tr '\n' ' ')
         if [ "$want" = every ]; then
             want=$(cd "$p" && ls ./*.gp | sed 's|^\./||' | sort | tr '\n' ' ')
             [ -n "$want" ] || why="$why; no plot script was written"
         fi
-        [ "$got" = "$want" ] || why="$why; drew '$got', expected '$want'"
+        [ "$want" = any ] || [ "$got" = "$want" ] || why="$why; drew '$got', expected '$want'"
     }
     why= want=every
     drawn
@@ -225,26 +228,37 @@ if real=$(command -v gnuplot); then
     ls -l --time-style=full-iso "$p" | cmp -s - "$tmp/before" || why="$why; a run with nothing new changed the plots"
     verdict "rerun_draws_nothing"
     why=
-    rm "$p/loss_curves.svg"
-    : >"$p/acc_curves.log"
-    touch "$p/confusion.dat"
+    rm "$p/loss_curves.svg" "$p/acc_curves.drawn"
     : >"$p/time.png"
+    touch -d '+10 minutes' "$p/confusion.png"
     want="acc_curves.gp confusion.gp loss_curves.gp time.gp "
     drawn
-    [ -e "$p/acc_curves.log" ] && why="$why; acc_curves.log is left"
     [ -s "$p/loss_curves.svg" ] || why="$why; loss_curves.svg is not drawn again"
     want=
     drawn
     verdict "rerun_draws_what_changed"
     why=
+    (cd "$p" && cksum ./*.dat ./*.gp) >"$tmp/sums"
+    rm -r "$tmp/results/input_test/runs/"*
+    want=any
+    drawn
+    # the plots whose script or data the new run changed, and only those (the curves carry each epoch's seconds)
+    want=$(cd "$p" && cksum ./*.dat ./*.gp | cmp -s - "$tmp/sums" ||
+        cksum ./*.dat ./*.gp | diff - "$tmp/sums" | sed -n 's|^< .* \./\(.*\)\.[a-z]*$|\1.gp|p' | sort -u | tr '\n' ' ')
+    [ -n "$want" ] || why="$why; the new run changed no plot's data"
+    [ "$got" = "$want" ] || why="$why; drew '$got', expected the changed '$want'"
+    verdict "rerun_draws_new_numbers"
+    why=
     want=
     drawn --no-plots
-    ls "$p" | grep -q '\.png$\|\.svg$' && why="$why; --no-plots left images"
+    ls "$p" | grep -q '\.png$\|\.svg$\|\.drawn$' && why="$why; --no-plots left images or stamps"
     want=every
     drawn
     verdict "rerun_after_no_plots_draws_all"
 else
-    skip rerun_draws_nothing "gnuplot is not installed"
+    for c in rerun_draws_nothing rerun_draws_what_changed rerun_draws_new_numbers rerun_after_no_plots_draws_all; do
+        skip "$c" "gnuplot is not installed"
+    done
 fi
 
 finish

@@ -597,6 +597,38 @@ START_TEST(test_train_rows_run_same_bits)
 }
 END_TEST
 
+/* A chunked step on one thread taken by each thread of a team of two (as a fused group's runs are), each on its own
+ * model: the step's loops and barriers are its own, not the team's, and each gives the bits of a step alone. */
+START_TEST(test_chunked_step_inside_a_team)
+{
+    enum { IN = 64, H = 512, OUT = 10, B = 256 };
+    int hidden[1] = {H}, threads = omp_get_max_threads(), Y[B], order[B];
+    float *X = shuffled_rows(81, B, IN, OUT, Y, order);
+    mlp nets[3];
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(mlp_init(&nets[i], IN, hidden, 1, OUT, MLP_SIGMOID, MLP_OUT_SOFTMAX, B), 0);
+        rng r;
+        rng_init(&r, 82, 1);
+        mlp_randomize(&nets[i], MLP_INIT_XAVIER, &r);
+    }
+    ck_assert(mlp_step_chunked(&nets[0], B));
+    mlp_update u = {.kind = MLP_SGD, .lr = 0.1f};
+    omp_set_num_threads(1);
+    mlp_train_step(&nets[2], X, Y, B, 1.0f / B, &u);
+    #pragma omp parallel num_threads(2)
+    {
+        omp_set_num_threads(1);
+        mlp_train_step(&nets[omp_get_thread_num()], X, Y, B, 1.0f / B, &u);
+    }
+    omp_set_num_threads(threads);
+    for (int i = 0; i < 2; i++)
+        ck_assert_msg(same(nets[2].params, nets[i].params, nets[2].nparams), "the team's thread %d: other bits", i);
+    for (int i = 0; i < 3; i++)
+        mlp_free(&nets[i]);
+    free(X);
+}
+END_TEST
+
 /* The forward pass's sigmoid (vectorised by hand where the host has AVX-512) gives sigmoidf's bits for a million
  * floats spread over every exponent, both signs, and the edges: zeros, infinities, NaNs, subnormals, the values
  * around exp_nonpos' cut-off of -87 and where the exp underflows. Each row's input reaches its logits unchanged
@@ -884,6 +916,7 @@ Suite *mlp_kernels_suite(void)
     tcase_add_test(tc, test_multilayer_step_any_threads);
     tcase_add_test(tc, test_train_rows_any_threads);
     tcase_add_test(tc, test_train_rows_run_same_bits);
+    tcase_add_test(tc, test_chunked_step_inside_a_team);
     tcase_add_test(tc, test_transposed_first_layer_same_bits);
     tcase_add_test(tc, test_team_share_partitions);
     tcase_add_test(tc, test_team_barrier_holds_every_thread);

@@ -15,6 +15,7 @@
 #include "tsv.h"
 #include "sweep.h"
 #include <dirent.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -875,6 +876,64 @@ START_TEST(test_render)
 }
 END_TEST
 
+/* Writes text into dir/name. */
+static void put(const char *dir, const char *name, const char *text)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* A render's stamp: current once marked, and no more when the script's or the data's text changes (again when it is
+ * back as it was), when an image is written again (its time), emptied, missing or a folder, or without the stamp. */
+START_TEST(test_render_stamp)
+{
+    char dir[] = "/tmp/stamp_XXXXXX", path[600];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    put(dir, "p.gp", "plot 1\n");
+    put(dir, "p.dat", "1 2\n");
+    put(dir, "p.png", "png");
+    put(dir, "p.svg", "svg");
+    ck_assert_int_eq(gnuplot_current(dir, "p"), 0); /* no stamp */
+    gnuplot_mark_drawn(dir, "p");
+    ck_assert_int_eq(gnuplot_current(dir, "p"), 1);
+    put(dir, "p.gp", "plot 2\n");
+    ck_assert_int_eq(gnuplot_current(dir, "p"), 0);
+    put(dir, "p.gp", "plot 1\n");
+    ck_assert_int_eq(gnuplot_current(dir, "p"), 1);
+    put(dir, "p.dat", "1 3\n");
+    ck_assert_int_eq(gnuplot_current(dir, "p"), 0);
+    put(dir, "p.dat", "1 2\n");
+    ck_assert_int_eq(gnuplot_current(dir, "p"), 1);
+    snprintf(path, sizeof path, "%s/p.png", dir);
+    struct timespec later[2] = {{0, UTIME_OMIT}, {4102444800, 0}}; /* 2100: a clock ahead, or a copy */
+    ck_assert_int_eq(utimensat(AT_FDCWD, path, later, 0), 0);
+    ck_assert_int_eq(gnuplot_current(dir, "p"), 0);
+    gnuplot_mark_drawn(dir, "p");
+    ck_assert_int_eq(gnuplot_current(dir, "p"), 1);
+    put(dir, "p.svg", "");
+    ck_assert_int_eq(gnuplot_current(dir, "p"), 0);
+    snprintf(path, sizeof path, "%s/p.svg", dir);
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(gnuplot_current(dir, "p"), 0);
+    ck_assert_int_eq(mkdir(path, 0777), 0);
+    ck_assert_int_eq(gnuplot_current(dir, "p"), 0);
+    ck_assert_int_eq(rmdir(path), 0);
+    put(dir, "p.svg", "svg");
+    gnuplot_mark_drawn(dir, "p");
+    ck_assert_int_eq(gnuplot_current(dir, "p"), 1);
+    gnuplot_unmark(dir, "p");
+    ck_assert_int_eq(gnuplot_current(dir, "p"), 0);
+    gnuplot_mark_drawn(dir, "p");
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -r '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 Suite *report_suite(void)
 {
     Suite *s = suite_create("report");
@@ -896,6 +955,7 @@ Suite *report_suite(void)
     tcase_add_test(tc, test_relative_links);
     tcase_add_test(tc, test_no_gnuplot_is_a_warning);
     tcase_add_test(tc, test_gnuplot_on_path);
+    tcase_add_test(tc, test_render_stamp);
     suite_add_tcase(s, tc);
     TCase *render = tcase_create("render");
     tcase_add_checked_fixture(render, enter, leave);
