@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -268,71 +269,96 @@ static int spawn(const char *script, int fd, pid_t *pid)
     return rc;
 }
 
-/* What dir/name's render draws from and leaves, as one line into line: FNV-1a 64 of its script and of its data,
- * then each image's size and modification time. 0, or -1 when a file cannot be read or an image is no regular file
- * with something in it. */
-static int drawn_line(const char *dir, const char *name, char *line, size_t len)
+/* FNV-1a 64 of the regular file at path, streamed, into *h; 0, or -1 when it cannot be read. */
+static int file_sum(const char *path, uint64_t *h)
 {
-    static const char *const texts[] = {"gp", "dat"}, *const images[] = {"png", "svg"};
+    mode_t mode;
+    int fd = fileio_open_regular(path, &mode);
+    if (fd < 0)
+        return -1;
+    char buf[1 << 16];
+    ssize_t got;
+    *h = DATASET_FNV_BASIS;
+    while ((got = read(fd, buf, sizeof buf)) > 0)
+        *h = dataset_fnv1a(*h, buf, (size_t)got);
+    close(fd);
+    return got == 0 ? 0 : -1;
+}
+
+static int stamp_path(const char *dir, const char *name, const char *ext, char *path, size_t len)
+{
+    return snprintf(path, len, "%s/%s.%s", dir, name, ext) < (int)len ? 0 : -1;
+}
+
+/* The first half of a stamp: the sums of dir/name.gp and dir/name.dat, into sums ("" when one cannot be read). */
+static void texts_sums(const char *dir, const char *name, char sums[GNUPLOT_SUMS])
+{
     char path[FILEIO_PATH];
-    size_t used = 0;
-    for (int i = 0; i < 4; i++) {
-        const char *ext = i < 2 ? texts[i] : images[i - 2];
-        if (snprintf(path, sizeof path, "%s/%s.%s", dir, name, ext) >= (int)sizeof path)
+    uint64_t gp, dat;
+    sums[0] = 0;
+    if (stamp_path(dir, name, "gp", path, sizeof path) == 0 && file_sum(path, &gp) == 0 &&
+        stamp_path(dir, name, "dat", path, sizeof path) == 0 && file_sum(path, &dat) == 0)
+        snprintf(sums, GNUPLOT_SUMS, "%016llx %016llx", (unsigned long long)gp, (unsigned long long)dat);
+}
+
+/* The stamp of texts sums and of dir/name's images as they are now into line; 0, or -1 when sums is "" or an image
+ * is no regular file with something in it. */
+static int stamp_line(const char *dir, const char *name, const char *sums, char *line, size_t len)
+{
+    static const char *const images[] = {"png", "svg"};
+    int used = snprintf(line, len, "%s", sums);
+    if (!*sums || used < 0 || (size_t)used >= len)
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        char path[FILEIO_PATH];
+        struct stat st;
+        if (stamp_path(dir, name, images[i], path, sizeof path) < 0 || lstat(path, &st) != 0 ||
+            !S_ISREG(st.st_mode) || st.st_size <= 0)
             return -1;
-        int w;
-        if (i < 2) {
-            char *text = fileio_read(path);
-            if (!text)
-                return -1;
-            w = snprintf(line + used, len - used, "%016llx ",
-                         (unsigned long long)dataset_fnv1a(DATASET_FNV_BASIS, text, strlen(text)));
-            free(text);
-        } else {
-            struct stat st;
-            if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0)
-                return -1;
-            w = snprintf(line + used, len - used, "%lld %lld.%09ld%s", (long long)st.st_size,
-                         (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, i < 3 ? " " : "\n");
-        }
-        if (w < 0 || (size_t)w >= len - used)
+        int w = snprintf(line + used, len - (size_t)used, " %lld %lld.%09ld%s", (long long)st.st_size,
+                         (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, i ? "\n" : "");
+        if (w < 0 || (size_t)w >= len - (size_t)used)
             return -1;
-        used += (size_t)w;
+        used += w;
     }
     return 0;
 }
 
-static int drawn_path(const char *dir, const char *name, char *path, size_t len)
+int gnuplot_current(const char *dir, const char *name, char sums[GNUPLOT_SUMS])
 {
-    return snprintf(path, len, "%s/%s.drawn", dir, name) < (int)len ? 0 : -1;
-}
-
-int gnuplot_current(const char *dir, const char *name)
-{
-    char path[FILEIO_PATH], want[200];
-    if (drawn_path(dir, name, path, sizeof path) < 0 || drawn_line(dir, name, want, sizeof want) < 0)
+    char path[FILEIO_PATH], want[200], have[200];
+    texts_sums(dir, name, sums);
+    if (stamp_path(dir, name, "drawn", path, sizeof path) < 0 || stamp_line(dir, name, sums, want, sizeof want) < 0)
         return 0;
-    char *have = fileio_read(path);
-    int same = have && !strcmp(have, want);
-    free(have);
-    return same;
-}
-
-void gnuplot_mark_drawn(const char *dir, const char *name)
-{
-    char path[FILEIO_PATH], line[200], err[FILEIO_PATH + 200];
-    if (drawn_path(dir, name, path, sizeof path) < 0)
-        return;
-    if (drawn_line(dir, name, line, sizeof line) < 0 || fileio_write_derived(path, line, strlen(line), err,
-                                                                             sizeof err) < 0)
-        unlink(path); /* drawn again next time */
+    mode_t mode;
+    int fd = fileio_open_regular(path, &mode); /* a FIFO put there must not block */
+    if (fd < 0)
+        return 0;
+    ssize_t got = read(fd, have, sizeof have - 1);
+    close(fd);
+    if (got < 0)
+        return 0;
+    have[got] = 0;
+    return !strcmp(have, want);
 }
 
 void gnuplot_unmark(const char *dir, const char *name)
 {
+    static const char *const files[] = {"drawn", "png", "svg"};
     char path[FILEIO_PATH];
-    if (drawn_path(dir, name, path, sizeof path) == 0)
-        unlink(path);
+    for (int i = 0; i < 3; i++)
+        if (stamp_path(dir, name, files[i], path, sizeof path) == 0)
+            unlink(path);
+}
+
+void gnuplot_mark_drawn(const char *dir, const char *name, const char *sums)
+{
+    char path[FILEIO_PATH], line[200], err[FILEIO_PATH + 200];
+    if (stamp_path(dir, name, "drawn", path, sizeof path) < 0)
+        return;
+    if (stamp_line(dir, name, sums, line, sizeof line) < 0 ||
+        fileio_write_derived(path, line, strlen(line), err, sizeof err) < 0)
+        unlink(path); /* drawn again next time */
 }
 
 /* Runs "gnuplot script" with its output in log (removed on success, and when stopped). 0, 1 when gnuplot is not

@@ -49,16 +49,18 @@ void gnuplot_tics(FILE *f, const char *axis, const config_sweep *s, const int *o
 int gnuplot_init(volatile sig_atomic_t *stop, char *err, size_t len);
 /* 1 when an executable gnuplot is on PATH (where gnuplot_run would start it), else 0. */
 int gnuplot_installed(void);
-/* A render's stamp, dir/name.drawn: FNV-1a 64 of the script dir/name.gp and of its data dir/name.dat, and the size
- * and modification time of each image (dir/name.png, dir/name.svg) as the render left them. gnuplot_current: 1 when
- * the stamp matches the files as they are now, so that the images were drawn from these texts and nobody has
- * written them since (a render by hand, cut short or not, changes their times; a clock set back or files copied
- * from elsewhere change nothing the stamp holds); 0 otherwise, or when an image is no regular file with something
- * in it. gnuplot_unmark removes the stamp before a render; gnuplot_mark_drawn writes it once one has finished well
- * (or removes it, if it cannot). */
-int gnuplot_current(const char *dir, const char *name);
+/* A render's stamp, dir/name.drawn: FNV-1a 64 of the script dir/name.gp and of its data dir/name.dat as gnuplot was
+ * given them, and the size and modification time of each image (dir/name.png, dir/name.svg) as the render left
+ * them. gnuplot_current puts the texts' sums as they are now into sums and says 1 when the stamp matches them and
+ * the images, so that the images were drawn from these texts and nothing has written them since (a render by hand,
+ * cut short or not, a copy or a restore each give an image another time; nothing depends on which time is later);
+ * 0 otherwise, or when an image is no regular file with something in it. Before a render gnuplot_unmark removes
+ * the stamp and the images (a gnuplot that wrote no image leaves none to stamp); once the render has finished well
+ * gnuplot_mark_drawn writes the stamp from the sums taken before it (or removes it, if it cannot). */
+enum { GNUPLOT_SUMS = 40 };
+int gnuplot_current(const char *dir, const char *name, char sums[GNUPLOT_SUMS]);
 void gnuplot_unmark(const char *dir, const char *name);
-void gnuplot_mark_drawn(const char *dir, const char *name);
+void gnuplot_mark_drawn(const char *dir, const char *name, const char *sums);
 /* Runs "gnuplot script" with its output in log (removed on success). 0, 1 when gnuplot is not installed, 2 when
  * stopped by the flag of gnuplot_init, or -1 with err naming gnuplot's first error line or the time limit. */
 int gnuplot_run(const char *script, const char *log, char *err, size_t len);

@@ -651,7 +651,8 @@ int plot_render(const plot_set *s, char *err, size_t len)
     char script[FILEIO_PATH], log[FILEIO_PATH];
     for (int i = 0; i < s->n; i++) {
         const char *name = plot_names[s->kind[i]];
-        if (gnuplot_current(s->dir, name))
+        char sums[GNUPLOT_SUMS];
+        if (gnuplot_current(s->dir, name, sums))
             continue;
         if (fileio_path(script, sizeof script, err, len, "%s/%s.gp", s->dir, name) < 0 ||
             fileio_path(log, sizeof log, err, len, "%s/%s.log", s->dir, name) < 0)
@@ -660,7 +661,7 @@ int plot_render(const plot_set *s, char *err, size_t len)
         int rc = gnuplot_run(script, log, err, len);
         if (rc != 0) /* a failed script's images may be half-written: the caller removes them (plot_unrender) */
             return rc == 1 ? 1 : -1;
-        gnuplot_mark_drawn(s->dir, name);
+        gnuplot_mark_drawn(s->dir, name, sums);
     }
     return 0;
 }

@@ -597,15 +597,16 @@ START_TEST(test_train_rows_run_same_bits)
 }
 END_TEST
 
-/* A chunked step on one thread taken by each thread of a team of two (as a fused group's runs are), each on its own
- * model: the step's loops and barriers are its own, not the team's, and each gives the bits of a step alone. */
+/* A chunked step on one thread taken by each thread of a team of two, each on its own model, straight from the team
+ * and from a nested team of one (as a fused group's runs are): the step's loops and barriers are its own, not the
+ * outer team's, and each gives the bits of a step alone. */
 START_TEST(test_chunked_step_inside_a_team)
 {
     enum { IN = 64, H = 512, OUT = 10, B = 256 };
     int hidden[1] = {H}, threads = omp_get_max_threads(), Y[B], order[B];
     float *X = shuffled_rows(81, B, IN, OUT, Y, order);
-    mlp nets[3];
-    for (int i = 0; i < 3; i++) {
+    mlp nets[5];
+    for (int i = 0; i < 5; i++) {
         ck_assert_int_eq(mlp_init(&nets[i], IN, hidden, 1, OUT, MLP_SIGMOID, MLP_OUT_SOFTMAX, B), 0);
         rng r;
         rng_init(&r, 82, 1);
@@ -615,15 +616,23 @@ START_TEST(test_chunked_step_inside_a_team)
     mlp_update u = {.kind = MLP_SGD, .lr = 0.1f};
     omp_set_num_threads(1);
     mlp_train_step(&nets[2], X, Y, B, 1.0f / B, &u);
+    int team = 0;
     #pragma omp parallel num_threads(2)
     {
+        int t = omp_get_thread_num();
+        #pragma omp atomic
+        team += omp_get_num_threads();
         omp_set_num_threads(1);
-        mlp_train_step(&nets[omp_get_thread_num()], X, Y, B, 1.0f / B, &u);
+        mlp_train_step(&nets[t], X, Y, B, 1.0f / B, &u);
+        #pragma omp parallel num_threads(1)
+        mlp_train_step(&nets[3 + t], X, Y, B, 1.0f / B, &u);
     }
     omp_set_num_threads(threads);
-    for (int i = 0; i < 2; i++)
-        ck_assert_msg(same(nets[2].params, nets[i].params, nets[2].nparams), "the team's thread %d: other bits", i);
-    for (int i = 0; i < 3; i++)
+    ck_assert_msg(team == 4, "the team has %d threads, not 2 (OMP_DYNAMIC or a thread limit?)", team / 2);
+    for (int i = 0; i < 5; i++)
+        ck_assert_msg(i == 2 || same(nets[2].params, nets[i].params, nets[2].nparams),
+                      "the team's thread %d%s: other bits", i % 3, i > 2 ? " in its team of one" : "");
+    for (int i = 0; i < 5; i++)
         mlp_free(&nets[i]);
     free(X);
 }

@@ -888,46 +888,62 @@ static void put(const char *dir, const char *name, const char *text)
 }
 
 /* A render's stamp: current once marked, and no more when the script's or the data's text changes (again when it is
- * back as it was), when an image is written again (its time), emptied, missing or a folder, or without the stamp. */
+ * back as it was), when an image is written again (its time), emptied, missing or a folder, or without the stamp;
+ * a stamp holds the texts as they were before the render, and unmarking removes the images too. */
 START_TEST(test_render_stamp)
 {
-    char dir[] = "/tmp/stamp_XXXXXX", path[600];
+    char dir[] = "/tmp/stamp_XXXXXX", path[600], sums[GNUPLOT_SUMS];
     ck_assert_ptr_nonnull(mkdtemp(dir));
     put(dir, "p.gp", "plot 1\n");
     put(dir, "p.dat", "1 2\n");
     put(dir, "p.png", "png");
     put(dir, "p.svg", "svg");
-    ck_assert_int_eq(gnuplot_current(dir, "p"), 0); /* no stamp */
-    gnuplot_mark_drawn(dir, "p");
-    ck_assert_int_eq(gnuplot_current(dir, "p"), 1);
+    ck_assert_int_eq(gnuplot_current(dir, "p", sums), 0); /* no stamp */
+    gnuplot_mark_drawn(dir, "p", sums);
+    ck_assert_int_eq(gnuplot_current(dir, "p", sums), 1);
     put(dir, "p.gp", "plot 2\n");
-    ck_assert_int_eq(gnuplot_current(dir, "p"), 0);
+    ck_assert_int_eq(gnuplot_current(dir, "p", sums), 0);
     put(dir, "p.gp", "plot 1\n");
-    ck_assert_int_eq(gnuplot_current(dir, "p"), 1);
+    ck_assert_int_eq(gnuplot_current(dir, "p", sums), 1);
     put(dir, "p.dat", "1 3\n");
-    ck_assert_int_eq(gnuplot_current(dir, "p"), 0);
+    ck_assert_int_eq(gnuplot_current(dir, "p", sums), 0);
+    /* the data rewritten while gnuplot drew: the stamp keeps the sums taken before */
+    char before[GNUPLOT_SUMS];
+    memcpy(before, sums, sizeof before);
     put(dir, "p.dat", "1 2\n");
-    ck_assert_int_eq(gnuplot_current(dir, "p"), 1);
+    gnuplot_mark_drawn(dir, "p", before);
+    ck_assert_int_eq(gnuplot_current(dir, "p", sums), 0);
+    put(dir, "p.dat", "1 3\n");
+    ck_assert_int_eq(gnuplot_current(dir, "p", sums), 1);
     snprintf(path, sizeof path, "%s/p.png", dir);
     struct timespec later[2] = {{0, UTIME_OMIT}, {4102444800, 0}}; /* 2100: a clock ahead, or a copy */
     ck_assert_int_eq(utimensat(AT_FDCWD, path, later, 0), 0);
-    ck_assert_int_eq(gnuplot_current(dir, "p"), 0);
-    gnuplot_mark_drawn(dir, "p");
-    ck_assert_int_eq(gnuplot_current(dir, "p"), 1);
+    ck_assert_int_eq(gnuplot_current(dir, "p", sums), 0);
+    gnuplot_mark_drawn(dir, "p", sums);
+    ck_assert_int_eq(gnuplot_current(dir, "p", sums), 1);
     put(dir, "p.svg", "");
-    ck_assert_int_eq(gnuplot_current(dir, "p"), 0);
+    ck_assert_int_eq(gnuplot_current(dir, "p", sums), 0);
     snprintf(path, sizeof path, "%s/p.svg", dir);
     ck_assert_int_eq(unlink(path), 0);
-    ck_assert_int_eq(gnuplot_current(dir, "p"), 0);
+    ck_assert_int_eq(gnuplot_current(dir, "p", sums), 0);
     ck_assert_int_eq(mkdir(path, 0777), 0);
-    ck_assert_int_eq(gnuplot_current(dir, "p"), 0);
+    ck_assert_int_eq(gnuplot_current(dir, "p", sums), 0);
     ck_assert_int_eq(rmdir(path), 0);
     put(dir, "p.svg", "svg");
-    gnuplot_mark_drawn(dir, "p");
-    ck_assert_int_eq(gnuplot_current(dir, "p"), 1);
+    gnuplot_current(dir, "p", sums);
+    gnuplot_mark_drawn(dir, "p", sums);
+    ck_assert_int_eq(gnuplot_current(dir, "p", sums), 1);
+    /* a FIFO in the stamp's place is not read (a blocking open would hang here) */
+    snprintf(path, sizeof path, "%s/p.drawn", dir);
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(mkfifo(path, 0666), 0);
+    ck_assert_int_eq(gnuplot_current(dir, "p", sums), 0);
+    ck_assert_int_eq(unlink(path), 0);
+    gnuplot_mark_drawn(dir, "p", sums);
     gnuplot_unmark(dir, "p");
-    ck_assert_int_eq(gnuplot_current(dir, "p"), 0);
-    gnuplot_mark_drawn(dir, "p");
+    ck_assert_int_eq(gnuplot_current(dir, "p", sums), 0);
+    snprintf(path, sizeof path, "%s/p.png", dir);
+    ck_assert_msg(access(path, F_OK) != 0, "unmarking left the image");
     char cmd[700];
     snprintf(cmd, sizeof cmd, "rm -r '%s'", dir);
     ck_assert_int_eq(system(cmd), 0);
