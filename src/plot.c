@@ -666,11 +666,7 @@ int plot_render(const plot_set *s, char *err, size_t len)
     return 0;
 }
 
-void plot_remove_images(const char *dir, const char *name)
-{
-    static const char *const images[] = {"png", "svg", "drawn"};
-    remove_files(dir, name, images, 3);
-}
+void plot_remove_images(const char *dir, const char *name) { gnuplot_unmark(dir, name); }
 
 void plot_unrender(const plot_set *s)
 {

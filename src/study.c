@@ -532,7 +532,7 @@ int study_render(const char *plots_dir, char *err, size_t len)
         if (fileio_path(script, sizeof script, err, len, "%s/%s.gp", plots_dir, plot_names[i]) < 0 ||
             fileio_path(log, sizeof log, err, len, "%s/%s.log", plots_dir, plot_names[i]) < 0)
             return -1;
-        if (access(script, F_OK) != 0) /* remove_study_files left no image to keep */
+        if (access(script, F_OK) != 0)
             continue;
         int rc = gnuplot_run(script, log, err, len);
         if (rc == 1)

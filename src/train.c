@@ -282,14 +282,15 @@ static int target_at_evaluation(train_job *job, int epoch)
     return job->cfg.stop_at_target && job->steps_to_target >= 0;
 }
 
-/* Inside an epoch begun at t0 (less the seconds it trained before a stop, for a resumed one) after job->steps
- * steps: every train.eval_every_steps steps, checks the target on the validation set (the test set without one). */
+/* 1 when the target is to be checked after job->steps steps: every train.eval_every_steps steps, until reached. */
 static int target_due(const train_job *job)
 {
     long long every = job->cfg.eval_every_steps;
     return job->cfg.target_accuracy > 0 && every > 0 && job->steps % every == 0 && job->steps_to_target < 0;
 }
 
+/* Inside an epoch begun at t0 (less the seconds it trained before a stop, for a resumed one) after job->steps
+ * steps: when the target is due, checks it on the validation set (the test set without one). */
 static void target_between(train_job *job, double t0)
 {
     if (!target_due(job))
