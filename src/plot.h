@@ -30,7 +30,8 @@ int plot_render(const plot_set *s, char *err, size_t len);
 /* Removes the images (PNG, SVG) of every plot of s: a report that does not draw them shows none left from an
  * earlier render of other numbers. */
 void plot_unrender(const plot_set *s);
-/* Removes dir/name.png and dir/name.svg, the images of one plot (a report's, a study's, a comparison's). */
+/* Removes dir/name.png and dir/name.svg, the images of one plot (a report's, a study's, a comparison's), and the
+ * render stamp beside them (gnuplot_unmark). */
 void plot_remove_images(const char *dir, const char *name);
 /* The file name (without extension) and the heading of a kind of plot. */
 const char *plot_name(int kind);
