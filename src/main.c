@@ -482,8 +482,8 @@ static int run_config(const cli_options *opt)
         config_free(&cfg);
         return exit_code(ERROR_USAGE);
     }
+    prefault_heap(); /* first: HDF5's first call initialises its library, some 60 pages of heap */
     h5util_quiet();
-    prefault_heap();
     static plandata data;
     int rc = 0;
     timing_enter(TIMING_LOAD);
@@ -523,11 +523,15 @@ static int run_config(const cli_options *opt)
  * ms of loading the libraries again), only for a training that may use threads: not with --threads 1 or
  * OMP_NUM_THREADS=1, nor on one core, nor for --dry-run, --status and --collect, which train nothing. Without
  * /proc it keeps libgomp's default, and so it does when the dynamic loader was run as the program
- * (ld.so ./runner: AT_BASE is 0, and /proc/self/exe is the loader, which would take the options as its own). */
+ * (ld.so ./runner: AT_BASE, the loader's address, is 0, and /proc/self/exe is the loader, which would take the
+ * options as its own). AT_BASE is 0 in a static binary too (make's default build), which has no loader and no
+ * _DYNAMIC, the dynamic section the linker defines for a dynamically linked program. */
+extern char _DYNAMIC[] __attribute__((weak));
+
 static void default_wait_policy(char **argv, const cli_options *opt)
 {
     if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT") || opt->threads == 1 || opt->dry_run ||
-        opt->status || opt->collect || getauxval(AT_BASE) == 0 || omp_get_max_threads() < 2 ||
+        opt->status || opt->collect || (_DYNAMIC && getauxval(AT_BASE) == 0) || omp_get_max_threads() < 2 ||
         sysconf(_SC_NPROCESSORS_ONLN) < 2)
         return;
     if (setenv("GOMP_SPINCOUNT", RUNNER_SPINCOUNT, 1) == 0) {

@@ -6,7 +6,8 @@
 # none (Debian's) gets -lsz -lz; without the archive, or with HDF5_STATIC=0, the shared library (-lhdf5). The small
 # libraries (z, sz with the aec it needs, inih) come from their archives where the compiler finds them (a compiler
 # stand-in answers -print-file-name from the made-up folder) or in a -L folder of the link line, as -lNAME where
-# neither has one or with STATIC_LIBS=0.
+# neither has one or with STATIC_LIBS=0. The runner is linked with -static where the compiler has libc.a and
+# libgomp.a, and nothing else disables it.
 # Ends with one line "N passed, M failed".
 
 . "$(dirname "$0")/lib.sh"
@@ -89,5 +90,23 @@ rm "$tmp/lib/libhdf5.a"
 FAKE_PRIVATE="-laec" link
 case "$link" in *" -lhdf5 -linih "*) ! echo "$link" | grep -q "libhdf5.a\|-laec" ;; *) false ;; esac
 check "no archive: the shared library" $? "$link"
+
+# the runner itself linked statically (-static) where the compiler finds the C library's and libgomp's archives,
+# unless STATIC_RUNNER=0 or a sanitizer is linked in; its twin for the LD_PRELOAD tests never
+static_link() {
+    link "$@"
+    case "$link" in *" -static "*) echo static ;; *) echo shared ;; esac
+}
+got=$(static_link)
+: >"$tmp/lib/libc.a"
+got="$got $(static_link)"
+: >"$tmp/lib/libgomp.a"
+got="$got $(static_link) $(static_link STATIC_RUNNER=0) $(static_link SAN=-fsanitize=address)"
+twin=$(PATH="$tmp/bin:$PATH" make -n CC="$tmp/bin/cc-stand-in" BUILD="$tmp/build" "$tmp/build/runner-shared" \
+    2>"$tmp/err" | grep -- "-o $tmp/build/runner-shared ")
+case "$twin" in *" -static "* | "") got="$got static" ;; *) got="$got shared" ;; esac
+[ "$got" = "shared shared static shared shared shared" ]
+check "-static with libc.a and libgomp.a found, not without either, STATIC_RUNNER=0, a sanitizer or for the twin" \
+    $? "$got"
 
 finish build_test

@@ -3,6 +3,23 @@
 # root; RUNNER names the binary (default ./runner).
 
 RUNNER=${RUNNER:-./runner}
+
+# SHIMMED: the runner a test's LD_PRELOAD shim reaches. The dynamic loader reads LD_PRELOAD, and a static binary
+# (make links the runner so where it can: the Makefile's STATIC_RUNNER) never runs one: for a static $RUNNER,
+# $RUNNER_SHARED, the same objects linked against the shared libraries (make run-tests passes
+# $(BUILD)/runner-shared; unset: runner-shared beside $RUNNER, or build/runner-shared for ./runner). Empty where a
+# static runner has no such twin: shimmed_missing counts that as a failure, never as a pass.
+if ldd "$RUNNER" >/dev/null 2>&1; then
+    SHIMMED=$RUNNER
+elif [ -n "${RUNNER_SHARED:-}" ]; then
+    SHIMMED=$RUNNER_SHARED
+elif [ -x "${RUNNER%/*}/runner-shared" ]; then
+    SHIMMED=${RUNNER%/*}/runner-shared
+elif [ "$RUNNER" = ./runner ] && [ -x build/runner-shared ]; then
+    SHIMMED=build/runner-shared
+else
+    SHIMMED=
+fi
 LC_ALL=C
 export LC_ALL
 passed=0
@@ -131,9 +148,17 @@ SHIM_OPEN(open64)
 C
 }
 
-# preload SHIM: the LD_PRELOAD value that puts SHIM (a library compiled by a test) under $RUNNER; a runner built
+# shimmed_missing NAME: true (and NAME counted as failed) when no runner takes an LD_PRELOAD shim (SHIMMED).
+shimmed_missing() {
+    [ -n "$SHIMMED" ] && [ -x "$SHIMMED" ] && return 1
+    fail "$1" "$RUNNER is linked statically, which LD_PRELOAD cannot reach, and no dynamically linked twin was found \
+(${SHIMMED:-none}): make build/runner-shared, or set RUNNER_SHARED"
+    return 0
+}
+
+# preload SHIM: the LD_PRELOAD value that puts SHIM (a library compiled by a test) under $SHIMMED; a runner built
 # with AddressSanitizer (make asan) needs its runtime first in the list.
 preload() {
-    asan_rt=$(ldd "$RUNNER" 2>/dev/null | awk '/libasan/ { print $3 }')
+    asan_rt=$(ldd "$SHIMMED" 2>/dev/null | awk '/libasan/ { print $3 }')
     echo "${asan_rt:+$asan_rt }$1"
 }

@@ -19,11 +19,12 @@ make_tmp
 cfg=tests/bad_configs/valid.ini
 
 # run [args...]: runs the runner on the test config (experiment $name, no rendering) with the environment's
-# VAR=VALUE words in $run_env added, stdout to $tmp/out, stderr to $tmp/err; the exit status in $status.
+# VAR=VALUE words in $run_env added (and $run_bin in $RUNNER's place: $SHIMMED for a shim), stdout to $tmp/out,
+# stderr to $tmp/err; the exit status in $status.
 run_env=
 run() {
     # shellcheck disable=SC2086 # $run_env is a list of words
-    capture env $run_env "$RUNNER" --no-plots --set experiment.name="$name" "$@" "$cfg"
+    capture env $run_env "${run_bin:-$RUNNER}" --no-plots --set experiment.name="$name" "$@" "$cfg"
 }
 
 # one_line CASE STATUS WANT_STATUS PATTERN: the status is WANT_STATUS and stderr is one line matching PATTERN.
@@ -109,6 +110,8 @@ asan=$(ldd "$RUNNER" 2>/dev/null | awk '/libasan/ { print $3 }')
 preload=$shim
 if [ -n "$asan" ]; then
     skip "threads" "$RUNNER is built with AddressSanitizer, whose pthread_create interceptor the shim cannot wrap"
+elif shimmed_missing "threads"; then
+    :
 elif ! cc -shared -fPIC -o "$shim" "$tmp/shim.c" -ldl 2>"$tmp/cc.err"; then
     skip "threads" "cannot compile the pthread_create shim with cc: $(head -c 200 "$tmp/cc.err")"
 elif [ "$cores" -ge 1024 ]; then
@@ -118,6 +121,7 @@ else
     # ("Thread creation failed", exit 1) on the 1024 threads asked for. A model big enough for the kernels to
     # go parallel:
     big="--set model.hidden=512 --set train.batch_size=256"
+    run_bin=$SHIMMED
     rm -rf "$tmp/r"
     run_env="SHIM_MAX_THREADS=$((cores + 2)) LD_PRELOAD=$preload"
     # shellcheck disable=SC2086 # $big is a list of options
@@ -146,7 +150,7 @@ else
     run_env="SHIM_MAX_THREADS=0 LD_PRELOAD=$preload"
     # shellcheck disable=SC2086
     run --results "$tmp/r" $big
-    run_env=
+    run_env= run_bin=
     one_line "no threads" "$status" 2 "cannot start .* threads" && nothing_written "no threads"
 fi
 

@@ -149,6 +149,10 @@ static void on_open(const char *path)
 }
 C
 shim_open_wrappers >>"$tmp/shim.c"
+if shimmed_missing "counts"; then
+    finish profile_test
+    exit $?
+fi
 if ! cc -shared -fPIC -o "$shim" "$tmp/shim.c" -ldl 2>"$tmp/cc.err"; then
     skip "counts" "cannot compile the counting shim with cc: $(head -c 200 "$tmp/cc.err")"
     finish profile_test
@@ -158,7 +162,7 @@ fi
 counted() {
     rm -f "$tmp/log"
     : >"$tmp/log"
-    capture env SHIM_LOG="$tmp/log" LD_PRELOAD="$(preload "$shim")" "$RUNNER" --threads 1 --force --quiet \
+    capture env SHIM_LOG="$tmp/log" LD_PRELOAD="$(preload "$shim")" "$SHIMMED" --threads 1 --force --quiet \
         --no-plots --results "$tmp/res" --set data.validation_fraction=0 --profile "$@" configs/digits.ini
     fsyncs=$(grep -c '^fsync' "$tmp/log")
     opens=$(grep -c '^open' "$tmp/log")
@@ -206,7 +210,7 @@ if [ "$status" = 0 ] && [ "$fsyncs" -gt 0 ]; then
     # nothing to train: the tables, plot scripts and index are what they were, and are not written (nor flushed)
     # again; report.md and report.html name the date (it was 17)
     rm -f "$tmp/log"
-    capture env SHIM_LOG="$tmp/log" LD_PRELOAD="$(preload "$shim")" "$RUNNER" --threads 1 --quiet --no-plots \
+    capture env SHIM_LOG="$tmp/log" LD_PRELOAD="$(preload "$shim")" "$SHIMMED" --threads 1 --quiet --no-plots \
         --results "$tmp/res" --set data.validation_fraction=0 --profile configs/digits.ini
     n=$(grep -c '^fsync' "$tmp/log")
     [ "$status" = 0 ] && [ "$n" -le 3 ]

@@ -4,8 +4,8 @@
 # libgomp reads OMP_WAIT_POLICY and GOMP_SPINCOUNT before main, so the runner sets its short spin by re-executing
 # itself; the environment it trained under is what its children see, so a fake gnuplot first on PATH records
 # it (and runs the real one). Cases: nothing set (GOMP_SPINCOUNT is the runner's), the user's OMP_WAIT_POLICY or GOMP_SPINCOUNT (kept,
-# nothing added), --threads 1 and OMP_NUM_THREADS=1 (no re-exec: nothing added), and every case trains and
-# exits 0. Then where the threads run: pinned to a core each where a run's team fills the process's cores, left
+# nothing added), --threads 1 and OMP_NUM_THREADS=1 (no re-exec: nothing added), the loader run as the program
+# (no re-exec), and every case trains and exits 0. Then where the threads run: pinned to a core each where a run's team fills the process's cores, left
 # alone under OMP_PROC_BIND. Ends with one line "N passed, M failed".
 
 . "$(dirname "$0")/lib.sh"
@@ -47,6 +47,21 @@ seen user-policy "passive|unset" OMP_WAIT_POLICY=passive --
 seen user-spincount "unset|12345" GOMP_SPINCOUNT=12345 --
 seen one-thread "unset|unset" -- --threads 1
 seen omp-one-thread "unset|unset" OMP_NUM_THREADS=1 --
+
+# the dynamic loader run as the program (ld.so RUNNER; a static runner has no loader, so its shared twin,
+# $SHIMMED): /proc/self/exe is the loader, which would take the options as its own, so no re-exec and libgomp's
+# default is kept; a static runner re-executes itself (the default case above)
+loader=$(ldd "$SHIMMED" 2>/dev/null | awk '$1 ~ /^\/.*ld-linux/ { print $1 }')
+if [ -z "$loader" ]; then
+    skip "ld.so runner" "no dynamically linked runner or no loader in ldd's list (${SHIMMED:-none})"
+else
+    rm -rf "$tmp/results" "$tmp/seen"
+    capture env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT PATH="$tmp/bin:$PATH" WAIT_SEEN="$tmp/seen" "$loader" \
+        "$SHIMMED" --quiet --results "$tmp/results" --set train.epochs=1 configs/digits.ini
+    got=$(head -1 "$tmp/seen" 2>/dev/null)
+    [ "$status" = 0 ] && [ "$got" = "unset|unset" ]
+    check "ld.so runner" $? "exit $status, gnuplot saw '$got', want 'unset|unset': $(head -c 300 "$tmp/err")"
+fi
 
 # Pinning (src/schedule.c): one run of 2 threads on 2 cores (taskset gives the process two) pins its worker and
 # its OpenMP team thread one to each core; with OMP_PROC_BIND set (the user's placement) nothing is pinned. The
