@@ -64,18 +64,20 @@ static_of  = $(if $(filter $(STATIC_NAMES:%=-l%),$1),$(call after_sz,$(call arch
 after_sz   = $1$(if $(filter %/libsz.a,$1), $(call archive_of,-laec))
 LINK_LIBS  = $(eval LINK_LIBS := $(if $(filter 1,$(STATIC_LIBS)),$(foreach w,$(HDF5_LIBS),$(call static_of,$w)),$(HDF5_LIBS)))$(LINK_LIBS)
 
-# The runner linked statically (-static: the C library and libgomp from their archives too) where the compiler has
-# both archives and is gcc, and nothing is sanitised (STATIC_RUNNER=0: against the shared ones). A static process
-# runs no dynamic loader: on the Zen 5 VM of 2026-12-03, where each page a process first touches costs 4-10 us, the
-# like-for-like digits process took ~2.5 ms less (README, Performance, "Fixed cost of a process"). LD_PRELOAD needs
-# the dynamic loader, so the tests that inject faults that way run $(BUILD)/runner-shared, the same objects linked
-# against the shared libraries. HDF5's plugin loader (dlopen, for filters HDF5 does not have built in) works in a
-# static binary only with this machine's glibc; the linker warns so, and that warning is kept out of the build's
-# output. A security update of the C library reaches the runner when it is built again.
-STATIC_RUNNER ?= $(if $(SAN)$(CC_IS_CLANG),0,1)
+# The runner linked statically (-static: the C library, libm and libgomp from their archives too) where the compiler
+# is gcc and has the C library's and libgomp's archives, every other library is linked from its archive already
+# (HDF5_STATIC, STATIC_LIBS; libm aside) and nothing is sanitised (STATIC_RUNNER=0: against the shared ones). A
+# static process runs no dynamic loader: on the Zen 5 VM of 2026-12-03, where each page a process first touches
+# costs 4-10 us, the like-for-like digits process took some 3 ms less (README, Performance, "Fixed cost of a
+# process"). LD_PRELOAD needs the dynamic loader, so the tests that inject faults that way run
+# $(BUILD)/runner-shared: the same objects and archives with the C library, libm and libgomp shared. HDF5's plugin
+# loader (dlopen, for filters HDF5 does not have built in) works in a static binary only with this machine's glibc;
+# the linker warns so, and that warning is kept out of the build's output. A security update of the C library
+# reaches the runner when it is built again.
+STATIC_RUNNER ?= $(if $(CC_IS_CLANG)$(findstring -fsanitize,$(SAN) $(CFLAGS) $(LDFLAGS)),0,1)
 archive_found = $(filter /%,$(shell $(CC) -print-file-name=$1 2>/dev/null))
 RUNNER_STATIC = $(eval RUNNER_STATIC := $(if $(filter 1,$(STATIC_RUNNER)),$(if $(and $(call archive_found,libc.a),\
-                  $(call archive_found,libgomp.a)),-static)))$(RUNNER_STATIC)
+                  $(call archive_found,libgomp.a)),$(if $(filter-out -lm,$(filter -l%,$(LINK_LIBS))),,-static))))$(RUNNER_STATIC)
 STATIC_DLOPEN_WARNING = in function .H5PL__open.:\|Using .dlopen. in statically linked
 
 # every module in src/ but main.c, which the tests replace with their own
@@ -118,7 +120,7 @@ $(BUILD)/runner: $(OBJ) $(BUILD)/main.o
 	$(CC) $(LDFLAGS) $(RUNNER_STATIC) -o $@ $^ $(LDLIBS) 2>$@.ld; s=$$?; \
 	  grep -v "$(STATIC_DLOPEN_WARNING)" $@.ld >&2; rm -f $@.ld; exit $$s
 $(BUILD)/runner-shared: $(OBJ) $(BUILD)/main.o
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(filter-out -static%,$(LDFLAGS)) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/%.o: src/%.c | have-deps $(BUILD)/buildinfo.h
 	@mkdir -p $(@D)

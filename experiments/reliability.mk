@@ -3,7 +3,7 @@
 # Included by the Makefile; on its own: make -f Makefile -f experiments/reliability.mk TARGET.
 #
 #   make asan        build/asan: make test (the Check tests and every shell suite) under ASan + UBSan + LSan
-#   make valgrind    build/portable (no -march=native: valgrind cannot decode AVX-512; linked against the shared
+#   make valgrind    build/valgrind (no -march=native: valgrind cannot decode AVX-512; linked against the shared
 #                    C library, whose malloc valgrind replaces), tests/valgrind_test.sh
 #   make fuzz        libFuzzer on the config layer for FUZZ_TIME seconds (default 60) from tests/fuzz_corpus
 #   make fuzz-long   the same for an hour
@@ -45,8 +45,8 @@ asan: reliability-deps
 	$(ASAN_ENV) $(MAKE) BUILD=build/asan OPT=-O1 SAN="$(ASAN_SAN)" run-tests
 
 valgrind: reliability-deps
-	$(MAKE) BUILD=build/portable ARCH= STATIC_RUNNER=0 build/portable/runner
-	RUNNER=./build/portable/runner sh tests/valgrind_test.sh
+	$(MAKE) BUILD=build/valgrind ARCH= STATIC_RUNNER=0 build/valgrind/runner
+	RUNNER=./build/valgrind/runner sh tests/valgrind_test.sh
 
 FUZZ_SRC     = src/config.c src/config_value.c src/config_load.c src/sweep.c src/fileio.c src/timing.c
 $(FUZZ_BUILD)/fuzz_config: tests/fuzz_config.c $(FUZZ_SRC) src/config.h src/config_key.h src/sweep.h src/mlp.h \

@@ -525,7 +525,8 @@ static int run_config(const cli_options *opt)
  * /proc it keeps libgomp's default, and so it does when the dynamic loader was run as the program
  * (ld.so ./runner: AT_BASE, the loader's address, is 0, and /proc/self/exe is the loader, which would take the
  * options as its own). AT_BASE is 0 in a static binary too (make's default build), which has no loader and no
- * _DYNAMIC, the dynamic section the linker defines for a dynamically linked program. */
+ * _DYNAMIC, the dynamic section the linker defines for a dynamically linked program. (A -static-pie build has
+ * both, and keeps libgomp's default.) */
 extern char _DYNAMIC[] __attribute__((weak));
 
 static void default_wait_policy(char **argv, const cli_options *opt)

@@ -7,7 +7,7 @@
 # libraries (z, sz with the aec it needs, inih) come from their archives where the compiler finds them (a compiler
 # stand-in answers -print-file-name from the made-up folder) or in a -L folder of the link line, as -lNAME where
 # neither has one or with STATIC_LIBS=0. The runner is linked with -static where the compiler has libc.a and
-# libgomp.a, and nothing else disables it.
+# libgomp.a and every other library is an archive, unless STATIC_RUNNER=0 or a sanitizer; its twin never.
 # Ends with one line "N passed, M failed".
 
 . "$(dirname "$0")/lib.sh"
@@ -97,16 +97,18 @@ static_link() {
     link "$@"
     case "$link" in *" -static "*) echo static ;; *) echo shared ;; esac
 }
+for a in hdf5 sz aec z inih; do : >"$tmp/lib/lib$a.a"; done
 got=$(static_link)
 : >"$tmp/lib/libc.a"
 got="$got $(static_link)"
 : >"$tmp/lib/libgomp.a"
 got="$got $(static_link) $(static_link STATIC_RUNNER=0) $(static_link SAN=-fsanitize=address)"
-twin=$(PATH="$tmp/bin:$PATH" make -n CC="$tmp/bin/cc-stand-in" BUILD="$tmp/build" "$tmp/build/runner-shared" \
-    2>"$tmp/err" | grep -- "-o $tmp/build/runner-shared ")
+got="$got $(static_link LDFLAGS=-fsanitize=undefined) $(static_link HDF5_STATIC=0) $(static_link STATIC_LIBS=0)"
+twin=$(PATH="$tmp/bin:$PATH" make -n CC="$tmp/bin/cc-stand-in" BUILD="$tmp/build" LDFLAGS=-static \
+    "$tmp/build/runner-shared" 2>"$tmp/err" | grep -- "-o $tmp/build/runner-shared ")
 case "$twin" in *" -static "* | "") got="$got static" ;; *) got="$got shared" ;; esac
-[ "$got" = "shared shared static shared shared shared" ]
-check "-static with libc.a and libgomp.a found, not without either, STATIC_RUNNER=0, a sanitizer or for the twin" \
-    $? "$got"
+[ "$got" = "shared shared static shared shared shared shared shared shared" ]
+check "-static with libc.a and libgomp.a found, not without either, with STATIC_RUNNER=0, a sanitizer (SAN or \
+LDFLAGS), a shared HDF5 or small library, nor for the twin (not even with LDFLAGS=-static)" $? "$got"
 
 finish build_test

@@ -5,20 +5,31 @@
 RUNNER=${RUNNER:-./runner}
 
 # SHIMMED: the runner a test's LD_PRELOAD shim reaches. The dynamic loader reads LD_PRELOAD, and a static binary
-# (make links the runner so where it can: the Makefile's STATIC_RUNNER) never runs one: for a static $RUNNER,
-# $RUNNER_SHARED, the same objects linked against the shared libraries (make run-tests passes
-# $(BUILD)/runner-shared; unset: runner-shared beside $RUNNER, or build/runner-shared for ./runner). Empty where a
-# static runner has no such twin: shimmed_missing counts that as a failure, never as a pass.
+# (make links the runner so where it can: the Makefile's STATIC_RUNNER) never runs one: for a static $RUNNER, its
+# twin $RUNNER_SHARED, the same objects with the C library shared (make run-tests passes $(BUILD)/runner-shared;
+# unset: runner-shared beside $RUNNER, or build/runner-shared for a runner in the repository's root), taken only
+# when it is linked dynamically and says the same --version (the same revision, flags and compiler). Empty
+# otherwise, with the reason in $shimmed_why: shimmed_missing counts that as a failure, never as a pass.
+shimmed_why=
 if ldd "$RUNNER" >/dev/null 2>&1; then
     SHIMMED=$RUNNER
-elif [ -n "${RUNNER_SHARED:-}" ]; then
-    SHIMMED=$RUNNER_SHARED
-elif [ -x "${RUNNER%/*}/runner-shared" ]; then
-    SHIMMED=${RUNNER%/*}/runner-shared
-elif [ "$RUNNER" = ./runner ] && [ -x build/runner-shared ]; then
-    SHIMMED=build/runner-shared
 else
-    SHIMMED=
+    case $RUNNER in */*) dir=${RUNNER%/*} ;; *) dir=. ;; esac
+    if [ -n "${RUNNER_SHARED:-}" ]; then
+        SHIMMED=$RUNNER_SHARED
+    elif [ -x "$dir/runner-shared" ] || [ ! "$dir" -ef . ]; then
+        SHIMMED=$dir/runner-shared
+    else
+        SHIMMED=build/runner-shared
+    fi
+    if [ ! -x "$SHIMMED" ]; then
+        shimmed_why="no dynamically linked twin ($SHIMMED): make build/runner-shared, or set RUNNER_SHARED"
+    elif ! ldd "$SHIMMED" >/dev/null 2>&1; then
+        shimmed_why="its twin $SHIMMED is linked statically too"
+    elif [ "$("$SHIMMED" --version 2>&1)" != "$("$RUNNER" --version 2>&1)" ]; then
+        shimmed_why="its twin $SHIMMED is another build (--version differs): make build/runner-shared"
+    fi
+    [ -z "$shimmed_why" ] || SHIMMED=
 fi
 LC_ALL=C
 export LC_ALL
@@ -150,9 +161,8 @@ C
 
 # shimmed_missing NAME: true (and NAME counted as failed) when no runner takes an LD_PRELOAD shim (SHIMMED).
 shimmed_missing() {
-    [ -n "$SHIMMED" ] && [ -x "$SHIMMED" ] && return 1
-    fail "$1" "$RUNNER is linked statically, which LD_PRELOAD cannot reach, and no dynamically linked twin was found \
-(${SHIMMED:-none}): make build/runner-shared, or set RUNNER_SHARED"
+    [ -n "$SHIMMED" ] && return 1
+    fail "$1" "$RUNNER is linked statically, which LD_PRELOAD cannot reach, and $shimmed_why"
     return 0
 }
 

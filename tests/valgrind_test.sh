@@ -3,13 +3,15 @@
 # HDF5 writes), the same sweep again (all runs skipped: reading committed results), one run on two OpenMP
 # threads, a config with several errors and a truncated HDF5 file (the error paths). Each must keep its exit
 # status with no memcheck error and no definite leak. Run from the repo root on a build without -march=native
-# (valgrind 3.19 cannot decode AVX-512):
+# (valgrind 3.19 cannot decode AVX-512) linked against the shared C library (a static one's malloc is not
+# valgrind's, and its glibc start-up reads as uninitialised memory):
 #
-#   make BUILD=build/portable ARCH= build/portable/runner && RUNNER=./build/portable/runner sh tests/valgrind_test.sh
+#   make BUILD=build/valgrind ARCH= STATIC_RUNNER=0 build/valgrind/runner &&
+#     RUNNER=./build/valgrind/runner sh tests/valgrind_test.sh
 #
 # (make valgrind does both). Ends with one line "valgrind_test: N passed, M failed".
 
-RUNNER=${RUNNER:-./build/portable/runner}
+RUNNER=${RUNNER:-./build/valgrind/runner}
 . "$(dirname "$0")/lib.sh"
 # Threads stay few and sleep when idle: valgrind runs one thread at a time, and a spinning one only burns time.
 OMP_NUM_THREADS=2
@@ -20,7 +22,12 @@ if ! command -v valgrind >/dev/null; then
     echo "valgrind_test: valgrind is not installed (apt-get install valgrind, or make valgrind)" >&2
     exit 2
 fi
-need_runner valgrind_test "make BUILD=build/portable ARCH= build/portable/runner"
+need_runner valgrind_test "make BUILD=build/valgrind ARCH= STATIC_RUNNER=0 build/valgrind/runner"
+if ! ldd "$RUNNER" >/dev/null 2>&1; then
+    echo "valgrind_test: $RUNNER is linked statically, whose malloc valgrind cannot replace; build it with" \
+        "STATIC_RUNNER=0" >&2
+    exit 2
+fi
 if command -v objdump >/dev/null && objdump -d "$RUNNER" | grep -q zmm; then
     echo "valgrind_test: $RUNNER uses AVX-512, which valgrind cannot run; build it without -march=native" >&2
     exit 2

@@ -52,8 +52,10 @@ seen omp-one-thread "unset|unset" OMP_NUM_THREADS=1 --
 # $SHIMMED): /proc/self/exe is the loader, which would take the options as its own, so no re-exec and libgomp's
 # default is kept; a static runner re-executes itself (the default case above)
 loader=$(ldd "$SHIMMED" 2>/dev/null | awk '$1 ~ /^\/.*ld-linux/ { print $1 }')
-if [ -z "$loader" ]; then
-    skip "ld.so runner" "no dynamically linked runner or no loader in ldd's list (${SHIMMED:-none})"
+if shimmed_missing "ld.so runner"; then
+    :
+elif [ -z "$loader" ]; then
+    skip "ld.so runner" "no loader in ldd's list for $SHIMMED"
 else
     rm -rf "$tmp/results" "$tmp/seen"
     capture env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT PATH="$tmp/bin:$PATH" WAIT_SEEN="$tmp/seen" "$loader" \
