@@ -13,6 +13,8 @@
 . "$(dirname "$0")/lib.sh"
 make_tmp
 unset MAKEFLAGS MAKELEVEL MFLAGS
+# and the knobs a calling make exports (make asan passes SAN, OPT and BUILD on its sub-make's command line)
+unset SAN OPT ARCH BUILD CFLAGS LDFLAGS LDLIBS STATIC_RUNNER STATIC_LIBS HDF5_STATIC
 mkdir -p "$tmp/bin" "$tmp/lib"
 cat >"$tmp/bin/pkg-config" <<EOF2
 #!/bin/sh
