@@ -5,7 +5,8 @@
 # itself; the environment it trained under is what its children see, so a fake gnuplot first on PATH records
 # it (and runs the real one). Cases: nothing set (GOMP_SPINCOUNT is the runner's), the user's OMP_WAIT_POLICY or GOMP_SPINCOUNT (kept,
 # nothing added), --threads 1 and OMP_NUM_THREADS=1 (no re-exec: nothing added), the loader run as the program
-# (no re-exec), and every case trains and exits 0. Then where the threads run: pinned to a core each where a run's team fills the process's cores, left
+# (no re-exec), and every case trains and exits 0. Then where the threads run: pinned to a core each where a run's
+# team fills the process's cores, left
 # alone under OMP_PROC_BIND. Ends with one line "N passed, M failed".
 
 . "$(dirname "$0")/lib.sh"
