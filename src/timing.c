@@ -43,6 +43,20 @@ static double lifetime(void)
     return (double)cpu.tv_sec + 1e-9 * (double)cpu.tv_nsec + 1e-9 * (double)wait;
 }
 
+/* KiB of this process's memory in transparent huge pages (main.c, huge_heap), -1 when the kernel does not say. */
+static long huge_kib(void)
+{
+    FILE *f = fopen("/proc/self/smaps_rollup", "r");
+    char line[128];
+    long kib = -1;
+    while (f && kib < 0 && fgets(line, sizeof line, f))
+        if (sscanf(line, "AnonHugePages: %ld kB", &kib) != 1)
+            kib = -1;
+    if (f)
+        fclose(f);
+    return kib;
+}
+
 static void print_profile(void)
 {
     static const char *const names[TIMING_NPARTS] = {
@@ -68,11 +82,14 @@ static void print_profile(void)
     }
     struct rusage ru = {0};
     getrusage(RUSAGE_SELF, &ru);
-    char ahead[80] = "";
+    char ahead[80] = "", huge[48] = "";
     if (prof.prefaulted > 0)
         snprintf(ahead, sizeof ahead, " (and %ld pages of heap mapped ahead in one call)", prof.prefaulted);
-    fprintf(prof.out, "profile: %.2f ms wall, %ld page faults%s, by part (ms; fsyncs and their ms):\n", 1e3 * wall,
-            ru.ru_minflt + ru.ru_majflt - prof.prefaults, ahead);
+    long kib = huge_kib();
+    if (kib >= 0)
+        snprintf(huge, sizeof huge, ", %ld KiB in huge pages", kib);
+    fprintf(prof.out, "profile: %.2f ms wall, %ld page faults%s%s, by part (ms; fsyncs and their ms):\n", 1e3 * wall,
+            ru.ru_minflt + ru.ru_majflt - prof.prefaults, ahead, huge);
     for (int p = 0; p < TIMING_NPARTS; p++) {
         long long n = atomic_load(&prof.fsyncs[p]);
         char fs[64] = "";
