@@ -441,22 +441,37 @@ static int check_config(const char *rundir, const config *want, char *why, size_
     return rc;
 }
 
+/* The checks of identity_open, and the three files started to the disk together in *batch, to be renamed in this
+ * order once all are there; a plain run writes nothing when a check refuses (a shard's experiment.ini and plan.txt
+ * are created at once by write_once, the others' to read). */
+static error_class start_identity(const char *dir, const config *base, const plandata *data, int mode,
+                                  fileio_batch *batch, char *err, size_t len)
+{
+    error_class rc = check_identity(dir, base, mode, batch, err, len);
+    if (rc == ERROR_NONE && data)
+        rc = check_sums(dir, data, mode, batch, err, len);
+    if (rc == ERROR_NONE && mode != IDENTITY_READ)
+        rc = write_plan(dir, base, mode, batch, err, len);
+    if (rc != ERROR_NONE)
+        fileio_batch_drop(batch);
+    return rc;
+}
+
 error_class identity_open(const char *dir, const config *base, const plandata *data, int mode, char *err,
                           size_t len)
 {
-    /* the three files started to the disk together and renamed in this order once all are there; a plain run
-     * writes nothing when a check refuses (a shard's experiment.ini and plan.txt are created at once by
-     * write_once, the others' to read) */
     fileio_batch batch = {0};
-    error_class rc = check_identity(dir, base, mode, &batch, err, len);
-    if (rc == ERROR_NONE && data)
-        rc = check_sums(dir, data, mode, &batch, err, len);
-    if (rc == ERROR_NONE && mode != IDENTITY_READ)
-        rc = write_plan(dir, base, mode, &batch, err, len);
+    error_class rc = start_identity(dir, base, data, mode, &batch, err, len);
     if (rc == ERROR_NONE && fileio_batch_commit(&batch, err, len) < 0)
         rc = ERROR_OUTPUT;
-    fileio_batch_drop(&batch);
     return rc;
+}
+
+error_class identity_open_started(const char *dir, const config *base, const plandata *data, int mode,
+                                  fileio_batch *pending, char *err, size_t len)
+{
+    *pending = (fileio_batch){0};
+    return start_identity(dir, base, data, mode, pending, err, len);
 }
 
 int identity_check_run(const char *dir, const char *rundir, const config *want, char *why, size_t len)

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include "config.h"
 #include "error.h"
+#include "fileio.h"
 #include "plandata.h"
 
 #define IDENTITY_SUMS "data.fnv1a64"
@@ -26,6 +27,11 @@ enum { IDENTITY_FORCE = 1, IDENTITY_ONCE = 2, IDENTITY_READ = 3, IDENTITY_COLLEC
  * line in err. */
 error_class identity_open(const char *dir, const config *base, const plandata *data, int mode, char *err,
                           size_t len);
+/* identity_open for a plain run (mode 0 or IDENTITY_FORCE), except that what it records is left started to the
+ * disk in *pending (empty on a refusal) for the caller to fileio_batch_commit, or drop: the wait for the disk
+ * goes where something else can go on meanwhile. */
+error_class identity_open_started(const char *dir, const config *base, const plandata *data, int mode,
+                                  fileio_batch *pending, char *err, size_t len);
 /* 0 when run folder rundir of experiment dir belongs to it: its config.ini resolves to want (compared as
  * config_write's identity: seeds, threads and scheduling left out) and its manifest's data checksums are those of
  * IDENTITY_SUMS; else -1 with the reason in why. */

@@ -382,8 +382,10 @@ static int train_and_report(const cli_options *opt, const sweep_plan *plan, cons
         return exit_code(ERROR_OUTPUT);
     }
     timing_enter(TIMING_OPEN);
+    /* a plain run's identity settles while its first runs train (trainer.c, train_todo) */
     error_class opened = store_open(&res, opt->results_root, cfg, data,
-                                    (opt->force ? STORE_FORCE : 0) | (count ? STORE_SHARED : 0), err, sizeof err);
+                                    (opt->force ? STORE_FORCE : 0) | (count ? STORE_SHARED : STORE_SETTLE_LATER), err,
+                                    sizeof err);
     if (opened == ERROR_NONE && count &&
         (opened = store_claim_shard(&res, opt->shard.index, count, cfg, err, sizeof err)) != ERROR_NONE)
         store_close(&res);
@@ -400,6 +402,13 @@ static int train_and_report(const cli_options *opt, const sweep_plan *plan, cons
     signal(SIGTERM, on_signal);
     int rc = exit_code(trainer_train(opt, plan, &res, data, owner, &stop_signal));
     timing_enter(TIMING_REPORT);
+    /* settled while training (an error there stopped it: said here, once), or here when nothing trained */
+    if (store_settle(&res, err, sizeof err) < 0) {
+        fprintf(stderr, "%s\n", err);
+        store_close(&res);
+        free(owner);
+        return exit_code(ERROR_OUTPUT);
+    }
     /* the tables even when a signal stopped the sweep; a shard leaves them to --collect */
     if (!count && tables_write(res.dir, plan, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);

@@ -273,18 +273,35 @@ error_class store_open(store *s, const char *root, const config *base, const pla
         fileio_remove_temporaries(s->dir);
         checked_forget(s->dir);
     }
-    if (rc == ERROR_NONE)
-        rc = identity_open(s->dir, base, data, shared ? IDENTITY_ONCE : (flags & STORE_FORCE) ? IDENTITY_FORCE
-                                               : (flags & STORE_COLLECT) ? IDENTITY_COLLECT : 0, err, len);
+    int mode = shared                    ? IDENTITY_ONCE
+               : (flags & STORE_FORCE)   ? IDENTITY_FORCE
+               : (flags & STORE_COLLECT) ? IDENTITY_COLLECT
+                                         : 0;
+    if (rc == ERROR_NONE && !shared && (flags & STORE_SETTLE_LATER))
+        rc = identity_open_started(s->dir, base, data, mode, &s->identity, err, len);
+    else if (rc == ERROR_NONE)
+        rc = identity_open(s->dir, base, data, mode, err, len);
     if (rc != ERROR_NONE)
         store_close(s);
     return rc;
+}
+
+int store_settle(store *s, char *err, size_t len)
+{
+    if (s->identity.n && fileio_batch_commit(&s->identity, s->unsettled, sizeof s->unsettled) < 0 &&
+        !*s->unsettled)
+        snprintf(s->unsettled, sizeof s->unsettled, "%s: cannot record the experiment's identity", s->dir);
+    if (!*s->unsettled)
+        return 0;
+    snprintf(err, len, "%s", s->unsettled);
+    return -1;
 }
 
 void store_close(store *s)
 {
     char path[STORE_PATH + 300];
     checked_forget("");
+    fileio_batch_drop(&s->identity);
     if (s->holding) {
         holder_path(s, path, sizeof path);
         unlink(path);
@@ -565,6 +582,8 @@ int store_commit(store *s, const char *id, const train_job *job, char *err, size
     snprintf(tmp, sizeof tmp, "%s/.tmp-%s@%s@%d", runs, id, host, (int)getpid());
     snprintf(final, sizeof final, "%s/%s", runs, id);
     snprintf(old, sizeof old, "%s/.old-%s@%s@%d", runs, id, host, (int)getpid());
+    if (store_settle(s, err, len) < 0)
+        return -1;
     fileio_remove_tree(tmp);
     if (!strcmp(checked.dir, s->dir))
         checked_forget(s->dir);

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "curve.h"
 #include "error.h"
+#include "fileio.h"
 #include "plandata.h"
 #include "sweep.h"
 #include "train.h"
@@ -19,14 +20,17 @@ enum { STORE_PATH = 1024, STORE_HOST = 33 };
 /* The holder files beside the lock, one per process holding it: STORE_HOLDER "PID@HOST". */
 #define STORE_HOLDER ".holder-"
 /* store_open's flags: replace a different identity (--force); take the lock shared (a shard); --collect (which a
- * refused identity asks for the trained configuration, not --force). */
-enum { STORE_FORCE = 1, STORE_SHARED = 2, STORE_COLLECT = 4 };
+ * refused identity asks for the trained configuration, not --force); leave the identity's files started to the
+ * disk for store_settle (a plain run, whose first runs train meanwhile). */
+enum { STORE_FORCE = 1, STORE_SHARED = 2, STORE_COLLECT = 4, STORE_SETTLE_LATER = 8 };
 
 typedef struct store {
     char dir[STORE_PATH];    /* <root>/<name> */
     int lock_fd, holding;    /* holding: this process's holder file exists */
     int shard_fd;            /* store_claim_shard's lock, -1 when none */
     int shared;              /* the lock is shared (a shard) */
+    fileio_batch identity;   /* STORE_SETTLE_LATER's files, until store_settle */
+    char unsettled[STORE_PATH + 300]; /* why store_settle failed; "" when it has not */
 } store;
 
 /* A committed run, read back. */
@@ -42,9 +46,16 @@ typedef struct store_run {
  * shards, removes only the temporaries of this host's processes that are gone, and writes the identity only
  * where there is none (IDENTITY_ONCE). ERROR_NONE; ERROR_USAGE when the lock is held in the other way, or the
  * config or a data file differs from what the results were trained with; ERROR_OUTPUT when the disk refuses.
- * One line in err. */
+ * One line in err. With STORE_SETTLE_LATER (not with STORE_SHARED) the identity, checked, is recorded by
+ * store_settle. */
 error_class store_open(store *s, const char *root, const config *base, const plandata *data, int flags, char *err,
                        size_t len);
+/* Waits for the identity store_open left started (STORE_SETTLE_LATER) to reach the disk and puts it in place: the
+ * experiment's files as store_open alone writes them. At once when there is none (any later call). Before any run
+ * is committed (store_commit settles first) and before the tables. 0, or -1 with err (its temporaries removed):
+ * then every later call fails with the same err, so no run is committed without it. */
+int store_settle(store *s, char *err, size_t len);
+/* Releases the lock; an identity never settled is dropped (its temporaries removed). */
 void store_close(store *s);
 /* A shard's claim on its index among count shards (a shard's store): an exclusive lock on
  * <dir>/.shard-INDEX-of-COUNT, which names its holder (PID@HOST) and then the seeds and sweep lists of base
