@@ -25,7 +25,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -654,21 +656,48 @@ static void bench_round_trip(void)
 
 extern char **environ;
 
-/* Runs cmd (found on PATH) with this process's descriptors and environment and waits for it: the seconds from just
- * before its spawn to just after its exit, its wait status in *status; -1 (errno set) when it cannot run. */
-static double spawn_wait(char **cmd, int *status)
+/* Runs cmd (found on PATH) with this process's descriptors, environment and signal mask and waits for it, killing
+ * it (SIGKILL) once it has run timeout seconds (0: no limit): the seconds from just before its spawn to just after
+ * its exit, its wait status in *status and its resource use in *ru (wait4's: CPU time, peak memory); -1 (errno
+ * set) when it cannot run. The wait is for its SIGCHLD, blocked meanwhile, so the clock stops when it exits. */
+static double spawn_wait(char **cmd, int *status, double timeout, struct rusage *ru)
 {
+    sigset_t chld, old;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, &old);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setsigmask(&attr, &old);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
     pid_t pid;
     double t0 = now();
-    int rc = posix_spawnp(&pid, cmd[0], NULL, NULL, cmd, environ);
+    int rc = posix_spawnp(&pid, cmd[0], NULL, &attr, cmd, environ);
+    posix_spawnattr_destroy(&attr);
     if (rc != 0) {
+        sigprocmask(SIG_SETMASK, &old, NULL);
         errno = rc;
         return -1;
     }
-    while (waitpid(pid, status, 0) < 0)
-        if (errno != EINTR)
+    for (double left = timeout; timeout > 0;) {
+        struct timespec ts = {(time_t)left, (long)((left - (double)(time_t)left) * 1e9)};
+        if (sigtimedwait(&chld, NULL, &ts) >= 0)
+            break;
+        left = timeout - (now() - t0);
+        if (errno == EAGAIN || left <= 0) {
+            kill(pid, SIGKILL);
+            break;
+        }
+    }
+    struct rusage none;
+    while (wait4(pid, status, 0, ru ? ru : &none) < 0)
+        if (errno != EINTR) {
+            sigprocmask(SIG_SETMASK, &old, NULL);
             return -1;
-    return now() - t0;
+        }
+    double seconds = now() - t0;
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return seconds;
 }
 
 /* --os-costs: medians of RUNS readings each. A page fault: the first write to each page of a fresh anonymous mapping
@@ -705,7 +734,7 @@ static void bench_os_costs(void)
     char *argv[] = {"/bin/true", NULL};
     for (int i = 0; i < SPAWNS; i++) {
         int status;
-        double seconds = spawn_wait(argv, &status);
+        double seconds = spawn_wait(argv, &status, 0, NULL);
         if (seconds < 0) {
             printf("none\n");
             return;
@@ -716,20 +745,27 @@ static void bench_os_costs(void)
            summarise(spawn, SPAWNS).median);
 }
 
-/* --time FILE CMD [ARG...]: runs CMD (found on PATH) with this process's descriptors and environment and writes to FILE
- * the seconds from just before its spawn to just after its exit: the process's wall time without a timer's own
- * start-up in it (a shell's $(date) on each side added 5-7 ms on a VM where /bin/true took 2.6 ms). Returns CMD's
- * exit status (128 + its signal), or 127 when it cannot run. */
-static int time_command(const char *file, char **cmd)
+/* --time FILE [--timeout SECONDS] CMD [ARG...]: runs CMD (found on PATH) with this process's descriptors and
+ * environment and writes to FILE one line: the seconds from just before its spawn to just after its exit, its user
+ * and system CPU seconds and its peak resident memory in KiB (as /usr/bin/time -f '%e\t%U\t%S\t%M', from
+ * wait4), tab-separated. The process's own figures, without a timer's start-up in them: a shell's $(date) on each
+ * side added 5-7 ms on a VM where /bin/true took 2.6 ms, and timeout(1) and /usr/bin/time around a digits process
+ * 15 ms on the VM of 2026-12-03 (their two execs and waits). With --timeout, CMD is killed (SIGKILL) once it has
+ * run that long. Returns CMD's exit status (128 + its signal), or 127 when it cannot run. */
+static int time_command(const char *file, double timeout, char **cmd)
 {
     int status;
-    double seconds = spawn_wait(cmd, &status);
+    struct rusage ru;
+    double seconds = spawn_wait(cmd, &status, timeout, &ru);
     if (seconds < 0) {
         fprintf(stderr, "bench_kernels: cannot run %s: %s\n", cmd[0], strerror(errno));
         return 127;
     }
     FILE *f = fopen(file, "w");
-    if (!f || fprintf(f, "%.6f\n", seconds) < 0 || fclose(f) != 0) {
+    if (!f ||
+        fprintf(f, "%.6f\t%.2f\t%.2f\t%ld\n", seconds, (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec,
+                (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec, ru.ru_maxrss) < 0 ||
+        fclose(f) != 0) {
         fprintf(stderr, "bench_kernels: cannot write %s\n", file);
         return 127;
     }
@@ -740,10 +776,10 @@ static int usage(FILE *f, int rc)
 {
     fprintf(f, "usage: bench_kernels [--quick] [--only=kernels|step|scaling|deep] [--threshold] OUTDIR\n"
                "       bench_kernels --sgemm | --round-trip | --os-costs\n"
-               "       bench_kernels --time FILE CMD [ARG...]\n"
+               "       bench_kernels --time FILE [--timeout SECONDS] CMD [ARG...]\n"
                "--sgemm: OpenBLAS's core and its single-thread sgemm GFLOP/s; --round-trip: a cache line's round trip "
                "between two cores, ns;\n--os-costs: page fault us, system call us, /bin/true spawned and waited for "
-               "ms; --time: CMD's wall time in seconds, to FILE\n");
+               "ms; --time: CMD's wall, user and system seconds and peak KiB, to FILE\n");
     return rc;
 }
 
@@ -768,9 +804,18 @@ int main(int argc, char **argv)
             bench_os_costs();
             return 0;
         } else if (!strcmp(argv[i], "--time")) {
-            if (i + 2 >= argc)
+            double timeout = 0;
+            int at = i + 2;
+            if (at + 1 < argc && !strcmp(argv[at], "--timeout")) {
+                char *end;
+                timeout = strtod(argv[at + 1], &end);
+                if (*end || !(timeout > 0))
+                    return usage(stderr, 2);
+                at += 2;
+            }
+            if (at >= argc)
                 return usage(stderr, 2);
-            return time_command(argv[i + 1], argv + i + 2);
+            return time_command(argv[i + 1], timeout, argv + at);
         } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
             return usage(stdout, 0);
         else if (argv[i][0] == '-' || dir)

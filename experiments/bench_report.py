@@ -202,20 +202,20 @@ def whole_process_target(rep, sk, one, eo, prof, machine):
     prof: {process: {part: median ms}}."""
     main, name = (eo, "evalonce") if eo else (one, "default")
     p = prof.get(name, {})
-    # the process alone: the wall time measured around the bare runner in the profile section, where the e2e rows
-    # also time the bench's wrappers (timeout and /usr/bin/time: two more execs, ~2 ms here)
-    wall = p["wall"] / 1000 if p.get("wall") else main["wall"]
+    # the process alone, interleaved with the peers (the e2e row: bench_kernels --time, nothing around it); the
+    # profile section's processes run with --profile, whose clocks and lines cost about 1 ms
+    wall = main["wall"]
     r = sk["train"] / wall
-    around = (f"{wall * 1000:.1f} ms around the bare process, {main['wall'] * 1000:.1f} ms inside the bench's "
-              "timeout and /usr/bin/time" if p.get("wall") else f"{wall * 1000:.1f} ms")
+    profiled = f"; {p['wall']:.1f} ms with --profile" if p.get("wall") else ""
+    around = f"{wall * 1000:.1f} ms, the process alone{profiled}"
     shown = (f"{r:.1f}x evaluating once at the end ({around})" if eo else f"{r:.1f}x ({around})")
-    shown += (f"; default evaluation (every epoch) {sk['train'] / one['wall']:.1f}x ({one['wall'] * 1000:.1f} ms "
-              "inside the wrappers)" if eo else " (default evaluation, every epoch: no eval-once row)")
+    shown += (f"; default evaluation (every epoch) {sk['train'] / one['wall']:.1f}x ({one['wall'] * 1000:.1f} ms)"
+              if eo else " (default evaluation, every epoch: no eval-once row)")
     why = ""
     if r < 6:
         why = (f"6x needs a process of {sk['train'] * 1000 / 6:.1f} ms; the runner's is {wall * 1000:.1f} "
                "ms: " + (f"training {p.get('training', 0):.1f} ms, evaluation {p.get('evaluation', 0):.1f} ms, the "
-                         f"rest {p['wall'] - p.get('training', 0) - p.get('evaluation', 0):.1f} ms (see the "
+                         f"rest {wall * 1000 - p.get('training', 0) - p.get('evaluation', 0):.1f} ms (see the "
                          "part-by-part tables below)" if p else
                          f"{main['train'] * 1000:.0f} ms training, the rest start-up, load and writes"))
         why += os_costs_note(machine)
@@ -516,7 +516,9 @@ def main(out, plots):
     rep.add("# Benchmarks\n")
     rep.add("Written by `make bench` (experiments/bench.sh, experiments/bench_report.py). A whole process's wall time "
             "runs from a monotonic clock read just before its spawn to one just after its exit (bench_kernels --time), "
-            "its CPU time and memory come from /usr/bin/time; the contenders of a table run interleaved, each repetition running every one in "
+            "its CPU time and peak memory from wait4 (nothing runs around it: timeout(1) and /usr/bin/time, used "
+            "before, added 15 ms to a digits process on the VM of 2026-12-03); the contenders of a table run "
+            "interleaved, each repetition running every one in "
             "turn, and the tables give medians over the repetitions with the min-max range. Ratios are ratios of "
             "those medians.\n")
     rep.add(table(["machine", ""], [(k, v) for k, v in machine.items()]) + "\n")
