@@ -225,9 +225,10 @@ def whole_process_target(rep, sk, one, eo, prof, machine):
 def profile_parts(out, process="default"):
     """The digits process's --profile over the repetitions: (parts {name: dict(ms, n, fs: lists, what)}, walls
     {rep: ms measured around the process}, inside {rep: ms the profile saw}, faults {rep: the page faults that
-    trapped, the heap mapped ahead in one call left out})."""
+    trapped, the heap mapped ahead in one call left out}, huge {rep: KiB in transparent huge pages}: the last two
+    only where the profile gives them)."""
     lines = read(os.path.join(out, "profile.tsv"))
-    parts, walls, inside, faults = {}, {}, {}, {}
+    parts, walls, inside, faults, huge = {}, {}, {}, {}, {}
     for r in lines:
         if r.get("process", "default") != process:  # a profile.tsv without the column: the default process's
             continue
@@ -237,6 +238,9 @@ def profile_parts(out, process="default"):
             walls[r["rep"]] = num(r["wall_s"]) * 1000
             if m.group(2):
                 faults[r["rep"]] = int(m.group(2))
+            h = re.search(r", (\d+) KiB in huge pages", r["line"])
+            if h:
+                huge[r["rep"]] = int(h.group(1))
             continue
         m = re.match(r"profile: (\S.*?) +([0-9.]+)  (?:(\d+) fsyncs ([0-9.]+) ms)? *(.*)$", r["line"])
         if m:
@@ -244,7 +248,7 @@ def profile_parts(out, process="default"):
             p["ms"].append(float(m.group(2)))
             p["n"].append(int(m.group(3) or 0))
             p["fs"].append(float(m.group(4) or 0))
-    return parts, walls, inside, faults
+    return parts, walls, inside, faults, huge
 
 
 PROFILED = (("default", "evaluating every epoch (the default)", ""),
@@ -255,7 +259,7 @@ def profile_medians(out):
     """{process: {part: median ms, "wall": the median whole process}} of the digits processes' --profile."""
     out_m = {}
     for process, _, _ in PROFILED:
-        parts, walls, _, _ = profile_parts(out, process)
+        parts, walls, _, _, _ = profile_parts(out, process)
         if parts:
             out_m[process] = {name: med(p["ms"]) for name, p in parts.items()}
             out_m[process]["wall"] = med(list(walls.values()))
@@ -269,11 +273,13 @@ def process_profile(rep, out):
 
 
 def process_profile_one(rep, out, process, what, extra):
-    parts, walls, inside, faults = profile_parts(out, process)
+    parts, walls, inside, faults, huge = profile_parts(out, process)
     if not parts:
         return
-    faulted = (f", {med(list(faults.values())):.0f} page faults that trapped (--profile: the heap mapped ahead in one "
-               "call left out)" if faults else "")
+    faulted = (f", {med(list(faults.values())):.0f} page faults that trapped (--profile: heap mapped ahead in one "
+               "call, where it is, left out)" if faults else "")
+    if huge:
+        faulted += f", {med(list(huge.values())):.0f} KiB in transparent huge pages (the heap: main.c, huge_heap)"
     wall, seen = med(list(walls.values())), med(list(inside.values()))
     rows = [(name, f2(med(p["ms"])), f"{100 * med(p['ms']) / wall:.0f} %", f"{med(p['n']):.0f}",
              f2(med(p["fs"])), p["what"]) for name, p in parts.items()]
