@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -656,48 +657,73 @@ static void bench_round_trip(void)
 
 extern char **environ;
 
-/* Runs cmd (found on PATH) with this process's descriptors, environment and signal mask and waits for it, killing
- * it (SIGKILL) once it has run timeout seconds (0: no limit): the seconds from just before its spawn to just after
- * its exit, its wait status in *status and its resource use in *ru (wait4's: CPU time, peak memory); -1 (errno
- * set) when it cannot run. The wait is for its SIGCHLD, blocked meanwhile, so the clock stops when it exits. */
+/* The process group spawn_wait's child leads while it runs (0: none), for forward_signal. */
+static volatile sig_atomic_t child_group;
+
+/* SIGINT, SIGTERM or SIGHUP, on whichever thread takes it, goes on to the child's group, which a terminal's Ctrl-C
+ * no longer reaches; the child's exit ends the wait as usual. */
+static void forward_signal(int sig)
+{
+    if (child_group > 0)
+        kill(-(pid_t)child_group, sig);
+}
+
+/* Runs cmd (found on PATH) with this process's descriptors and environment, in a process group of its own, and
+ * waits for it, killing the group (SIGKILL: a peer's worker processes too) once it has run timeout seconds (0: no
+ * limit), as timeout(1) does: the seconds from just before its spawn to just after its exit, its wait status in
+ * *status and its resource use in *ru (wait4's: CPU time, peak memory); -1 (errno set) when it cannot run. The
+ * wait polls a pidfd, readable when the child exits (no SIGCHLD, which another thread of this process, OpenBLAS's,
+ * could take); a kernel without pidfd_open (before Linux 5.3) gets a poll of waitpid every 100 us instead. */
 static double spawn_wait(char **cmd, int *status, double timeout, struct rusage *ru)
 {
-    sigset_t chld, old;
-    sigemptyset(&chld);
-    sigaddset(&chld, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &chld, &old);
+    static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP};
+    struct sigaction fwd = {.sa_handler = forward_signal}, old[3];
+    sigemptyset(&fwd.sa_mask);
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
-    posix_spawnattr_setsigmask(&attr, &old);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
     pid_t pid;
     double t0 = now();
     int rc = posix_spawnp(&pid, cmd[0], NULL, &attr, cmd, environ);
     posix_spawnattr_destroy(&attr);
     if (rc != 0) {
-        sigprocmask(SIG_SETMASK, &old, NULL);
         errno = rc;
         return -1;
     }
-    for (double left = timeout; timeout > 0;) {
-        struct timespec ts = {(time_t)left, (long)((left - (double)(time_t)left) * 1e9)};
-        if (sigtimedwait(&chld, NULL, &ts) >= 0)
+    child_group = pid;
+    for (int i = 0; i < 3; i++)
+        sigaction(forwarded[i], &fwd, &old[i]);
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    struct rusage none;
+    pid_t got = 0;
+    for (;;) {
+        double left = timeout > 0 ? timeout - (now() - t0) : 1.0;
+        if (left <= 0) {
+            kill(-pid, SIGKILL);
             break;
-        left = timeout - (now() - t0);
-        if (errno == EAGAIN || left <= 0) {
-            kill(pid, SIGKILL);
+        }
+        if (fd >= 0) {
+            struct pollfd p = {fd, POLLIN, 0};
+            if (poll(&p, 1, left < 1.0 ? (int)(left * 1000) + 1 : 1000) > 0)
+                break;
+        } else if ((got = wait4(pid, status, WNOHANG, ru ? ru : &none)) != 0) {
             break;
+        } else {
+            nanosleep(&(struct timespec){0, 100000}, NULL);
         }
     }
-    struct rusage none;
-    while (wait4(pid, status, 0, ru ? ru : &none) < 0)
-        if (errno != EINTR) {
-            sigprocmask(SIG_SETMASK, &old, NULL);
-            return -1;
-        }
+    while (got == 0 && (got = wait4(pid, status, 0, ru ? ru : &none)) < 0 && errno == EINTR)
+        got = 0;
     double seconds = now() - t0;
-    sigprocmask(SIG_SETMASK, &old, NULL);
-    return seconds;
+    int e = errno;
+    child_group = 0;
+    for (int i = 0; i < 3; i++)
+        sigaction(forwarded[i], &old[i], NULL);
+    if (fd >= 0)
+        close(fd);
+    errno = e;
+    return got > 0 ? seconds : -1;
 }
 
 /* --os-costs: medians of RUNS readings each. A page fault: the first write to each page of a fresh anonymous mapping
@@ -809,7 +835,7 @@ int main(int argc, char **argv)
             if (at + 1 < argc && !strcmp(argv[at], "--timeout")) {
                 char *end;
                 timeout = strtod(argv[at + 1], &end);
-                if (*end || !(timeout > 0))
+                if (*end || !(timeout > 0 && timeout <= 1e7))
                     return usage(stderr, 2);
                 at += 2;
             }

@@ -36,6 +36,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -402,9 +403,10 @@ static int train_and_report(const cli_options *opt, const sweep_plan *plan, cons
     signal(SIGTERM, on_signal);
     int rc = exit_code(trainer_train(opt, plan, &res, data, owner, &stop_signal));
     timing_enter(TIMING_REPORT);
-    /* settled while training (an error there stopped it: said here, once), or here when nothing trained */
+    /* settled while training (a failure there, said, stopped it), or here when nothing trained */
     if (store_settle(&res, err, sizeof err) < 0) {
-        fprintf(stderr, "%s\n", err);
+        if (*err)
+            fprintf(stderr, "%s\n", err);
         store_close(&res);
         free(owner);
         return exit_code(ERROR_OUTPUT);
@@ -442,17 +444,27 @@ static int train_and_report(const cli_options *opt, const sweep_plan *plan, cons
 enum { HUGE_PAGE = 2 << 20, HUGE_HEAP = 16 << 20 };
 static int heap_in_huge_pages; /* huge_heap's advice taken */
 
-/* 1 when the kernel gives transparent huge pages to a range advised MADV_HUGEPAGE ("[always]" or "[madvise]" in
- * /sys/kernel/mm/transparent_hugepage/enabled; "[never]" takes the advice and gives none). */
-static int huge_pages_given(void)
+/* The first line of file path into buf ("" when there is none). */
+static void first_line(const char *path, char *buf, int size)
 {
-    char mode[128] = "";
-    FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
-    if (f && !fgets(mode, sizeof mode, f))
-        mode[0] = 0;
+    FILE *f = fopen(path, "r");
+    if (!f || !fgets(buf, size, f))
+        buf[0] = 0;
     if (f)
         fclose(f);
-    return strstr(mode, "[always]") || strstr(mode, "[madvise]");
+}
+
+/* 1 when the kernel gives this process transparent huge pages of HUGE_PAGE bytes for a range advised
+ * MADV_HUGEPAGE: "[always]" or "[madvise]" in /sys/kernel/mm/transparent_hugepage/enabled ("[never]" takes the
+ * advice and gives none), that size in hpage_pmd_size (an arm64 kernel with 64 KiB pages has 512 MiB ones), and
+ * the process not barred from them (prctl PR_SET_THP_DISABLE, which a parent's setting passes on). */
+static int huge_pages_given(void)
+{
+    char mode[128], size[32];
+    first_line("/sys/kernel/mm/transparent_hugepage/enabled", mode, sizeof mode);
+    first_line("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", size, sizeof size);
+    return (strstr(mode, "[always]") || strstr(mode, "[madvise]")) && strtol(size, NULL, 10) == HUGE_PAGE &&
+           prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0) == 0;
 }
 
 static void huge_heap(void)
@@ -460,8 +472,10 @@ static void huge_heap(void)
 #ifdef MADV_HUGEPAGE
     static void *below; /* the first block: address space, never touched past its header */
     long page = sysconf(_SC_PAGESIZE);
-    char *end = sbrk(0);
-    if (page <= 0 || end == (char *)-1 || !huge_pages_given())
+    if (page <= 0 || !huge_pages_given())
+        return;
+    char *end = sbrk(0); /* after huge_pages_given, whose reads may take heap */
+    if (end == (char *)-1)
         return;
     uintptr_t top = (uintptr_t)end - mallinfo2().keepcost; /* where the heap's free top begins */
     uintptr_t at = (top + 2 * (uintptr_t)page + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);

@@ -288,12 +288,14 @@ error_class store_open(store *s, const char *root, const config *base, const pla
 
 int store_settle(store *s, char *err, size_t len)
 {
-    if (s->identity.n && fileio_batch_commit(&s->identity, s->unsettled, sizeof s->unsettled) < 0 &&
-        !*s->unsettled)
-        snprintf(s->unsettled, sizeof s->unsettled, "%s: cannot record the experiment's identity", s->dir);
-    if (!*s->unsettled)
+    if (s->unsettled) {
+        if (len)
+            *err = 0;
+        return -1;
+    }
+    if (!s->identity.n || fileio_batch_commit(&s->identity, err, len) == 0)
         return 0;
-    snprintf(err, len, "%s", s->unsettled);
+    s->unsettled = 1;
     return -1;
 }
 

@@ -30,7 +30,7 @@ typedef struct store {
     int shard_fd;            /* store_claim_shard's lock, -1 when none */
     int shared;              /* the lock is shared (a shard) */
     fileio_batch identity;   /* STORE_SETTLE_LATER's files, until store_settle */
-    char unsettled[STORE_PATH + 300]; /* why store_settle failed; "" when it has not */
+    int unsettled;           /* store_settle failed */
 } store;
 
 /* A committed run, read back. */
@@ -53,7 +53,7 @@ error_class store_open(store *s, const char *root, const config *base, const pla
 /* Waits for the identity store_open left started (STORE_SETTLE_LATER) to reach the disk and puts it in place: the
  * experiment's files as store_open alone writes them. At once when there is none (any later call). Before any run
  * is committed (store_commit settles first) and before the tables. 0, or -1 with err (its temporaries removed):
- * then every later call fails with the same err, so no run is committed without it. */
+ * then every later call fails too, with "" in err (said once), so no run is committed without it. */
 int store_settle(store *s, char *err, size_t len);
 /* Releases the lock; an identity never settled is dropped (its temporaries removed). */
 void store_close(store *s);

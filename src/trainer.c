@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int trainer_flights_add(trainer_flights *f, int k)
 {
@@ -61,11 +62,16 @@ typedef struct trainer {
     int group;                                   /* runs per fused group at most (1: none) */
     trainer_flights air;
     volatile sig_atomic_t *stop;
-    _Atomic int halt;                            /* a run could not be written: the runs in flight stop as a signal
-                                                    would stop them (their checkpoints keep them), none starts */
+    _Atomic int halt;                            /* HALT_WRITE or HALT_IDENTITY: the runs in flight stop as a signal
+                                                    would stop them, none starts */
     error_class failed;
     progress pr;
 } trainer;
+
+/* Why the runs in flight stop: a run could not be written (their checkpoints keep them, as a signal's would), or
+ * the experiment's identity could not be recorded (they leave nothing: no checkpoint in an experiment without one,
+ * as when store_open refused it before training). */
+enum { HALT_WRITE = 1, HALT_IDENTITY = 2 };
 
 /* The plan indices of the runs not committed yet (all of them with force), largest first, into t->todo, and the
  * progress display set up for them. 0, or -1 when out of memory. */
@@ -109,6 +115,8 @@ static void save_flight(train_job *job, void *ctx)
 {
     flight *f = ctx;
     char err[1200];
+    if (job->halt && atomic_load_explicit(job->halt, memory_order_acquire) == HALT_IDENTITY)
+        return;
     if (runckpt_save(f->checkpoint, job, f->fingerprint, err, sizeof err) < 0 && !f->warned++)
         fprintf(stderr, "warning: %s; the run %s\n", err,
                 train_stop_asked(job->stop, job->halt) ? "stops without it (and resumes from its last one, if any)"
@@ -232,14 +240,18 @@ static void commit_run(trainer *t, flight *f)
         int committed = store_commit(t->res, f->id, job, err, sizeof err);
         timing_enter(TIMING_TRAIN);
         if (committed < 0) {
-            fprintf(stderr, "%s\n", err);
+            if (*err) /* "": the identity's failure, said already */
+                fprintf(stderr, "%s\n", err);
             t->failed = ERROR_OUTPUT;
-            atomic_store_explicit(&t->halt, 1, memory_order_release);
+            atomic_store_explicit(&t->halt, HALT_WRITE, memory_order_release);
         } else {
             t->diverged += job->status == TRAIN_DIVERGED;
             progress_committed(&t->pr, f->id, job);
         }
     }
+    /* one its worker wrote before the identity failed (a short train.checkpoint_every) goes with the run */
+    if (job->checkpoint && atomic_load_explicit(&t->halt, memory_order_acquire) == HALT_IDENTITY)
+        unlink(f->checkpoint);
     train_free(job);
     free(f);
 }
@@ -265,14 +277,15 @@ static void land(trainer *t, flight *f, flight **landed, int *n)
 
 /* The experiment's identity, which store_open left started to the disk (STORE_SETTLE_LATER), put in place while
  * the first runs train: its fsyncs (three files, 1.6 ms of a digits process on the VM of 2026-12-03) wait there
- * instead of before training. Before any run is committed, as store_commit requires. A failure stops the sweep,
- * commits nothing, and is said once, by the caller's store_settle after training. */
+ * instead of before training. Before any run is committed, as store_commit requires. A failure is said here,
+ * stops the sweep and commits nothing. */
 static void settle_identity(trainer *t)
 {
-    char err[STORE_PATH + 300];
+    char err[1200];
     if (store_settle(t->res, err, sizeof err) < 0) {
+        fprintf(stderr, "%s\n", err);
         t->failed = ERROR_OUTPUT;
-        atomic_store_explicit(&t->halt, 1, memory_order_release);
+        atomic_store_explicit(&t->halt, HALT_IDENTITY, memory_order_release);
     }
 }
 
@@ -288,8 +301,10 @@ static void train_todo(trainer *t)
     for (;;) {
         if (nlanded <= t->group)
             launch(t);
-        if (!settled++)
+        if (!settled) {
             settle_identity(t);
+            settled = 1;
+        }
         double wait = 0.25;
         if (nlanded) {
             commit_run(t, landed[0]);

@@ -17,9 +17,13 @@ populate_kernel() {
     set -- $(uname -r | sed -n 's/^\([0-9]*\)\.\([0-9]*\).*/\1 \2/p')
     [ $# = 2 ] && { [ "$1" -gt 5 ] || { [ "$1" = 5 ] && [ "$2" -ge 14 ]; }; }
 }
-# success where the kernel gives transparent huge pages to a range that asks (main.c, huge_heap)
+# success where the kernel gives this process transparent huge pages of 2 MiB to a range that asks (main.c,
+# huge_pages_given: enabled "always" or "madvise", that size, and no PR_SET_THP_DISABLE, which /proc/self/status
+# shows as THP_enabled)
 huge_kernel() {
-    grep -qE '\[(always|madvise)\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null
+    grep -qE '\[(always|madvise)\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null &&
+        [ "$(cat /sys/kernel/mm/transparent_hugepage/hpage_pmd_size 2>/dev/null)" = 2097152 ] &&
+        ! grep -qE '^THP_enabled:[[:space:]]*0' /proc/self/status
 }
 
 # --- the profile: every part, on stderr, adding up to the wall time ---
@@ -132,8 +136,8 @@ cat >"$tmp/shim.c" <<'C'
 #include <string.h>
 #include <unistd.h>
 /* a line "fsync", "start", "open PATH", "rename TO" or "thread" in SHIM_LOG for each fsync, each sync_file_range,
- * each open of a path containing weights.h5, each rename and each thread created; with SHIM_FAIL_FSYNC=N the Nth
- * fsync fails with EIO */
+ * each open of a path containing weights.h5, each rename and each thread created; with SHIM_FAIL_FSYNC=TEXT the
+ * fsync of a file whose path contains TEXT fails with EIO */
 static void note(const char *what, const char *path)
 {
     FILE *f = fopen(getenv("SHIM_LOG"), "a");
@@ -147,9 +151,13 @@ int fsync(int fd)
     static int (*real)(int);
     if (!real)
         real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
-    static int n;
+    const char *fail = getenv("SHIM_FAIL_FSYNC");
+    char link[64], path[4096] = "";
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = fail ? readlink(link, path, sizeof path - 1) : -1;
+    path[n > 0 ? n : 0] = 0;
     note("fsync", "-");
-    if (getenv("SHIM_FAIL_FSYNC") && ++n == atoi(getenv("SHIM_FAIL_FSYNC"))) {
+    if (fail && strstr(path, fail)) {
         errno = EIO;
         return -1;
     }
@@ -268,17 +276,21 @@ else
     fail "counts: the run under the shim" "status $status, $fsyncs fsyncs: $(head -3 "$tmp/err")"
 fi
 
-# the identity's first fsync refused: it is said in one line after the run stopped (exit 4), and nothing is
-# committed, no table written, no temporary left: as when store_open wrote it before training
-rm -rf "$tmp/eio"
-capture env SHIM_LOG="$tmp/log" SHIM_FAIL_FSYNC=1 LD_PRELOAD="$(preload "$shim")" "$SHIMMED" --threads 1 --quiet \
-    --no-plots --results "$tmp/eio" --set data.validation_fraction=0 configs/digits.ini
-[ "$status" = 4 ] && [ "$(wc -l <"$tmp/err")" = 1 ] &&
-    grep -q "experiment.ini: cannot write: Input/output error" "$tmp/err" && [ ! -e "$tmp/eio/digits/runs/seed=1" ] &&
-    [ ! -e "$tmp/eio/digits/experiment.ini" ] && [ ! -e "$tmp/eio/digits/summary.tsv" ] &&
-    [ -z "$(find "$tmp/eio" -name '*.runner-tmp-*' -o -name '.tmp-*')" ]
-check "identity: a refused fsync says so once (exit 4) and commits nothing" $? \
-    "status $status: $(cat "$tmp/err"); $(find "$tmp/eio" | head -20 | tr '\n' ' ')"
+# the identity's flush refused (experiment.ini's fsync): it is said in one line (exit 4), the runs stop, and nothing
+# is committed, no table written, no temporary or in-run checkpoint left: as when store_open wrote it before
+# training (with checkpoints every 1 ms, so that the runs write them before the refusal and as it stops them)
+for seeds in 1 1,2,3,4; do
+    rm -rf "$tmp/eio"
+    capture env SHIM_LOG="$tmp/log" SHIM_FAIL_FSYNC=experiment.ini LD_PRELOAD="$(preload "$shim")" "$SHIMMED" --threads 1 \
+        --quiet --no-plots --results "$tmp/eio" --set data.validation_fraction=0 --set experiment.seeds=$seeds \
+        --set train.checkpoint_every=0.001 configs/digits.ini
+    [ "$status" = 4 ] && [ "$(wc -l <"$tmp/err")" = 1 ] &&
+        grep -q "experiment.ini: cannot write: Input/output error" "$tmp/err" &&
+        [ -z "$(find "$tmp/eio/digits/runs" -mindepth 1 -maxdepth 1)" ] && [ ! -e "$tmp/eio/digits/experiment.ini" ] &&
+        [ ! -e "$tmp/eio/digits/summary.tsv" ] && [ -z "$(find "$tmp/eio" -name '*.runner-tmp-*' -o -name '.tmp-*')" ]
+    check "identity: a refused fsync says so once (exit 4) and leaves nothing (seeds $seeds)" $? \
+        "status $status: $(cat "$tmp/err"); $(find "$tmp/eio" | head -20 | tr '\n' ' ')"
+done
 
 # the derived files are not flushed: one that a power cut left empty, or cut short, is written whole again by the
 # next run of the config, even with nothing to train
