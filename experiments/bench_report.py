@@ -214,8 +214,9 @@ def whole_process_target(rep, sk, one, eo, prof, machine):
     why = ""
     if r < 6:
         why = (f"6x needs a process of {sk['train'] * 1000 / 6:.1f} ms; the runner's is {wall * 1000:.1f} "
-               "ms: " + (f"training {p.get('training', 0):.1f} ms, evaluation {p.get('evaluation', 0):.1f} ms, the "
-                         f"rest {wall * 1000 - p.get('training', 0) - p.get('evaluation', 0):.1f} ms (see the "
+               "ms: " + (f"training {p.get('training', 0):.1f} ms and evaluation {p.get('evaluation', 0):.1f} ms in "
+                         f"the profiled processes (whole {p.get('wall', 0):.1f} ms), the rest "
+                         f"{p.get('wall', 0) - p.get('training', 0) - p.get('evaluation', 0):.1f} ms there (see the "
                          "part-by-part tables below)" if p else
                          f"{main['train'] * 1000:.0f} ms training, the rest start-up, load and writes"))
         why += os_costs_note(machine)

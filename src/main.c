@@ -444,27 +444,19 @@ static int train_and_report(const cli_options *opt, const sweep_plan *plan, cons
 enum { HUGE_PAGE = 2 << 20, HUGE_HEAP = 16 << 20 };
 static int heap_in_huge_pages; /* huge_heap's advice taken */
 
-/* The first line of file path into buf ("" when there is none). */
-static void first_line(const char *path, char *buf, int size)
-{
-    FILE *f = fopen(path, "r");
-    if (!f || !fgets(buf, size, f))
-        buf[0] = 0;
-    if (f)
-        fclose(f);
-}
-
 /* 1 when the kernel gives this process transparent huge pages of HUGE_PAGE bytes for a range advised
  * MADV_HUGEPAGE: "[always]" or "[madvise]" in /sys/kernel/mm/transparent_hugepage/enabled ("[never]" takes the
  * advice and gives none), that size in hpage_pmd_size (an arm64 kernel with 64 KiB pages has 512 MiB ones), and
  * the process not barred from them (prctl PR_SET_THP_DISABLE, which a parent's setting passes on). */
 static int huge_pages_given(void)
 {
-    char mode[128], size[32];
-    first_line("/sys/kernel/mm/transparent_hugepage/enabled", mode, sizeof mode);
-    first_line("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", size, sizeof size);
-    return (strstr(mode, "[always]") || strstr(mode, "[madvise]")) && strtol(size, NULL, 10) == HUGE_PAGE &&
-           prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0) == 0;
+    char *mode = fileio_read("/sys/kernel/mm/transparent_hugepage/enabled");
+    char *size = fileio_read("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size");
+    int given = mode && size && (strstr(mode, "[always]") || strstr(mode, "[madvise]")) &&
+                strtol(size, NULL, 10) == HUGE_PAGE && prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0) == 0;
+    free(mode);
+    free(size);
+    return given;
 }
 
 static void huge_heap(void)

@@ -281,8 +281,8 @@ fi
 # training (with checkpoints every 1 ms, so that the runs write them before the refusal and as it stops them)
 for seeds in 1 1,2,3,4; do
     rm -rf "$tmp/eio"
-    capture env SHIM_LOG="$tmp/log" SHIM_FAIL_FSYNC=experiment.ini LD_PRELOAD="$(preload "$shim")" "$SHIMMED" --threads 1 \
-        --quiet --no-plots --results "$tmp/eio" --set data.validation_fraction=0 --set experiment.seeds=$seeds \
+    capture env SHIM_LOG="$tmp/log" SHIM_FAIL_FSYNC=experiment.ini LD_PRELOAD="$(preload "$shim")" "$SHIMMED" \
+        --threads 1 --quiet --no-plots --results "$tmp/eio" --set data.validation_fraction=0 --set experiment.seeds=$seeds \
         --set train.checkpoint_every=0.001 configs/digits.ini
     [ "$status" = 4 ] && [ "$(wc -l <"$tmp/err")" = 1 ] &&
         grep -q "experiment.ini: cannot write: Input/output error" "$tmp/err" &&

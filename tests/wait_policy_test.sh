@@ -2,12 +2,12 @@
 # The runner's default OpenMP wait policy (src/main.c), run from the repository root:
 #   RUNNER=./build/runner sh tests/wait_policy_test.sh
 # libgomp reads OMP_WAIT_POLICY and GOMP_SPINCOUNT before main, so the runner sets its short spin by re-executing
-# itself; the environment it trained under is what its children see, so a fake gnuplot first on PATH records
-# it (and runs the real one). Cases: nothing set (GOMP_SPINCOUNT is the runner's), the user's OMP_WAIT_POLICY or GOMP_SPINCOUNT (kept,
-# nothing added), --threads 1 and OMP_NUM_THREADS=1 (no re-exec: nothing added), the loader run as the program
-# (no re-exec), and every case trains and exits 0. Then where the threads run: pinned to a core each where a run's
-# team fills the process's cores, left
-# alone under OMP_PROC_BIND. Ends with one line "N passed, M failed".
+# itself; the environment it trained under is what its children see, so a fake gnuplot first on PATH records it
+# (and runs the real one). Cases: nothing set (GOMP_SPINCOUNT is the runner's), the user's OMP_WAIT_POLICY or
+# GOMP_SPINCOUNT (kept, nothing added), --threads 1 and OMP_NUM_THREADS=1 (no re-exec: nothing added), the loader
+# run as the program (no re-exec), and every case trains and exits 0. Then where the threads run: pinned to a core
+# each where a run's team fills the process's cores, left alone under OMP_PROC_BIND. Ends with one line "N passed,
+# M failed".
 
 . "$(dirname "$0")/lib.sh"
 need_runner wait_policy_test "build it with make runner, or set RUNNER"
