@@ -248,12 +248,50 @@ static int row_blocks(int B, int tm)
     return B >= 2 * tm * nt ? nt : 1;
 }
 
+/* Where a thread of a units step shares its rows with another core, each line the other core read or wrote last
+ * comes from that core's cache: ~450 ns a line on this VM with the two cores far apart, where the tiles, eight rows
+ * stepping one float at a time, outrun the hardware prefetchers, and a store to a line the other core holds waits
+ * for its invalidation. So the kernels ask for the next tile's lines ahead: for reading (fetch_read: the rows a
+ * thread's first block reads, which the other core wrote) or for writing (fetch_write: the rows it writes, which the
+ * other core read; most of the gain: the weights a thread updates, whose columns the other core's input gradient
+ * read). A prefetch changes no value. bench_kernels' multi-layer step, 2 threads, interleaved, the cores far apart:
+ * 64-256-256-10 at batch 64 156-163 -> 131-134 us, 64-256-256-256-10 at batch 128 468-489 -> 397-426 us; near:
+ * level within the noise. */
+
+/* Rows r0..r1-1 (those below rmax) of m, columns c0..c1-1 but for the thread's own s0..s1-1, rows ld apart. */
+static inline __attribute__((always_inline)) void fetch_read(const float *m, size_t ld, int r0, int r1, int rmax,
+                                                             int c0, int c1, int s0, int s1)
+{
+    int lo[2] = {c0, s1 > c0 ? s1 : c0}, hi[2] = {s0 < c1 ? s0 : c1, c1};
+    for (int r = r0; r < r1 && r < rmax; r++)
+        for (int part = 0; part < 2; part++) {
+            if (lo[part] >= hi[part])
+                continue;
+            const char *p = (const char *)((uintptr_t)(m + (size_t)r * ld + lo[part]) & ~(uintptr_t)63);
+            const char *end = (const char *)(m + (size_t)r * ld + hi[part]);
+            for (; p < end; p += 64)
+                __builtin_prefetch(p, 0, 3);
+        }
+}
+
+/* m rows of n floats from p, ld apart. */
+static inline __attribute__((always_inline)) void fetch_write(float *p, size_t ld, int m, int n)
+{
+    for (int r = 0; r < m; r++) {
+        char *q = (char *)((uintptr_t)(p + (size_t)r * ld) & ~(uintptr_t)63), *end = (char *)(p + (size_t)r * ld + n);
+        for (; q < end; q += 64)
+            __builtin_prefetch(q, 1, 3);
+    }
+}
+
 /* Rows r0..r1-1 of the output block of n columns from o0 (the last may be narrower). wt: w is the transpose
- * (IN, OUT), whose block the tiles read in place (a narrower last block is copied, zero-padded, into the panel). */
+ * (IN, OUT), whose block the tiles read in place (a narrower last block is copied, zero-padded, into the panel).
+ * shared: h is shared with other cores (ownership of its rows asked ahead), and with first, the thread's first block,
+ * so are the rows of in (fetched ahead). */
 static inline __attribute__((always_inline)) void forward_block(int r0, int r1, int o0, float *a, float *h,
                                                                 mlp_activation act, const float *in, const float *w,
                                                                 const float *b, int IN, int OUT, int n, int tm,
-                                                                int wt)
+                                                                int wt, int shared, int first, int s0, int s1)
 {
     int no = imin(n, OUT - o0);
     float pack[KC * TN], tile[TMAX * TN], bias[TN];
@@ -265,8 +303,16 @@ static inline __attribute__((always_inline)) void forward_block(int r0, int r1, 
         else if (!in_place)
             for (int k = 0; k < kc; k++)
                 copy_padded(pack + k * n, w + (size_t)(k0 + k) * OUT + o0, no, n);
+        if (shared && first)
+            fetch_read(in, (size_t)IN, r0, r0 + tm, r1, k0, k0 + kc, s0, s1);
+        if (shared && last && h)
+            fetch_write(h + (size_t)r0 * OUT + o0, (size_t)OUT, imin(tm, r1 - r0), no);
         for (int r = r0; r < r1; r += tm) {
             int m = imin(tm, r1 - r);
+            if (shared && first)
+                fetch_read(in, (size_t)IN, r + tm, r + 2 * tm, r1, k0, k0 + kc, s0, s1);
+            if (shared && last && h && r + tm < r1)
+                fetch_write(h + (size_t)(r + tm) * OUT + o0, (size_t)OUT, imin(tm, r1 - r - tm), no);
             for (int i = 0; i < m && k0 > 0; i++)
                 copy_padded(tile + i * n, a + (size_t)(r + i) * OUT + o0, no, n);
             if (in_place)
@@ -302,15 +348,16 @@ static inline __attribute__((always_inline)) void forward_blocks(float *a, float
         #pragma omp for schedule(static)
         for (int item = 0; item < nrb * nob; item++)
             forward_block(item / nob * rows, imin(B, item / nob * rows + rows), item % nob * n, a, h, act, in, w,
-                          b, IN, OUT, n, tm, 0);
+                          b, IN, OUT, n, tm, 0, 0, 0, 0, 0);
     } else if (team == MLP_TEAM_OUTS) {
-        int u0, u1;
+        int u0, u1, s0, s1; /* s0..s1-1: the inputs this thread wrote itself (a hidden layer's) */
         mlp_team_share(OUT, &u0, &u1);
+        mlp_team_share(IN, &s0, &s1);
         for (int o0 = u0; o0 < u1; o0 += n)
-            forward_block(0, B, o0, a, h, act, in, w, b, IN, OUT, n, tm, 0);
+            forward_block(0, B, o0, a, h, act, in, w, b, IN, OUT, n, tm, 0, 1, o0 == u0, s0, s1);
     } else
         for (int o0 = 0; o0 < OUT; o0 += n)
-            forward_block(0, B, o0, a, h, act, in, w, b, IN, OUT, n, tm, 0);
+            forward_block(0, B, o0, a, h, act, in, w, b, IN, OUT, n, tm, 0, 0, 0, 0, 0);
 }
 
 /* in (B, IN), w (OUT, IN), b (OUT) -> a (B, OUT) = in w^T + b, and h (B, OUT) = act(a) unless h is NULL.
@@ -335,9 +382,9 @@ void mlp_forward_layer_t(float *a, float *h, mlp_activation act, const float *in
 {
     int o0 = 0;
     for (; OUT - o0 > TN / 2; o0 += TN)
-        forward_block(0, B, o0, a, h, act, in, wt, b, IN, OUT, TN, TM, 1);
+        forward_block(0, B, o0, a, h, act, in, wt, b, IN, OUT, TN, TM, 1, 0, 0, 0, 0);
     if (o0 < OUT)
-        forward_block(0, B, o0, a, h, act, in, wt, b, IN, OUT, TN / 2, TMAX, 1);
+        forward_block(0, B, o0, a, h, act, in, wt, b, IN, OUT, TN / 2, TMAX, 1, 0, 0, 0, 0);
 }
 
 int mlp_narrow_rows(void) { return TN; }
@@ -411,10 +458,11 @@ static inline __attribute__((always_inline)) void bias_sums(float *db, const flo
 /* The block of inputs i0..i0+TN-1 (fewer at the end) and outputs c0..c0+nc-1 (nc <= OC); with f, the update of
  * its weights and biases once their gradients are complete, the weights' straight from the tile: dw then holds
  * only the partial sums of earlier panels (storing the finished tiles too took 6 % of the digits model's first
- * layer pass, 3.04 against 2.85 us). */
+ * layer pass, 3.04 against 2.85 us). shared: other cores read these weights (ownership of the next rows asked
+ * ahead). */
 static inline __attribute__((always_inline)) void weights_item(int i0, int c0, int nc, float *dw, float *db,
                                                                const float *dout, const float *in, int B, int IN,
-                                                               int OUT, int acc, const mlp_fold *f)
+                                                               int OUT, int acc, const mlp_fold *f, int shared)
 {
     int pack_dout = OUT > OC && imin(B, KC) * OUT > 4096;
     int ni = imin(TN, IN - i0);
@@ -440,6 +488,12 @@ static inline __attribute__((always_inline)) void weights_item(int i0, int c0, i
         for (int g = 0; g < nc; g += gh) {
             int m = imin(gh, nc - g);
             const float *d = pack_dout ? dp + (size_t)g * kc : dout + (size_t)r0 * OUT + c0 + g;
+            if (update && shared) { /* the weights the other core read for its input gradient */
+                if (g == 0)
+                    fetch_write(f->w + (size_t)c0 * IN + i0, (size_t)IN, m, ni);
+                if (g + gh < nc)
+                    fetch_write(f->w + (size_t)(c0 + g + gh) * IN + i0, (size_t)IN, imin(gh, nc - g - gh), ni);
+            }
             for (int o = 0; o < m && (acc || r0); o++)
                 copy_padded(tile + o * TN, dw + (size_t)(c0 + g + o) * IN + i0, ni, TN);
             if (pack_dout)
@@ -478,7 +532,7 @@ static inline __attribute__((always_inline)) void weights_pass(float *dw, float 
         #pragma omp for schedule(static) nowait
         for (int item = 0; item < nib * noc; item++)
             weights_item(item / noc * TN, item % noc * OC, imin(OC, OUT - item % noc * OC), dw, db, dout, in, B,
-                         IN, OUT, acc, f);
+                         IN, OUT, acc, f, 0);
         return;
     }
     if (team == MLP_TEAM_OUTS || team == MLP_TEAM_INS)
@@ -486,11 +540,11 @@ static inline __attribute__((always_inline)) void weights_pass(float *dw, float 
     if (team == MLP_TEAM_OUTS)
         for (int i0 = 0; i0 < IN; i0 += TN)
             for (int c0 = u0; c0 < u1; c0 += OC)
-                weights_item(i0, c0, imin(OC, u1 - c0), dw, db, dout, in, B, IN, OUT, acc, f);
+                weights_item(i0, c0, imin(OC, u1 - c0), dw, db, dout, in, B, IN, OUT, acc, f, 1);
     else
         for (int i0 = u0; i0 < u1; i0 += TN)
             for (int c0 = 0; c0 < OUT; c0 += OC)
-                weights_item(i0, c0, imin(OC, OUT - c0), dw, db, dout, in, B, IN, OUT, acc, f);
+                weights_item(i0, c0, imin(OC, OUT - c0), dw, db, dout, in, B, IN, OUT, acc, f, team == MLP_TEAM_INS);
 }
 
 void mlp_backward_weights(float *dw, float *db, const float *dout, const float *in, int B, int IN, int OUT,
@@ -567,7 +621,8 @@ void mlp_transpose(float *dst, const float *src, int rows, int cols)
  * that the layer below waits on. */
 static inline __attribute__((always_inline)) void input_item(int r0, int r1, int i0, float *din,
                                                              const float *a, const float *h, mlp_activation act,
-                                                             const float *dout, const float *w, int IN, int OUT)
+                                                             const float *dout, const float *w, int IN, int OUT,
+                                                             int shared, int first, int s0, int s1)
 {
     int ni = imin(TN, IN - i0);
     int pack_w = OUT > KC || ni < TN;
@@ -579,8 +634,16 @@ static inline __attribute__((always_inline)) void input_item(int r0, int r1, int
                 copy_padded(pack + k * TN, w + (size_t)(k0 + k) * IN + i0, ni, TN);
         const float *p = pack_w ? pack : w + (size_t)k0 * IN + i0;
         size_t ldp = pack_w ? TN : (size_t)IN;
+        if (shared && first)
+            fetch_read(dout, (size_t)OUT, r0, r0 + TM, r1, k0, k0 + kc, s0, s1);
+        if (shared && last)
+            fetch_write(din + (size_t)r0 * IN + i0, (size_t)IN, imin(TM, r1 - r0), ni);
         for (int r = r0; r < r1; r += TM) {
             int m = imin(TM, r1 - r);
+            if (shared && first)
+                fetch_read(dout, (size_t)OUT, r + TM, r + 2 * TM, r1, k0, k0 + kc, s0, s1);
+            if (shared && last && r + TM < r1)
+                fetch_write(din + (size_t)(r + TM) * IN + i0, (size_t)IN, imin(TM, r1 - r - TM), ni);
             for (int i = 0; i < m && k0 > 0; i++)
                 copy_padded(tile + i * TN, din + (size_t)(r + i) * IN + i0, ni, TN);
             tile_rows(tile, dout + (size_t)r * OUT + k0, (size_t)OUT, 1, p, ldp, kc, m, TN, k0 == 0);
@@ -606,13 +669,16 @@ void mlp_backward_input(float *din, const float *a, const float *h, mlp_activati
         #pragma omp for schedule(static)
         for (int item = 0; item < nrb * nib; item++)
             input_item(item / nib * rows, imin(B, item / nib * rows + rows), item % nib * TN, din, a, h, act, dout,
-                       w, IN, OUT);
+                       w, IN, OUT, 0, 0, 0, 0);
         return;
     }
-    if (team == MLP_TEAM_INS)
+    int s0 = 0, s1 = 0; /* the outputs whose gradients this thread wrote itself (a hidden layer's) */
+    if (team == MLP_TEAM_INS) {
         mlp_team_share(IN, &u0, &u1);
+        mlp_team_share(OUT, &s0, &s1);
+    }
     for (int i0 = u0; i0 < u1; i0 += TN)
-        input_item(0, B, i0, din, a, h, act, dout, w, IN, OUT);
+        input_item(0, B, i0, din, a, h, act, dout, w, IN, OUT, team == MLP_TEAM_INS, i0 == u0, s0, s1);
 }
 
 void mlp_linear_forward(float *out, const float *in, const float *w, const float *b, int B, int IN, int OUT)
