@@ -5,7 +5,8 @@
  * model with one hidden layer that is big enough is instead the chunked step: threads own fixed chunks of hidden
  * units from the forward pass to the update, and the logits add the chunks' partial sums in chunk order. Other
  * steps on a team are units steps where every hidden layer has units for each thread (each thread owns a share
- * of them; the same bits as one thread); on one thread a narrow output layer goes by rows (mlp_forward_narrow). */
+ * of them; the same bits as one thread); on one thread, and by each thread's rows in a units step, a narrow output
+ * layer goes by rows (mlp_forward_narrow). */
 #include "mlp_kernels.h"
 #include "team.h"
 #include <stdlib.h>
@@ -230,7 +231,7 @@ void mlp_forward(mlp *net, const float *x, int n)
 static inline double softplus(double z) { return (z > 0 ? z : 0) + log1p(exp(-fabs(z))); }
 
 enum { LOSS_ROWS = 16 }; /* rows per block of the loss: a vector of floats, one row per lane */
-enum { NARROW_ROWS_MAX = 32 }; /* the widest tile of mlp_forward_narrow that narrow_output takes */
+enum { NARROW_ROWS_MAX = 32 }; /* the widest tile of mlp_forward_narrow that narrow_rows takes */
 
 /* Softmax cross-entropy of rows r0..r1-1 (at most LOSS_ROWS), vectorised across rows: one lane per row, the
  * classes in the outer loops, so there are no horizontal reductions. Log-sum-exp around the largest logit, so
@@ -319,7 +320,8 @@ static void narrow_rows(mlp *net, const int *y, int r0, int r1, float scale)
 
 static void narrow_output(mlp *net, const int *y, int n, float scale) { narrow_rows(net, y, 0, n, scale); }
 
-/* 1 when narrow_output takes a model's output layer on one thread (and, with softmax outputs, its loss). */
+/* 1 when narrow_rows takes a model's output layer on one thread (and, with softmax outputs, its loss; on a units
+ * step's team too, each thread its rows). */
 static int narrow_shape(const mlp *net)
 {
     int ld = mlp_narrow_rows();
@@ -604,8 +606,9 @@ static mlp_fold fold_of(const mlp *net, const mlp_update *u, int k)
 
 /* A step in which each thread owns a share of every hidden layer's units (mlp_team_share): it computes their
  * pre-activations and activations (all rows), their gradients, the rows of the weights into them (gradient and
- * update) and the columns of the weights out of them, so a layer's weights never leave the core that updates
- * them; only activations and their gradients cross. The output layer's logits and loss go by rows. Each layer's
+ * update) and the columns of the weights out of them. What crosses between the cores: activations, their
+ * gradients, and the columns of a hidden layer's weights that the other threads' input gradients read (the kernels
+ * ask ahead for them). The output layer's logits and loss go by rows. Each layer's
  * update is folded into its weight gradient's pass, as on one thread, once no thread reads its weights any more:
  * the output layer's columns right after the thread's own input gradient has read them, a hidden layer's rows
  * after the barrier that ends the input gradient below it (which reads every row), the first layer's at once.

@@ -255,8 +255,19 @@ static int row_blocks(int B, int tm)
  * thread's first block reads, which the other core wrote) or for writing (fetch_write: the rows it writes, which the
  * other core read; most of the gain: the weights a thread updates, whose columns the other core's input gradient
  * read). A prefetch changes no value. bench_kernels' multi-layer step, 2 threads, interleaved, the cores far apart:
- * 64-256-256-10 at batch 64 156-163 -> 131-134 us, 64-256-256-256-10 at batch 128 468-489 -> 397-426 us; near:
+ * 64-256-256-10 at batch 64 157-163 -> 131-134 us, 64-256-256-256-10 at batch 128 468-489 -> 397-426 us; near:
  * level within the noise. */
+
+/* Every cache line of the n > 0 floats from p, for reading (w 0) or writing (w 1): one address 64 bytes apart
+ * from p, and the last float, all inside the floats (no pointer formed outside them). */
+#define FETCH_SPAN(p, n, w)                                                                                        \
+    do {                                                                                                           \
+        const char *fs_ = (const char *)(p);                                                                      \
+        size_t fs_len_ = (size_t)(n) * sizeof(float);                                                              \
+        for (size_t fs_o_ = 0; fs_o_ < fs_len_; fs_o_ += 64)                                                       \
+            __builtin_prefetch(fs_ + fs_o_, w, 3);                                                                 \
+        __builtin_prefetch(fs_ + fs_len_ - 1, w, 3);                                                               \
+    } while (0)
 
 /* Rows r0..r1-1 (those below rmax) of m, columns c0..c1-1 but for the thread's own s0..s1-1, rows ld apart. */
 static inline __attribute__((always_inline)) void fetch_read(const float *m, size_t ld, int r0, int r1, int rmax,
@@ -264,24 +275,16 @@ static inline __attribute__((always_inline)) void fetch_read(const float *m, siz
 {
     int lo[2] = {c0, s1 > c0 ? s1 : c0}, hi[2] = {s0 < c1 ? s0 : c1, c1};
     for (int r = r0; r < r1 && r < rmax; r++)
-        for (int part = 0; part < 2; part++) {
-            if (lo[part] >= hi[part])
-                continue;
-            const char *p = (const char *)((uintptr_t)(m + (size_t)r * ld + lo[part]) & ~(uintptr_t)63);
-            const char *end = (const char *)(m + (size_t)r * ld + hi[part]);
-            for (; p < end; p += 64)
-                __builtin_prefetch(p, 0, 3);
-        }
+        for (int part = 0; part < 2; part++)
+            if (lo[part] < hi[part])
+                FETCH_SPAN(m + (size_t)r * ld + lo[part], hi[part] - lo[part], 0);
 }
 
 /* m rows of n floats from p, ld apart. */
 static inline __attribute__((always_inline)) void fetch_write(float *p, size_t ld, int m, int n)
 {
-    for (int r = 0; r < m; r++) {
-        char *q = (char *)((uintptr_t)(p + (size_t)r * ld) & ~(uintptr_t)63), *end = (char *)(p + (size_t)r * ld + n);
-        for (; q < end; q += 64)
-            __builtin_prefetch(q, 1, 3);
-    }
+    for (int r = 0; r < m && n > 0; r++)
+        FETCH_SPAN(p + (size_t)r * ld, n, 1);
 }
 
 /* Rows r0..r1-1 of the output block of n columns from o0 (the last may be narrower). wt: w is the transpose
@@ -618,11 +621,12 @@ void mlp_transpose(float *dst, const float *src, int rows, int cols)
  * The tiles read their columns of w in place when they fit in L1 (OUT <= KC); otherwise, and for the last,
  * narrow block, each item copies them KC outputs at a time into a contiguous panel on the stack, and partial
  * sums wait in din between panels. Each din value is one sum over the outputs in order. Ends with the barrier
- * that the layer below waits on. */
+ * that the layer below waits on. write_ahead: din is shared with other cores (ownership of its next rows asked
+ * ahead); read_ahead: the rows of dout but for the own s0..s1-1 come from other cores (fetched ahead). */
 static inline __attribute__((always_inline)) void input_item(int r0, int r1, int i0, float *din,
                                                              const float *a, const float *h, mlp_activation act,
                                                              const float *dout, const float *w, int IN, int OUT,
-                                                             int shared, int first, int s0, int s1)
+                                                             int write_ahead, int read_ahead, int s0, int s1)
 {
     int ni = imin(TN, IN - i0);
     int pack_w = OUT > KC || ni < TN;
@@ -634,15 +638,15 @@ static inline __attribute__((always_inline)) void input_item(int r0, int r1, int
                 copy_padded(pack + k * TN, w + (size_t)(k0 + k) * IN + i0, ni, TN);
         const float *p = pack_w ? pack : w + (size_t)k0 * IN + i0;
         size_t ldp = pack_w ? TN : (size_t)IN;
-        if (shared && first)
+        if (read_ahead)
             fetch_read(dout, (size_t)OUT, r0, r0 + TM, r1, k0, k0 + kc, s0, s1);
-        if (shared && last)
+        if (write_ahead && last)
             fetch_write(din + (size_t)r0 * IN + i0, (size_t)IN, imin(TM, r1 - r0), ni);
         for (int r = r0; r < r1; r += TM) {
             int m = imin(TM, r1 - r);
-            if (shared && first)
+            if (read_ahead)
                 fetch_read(dout, (size_t)OUT, r + TM, r + 2 * TM, r1, k0, k0 + kc, s0, s1);
-            if (shared && last && r + TM < r1)
+            if (write_ahead && last && r + TM < r1)
                 fetch_write(din + (size_t)(r + TM) * IN + i0, (size_t)IN, imin(TM, r1 - r - TM), ni);
             for (int i = 0; i < m && k0 > 0; i++)
                 copy_padded(tile + i * TN, din + (size_t)(r + i) * IN + i0, ni, TN);
@@ -672,13 +676,13 @@ void mlp_backward_input(float *din, const float *a, const float *h, mlp_activati
                        w, IN, OUT, 0, 0, 0, 0);
         return;
     }
-    int s0 = 0, s1 = 0; /* the outputs whose gradients this thread wrote itself (a hidden layer's) */
-    if (team == MLP_TEAM_INS) {
+    int s0 = 0, s1 = 0, ins = team == MLP_TEAM_INS; /* s0..s1-1: the outputs whose gradients this thread wrote */
+    if (ins) {
         mlp_team_share(IN, &u0, &u1);
         mlp_team_share(OUT, &s0, &s1);
     }
     for (int i0 = u0; i0 < u1; i0 += TN)
-        input_item(0, B, i0, din, a, h, act, dout, w, IN, OUT, team == MLP_TEAM_INS, i0 == u0, s0, s1);
+        input_item(0, B, i0, din, a, h, act, dout, w, IN, OUT, ins, ins && i0 == u0, s0, s1);
 }
 
 void mlp_linear_forward(float *out, const float *in, const float *w, const float *b, int B, int IN, int OUT)
