@@ -365,8 +365,8 @@ def optimizers_and_depth(rep, e2e, rate, trips):
                        f"{one['train_hi']:.3f} s): the units step (each thread owns a share of every hidden layer "
                        "from the forward pass to the update; bench_kernels' multi-layer step table): what remains "
                        "is what crosses between the cores, the activations and gradients the other core wrote and "
-                       "the weights it updates (asked for ahead of the tiles; with the cores far apart about 6.5 "
-                       "GB/s, and some 128 KiB each way a step for 64-256-256-10), six barriers a step (one team "
+                       "the weights it updates (asked for ahead of the tiles; with the cores far apart about 6.4 "
+                       "GB/s, and some 144 KiB each way a step for 64-256-256-10), six barriers a step (one team "
                        "for all of an epoch's full batches: no fork per step), the epoch's serial shuffle and its "
                        "short last step" + placement_note(trip, one["train"]))
     if rows:
