@@ -205,7 +205,7 @@ static void forward_pass(mlp *net, const float *x, int n)
 
 static int narrow_shape(const mlp *net);
 static void hidden_serial(mlp *net, const float *x, int n);
-static void narrow_output(mlp *net, const int *y, int n, float scale);
+static void narrow_rows(mlp *net, const int *y, int r0, int r1, float scale);
 
 /* One parallel region for the whole pass; on one thread, a narrow output layer by mlp_forward_narrow. */
 static void forward_any(mlp *net, const float *x, int n)
@@ -216,7 +216,7 @@ static void forward_any(mlp *net, const float *x, int n)
         forward_pass(net, x, n);
     } else if (narrow_shape(net)) {
         hidden_serial(net, x, n);
-        narrow_output(net, NULL, n, 0);
+        narrow_rows(net, NULL, 0, n, 0);
     } else
         forward_pass(net, x, n);
 }
@@ -318,8 +318,6 @@ static void narrow_rows(mlp *net, const int *y, int r0, int r1, float scale)
     }
 }
 
-static void narrow_output(mlp *net, const int *y, int n, float scale) { narrow_rows(net, y, 0, n, scale); }
-
 /* 1 when narrow_rows takes a model's output layer on one thread (and, with softmax outputs, its loss; on a units
  * step's team too, each thread its rows). */
 static int narrow_shape(const mlp *net)
@@ -396,7 +394,7 @@ void mlp_evaluate(mlp *net, const float *x, const int *y, int n)
     first_usual(net);
     if (pass_threads(pass_work(net, n)) == 1 && narrow_shape(net) && net->out == MLP_OUT_SOFTMAX) {
         hidden_serial(net, x, n);
-        narrow_output(net, y, n, 0); /* mlp_forward's path on one thread, the loss read from zt as a step's */
+        narrow_rows(net, y, 0, n, 0); /* mlp_forward's path on one thread, the loss read from zt as a step's */
         return;
     }
     mlp_forward(net, x, n);
@@ -704,7 +702,7 @@ void mlp_train_step(mlp *net, const float *x, const int *y, int n, float scale, 
     }
     if (narrow_shape(net) && net->out == MLP_OUT_SOFTMAX) {
         hidden_serial(net, x, n);
-        narrow_output(net, y, n, scale);
+        narrow_rows(net, y, 0, n, scale);
     } else {
         forward_any(net, x, n);
         mlp_loss(net, y, n, scale);

@@ -282,8 +282,8 @@ fi
 for seeds in 1 1,2,3,4; do
     rm -rf "$tmp/eio"
     capture env SHIM_LOG="$tmp/log" SHIM_FAIL_FSYNC=experiment.ini LD_PRELOAD="$(preload "$shim")" "$SHIMMED" \
-        --threads 1 --quiet --no-plots --results "$tmp/eio" --set data.validation_fraction=0 --set experiment.seeds=$seeds \
-        --set train.checkpoint_every=0.001 configs/digits.ini
+        --threads 1 --quiet --no-plots --results "$tmp/eio" --set data.validation_fraction=0 \
+        --set experiment.seeds=$seeds --set train.checkpoint_every=0.001 configs/digits.ini
     [ "$status" = 4 ] && [ "$(wc -l <"$tmp/err")" = 1 ] &&
         grep -q "experiment.ini: cannot write: Input/output error" "$tmp/err" &&
         [ -z "$(find "$tmp/eio/digits/runs" -mindepth 1 -maxdepth 1)" ] && [ ! -e "$tmp/eio/digits/experiment.ini" ] &&
