@@ -10,7 +10,7 @@ BENCH_OPENBLAS = $(shell pkg-config --exists openblas 2>/dev/null && echo yes)
 BENCH_FANN     = $(shell pkg-config --exists fann 2>/dev/null && echo yes)
 BENCH_BLASFLAGS = $(if $(BENCH_OPENBLAS),-DBENCH_OPENBLAS $(shell pkg-config --cflags openblas))
 BENCH_BLASLIBS  = $(if $(BENCH_OPENBLAS),$(shell pkg-config --libs openblas))
-BENCH_PROGRAMS = $(BENCH_DIR)/bench_kernels $(BENCH_DIR)/bench_kernels_par \
+BENCH_PROGRAMS = $(BENCH_DIR)/bench_kernels $(BENCH_DIR)/bench_kernels_par $(BENCH_DIR)/bench_phases \
                  $(if $(BENCH_FANN),$(BENCH_DIR)/bench_fann)
 
 bench-deps:
@@ -47,6 +47,16 @@ $(BENCH_DIR)/bench_kernels_par: experiments/bench_kernels.c $(BENCH_DIR)/mlp_par
                                 $(BUILD)/rng.o $(BUILD)/team.o
 	@mkdir -p $(@D)
 	$(CC) -Isrc $(CPPFLAGS) $(CFLAGS) $(BENCH_BLASFLAGS) $(LDFLAGS) -o $@ $^ $(BENCH_BLASLIBS) $(LDLIBS)
+
+# the units step phase by phase: mlp.c with a clock read at the end of each phase (mlp.h: MLP_PHASES)
+$(BENCH_DIR)/mlp_phases.o: src/mlp.c | have-deps $(BUILD)/buildinfo.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -DMLP_PHASES $(CFLAGS) -c -o $@ $<
+
+$(BENCH_DIR)/bench_phases: experiments/bench_phases.c $(BENCH_DIR)/mlp_phases.o $(BUILD)/mlp_kernels.o \
+                           $(BUILD)/mlp_update.o $(BUILD)/rng.o $(BUILD)/team.o
+	@mkdir -p $(@D)
+	$(CC) -Isrc $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BENCH_DIR)/bench_fann: experiments/bench_fann.c
 	@mkdir -p $(@D)

@@ -129,6 +129,13 @@ if [ -x "$BIN/bench_kernels" ]; then
   if [ -x "$BIN/bench_kernels_par" ]; then
     env ${spin:+GOMP_SPINCOUNT=$spin} "$BIN/bench_kernels_par" $q --threshold "$OUT" || true
   fi
+  # the deeper models' 2-thread step phase by phase (what crosses between the cores, and what a share costs alone),
+  # with the round trip just before it
+  if [ -x "$BIN/bench_phases" ] && [ "$NCPU" -gt 1 ]; then
+    round_trip phases bench_phases 1
+    env ${spin:+GOMP_SPINCOUNT=$spin} "$BIN/bench_phases" $q "$OUT" ||
+      echo "bench: bench_phases failed (its phases did not line up)" >&2
+  fi
 else
   skip "kernel benchmark" "build/bench/bench_kernels was not built"
 fi

@@ -324,7 +324,27 @@ def placement_note(trip, one_train):
     return f"; the cross-core round trip before the 2-thread runs read {read} ns: {how}{fast}"
 
 
-def optimizers_and_depth(rep, e2e, rate, trips):
+def phase_tables(phases):
+    """phases.tsv's rows by model, as "MODEL, batch B", in file order."""
+    by = {}
+    for r in phases:
+        by.setdefault(f"{r['model']}, batch {r['batch']}", []).append(r)
+    return by
+
+
+def phase_note(phases, label):
+    """For a deeper model's missed 2-thread target: what bench_phases measured of its step, or nothing."""
+    rows = {r["phase"]: r for r in phase_tables(phases).get(label, [])}
+    if not {"sum of the phases", "step", "one thread"} <= rows.keys():
+        return ""
+    s, st, one = rows["sum of the phases"], rows["step"], num(rows["one thread"]["t0_us"])
+    return (f"; bench_phases (\"The multi-layer step phase by phase\"): thread 0's share alone "
+            f"{f1(num(s['alone_us']))} µs of phases, {f1(num(s['t0_us']))} / {f1(num(s['t1_us']))} µs on the two "
+            f"threads of the team, whose step took {f1(num(st['t0_us']))} µs where 1.8x of one thread's "
+            f"{f1(one)} needs {f1(one / 1.8)}")
+
+
+def optimizers_and_depth(rep, e2e, rate, trips, phases):
     """Adam and momentum against SGD at 1 thread; the deeper models' 2-thread speedup."""
     st = e2e_stats(e2e, "optimizers")
     sgd = st.get(("sgd", "1"))
@@ -368,7 +388,7 @@ def optimizers_and_depth(rep, e2e, rate, trips):
                        "the weights it updates (asked for ahead of the tiles; with the cores far apart about 6.4 "
                        "GB/s, and some 144 KiB each way a step for 64-256-256-10), six barriers a step (one team "
                        "for all of an epoch's full batches: no fork per step), the epoch's serial shuffle and its "
-                       "short last step" + placement_note(trip, one["train"]))
+                       "short last step" + placement_note(trip, one["train"]) + phase_note(phases, label))
     if rows:
         rep.add("Deeper models (20 epochs), training time with 1 and 2 threads (medians, the range in brackets); "
                 "the cross-core round trip (`bench_kernels --round-trip`, ns) taken just before each 2-thread run, "
@@ -623,6 +643,35 @@ plot DATA using 2:xtic(1) title 'forward (this project)', '' using 3 title 'forw
                         f"{f1(num(d['step_us']))} ({f1(num(d['lo_us']))}-{f1(num(d['hi_us']))})",
                         f2(num(d["speedup"]))) for d in deep]) + "\n")
 
+    phases = read(os.path.join(out, "phases.tsv"))
+    if phases:
+        trip = [num(r["ns"], -1) for r in read(os.path.join(out, "round_trip.tsv")) if r["workload"] == "phases"]
+        where = ("the cross-core round trip was not measured" if not trip or trip[0] < 0 else
+                 f"the cross-core round trip just before read {trip[0]:.0f} ns: the cores "
+                 f"{'near' if trip[0] < NEAR_NS else 'far apart'} (near: under {NEAR_NS} ns)")
+        rep.add("### The multi-layer step phase by phase\n")
+        rep.add("`bench_phases`: the 2-thread units step of the same models, each phase's median time (µs) on each "
+                "thread, beside thread 0's share of the same step taken alone (the other thread idle, no barrier: "
+                "nothing crosses between the cores). A phase of the team over its share alone pays for the lines the "
+                "other core wrote or read last (activations, their gradients, the weights whose columns the other "
+                "core's input gradient reads); a wait is the other thread's lateness. Layers count the weight "
+                f"layers from the input; {where}.\n")
+        for key, rows in phase_tables(phases).items():
+            body = []
+            for r in rows:
+                a, t0, t1 = num(r["alone_us"]), num(r["t0_us"]), num(r["t1_us"])
+                if r["phase"] in ("step", "one thread"):
+                    continue
+                body.append((r["phase"], f2(a) if not r["phase"].startswith("wait") else "-", f2(t0), f2(t1),
+                             f2(t0 - a) if not r["phase"].startswith("wait") else f2(t0)))
+            whole = {r["phase"]: r for r in rows}
+            if "step" in whole and "one thread" in whole:
+                one, step, alone = (num(whole["one thread"]["t0_us"]), num(whole["step"]["t0_us"]),
+                                    num(whole["step"]["alone_us"]))
+                body.append(("whole step (the region's fork included)", f2(alone), f2(step), "", f2(step - alone)))
+                rep.add(f"{key}: one thread's whole step {f1(one)} µs; 1.8x needs {f1(one / 1.8)} µs.\n")
+            rep.add(table(["phase", "alone", "thread 0", "thread 1", "thread 0 over alone"], body) + "\n")
+
     thr = read(os.path.join(out, "threshold.tsv"))
     if thr:
         rep.add("### Serial threshold\n")
@@ -745,7 +794,8 @@ plot DATA using 0:2:xtic(1) with boxes, '' using 0:2:3:4 with yerrorbars lc rgb 
         rep.target("any run inside a sweep vs the same run alone", "bitwise equal", "not measured", False,
                    "fused_equal.tsv is missing (bench.sh's grid_fused_equal did not run)")
 
-    optimizers_and_depth(rep, e2e, rate, read(os.path.join(out, "round_trip.tsv")))
+    optimizers_and_depth(rep, e2e, rate, read(os.path.join(out, "round_trip.tsv")),
+                         read(os.path.join(out, "phases.tsv")))
     wait_policy(rep, e2e)
     scaling(rep, e2e, read(os.path.join(out, "synthetic.tsv")), read(os.path.join(out, "workloads.tsv")), flop,
             peak)

@@ -574,6 +574,56 @@ static int units_sizes(const int *size, int nlayers, int nt)
 
 static int units_shape(const mlp *net, int nt) { return units_sizes(net->size, net->nlayers, nt); }
 
+#ifdef MLP_PHASES
+#include <time.h>
+mlp_phase_log mlp_phases;
+static _Thread_local double phase_last; /* the clock (ns) at the calling thread's last mark */
+
+static double phase_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static void phase_begin(void)
+{
+    int t = omp_get_thread_num();
+    if (t < MLP_PHASE_THREADS)
+        mlp_phases.n[t] = 0;
+    phase_last = phase_clock();
+}
+
+static void phase_end(mlp_phase_kind kind, int layer)
+{
+    int t = omp_get_thread_num();
+    double now = phase_clock();
+    if (t < MLP_PHASE_THREADS && mlp_phases.n[t] < MLP_PHASE_MAX) {
+        int i = mlp_phases.n[t]++;
+        mlp_phases.kind[t][i] = kind;
+        mlp_phases.layer[t][i] = layer;
+        mlp_phases.ns[t][i] = now - phase_last;
+    }
+    phase_last = now;
+}
+#define PHASE_END(kind, layer) phase_end(kind, layer)
+#else
+#define PHASE_END(kind, layer) ((void)0)
+#endif
+
+/* A barrier of the units step; in the bench's phase build a phase of its own, and none at all alone. */
+static void units_wait(team_barrier *bar)
+{
+#ifdef MLP_PHASES
+    if (mlp_phases.alone)
+        return;
+    team_barrier_wait(bar);
+    PHASE_END(MLP_PH_WAIT, -1);
+#else
+    team_barrier_wait(bar);
+#endif
+}
+
 /* The output layer's logits and the loss: each thread a contiguous run of blocks of LOSS_ROWS rows, its logits then
  * their loss (a narrow softmax layer's by narrow_rows, as on one thread: half the time of the general tiles for
  * 64-256-256-10, 3.4 against 6.7 us a step); the barrier bar at the end. */
@@ -591,7 +641,8 @@ static void output_loss(mlp *net, const int *y, int n, float scale, team_barrier
         for (int r = r0; r < r1; r += LOSS_ROWS)
             loss_block(net, y, r, imin(r1, r + LOSS_ROWS), scale);
     }
-    team_barrier_wait(bar);
+    PHASE_END(MLP_PH_OUTPUT, L);
+    units_wait(bar);
 }
 
 /* Layer k's update folded into its weight gradient's pass (mlp_backward_weights_update) for the step u. */
@@ -616,30 +667,40 @@ static void units_step(mlp *net, const float *x, const int *y, int n, float scal
 {
     int L = net->nlayers - 1;
     mlp_activation act = net->act;
+#ifdef MLP_PHASES
+    if (mlp_phases.alone && omp_get_thread_num() > 0)
+        return;
+    phase_begin();
+#endif
     for (int k = 0; k < L; k++) {
         mlp_forward_layer(net->a[k + 1], net->h[k + 1], act, k == 0 ? x : net->h[k], net->w[k], net->b[k], n,
                           net->size[k], net->size[k + 1], MLP_TEAM_OUTS);
-        team_barrier_wait(bar); /* the next layer reads every unit */
+        PHASE_END(MLP_PH_FORWARD, k);
+        units_wait(bar); /* the next layer reads every unit */
     }
     output_loss(net, y, n, scale, bar);
     int IN = net->size[L], OUT = net->size[L + 1];
     mlp_backward_input(net->d[L], net->a[L], net->h[L], act, net->d[L + 1], net->w[L], n, IN, OUT, MLP_TEAM_INS);
+    PHASE_END(MLP_PH_INPUT, L);
     mlp_fold f = fold_of(net, u, L);
     mlp_backward_weights_update(net->gw[L], net->gb[L], net->d[L + 1], net->h[L], n, IN, OUT, MLP_TEAM_INS, &f);
+    PHASE_END(MLP_PH_WEIGHTS, L);
     for (int k = L - 1; k >= 0; k--) {
         /* the input gradient reads the whole of d[k + 1]: the output layer's input gradient is complete after a
          * barrier, a hidden layer's was at the previous iteration's second barrier; then every read of w[k] ends
          * before its rows are updated. k == 0 reads only the thread's own units of d[1]. */
         if (k > 0) {
             if (k == L - 1)
-                team_barrier_wait(bar);
+                units_wait(bar);
             mlp_backward_input(net->d[k], net->a[k], net->h[k], act, net->d[k + 1], net->w[k], n, net->size[k],
                                net->size[k + 1], MLP_TEAM_INS);
-            team_barrier_wait(bar);
+            PHASE_END(MLP_PH_INPUT, k);
+            units_wait(bar);
         }
         f = fold_of(net, u, k);
         mlp_backward_weights_update(net->gw[k], net->gb[k], net->d[k + 1], k == 0 ? x : net->h[k], n, net->size[k],
                                     net->size[k + 1], MLP_TEAM_OUTS, &f);
+        PHASE_END(MLP_PH_WEIGHTS, k);
     }
 }
 

@@ -137,4 +137,22 @@ void mlp_linear_backward(float *din, float *dw, float *db, const float *dout, co
 void mlp_linear_backward_ref(float *din, float *dw, float *db, const float *dout, const float *in,
                              const float *w, int B, int IN, int OUT);
 
+#ifdef MLP_PHASES
+/* Only in the bench's build of mlp.c (experiments/bench_phases.c): the units step's phases, as each of the first
+ * MLP_PHASE_THREADS threads ended them in the last step: its work on a layer (kind, layer), or a wait at a barrier.
+ * alone (set by the caller): thread 0 of a units step does its share while the other threads return at once and
+ * no barrier waits; the values are then meaningless (the other shares are never computed), the times are those of
+ * a share with nothing crossing between cores. */
+enum { MLP_PHASE_MAX = 64, MLP_PHASE_THREADS = 2 };
+typedef enum { MLP_PH_FORWARD, MLP_PH_OUTPUT, MLP_PH_INPUT, MLP_PH_WEIGHTS, MLP_PH_WAIT } mlp_phase_kind;
+typedef struct mlp_phase_log {
+    int alone;
+    int n[MLP_PHASE_THREADS];                             /* phases recorded */
+    mlp_phase_kind kind[MLP_PHASE_THREADS][MLP_PHASE_MAX];
+    int layer[MLP_PHASE_THREADS][MLP_PHASE_MAX];          /* the weight layer (0 .. nlayers - 1) */
+    double ns[MLP_PHASE_THREADS][MLP_PHASE_MAX];          /* each phase's nanoseconds */
+} mlp_phase_log;
+extern mlp_phase_log mlp_phases;
+#endif
+
 #endif
