@@ -131,10 +131,16 @@ if [ -x "$BIN/bench_kernels" ]; then
   fi
   # the deeper models' 2-thread step phase by phase (what crosses between the cores, and what a share costs alone),
   # with the round trip just before it
-  if [ -x "$BIN/bench_phases" ] && [ "$NCPU" -gt 1 ]; then
+  rm -f "$OUT/phases.tsv"
+  if [ ! -x "$BIN/bench_phases" ]; then
+    skip "the multi-layer step phase by phase" "build/bench/bench_phases was not built"
+  elif [ "$NCPU" -lt 2 ]; then
+    skip "the multi-layer step phase by phase" "one core: no 2-thread step"
+  else
     round_trip phases bench_phases 1
-    env ${spin:+GOMP_SPINCOUNT=$spin} "$BIN/bench_phases" $q "$OUT" ||
-      echo "bench: bench_phases failed (its phases did not line up)" >&2
+    rc=0
+    env ${spin:+GOMP_SPINCOUNT=$spin} "$BIN/bench_phases" $q "$OUT" || rc=$?
+    [ $rc = 0 ] || echo "bench: bench_phases failed (exit $rc; 1: the phases of its threads did not line up)" >&2
   fi
 else
   skip "kernel benchmark" "build/bench/bench_kernels was not built"

@@ -99,10 +99,11 @@ static double step(model *m)
 static int phases_of(int t, int skip_waits, mlp_phase_kind *kind, int *layer, double *ns)
 {
     int n = 0;
-    for (int i = 0; i < mlp_phases.n[t]; i++) {
-        if (skip_waits && mlp_phases.kind[t][i] == MLP_PH_WAIT)
+    const mlp_phase_thread *log = &mlp_phases.t[t];
+    for (int i = 0; i < log->n; i++) {
+        if (skip_waits && log->kind[i] == MLP_PH_WAIT)
             continue;
-        kind[n] = mlp_phases.kind[t][i], layer[n] = mlp_phases.layer[t][i], ns[n] = mlp_phases.ns[t][i];
+        kind[n] = log->kind[i], layer[n] = log->layer[i], ns[n] = log->ns[i];
         n++;
     }
     return n;
@@ -133,12 +134,15 @@ static int bench_model(FILE *tsv, int B, int layers, int steps)
 
     omp_set_num_threads(2);
     mlp_phases.alone = 0;
+    for (int t = 0; t < MLP_PHASE_THREADS; t++)
+        mlp_phases.t[t].n = 0; /* a step that is no units step leaves none */
     for (int i = 0; i < 50; i++)
         step(&m);
     np = phases_of(0, 0, kind, layer, ns);
-    if (np == 0) {
+    int bad = np == 0;
+    if (bad) {
         fprintf(stderr, "bench_phases: %s, batch %d: a 2-thread step is not a units step\n", name, B);
-        return 1;
+        goto done;
     }
     for (int t = 0; t < MLP_PHASE_THREADS; t++)
         for (int p = 0; p < np; p++)
@@ -146,7 +150,7 @@ static int bench_model(FILE *tsv, int B, int layers, int steps)
     for (int p = 0; p < np; p++)
         alone[p] = alloc((size_t)total * sizeof(double));
 
-    int bad = 0, done = 0;
+    int at0 = 0; /* the first step of this block */
     for (int blk = 0; blk < BLOCKS; blk++) {
         for (int way = 0; way < 2; way++) {
             mlp_phases.alone = way;
@@ -154,7 +158,7 @@ static int bench_model(FILE *tsv, int B, int layers, int steps)
                 step(&m);
             for (int i = 0; i < per; i++) {
                 double w = step(&m);
-                int at = done + i;
+                int at = at0 + i;
                 if (!way) {
                     whole_team[at] = w;
                     for (int t = 0; t < MLP_PHASE_THREADS; t++) {
@@ -180,12 +184,12 @@ static int bench_model(FILE *tsv, int B, int layers, int steps)
                 }
             }
         }
-        done += per;
+        at0 += per;
     }
     mlp_phases.alone = 0;
     if (bad) {
         fprintf(stderr, "bench_phases: %s, batch %d: the phases of the threads or of the two ways differ\n", name, B);
-        return 1;
+        goto done;
     }
 
     printf("\n%s, batch %d: the 2-thread units step phase by phase (us, medians of %d steps; alone: thread 0's "
@@ -212,6 +216,7 @@ static int bench_model(FILE *tsv, int B, int layers, int steps)
     fprintf(tsv, "%s\t%d\tstep\t%.2f\t%.2f\t%.2f\n", name, B, sa / 1e3, s2 / 1e3, s2 / 1e3);
     fprintf(tsv, "%s\t%d\tone thread\t%.2f\t%.2f\t%.2f\n", name, B, s1 / 1e3, s1 / 1e3, s1 / 1e3);
 
+done:
     for (int p = 0; p < np; p++) {
         free(alone[p]);
         for (int t = 0; t < MLP_PHASE_THREADS; t++)
@@ -220,7 +225,7 @@ static int bench_model(FILE *tsv, int B, int layers, int steps)
     free(whole_team), free(whole_alone), free(one);
     mlp_free(&m.net);
     free(m.x), free(m.y);
-    return 0;
+    return bad;
 }
 
 int main(int argc, char **argv)

@@ -659,11 +659,11 @@ plot DATA using 2:xtic(1) title 'forward (this project)', '' using 3 title 'forw
         for key, rows in phase_tables(phases).items():
             body = []
             for r in rows:
-                a, t0, t1 = num(r["alone_us"]), num(r["t0_us"]), num(r["t1_us"])
-                if r["phase"] in ("step", "one thread"):
+                a, t0, t1, what = num(r["alone_us"]), num(r["t0_us"]), num(r["t1_us"]), r["phase"] or ""
+                if what in ("step", "one thread"):
                     continue
-                body.append((r["phase"], f2(a) if not r["phase"].startswith("wait") else "-", f2(t0), f2(t1),
-                             f2(t0 - a) if not r["phase"].startswith("wait") else f2(t0)))
+                wait = what.startswith("wait")
+                body.append((what, "-" if wait else f2(a), f2(t0), f2(t1), f2(t0) if wait else f2(t0 - a)))
             whole = {r["phase"]: r for r in rows}
             if "step" in whole and "one thread" in whole:
                 one, step, alone = (num(whole["one thread"]["t0_us"]), num(whole["step"]["t0_us"]),

@@ -586,11 +586,14 @@ static double phase_clock(void)
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
+static _Thread_local int phase_alone; /* mlp_phases.alone, read once a step */
+
 static void phase_begin(void)
 {
     int t = omp_get_thread_num();
     if (t < MLP_PHASE_THREADS)
-        mlp_phases.n[t] = 0;
+        mlp_phases.t[t].n = 0;
+    phase_alone = mlp_phases.alone;
     phase_last = phase_clock();
 }
 
@@ -598,11 +601,12 @@ static void phase_end(mlp_phase_kind kind, int layer)
 {
     int t = omp_get_thread_num();
     double now = phase_clock();
-    if (t < MLP_PHASE_THREADS && mlp_phases.n[t] < MLP_PHASE_MAX) {
-        int i = mlp_phases.n[t]++;
-        mlp_phases.kind[t][i] = kind;
-        mlp_phases.layer[t][i] = layer;
-        mlp_phases.ns[t][i] = now - phase_last;
+    if (t < MLP_PHASE_THREADS && mlp_phases.t[t].n < MLP_PHASE_MAX) {
+        mlp_phase_thread *log = &mlp_phases.t[t];
+        int i = log->n++;
+        log->kind[i] = kind;
+        log->layer[i] = layer;
+        log->ns[i] = now - phase_last;
     }
     phase_last = now;
 }
@@ -615,7 +619,7 @@ static void phase_end(mlp_phase_kind kind, int layer)
 static void units_wait(team_barrier *bar)
 {
 #ifdef MLP_PHASES
-    if (mlp_phases.alone)
+    if (phase_alone)
         return;
     team_barrier_wait(bar);
     PHASE_END(MLP_PH_WAIT, -1);

@@ -145,12 +145,16 @@ void mlp_linear_backward_ref(float *din, float *dw, float *db, const float *dout
  * a share with nothing crossing between cores. */
 enum { MLP_PHASE_MAX = 64, MLP_PHASE_THREADS = 2 };
 typedef enum { MLP_PH_FORWARD, MLP_PH_OUTPUT, MLP_PH_INPUT, MLP_PH_WEIGHTS, MLP_PH_WAIT } mlp_phase_kind;
+/* One thread's phases, on cache lines of its own: the log's writes must not cross between the cores they time. */
+typedef struct mlp_phase_thread {
+    _Alignas(64) int n;                /* phases recorded */
+    mlp_phase_kind kind[MLP_PHASE_MAX];
+    int layer[MLP_PHASE_MAX];          /* the weight layer (0 .. nlayers - 1) */
+    double ns[MLP_PHASE_MAX];          /* each phase's nanoseconds */
+} mlp_phase_thread;
 typedef struct mlp_phase_log {
-    int alone;
-    int n[MLP_PHASE_THREADS];                             /* phases recorded */
-    mlp_phase_kind kind[MLP_PHASE_THREADS][MLP_PHASE_MAX];
-    int layer[MLP_PHASE_THREADS][MLP_PHASE_MAX];          /* the weight layer (0 .. nlayers - 1) */
-    double ns[MLP_PHASE_THREADS][MLP_PHASE_MAX];          /* each phase's nanoseconds */
+    _Alignas(64) int alone;
+    mlp_phase_thread t[MLP_PHASE_THREADS];
 } mlp_phase_log;
 extern mlp_phase_log mlp_phases;
 #endif
