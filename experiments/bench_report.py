@@ -332,13 +332,17 @@ def phase_tables(phases):
     return by
 
 
-def phase_note(phases, label):
-    """For a deeper model's missed 2-thread target: what bench_phases measured of its step, or nothing."""
+def phase_note(phases, label, trips):
+    """For a deeper model's missed 2-thread target: what bench_phases measured of its step, or nothing; trips: the
+    round trips of round_trip.tsv (the one before bench_phases says where the cores were)."""
     rows = {r["phase"]: r for r in phase_tables(phases).get(label, [])}
     if not {"sum of the phases", "step", "one thread"} <= rows.keys():
         return ""
     s, st, one = rows["sum of the phases"], rows["step"], num(rows["one thread"]["t0_us"])
-    return (f"; bench_phases (\"The multi-layer step phase by phase\"): thread 0's share alone "
+    ns = [num(r["ns"], -1) for r in trips if r["workload"] == "phases"]
+    where = (f", the cores {'near' if ns[0] < NEAR_NS else 'far apart'} ({ns[0]:.0f} ns)"
+             if ns and ns[0] >= 0 else "")
+    return (f"; bench_phases (\"The multi-layer step phase by phase\"{where}): thread 0's share alone "
             f"{f1(num(s['alone_us']))} µs of phases, {f1(num(s['t0_us']))} / {f1(num(s['t1_us']))} µs on the two "
             f"threads of the team, whose step took {f1(num(st['t0_us']))} µs where 1.8x of one thread's "
             f"{f1(one)} needs {f1(one / 1.8)}")
@@ -388,7 +392,8 @@ def optimizers_and_depth(rep, e2e, rate, trips, phases):
                        "the weights it updates (asked for ahead of the tiles; with the cores far apart about 6.4 "
                        "GB/s, and some 144 KiB each way a step for 64-256-256-10), six barriers a step (one team "
                        "for all of an epoch's full batches: no fork per step), the epoch's serial shuffle and its "
-                       "short last step" + placement_note(trip, one["train"]) + phase_note(phases, label))
+                       "short last step" + placement_note(trip, one["train"]) +
+                       phase_note(phases, label, trips))
     if rows:
         rep.add("Deeper models (20 epochs), training time with 1 and 2 threads (medians, the range in brackets); "
                 "the cross-core round trip (`bench_kernels --round-trip`, ns) taken just before each 2-thread run, "
