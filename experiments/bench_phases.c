@@ -94,19 +94,14 @@ static double step(model *m)
     return now_ns() - t0;
 }
 
-/* The phases of thread t in the last step, waits left out when skip_waits: their count, kinds and layers into
- * kind[] and layer[]. */
-static int phases_of(int t, int skip_waits, mlp_phase_kind *kind, int *layer, double *ns)
+/* The phases of thread t in the last step (alone, thread 0's has no waits): their count, and their kinds, layers
+ * and nanoseconds into kind[], layer[] and ns[]. */
+static int phases_of(int t, mlp_phase_kind *kind, int *layer, double *ns)
 {
-    int n = 0;
     const mlp_phase_thread *log = &mlp_phases.t[t];
-    for (int i = 0; i < log->n; i++) {
-        if (skip_waits && log->kind[i] == MLP_PH_WAIT)
-            continue;
-        kind[n] = log->kind[i], layer[n] = log->layer[i], ns[n] = log->ns[i];
-        n++;
-    }
-    return n;
+    for (int i = 0; i < log->n; i++)
+        kind[i] = log->kind[i], layer[i] = log->layer[i], ns[i] = log->ns[i];
+    return log->n;
 }
 
 /* One model: steps in BLOCKS interleaved blocks of each way; the table to stdout and tsv. 0, or 1 when the phases
@@ -138,7 +133,7 @@ static int bench_model(FILE *tsv, int B, int layers, int steps)
         mlp_phases.t[t].n = 0; /* a step that is no units step leaves none */
     for (int i = 0; i < 50; i++)
         step(&m);
-    np = phases_of(0, 0, kind, layer, ns);
+    np = phases_of(0, kind, layer, ns);
     int bad = np == 0;
     if (bad) {
         fprintf(stderr, "bench_phases: %s, batch %d: a 2-thread step is not a units step\n", name, B);
@@ -162,7 +157,7 @@ static int bench_model(FILE *tsv, int B, int layers, int steps)
                 if (!way) {
                     whole_team[at] = w;
                     for (int t = 0; t < MLP_PHASE_THREADS; t++) {
-                        int n = phases_of(t, 0, k2, l2, ns);
+                        int n = phases_of(t, k2, l2, ns);
                         bad |= n != np || memcmp(k2, kind, (size_t)np * sizeof *kind) ||
                                memcmp(l2, layer, (size_t)np * sizeof *layer);
                         for (int p = 0; p < np && p < n; p++)
@@ -170,8 +165,8 @@ static int bench_model(FILE *tsv, int B, int layers, int steps)
                     }
                 } else {
                     whole_alone[at] = w;
-                    int n = phases_of(0, 1, k2, l2, ns);
-                    /* thread 0's sequence with the waits left out */
+                    int n = phases_of(0, k2, l2, ns);
+                    /* the team's sequence, which has the waits besides */
                     for (int p = 0, q = 0; p < np; p++) {
                         if (kind[p] == MLP_PH_WAIT) {
                             alone[p][at] = 0;

@@ -588,13 +588,17 @@ static double phase_clock(void)
 
 static _Thread_local int phase_alone; /* mlp_phases.alone, read once a step */
 
-static void phase_begin(void)
+/* The start of the calling thread's step: 0 when it takes no part (alone, a thread but the first). */
+static int phase_begin(void)
 {
     int t = omp_get_thread_num();
+    phase_alone = mlp_phases.alone;
+    if (phase_alone && t > 0)
+        return 0;
     if (t < MLP_PHASE_THREADS)
         mlp_phases.t[t].n = 0;
-    phase_alone = mlp_phases.alone;
     phase_last = phase_clock();
+    return 1;
 }
 
 static void phase_end(mlp_phase_kind kind, int layer)
@@ -672,9 +676,8 @@ static void units_step(mlp *net, const float *x, const int *y, int n, float scal
     int L = net->nlayers - 1;
     mlp_activation act = net->act;
 #ifdef MLP_PHASES
-    if (mlp_phases.alone && omp_get_thread_num() > 0)
+    if (!phase_begin())
         return;
-    phase_begin();
 #endif
     for (int k = 0; k < L; k++) {
         mlp_forward_layer(net->a[k + 1], net->h[k + 1], act, k == 0 ? x : net->h[k], net->w[k], net->b[k], n,
