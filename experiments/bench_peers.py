@@ -1,3 +1,4 @@
+#!/usr/bin/python3
 """The peers of `make bench`, one workload per process so that the whole process is what gets timed: the digits
 MLP (64-128-10, sigmoid, softmax, SGD lr 0.1 without momentum or weight decay, batch 32, 50 epochs, pixels / 16,
 80/20 split) in scikit-learn or PyTorch, and the 75-run grid of configs/grid.ini in scikit-learn + joblib.

@@ -1,3 +1,4 @@
+#!/usr/bin/python3
 """Turns the tables of experiments/bench_threads.sh (thread scaling on a machine with many cores) into
 DIR/report.md and DIR/threads.png: medians per thread count, speedups against 1 thread, the range of the
 repetitions where they spread. Optional DIR/spin.tsv (the wait policy at 1, 8 and 16 threads, quiet and loaded)

@@ -1,3 +1,4 @@
+#!/usr/bin/python3
 # csv_to_h5.py [--keep-labels] INPUT.csv OUTPUT.h5: rows are features then a label (last column); a first row
 # with a non-numeric feature is a header. Labels (integers or any text) are mapped to 0..K-1 in sorted order
 # (numerically when every label is an integer) and the y dataset's class_names attribute keeps the original

@@ -1,3 +1,4 @@
+#!/usr/bin/python3
 # data_check.py: export digits afresh to a temp file and verify the committed data/digits.h5 matches
 # (same arrays: dtype/shape/values, same attributes; byte-identical when the export is deterministic), and import
 # data/xor.csv afresh and verify the committed data/xor.h5 is byte-identical (csv_to_h5.py is deterministic).

@@ -1,3 +1,4 @@
+#!/usr/bin/python3
 # Export sklearn.datasets.load_digits() to HDF5 (default data/digits.h5, or argv[1]) in the
 # h5layout.py layout: X float32 [1797, 64] raw pixels 0..16, y int32 [1797], plus sklearn_version.
 # Output is byte-deterministic for a given h5py/HDF5/sklearn; written atomically.

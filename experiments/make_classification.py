@@ -1,3 +1,4 @@
+#!/usr/bin/python3
 """Synthetic data for the scaling section of `make bench`: scikit-learn's make_classification (10 classes, half
 the features informative up to 32, seed 0) written to HDF5 as the runner reads it (X float32 [rows, features],
 y int32 [rows]), atomically. The files are big and cheap to remake, so they live under build/, never committed.
