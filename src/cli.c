@@ -85,6 +85,17 @@ static int folder_arg(int ch, const char *value, cli_options *o)
     return 0;
 }
 
+/* 1 after printing why when option opt's value arg is a config file's name: the value was left out, so getopt took
+ * the config for it ("runner --threads cfg.ini"); the option's own message would only say the name is no number. */
+static int missing_value(const char *opt, const char *arg)
+{
+    size_t n = strlen(arg);
+    if (n < 5 || strcmp(arg + n - 4, ".ini"))
+        return 0;
+    fprintf(stderr, "runner: %s needs a value before the config file ('%s' was taken as its value)\n", opt, arg);
+    return 1;
+}
+
 /* The value of a --set: one argument holding '=' ("--set KEY VALUE" would make VALUE the config file). 0, or -1
  * after printing why. */
 static int set_arg(const char *value, cli_options *o)
@@ -94,6 +105,8 @@ static int set_arg(const char *value, cli_options *o)
         return -1;
     }
     if (!strchr(value, '=')) {
+        if (missing_value("--set", value))
+            return -1;
         fprintf(stderr, "runner: --set %s: expected section.key=value as one argument (--set %s=VALUE)\n", value,
                 value);
         return -1;
@@ -130,12 +143,26 @@ static int catalog_args(int argc, char **argv, cli_options *o)
  * --collect without --shard, and --force only with a plain run. 0, or -1 after printing why. */
 static int mode_args(const cli_options *o)
 {
-    if (o->collect + o->status + o->dry_run + (o->verify || o->list || o->compare[0]) > 1 ||
-        (o->collect && o->shard.count) ||
-        (o->force && (o->shard.count || o->collect || o->status || o->dry_run || o->verify || o->list ||
-                      o->compare[0]))) {
-        fprintf(stderr, "runner: --verify, --list, --compare, --collect, --status and --dry-run go alone, --collect "
-                "without --shard, and --force only with a plain run (see runner --help)\n");
+    const char *modes[6];
+    int n = 0;
+    if (o->verify) modes[n++] = "--verify";
+    if (o->list) modes[n++] = "--list";
+    if (o->compare[0]) modes[n++] = "--compare";
+    if (o->collect) modes[n++] = "--collect";
+    if (o->status) modes[n++] = "--status";
+    if (o->dry_run) modes[n++] = "--dry-run";
+    /* --verify with --list or --compare is catalog_args' to say */
+    if (o->collect + o->status + o->dry_run + (o->verify || o->list || o->compare[0]) > 1) {
+        fprintf(stderr, "runner: %s and %s: --verify, --list, --compare, --collect, --status and --dry-run go alone\n",
+                modes[0], modes[1]);
+        return -1;
+    }
+    if (o->collect && o->shard.count) {
+        fprintf(stderr, "runner: --collect goes without --shard (it gathers every shard's runs)\n");
+        return -1;
+    }
+    if (o->force && (o->shard.count || n)) {
+        fprintf(stderr, "runner: --force goes only with a plain run, not with %s\n", n ? modes[0] : "--shard");
         return -1;
     }
     return 0;
@@ -185,6 +212,8 @@ static int value_arg(int ch, const char *arg, cli_options *o)
     switch (ch) {
     case 't':
         if (parse_count(arg, 1024, &v) < 0) {
+            if (missing_value("--threads", arg))
+                return -1;
             fprintf(stderr, "runner: --threads %s: expected an integer from 0 to 1024\n", arg);
             return -1;
         }
@@ -192,6 +221,8 @@ static int value_arg(int ch, const char *arg, cli_options *o)
         return 0;
     case 'm':
         if (parse_count(arg, 100000000, &v) < 0 || v < 1) {
+            if (missing_value("--max-runs", arg))
+                return -1;
             fprintf(stderr, "runner: --max-runs %s: expected an integer from 1 to 100000000\n", arg);
             return -1;
         }
@@ -199,6 +230,8 @@ static int value_arg(int ch, const char *arg, cli_options *o)
         return 0;
     case 'M':
         if (parse_size(arg, &o->max_memory) < 0) {
+            if (missing_value("--max-memory", arg))
+                return -1;
             fprintf(stderr, "runner: --max-memory %s: expected a size such as 512M or 4G\n", arg);
             return -1;
         }
@@ -209,7 +242,8 @@ static int value_arg(int ch, const char *arg, cli_options *o)
             return -1;
         }
         if (shard_parse(arg, &o->shard, err, sizeof err) < 0) {
-            fprintf(stderr, "%s\n", err);
+            if (!missing_value("--shard", arg))
+                fprintf(stderr, "%s\n", err);
             return -1;
         }
         return 0;

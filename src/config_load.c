@@ -465,6 +465,9 @@ int config_load(config *c, const char *path, config_errors *errs)
         ini_parse_stream(reader, &p, handler, &p);
         if (ferror(f))
             config_error(errs, "%s: cannot read config: %s", path, strerror(errno));
+        else if (!p.section[0] && errs->n == before) /* empty, blank or comments only: a file cut short or unsaved */
+            config_error(errs, "%s: empty config: no [section] and no key (a run on every default needs at least one "
+                         "section header, e.g. [experiment])", path);
     }
     if (f)
         fclose(f);

@@ -76,7 +76,7 @@ static int auto_parallel(long units, long ntodo, int cores)
     return p;
 }
 
-static int swept_threads(const sweep_plan *plan)
+int schedule_threads_swept(const sweep_plan *plan)
 {
     const config *base = plan->base;
     int swept = 0;
@@ -92,7 +92,7 @@ void schedule_choose(const sweep_plan *plan, const plandata *data, long ntodo, i
     if (cores < 1)
         cores = 1;
     int p, t = base->threads;
-    if (swept_threads(plan)) {
+    if (schedule_threads_swept(plan)) {
         p = 1;
         snprintf(why, len, "one run at a time: experiment.threads is swept, so each timing is alone");
     } else if (base->parallel_runs > 0) {
@@ -100,7 +100,11 @@ void schedule_choose(const sweep_plan *plan, const plandata *data, long ntodo, i
         snprintf(why, len, "experiment.parallel_runs = %d", p);
     } else if (t > 0) {
         p = cores / t > 1 ? cores / t : 1;
-        snprintf(why, len, "auto: %d core%s / %d thread%s per run", cores, plural(cores), t, plural(t));
+        if (t > cores) /* the runs will get the cores, not what was asked (check_threads said so) */
+            snprintf(why, len, "auto: %d core%s / %d thread%s per run, %d asked", cores, plural(cores), cores,
+                     plural(cores), t);
+        else
+            snprintf(why, len, "auto: %d core%s / %d thread%s per run", cores, plural(cores), t, plural(t));
     } else {
         long units = largest_step_units(plan, data);
         p = auto_parallel(units, ntodo, cores);
@@ -146,7 +150,7 @@ int schedule_fuse(const sweep_plan *plan, const fused_key *keys, const long *tod
     cap = cap < air ? cap : air;
     cap = cap < fit ? cap : (int)fit;
     /* experiment.parallel_runs = N asks for N runs at a time, each alone */
-    if (nofuse || swept_threads(plan) || plan->base->parallel_runs > 0 || cap < 2) {
+    if (nofuse || schedule_threads_swept(plan) || plan->base->parallel_runs > 0 || cap < 2) {
         snprintf(what, len, nofuse ? "each alone (--no-fuse)" : "each alone");
         return 1;
     }

@@ -15,6 +15,8 @@
  * choice. */
 void schedule_choose(const sweep_plan *plan, const plandata *data, long ntodo, int cores, int *parallel, int *threads,
                      char *why, size_t len);
+/* 1 when the plan sweeps experiment.threads: each run then takes its own thread count. */
+int schedule_threads_swept(const sweep_plan *plan);
 /* Fused groups (fused.h) for the todo runs (ntodo plan indices, largest first; keys indexed by plan index) trained
  * parallel side by side on threads each: the most runs per group, as many groups of a kind as runs side by side,
  * as many as fit COST_GROUP_BYTES a thread; 1 for none (nofuse, experiment.threads swept,

@@ -71,8 +71,11 @@ int sweep_plan_init(sweep_plan *p, const config *base, long max_runs, char *err,
     long n = 1;
     for (int i = 0; i < base->nsweep; i++) {
         if (n > max_runs / base->sweep[i].nvalues) {
-            snprintf(err, len, "%s: the sweep has more than %ld runs (raise --max-runs to allow it)", base->path,
-                     max_runs);
+            double points = 1; /* the whole product, which may not fit a long: only to be printed */
+            for (int j = 0; j < base->nsweep; j++)
+                points *= base->sweep[j].nvalues;
+            snprintf(err, len, "%s: the sweep has %.0f points x %d seeds, more than %ld runs (raise --max-runs to "
+                     "allow it)", base->path, points, base->nseeds, max_runs);
             return -1;
         }
         n *= base->sweep[i].nvalues;

@@ -26,7 +26,7 @@ for name in \
     malformed_line malformed_section unknown_section unknown_key_suggestion unknown_key duplicate_key \
     key_outside_section not_integer trailing_garbage empty_value nan inf overflow underflow \
     range_test_fraction range_batch_size range_threads bad_choice bad_boolean \
-    layers_empty_width layers_zero layers_words seeds_duplicate seeds_empty_item seeds_negative \
+    layers_empty_width layers_negative layers_zero layers_words seeds_duplicate seeds_empty_item seeds_negative \
     name_parent name_absolute name_slash name_dot long_line several_errors \
     sweep_empty_item sweep_unknown_key sweep_logspace_zero sweep_name sweep_whole_experiment sweep_same_id \
     sweep_extra_argument string_comment string_too_long seeds_too_long sweep_long_id \
@@ -34,10 +34,14 @@ for name in \
     early_stopping_no_validation several_rules \
     step_every_zero weight_decay_negative warmup_not_below_epochs min_lr_above_lr min_lr_above_swept_lr \
     warmup_swept_epochs schedule_unknown range_target_accuracy stop_at_target_no_target \
-    noise_big_batch_below_batch noise_big_batch_one_batch noise_big_batch_above_rows
+    noise_big_batch_below_batch noise_big_batch_one_batch noise_big_batch_above_rows comments_only
 do
     run_case "$name" 2 "$dir/$name.ini"
 done
+
+# an empty file: no section, no key (refused, not a run on every default)
+: >"$tmp/empty.ini"
+run_case empty_config 2 "$tmp/empty.ini"
 
 # a NUL byte inside the value on line 7
 {
@@ -81,6 +85,8 @@ run_case usage_unknown_option 2 --bogus "$dir/valid.ini"
 run_case usage_threads_not_integer 2 --threads abc "$dir/valid.ini"
 run_case usage_shard_twice 2 --shard auto --shard 1/2 "$dir/valid.ini"
 run_case usage_set_without_equals 2 --set train.epochs "$dir/valid.ini"
+run_case usage_set_missing_value 2 --set "$dir/valid.ini"
+run_case usage_threads_missing_value 2 --threads "$dir/valid.ini"
 run_case usage_set_unknown_key 2 --set train.nokey=1 "$dir/valid.ini"
 # --verify reads the experiment's plan: a config or --set given with it would be ignored
 run_case usage_verify_with_config 2 --verify x "$dir/valid.ini"

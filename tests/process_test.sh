@@ -61,6 +61,15 @@ one_line "--verify of an experiment that does not exist" "$status" 2 "no such ex
 
 # --- threads: capped at the cores, and a failure to create them refused before anything is written
 cores=$(nproc)
+# a sweep over experiment.threads gives no one thread count for its runs, so the plan line names none
+rm -rf "$tmp/r"
+run --results "$tmp/r" --set sweep.experiment.threads=1,2 --set train.epochs=1
+if [ "$status" = 0 ] && grep -q "1 side by side, each on its own experiment.threads (one run at a time" "$tmp/err"
+then
+    pass
+else
+    fail "experiment.threads swept" "exit status $status, or a plan line with a thread count: $(head -c 300 "$tmp/err")"
+fi
 shim=$tmp/shim.so
 cat >"$tmp/shim.c" <<'EOF'
 #define _GNU_SOURCE
@@ -130,6 +139,8 @@ else
         fail "--threads 1024" "exit status $status, expected 0 ($(head -c 300 "$tmp/err"))"
     elif ! grep -q "1024 threads per run requested, capped at the $cores cores* available" "$tmp/err"; then
         fail "--threads 1024" "no line saying the threads were capped: $(head -c 300 "$tmp/err")"
+    elif ! grep -q "x $cores threads* each (auto: $cores cores* / $cores threads* per run, 1024 asked)" "$tmp/err"; then
+        fail "--threads 1024" "the plan line does not give the capped count: $(head -c 300 "$tmp/err")"
     elif ! grep -q "^openmp_threads = $cores\$" "$tmp"/r/"$name"/runs/*/manifest.txt; then
         fail "--threads 1024" "the run's manifest does not say it ran on $cores threads"
     else

@@ -212,6 +212,9 @@ START_TEST(test_setters_reject_out_of_range)
         {"model.activation", "gelu", "unknown value 'gelu' (one of sigmoid, tanh, relu)"},
         {"model.hidden", "128-65537",
          "layer width out of range '128-65537' (1 to 16 widths from 1 to 65536 joined by '-', e.g. 256-128)"},
+        {"model.hidden", "-3", "negative layer width '-3' (1 to 16 widths from 1 to 65536 joined by '-', e.g. 256-128)"},
+        {"model.hidden", " -64-32", "negative layer width ' -64-32' (1 to 16 widths from 1 to 65536 joined by '-', e.g. "
+                                    "256-128)"},
         {"model.hidden", "1-2-3-4-5-6-7-8-9-10-11-12-13-14-15-16-17", "too many hidden layers "
          "'1-2-3-4-5-6-7-8-9-10-11-12-13-14-15-16-1' (1 to 16 widths from 1 to 65536 joined by '-', e.g. 256-128)"},
         {"experiment.seeds", "1, -2",
@@ -371,7 +374,10 @@ START_TEST(test_sweep_values_and_ids)
 
     /* a smaller plan cannot exceed --max-runs */
     ck_assert_int_eq(sweep_plan_init(&p, &c, 100, err, sizeof err), -1);
-    ck_assert_msg(strstr(err, "more than 100 runs (raise --max-runs"), "%s", err);
+    ck_assert_msg(strstr(err, "has 56 points x 2 seeds, more than 100 runs (raise --max-runs"), "%s", err);
+    /* the points alone exceed it: the message still gives the sweep's size */
+    ck_assert_int_eq(sweep_plan_init(&p, &c, 20, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "has 56 points x 2 seeds, more than 20 runs (raise --max-runs"), "%s", err);
     config_free(&c);
 }
 END_TEST

@@ -99,7 +99,7 @@ START_TEST(config_decides)
     check_choice(runs, 4, 8, 3, 2, "experiment.parallel_runs = 3");
     const char *threads[] = {"experiment.threads=2", "sweep.train.learning_rate=0.1,0.2,0.3,0.4,0.5", NULL};
     check_choice(threads, 5, 8, 4, 2, "auto: 8 cores / 2 threads per run");
-    check_choice(threads, 5, 1, 1, 2, "auto: 1 core / 2 threads per run");
+    check_choice(threads, 5, 1, 1, 2, "auto: 1 core / 1 thread per run, 2 asked");
 }
 END_TEST
 
