@@ -49,7 +49,7 @@ int verify_experiment(const char *root, const char *name, FILE *lines, FILE *ok,
     verify_counts c = {0};
     verify_runs(dir, &plan, NULL, lines, &c);
     *bad = plan.nruns - c.intact;
-    fprintf(*bad ? lines : ok, "%s: %ld run%s, %ld intact, %ld damaged, %ld missing, %ld cannot be read now%s\n",
+    fprintf(ok, "%s: %ld run%s, %ld intact, %ld damaged, %ld missing, %ld cannot be read now%s\n",
             dir, plan.nruns, plural(plan.nruns), c.intact, c.damaged, c.missing, c.busy,
             *bad ? " (run the config again to train what is missing or damaged)" : "");
     config_free(&cfg);

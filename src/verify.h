@@ -17,7 +17,8 @@ typedef struct verify_counts {
  * when given, zeroed by the caller, indexed by owner[r]). */
 void verify_runs(const char *dir, const sweep_plan *plan, const int *owner, FILE *lines, verify_counts *c);
 /* Checks every run of the plan of <root>/<name>: one line per missing, damaged or unreadable run goes to lines as
- * it is found (nothing is held back), then a closing count to lines when there was a problem, else to ok.
+ * it is found (nothing is held back), then the closing count to ok, whatever it says (the answer asked for: a
+ * script that keeps standard output keeps it when something is wrong too).
  * 0 (with *bad set to the runs that are not committed), or -1 with err when the plan cannot be read. */
 int verify_experiment(const char *root, const char *name, FILE *lines, FILE *ok, long *bad, char *err, size_t len);
 

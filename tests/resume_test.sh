@@ -86,7 +86,7 @@ first=$(ls "$tmp/killed/resume/runs" | head -n 1)
 echo "1 2 3" >"$tmp/killed/resume/runs/$first/curve.dat"
 "$RUNNER" --no-plots --plots "$tmp/plots" --results "$tmp/killed" --verify resume >"$tmp/out" 2>"$tmp/err"
 [ $? = 4 ] && grep -q "runs/$first: damaged: curve.dat has no header line" "$tmp/err" &&
-    grep -q "12 runs, 11 intact, 1 damaged" "$tmp/err"
+    grep -q "12 runs, 11 intact, 1 damaged" "$tmp/out" && ! grep -q "intact" "$tmp/err"
 check "--verify names the damaged run and exits 4" $?
 out=$("$RUNNER" --no-plots --plots "$tmp/plots" --results "$tmp/killed" "$tmp/sweep.ini" 2>&1)
 echo "$out" | grep -q "1 run to train, 11 already done" && "$RUNNER" --no-plots --plots "$tmp/plots" --results "$tmp/killed" --verify resume >/dev/null
@@ -134,10 +134,10 @@ check "train.eval_every=7 writes rows 0 7 14 20 that --verify accepts" $?
 # dropping epoch 7 leaves the rows rising, but not the schedule's: damage too
 sed -i '3d' "$tmp/sparse/resume/runs/learning_rate=0.1_seed=1/curve.dat"
 sed -i '3s/^7 /0 /' "$tmp/sparse/resume/runs/learning_rate=0.01_seed=1/curve.dat"
-"$RUNNER" --no-plots --plots "$tmp/plots" --results "$tmp/sparse" --verify resume >/dev/null 2>"$tmp/err"
+"$RUNNER" --no-plots --plots "$tmp/plots" --results "$tmp/sparse" --verify resume >"$tmp/out" 2>"$tmp/err"
 [ $? = 4 ] && grep -q "learning_rate=0.01_seed=1: damaged: curve.dat's epochs do not rise from 0" "$tmp/err" &&
     grep -q "learning_rate=0.1_seed=1: damaged: curve.dat has no row for epoch 7 (train.eval_every = 7)" "$tmp/err" &&
-    grep -q "4 runs, 2 intact, 2 damaged" "$tmp/err"
+    grep -q "4 runs, 2 intact, 2 damaged" "$tmp/out"
 check "--verify finds a curve whose epochs do not rise, and one without a row its schedule makes" $? "$(cat "$tmp/err")"
 # adding a sweep value keeps the existing runs
 out=$("$RUNNER" --no-plots --plots "$tmp/plots" --results "$tmp/killed" --set 'sweep.train.learning_rate=0.01, 0.1, 1, 3, 0.3' "$tmp/sweep.ini" 2>&1)
