@@ -41,9 +41,15 @@ static size_t physical_memory(void)
 static hid_t open_dataset(hid_t file, const char *path, const char *name, int rank, hsize_t *dims,
                           H5T_class_t *cls, int *is_unsigned, char *why, size_t len)
 {
-    if (H5Lexists(file, name, H5P_DEFAULT) <= 0) {
+    htri_t exists = H5Lexists(file, name, H5P_DEFAULT);
+    if (exists < 0) { /* not "absent": the group that would hold it cannot be read */
+        char cause[200];
+        h5util_cause(cause, sizeof cause);
+        snprintf(why, len, "cannot look for dataset '%s': the file is damaged (%s)", name, cause);
+        return -1;
+    }
+    if (exists == 0) {
         snprintf(why, len, "no dataset '%s'", name);
-        H5Eclear2(H5E_DEFAULT);
         return -1;
     }
     hid_t ds = H5Dopen2(file, name, H5P_DEFAULT);
@@ -196,6 +202,27 @@ static void read_class_names(dataset *d, hid_t ys)
     H5Aclose(a);
 }
 
+/* The file's own fnv1a64 attribute (experiments/h5layout.py: over X's float32 bytes, then y's int32 bytes, as
+ * checksum() reads them), where the datasets are the layout's X and y and the attribute is 16 hex digits: a file
+ * damaged inside its values, which HDF5 reads without complaint, is refused. 0, or -1 with why. */
+static int check_stored_sum(const dataset *d, hid_t file, const char *features, const char *labels, char *why,
+                            size_t len)
+{
+    char stored[64];
+    if (strcmp(features, "X") || strcmp(labels, "y") || h5util_get_string(file, "fnv1a64", stored, sizeof stored) < 0)
+        return 0;
+    H5Eclear2(H5E_DEFAULT);
+    if (strlen(stored) != 16 || strspn(stored, "0123456789abcdefABCDEF") != 16)
+        return 0; /* not the layout's checksum: another tool's attribute */
+    unsigned long long v = strtoull(stored, NULL, 16);
+    if (v == d->checksum)
+        return 0;
+    snprintf(why, len, "X and y do not match the file's fnv1a64 attribute (%s stored, %016llx read): the file is "
+             "damaged, or X or y was changed without updating it (experiments/h5layout.py computes it)", stored,
+             (unsigned long long)d->checksum);
+    return -1;
+}
+
 /* dataset_load; *missing (when not NULL) becomes "data.features" or "data.labels" when that dataset is not in
  * the file (or cannot be opened), the key a config's message should name (load_blame). */
 static int load(dataset *d, const char *path, const char *features, const char *labels, const char **missing,
@@ -230,6 +257,8 @@ static int load(dataset *d, const char *path, const char *features, const char *
     if (read_values(d, xs, ys, lab, yunsigned, features, labels, why, sizeof why) < 0)
         goto out;
     d->checksum = checksum(d);
+    if (check_stored_sum(d, file, features, labels, why, sizeof why) < 0)
+        goto out;
     read_class_names(d, ys);
     rc = 0;
 out:
