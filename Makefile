@@ -53,7 +53,7 @@ HDF5_LIBS = $(if $(HDF5_A),$(patsubst -lhdf5,$(HDF5_A) $(HDF5_DEPS),$(PKG_LIBS))
 # The small libraries behind them (zlib, libsz and the libaec it needs, inih) from their archives too, where the
 # linker would find them: in the link line's -L folders first, then the compiler's (STATIC_LIBS=0: shared).
 # Loading a shared library costs every process its own openat, mmaps, relocations and page faults, ~0.4 ms each on
-# the third host (README, Performance). An archive is a copy: a security update of zlib reaches the runner when it
+# the third host (experiments/performance-log.md). An archive is a copy: a security update of zlib reaches the runner when it
 # is built again.
 STATIC_LIBS ?= 1
 STATIC_NAMES = z sz aec inih
@@ -68,8 +68,8 @@ LINK_LIBS  = $(eval LINK_LIBS := $(if $(filter 1,$(STATIC_LIBS)),$(foreach w,$(H
 # is gcc and has the C library's and libgomp's archives, every other library is linked from its archive already
 # (HDF5_STATIC, STATIC_LIBS; libm aside) and nothing is sanitised (STATIC_RUNNER=0: against the shared ones). A
 # static process runs no dynamic loader: on the Zen 5 VM of 2026-12-03, where each page a process first touches
-# costs 4-10 us, the like-for-like digits process took some 3 ms less (README, Performance, "Fixed cost of a
-# process"). LD_PRELOAD needs the dynamic loader, so the tests that inject faults that way run
+# costs 4-10 us, the like-for-like digits process took some 3 ms less (experiments/performance-log.md, "Fixed
+# cost of a process"). LD_PRELOAD needs the dynamic loader, so the tests that inject faults that way run
 # $(BUILD)/runner-shared: the same objects and archives with the C library, libm and libgomp shared. HDF5's plugin
 # loader (dlopen, for filters HDF5 does not have built in) works in a static binary only with this machine's glibc;
 # the linker warns so, and that warning is kept out of the build's output. A security update of the C library

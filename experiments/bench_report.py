@@ -1,3 +1,4 @@
+#!/usr/bin/python3
 """Turns the tables of experiments/bench.sh into results/bench/report.md (Markdown tables, the targets of the
 performance issue met or missed, embedded plots) and the plots under plots/bench/ (gnuplot, pngcairo); prints
 the tables to stdout as well. Usage: bench_report.py RESULTS_DIR PLOTS_DIR
@@ -14,7 +15,7 @@ import sys
 
 def step_why(hidden, whole=False):
     """Why a 2-thread step of 64-hidden-10 misses 1.7x here (whole: in a whole run, where one team takes all of an
-    epoch's full batches); the profile behind it is in README, Performance."""
+    epoch's full batches); the profile behind it is in experiments/performance-log.md."""
     per_thread = int(hidden) // 64 // 2
     fork = ("the team (one for all of an epoch's full batches) meets at 5 barriers a step" if whole else
             "per step the team forks, meets at 3 barriers")

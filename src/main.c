@@ -493,8 +493,8 @@ static void huge_heap(void)
  * the config and plan are good, so an error exits without it. A kernel before Linux 5.14 refuses the advice and
  * nothing changes; under AddressSanitizer or valgrind, whose allocators do not hand the block out again, it is only
  * the cost. Where the heap is in huge pages (huge_heap) it would only add the huge pages a process may not use:
- * 0.5-0.7 ms slower there (interleaved, medians of 41), so it is left out. README, Performance, "Fixed cost of a
- * process", has the numbers. */
+ * 0.5-0.7 ms slower there (interleaved, medians of 41), so it is left out. experiments/performance-log.md, "Fixed
+ * cost of a process", has the numbers. */
 enum { HEAP_PREFAULT = 3 << 20 };
 #if defined(__linux__) && !defined(MADV_POPULATE_WRITE)
 #define MADV_POPULATE_WRITE 23 /* Linux 5.14's value, for C libraries whose headers predate it */
@@ -583,7 +583,8 @@ static int run_config(const cli_options *opt)
 /* How long a thread waiting at a barrier spins before it sleeps, unless the user set OMP_WAIT_POLICY or
  * GOMP_SPINCOUNT. libgomp's default (300,000 spins, a few ms) collapses a 2-thread run when other processes
  * hold the cores: a waiter spins out the time slice the thread it waits for needs. Measured in make bench
- * ("Waiting for the other thread"); README, Performance, has the numbers. */
+ * ("Waiting for the other thread"); README, Performance, has the numbers, experiments/performance-log.md the
+ * earlier ones. */
 #define RUNNER_SPINCOUNT "10000"
 
 /* libgomp reads its environment in a constructor, before main, so the runner's default takes one re-exec (a few

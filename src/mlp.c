@@ -856,7 +856,8 @@ void mlp_train_rows(mlp *net, const float *X, const int *Y, const int *rows, int
 
 /* Where the steps take a team, one region holds them all: between two steps the team waits at its own barrier
  * (twice: the step is over, then the next one's labels and update are ready) while the calling thread runs
- * after(); a fork and a join of libgomp's cost ~3 us a step, the two barriers ~0.5 (README, Performance). */
+ * after(); a fork and a join of libgomp's cost ~3 us a step, the two barriers ~0.5 (experiments/performance-log.md,
+ * "One team for an epoch's steps"). */
 int mlp_train_rows_run(mlp *net, const float *X, const int *Y, const int *rows, int n, int steps, float scale,
                        mlp_update *u, int (*after)(void *ctx, mlp_update *next), void *ctx)
 {
