@@ -42,11 +42,18 @@ static hid_t open_dataset(hid_t file, const char *path, const char *name, int ra
                           H5T_class_t *cls, int *is_unsigned, char *why, size_t len)
 {
     htri_t exists = H5Lexists(file, name, H5P_DEFAULT);
-    if (exists < 0) { /* not "absent": the group that would hold it cannot be read */
+    if (exists < 0) {
+        /* H5Lexists also fails on a path whose group is missing ("grp/X") or is a dataset ("X/sub"): the file is
+         * damaged only when its root group cannot be read */
         char cause[200];
         h5util_cause(cause, sizeof cause);
-        snprintf(why, len, "cannot look for dataset '%s': the file is damaged (%s)", name, cause);
-        return -1;
+        H5G_info_t root;
+        if (H5Gget_info(file, &root) < 0) {
+            h5util_cause(cause, sizeof cause);
+            snprintf(why, len, "cannot look for dataset '%s': the file is damaged (%s)", name, cause);
+            return -1;
+        }
+        exists = 0;
     }
     if (exists == 0) {
         snprintf(why, len, "no dataset '%s'", name);
@@ -202,24 +209,39 @@ static void read_class_names(dataset *d, hid_t ys)
     H5Aclose(a);
 }
 
-/* The file's own fnv1a64 attribute (experiments/h5layout.py: over X's float32 bytes, then y's int32 bytes, as
- * checksum() reads them), where the datasets are the layout's X and y and the attribute is 16 hex digits: a file
- * damaged inside its values, which HDF5 reads without complaint, is refused. 0, or -1 with why. */
-static int check_stored_sum(const dataset *d, hid_t file, const char *features, const char *labels, char *why,
-                            size_t len)
+/* 1 when dataset ds is stored as type, byte for byte (the layout's little-endian float32 or int32). */
+static int stored_as(hid_t ds, hid_t type)
 {
+    hid_t t = H5Dget_type(ds);
+    int same = t >= 0 && H5Tequal(t, type) > 0;
+    if (t >= 0)
+        H5Tclose(t);
+    return same;
+}
+
+/* The file's own fnv1a64 attribute, where the file is in experiments/h5layout.py's layout: datasets X
+ * (little-endian float32) and y (little-endian int32), read as such, and the attribute that many hex digits of
+ * the 64-bit sum over their bytes, as checksum() takes it. A file damaged inside its values, which HDF5 reads
+ * without complaint, is refused. 0, or -1 with why. */
+static int check_stored_sum(const dataset *d, hid_t file, hid_t xs, hid_t ys, const char *features,
+                            const char *labels, char *why, size_t len)
+{
+    enum { DIGITS = 16 };
     char stored[64];
-    if (strcmp(features, "X") || strcmp(labels, "y") || h5util_get_string(file, "fnv1a64", stored, sizeof stored) < 0)
+    int layout = !strcmp(features, "X") && !strcmp(labels, "y") && stored_as(xs, H5T_IEEE_F32LE) &&
+                 stored_as(ys, H5T_STD_I32LE);
+    if (!layout || h5util_get_string(file, "fnv1a64", stored, sizeof stored) < 0) {
+        H5Eclear2(H5E_DEFAULT);
         return 0;
-    H5Eclear2(H5E_DEFAULT);
-    if (strlen(stored) != 16 || strspn(stored, "0123456789abcdefABCDEF") != 16)
+    }
+    if (strlen(stored) != DIGITS || strspn(stored, "0123456789abcdefABCDEF") != DIGITS)
         return 0; /* not the layout's checksum: another tool's attribute */
     unsigned long long v = strtoull(stored, NULL, 16);
     if (v == d->checksum)
         return 0;
     snprintf(why, len, "X and y do not match the file's fnv1a64 attribute (%s stored, %016llx read): the file is "
-             "damaged, or X or y was changed without updating it (experiments/h5layout.py computes it)", stored,
-             (unsigned long long)d->checksum);
+             "damaged, or X or y was changed without updating it (experiments/h5layout.py computes it; delete it "
+             "if another tool wrote it)", stored, (unsigned long long)d->checksum);
     return -1;
 }
 
@@ -257,7 +279,7 @@ static int load(dataset *d, const char *path, const char *features, const char *
     if (read_values(d, xs, ys, lab, yunsigned, features, labels, why, sizeof why) < 0)
         goto out;
     d->checksum = checksum(d);
-    if (check_stored_sum(d, file, features, labels, why, sizeof why) < 0)
+    if (check_stored_sum(d, file, xs, ys, features, labels, why, sizeof why) < 0)
         goto out;
     read_class_names(d, ys);
     rc = 0;

@@ -81,12 +81,14 @@ bad_case fifo_init_file "$tmp/cfg.ini" "\$TMP/cfg.ini:9: model.init_file: \$TMP/
 
 # damaged inside its values, which HDF5 reads without complaint: 64 bytes of X overwritten in a copy of digits.h5
 # are caught by the file's own fnv1a64 attribute
+config "" "" # the cases before left init_file at the FIFO
 cp data/digits.h5 "$tmp/damaged.h5"
 printf '%064d' 0 | tr 0 A | dd of="$tmp/damaged.h5" bs=1 seek=200000 conv=notrunc 2>/dev/null
 sed "s|^file = .*|file = $tmp/damaged.h5|; s|^hidden = .*|hidden = 16|" "$tmp/cfg.ini" >"$tmp/damaged.ini"
 bad_case damaged_values "$tmp/damaged.ini" "\$TMP/damaged.ini:5: data.file: \$TMP/damaged.h5: X and y do not \
 match the file's fnv1a64 attribute (9edd6a71afe3044f stored, 4e4c15a347c37b7c read): the file is damaged, or X or \
-y was changed without updating it (experiments/h5layout.py computes it)"
+y was changed without updating it (experiments/h5layout.py computes it; delete \
+it if another tool wrote it)"
 # damaged in its metadata: the root group cannot be read, which is not "no dataset"
 cp data/digits.h5 "$tmp/damaged.h5"
 head -c 400 /dev/zero | tr '\0' '\377' | dd of="$tmp/damaged.h5" bs=1 seek=800 conv=notrunc 2>/dev/null

@@ -75,6 +75,17 @@ def main():
     huge[2, 4] = 3e38  # finite, but not once multiplied by the config's data.scale = 1e30
     write("overflow_after_scale.h5", X=huge, y=y)
 
+    # the layout's fnv1a64 attribute (experiments/h5layout.py) that does not match X and y: refused as damaged;
+    # the same attribute beside X stored as float64, not the layout's types: another tool's, so not checked
+    with h5py.File(os.path.join(OUT, "stale_fnv1a64.h5"), "w") as f:
+        f.create_dataset("X", data=X, track_times=False)
+        f.create_dataset("y", data=y, track_times=False)
+        f.attrs["fnv1a64"] = np.bytes_(b"0123456789abcdef")
+    with h5py.File(os.path.join(OUT, "other_fnv1a64.h5"), "w") as f:
+        f.create_dataset("X", data=X.astype(np.float64), track_times=False)
+        f.create_dataset("y", data=y, track_times=False)
+        f.attrs["fnv1a64"] = np.bytes_(b"0123456789abcdef")
+
     # storage that would read as fill values: a virtual dataset whose source file is missing, and external
     # storage shorter than the data (HDF5 takes its relative name from the working directory: the repo root)
     # (through the low-level API: h5py's create_virtual_dataset stamps a creation time)
