@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define RUNNER_VERSION "0.1.0"
 
@@ -72,11 +73,25 @@ static int parse_size(const char *s, double *out)
     return 0;
 }
 
+/* 1 after printing why when option opt's value arg, the last argument (last), is a config file's name: the value
+ * was left out, so getopt took the config for it ("runner --threads cfg.ini"); the option's own message would only
+ * say the name is no number, or that no config file was given. */
+static int missing_value(const char *opt, const char *arg, int last)
+{
+    size_t n = strlen(arg);
+    if (!last || n < 5 || strcasecmp(arg + n - 4, ".ini"))
+        return 0;
+    fprintf(stderr, "runner: %s needs a value before the config file ('%s' was taken as its value)\n", opt, arg);
+    return 1;
+}
+
 /* The value of --results, --plots or --verify (option ch), each naming a folder: an empty one would name none,
  * or with a '/' appended the root. 0, or -1 after printing why. */
-static int folder_arg(int ch, const char *value, cli_options *o)
+static int folder_arg(int ch, const char *value, int last, cli_options *o)
 {
     const char *option = ch == 'r' ? "--results" : ch == 'p' ? "--plots" : "--verify";
+    if (ch != 'v' && missing_value(option, value, last))
+        return -1;
     if (!*value) {
         fprintf(stderr, "runner: %s: empty %s\n", option, ch == 'v' ? "experiment name" : "path (expected a folder)");
         return -1;
@@ -85,27 +100,16 @@ static int folder_arg(int ch, const char *value, cli_options *o)
     return 0;
 }
 
-/* 1 after printing why when option opt's value arg is a config file's name: the value was left out, so getopt took
- * the config for it ("runner --threads cfg.ini"); the option's own message would only say the name is no number. */
-static int missing_value(const char *opt, const char *arg)
-{
-    size_t n = strlen(arg);
-    if (n < 5 || strcmp(arg + n - 4, ".ini"))
-        return 0;
-    fprintf(stderr, "runner: %s needs a value before the config file ('%s' was taken as its value)\n", opt, arg);
-    return 1;
-}
-
 /* The value of a --set: one argument holding '=' ("--set KEY VALUE" would make VALUE the config file). 0, or -1
  * after printing why. */
-static int set_arg(const char *value, cli_options *o)
+static int set_arg(const char *value, int last, cli_options *o)
 {
     if (o->nsets == CLI_MAX_SETS) {
         fprintf(stderr, "runner: too many --set options (at most %d)\n", CLI_MAX_SETS);
         return -1;
     }
     if (!strchr(value, '=')) {
-        if (missing_value("--set", value))
+        if (missing_value("--set", value, last))
             return -1;
         fprintf(stderr, "runner: --set %s: expected section.key=value as one argument (--set %s=VALUE)\n", value,
                 value);
@@ -143,16 +147,14 @@ static int catalog_args(int argc, char **argv, cli_options *o)
  * --collect without --shard, and --force only with a plain run. 0, or -1 after printing why. */
 static int mode_args(const cli_options *o)
 {
-    const char *modes[6];
+    const char *modes[4]; /* --verify, --list and --compare count as one here: catalog_args tells them apart */
     int n = 0;
-    if (o->verify) modes[n++] = "--verify";
-    if (o->list) modes[n++] = "--list";
-    if (o->compare[0]) modes[n++] = "--compare";
+    if (o->verify || o->list || o->compare[0])
+        modes[n++] = o->verify ? "--verify" : o->list ? "--list" : "--compare";
     if (o->collect) modes[n++] = "--collect";
     if (o->status) modes[n++] = "--status";
     if (o->dry_run) modes[n++] = "--dry-run";
-    /* --verify with --list or --compare is catalog_args' to say */
-    if (o->collect + o->status + o->dry_run + (o->verify || o->list || o->compare[0]) > 1) {
+    if (n > 1) {
         fprintf(stderr, "runner: %s and %s: --verify, --list, --compare, --collect, --status and --dry-run go alone\n",
                 modes[0], modes[1]);
         return -1;
@@ -204,15 +206,16 @@ static int *flag_field(int ch, cli_options *o)
     }
 }
 
-/* The value arg of option ch (getopt_long's val), checked and stored. 0, or -1 after printing why. */
-static int value_arg(int ch, const char *arg, cli_options *o)
+/* The value arg of option ch (getopt_long's val), checked and stored; last: it was the last argument. 0, or -1
+ * after printing why. */
+static int value_arg(int ch, const char *arg, int last, cli_options *o)
 {
     char err[300];
     long v;
     switch (ch) {
     case 't':
         if (parse_count(arg, 1024, &v) < 0) {
-            if (missing_value("--threads", arg))
+            if (missing_value("--threads", arg, last))
                 return -1;
             fprintf(stderr, "runner: --threads %s: expected an integer from 0 to 1024\n", arg);
             return -1;
@@ -221,7 +224,7 @@ static int value_arg(int ch, const char *arg, cli_options *o)
         return 0;
     case 'm':
         if (parse_count(arg, 100000000, &v) < 0 || v < 1) {
-            if (missing_value("--max-runs", arg))
+            if (missing_value("--max-runs", arg, last))
                 return -1;
             fprintf(stderr, "runner: --max-runs %s: expected an integer from 1 to 100000000\n", arg);
             return -1;
@@ -230,7 +233,7 @@ static int value_arg(int ch, const char *arg, cli_options *o)
         return 0;
     case 'M':
         if (parse_size(arg, &o->max_memory) < 0) {
-            if (missing_value("--max-memory", arg))
+            if (missing_value("--max-memory", arg, last))
                 return -1;
             fprintf(stderr, "runner: --max-memory %s: expected a size such as 512M or 4G\n", arg);
             return -1;
@@ -242,14 +245,14 @@ static int value_arg(int ch, const char *arg, cli_options *o)
             return -1;
         }
         if (shard_parse(arg, &o->shard, err, sizeof err) < 0) {
-            if (!missing_value("--shard", arg))
+            if (!missing_value("--shard", arg, last))
                 fprintf(stderr, "%s\n", err);
             return -1;
         }
         return 0;
-    case 's': return set_arg(arg, o);
+    case 's': return set_arg(arg, last, o);
     case 'K': o->compare[0] = arg; return 0;
-    default: return folder_arg(ch, arg, o); /* 'r', 'p', 'v' */
+    default: return folder_arg(ch, arg, last, o); /* 'r', 'p', 'v' */
     }
 }
 
@@ -311,7 +314,7 @@ int cli_parse(int argc, char **argv, cli_options *o)
         }
         if (flag)
             *flag = 1;
-        else if (value_arg(ch, optarg, o) < 0)
+        else if (value_arg(ch, optarg, optind >= argc, o) < 0)
             return -1;
     }
     return operands(argc, argv, o);

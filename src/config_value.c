@@ -255,7 +255,8 @@ static const char *set_layers(const config_key *d, config *c, const char *value,
     const char *cursor = value, *p, *err = NULL;
     size_t l;
     char item[32];
-    if (value[strspn(value, " \t")] == '-') /* the first item would read as empty: '-' joins layers */
+    const char *first = value + strspn(value, " \t");
+    if (first[0] == '-' && isdigit((unsigned char)first[1])) /* else an empty width: '-' joins layers */
         return "negative layer width";
     while (config_next_item(&cursor, '-', 0, &p, &l)) {
         long long v;

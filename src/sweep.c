@@ -74,7 +74,7 @@ int sweep_plan_init(sweep_plan *p, const config *base, long max_runs, char *err,
             double points = 1; /* the whole product, which may not fit a long: only to be printed */
             for (int j = 0; j < base->nsweep; j++)
                 points *= base->sweep[j].nvalues;
-            snprintf(err, len, "%s: the sweep has %.0f points x %d seeds, more than %ld runs (raise --max-runs to "
+            snprintf(err, len, "%s: the sweep has %.15g points x %d seeds, more than %ld runs (raise --max-runs to "
                      "allow it)", base->path, points, base->nseeds, max_runs);
             return -1;
         }

@@ -344,9 +344,9 @@ error_class trainer_train(const cli_options *opt, const sweep_plan *plan, store 
     if (!opt->quiet && t.ntodo == 0) /* no schedule to describe */
         fprintf(stderr, "%s%s: 0 runs to train, %ld already done (skipped)\n", base->name, part, t.owned);
     else if (!opt->quiet && schedule_threads_swept(plan)) /* each run its own count: no one number to give */
-        fprintf(stderr, "%s%s: %ld run%s to train, %ld already done (skipped); %s, %d side by side, each on its own "
+        fprintf(stderr, "%s%s: %ld run%s to train, %ld already done (skipped); %s, each run on its own "
                 "experiment.threads (%s)\n", base->name, part, t.ntodo, plural(t.ntodo), t.owned - t.ntodo,
-                t.keys ? fused : "each alone", t.parallel, why);
+                t.keys ? fused : "each alone", why);
     else if (!opt->quiet)
         fprintf(stderr, "%s%s: %ld run%s to train, %ld already done (skipped); %s, %d side by side x %d thread%s "
                 "each (%s)\n", base->name, part, t.ntodo, plural(t.ntodo), t.owned - t.ntodo,

@@ -87,6 +87,10 @@ run_case usage_shard_twice 2 --shard auto --shard 1/2 "$dir/valid.ini"
 run_case usage_set_without_equals 2 --set train.epochs "$dir/valid.ini"
 run_case usage_set_missing_value 2 --set "$dir/valid.ini"
 run_case usage_threads_missing_value 2 --threads "$dir/valid.ini"
+run_case usage_results_missing_value 2 --results "$dir/valid.ini"
+run_case usage_collect_status 2 --collect --status "$dir/valid.ini"
+run_case usage_collect_shard 2 --collect --shard 0/2 "$dir/valid.ini"
+run_case usage_force_shard 2 --force --shard 0/2 "$dir/valid.ini"
 run_case usage_set_unknown_key 2 --set train.nokey=1 "$dir/valid.ini"
 # --verify reads the experiment's plan: a config or --set given with it would be ignored
 run_case usage_verify_with_config 2 --verify x "$dir/valid.ini"
@@ -111,7 +115,8 @@ dir=tests/bad_data
 for name in \
     not_hdf5 truncated directory missing_file no_features no_labels features_rank1 labels_rank2 \
     rows_mismatch zero_rows negative_label float_labels nan_feature inf_feature single_class \
-    test_file_features init_wrong_shape init_missing_bias1 init_extra_layer features_key features_swept
+    test_file_features init_wrong_shape init_missing_bias1 init_extra_layer features_key features_swept \
+    stale_fnv1a64 features_path
 do
     run_case "$name" 3 "$dir/$name.ini"
 done

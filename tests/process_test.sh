@@ -64,7 +64,7 @@ cores=$(nproc)
 # a sweep over experiment.threads gives no one thread count for its runs, so the plan line names none
 rm -rf "$tmp/r"
 run --results "$tmp/r" --set sweep.experiment.threads=1,2 --set train.epochs=1
-if [ "$status" = 0 ] && grep -q "1 side by side, each on its own experiment.threads (one run at a time" "$tmp/err"
+if [ "$status" = 0 ] && grep -q "each alone, each run on its own experiment.threads (one run at a time" "$tmp/err"
 then
     pass
 else

@@ -215,6 +215,7 @@ START_TEST(test_setters_reject_out_of_range)
         {"model.hidden", "-3", "negative layer width '-3' (1 to 16 widths from 1 to 65536 joined by '-', e.g. 256-128)"},
         {"model.hidden", " -64-32", "negative layer width ' -64-32' (1 to 16 widths from 1 to 65536 joined by '-', e.g. "
                                     "256-128)"},
+        {"model.hidden", "-", "empty layer width '-' (1 to 16 widths from 1 to 65536 joined by '-', e.g. 256-128)"},
         {"model.hidden", "1-2-3-4-5-6-7-8-9-10-11-12-13-14-15-16-17", "too many hidden layers "
          "'1-2-3-4-5-6-7-8-9-10-11-12-13-14-15-16-1' (1 to 16 widths from 1 to 65536 joined by '-', e.g. 256-128)"},
         {"experiment.seeds", "1, -2",
