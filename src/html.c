@@ -308,8 +308,9 @@ static int plots(FILE *f, const plot_set *s, const char *rel, const char *no_plo
     if (*no_plots) {
         fprintf(f, "<p class=\"note\">No plot is drawn in this page: ");
         html_text(f, no_plots);
-        fprintf(f, ". The scripts and their data are linked below; once they are drawn, run the config again (it "
-                   "trains nothing already done) and this page shows them.</p>\n");
+        fprintf(f, ". The scripts and their data are linked below; run the config again where gnuplot is installed "
+                   "and without <code>--no-plots</code> (it trains nothing already done) and this page shows the "
+                   "plots.</p>\n");
     }
     for (int i = 0; i < s->n; i++)
         if (figure(f, s->dir, rel, plot_name(s->kind[i]), plot_heading(s->kind[i]), s->caption[i], i, no_plots, err,

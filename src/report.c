@@ -225,8 +225,8 @@ static int md_plots(FILE *f, const points *x, const plot_set *s, const char *und
     if (*undrawn)
         fprintf(f, "## Plots\n\nNot drawn yet: %s. Each plot's gnuplot script and data are linked below; draw them "
                    "with `gnuplot %s/NAME.gp` from the repository root%s, and the images below appear (this note "
-                   "stays until the config runs again, which trains nothing already done and rewrites the "
-                   "reports).\n\n",
+                   "stays until the config runs again with its plots, where gnuplot is installed and without "
+                   "`--no-plots`: that draws them, trains nothing already done and rewrites the reports).\n\n",
                 undrawn, s->dir, hint);
     else
         fprintf(f, "## Plots\n\nDrawn by gnuplot from the scripts and data beside each image; to draw one again "

@@ -107,6 +107,8 @@ mkdir -p "$tmp/np/plots/digits" "$tmp/ng/plots/digits"
 capture "$RUNNER" --quiet --no-plots --results "$tmp/np" --set train.epochs=2 configs/digits.ini
 expect "--no-plots: no image left from before" [ ! -e "$tmp/np/plots/digits/loss_curves.png" ]
 expect "--no-plots: says so" grep -q 'plots were not rendered (--no-plots)' "$tmp/np/digits/report.html"
+expect "--no-plots: says how to show them" grep -q 'run the config again where gnuplot is installed and without' \
+    "$tmp/np/digits/report.html"
 expect "--no-plots: no inline plot" [ "$(grep -c '<svg' "$tmp/np/digits/report.html")" = 0 ]
 capture env PATH=/nonexistent "$RUNNER" --quiet --results "$tmp/ng" --set train.epochs=2 configs/digits.ini
 expect "no gnuplot: exit 0" [ "$status" = 0 ]
@@ -116,6 +118,8 @@ expect "no gnuplot: report.md says so, and how to draw them" grep -q '^Not drawn
     "$tmp/ng/digits/report.md"
 expect "--no-plots: report.md says so" grep -q '^Not drawn yet: the plots were not rendered (--no-plots)' \
     "$tmp/np/digits/report.md"
+expect "--no-plots: report.md says the note stays until a run with plots" \
+    grep -q 'this note stays until the config runs again with its plots' "$tmp/np/digits/report.md"
 # a run from before confusion.tsv (its curve.dat without the lr column, which came with the file): the per-class
 # sums say how many runs they hold
 capture "$RUNNER" --quiet --no-plots --results "$tmp/cf" --set train.epochs=1 --set "experiment.seeds=1, 2" \
