@@ -53,8 +53,8 @@ HDF5_LIBS = $(if $(HDF5_A),$(patsubst -lhdf5,$(HDF5_A) $(HDF5_DEPS),$(PKG_LIBS))
 # The small libraries behind them (zlib, libsz and the libaec it needs, inih) from their archives too, where the
 # linker would find them: in the link line's -L folders first, then the compiler's (STATIC_LIBS=0: shared).
 # Loading a shared library costs every process its own openat, mmaps, relocations and page faults, ~0.4 ms each on
-# the third host (experiments/performance-log.md). An archive is a copy: a security update of zlib reaches the runner when it
-# is built again.
+# the third host (experiments/performance-log.md). An archive is a copy: a security update of zlib reaches the
+# runner when it is built again.
 STATIC_LIBS ?= 1
 STATIC_NAMES = z sz aec inih
 LINK_DIRS  = $(patsubst -L%,%,$(filter -L%,$(HDF5_LIBS)))

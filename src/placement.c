@@ -1,7 +1,8 @@
 /* Pinning a worker's team. Left to the kernel, two threads of one 2-thread team sometimes shared a core for much
  * of a run (a futex wake-up brings the sleeper to the waker's core), and every barrier of a step then waited:
- * experiments/performance-log.md, "Where the threads run", has the measurements. Pins are only set where the runs fill the
- * cores: where they leave some free, other work may need a core and a pinned thread could not move away from it. */
+ * experiments/performance-log.md, "Where the threads run", has the measurements. Pins are only set where the runs
+ * fill the cores: where they leave some free, other work may need a core and a pinned thread could not move away
+ * from it. */
 #define _GNU_SOURCE /* sched_getaffinity, pthread_setaffinity_np */
 #include "placement.h"
 #include <omp.h>
