@@ -45,10 +45,10 @@ static hid_t open_dataset(hid_t file, const char *path, const char *name, int ra
     if (exists < 0) {
         /* H5Lexists also fails on a path whose group is missing ("grp/X") or is a dataset ("X/sub"): the file is
          * damaged only when its root group cannot be read */
-        char cause[200];
-        h5util_cause(cause, sizeof cause);
+        H5Eclear2(H5E_DEFAULT);
         H5G_info_t root;
         if (H5Gget_info(file, &root) < 0) {
+            char cause[200];
             h5util_cause(cause, sizeof cause);
             snprintf(why, len, "cannot look for dataset '%s': the file is damaged (%s)", name, cause);
             return -1;

@@ -100,11 +100,10 @@ void schedule_choose(const sweep_plan *plan, const plandata *data, long ntodo, i
         snprintf(why, len, "experiment.parallel_runs = %d", p);
     } else if (t > 0) {
         p = cores / t > 1 ? cores / t : 1;
-        if (t > cores) /* the runs will get the cores, not what was asked (check_threads said so) */
-            snprintf(why, len, "auto: %d core%s / %d thread%s per run, %d asked", cores, plural(cores), cores,
-                     plural(cores), t);
-        else
-            snprintf(why, len, "auto: %d core%s / %d thread%s per run", cores, plural(cores), t, plural(t));
+        int got = t < cores ? t : cores; /* the runs get the cores, not more (check_threads said so) */
+        int n = snprintf(why, len, "auto: %d core%s / %d thread%s per run", cores, plural(cores), got, plural(got));
+        if (t > got && n >= 0 && (size_t)n < len)
+            snprintf(why + n, len - (size_t)n, ", %d asked", t);
     } else {
         long units = largest_step_units(plan, data);
         p = auto_parallel(units, ntodo, cores);

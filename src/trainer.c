@@ -341,16 +341,15 @@ error_class trainer_train(const cli_options *opt, const sweep_plan *plan, store 
     char part[64] = "";
     if (owner)
         snprintf(part, sizeof part, " shard %d/%d (%s)", opt->shard.index, opt->shard.count, opt->shard.source);
+    char layout[80] = "each run on its own experiment.threads"; /* swept: no one count to give */
+    if (!schedule_threads_swept(plan))
+        snprintf(layout, sizeof layout, "%d side by side x %d thread%s each", t.parallel, t.threads,
+                 plural(t.threads));
     if (!opt->quiet && t.ntodo == 0) /* no schedule to describe */
         fprintf(stderr, "%s%s: 0 runs to train, %ld already done (skipped)\n", base->name, part, t.owned);
-    else if (!opt->quiet && schedule_threads_swept(plan)) /* each run its own count: no one number to give */
-        fprintf(stderr, "%s%s: %ld run%s to train, %ld already done (skipped); %s, each run on its own "
-                "experiment.threads (%s)\n", base->name, part, t.ntodo, plural(t.ntodo), t.owned - t.ntodo,
-                t.keys ? fused : "each alone", why);
     else if (!opt->quiet)
-        fprintf(stderr, "%s%s: %ld run%s to train, %ld already done (skipped); %s, %d side by side x %d thread%s "
-                "each (%s)\n", base->name, part, t.ntodo, plural(t.ntodo), t.owned - t.ntodo,
-                t.keys ? fused : "each alone", t.parallel, t.threads, plural(t.threads), why);
+        fprintf(stderr, "%s%s: %ld run%s to train, %ld already done (skipped); %s, %s (%s)\n", base->name, part,
+                t.ntodo, plural(t.ntodo), t.owned - t.ntodo, t.keys ? fused : "each alone", layout, why);
     t.pool = t.ntodo ? schedule_start(t.parallel, t.threads, opt->shard.count > 0) : NULL;
     if (t.ntodo && !t.pool) {
         fprintf(stderr, "runner: cannot start worker threads\n");
