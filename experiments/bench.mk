@@ -11,6 +11,7 @@ BENCH_FANN     = $(shell pkg-config --exists fann 2>/dev/null && echo yes)
 BENCH_BLASFLAGS = $(if $(BENCH_OPENBLAS),-DBENCH_OPENBLAS $(shell pkg-config --cflags openblas))
 BENCH_BLASLIBS  = $(if $(BENCH_OPENBLAS),$(shell pkg-config --libs openblas))
 BENCH_PROGRAMS = $(BENCH_DIR)/bench_kernels $(BENCH_DIR)/bench_kernels_par $(BENCH_DIR)/bench_phases \
+                 $(BENCH_DIR)/bench_fused \
                  $(if $(BENCH_FANN),$(BENCH_DIR)/bench_fann)
 
 bench-deps:
@@ -55,6 +56,12 @@ $(BENCH_DIR)/mlp_phases.o: src/mlp.c | have-deps $(BUILD)/buildinfo.h
 
 $(BENCH_DIR)/bench_phases: experiments/bench_phases.c $(BENCH_DIR)/mlp_phases.o $(BUILD)/mlp_kernels.o \
                            $(BUILD)/mlp_update.o $(BUILD)/rng.o $(BUILD)/team.o
+	@mkdir -p $(@D)
+	$(CC) -Isrc $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# a fused group's first layers stacked, and its evaluation chunk by chunk, against the runs apart (issue #13)
+$(BENCH_DIR)/bench_fused: experiments/bench_fused.c $(BUILD)/mlp.o $(BUILD)/mlp_kernels.o $(BUILD)/mlp_update.o \
+                          $(BUILD)/rng.o $(BUILD)/team.o
 	@mkdir -p $(@D)
 	$(CC) -Isrc $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

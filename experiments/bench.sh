@@ -142,6 +142,15 @@ if [ -x "$BIN/bench_kernels" ]; then
     env ${spin:+GOMP_SPINCOUNT=$spin} "$BIN/bench_phases" $q "$OUT" || rc=$?
     [ $rc = 0 ] || echo "bench: bench_phases failed (exit $rc; 1: the phases of its threads did not line up)" >&2
   fi
+  # a fused group's first layers stacked and its evaluation chunk by chunk, against its runs apart (one thread)
+  rm -f "$OUT/fused.tsv"
+  if [ -x "$BIN/bench_fused" ]; then
+    rc=0
+    OMP_NUM_THREADS=1 "$BIN/bench_fused" $q "$OUT" || rc=$?
+    [ $rc = 0 ] || echo "bench: bench_fused failed (exit $rc; 1: a pass together gave other bits than apart)" >&2
+  else
+    skip "a fused group's layers stacked" "build/bench/bench_fused was not built"
+  fi
 else
   skip "kernel benchmark" "build/bench/bench_kernels was not built"
 fi

@@ -678,6 +678,21 @@ plot DATA using 2:xtic(1) title 'forward (this project)', '' using 3 title 'forw
                 rep.add(f"{key}: one thread's whole step {f1(one)} µs; 1.8x needs {f1(one / 1.8)} µs.\n")
             rep.add(table(["phase", "alone", "thread 0", "thread 1", "thread 0 over alone"], body) + "\n")
 
+    fused = read(os.path.join(out, "fused.tsv"))
+    if fused:
+        rep.add("### A fused group's runs as one wider model\n")
+        rep.add("`bench_fused`, one thread: what a fused group would save beyond sharing its batches (issue #13). "
+                "Stacked: the first layers of the group's runs (64 inputs, sigmoid) as one GEMM over their weights "
+                "stacked, against each run's own; \"forward, transposed\" is the layout one thread's steps use "
+                "(where `mlp_transposed_shape` allows it, alone or stacked). Chunked: the group's evaluation over "
+                "1,797 rows with every run taking each 256-row chunk in turn, against one run after the other. Each "
+                "way gave every run the bits of its own (checked before timing). Ratio: apart over together, above "
+                "1 when together is faster; medians of interleaved rounds. Ratios near 1 are why the runner's groups "
+                "share only their batches.\n")
+        rep.add(table(["group's widths", "pass", "rows", "apart µs", "together µs", "ratio"],
+                      [(f["group"], f["pass"], f["rows"], f2(num(f["apart_us"])), f2(num(f["together_us"])),
+                        f2(num(f["ratio"]))) for f in fused]) + "\n")
+
     thr = read(os.path.join(out, "threshold.tsv"))
     if thr:
         rep.add("### Serial threshold\n")
