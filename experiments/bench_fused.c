@@ -11,13 +11,13 @@
  * rounds on one thread. Prints a table and writes OUTDIR/fused.tsv (group, pass, rows, apart_us, together_us,
  * ratio: medians over the rounds; ratio = apart / together, above 1 when together is faster).
  * Usage: bench_fused [--quick] OUTDIR; exit 2 on a bad command line or no memory. */
+#include "bench_clock.h"
 #include "mlp.h"
 #include "mlp_kernels.h"
 #include "rng.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 enum { IN = 64, OUT = 10, BATCH = 32, CHUNK = 256, EVAL_ROWS = 1797, MAX_RUNS = 5 };
 
@@ -32,25 +32,6 @@ static const group GROUPS[] = {
 
 typedef enum { PASS_FORWARD, PASS_WEIGHTS, PASS_TRANSPOSED, PASS_EVAL, PASSES } pass_kind;
 static const char *const PASS_NAME[PASSES] = {"forward", "weight gradient", "forward, transposed", "evaluation"};
-
-static double now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 static float *floats(size_t n, rng *r)
 {
@@ -205,12 +186,12 @@ static timing time_both(void (*call)(void *ctx, int together), void *ctx, int ro
     for (int r = 0; r < rounds; r++)
         for (int k = 0; k < 2; k++) {
             int together = (r + k) % 2; /* alternate which way goes first */
-            double t0 = now_ns();
+            double t0 = bench_now_ns();
             for (int c = 0; c < calls; c++)
                 call(ctx, together);
-            t[together][r] = (now_ns() - t0) / calls / 1e3;
+            t[together][r] = (bench_now_ns() - t0) / calls / 1e3;
         }
-    timing out = {median(t[0], rounds), median(t[1], rounds)};
+    timing out = {bench_median(t[0], rounds), bench_median(t[1], rounds)};
     free(t[0]);
     free(t[1]);
     return out;

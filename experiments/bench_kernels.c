@@ -13,6 +13,7 @@
  * --time FILE CMD [ARG...] runs CMD and writes its wall time in seconds to FILE, and exits with CMD's status.
  * Exit 1 on a failed check, 2 on a bad command line. */
 #define _GNU_SOURCE /* sched_getaffinity, pthread_setaffinity_np */
+#include "bench_clock.h"
 #include "mlp.h"
 #include "rng.h"
 #include <errno.h>
@@ -53,18 +54,7 @@ static int reps = 7;            /* timed repetitions per measurement: medians of
 static double min_seconds = 0.03; /* each repetition loops for at least this long */
 static int failed;
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+static double now(void) { return 1e-9 * bench_now_ns(); }
 
 typedef struct stat {
     double median, lo, hi; /* seconds per call: median, min and max over the repetitions */
@@ -72,8 +62,8 @@ typedef struct stat {
 
 static stat summarise(double *t, int n)
 {
-    qsort(t, (size_t)n, sizeof *t, cmp_double);
-    return (stat){n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]), t[0], t[n - 1]};
+    double m = bench_median(t, n);
+    return (stat){m, t[0], t[n - 1]};
 }
 
 typedef void (*bench_fn)(void *arg);

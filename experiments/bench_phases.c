@@ -9,6 +9,7 @@
  * and "one thread" hold whole steps). Usage: bench_phases [--quick] OUTDIR; exit 1 when the phases of the two
  * threads or of the two ways do not line up, 2 on a bad command line or a machine of one core. */
 #define MLP_PHASES /* mlp.h's phase log */
+#include "bench_clock.h"
 #include "mlp.h"
 #include "rng.h"
 #include <omp.h>
@@ -18,25 +19,6 @@
 #include <time.h>
 
 enum { IN = 64, OUT = 10, BLOCKS = 4 };
-
-static double now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 static void *alloc(size_t bytes)
 {
@@ -89,9 +71,9 @@ static void model_init(model *m, int B, int layers)
 static double step(model *m)
 {
     mlp_update u = {.kind = MLP_SGD, .lr = 1e-3f};
-    double t0 = now_ns();
+    double t0 = bench_now_ns();
     mlp_train_step(&m->net, m->x, m->y, m->B, 1.0f / (float)m->B, &u);
-    return now_ns() - t0;
+    return bench_now_ns() - t0;
 }
 
 /* The phases of thread t in the last step (alone, thread 0's has no waits): their count, and their kinds, layers
@@ -197,13 +179,13 @@ static int bench_model(FILE *tsv, int B, int layers, int steps)
             snprintf(label, sizeof label, "%s", kind_name(kind[p]));
         else
             snprintf(label, sizeof label, "%s, layer %d", kind_name(kind[p]), layer[p] + 1);
-        double a = kind[p] == MLP_PH_WAIT ? 0 : median(alone[p], total);
-        double t0 = median(team[0][p], total), t1 = median(team[1][p], total);
+        double a = kind[p] == MLP_PH_WAIT ? 0 : bench_median(alone[p], total);
+        double t0 = bench_median(team[0][p], total), t1 = bench_median(team[1][p], total);
         sum[0] += a, sum[1] += t0, sum[2] += t1;
         printf("%-34s %9.2f %9.2f %9.2f\n", label, a / 1e3, t0 / 1e3, t1 / 1e3);
         fprintf(tsv, "%s\t%d\t%s\t%.2f\t%.2f\t%.2f\n", name, B, label, a / 1e3, t0 / 1e3, t1 / 1e3);
     }
-    double s1 = median(one, total), s2 = median(whole_team, total), sa = median(whole_alone, total);
+    double s1 = bench_median(one, total), s2 = bench_median(whole_team, total), sa = bench_median(whole_alone, total);
     printf("%-34s %9.2f %9.2f %9.2f\n%-34s %9.2f %9.2f\n%-34s %9.2f\n", "sum of the phases", sum[0] / 1e3,
            sum[1] / 1e3, sum[2] / 1e3, "step (the region's fork included)", sa / 1e3, s2 / 1e3,
            "one thread, the whole step", s1 / 1e3);
