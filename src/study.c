@@ -151,41 +151,61 @@ static int swept(const points *x, const char *dotted)
 }
 
 /* For each value of swept key by (numeric order), the point with the best learning rate among those whose other
- * keys have their first values: rows (one per value that reached the target at some learning rate). The
- * number of rows. A batch size of 0 (the whole training set) is read from its steps: examples / steps. */
-static int best_rows(const points *x, const double *v, int by, study_row *rows)
+ * keys have their first values: rows (one per value that reached the target at some learning rate, that is, more
+ * than half its seeds did: the median). The number of rows. A batch size of 0 (the whole training set) is read from
+ * its steps: examples / steps, exact for medians of whole batches; when it equals a batch size of the list, one row
+ * stands for both. miss (NULL: not wanted), by value index: why a value has no row. */
+static int best_rows(const points *x, const double *v, int by, study_row *rows, study_miss *miss)
 {
     const config_sweep *s = &x->base->sweep[by];
-    int order[CONFIG_MAX_VALUES], nrows = 0;
+    int order[CONFIG_MAX_VALUES], nrows = 0, batch = by == swept(x, "train.batch_size");
+    study_miss none[CONFIG_MAX_VALUES];
+    if (!miss)
+        miss = none;
     points_numeric_order(x, by, order);
     for (int a = 0; a < s->nvalues; a++) {
         double lr[CONFIG_MAX_VALUES], steps[CONFIG_MAX_VALUES];
         long pts[CONFIG_MAX_VALUES];
         int n = 0;
+        study_miss *m = &miss[order[a]];
+        *m = (study_miss){STUDY_KEPT, 0, 0, NAN, -1};
         for (long pt = 0; pt < x->plan->npoints; pt++)
             if (points_vindex(x, pt, by) == order[a] && points_others_first(x, pt, by, x->lr) && n < CONFIG_MAX_VALUES) {
+                const double *pv = v + pt * STUDY_COLS;
                 lr[n] = points_number(points_value(x, pt, x->lr));
-                steps[n] = v[pt * STUDY_COLS + STUDY_STEPS];
+                steps[n] = pv[STUDY_STEPS];
                 pts[n++] = pt;
+                if (isnan(m->lr) || pv[STUDY_REACHED] > m->reached || (pv[STUDY_REACHED] == m->reached && lr[n - 1] < m->lr))
+                    m->reached = pv[STUDY_REACHED], m->seeds = pv[STUDY_N], m->lr = lr[n - 1];
             }
         int b = study_best_lr(lr, steps, n);
-        if (b < 0)
+        if (b < 0) {
+            m->why = STUDY_NOT_REACHED;
             continue;
+        }
         study_row *r = &rows[nrows++];
         memcpy(r->v, v + pts[b] * STUDY_COLS, sizeof r->v);
         r->lr = lr[b];
         r->value = order[a];
         r->batch = points_number(s->values[order[a]]);
-        if (by == swept(x, "train.batch_size") && !(r->batch > 0) && r->v[STUDY_STEPS] > 0)
+        if (batch && !(r->batch > 0) && r->v[STUDY_STEPS] > 0)
             r->batch = round(r->v[STUDY_EXAMPLES] / r->v[STUDY_STEPS]);
         if (!(r->batch > 0) || !(r->lr > 0)) { /* not a number for a log axis ("16-8" layers): left out */
+            m->why = STUDY_NOT_A_NUMBER;
             nrows--;
             continue;
         }
-        for (int j = nrows - 1; j > 0 && rows[j - 1].batch > rows[j].batch; j--) {
+        int j = nrows - 1;
+        for (; j > 0 && rows[j - 1].batch > rows[j].batch; j--) {
             study_row t = rows[j];
             rows[j] = rows[j - 1];
             rows[j - 1] = t;
+        }
+        if (batch && j > 0 && rows[j - 1].batch == rows[j].batch) { /* 0 and the training rows: keep the number */
+            int drop = points_number(s->values[rows[j].value]) > 0 ? j - 1 : j, keep = drop == j ? j - 1 : j;
+            miss[rows[drop].value] = (study_miss){STUDY_SAME_BATCH, 0, 0, NAN, rows[keep].value};
+            memmove(&rows[drop], &rows[drop + 1], (size_t)(nrows - drop - 1) * sizeof *rows);
+            nrows--;
         }
     }
     return nrows;
@@ -332,14 +352,22 @@ void study_left_out(const study *st, const points *x, char *buf, size_t len)
     buf[0] = 0;
 #define ADD(...) (used += (size_t)snprintf(buf + used, used < len ? len - used : 0, __VA_ARGS__))
     for (int i = 0; i < s->nvalues; i++) {
-        int has = 0;
-        for (int r = 0; r < st->n; r++)
-            has |= st->rows[r].value == i;
-        if (!has)
-            ADD("%s%s", missing++ ? ", " : "Not in the table or the fit: batch_size = ", s->values[i]);
+        const study_miss *m = &st->miss[i];
+        if (m->why == STUDY_KEPT)
+            continue;
+        ADD("%sbatch_size = %s (", missing++ ? "; " : "Not in the table or the fit: ", s->values[i]);
+        if (m->why == STUDY_NOT_A_NUMBER)
+            ADD("no number for a log axis)");
+        else if (m->why == STUDY_SAME_BATCH)
+            ADD("the same batches as batch_size = %s, whose row stands for both)", s->values[m->same]);
+        else if (m->reached > 0)
+            ADD("at no learning rate did more than half of the seeds reach the target; the most: %g of %g, at learning rate %g)",
+                m->reached, m->seeds, m->lr);
+        else
+            ADD("no seed reached the target at any learning rate)");
     }
     if (missing)
-        ADD(" (no seed reached the target at any learning rate, or no number for a log axis).\n");
+        ADD(".\n");
     for (int i = 0; i < x->nsweep; i++)
         if (i != st->batch && i != x->lr)
             ADD("%s%s = %s", held++ ? ", " : "The other swept keys are held at their first values: ",
@@ -357,10 +385,10 @@ static void md_table(FILE *md, const study_row *rows, int n)
                 "|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (int i = 0; i < n; i++) {
         const double *v = rows[i].v;
-        fprintf(md, "| %g | %g | %.0f of %.0f | %.0f | %.0f–", rows[i].batch, rows[i].lr, v[STUDY_REACHED], v[STUDY_N],
+        fprintf(md, "| %g | %g | %.0f of %.0f | %g | %.0f–", rows[i].batch, rows[i].lr, v[STUDY_REACHED], v[STUDY_N],
                 v[STUDY_STEPS], v[STUDY_LO]);
         fprintf(md, isnan(v[STUDY_HI]) ? "(not all reached)" : "%.0f", v[STUDY_HI]);
-        fprintf(md, " | %.0f | %.3g | %.4f | ", v[STUDY_EXAMPLES], v[STUDY_EPOCHS], v[STUDY_SECONDS]);
+        fprintf(md, " | %.9g | %.3g | %.4f | ", v[STUDY_EXAMPLES], v[STUDY_EPOCHS], v[STUDY_SECONDS]);
         fprintf(md, isnan(v[STUDY_BSIMPLE]) ? "– |\n" : "%.4g |\n", v[STUDY_BSIMPLE]);
     }
     fprintf(md, "\n");
@@ -450,7 +478,7 @@ static int write_batch_study(FILE *md, const points *x, const study *st, const c
     char left[2048];
     study_left_out(st, x, left, sizeof left);
     for (const char *l = left; *l; l += strcspn(l, "\n") + 1) /* each line a paragraph under the table */
-        fprintf(md, "\n%.*s\n", (int)strcspn(l, "\n"), l);
+        fprintf(md, "%.*s\n\n", (int)strcspn(l, "\n"), l);
     md_fit(md, &st->fit, st->fitted ? n : 0, st->b_simple);
     for (int k = STUDY_PLOT_STEPS; k <= STUDY_PLOT_LR; k++)
         md_image(md, k, rel);
@@ -485,7 +513,7 @@ int study_load(study *st, const points *x, char *err, size_t len)
         return -1;
     }
     int rc = read_targets(x, v, err, len);
-    if (rc == 0 && st->batch >= 0 && st->lr >= 0 && (st->n = best_rows(x, v, st->batch, st->rows)) > 0) {
+    if (rc == 0 && st->batch >= 0 && st->lr >= 0 && (st->n = best_rows(x, v, st->batch, st->rows, st->miss)) > 0) {
         double B[CONFIG_MAX_VALUES] = {0}, S[CONFIG_MAX_VALUES] = {0};
         for (int i = 0; i < st->n; i++)
             B[i] = st->rows[i].batch, S[i] = st->rows[i].v[STUDY_STEPS];
@@ -493,7 +521,7 @@ int study_load(study *st, const points *x, char *err, size_t len)
         st->fitted = study_fit_steps(B, S, st->n, &st->fit) == 0;
     }
     if (rc == 0 && st->lr >= 0 && x->hidden >= 0)
-        st->nwidth = best_rows(x, v, x->hidden, st->width);
+        st->nwidth = best_rows(x, v, x->hidden, st->width, NULL);
     free(v);
     return rc;
 }

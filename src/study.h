@@ -32,6 +32,14 @@ typedef struct study_row {
     int value; /* the index of its value in the swept key's list */
 } study_row;
 
+/* Why a value of the swept batch sizes has no row in the study's table (study.miss). */
+typedef enum { STUDY_KEPT, STUDY_NOT_REACHED, STUDY_NOT_A_NUMBER, STUDY_SAME_BATCH } study_why;
+typedef struct study_miss {
+    study_why why;
+    double reached, seeds, lr; /* STUDY_NOT_REACHED: the most seeds that reached the target at one learning rate */
+    int same;                  /* STUDY_SAME_BATCH: the value whose row trains the same batches */
+} study_miss;
+
 /* The study plots, in drawing order. */
 enum { STUDY_PLOT_STEPS, STUDY_PLOT_TIME, STUDY_PLOT_LR, STUDY_PLOT_LR_WIDTH, STUDY_PLOTS };
 
@@ -41,6 +49,7 @@ typedef struct study {
     int batch, lr;                      /* [sweep] positions of train.batch_size and learning_rate, -1: not swept */
     int n;                              /* batch sizes that reached the target, rising (batch and lr swept) */
     study_row rows[CONFIG_MAX_VALUES];
+    study_miss miss[CONFIG_MAX_VALUES]; /* by the batch sizes' value index: why a value has no row */
     int fitted;                         /* fit holds S_min + E_min / B of rows */
     study_fit fit;
     double b_simple;                    /* median B_simple of rows, NAN when not measured */
@@ -63,8 +72,8 @@ int study_load(study *st, const points *x, char *err, size_t len);
 int study_write(FILE *md, const study *st, const points *x, const char *plots_dir, const char *rel, char *err,
                 size_t len);
 /* What the study's table leaves out (st->n rows), as lines of plain text in buf ("" when nothing): the batch sizes
- * with no row (never at the target at any learning rate, or no number for a log axis) and the first values the
- * other swept keys are held at. */
+ * with no row and why (no learning rate at which more than half the seeds reached the target, no number for a log
+ * axis, or the same batches as another value's row) and the first values the other swept keys are held at. */
 void study_left_out(const study *st, const points *x, char *buf, size_t len);
 /* 1 when st has study plot k (STUDY_PLOT_*): study_write wrote it. */
 int study_has_plot(const study *st, int k);

@@ -252,7 +252,7 @@ static void add_target(table *t, const tsv_result *const *m, int n, double *v)
     static const size_t fields[] = {offsetof(tsv_result, steps_to_target), offsetof(tsv_result, epochs_to_target),
                                     offsetof(tsv_result, examples_to_target), offsetof(tsv_result, seconds_to_target),
                                     offsetof(tsv_result, b_simple)};
-    static const char *const formats[] = {"%.0f", "%.9g", "%.0f", "%.6g", "%.9g"};
+    static const char *const formats[] = {"%.9g", "%.9g", "%.9g", "%.6g", "%.9g"}; /* medians of two: halves */
     int reached = 0;
     for (int i = 0; i < n; i++)
         reached += !isnan(m[i]->steps_to_target);

@@ -6,6 +6,8 @@
 #     the target cells empty, never 0; curve.dat's b_simple holds numbers; report.md has the study section with
 #     the fit and the plots' data.
 # (2) A target without batch size swept: the per-run numbers, and a report that says why the plots are absent.
+# (4) The whole training set as batch size 0 and as its row count: exact medians, one row for both, and why a
+#     batch size has no row.
 # (3) A run written before the target columns (result.tsv of 14 columns, curve.dat of 9) is still committed:
 #     the experiment resumes without retraining and its target cells are empty.
 # Ends with one line "N passed, M failed".
@@ -75,6 +77,35 @@ grep -q '<p class="note">Not in the table or the fit: batch_size = 0 (' "$tmp/r3
     grep -q '<p class="note">The other swept keys are held at their first values: hidden = 16\.</p>' \
         "$tmp/r3/study/report.html"
 check "report.html says the same" $? "$(grep -n 'Not in\|held at' "$tmp/r3/study/report.html")"
+
+# (4) the whole training set as 0 and as its 1294 rows, 2 seeds: the medians of steps and examples are exact
+# (halves), so batch size 0 reads as 1294 and one row stands for both; a value where no more than half the seeds
+# reached the target at any learning rate says the most that did
+full="--set data.scale=0.0625 --set model.hidden=32 --set train.epochs=150 --set train.target_accuracy=0.85
+    --set train.noise_scale=false --set sweep.train.batch_size=64,1294,0 --set sweep.train.learning_rate=2,4"
+# shellcheck disable=SC2086
+capture "$RUNNER" --results "$tmp/r4" --no-plots $full "$tmp/study.ini"
+check "the full-batch study exits 0" "$status" "$(cat "$tmp/err")"
+bad=$(awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+    $c["reached"] == 2 && $c["steps_to_target_median"] != ($c["steps_to_target_min"] + $c["steps_to_target_max"]) / 2 {
+        print $1 ": " $c["steps_to_target_median"] }' "$tmp/r4/study/table.tsv")
+[ -z "$bad" ]
+check "table.tsv: the median of two seeds' steps is their mean, halves kept" $? "$bad"
+batches=$(grep -v '^#' "$tmp/r4/plots/study/study_steps.dat" | cut -d' ' -f1 | tr '\n' ' ')
+[ "$batches" = "64 1294 " ]
+check "study_steps.dat: batch size 0 is the 1294 rows' point, drawn once" $? "$batches"
+grep -q '^Not in the table or the fit: batch_size = 0 (the same batches as batch_size = 1294, whose row stands for both)\.$' \
+    "$tmp/r4/study/report.md"
+check "the report says 0 and 1294 train the same batches" $? "$(grep -n 'Not in' "$tmp/r4/study/report.md")"
+# 22 epochs: at learning rate 2 the seeds reach the target at 25 and 26 steps of the whole set (none of them), at 4 at
+# 20 and 37 (one)
+# shellcheck disable=SC2086
+capture "$RUNNER" --results "$tmp/r5" --no-plots $full --set train.epochs=22 "$tmp/study.ini"
+want='^Not in the table or the fit: batch_size = 1294 (at no learning rate did more than half of the seeds reach'
+want="$want the target; the most: 1 of 2, at learning rate 4); batch_size = 0 (at no learning rate"
+grep -q "$want" "$tmp/r5/study/report.md"
+check "a batch size reached by 1 of 2 seeds: the report says so, not that no seed reached it" $? \
+    "$(grep -n 'Not in' "$tmp/r5/study/report.md")"
 
 # (2)
 # shellcheck disable=SC2086
