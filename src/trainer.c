@@ -142,16 +142,16 @@ static int prepare(const trainer *t, flight *f, const config *c, long long seed,
                               plandata_init_weights(t->data, c), err, len);
 }
 
-/* Prepares run c (seed) of f->id and, with train.checkpoint_every, sets up its in-run checkpoints and goes on
- * from its checkpoint when one fits the run (one that does not is ignored with one warning line: the run starts
- * from epoch 0). 0, or -1 with err. */
+/* Prepares run c (seed) of f->id, goes on from its checkpoint when one fits the run (one that does not is ignored
+ * with one warning line: the run starts from epoch 0) and, with train.checkpoint_every, sets up its in-run
+ * checkpoints. A checkpoint is resumed from whatever checkpoint_every says now: the key is not part of the
+ * experiment's identity, and 0 means writing none, not throwing away the one a killed runner left. 0, or -1 with
+ * err. */
 static int prepare_flight(const trainer *t, flight *f, const config *c, long long seed, char *err, size_t len)
 {
     f->restored = 0;
     if (prepare(t, f, c, seed, err, len) < 0)
         return -1;
-    if (!(c->checkpoint_every > 0))
-        return 0;
     if (store_checkpoint_path(t->res, f->id, f->checkpoint, sizeof f->checkpoint, err, len) < 0) {
         train_free(&f->job);
         return -1;
@@ -173,8 +173,10 @@ static int prepare_flight(const trainer *t, flight *f, const config *c, long lon
             fprintf(stderr, " (and %d rows of epoch %d)", f->job.at_rows, f->job.at_epoch);
         fprintf(stderr, "\n");
     }
-    f->job.checkpoint = save_flight;
-    f->job.checkpoint_ctx = f;
+    if (c->checkpoint_every > 0) {
+        f->job.checkpoint = save_flight;
+        f->job.checkpoint_ctx = f;
+    }
     return 0;
 }
 

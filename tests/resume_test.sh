@@ -213,6 +213,16 @@ stop_when "^resuming "
 # epoch 1)"); the bug this guards left no checkpoint, so no "resuming" line at all
 grep -q "^resuming seed=1 from epoch [0-9]" "$tmp/err"
 check "the next runner resumes that checkpoint" $? "$(cat "$tmp/err")"
+# with train.checkpoint_every = 0 (write none; not part of the identity) the checkpoint is still resumed from, and
+# kept. (Was: the run started over from epoch 0, and its commit would have removed the checkpoint.)
+# shellcheck disable=SC2086
+"$RUNNER" $long --set train.checkpoint_every=0 configs/digits.ini 2>"$tmp/err" &
+pid=$!
+wait_for_line "$pid" "^resuming "
+sigint_runner "$pid"
+wait "$pid"
+grep -q "^resuming seed=1 from epoch [0-9]" "$tmp/err" && [ -f "$d/digits/runs/.ckpt-seed=1" ]
+check "checkpoint_every = 0 resumes the checkpoint and keeps it" $? "$(cat "$tmp/err")"
 stale=$tmp/stale/digits/runs/.ckpt-seed=1
 "$RUNNER" --threads 1 --quiet --no-plots --force --results "$tmp/stale" configs/digits.ini &&
     echo "not read" >"$stale" && "$RUNNER" --threads 1 --quiet --no-plots --results "$tmp/stale" configs/digits.ini &&
