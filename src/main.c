@@ -212,8 +212,18 @@ static int load_config(const cli_options *opt, config *cfg)
         config_override(cfg, opt->sets[i], &errs);
     if (!errs.n)
         config_check_report(cfg, &errs);
-    if (opt->threads >= 0)
+    if (opt->threads >= 0) {
+        int k = config_find("experiment.threads");
+        for (int i = 0; i < cfg->nsweep; i++)
+            if (cfg->sweep[i].key == k) { /* as --set refuses a single value for a swept key */
+                char origin[CONFIG_PATH + 64];
+                config_sweep_origin(cfg, k, origin, sizeof origin);
+                config_error(&errs, "runner: --threads %d: experiment.threads is swept (%s), so one thread count "
+                             "would change nothing (use --set sweep.experiment.threads=LIST to replace its list)",
+                             opt->threads, strncmp(origin, "runner: ", 8) ? origin : origin + 8);
+            }
         cfg->threads = opt->threads;
+    }
     if (!errs.n) {
         config_shadowed(cfg, &errs);
         if (errs.n)

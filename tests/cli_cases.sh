@@ -92,6 +92,10 @@ run_case usage_collect_status 2 --collect --status "$dir/valid.ini"
 run_case usage_collect_shard 2 --collect --shard 0/2 "$dir/valid.ini"
 run_case usage_force_shard 2 --force --shard 0/2 "$dir/valid.ini"
 run_case usage_set_unknown_key 2 --set train.nokey=1 "$dir/valid.ini"
+# one value for a swept key is refused whichever comes first (it would change nothing), and so is --threads N when
+# experiment.threads is swept
+run_case usage_set_then_sweep 2 --set train.epochs=2 --set "sweep.train.epochs=3, 4" "$dir/valid.ini"
+run_case usage_threads_swept 2 --threads 1 --set "sweep.experiment.threads=1, 2" "$dir/valid.ini"
 # --verify reads the experiment's plan: a config or --set given with it would be ignored
 run_case usage_verify_with_config 2 --verify x "$dir/valid.ini"
 run_case usage_verify_with_set 2 --verify x --set train.epochs=2

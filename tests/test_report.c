@@ -115,6 +115,8 @@ static void fake_run_extras(const char *dir, const config *c)
     ck_assert_msg(h5util_save(h5, path, err, sizeof err) == 0, "%s", err);
 }
 
+static int fake_cpus = 8; /* the manifests' logical_cpus */
+
 /* One run's folder, committed as the store defines it: curve.dat up to epoch last, result.tsv, manifest.txt. The
  * curve has the columns up to val_acc, as before the lr column came with confusion.tsv, which a run with that column
  * must have (the per-class test writes its own). */
@@ -150,7 +152,8 @@ static void fake_run(const char *dir, const config *c, long p, int s, int last, 
     f = create(path);
     fprintf(f, "git_revision = 0123abc\ncompiler = gcc 12.2.0\ncflags = -O3 -march=native -fopenmp\n"
                "openmp_threads = 4\nhdf5_version = 1.10.8\ndata_file = data/digits.h5\nseed = %d\n"
-               "host = testhost\ncpu = Test CPU @ 3.00GHz\nlogical_cpus = 8\ndate = 2024-01-01T00:00:00Z\n", s + 1);
+               "host = testhost\ncpu = Test CPU @ 3.00GHz\nlogical_cpus = %d\ndate = 2024-01-01T00:00:00Z\n", s + 1,
+            fake_cpus);
     done(f);
     fake_run_extras(dir, c);
 }
@@ -479,6 +482,34 @@ START_TEST(test_speedup)
         ck_assert_double_eq_tol(v[i], want[i], 1e-6);
     ck_assert_int_ne(access("plots/report_threads/heatmap.gp", F_OK), 0);
     ck_assert_int_ne(access("plots/report_threads/acc_vs_lr.gp", F_OK), 0);
+    fake_close(&f);
+}
+END_TEST
+
+/* On a machine of 2 logical CPUs the runner ran threads = 4 on 2: the speedup plot leaves it out (it was drawn at 4,
+ * against an ideal of 4) and its caption says so. */
+START_TEST(test_speedup_capped)
+{
+    fake f;
+    char err[600], warning[300];
+    fake_cpus = 2;
+    fake_open(&f, FIXTURES "/threads.ini", -1);
+    fake_cpus = 8;
+    ck_assert_msg(report_write(&f.cfg, &f.plan, f.results, f.plots, 0, warning, sizeof warning, err, sizeof err) == 0,
+                  "%s", err);
+    char *dat = slurp("plots/report_threads/speedup.dat"), *gp = slurp("plots/report_threads/speedup.gp");
+    char *md = slurp("results/report_threads/report.md");
+    ck_assert_ptr_nonnull(dat);
+    ck_assert_ptr_nonnull(gp);
+    ck_assert_ptr_nonnull(md);
+    ck_assert_msg(!strstr(dat, "\n4 "), "%s", dat);
+    ck_assert_ptr_nonnull(strstr(dat, "\n2 "));
+    ck_assert_msg(strstr(gp, "set xtics (1, 2)\n"), "%s", gp);
+    ck_assert_msg(strstr(md, "Not drawn: threads = 4 (more than the 2 logical CPUs: the runner ran them on 2 threads)."),
+                  "%s", md);
+    free(dat);
+    free(gp);
+    free(md);
     fake_close(&f);
 }
 END_TEST
@@ -962,6 +993,7 @@ Suite *report_suite(void)
     tcase_add_test(tc, test_curve_aggregates_by_hand);
     tcase_add_test(tc, test_validation_accuracy_curves);
     tcase_add_test(tc, test_speedup);
+    tcase_add_test(tc, test_speedup_capped);
     tcase_add_test(tc, test_per_class_results);
     tcase_add_test(tc, test_many_points_are_grouped);
     tcase_add_test(tc, test_report_points_and_panel_key);
