@@ -482,11 +482,6 @@ static void override_value(config *c, const char *name, const char *value, confi
     if (!strncmp(name, "sweep.", 6)) {
         parse_ctx p = {.c = c, .path = "--set", .errs = errs};
         int k = config_find(name + 6), at = -1;
-        if (k >= 0 && c->key_line[k] == CONFIG_LINE_SET) { /* the other order is refused below, as this is */
-            config_error(errs, "runner: --set %s: %s was given one value by an earlier --set, which the sweep would "
-                         "make change nothing (give one or the other)", name, name + 6);
-            return;
-        }
         /* a swept key given again on the command line replaces the file's list in its place: the order of the
          * swept keys makes the run ids, so moving it would rename every run */
         for (int i = 0; k >= 0 && i < c->nsweep && at < 0; i++)

@@ -202,14 +202,43 @@ static int compare(const cli_options *opt)
     return exit_code(c);
 }
 
+/* The key of a --set S.KEY=VALUE, blanks trimmed: its length, and its start in *key (0 without '='). */
+static int set_key(const char *set, const char **key)
+{
+    const char *eq = strchr(set, '=');
+    while (*set == ' ' || *set == '\t')
+        set++;
+    *key = set;
+    if (!eq)
+        return 0;
+    while (eq > set && (eq[-1] == ' ' || eq[-1] == '\t'))
+        eq--;
+    return (int)(eq - set);
+}
+
 /* The config file with the --set and --threads overrides. 0, or -1 after printing every error. */
 static int load_config(const cli_options *opt, config *cfg)
 {
     config_errors errs = {0};
     config_defaults(cfg);
     config_load(cfg, opt->config, &errs);
-    for (int i = 0; i < opt->nsets; i++)
-        config_override(cfg, opt->sets[i], &errs);
+    for (int i = 0; i < opt->nsets; i++) {
+        /* one value, then a list for the same key: the list would make the value change nothing (the other order
+         * config_override refuses) */
+        const char *set = opt->sets[i], *key;
+        int n = set_key(set, &key);
+        for (int j = 0; j < i && n > 6 && !strncmp(key, "sweep.", 6); j++) {
+            const char *other;
+            if (set_key(opt->sets[j], &other) == n - 6 && !strncmp(other, key + 6, (size_t)n - 6)) {
+                config_error(&errs, "runner: --set %.*s: %.*s was given one value by an earlier --set, which the "
+                             "sweep would make change nothing (give one or the other)", n, key, n - 6, key + 6);
+                set = NULL;
+                break;
+            }
+        }
+        if (set)
+            config_override(cfg, set, &errs);
+    }
     if (!errs.n)
         config_check_report(cfg, &errs);
     if (opt->threads >= 0) {

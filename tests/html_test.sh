@@ -219,6 +219,21 @@ expect "--compare: the same data at another path: exit 0 ($(head -c 200 "$tmp/er
 expect "--compare --no-plots: the table says the plot is not drawn" \
     grep -q '^Not drawn yet: plot not rendered (--no-plots)' "$r/compare-digits+other.md"
 expect "--compare --no-plots: no image" [ ! -e "$r/plots/compare-digits+other/loss_curves.png" ]
+# four names of 63 characters: a comparison's name past 200 characters keeps its start and ends in a hash (it was past
+# a file name's 255 bytes: exit 4)
+long=
+for i in 1 2 3 4; do
+    n=$(printf 'long%s_%057d' "$i" 0)
+    capture "$RUNNER" --quiet --no-plots --results "$tmp/long" --set "experiment.name=$n" --set train.epochs=1 \
+        configs/digits.ini
+    long="$long $n"
+done
+# shellcheck disable=SC2086 # long is a list of names
+capture "$RUNNER" --results "$tmp/long" --no-plots --compare $long
+got=$(ls "$tmp/long" | grep '^compare-')
+expect "--compare of four 63-character names: exit 0 ($(head -c 200 "$tmp/err"))" [ "$status" = 0 ]
+expect "--compare of four 63-character names: a name of 200 characters and a hash ($got)" \
+    sh -c "echo '$got' | grep -Eqx 'compare-long1_0+\+long2_0+\+long3_0+\+[0-9a-f]{16}\.md' && [ ${#got} = 203 ]"
 ls "$r" >"$tmp/before"
 for c in "digits nosuch:'nosuch'" \
          "digits:1 experiment given" "digits digits:'digits' given twice" "digits ../r:'../r'"; do
