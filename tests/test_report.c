@@ -486,6 +486,27 @@ START_TEST(test_speedup)
 }
 END_TEST
 
+/* Ten widths: acc_vs_lr draws its first 8 and names the other two in its caption and title; its x tics are the
+ * learning rates swept. */
+START_TEST(test_acc_vs_lr_many_series)
+{
+    fake f;
+    char err[600], warning[300];
+    fake_open(&f, FIXTURES "/many_series.ini", -1);
+    ck_assert_msg(report_write(&f.cfg, &f.plan, f.results, f.plots, 0, warning, sizeof warning, err, sizeof err) == 0,
+                  "%s", err);
+    char *gp = slurp("plots/report_many/acc_vs_lr.gp"), *md = slurp("results/report_many/report.md");
+    ck_assert_ptr_nonnull(gp);
+    ck_assert_ptr_nonnull(md);
+    ck_assert_msg(strstr(md, "Not drawn (8 lines at most; table.tsv has every point): hidden = 36, 40."), "%s", md);
+    ck_assert_msg(strstr(gp, "the first 8 of 10 series"), "%s", gp);
+    ck_assert_msg(strstr(gp, "set xtics (0.5, 2)\n"), "%s", gp);
+    free(gp);
+    free(md);
+    fake_close(&f);
+}
+END_TEST
+
 /* On a machine of 2 logical CPUs the runner ran threads = 4 on 2: the speedup plot leaves it out (it was drawn at 4,
  * against an ideal of 4) and its caption says so. */
 START_TEST(test_speedup_capped)
@@ -994,6 +1015,7 @@ Suite *report_suite(void)
     tcase_add_test(tc, test_validation_accuracy_curves);
     tcase_add_test(tc, test_speedup);
     tcase_add_test(tc, test_speedup_capped);
+    tcase_add_test(tc, test_acc_vs_lr_many_series);
     tcase_add_test(tc, test_per_class_results);
     tcase_add_test(tc, test_many_points_are_grouped);
     tcase_add_test(tc, test_report_points_and_panel_key);
