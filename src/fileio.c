@@ -314,6 +314,39 @@ int fileio_make_dirs(const char *path, char *err, size_t len)
     }
 }
 
+int fileio_dirs_possible(const char *path, char *err, size_t len)
+{
+    char p[FILEIO_PATH], last[FILEIO_PATH] = ".";
+    if (fileio_path(p, sizeof p, err, len, "%s", path) < 0)
+        return 0;
+    for (char *s = p + 1;; s++) {
+        if (*s && *s != '/')
+            continue;
+        char c = *s;
+        *s = 0;
+        struct stat st;
+        if (stat(p, &st) != 0) {
+            *s = c;
+            break; /* from here on, folders to create in last */
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            snprintf(err, len, "%s: exists and is not a directory", p);
+            return 0;
+        }
+        snprintf(last, sizeof last, "%s", p);
+        *s = c;
+        if (!c)
+            break;
+    }
+    if (p[0] == '/' && !strcmp(last, ".")) /* "/" itself, which the loop does not look at */
+        snprintf(last, sizeof last, "/");
+    if (access(last, W_OK | X_OK) != 0) {
+        snprintf(err, len, "%s: cannot write there: %s", last, strerror(errno));
+        return 0;
+    }
+    return 1;
+}
+
 void fileio_remove_tree(const char *path)
 {
     struct stat st;

@@ -64,6 +64,9 @@ int fileio_sync_path(const char *path);
 int fileio_make_dir(const char *path, char *err, size_t len);
 /* mkdir -p: every missing folder of path. 0, or -1 with err. */
 int fileio_make_dirs(const char *path, char *err, size_t len);
+/* 1 when fileio_make_dirs(path) could succeed as things stand: every part of path that exists is a folder, and the
+ * deepest one is writable; else 0 with err (the path and why), before anything is created. */
+int fileio_dirs_possible(const char *path, char *err, size_t len);
 /* Removes path and, when it is a folder, everything under it; symbolic links are removed, never followed.
  * What is missing is no error. */
 void fileio_remove_tree(const char *path);

@@ -82,6 +82,11 @@ static int prepare_folders(const cli_options *opt, const config *cfg)
     const char *dirs[] = {opt->results_root, plots};
     if (plots_path(opt, cfg->name, plots, sizeof plots) < 0)
         return -1;
+    for (int i = 0; i < 2; i++)
+        if (!fileio_dirs_possible(dirs[i], err, sizeof err)) { /* neither is made when the other cannot be */
+            fprintf(stderr, "%s\n", err);
+            return -1;
+        }
     for (int i = 0; i < 2; i++) {
         if (fileio_make_dirs(dirs[i], err, sizeof err) < 0) {
             fprintf(stderr, "%s\n", err);

@@ -332,4 +332,17 @@ status=$?
 check "an experiment.ini without a [model] section is compared, not called damaged (exit 2)" $? \
     "status $status: $(cat "$tmp/err")"
 
+# 19. a --plots (or --results) that cannot be a folder is refused before either folder is made: exit 4, one line,
+# nothing written (the results root was made first and left empty)
+: >"$tmp/file"
+"$RUNNER" --quiet --no-plots --plots "$tmp/file/sub" --results "$tmp/nores" --set train.epochs=1 "$tmp/a.ini" \
+    2>"$tmp/err"
+status=$?
+[ "$status" = 4 ] && [ "$(cat "$tmp/err")" = "$tmp/file: exists and is not a directory" ] && [ ! -e "$tmp/nores" ]
+check "a --plots under a file: exit 4, one line, no results folder made" $? "status $status: $(cat "$tmp/err")"
+"$RUNNER" --quiet --no-plots --plots "$tmp/noplots" --results "$tmp/file" --set train.epochs=1 "$tmp/a.ini" 2>"$tmp/err"
+status=$?
+[ "$status" = 4 ] && [ ! -e "$tmp/noplots" ]
+check "a --results that is a file: exit 4, no plots folder made" $? "status $status: $(cat "$tmp/err")"
+
 finish
