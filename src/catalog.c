@@ -11,6 +11,7 @@
 #include "plot.h"
 #include "plural.h"
 #include "report.h"
+#include "store.h"
 #include "tsv.h"
 #include <errno.h>
 #include <math.h>
@@ -23,15 +24,23 @@
 enum { MAX_COMPARED = 8 }; /* lines in one plot: beyond that its legend stops being readable */
 #define CATALOG_MAX_RUNS 100000000L /* --max-runs' own ceiling: any plan that was trained fits */
 
-/* The runs planned by the experiment in dir (its plan, saved by identity before training), -1 when unknown. */
-static long read_planned(const char *dir)
+/* The runs planned by the experiment in dir (its plan, saved by identity before training), -1 when unknown; with
+ * committed, also how many of them are committed (store_read_run), -1 when unknown. */
+static long read_planned(const char *dir, int *committed)
 {
     config cfg;
     sweep_plan plan;
     char err[1200];
+    if (committed)
+        *committed = -1;
     if (identity_load_plan(dir, &cfg, err, sizeof err) < 0)
         return -1;
     long n = sweep_plan_init(&plan, &cfg, CATALOG_MAX_RUNS, err, sizeof err) < 0 ? -1 : plan.nruns;
+    if (n >= 0 && committed) {
+        *committed = 0;
+        for (long r = 0; r < n; r++)
+            *committed += store_read_run(dir, &plan, r, NULL, err, sizeof err) == STORE_RUN_OK;
+    }
     config_free(&cfg);
     return n;
 }
@@ -54,7 +63,10 @@ static void entry_read(catalog_entry *e, const char *root, const char *name)
         if (stat(path, &st) == 0 && gmtime_r(&st.st_mtime, &tm))
             strftime(e->date, sizeof e->date, "%Y-%m-%d %H:%M", &tm);
     }
-    e->planned = read_planned(dir);
+    e->tables = e->committed >= 0;
+    if (!e->tables)
+        snprintf(e->date, sizeof e->date, "-");
+    e->planned = read_planned(dir, e->tables ? NULL : &e->committed);
     point *rows;
     int nrows;
     if (snprintf(path, sizeof path, "%s/table.tsv", dir) < (int)sizeof path &&
@@ -66,33 +78,48 @@ static void entry_read(catalog_entry *e, const char *root, const char *name)
     }
 }
 
-/* 1 when root/name is an experiment folder: a name that fits and a summary.tsv inside. */
-static int is_experiment(const char *root, const char *name)
+/* 1 when root/name is an experiment folder holding file: a name that fits, and the file inside. */
+static int holds(const char *root, const char *name, const char *file)
 {
     char path[FILEIO_PATH];
     return name[0] != '.' && strlen(name) < CONFIG_NAME &&
-           snprintf(path, sizeof path, "%s/%s/summary.tsv", root, name) < (int)sizeof path && access(path, R_OK) == 0;
+           snprintf(path, sizeof path, "%s/%s/%s", root, name, file) < (int)sizeof path && access(path, R_OK) == 0;
 }
 
-int catalog_load(catalog *c, const char *root, char *err, size_t len)
+/* 1 when root/name is an experiment with tables (a summary.tsv): what --compare reads. */
+static int is_experiment(const char *root, const char *name) { return holds(root, name, "summary.tsv"); }
+
+int catalog_load(catalog *c, const char *root, int untabled, char *err, size_t len)
 {
-    char **names;
-    int n = fileio_list_holding(root, "summary.tsv", &names), rc = 0;
+    char **names[2] = {NULL, NULL};
+    int n[2] = {fileio_list_holding(root, "summary.tsv", &names[0]), 0}, rc = 0;
     *c = (catalog){0};
-    if (n < 0) {
+    if (n[0] >= 0 && untabled && (n[1] = fileio_list_holding(root, "experiment.ini", &names[1])) < 0) {
+        for (int i = 0; i < n[0]; i++)
+            free(names[0][i]);
+        free(names[0]);
+        n[0] = -1;
+    }
+    if (n[0] < 0) {
         snprintf(err, len, "%s: cannot list experiments: %s", root, strerror(errno));
         return -1;
     }
-    if (n && !(c->e = calloc((size_t)n, sizeof *c->e))) {
+    if (n[0] + n[1] && !(c->e = calloc((size_t)(n[0] + n[1]), sizeof *c->e))) {
         snprintf(err, len, "%s: out of memory", root);
         rc = -1;
     }
-    for (int i = 0; i < n; i++) {
-        if (rc == 0 && is_experiment(root, names[i]))
-            entry_read(&c->e[c->n++], root, names[i]);
-        free(names[i]);
+    /* the two sorted lists merged, each name once */
+    for (int i = 0, j = 0; i < n[0] || j < n[1];) {
+        int k = j >= n[1] || (i < n[0] && strcmp(names[0][i], names[1][j]) <= 0) ? 0 : 1;
+        char *name = k ? names[1][j++] : names[0][i++];
+        if (k == 0 && j < n[1] && !strcmp(name, names[1][j]))
+            free(names[1][j++]);
+        if (rc == 0 && (holds(root, name, "summary.tsv") || holds(root, name, "experiment.ini")))
+            entry_read(&c->e[c->n++], root, name);
+        free(name);
     }
-    free(names);
+    free(names[0]);
+    free(names[1]);
     return rc;
 }
 
@@ -116,7 +143,10 @@ static void list_cells(const catalog_entry *e, char cell[LIST_COLS][SWEEP_ID + 8
         snprintf(cell[1], sizeof cell[1], "%d/?", e->committed);
     else
         snprintf(cell[1], sizeof cell[1], "%d/%ld", e->committed, e->planned);
-    if (e->has_best) {
+    if (!e->tables) { /* shards before --collect, a sweep stopped before its tables */
+        snprintf(cell[2], sizeof cell[2], "-");
+        snprintf(cell[3], sizeof cell[3], "(no tables yet: --collect, or run its config)");
+    } else if (e->has_best) {
         stats_pm(cell[2], sizeof cell[2], 100 * e->best.acc_mean, 100 * e->best.acc_std, 2, "±");
         snprintf(cell[3], sizeof cell[3], "%s", e->best.id);
     } else {
@@ -146,7 +176,7 @@ error_class catalog_list(const char *root, FILE *out, char *err, size_t len)
         snprintf(err, len, "runner: --list: %s: no results folder (%s)", root, found ? "not a folder" : strerror(errno));
         return ERROR_USAGE;
     }
-    if (catalog_load(&c, root, err, len) < 0) {
+    if (catalog_load(&c, root, 1, err, len) < 0) {
         catalog_free(&c);
         return ERROR_OUTPUT;
     }
@@ -276,8 +306,12 @@ static error_class member_load(member *m, const char *root, char *err, size_t le
     int nrows, col;
     tsv t = {0};
     if (!*m->name || strchr(m->name, '/') || m->name[0] == '.' || !is_experiment(root, m->name)) {
-        snprintf(err, len, "runner: --compare: unknown experiment '%s' (no %s/%s/summary.tsv)", m->name, root,
-                 m->name);
+        if (*m->name && !strchr(m->name, '/') && holds(root, m->name, "experiment.ini"))
+            snprintf(err, len, "runner: --compare: experiment '%s' has no tables yet (no %s/%s/summary.tsv: run "
+                     "./runner --collect CONFIG after its shards, or its config again)", m->name, root, m->name);
+        else
+            snprintf(err, len, "runner: --compare: unknown experiment '%s' (no %s/%s/summary.tsv)", m->name, root,
+                     m->name);
         return ERROR_USAGE;
     }
     snprintf(dir, sizeof dir, "%s/%s", root, m->name);

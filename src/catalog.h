@@ -20,6 +20,7 @@ typedef struct catalog_entry {
     int best_on_val;        /* the validation set chose it (else the test set) */
     point best;
     char date[24];          /* when summary.tsv was last written, UTC "YYYY-MM-DD HH:MM" */
+    int tables;             /* it has a summary.tsv: else committed counts its committed runs (store_read_run) */
 } catalog_entry;
 
 typedef struct catalog {
@@ -27,9 +28,10 @@ typedef struct catalog {
     int n;
 } catalog;
 
-/* Reads every experiment folder of root (one that holds a summary.tsv). 0, or -1 with err; catalog_free either
- * way. */
-int catalog_load(catalog *c, const char *root, char *err, size_t len);
+/* Reads every experiment folder of root that holds a summary.tsv and, with untabled, one that holds an
+ * experiment.ini only (runs without tables yet, as shards before --collect or a sweep stopped early; its
+ * committed runs read one by one). 0, or -1 with err; catalog_free either way. */
+int catalog_load(catalog *c, const char *root, int untabled, char *err, size_t len);
 void catalog_free(catalog *c);
 /* Prints the experiments of root, one aligned line each, to out. ERROR_NONE, or ERROR_USAGE (no such root) or
  * ERROR_OUTPUT with one line in err. */

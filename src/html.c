@@ -491,7 +491,7 @@ int html_index(const char *results_root, char *err, size_t len)
     fileio_text t;
     if (fileio_path(path, sizeof path, err, len, "%s/index.html", results_root) < 0)
         return -1;
-    if (catalog_load(&c, results_root, err, len) < 0 || fileio_text_open(&t, err, len) < 0) {
+    if (catalog_load(&c, results_root, 0, err, len) < 0 || fileio_text_open(&t, err, len) < 0) {
         catalog_free(&c);
         return -1;
     }

@@ -194,6 +194,16 @@ wait "$pid"
 capture "$RUNNER" --results "$tmp/p" --list
 expect "--list: a stopped sweep shows committed of planned ($(tail -1 "$tmp/out"))" \
     grep -Eq '^part +[123]/4 ' "$tmp/out"
+# a sweep of shards before --collect has no tables: --list shows it with its committed runs, --compare says why
+capture "$RUNNER" --quiet --no-plots --results "$tmp/sh" --shard 0/2 --set train.epochs=1 --set experiment.seeds=1 \
+    configs/lr_sweep.ini
+capture "$RUNNER" --quiet --no-plots --results "$tmp/sh" --set train.epochs=1 configs/digits.ini
+capture "$RUNNER" --results "$tmp/sh" --list
+expect "--list: shards not collected yet ($(grep lr_sweep "$tmp/out"))" \
+    grep -Eq '^lr_sweep +6/11 +- +\(no tables yet: --collect, or run its config\) +-$' "$tmp/out"
+capture "$RUNNER" --results "$tmp/sh" --compare digits lr_sweep
+expect "--compare: shards not collected: exit 2, says so ($(cat "$tmp/err"))" sh -c "[ $status = 2 ] &&
+    grep -q \"experiment 'lr_sweep' has no tables yet\" '$tmp/err'"
 capture "$RUNNER" --results "$tmp/none" --list
 expect "--list: missing root exits 2" [ "$status" = 2 ]
 expect "--list: one line" [ "$(wc -l <"$tmp/err")" = 1 ]
