@@ -22,7 +22,7 @@ static void usage(FILE *f)
                "  --threads N         OpenMP threads per run (overrides experiment.threads, unless it is swept;\n"
                "                      0 = all; more than the cores available are capped)\n"
                "  --set S.KEY=VALUE   override a config key (repeatable); sweep.S.KEY=LIST replaces a sweep list\n"
-               "                      (one value and a list for the same key are refused)\n"
+               "                      (KEY=VALUE for a key swept before it is refused; a later list replaces it)\n"
                "  --quiet             print nothing but errors and warnings\n"
                "  --force             train every run again even if its results exist\n"
                "  --no-plots          write the plot scripts and report but do not render them\n"

@@ -227,22 +227,19 @@ static int load_config(const cli_options *opt, config *cfg)
     config_errors errs = {0};
     config_defaults(cfg);
     config_load(cfg, opt->config, &errs);
+    char shadowed[1024] = ""; /* warnings: one value, then a list for the same key (the other order is an error) */
+    size_t used = 0;
     for (int i = 0; i < opt->nsets; i++) {
-        /* one value, then a list for the same key: the list would make the value change nothing (the other order
-         * config_override refuses) */
-        const char *set = opt->sets[i], *key;
-        int n = set_key(set, &key);
-        for (int j = 0; j < i && n > 6 && !strncmp(key, "sweep.", 6); j++) {
+        const char *key;
+        int n = set_key(opt->sets[i], &key);
+        for (int j = 0; j < i && n > 6 && !strncmp(key, "sweep.", 6) && used < sizeof shadowed; j++) {
             const char *other;
-            if (set_key(opt->sets[j], &other) == n - 6 && !strncmp(other, key + 6, (size_t)n - 6)) {
-                config_error(&errs, "runner: --set %.*s: %.*s was given one value by an earlier --set, which the "
-                             "sweep would make change nothing (give one or the other)", n, key, n - 6, key + 6);
-                set = NULL;
-                break;
-            }
+            if (set_key(opt->sets[j], &other) == n - 6 && !strncmp(other, key + 6, (size_t)n - 6))
+                used += (size_t)snprintf(shadowed + used, sizeof shadowed - used, "runner: --set %.*s: warning: also "
+                                         "swept by a later --set %.*s, whose values replace this one\n", n - 6,
+                                         key + 6, n, key);
         }
-        if (set)
-            config_override(cfg, set, &errs);
+        config_override(cfg, opt->sets[i], &errs);
     }
     if (!errs.n)
         config_check_report(cfg, &errs);
@@ -259,6 +256,7 @@ static int load_config(const cli_options *opt, config *cfg)
         cfg->threads = opt->threads;
     }
     if (!errs.n) {
+        fputs(shadowed, stderr);
         config_shadowed(cfg, &errs);
         if (errs.n)
             fputs(errs.text, stderr);

@@ -77,6 +77,10 @@ run_case too_large_config 2 "$tmp/too_large_config.ini"
 for name in accept_crlf accept_bom accept_inline_comments accept_indented accept_set_and_swept; do
     run_case "$name" 0 --set train.epochs=1 --quiet "$dir/$name.ini"
 done
+# one value by --set, then a list by a later --set sweep.: accepted as the same key set and swept in a file is,
+# with a warning (the script's defaults, then its sweep)
+run_case accept_set_then_sweep 0 --set train.epochs=1 --quiet --set model.hidden=8 --set "sweep.model.hidden=8, 4" \
+    "$dir/valid.ini"
 
 # ---- usage errors: exit 2 --------------------------------------------------------------------------------------
 run_case usage_no_config 2
@@ -92,9 +96,7 @@ run_case usage_collect_status 2 --collect --status "$dir/valid.ini"
 run_case usage_collect_shard 2 --collect --shard 0/2 "$dir/valid.ini"
 run_case usage_force_shard 2 --force --shard 0/2 "$dir/valid.ini"
 run_case usage_set_unknown_key 2 --set train.nokey=1 "$dir/valid.ini"
-# one value for a swept key is refused whichever comes first (it would change nothing), and so is --threads N when
-# experiment.threads is swept
-run_case usage_set_then_sweep 2 --set train.epochs=2 --set "sweep.train.epochs=3, 4" "$dir/valid.ini"
+# --threads N when experiment.threads is swept would change nothing: refused, as --set KEY=V for a swept key is
 run_case usage_threads_swept 2 --threads 1 --set "sweep.experiment.threads=1, 2" "$dir/valid.ini"
 # --verify reads the experiment's plan: a config or --set given with it would be ignored
 run_case usage_verify_with_config 2 --verify x "$dir/valid.ini"
