@@ -37,9 +37,12 @@ typedef struct cell {
 
 /* A table in memory: names and kinds (ncols), then cells row after row. A column's kind is fixed by what it
  * holds (a key's type, a metric), never by the values of one experiment: results.h5 types stay the same. */
+/* A column's kind in results.h5: text, float64, or int64 (a seed: up to 2^63 - 1, past float64's 2^53). */
+enum { COL_TEXT = 0, COL_FLOAT = 1, COL_INT64 = 2 };
+
 typedef struct table {
     char **names;
-    char *numeric;              /* (ncols) 1: float64 in results.h5, 0: text */
+    char *numeric;              /* (ncols) COL_* */
     cell *cells;
     int ncols, ncells, cap, failed;
 } table;
@@ -201,6 +204,8 @@ static void build_summary(table *t, const runs *rs, const sweep_plan *p)
             extra[nextra++] = base->sweep[i].key;
     }
     add_names(t, "run_id\tseed", 1);
+    if (!t->failed)
+        t->numeric[t->ncols - 1] = COL_INT64;
     for (int j = 1; j < NFIXED; j++)
         add_key_name(t, config_find(fixed_keys[j]));
     for (int i = 0; i < nextra; i++)
@@ -380,11 +385,13 @@ static int h5_table(hid_t file, const char *name, const table *t)
         goto out;
     for (int j = 0; j < ncols; j++) {
         off[j] = rec;
-        rec += t->numeric[j] ? sizeof(double) : sizeof(char *);
+        rec += t->numeric[j] == COL_FLOAT ? sizeof(double) : t->numeric[j] == COL_INT64 ? sizeof(int64_t)
+                                                                                           : sizeof(char *);
     }
     type = H5Tcreate(H5T_COMPOUND, rec ? rec : 1);
     for (int j = 0; j < ncols; j++)
-        H5Tinsert(type, t->names[j], off[j], t->numeric[j] ? H5T_NATIVE_DOUBLE : st);
+        H5Tinsert(type, t->names[j], off[j], t->numeric[j] == COL_FLOAT ? H5T_NATIVE_DOUBLE
+                                             : t->numeric[j] == COL_INT64 ? H5T_NATIVE_INT64 : st);
     if (!(buf = calloc((size_t)(rows > 0 ? rows : 1), rec ? rec : 1)))
         goto out;
     for (int i = 0; i < rows; i++)
@@ -392,8 +399,11 @@ static int h5_table(hid_t file, const char *name, const table *t)
             const cell *c = &t->cells[i * ncols + j];
             char *dst = buf + (size_t)i * rec + off[j];
             double num = c->is_num ? c->num : NAN;
-            if (t->numeric[j])
+            int64_t whole = strtoll(c->text, NULL, 10); /* the cell's text: exact where num is not */
+            if (t->numeric[j] == COL_FLOAT)
                 memcpy(dst, &num, sizeof num);
+            else if (t->numeric[j] == COL_INT64)
+                memcpy(dst, &whole, sizeof whole);
             else
                 memcpy(dst, &c->text, sizeof c->text); /* HDF5 copies the text the pointer names */
         }

@@ -28,6 +28,7 @@ else
 # the checks of tests/pandas_test.sh, after README's snippet
 assert list(summary["hidden"]) == ["16", "16"], summary["hidden"]
 assert summary["learning_rate"].dtype == "float64" and table["test_acc_mean"].dtype == "float64"
+assert summary["seed"].dtype == "int64", summary["seed"].dtype
 assert all(isinstance(v, str) for v in summary["run_id"]) and set(summary["status"]) == {"ok"}
 assert list(table["point_id"]) == ["learning_rate=0.1", "learning_rate=1"], table["point_id"]
 assert list(curve.columns) == ["epoch", "train_loss", "test_loss", "train_acc", "test_acc", "seconds",

@@ -149,13 +149,14 @@ static void member_type(hid_t f, const char *table, const char *name, H5T_class_
 }
 
 /* Each column's type is fixed by its key: a hidden spec is text even where it is one number, the learning
- * rate and the metrics float64, ids and status UTF-8 strings; a curve's columns are an array of strings. */
+ * rate and the metrics float64, the seed int64 (exact past 2^53), ids and status UTF-8 strings; a curve's columns
+ * are an array of strings. */
 static void check_types(hid_t f, const char *curve_name)
 {
     static const struct { const char *table, *name; H5T_class_t cls; size_t size; } want[] = {
         {"summary", "run_id", H5T_STRING, 1}, {"summary", "hidden", H5T_STRING, 1},
         {"summary", "status", H5T_STRING, 1}, {"summary", "learning_rate", H5T_FLOAT, 8},
-        {"summary", "seed", H5T_FLOAT, 8},    {"summary", "activation", H5T_STRING, 1},
+        {"summary", "seed", H5T_INTEGER, 8},    {"summary", "activation", H5T_STRING, 1},
         {"table", "point_id", H5T_STRING, 1}, {"table", "learning_rate", H5T_FLOAT, 8},
         {"table", "test_acc_mean", H5T_FLOAT, 8}, {"summary", "val_loss", H5T_FLOAT, 8},
         {"summary", "val_acc", H5T_FLOAT, 8},  {"summary", "best_val_acc", H5T_FLOAT, 8},
