@@ -491,11 +491,18 @@ int identity_load_plan(const char *dir, config *cfg, char *err, size_t len)
         return -1;
     }
     config_errors errs = {0};
+    int line = 0, bad = 0;
+    char what[64] = "";
     for (char *l = text, *end; *l; l = end + (*end != 0)) {
         end = l + strcspn(l, "\n");
         char keep = *end;
         *end = 0;
+        line++;
         config_override(cfg, l, &errs);
+        if (errs.n && !bad) { /* the first line that is not one this runner writes */
+            bad = line;
+            snprintf(what, sizeof what, "%s", l);
+        }
         *end = keep;
     }
     free(text);
@@ -505,7 +512,9 @@ int identity_load_plan(const char *dir, config *cfg, char *err, size_t len)
         cfg->sweep[i].line = 0;
     if (errs.n == 0)
         return 0;
-    snprintf(err, len, "%s: not a plan this runner wrote: %.*s", path, (int)strcspn(errs.text, "\n"), errs.text);
+    /* the line itself, not config_override's words about a --set this file never was */
+    snprintf(err, len, "%s:%d: damaged (not a line of the plan a runner writes: '%s'); run the config again to "
+             "rewrite it", path, bad, what);
     config_errors_free(&errs);
     config_free(cfg);
     return -1;

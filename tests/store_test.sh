@@ -227,6 +227,14 @@ INI
     grep -q "1024 runs, 0 intact, 0 damaged, 1024 missing" "$tmp/out"
 check "--verify prints every line and the count beyond 64 KiB" $?
 
+# a plan cut short in its first key is named with its line and the line itself, not as a --set's error
+printf 'experiment.name=big\nexperime' >"$tmp/res/big/plan.txt"
+"$RUNNER" --results "$tmp/res" --verify big >"$tmp/out" 2>"$tmp/err"
+status=$?
+[ "$status" = 4 ] && [ "$(cat "$tmp/err")" = "$tmp/res/big/plan.txt:2: damaged (not a line of the plan a runner \
+writes: 'experime'); run the config again to rewrite it" ]
+check "--verify of a damaged plan.txt names its line (exit 4, one line)" $? "status $status: $(cat "$tmp/err")"
+
 # a plan whose sweep list is longer than an INI line is recorded whole
 run --quiet --set experiment.name=long --set sweep.train.learning_rate="linspace(0.01, 1, 40)" \
     --set sweep.model.hidden=2 --set train.epochs=1 "$tmp/a.ini"
