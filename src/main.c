@@ -437,7 +437,10 @@ static int train_and_report(const cli_options *opt, const sweep_plan *plan, cons
         opened = ERROR_OUTPUT;
     }
     if (opened != ERROR_NONE) {
-        fprintf(stderr, "%s\n", err);
+        char note[200] = "";
+        if (opened == ERROR_USAGE && !count) /* held by a sibling the same launcher started */
+            shard_launcher_note(note, sizeof note);
+        fprintf(stderr, "%s%s\n", err, note);
         free(owner);
         return exit_code(opened);
     }

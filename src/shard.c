@@ -92,6 +92,21 @@ static int task_step(void)
     return id && whole(id, &v) == 0;
 }
 
+void shard_launcher_note(char *buf, size_t len)
+{
+    static const char *const counts[] = {"SLURM_ARRAY_TASK_COUNT", "OMPI_COMM_WORLD_SIZE", "SLURM_NTASKS"};
+    char why[200];
+    buf[0] = 0;
+    for (int k = 0; k < 3; k++) {
+        long n = 0;
+        if (env_number(counts[k], &n, why, sizeof why) > 0 && n > 1) {
+            snprintf(buf, len, " (%s=%ld: a launcher started %ld of these runners, each training every run; did you "
+                     "mean --shard auto?)", counts[k], n, n);
+            return;
+        }
+    }
+}
+
 int shard_parse(const char *text, shard *s, char *err, size_t len)
 {
     /* Open MPI's rank before SLURM_PROCID: mpirun inside a Slurm allocation passes every rank the batch step's

@@ -330,6 +330,18 @@ kill "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null
 [ $rc = 2 ] && grep -q "another runner is working on this experiment alone" "$tmp/err" && ! grep -q "pid ?" "$tmp/err"
 check "a lock held without a holder file: 'another runner' without a pid" $? "rc $rc: $(cat "$tmp/err")"
+# a plain runner that a launcher started as one of 3 (mpirun without --shard auto): refused beside its sibling,
+# with the hint
+hold_lock "$tmp/l/c/.lock" ">"
+OMPI_COMM_WORLD_SIZE=3 OMPI_COMM_WORLD_RANK=1 run --results "$tmp/l" 2>"$tmp/err"
+rc=$?
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+[ $rc = 2 ] && [ "$(wc -l <"$tmp/err")" = 1 ] &&
+    grep -q "(OMPI_COMM_WORLD_SIZE=3: a launcher started 3 of these runners, each training every run; did you mean \
+--shard auto?)$" "$tmp/err"
+check "a plain runner started by mpirun, refused beside its sibling, is pointed at --shard auto" $? \
+    "rc $rc: $(cat "$tmp/err")"
 
 # ---- mpirun: Open MPI's rank and size, without linking MPI -------------------------------------------------
 if command -v mpirun >/dev/null && command -v h5diff >/dev/null; then
