@@ -187,6 +187,11 @@ static void results(FILE *f, const points *x)
     fprintf(f, "test accuracy %s %% over %d seed%s, test loss %s.</p>\n",
             stats_pm(pm[1], sizeof pm[1], 100 * p->acc_mean, 100 * p->acc_std, 2, "&plusmn;"), p->n,
             plural(p->n), stats_pm(pm[2], sizeof pm[2], p->loss_mean, p->loss_std, 4, "&plusmn;"));
+    if (x->base->stop_at_target) {
+        fprintf(f, "<p class=\"note\">");
+        html_text(f, report_stop_note);
+        fprintf(f, "</p>\n");
+    }
 }
 
 /* Per-class accuracy of the best point from cm, summed at where: as report.md's table. */

@@ -140,7 +140,15 @@ static void md_results(FILE *f, const points *x)
     fprintf(f, "test accuracy %s %% over %d seed%s, test loss %s.\n\n",
             stats_pm(pm[1], sizeof pm[1], 100 * p->acc_mean, 100 * p->acc_std, 2, "±"), p->n, plural(p->n),
             stats_pm(pm[2], sizeof pm[2], p->loss_mean, p->loss_std, 4, "±"));
+    if (x->base->stop_at_target)
+        fprintf(f, "%s\n\n", report_stop_note);
 }
+
+/* final accuracies of runs cut at the target, beside runs that trained on */
+const char report_stop_note[] = "With train.stop_at_target, a run that reaches the target stops there, so the final "
+                                "accuracies above compare runs of different lengths, and the best point may be one "
+                                "that reached the target late or never; the study section ranks the points by steps "
+                                "to the target.";
 
 int report_summary(const char *results_dir, tsv *t, int col[4], char *err, size_t len)
 {

@@ -24,4 +24,7 @@ int report_link(const char *from, const char *to, char *out, size_t size, char *
  * epochs_done in col: the diverged runs both reports list. 0, or -1 with err. */
 int report_summary(const char *results_dir, tsv *t, int col[4], char *err, size_t len);
 
+/* Under the best configuration of a sweep with train.stop_at_target: why its final accuracies mislead (plain text). */
+extern const char report_stop_note[];
+
 #endif

@@ -55,6 +55,9 @@ check "table.tsv: an unreached point has reached 0 and an empty median" $?
 grep -q '^## Study: steps to the target' "$d/report.md" && grep -q 'B_crit = E_min / S_min' "$d/report.md" &&
     grep -q 'measured B_simple' "$d/report.md"
 check "report.md has the study section with the fit and B_simple" $?
+grep -q '^With train.stop_at_target, a run that reaches the target stops there' "$d/report.md" &&
+    grep -q '<p class="note">With train.stop_at_target, a run that reaches' "$d/report.html"
+check "with stop_at_target, the best configuration says why final accuracies mislead" $?
 n=$(grep -vc '^#' "$tmp/r/plots/study/study_steps.dat")
 [ "$n" = 3 ] && [ -s "$tmp/r/plots/study/study_steps.gp" ] && [ -s "$tmp/r/plots/study/study_time.gp" ]
 check "study_steps.dat has a row per batch size, and the scripts exist" $? "$n rows"
