@@ -218,7 +218,7 @@ static int value_arg(int ch, const char *arg, int last, cli_options *o)
         if (parse_count(arg, 1024, &v) < 0) {
             if (missing_value("--threads", arg, last))
                 return -1;
-            fprintf(stderr, "runner: --threads %s: expected an integer from 0 to 1024\n", arg);
+            fprintf(stderr, "runner: --threads %s: expected an integer from 0 to 1024\n", *arg ? arg : "''");
             return -1;
         }
         o->threads = (int)v;

@@ -125,7 +125,9 @@ static int parse_space(const char *text, double *vals, const char **err)
     if (config_parse_real(args[0], &a, err) || config_parse_real(args[1], &b, err) || config_parse_ll(args[2], &n, err))
         return -1;
     if (n < 1 || n > CONFIG_MAX_VALUES) {
-        *err = "count out of range";
+        static char range[64]; /* the config is read on the main thread alone */
+        snprintf(range, sizeof range, "count out of range (a whole number from 1 to %d)", CONFIG_MAX_VALUES);
+        *err = range;
         return -1;
     }
     if (islog && (a <= 0 || b <= 0)) {
@@ -265,9 +267,17 @@ static int lint_line(parse_ctx *p, char *s)
         snprintf(p->section, sizeof p->section, "%.*s", (int)(e - b), b);
         p->section_ok = section_known(p->section);
         if (!p->section_ok) {
-            char list[120];
-            config_error(p->errs, "%s:%d: [%s]: unknown section (allowed: %s)", p->path, p->line,
-                         printable(p->section, shown, sizeof shown), section_list(list, sizeof list, 0));
+            char list[120], lower[sizeof p->section];
+            size_t k = 0;
+            for (; p->section[k] && k + 1 < sizeof lower; k++)
+                lower[k] = (char)tolower((unsigned char)p->section[k]);
+            lower[k] = 0;
+            if (section_known(lower)) /* [Train]: names are lower case */
+                config_error(p->errs, "%s:%d: [%s]: unknown section (did you mean [%s]? section names are lower "
+                             "case)", p->path, p->line, printable(p->section, shown, sizeof shown), lower);
+            else
+                config_error(p->errs, "%s:%d: [%s]: unknown section (allowed: %s)", p->path, p->line,
+                             printable(p->section, shown, sizeof shown), section_list(list, sizeof list, 0));
         }
         return 1;
     }

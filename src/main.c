@@ -170,6 +170,12 @@ static int verify(const cli_options *opt)
                     opt->verify, slash == path ? 1 : (int)(slash - path), path, slash + 1);
             return exit_code(ERROR_USAGE);
         }
+        size_t n = strlen(path);
+        if (n > 4 && !strcmp(path + n - 4, ".ini") && access(path, F_OK) == 0) { /* a config, where a name belongs */
+            fprintf(stderr, "runner: --verify takes an experiment's name (results/NAME), not a config: %s is one; "
+                    "its experiment's name is experiment.name, or the file's name without .ini\n", opt->verify);
+            return exit_code(ERROR_USAGE);
+        }
         return no_such_experiment(dir);
     }
     if (verify_experiment(opt->results_root, opt->verify, stderr, stdout, &bad, err, sizeof err) < 0) {

@@ -34,7 +34,8 @@ for name in \
     early_stopping_no_validation several_rules \
     step_every_zero weight_decay_negative warmup_not_below_epochs min_lr_above_lr min_lr_above_swept_lr \
     warmup_swept_epochs schedule_unknown range_target_accuracy stop_at_target_no_target \
-    noise_big_batch_below_batch noise_big_batch_one_batch noise_big_batch_above_rows comments_only
+    noise_big_batch_below_batch noise_big_batch_one_batch noise_big_batch_above_rows comments_only \
+    section_case sweep_linspace_count
 do
     run_case "$name" 2 "$dir/$name.ini"
 done
@@ -100,6 +101,8 @@ run_case usage_set_unknown_key 2 --set train.nokey=1 "$dir/valid.ini"
 run_case usage_threads_swept 2 --threads 1 --set "sweep.experiment.threads=1, 2" "$dir/valid.ini"
 # --verify reads the experiment's plan: a config or --set given with it would be ignored
 run_case usage_verify_with_config 2 --verify x "$dir/valid.ini"
+run_case usage_verify_config 2 --verify "$dir/valid.ini"
+run_case usage_threads_empty 2 --threads '' "$dir/valid.ini"
 run_case usage_verify_with_set 2 --verify x --set train.epochs=2
 run_case usage_verify_force 2 --verify x --force
 # a path to an experiment's folder where its name belongs: how to name it
