@@ -430,6 +430,10 @@ static int train_and_report(const cli_options *opt, const sweep_plan *plan, cons
         free(owner);
         return exit_code(ERROR_OUTPUT);
     }
+    if (count > plan->nruns && opt->shard.index >= plan->nruns) /* an array larger than the sweep */
+        fprintf(stderr, "%s: warning: shard %d/%d owns no run: %d shards for %ld run%s (shards %ld to %d train "
+                "nothing)\n", cfg->name, opt->shard.index, count, count, plan->nruns, plural(plan->nruns),
+                plan->nruns, count - 1);
     timing_enter(TIMING_OPEN);
     /* a plain run's identity settles while its first runs train (trainer.c, train_todo) */
     error_class opened = store_open(&res, opt->results_root, cfg, data,

@@ -330,6 +330,13 @@ kill "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null
 [ $rc = 2 ] && grep -q "another runner is working on this experiment alone" "$tmp/err" && ! grep -q "pid ?" "$tmp/err"
 check "a lock held without a holder file: 'another runner' without a pid" $? "rc $rc: $(cat "$tmp/err")"
+# more shards than runs: a shard past the runs says it owns none, and why
+"$RUNNER" --quiet --no-plots --results "$tmp/many" --shard 5/10 --set train.epochs=1 --set "experiment.seeds=1, 2" \
+    configs/digits.ini 2>"$tmp/err"
+rc=$?
+[ $rc = 0 ] && [ "$(cat "$tmp/err")" = "digits: warning: shard 5/10 owns no run: 10 shards for 2 runs (shards 2 to 9 \
+train nothing)" ]
+check "a shard past the sweep's runs warns that it owns none" $? "rc $rc: $(cat "$tmp/err")"
 # a plain runner that a launcher started as one of 3 (mpirun without --shard auto): refused beside its sibling,
 # with the hint
 hold_lock "$tmp/l/c/.lock" ">"
