@@ -487,8 +487,9 @@ void config_help(FILE *f)
             fprintf(f, "\n[%s]\n", d->section);
         last = d->section;
         config_allowed(k, range, sizeof range);
-        fprintf(f, "  %-*s = %-15s %s\n  %-*s   %-15s (%s)\n", width, d->name, *d->def ? d->def : "(empty)", d->help,
-                width, "", "", range);
+        /* a name's default is the config file's (the table's is for a config without a file: the tests') */
+        const char *def = d->type == T_NAME ? "(file's name)" : *d->def ? d->def : "(empty)";
+        fprintf(f, "  %-*s = %-15s %s\n  %-*s   %-15s (%s)\n", width, d->name, def, d->help, width, "", "", range);
     }
     fprintf(f, "\n[sweep]\n  section.key = a, b, c | logspace(a, b, n) | linspace(a, b, n)\n"
                "  trains the Cartesian product of every swept key, times every seed; generated values are rounded\n"

@@ -74,10 +74,11 @@ void gnuplot_lines(FILE *f, const char *s)
 void gnuplot_begin(FILE *f, const char *experiment, const char *dir, const char *name, const char *title)
 {
     fprintf(f, "# %s of experiment %s, written by the runner's report.\n"
-               "# Paths are relative to the repository root: run it from there with\n"
+               "# Paths are %s: run it from %s with\n"
                "#   gnuplot %s/%s.gp\n"
                "# It reads %s.dat and writes %s.png and %s.svg beside itself.\n",
-            name, experiment, dir, name, name, name, name);
+            name, experiment, dir[0] == '/' ? "absolute (--plots or --results)" : "relative to the repository root",
+            dir[0] == '/' ? "anywhere" : "there", dir, name, name, name, name);
     fprintf(f, "dat = ");
     put_path(f, dir, name, "dat");
     fprintf(f, "\nout = ");
