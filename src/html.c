@@ -153,9 +153,11 @@ static void results(FILE *f, const points *x)
 {
     int on_val;
     long best = points_best(x->pts, x->plan->npoints, &on_val);
-    fprintf(f, "<h2>Results</h2>\n<p>Final validation accuracy, test accuracy and test loss of each sweep point, mean "
+    fprintf(f, "<h2>Results</h2>\n<p>Final %s of each sweep point, mean "
                "&plusmn; standard deviation over its seeds (a diverged run counts with its last finite epoch). %s "
                "Click a column's header to sort by it.</p>\n<table class=\"sortable\" id=\"results\">\n<thead><tr>",
+            x->base->validation_fraction > 0 ? "validation accuracy, test accuracy and test loss"
+                                             : "test accuracy and test loss (no validation set: its column is &ndash;)",
             best < 0 ? "No point is in bold as the best: every run of every point diverged."
             : on_val ? "The best point, in bold, has the highest mean validation accuracy: the test set plays no part "
                        "in the choice."

@@ -105,8 +105,10 @@ static void md_results(FILE *f, const points *x)
 {
     int on_val;
     long best = points_best(x->pts, x->plan->npoints, &on_val);
-    fprintf(f, "## Results\n\nFinal validation accuracy, test accuracy and test loss of each sweep point, mean ± "
+    fprintf(f, "## Results\n\nFinal %s of each sweep point, mean ± "
                "standard deviation over its seeds (a diverged run counts with its last finite epoch). %s\n\n|",
+            x->base->validation_fraction > 0 ? "validation accuracy, test accuracy and test loss"
+                                             : "test accuracy and test loss (no validation set: its column is –)",
             best < 0 ? "No point is in bold as the best: every run of every point diverged."
             : on_val ? "The best point, in bold, is the one with the highest mean validation accuracy (rows held out "
                        "of the training set): the test set plays no part in the choice, so its test accuracy is the "

@@ -222,7 +222,11 @@ static const char *const plot_captions[STUDY_PLOTS] = {
     "steps (labels; ties to the smaller), bars from the fastest to the slowest seed; the grey line is perfect scaling "
     "through the smallest batch, the red curve and dashed line the fit and its B_crit, the blue dotted line the "
     "measured B_simple.",
-    "Training time to the target on this machine (evaluations excluded).", "", ""};
+    "Training time to the target on this machine (evaluations excluded).",
+    "The learning rate at which each batch size reached the target in the fewest median steps (the table's best "
+    "learning rate), against batch size.",
+    "The learning rate at which each width reached the target in the fewest median steps, against the width (the "
+    "other swept keys at their first values)."};
 
 const char *study_plot_name(int k) { return plot_names[k]; }
 const char *study_plot_title(int k) { return plot_titles[k]; }
