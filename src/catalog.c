@@ -348,11 +348,21 @@ static error_class member_load(member *m, const char *root, char *err, size_t le
 /* Experiments compare when their runs saw the same data: the same contents (the checksums their manifests record,
  * whatever the files' paths; the paths and dataset names when a run from before the checksums has none), split
  * and scaled alike. ERROR_NONE, or ERROR_USAGE naming what differs: the data, or the first key of [data]. */
+/* b's data i (0 training, 1 test) differ from a's by their checksums: ERROR_USAGE with one line. */
+static error_class data_differ(const member *a, const member *b, int i, char *err, size_t len)
+{
+    snprintf(err, len, "runner: --compare: experiment '%s' is not comparable with '%s': its %s data differ (FNV-1a 64 "
+             "%s, not %s)", b->name, a->name, i ? "test" : "training", b->sums[i], a->sums[i]);
+    return ERROR_USAGE;
+}
+
 static error_class same_data(const member *a, const member *b, char *err, size_t len)
 {
     static const char *const keys[] = {"data.test_fraction", "data.split_seed", "data.scale", "data.file",
                                        "data.features",      "data.labels",     "data.test_file"};
     int sums = a->has_sums && b->has_sums;
+    if (sums && strcmp(a->sums[0], b->sums[0])) /* other training data: the first thing to say */
+        return data_differ(a, b, 0, err, len);
     /* a test set split from the file records the file's checksum, as a separate test file that is the same file
      * would: whether there is a test file tells them apart */
     if (sums && !a->cfg.test_file[0] != !b->cfg.test_file[0]) {
@@ -362,12 +372,8 @@ static error_class same_data(const member *a, const member *b, char *err, size_t
                  a->cfg.test_file[0] ? file : split);
         return ERROR_USAGE;
     }
-    for (int i = 0; sums && i < 2; i++)
-        if (strcmp(a->sums[i], b->sums[i])) {
-            snprintf(err, len, "runner: --compare: experiment '%s' is not comparable with '%s': its %s data differ "
-                     "(FNV-1a 64 %s, not %s)", b->name, a->name, i ? "test" : "training", b->sums[i], a->sums[i]);
-            return ERROR_USAGE;
-        }
+    if (sums && strcmp(a->sums[1], b->sums[1]))
+        return data_differ(a, b, 1, err, len);
     size_t nkeys = sums ? 3 : sizeof keys / sizeof keys[0]; /* the same contents: paths and names may differ */
     for (size_t k = 0; k < nkeys; k++) {
         char va[CONFIG_PATH], vb[CONFIG_PATH];

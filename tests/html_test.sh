@@ -44,6 +44,7 @@ capture "$RUNNER" --quiet --results "$tmp/c" --set experiment.name=after --set "
 expect "train after" [ "$status" = 0 ]
 # the same file as the test set, and a split of it: both record the file's checksum for their test data
 capture "$RUNNER" --quiet --results "$tmp/c" --set experiment.name=split --set train.epochs=1 configs/digits.ini
+capture "$RUNNER" --quiet --no-plots --results "$tmp/c" configs/article_xor.ini
 expect "train split" [ "$status" = 0 ]
 capture "$RUNNER" --quiet --results "$tmp/c" --set experiment.name=testfile --set data.test_file=data/digits.h5 \
     --set train.epochs=1 configs/digits.ini
@@ -269,6 +270,10 @@ capture "$RUNNER" --results "$tmp/c" --compare split testfile
 expect "--compare: a test file against a split of the same file: exit 2 ($status)" [ "$status" = 2 ]
 expect "--compare: names the test sets ($(head -c 200 "$tmp/err"))" grep -qF "'testfile' is not comparable with \
 'split': its test set is data.test_file, that of 'split' a split of data.file" "$tmp/err"
+# other training data and a test file against a split (digits against XOR): the training data is named first
+capture "$RUNNER" --results "$tmp/c" --compare split article_xor
+expect "--compare: another training file is named first ($(head -c 200 "$tmp/err"))" \
+    grep -qF "'article_xor' is not comparable with 'split': its training data differ" "$tmp/err"
 ls "$tmp/c" >"$tmp/after"
 expect "--compare refused on the checksums: nothing written" cmp -s "$tmp/before" "$tmp/after"
 
