@@ -271,6 +271,15 @@ static void fake_open(fake *f, const char *ini, long diverged)
 
 static void fake_close(fake *f) { config_free(&f->cfg); }
 
+/* fake_open, then the report of its runs, which must be written. */
+static void fake_report(fake *f, const char *ini)
+{
+    char err[600], warning[300];
+    fake_open(f, ini, -1);
+    ck_assert_msg(report_write(&f->cfg, &f->plan, f->results, f->plots, 0, warning, sizeof warning, err, sizeof err) ==
+                      0, "%s", err);
+}
+
 static void enter(void) { ck_assert_ptr_nonnull(getcwd(repo_dir, sizeof repo_dir)); }
 
 static void leave(void)
@@ -491,10 +500,7 @@ END_TEST
 START_TEST(test_acc_vs_lr_many_series)
 {
     fake f;
-    char err[600], warning[300];
-    fake_open(&f, FIXTURES "/many_series.ini", -1);
-    ck_assert_msg(report_write(&f.cfg, &f.plan, f.results, f.plots, 0, warning, sizeof warning, err, sizeof err) == 0,
-                  "%s", err);
+    fake_report(&f, FIXTURES "/many_series.ini");
     char *gp = slurp("plots/report_many/acc_vs_lr.gp"), *md = slurp("results/report_many/report.md");
     ck_assert_ptr_nonnull(gp);
     ck_assert_ptr_nonnull(md);
@@ -512,12 +518,9 @@ END_TEST
 START_TEST(test_speedup_capped)
 {
     fake f;
-    char err[600], warning[300];
     fake_cpus = 2;
-    fake_open(&f, FIXTURES "/threads.ini", -1);
+    fake_report(&f, FIXTURES "/threads.ini");
     fake_cpus = 8;
-    ck_assert_msg(report_write(&f.cfg, &f.plan, f.results, f.plots, 0, warning, sizeof warning, err, sizeof err) == 0,
-                  "%s", err);
     char *dat = slurp("plots/report_threads/speedup.dat"), *gp = slurp("plots/report_threads/speedup.gp");
     char *md = slurp("results/report_threads/report.md");
     ck_assert_ptr_nonnull(dat);
@@ -602,9 +605,7 @@ START_TEST(test_summary_panels)
 {
     fake f;
     char err[600], warning[300];
-    fake_open(&f, FIXTURES "/three.ini", -1);
-    ck_assert_msg(report_write(&f.cfg, &f.plan, f.results, f.plots, 0, warning, sizeof warning, err, sizeof err) == 0,
-                  "%s", err);
+    fake_report(&f, FIXTURES "/three.ini");
     ck_assert_int_eq(dat_blocks("plots/report_three/acc_vs_lr.dat"), 6); /* 3 panels x 2 hidden sizes */
     char *dat = slurp("plots/report_three/acc_vs_lr.dat"), *gp = slurp("plots/report_three/acc_vs_lr.gp");
     ck_assert_ptr_nonnull(dat);
@@ -684,10 +685,7 @@ END_TEST
 START_TEST(test_many_points_are_grouped)
 {
     fake f;
-    char err[600], warning[300];
-    fake_open(&f, FIXTURES "/many.ini", -1);
-    ck_assert_msg(report_write(&f.cfg, &f.plan, f.results, f.plots, 0, warning, sizeof warning, err, sizeof err) == 0,
-                  "%s", err);
+    fake_report(&f, FIXTURES "/many.ini");
     check_all_points(f.plots, 10);
     char *gp = slurp("plots/report_many/loss_curves.gp");
     ck_assert_ptr_nonnull(gp);
