@@ -391,13 +391,16 @@ static int study_section(FILE *f, const points *x, const study *st, const char *
         fprintf(f, "<p>No batch size reached the target at any learning rate: no study plots.</p>\n");
     else {
         study_table(f, st);
-        char left[2048];
+        char left[STUDY_LEFT_OUT];
         study_left_out(st, x, left, sizeof left);
-        for (char *l = left; *l; l += strcspn(l, "\n") + 1) { /* each line a paragraph under the table */
-            l[strcspn(l, "\n")] = 0;
+        for (char *l = left; *l;) { /* each line a paragraph under the table */
+            size_t n = strcspn(l, "\n");
+            int more = l[n] != 0;
+            l[n] = 0;
             fprintf(f, "<p class=\"note\">");
             html_text(f, l);
             fprintf(f, "</p>\n");
+            l += n + more;
         }
         study_fit_table(f, st);
     }

@@ -2,6 +2,7 @@
  * and its section and plots. Only points whose other swept keys have their first values take part (as the
  * report's other plots), so a sweep of batch, learning rate and more keeps one slice. */
 #include "study.h"
+#include "appendf.h"
 #include "fileio.h"
 #include "gnuplot.h"
 #include "plot.h"
@@ -354,22 +355,27 @@ void study_left_out(const study *st, const points *x, char *buf, size_t len)
     size_t used = 0;
     int missing = 0, held = 0;
     buf[0] = 0;
-#define ADD(...) (used += (size_t)snprintf(buf + used, used < len ? len - used : 0, __VA_ARGS__))
-    for (int i = 0; i < s->nvalues; i++) {
+#define ADD(...) (used = appendf(buf, len, used, __VA_ARGS__))
+    for (int i = 0; i < s->nvalues; i++) { /* each with its own reason; those no seed reached together, last */
         const study_miss *m = &st->miss[i];
-        if (m->why == STUDY_KEPT)
+        if (m->why == STUDY_KEPT || (m->why == STUDY_NOT_REACHED && !(m->reached > 0)))
             continue;
         ADD("%sbatch_size = %s (", missing++ ? "; " : "Not in the table or the fit: ", s->values[i]);
         if (m->why == STUDY_NOT_A_NUMBER)
             ADD("no number for a log axis)");
         else if (m->why == STUDY_SAME_BATCH)
             ADD("the same batches as batch_size = %s, whose row stands for both)", s->values[m->same]);
-        else if (m->reached > 0)
-            ADD("at no learning rate did more than half of the seeds reach the target; the most: %g of %g, at learning rate %g)",
-                m->reached, m->seeds, m->lr);
         else
-            ADD("no seed reached the target at any learning rate)");
+            ADD("at no learning rate did more than half of the seeds reach the target; the most: %g of %g, at "
+                "learning rate %g)", m->reached, m->seeds, m->lr);
     }
+    int none = 0;
+    for (int i = 0; i < s->nvalues; i++)
+        if (st->miss[i].why == STUDY_NOT_REACHED && !(st->miss[i].reached > 0))
+            ADD("%s%s", none++ ? ", " : missing++ ? "; batch_size = " : "Not in the table or the fit: batch_size = ",
+                s->values[i]);
+    if (none)
+        ADD(" (no seed reached the target at any learning rate)");
     if (missing)
         ADD(".\n");
     for (int i = 0; i < x->nsweep; i++)
@@ -379,6 +385,8 @@ void study_left_out(const study *st, const points *x, char *buf, size_t len)
     if (held)
         ADD(".\n");
 #undef ADD
+    if (appendf_cut(len, used) && len > 8) /* every line ends in a newline, a cut one in an ellipsis */
+        snprintf(buf + len - 6, 6, "...\n");
 }
 
 /* Table (e): every batch size at its best learning rate. */
@@ -479,10 +487,13 @@ static int write_batch_study(FILE *md, const points *x, const study *st, const c
         return 0;
     }
     md_table(md, rows, n);
-    char left[2048];
+    char left[STUDY_LEFT_OUT];
     study_left_out(st, x, left, sizeof left);
-    for (const char *l = left; *l; l += strcspn(l, "\n") + 1) /* each line a paragraph under the table */
-        fprintf(md, "%.*s\n\n", (int)strcspn(l, "\n"), l);
+    for (const char *l = left; *l;) { /* each line a paragraph under the table */
+        size_t k = strcspn(l, "\n");
+        fprintf(md, "%.*s\n\n", (int)k, l);
+        l += k + (l[k] != 0);
+    }
     md_fit(md, &st->fit, st->fitted ? n : 0, st->b_simple);
     for (int k = STUDY_PLOT_STEPS; k <= STUDY_PLOT_LR; k++)
         md_image(md, k, rel);

@@ -75,6 +75,8 @@ int study_write(FILE *md, const study *st, const points *x, const char *plots_di
  * with no row and why (no learning rate at which more than half the seeds reached the target, no number for a log
  * axis, or the same batches as another value's row) and the first values the other swept keys are held at. */
 void study_left_out(const study *st, const points *x, char *buf, size_t len);
+/* Room for study_left_out's text: a reason for each of the most values a key has, and the keys held. */
+enum { STUDY_LEFT_OUT = CONFIG_MAX_VALUES * 200 + 4096 };
 /* 1 when st has study plot k (STUDY_PLOT_*): study_write wrote it. */
 int study_has_plot(const study *st, int k);
 /* The file name (without extension), the title and the caption ("" for none) of study plot k. */
