@@ -448,7 +448,7 @@ static int train_and_report(const cli_options *opt, const sweep_plan *plan, cons
     }
     if (opened != ERROR_NONE) {
         char note[200] = "";
-        if (opened == ERROR_USAGE && !count) /* held by a sibling the same launcher started */
+        if (res.busy && !count) /* held, perhaps by a sibling the same launcher started */
             shard_launcher_note(note, sizeof note);
         fprintf(stderr, "%s%s\n", err, note);
         free(owner);

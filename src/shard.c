@@ -94,10 +94,11 @@ static int task_step(void)
 
 void shard_launcher_note(char *buf, size_t len)
 {
-    static const char *const counts[] = {"SLURM_ARRAY_TASK_COUNT", "OMPI_COMM_WORLD_SIZE", "SLURM_NTASKS"};
+    /* not SLURM_NTASKS: a batch script of sbatch -n 4 has it, and runs once */
+    static const char *const counts[] = {"SLURM_ARRAY_TASK_COUNT", "OMPI_COMM_WORLD_SIZE"};
     char why[200];
     buf[0] = 0;
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 2; k++) {
         long n = 0;
         if (env_number(counts[k], &n, why, sizeof why) > 0 && n > 1) {
             snprintf(buf, len, " (%s=%ld: a launcher started %ld of these runners, each training every run; did you "

@@ -17,8 +17,7 @@ typedef struct shard {
 /* Parses "I/N" or "auto" (a Slurm array task's variables, else Open MPI's rank, else Slurm's task, else 0/1). 0, or -1 with a line
  * naming the text or the variables in err. */
 int shard_parse(const char *text, shard *s, char *err, size_t len);
-/* When a launcher started this process as one of several (a Slurm job array, mpirun's ranks, srun's tasks: the
- * variables --shard auto reads), a note for a plain run that another runner already holds its experiment: the
+/* When a launcher started this process as one of several (a Slurm job array, mpirun's ranks), a note for a plain run that another runner already holds its experiment: the
  * variable and a hint to give --shard auto; else "". */
 void shard_launcher_note(char *buf, size_t len);
 /* The owner (shard index) of every run of plan among count shards, into owner (plan->nruns), and each shard's

@@ -101,6 +101,7 @@ static error_class take_lock(store *s, int shared, char *err, size_t len)
         describe_holders(s, who, sizeof who);
         snprintf(err, len, "%s: another runner%s%s%s is working on this experiment%s; wait for it to finish", s->dir,
                  *who ? " (" : "", who, *who ? ")" : "", shared ? " alone (a plain run or --collect)" : "");
+        s->busy = 1;
         return ERROR_USAGE;
     }
     if (!shared) { /* alone: every holder file left is a killed holder's, every shard's claim a finished shard's */

@@ -31,6 +31,7 @@ typedef struct store {
     int shared;              /* the lock is shared (a shard) */
     fileio_batch identity;   /* STORE_SETTLE_LATER's files, until store_settle */
     int unsettled;           /* store_settle failed */
+    int busy;                /* store_open refused: another runner holds the experiment's lock */
 } store;
 
 /* A committed run, read back. */
