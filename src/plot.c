@@ -1,6 +1,7 @@
 /* Plots: each a .dat of aggregates (from table.tsv's points and the committed runs' curves) plus a .gp script
  * reading it, written whole to a temporary name and renamed into place; rendering runs gnuplot on each script. */
 #include "plot.h"
+#include "appendf.h"
 #include "plot_parts.h"
 #include "fileio.h"
 #include "gnuplot.h"
@@ -469,29 +470,27 @@ static int write_time(plot_set *s, const points *x, char *err, size_t len)
 
 /* ---- speedup over threads -------------------------------------------------------------------------------- */
 
-/* The logical CPUs of the machine the runs were trained on (the manifest's), NAN when unknown. */
-static double logical_cpus(const points *x)
-{
-    char cpus[64];
-    points_manifest(x, "logical_cpus", cpus, sizeof cpus);
-    double n = points_number(cpus);
-    return n > 0 ? n : NAN;
-}
-
-/* 1 when value v of the threads key asked for more threads than the machine's logical CPUs: the runner capped
- * it, so its runs ran on as many threads as a smaller value's. */
+/* 1 when value v of the threads key asked for more threads than its runs ran on (their manifests' openmp_threads):
+ * the runner capped it at the cores it had (affinity and Slurm's cpus-per-task included), so its runs ran on as many
+ * threads as a smaller value's. */
 static int thread_capped(const points *x, int v)
 {
-    return points_number(x->base->sweep[x->threads].values[v]) > logical_cpus(x);
+    double asked = points_number(x->base->sweep[x->threads].values[v]);
+    return x->ran[v] > 0 && asked > x->ran[v];
 }
 
-/* Thread count of value v of the threads key (0 = every logical CPU, from the manifest); NAN when unknown or
- * capped (thread_capped), which the speedup plot leaves out. */
+/* Thread count of value v of the threads key: the threads its runs ran on (0 = every core: the runs' count, else the
+ * manifest's logical CPUs); NAN when unknown or capped (thread_capped), which the speedup plot leaves out. */
 static double thread_count(const points *x, int v)
 {
     double t = points_number(x->base->sweep[x->threads].values[v]);
-    if (t == 0)
-        t = logical_cpus(x);
+    if (t == 0 && x->ran[v] > 0)
+        t = x->ran[v];
+    else if (t == 0) {
+        char cpus[64];
+        points_manifest(x, "logical_cpus", cpus, sizeof cpus);
+        t = points_number(cpus);
+    }
     return t > 0 && !thread_capped(x, v) ? t : NAN;
 }
 
@@ -610,15 +609,15 @@ static int write_speedup(plot_set *s, const points *x, char *err, size_t len)
     snprintf(title, sizeof title, "Speedup and parallel efficiency over %g thread%s (seconds per epoch)%s", t0,
              plural(t0), total > blocks ? ", first series" : "");
     speed_script(x, s->dir, gp.f, series, blocks, order, title);
-    int used = snprintf(caption, sizeof caption, "Speedup T(%g)/T(n) of the seconds per epoch (left) and parallel "
-                        "efficiency (right) against the thread count; dashed: ideal.", t0);
-    for (int v = 0, n = 0; v < x->base->sweep[x->threads].nvalues && used < (int)sizeof caption; v++)
+    size_t used = appendf(caption, sizeof caption, 0, "Speedup T(%g)/T(n) of the seconds per epoch (left) and "
+                          "parallel efficiency (right) against the thread count; dashed: ideal.", t0);
+    int capped = 0;
+    for (int v = 0; v < x->base->sweep[x->threads].nvalues; v++)
         if (thread_capped(x, v))
-            used += snprintf(caption + used, sizeof caption - (size_t)used, "%s%s", n++ ? ", " : " Not drawn: threads = ",
-                             x->base->sweep[x->threads].values[v]);
-    if (used < (int)sizeof caption && strstr(caption, "Not drawn"))
-        snprintf(caption + used, sizeof caption - (size_t)used, " (more than the %g logical CPUs: the runner ran "
-                 "them on %g threads).", logical_cpus(x), logical_cpus(x));
+            used = appendf(caption, sizeof caption, used, "%s%s (ran on %d)", capped++ ? ", " : " Not drawn: threads = ",
+                           x->base->sweep[x->threads].values[v], x->ran[v]);
+    if (capped)
+        appendf(caption, sizeof caption, used, ": more than the cores the runs had, so the runner capped them.");
     return plot_save(s, PLOT_SPEEDUP, &dat, &gp, caption, err, len);
 }
 

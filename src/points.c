@@ -167,10 +167,24 @@ static int place_rows(points *x, char *err, size_t len)
     return 0;
 }
 
-/* Counts the committed runs and reads the manifest of the first. */
+/* The value of "key = value" in manifest text m (NULL: none), or "unknown". */
+static void manifest_value(const char *m, const char *key, char *out, size_t len)
+{
+    snprintf(out, len, "unknown");
+    size_t klen = strlen(key);
+    for (const char *s = m; s && *s; s += strcspn(s, "\n"), s += *s == '\n') {
+        if (strncmp(s, key, klen) || strncmp(s + klen, " = ", 3))
+            continue;
+        snprintf(out, len, "%.*s", (int)strcspn(s + klen + 3, "\n"), s + klen + 3);
+        return;
+    }
+}
+
+/* Counts the committed runs and reads the manifest of the first, and with threads swept the threads the first
+ * committed run of each thread count ran on. */
 static int find_runs(points *x, char *err, size_t len)
 {
-    char path[FILEIO_PATH], id[SWEEP_ID], why[300];
+    char path[FILEIO_PATH], id[SWEEP_ID], why[300], value[32];
     x->first_run = -1;
     for (long r = 0; r < x->plan->nruns; r++) {
         config c;
@@ -179,12 +193,23 @@ static int find_runs(points *x, char *err, size_t len)
         if (store_read_run(x->results_dir, x->plan, r, NULL, why, sizeof why) < 0)
             continue;
         x->committed++;
+        int v = x->threads >= 0 ? points_vindex(x, sweep_point(x->plan, r), x->threads) : -1;
+        if (x->first_run >= 0 && (v < 0 || x->ran[v]))
+            continue;
+        if (fileio_path(path, sizeof path, err, len, "%s/runs/%s/manifest.txt", x->results_dir, id) < 0)
+            return -1;
+        char *m = fileio_read(path);
+        if (v >= 0) {
+            manifest_value(m, "openmp_threads", value, sizeof value);
+            char *end;
+            long n = strtol(value, &end, 10);
+            x->ran[v] = end != value && !*end && n > 0 && n < 1 << 20 ? (int)n : 0;
+        }
         if (x->first_run < 0) {
             x->first_run = r;
-            if (fileio_path(path, sizeof path, err, len, "%s/runs/%s/manifest.txt", x->results_dir, id) < 0)
-                return -1;
-            x->manifest = fileio_read(path);
-        }
+            x->manifest = m;
+        } else
+            free(m);
     }
     return 0;
 }
@@ -220,14 +245,7 @@ void points_free(points *x)
 /* The value of "key = value" in the manifest, or "unknown". */
 void points_manifest(const points *x, const char *key, char *out, size_t len)
 {
-    snprintf(out, len, "unknown");
-    size_t klen = strlen(key);
-    for (const char *s = x->manifest; s && *s; s += strcspn(s, "\n"), s += *s == '\n') {
-        if (strncmp(s, key, klen) || strncmp(s + klen, " = ", 3))
-            continue;
-        snprintf(out, len, "%.*s", (int)strcspn(s + klen + 3, "\n"), s + klen + 3);
-        return;
-    }
+    manifest_value(x->manifest, key, out, len);
 }
 
 /* "learning_rate=0.1, hidden=32": the swept values of point pt except key skip; "all runs" when none. */

@@ -29,6 +29,8 @@ typedef struct points {
     int lr, hidden, threads;     /* position of these keys in [sweep], -1 when not swept */
     long committed, first_run;   /* committed runs (store_read_run), and the first of them (-1: none) */
     char *manifest;              /* manifest.txt of the first committed run, NULL when none */
+    int ran[CONFIG_MAX_VALUES];  /* with threads swept: the OpenMP threads a committed run of each value ran on (its
+                                  * manifest's openmp_threads; the runner caps a value at the cores), 0: unknown */
 } points;
 
 /* Reads results_dir/table.tsv and the committed runs of plan. 0, or -1 with err; points_free either way. */
