@@ -337,11 +337,13 @@ static void study_table(FILE *f, const study *st)
                "\n<tbody>\n");
     for (int i = 0; i < st->n; i++) {
         const double *v = st->rows[i].v;
-        fprintf(f, "<tr><td>%g</td><td>%g</td><td data-v=\"%.0f\">%.0f of %.0f</td><td>%g</td><td>%.0f</td>",
-                st->rows[i].batch, st->rows[i].lr, v[STUDY_REACHED], v[STUDY_REACHED], v[STUDY_N], v[STUDY_STEPS],
-                v[STUDY_LO]);
+        char steps[64], examples[64];
+        fprintf(f, "<tr><td>%g</td><td>%g</td><td data-v=\"%.0f\">%.0f of %.0f</td><td>%s</td><td>%.0f</td>",
+                st->rows[i].batch, st->rows[i].lr, v[STUDY_REACHED], v[STUDY_REACHED], v[STUDY_N],
+                stats_count(steps, sizeof steps, v[STUDY_STEPS]), v[STUDY_LO]);
         fprintf(f, isnan(v[STUDY_HI]) ? "<td data-v=\"\">not all reached</td>" : "<td>%.0f</td>", v[STUDY_HI]);
-        fprintf(f, "<td>%.9g</td><td>%.3g</td><td>%.4f</td>", v[STUDY_EXAMPLES], v[STUDY_EPOCHS], v[STUDY_SECONDS]);
+        fprintf(f, "<td>%s</td><td>%.3g</td><td>%.4f</td>", stats_count(examples, sizeof examples, v[STUDY_EXAMPLES]),
+                v[STUDY_EPOCHS], v[STUDY_SECONDS]);
         fprintf(f, isnan(v[STUDY_BSIMPLE]) ? "<td data-v=\"\">&ndash;</td></tr>\n" : "<td>%.4g</td></tr>\n",
                 v[STUDY_BSIMPLE]);
     }

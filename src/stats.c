@@ -59,3 +59,14 @@ void stats_summary(const double *v, int n, double out[4])
     out[2] = lo;
     out[3] = hi;
 }
+
+const char *stats_count(char *buf, size_t len, double v)
+{
+    if (v == floor(v) && fabs(v) < 1e15)
+        snprintf(buf, len, "%.0f", v);
+    else if (2 * v == floor(2 * v) && fabs(v) < 1e15)
+        snprintf(buf, len, "%.1f", v);
+    else
+        snprintf(buf, len, "%.9g", v);
+    return buf;
+}

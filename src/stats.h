@@ -17,5 +17,8 @@ void stats_summary(const double *v, int n, double out[4]);
 /* "MEAN PM SD" with prec decimals (pm: "±", or "&plusmn;" in HTML), or "MEAN" alone where sd is NaN (one run);
  * returns buf. */
 const char *stats_pm(char *buf, size_t len, double mean, double sd, int prec, const char *pm);
+/* A count, or a median of counts: whole numbers in full ("1234567"), halves with one decimal ("25.5"), anything
+ * else as %.9g; returns buf. */
+const char *stats_count(char *buf, size_t len, double v);
 
 #endif

@@ -397,10 +397,12 @@ static void md_table(FILE *md, const study_row *rows, int n)
                 "|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (int i = 0; i < n; i++) {
         const double *v = rows[i].v;
-        fprintf(md, "| %g | %g | %.0f of %.0f | %g | %.0f–", rows[i].batch, rows[i].lr, v[STUDY_REACHED], v[STUDY_N],
-                v[STUDY_STEPS], v[STUDY_LO]);
+        char steps[64], examples[64];
+        fprintf(md, "| %g | %g | %.0f of %.0f | %s | %.0f–", rows[i].batch, rows[i].lr, v[STUDY_REACHED], v[STUDY_N],
+                stats_count(steps, sizeof steps, v[STUDY_STEPS]), v[STUDY_LO]);
         fprintf(md, isnan(v[STUDY_HI]) ? "(not all reached)" : "%.0f", v[STUDY_HI]);
-        fprintf(md, " | %.9g | %.3g | %.4f | ", v[STUDY_EXAMPLES], v[STUDY_EPOCHS], v[STUDY_SECONDS]);
+        fprintf(md, " | %s | %.3g | %.4f | ", stats_count(examples, sizeof examples, v[STUDY_EXAMPLES]), v[STUDY_EPOCHS],
+                v[STUDY_SECONDS]);
         fprintf(md, isnan(v[STUDY_BSIMPLE]) ? "– |\n" : "%.4g |\n", v[STUDY_BSIMPLE]);
     }
     fprintf(md, "\n");

@@ -257,7 +257,7 @@ static void add_target(table *t, const tsv_result *const *m, int n, double *v)
     static const size_t fields[] = {offsetof(tsv_result, steps_to_target), offsetof(tsv_result, epochs_to_target),
                                     offsetof(tsv_result, examples_to_target), offsetof(tsv_result, seconds_to_target),
                                     offsetof(tsv_result, b_simple)};
-    static const char *const formats[] = {"%.9g", "%.9g", "%.9g", "%.6g", "%.9g"}; /* medians of two: halves */
+    static const char *const formats[] = {NULL, "%.9g", NULL, "%.6g", "%.9g"}; /* NULL: counts (stats_count) */
     int reached = 0;
     for (int i = 0; i < n; i++)
         reached += !isnan(m[i]->steps_to_target);
@@ -275,9 +275,13 @@ static void add_target(table *t, const tsv_result *const *m, int n, double *v)
             continue;
         }
         target_stats(v, k, st);
-        add_optional(t, formats[f], st[0]);
-        for (int j = 1; (f == 0 || f == 3) && j < 3; j++)
-            add_optional(t, formats[f], st[j]);
+        for (int j = 0; j < ((f == 0 || f == 3) ? 3 : 1); j++) {
+            char c[64];
+            if (formats[f] || isnan(st[j]))
+                add_optional(t, formats[f] ? formats[f] : "%.9g", st[j]);
+            else /* a median of two counts may be a half: kept, and a count past %.9g's digits in full */
+                add_cell(t, stats_count(c, sizeof c, st[j]), strtod(c, NULL), 1);
+        }
     }
 }
 

@@ -142,6 +142,11 @@ START_TEST(test_stats_median_and_summary)
     char buf[64];
     ck_assert_str_eq(stats_pm(buf, sizeof buf, 97.5, out[1], 2, "±"), "97.50");
     ck_assert_str_eq(stats_pm(buf, sizeof buf, 97.5, 0.4, 2, "±"), "97.50 ± 0.40");
+    /* counts and their medians: in full past %g's 6 digits, halves kept */
+    ck_assert_str_eq(stats_count(buf, sizeof buf, 1234567), "1234567");
+    ck_assert_str_eq(stats_count(buf, sizeof buf, 25.5), "25.5");
+    ck_assert_str_eq(stats_count(buf, sizeof buf, 12345678901.5), "12345678901.5");
+    ck_assert_str_eq(stats_count(buf, sizeof buf, 0.25), "0.25");
 }
 END_TEST
 
