@@ -63,7 +63,8 @@ static void entry_read(catalog_entry *e, const char *root, const char *name)
         if (stat(path, &st) == 0 && gmtime_r(&st.st_mtime, &tm))
             strftime(e->date, sizeof e->date, "%Y-%m-%d %H:%M", &tm);
     }
-    e->tables = e->committed >= 0;
+    /* a summary.tsv there but unreadable is a damaged table ("?"), not none yet */
+    e->tables = snprintf(path, sizeof path, "%s/summary.tsv", dir) < (int)sizeof path && access(path, F_OK) == 0;
     if (!e->tables)
         snprintf(e->date, sizeof e->date, "-");
     e->planned = read_planned(dir, e->tables ? NULL : &e->committed);

@@ -44,11 +44,12 @@ capture "$RUNNER" --quiet --results "$tmp/c" --set experiment.name=after --set "
 expect "train after" [ "$status" = 0 ]
 # the same file as the test set, and a split of it: both record the file's checksum for their test data
 capture "$RUNNER" --quiet --results "$tmp/c" --set experiment.name=split --set train.epochs=1 configs/digits.ini
-capture "$RUNNER" --quiet --no-plots --results "$tmp/c" configs/article_xor.ini
 expect "train split" [ "$status" = 0 ]
 capture "$RUNNER" --quiet --results "$tmp/c" --set experiment.name=testfile --set data.test_file=data/digits.h5 \
     --set train.epochs=1 configs/digits.ini
 expect "train testfile" [ "$status" = 0 ]
+capture "$RUNNER" --quiet --no-plots --results "$tmp/c" configs/article_xor.ini
+expect "train article_xor" [ "$status" = 0 ]
 have_gnuplot=0
 command -v gnuplot >/dev/null 2>&1 && have_gnuplot=1
 
