@@ -490,8 +490,8 @@ static error_class compare_markdown(const member *m, int n, const char *root, ca
     return fileio_text_save(&t, out->markdown, err, len) < 0 ? ERROR_OUTPUT : ERROR_NONE;
 }
 
-/* The longest name of a comparison: a longer one keeps its start and ends in "+" and the FNV-1a 64 of the whole,
- * in hex, which no experiment name holds ('+'). */
+/* The longest name of a comparison: a longer one keeps its start and ends in "~" and the FNV-1a 64 of the whole in
+ * hex ('~' is in no experiment name, nor is it the names' separator). */
 enum { COMPARE_TAG_MAX = 200 };
 
 error_class catalog_compare(const char *root, const char *plots_root, const char *const *names, int n, int render,
@@ -520,7 +520,7 @@ error_class catalog_compare(const char *root, const char *plots_root, const char
     }
     if (rc == ERROR_NONE && strlen(tag) > COMPARE_TAG_MAX) { /* past a file name's 255 bytes with ".md" */
         uint64_t h = dataset_fnv1a(DATASET_FNV_BASIS, tag, strlen(tag));
-        snprintf(tag + COMPARE_TAG_MAX - 17, 18, "+%016llx", (unsigned long long)h);
+        snprintf(tag + COMPARE_TAG_MAX - 17, 18, "~%016llx", (unsigned long long)h);
     }
     if (rc == ERROR_NONE &&
         (fileio_path(out->markdown, sizeof out->markdown, err, len, "%s/%s.md", root, tag) < 0 ||

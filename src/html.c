@@ -156,7 +156,7 @@ static void results(FILE *f, const points *x)
     fprintf(f, "<h2>Results</h2>\n<p>Final %s of each sweep point, mean "
                "&plusmn; standard deviation over its seeds (a diverged run counts with its last finite epoch). %s "
                "Click a column's header to sort by it.</p>\n<table class=\"sortable\" id=\"results\">\n<thead><tr>",
-            x->base->validation_fraction > 0 ? "validation accuracy, test accuracy and test loss"
+            report_has_validation(x) ? "validation accuracy, test accuracy and test loss"
                                              : "test accuracy and test loss (no validation set: its column is &ndash;)",
             best < 0 ? "No point is in bold as the best: every run of every point diverged."
             : on_val ? "The best point, in bold, has the highest mean validation accuracy: the test set plays no part "
@@ -189,7 +189,7 @@ static void results(FILE *f, const points *x)
     fprintf(f, "test accuracy %s %% over %d seed%s, test loss %s.</p>\n",
             stats_pm(pm[1], sizeof pm[1], 100 * p->acc_mean, 100 * p->acc_std, 2, "&plusmn;"), p->n,
             plural(p->n), stats_pm(pm[2], sizeof pm[2], p->loss_mean, p->loss_std, 4, "&plusmn;"));
-    if (x->base->stop_at_target) {
+    if (report_stops_at_target(x)) {
         fprintf(f, "<p class=\"note\">");
         html_text(f, report_stop_note);
         fprintf(f, "</p>\n");

@@ -499,9 +499,12 @@ int identity_load_plan(const char *dir, config *cfg, char *err, size_t len)
         *end = 0;
         line++;
         config_override(cfg, l, &errs);
-        if (errs.n && !bad) { /* the first line that is not one this runner writes */
+        if (errs.n && !bad) { /* the first line that is not one this runner writes: shown printable, cut with ... */
             bad = line;
-            snprintf(what, sizeof what, "%s", l);
+            size_t k = 0;
+            for (; l[k] && k + 4 < sizeof what; k++)
+                what[k] = (unsigned char)l[k] < 0x20 || l[k] == 0x7f ? '?' : l[k];
+            snprintf(what + k, sizeof what - k, "%s", l[k] ? "..." : "");
         }
         *end = keep;
     }

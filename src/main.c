@@ -4,6 +4,7 @@
  * data error, 4 output error (or damaged runs found by --verify, or standard output not written), 5 every run of
  * the experiment diverged, 6 --collect found runs missing or damaged, 130/143 stopped by SIGINT/SIGTERM. */
 #include "catalog.h"
+#include "appendf.h"
 #include "cli.h"
 #include "config.h"
 #include "cost.h"
@@ -173,7 +174,8 @@ static int verify(const cli_options *opt)
         size_t n = strlen(path);
         if (n > 4 && !strcmp(path + n - 4, ".ini") && access(path, F_OK) == 0) { /* a config, where a name belongs */
             fprintf(stderr, "runner: --verify takes an experiment's name (results/NAME), not a config: %s is one; "
-                    "its experiment's name is experiment.name, or the file's name without .ini\n", opt->verify);
+                    "its experiment is named by experiment.name, else by the file's name (runner --list shows the "
+                    "names)\n", opt->verify);
             return exit_code(ERROR_USAGE);
         }
         return no_such_experiment(dir);
@@ -236,15 +238,16 @@ static int load_config(const cli_options *opt, config *cfg)
     char shadowed[1024] = ""; /* warnings: one value, then a list for the same key (the other order is an error) */
     size_t used = 0;
     for (int i = 0; i < opt->nsets; i++) {
-        const char *key;
-        int n = set_key(opt->sets[i], &key);
-        for (int j = 0; j < i && n > 6 && !strncmp(key, "sweep.", 6) && used < sizeof shadowed; j++) {
-            const char *other;
-            if (set_key(opt->sets[j], &other) == n - 6 && !strncmp(other, key + 6, (size_t)n - 6))
-                used += (size_t)snprintf(shadowed + used, sizeof shadowed - used, "runner: --set %.*s: warning: also "
-                                         "swept by a later --set %.*s, whose values replace this one\n", n - 6,
-                                         key + 6, n, key);
-        }
+        const char *key, *other;
+        int n = set_key(opt->sets[i], &key), last = n > 6 && !strncmp(key, "sweep.", 6);
+        for (int k = i + 1; k < opt->nsets && last; k++) /* the list that stands: the last for its key */
+            last = !(set_key(opt->sets[k], &other) == n && !strncmp(other, key, (size_t)n));
+        for (int j = 0; j < i && last; j++)
+            if (set_key(opt->sets[j], &other) == n - 6 && !strncmp(other, key + 6, (size_t)n - 6)) {
+                used = appendf(shadowed, sizeof shadowed, used, "runner: --set %.*s: warning: also swept by a later "
+                               "--set %.*s, whose values replace this one\n", n - 6, key + 6, n, key);
+                break; /* once per key */
+            }
         config_override(cfg, opt->sets[i], &errs);
     }
     if (!errs.n)

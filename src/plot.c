@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 enum { MAX_LINES = PLOT_MAX_LINES };
+enum { LR_TICS = 8 }; /* acc_vs_lr labels each rate swept up to this many; more would crowd the axis */
 
 const char *const plot_colours[PLOT_MAX_LINES] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
                                                   "#9467bd", "#8c564b", "#e377c2", "#17becf"};
@@ -185,17 +186,17 @@ static void acc_script(const points *x, const char *dir, FILE *gp, int s, int bl
     /* panels share the y range, fixed, so that a panel without runs has one too: the least min accuracy drawn,
      * down to a multiple of 10 (90 when every point is at 100 %) */
     snprintf(yrange, sizeof yrange, npanels > 1 ? "%g" : "*", fmin(floor(lo / 10) * 10, 90));
-    int used = snprintf(axes, sizeof axes, "set xlabel 'learning rate (log scale)'\nset ylabel 'final test accuracy "
-                        "(%%)'\nset logscale x\nset yrange [%s:100]\n", yrange);
+    size_t used = appendf(axes, sizeof axes, 0, "set xlabel 'learning rate (log scale)'\nset ylabel 'final test "
+                          "accuracy (%%)'\nset logscale x\nset yrange [%s:100]\n", yrange);
     const config_sweep *lrs = &x->base->sweep[x->lr];
     char tics[300];
     size_t t = 0;
-    for (int v = 0; v < lrs->nvalues && lrs->nvalues <= MAX_LINES; v++)
-        t += (size_t)snprintf(tics + t, t < sizeof tics ? sizeof tics - t : 0, "%s%s%s", v ? ", " : "set xtics (",
-                              lrs->values[v], v + 1 == lrs->nvalues ? ")\n" : "");
-    /* tics at the rates swept, when they fit (a log axis's own may fall between them, or on one) */
-    if (t > 0 && t < sizeof tics && used + t < sizeof axes)
-        strcat(axes, tics);
+    for (int v = 0; v < lrs->nvalues && lrs->nvalues <= LR_TICS; v++)
+        t = appendf(tics, sizeof tics, t, "%s%s%s", v ? ", " : "set xtics (", lrs->values[v],
+                    v + 1 == lrs->nvalues ? ")\n" : "");
+    /* tics at the rates swept, when they fit whole (a log axis's own may fall between them, or on one) */
+    if (t > 0 && !appendf_cut(sizeof tics, t) && !appendf_cut(sizeof axes, used + t))
+        appendf(axes, sizeof axes, used, "%s", tics);
     gnuplot_begin(gp, x->base->name, dir, "acc_vs_lr", npanels == 1 ? title : NULL);
     fprintf(gp, "%sset format x '%%g'\nset autoscale xfix\nset offsets graph 0.05, graph 0.05, 0, 0\n", axes);
     if (npanels == 1) {
@@ -284,17 +285,16 @@ static int write_acc_vs_lr(plot_set *set, const points *x, char *err, size_t len
     snprintf(title, sizeof title, "Final test accuracy vs learning rate (mean over %s, bars = min..max)%s%s%s", seeds,
              npanels > 1 ? ", a panel per combination of the other swept keys" : "", note, first);
     acc_script(x, set->dir, gp.f, s, blocks, like, npanels, rows, diverged, lo, title);
-    size_t used = (size_t)snprintf(caption, sizeof caption, "Final test accuracy against the learning rate%s%s, mean "
-                                   "over %s with min..max bars; circled points had a diverged run.",
-                                   npanels > 1 ? ", a panel per combination of the other swept keys" : "", note, seeds);
+    size_t used = appendf(caption, sizeof caption, 0, "Final test accuracy against the learning rate%s%s, mean over %s "
+                          "with min..max bars; circled points had a diverged run.",
+                          npanels > 1 ? ", a panel per combination of the other swept keys" : "", note, seeds);
     if (blocks < nseries) { /* the series past the lines a plot has */
         const config_sweep *sw = &x->base->sweep[s];
-        used += (size_t)snprintf(caption + used, used < sizeof caption ? sizeof caption - used : 0,
-                                 " Not drawn (%d lines at most; table.tsv has every point): %s = ", MAX_LINES,
-                                 config_key_name(sw->key));
+        used = appendf(caption, sizeof caption, used, " Not drawn (%d lines at most; table.tsv has every point): %s = ",
+                       MAX_LINES, config_key_name(sw->key));
         for (int j = blocks; j < nseries; j++)
-            used += (size_t)snprintf(caption + used, used < sizeof caption ? sizeof caption - used : 0, "%s%s%s",
-                                     j > blocks ? ", " : "", sw->values[j], j + 1 == nseries ? "." : "");
+            used = appendf(caption, sizeof caption, used, "%s%s%s", j > blocks ? ", " : "", sw->values[j],
+                           j + 1 == nseries ? "." : "");
     }
     return plot_save(set, PLOT_ACC_VS_LR, &dat, &gp, caption, err, len);
 }

@@ -107,7 +107,7 @@ static void md_results(FILE *f, const points *x)
     long best = points_best(x->pts, x->plan->npoints, &on_val);
     fprintf(f, "## Results\n\nFinal %s of each sweep point, mean ± "
                "standard deviation over its seeds (a diverged run counts with its last finite epoch). %s\n\n|",
-            x->base->validation_fraction > 0 ? "validation accuracy, test accuracy and test loss"
+            report_has_validation(x) ? "validation accuracy, test accuracy and test loss"
                                              : "test accuracy and test loss (no validation set: its column is –)",
             best < 0 ? "No point is in bold as the best: every run of every point diverged."
             : on_val ? "The best point, in bold, is the one with the highest mean validation accuracy (rows held out "
@@ -142,9 +142,26 @@ static void md_results(FILE *f, const points *x)
     fprintf(f, "test accuracy %s %% over %d seed%s, test loss %s.\n\n",
             stats_pm(pm[1], sizeof pm[1], 100 * p->acc_mean, 100 * p->acc_std, 2, "±"), p->n, plural(p->n),
             stats_pm(pm[2], sizeof pm[2], p->loss_mean, p->loss_std, 4, "±"));
-    if (x->base->stop_at_target)
+    if (report_stops_at_target(x))
         fprintf(f, "%s\n\n", report_stop_note);
 }
+
+/* 1 when key (section.key) is set in base to a nonzero value, or swept (some point may have one). */
+static int set_or_swept(const points *x, const char *key, double base_value)
+{
+    int k = config_find(key);
+    for (int i = 0; i < x->nsweep; i++)
+        if (x->base->sweep[i].key == k)
+            return 1;
+    return base_value != 0;
+}
+
+int report_has_validation(const points *x)
+{
+    return set_or_swept(x, "data.validation_fraction", x->base->validation_fraction);
+}
+
+int report_stops_at_target(const points *x) { return set_or_swept(x, "train.stop_at_target", x->base->stop_at_target); }
 
 /* final accuracies of runs cut at the target, beside runs that trained on */
 const char report_stop_note[] = "With train.stop_at_target, a run that reaches the target stops there, so the final "

@@ -5,6 +5,7 @@
 #define REPORT_H
 #include <stddef.h>
 #include "config.h"
+#include "points.h"
 #include "sweep.h"
 #include "tsv.h"
 
@@ -24,6 +25,10 @@ int report_link(const char *from, const char *to, char *out, size_t size, char *
  * epochs_done in col: the diverged runs both reports list. 0, or -1 with err. */
 int report_summary(const char *results_dir, tsv *t, int col[4], char *err, size_t len);
 
+/* 1 when some point of x may have a validation set / stop at its target (the base config's value, or the key
+ * swept). */
+int report_has_validation(const points *x);
+int report_stops_at_target(const points *x);
 /* Under the best configuration of a sweep with train.stop_at_target: why its final accuracies mislead (plain text). */
 extern const char report_stop_note[];
 

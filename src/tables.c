@@ -377,8 +377,8 @@ static hid_t text_type(void)
     return st;
 }
 
-/* t as a compound dataset: each column float64 or a variable-length UTF-8 string as its kind says, whatever the
- * rows; pandas.DataFrame(h5py.File(...)[name][()]) reads it in one line. */
+/* t as a compound dataset: each column float64, int64 or a variable-length UTF-8 string as its kind says, whatever
+ * the rows; pandas.DataFrame(h5py.File(...)[name][()]) reads it in one line. */
 static int h5_table(hid_t file, const char *name, const table *t)
 {
     int ncols = t->ncols, rows = table_rows(t), rc = -1;
@@ -403,12 +403,12 @@ static int h5_table(hid_t file, const char *name, const table *t)
             const cell *c = &t->cells[i * ncols + j];
             char *dst = buf + (size_t)i * rec + off[j];
             double num = c->is_num ? c->num : NAN;
-            int64_t whole = strtoll(c->text, NULL, 10); /* the cell's text: exact where num is not */
             if (t->numeric[j] == COL_FLOAT)
                 memcpy(dst, &num, sizeof num);
-            else if (t->numeric[j] == COL_INT64)
+            else if (t->numeric[j] == COL_INT64) {
+                int64_t whole = strtoll(c->text, NULL, 10); /* the cell's text: exact where num is not */
                 memcpy(dst, &whole, sizeof whole);
-            else
+            } else
                 memcpy(dst, &c->text, sizeof c->text); /* HDF5 copies the text the pointer names */
         }
     hsize_t dims[1] = {(hsize_t)rows};

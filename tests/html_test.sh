@@ -245,7 +245,7 @@ capture "$RUNNER" --results "$tmp/long" --no-plots --compare $long
 got=$(ls "$tmp/long" | grep '^compare-')
 expect "--compare of four 63-character names: exit 0 ($(head -c 200 "$tmp/err"))" [ "$status" = 0 ]
 expect "--compare of four 63-character names: a name of 200 characters and a hash ($got)" \
-    sh -c "echo '$got' | grep -Eqx 'compare-long1_0+\+long2_0+\+long3_0+\+[0-9a-f]{16}\.md' && [ ${#got} = 203 ]"
+    sh -c "echo '$got' | grep -Eqx 'compare-long1_0+\+long2_0+\+long3_0+~[0-9a-f]{16}\.md' && [ ${#got} = 203 ]"
 ls "$r" >"$tmp/before"
 for c in "digits nosuch:'nosuch'" \
          "digits:1 experiment given" "digits digits:'digits' given twice" "digits ../r:'../r'"; do
