@@ -399,8 +399,9 @@ int dataset_split(const dataset *all, double fraction, uint64_t seed, dataset *t
     memset(test, 0, sizeof *test);
     int ntest = (int)llround(fraction * all->rows);
     if (ntest < 1 || ntest > all->rows - 1) {
-        snprintf(err, len, "test_fraction %g of %d rows leaves an empty %s set", fraction, all->rows,
-                 ntest < 1 ? "test" : "training");
+        snprintf(err, len, "test_fraction %g of %d rows leaves an empty %s set (allowed here: a fraction that holds "
+                 "out 1 to %d rows, from 0.5/%d to %g/%d)", fraction, all->rows, ntest < 1 ? "test" : "training",
+                 all->rows - 1, all->rows, all->rows - 1.5, all->rows);
         return -1;
     }
     if (hold_out(all, ntest, seed, RNG_STREAM_SPLIT, train, test) < 0) {

@@ -88,7 +88,8 @@ START_TEST(test_split_is_a_seeded_partition)
     dataset_free(&tr2);
     dataset_free(&te2);
     ck_assert_int_eq(dataset_split(&all, 0.001, 1, &tr2, &te2, err, sizeof err), -1);
-    ck_assert_str_eq(err, "test_fraction 0.001 of 50 rows leaves an empty test set");
+    ck_assert_str_eq(err, "test_fraction 0.001 of 50 rows leaves an empty test set (allowed here: a fraction that "
+                          "holds out 1 to 49 rows, from 0.5/50 to 48.5/50)");
     dataset_free(&tr);
     dataset_free(&te);
     dataset_free(&all);
