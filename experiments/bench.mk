@@ -29,6 +29,7 @@ bench-quick: $(BUILD)/runner bench-programs
 
 # thread scaling on a machine with many cores (README, "Thread scaling to 16 cores"): results/bench/threads
 bench-threads: $(BUILD)/runner $(BENCH_DIR)/bench_kernels
+	RUNNER=$(BUILD)/runner BENCH_BIN=$(BENCH_DIR) BENCH_OUT=results/bench/threads/pairs sh experiments/bench_pairs.sh
 	RUNNER=$(BUILD)/runner BENCH_BIN=$(BENCH_DIR) BENCH_OUT=results/bench/threads PY=/usr/bin/python3 \
 	  sh experiments/bench_threads.sh
 	/usr/bin/python3 experiments/bench_threads_report.py results/bench/threads "$$(hostname), $$(nproc) cores"

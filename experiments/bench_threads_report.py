@@ -2,7 +2,8 @@
 """Turns the tables of experiments/bench_threads.sh (thread scaling on a machine with many cores) into
 DIR/report.md and DIR/threads.png: medians per thread count, speedups against 1 thread, the range of the
 repetitions where they spread. Optional DIR/spin.tsv (the wait policy at 1, 8 and 16 threads, quiet and loaded)
-adds a section. Usage: bench_threads_report.py DIR LABEL (LABEL names the machine in every title).
+adds a section, and optional DIR/pairs (experiments/bench_pairs.sh: the deeper models on two chosen CPUs) another.
+Usage: bench_threads_report.py DIR LABEL (LABEL names the machine in every title).
 """
 import csv
 import os
@@ -32,7 +33,7 @@ def spread(values):
     return f"{min(values):.3f}-{max(values):.3f}" if len(values) > 1 else ""
 
 
-NAMES = {"run-512": "64-512-10 b256", "run-2048": "64-2048-10 b256", "deep-3x256": "64-256-256-256-10 b128",
+NAMES = {"deep-2x256": "64-256-256-10 b64", "run-512": "64-512-10 b256", "run-2048": "64-2048-10 b256", "deep-3x256": "64-256-256-256-10 b128",
          "syn-1024": "784-1024-10 b256, 100,000 rows"}
 
 
@@ -97,6 +98,46 @@ def spin_table(rows, lines):
         lines.append(f"| {load} | {name} | {t} | {m:.3f} | {spread(train[(load, spin, t)])} | {ratio} |")
 
 
+def pairs_section(d, lines):
+    """The deeper models on pairs of CPUs (bench_pairs.sh): the round trips, the step tables and the whole runs."""
+    rt = [r for r in read(os.path.join(d, "round_trip.tsv")) if r["ns"] != "none"]
+    steps = read(os.path.join(d, "deep.tsv"))
+    runs = read(os.path.join(d, "runs.tsv"))
+    if not runs:
+        return
+    ns = [float(r["ns"]) for r in rt]
+    if ns:
+        lines += [f"Cross-core round trip (bench_kernels --round-trip) over {len(ns)} readings of pairs of CPUs: "
+                  f"{min(ns):.0f}-{max(ns):.0f} ns, median {statistics.median(ns):.0f}.", ""]
+    if steps:
+        lines += ["| CPUs | round trip ns | batch | model (sigmoid/softmax step) | 1 thr | 2 thr | speedup |",
+                  "|---|---|---|---|---|---|---|"]
+        by = {}
+        for r in steps:
+            if r.get("threads"):
+                by.setdefault((r["pair"], r["round_trip_ns"], r["batch"], r["model"]), {})[r["threads"]] = r
+        for (p, n, b, m), t in by.items():
+            if "1" in t and "2" in t:
+                lines.append(f"| {p} | {n} | {b} | {m} | {float(t['1']['step_us']):.0f} us | "
+                             f"{float(t['2']['step_us']):.0f} us | {float(t['2']['speedup']):.2f}x |")
+        lines.append("")
+    train = grouped(runs, ["pair", "workload", "threads"], "train_s")
+    trips = grouped([r for r in runs if r["round_trip_ns"] not in ("-", "none")], ["pair", "workload"],
+                    "round_trip_ns")
+    lines += ["| CPUs | workload | runs | 1 thread s (median) | 2 threads s (median) | speedup | 2 threads, "
+              "fastest | round trips before the 2-thread runs, ns |", "|---|---|---|---|---|---|---|---|"]
+    for (p, w, t) in sorted(train):
+        two = train.get((p, w, "2"))
+        if t != "1" or not two:
+            continue
+        one = train[(p, w, t)]
+        sp = statistics.median(one) / statistics.median(two)
+        r = trips.get((p, w), [])
+        lines.append(f"| {p} | {NAMES.get(w, w)} | {len(one)} | {statistics.median(one):.3f} | "
+                     f"{statistics.median(two):.3f} | {sp:.2f}x | {min(two):.3f} | "
+                     f"{f'{min(r):.0f}-{max(r):.0f}' if r else '?'} |")
+
+
 def plot(path, series, grid, label):
     dat = path + ".dat"
     names = sorted(series)
@@ -151,6 +192,11 @@ def main():
         lines += ["", f"## The wait policy up to {most} threads (hidden 2048, batch 256, 40 epochs), quiet and with "
                   "every core busy with other processes", ""]
         spin_table(spin, lines)
+    pairs = os.path.join(d, "pairs")
+    if os.path.isdir(pairs):
+        lines += ["", "## The deeper models on two chosen CPUs (experiments/bench_pairs.sh: each process held to the "
+                  "pair with taskset, 1 and 2 threads interleaved)", ""]
+        pairs_section(pairs, lines)
     if skipped:
         lines += ["", "Left out: " + "; ".join(skipped) + "."]
     if machine.get("note"):
