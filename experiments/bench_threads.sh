@@ -8,6 +8,7 @@
 # 1 2 4 8 ... up to the cores, and the cores), PY (default python3), BENCH_LIMIT_S (default 330: parts left
 # out once the script has run this long; the report names them).
 set -u
+. "$(dirname "$0")/bench_lib.sh"
 RUNNER=${RUNNER:-./build/runner}
 BIN=${BENCH_BIN:-build/bench}
 OUT=${BENCH_OUT:-results/bench/threads}
@@ -30,35 +31,15 @@ trap 'kill $busy 2>/dev/null; rm -rf "$TMP"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 E2E="$OUT/e2e.tsv"
-printf 'workload\ttool\tthreads\trep\twall_s\ttrain_s\tstatus\n' > "$E2E"
+printf "$E2E_HEADER" > "$E2E"
 printf 'key\tvalue\n' > "$OUT/machine.tsv"
 {
-  printf 'cpu\t%s\n' "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-  printf 'cores\t%s\n' "$NCPU"
-  printf 'kernel\t%s\n' "$(uname -sr)"
-  printf 'memory_kb\t%s\n' "$(awk '/MemTotal/{print $2}' /proc/meminfo)"
-  printf 'load_before\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+  machine_info
   printf 'threads\t%s\n' "$THREADS"
-  printf 'runner\t%s\n' "$($RUNNER --version 2>&1 | head -1)"
-  printf 'date\t%s\n' "$(date -u +%Y-%m-%dT%H:%MZ)"
 } >> "$OUT/machine.tsv"
 
 left() { [ $(($(date +%s) - START)) -lt "$LIMIT" ] || { printf 'skipped\t%s (the time limit)\n' "$1" >> "$OUT/machine.tsv"; return 1; }; }
 
-# run WORKLOAD TOOL THREADS REP CMD...: one whole runner process; train_s sums summary.tsv's train_seconds
-run() {
-  w=$1 tool=$2 thr=$3 rep=$4
-  shift 4
-  rm -rf "$TMP/results"
-  status=ok
-  t0=$(date +%s%N)
-  timeout "${TO:-120}" "$@" > "$TMP/out" 2> "$TMP/err" || { status=failed; tail -3 "$TMP/err" >&2; }
-  t1=$(date +%s%N)
-  tr=$(awk -F'\t' 'FNR==1{for(i=1;i<=NF;i++) c[$i]=i; next} {t+=$c["train_seconds"]} END{printf "%.6f", t}' \
-       "$TMP"/results/*/summary.tsv 2>/dev/null)
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$w" "$tool" "$thr" "$rep" \
-    "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.4f", (b - a) / 1e9}')" "${tr:-0}" "$status" >> "$E2E"
-}
 R="$RUNNER --force --quiet --no-plots --results $TMP/results --set data.validation_fraction=0"
 
 echo "bench_threads: $NCPU cores, threads:$THREADS" >&2

@@ -33,8 +33,8 @@ def spread(values):
     return f"{min(values):.3f}-{max(values):.3f}" if len(values) > 1 else ""
 
 
-NAMES = {"deep-2x256": "64-256-256-10 b64", "run-512": "64-512-10 b256", "run-2048": "64-2048-10 b256", "deep-3x256": "64-256-256-256-10 b128",
-         "syn-1024": "784-1024-10 b256, 100,000 rows"}
+NAMES = {"run-512": "64-512-10 b256", "run-2048": "64-2048-10 b256", "deep-2x256": "64-256-256-10 b64",
+         "deep-3x256": "64-256-256-256-10 b128", "syn-1024": "784-1024-10 b256, 100,000 rows"}
 
 
 def runs_table(e2e, lines):
@@ -121,9 +121,9 @@ def pairs_section(d, lines):
                 lines.append(f"| {p} | {n} | {b} | {m} | {float(t['1']['step_us']):.0f} us | "
                              f"{float(t['2']['step_us']):.0f} us | {float(t['2']['speedup']):.2f}x |")
         lines.append("")
-    train = grouped(runs, ["pair", "workload", "threads"], "train_s")
-    trips = grouped([r for r in runs if r["round_trip_ns"] not in ("-", "none")], ["pair", "workload"],
-                    "round_trip_ns")
+    train = grouped(runs, ["tool", "workload", "threads"], "train_s")  # the tool is the pair
+    trips = grouped([r for r in read(os.path.join(d, "trips.tsv")) if r["ns"] != "none"], ["pair", "workload"],
+                    "ns")
     lines += ["| CPUs | workload | runs | 1 thread s (median) | 2 threads s (median) | speedup | 2 threads, "
               "fastest | round trips before the 2-thread runs, ns |", "|---|---|---|---|---|---|---|---|"]
     for (p, w, t) in sorted(train):
